@@ -1,0 +1,61 @@
+# MIA — two commands for a fresh Debian/Ubuntu machine:
+#   make run    set up (.venv, system packages, Python deps) then start MIA on the embedded default
+#   make test   same set-up, then the whole test suite
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV       := .venv
+PY         := $(VENV)/bin/python
+PIP        := $(VENV)/bin/pip
+PYTHON     ?= $(shell command -v python3.11 || command -v python3)
+# Debian packages MIA needs at run time and in tests (speech out, audio devices, browser tests).
+SYSTEM_PKGS := espeak-ng libespeak-ng1 sox libsox-fmt-all flac libportaudio2 pulseaudio pulseaudio-utils \
+               alsa-utils libasound2-plugins chromium chromium-driver
+STAMP      := $(VENV)/.mia-installed
+PYTEST_ARGS ?=
+
+.PHONY: help run test setup system-deps bench clean
+
+help:
+	@echo "make run   - set up and start MIA (paper trading on the simulated market, voice or typed input)"
+	@echo "make test  - set up and run the whole test suite"
+	@echo "make bench - run the benchmarks (prints figures)"
+
+system-deps:
+	@missing=""; for p in $(SYSTEM_PKGS); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = "0" ]; then \
+	    echo "Installing system packages:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	  elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then \
+	    sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	  else \
+	    echo "MIA needs these system packages:$$missing"; \
+	    echo "Install them with:  sudo apt-get install$$missing"; \
+	    echo "(continuing: features that need them will say so at start-up)"; \
+	  fi; \
+	fi
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2]==(3,11) else "MIA needs Python 3.11 (found %d.%d)" % sys.version_info[:2])'
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@# torch first, pinned: any looser spec pulls several GB of CUDA packages
+	$(PIP) install -q torch==2.13.0
+	$(PIP) install -q -e '.[test,bench]'
+	@touch $(STAMP)
+
+setup: system-deps $(STAMP)
+
+run: setup
+	$(VENV)/bin/mia run --paper --market ES
+
+test: setup
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+bench: setup
+	@for b in bench/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) .pytest_cache

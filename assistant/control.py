@@ -1,0 +1,106 @@
+"""Local control socket so `mia order`, `mia close`, `mia status`... reach a running `mia run`.
+
+`mia run` listens on a Unix socket in the data directory (owner-only permissions); each request is
+one JSON line `{"op": NAME, "args": {...}, "lang": "en"}` and each answer one JSON line
+`{"ok": bool, "text": str, "exit": int}`. Only text crosses the socket: the same `ops` functions
+render results in-process (one-shot mode) and behind the socket, so both paths read the same.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+from pathlib import Path
+from typing import Any, Awaitable, Callable
+
+from trading_core.api import Engine
+
+log = logging.getLogger("mia.control")
+
+OpFunc = Callable[[Engine, dict[str, Any], str], Awaitable["OpResult"]]
+
+
+class OpResult:
+    __slots__ = ("ok", "text", "exit")
+
+    def __init__(self, ok: bool, text: str, exit: int = 0) -> None:
+        self.ok, self.text, self.exit = ok, text, (exit if not ok else 0) or (0 if ok else 1)
+
+    def to_json(self) -> str:
+        return json.dumps({"ok": self.ok, "text": self.text, "exit": self.exit}, ensure_ascii=False)
+
+
+def socket_path(data_dir: Path) -> Path:
+    return Path(data_dir) / "run" / "mia.sock"
+
+
+class ControlServer:
+    def __init__(self, engine: Engine, ops: dict[str, OpFunc], path: Path) -> None:
+        self.engine, self.ops, self.path = engine, ops, path
+        self._server: asyncio.AbstractServer | None = None
+
+    async def start(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        if self.path.exists():
+            if await _alive(self.path):
+                raise RuntimeError(
+                    f"another MIA is already running (control socket {self.path}); stop it first / "
+                    f"une autre instance de MIA tourne déjà"
+                )
+            self.path.unlink()
+        self._server = await asyncio.start_unix_server(self._handle, path=str(self.path))
+        os.chmod(self.path, 0o600)  # only this user may drive the engine
+
+    async def stop(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+        try:
+            self.path.unlink()
+        except FileNotFoundError:
+            pass
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            line = await asyncio.wait_for(reader.readline(), 10)
+            try:
+                req = json.loads(line)
+                op = self.ops[req["op"]]
+            except (ValueError, KeyError, TypeError):
+                res = OpResult(False, "bad control request / requête de contrôle invalide", 2)
+            else:
+                try:
+                    res = await op(self.engine, req.get("args") or {}, req.get("lang", "en"))
+                except Exception as exc:  # report, never kill the running engine
+                    log.exception("control op %s failed", req.get("op"))
+                    res = OpResult(False, f"error: {exc}", 1)
+            writer.write(res.to_json().encode() + b"\n")
+            await writer.drain()
+        finally:
+            writer.close()
+
+
+async def _alive(path: Path) -> bool:
+    try:
+        _, w = await asyncio.wait_for(asyncio.open_unix_connection(str(path)), 1)
+    except (OSError, asyncio.TimeoutError):
+        return False
+    w.close()
+    return True
+
+
+async def call(path: Path, op: str, args: dict[str, Any], lang: str, timeout: float = 30.0) -> OpResult | None:
+    """Send one op to a running MIA; None when no MIA is listening."""
+    if not path.exists():
+        return None
+    try:
+        reader, writer = await asyncio.wait_for(asyncio.open_unix_connection(str(path)), 2)
+    except (OSError, asyncio.TimeoutError):
+        return None
+    writer.write(json.dumps({"op": op, "args": args, "lang": lang}).encode() + b"\n")
+    await writer.drain()
+    line = await asyncio.wait_for(reader.readline(), timeout)
+    writer.close()
+    data = json.loads(line)
+    return OpResult(bool(data["ok"]), str(data["text"]), int(data.get("exit", 0)))

@@ -1,0 +1,157 @@
+"""`mia run`: the main job. Engine + market data + control socket, then the front ends that are
+available (voice or typed input, Telegram bot, alert fan-out, monitor), until SIGINT/SIGTERM.
+
+On SIGINT/SIGTERM the engine stops cleanly and writes a compressed JSON snapshot to
+`data/cache/engine/<market>/sigint_*.json.gz`.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+from dataclasses import dataclass, field
+from typing import Any, Awaitable, Callable
+
+from trading_core.config import MiaConfig
+
+log = logging.getLogger("mia.run")
+
+# A front end: an async function run alongside the engine until `stop` is set.
+FrontEnd = Callable[["RunContext"], Awaitable[None]]
+
+
+@dataclass
+class RunContext:
+    engine: Any
+    config: MiaConfig
+    args: argparse.Namespace
+    stop: asyncio.Event
+    lang: str
+    extras: dict[str, Any] = field(default_factory=dict)
+    say: Callable[[str], None] = print
+
+
+# Front ends registered by other modules (voice loop, Telegram bot, alerts, monitor), in start order.
+FRONT_ENDS: list[tuple[str, str]] = []
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    r = sub.add_parser(
+        "run",
+        help="start MIA: engine, simulated market, voice or typed input",
+        description=(
+            "Start MIA. Default: paper trading on the built-in simulated market, voice input when a microphone "
+            "and a recogniser are available, typed input otherwise, spoken answers.\n"
+            "Examples:\n  mia run --paper --market ES\n  mia run --input text --no-speech\n"
+            "  mia run --live   (Interactive Brokers; asks you to type the account id)"
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    mode = r.add_mutually_exclusive_group()
+    mode.add_argument("--paper", action="store_true", help="paper trading (default)")
+    mode.add_argument("--live", action="store_true", help="live trading through Interactive Brokers (gated)")
+    r.add_argument("--market", choices=["ES", "MNQ"], help="main market (default: config)")
+    r.add_argument("--speed", type=float, help="simulated seconds per wall second for the simulated market")
+    r.add_argument("--input", choices=["auto", "mic", "text", "none"], default="auto", help="voice, typed, or no input")
+    r.add_argument("--backend", choices=["vosk", "pocketsphinx", "whisper"], help="speech recogniser override")
+    r.add_argument("--no-speech", action="store_true", help="do not speak answers (text only)")
+    r.add_argument("--duration", type=float, help="stop after this many seconds (demos and tests)")
+    r.set_defaults(func=run_command)
+
+
+def run_command(args: argparse.Namespace, config: MiaConfig) -> int:
+    overrides: dict[str, Any] = {}
+    if args.market:
+        overrides["market"] = args.market
+    if args.speed:
+        overrides["feed"] = {"speed": args.speed}
+    if overrides:
+        from trading_core.config import load_config
+
+        config = load_config(args.config, overrides=overrides | ({"data_dir": args.data_dir} if args.data_dir else {}))
+    try:
+        return asyncio.run(_main(args, config))
+    except KeyboardInterrupt:
+        return 130
+
+
+async def _build_engine(args: argparse.Namespace, config: MiaConfig):
+    from trading_core.api import Engine
+
+    if args.live or config.mode == "live" and not args.paper:
+        from trading_core.live import build_live_engine
+
+        return await build_live_engine(config, args)
+    return Engine.from_config(config, realtime=True, mode="paper")
+
+
+async def _main(args: argparse.Namespace, config: MiaConfig) -> int:
+    from assistant import control
+    from assistant.ops import OPS
+    from trading_core.snapshot import write_snapshot
+
+    lang = "en" if (args.lang or config.language) == "auto" else (args.lang or config.language)
+    engine = await _build_engine(args, config)
+    if engine is None:
+        return 2
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    stop_reason: list[str] = []
+
+    def on_signal(signame: str) -> None:
+        stop_reason.append(signame)
+        stop.set()
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, on_signal, sig.name.lower())
+
+    await engine.start()
+    server = control.ControlServer(engine, OPS, control.socket_path(config.data_path))
+    try:
+        await server.start()
+    except RuntimeError as exc:
+        print(str(exc), file=sys.stderr)
+        await engine.stop()
+        engine.close()
+        return 2
+    print(
+        f"MIA {engine.mode} — {config.market} — state {engine.state.value}. Ctrl-C to stop."
+        if lang == "en"
+        else f"MIA {engine.mode} — {config.market} — état {engine.state.value}. Ctrl-C pour arrêter."
+    )
+    ctx = RunContext(engine=engine, config=config, args=args, stop=stop, lang=lang)
+    tasks: list[asyncio.Task[None]] = []
+    for name, target in FRONT_ENDS:
+        module, func = target.split(":")
+        try:
+            fe: FrontEnd = getattr(__import__(module, fromlist=[func]), func)
+        except ImportError as exc:
+            log.warning("front end %s unavailable: %s", name, exc)
+            continue
+        tasks.append(asyncio.create_task(_guard(name, fe, ctx), name=f"mia-{name}"))
+    if args.duration:
+        loop.call_later(args.duration, stop.set)
+    await stop.wait()
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    await server.stop()
+    await engine.stop()
+    reason = stop_reason[0] if stop_reason else "stop"
+    path = write_snapshot(config.data_path, "engine", config.market, engine.snapshot(), reason="sigint" if reason in ("sigint", "sigterm") else reason)
+    engine.close()
+    print(("Stopped. Snapshot: " if lang == "en" else "Arrêté. Instantané : ") + str(path))
+    return 0
+
+
+async def _guard(name: str, fe: FrontEnd, ctx: RunContext) -> None:
+    """A failing front end is reported and stops alone; the engine keeps running."""
+    try:
+        await fe(ctx)
+    except asyncio.CancelledError:
+        raise
+    except Exception as exc:
+        log.exception("front end %s failed", name)
+        print(f"[{name}] stopped: {exc}", file=sys.stderr)

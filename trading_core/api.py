@@ -1,0 +1,911 @@
+"""The engine API: the one door into trading for voice, chat, CLI and dashboards.
+
+Every path that can change a position goes through `Engine.place_order` / `close_positions` /
+`kill_switch`, and every new order passes the risk gate before the broker sees it. The ledger
+(SQLite, WAL) records orders, fills, events, equity and state; after a crash the portfolio is
+rebuilt from the recorded fills, so the state is exactly what was committed.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections import deque
+from dataclasses import replace
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, AsyncIterator, Callable
+from zoneinfo import ZoneInfo
+
+from trading_core import calendar as cme
+from trading_core.broker.base import Broker, BrokerEvent, ConnectionUpdate, OrderUpdate
+from trading_core.clock import Clock, MarketClock, WallClock
+from trading_core.config import MiaConfig
+from trading_core.instruments import Instrument, UnknownSymbolError, get_instrument, round_to_tick
+from trading_core.ledger import Ledger
+from trading_core.metrics import performance_metrics
+from trading_core.portfolio import Portfolio
+from trading_core.risk import sizing
+from trading_core.risk.gate import OrderIntent, RiskContext, RiskGate, reduces_exposure
+from trading_core.risk.reasons import ReasonCode, reject
+from trading_core.types import (
+    AccountSnapshot,
+    Bar,
+    CloseResult,
+    EngineEvent,
+    EngineStatus,
+    EventKind,
+    Fill,
+    Order,
+    OrderPreview,
+    OrderRequest,
+    OrderResult,
+    OrderStatus,
+    OrderType,
+    PerformanceMetrics,
+    PnLSummary,
+    Position,
+    Quote,
+    Rejection,
+    SetRiskResult,
+    Severity,
+    Side,
+    StateChange,
+    TradingState,
+)
+
+log = logging.getLogger("mia.engine")
+ET = ZoneInfo("America/New_York")
+_BARS_KEPT = 600  # per symbol, enough for ATR and the intelligence warm-up
+# Stop distance used for sizing before any bar exists (points): about 2 ATR of a quiet 1-min market.
+_FALLBACK_STOP_POINTS = {"ES": 5.0, "MNQ": 20.0}
+_STATE_KEY = "trading_state"
+_RISK_KEY = "risk_settings"
+_LAST_PRICES_KEY = "last_prices"
+_LAST_MARKET_TS_KEY = "last_market_ts"
+
+
+def _fmt_money(value: Decimal, lang: str) -> str:
+    q = value.quantize(Decimal("0.01"))
+    if lang == "fr":
+        s = f"{abs(q):,.2f}".replace(",", "\u202f").replace(".", ",")
+        return ("-" if q < 0 else "") + s + " $"
+    return ("-" if q < 0 else "") + f"${abs(q):,.2f}"
+
+
+def _fmt_price(price: float, lang: str) -> str:
+    s = f"{price:.2f}"
+    return s.replace(".", ",") if lang == "fr" else s
+
+
+def _side_words(side: Side) -> tuple[str, str]:
+    return ("buy", "achat") if side is Side.BUY else ("sell", "vente")
+
+
+class EventSubscription:
+    """An async iterator over engine events; close it (or leave the `async with`) to unsubscribe."""
+
+    def __init__(self, engine: "Engine", maxsize: int = 10_000) -> None:
+        self._engine = engine
+        self.queue: asyncio.Queue[EngineEvent] = asyncio.Queue(maxsize)
+
+    def __aiter__(self) -> AsyncIterator[EngineEvent]:
+        return self
+
+    async def __anext__(self) -> EngineEvent:
+        return await self.queue.get()
+
+    async def get(self, timeout: float | None = None) -> EngineEvent:
+        return await asyncio.wait_for(self.queue.get(), timeout)
+
+    def close(self) -> None:
+        self._engine._subscriptions.discard(self)
+
+    async def __aenter__(self) -> "EventSubscription":
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.close()
+
+
+class Engine:
+    """Async trading engine. Build with `Engine.from_config(config)` or inject parts for tests."""
+
+    def __init__(
+        self,
+        config: MiaConfig,
+        broker: Broker,
+        *,
+        ledger: Ledger | None = None,
+        feed: Any | None = None,
+        clock: Clock | None = None,
+        intelligence: Any | None = None,
+        rl: Any | None = None,
+        mode: str | None = None,
+    ) -> None:
+        self.config = config
+        self.broker = broker
+        self.feed = feed
+        self.mode = mode or config.mode
+        data = config.data_path
+        data.mkdir(parents=True, exist_ok=True)
+        self.ledger = ledger or Ledger(data / f"ledger_{self.mode}.sqlite3")
+        self.clock: Clock = clock or (MarketClock() if feed is not None and self.mode == "paper" else WallClock())
+        self.gate = RiskGate(config.risk, get_instrument)
+        self.portfolio = Portfolio(get_instrument, config.account.starting_balance)
+        self.intelligence = intelligence
+        self.rl = rl
+        self.symbols: tuple[str, ...] = tuple(config.instruments.symbols)
+        self.last_prices: dict[str, float] = {}
+        self.bars: dict[str, deque[Bar]] = {s: deque(maxlen=_BARS_KEPT) for s in self.symbols}
+        self._state = TradingState.ACTIVE
+        self._risk_percent = config.risk.default_risk_percent
+        self._risk_per_symbol: dict[str, Decimal] = {}
+        self._orders: dict[str, Order] = {}  # working (non-final) orders by id
+        self._fill_waiters: dict[str, asyncio.Future[Fill]] = {}
+        self._subscriptions: set[EventSubscription] = set()
+        self._listeners: list[Callable[[EngineEvent], None]] = []
+        self._session: str | None = None
+        self._session_realized = Decimal(0)
+        self._session_commissions = Decimal(0)
+        self._session_fills = 0
+        self._equity_marked_minute: datetime | None = None
+        self._feed_task: asyncio.Task[None] | None = None
+        self._flattening = False
+        self._started_ts: datetime | None = None
+        self._lock = asyncio.Lock()
+        self._pending_resubmit: list[Order] = []
+        broker.set_event_sink(self._on_broker_event)
+
+    # ------------------------------------------------------------------ construction
+    @classmethod
+    def from_config(cls, config: MiaConfig, *, realtime: bool = True, mode: str | None = None) -> "Engine":
+        """The embedded default: paper broker on the configured feed (synthetic unless told otherwise)."""
+        from trading_core.broker.paper import PaperBroker
+        from trading_core.marketdata.factory import build_feed
+
+        broker = PaperBroker(
+            get_instrument,
+            slippage_ticks=config.paper.slippage_ticks,
+            commission_per_contract=config.paper.commission_per_contract,
+        )
+        feed = build_feed(config, realtime=realtime)
+        return cls(config, broker, feed=feed, mode=mode)
+
+    # ------------------------------------------------------------------ lifecycle
+    async def start(self, run_feed: bool = True) -> None:
+        """Restore state from the ledger, connect the broker and start consuming market data."""
+        self._restore()
+        await self.broker.connect()
+        self._started_ts = datetime.now(timezone.utc)
+        self._emit(EventKind.SYSTEM, Severity.INFO, "Engine started.", "Moteur démarré.")
+        if run_feed and self.feed is not None:
+            self._feed_task = asyncio.create_task(self._consume_feed(), name="mia-feed")
+
+    async def stop(self) -> None:
+        if self._feed_task is not None:
+            if hasattr(self.feed, "stop"):
+                self.feed.stop()
+            self._feed_task.cancel()
+            try:
+                await self._feed_task
+            except (asyncio.CancelledError, Exception):  # the feed may end with its own error
+                pass
+            self._feed_task = None
+        try:
+            await self.broker.disconnect()
+        finally:
+            self._persist_market()
+
+    def _persist_market(self) -> None:
+        self.ledger.set_state(_LAST_PRICES_KEY, self.last_prices)
+        if isinstance(self.clock, MarketClock):
+            self.ledger.set_state(_LAST_MARKET_TS_KEY, self.clock.now().isoformat())
+
+    async def prime_market(self, timeout: float = 10.0) -> None:
+        """Make sure every symbol has a price: the last recorded one, else the feed's first quotes.
+
+        Used by one-shot CLI commands, which do not run the feed continuously."""
+        missing = [s for s in self.symbols if s not in self.last_prices]
+        if not missing or self.feed is None:
+            return
+
+        async def first_prices() -> None:
+            async for item in self.feed.stream():
+                if isinstance(item, Bar):
+                    self.on_bar(item)
+                elif isinstance(item, Quote):
+                    self.on_price(item.symbol, item.last, item.ts)
+                if all(s in self.last_prices for s in self.symbols):
+                    break
+
+        await asyncio.wait_for(first_prices(), timeout)
+        self._persist_market()
+
+    async def pump_last_prices(self, interval: float = 0.02) -> None:
+        """Repeat the last price of each symbol (one-shot mode): the paper broker's "next price"."""
+        while True:
+            await asyncio.sleep(interval)
+            for sym, px in list(self.last_prices.items()):
+                self.on_price(sym, px, self.clock.now())
+
+    def close(self) -> None:
+        self.ledger.close()
+
+    async def __aenter__(self) -> "Engine":
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+        self.close()
+
+    def _restore(self) -> None:
+        state = self.ledger.get_state(_STATE_KEY, TradingState.ACTIVE.value)
+        self._state = TradingState(state)
+        risk = self.ledger.get_state(_RISK_KEY, None)
+        if risk:
+            self._risk_percent = Decimal(risk.get("default", str(self._risk_percent)))
+            self._risk_per_symbol = {k: Decimal(v) for k, v in risk.get("per_symbol", {}).items()}
+        self.last_prices.update(self.ledger.get_state(_LAST_PRICES_KEY, {}) or {})
+        last_ts = self.ledger.get_state(_LAST_MARKET_TS_KEY, None)
+        if last_ts and isinstance(self.clock, MarketClock):
+            self.clock.advance(datetime.fromisoformat(last_ts))
+        now = self.clock.now()
+        session = self._session_key(now)
+        self._session = session
+        self.portfolio = Portfolio(get_instrument, self.config.account.starting_balance)
+        fills = self.ledger.fills()
+        for fill in fills:
+            trades = self.portfolio.apply_fill(fill)
+            if self._session_key(fill.ts) == session:
+                self._session_realized += sum((t.gross_pnl for t in trades), Decimal(0))
+                self._session_commissions += fill.commission
+                self._session_fills += 1
+        if hasattr(self.broker, "restore_fills"):
+            # a new paper broker starts flat: give it the committed positions
+            self.broker.restore_fills(fills)
+        for sym, px in self.last_prices.items():
+            self.portfolio.mark(sym, px)
+        self._orders = {o.order_id: o for o in self.ledger.open_orders()}
+        if self._orders:
+            # A working order of a previous run is not at the (new) paper broker: resubmit it so
+            # protective stops survive a restart. A live broker reconciles instead.
+            if getattr(self.broker, "name", "") == "paper":
+                self._pending_resubmit = list(self._orders.values())
+                asyncio.get_running_loop().create_task(self._resubmit())
+        log.info("restored: state=%s fills=%d working=%d", self._state.value, len(fills), len(self._orders))
+
+    # ------------------------------------------------------------------ market data
+    async def _resubmit(self) -> None:
+        orders, self._pending_resubmit = self._pending_resubmit, []
+        if orders:
+            await self.broker.submit(orders)
+
+    async def _consume_feed(self) -> None:
+        last_data = datetime.now(timezone.utc)
+        try:
+            async for item in self.feed.stream():
+                if isinstance(item, Bar):
+                    self.on_bar(item)
+                elif isinstance(item, Quote):
+                    self.on_price(item.symbol, item.last, item.ts)
+                last_data = datetime.now(timezone.utc)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # a feed failure is an alert, not a crash of the engine
+            log.exception("market data feed failed")
+            self._emit(
+                EventKind.MARKET_DATA_STALE,
+                Severity.CRITICAL,
+                f"Market data feed stopped: {exc}",
+                f"Le flux de données de marché s'est arrêté : {exc}",
+            )
+        _ = last_data
+
+    def on_bar(self, bar: Bar) -> None:
+        """Feed a completed bar (also used by replays)."""
+        if bar.symbol in self.bars:
+            self.bars[bar.symbol].append(bar)
+        else:
+            self.bars[bar.symbol] = deque([bar], maxlen=_BARS_KEPT)
+        if self.intelligence is not None and hasattr(self.intelligence, "on_bar"):
+            try:
+                self.intelligence.on_bar(bar)
+            except Exception:  # intelligence must never stop trading data from flowing
+                log.exception("intelligence on_bar failed")
+        self.on_price(bar.symbol, bar.close, bar.ts + timedelta(minutes=1))
+
+    def on_price(self, symbol: str, price: float, ts: datetime) -> None:
+        """A new last price: advance the market clock, fill the paper broker, mark the portfolio."""
+        if isinstance(self.clock, MarketClock):
+            self.clock.advance(ts)
+        self.last_prices[symbol] = price
+        self.portfolio.mark(symbol, price)
+        self._roll_session(ts)
+        self.broker.on_price(symbol, price, ts)
+        minute = ts.replace(second=0, microsecond=0)
+        if minute != self._equity_marked_minute:
+            self._equity_marked_minute = minute
+            acct = self.portfolio.account(ts)
+            self.ledger.record_equity(ts, acct.equity, acct.realized_pnl, acct.unrealized_pnl)
+        self._check_daily_loss()
+
+    # ------------------------------------------------------------------ sessions and P&L
+    @staticmethod
+    def _session_key(ts: datetime) -> str:
+        return cme.session_date(ts).isoformat()
+
+    def _roll_session(self, ts: datetime) -> None:
+        key = self._session_key(ts)
+        if key != self._session:
+            self._session = key
+            self._session_realized = Decimal(0)
+            self._session_commissions = Decimal(0)
+            self._session_fills = 0
+
+    def _pnl_today_total(self) -> Decimal:
+        unrealized = self.portfolio.unrealized_pnl()
+        return self._session_realized + unrealized - self._session_commissions
+
+    def _check_daily_loss(self) -> None:
+        if self._flattening or self._state is TradingState.HALTED and not self._has_exposure():
+            return
+        if self._pnl_today_total() <= -self.config.risk.daily_loss_limit:
+            if self._state is TradingState.HALTED and not self.config.risk.flatten_on_daily_loss:
+                return
+            self._flattening = True
+            asyncio.get_running_loop().create_task(self._daily_loss_breach())
+
+    def _has_exposure(self) -> bool:
+        return any(p.quantity for p in self.portfolio.positions()) or bool(self._orders)
+
+    async def _daily_loss_breach(self) -> None:
+        try:
+            limit = self.config.risk.daily_loss_limit
+            pnl = self._pnl_today_total()
+            prev = self._state
+            self._set_state(TradingState.HALTED, "daily loss limit")
+            self._emit(
+                EventKind.RISK_BREACH,
+                Severity.CRITICAL,
+                f"Daily loss limit hit: P&L {_fmt_money(pnl, 'en')} against a limit of {_fmt_money(-limit, 'en')}. "
+                "Trading is halted" + (" and positions are being flattened." if self.config.risk.flatten_on_daily_loss else "."),
+                f"Limite de perte journalière atteinte : P&L {_fmt_money(pnl, 'fr')} pour une limite de "
+                f"{_fmt_money(-limit, 'fr')}. Le trading est arrêté"
+                + (" et les positions sont fermées." if self.config.risk.flatten_on_daily_loss else "."),
+                state=StateChange(prev, TradingState.HALTED, "daily loss limit"),
+                rejection=reject(ReasonCode.DAILY_LOSS_LIMIT, pnl=pnl, limit=limit),
+            )
+            if self.config.risk.flatten_on_daily_loss:
+                await self.close_positions(None, source="risk")
+        finally:
+            self._flattening = False
+
+    # ------------------------------------------------------------------ risk context
+    def _risk_context(self, now: datetime) -> RiskContext:
+        positions = {p.symbol: p.quantity for p in self.portfolio.positions()}
+        pending: dict[str, int] = {}
+        for o in self._orders.values():
+            if o.parent_id is None and not o.status.is_final:
+                pending[o.symbol] = pending.get(o.symbol, 0) + o.side.sign * (o.quantity - o.filled_quantity)
+        acct = self.portfolio.account(now)
+        return RiskContext(
+            now=now,
+            state=self._state,
+            market_open=cme.is_market_open(now),
+            positions=positions,
+            pending=pending,
+            last_prices=self.last_prices,
+            equity=acct.equity,
+            balance=acct.cash,
+            pnl_today=self._pnl_today_total(),
+            consecutive_losses=self.portfolio.consecutive_losses,
+        )
+
+    def risk_percent_for(self, symbol: str) -> Decimal:
+        return self._risk_per_symbol.get(symbol, self._risk_percent)
+
+    def _stop_distance(self, instrument: Instrument, req: OrderRequest, entry: float | None) -> float:
+        if req.stop_loss is not None and entry is not None:
+            return abs(entry - req.stop_loss)
+        bars = self.bars.get(instrument.symbol) or ()
+        if len(bars) > self.config.risk.atr_period:
+            recent = list(bars)[-(self.config.risk.atr_period * 3):]
+            value = sizing.atr(
+                [b.high for b in recent], [b.low for b in recent], [b.close for b in recent],
+                self.config.risk.atr_period,
+            )
+            if value and value > 0:
+                return sizing.default_stop_distance(value, self.config.risk.atr_stop_multiple, instrument.tick_size)
+        return _FALLBACK_STOP_POINTS.get(instrument.symbol, 10 * instrument.tick_size)
+
+    # ------------------------------------------------------------------ orders
+    async def preview_order(self, req: OrderRequest) -> OrderPreview:
+        """Resolve quantity and estimated risk and run the risk gate, without side effects."""
+        try:
+            instrument = get_instrument(req.symbol)
+        except UnknownSymbolError:
+            return OrderPreview(req, req.quantity or 0, None, None, None, reject(ReasonCode.UNKNOWN_SYMBOL, symbol=req.symbol))
+        req = replace(req, symbol=instrument.symbol)
+        now = self.clock.now()
+        ref = req.limit_price if req.order_type in (OrderType.LIMIT,) or (req.order_type is OrderType.BRACKET and req.limit_price) else self.last_prices.get(instrument.symbol)
+        if req.order_type is OrderType.STOP and req.stop_price is not None:
+            ref = req.stop_price
+        stop_points = self._stop_distance(instrument, req, ref)
+        quantity, rejection = self._resolve_quantity(req, instrument, stop_points, now)
+        if rejection is None:
+            rejection = self.gate.check(self._risk_context(now), self._intent(req, quantity))
+        risk_usd = sizing.estimated_risk_usd(quantity, stop_points, instrument) if quantity > 0 else None
+        return OrderPreview(req, quantity, ref, risk_usd, stop_points, rejection)
+
+    def _resolve_quantity(
+        self, req: OrderRequest, instrument: Instrument, stop_points: float, now: datetime
+    ) -> tuple[int, Rejection | None]:
+        if req.quantity is not None:
+            return req.quantity, None
+        pct = req.risk_percent if req.risk_percent is not None else self.risk_percent_for(instrument.symbol)
+        bad = sizing.validate_risk_percent(Decimal(str(pct)), self.config.risk.max_risk_percent)
+        if bad is not None:
+            return 0, bad
+        equity = self.portfolio.account(now).equity
+        qty = sizing.contracts_from_risk(equity, Decimal(str(pct)), stop_points, instrument)
+        if qty <= 0:
+            return 0, reject(ReasonCode.SIZE_ZERO_FROM_RISK, percent=pct, symbol=instrument.symbol)
+        return qty, None
+
+    @staticmethod
+    def _intent(req: OrderRequest, quantity: int) -> OrderIntent:
+        return OrderIntent(
+            symbol=req.symbol,
+            side=req.side,
+            quantity=quantity,
+            order_type=req.order_type,
+            limit_price=req.limit_price,
+            stop_price=req.stop_price,
+            stop_loss=req.stop_loss,
+            take_profit=req.take_profit,
+        )
+
+    async def place_order(self, req: OrderRequest, wait_fill: float = 0.0) -> OrderResult:
+        """Risk-check and submit an order. `wait_fill` > 0 waits that long for the entry fill."""
+        async with self._lock:
+            result = await self._place_locked(req)
+        if wait_fill > 0 and result.accepted and result.order is not None and not result.duplicate:
+            fut = self._fill_waiters.get(result.order.order_id)
+            if fut is not None:
+                try:
+                    fill = await asyncio.wait_for(asyncio.shield(fut), wait_fill)
+                    order = self._orders.get(result.order.order_id) or self.ledger.get_order(result.order.order_id)
+                    result = replace(result, order=order, fills=(fill,))
+                except asyncio.TimeoutError:
+                    pass
+                finally:
+                    self._fill_waiters.pop(result.order.order_id, None)
+        return result
+
+    async def _place_locked(self, req: OrderRequest) -> OrderResult:
+        now = self.clock.now()
+        if req.client_order_id:
+            existing = self.ledger.get_order_by_client_id(req.client_order_id)
+            if existing is not None:
+                return OrderResult(existing.status is not OrderStatus.REJECTED, existing, existing.reason, duplicate=True)
+        preview = await self.preview_order(req)
+        req = preview.request
+        quantity = preview.quantity
+        client_id = req.client_order_id or f"mia-{uuid.uuid4().hex[:16]}"
+        entry_type = req.order_type
+        if entry_type is OrderType.BRACKET:
+            entry_type = OrderType.LIMIT if req.limit_price is not None else OrderType.MARKET
+        parent = Order(
+            order_id=f"O-{uuid.uuid4().hex[:12]}",
+            client_order_id=client_id,
+            symbol=req.symbol.upper(),
+            side=req.side,
+            quantity=quantity,
+            order_type=entry_type,
+            status=OrderStatus.PENDING,
+            created_ts=now,
+            limit_price=req.limit_price if entry_type is OrderType.LIMIT else None,
+            stop_price=req.stop_price if entry_type is OrderType.STOP else None,
+            source=req.source,
+        )
+        if preview.rejection is not None:
+            parent.status = OrderStatus.REJECTED
+            parent.reason = preview.rejection
+            stored, created = self.ledger.insert_order(parent)
+            if not created:
+                return OrderResult(stored.status is not OrderStatus.REJECTED, stored, stored.reason, duplicate=True)
+            self._emit(
+                EventKind.ORDER_REJECTED,
+                Severity.WARNING,
+                preview.rejection.message_en,
+                preview.rejection.message_fr,
+                symbol=parent.symbol,
+                order=parent,
+                rejection=preview.rejection,
+            )
+            return OrderResult(False, parent, preview.rejection)
+        orders = [parent]
+        children: list[Order] = []
+        if req.order_type is OrderType.BRACKET:
+            group = f"OCO-{parent.order_id}"
+            parent.oco_group = None
+            for kind, price in ((OrderType.STOP, req.stop_loss), (OrderType.LIMIT, req.take_profit)):
+                child = Order(
+                    order_id=f"O-{uuid.uuid4().hex[:12]}",
+                    client_order_id=f"{client_id}-{'sl' if kind is OrderType.STOP else 'tp'}",
+                    symbol=parent.symbol,
+                    side=req.side.opposite,
+                    quantity=quantity,
+                    order_type=kind,
+                    status=OrderStatus.PENDING,
+                    created_ts=now,
+                    limit_price=price if kind is OrderType.LIMIT else None,
+                    stop_price=price if kind is OrderType.STOP else None,
+                    parent_id=parent.order_id,
+                    oco_group=group,
+                    source=req.source,
+                )
+                children.append(child)
+            orders.extend(children)
+        stored = self.ledger.insert_orders(orders)
+        if stored[0] is not parent:
+            existing = stored[0]  # the client id was already known: return the first order
+            return OrderResult(existing.status is not OrderStatus.REJECTED, existing, existing.reason, duplicate=True)
+        self.gate.record(now)
+        for o in orders:
+            self._orders[o.order_id] = o
+        self._fill_waiters[parent.order_id] = asyncio.get_running_loop().create_future()
+        side_en, side_fr = _side_words(req.side)
+        self._emit(
+            EventKind.ORDER_ACCEPTED,
+            Severity.INFO,
+            f"Order accepted: {side_en} {quantity} {parent.symbol} {entry_type.value.lower()}.",
+            f"Ordre accepté : {side_fr} de {quantity} {parent.symbol} ({self._type_fr(entry_type)}).",
+            symbol=parent.symbol,
+            order=parent,
+        )
+        await self.broker.submit(orders)
+        return OrderResult(True, self._orders.get(parent.order_id, parent), None, tuple(children))
+
+    @staticmethod
+    def _type_fr(t: OrderType) -> str:
+        return {"MARKET": "au marché", "LIMIT": "à cours limité", "STOP": "stop", "BRACKET": "bracket"}[t.value]
+
+    async def cancel_order(self, order_id: str) -> bool:
+        order = self._orders.get(order_id)
+        if order is None or order.status.is_final:
+            return False
+        await self.broker.cancel(order_id)
+        return True
+
+    async def close_positions(self, symbol: str | None = None, source: str = "api") -> CloseResult:
+        """Cancel working orders and flatten `symbol` (or everything). Allowed even when HALTED."""
+        if symbol is not None:
+            try:
+                symbol = get_instrument(symbol).symbol
+            except UnknownSymbolError:
+                rej = reject(ReasonCode.UNKNOWN_SYMBOL, symbol=symbol)
+                return CloseResult((symbol,), (OrderResult(False, None, rej),), 0, False)
+        targets = (symbol,) if symbol else tuple(sorted({p.symbol for p in self.portfolio.positions()} | {o.symbol for o in self._orders.values()}))
+        cancelled = 0
+        for o in list(self._orders.values()):
+            if o.symbol in targets and not o.status.is_final:
+                await self.broker.cancel(o.order_id)
+                cancelled += 1
+        results: list[OrderResult] = []
+        for pos in self.portfolio.positions():
+            if pos.symbol in targets and pos.quantity != 0:
+                side = Side.SELL if pos.quantity > 0 else Side.BUY
+                req = OrderRequest(symbol=pos.symbol, side=side, quantity=abs(pos.quantity), source=source)
+                results.append(await self.place_order(req, wait_fill=0.0))
+        flat = all(p.quantity == 0 for p in self.portfolio.positions() if p.symbol in targets)
+        return CloseResult(targets, tuple(results), cancelled, flat)
+
+    # ------------------------------------------------------------------ broker events
+    def _on_broker_event(self, event: BrokerEvent) -> None:
+        if isinstance(event, ConnectionUpdate):
+            kind = EventKind.BROKER_RECONNECTED if event.connected else EventKind.BROKER_DISCONNECTED
+            if event.connected:
+                self._emit(kind, Severity.WARNING, f"Broker reconnected. {event.detail}", f"Courtier reconnecté. {event.detail}")
+            else:
+                self._emit(kind, Severity.CRITICAL, f"Broker disconnected: {event.detail}", f"Courtier déconnecté : {event.detail}")
+            return
+        self._on_order_update(event)
+
+    def _on_order_update(self, upd: OrderUpdate) -> None:
+        order = self._orders.get(upd.order_id) or self.ledger.get_order(upd.order_id)
+        if order is None:
+            log.warning("update for unknown order %s", upd.order_id)
+            return
+        if upd.broker_ref:
+            order.broker_ref = upd.broker_ref
+        if upd.fill is not None:
+            fill = upd.fill
+            order.filled_quantity += fill.quantity
+            prev_avg = order.avg_fill_price or 0.0
+            done = order.filled_quantity
+            order.avg_fill_price = (prev_avg * (done - fill.quantity) + fill.price * fill.quantity) / done
+            order.status = OrderStatus.FILLED if order.filled_quantity >= order.quantity else OrderStatus.WORKING
+            trades = self.portfolio.apply_fill(fill)
+            if self._session_key(fill.ts) == self._session:
+                self._session_realized += sum((t.gross_pnl for t in trades), Decimal(0))
+                self._session_commissions += fill.commission
+                self._session_fills += 1
+            self.ledger.record_fill(fill, order)
+            side_en, side_fr = _side_words(fill.side)
+            self._emit(
+                EventKind.FILL,
+                Severity.INFO,
+                f"Filled: {side_en} {fill.quantity} {fill.symbol} at {_fmt_price(fill.price, 'en')}.",
+                f"Exécuté : {side_fr} de {fill.quantity} {fill.symbol} à {_fmt_price(fill.price, 'fr')}.",
+                symbol=fill.symbol,
+                order=order,
+                fill=fill,
+            )
+            fut = self._fill_waiters.get(order.order_id)
+            if fut is not None and not fut.done():
+                fut.set_result(fill)
+        else:
+            order.status = upd.status
+            if upd.rejection is not None:
+                order.reason = upd.rejection
+            self.ledger.update_order(order)
+            if upd.status is OrderStatus.REJECTED:
+                rej = upd.rejection or Rejection("BROKER_REJECTED", "Order rejected by the broker.", "Ordre rejeté par le courtier.")
+                self._emit(EventKind.ORDER_REJECTED, Severity.WARNING, rej.message_en, rej.message_fr, symbol=order.symbol, order=order, rejection=rej)
+            elif upd.status is OrderStatus.CANCELLED:
+                self._emit(
+                    EventKind.ORDER_CANCELLED,
+                    Severity.INFO,
+                    f"Order cancelled: {order.symbol} {order.order_type.value.lower()} {order.quantity}.",
+                    f"Ordre annulé : {order.symbol} {self._type_fr(order.order_type)} {order.quantity}.",
+                    symbol=order.symbol,
+                    order=order,
+                )
+        if order.status.is_final:
+            self._orders.pop(order.order_id, None)
+        else:
+            self._orders[order.order_id] = order
+
+    # ------------------------------------------------------------------ queries
+    async def positions(self) -> list[Position]:
+        return [p for p in self.portfolio.positions() if p.quantity != 0]
+
+    async def account(self) -> AccountSnapshot:
+        return self.portfolio.account(self.clock.now())
+
+    async def pnl_today(self) -> PnLSummary:
+        unrealized = sum((p.unrealized_pnl for p in self.portfolio.positions()), Decimal(0))
+        return PnLSummary(
+            day=self._session or self._session_key(self.clock.now()),
+            realized=self._session_realized,
+            unrealized=unrealized,
+            commissions=self._session_commissions,
+            total=self._session_realized + unrealized - self._session_commissions,
+            trades=self._session_fills,
+        )
+
+    async def working_orders(self) -> list[Order]:
+        return list(self._orders.values())
+
+    async def recent_orders(self, limit: int = 50) -> list[Order]:
+        return self.ledger.orders(limit=limit)
+
+    async def performance_metrics(self) -> PerformanceMetrics:
+        return performance_metrics(
+            self.portfolio.closed_trades, self.ledger.equity_curve(), self.config.account.starting_balance
+        )
+
+    async def status(self) -> EngineStatus:
+        now = self.clock.now()
+        acct = self.portfolio.account(now)
+        return EngineStatus(
+            state=self._state,
+            mode=self.mode,
+            broker=getattr(self.broker, "name", type(self.broker).__name__),
+            broker_connected=bool(self.broker.connected),
+            feed=getattr(self.feed, "name", "none") if self.feed is not None else "none",
+            market_open=cme.is_market_open(now),
+            symbols=self.symbols,
+            last_prices=dict(self.last_prices),
+            equity=acct.equity,
+            pnl_today=self._pnl_today_total(),
+            open_positions=sum(1 for p in self.portfolio.positions() if p.quantity),
+            working_orders=len(self._orders),
+            risk_percent=self._risk_percent,
+            consecutive_losses=self.portfolio.consecutive_losses,
+            started_ts=self._started_ts,
+        )
+
+    @property
+    def state(self) -> TradingState:
+        return self._state
+
+    # ------------------------------------------------------------------ controls
+    async def set_risk(self, percent: Decimal | float | str, symbol: str | None = None) -> SetRiskResult:
+        """Change the per-trade risk (% of equity), for one symbol or as the default; range-checked."""
+        if symbol is not None:
+            try:
+                symbol = get_instrument(symbol).symbol
+            except UnknownSymbolError:
+                return SetRiskResult(False, symbol, None, reject(ReasonCode.UNKNOWN_SYMBOL, symbol=symbol))
+        bad = sizing.validate_risk_percent(percent, self.config.risk.max_risk_percent)
+        if bad is not None:
+            return SetRiskResult(False, symbol, None, bad)
+        pct = sizing.parse_risk_percent(percent)
+        assert pct is not None  # validated above
+        if symbol is None:
+            self._risk_percent = pct
+        else:
+            self._risk_per_symbol[symbol] = pct
+        self.ledger.set_state(
+            _RISK_KEY,
+            {"default": str(self._risk_percent), "per_symbol": {k: str(v) for k, v in self._risk_per_symbol.items()}},
+        )
+        where_en = f" on {symbol}" if symbol else ""
+        where_fr = f" sur {symbol}" if symbol else ""
+        pct_fr = str(pct.normalize()).replace(".", ",")
+        self._emit(
+            EventKind.RISK_SETTING_CHANGED,
+            Severity.INFO,
+            f"Risk per trade set to {pct.normalize()}%{where_en}.",
+            f"Risque par trade fixé à {pct_fr} %{where_fr}.",
+            symbol=symbol,
+        )
+        return SetRiskResult(True, symbol, pct)
+
+    def _set_state(self, state: TradingState, reason: str) -> StateChange:
+        prev = self._state
+        self._state = state
+        self.ledger.set_state(_STATE_KEY, state.value)
+        return StateChange(prev, state, reason)
+
+    async def halt(self, reason: str = "user") -> StateChange:
+        """No new orders. Working entry orders are cancelled (they could add exposure); protective
+        stop-loss / take-profit children stay, and closing positions remains allowed."""
+        change = self._set_state(TradingState.HALTED, reason)
+        positions = {p.symbol: p.quantity for p in self.portfolio.positions()}
+        for o in list(self._orders.values()):
+            if o.parent_id is None and not o.status.is_final and not reduces_exposure(
+                positions.get(o.symbol, 0), o.side, o.quantity - o.filled_quantity
+            ):
+                await self.broker.cancel(o.order_id)
+        self._emit(
+            EventKind.STATE_CHANGE,
+            Severity.WARNING,
+            "Trading halted: no new orders. Closing positions is still allowed.",
+            "Trading arrêté : aucun nouvel ordre. La fermeture des positions reste possible.",
+            state=change,
+        )
+        return change
+
+    async def reduce_only(self, reason: str = "user") -> StateChange:
+        change = self._set_state(TradingState.REDUCING, reason)
+        self._emit(
+            EventKind.STATE_CHANGE,
+            Severity.WARNING,
+            "Reduce-only mode: only orders that shrink positions are accepted.",
+            "Mode réduction : seuls les ordres qui réduisent les positions sont acceptés.",
+            state=change,
+        )
+        return change
+
+    async def resume(self, reason: str = "user") -> StateChange:
+        change = self._set_state(TradingState.ACTIVE, reason)
+        self._emit(EventKind.STATE_CHANGE, Severity.INFO, "Trading resumed.", "Trading repris.", state=change)
+        return change
+
+    async def kill_switch(self, reason: str = "user") -> CloseResult:
+        """Halt, cancel every working order and flatten every position."""
+        change = self._set_state(TradingState.HALTED, f"kill switch: {reason}")
+        self._emit(
+            EventKind.KILL_SWITCH,
+            Severity.CRITICAL,
+            "Kill switch: trading halted, all orders cancelled, all positions being closed.",
+            "Arrêt d'urgence : trading arrêté, tous les ordres annulés, toutes les positions en cours de fermeture.",
+            state=change,
+        )
+        return await self.close_positions(None, source="kill_switch")
+
+    # ------------------------------------------------------------------ intelligence
+    def _require(self, part: str) -> Any:
+        obj = getattr(self, part)
+        if obj is None:
+            if part == "intelligence":
+                from trading_core.intelligence.service import IntelligenceService
+
+                self.intelligence = IntelligenceService(self.config, data_dir=self.config.data_path)
+                for bars in self.bars.values():
+                    for b in bars:
+                        self.intelligence.on_bar(b)
+                return self.intelligence
+            from trading_core.intelligence.rl.inference import RLService
+
+            self.rl = RLService(self.config, data_dir=self.config.data_path)
+            return self.rl
+        return obj
+
+    async def regime(self, symbol: str | None = None) -> Any:
+        symbol = get_instrument(symbol or self.config.market).symbol
+        return self._require("intelligence").regime(symbol)
+
+    async def top_features(self, n: int = 5) -> Any:
+        return self._require("intelligence").top_features(n)
+
+    async def signal_quality(self, features: Any = None) -> Any:
+        return self._require("intelligence").signal_quality(features)
+
+    async def cvar_loss(self) -> Any:
+        return self._require("rl").cvar_loss()
+
+    async def qr_quantiles(self) -> Any:
+        return self._require("rl").qr_quantiles()
+
+    async def ensemble_weights(self) -> Any:
+        return self._require("rl").ensemble_weights()
+
+    # ------------------------------------------------------------------ events
+    def subscribe(self) -> EventSubscription:
+        sub = EventSubscription(self)
+        self._subscriptions.add(sub)
+        return sub
+
+    def add_listener(self, callback: Callable[[EngineEvent], None]) -> None:
+        self._listeners.append(callback)
+
+    def remove_listener(self, callback: Callable[[EngineEvent], None]) -> None:
+        if callback in self._listeners:
+            self._listeners.remove(callback)
+
+    def events_since(self, seq: int = 0, limit: int = 1000) -> list[EngineEvent]:
+        return self.ledger.events(since_seq=seq, limit=limit)
+
+    def _emit(
+        self,
+        kind: EventKind,
+        severity: Severity,
+        text_en: str,
+        text_fr: str,
+        **payload: Any,
+    ) -> EngineEvent:
+        event = EngineEvent(kind, severity, datetime.now(timezone.utc), text_en, text_fr, **payload)
+        seq = self.ledger.append_event(event)
+        event = replace(event, seq=seq)
+        level = {Severity.INFO: logging.INFO, Severity.WARNING: logging.WARNING, Severity.CRITICAL: logging.CRITICAL}[severity]
+        log.log(level, "%s: %s", kind.value, text_en)
+        for sub in list(self._subscriptions):
+            try:
+                sub.queue.put_nowait(event)
+            except asyncio.QueueFull:
+                log.error("event subscriber too slow; dropping its oldest event")
+                sub.queue.get_nowait()
+                sub.queue.put_nowait(event)
+        for cb in list(self._listeners):
+            try:
+                cb(event)
+            except Exception:  # a broken listener must not break trading
+                log.exception("event listener failed")
+        return event
+
+    # ------------------------------------------------------------------ snapshot
+    def snapshot(self) -> dict[str, Any]:
+        now = self.clock.now()
+        return {
+            "ts": now,
+            "mode": self.mode,
+            "state": self._state,
+            "risk_percent": self._risk_percent,
+            "risk_per_symbol": self._risk_per_symbol,
+            "account": self.portfolio.account(now),
+            "positions": self.portfolio.positions(),
+            "working_orders": list(self._orders.values()),
+            "last_prices": self.last_prices,
+            "pnl_today": self._pnl_today_total(),
+            "closed_trades": len(self.portfolio.closed_trades),
+        }
+
+    def round_price(self, symbol: str, price: float) -> float:
+        return round_to_tick(price, get_instrument(symbol).tick_size)
