@@ -156,6 +156,8 @@ class Engine:
         self._started_ts: datetime | None = None
         self._lock = asyncio.Lock()
         self._pending_resubmit: list[Order] = []
+        self._stopping = False
+        self._broker_lost = False
         broker.set_event_sink(self._on_broker_event)
 
     # ------------------------------------------------------------------ construction
@@ -184,6 +186,7 @@ class Engine:
             self._feed_task = asyncio.create_task(self._consume_feed(), name="mia-feed")
 
     async def stop(self) -> None:
+        self._stopping = True
         if self._feed_task is not None:
             if hasattr(self.feed, "stop"):
                 self.feed.stop()
@@ -424,20 +427,32 @@ class Engine:
     # ------------------------------------------------------------------ orders
     async def preview_order(self, req: OrderRequest) -> OrderPreview:
         """Resolve quantity and estimated risk and run the risk gate, without side effects."""
+        return self._evaluate(req, with_risk=True)
+
+    def _evaluate(self, req: OrderRequest, with_risk: bool) -> OrderPreview:
         try:
             instrument = get_instrument(req.symbol)
         except UnknownSymbolError:
             return OrderPreview(req, req.quantity or 0, None, None, None, reject(ReasonCode.UNKNOWN_SYMBOL, symbol=req.symbol))
-        req = replace(req, symbol=instrument.symbol)
+        if instrument.symbol != req.symbol:
+            req = replace(req, symbol=instrument.symbol)
         now = self.clock.now()
-        ref = req.limit_price if req.order_type in (OrderType.LIMIT,) or (req.order_type is OrderType.BRACKET and req.limit_price) else self.last_prices.get(instrument.symbol)
         if req.order_type is OrderType.STOP and req.stop_price is not None:
             ref = req.stop_price
-        stop_points = self._stop_distance(instrument, req, ref)
-        quantity, rejection = self._resolve_quantity(req, instrument, stop_points, now)
+        elif req.limit_price is not None and req.order_type in (OrderType.LIMIT, OrderType.BRACKET):
+            ref = req.limit_price
+        else:
+            ref = self.last_prices.get(instrument.symbol)
+        # The stop distance (ATR) is only needed to size from risk % or to read the risk back.
+        stop_points = self._stop_distance(instrument, req, ref) if with_risk or req.quantity is None else None
+        if req.quantity is None:
+            assert stop_points is not None
+            quantity, rejection = self._resolve_quantity(req, instrument, stop_points, now)
+        else:
+            quantity, rejection = req.quantity, None
         if rejection is None:
             rejection = self.gate.check(self._risk_context(now), self._intent(req, quantity))
-        risk_usd = sizing.estimated_risk_usd(quantity, stop_points, instrument) if quantity > 0 else None
+        risk_usd = sizing.estimated_risk_usd(quantity, stop_points, instrument) if quantity > 0 and stop_points else None
         return OrderPreview(req, quantity, ref, risk_usd, stop_points, rejection)
 
     def _resolve_quantity(
@@ -491,7 +506,7 @@ class Engine:
             existing = self.ledger.get_order_by_client_id(req.client_order_id)
             if existing is not None:
                 return OrderResult(existing.status is not OrderStatus.REJECTED, existing, existing.reason, duplicate=True)
-        preview = await self.preview_order(req)
+        preview = self._evaluate(req, with_risk=False)
         req = preview.request
         quantity = preview.quantity
         client_id = req.client_order_id or f"mia-{uuid.uuid4().hex[:16]}"
@@ -607,6 +622,12 @@ class Engine:
     # ------------------------------------------------------------------ broker events
     def _on_broker_event(self, event: BrokerEvent) -> None:
         if isinstance(event, ConnectionUpdate):
+            # Our own connect at start-up and disconnect at stop are not news; a drop or a
+            # reconnection while running is.
+            if self._stopping or (event.connected and not self._broker_lost):
+                log.info("broker %s: %s", "connected" if event.connected else "disconnected", event.detail)
+                return
+            self._broker_lost = not event.connected
             kind = EventKind.BROKER_RECONNECTED if event.connected else EventKind.BROKER_DISCONNECTED
             if event.connected:
                 self._emit(kind, Severity.WARNING, f"Broker reconnected. {event.detail}", f"Courtier reconnecté. {event.detail}")

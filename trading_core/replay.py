@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-import tempfile
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -171,12 +170,10 @@ async def run_replay(
     symbol = get_instrument(symbol or config.market).symbol
     df, report = load_bars_csv(path)
     broker = PaperBroker(get_instrument, slippage_ticks=config.paper.slippage_ticks, commission_per_contract=config.paper.commission_per_contract)
-    tmp = tempfile.TemporaryDirectory(prefix="mia-replay-") if ledger_dir is None else None
-    directory = Path(tmp.name) if tmp else ledger_dir
-    assert directory is not None
     from trading_core.ledger import Ledger
 
-    ledger = Ledger(directory / f"replay_{symbol}_{int(time.time())}.sqlite3")
+    # A backtest needs no durability: an in-memory ledger unless the caller wants the file.
+    ledger = Ledger(ledger_dir / f"replay_{symbol}_{int(time.time())}.sqlite3" if ledger_dir else ":memory:")
     engine = Engine(config, broker, ledger=ledger, clock=MarketClock(), mode="paper")
     engine.symbols = (symbol,)
     await engine.start(run_feed=False)
@@ -188,7 +185,8 @@ async def run_replay(
         pbar = tqdm(total=len(df), unit="bar", bar_format=bar_fmt, file=sys.stderr, mininterval=0.5)
     t0 = time.perf_counter()
     try:
-        orders, rejected, engine_bars = await replay_frame(engine, df, symbol, strategy, pbar.update if pbar else None)
+        with ledger.batch():
+            orders, rejected, engine_bars = await replay_frame(engine, df, symbol, strategy, pbar.update if pbar else None)
         elapsed = time.perf_counter() - t0
         metrics = await engine.performance_metrics()
         acct = await engine.account()
@@ -197,8 +195,6 @@ async def run_replay(
             pbar.close()
         await engine.stop()
         engine.close()
-        if tmp:
-            tmp.cleanup()
     return ReplayOutcome(
         bars=len(df),
         seconds=elapsed,

@@ -109,7 +109,8 @@ def _check_frame(df: pd.DataFrame) -> None:
 
 
 def frame_to_bars(df: pd.DataFrame, symbol: str | None = None, timeframe: str | None = None) -> list[Bar]:
-    """Frame -> Bars. The symbol comes from the `symbol` column, else `symbol`, else df.attrs."""
+    """Frame -> Bars. The symbol is `symbol` when given, else the frame's `symbol` column, else
+    df.attrs["symbol"]; the timeframe likewise comes from `timeframe` or df.attrs (default 1m)."""
     _check_frame(df)
     tf = parse_timeframe(timeframe or df.attrs.get("timeframe", "1m")).name
     n = len(df)

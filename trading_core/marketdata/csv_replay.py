@@ -6,10 +6,10 @@ column is present it selects the rows. Header names are matched case-insensitive
 `datetime` or `time` are accepted for `ts_utc` (naive values are read as UTC).
 
 A row that cannot be trusted is skipped and counted under the first reason it fails, in this order:
-malformed_row (more fields than the header), bad_timestamp, bad_number, non_positive_price,
-negative_volume, off_tick, high_below_low, high_below_open_close, low_above_open_close, then, among
-the rows still valid, duplicate_time and non_monotonic_time (a time equal to / earlier than the
-latest accepted time). Loading never fails on row content; only an unreadable file (missing, not
+malformed_row (more fields than the header), missing_symbol (empty cell in a `symbol` column),
+bad_timestamp, bad_number, non_positive_price, negative_volume, off_tick, high_below_low,
+high_below_open_close, low_above_open_close, then, among the rows still valid, duplicate_time and
+non_monotonic_time (a time equal to / earlier than the latest accepted time). Loading never fails on row content; only an unreadable file (missing, not
 decompressible, empty, no header naming the required columns, no rows for the requested symbol)
 raises a `CsvReplayError`.
 """
@@ -19,7 +19,7 @@ import csv
 import gzip
 import io
 import zlib
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -36,6 +36,7 @@ DEFAULT_TICK = 0.25
 MAX_EXAMPLES_PER_REASON = 3
 SKIP_REASONS: tuple[str, ...] = (
     "malformed_row",
+    "missing_symbol",
     "bad_timestamp",
     "bad_number",
     "non_positive_price",
@@ -246,9 +247,9 @@ def _parse_numbers(frame: pd.DataFrame, columns: dict[str, str]) -> dict[str, np
     out = {}
     for col in VALUE_COLUMNS:
         series = frame[columns[col]]
-        try:
-            values = series.to_numpy(dtype=float)  # fast path: every cell is a plain number
-        except (TypeError, ValueError):
+        if series.dtype == np.float64:  # parsed by the C reader already
+            values = series.to_numpy()
+        else:
             values = pd.to_numeric(series.astype(str).str.strip(), errors="coerce").to_numpy(dtype=float)
         out[col] = values
     return out
@@ -265,29 +266,60 @@ def _infer_timeframe(index_ns: np.ndarray) -> str:
     return next((name for name, s in TIMEFRAMES.items() if s == seconds), "1m")
 
 
-def load_bars_csv(
-    path: str | Path, symbol: str | None = None, *, tick_size: float | None = None
-) -> tuple[pd.DataFrame, ReplayReport]:
-    """Load a bar file into a frame (see `bars` module convention) and a report of skipped rows.
+@dataclass(frozen=True, slots=True)
+class _Parsed:
+    frame: pd.DataFrame  # the wanted columns, one row per candidate data row
+    line_numbers: np.ndarray  # file line of each row
+    rows_read: int
+    malformed: int
+    examples: tuple[SkippedRow, ...]  # malformed_row examples
+    lines: Callable[[], list[str]]  # the file's lines, numbered as `line_numbers` count them
 
-    `symbol` selects rows when the file has a `symbol` column (MNQ also matches NQ rows, whose prices
-    are the same) and names the bars; `tick_size` defaults to the instrument's tick (0.25).
-    """
-    path = Path(path)
-    text, truncated = _read_text(path)
+
+def _find_header(text: str) -> tuple[int, int, str | None]:
+    """(offset of the header line, its 1-based line number, its text) — the first non-blank line."""
+    offset, number = 0, 1
+    while offset < len(text):
+        end = text.find("\n", offset)
+        end = len(text) if end < 0 else end
+        line = text[offset:end].rstrip("\r")
+        if line.strip():
+            return offset, number, line
+        offset, number = end + 1, number + 1
+    return offset, number, None
+
+
+def _parse_fast(body: str, header_no: int, wanted: list[str], columns: dict[str, str]) -> _Parsed | None:
+    """The common case, in C: every line after the header is one row of plain numbers. None when the
+    file needs the careful path (a blank or malformed line, a cell that is not a number)."""
+    dtypes = {columns[c]: "float64" for c in VALUE_COLUMNS}
+    dtypes[columns["ts"]] = "object"
+    if "symbol" in columns:
+        dtypes[columns["symbol"]] = "object"
+    try:
+        frame = pd.read_csv(io.StringIO(body), usecols=wanted, dtype=dtypes, engine="c", skipinitialspace=True)
+    except ValueError:  # includes pandas' ParserError (too many fields)
+        return None
+    rows = body.count("\n") - (1 if body.endswith("\n") else 0)
+    if len(frame) != rows or "\r" in body.replace("\r\n", ""):
+        return None  # a blank line or an odd line ending shifted the numbering
+    numbers = np.arange(header_no + 1, header_no + 1 + rows, dtype=np.int64)
+    # blank lines can only precede the header here, so padding restores the file's numbering
+    return _Parsed(
+        frame, numbers, rows, 0, (), lambda: [""] * (header_no - 1) + [x.rstrip("\r") for x in body.split("\n")]
+    )
+
+
+def _parse_slow(text: str, header_no: int, width: int, wanted: list[str]) -> _Parsed:
+    """Line by line: skip blank lines, set aside rows with more fields than the header, then parse
+    the rest as text so that one bad cell only condemns its own row."""
     lines = text.splitlines()
-    header_at = next((i for i, line in enumerate(lines) if line.strip()), None)
-    if header_at is None:
-        raise CsvFormatError(f"{path} is empty", f"{path} est vide")
-    fields, columns = _header_columns(lines[header_at], path)
-    width = len(fields)
-
     examples: list[SkippedRow] = []
     kept_lines: list[str] = []
     kept_numbers: list[int] = []
     malformed = 0
     rows_read = 0
-    for number, line in enumerate(lines[header_at + 1 :], start=header_at + 2):
+    for number, line in enumerate(lines[header_no:], start=header_no + 1):
         if not line.strip():
             continue
         rows_read += 1
@@ -298,31 +330,68 @@ def load_bars_csv(
             continue
         kept_lines.append(line)
         kept_numbers.append(number)
-
-    wanted_cols = [columns[c] for c in ("ts", *VALUE_COLUMNS, "symbol") if c in columns]
-    body = lines[header_at] + "\n" + "\n".join(kept_lines)
+    body = lines[header_no - 1] + "\n" + "\n".join(kept_lines)
     frame = pd.read_csv(
-        io.StringIO(body), usecols=wanted_cols, dtype=str, keep_default_na=False, na_filter=False, engine="c"
+        io.StringIO(body), usecols=wanted, dtype=object, keep_default_na=False, na_filter=False, engine="c"
     )
-    line_numbers = np.asarray(kept_numbers, dtype=np.int64)
+    numbers = np.asarray(kept_numbers, dtype=np.int64)
+    return _Parsed(frame, numbers, rows_read, malformed, tuple(examples), lambda: lines)
+
+
+def _parse_times(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """(UTC nanoseconds, unparseable flags). Cells that fail are retried once without spaces."""
+    stamps = pd.to_datetime(column, utc=True, format="ISO8601", errors="coerce")
+    bad = pd.isna(stamps).to_numpy()
+    if bad.any():
+        retry = pd.to_datetime(
+            column[bad].astype(str).str.strip(), utc=True, format="ISO8601", errors="coerce"
+        )
+        stamps = stamps.copy()
+        stamps[bad] = retry
+        bad = pd.isna(stamps).to_numpy()
+    return pd.DatetimeIndex(stamps).as_unit("ns").asi8.copy(), bad
+
+
+def load_bars_csv(
+    path: str | Path, symbol: str | None = None, *, tick_size: float | None = None
+) -> tuple[pd.DataFrame, ReplayReport]:
+    """Load a bar file into a frame (see `bars` module convention) and a report of skipped rows.
+
+    `symbol` selects rows when the file has a `symbol` column (MNQ also matches NQ rows, whose prices
+    are the same) and names the bars; `tick_size` defaults to the instrument's tick (0.25).
+    """
+    path = Path(path)
+    text, truncated = _read_text(path)
+    header_start, header_no, header = _find_header(text)
+    if header is None:
+        raise CsvFormatError(f"{path} is empty", f"{path} est vide")
+    fields, columns = _header_columns(header, path)
+    wanted = [columns[c] for c in ("ts", *VALUE_COLUMNS, "symbol") if c in columns]
+    parsed = _parse_fast(text[header_start:], header_no, wanted, columns) or _parse_slow(
+        text, header_no, len(fields), wanted
+    )
+    frame, line_numbers, rows_read = parsed.frame, parsed.line_numbers, parsed.rows_read
+    examples = list(parsed.examples)
+    malformed = parsed.malformed
 
     label = symbol.strip().upper() if isinstance(symbol, str) else None
     source: str | None = None
     other_symbols = 0
+    missing_symbol = np.zeros(0, dtype=np.int64)  # line numbers of rows with an empty symbol cell
     if "symbol" in columns:
-        values = frame[columns["symbol"]].astype(str).str.strip().str.upper().to_numpy()
+        values = frame[columns["symbol"]].fillna("").astype(str).str.strip().str.upper().to_numpy()
+        empty = values == ""
         mask, label, source = _pick_symbols(values, symbol, path)
-        other_symbols = int((~mask).sum())
+        mask &= ~empty
+        missing_symbol = line_numbers[empty]
+        other_symbols = int((~mask).sum() - empty.sum())
         frame = frame.loc[mask]
         line_numbers = line_numbers[mask]
-        kept_lines = [kept_lines[i] for i in np.flatnonzero(mask)]
     tick = float(tick_size) if tick_size is not None else _tick_for(label if source is None else source)
     if not tick > 0:
         raise ValueError(f"tick_size must be positive, got {tick_size!r}")
 
-    stamps = pd.to_datetime(frame[columns["ts"]].str.strip(), utc=True, format="ISO8601", errors="coerce")
-    ts_ns = pd.DatetimeIndex(stamps).as_unit("ns").asi8.copy()
-    bad_ts = pd.isna(stamps).to_numpy()
+    ts_ns, bad_ts = _parse_times(frame[columns["ts"]])
     nums = _parse_numbers(frame, columns)
     o, h, lo, c, v = (nums[k] for k in VALUE_COLUMNS)
     prices = np.vstack([o, h, lo, c])
@@ -353,12 +422,18 @@ def load_bars_csv(
 
     ok = reason < 0
     skipped: dict[str, int] = {"malformed_row": malformed} if malformed else {}
+    if len(missing_symbol):
+        skipped["missing_symbol"] = len(missing_symbol)
     for code, count in zip(*np.unique(reason[~ok], return_counts=True)):
         skipped[SKIP_REASONS[code]] = int(count)
     skipped = {r: skipped[r] for r in SKIP_REASONS if r in skipped}
-    for code in np.unique(reason[~ok]):
-        for i in np.flatnonzero(reason == code)[:MAX_EXAMPLES_PER_REASON]:
-            examples.append(SkippedRow(int(line_numbers[i]), SKIP_REASONS[code], kept_lines[i][:200]))
+    if not ok.all() or len(missing_symbol):
+        all_lines = parsed.lines()  # only a file with bad rows pays for this
+        bad_lines = [(int(n), "missing_symbol") for n in missing_symbol[:MAX_EXAMPLES_PER_REASON]]
+        for code in np.unique(reason[~ok]):
+            for i in np.flatnonzero(reason == code)[:MAX_EXAMPLES_PER_REASON]:
+                bad_lines.append((int(line_numbers[i]), SKIP_REASONS[code]))
+        examples.extend(SkippedRow(n, why, all_lines[n - 1][:200]) for n, why in bad_lines)
     examples.sort(key=lambda e: e.line)
 
     index = pd.DatetimeIndex(ts_ns[ok].astype("datetime64[ns]"), name="ts").tz_localize("UTC")

@@ -34,7 +34,8 @@ class MarketFeed(Protocol):
     def last_ts(self) -> datetime | None: ...
 
     def stop(self) -> None:
-        """End the stream soon (also wakes a paced feed that is sleeping); a stopped feed stays stopped."""
+        """End the stream soon (also wakes a paced feed that is sleeping); a stopped feed stays stopped.
+        Call it from the event loop's thread (from another thread: loop.call_soon_threadsafe)."""
         ...
 
 
