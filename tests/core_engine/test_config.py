@@ -1,0 +1,83 @@
+"""Config layering, validation messages, and secrets that only come from the environment."""
+from __future__ import annotations
+
+import logging
+from decimal import Decimal
+
+import pytest
+
+from trading_core.config import ConfigError, Secrets, load_config
+from trading_core.logs import setup_logging
+
+
+def test_defaults_are_the_embedded_paper_market():
+    cfg = load_config(env={})
+    assert cfg.mode == "paper" and cfg.feed.kind == "synthetic" and cfg.market == "ES"
+    assert cfg.risk.default_risk_percent == Decimal("1.0")
+
+
+def test_layering_user_file_then_env_then_overrides(tmp_path):
+    user = tmp_path / "user.yaml"
+    user.write_text("risk:\n  max_order_size: 4\n  daily_loss_limit: 1500\nlanguage: fr\n")
+    cfg = load_config(user, env={"MIA_RISK__MAX_ORDER_SIZE": "3"}, overrides={"market": "MNQ"})
+    assert cfg.risk.max_order_size == 3  # env beats the file
+    assert cfg.risk.daily_loss_limit == Decimal("1500") and cfg.language == "fr" and cfg.market == "MNQ"
+    cfg2 = load_config(env={"MIA_CONFIG": str(user)})
+    assert cfg2.risk.max_order_size == 4
+
+
+@pytest.mark.parametrize(
+    "env,key,allowed",
+    [
+        ({"MIA_RISK__MAX_ORDER_SIZE": "0"}, "risk.max_order_size", "greater than or equal to 1"),
+        ({"MIA_MARKET": "CL"}, "market", "'ES' or 'MNQ'"),
+        ({"MIA_RISK__DAILY_LOSS_LIMIT": "lots"}, "risk.daily_loss_limit", "decimal"),
+        ({"MIA_INTELLIGENCE__ENSEMBLE_WEIGHTS": "[0.5, 0.5, 0.5]"}, "intelligence.ensemble_weights", "summing to 1"),
+        ({"MIA_RISK__MAX_ORDR": "1"}, "risk.max_ordr", "known key"),
+    ],
+)
+def test_bad_values_name_key_value_and_what_is_allowed(env, key, allowed):
+    with pytest.raises(ConfigError) as exc:
+        load_config(env=env)
+    assert exc.value.key == key
+    assert allowed.lower() in str(exc.value).lower()
+
+
+def test_missing_user_file_is_a_config_error(tmp_path):
+    with pytest.raises(ConfigError) as exc:
+        load_config(tmp_path / "nope.yaml", env={})
+    assert "existing YAML file" in str(exc.value)
+
+
+def test_secrets_never_come_from_yaml_and_never_show(tmp_path):
+    user = tmp_path / "user.yaml"
+    user.write_text("telegram:\n  token: 123:ABC\n")
+    with pytest.raises(ConfigError) as exc:
+        load_config(user, env={})
+    assert exc.value.key == "telegram.token"
+    s = Secrets.from_env({"MIA_TELEGRAM_TOKEN": "123:SECRET", "MIA_TWILIO_AUTH_TOKEN": "tw-SECRET"})
+    assert s.telegram_token == "123:SECRET"
+    assert "SECRET" not in repr(s) and "***" in repr(s)
+    # a secret in the environment is not mistaken for a config key
+    cfg = load_config(env={"MIA_TELEGRAM_TOKEN": "123:SECRET"})
+    assert "SECRET" not in cfg.model_dump_json()
+
+
+def test_logs_go_to_one_file_per_module(tmp_path):
+    log_dir = setup_logging(tmp_path, "ES")
+    logging.getLogger("mia.engine").warning("engine line")
+    logging.getLogger("mia.broker.paper").warning("broker line")
+    for h in logging.getLogger("mia").handlers:
+        h.flush()
+    assert "engine line" in (log_dir / "engine.log").read_text()
+    assert "broker line" in (log_dir / "broker.log").read_text()
+    assert "engine line" not in (log_dir / "broker.log").read_text()
+
+
+@pytest.fixture(autouse=True)
+def _detach_log_handlers():
+    yield
+    root = logging.getLogger("mia")
+    for h in list(root.handlers):
+        root.removeHandler(h)
+        h.close()
