@@ -183,7 +183,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 # Modules that add their own subcommands (listen, harness, outbox, bot, train, evaluate...).
-_EXTENSIONS: list[str] = []
+_EXTENSIONS: list[str] = [
+    "assistant.listen",  # mia listen
+    "assistant.asr.models",  # mia models download|list
+    "assistant.notify.cli",  # mia outbox status|retry
+    "trading_core.intelligence.rl.cli",  # mia train
+    "trading_core.intelligence.cli",  # mia evaluate
+]
 
 
 def _show_config(args: argparse.Namespace, config: MiaConfig) -> int:

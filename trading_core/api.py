@@ -143,7 +143,7 @@ class Engine:
         self._risk_percent = config.risk.default_risk_percent
         self._risk_per_symbol: dict[str, Decimal] = {}
         self._orders: dict[str, Order] = {}  # working (non-final) orders by id
-        self._fill_waiters: dict[str, asyncio.Future[Fill]] = {}
+        self._fill_waiters: dict[str, asyncio.Future[Fill | None]] = {}
         self._subscriptions: set[EventSubscription] = set()
         self._listeners: list[Callable[[EngineEvent], None]] = []
         self._session: str | None = None
@@ -484,28 +484,32 @@ class Engine:
         )
 
     async def place_order(self, req: OrderRequest, wait_fill: float = 0.0) -> OrderResult:
-        """Risk-check and submit an order. `wait_fill` > 0 waits that long for the entry fill."""
+        """Risk-check and submit an order. `wait_fill` > 0 waits that long for the entry fill
+        (or for the broker's refusal, which then makes the result not accepted)."""
         async with self._lock:
-            result = await self._place_locked(req)
-        if wait_fill > 0 and result.accepted and result.order is not None and not result.duplicate:
-            fut = self._fill_waiters.get(result.order.order_id)
-            if fut is not None:
-                try:
-                    fill = await asyncio.wait_for(asyncio.shield(fut), wait_fill)
-                    order = self._orders.get(result.order.order_id) or self.ledger.get_order(result.order.order_id)
-                    result = replace(result, order=order, fills=(fill,))
-                except asyncio.TimeoutError:
-                    pass
-                finally:
-                    self._fill_waiters.pop(result.order.order_id, None)
-        return result
+            result, fut = await self._place_locked(req)
+        if fut is None or result.order is None:
+            return result
+        oid = result.order.order_id
+        fill: Fill | None = None
+        if wait_fill > 0:
+            try:
+                fill = await asyncio.wait_for(asyncio.shield(fut), wait_fill)
+            except asyncio.TimeoutError:
+                pass
+        elif fut.done():
+            fill = fut.result()
+        order = self._orders.get(oid) or self.ledger.get_order(oid) or result.order
+        if order.status is OrderStatus.REJECTED:
+            return replace(result, accepted=False, order=order, rejection=order.reason)
+        return replace(result, order=order, fills=(fill,) if fill is not None else ())
 
-    async def _place_locked(self, req: OrderRequest) -> OrderResult:
+    async def _place_locked(self, req: OrderRequest) -> tuple[OrderResult, "asyncio.Future[Fill | None] | None"]:
         now = self.clock.now()
         if req.client_order_id:
             existing = self.ledger.get_order_by_client_id(req.client_order_id)
             if existing is not None:
-                return OrderResult(existing.status is not OrderStatus.REJECTED, existing, existing.reason, duplicate=True)
+                return OrderResult(existing.status is not OrderStatus.REJECTED, existing, existing.reason, duplicate=True), None
         preview = self._evaluate(req, with_risk=False)
         req = preview.request
         quantity = preview.quantity
@@ -531,7 +535,7 @@ class Engine:
             parent.reason = preview.rejection
             stored, created = self.ledger.insert_order(parent)
             if not created:
-                return OrderResult(stored.status is not OrderStatus.REJECTED, stored, stored.reason, duplicate=True)
+                return OrderResult(stored.status is not OrderStatus.REJECTED, stored, stored.reason, duplicate=True), None
             self._emit(
                 EventKind.ORDER_REJECTED,
                 Severity.WARNING,
@@ -541,7 +545,7 @@ class Engine:
                 order=parent,
                 rejection=preview.rejection,
             )
-            return OrderResult(False, parent, preview.rejection)
+            return OrderResult(False, parent, preview.rejection), None
         orders = [parent]
         children: list[Order] = []
         if req.order_type is OrderType.BRACKET:
@@ -568,11 +572,12 @@ class Engine:
         stored = self.ledger.insert_orders(orders)
         if stored[0] is not parent:
             existing = stored[0]  # the client id was already known: return the first order
-            return OrderResult(existing.status is not OrderStatus.REJECTED, existing, existing.reason, duplicate=True)
+            return OrderResult(existing.status is not OrderStatus.REJECTED, existing, existing.reason, duplicate=True), None
         self.gate.record(now)
         for o in orders:
             self._orders[o.order_id] = o
-        self._fill_waiters[parent.order_id] = asyncio.get_running_loop().create_future()
+        fut: asyncio.Future[Fill | None] = asyncio.get_running_loop().create_future()
+        self._fill_waiters[parent.order_id] = fut
         side_en, side_fr = _side_words(req.side)
         self._emit(
             EventKind.ORDER_ACCEPTED,
@@ -583,7 +588,7 @@ class Engine:
             order=parent,
         )
         await self.broker.submit(orders)
-        return OrderResult(True, self._orders.get(parent.order_id, parent), None, tuple(children))
+        return OrderResult(True, self._orders.get(parent.order_id, parent), None, tuple(children)), fut
 
     @staticmethod
     def _type_fr(t: OrderType) -> str:
@@ -636,6 +641,11 @@ class Engine:
             return
         self._on_order_update(event)
 
+    def report_reconciliation(self, text_en: str, text_fr: str, symbol: str | None = None) -> EngineEvent:
+        """Alert (RECONCILIATION_MISMATCH, CRITICAL) that the broker's state differs from the ledger.
+        Nothing is overwritten: the ledger stays as recorded and a person decides."""
+        return self._emit(EventKind.RECONCILIATION_MISMATCH, Severity.CRITICAL, text_en, text_fr, symbol=symbol)
+
     def _on_order_update(self, upd: OrderUpdate) -> None:
         order = self._orders.get(upd.order_id) or self.ledger.get_order(upd.order_id)
         if order is None:
@@ -666,9 +676,10 @@ class Engine:
                 order=order,
                 fill=fill,
             )
-            fut = self._fill_waiters.get(order.order_id)
-            if fut is not None and not fut.done():
-                fut.set_result(fill)
+            if order.status is OrderStatus.FILLED:
+                fut = self._fill_waiters.pop(order.order_id, None)
+                if fut is not None and not fut.done():
+                    fut.set_result(fill)
         else:
             order.status = upd.status
             if upd.rejection is not None:
@@ -688,6 +699,9 @@ class Engine:
                 )
         if order.status.is_final:
             self._orders.pop(order.order_id, None)
+            fut = self._fill_waiters.pop(order.order_id, None)
+            if fut is not None and not fut.done():
+                fut.set_result(None)  # rejected or cancelled: nobody waits for a fill any more
         else:
             self._orders[order.order_id] = order
 
@@ -849,24 +863,32 @@ class Engine:
             return self.rl
         return obj
 
+    # The models may train or load on first use (seconds): run them off the event loop so
+    # prices, fills and speech keep flowing.
     async def regime(self, symbol: str | None = None) -> Any:
         symbol = get_instrument(symbol or self.config.market).symbol
-        return self._require("intelligence").regime(symbol)
+        service = self._require("intelligence")
+        return await asyncio.to_thread(service.regime, symbol)
 
     async def top_features(self, n: int = 5) -> Any:
-        return self._require("intelligence").top_features(n)
+        service = self._require("intelligence")
+        return await asyncio.to_thread(service.top_features, n)
 
     async def signal_quality(self, features: Any = None) -> Any:
-        return self._require("intelligence").signal_quality(features)
+        service = self._require("intelligence")
+        return await asyncio.to_thread(service.signal_quality, features)
 
     async def cvar_loss(self) -> Any:
-        return self._require("rl").cvar_loss()
+        service = self._require("rl")
+        return await asyncio.to_thread(service.cvar_loss)
 
     async def qr_quantiles(self) -> Any:
-        return self._require("rl").qr_quantiles()
+        service = self._require("rl")
+        return await asyncio.to_thread(service.qr_quantiles)
 
     async def ensemble_weights(self) -> Any:
-        return self._require("rl").ensemble_weights()
+        service = self._require("rl")
+        return await asyncio.to_thread(service.ensemble_weights)
 
     # ------------------------------------------------------------------ events
     def subscribe(self) -> EventSubscription:
