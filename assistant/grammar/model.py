@@ -1,0 +1,120 @@
+"""Loaded grammar: plain dataclasses, independent of the YAML they came from."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from assistant.grammar.template import Expr
+
+__all__ = [
+    "Origin", "TextValue", "TextList", "RangeList", "SlotList", "Template", "IntentDef",
+    "LanguageGrammar", "Grammar", "GrammarError", "RangeKind",
+]
+
+RangeKind = Literal["integer", "decimal", "percent"]
+
+
+@dataclass(frozen=True, slots=True)
+class Origin:
+    """Where something was written: file and 1-based line (0 when unknown)."""
+
+    path: str
+    line: int = 0
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}" if self.line else self.path
+
+
+class GrammarError(ValueError):
+    """A grammar file that cannot be used. The message names the file, line and element."""
+
+    def __init__(self, origin: Origin, where: str, problem: str) -> None:
+        location = f"{origin}: {where}: " if where else f"{origin}: "
+        super().__init__(location + problem)
+        self.origin = origin
+        self.where = where
+        self.problem = problem
+
+
+@dataclass(frozen=True, slots=True)
+class TextValue:
+    """One canonical value of a text list and the ways people say it."""
+
+    forms: tuple[str, ...]
+    value: Any
+    origin: Origin
+
+
+@dataclass(slots=True)
+class TextList:
+    name: str
+    values: list[TextValue]
+    slot: str | None
+    origin: Origin
+
+
+@dataclass(frozen=True, slots=True)
+class RangeList:
+    """A numeric slot: integer, decimal, or percent (a number followed by "percent"/"%")."""
+
+    name: str
+    kind: RangeKind
+    minimum: float
+    maximum: float
+    slot: str | None
+    origin: Origin
+
+
+SlotList = TextList | RangeList
+
+
+@dataclass(frozen=True, slots=True)
+class Template:
+    text: str
+    expr: Expr
+    intent: str
+    fixed_slots: dict[str, Any]
+    origin: Origin
+
+
+@dataclass(slots=True)
+class IntentDef:
+    name: str
+    templates: list[Template]
+    required: tuple[str, ...]
+    keywords: tuple[str, ...]
+    origin: Origin
+
+
+@dataclass(slots=True)
+class LanguageGrammar:
+    language: str
+    lists: dict[str, SlotList]
+    rules: dict[str, Expr]
+    intents: dict[str, IntentDef]
+    skip_words: tuple[str, ...]
+    negations: tuple[str, ...] = ()
+    sources: list[str] = field(default_factory=list)
+
+    def slot_name(self, list_name: str, override: str | None) -> str:
+        """Name of the slot filled by `{list_name}` / `{list_name:override}`."""
+        if override:
+            return override
+        slot_list = self.lists[list_name]
+        return slot_list.slot or list_name
+
+
+@dataclass(slots=True)
+class Grammar:
+    """Every language loaded together; `warnings` lists non-fatal findings."""
+
+    languages: dict[str, LanguageGrammar]
+    sources: list[str]
+    warnings: list[str] = field(default_factory=list)
+
+    def language(self, code: str) -> LanguageGrammar:
+        try:
+            return self.languages[code]
+        except KeyError:
+            known = ", ".join(sorted(self.languages)) or "none"
+            raise KeyError(f"no grammar for language '{code}' (loaded: {known})") from None

@@ -1,0 +1,574 @@
+"""Fuzzy matching on the carrier phrase, never on slot values.
+
+An utterance that no template matches exactly goes through three stages:
+
+1. **Correction** — words the grammar does not know are replaced by the closest template word
+   (rapidfuzz, `CompiledLanguage.correct`); slot and number words are never touched. If the
+   corrected sentence matches exactly, it is accepted with the similarity of the two
+   sentences as its score ("show me the top shop features" -> shap_features).
+2. **Carrier comparison** — slot values are masked by placeholders ("buy [n] [symbol] contracts
+   yeah") and the carrier phrase is compared with the carriers of the templates' sentences
+   *holding the same slot kinds in the same order*. The slots are then filled positionally
+   from what was actually heard, so the fuzzy step can neither invent, drop nor swap a value.
+3. **Refusal analysis** — when nothing is accepted but the sentence is recognisably a command,
+   say why: a slot heard twice ("buy two ES and MNQ" -> ambiguous_symbol), a required slot
+   missing ("buy ES" -> missing_quantity) or replaced by something unclear ("by two ES" ->
+   ambiguous_side).
+
+Scores combine the similarity of the whole carrier with that of its *content words* (words
+used by fewer than `COMMON_WORD_INTENTS` intents), so that sharing "what is the … today"
+with a template is not enough ("what's the weather today" is rejected). Searching on content
+words also collapses the many "show me / tell me / the / my" variants, which keeps the search
+small: a fuzzy parse costs well under a millisecond.
+
+A template is represented by at most `MAX_CARRIERS_PER_TEMPLATE` of its sentences (all of
+them when it has fewer; otherwise a seeded sample, see `assistant.grammar.expand`).
+"""
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from rapidfuzz import fuzz, process
+from rapidfuzz.distance import Levenshtein
+
+from assistant.grammar.expand import Part, sample_expansions
+from assistant.grammar.model import Template
+from assistant.grammar.template import Alternative, Expr, RuleRef, Sequence, SlotRef, Words
+from assistant.nlu.compiled import CompiledLanguage, Scan, ScannedValue
+
+__all__ = ["CarrierIndex", "FuzzyOutcome", "MAX_CARRIERS_PER_TEMPLATE", "COMMON_WORD_INTENTS"]
+
+MAX_CARRIERS_PER_TEMPLATE = 200
+#: A word used by at least this many intents is a "function" word for scoring purposes.
+COMMON_WORD_INTENTS = 4
+#: Full carriers kept per content key (they differ only by function words).
+_MEMBERS_PER_KEY = 24
+#: Similarity (0-100) for two content words to count as the same word in `_token_f1`.
+_TOKEN_MATCH = 80.0
+#: Words that join two repeated values ("ES and MNQ", "deux ou trois").
+_CONJUNCTIONS = frozenset({"and", "or", "et", "ou", "plus", "then", "puis"})
+
+
+@dataclass(frozen=True, slots=True)
+class CarrierSlot:
+    kind: str
+    slot: str | None
+    """None for a value written literally in the template ("placer *un* trade")."""
+    list_name: str | None
+    literal_value: Any = None
+
+
+@dataclass(frozen=True, slots=True)
+class CarrierInfo:
+    intent: str
+    positions: tuple[CarrierSlot, ...]
+    fixed: dict[str, Any]
+    template: int = -1
+    """Index of the template the carrier comes from (see `CarrierIndex.templates`)."""
+    missing: CarrierSlot | None = None
+    """For the 'one required slot removed' index: the slot that was removed…"""
+    full: str = ""
+    """…the carrier with that slot still in place…"""
+    missing_at: int = -1
+    """…and the character offset of its placeholder in `full`."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Adjacency:
+    first: frozenset[str]
+    last: frozenset[str]
+    nullable: bool
+    pairs: frozenset[tuple[str, str]]
+
+
+@dataclass(slots=True)
+class _Group:
+    """Carriers sharing one slot sequence, keyed by their content words."""
+
+    keys: list[str] = field(default_factory=list)
+    fulls: list[list[str]] = field(default_factory=list)
+    infos: list[list[CarrierInfo]] = field(default_factory=list)
+    where: dict[str, int] = field(default_factory=dict)
+    _flat: tuple[list[str], list[CarrierInfo]] | None = None
+    _short: list[int] | None = None
+
+    def short_keys(self) -> list[int]:
+        """Keys with few content words: the only ones a sentence without content words
+        (slots and function words only) can be close to."""
+        if self._short is None:
+            self._short = [idx for idx, key in enumerate(self.keys) if len(key) <= 12]
+        return self._short
+
+    def flat(self) -> tuple[list[str], list[CarrierInfo]]:
+        """Every full carrier of the group (cached), for searches that ignore content keys."""
+        if self._flat is None:
+            fulls = [f for group in self.fulls for f in group]
+            infos = [i for group in self.infos for i in group]
+            self._flat = (fulls, infos)
+        return self._flat
+
+    def add(self, key: str, full: str, info: CarrierInfo) -> None:
+        self._flat = None
+        self._short = None
+        idx = self.where.get(key)
+        if idx is None:
+            self.where[key] = len(self.keys)
+            self.keys.append(key)
+            self.fulls.append([full])
+            self.infos.append([info])
+            return
+        fulls, infos = self.fulls[idx], self.infos[idx]
+        if len(fulls) >= _MEMBERS_PER_KEY and any(i.intent == info.intent for i in infos):
+            return
+        if any(f == full and i.intent == info.intent for f, i in zip(fulls, infos)):
+            return
+        fulls.append(full)
+        infos.append(info)
+
+
+@dataclass(slots=True)
+class FuzzyOutcome:
+    status: str
+    """"accept", "refuse" (recognisably a command, but unusable) or "none"."""
+    score: float
+    intent: str | None = None
+    slots: dict[str, Any] = field(default_factory=dict)
+    slot_text: dict[str, str] = field(default_factory=dict)
+    reason: str | None = None
+    detail: str | None = None
+    alternatives: list[tuple[str, float]] = field(default_factory=list)
+
+
+class CarrierIndex:
+    """Carrier phrases of one compiled language, grouped by slot sequence."""
+
+    def __init__(self, comp: CompiledLanguage, per_template: int = MAX_CARRIERS_PER_TEMPLATE) -> None:
+        self.comp = comp
+        #: Negation words guarding fuzzy acceptance; the parser widens this to every loaded
+        #: language, since "don't stop trading" must not become French "stop trading".
+        self.negations: frozenset[str] = comp.negations
+        self._placeholders = frozenset(comp.placeholder.values())
+        built: list[tuple[str, list[str], tuple[CarrierSlot, ...], dict[str, Any], frozenset[str], int]] = []
+        intents_of_word: dict[str, set[str]] = {}
+        self.templates: list[Template] = []
+        self._adjacent: dict[int, tuple[dict[str, set[str]], dict[str, set[str]]]] = {}
+        self._rule_adjacency: dict[str, _Adjacency] = {}
+        for intent in comp.grammar.intents.values():
+            required = frozenset(intent.required)
+            for tpl in intent.templates:
+                self.templates.append(tpl)
+                tpl_id = len(self.templates) - 1
+                for parts in sample_expansions(tpl.expr, comp.grammar.rules, per_template):
+                    carrier = self._carrier_of(parts)
+                    if carrier is None:
+                        continue
+                    tokens, positions = carrier
+                    built.append((intent.name, tokens, positions, tpl.fixed_slots, required, tpl_id))
+                    for tok in tokens:
+                        intents_of_word.setdefault(tok, set()).add(intent.name)
+        self.common = frozenset(w for w, names in intents_of_word.items()
+                                if len(names) >= COMMON_WORD_INTENTS and w not in self._placeholders)
+        self._index: dict[tuple[str, ...], _Group] = {}
+        self._minus: dict[tuple[str, ...], _Group] = {}
+        self.carrier_count = len(built)
+        for intent_name, tokens, positions, fixed, required, tpl_id in built:
+            full = " ".join(tokens)
+            seq = tuple(p.kind for p in positions)
+            self._index.setdefault(seq, _Group()).add(
+                self.content(tokens), full, CarrierInfo(intent_name, positions, fixed, tpl_id))
+            if not required:
+                continue
+            slot_token_idx = [i for i, t in enumerate(tokens) if t in self._placeholders]
+            for k, pos in enumerate(positions):
+                if pos.slot not in required:
+                    continue
+                cut = slot_token_idx[k]
+                reduced = tokens[:cut] + tokens[cut + 1:]
+                offset = sum(len(t) + 1 for t in tokens[:cut])
+                rest = positions[:k] + positions[k + 1:]
+                self._minus.setdefault(tuple(p.kind for p in rest), _Group()).add(
+                    self.content(reduced), " ".join(reduced),
+                    CarrierInfo(intent_name, rest, fixed, tpl_id, pos, full, offset))
+
+    # ------------------------------------------------------------------ building
+    def _carrier_of(self, parts: tuple[Part, ...]) -> tuple[list[str], tuple[CarrierSlot, ...]] | None:
+        """Carrier tokens and slot positions of one expanded sentence.
+
+        Literal words are scanned like an utterance would be, so that a value written in the
+        template ("placer *un* trade", "am I long or short") becomes a placeholder on both
+        sides and the slot sequences still agree.
+        """
+        comp = self.comp
+        tokens: list[str] = []
+        positions: list[CarrierSlot] = []
+        literal: list[str] = []
+
+        def flush() -> None:
+            if not literal:
+                return
+            for item in comp.scan_items(" ".join(literal) + " "):
+                if isinstance(item, str):
+                    tokens.append(item)
+                else:
+                    tokens.append(comp.placeholder[item.kind])
+                    positions.append(CarrierSlot(item.kind, None, item.list_name, comp.literal_value(item)))
+            literal.clear()
+
+        for part in parts:
+            if isinstance(part, str):
+                literal.extend(comp.literal_tokens(part))
+            else:
+                flush()
+                kind = comp.kind_of(part.list_name)
+                tokens.append(comp.placeholder[kind])
+                positions.append(CarrierSlot(kind, comp.grammar.slot_name(part.list_name, part.slot_name),
+                                             part.list_name))
+        flush()
+        if not tokens:
+            return None
+        return tokens, tuple(positions)
+
+    def content(self, tokens: list[str] | tuple[str, ...]) -> str:
+        """The content words of a carrier, sorted (function words and placeholders removed).
+
+        Sorted because their order says little once the slot order is fixed by the slot
+        sequence ("status of the system" ~ "system status").
+        """
+        return " ".join(sorted(t for t in tokens if t not in self.common and t not in self._placeholders))
+
+    def _negation_ok(self, spaced: str, carrier_tokens: list[str] | tuple[str, ...]) -> bool:
+        """A negation said ("don't stop trading") must be part of the sentence matched."""
+        negations = self.negations
+        if not negations:
+            return True
+        said = {t for t in spaced.split() if t in negations}
+        return said <= set(carrier_tokens)
+
+    def _search_full(self, group: _Group | None, full_query: str, cutoff: float,
+                     limit: int = 4) -> list[tuple[float, CarrierInfo]]:
+        """Candidates by whole-carrier similarity only (used to explain refusals)."""
+        if group is None:
+            return []
+        flat = group.flat()
+        found = process.extract(full_query, flat[0], scorer=fuzz.ratio, score_cutoff=cutoff * 100.0,
+                                limit=limit)
+        return [(score / 100.0, flat[1][idx]) for _, score, idx in found]
+
+    def group_sizes(self) -> dict[tuple[str, ...], int]:
+        return {seq: len(g.keys) for seq, g in self._index.items()}
+
+    # ------------------------------------------------------------------ scoring
+    @staticmethod
+    def _token_f1(said: list[str], template: list[str]) -> float:
+        """F1 of content words: each word must find a distinct partner (exact, or similar
+        at `_TOKEN_MATCH` %) on the other side. Unlike a character ratio, an extra or missing
+        short word ("temps" said, "p n l" expected) weighs as much as a long one."""
+        if not said and not template:
+            return 1.0
+        if not said or not template:
+            return 0.0
+        remaining = list(template)
+        matched = 0
+        for word in said:
+            if word in remaining:
+                remaining.remove(word)
+                matched += 1
+                continue
+            best = process.extractOne(word, remaining, scorer=fuzz.ratio, score_cutoff=_TOKEN_MATCH)
+            if best is not None:
+                remaining.pop(best[2])
+                matched += 1
+        if not matched:
+            return 0.0
+        precision = matched / len(said)
+        recall = matched / len(template)
+        return 2 * precision * recall / (precision + recall)
+
+    @staticmethod
+    def _ratio(a: str, b: str) -> float:
+        if not a and not b:
+            return 1.0
+        return fuzz.ratio(a, b) / 100.0
+
+    def _search(self, group: _Group | None, full_query: str, content_query: str, cutoff: float,
+                limit: int = 8) -> list[tuple[float, CarrierInfo, str]]:
+        """Candidates scoring at least `cutoff`, best first: (score, info, full carrier)."""
+        if group is None:
+            return []
+        key_cutoff = max(0.0, 2.0 * cutoff - 1.0) * 0.6
+        said = content_query.split()
+        if content_query:
+            found = process.extract(content_query, group.keys, scorer=fuzz.ratio,
+                                    score_cutoff=key_cutoff * 100.0, limit=limit)
+            keyed = [idx for _, _, idx in found]
+            if "" in group.where:
+                keyed.append(group.where[""])
+        else:
+            keyed = group.short_keys()
+        # Content words first (cheap), then whole carriers for the best few keys only.
+        scored = sorted(((self._token_f1(said, group.keys[idx].split()), idx) for idx in keyed), reverse=True)
+        out: list[tuple[float, CarrierInfo, str]] = []
+        for key_score, idx in scored[:4]:
+            if 0.5 * key_score + 0.5 < cutoff:
+                break
+            fulls = group.fulls[idx]
+            for full, full_score, j in process.extract(full_query, fulls, scorer=fuzz.ratio, limit=4):
+                score = 0.5 * key_score + 0.5 * full_score / 100.0
+                if score >= cutoff:
+                    out.append((score, group.infos[idx][j], full))
+        out.sort(key=lambda item: -item[0])
+        return out
+
+    def _has_keyword(self, intent: str, spaced: str) -> bool:
+        """One of the intent's keywords was said (a word keyword may carry an inflection of
+        up to two letters: "arretes", "arretez" for "arrete"; never a shorter word: "star"
+        is not "start")."""
+        keywords = self.comp.keywords.get(intent)
+        if not keywords:
+            return True
+        padded = " " + spaced
+        words = spaced.split()
+        for kw in keywords:
+            if f" {kw} " in padded:
+                return True
+            if " " not in kw and len(kw) >= 4 and any(
+                    w.startswith(kw) and len(w) - len(kw) <= 2 for w in words):
+                return True
+        return False
+
+    def _assign(self, info: CarrierInfo, values: tuple[ScannedValue, ...]
+                ) -> tuple[dict[str, Any], dict[str, str], tuple[str, str] | None] | None:
+        """Slots by position; None when a value written literally in the template differs."""
+        comp = self.comp
+        slots: dict[str, Any] = dict(info.fixed)
+        slot_text: dict[str, str] = {}
+        for cslot, val in zip(info.positions, values):
+            if cslot.slot is None:
+                if comp.literal_value(val) != cslot.literal_value:
+                    return None
+                continue
+            assert cslot.list_name is not None
+            value, error = comp.convert(cslot.list_name, val.text, cslot.slot)
+            if error is not None:
+                return slots, slot_text, error
+            slots[cslot.slot] = value
+            slot_text[cslot.slot] = val.text
+        return slots, slot_text, None
+
+    # ------------------------------------------------------------------ slot neighbours
+    def _symbols(self, text: str) -> list[str]:
+        """A literal chunk as carrier symbols: words, and slot kinds for values written in it."""
+        tokens = self.comp.literal_tokens(text)
+        if not tokens:
+            return []
+        return [item if isinstance(item, str) else item.kind
+                for item in self.comp.scan_items(" ".join(tokens) + " ")]
+
+    def _adjacency(self, expr: Expr) -> "_Adjacency":
+        """First/last symbols, nullability and adjacent symbol pairs of an expression."""
+        if isinstance(expr, Words):
+            symbols = self._symbols(expr.text)
+            if not symbols:
+                return _Adjacency(frozenset(), frozenset(), True, frozenset())
+            return _Adjacency(frozenset({symbols[0]}), frozenset({symbols[-1]}), False,
+                              frozenset(zip(symbols, symbols[1:])))
+        if isinstance(expr, SlotRef):
+            kind = frozenset({self.comp.kind_of(expr.list_name)})
+            return _Adjacency(kind, kind, False, frozenset())
+        if isinstance(expr, RuleRef):
+            cached = self._rule_adjacency.get(expr.name)
+            if cached is None:
+                cached = self._adjacency(self.comp.grammar.rules[expr.name])
+                self._rule_adjacency[expr.name] = cached
+            return cached
+        if isinstance(expr, Sequence):
+            acc = _Adjacency(frozenset(), frozenset(), True, frozenset())
+            for item in expr.items:
+                nxt = self._adjacency(item)
+                pairs = acc.pairs | nxt.pairs | {(a, b) for a in acc.last for b in nxt.first}
+                acc = _Adjacency(acc.first | nxt.first if acc.nullable else acc.first,
+                                 nxt.last | acc.last if nxt.nullable else nxt.last,
+                                 acc.nullable and nxt.nullable, frozenset(pairs))
+            return acc
+        assert isinstance(expr, Alternative)
+        parts = [self._adjacency(o) for o in expr.options]
+        return _Adjacency(frozenset().union(*(p.first for p in parts)),
+                          frozenset().union(*(p.last for p in parts)),
+                          expr.optional or any(p.nullable for p in parts),
+                          frozenset().union(*(p.pairs for p in parts)))
+
+    def _neighbours(self, template: int) -> tuple[dict[str, set[str]], dict[str, set[str]]]:
+        """For one template: symbols that may precede / follow each slot kind ("^"/"$" = edge)."""
+        cached = self._adjacent.get(template)
+        if cached is None:
+            adj = self._adjacency(self.templates[template].expr)
+            before: dict[str, set[str]] = {}
+            after: dict[str, set[str]] = {}
+            pairs = set(adj.pairs) | {("^", f) for f in adj.first} | {(last, "$") for last in adj.last}
+            for a, b in pairs:
+                before.setdefault(b, set()).add(a)
+                after.setdefault(a, set()).add(b)
+            cached = (before, after)
+            self._adjacent[template] = cached
+        return cached
+
+    def _unclear_slot(self, scan: Scan, info: CarrierInfo) -> str | None:
+        """A slot next to which the utterance has a word its template cannot put there.
+
+        Such a word may be part of the value, misheard ("buy twenty *to* ES" for "twenty-two",
+        "*by* two ES"), so the value is not clearly heard. A misspelling of a word the template
+        allows there is fine. Returns the slot kind, or None when every neighbour is explained.
+        """
+        before, after = self._neighbours(info.template)
+        tokens = scan.tokens
+        kind_of = self.comp.placeholder_kind
+        slots = iter(info.positions)
+        for k, tok in enumerate(tokens):
+            kind = kind_of.get(tok)
+            if kind is None:
+                continue
+            if next(slots).slot is None:
+                continue  # a value written in the template itself ("placer *un* trade")
+            left = kind_of.get(tokens[k - 1], tokens[k - 1]) if k > 0 else "^"
+            right = kind_of.get(tokens[k + 1], tokens[k + 1]) if k + 1 < len(tokens) else "$"
+            if not self._explained(left, before.get(kind, set())) \
+                    or not self._explained(right, after.get(kind, set())):
+                return kind
+        return None
+
+    def _explained(self, symbol: str, allowed: set[str]) -> bool:
+        if symbol in allowed:
+            return True
+        if symbol in ("^", "$") or symbol.startswith("#") or symbol in self.comp.text_values:
+            return False
+        best = process.extractOne(symbol, [a for a in allowed if a not in ("^", "$")],
+                                  scorer=fuzz.ratio, score_cutoff=_TOKEN_MATCH)
+        return best is not None
+
+    # ------------------------------------------------------------------ matching
+    def match(self, spaced: str, accept: float, margin: float, refuse: float) -> FuzzyOutcome:
+        """Fuzzy-match token+space text (already normalised, skip words removed)."""
+        comp = self.comp
+        corrected, changed, unknown = comp.correct(spaced)
+        if unknown * 2 > len(corrected.split()):
+            # Most words mean nothing in this language's grammar: nothing can come close.
+            return FuzzyOutcome("none", 0.0, None, reason="no_match",
+                                detail="most words are unknown to the grammar")
+        if changed:
+            hit = comp.match_exact(corrected)
+            if hit is not None:
+                original_tokens, corrected_tokens = spaced.split(), corrected.split()
+                score = 0.5 * self._ratio(self.content(original_tokens), self.content(corrected_tokens)) \
+                    + 0.5 * self._ratio(spaced, corrected)
+                if score >= accept and self._has_keyword(hit.intent, spaced) \
+                        and self._negation_ok(spaced, corrected_tokens):
+                    if hit.error is not None:
+                        return FuzzyOutcome("refuse", score, hit.intent, hit.slots, hit.slot_text,
+                                            hit.error[0], hit.error[1])
+                    return FuzzyOutcome("accept", score, hit.intent, hit.slots, hit.slot_text)
+
+        scan = comp.scan(spaced)
+        content = self.content(scan.tokens)
+        found = self._search(self._index.get(scan.seq), scan.carrier, content, min(accept, refuse) - 0.15)
+        best: dict[str, float] = {}
+        for score, info, _ in found:
+            if score > best.get(info.intent, -1.0):
+                best[info.intent] = score
+        ranked = sorted(best.items(), key=lambda kv: -kv[1])
+        if ranked and ranked[0][1] >= accept:
+            top_intent, top_score = ranked[0]
+            others = ranked[1:]
+            if others and others[0][1] > top_score - margin:
+                return FuzzyOutcome("refuse", top_score, top_intent, reason="ambiguous_intent",
+                                    detail=f"'{top_intent}' and '{others[0][0]}' are equally close",
+                                    alternatives=others)
+            if not self._has_keyword(top_intent, spaced):
+                return FuzzyOutcome("none", top_score, top_intent, reason="no_match",
+                                    detail=f"close to '{top_intent}' but none of its keywords was said",
+                                    alternatives=others)
+            # The first candidate sentence that explains every word next to a slot, keeps any
+            # negation and agrees on literal values wins; otherwise the first objection stands.
+            objection: FuzzyOutcome | None = None
+            for score, info, full in found:
+                if info.intent != top_intent or score < accept:
+                    continue
+                unclear = self._unclear_slot(scan, info)
+                if unclear is not None:
+                    slot = next((p.slot for p in info.positions if p.kind == unclear and p.slot), unclear)
+                    objection = objection or FuzzyOutcome(
+                        "refuse", score, top_intent, reason=f"ambiguous_{slot}",
+                        detail=f"an unexpected word was heard next to the {slot}", alternatives=others)
+                    continue
+                if not self._negation_ok(spaced, full.split(" ")):
+                    objection = objection or FuzzyOutcome(
+                        "none", score, top_intent, reason="no_match",
+                        detail="a negation was said that the command does not contain", alternatives=others)
+                    continue
+                assigned = self._assign(info, scan.values)
+                if assigned is None:
+                    continue
+                slots, slot_text, error = assigned
+                if error is not None:
+                    return FuzzyOutcome("refuse", score, top_intent, slots, slot_text, error[0], error[1], others)
+                return FuzzyOutcome("accept", score, top_intent, slots, slot_text, alternatives=others)
+            if objection is not None:
+                return objection
+        refusal = self._refusal(spaced, scan, refuse)
+        if refusal is not None:
+            return refusal
+        return FuzzyOutcome("none", ranked[0][1] if ranked else 0.0, None, reason="no_match",
+                            detail="no intent is close enough", alternatives=ranked[:5])
+
+    def _refusal(self, spaced: str, scan: Scan, refuse: float) -> FuzzyOutcome | None:
+        """Explain why an utterance that looks like a command cannot be accepted."""
+        comp = self.comp
+        outcomes: list[FuzzyOutcome] = []
+        repeated = {k for k, c in Counter(scan.seq).items() if c > 1}
+        if repeated:
+            # Keep the first value of each repeated kind and drop the others (with the "and"
+            # joining them): if *that* sentence is a command, the repeat is the ambiguity.
+            kept: list[str] = []
+            seen: set[str] = set()
+            seq: list[str] = []
+            for tok in scan.tokens:
+                kind = comp.placeholder_kind.get(tok)
+                if kind is None:
+                    kept.append(tok)
+                    continue
+                if kind in seen:
+                    if kept and kept[-1] in _CONJUNCTIONS:
+                        kept.pop()
+                    continue
+                seen.add(kind)
+                seq.append(kind)
+                kept.append(tok)
+            found = self._search(self._index.get(tuple(seq)), " ".join(kept), self.content(kept), refuse, limit=4)
+            if found:
+                score, info, _ = found[0]
+                slot = next((p.slot for p in info.positions if p.kind in repeated and p.slot), None)
+                if slot is not None:
+                    outcomes.append(FuzzyOutcome("refuse", score, info.intent, reason=f"ambiguous_{slot}",
+                                                 detail=f"more than one {slot} was heard"))
+        # A short carrier loses much similarity for one missing slot, so candidates are also
+        # scored against the full carrier (with the slot in place).
+        rescored: list[tuple[float, CarrierInfo]] = []
+        for score, info in self._search_full(self._minus.get(scan.seq), scan.carrier, refuse - 0.2, limit=6):
+            rescored.append((max(score, self._ratio(scan.carrier, info.full)), info))
+        rescored = [(sc, inf) for sc, inf in rescored if sc >= refuse - 0.1]
+        if rescored:
+            score, info = max(rescored, key=lambda item: item[0])
+            assert info.missing is not None and info.missing.slot is not None
+            slot = info.missing.slot
+            # Was something else heard where the slot belongs ("by two ES": "by" instead of
+            # a side) or nothing at all ("buy ES": no quantity)?
+            replaced = any(op.tag == "replace" and op.dest_pos == info.missing_at
+                           for op in Levenshtein.editops(scan.carrier, info.full))
+            reason = f"ambiguous_{slot}" if replaced else f"missing_{slot}"
+            detail = f"no clear {slot} was heard" if replaced else f"no {slot} was said"
+            outcomes.append(FuzzyOutcome("refuse", score, info.intent, reason=reason, detail=detail))
+        outcomes = [o for o in outcomes if o.intent is None or self._has_keyword(o.intent, spaced)]
+        if not outcomes:
+            return None
+        return max(outcomes, key=lambda o: o.score)

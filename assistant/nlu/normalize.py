@@ -1,0 +1,87 @@
+"""Text normalisation shared by the grammar compiler and the parser.
+
+The same function is applied to grammar templates and to what the user said, so both sides
+always agree on spelling: lower case, accents dropped ("achète" == "achete"), punctuation
+removed, hyphens and apostrophes turned into spaces ("quatre-vingt-dix" -> "quatre vingt dix",
+"qu'est-ce" -> "qu est ce"), "%" / "pour cent" / "per cent" -> "percent", "&" -> "and"
+("S&P" -> "s and p"), "@" -> "at", and numbers written with separators made plain
+("5 012,25" -> "5012.25", "5,012.25" -> "5012.25", "0,5" -> "0.5").
+
+It is written for speed (it runs on every utterance, budget a few microseconds): one
+`str.translate` for the common Latin accents, Unicode decomposition only when something
+exotic is left, and the digit rewrites only when the text holds a digit.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+
+__all__ = ["normalize", "fold_accents", "PERCENT_WORD"]
+
+#: Canonical token every way of saying "percent" is rewritten to.
+PERCENT_WORD = "percent"
+
+_FOLD: dict[int, str] = {}
+for _src, _dst in {
+    "àáâãäåā": "a", "ç": "c", "èéêëē": "e", "ìíîïī": "i", "ñ": "n", "òóôõöō": "o",
+    "ùúûüū": "u", "ýÿ": "y", "œ": "oe", "æ": "ae", "ß": "ss",
+    "\u2019\u2018\u02bc`\u00b4": "'", "\u00a0\u202f\u2009\u2007": " ",
+    "\u2013\u2014\u2212": "-", "«»\u201c\u201d": " ",
+}.items():
+    for _ch in _src:
+        _FOLD[ord(_ch)] = _dst
+del _src, _dst, _ch
+
+# A space-grouped number: "5 012", "10 000", "1 234 567" (French and SI style).
+_SPACE_GROUPS = re.compile(r"(?<![\d.,])(\d{1,3})((?: \d{3})+)(?![\d])")
+# An English comma-grouped number: "5,012", "1,234,567.5". A first group starting with 0
+# ("0,500") is a French decimal, not a thousands group.
+_COMMA_GROUPS = re.compile(r"(?<![\d.,])([1-9]\d{0,2})((?:,\d{3})+)(?![\d,])")
+_DECIMAL_COMMA = re.compile(r"(?<=\d),(?=\d)")
+_LEADING_DOT = re.compile(r"(?<!\d)\.(?=\d)")
+_SYMBOLS = re.compile(r"[%&@]")
+_SYMBOL_WORDS = {"%": f" {PERCENT_WORD} ", "&": " and ", "@": " at "}
+# Everything that is not a letter/digit in any script, a space or a dot becomes a space.
+_PUNCT = re.compile(r"[^\w. ]|_")
+# A dot that is not a decimal point (between two digits) becomes a space.
+_STRAY_DOT = re.compile(r"\.(?!\d)|(?<!\d)\.")
+_DIGIT = re.compile(r"\d")
+_GROUPED = re.compile(r"\d[ ,]\d")
+_PERCENT_PHRASE = re.compile(r"\b(?:pour ?cent|per ?cent|pct|pourcents?)\b")
+
+
+def fold_accents(text: str) -> str:
+    """Lower-case `text` and drop diacritics ("Achète" -> "achete")."""
+    text = text.lower()
+    if text.isascii():
+        return text
+    text = text.translate(_FOLD)
+    if not text.isascii():
+        decomposed = unicodedata.normalize("NFKD", text)
+        text = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return text
+
+
+def _join_groups(match: re.Match[str]) -> str:
+    return match.group(1) + match.group(2).replace(" ", "").replace(",", "")
+
+
+def normalize(text: str) -> str:
+    """Return the canonical, space-separated token string for `text` (may be empty)."""
+    text = fold_accents(text)
+    if _SYMBOLS.search(text):
+        text = _SYMBOLS.sub(lambda m: _SYMBOL_WORDS[m.group(0)], text)
+    if _DIGIT.search(text):
+        if _GROUPED.search(text):
+            text = _SPACE_GROUPS.sub(_join_groups, text)
+            if "," in text:
+                text = _COMMA_GROUPS.sub(_join_groups, text)
+                text = _DECIMAL_COMMA.sub(".", text)
+        if "." in text:
+            text = _LEADING_DOT.sub("0.", text)
+    text = _PUNCT.sub(" ", text)
+    if "." in text:
+        text = _STRAY_DOT.sub(" ", text)
+    if "cent" in text or "pct" in text:
+        text = _PERCENT_PHRASE.sub(PERCENT_WORD, text)
+    return " ".join(text.split())

@@ -1,0 +1,212 @@
+"""Utterance -> intent + typed slots, for French and English at once.
+
+    parser = Parser.from_paths()                 # the project grammars (grammars/*.yaml)
+    result = parser.parse("achète deux contrats E S à 5 012,25")
+    result.intent, result.slots                  # "place_trade", {"side": "BUY", "quantity": 2,
+                                                 #  "symbol": "ES", "price": 5012.25}
+
+Order of work for one utterance:
+
+1. normalise (case, accents, punctuation, "%"/"pour cent", separators in numbers);
+2. per language, drop the grammar's skip words and try the **exact** matcher;
+3. only if no language matched exactly, **fuzzy**-match the carrier phrase (the sentence with
+   its slot values masked) against carriers with the same slot kinds in the same order.
+   Accepted only above `accept`, with a clear `margin` over any other intent, and with one
+   of the intent's keywords present when the grammar lists keywords for it. Slot values
+   are never fuzzed: a command with two symbols, two quantities, or no clear side is
+   refused with the reason (`ambiguous_symbol`, `ambiguous_quantity`, `ambiguous_side`).
+
+The language is decided per utterance: the one that matched, and when several did ("ok",
+"long 2 ES"), the one with more words that only it uses, then `prefer`, then the default.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from assistant.grammar.expand import possible_slot_refs
+from assistant.grammar.loader import GrammarPaths, load_grammar
+from assistant.grammar.model import Grammar
+from assistant.nlu.compiled import CompiledLanguage, ExactHit
+from assistant.nlu.fuzzy import CarrierIndex, FuzzyOutcome
+from assistant.nlu.normalize import normalize
+from assistant.nlu.spoken import base_language
+from assistant.nlu.result import ParseResult
+
+__all__ = ["Parser", "ParseResult", "default_parser"]
+
+
+class Parser:
+    """Grammar-based parser. Build once (compiling takes a moment), then call `parse` freely;
+    `parse` does not mutate the parser, so one instance can serve several threads."""
+
+    def __init__(self, grammar: Grammar, *, default_language: str | None = None,
+                 fuzzy: bool = True, accept: float = 0.80, margin: float = 0.05,
+                 refuse: float = 0.72) -> None:
+        if not 0.0 < accept <= 1.0 or not 0.0 < refuse <= 1.0 or not 0.0 <= margin < 1.0:
+            raise ValueError("accept and refuse must be in (0, 1], margin in [0, 1)")
+        self.grammar = grammar
+        self._compiled = {code: CompiledLanguage(lg) for code, lg in grammar.languages.items()}
+        self._carriers = {code: CarrierIndex(comp) for code, comp in self._compiled.items()} if fuzzy else {}
+        all_negations = frozenset().union(*(comp.negations for comp in self._compiled.values()))
+        for index in self._carriers.values():
+            index.negations = all_negations
+        self.languages: tuple[str, ...] = tuple(self._compiled)
+        if default_language is not None and default_language not in self._compiled:
+            raise ValueError(f"default language '{default_language}' has no grammar "
+                             f"(loaded: {', '.join(self.languages)})")
+        self.default_language = default_language or ("en" if "en" in self._compiled else self.languages[0])
+        self.fuzzy_enabled = fuzzy
+        self.accept = accept
+        self.margin = margin
+        self.refuse = refuse
+        self._exclusive: dict[str, frozenset[str]] = {}
+        for code, comp in self._compiled.items():
+            others: set[str] = set()
+            for other_code, other in self._compiled.items():
+                if other_code != code:
+                    others |= other.vocabulary
+            self._exclusive[code] = comp.vocabulary - others
+        self.warnings: list[str] = list(grammar.warnings)
+        for comp in self._compiled.values():
+            self.warnings.extend(comp.warnings)
+
+    @classmethod
+    def from_paths(cls, paths: GrammarPaths = None, **options: object) -> "Parser":
+        """Parser for grammar files or directories (None: the project's `grammars/`).
+
+        Raises `assistant.grammar.GrammarError` naming the file and line of any problem.
+        """
+        return cls(load_grammar(paths), **options)  # type: ignore[arg-type]
+
+    # ------------------------------------------------------------------ introspection
+    def intents(self, lang: str | None = None) -> list[str]:
+        """Intent names of one language, or of all languages (sorted, no duplicates)."""
+        codes = [lang] if lang else list(self.languages)
+        names: set[str] = set()
+        for code in codes:
+            names.update(self._language(code).grammar.intents)
+        return sorted(names)
+
+    def slot_names(self, intent: str, lang: str | None = None) -> list[str]:
+        """Slot names an intent can fill (from lists and fixed values), sorted."""
+        names: set[str] = set()
+        for code in ([lang] if lang else self.languages):
+            lg = self._language(code).grammar
+            if intent not in lg.intents:
+                continue
+            for tpl in lg.intents[intent].templates:
+                names.update(tpl.fixed_slots)
+                for ref in possible_slot_refs(tpl.expr, lg.rules):
+                    names.add(lg.slot_name(ref.list_name, ref.slot_name))
+        return sorted(names)
+
+    def _language(self, code: str) -> CompiledLanguage:
+        try:
+            return self._compiled[code]
+        except KeyError:
+            raise ValueError(f"no grammar for language '{code}' (loaded: {', '.join(self.languages)})") from None
+
+    def _select(self, lang: str) -> list[CompiledLanguage]:
+        if lang == "auto":
+            return list(self._compiled.values())
+        if lang not in self._compiled:
+            lang = base_language(lang) if base_language(lang) in self._compiled else lang  # "fr-FR"
+        return [self._language(lang)]
+
+    # ------------------------------------------------------------------ language choice
+    def _pick_language(self, codes: Iterable[str], tokens: list[str], prefer: str | None) -> tuple[str, bool]:
+        codes = list(codes)
+        if len(codes) == 1:
+            return codes[0], True
+        scores = {c: sum(1 for t in tokens if t in self._exclusive[c]) for c in codes}
+        top = max(scores.values())
+        leaders = [c for c in codes if scores[c] == top]
+        if len(leaders) == 1:
+            return leaders[0], True
+        for choice in (prefer, self.default_language):
+            if choice in leaders:
+                return choice, False
+        return leaders[0], False
+
+    # ------------------------------------------------------------------ parsing
+    def parse(self, text: str, lang: str = "auto", *, prefer: str | None = None) -> ParseResult:
+        """Parse one utterance. `lang`: "auto" (every loaded language) or a language code.
+
+        `prefer` breaks ties between languages for sentences valid in several (pass the
+        language of the conversation so far). Raises ValueError for an unknown `lang`.
+        """
+        if not isinstance(text, str):
+            raise TypeError(f"text must be str, got {type(text).__name__}")
+        langs = self._select(lang)
+        norm = normalize(text)
+        spaced = norm + " " if norm else ""
+        per_lang: list[tuple[CompiledLanguage, str]] = []
+        only_filler = not spaced
+        for comp in langs:
+            stripped = comp.strip_skip(spaced) if spaced else ""
+            if stripped:
+                per_lang.append((comp, stripped))
+            else:
+                only_filler = True
+        if only_filler:
+            return ParseResult(text, norm, False, None, reason="empty",
+                               detail="nothing to understand (empty or filler words only)")
+
+        hits: list[tuple[CompiledLanguage, str, ExactHit]] = []
+        for comp, stripped in per_lang:
+            if not comp.could_match_exactly(stripped.split()):
+                continue
+            hit = comp.match_exact(stripped)
+            if hit is not None:
+                hits.append((comp, stripped, hit))
+        tokens = norm.split()
+        if hits:
+            code, certain = self._pick_language((c.code for c, _, _ in hits), tokens, prefer)
+            comp, stripped, hit = next(h for h in hits if h[0].code == code)
+            alternatives = sorted({(h.intent, 1.0) for c, _, h in hits
+                                   if c.code != code and h.intent != hit.intent})
+            if hit.error is not None:
+                return ParseResult(text, stripped[:-1], False, hit.intent, hit.slots, hit.slot_text,
+                                   code, certain, 1.0, "exact", alternatives, hit.error[0], hit.error[1])
+            return ParseResult(text, stripped[:-1], True, hit.intent, hit.slots, hit.slot_text,
+                               code, certain, 1.0, "exact", alternatives)
+
+        if not self.fuzzy_enabled:
+            code, certain = self._pick_language((c.code for c, _ in per_lang), tokens, prefer)
+            stripped = next(s for c, s in per_lang if c.code == code)
+            return ParseResult(text, stripped[:-1], False, None, language=code, language_certain=certain,
+                               reason="no_match", detail="no exact grammar match (fuzzy matching is off)")
+
+        # Fuzzy matching is the expensive part: skip languages the words rule out (a sentence
+        # with French-only words and no English-only word is not fuzzed as English).
+        evidence = {c.code: sum(1 for t in tokens if t in self._exclusive[c.code]) for c, _ in per_lang}
+        if max(evidence.values()) > 0:
+            per_lang = [(c, s) for c, s in per_lang if evidence[c.code] > 0]
+        outcomes: list[tuple[CompiledLanguage, str, FuzzyOutcome]] = [
+            (comp, stripped, self._carriers[comp.code].match(stripped, self.accept, self.margin, self.refuse))
+            for comp, stripped in per_lang
+        ]
+        rank = {"accept": 2, "refuse": 1, "none": 0}
+        best_key = max((rank[o.status], round(o.score, 6)) for _, _, o in outcomes)
+        if best_key[0] == 0:
+            # Nothing recognised anywhere: the language is a matter of vocabulary, not score.
+            leaders = outcomes
+        else:
+            leaders = [(c, s, o) for c, s, o in outcomes if (rank[o.status], round(o.score, 6)) == best_key]
+        code, certain = self._pick_language((c.code for c, _, _ in leaders), tokens, prefer)
+        comp, stripped, out = next(item for item in leaders if item[0].code == code)
+        if len(outcomes) > 1 and len(leaders) == 1:
+            certain = True
+        alternatives = [a for a in out.alternatives if a[0] != out.intent]
+        matched = out.status == "accept"
+        return ParseResult(
+            text, stripped[:-1], matched, out.intent, out.slots, out.slot_text, code, certain,
+            round(out.score, 4), "fuzzy" if out.status != "none" or out.intent else "none",
+            alternatives, None if matched else out.reason, None if matched else out.detail,
+        )
+
+
+def default_parser() -> Parser:
+    """Parser over the project grammars (convenience for scripts and the CLI)."""
+    return Parser.from_paths(None)
+

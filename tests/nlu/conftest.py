@@ -1,0 +1,20 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from assistant.nlu.parser import Parser
+
+HERE = Path(__file__).parent
+
+
+@pytest.fixture(scope="session")
+def parser() -> Parser:
+    """The project grammars, compiled once for the whole test session (about 2 s)."""
+    return Parser.from_paths()
+
+
+@pytest.fixture(scope="session")
+def coffee_path() -> Path:
+    return HERE / "grammars" / "coffee.yaml"

@@ -1,0 +1,143 @@
+"""Recogniser vocabularies compiled from the grammars: JSGF (PocketSphinx) and Vosk phrases."""
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pocketsphinx
+import pytest
+
+from assistant.grammar import load_grammar
+from assistant.grammar.compile import (
+    GrammarWarning, compile_jsgf, pocketsphinx_dictionary, spoken_words, to_jsgf, vosk_phrases,
+)
+from assistant.nlu.parser import Parser
+
+
+@pytest.fixture(scope="module")
+def grammar():
+    return load_grammar()
+
+
+@pytest.fixture(scope="module")
+def jsgf_en(grammar) -> str:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", GrammarWarning)
+        return to_jsgf(grammar, "en")
+
+
+def _decoder(jsgf: str) -> pocketsphinx.Decoder:
+    # bestpath=False: the lattice pass is slow and less accurate with a grammar this size.
+    decoder = pocketsphinx.Decoder(lm=None, samprate=16000, loglevel="FATAL", bestpath=False)
+    decoder.add_jsgf_string("mia", jsgf)
+    decoder.activate_search("mia")
+    return decoder
+
+
+def test_english_jsgf_loads_into_pocketsphinx(jsgf_en: str, tmp_path: Path) -> None:
+    assert jsgf_en.startswith("#JSGF V1.0;\ngrammar mia_en;")
+    assert "public <command> = <intent_place_trade> |" in jsgf_en
+    _decoder(jsgf_en)                                    # add_jsgf_string + activate
+    path = tmp_path / "mia_en.gram"
+    path.write_text(jsgf_en, encoding="utf-8")
+    pocketsphinx.Decoder(jsgf=str(path), samprate=16000, loglevel="FATAL")  # Decoder(jsgf=FILE)
+
+
+def test_jsgf_words_are_lowercase_dictionary_words(jsgf_en: str) -> None:
+    dictionary = pocketsphinx_dictionary()
+    assert dictionary is not None
+    bodies = " ".join(line.split("=", 1)[1] for line in jsgf_en.splitlines() if line.startswith(("<", "public")))
+    words = set(re.findall(r"[^\s<>\[\]()|;]+", re.sub(r"<[\w.]+>", " ", bodies)))
+    assert words and words <= dictionary, sorted(words - dictionary)
+    assert all(w == w.lower() and not any(c.isdigit() for c in w) for w in words)
+    assert "e s" in jsgf_en and "m n q" in jsgf_en and "s and p five hundred" in jsgf_en
+    # Numbers are sub-rules, not exploded lists.
+    assert "<num_n99> = <num_tens> [<num_unit>] | <num_teen> | <num_unit>;" in jsgf_en
+    assert len(jsgf_en) < 40_000
+
+
+def test_out_of_vocabulary_words_are_reported_and_skipped(grammar) -> None:
+    with pytest.warns(GrammarWarning, match="not in the PocketSphinx dictionary.*quantiles"):
+        to_jsgf(grammar, "en")
+    result = compile_jsgf(grammar, "en")
+    assert {"quantiles", "cvar", "mnq"} & result.missing_words == {"quantiles", "cvar"}
+    assert any("micro nas" in s for s in result.skipped)
+    # The intent stays reachable through its other phrasings.
+    assert "<intent_qr_quantiles> =" in result.text and "distribution of returns" in result.text
+
+
+def test_other_grammars_and_languages(coffee_path: Path) -> None:
+    with pytest.warns(GrammarWarning, match="cappuccinos"):   # not in the CMU dictionary
+        coffee = to_jsgf(coffee_path, "en")
+    assert "latte | espresso" in coffee and "<list_count> = <num_n99> | zero;" in coffee
+    _decoder(coffee)
+    french = compile_jsgf(load_grammar(), "fr")          # no French dictionary: nothing skipped
+    assert not french.missing_words
+    assert "achète" in french.text and "zéro" in french.text and "vingt" in french.text
+    with pytest.raises(KeyError, match="no grammar for language 'de'"):
+        to_jsgf(coffee_path, "de")
+
+
+@pytest.mark.audio
+@pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="needs espeak-ng")
+def test_pocketsphinx_decodes_synthesised_commands_with_the_grammar(jsgf_en: str, parser: Parser,
+                                                                    tmp_path: Path) -> None:
+    decoder = _decoder(jsgf_en)
+    for sentence, intent, slots in [
+        ("buy two e s", "place_trade", {"side": "BUY", "quantity": 2, "symbol": "ES"}),
+        ("stop trading", "halt", {}),
+    ]:
+        wav = tmp_path / "utt.wav"
+        subprocess.run(["espeak-ng", "-v", "en-us", "-s", "150", "-w", str(wav), sentence], check=True)
+        pcm = _to_16k(wav)
+        decoder.start_utt()
+        decoder.process_raw(pcm, full_utt=True)
+        decoder.end_utt()
+        hyp = decoder.hyp()
+        assert hyp is not None and hyp.hypstr == sentence
+        result = parser.parse(hyp.hypstr, lang="en")
+        assert (result.intent, result.slots) == (intent, slots)
+
+
+def _to_16k(wav: Path) -> bytes:
+    """espeak-ng writes 22.05 kHz mono 16-bit: resample linearly to 16 kHz."""
+    import wave
+    with wave.open(str(wav)) as fh:
+        rate = fh.getframerate()
+        samples = np.frombuffer(fh.readframes(fh.getnframes()), dtype=np.int16).astype(np.float64)
+    n = int(len(samples) * 16000 / rate)
+    resampled = np.interp(np.arange(n) * rate / 16000, np.arange(len(samples)), samples)
+    return resampled.astype(np.int16).tobytes()
+
+
+# ------------------------------------------------------------------ Vosk
+def test_vosk_phrases_are_bounded_deterministic_and_parse(grammar, parser: Parser) -> None:
+    for lang in ("en", "fr"):
+        phrases = vosk_phrases(grammar, lang)
+        assert phrases[-1] == "[unk]" and phrases.count("[unk]") == 1
+        assert 500 < len(phrases) <= 6000
+        assert phrases == vosk_phrases(grammar, lang)          # deterministic
+        assert len(vosk_phrases(grammar, lang, max_phrases=200)) <= 200
+        assert all(p == p.lower() and not re.search(r"\d|[&%]", p) for p in phrases[:-1])
+        # What Vosk may return is understood by the parser: every intent is covered and the
+        # sentences (not the bare number phrases at the end) parse to a command.
+        parsed = [parser.parse(p, lang=lang) for p in phrases[:-1]]
+        intents = {r.intent for r in parsed if r.matched}
+        assert intents == set(parser.intents(lang)), set(parser.intents(lang)) - intents
+        sentences = [r for r in parsed if len(r.text.split()) > 2]
+        assert sum(r.matched for r in sentences) / len(sentences) > 0.97
+    french = vosk_phrases(grammar, "fr")
+    assert any("achète" in p for p in french) and any("e s" in p.split(" e s")[0] + " e s" for p in french)
+
+
+def test_spoken_words() -> None:
+    assert spoken_words("S&P 500", "en") == ["s", "and", "p", "five", "hundred"]
+    assert spoken_words("S&P 500", "fr") == ["s", "et", "p", "cinq", "cents"]
+    assert spoken_words("QR-DQN", "en") == ["q", "r", "d", "q", "n"]
+    assert spoken_words("what's the P&L?", "en") == ["what's", "the", "p", "and", "l"]
+    assert spoken_words("Achète l'ES à 0", "fr") == ["achète", "l'", "e", "s", "à", "zéro"]
+    assert spoken_words("1 %", "fr") == ["un", "pour", "cent"]
