@@ -34,7 +34,10 @@ class RunContext:
 
 
 # Front ends registered by other modules (voice loop, Telegram bot, alerts, monitor), in start order.
-FRONT_ENDS: list[tuple[str, str]] = []
+FRONT_ENDS: list[tuple[str, str]] = [
+    ("voice", "assistant.voice_loop:run_front_end"),  # voice or typed input, spoken answers
+    ("alerts", "assistant.notify.frontend:run_front_end"),  # alerts and copies via the outbox
+]
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -234,6 +234,15 @@ class MonitoringConfig(_Section):
     interval_s: float = Field(5.0, gt=0)
 
 
+class DashboardConfig(_Section):
+    enabled: bool = False  # `mia run` also serves the dashboard (MIA_DASHBOARD__ENABLED=true)
+    host: str = "127.0.0.1"  # loopback by default: the page shows the account and has no login
+    port: int = Field(8050, ge=0, le=65535)  # 0: any free port
+    refresh_rate_s: float = Field(5.0, gt=0, le=3600)  # PNG figures are rewritten this often
+    intelligence: bool = True  # regime / SHAP / RL panels (the first load trains models for seconds)
+    figures: bool = True  # save the PNG figures under <data_dir>/figures/<market>/
+
+
 class MiaConfig(_Section):
     mode: Literal["paper", "live"] = "paper"
     market: Literal["ES", "MNQ"] = "ES"
@@ -252,6 +261,7 @@ class MiaConfig(_Section):
     ib: IbConfig = IbConfig()
     intelligence: IntelligenceConfig = IntelligenceConfig()
     monitoring: MonitoringConfig = MonitoringConfig()
+    dashboard: DashboardConfig = DashboardConfig()
 
     @property
     def data_path(self) -> Path:
@@ -326,6 +336,14 @@ def _read_yaml(path: Path) -> dict[str, Any]:
     return data
 
 
+_SECRET_WORDS = ("token", "password", "secret", "sid", "webhook", "api_key", "apikey", "auth")
+
+
+def _looks_secret(key: str) -> bool:
+    k = key.lower()
+    return any(w in k for w in _SECRET_WORDS)
+
+
 def _first_error(exc: ValidationError, merged: dict[str, Any]) -> ConfigError:
     err = exc.errors()[0]
     key = ".".join(str(p) for p in err["loc"])
@@ -333,6 +351,10 @@ def _first_error(exc: ValidationError, merged: dict[str, Any]) -> ConfigError:
     msg = err.get("msg", "invalid")
     if err.get("type") == "extra_forbidden":
         msg = "a known key (this one is not recognised; check the spelling)"
+        if _looks_secret(key):
+            # never echo what may be a token pasted into the wrong place
+            value = "***"
+            msg += "; secrets go in environment variables (MIA_TELEGRAM_TOKEN, MIA_TWILIO_AUTH_TOKEN, ...)"
     elif "ctx" in err:
         ctx = err["ctx"]
         parts = [f"{k} {v}" for k, v in ctx.items() if k in ("gt", "ge", "lt", "le", "expected")]

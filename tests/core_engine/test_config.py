@@ -81,3 +81,11 @@ def _detach_log_handlers():
     for h in list(root.handlers):
         root.removeHandler(h)
         h.close()
+
+
+def test_a_token_pasted_at_the_wrong_place_is_never_echoed(tmp_path):
+    user = tmp_path / "user.yaml"
+    user.write_text("telegram_token: 123456:VERY-SECRET\n")
+    with pytest.raises(ConfigError) as exc:
+        load_config(user, env={})
+    assert "VERY-SECRET" not in str(exc.value) and "MIA_TELEGRAM_TOKEN" in str(exc.value)

@@ -1,0 +1,41 @@
+"""`mia run` front end: engine events become alerts — spoken above the voice threshold (sharing the
+voice loop's speaker, so urgent alerts pre-empt calm answers) and sent through the durable outbox
+to Telegram, Discord, SMS and e-mail as configured. The voice loop finds the manager in
+`ctx.extras["alerts"]` to copy each answer to the channels."""
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from trading_core.config import Secrets
+
+log = logging.getLogger("mia.notify")
+
+
+async def run_front_end(ctx: Any) -> None:
+    from assistant.notify.factory import build_alert_manager
+
+    speaker = ctx.extras.get("speaker")
+    own_speaker = None
+    if speaker is None and not getattr(ctx.args, "no_speech", False) and ctx.config.alert_manager.voice_alerts:
+        from assistant.voice_loop import make_output_speaker
+
+        own_speaker = speaker = make_output_speaker(ctx.config, no_speech=False, lang=ctx.lang)
+        ctx.extras["speaker"] = speaker
+    manager = build_alert_manager(ctx.config, Secrets.from_env(), speaker=speaker)
+    await manager.start()
+    ctx.extras["alerts"] = manager
+    subscription = ctx.engine.subscribe()
+    consumer = asyncio.create_task(manager.consume(subscription), name="mia-alerts")
+    try:
+        await ctx.stop.wait()
+    finally:
+        consumer.cancel()
+        await asyncio.gather(consumer, return_exceptions=True)
+        subscription.close()
+        ctx.extras.pop("alerts", None)
+        await manager.stop(drain_timeout=5)
+        if own_speaker is not None:
+            await asyncio.to_thread(own_speaker.flush, 10.0)
+            own_speaker.close()
