@@ -44,9 +44,12 @@ def test_language_selection(parser: Parser) -> None:
     assert parser.parse("yes").language == "en"
     # Valid in both grammars: decided by `prefer`, flagged as uncertain.
     for prefer in ("fr", "en"):
-        ok = parser.parse("ok", prefer=prefer)
+        ok = parser.parse("yes", prefer=prefer)
         assert ok.matched and ok.intent == "confirm"
         assert ok.language == prefer and ok.language_certain is False
+    # Confirmation sends orders: words a recogniser makes out of "no" or noise never confirm.
+    for word in ("ok", "go", "okay", "sure", "right"):
+        assert parser.parse(word).intent != "confirm"
     assert parser.parse("long 2 ES", prefer="fr").language == "fr"
     # Restricting the language.
     assert not parser.parse("buy two ES", lang="fr").matched
