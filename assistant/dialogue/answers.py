@@ -1,0 +1,560 @@
+"""French and English answer templates, with locale-correct numbers.
+
+Numbers, money and percentages go through the one set of locale formatters of the project
+(`trading_core.risk.reasons`): English "10,000.5", "2.5%", French "10 000,5", "2,5 %". Money is
+written "500 dollars" (the synthesiser reads "$500" as "dollar five hundred").
+
+`for_speech` turns an answer into what the synthesiser should read: contract symbols are spelled
+("ES" would be read as the word "ess"), "P&L" is spelled. The written text keeps the symbols, since
+it is also shown on screen and copied to the chat channels.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from decimal import Decimal
+from typing import Any
+
+from trading_core.risk.reasons import format_money, format_number, format_percent
+from trading_core.types import (
+    EngineStatus,
+    OrderType,
+    PerformanceMetrics,
+    PnLSummary,
+    Position,
+    Side,
+    TradingState,
+)
+
+__all__ = [
+    "TEXTS", "HELP_EXAMPLES", "text", "for_speech", "confirm_labels", "side_word", "contracts", "signed_money",
+    "order_phrase", "reason_text", "render_positions", "render_pnl", "render_status", "render_metrics",
+    "render_regime", "render_top_features", "render_cvar", "render_quantiles", "render_ensemble",
+]
+
+# key -> (English, French). Placeholders are filled with values already formatted for the language.
+TEXTS: dict[str, tuple[str, str]] = {
+    "not_understood": ("I did not understand, can you repeat?", "Je n'ai pas compris, pouvez-vous répéter ?"),
+    "confirm_question": ("Do you confirm?", "Confirmez-vous ?"),
+    "nothing_to_confirm": ("There is nothing to confirm.", "Il n'y a rien à confirmer."),
+    "nothing_to_cancel": ("There is nothing to cancel.", "Il n'y a rien à annuler."),
+    "nothing_to_repeat": ("I have not said anything yet.", "Je n'ai encore rien dit."),
+    "stale_confirmation": (
+        "This confirmation is no longer valid; nothing was done.",
+        "Cette confirmation n'est plus valable ; rien n'a été fait.",
+    ),
+    # what a discarded action means, per action kind (used by cancelled / expired / discarded)
+    "not_done.order": ("the order was not sent", "l'ordre n'a pas été envoyé"),
+    "not_done.close": ("no position was closed", "aucune position n'a été fermée"),
+    "not_done.halt": ("trading was not halted", "le trading n'a pas été arrêté"),
+    "cancelled": ("Cancelled: {not_done}.", "Annulé : {not_done}."),
+    "expired": (
+        "No confirmation within {seconds}: {not_done}.",
+        "Pas de confirmation en {seconds} : {not_done}.",
+    ),
+    "too_late": (
+        "Too late: the {seconds} to confirm had run out, so {not_done}.",
+        "Trop tard : le délai de {seconds} pour confirmer était dépassé, donc {not_done}.",
+    ),
+    "discarded": ("Previous request cancelled: {not_done}.", "Demande précédente annulée : {not_done}."),
+    "input_closed": ("Input closed before a confirmation: {not_done}.", "Entrée fermée avant une confirmation : {not_done}."),
+    # ambiguity and incomplete commands: explain, never guess
+    "ambiguous_symbol": (
+        "I heard two symbols, so I will not guess. Please say the command again with one symbol, ES or MNQ.",
+        "J'ai entendu deux symboles, je ne devine pas. Répétez la commande avec un seul symbole, ES ou MNQ.",
+    ),
+    "ambiguous_quantity": (
+        "I heard two quantities, so I will not guess. Please say the command again with one quantity.",
+        "J'ai entendu deux quantités, je ne devine pas. Répétez la commande avec une seule quantité.",
+    ),
+    "ambiguous_side": (
+        "I did not clearly hear buy or sell, so I will not guess. Please say the command again.",
+        "Je n'ai pas clairement entendu achat ou vente, je ne devine pas. Répétez la commande.",
+    ),
+    "ambiguous_price": (
+        "I heard two prices, so I will not guess. Please say the command again with one price.",
+        "J'ai entendu deux prix, je ne devine pas. Répétez la commande avec un seul prix.",
+    ),
+    "ambiguous_risk_percent": (
+        "I heard two percentages, so I will not guess. Please say the command again with one percentage.",
+        "J'ai entendu deux pourcentages, je ne devine pas. Répétez la commande avec un seul pourcentage.",
+    ),
+    "ambiguous_intent": (
+        "That could mean two different commands, so I will not guess. Please rephrase.",
+        "Cette phrase peut correspondre à deux commandes, je ne devine pas. Reformulez, s'il vous plaît.",
+    ),
+    "ambiguous_other": (
+        "I heard two values for the {slot}, so I will not guess. Please say the command again.",
+        "J'ai entendu deux valeurs pour {slot_fr}, je ne devine pas. Répétez la commande.",
+    ),
+    "missing_quantity": (
+        "How many contracts? Please say the whole order again, for example: buy 2 ES.",
+        "Combien de contrats ? Répétez l'ordre complet, par exemple : achète 2 contrats ES.",
+    ),
+    "missing_symbol": (
+        "Which contract, ES or MNQ? Please say the whole command again.",
+        "Sur quel contrat, ES ou MNQ ? Répétez la commande complète.",
+    ),
+    "missing_side": (
+        "Buy or sell? Please say the whole order again.",
+        "Achat ou vente ? Répétez l'ordre complet.",
+    ),
+    "missing_risk_percent": (
+        "What percentage? For example: set risk to 1 percent on ES.",
+        "Quel pourcentage ? Par exemple : mets le risque à 1 % sur ES.",
+    ),
+    "missing_other": (
+        "Something is missing in that command ({slot}). Please say it again in full.",
+        "Il manque un élément dans cette commande ({slot_fr}). Répétez-la en entier.",
+    ),
+    "invalid_quantity": (
+        "The quantity must be a whole number of contracts. Please say the order again.",
+        "La quantité doit être un nombre entier de contrats. Répétez l'ordre.",
+    ),
+    "invalid_price": ("That price is not valid. Please say the order again.", "Ce prix n'est pas valide. Répétez l'ordre."),
+    "invalid_risk_percent": (
+        "That percentage is not valid. Please say it again.",
+        "Ce pourcentage n'est pas valide. Répétez, s'il vous plaît.",
+    ),
+    "invalid_other": (
+        "The {slot} I heard is not valid. Please say the command again.",
+        "{slot_fr_cap} entendu n'est pas valide. Répétez la commande.",
+    ),
+    # read-backs
+    "readback.order": ("{side} {qty} {symbol} {how}, estimated risk {risk}{share}.", "{side} {qty} {symbol} {how}, risque estimé {risk}{share}."),
+    "readback.share": (" ({pct} of equity)", " ({pct} du capital)"),
+    "readback.risk_unknown": ("unknown", "inconnu"),
+    "readback.close_all": ("Close all positions: {items}.", "Fermer toutes les positions : {items}."),
+    "readback.close_symbol": ("Close the {symbol} position: {items}.", "Fermer la position {symbol} : {items}."),
+    "readback.cancel_working": ("cancel {orders}", "annuler {orders}"),
+    "readback.halt": (
+        "Halt trading: no new order will be accepted{cancel}; {positions}.",
+        "Arrêter le trading : plus aucun nouvel ordre ne sera accepté{cancel} ; {positions}.",
+    ),
+    "readback.halt_cancel": (", {orders} will be cancelled", ", {orders} seront annulés"),
+    "readback.halt_cancel_one": (", 1 working order will be cancelled", ", 1 ordre en attente sera annulé"),
+    "readback.halt_positions": ("your {n} open positions stay open", "vos {n} positions restent ouvertes"),
+    "readback.halt_position_one": ("your open position stays open", "votre position reste ouverte"),
+    "readback.halt_no_position": ("you have no open position", "vous n'avez aucune position ouverte"),
+    "nothing_to_close": ("You have no open position to close.", "Vous n'avez aucune position à fermer."),
+    "nothing_to_close_symbol": ("You have no {symbol} position to close.", "Vous n'avez aucune position {symbol} à fermer."),
+    "already_halted": (
+        "Trading is already halted. Closing positions is still allowed.",
+        "Le trading est déjà arrêté. La fermeture des positions reste possible.",
+    ),
+    # results of actions
+    "filled": ("Done: {past} {qty} {symbol} at {price}.", "Exécuté : {side} {qty} {symbol} à {price}."),
+    "filled_partly": (
+        "Partly done: {past} {filled} of {qty} {symbol} at {price}; the rest is working.",
+        "Exécuté en partie : {side} {filled} sur {qty} {symbol} à {price} ; le reste est en attente.",
+    ),
+    "order_sent": ("Order sent: {side} {qty} {symbol} {how}; waiting for the fill.", "Ordre envoyé : {side} {qty} {symbol} {how}, en attente d'exécution."),
+    "order_working": ("Order working: {side} {qty} {symbol} {how}.", "Ordre en attente : {side} {qty} {symbol} {how}."),
+    "order_refused": ("The order was refused.", "L'ordre a été refusé."),
+    "order_duplicate": ("That order was already sent; nothing new was done.", "Cet ordre a déjà été envoyé ; rien de nouveau n'a été fait."),
+    "closed_all": ("All positions are closed.", "Toutes les positions sont fermées."),
+    "closed_symbol": ("The {symbol} position is closed.", "La position {symbol} est fermée."),
+    "closing_sent": (
+        "Closing orders sent for {symbols}{cancelled}; waiting for the fills.",
+        "Ordres de fermeture envoyés pour {symbols}{cancelled}, en attente d'exécution.",
+    ),
+    "cancelled_working": ("{orders} cancelled", "{orders} annulés"),
+    "close_cancel_only": ("{orders} cancelled; there was no position to close.", "{orders} annulés ; il n'y avait aucune position à fermer."),
+    "halted": (
+        "Trading halted: no new orders. Closing positions is still allowed.",
+        "Trading arrêté : plus aucun nouvel ordre. La fermeture des positions reste possible.",
+    ),
+    "resumed": ("Trading resumed.", "Trading repris."),
+    "already_active": ("Trading is already active.", "Le trading est déjà actif."),
+    "risk_set": ("Risk per trade set to {pct}{where}.", "Risque par trade fixé à {pct}{where}."),
+    "engine_error": (
+        "Something went wrong while {doing}: {error}. Nothing else was done.",
+        "Une erreur est survenue pendant {doing_fr} : {error}. Rien d'autre n'a été fait.",
+    ),
+    # queries
+    "positions.none": ("You have no open position.", "Vous n'avez aucune position ouverte."),
+    "positions.none_symbol": ("You have no {symbol} position.", "Vous n'avez pas de position {symbol}."),
+    "positions.one": ("You have one position: {items}.", "Vous avez une position : {items}."),
+    "positions.many": ("You have {n} positions: {items}.", "Vous avez {n} positions : {items}."),
+    "position.item": ("{side} {qty} {symbol} at {price}, {pnl}", "{side} {qty} {symbol} à {price}, {pnl}"),
+    "pnl": (
+        "Today's P&L: {total} (realized {realized}, unrealized {unrealized}, commissions {commissions}), {fills}.",
+        "Résultat du jour : {total} (réalisé {realized}, latent {unrealized}, commissions {commissions}), {fills}.",
+    ),
+    "status": (
+        "Trading is {state}, {mode} mode, market {market}. Equity {equity}; today's P&L {pnl}; {positions}, {orders}; "
+        "risk per trade {risk}. Broker {broker}.",
+        "Trading {state}, mode {mode}, marché {market}. Valeur du compte {equity} ; résultat du jour {pnl} ; {positions}, "
+        "{orders} ; risque par trade {risk}. Courtier {broker}.",
+    ),
+    "metrics.none": (
+        "No closed trade yet, so there are no performance figures.",
+        "Aucun trade clôturé pour l'instant, donc pas encore de statistiques de performance.",
+    ),
+    "metrics": (
+        "{trades}, win rate {win_rate}, profit factor {pf}, net result {net}, largest loss {largest_loss}, "
+        "maximum drawdown {dd} ({dd_pct}).",
+        "{trades}, taux de réussite {win_rate}, facteur de profit {pf}, résultat net {net}, plus grosse perte "
+        "{largest_loss}, drawdown maximal {dd} ({dd_pct}).",
+    ),
+    "metrics.no_loss": ("no losing trade", "aucun trade perdant"),
+    "regime": ("{symbol} market regime: {name}, probability {prob}.", "Régime de marché {symbol} : {name}, probabilité {prob}."),
+    "regime.unknown": ("{symbol} market regime: {name}.", "Régime de marché {symbol} : {name}."),
+    "features": ("Top features: {items}.", "Principales variables : {items}."),
+    "features.none": ("No feature importance is available yet.", "Aucune importance de variable n'est encore disponible."),
+    "cvar": (
+        "{market} CVaR at {level}: an average loss of {cvar} per contract in the worst cases, value at risk {var}, "
+        "over {episodes} test episodes{within}.",
+        "CVaR {market} à {level} : une perte moyenne de {cvar} par contrat dans les pires cas, VaR {var}, "
+        "sur {episodes} épisodes de test{within}.",
+    ),
+    "cvar.within": (", within the {limit} limit", ", sous la limite de {limit}"),
+    "cvar.above": (", above the {limit} limit", ", au-dessus de la limite de {limit}"),
+    "quantiles": (
+        "{market} QR-DQN: best action {best}. Expected value: {expected}. For {best}, a gain has probability {p_gain}, "
+        "and 80% of outcomes lie between {low} and {high}.",
+        "QR-DQN {market} : meilleure action {best}. Espérance : {expected}. Pour {best}, probabilité de gain {p_gain}, "
+        "et 80 % des résultats entre {low} et {high}.",
+    ),
+    "ensemble": ("{market} ensemble weights: {weights}.", "Poids de l'ensemble {market} : {weights}."),
+    "ensemble.action": (
+        " Combined action {action}, target position {target}.",
+        " Action combinée {action}, position cible {target}.",
+    ),
+    "query_failed": ("I could not get {what}: {error}", "Je n'ai pas pu obtenir {what_fr} : {error}"),
+    "help": (
+        "You can say, for example: {examples}. I read orders, closing and halting back: say yes to confirm, "
+        "or no to cancel.",
+        "Vous pouvez dire par exemple : {examples}. Je relis les ordres, les fermetures et l'arrêt : dites oui "
+        "pour confirmer, ou non pour annuler.",
+    ),
+}
+
+# Example commands read out by "help" (a test parses every one of them to its intent).
+HELP_EXAMPLES: dict[str, tuple[tuple[str, str], ...]] = {
+    "en": (
+        ("buy 2 ES", "place_trade"),
+        ("sell 1 MNQ at 21000", "place_trade"),
+        ("close all positions", "close_positions"),
+        ("close ES", "close_positions"),
+        ("set risk to 1 percent on ES", "set_risk"),
+        ("show my positions", "positions"),
+        ("what is my P&L today", "pnl_today"),
+        ("status", "status"),
+        ("what is the market regime", "market_regime"),
+        ("show performance metrics", "performance_metrics"),
+        ("top SHAP features", "shap_features"),
+        ("what is the CVaR", "cvar_loss"),
+        ("show the QR-DQN quantiles", "qr_quantiles"),
+        ("ensemble weights", "ensemble_weights"),
+        ("stop trading", "halt"),
+        ("resume trading", "resume"),
+        ("repeat", "repeat"),
+    ),
+    "fr": (
+        ("achète 2 contrats ES", "place_trade"),
+        ("vends 1 MNQ à 21000", "place_trade"),
+        ("ferme tout", "close_positions"),
+        ("ferme ES", "close_positions"),
+        ("mets le risque à 1 % sur ES", "set_risk"),
+        ("mes positions", "positions"),
+        ("résultat du jour", "pnl_today"),
+        ("statut", "status"),
+        ("quel est le régime de marché", "market_regime"),
+        ("mes performances", "performance_metrics"),
+        ("variables SHAP", "shap_features"),
+        ("quelle est la CVaR", "cvar_loss"),
+        ("quantiles QR-DQN", "qr_quantiles"),
+        ("poids de l'ensemble", "ensemble_weights"),
+        ("arrête tout", "halt"),
+        ("reprends le trading", "resume"),
+        ("répète", "repeat"),
+    ),
+}
+
+_SLOT_NAMES = {
+    # slot -> (English noun, French noun with article, French capitalised for sentence start)
+    "symbol": ("symbol", "le symbole", "Le symbole"),
+    "quantity": ("quantity", "la quantité", "La quantité"),
+    "side": ("side", "le sens", "Le sens"),
+    "price": ("price", "le prix", "Le prix"),
+    "risk_percent": ("percentage", "le pourcentage", "Le pourcentage"),
+    "scope": ("scope", "la portée", "La portée"),
+}
+
+
+def text(key: str, lang: str, **values: Any) -> str:
+    en, fr = TEXTS[key]
+    return (fr if lang == "fr" else en).format(**values)
+
+
+def confirm_labels(lang: str) -> tuple[str, str]:
+    """Button labels for a chat front end: (confirm, cancel)."""
+    return ("Confirmer", "Annuler") if lang == "fr" else ("Confirm", "Cancel")
+
+
+# ---------------------------------------------------------------------------- speech
+_SPELL = {
+    "en": ((re.compile(r"\bMNQ\b"), "M N Q"), (re.compile(r"\bES\b"), "E S"), (re.compile(r"P&L"), "P and L"),
+           (re.compile(r"QR-DQN"), "Q R D Q N"), (re.compile(r"\bSHAP\b"), "shap"), (re.compile(r"\bCVaR\b"), "C VaR")),
+    "fr": ((re.compile(r"\bMNQ\b"), "M N Q"), (re.compile(r"\bES\b"), "E S"), (re.compile(r"P&L"), "P N L"),
+           (re.compile(r"QR-DQN"), "Q R D Q N"), (re.compile(r"\bSHAP\b"), "chape"), (re.compile(r"\bCVaR\b"), "C VaR")),
+}
+
+
+def for_speech(answer: str, lang: str) -> str:
+    for pattern, spoken in _SPELL["fr" if lang == "fr" else "en"]:
+        answer = pattern.sub(spoken, answer)
+    return answer
+
+
+# ---------------------------------------------------------------------------- small words
+def side_word(side: Side | str, lang: str, *, past: bool = False) -> str:
+    """Read-back side: English "Buy"/"Sell" (past "bought"/"sold"), French "long"/"short"."""
+    buy = (side.value if isinstance(side, Side) else str(side)).upper() == "BUY"
+    if lang == "fr":
+        return "long" if buy else "short"
+    if past:
+        return "bought" if buy else "sold"
+    return "buy" if buy else "sell"
+
+
+def contracts(n: int, lang: str, *, with_noun: bool | None = None) -> str:
+    """Quantity as read back: English "2" (the symbol follows), French "2 contrats" / "1 contrat"."""
+    number = format_number(n, lang)
+    if with_noun is None:
+        with_noun = lang == "fr"
+    if not with_noun:
+        return number
+    if lang == "fr":
+        return f"{number} {'contrat' if abs(n) < 2 else 'contrats'}"
+    return f"{number} {'contract' if abs(n) == 1 else 'contracts'}"
+
+
+def count(n: int, lang: str, en_one: str, en_many: str, fr_one: str, fr_many: str) -> str:
+    number = format_number(n, lang)
+    if lang == "fr":
+        return f"{number} {fr_one if abs(n) < 2 else fr_many}"
+    return f"{number} {en_one if abs(n) == 1 else en_many}"
+
+
+def working_orders(n: int, lang: str) -> str:
+    return count(n, lang, "working order", "working orders", "ordre en attente", "ordres en attente")
+
+
+def signed_money(value: Decimal | float | int, lang: str) -> str:
+    """"a gain of 125.50 dollars" / "une perte de 12 dollars" / "0 dollars"."""
+    v = Decimal(str(value))
+    if v == 0:
+        return format_money(Decimal(0), lang)
+    magnitude = format_money(abs(v), lang)
+    if lang == "fr":
+        return f"{'un gain' if v > 0 else 'une perte'} de {magnitude}"
+    return f"{'a gain' if v > 0 else 'a loss'} of {magnitude}"
+
+
+def _unrealized(value: Decimal, lang: str) -> str:
+    v = Decimal(str(value))
+    if v == 0:
+        return "latent nul" if lang == "fr" else "no unrealized gain or loss"
+    magnitude = format_money(abs(v), lang)
+    if lang == "fr":
+        return f"{'gain' if v > 0 else 'perte'} latent{'' if v > 0 else 'e'} de {magnitude}"
+    return f"unrealized {'gain' if v > 0 else 'loss'} of {magnitude}"
+
+
+def price(value: float, lang: str) -> str:
+    return format_number(value, lang, 2)
+
+
+def order_phrase(order_type: OrderType, limit_price: float | None, stop_price: float | None, lang: str) -> str:
+    """How the order executes: "at market" / "au marché", "with a limit at 5,990.25" / "avec une limite à 5 990,25"."""
+    if order_type is OrderType.LIMIT and limit_price is not None:
+        return f"avec une limite à {price(limit_price, lang)}" if lang == "fr" else f"with a limit at {price(limit_price, lang)}"
+    if order_type is OrderType.STOP and stop_price is not None:
+        return f"avec un stop à {price(stop_price, lang)}" if lang == "fr" else f"with a stop at {price(stop_price, lang)}"
+    return "au marché" if lang == "fr" else "at market"
+
+
+def seconds(value: float, lang: str) -> str:
+    n = format_number(value, lang, 1)
+    if lang == "fr":
+        return f"{n} {'seconde' if value < 2 else 'secondes'}"
+    return f"{n} {'second' if value == 1 else 'seconds'}"
+
+
+# ---------------------------------------------------------------------------- parser refusals
+def reason_text(reason: str | None, lang: str) -> tuple[str, str]:
+    """(reply kind, sentence) for a parser refusal. Unknown reasons are "not understood"."""
+    if not reason or reason in ("empty", "no_match", "unknown_language"):
+        return "not_understood", text("not_understood", lang)
+    if reason in TEXTS:
+        return ("ambiguous" if reason.startswith("ambiguous") else "not_understood"), text(reason, lang)
+    for prefix in ("ambiguous_", "missing_", "invalid_"):
+        if reason.startswith(prefix):
+            slot = reason[len(prefix):]
+            en, fr, fr_cap = _SLOT_NAMES.get(slot, (slot.replace("_", " "), slot.replace("_", " "), slot.replace("_", " ").capitalize()))
+            kind = "ambiguous" if prefix == "ambiguous_" else "not_understood"
+            return kind, text(prefix + "other", lang, slot=en, slot_fr=fr, slot_fr_cap=fr_cap)
+    return "not_understood", text("not_understood", lang)
+
+
+# ---------------------------------------------------------------------------- query renderings
+def position_item(p: Position, lang: str) -> str:
+    return text(
+        "position.item", lang,
+        side="long" if p.quantity > 0 else "short",
+        qty=contracts(abs(p.quantity), lang), symbol=p.symbol, price=price(p.avg_price, lang),
+        pnl=_unrealized(p.unrealized_pnl, lang),
+    )
+
+
+def render_positions(positions: Iterable[Position], lang: str, symbol: str | None = None) -> str:
+    items = [p for p in positions if p.quantity != 0 and (symbol is None or p.symbol == symbol)]
+    if not items:
+        return text("positions.none_symbol", lang, symbol=symbol) if symbol else text("positions.none", lang)
+    rendered = "; ".join(position_item(p, lang) for p in items)
+    if len(items) == 1:
+        return text("positions.one", lang, items=rendered)
+    return text("positions.many", lang, n=format_number(len(items), lang), items=rendered)
+
+
+def render_pnl(p: PnLSummary, lang: str) -> str:
+    return text(
+        "pnl", lang,
+        total=signed_money(p.total, lang), realized=format_money(p.realized, lang),
+        unrealized=format_money(p.unrealized, lang), commissions=format_money(p.commissions, lang),
+        fills=count(p.trades, lang, "fill", "fills", "exécution", "exécutions"),
+    )
+
+
+_STATE_WORDS = {
+    TradingState.ACTIVE: ("active", "actif"),
+    TradingState.HALTED: ("halted", "arrêté"),
+    TradingState.REDUCING: ("in reduce-only mode", "en réduction seule"),
+}
+
+
+def render_status(s: EngineStatus, lang: str) -> str:
+    fr = lang == "fr"
+    state_en, state_fr = _STATE_WORDS.get(s.state, (s.state.value.lower(), s.state.value.lower()))
+    mode = {"paper": ("paper", "papier"), "live": ("live", "réel")}.get(s.mode, (s.mode, s.mode))
+    return text(
+        "status", lang,
+        state=state_fr if fr else state_en,
+        mode=mode[1] if fr else mode[0],
+        market=("ouvert" if s.market_open else "fermé") if fr else ("open" if s.market_open else "closed"),
+        equity=format_money(s.equity, lang),
+        pnl=signed_money(s.pnl_today, lang),
+        positions=count(s.open_positions, lang, "open position", "open positions", "position ouverte", "positions ouvertes"),
+        orders=working_orders(s.working_orders, lang),
+        risk=format_percent(s.risk_percent, lang),
+        broker=("connecté" if s.broker_connected else "DÉCONNECTÉ") if fr else ("connected" if s.broker_connected else "DISCONNECTED"),
+    )
+
+
+def render_metrics(m: PerformanceMetrics, lang: str) -> str:
+    if m.trades == 0:
+        return text("metrics.none", lang)
+    pf = format_number(m.profit_factor, lang, 2) if m.profit_factor is not None else text("metrics.no_loss", lang)
+    return text(
+        "metrics", lang,
+        trades=count(m.trades, lang, "closed trade", "closed trades", "trade clôturé", "trades clôturés"),
+        win_rate=format_percent(round(m.win_rate * 100, 1), lang),
+        pf=pf,
+        net=signed_money(m.net_pnl, lang),
+        largest_loss=format_money(abs(m.largest_loss), lang),
+        dd=format_money(m.max_drawdown, lang),
+        dd_pct=format_percent(round(m.max_drawdown_pct, 2), lang),
+    )
+
+
+def _pct01(p: float, lang: str) -> str:
+    return format_percent(round(float(p) * 100, 1), lang)
+
+
+def render_regime(info: Any, lang: str) -> str:
+    name = info.name(lang) if hasattr(info, "name") else str(getattr(info, "regime", "?"))
+    if getattr(info, "regime", "unknown") == "unknown":
+        return text("regime.unknown", lang, symbol=info.symbol, name=name)
+    return text("regime", lang, symbol=info.symbol, name=name, prob=_pct01(info.probability, lang))
+
+
+def _feature_name(name: str) -> str:
+    # identifiers ("trend_4h", "rv_30") read as words
+    return name.replace("_", " ").strip()
+
+
+def render_top_features(features: Sequence[Any], lang: str) -> str:
+    if not features:
+        return text("features.none", lang)
+    items = [f"{_feature_name(f.name)} ({format_number(float(f.value), lang, 2)})" for f in features]
+    return text("features", lang, items=", ".join(items))
+
+
+def render_cvar(report: Any, lang: str) -> str:
+    if not getattr(report, "trained", False) or report.cvar_loss_usd is None or report.alpha is None:
+        return report.message(lang)
+    within = ""
+    if report.cvar_limit_usd is not None:
+        key = "cvar.within" if report.cvar_loss_usd <= report.cvar_limit_usd else "cvar.above"
+        within = text(key, lang, limit=format_money(Decimal(str(round(report.cvar_limit_usd, 2))), lang))
+    return text(
+        "cvar", lang,
+        market=report.market,
+        level=format_percent(round(report.alpha * 100, 1), lang),
+        cvar=format_money(Decimal(str(round(report.cvar_loss_usd, 2))), lang),
+        var=format_money(Decimal(str(round(report.var_loss_usd or 0.0, 2))), lang),
+        episodes=format_number(report.episodes or 0, lang),
+        within=within,
+    )
+
+
+_ACTIONS = {"long": ("long", "long"), "short": ("short", "short"), "flat": ("flat", "neutre")}
+
+
+def _action(name: str, lang: str) -> str:
+    en, fr = _ACTIONS.get(name, (name, name))
+    return fr if lang == "fr" else en
+
+
+def _money_signed_short(v: float, lang: str) -> str:
+    # "12.50 dollars" / "minus 8 dollars": compact, for lists of values
+    d = Decimal(str(round(v, 2)))
+    if d < 0:
+        return ("moins " if lang == "fr" else "minus ") + format_money(-d, lang)
+    return format_money(d, lang)
+
+
+def _quantile_at(taus: Sequence[float], values: Sequence[float], tau: float) -> float:
+    best = min(range(len(values)), key=lambda i: abs((taus[i] if i < len(taus) else (2 * i + 1) / (2 * len(values))) - tau))
+    return float(values[best])
+
+
+def render_quantiles(report: Any, lang: str) -> str:
+    if not getattr(report, "trained", False) or not report.expected_usd or report.greedy_action is None:
+        return report.message(lang)
+    best = report.greedy_action
+    expected = ", ".join(f"{_action(a, lang)} {_money_signed_short(v, lang)}" for a, v in report.expected_usd.items())
+    q = report.quantiles_usd.get(best, ())
+    low = _quantile_at(report.taus, q, 0.10) if q else 0.0
+    high = _quantile_at(report.taus, q, 0.90) if q else 0.0
+    return text(
+        "quantiles", lang,
+        market=report.market, best=_action(best, lang), expected=expected,
+        p_gain=_pct01(report.prob_positive.get(best, 0.0), lang),
+        low=_money_signed_short(low, lang), high=_money_signed_short(high, lang),
+    )
+
+
+def render_ensemble(report: Any, lang: str) -> str:
+    if not getattr(report, "trained", False) or not report.weights:
+        return report.message(lang)
+    weights = ", ".join(f"{m.upper()} {_pct01(w, lang)}" for m, w in zip(report.members, report.weights))
+    out = text("ensemble", lang, market=report.market, weights=weights)
+    if report.combined_action is not None and report.target_position is not None:
+        action = format_number(round(report.combined_action, 2), lang, 2)
+        if report.combined_action > 0:
+            action = "+" + action
+        out += text("ensemble.action", lang, action=action, target=contracts(report.target_position, lang, with_noun=True))
+    return out

@@ -1,0 +1,642 @@
+"""The dialogue: parsed utterance -> read-back / confirmation / engine call -> answer.
+
+One `Dialogue` per user or session (a voice loop, a typed loop, one Telegram chat). It is
+transport-agnostic: front ends hand it text or a `ParseResult` and get a `Reply` back; a chat front
+end drives confirmations with `confirm()` / `cancel()` (buttons) instead of a spoken "yes".
+
+Rules (issue "Dialogue and confirmation"):
+- orders, closing positions and halting are read back with their figures and executed only after an
+  explicit confirm within `dialogue.confirm_timeout_s`; cancel, timeout or any other utterance
+  discards them, and the answer says so. What is executed is exactly what was read back: the
+  quantity resolved at read-back time is fixed and the client order id is chosen then, so a double
+  confirmation (two taps on a button) can never send two orders;
+- no match, or a confidence below `dialogue.min_confidence` -> "I did not understand, can you
+  repeat?"; a command refused by the parser as ambiguous is answered with why (two symbols...);
+- queries are answered at once; risk refusals are spoken with their reason;
+- "repeat" says the last answer again (and re-arms a pending confirmation); "help" lists examples;
+- each answer is in the language of the utterance unless a language is forced;
+- every answer is offered to `copy_sink(transcript, answer_text, lang, source)` when one is given.
+"""
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
+from decimal import Decimal
+from functools import lru_cache
+from typing import Any
+
+from assistant.dialogue import answers as A
+from assistant.dialogue.readback import close_readback, halt_readback, order_readback
+from assistant.dialogue.reply import ActionKind, PendingConfirmation, Reply
+from assistant.nlu.parser import Parser
+from assistant.nlu.result import ParseResult
+from trading_core.config import DialogueConfig, MiaConfig
+from trading_core.risk.gate import reduces_exposure
+from trading_core.risk.reasons import format_percent
+from trading_core.types import (
+    CloseResult,
+    OrderRequest,
+    OrderResult,
+    OrderType,
+    Side,
+    TradingState,
+)
+
+log = logging.getLogger("mia.dialogue")
+
+CopySink = Callable[[str, str, str, str], Awaitable[Any] | Any]
+LANGS = ("en", "fr")
+
+
+def is_understood(parsed: ParseResult, confidence: float | None, min_confidence: float) -> bool:
+    """Whether a parse is acted on: matched, and neither the recogniser's confidence (None for typed
+    text) nor the parse score below `min_confidence`. A module function so that the audio test
+    harness (assistant/harness) applies exactly the rule the dialogue applies."""
+    if not parsed.matched or parsed.intent is None:
+        return False
+    if confidence is not None and confidence < min_confidence:
+        return False
+    return parsed.score >= min_confidence
+
+
+@lru_cache(maxsize=1)
+def shared_parser() -> Parser:
+    """The project grammars compiled once per process (compiling takes about two seconds) and shared
+    by every dialogue: `Parser.parse` does not mutate the parser."""
+    return Parser.from_paths(None)
+
+
+class Dialogue:
+    """Dialogue state machine for one user. Safe to call from several tasks: calls are serialised."""
+
+    def __init__(
+        self,
+        engine: Any,
+        parser: Parser | None = None,
+        *,
+        config: MiaConfig | DialogueConfig | None = None,
+        lang: str = "auto",
+        default_lang: str | None = None,
+        copy_sink: CopySink | None = None,
+        source: str = "voice",
+        clock: Callable[[], float] = time.monotonic,
+        fill_wait_s: float = 2.0,
+        top_features_n: int = 3,
+        offload_intelligence: bool = True,
+    ) -> None:
+        if lang not in ("auto", *LANGS):
+            raise ValueError(f"lang must be auto, en or fr, not {lang!r}")
+        if isinstance(config, MiaConfig):
+            settings = config.dialogue
+            config_lang = config.language
+        else:
+            settings = config or DialogueConfig()
+            config_lang = "auto"
+        if default_lang is None:
+            default_lang = config_lang if config_lang in LANGS else "en"
+        if default_lang not in LANGS:
+            raise ValueError(f"default_lang must be en or fr, not {default_lang!r}")
+        self.engine = engine
+        self.parser = parser or shared_parser()
+        self.confirm_timeout_s = float(settings.confirm_timeout_s)
+        self.min_confidence = float(settings.min_confidence)
+        self.forced_lang: str | None = None if lang == "auto" else lang
+        self.source = source
+        self.copy_sink = copy_sink
+        self.clock = clock
+        self.fill_wait_s = fill_wait_s
+        self.top_features_n = top_features_n
+        self.offload_intelligence = offload_intelligence
+        self._lang = self.forced_lang or default_lang  # language of the conversation so far
+        self._pending: PendingConfirmation | None = None
+        self._last_ended: PendingConfirmation | None = None  # last pending that expired (for late buttons)
+        self._last: Reply | None = None
+        self._lock = asyncio.Lock()
+
+    # ------------------------------------------------------------------ state
+    @property
+    def pending(self) -> PendingConfirmation | None:
+        return self._pending
+
+    @property
+    def last_reply(self) -> Reply | None:
+        return self._last
+
+    @property
+    def language(self) -> str:
+        """The language answers are in when an utterance does not decide it."""
+        return self._lang
+
+    def next_deadline(self) -> float | None:
+        """When the pending confirmation expires (dialogue clock), for a front end's timer."""
+        return self._pending.expires_at if self._pending else None
+
+    # ------------------------------------------------------------------ entry points
+    async def handle(
+        self,
+        utterance: str | ParseResult,
+        now: float | None = None,
+        *,
+        confidence: float | None = None,
+        source: str | None = None,
+    ) -> Reply:
+        """Answer one utterance (text, or a ParseResult from the caller's own parse).
+
+        `confidence` is the recogniser's (None for typed text); below `min_confidence` the utterance
+        is "not understood", whatever it parsed to."""
+        if not isinstance(utterance, (str, ParseResult)):
+            raise TypeError(f"handle() takes text or a ParseResult, not {type(utterance).__name__}")
+        async with self._lock:
+            now = self._now(now)
+            src = source or self.source
+            parsed = utterance if isinstance(utterance, ParseResult) else self.parse(utterance)
+            reply = await self._handle(parsed, now, confidence, src)
+            return await self._finish(reply)
+
+    def parse(self, text: str) -> ParseResult:
+        """Parse with both languages active, ties broken towards the conversation's language."""
+        return self.parser.parse(text, "auto", prefer=self.forced_lang or self._lang)
+
+    async def not_understood(self, now: float | None = None, *, transcript: str = "", source: str | None = None) -> Reply:
+        """For a front end that heard something it could not turn into text (out of grammar, too long,
+        noise): the same answer and the same effect as an unparseable utterance."""
+        empty = ParseResult(transcript, "", False, None, reason="no_match", detail="nothing usable was heard")
+        return await self.handle(empty, now, source=source)
+
+    async def confirm(self, now: float | None = None, *, pending_id: str | None = None, source: str | None = None) -> Reply:
+        """Confirm the pending action (a chat's Confirm button). With `pending_id`, only that read-back
+        can be confirmed: a stale button never confirms a newer action."""
+        async with self._lock:
+            now = self._now(now)
+            src = source or self.source
+            lang = self._pending.lang if self._pending else self._lang
+            reply = await self._button(True, now, pending_id, src, lang)
+            return await self._finish(reply)
+
+    async def cancel(self, now: float | None = None, *, pending_id: str | None = None, source: str | None = None) -> Reply:
+        """Cancel the pending action (a chat's Cancel button)."""
+        async with self._lock:
+            now = self._now(now)
+            src = source or self.source
+            lang = self._pending.lang if self._pending else self._lang
+            reply = await self._button(False, now, pending_id, src, lang)
+            return await self._finish(reply)
+
+    async def expire(self, now: float | None = None) -> Reply | None:
+        """Discard the pending action if its time is up, and say so; None when nothing expired.
+        Front ends call this from a timer so the trader hears the timeout when it happens."""
+        async with self._lock:
+            now = self._now(now)
+            pending = self._pending
+            if pending is None or not pending.is_due(now):
+                return None
+            self._end_pending(expired=True)
+            reply = Reply(
+                self._expired_text(pending, pending.lang), pending.lang, "expired", intent=None,
+                source=self.source, discarded=pending,
+            )
+            return await self._finish(reply)
+
+    async def restart_timer(self, pending_id: str, now: float | None = None) -> bool:
+        """Give the trader the full confirmation delay again from `now`, if `pending_id` is still the
+        pending action. A voice front end calls it when the read-back has finished playing (a long
+        read-back must not eat the time to answer); a chat when the question was delivered."""
+        async with self._lock:
+            pending = self._pending
+            if pending is None or pending.id != pending_id:
+                return False
+            now = self._now(now)
+            if pending.is_due(now):
+                return False
+            self._pending = replace(pending, expires_at=max(pending.expires_at, now + pending.timeout_s))
+            return True
+
+    async def close_input(self, now: float | None = None, *, source: str | None = None) -> Reply | None:
+        """The input ended (end of a pipe, a file, a closed chat) with an action still pending:
+        discard it and say so. None when nothing was pending."""
+        async with self._lock:
+            pending = self._pending
+            if pending is None:
+                return None
+            self._end_pending(expired=False)
+            reply = Reply(
+                A.text("input_closed", pending.lang, not_done=A.text(f"not_done.{pending.action}", pending.lang)),
+                pending.lang, "cancelled", source=source or self.source, discarded=pending,
+            )
+            return await self._finish(reply)
+
+    # ------------------------------------------------------------------ core
+    def _now(self, now: float | None) -> float:
+        return self.clock() if now is None else float(now)
+
+    def _answer_lang(self, parsed: ParseResult) -> str:
+        if self.forced_lang:
+            return self.forced_lang
+        if parsed.language in LANGS and parsed.language_certain:
+            return parsed.language
+        return self._lang  # "ok", "stop trading": valid in both languages, the conversation decides
+
+    def _understood(self, parsed: ParseResult, confidence: float | None) -> bool:
+        return is_understood(parsed, confidence, self.min_confidence)
+
+    async def _handle(self, parsed: ParseResult, now: float, confidence: float | None, src: str) -> Reply:
+        lang = self._answer_lang(parsed)
+        understood = self._understood(parsed, confidence)
+        intent = parsed.intent if understood else None
+        if understood and parsed.language in LANGS and not self.forced_lang and parsed.language_certain:
+            self._lang = parsed.language
+        prefix: list[str] = []
+        discarded: PendingConfirmation | None = None
+
+        pending = self._pending
+        if pending is not None and pending.is_due(now):
+            self._end_pending(expired=True)
+            discarded = pending
+            if intent == "confirm":
+                return self._reply(A.text("too_late", lang, seconds=A.seconds(pending.timeout_s, lang),
+                                          not_done=A.text(f"not_done.{pending.action}", lang)),
+                                   lang, "expired", parsed, src, discarded=pending)
+            if intent == "cancel":
+                return self._reply(self._expired_text(pending, lang), lang, "expired", parsed, src, discarded=pending)
+            prefix.append(self._expired_text(pending, lang))
+        elif pending is not None:
+            if intent == "confirm":
+                return await self._execute(pending, lang, parsed, src)
+            if intent == "cancel":
+                self._end_pending(expired=False)
+                return self._reply(A.text("cancelled", lang, not_done=A.text(f"not_done.{pending.action}", lang)),
+                                   lang, "cancelled", parsed, src, discarded=pending)
+            if intent == "repeat":
+                # Hearing the question again takes time: the trader gets the full delay again.
+                rearmed = replace(pending, expires_at=now + pending.timeout_s)
+                self._pending = rearmed
+                question = A.text("confirm_question", rearmed.lang)
+                return self._reply(f"{rearmed.summary} {question}", rearmed.lang, "readback", parsed, src,
+                                   pending=rearmed, profile=self._profile_for(rearmed.action))
+            # Anything else discards the pending action, then is answered normally.
+            self._end_pending(expired=False)
+            discarded = pending
+            prefix.append(A.text("discarded", lang, not_done=A.text(f"not_done.{pending.action}", lang)))
+
+        reply = await self._dispatch(parsed, intent, lang, now, src)
+        if prefix:
+            reply = replace(reply, text=" ".join([*prefix, reply.text]), discarded=discarded)
+        return reply
+
+    async def _dispatch(self, parsed: ParseResult, intent: str | None, lang: str, now: float, src: str) -> Reply:
+        if intent is None:
+            if parsed.matched:  # matched, but the confidence was too low
+                return self._reply(A.text("not_understood", lang), lang, "not_understood", parsed, src)
+            reason = parsed.reason
+            if reason and reason != "no_match" and parsed.score < self.parser.accept:
+                # A refusal's explanation ("I heard two symbols") is only worth saying when the
+                # sentence really looked like a command; a weak fuzzy guess is just "not understood".
+                reason = "no_match"
+            kind, sentence = A.reason_text(reason, lang)
+            return self._reply(sentence, lang, kind, parsed, src)  # type: ignore[arg-type]
+        slots = parsed.slots
+        try:
+            if intent == "place_trade":
+                return await self._readback_order(parsed, lang, now, src)
+            if intent == "close_positions":
+                symbol = None if slots.get("scope") == "all" else slots.get("symbol")
+                return await self._readback_close(parsed, symbol, lang, now, src)
+            if intent == "halt":
+                return await self._readback_halt(parsed, lang, now, src)
+            if intent == "set_risk":
+                return await self._set_risk(parsed, lang, src)
+            if intent == "resume":
+                return await self._resume(parsed, lang, src)
+            if intent == "confirm":
+                late = self._last_ended
+                if late is not None and self._last is not None and self._last.discarded is late:
+                    # "yes" right after the timeout was announced: say it was too late, not "nothing to confirm".
+                    return self._reply(A.text("too_late", lang, seconds=A.seconds(late.timeout_s, lang),
+                                              not_done=A.text(f"not_done.{late.action}", lang)),
+                                       lang, "expired", parsed, src)
+                return self._reply(A.text("nothing_to_confirm", lang), lang, "info", parsed, src)
+            if intent == "cancel":
+                return self._reply(A.text("nothing_to_cancel", lang), lang, "info", parsed, src)
+            if intent == "repeat":
+                return self._repeat(parsed, lang, src)
+            if intent == "help":
+                examples = (" ; " if lang == "fr" else "; ").join(e for e, _ in A.HELP_EXAMPLES[lang])
+                return self._reply(A.text("help", lang, examples=examples), lang, "help", parsed, src)
+            return await self._query(intent, parsed, lang, src)
+        except Exception as exc:  # an engine failure must be said, never crash the front end
+            log.exception("dialogue: %s failed", intent)
+            return self._error(exc, intent, lang, parsed, src)
+
+    # ------------------------------------------------------------------ read-backs
+    def _arm(self, action: ActionKind, summary: str, lang: str, now: float, parsed: ParseResult, **extra: Any) -> PendingConfirmation:
+        pending = PendingConfirmation(
+            id=uuid.uuid4().hex[:12], action=action, summary=summary, lang=lang, created_at=now,
+            expires_at=now + self.confirm_timeout_s, timeout_s=self.confirm_timeout_s, transcript=parsed.text, **extra,
+        )
+        self._pending = pending
+        return pending
+
+    @staticmethod
+    def _profile_for(action: str) -> str:
+        return "urgent" if action == "halt" else "calm"
+
+    def _readback_reply(self, pending: PendingConfirmation, parsed: ParseResult, src: str) -> Reply:
+        question = A.text("confirm_question", pending.lang)
+        return self._reply(f"{pending.summary} {question}", pending.lang, "readback", parsed, src,
+                           pending=pending, profile=self._profile_for(pending.action))
+
+    async def _readback_order(self, parsed: ParseResult, lang: str, now: float, src: str) -> Reply:
+        s = parsed.slots
+        price = s.get("price")
+        risk = s.get("risk_percent")
+        req = OrderRequest(
+            symbol=str(s["symbol"]),
+            side=Side(s["side"]),
+            quantity=int(s["quantity"]),
+            risk_percent=Decimal(str(risk)) if risk is not None else None,
+            order_type=OrderType.LIMIT if price is not None else OrderType.MARKET,
+            limit_price=float(price) if price is not None else None,
+            client_order_id=f"mia-{src}-{uuid.uuid4().hex[:16]}",
+            source=src,
+        )
+        preview = await self.engine.preview_order(req)
+        if preview.rejection is not None:
+            return self._reply(preview.rejection.message(lang), lang, "refused", parsed, src, result=preview)
+        equity = None
+        if req.risk_percent is not None:
+            equity = (await self.engine.account()).equity
+        summary = order_readback(preview, lang, equity)
+        # Exactly what was read back is what a confirmation sends.
+        fixed = replace(preview.request, quantity=preview.quantity)
+        pending = self._arm("order", summary, lang, now, parsed, request=fixed, estimated_risk=preview.estimated_risk)
+        return self._readback_reply(pending, parsed, src)
+
+    async def _readback_close(self, parsed: ParseResult, symbol: str | None, lang: str, now: float, src: str) -> Reply:
+        positions = await self.engine.positions()
+        working = await self.engine.working_orders()
+        summary = close_readback(positions, working, lang, symbol)
+        if summary is None:
+            sentence = A.text("nothing_to_close_symbol", lang, symbol=symbol) if symbol else A.text("nothing_to_close", lang)
+            return self._reply(sentence, lang, "info", parsed, src)
+        pending = self._arm("close", summary, lang, now, parsed, symbol=symbol)
+        return self._readback_reply(pending, parsed, src)
+
+    async def _readback_halt(self, parsed: ParseResult, lang: str, now: float, src: str) -> Reply:
+        if self.engine.state is TradingState.HALTED:
+            return self._reply(A.text("already_halted", lang), lang, "info", parsed, src)
+        positions = await self.engine.positions()
+        held = {p.symbol: p.quantity for p in positions}
+        working = await self.engine.working_orders()
+        # The engine cancels working entry orders that could add exposure; protective ones stay.
+        cancellable = sum(
+            1 for o in working
+            if o.parent_id is None and not o.status.is_final
+            and not reduces_exposure(held.get(o.symbol, 0), o.side, o.quantity - o.filled_quantity)
+        )
+        summary = halt_readback(sum(1 for p in positions if p.quantity), cancellable, lang)
+        pending = self._arm("halt", summary, lang, now, parsed)
+        return self._readback_reply(pending, parsed, src)
+
+    # ------------------------------------------------------------------ confirmations
+    def _end_pending(self, *, expired: bool) -> None:
+        if expired:
+            self._last_ended = self._pending
+        self._pending = None
+
+    def _expired_text(self, pending: PendingConfirmation, lang: str) -> str:
+        return A.text("expired", lang, seconds=A.seconds(pending.timeout_s, lang),
+                      not_done=A.text(f"not_done.{pending.action}", lang))
+
+    async def _button(self, confirm: bool, now: float, pending_id: str | None, src: str, lang: str) -> Reply:
+        intent = "confirm" if confirm else "cancel"
+        pending = self._pending
+        if pending is None or (pending_id is not None and pending_id != pending.id):
+            late = self._last_ended
+            if late is not None and pending_id == late.id:
+                key = "too_late" if confirm else "expired"
+                sentence = A.text(key, late.lang, seconds=A.seconds(late.timeout_s, late.lang),
+                                  not_done=A.text(f"not_done.{late.action}", late.lang))
+                return Reply(sentence, late.lang, "expired", intent=intent, source=src)
+            if pending_id is not None:
+                return Reply(A.text("stale_confirmation", lang), lang, "info", intent=intent, source=src)
+            key = "nothing_to_confirm" if confirm else "nothing_to_cancel"
+            return Reply(A.text(key, lang), lang, "info", intent=intent, source=src)
+        plang = pending.lang
+        if pending.is_due(now):
+            self._end_pending(expired=True)
+            if confirm:
+                sentence = A.text("too_late", plang, seconds=A.seconds(pending.timeout_s, plang),
+                                  not_done=A.text(f"not_done.{pending.action}", plang))
+            else:
+                sentence = self._expired_text(pending, plang)
+            return Reply(sentence, plang, "expired", intent=intent, source=src, discarded=pending)
+        if not confirm:
+            self._end_pending(expired=False)
+            return Reply(A.text("cancelled", plang, not_done=A.text(f"not_done.{pending.action}", plang)),
+                         plang, "cancelled", intent=intent, source=src, discarded=pending)
+        synthetic = ParseResult(intent, intent, True, intent, language=plang, score=1.0, method="exact")
+        return await self._execute(pending, plang, synthetic, src)
+
+    async def _execute(self, pending: PendingConfirmation, lang: str, parsed: ParseResult, src: str) -> Reply:
+        # The pending action is consumed before the engine call: whatever happens, it runs once.
+        self._end_pending(expired=False)
+        try:
+            if pending.action == "order":
+                assert pending.request is not None
+                return await self._execute_order(pending, lang, parsed, src)
+            if pending.action == "close":
+                return await self._execute_close(pending, lang, parsed, src)
+            change = await self.engine.halt(f"{src}: {pending.transcript}".strip())
+            return self._reply(A.text("halted", lang), lang, "executed", parsed, src, result=change,
+                               executed=True, profile="urgent")
+        except Exception as exc:
+            log.exception("dialogue: executing %s failed", pending.action)
+            return self._error(exc, pending.action, lang, parsed, src)
+
+    async def _execute_order(self, pending: PendingConfirmation, lang: str, parsed: ParseResult, src: str) -> Reply:
+        req = pending.request
+        assert req is not None
+        res: OrderResult = await self.engine.place_order(req, wait_fill=self.fill_wait_s)
+        if not res.accepted:
+            sentence = res.rejection.message(lang) if res.rejection else A.text("order_refused", lang)
+            return self._reply(sentence, lang, "refused", parsed, src, result=res)
+        if res.duplicate:
+            return self._reply(A.text("order_duplicate", lang), lang, "info", parsed, src, result=res)
+        order = res.order
+        qty = order.quantity if order else (req.quantity or 0)
+        common = {"qty": A.contracts(qty, lang), "symbol": req.symbol}
+        if res.fills:
+            filled = sum(f.quantity for f in res.fills)
+            avg = sum(f.price * f.quantity for f in res.fills) / filled
+            if filled >= qty:
+                sentence = A.text("filled", lang, past=A.side_word(req.side, lang, past=True),
+                                  side=A.side_word(req.side, lang), price=A.price(avg, lang), **common)
+            else:
+                sentence = A.text("filled_partly", lang, past=A.side_word(req.side, lang, past=True),
+                                  side=A.side_word(req.side, lang), filled=A.contracts(filled, lang, with_noun=False),
+                                  price=A.price(avg, lang), **common)
+        else:
+            how = A.order_phrase(req.order_type, req.limit_price, req.stop_price, lang)
+            key = "order_sent" if req.order_type is OrderType.MARKET else "order_working"
+            sentence = A.text(key, lang, side=A.side_word(req.side, lang), how=how, **common)
+        return self._reply(sentence, lang, "executed", parsed, src, result=res, executed=True)
+
+    async def _execute_close(self, pending: PendingConfirmation, lang: str, parsed: ParseResult, src: str) -> Reply:
+        res: CloseResult = await self.engine.close_positions(pending.symbol, source=src)
+        refused = [r for r in res.orders if not r.accepted]
+        if refused:
+            sentence = " ".join(r.rejection.message(lang) for r in refused if r.rejection) or A.text("order_refused", lang)
+            return self._reply(sentence, lang, "refused", parsed, src, result=res, executed=bool(res.cancelled_orders))
+        cancelled = A.text("cancelled_working", lang, orders=A.working_orders(res.cancelled_orders, lang)) if res.cancelled_orders else ""
+        if not res.orders:
+            if res.cancelled_orders:
+                return self._reply(A.text("close_cancel_only", lang, orders=A.working_orders(res.cancelled_orders, lang)),
+                                   lang, "executed", parsed, src, result=res, executed=True)
+            key = "nothing_to_close_symbol" if pending.symbol else "nothing_to_close"
+            return self._reply(A.text(key, lang, symbol=pending.symbol), lang, "info", parsed, src, result=res)
+        flat = res.flat or await self._wait_flat(res.symbols)
+        if flat:
+            sentence = A.text("closed_symbol", lang, symbol=pending.symbol) if pending.symbol else A.text("closed_all", lang)
+        else:
+            sentence = A.text("closing_sent", lang, symbols=", ".join(res.symbols), cancelled=f", {cancelled}" if cancelled else "")
+        return self._reply(sentence, lang, "executed", parsed, src, result=res, executed=True)
+
+    async def _wait_flat(self, symbols: tuple[str, ...]) -> bool:
+        """Closing orders go out at market; give them the fill wait to complete, as an order does."""
+        deadline = asyncio.get_running_loop().time() + self.fill_wait_s
+        while True:
+            held = [p for p in await self.engine.positions() if p.symbol in symbols and p.quantity]
+            if not held:
+                return True
+            if asyncio.get_running_loop().time() >= deadline:
+                return False
+            await asyncio.sleep(0.05)
+
+    # ------------------------------------------------------------------ immediate actions
+    async def _set_risk(self, parsed: ParseResult, lang: str, src: str) -> Reply:
+        pct = parsed.slots["risk_percent"]
+        symbol = parsed.slots.get("symbol")
+        res = await self.engine.set_risk(Decimal(str(pct)), symbol)
+        if not res.ok:
+            sentence = res.rejection.message(lang) if res.rejection else A.text("not_understood", lang)
+            return self._reply(sentence, lang, "refused", parsed, src, result=res)
+        where = (f" sur {res.symbol}" if lang == "fr" else f" on {res.symbol}") if res.symbol else ""
+        sentence = A.text("risk_set", lang, pct=format_percent(res.risk_percent, lang), where=where)
+        return self._reply(sentence, lang, "executed", parsed, src, result=res, executed=True)
+
+    async def _resume(self, parsed: ParseResult, lang: str, src: str) -> Reply:
+        if self.engine.state is TradingState.ACTIVE:
+            return self._reply(A.text("already_active", lang), lang, "info", parsed, src)
+        change = await self.engine.resume(src)
+        return self._reply(A.text("resumed", lang), lang, "executed", parsed, src, result=change, executed=True)
+
+    def _repeat(self, parsed: ParseResult, lang: str, src: str) -> Reply:
+        last = self._last
+        if last is None:
+            return self._reply(A.text("nothing_to_repeat", lang), lang, "info", parsed, src)
+        return Reply(last.text, last.lang, "repeat", profile=last.profile, intent="repeat", transcript=parsed.text,
+                     source=src, result=last.result, parse=parsed)
+
+    # ------------------------------------------------------------------ queries
+    _WHAT = {
+        "market_regime": ("the market regime", "le régime de marché"),
+        "performance_metrics": ("the performance metrics", "les statistiques de performance"),
+        "shap_features": ("the top features", "les principales variables"),
+        "cvar_loss": ("the CVaR", "la CVaR"),
+        "qr_quantiles": ("the QR-DQN quantiles", "les quantiles QR-DQN"),
+        "ensemble_weights": ("the ensemble weights", "les poids de l'ensemble"),
+        "positions": ("the positions", "les positions"),
+        "pnl_today": ("today's P&L", "le résultat du jour"),
+        "status": ("the status", "le statut"),
+        "order": ("sending the order", "l'envoi de l'ordre"),
+        "close": ("closing the positions", "la fermeture des positions"),
+        "halt": ("halting trading", "l'arrêt du trading"),
+        "place_trade": ("preparing the order", "la préparation de l'ordre"),
+        "close_positions": ("preparing the closing", "la préparation de la fermeture"),
+        "set_risk": ("setting the risk", "le réglage du risque"),
+        "resume": ("resuming trading", "la reprise du trading"),
+    }
+
+    async def _intelligence(self, factory: Callable[[], Awaitable[Any]]) -> Any:
+        """The intelligence queries are CPU-bound synchronous work behind async methods (the first
+        regime query trains its models for several seconds). Running them on a worker thread, in
+        that thread's own event loop, keeps the engine's feed and the voice loop responsive."""
+        if not self.offload_intelligence:
+            return await factory()
+        return await asyncio.to_thread(lambda: asyncio.run(factory()))
+
+    async def _query(self, intent: str, parsed: ParseResult, lang: str, src: str) -> Reply:
+        symbol = parsed.slots.get("symbol")
+        try:
+            if intent == "positions":
+                result: Any = await self.engine.positions()
+                sentence = A.render_positions(result, lang, symbol)
+            elif intent == "pnl_today":
+                result = await self.engine.pnl_today()
+                sentence = A.render_pnl(result, lang)
+            elif intent == "status":
+                result = await self.engine.status()
+                sentence = A.render_status(result, lang)
+            elif intent == "performance_metrics":
+                result = await self.engine.performance_metrics()
+                sentence = A.render_metrics(result, lang)
+            elif intent == "market_regime":
+                result = await self._intelligence(lambda: self.engine.regime(symbol))
+                sentence = A.render_regime(result, lang)
+            elif intent == "shap_features":
+                result = await self._intelligence(lambda: self.engine.top_features(self.top_features_n))
+                sentence = A.render_top_features(result, lang)
+            elif intent == "cvar_loss":
+                result = await self._intelligence(self.engine.cvar_loss)
+                sentence = A.render_cvar(result, lang)
+            elif intent == "qr_quantiles":
+                result = await self._intelligence(self.engine.qr_quantiles)
+                sentence = A.render_quantiles(result, lang)
+            elif intent == "ensemble_weights":
+                result = await self._intelligence(self.engine.ensemble_weights)
+                sentence = A.render_ensemble(result, lang)
+            else:
+                return self._reply(A.text("not_understood", lang), lang, "not_understood", parsed, src)
+        except Exception as exc:
+            # The intelligence layers raise errors that carry a sentence per language.
+            message = exc.message(lang) if callable(getattr(exc, "message", None)) else str(exc) or type(exc).__name__
+            what_en, what_fr = self._WHAT.get(intent, (intent, intent))
+            log.warning("dialogue: query %s failed: %s", intent, exc)
+            return self._reply(A.text("query_failed", lang, what=what_en, what_fr=what_fr, error=message),
+                               lang, "error", parsed, src)
+        return self._reply(sentence, lang, "answer", parsed, src, result=result)
+
+    # ------------------------------------------------------------------ replies
+    def _reply(self, sentence: str, lang: str, kind: str, parsed: ParseResult | None, src: str, **extra: Any) -> Reply:
+        return Reply(
+            sentence, lang, kind,  # type: ignore[arg-type]
+            intent=parsed.intent if parsed is not None else None,
+            transcript=parsed.text if parsed is not None else "",
+            source=src, parse=parsed, **extra,
+        )
+
+    def _error(self, exc: Exception, doing: str, lang: str, parsed: ParseResult, src: str) -> Reply:
+        what_en, what_fr = self._WHAT.get(doing, (doing.replace("_", " "), doing.replace("_", " ")))
+        error = exc.message(lang) if callable(getattr(exc, "message", None)) else (str(exc) or type(exc).__name__)
+        return self._reply(A.text("engine_error", lang, doing=what_en, doing_fr=what_fr, error=error),
+                           lang, "error", parsed, src)
+
+    async def _finish(self, reply: Reply) -> Reply:
+        if reply.kind != "repeat":
+            self._last = reply
+        if self.copy_sink is not None:
+            try:
+                out = self.copy_sink(reply.transcript, reply.text, reply.lang, reply.source)
+                if inspect.isawaitable(out):
+                    await out
+            except Exception:  # a copy channel problem must never change what the trader hears
+                log.exception("dialogue: copy sink failed")
+        return reply
+
+
+__all__ = ["Dialogue", "CopySink", "is_understood", "shared_parser"]

@@ -1,0 +1,516 @@
+"""The front-end loops: audio source -> endpointer -> recogniser -> parser -> dialogue -> engine ->
+speaker, and the typed-text loop. `run_front_end(ctx)` is what `mia run` attaches.
+
+Audio is read and endpointed on a worker thread (sources block: a microphone delivers in real time,
+the recognisers decode while the person speaks); everything after the transcript runs on the event
+loop, next to the engine. Two clocks:
+- `wall`: confirmation timeouts follow `time.monotonic()` (microphone, typed text);
+- `stream`: they follow the audio itself (a WAV file is read much faster than real time, so "yes"
+  said 12 seconds after a read-back in the file is 12 seconds late, however fast the file is read).
+
+With a microphone the loop is half-duplex: while MIA speaks (and a short tail after), microphone
+audio is dropped, so MIA never answers its own read-back (there is no echo cancellation).
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, Literal, TextIO
+
+import numpy as np
+
+from assistant.asr.base import Transcript
+from assistant.asr.pipeline import Heard, Listener
+from assistant.audio.pcm import SAMPLE_RATE
+from assistant.dialogue import Dialogue, Reply, shared_parser
+from assistant.nlu.result import ParseResult
+
+log = logging.getLogger("mia.voice")
+
+Echo = Callable[[str], None]
+ClockMode = Literal["wall", "stream"]
+
+
+def _t(lang: str, en: str, fr: str) -> str:
+    return fr if lang == "fr" else en
+
+
+# ---------------------------------------------------------------------------- output
+class AnswerOutput:
+    """Where replies go: printed (always, so a headless run can be followed) and spoken."""
+
+    def __init__(self, speaker: Any | None = None, echo: Echo | None = print, prefix: str = "MIA: ") -> None:
+        self.speaker = speaker
+        self.echo = echo
+        self.prefix = prefix
+        self.delivered: list[Reply] = []
+
+    def deliver(self, reply: Reply) -> None:
+        self.delivered.append(reply)
+        if self.echo is not None:
+            self.echo(f"{self.prefix}{reply.text}")
+        if self.speaker is not None:
+            try:
+                self.speaker.say(reply.speech, reply.lang, reply.profile)
+            except Exception as exc:  # a speech problem must not stop the dialogue; the text was shown
+                log.warning("speech failed: %s", exc)
+
+    def heard(self, text: str) -> None:
+        if self.echo is not None:
+            self.echo(f"> {text}")
+
+
+# ---------------------------------------------------------------------------- transcripts -> parse
+def interpret(heard: Heard, dialogue: Dialogue) -> tuple[ParseResult | None, Transcript | None]:
+    """Choose what was said among the recognisers' transcripts (see `choose_parse`), with the
+    dialogue's parser and language preference."""
+    return choose_parse(heard, dialogue.parser, dialogue.forced_lang or dialogue.language)
+
+
+def choose_parse(heard: Heard, parser: Any, prefer: str | None) -> tuple[ParseResult | None, Transcript | None]:
+    """Choose what was said among the recognisers' transcripts (one per listening language).
+
+    A grammar recogniser's transcript is parsed in its own language; a free transcription
+    (whisper) with every language active. A parse that matched wins, the most confident first;
+    otherwise the most confident transcript's parse is kept so the refusal reason can be said.
+    None when nothing usable was heard (out of grammar, cut at the maximum length).
+    Shared by the voice loop and the audio test harness (assistant/harness), so both decide alike."""
+    if heard.rejected is not None:
+        return None, None
+    candidates = sorted((t for t in heard.transcripts.values() if t.accepted), key=lambda t: -t.confidence)
+    seen: set[int] = set()
+    first: tuple[ParseResult, Transcript] | None = None
+    for tr in candidates:
+        if id(tr) in seen:  # one recogniser may serve two languages
+            continue
+        seen.add(id(tr))
+        lang = tr.lang if tr.backend in ("pocketsphinx", "vosk") and tr.lang in parser.languages else "auto"
+        parsed = parser.parse(tr.text, lang, prefer=prefer)
+        if parsed.matched:
+            return parsed, tr
+        if first is None:
+            first = (parsed, tr)
+    return first if first is not None else (None, None)
+
+
+def _raw_text(heard: Heard) -> str:
+    texts = [t.text for t in heard.transcripts.values() if t.text]
+    return texts[0] if texts else ""
+
+
+# ---------------------------------------------------------------------------- voice loop
+@dataclass
+class LoopResult:
+    replies: list[Reply] = field(default_factory=list)
+    utterances: int = 0  # endpointed utterances (decoded or cut)
+    audio_s: float = 0.0
+    latencies_s: list[float] = field(default_factory=list)  # per utterance: endpoint decision -> reply ready
+    decode_s: list[float] = field(default_factory=list)  # per utterance: endpoint decision -> transcripts
+
+
+_END = object()
+
+
+class VoiceLoop:
+    """Listen to one audio source and hold the conversation until the source ends or `stop` is set."""
+
+    def __init__(
+        self,
+        dialogue: Dialogue,
+        listener: Listener,
+        output: AnswerOutput,
+        *,
+        clock: ClockMode = "wall",
+        half_duplex: bool = False,
+        echo_tail_s: float = 0.3,
+        tick_s: float = 0.25,
+        say_when_nothing_heard: bool = False,
+    ) -> None:
+        self.dialogue = dialogue
+        self.listener = listener
+        self.output = output
+        self.clock = clock
+        self.half_duplex = half_duplex
+        self.echo_tail_s = echo_tail_s
+        self.tick_s = tick_s
+        # A file with nothing in it deserves an answer; a quiet room does not.
+        self.say_when_nothing_heard = say_when_nothing_heard
+        self._stop_thread = threading.Event()
+        self._stream_t = 0.0
+        self._timers: set[asyncio.Task[None]] = set()
+
+    def _now(self) -> float:
+        return self._stream_t if self.clock == "stream" else time.monotonic()
+
+    # -- worker thread: source -> endpointer -> recognisers
+    def _produce(self, source: Iterable[np.ndarray], loop: asyncio.AbstractEventLoop, queue: asyncio.Queue[Any]) -> None:
+        def put(item: Any) -> None:
+            try:
+                loop.call_soon_threadsafe(queue.put_nowait, item)
+            except RuntimeError:  # the event loop closed while this thread was reading
+                self._stop_thread.set()
+
+        samples = 0
+        next_tick = self.tick_s
+        speaker = self.output.speaker
+        quiet_until = 0.0
+        muted = False
+        try:
+            for chunk in source:
+                if self._stop_thread.is_set():
+                    break
+                samples += len(chunk)
+                t = samples / SAMPLE_RATE
+                if self.half_duplex and speaker is not None:
+                    if speaker.busy:
+                        quiet_until = time.monotonic() + self.echo_tail_s
+                    if time.monotonic() < quiet_until:
+                        if not muted:
+                            self.listener.reset()  # drop the half-heard echo
+                            muted = True
+                        continue
+                    muted = False
+                for heard in self.listener.process(chunk):
+                    put(("heard", heard, heard.utterance.end_s))
+                if t >= next_tick:
+                    put(("tick", None, t))
+                    next_tick = t + self.tick_s
+            if not self._stop_thread.is_set():
+                for heard in self.listener.flush():
+                    put(("heard", heard, heard.utterance.end_s))
+            put(("tick", None, samples / SAMPLE_RATE))
+        except Exception as exc:  # a source failure (device unplugged, unreadable file) ends the loop
+            put(("error", exc, samples / SAMPLE_RATE))
+        finally:
+            put(_END)
+
+    async def run(self, source: Iterable[np.ndarray], stop: asyncio.Event | None = None) -> LoopResult:
+        loop = asyncio.get_running_loop()
+        queue: asyncio.Queue[Any] = asyncio.Queue()
+        result = LoopResult()
+        worker = threading.Thread(target=self._produce, args=(source, loop, queue), name="mia-listen", daemon=True)
+        self._stop_thread.clear()
+        worker.start()
+        stopper = asyncio.create_task(stop.wait()) if stop is not None else None
+        error: BaseException | None = None
+        try:
+            while True:
+                timeout = None
+                if self.clock == "wall":
+                    deadline = self.dialogue.next_deadline()
+                    if deadline is not None:
+                        timeout = max(0.0, deadline - time.monotonic())
+                getter = asyncio.ensure_future(queue.get())
+                waiting = {getter} | ({stopper} if stopper is not None else set())
+                done, _ = await asyncio.wait(waiting, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+                if not getter.done():
+                    getter.cancel()
+                    if stopper is not None and stopper in done:
+                        break
+                    await self._deliver(await self.dialogue.expire(self._now()), result)
+                    continue
+                item = getter.result()
+                if item is _END:
+                    break
+                kind, payload, t = item
+                if self.clock == "stream":
+                    self._stream_t = max(self._stream_t, t)
+                result.audio_s = max(result.audio_s, t)
+                if kind == "error":
+                    error = payload
+                    break
+                if kind == "tick":
+                    await self._deliver(await self.dialogue.expire(self._now()), result)
+                    continue
+                result.utterances += 1
+                await self._on_heard(payload, result)
+        finally:
+            self._stop_thread.set()
+            if stopper is not None:
+                stopper.cancel()
+            for task in list(self._timers):
+                task.cancel()
+        if error is None and self.clock == "stream":
+            # End of the file: what was still waiting for a "yes" can no longer get one.
+            await self._deliver(await self.dialogue.close_input(self._now()), result)
+            if self.say_when_nothing_heard and not result.replies:
+                await self._deliver(await self.dialogue.not_understood(self._now()), result)
+        if error is not None:
+            raise error
+        return result
+
+    async def _deliver(self, reply: Reply | None, result: LoopResult) -> None:
+        if reply is None:
+            return
+        result.replies.append(reply)
+        self.output.deliver(reply)
+        speaker = self.output.speaker
+        if reply.pending is not None and self.clock == "wall" and speaker is not None:
+            # The confirmation delay starts when the question has been heard, not when it was queued.
+            task = asyncio.create_task(self._restart_after_speech(reply.pending.id, speaker))
+            self._timers.add(task)
+            task.add_done_callback(self._timers.discard)
+
+    async def _restart_after_speech(self, pending_id: str, speaker: Any) -> None:
+        await asyncio.to_thread(speaker.flush, 60.0)
+        await self.dialogue.restart_timer(pending_id)
+
+    async def _on_heard(self, heard: Heard, result: LoopResult) -> None:
+        now = self._now()
+        result.decode_s.append(heard.latency_s)
+        parsed, transcript = interpret(heard, self.dialogue)
+        if parsed is None or transcript is None:
+            raw = _raw_text(heard)
+            self.output.heard(f"({raw})" if raw else "(?)")
+            reply = await self.dialogue.not_understood(now, transcript=raw, source="voice")
+        else:
+            self.output.heard(f"{transcript.text}  [{transcript.backend} {transcript.confidence:.2f}]")
+            reply = await self.dialogue.handle(parsed, now, confidence=transcript.confidence, source="voice")
+        result.latencies_s.append(time.monotonic() - heard.utterance.closed_at)
+        await self._deliver(reply, result)
+
+    def stop(self) -> None:
+        self._stop_thread.set()
+
+
+# ---------------------------------------------------------------------------- typed loop
+def _stdin_reader(stream: TextIO, loop: asyncio.AbstractEventLoop, queue: asyncio.Queue[Any]) -> None:
+    # A daemon thread, not the default executor: a blocked readline() must never hold up the exit.
+    try:
+        for line in iter(stream.readline, ""):
+            loop.call_soon_threadsafe(queue.put_nowait, line)
+    except (OSError, ValueError) as exc:  # closed or unreadable stream: end of input
+        log.info("typed input ended: %s", exc)
+    finally:
+        loop.call_soon_threadsafe(queue.put_nowait, _END)
+
+
+async def run_text_loop(
+    dialogue: Dialogue,
+    output: AnswerOutput,
+    *,
+    stream: TextIO | None = None,
+    stop: asyncio.Event | None = None,
+    prompt: str | None = None,
+    source: str = "text",
+) -> list[Reply]:
+    """Typed commands, one per line, until end of input or `stop`. Confirmation timeouts use the
+    wall clock, and an expired read-back is announced when it expires."""
+    stream = stream or sys.stdin
+    loop = asyncio.get_running_loop()
+    queue: asyncio.Queue[Any] = asyncio.Queue()
+    threading.Thread(target=_stdin_reader, args=(stream, loop, queue), name="mia-typed", daemon=True).start()
+    replies: list[Reply] = []
+    stopper = asyncio.create_task(stop.wait()) if stop is not None else None
+
+    def show(reply: Reply | None) -> None:
+        if reply is not None:
+            replies.append(reply)
+            output.deliver(reply)
+
+    try:
+        while True:
+            if prompt and output.echo is not None:
+                print(prompt, end="", flush=True)
+            while True:
+                deadline = dialogue.next_deadline()
+                timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
+                getter = asyncio.ensure_future(queue.get())
+                waiting = {getter} | ({stopper} if stopper is not None else set())
+                done, _ = await asyncio.wait(waiting, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+                if getter.done():
+                    break
+                getter.cancel()
+                if stopper is not None and stopper in done:
+                    return replies
+                show(await dialogue.expire())
+            line = getter.result()
+            if line is _END:
+                show(await dialogue.close_input())
+                return replies
+            text = line.strip()
+            if not text:
+                continue
+            show(await dialogue.handle(text, source=source))
+    finally:
+        if stopper is not None:
+            stopper.cancel()
+
+
+# ---------------------------------------------------------------------------- front end for `mia run`
+def _per_language(message: str, lang: str) -> str:
+    """The recogniser start-up lines are "français / English": keep the user's half."""
+    parts = message.split(" / ")
+    if len(parts) == 2:
+        return parts[0] if lang == "fr" else parts[1]
+    return message
+
+
+@dataclass
+class VoiceSetup:
+    """What `prepare_voice` found: recognisers ready, or why voice input is not possible."""
+
+    recognizers: dict[str, Any]
+    device: Any | None
+    report: list[str]  # one line per language, in the user's language
+    problem: str | None = None  # why voice input is unavailable (user's language)
+
+    @property
+    def ok(self) -> bool:
+        return self.problem is None and bool(self.recognizers)
+
+
+def prepare_recognizers(config: Any, lang: str, listen_langs: tuple[str, ...], backend: str | None,
+                        grammar: Any = None) -> tuple[dict[str, Any], list[str]]:
+    """Recognisers for the listening languages, compiled from the project grammars (or `grammar`,
+    a loaded `Grammar`, for the test harness's other domains), with the start-up line of each
+    language. Raises `RecognizerError` for an explicit backend that cannot run."""
+    from assistant.asr.select import build_recognizers, select_backends
+    from assistant.grammar import load_grammar
+
+    choices = select_backends(config, langs=listen_langs, override=backend)
+    report = [_per_language(c.message, lang) for c in choices.values()]
+    available = {k: c for k, c in choices.items() if c.available}
+    if not available:
+        return {}, report
+    recognizers = build_recognizers(available, grammar if grammar is not None else load_grammar(None))
+    return recognizers, report
+
+
+def prepare_voice(config: Any, lang: str, listen_langs: tuple[str, ...], backend: str | None, device: Any = None) -> VoiceSetup:
+    from assistant.asr.base import RecognizerError
+    from assistant.audio import AudioInputError, resolve_input_device
+
+    try:
+        dev = resolve_input_device(device if device is not None else config.asr.input_device)
+    except AudioInputError as exc:
+        return VoiceSetup({}, None, [], exc.fr if lang == "fr" else exc.en)
+    try:
+        recognizers, report = prepare_recognizers(config, lang, listen_langs, backend)
+    except RecognizerError as exc:
+        return VoiceSetup({}, dev, [], exc.fr if lang == "fr" else exc.en)
+    if not recognizers:
+        return VoiceSetup({}, dev, report, _t(lang, "no speech recogniser is available for "
+                                              + ", ".join(x.upper() for x in listen_langs),
+                                              "aucun moteur de reconnaissance n'est disponible pour "
+                                              + ", ".join(x.upper() for x in listen_langs)))
+    return VoiceSetup(recognizers, dev, report)
+
+
+def make_output_speaker(config: Any, *, no_speech: bool, speak_to: str | None = None, lang: str = "en") -> Any:
+    """The answer voice: WAV files in `speak_to`, nothing with `no_speech`, else the live voice
+    (falling back to no voice, with a message, when speech output cannot start)."""
+    from assistant.speech import NullSpeaker, SpeechError, SpeechSettings, WavSpeaker, make_speaker
+
+    if speak_to:
+        return WavSpeaker(speak_to, SpeechSettings.from_config(config.speech))
+    if no_speech or not config.speech.enabled:
+        return NullSpeaker(SpeechSettings.from_config(config.speech))
+    try:
+        return make_speaker(config, "live")
+    except SpeechError as exc:
+        print(_t(lang, f"Spoken answers off: {exc.en}", f"Réponses parlées désactivées : {exc.fr}"), file=sys.stderr)
+        return NullSpeaker(SpeechSettings.from_config(config.speech))
+
+
+def listen_languages(lang_setting: str) -> tuple[str, ...]:
+    return ("en", "fr") if lang_setting == "auto" else (lang_setting,)
+
+
+def endpointer_for(config: Any) -> Any:
+    from assistant.audio import Endpointer, EndpointerConfig
+
+    return Endpointer(EndpointerConfig.from_asr_config(config.asr))
+
+
+def typed_banner(lang: str) -> str:
+    return _t(
+        lang,
+        'Typed input: type a command, for example "buy 2 ES" or "help"; Ctrl-D to quit.',
+        "Saisie au clavier : tapez une commande, par exemple « achète 2 contrats ES » ou « aide » ; Ctrl-D pour quitter.",
+    )
+
+
+def copy_sink_from(extras: dict[str, Any]) -> Callable[..., Any]:
+    """The copy sink looked up at each answer: the alert front end may register itself after the
+    voice loop started (`extras["copy_sink"]`, or `extras["alerts"].copy_answer`)."""
+
+    def sink(transcript: str, answer: str, lang: str, source: str) -> Any:
+        target = extras.get("copy_sink")
+        if target is None and extras.get("alerts") is not None:
+            target = getattr(extras["alerts"], "copy_answer", None)
+        return target(transcript, answer, lang, source) if target is not None else None
+
+    return sink
+
+
+async def run_front_end(ctx: Any) -> None:
+    """`mia run`'s voice or typed input. `--input auto` listens to the microphone when there is one
+    and a recogniser for a listening language, and reads typed commands otherwise."""
+    args = ctx.args
+    mode = getattr(args, "input", "auto") or "auto"
+    if mode == "none":
+        return
+    lang_setting = getattr(args, "lang", None) or ctx.config.language
+    ui_lang = ctx.lang if ctx.lang in ("en", "fr") else "en"
+    speaker = ctx.extras.get("speaker")
+    own_speaker = speaker is None
+    if own_speaker:
+        speaker = make_output_speaker(ctx.config, no_speech=bool(getattr(args, "no_speech", False)), lang=ui_lang)
+        ctx.extras["speaker"] = speaker  # one voice for answers and spoken alerts: urgent pre-empts calm
+    output = AnswerOutput(speaker)
+    try:
+        # Compiling the grammars takes seconds: never on the event loop the engine runs on.
+        parser = await asyncio.to_thread(shared_parser)
+        setup: VoiceSetup | None = None
+        if mode in ("auto", "mic"):
+            setup = await asyncio.to_thread(
+                prepare_voice, ctx.config, ui_lang, listen_languages(lang_setting), getattr(args, "backend", None)
+            )
+            if not setup.ok:
+                reason = setup.problem or ""
+                if mode == "mic":
+                    print(_t(ui_lang, f"Voice input unavailable: {reason}", f"Entrée vocale indisponible : {reason}"), file=sys.stderr)
+                    return
+                print(_t(ui_lang, f"No voice input ({reason}).", f"Pas d'entrée vocale ({reason})."))
+                setup = None
+        if setup is not None:
+            from assistant.audio import MicSource
+
+            dialogue = Dialogue(ctx.engine, parser, config=ctx.config, lang=lang_setting, source="voice",
+                                copy_sink=copy_sink_from(ctx.extras))
+            print(_t(ui_lang, f"Listening on [{setup.device.index}] {setup.device.name}.",
+                     f"Écoute sur [{setup.device.index}] {setup.device.name}."))
+            for line in setup.report:
+                print("  " + line)
+            mic = MicSource(setup.device.index)
+            listener = Listener(setup.recognizers, endpointer_for(ctx.config))
+            voice = VoiceLoop(dialogue, listener, output, clock="wall", half_duplex=True)
+            try:
+                with mic:
+                    await voice.run(mic, ctx.stop)
+            finally:
+                voice.stop()
+                mic.close()
+            return
+        dialogue = Dialogue(ctx.engine, parser, config=ctx.config, lang=lang_setting, source="text",
+                            copy_sink=copy_sink_from(ctx.extras))
+        print(typed_banner(ui_lang))
+        await run_text_loop(dialogue, output, stop=ctx.stop, prompt="> " if sys.stdin.isatty() else None)
+    finally:
+        if own_speaker:
+            await asyncio.to_thread(speaker.flush, 10.0)
+            speaker.close()
+            ctx.extras.pop("speaker", None)
+
+
+__all__ = [
+    "AnswerOutput", "LoopResult", "VoiceLoop", "VoiceSetup", "choose_parse", "copy_sink_from", "endpointer_for", "interpret",
+    "listen_languages", "make_output_speaker", "prepare_recognizers", "prepare_voice", "run_front_end",
+    "run_text_loop", "typed_banner",
+]

@@ -1,0 +1,115 @@
+"""Microphone source against a private PulseAudio: pipe source `mic`, null sink `spk`."""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+
+from assistant.asr import Listener
+from assistant.audio import AudioInputError, Endpointer, MicSource, list_input_devices, resolve_input_device
+from tests.fakes.pulse import PrivatePulse, private_pulse, pulse_available
+
+from .conftest import requires_espeak
+
+_why_not = pulse_available()
+pytestmark = [pytest.mark.pulse, pytest.mark.skipif(_why_not is not None, reason=_why_not or "")]
+
+
+@pytest.fixture(scope="module")
+def pulse():
+    yield from private_pulse()
+
+
+def _listen(pulse: PrivatePulse, listener: Listener, utterance: np.ndarray, timeout_s: float = 15.0):
+    heard = []
+    start = time.monotonic()
+    with MicSource("pulse") as mic:
+        said = False
+        for chunk in mic:
+            if not said and time.monotonic() - start > 0.6:  # let the noise floor settle first
+                pulse.say(utterance)
+                said = True
+            heard += listener.process(chunk)
+            if heard or time.monotonic() - start > timeout_s:
+                break
+    return heard, mic
+
+
+@requires_espeak
+def test_mic_endpointer_pocketsphinx_yield_the_command(pulse: PrivatePulse, ps_recognizer, speak) -> None:
+    listener = Listener({"en": ps_recognizer}, Endpointer())
+    heard, mic = _listen(pulse, listener, speak("buy two e s"))
+    assert len(heard) == 1, "no utterance came out of the microphone stream"
+    best = heard[0].best
+    assert best is not None and best.text == "buy two e s"
+    assert heard[0].latency_s >= 0 and heard[0].utterance.speech_end_at <= heard[0].utterance.closed_at
+    assert mic.device.name == "pulse"
+
+
+@requires_espeak
+def test_out_of_grammar_through_the_mic_is_not_understood(pulse: PrivatePulse, ps_recognizer, speak) -> None:
+    listener = Listener({"en": ps_recognizer}, Endpointer())
+    heard, _ = _listen(pulse, listener, speak("what is the weather like in paris today"))
+    assert len(heard) == 1 and not heard[0].understood
+
+
+def test_devices_are_listed_and_unknown_names_refused(pulse: PrivatePulse) -> None:
+    names = [d.name for d in list_input_devices()]
+    assert "pulse" in names
+    assert resolve_input_device("PULSE").name == "pulse"  # case-insensitive
+    idx = resolve_input_device("pulse").index
+    assert resolve_input_device(idx).name == "pulse"
+    assert resolve_input_device(str(idx)).name == "pulse"
+    with pytest.raises(AudioInputError) as err:
+        resolve_input_device("Blue Yeti USB")
+    msg = str(err.value)
+    assert "introuvable" in msg and "not found" in msg and "pulse" in msg
+    with pytest.raises(AudioInputError, match="does not exist"):
+        resolve_input_device(999)
+
+
+def test_close_from_another_thread_never_hangs(pulse: PrivatePulse) -> None:
+    import threading
+
+    mic = MicSource("pulse").open()
+    got = []
+    t = threading.Thread(target=lambda: got.extend(c for c, _ in zip(mic, range(10_000))))
+    t.start()
+    time.sleep(0.5)
+    t0 = time.monotonic()
+    mic.close()
+    t.join(timeout=5)
+    assert not t.is_alive() and time.monotonic() - t0 < 3
+    assert got and all(c.dtype == np.int16 for c in got)
+
+
+@requires_espeak
+def test_live_speaker_plays_into_the_sink(pulse: PrivatePulse) -> None:
+    from assistant.speech import Pyttsx3Speaker
+
+    sp = Pyttsx3Speaker(output_device="pulse")
+    try:
+        import threading
+
+        captured: list[np.ndarray] = []
+        rec = threading.Thread(target=lambda: captured.append(pulse.record_speaker(1.5)))
+        rec.start()
+        time.sleep(0.2)
+        sp.say("Position closed.", "en")
+        assert sp.flush(timeout=20)
+        rec.join(timeout=10)
+        assert sp.spoken[0].played and not sp.spoken[0].interrupted
+        audio = captured[0].astype(np.float64)
+        assert len(audio) > 16000 and np.sqrt(np.mean(audio**2)) > 100  # speech reached the speaker
+        # urgent cuts a long calm sentence short
+        sp.say("The market regime is trending upwards with moderate volatility and a positive "
+               "outlook for the next several sessions.", "en")
+        time.sleep(0.6)
+        sp.say("Stop. Daily loss limit reached.", "en", "urgent")
+        assert sp.flush(timeout=30)
+        long_item, urgent = sp.spoken[1], sp.spoken[2]
+        assert long_item.interrupted and urgent.profile == "urgent" and urgent.played
+    finally:
+        sp.close()
+
