@@ -187,8 +187,11 @@ _EXTENSIONS: list[str] = [
     "assistant.listen",  # mia listen
     "assistant.asr.models",  # mia models download|list
     "assistant.notify.cli",  # mia outbox status|retry
+    "assistant.telegram_bot.cli",  # mia bot
     "trading_core.intelligence.rl.cli",  # mia train
     "trading_core.intelligence.cli",  # mia evaluate
+    "assistant.mentor.cli",  # mia report daily
+    "assistant.dashboard.cli",  # mia dashboard
 ]
 
 

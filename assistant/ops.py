@@ -137,6 +137,9 @@ async def op_status(engine: Engine, args: dict[str, Any], lang: str) -> OpResult
           f"Positions ouvertes : {s.open_positions} ; ordres en attente : {s.working_orders} ; risque par trade : {num(s.risk_percent, lang, 1)} %"),
         t(lang, f"Last prices: {prices}", f"Derniers prix : {prices}"),
     ]
+    from assistant.monitor import monitor_status_lines
+
+    lines += await monitor_status_lines(engine, lang)
     return OpResult(True, "\n".join(lines))
 
 

@@ -37,6 +37,10 @@ class RunContext:
 FRONT_ENDS: list[tuple[str, str]] = [
     ("voice", "assistant.voice_loop:run_front_end"),  # voice or typed input, spoken answers
     ("alerts", "assistant.notify.frontend:run_front_end"),  # alerts and copies via the outbox
+    ("telegram", "assistant.telegram_bot.cli:run_front_end"),  # chat commands, when a token is set
+    ("monitor", "assistant.monitor:run_monitor"),  # system / latency / ML / trading thresholds
+    ("mentor", "assistant.mentor:run_mentor"),  # daily report at the end of the session
+    ("dashboard", "assistant.dashboard:run_dashboard"),  # only when dashboard.enabled
 ]
 
 
