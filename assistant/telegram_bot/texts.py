@@ -1,0 +1,58 @@
+"""Chat-only sentences of the Telegram bot, in English and French. Everything the dialogue says
+(read-backs, fills, refusals, answers) comes from `assistant.dialogue.answers`; only what is specific to
+a chat (access refusal, command usage, button outcomes) lives here."""
+from __future__ import annotations
+
+from typing import Any
+
+# key -> (English, French)
+TEXTS: dict[str, tuple[str, str]] = {
+    # Sent in both languages at once: a stranger's language tells nothing about who should read it.
+    "refused_chat": (
+        "⛔ Access denied: this chat ({chat_id}) is not allowed to command MIA. Nothing was done.",
+        "⛔ Accès refusé : ce chat ({chat_id}) n'est pas autorisé à commander MIA. Rien n'a été fait.",
+    ),
+    "risk_usage": (
+        "Usage: /risk PERCENT [ES|MNQ] — the risk per trade in % of equity, for example /risk 1 ES or /risk 0.5.",
+        "Usage : /risk POURCENT [ES|MNQ] — le risque par trade en % du capital, par exemple /risk 1 ES ou /risk 0,5.",
+    ),
+    "risk_bad_percent": (
+        "{value!r} is not a percentage.",
+        "« {value} » n'est pas un pourcentage.",
+    ),
+    "risk_bad_symbol": (
+        "{value!r} is not a known market (ES or MNQ).",
+        "« {value} » n'est pas un marché connu (ES ou MNQ).",
+    ),
+    "commands": (
+        "Commands: /status, /positions, /pnl, /regime, /metrics, /halt (asks to confirm), /resume, "
+        "/risk 1 ES, /help. Or type an order in English or French, for example \"buy 2 ES\": "
+        "it is read back with Confirm / Cancel buttons.",
+        "Commandes : /status, /positions, /pnl, /regime, /metrics, /halt (demande confirmation), /resume, "
+        "/risk 1 ES, /help. Ou tapez un ordre en français ou en anglais, par exemple « achète 2 contrats ES » : "
+        "il est relu avec les boutons Confirmer / Annuler.",
+    ),
+    "not_text": (
+        "I only read text messages.",
+        "Je ne lis que les messages texte.",
+    ),
+    "unknown_command": (
+        "Unknown command {command}. /help lists the commands.",
+        "Commande inconnue {command}. /help donne la liste des commandes.",
+    ),
+    "button_confirmed": ("Confirmed", "Confirmé"),
+    "button_cancelled": ("Cancelled", "Annulé"),
+    "button_expired": ("Expired: nothing was done", "Expiré : rien n'a été fait"),
+    "button_stale": ("This button is no longer valid: nothing was done", "Ce bouton n'est plus valable : rien n'a été fait"),
+    "busy": ("Working on it…", "En cours…"),
+}
+
+
+def text(key: str, lang: str, **values: Any) -> str:
+    en, fr = TEXTS[key]
+    return (fr if lang == "fr" else en).format(**values)
+
+
+def both(key: str, **values: Any) -> str:
+    """French then English, for someone whose language is unknown (a stranger)."""
+    return f"{text(key, 'fr', **values)}\n{text(key, 'en', **values)}"
