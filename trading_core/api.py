@@ -12,6 +12,7 @@ import logging
 import uuid
 from collections import deque
 from dataclasses import replace
+from functools import lru_cache
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
@@ -64,6 +65,12 @@ _STATE_KEY = "trading_state"
 _RISK_KEY = "risk_settings"
 _LAST_PRICES_KEY = "last_prices"
 _LAST_MARKET_TS_KEY = "last_market_ts"
+_LOG_LEVEL = {Severity.INFO: logging.INFO, Severity.WARNING: logging.WARNING, Severity.CRITICAL: logging.CRITICAL}
+
+
+@lru_cache(maxsize=4096)
+def _session_of_utc_hour(hour: datetime) -> str:
+    return cme.session_date(hour).isoformat()
 
 
 def _fmt_money(value: Decimal, lang: str) -> str:
@@ -338,6 +345,10 @@ class Engine:
     # ------------------------------------------------------------------ sessions and P&L
     @staticmethod
     def _session_key(ts: datetime) -> str:
+        if ts.tzinfo is timezone.utc:
+            # Sessions change at 18:00 New York time, always a whole UTC hour (ET is UTC-5 or UTC-4),
+            # so the key is the same for a whole UTC hour: look it up once per hour, not per price.
+            return _session_of_utc_hour(ts.replace(minute=0, second=0, microsecond=0))
         return cme.session_date(ts).isoformat()
 
     def _roll_session(self, ts: datetime) -> None:
@@ -362,7 +373,7 @@ class Engine:
             asyncio.get_running_loop().create_task(self._daily_loss_breach())
 
     def _has_exposure(self) -> bool:
-        return any(p.quantity for p in self.portfolio.positions()) or bool(self._orders)
+        return bool(self._orders) or self.portfolio.has_position()
 
     async def _daily_loss_breach(self) -> None:
         try:
@@ -388,7 +399,7 @@ class Engine:
 
     # ------------------------------------------------------------------ risk context
     def _risk_context(self, now: datetime) -> RiskContext:
-        positions = {p.symbol: p.quantity for p in self.portfolio.positions()}
+        positions = self.portfolio.net_positions()
         pending: dict[str, int] = {}
         for o in self._orders.values():
             if o.parent_id is None and not o.status.is_final:
@@ -859,7 +870,11 @@ class Engine:
                 return self.intelligence
             from trading_core.intelligence.rl.inference import RLService
 
-            self.rl = RLService(self.config, data_dir=self.config.data_path)
+            self.rl = RLService(
+                self.config,
+                data_dir=self.config.data_path,
+                bars_source=lambda sym: list(self.bars.get(sym, ())),
+            )
             return self.rl
         return obj
 
@@ -914,11 +929,11 @@ class Engine:
         text_fr: str,
         **payload: Any,
     ) -> EngineEvent:
-        event = EngineEvent(kind, severity, datetime.now(timezone.utc), text_en, text_fr, **payload)
-        seq = self.ledger.append_event(event)
-        event = replace(event, seq=seq)
-        level = {Severity.INFO: logging.INFO, Severity.WARNING: logging.WARNING, Severity.CRITICAL: logging.CRITICAL}[severity]
-        log.log(level, "%s: %s", kind.value, text_en)
+        ts = datetime.now(timezone.utc)
+        seq = self.ledger.append_event(EngineEvent(kind, severity, ts, text_en, text_fr, **payload))
+        # A second construction is cheaper than dataclasses.replace, which introspects the fields.
+        event = EngineEvent(kind, severity, ts, text_en, text_fr, seq=seq, **payload)
+        log.log(_LOG_LEVEL[severity], "%s: %s", kind.value, text_en)
         for sub in list(self._subscriptions):
             try:
                 sub.queue.put_nowait(event)
