@@ -133,6 +133,9 @@ def alert_from_event(event: EngineEvent) -> Alert:
             event.kind, (1, AlertCategory.SYSTEM, event.kind.value, event.kind.value)
         )
     priority = max(priority, _SEVERITY_FLOOR[event.severity])
+    if event.state is not None and event.state.current is TradingState.HALTED:
+        # Whatever halted trading (daily loss limit, kill switch, the trader) is the top priority.
+        priority = 5
     body_en, body_fr = event.text_en.strip(), event.text_fr.strip()
     if not body_en and not body_fr:
         body_en, body_fr = _fallback_bodies(event)
