@@ -83,6 +83,13 @@ class Pyttsx3Synth:
                 f"espeak-ng indisponible ({exc}) : installez le paquet espeak-ng",
                 f"espeak-ng unavailable ({exc}): install the espeak-ng package",
             ) from None
+        # The espeak driver prints "Audio saved to <file>" on stdout for every file, which lands
+        # in the trader's terminal; silence that one module's print.
+        import sys
+
+        driver = sys.modules.get("pyttsx3.drivers.espeak")
+        if driver is not None:
+            driver.print = lambda *args, **kwargs: None  # type: ignore[attr-defined]
         self._lock = threading.Lock()
         self._finished = threading.Event()
         self._engine.connect("finished-utterance", self._on_finished)
