@@ -27,6 +27,7 @@ import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from functools import lru_cache
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from decimal import Decimal, InvalidOperation
@@ -194,6 +195,11 @@ _UPDATE_ORDER = (
 _SELECT_ORDER = f"SELECT {_ORDER_COLUMNS} FROM orders"
 _FILL_COLUMNS = "fill_id, order_id, symbol, side, quantity, price, commission, ts"
 _INSERT_FILL = f"INSERT INTO fills ({_FILL_COLUMNS}) VALUES (?,?,?,?,?,?,?,?)"
+_INSERT_EVENT = "INSERT INTO events (kind, severity, ts, text_en, text_fr, symbol, payload) VALUES (?,?,?,?,?,?,?)"
+_INSERT_EVENT_WITH_SEQ = (
+    "INSERT INTO events (seq, kind, severity, ts, text_en, text_fr, symbol, payload) VALUES (?,?,?,?,?,?,?,?)"
+)
+_INSERT_EQUITY = "INSERT INTO equity (ts, equity, realized, unrealized) VALUES (?,?,?,?)"
 
 
 # --------------------------------------------------------------------------- value encoding
@@ -202,9 +208,29 @@ def ts_to_text(ts: datetime) -> str:
     """Fixed-width ISO UTC text; naive datetimes are refused because their zone is a guess."""
     if not isinstance(ts, datetime):
         raise LedgerError(f"timestamp must be a datetime, got {type(ts).__name__}: {ts!r}")
-    if ts.tzinfo is None or ts.utcoffset() is None:
-        raise LedgerError(f"timestamp {ts.isoformat()} has no time zone; use a timezone-aware UTC datetime")
-    return ts.astimezone(timezone.utc).strftime(_TS_FORMAT)
+    tz = ts.tzinfo
+    if tz is not timezone.utc:
+        if tz is None or ts.utcoffset() is None:
+            raise LedgerError(f"timestamp {ts.isoformat()} has no time zone; use a timezone-aware UTC datetime")
+        ts = ts.astimezone(timezone.utc)
+    if ts.year < 1000:  # isoformat and strftime agree on 4-digit years only
+        return ts.strftime(_TS_FORMAT)
+    return _utc_text(ts)
+
+
+@lru_cache(maxsize=1024)
+def _utc_text(ts: datetime) -> str:
+    # Same text as strftime(_TS_FORMAT) at a third of the cost; cached because one order's
+    # timestamp is written several times (order row, its updates, event payloads).
+    return ts.isoformat(timespec="microseconds")
+
+
+def _text(enum_cls: type[Any], value: Any) -> str:
+    """The stored text of an enum value; a plain string is validated through the enum first.
+    `_value_` is the member's plain attribute (`.value` goes through a slower descriptor)."""
+    if type(value) is enum_cls:
+        return value._value_
+    return enum_cls(value).value
 
 
 def ts_from_text(text: str) -> datetime:
@@ -241,10 +267,10 @@ def order_to_dict(o: Order) -> dict[str, Any]:
         "order_id": o.order_id,
         "client_order_id": o.client_order_id,
         "symbol": o.symbol,
-        "side": o.side.value,
+        "side": _text(Side, o.side),
         "quantity": o.quantity,
-        "order_type": o.order_type.value,
-        "status": o.status.value,
+        "order_type": _text(OrderType, o.order_type),
+        "status": _text(OrderStatus, o.status),
         "created_ts": ts_to_text(o.created_ts),
         "limit_price": o.limit_price,
         "stop_price": o.stop_price,
@@ -285,7 +311,7 @@ def fill_to_dict(f: Fill) -> dict[str, Any]:
         "fill_id": f.fill_id,
         "order_id": f.order_id,
         "symbol": f.symbol,
-        "side": f.side.value,
+        "side": _text(Side, f.side),
         "quantity": f.quantity,
         "price": f.price,
         "commission": str(f.commission),
@@ -322,10 +348,10 @@ def _order_row(o: Order) -> tuple[Any, ...]:
         o.order_id,
         o.client_order_id,
         o.symbol,
-        Side(o.side).value,
+        _text(Side, o.side),
         o.quantity,
-        OrderType(o.order_type).value,
-        OrderStatus(o.status).value,
+        _text(OrderType, o.order_type),
+        _text(OrderStatus, o.status),
         ts_to_text(o.created_ts),
         _price(o.limit_price, "limit_price"),
         _price(o.stop_price, "stop_price"),
@@ -373,7 +399,7 @@ def _fill_row(f: Fill) -> tuple[Any, ...]:
         f.fill_id,
         f.order_id,
         f.symbol,
-        Side(f.side).value,
+        _text(Side, f.side),
         f.quantity,
         price,
         _money(f.commission, f"fill {f.fill_id} commission"),
@@ -463,6 +489,10 @@ class Ledger:
         self._lock = threading.RLock()
         self._closed = False
         self._batch = False  # inside batch(): writes use savepoints in one outer transaction
+        # Inside batch(), events and equity points are written behind (see `batch`).
+        self._pending_events: list[tuple[Any, ...]] = []
+        self._pending_equity: list[tuple[Any, ...]] = []
+        self._event_seq = 0  # last event seq handed out inside the current batch (0: not known yet)
         if not memory:
             parent = self.path.expanduser().resolve().parent
             if not parent.is_dir():
@@ -581,7 +611,13 @@ class Ledger:
     @contextmanager
     def batch(self) -> Iterator[None]:
         """Group every write inside into one transaction (replays and backtests: thousands of
-        orders without a commit each). Each write inside still rolls back alone on error."""
+        orders without a commit each). Each write inside still rolls back alone on error.
+
+        Events and equity points, which no constraint can refuse, are written behind inside a
+        batch: kept in memory (already encoded) and inserted with one `executemany` before any
+        read and at the end, so every read still sees every write. Event sequence numbers are
+        handed out here exactly as SQLite's AUTOINCREMENT would (the batch holds the write lock,
+        so nobody else can take one). Nothing is committed before the batch ends either way."""
         with self._lock:
             if self._batch:
                 yield
@@ -593,22 +629,56 @@ class Ledger:
             self._batch = True
         try:
             yield
+            with self._lock:
+                self._flush()
         except BaseException:
             with self._lock:
-                self._batch = False
+                self._end_batch()
                 self._db.execute("ROLLBACK")
             raise
         with self._lock:
-            self._batch = False
+            self._end_batch()
             self._db.execute("COMMIT")
 
+    def _end_batch(self) -> None:
+        self._batch = False
+        self._pending_events.clear()
+        self._pending_equity.clear()
+        self._event_seq = 0
+
+    def _flush(self) -> None:
+        """Insert the written-behind events and equity points (caller holds the lock)."""
+        if self._pending_events:
+            rows, self._pending_events = self._pending_events, []
+            try:
+                self._db.executemany(_INSERT_EVENT_WITH_SEQ, rows)
+            except sqlite3.Error as exc:
+                raise self._translate(exc, f"writing {len(rows)} events") from None
+        if self._pending_equity:
+            rows, self._pending_equity = self._pending_equity, []
+            try:
+                self._db.executemany(_INSERT_EQUITY, rows)
+            except sqlite3.Error as exc:
+                raise self._translate(exc, f"writing {len(rows)} equity points") from None
+
     @contextmanager
-    def _tx(self, doing: str) -> Iterator[sqlite3.Connection]:
-        """One write transaction; rolled back entirely on any error, so nothing is half written."""
+    def _tx(self, doing: str, single: bool = False) -> Iterator[sqlite3.Connection]:
+        """One write transaction; rolled back entirely on any error, so nothing is half written.
+
+        `single`: the body runs one writing statement (or undoes its earlier ones itself when a
+        later one fails). Inside a batch it then needs no savepoint, because SQLite already undoes
+        a failed statement entirely (statement journal); that saves two of the three round trips of
+        every such write in a backtest."""
         with self._lock:
             if self._closed:
                 raise LedgerError(f"ledger {self.path} is closed; cannot continue {doing}")
             db = self._db
+            if single and self._batch:
+                try:
+                    yield db
+                except sqlite3.Error as exc:
+                    raise self._translate(exc, doing) from None
+                return
             begin, commit, rollback = (
                 ("SAVEPOINT w", "RELEASE w", "ROLLBACK TO w") if self._batch else ("BEGIN IMMEDIATE", "COMMIT", "ROLLBACK")
             )
@@ -635,6 +705,8 @@ class Ledger:
             if self._closed:
                 raise LedgerError(f"ledger {self.path} is closed")
             try:
+                if self._batch:
+                    self._flush()  # a read sees every write, even one written behind
                 return self._db.execute(sql, params).fetchall()
             except sqlite3.Error as exc:
                 raise self._translate(exc, "reading") from None
@@ -664,7 +736,7 @@ class Ledger:
     def insert_order(self, order: Order) -> tuple[Order, bool]:
         """Record a new order. If its client_order_id is already known, nothing is written and the
         EXISTING order is returned with False: a retried request never makes a second order."""
-        with self._tx(f"inserting order {getattr(order, 'order_id', order)!r}") as db:
+        with self._tx(f"inserting order {getattr(order, 'order_id', order)!r}", single=True) as db:
             return self._insert_one(db, order)
 
     def insert_orders(self, orders: Sequence[Order]) -> list[Order]:
@@ -675,13 +747,13 @@ class Ledger:
         compare order ids, to tell a duplicate)."""
         if not orders:
             raise LedgerError("insert_orders needs at least one order")
-        with self._tx("inserting a group of orders") as db:
+        with self._tx("inserting a group of orders", single=len(orders) == 1) as db:
             return [self._insert_one(db, o)[0] for o in orders]
 
     def update_order(self, order: Order) -> None:
         """Store the order's current status, fill progress, prices and broker reference."""
         row = _order_row(order)
-        with self._tx(f"updating order {order.order_id!r}") as db:
+        with self._tx(f"updating order {order.order_id!r}", single=True) as db:
             cur = db.execute(_UPDATE_ORDER, (*row[2:7], *row[8:], order.order_id))
             if cur.rowcount != 1:
                 raise LedgerError(f"cannot update order {order.order_id!r}: no such order in the ledger")
@@ -697,7 +769,9 @@ class Ledger:
                 f"fill {fill.fill_id!r} belongs to order {fill.order_id!r}, not to {order.order_id!r}"
             )
         orow = _order_row(order)
-        with self._tx(f"recording fill {fill.fill_id!r}") as db:
+        # Inside a batch the pair is written without a savepoint: each statement is atomic by
+        # itself, and if the second one fails the first is undone by hand (see below).
+        with self._tx(f"recording fill {fill.fill_id!r}", single=True) as db:
             try:
                 db.execute(_INSERT_FILL, frow)
             except sqlite3.IntegrityError:
@@ -706,9 +780,16 @@ class Ledger:
                 raise LedgerError(
                     f"cannot record fill {fill.fill_id!r}: order {fill.order_id!r} is not in the ledger"
                 ) from None
-            cur = db.execute(_UPDATE_ORDER, (*orow[2:7], *orow[8:], order.order_id))
-            if cur.rowcount != 1:
-                raise LedgerError(f"cannot record fill {fill.fill_id!r}: order {order.order_id!r} is not in the ledger")
+            try:
+                cur = db.execute(_UPDATE_ORDER, (*orow[2:7], *orow[8:], order.order_id))
+                if cur.rowcount != 1:
+                    raise LedgerError(
+                        f"cannot record fill {fill.fill_id!r}: order {order.order_id!r} is not in the ledger"
+                    )
+            except BaseException:
+                if self._batch:
+                    db.execute("DELETE FROM fills WHERE fill_id=?", (fill.fill_id,))
+                raise
             return True
 
     def get_order(self, order_id: str) -> Order | None:
@@ -764,20 +845,36 @@ class Ledger:
         if not isinstance(event, EngineEvent):
             raise LedgerError(f"expected a trading_core.types.EngineEvent, got {type(event).__name__}")
         row = (
-            EventKind(event.kind).value,
-            Severity(event.severity).value,
+            _text(EventKind, event.kind),
+            _text(Severity, event.severity),
             ts_to_text(event.ts),
             str(event.text_en),
             str(event.text_fr),
             event.symbol,
             _event_payload(event),
         )
+        with self._lock:
+            if self._batch and not self._closed:
+                if not self._event_seq:
+                    self._event_seq = self._last_event_seq_in_tx()
+                self._event_seq += 1
+                self._pending_events.append((self._event_seq, *row))
+                return self._event_seq
         with self._tx(f"appending a {event.kind} event") as db:
-            cur = db.execute(
-                "INSERT INTO events (kind, severity, ts, text_en, text_fr, symbol, payload) VALUES (?,?,?,?,?,?,?)",
-                row,
-            )
+            cur = db.execute(_INSERT_EVENT, row)
             return int(cur.lastrowid or 0)
+
+    def _last_event_seq_in_tx(self) -> int:
+        """The seq AUTOINCREMENT would hand out last: the larger of the table's maximum and the
+        highest ever used (kept in sqlite_sequence, so a deleted last event is never reused)."""
+        try:
+            row = self._db.execute(
+                "SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name='events'), 0), "
+                "COALESCE((SELECT MAX(seq) FROM events), 0))"
+            ).fetchone()
+        except sqlite3.Error as exc:
+            raise self._translate(exc, "reading the last event seq") from None
+        return int(row[0])
 
     def events(self, since_seq: int = 0, limit: int | None = 1000) -> list[EngineEvent]:
         """Events with seq > since_seq, oldest first, at most `limit` (all when None)."""
@@ -822,8 +919,12 @@ class Ledger:
             _money(realized, "realized"),
             _money(unrealized, "unrealized"),
         )
+        with self._lock:
+            if self._batch and not self._closed:
+                self._pending_equity.append(row)
+                return
         with self._tx("recording equity") as db:
-            db.execute("INSERT INTO equity (ts, equity, realized, unrealized) VALUES (?,?,?,?)", row)
+            db.execute(_INSERT_EQUITY, row)
 
     def equity_curve(self, since: datetime | None = None) -> list[EquityPoint]:
         sql = "SELECT ts, equity, realized, unrealized FROM equity"
@@ -853,7 +954,7 @@ class Ledger:
             text = json.dumps(value, cls=_StateEncoder, ensure_ascii=False, allow_nan=False)
         except (TypeError, ValueError) as exc:
             raise LedgerError(f"state {key!r} cannot be stored as JSON: {exc}. Nothing was written.") from None
-        with self._tx(f"setting state {key!r}") as db:
+        with self._tx(f"setting state {key!r}", single=True) as db:
             db.execute(
                 "INSERT INTO kv (key, value, updated_ts) VALUES (?,?,?) "
                 "ON CONFLICT(key) DO UPDATE SET value=excluded.value, updated_ts=excluded.updated_ts",
@@ -861,7 +962,7 @@ class Ledger:
             )
 
     def delete_state(self, key: str) -> bool:
-        with self._tx(f"deleting state {key!r}") as db:
+        with self._tx(f"deleting state {key!r}", single=True) as db:
             return db.execute("DELETE FROM kv WHERE key=?", (key,)).rowcount == 1
 
     def state_keys(self) -> list[str]:

@@ -331,6 +331,14 @@ class Portfolio:
 
     # ------------------------------------------------------------------ views
 
+    def net_positions(self) -> dict[str, int]:
+        """Signed quantity of every open position by symbol (flat symbols left out); cheaper than
+        `positions()` when only the quantities are needed (risk checks on the order path)."""
+        return {symbol: book.qty for symbol, book in self._books.items() if book.qty}
+
+    def has_position(self) -> bool:
+        return any(book.qty for book in self._books.values())
+
     def net_quantity(self, symbol: str) -> int:
         book = self._books.get(self._spec(symbol)[0])
         return 0 if book is None else book.qty

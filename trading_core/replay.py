@@ -88,7 +88,7 @@ async def replay_frame(
         engine.on_bar(bar)
 
     def position() -> int:
-        return sum(p.quantity for p in engine.portfolio.positions() if p.symbol == symbol)
+        return engine.portfolio.net_quantity(symbol)
 
     halted_session: str | None = None
     i = 0
@@ -105,7 +105,7 @@ async def replay_frame(
             if nxt > i + 1 and pos != 0:
                 worst = l[i:nxt].min() if pos > 0 else h[i:nxt].max()
                 last = engine.last_prices.get(symbol, o[i])
-                if float((await engine.pnl_today()).total) + pos * (worst - last) * mult <= -limit:
+                if float(engine._pnl_today_total()) + pos * (worst - last) * mult <= -limit:
                     nxt = i + 1
             if nxt > i + 1:
                 engine.on_price(symbol, c[nxt - 2], py_ts[nxt - 2] + timedelta(minutes=1))
