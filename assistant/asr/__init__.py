@@ -4,17 +4,32 @@ and the listening pipeline (source -> endpointer -> recognisers).
 Backends are imported lazily by `BackendChoice.create` so that a missing optional library
 (vosk, faster-whisper) only matters for the language that needs it.
 """
-from .base import (
-    BackendUnavailable,
-    GrammarError,
-    Partial,
-    Recognizer,
-    RecognizerError,
-    Transcript,
-    Word,
-)
-from .pipeline import Heard, Listener, transcribe_file
-from .select import BackendChoice, build_recognizers, hotwords_from_phrases, select_backends, startup_report
+import importlib
+from typing import Any
+
+# Imported on first use: the pipeline pulls in scipy's filters, which `mia --help` and
+# `mia models list` do not need.
+_LAZY = {
+    **dict.fromkeys(
+        ("BackendUnavailable", "GrammarError", "Partial", "Recognizer", "RecognizerError", "Transcript", "Word"),
+        "assistant.asr.base",
+    ),
+    **dict.fromkeys(("Heard", "Listener", "transcribe_file"), "assistant.asr.pipeline"),
+    **dict.fromkeys(
+        ("BackendChoice", "build_recognizers", "hotwords_from_phrases", "select_backends", "startup_report"),
+        "assistant.asr.select",
+    ),
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'assistant.asr' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "BackendChoice", "BackendUnavailable", "GrammarError", "Heard", "Listener", "Partial", "Recognizer",

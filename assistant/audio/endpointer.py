@@ -29,14 +29,23 @@ from enum import Enum
 from typing import Any
 
 import numpy as np
-from scipy.signal import butter, lfilter, lfilter_zi
 
 from .pcm import FRAME_SAMPLES, SAMPLE_RATE
 
 FRAME_S = FRAME_SAMPLES / SAMPLE_RATE
 _ONSET_WINDOW = 5
 # Levels are measured above ~120 Hz: rumble, hum and brown noise live below, speech mostly above.
-_HP_B, _HP_A = butter(2, 120, btype="highpass", fs=SAMPLE_RATE)
+_HP: tuple[np.ndarray, np.ndarray] | None = None
+
+
+def _highpass() -> tuple[np.ndarray, np.ndarray]:
+    """120 Hz high-pass coefficients, designed on first use (scipy.signal is slow to import)."""
+    global _HP
+    if _HP is None:
+        from scipy.signal import butter
+
+        _HP = butter(2, 120, btype="highpass", fs=SAMPLE_RATE)
+    return _HP
 
 
 @dataclass(frozen=True)
@@ -169,7 +178,9 @@ class Endpointer:
         self._frame_index = 0
         self._prev_frame = np.zeros(FRAME_SAMPLES, dtype=np.int16)
         self._smoothed: float | None = None
-        self._hp_state = lfilter_zi(_HP_B, _HP_A) * 0.0
+        from scipy.signal import lfilter_zi
+
+        self._hp_state = lfilter_zi(*_highpass()) * 0.0
         self._levels: deque[float] = deque(maxlen=self._floor_len)
         self._recent_flags: deque[bool] = deque(maxlen=_ONSET_WINDOW)
         self._pre_roll: deque[np.ndarray] = deque(maxlen=max(self._pre_roll_len, _ONSET_WINDOW))
@@ -246,7 +257,9 @@ class Endpointer:
 
     def _frame(self, frame: np.ndarray) -> list[VadEvent]:
         c = self.config
-        x, self._hp_state = lfilter(_HP_B, _HP_A, frame.astype(np.float64) / 32768.0, zi=self._hp_state)
+        from scipy.signal import lfilter
+
+        x, self._hp_state = lfilter(*_highpass(), frame.astype(np.float64) / 32768.0, zi=self._hp_state)
         level = 10.0 * np.log10(float(np.mean(x * x)) + 1e-10)
         self._smoothed = level if self._smoothed is None else 0.5 * self._smoothed + 0.5 * level
         floor = self._floor()

@@ -10,7 +10,6 @@ from collections.abc import Iterator
 from math import gcd
 
 import numpy as np
-from scipy.signal import resample_poly
 
 SAMPLE_RATE = 16_000
 FRAME_MS = 20
@@ -52,6 +51,8 @@ def resample(x: np.ndarray, rate_in: int, rate_out: int = SAMPLE_RATE) -> np.nda
     if rate_in == rate_out or x.size == 0:
         return x.astype(np.float32, copy=False)
     g = gcd(int(rate_in), int(rate_out))
+    from scipy.signal import resample_poly  # imported here: scipy.signal is slow to import
+
     return resample_poly(x, rate_out // g, rate_in // g).astype(np.float32)
 
 
