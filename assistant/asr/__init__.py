@@ -4,8 +4,7 @@ and the listening pipeline (source -> endpointer -> recognisers).
 Backends are imported lazily by `BackendChoice.create` so that a missing optional library
 (vosk, faster-whisper) only matters for the language that needs it.
 """
-import importlib
-from typing import Any
+from assistant.lazy import lazy_exports
 
 # Imported on first use: the pipeline pulls in scipy's filters, which `mia --help` and
 # `mia models list` do not need.
@@ -22,17 +21,11 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'assistant.asr' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
 
 __all__ = [
     "BackendChoice", "BackendUnavailable", "GrammarError", "Heard", "Listener", "Partial", "Recognizer",
     "RecognizerError", "Transcript", "Word", "build_recognizers", "hotwords_from_phrases",
     "select_backends", "startup_report", "transcribe_file",
 ]
+
+__getattr__ = lazy_exports("assistant.asr", globals(), _LAZY)

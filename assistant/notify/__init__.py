@@ -11,8 +11,7 @@ Typical use (`mia run`):
 
 # Names are imported on first use (PEP 562): the channels pull in aiogram and twilio, which take
 # seconds to import, and `mia --help` or `mia outbox status` must not pay for that.
-import importlib
-from typing import Any
+from assistant.lazy import lazy_exports
 
 _LAZY = {
     "Alert": "assistant.notify.alerts",
@@ -54,11 +53,4 @@ __all__ = [
     "route",
 ]
 
-
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'assistant.notify' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_exports("assistant.notify", globals(), _LAZY)

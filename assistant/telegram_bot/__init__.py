@@ -2,8 +2,7 @@
 
 `TelegramChatBot(engine, config, token).run(stop)` polls the Bot API; `register(subparsers)` adds
 `mia bot`; `run_front_end(ctx)` is what `mia run` attaches when `MIA_TELEGRAM_TOKEN` is set."""
-import importlib
-from typing import Any
+from assistant.lazy import lazy_exports
 
 # aiogram takes seconds to import: load the bot only when it is used, not for `mia --help`.
 _LAZY = {
@@ -16,13 +15,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'assistant.telegram_bot' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
 
 __all__ = ["ConfirmButton", "TelegramChatBot", "parse_risk_args", "register", "run_bot", "run_front_end"]
+
+__getattr__ = lazy_exports("assistant.telegram_bot", globals(), _LAZY)

@@ -7,8 +7,7 @@ from assistant.notify.channels.base import (
     SendResult,
 )
 
-import importlib
-from typing import Any
+from assistant.lazy import lazy_exports
 
 # Channel classes are imported on first use: aiogram and twilio are slow to import.
 _LAZY = {
@@ -18,14 +17,6 @@ _LAZY = {
     "TelegramChannel": "assistant.notify.channels.telegram",
 }
 
-
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'assistant.notify.channels' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
 
 __all__ = [
     "Channel",
@@ -38,3 +29,5 @@ __all__ = [
     "SmsChannel",
     "TelegramChannel",
 ]
+
+__getattr__ = lazy_exports("assistant.notify.channels", globals(), _LAZY)
