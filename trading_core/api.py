@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 import uuid
 from collections import deque
 from dataclasses import replace
@@ -165,6 +166,7 @@ class Engine:
         self._pending_resubmit: list[Order] = []
         self._stopping = False
         self._broker_lost = False
+        self._services_lock = threading.Lock()
         broker.set_event_sink(self._on_broker_event)
 
     # ------------------------------------------------------------------ construction
@@ -858,16 +860,28 @@ class Engine:
 
     # ------------------------------------------------------------------ intelligence
     def _require(self, part: str) -> Any:
+        """The intelligence or RL service, built on first use. It may be called from a worker
+        thread (queries run off the event loop), so it works on copies of the bar buffers and
+        only publishes the service once it has seen the history."""
         obj = getattr(self, part)
-        if obj is None:
+        if obj is not None:
+            return obj
+        with self._services_lock:
+            obj = getattr(self, part)
+            if obj is not None:
+                return obj
             if part == "intelligence":
                 from trading_core.intelligence.service import IntelligenceService
 
-                self.intelligence = IntelligenceService(self.config, data_dir=self.config.data_path)
-                for bars in self.bars.values():
-                    for b in bars:
-                        self.intelligence.on_bar(b)
-                return self.intelligence
+                service = IntelligenceService(self.config, data_dir=self.config.data_path)
+                for bars in list(self.bars.values()):
+                    for b in list(bars):
+                        try:
+                            service.on_bar(b)
+                        except ValueError:  # out of order or invalid: the service says why in its log
+                            log.debug("intelligence history bar skipped: %s", b)
+                self.intelligence = service
+                return service
             from trading_core.intelligence.rl.inference import RLService
 
             self.rl = RLService(
@@ -876,7 +890,6 @@ class Engine:
                 bars_source=lambda sym: list(self.bars.get(sym, ())),
             )
             return self.rl
-        return obj
 
     # The models may train or load on first use (seconds): run them off the event loop so
     # prices, fills and speech keep flowing.

@@ -25,13 +25,23 @@ def simulated_start(now: datetime | None = None) -> datetime:
     return ts
 
 
+# Simulated history replayed at full speed when a live session starts, so ATR sizing and the
+# regime model have data from the first command.
+WARMUP = timedelta(hours=10)
+
+
 def build_feed(config: MiaConfig, realtime: bool = True):
     feed_cfg = config.feed
     symbols = tuple(config.instruments.symbols)
     if feed_cfg.kind == "synthetic":
         from trading_core.marketdata.synthetic import SyntheticFeed
 
-        return SyntheticFeed(symbols, seed=feed_cfg.seed, start=simulated_start(), speed=feed_cfg.speed, realtime=realtime)
+        start = simulated_start()
+        if not realtime:
+            return SyntheticFeed(symbols, seed=feed_cfg.seed, start=start, speed=feed_cfg.speed, realtime=False)
+        feed = SyntheticFeed(symbols, seed=feed_cfg.seed, start=start - WARMUP, speed=feed_cfg.speed, realtime=True)
+        feed.fast_until = start
+        return feed
     if feed_cfg.kind == "csv":
         if not feed_cfg.csv_path:
             raise ConfigError("feed.csv_path", None, "a CSV or CSV.gz bar file when feed.kind is csv")

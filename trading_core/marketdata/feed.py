@@ -109,6 +109,9 @@ class BaseFeed:
         self.name = name
         self.symbols = symbols
         self.speed = float(speed)
+        # Market time before which events are emitted as fast as possible (history warm-up for
+        # indicators and models); pacing starts at that moment.
+        self.fast_until: datetime | None = None
         self.max_gap_s = float(max_gap_s)
         self._last: dict[str, float] = {}
         self._last_ts: datetime | None = None
@@ -189,6 +192,17 @@ class BaseFeed:
         """Wait until market time `at` is due; False when the feed was stopped meanwhile."""
         if self._stopped:
             return False
+        if self.fast_until is not None:
+            if at < self.fast_until:
+                if count % self.yield_every == 0:
+                    await asyncio.sleep(0)
+                return not self._stopped
+            # warm-up over: pace from here as if the feed had just started
+            self.fast_until = None
+            self._wall_start = time.perf_counter()
+            self._sim_elapsed = 0.0
+            self._sim_prev = at
+            return not self._stopped
         if self.speed <= 0:
             if count % self.yield_every == 0:
                 await asyncio.sleep(0)
