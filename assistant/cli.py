@@ -185,6 +185,7 @@ def build_parser() -> argparse.ArgumentParser:
 # Modules that add their own subcommands (listen, harness, outbox, bot, train, evaluate...).
 _EXTENSIONS: list[str] = [
     "assistant.listen",  # mia listen
+    "assistant.harness.cli",  # mia harness
     "assistant.asr.models",  # mia models download|list
     "assistant.notify.cli",  # mia outbox status|retry
     "assistant.telegram_bot.cli",  # mia bot

@@ -510,7 +510,7 @@ async def run_front_end(ctx: Any) -> None:
 
 
 __all__ = [
-    "AnswerOutput", "LoopResult", "VoiceLoop", "VoiceSetup", "choose_parse", "copy_sink_from", "endpointer_for", "interpret",
-    "listen_languages", "make_output_speaker", "prepare_recognizers", "prepare_voice", "run_front_end",
+    "AnswerOutput", "LoopResult", "VoiceLoop", "VoiceSetup", "choose_parse", "copy_sink_from", "endpointer_for",
+    "interpret", "listen_languages", "make_output_speaker", "prepare_recognizers", "prepare_voice", "run_front_end",
     "run_text_loop", "typed_banner",
 ]
