@@ -89,7 +89,8 @@ def harness_command(args: argparse.Namespace, config: Any) -> int:
     lang = getattr(args, "lang", None) or "auto"
     ui = lang if lang in ("en", "fr") else (config.language if config.language in ("en", "fr") else "en")
     if args.snr and not args.noise:
-        _say(ui, "--snr needs --noise (the noise files to mix in)", "--snr demande --noise (les fichiers de bruit à mélanger)", err=True)
+        _say(ui, "--snr needs --noise (the noise files to mix in)",
+             "--snr demande --noise (les fichiers de bruit à mélanger)", err=True)
         return 2
     if args.no_clean and not args.noise:
         _say(ui, "--no-clean needs --noise: there would be nothing to run",
@@ -129,6 +130,11 @@ def harness_command(args: argparse.Namespace, config: Any) -> int:
     finally:
         pipeline.close()
     summary = summarise(result.outcomes)
+    unreadable = sorted({o.file for o in result.outcomes if o.error is not None})
+    if unreadable:
+        shown = ", ".join(unreadable[:5]) + (" ..." if len(unreadable) > 5 else "")
+        _say(ui, f"warning: {len(unreadable)} file(s) could not be read and count as failures: {shown}",
+             f"attention : {len(unreadable)} fichier(s) illisible(s), comptés comme échecs : {shown}", err=True)
     settings = {
         "audio": [str(a) for a in args.audio], "labels": [str(lb) for lb in args.labels],
         "files": len(dataset.items), "conditions": len(conditions), "lang": lang,

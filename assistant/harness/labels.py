@@ -71,11 +71,13 @@ def _check_slot_value(path: Path, key: str, slot: str, value: Any) -> None:
 
 def _parse_entry(path: Path, key: str, value: Any, default_language: str | None) -> Label:
     if not isinstance(key, str) or not key.strip():
-        raise LabelsError(f"{path} : nom de fichier vide dans les étiquettes", f"{path}: empty file name in the labels")
+        raise LabelsError(f"{path} : nom de fichier vide dans les étiquettes",
+                          f"{path}: empty file name in the labels")
     if value is None:
         return Label(key, None, {}, default_language)
     if not isinstance(value, dict):
-        raise _entry_error(path, key, f"attendu un objet {{\"intent\": …, \"slots\": {{…}}}}, obtenu {json.dumps(value)}",
+        raise _entry_error(path, key,
+                           f"attendu un objet {{\"intent\": …, \"slots\": {{…}}}}, obtenu {json.dumps(value)}",
                            f"expected an object {{\"intent\": ..., \"slots\": {{...}}}}, got {json.dumps(value)}")
     unknown = sorted(set(value) - _ENTRY_KEYS)
     if unknown:
@@ -119,7 +121,8 @@ def load_labels(path: str | Path, default_language: str | None = None) -> dict[s
     try:
         text = p.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
-        raise LabelsError(f"{p} n'est pas du texte UTF-8 ({exc.reason})", f"{p} is not UTF-8 text ({exc.reason})") from None
+        raise LabelsError(f"{p} n'est pas du texte UTF-8 ({exc.reason})",
+                          f"{p} is not UTF-8 text ({exc.reason})") from None
     except OSError as exc:
         raise LabelsError(f"Lecture impossible de {p} : {exc.strerror}", f"Cannot read {p}: {exc.strerror}") from None
     try:

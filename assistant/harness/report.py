@@ -103,8 +103,9 @@ def summarise(outcomes: list[Outcome]) -> Summary:
         for h in o.scored_heard:
             latencies[h.backend].append(h.latency_s)
     latency = {
-        backend: {"n": len(v), "p50_ms": round(percentile(v, 50) * 1000, 1), "p95_ms": round(percentile(v, 95) * 1000, 1),
-                  "mean_ms": round(sum(v) / len(v) * 1000, 1), "max_ms": round(max(v) * 1000, 1)}
+        backend: {"n": len(v), "p50_ms": round(percentile(v, 50) * 1000, 1),
+                  "p95_ms": round(percentile(v, 95) * 1000, 1), "mean_ms": round(sum(v) / len(v) * 1000, 1),
+                  "max_ms": round(max(v) * 1000, 1)}
         for backend, v in sorted(latencies.items()) if v
     }
     return Summary(
@@ -118,8 +119,8 @@ def summarise(outcomes: list[Outcome]) -> Summary:
 
 def _rtf(outcomes: list[Outcome]) -> dict[str, Any]:
     """Real-time factors: `path` is the whole path's (wall time / audio processed, over every file:
-    endpointer, recognisers and parser); `asr[backend]` the recogniser's own (decoding time / speech
-    audio it was fed)."""
+    endpointer, recognisers and parser); `asr[backend]` the recogniser's own over the utterances it
+    decoded (its processing time / their audio; segments the endpointer discarded are not in it)."""
     proc = sum(o.processing_s for o in outcomes)
     audio = sum(o.stream_s for o in outcomes)
     asr: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
@@ -164,7 +165,8 @@ _TEXT: dict[str, tuple[str, str]] = {
     "snr": ("SNR = active-speech SNR (docs/harness.md); noise lead-in {lead:g} s; seed {seed}",
             "RSB = rapport signal/bruit sur la parole active (docs/harness.md) ; bruit d'amorce {lead:g} s ; "
             "graine {seed}"),
-    "gate": ("Confidence gate (dialogue.min_confidence): {gate}", "Seuil de confiance (dialogue.min_confidence) : {gate}"),
+    "gate": ("Confidence gate (dialogue.min_confidence): {gate}",
+             "Seuil de confiance (dialogue.min_confidence) : {gate}"),
     "table": ("Command acceptance", "Commandes acceptées"),
     "accepted": ("accepted", "acceptées"),
     "rate": ("rate", "taux"),
@@ -226,7 +228,8 @@ def format_table(summary: Summary, pipeline: Pipeline | None, settings: dict[str
         lines.append("")
         lines.append("  " + f"{_t('matrix', lang):<14}" + "".join(f"{s:>9}" for s in snrs))
         for name, cells in summary.by_condition.items():
-            lines.append("  " + f"{name:<14}" + "".join(f"{_pct(cells[s].rate) if s in cells else '':>9}" for s in snrs))
+            cols = "".join(f"{_pct(cells[s].rate) if s in cells else '':>9}" for s in snrs)
+            lines.append("  " + f"{name:<14}" + cols)
         clean = summary.by_snr.get("clean")
         if clean is not None:
             lines.append("  " + f"{'(clean)':<14}" + f"{_pct(clean.rate):>9}")
@@ -286,7 +289,8 @@ def outcome_dict(o: Outcome) -> dict[str, Any]:
     }
 
 
-def report_dict(result: RunResult, summary: Summary, pipeline: Pipeline | None, settings: dict[str, Any]) -> dict[str, Any]:
+def report_dict(result: RunResult, summary: Summary, pipeline: Pipeline | None,
+                settings: dict[str, Any]) -> dict[str, Any]:
     def rates(group: dict[str, Rate]) -> dict[str, Any]:
         return {k: v.as_dict() for k, v in group.items()}
 
@@ -346,7 +350,7 @@ def write_plot(path: str | Path, summary: Summary, title: str = "MIA command acc
     ax.set_ylabel("command acceptance (%)")
     ax.set_title(title)
     ax.grid(True, alpha=0.3)
-    ax.legend(loc="lower left")
+    ax.legend(loc="best")
     p = Path(path)
     p.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(str(p), format="png")

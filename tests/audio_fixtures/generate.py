@@ -311,7 +311,8 @@ def non_speech(kind: str, rng: np.random.Generator) -> np.ndarray:
         for start in (0.5, 0.8, 1.1):
             i = int(start * SAMPLE_RATE)
             m = int(0.03 * SAMPLE_RATE)
-            x[i:i + m] += (rng.standard_normal(m) * np.exp(-np.arange(m) / (0.005 * SAMPLE_RATE)) * 0.5).astype(np.float32)
+            decay = np.exp(-np.arange(m) / (0.005 * SAMPLE_RATE))
+            x[i:i + m] += (rng.standard_normal(m) * decay * 0.5).astype(np.float32)
         return x
     raise ValueError(f"unknown non-speech kind {kind!r}")
 
@@ -372,14 +373,16 @@ def manifest() -> dict[str, Any]:
 
 
 def generate(out: Path = DEFAULT_OUT, *, verbose: bool = False) -> Path:
-    """Write every fixture file under `out` (replacing what is there) and the manifest last, so an
-    interrupted run is regenerated next time."""
+    """Write every fixture file under `out`. Files are made in a private build folder and swapped in
+    by renames, and the manifest is written last: another test session reading `out` meanwhile never
+    finds a half-made set, and an interrupted run is regenerated next time."""
+    import os
+
     out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
     man = manifest()
-    if (out / "manifest.json").exists():
-        (out / "manifest.json").unlink()
-    for sub in ("speech", "noise", "natural"):
-        shutil.rmtree(out / sub, ignore_errors=True)
+    build = out / f".build-{os.getpid()}"
+    shutil.rmtree(build, ignore_errors=True)
     rng = np.random.default_rng(SEED)
     for lang in ("en", "fr"):
         naturals = man["natural"][lang]
@@ -387,22 +390,31 @@ def generate(out: Path = DEFAULT_OUT, *, verbose: bool = False) -> Path:
             level = LEVELS_DB[index % len(LEVELS_DB)]
             if item.text is None:
                 audio = non_speech(item.kind, rng)
-                write_wav(out / "speech" / name, audio)
+                write_wav(build / "speech" / name, audio)
                 if naturals:
-                    write_wav(out / "natural" / name, audio)
+                    write_wav(build / "natural" / name, audio)
                 continue
             voice, speed, pitch = voice_for(lang, index)
-            write_wav(out / "speech" / name, frame_utterance(synthesise(item.text, voice, speed, pitch), level, rng))
+            write_wav(build / "speech" / name, frame_utterance(synthesise(item.text, voice, speed, pitch), level, rng))
             if naturals:
                 nat = naturals[index % len(naturals)]
-                write_wav(out / "natural" / name, frame_utterance(synthesise(item.text, nat), level, rng))
+                write_wav(build / "natural" / name, frame_utterance(synthesise(item.text, nat), level, rng))
             if verbose:
                 print(f"{name}  {voice:<16} {item.text}")
     noise_rng = np.random.default_rng(SEED + 1)
     n = int(NOISE_S * SAMPLE_RATE)
-    write_wav(out / "noise" / "pink.wav", coloured_noise(n, 1.0, noise_rng))
-    write_wav(out / "noise" / "brown.wav", coloured_noise(n, 2.0, noise_rng))
-    write_wav(out / "noise" / "babble.wav", babble(noise_rng))
+    write_wav(build / "noise" / "pink.wav", coloured_noise(n, 1.0, noise_rng))
+    write_wav(build / "noise" / "brown.wav", coloured_noise(n, 2.0, noise_rng))
+    write_wav(build / "noise" / "babble.wav", babble(noise_rng))
+    (out / "manifest.json").unlink(missing_ok=True)
+    for sub in ("speech", "noise", "natural"):
+        old = out / f".old-{os.getpid()}-{sub}"
+        if (out / sub).exists():
+            (out / sub).rename(old)
+        if (build / sub).exists():
+            (build / sub).rename(out / sub)
+        shutil.rmtree(old, ignore_errors=True)
+    shutil.rmtree(build, ignore_errors=True)
     (out / "manifest.json").write_text(json.dumps(man, indent=2) + "\n", encoding="utf-8")
     return out
 

@@ -160,3 +160,25 @@ def test_grammar_without_the_requested_language(tmp_path: Path, capsys: pytest.C
     generate.write_wav(tmp_path / "a.wav", np.zeros(8000, np.float32))
     assert harness(["--audio", tmp_path, "--labels", labels, "--grammar", LIGHTS, "--lang", "fr"]) == 2
     assert "ne couvre aucune des langues demandées (fr)" in capsys.readouterr().err
+
+
+@requires_espeak
+@pytest.mark.audio
+def test_an_unreadable_file_is_a_failure_and_the_run_goes_on(lights_audio: Path, tmp_path: Path,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    folder = tmp_path / "audio"
+    folder.mkdir()
+    (folder / "good.wav").write_bytes((lights_audio / "l1.wav").read_bytes())
+    (folder / "broken.wav").write_bytes(b"RIFF\x00\x00\x00\x00WAVEjunk")
+    labels = tmp_path / "labels_en.json"
+    labels.write_text(json.dumps({"good.wav": {"intent": "switch_lights", "slots": {"state": "on", "room": "kitchen"}},
+                                  "broken.wav": {"intent": "switch_lights"}}), encoding="utf-8")
+    report = tmp_path / "r.json"
+    code = harness(["--audio", folder, "--labels", labels, "--grammar", LIGHTS, "--backend", "pocketsphinx",
+                    "--report", report, "--no-progress"])
+    captured = capsys.readouterr()
+    assert code == 0
+    assert "1 file(s) could not be read and count as failures: broken.wav" in captured.err
+    items = {i["file"]: i for i in json.loads(report.read_text(encoding="utf-8"))["items"]}
+    assert items["good.wav"]["accepted"]
+    assert items["broken.wav"]["error"] == "unreadable" and "Unreadable audio file" in items["broken.wav"]["read_error"]

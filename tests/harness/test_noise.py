@@ -69,7 +69,8 @@ def test_offsets_are_reproducible_and_differ_between_files_and_seeds() -> None:
     b = mix_at_snr(stream, span, noise, 12.0, seed=5, utterance="x.wav")
     assert a.offset == b.offset and np.array_equal(a.pcm, b.pcm)
     assert mix_at_snr(stream, span, noise, 6.0, seed=5, utterance="x.wav").offset == a.offset  # same at every SNR
-    others = {noise_offset(seed, name, "white", len(noise.samples)) for seed in (5, 6, 7) for name in ("x.wav", "y.wav")}
+    others = {noise_offset(seed, name, "white", len(noise.samples))
+              for seed in (5, 6, 7) for name in ("x.wav", "y.wav")}
     assert len(others) == 6
 
 
