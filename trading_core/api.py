@@ -161,6 +161,7 @@ class Engine:
         self._equity_marked_minute: datetime | None = None
         self._feed_task: asyncio.Task[None] | None = None
         self._flattening = False
+        self._breach_task: asyncio.Task[None] | None = None
         self._started_ts: datetime | None = None
         self._lock = asyncio.Lock()
         self._pending_resubmit: list[Order] = []
@@ -356,6 +357,10 @@ class Engine:
     def _roll_session(self, ts: datetime) -> None:
         key = self._session_key(ts)
         if key != self._session:
+            if self._session is not None:
+                # Like the daily loss limit, the consecutive-loss stop is a daily rule: a new trading
+                # day starts the count again (otherwise the first stop would block trading for good).
+                self.portfolio.reset_consecutive_losses()
             self._session = key
             self._session_realized = Decimal(0)
             self._session_commissions = Decimal(0)
@@ -372,7 +377,16 @@ class Engine:
             if self._state is TradingState.HALTED and not self.config.risk.flatten_on_daily_loss:
                 return
             self._flattening = True
-            asyncio.get_running_loop().create_task(self._daily_loss_breach())
+            # A task: the price callback is synchronous, the flatten is not. `settle()` awaits it.
+            self._breach_task = asyncio.get_running_loop().create_task(self._daily_loss_breach())
+
+    async def settle(self) -> None:
+        """Wait until the risk reaction started by the last price (halt + flatten) has run.
+        Replays call this after each price so that a breach acts before the next bar, as it would
+        live, where prices arrive far apart."""
+        task = self._breach_task
+        if task is not None and not task.done():
+            await task
 
     def _has_exposure(self) -> bool:
         return bool(self._orders) or self.portfolio.has_position()
@@ -843,6 +857,7 @@ class Engine:
 
     async def resume(self, reason: str = "user") -> StateChange:
         change = self._set_state(TradingState.ACTIVE, reason)
+        self.portfolio.reset_consecutive_losses()  # resuming is the trader's decision to trade again
         self._emit(EventKind.STATE_CHANGE, Severity.INFO, "Trading resumed.", "Trading repris.", state=change)
         return change
 

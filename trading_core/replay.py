@@ -1,10 +1,11 @@
-"""`mia replay`: replay a bar file through the engine's own paper broker with a built-in strategy.
+"""`mia replay`: replay a bar file through the risk gate and the paper broker with a built-in strategy.
 
-Speed comes from not doing per-bar work that cannot change anything: the strategy's targets are
-computed vectorised, the engine (risk gate → paper broker → ledger) is driven bar by bar only where
-something can happen — a target change, working orders, or a bar where the daily loss limit could
-be crossed — and the equity curve is marked to market vectorised. Fills are at the next bar's open
-with the configured slippage and commission, like the live paper path.
+Two ways to run the same trading:
+- the default, `trading_core.backtest.BacktestKernel`: the engine's rules (risk gate, paper fill rule,
+  FIFO P&L, daily loss halt and flatten) applied at array speed;
+- `--engine` (`replay_frame`): the live `Engine` itself, driven price by price (open, then close of
+  each bar): the reference the kernel is tested against, about 100 times slower.
+Fills are at the next price with the configured slippage and commission, like the live paper path.
 """
 from __future__ import annotations
 
@@ -12,8 +13,9 @@ import argparse
 import asyncio
 import sys
 import time
-from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Callable
@@ -37,14 +39,17 @@ class ReplayOutcome:
     final_equity: Decimal
     rows_skipped: int
     skipped_reasons: dict[str, int]
-    engine_bars: int  # bars the engine processed one by one
+    stepped_prices: int  # prices handled one by one (the kernel skips quiet stretches as a block)
+    halts: int = 0
+    mode: str = "kernel"
+    rejections: dict[str, int] = field(default_factory=dict)  # refusals by risk-gate reason code
 
     @property
     def bars_per_second(self) -> float:
         return self.bars / self.seconds if self.seconds > 0 else float("inf")
 
 
-def _frame_arrays(df: pd.DataFrame) -> tuple[np.ndarray, ...]:
+def _frame_arrays(df: pd.DataFrame) -> tuple[pd.DatetimeIndex, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     ts = df.index if isinstance(df.index, pd.DatetimeIndex) else pd.DatetimeIndex(df["ts_utc"])
     if ts.tz is None:
         ts = ts.tz_localize("UTC")
@@ -58,62 +63,48 @@ def _frame_arrays(df: pd.DataFrame) -> tuple[np.ndarray, ...]:
     )
 
 
+def _utc_ns(ts: pd.DatetimeIndex) -> np.ndarray:
+    return ts.tz_convert("UTC").as_unit("ns").asi8
+
+
+def replay_with_kernel(
+    config: MiaConfig,
+    df: pd.DataFrame,
+    symbol: str,
+    strategy: Strategy,
+    progress: Callable[[int], None] | None = None,
+) -> "BacktestResult":
+    """Run `df` through the replay kernel (see trading_core.backtest)."""
+    from trading_core.backtest import BacktestKernel
+
+    ts, o, h, l, c, _v = _frame_arrays(df)
+    kernel = BacktestKernel(config, get_instrument(symbol), get_instrument)
+    return kernel.run(o, c, _utc_ns(ts), strategy.target_positions(o, h, l, c), progress)
+
+
 async def replay_frame(
     engine: Any,
     df: pd.DataFrame,
     symbol: str,
     strategy: Strategy,
     progress: Callable[[int], None] | None = None,
-    fast: bool = True,
 ) -> tuple[int, int, int]:
-    """Drive `engine` over the bars in `df`. Returns (orders sent, orders rejected, engine bars)."""
+    """Drive the live `engine` price by price over `df` (the reference for the kernel).
+    Returns (orders sent, orders rejected, prices stepped)."""
     ts, o, h, l, c, v = _frame_arrays(df)
     n = len(c)
     if n == 0:
         return 0, 0, 0
-    inst = get_instrument(symbol)
     target = strategy.target_positions(o, h, l, c)
-    change = np.flatnonzero(np.diff(target, prepend=0) != 0)
-    limit = float(engine.config.risk.daily_loss_limit)
-    mult = float(inst.multiplier)
-    orders = rejected = engine_bars = 0
+    orders = rejected = 0
     py_ts = ts.to_pydatetime()
-
-    def step(i: int) -> None:
-        nonlocal engine_bars
-        engine_bars += 1
-        bar = Bar(symbol, py_ts[i], o[i], h[i], l[i], c[i], int(v[i]))
-        # the open first: market orders decided at the previous close fill there
-        engine.on_price(symbol, o[i], py_ts[i])
-        engine.on_bar(bar)
-
-    def position() -> int:
-        return engine.portfolio.net_quantity(symbol)
-
     halted_session: str | None = None
-    i = 0
-    k = 0  # index into `change`
-    while i < n:
-        while k < len(change) and change[k] < i:
-            k += 1
-        pos = position()
-        wanted = int(target[i - 1]) if i > 0 else 0  # decided at the previous close
-        if fast and not engine._orders and pos == wanted and engine.state.value == "ACTIVE":
-            # Nothing can happen before the bar after the next target change, unless the daily
-            # loss limit could be crossed on the way (checked on the segment's worst price).
-            nxt = min(int(change[k]) + 1 if k < len(change) else n, n)
-            if nxt > i + 1 and pos != 0:
-                worst = l[i:nxt].min() if pos > 0 else h[i:nxt].max()
-                last = engine.last_prices.get(symbol, o[i])
-                if float(engine._pnl_today_total()) + pos * (worst - last) * mult <= -limit:
-                    nxt = i + 1
-            if nxt > i + 1:
-                engine.on_price(symbol, c[nxt - 2], py_ts[nxt - 2] + timedelta(minutes=1))
-                if progress:
-                    progress(nxt - 1 - i)
-                i = nxt - 1
-                continue
-        step(i)
+    for i in range(n):
+        # the open first: a market order decided at the previous close fills there
+        engine.on_price(symbol, o[i], py_ts[i])
+        await engine.settle()  # a loss-limit breach halts and flattens before the next price
+        engine.on_bar(Bar(symbol, py_ts[i], o[i], h[i], l[i], c[i], int(v[i])))
+        await engine.settle()
         if engine.state.value == "HALTED" and engine._session != halted_session:
             # a backtest starts each trading day afresh after a daily-loss halt
             if halted_session is not None:
@@ -121,7 +112,7 @@ async def replay_frame(
                 halted_session = None
             else:
                 halted_session = engine._session
-        pos = position()
+        pos = engine.portfolio.net_quantity(symbol)
         wanted = int(target[i]) if engine.state.value == "ACTIVE" else 0
         if not engine._orders and wanted != pos and i + 1 < n:
             delta = wanted - pos
@@ -130,10 +121,8 @@ async def replay_frame(
             rejected += 0 if res.accepted else 1
         if progress:
             progress(1)
-        i += 1
-    # Let the fill callbacks scheduled by the last bar run.
     await asyncio.sleep(0)
-    return orders, rejected, engine_bars
+    return orders, rejected, 2 * n
 
 
 def equity_curve(df: pd.DataFrame, fills: list[Any], symbol: str, starting: Decimal) -> np.ndarray:
@@ -159,66 +148,115 @@ async def run_replay(
     config: MiaConfig,
     symbol: str | None = None,
     show_progress: bool = True,
-    ledger_dir: Path | None = None,
+    engine_mode: bool = False,
 ) -> ReplayOutcome:
-    from trading_core.api import Engine
-    from trading_core.broker.paper import PaperBroker
-    from trading_core.clock import MarketClock
+    """Load `path` (corrupt rows skipped and counted) and replay it with `strategy_name`.
+    `engine_mode` drives the live Engine price by price instead of the kernel (same trading, slower)."""
     from trading_core.marketdata.csv_replay import load_bars_csv
 
     strategy = get_strategy(strategy_name)
     symbol = get_instrument(symbol or config.market).symbol
     df, report = load_bars_csv(path)
-    broker = PaperBroker(get_instrument, slippage_ticks=config.paper.slippage_ticks, commission_per_contract=config.paper.commission_per_contract)
-    from trading_core.ledger import Ledger
-
-    # A backtest needs no durability: an in-memory ledger unless the caller wants the file.
-    ledger = Ledger(ledger_dir / f"replay_{symbol}_{int(time.time())}.sqlite3" if ledger_dir else ":memory:")
-    engine = Engine(config, broker, ledger=ledger, clock=MarketClock(), mode="paper")
-    engine.symbols = (symbol,)
-    await engine.start(run_feed=False)
-    bar_fmt = "{l_bar}{bar}| {n_fmt}/{total_fmt} bars [{elapsed}<{remaining}, {rate_fmt}]"
     pbar = None
     if show_progress:
         from tqdm import tqdm
 
+        bar_fmt = "{l_bar}{bar}| {n_fmt}/{total_fmt} bars [{elapsed}<{remaining}, {rate_fmt}]"
         pbar = tqdm(total=len(df), unit="bar", bar_format=bar_fmt, file=sys.stderr, mininterval=0.5)
-    t0 = time.perf_counter()
     try:
-        with ledger.batch():
-            orders, rejected, engine_bars = await replay_frame(engine, df, symbol, strategy, pbar.update if pbar else None)
-        elapsed = time.perf_counter() - t0
-        metrics = await engine.performance_metrics()
-        acct = await engine.account()
+        if engine_mode:
+            out = await _run_on_engine(df, strategy, config, symbol, pbar.update if pbar else None)
+        else:
+            t0 = time.perf_counter()
+            res = replay_with_kernel(config, df, symbol, strategy, pbar.update if pbar else None)
+            metrics = res.metrics
+            out = (time.perf_counter() - t0, res.order_count, res.rejected, metrics, res.final_equity,
+                   res.stepped_prices, len(res.halts),
+                   dict(Counter(o.rejection.code for o in res.orders if o.rejection is not None)))
     finally:
         if pbar:
             pbar.close()
+    elapsed, orders, rejected, metrics, equity, stepped, halts, reasons = out
+    return ReplayOutcome(
+        bars=len(df), seconds=elapsed, orders=orders, rejected=rejected, metrics=metrics, final_equity=equity,
+        rows_skipped=sum(report.skipped.values()), skipped_reasons=dict(report.skipped), stepped_prices=stepped,
+        halts=halts, mode="engine" if engine_mode else "kernel", rejections=reasons,
+    )
+
+
+async def _run_on_engine(
+    df: pd.DataFrame, strategy: Strategy, config: MiaConfig, symbol: str, progress: Callable[[int], None] | None
+) -> tuple[float, int, int, PerformanceMetrics, Decimal, int, int, dict[str, int]]:
+    from trading_core.api import Engine
+    from trading_core.broker.paper import PaperBroker
+    from trading_core.clock import MarketClock
+    from trading_core.ledger import Ledger
+    from trading_core.types import EventKind
+
+    broker = PaperBroker(get_instrument, slippage_ticks=config.paper.slippage_ticks, commission_per_contract=config.paper.commission_per_contract)
+    # A backtest needs no durability: an in-memory ledger.
+    engine = Engine(config, broker, ledger=Ledger(":memory:"), clock=MarketClock(), mode="paper")
+    engine.symbols = (symbol,)
+    halts = 0
+
+    def count(ev: Any) -> None:
+        nonlocal halts
+        if ev.kind is EventKind.RISK_BREACH and ev.state is not None and ev.state.previous.value == "ACTIVE":
+            halts += 1
+
+    engine.add_listener(count)
+    await engine.start(run_feed=False)
+    t0 = time.perf_counter()
+    try:
+        with engine.ledger.batch():
+            _, _, stepped = await replay_frame(engine, df, symbol, strategy, progress)
+        elapsed = time.perf_counter() - t0
+        metrics = await engine.performance_metrics()
+        acct = await engine.account()
+        sent = engine.ledger.orders(limit=None)  # the strategy's orders and the risk flattens
+    finally:
         await engine.stop()
         engine.close()
-    return ReplayOutcome(
-        bars=len(df),
-        seconds=elapsed,
-        orders=orders,
-        rejected=rejected,
-        metrics=metrics,
-        final_equity=acct.equity,
-        rows_skipped=sum(report.skipped.values()),
-        skipped_reasons=dict(report.skipped),
-        engine_bars=engine_bars,
-    )
+    reasons = dict(Counter(o.reason.code for o in sent if o.reason is not None))
+    return elapsed, len(sent), sum(reasons.values()), metrics, acct.equity, stepped, halts, reasons
 
 
 def render_outcome(out: ReplayOutcome, lang: str = "en") -> str:
     m = out.metrics
+    fr = lang == "fr"
     pf = f"{m.profit_factor:.2f}" if m.profit_factor is not None else "-"
-    lines = [
-        f"bars {out.bars} in {out.seconds:.2f}s ({out.bars_per_second:,.0f} bars/s; {out.engine_bars} stepped by the engine)",
-        f"orders {out.orders} (rejected {out.rejected}); corrupt rows skipped {out.rows_skipped} {out.skipped_reasons or ''}",
-        f"trades {m.trades}  win rate {m.win_rate * 100:.1f}%  profit factor {pf}",
-        f"net P&L ${m.net_pnl:,.2f}  largest win ${m.largest_win:,.2f}  largest loss ${m.largest_loss:,.2f}",
-        f"avg win ${m.average_win:,.2f}  avg loss ${m.average_loss:,.2f}  max drawdown ${m.max_drawdown:,.2f} ({m.max_drawdown_pct:.2f}%)",
-        f"final equity ${out.final_equity:,.2f}",
-    ]
+
+    def usd(v: Decimal) -> str:
+        if not fr:
+            return f"${v:,.2f}"
+        return f"{v:,.2f}".replace(",", "\u202f").replace(".", ",") + " $"
+
+    reasons = ", ".join(f"{k} {v}" for k, v in sorted(out.rejections.items(), key=lambda kv: -kv[1]))
+    reasons = f" ({reasons})" if reasons else ""
+    skipped = f" {out.skipped_reasons}" if out.skipped_reasons else ""
+    if fr:
+        lines = [
+            f"{out.bars} barres en {out.seconds:.3f} s ".replace(".", ",")
+            + f"({f'{out.bars_per_second:,.0f}'.replace(',', chr(0x202F))} barres/s, {out.mode})",
+            f"ordres {out.orders}, refusés par le contrôle des risques {out.rejected}{reasons} ; arrêts sur perte "
+            f"journalière {out.halts} ; lignes corrompues ignorées {out.rows_skipped}{skipped}",
+            f"trades {m.trades}  taux de réussite {m.win_rate * 100:.1f} %  facteur de profit {pf}".replace(".", ","),
+            f"P&L net {usd(m.net_pnl)}  plus gros gain {usd(m.largest_win)}  plus grosse perte {usd(m.largest_loss)}",
+            f"gain moyen {usd(m.average_win)}  perte moyenne {usd(m.average_loss)}  perte maximale depuis un sommet "
+            f"{usd(m.max_drawdown)} ({m.max_drawdown_pct:.2f} %)".replace(".", ","),
+            f"capital final {usd(out.final_equity)}",
+        ]
+    else:
+        lines = [
+            f"bars {out.bars} in {out.seconds:.3f}s ({out.bars_per_second:,.0f} bars/s, {out.mode})",
+            f"orders {out.orders}, refused by the risk gate {out.rejected}{reasons}; daily-loss halts {out.halts}; "
+            f"corrupt rows skipped {out.rows_skipped}{skipped}",
+            f"trades {m.trades}  win rate {m.win_rate * 100:.1f}%  profit factor {pf}",
+            f"net P&L {usd(m.net_pnl)}  largest win {usd(m.largest_win)}  largest loss {usd(m.largest_loss)}",
+            f"avg win {usd(m.average_win)}  avg loss {usd(m.average_loss)}  max drawdown {usd(m.max_drawdown)} "
+            f"({m.max_drawdown_pct:.2f}%)",
+            f"final equity {usd(out.final_equity)}",
+        ]
     return "\n".join(lines)
 
 
@@ -235,6 +273,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     r.add_argument("--strategy", default="sma_cross", choices=sorted(STRATEGIES), help="built-in strategy")
     r.add_argument("--symbol", choices=["ES", "MNQ"], help="instrument for sizing and P&L (default: config market)")
     r.add_argument("--no-progress", action="store_true", help="no progress bar")
+    r.add_argument("--engine", action="store_true",
+                   help="drive the live engine price by price instead of the replay kernel (same trades, ~100x slower; "
+                        "a cross-check)")
     r.set_defaults(func=_replay_command)
 
 
@@ -245,9 +286,15 @@ def _replay_command(args: argparse.Namespace, config: MiaConfig) -> int:
     # A replay is a backtest: market hours come from the data itself.
     cfg = config.model_copy(update={"risk": config.risk.model_copy(update={"enforce_trading_hours": False})})
     try:
-        out = asyncio.run(run_replay(args.file, args.strategy, cfg, args.symbol, show_progress=not args.no_progress))
+        out = asyncio.run(run_replay(args.file, args.strategy, cfg, args.symbol, show_progress=not args.no_progress,
+                                     engine_mode=args.engine))
     except ValueError as exc:
         print(f"mia replay: {exc}", file=sys.stderr)
         return 2
-    print(render_outcome(out))
+    print(render_outcome(out, _lang(args, config)))
     return 0
+
+
+def _lang(args: argparse.Namespace, config: MiaConfig) -> str:
+    lang = getattr(args, "lang", None) or config.language
+    return "fr" if lang == "fr" else "en"

@@ -309,3 +309,47 @@ def test_rows_with_an_empty_symbol_are_skipped_not_guessed(tmp_path: Path, fille
     assert report.skipped["missing_symbol"] == 1
     assert (4, "missing_symbol", rows[2]) in {(e.line, e.reason, e.text) for e in report.examples}
     assert report.rows_ok + report.rows_skipped + report.other_symbols == report.rows_read
+
+
+# --- the vectorised time reader --------------------------------------------------------------
+def _times(cells: list[bytes]):
+    from trading_core.marketdata.csv_replay import _TS_BYTES, _parse_times_fast
+
+    return _parse_times_fast(np.array(cells, dtype=_TS_BYTES))
+
+
+def test_fast_time_reader_agrees_with_pandas_on_many_dates():
+    stamps = pd.date_range("1999-12-31 23:00", "2031-03-01", freq="97h13min7s", tz="UTC")
+    cells = [t.strftime("%Y-%m-%dT%H:%M:%SZ").encode() for t in stamps]
+    cells[::3] = [c[:-1] for c in cells[::3]]  # naive cells read as UTC
+    cells[1::5] = [c.replace(b"T", b" ") for c in cells[1::5]]
+    ns, bad = _times(cells)
+    assert not bad.any()
+    assert (ns == stamps.as_unit("ns").asi8).all()
+
+
+@pytest.mark.parametrize("cell", [
+    b"2023-02-29T10:00:00Z",   # not a leap year
+    b"2024-13-01T10:00:00Z",
+    b"2024-01-01T24:00:00Z",
+    b"now", b"today", b"",
+    b"2024-01-01T10:00:00+01:00",  # an offset: pandas applies it
+    b" 2024-01-01T10:00:00Z",
+    b"2024-01-01T10:00:00.5Z",
+])
+def test_fast_time_reader_hands_unusual_cells_to_pandas(cell):
+    assert _times([b"2024-01-01T10:00:00Z", cell]) is None
+
+
+def test_a_file_with_offsets_and_a_bad_time_still_loads_through_pandas(tmp_path):
+    path = tmp_path / "offsets.csv"
+    path.write_text(
+        "ts_utc,open,high,low,close,volume\n"
+        "2024-01-02T10:00:00-05:00,4800,4801,4799,4800.5,10\n"
+        "2024-01-02T15:01:00Z,4800.5,4801,4800,4800.75,10\n"
+        "2024-02-30T15:02:00Z,4800.5,4801,4800,4800.75,10\n"
+        "2024-01-02T15:03:00Z,4800.5,4801,4800,4800.75,10\n"
+    )
+    frame, report = load_bars_csv(path)
+    assert list(frame.index.strftime("%H:%M")) == ["15:00", "15:01", "15:03"]
+    assert report.skipped == {"bad_timestamp": 1}

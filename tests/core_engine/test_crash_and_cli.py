@@ -190,3 +190,20 @@ def test_run_answers_control_socket_and_writes_snapshot_on_sigint(tmp_path):
     data = json.loads(gzip.decompress(snaps[0].read_bytes()))
     assert data["state"] == "ACTIVE" and data["mode"] == "paper"
     assert (tmp_path / "logs" / "ES" / "engine.log").exists()
+
+
+def test_cli_replay_prints_metrics_in_both_languages_and_refuses_a_missing_file(tmp_path):
+    data = ROOT.parent / "shared" / "data" / "market" / "intraday" / "es_1m_2023-09-24_2023-10-09_firstrate-sample.csv.gz"
+    if not data.exists():
+        pytest.skip("shared market data not beside the checkout")
+    en = mia("--data-dir", str(tmp_path), "replay", str(data), "--strategy", "breakout", "--no-progress")
+    assert en.returncode == 0, en.stderr
+    assert "kernel" in en.stdout and "net P&L $" in en.stdout and "refused by the risk gate" in en.stdout
+    fr = mia("--lang", "fr", "--data-dir", str(tmp_path), "replay", str(data), "--strategy", "breakout", "--no-progress")
+    assert fr.returncode == 0 and "P&L net" in fr.stdout and "capital final" in fr.stdout
+    # the same net P&L whatever the language
+    net_en = en.stdout.split("net P&L $")[1].split()[0].replace(",", "")
+    net_fr = fr.stdout.split("P&L net ")[1].split(" $")[0].replace("\u202f", "").replace(",", ".")
+    assert float(net_en) == float(net_fr)
+    missing = mia("--data-dir", str(tmp_path), "replay", str(tmp_path / "nope.csv.gz"))
+    assert missing.returncode == 2 and "no such file" in missing.stderr
