@@ -8,6 +8,11 @@ pyttsx3 gotchas handled here (pyttsx3 2.99, espeak driver):
 - the WAV header always says 22050 Hz. That is espeak-ng's real rate for its own voices, but
   MBROLA voices ("mb-fr1") run at 16000 Hz: the true rate is taken from the voice, not the header.
 - the driver prints "Audio saved to ..." on stdout: silenced.
+- an utterance sometimes comes back empty (the end is reported before the audio): retried.
+- rate, volume and pitch set through `setProperty` are sometimes not applied (libespeak-ng in the
+  asynchronous mode pyttsx3 uses; measured: the previous or the default rate in about 1 utterance
+  in 3). They are therefore also given as espeak-ng embedded commands at the head of the text
+  (Ctrl-A + value + S/A/P), which apply to that utterance only and are deterministic.
 """
 from __future__ import annotations
 
@@ -54,6 +59,18 @@ def _complete_wav(path: Path) -> bool:
         return size >= 44 and size - 44 == expected
     except (OSError, wave.Error, EOFError):
         return False
+
+
+_CONTROL = {c: " " for c in range(32) if chr(c) not in "\n\t"}
+
+
+def _with_prosody(text: str, profile: VoiceProfile) -> str:
+    """`text` led by espeak-ng embedded commands for speed (words/min), amplitude and pitch; control
+    characters in the text itself are blanked so that it cannot carry commands of its own."""
+    rate = max(80, min(450, int(profile.rate)))
+    amplitude = max(0, min(200, int(round(float(profile.volume) * 100))))
+    pitch = max(0, min(99, int(profile.pitch)))
+    return f"\x01{rate}S\x01{amplitude}A\x01{pitch}P " + text.translate(_CONTROL)
 
 
 class Pyttsx3Synth:
@@ -111,7 +128,17 @@ class Pyttsx3Synth:
             )
 
     def synthesize(self, text: str, voice: str, profile: VoiceProfile, timeout_s: float = 30.0) -> Synthesis:
+        """PCM for `text`. A text with words that comes back silent is synthesised again: the espeak
+        driver sometimes reports the end of an utterance before its audio (measured ~1 in 50)."""
         self.check_voice(voice)
+        syn = self._synthesize_once(text, voice, profile, timeout_s)
+        tries = 1
+        while not len(syn.pcm) and any(ch.isalnum() for ch in text) and tries < 3:
+            syn = self._synthesize_once(text, voice, profile, timeout_s)
+            tries += 1
+        return syn
+
+    def _synthesize_once(self, text: str, voice: str, profile: VoiceProfile, timeout_s: float) -> Synthesis:
         with self._lock:
             eng = self._engine
             eng.setProperty("voice", voice)
@@ -125,7 +152,7 @@ class Pyttsx3Synth:
             self._finished.clear()
             try:
                 with contextlib.redirect_stdout(io.StringIO()):
-                    eng.save_to_file(text, str(path))
+                    eng.save_to_file(_with_prosody(text, profile), str(path))
                     eng.runAndWait()
                 deadline = time.monotonic() + timeout_s
                 # runAndWait may return early: wait for the callback and a consistent file.

@@ -46,11 +46,6 @@ def wav_speaker(tmp_path: Path):
     sp.close()
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="known defect, about 1 process in 4: the espeak rate set through pyttsx3 is ignored for the whole "
-    "process (durations then differ from the configured rate); root cause not found yet",
-)
 def test_wav_file_is_complete_with_a_correct_header(wav_speaker: WavSpeaker, tmp_path: Path) -> None:
     wav_speaker.say(TEXT_EN, "en")
     wav_speaker.say(TEXT_FR, "fr")
@@ -72,26 +67,29 @@ def test_wav_file_is_complete_with_a_correct_header(wav_speaker: WavSpeaker, tmp
     assert not list((tmp_path / "out").glob("*.part"))
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="known defect, about 1 process in 4: the espeak rate set through pyttsx3 is ignored for the whole "
-    "process (urgent speech then has the calm duration); root cause not found yet",
-)
-def test_urgent_profile_is_faster(wav_speaker: WavSpeaker) -> None:
-    # When the defect hits, every try in the process gives the same ratio; up to three tries otherwise.
-    ratios = []
+def test_urgent_profile_is_faster_every_time(wav_speaker: WavSpeaker) -> None:
+    # Alternating profiles: the rate must follow each utterance (setProperty alone lost it ~1 in 3).
+    durations = {"calm": [], "urgent": []}
     for _ in range(3):
-        wav_speaker.say("Daily loss limit reached. Trading is halted.", "en", "calm")
-        assert wav_speaker.flush(timeout=60)
-        wav_speaker.say("Daily loss limit reached. Trading is halted.", "en", "urgent")
-        assert wav_speaker.flush(timeout=60)
-        calm, urgent = wav_speaker.spoken[-2:]
-        assert urgent.profile == "urgent" and urgent.path.name.endswith("-en-urgent.wav")
-        ratios.append(urgent.duration_s / calm.duration_s)
-        if ratios[-1] < 0.93:  # rate 200 vs 170 words per minute
-            break
-    assert min(ratios) < 0.93, ratios
+        for profile in ("calm", "urgent"):
+            wav_speaker.say("Daily loss limit reached. Trading is halted.", "en", profile)
+            assert wav_speaker.flush(timeout=60)
+            item = wav_speaker.spoken[-1]
+            assert item.profile == profile and item.path.name.endswith(f"-en-{profile}.wav")
+            durations[profile].append(item.duration_s)
+    assert max(durations["urgent"]) < 0.93 * min(durations["calm"]), durations  # 200 vs 170 words/min
+    # the same text at the same rate gives the same audio length
+    for values in durations.values():
+        assert max(values) - min(values) < 0.02, durations
     assert wav_speaker.settings.profiles["urgent"].rate > wav_speaker.settings.profiles["calm"].rate
+
+
+def test_control_characters_in_the_text_cannot_change_the_voice() -> None:
+    from assistant.speech.base import VoiceProfile
+    from assistant.speech.synth import _with_prosody
+
+    text = _with_prosody("buy \x01450S two", VoiceProfile(170, 0.9, 50))
+    assert text.startswith("\x01170S\x0190A\x0150P ") and text.count("\x01") == 3
 
 
 def test_urgent_preempts_the_queue(wav_speaker: WavSpeaker) -> None:
