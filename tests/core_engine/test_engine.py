@@ -198,3 +198,22 @@ async def test_state_survives_restart(tmp_path):
     assert [(p.symbol, p.quantity, p.avg_price) for p in pos] == [("ES", 2, 6000.25)]
     assert again.state is TradingState.HALTED and again.risk_percent_for("ES") == Decimal("2")
     await again.stop(); again.close()
+
+
+async def test_kill_switch_flattens_a_position_larger_than_the_max_order_size(tmp_path):
+    # 14 contracts built with two orders of 7 (max 10 per order): the kill switch sells 14 at once.
+    engine = await started(make_engine(tmp_path, max_order_size=10, max_position_per_symbol=20))
+    for _ in range(2):
+        assert (await engine.place_order(OrderRequest("ES", Side.BUY, 7))).accepted
+        tick(engine, "ES", 6000.0)
+    assert [(p.symbol, p.quantity) for p in await engine.positions()] == [("ES", 14)]
+    closed = await engine.kill_switch("test")
+    assert [r.accepted for r in closed.orders] == [True]
+    tick(engine, "ES", 5999.0)
+    await asyncio.sleep(0)
+    assert await engine.positions() == [] and engine.state is TradingState.HALTED
+    # a new 14-lot is still refused by the order size, even after resuming
+    await engine.resume("test")
+    refused = await engine.place_order(OrderRequest("ES", Side.SELL, 14))
+    assert not refused.accepted and refused.rejection.code == "QTY_ABOVE_MAX"
+    await engine.stop(); engine.close()

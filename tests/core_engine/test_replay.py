@@ -43,9 +43,10 @@ async def _engine_replay(cfg, df, strategy, symbol="ES"):
                         and ev.state is not None and ev.state.previous is TradingState.ACTIVE else None)
     await engine.start(run_feed=False)
     orders, rejected, _ = await replay_frame(engine, df, symbol, strategy)
+    sent = engine.ledger.orders(limit=None)  # the strategy's orders and the risk flattens
     out = {
         "orders": orders,
-        "rejected": rejected,
+        "rejected": sum(1 for o in sent if o.reason is not None),
         "fills": [(f.side, f.quantity, f.price, f.ts, f.commission) for f in engine.ledger.fills()],
         "trades": [(t.pnl, t.gross_pnl, t.commission, t.entry_price, t.exit_price, t.opened_ts, t.closed_ts)
                    for t in engine.portfolio.closed_trades],
@@ -211,3 +212,45 @@ def test_progress_counts_every_bar(tmp_path):
     seen = []
     replay_with_kernel(_config(tmp_path), df.iloc[:3333], "ES", SmaCross(), seen.append)
     assert sum(seen) == 3333 and len(seen) > 10
+
+
+class _RandomTargets:
+    """Targets that jump around (sizes -4..4, holding a few bars): exercises partial closes, flips,
+    adds, position limits and halts far more than a crossover does."""
+
+    name = "random"
+    description = "random targets for tests"
+
+    def __init__(self, seed: int) -> None:
+        self.seed = seed
+
+    def target_positions(self, open_, high, low, close):
+        rng = np.random.default_rng(self.seed)
+        n = len(close)
+        change = rng.random(n) < 0.15
+        values = rng.integers(-4, 5, n)
+        idx = np.where(change, np.arange(n), 0)
+        np.maximum.accumulate(idx, out=idx)
+        return values[idx].astype(np.int64)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4])
+async def test_kernel_matches_the_engine_on_random_targets(tmp_path, seed):
+    rng = np.random.default_rng(100 + seed)
+    df, _ = load_bars_csv(FILE)
+    start = int(rng.integers(0, len(df) - 2000))
+    df = df.iloc[start:start + 1800]
+    risk = {
+        "daily_loss_limit": int(rng.choice([300, 800, 5000])),
+        "max_order_size": int(rng.choice([3, 8])),
+        "max_position_per_symbol": int(rng.choice([3, 10])),
+        "max_consecutive_losses": int(rng.choice([2, 6, 100])),
+        "flatten_on_daily_loss": bool(rng.integers(0, 2)),
+        "max_orders_per_minute": int(rng.choice([1, 30])),
+    }
+    cfg = _config(tmp_path, **risk)
+    strategy = _RandomTargets(seed)
+    engine = await _engine_replay(cfg, df, strategy)
+    kernel = _kernel_view(replay_with_kernel(cfg, df, "ES", strategy))
+    assert engine["fills"], risk
+    assert kernel == engine, risk

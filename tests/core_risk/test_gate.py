@@ -76,6 +76,16 @@ def test_quantity_above_max(gate: RiskGate) -> None:
     assert "10,000 contracts" in r.message_en and "10 000 contrats" in r.message_fr
 
 
+def test_a_close_larger_than_max_order_size_still_passes(gate: RiskGate) -> None:
+    # 15 contracts built by several orders of 10 or less: closing them must never be blocked.
+    for state in (TradingState.ACTIVE, TradingState.REDUCING, TradingState.HALTED):
+        ctx = make_ctx(state=state, positions={"ES": 15})
+        assert gate.check(ctx, OrderIntent("ES", Side.SELL, 15)) is None
+        assert gate.check(make_ctx(state=state, positions={"ES": -15}), buy(15)) is None
+    # a flip is new exposure: still refused above the maximum
+    assert code(gate.check(make_ctx(positions={"ES": 15}), OrderIntent("ES", Side.SELL, 16))) == "QTY_ABOVE_MAX"
+
+
 # ------------------------------------------------------------------ 3. HALTED
 def test_halted_refuses_opening_and_increasing(gate: RiskGate) -> None:
     ctx = make_ctx(state=TradingState.HALTED, positions={"ES": 3})

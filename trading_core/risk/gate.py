@@ -9,7 +9,8 @@ Checks, in this order (the first failing one is reported):
 
  1. UNKNOWN_SYMBOL         the instrument lookup does not know the symbol.
  2. QTY_NOT_POSITIVE       quantity is not a whole number ≥ 1;
-    QTY_ABOVE_MAX          quantity > max_order_size.
+    QTY_ABOVE_MAX          quantity > max_order_size, unless the order only reduces the position
+                           (a flatten or kill switch must never be blocked by the order size).
  3. HALTED                 state HALTED: only an order that strictly reduces the current position
                            without reversing it (a flatten, full or partial) passes.
  4. REDUCING_ONLY          state REDUCING: same rule as HALTED (shrink |position|, never flip).
@@ -201,12 +202,11 @@ class RiskGate:
             return reject(ReasonCode.QTY_NOT_POSITIVE, "not_whole", quantity=qty)
         if qty <= 0:
             return reject(ReasonCode.QTY_NOT_POSITIVE, quantity=qty)
-        if qty > self._max_order:
-            return reject(ReasonCode.QTY_ABOVE_MAX, quantity=qty, maximum=self._max_order)
-
         side = order.side
         position = ctx.positions.get(symbol, 0)
         reducing = reduces_exposure(position, side, qty)
+        if qty > self._max_order and not reducing:
+            return reject(ReasonCode.QTY_ABOVE_MAX, quantity=qty, maximum=self._max_order)
 
         # 3-4. trading state
         state = ctx.state
