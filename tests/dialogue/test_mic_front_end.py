@@ -42,11 +42,6 @@ async def wait_for(predicate, timeout: float, what: str) -> None:
         await asyncio.sleep(0.05)
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="intermittent on a loaded 2-core machine (about 1 full run in 5): the spoken 'yes' through the "
-    "real-time PulseAudio pipe is sometimes not heard; tests/audio/test_mic_pulse.py covers the mic path",
-)
 async def test_spoken_order_through_the_microphone_front_end(pulse, engine, tmp_path):
     from trading_core.config import load_config
 
@@ -73,7 +68,13 @@ async def test_spoken_order_through_the_microphone_front_end(pulse, engine, tmp_
         played = await recording
         await asyncio.sleep(0.5)  # past the half-duplex tail
         pulse.say(yes)
-        await wait_for(lambda: len(answers) >= 2, 30, "the confirmation")
+        try:
+            await wait_for(lambda: len(answers) >= 2, 6, "the confirmation")
+        except AssertionError:
+            # Not answered: a trader says it again (the read-back stays pending for 10 s). The order
+            # must still be executed once only (checked below).
+            pulse.say(yes)
+            await wait_for(lambda: len(answers) >= 2, 30, "the confirmation, said twice")
         assert answers[1][0] == "yes" and answers[1][1].startswith("Done: bought 2 ES at ")
         assert [(f.symbol, f.quantity) for f in engine.ledger.fills()] == [("ES", 2)]
         level = np.sqrt(np.mean(played.astype(np.float64) ** 2)) if len(played) else 0.0
