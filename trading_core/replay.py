@@ -15,10 +15,9 @@ import sys
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 import pandas as pd
@@ -27,6 +26,9 @@ from trading_core.config import MiaConfig
 from trading_core.instruments import get_instrument
 from trading_core.strategies import Strategy, get_strategy, STRATEGIES
 from trading_core.types import Bar, OrderRequest, PerformanceMetrics, Side
+
+if TYPE_CHECKING:
+    from trading_core.backtest import BacktestResult
 
 
 @dataclass(frozen=True)
@@ -123,23 +125,6 @@ async def replay_frame(
             progress(1)
     await asyncio.sleep(0)
     return orders, rejected, 2 * n
-
-
-def equity_curve(df: pd.DataFrame, fills: list[Any], symbol: str, starting: Decimal) -> np.ndarray:
-    """Vectorised mark-to-market equity at each bar close from the engine's fills."""
-    ts, o, h, l, c, v = _frame_arrays(df)
-    inst = get_instrument(symbol)
-    mult = float(inst.multiplier)
-    pos = np.zeros(len(c))
-    cash = np.zeros(len(c))
-    if fills:
-        t_idx = ts.searchsorted(pd.DatetimeIndex([f.ts for f in fills]), side="right") - 1
-        for f, k in zip(fills, t_idx):
-            k = max(int(k), 0)
-            signed = f.quantity * f.side.sign
-            pos[k] += signed
-            cash[k] += -signed * f.price * mult - float(f.commission)
-    return float(starting) + np.cumsum(cash) + np.cumsum(pos) * c * mult
 
 
 async def run_replay(
