@@ -81,6 +81,8 @@ CASES = [
     pytest.param(SmaCross(5, 20, size=3), {"daily_loss_limit": 800, "flatten_on_daily_loss": False}, id="halt-no-flatten"),
     pytest.param(SmaCross(3, 8, size=3), {"max_position_per_symbol": 4, "max_orders_per_minute": 1,
                                           "daily_loss_limit": 1_000_000}, id="position-limit-and-throttle"),
+    pytest.param(SmaCross(3, 8, size=2), {"enforce_trading_hours": True, "daily_loss_limit": 1_000_000,
+                                          "max_consecutive_losses": 100}, id="trading-hours"),  # 2 MARKET_CLOSED
 ]
 
 
@@ -92,6 +94,8 @@ async def test_kernel_trades_exactly_as_the_engine(tmp_path, strategy, risk):
     engine = await _engine_replay(cfg, df, strategy)
     kernel = _kernel_view(replay_with_kernel(cfg, df, "ES", strategy))
     assert engine["fills"], "the case must trade"
+    if risk.get("enforce_trading_hours"):
+        assert engine["rejected"] > 0  # orders decided at the close that lands on 17:00 New York
     for key in engine:
         assert kernel[key] == engine[key], key
 
