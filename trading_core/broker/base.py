@@ -94,3 +94,24 @@ __all__ = [
     "OrderUpdate",
     "Position",
 ]
+
+
+def check_submission(broker: str, orders: list[Order], sink: object, known: Callable[[str], bool]) -> list[Order]:
+    """The preconditions every broker's `submit` shares, raised as programming errors (never as
+    trading refusals): an event sink to report to, a non-empty batch of live `Order`s, and no order
+    id seen before (`known`) or twice in the batch. Returns the batch as a list."""
+    if sink is None:
+        raise RuntimeError(f"{broker}.submit: call set_event_sink() first, or every update would be lost")
+    orders = list(orders)
+    if not orders:
+        raise ValueError(f"{broker}.submit: no orders given")
+    seen: set[str] = set()
+    for o in orders:
+        if not isinstance(o, Order):
+            raise ValueError(f"{broker}.submit: expected trading_core.types.Order, got {type(o).__name__}")
+        if o.status.is_final:
+            raise ValueError(f"{broker}.submit: order {o.order_id} is already {o.status.value}")
+        if known(o.order_id) or o.order_id in seen:
+            raise ValueError(f"{broker}.submit: order {o.order_id} was already submitted")
+        seen.add(o.order_id)
+    return orders

@@ -78,6 +78,7 @@ from trading_core.broker.base import (
     ConnectionUpdate,
     EventSink,
     OrderUpdate,
+    check_submission,
 )
 from trading_core.broker.ib_contracts import (
     ContractBook,
@@ -557,20 +558,7 @@ class IBBroker:
     async def submit(self, orders: list[Order]) -> None:
         """Send one order, or a bracket [parent, stop loss, take profit] (or any batch of groups).
         Acknowledgements, fills and rejections arrive through the event sink."""
-        if self._sink is None:
-            raise RuntimeError("IBBroker.submit: call set_event_sink() first, or every update would be lost")
-        orders = list(orders)
-        if not orders:
-            raise ValueError("IBBroker.submit: no orders given")
-        seen: set[str] = set()
-        for o in orders:
-            if not isinstance(o, Order):
-                raise ValueError(f"IBBroker.submit: expected trading_core.types.Order, got {type(o).__name__}")
-            if o.status.is_final:
-                raise ValueError(f"IBBroker.submit: order {o.order_id} is already {o.status.value}")
-            if o.order_id in self._by_order_id or o.order_id in self._refused_ids or o.order_id in seen:
-                raise ValueError(f"IBBroker.submit: order {o.order_id} was already submitted")
-            seen.add(o.order_id)
+        orders = check_submission("IBBroker", orders, self._sink, lambda oid: oid in self._by_order_id or oid in self._refused_ids)
         if not self.connected:
             self._reject(orders, Rejection(
                 "BROKER_DISCONNECTED",

@@ -37,6 +37,7 @@ from trading_core.broker.base import (
     ConnectionUpdate,
     EventSink,
     OrderUpdate,
+    check_submission,
 )
 from trading_core.clock import Clock
 from trading_core.portfolio import InstrumentSpec, Portfolio, PortfolioError
@@ -279,20 +280,7 @@ class PaperBroker:
         working orders resubmitted after a restart). A child whose parent is in the batch or still working
         here is held until the parent fills; a child whose parent is unknown here (filled in an earlier
         run) works at once."""
-        if self._sink is None:
-            raise RuntimeError("PaperBroker.submit: call set_event_sink() first, or every update would be lost")
-        orders = list(orders)
-        if not orders:
-            raise ValueError("PaperBroker.submit: no orders given")
-        seen: set[str] = set()
-        for o in orders:
-            if not isinstance(o, Order):
-                raise ValueError(f"PaperBroker.submit: expected trading_core.types.Order, got {type(o).__name__}")
-            if o.status.is_final:
-                raise ValueError(f"PaperBroker.submit: order {o.order_id} is already {o.status.value}")
-            if o.order_id in self._working or o.order_id in self._final or o.order_id in seen:
-                raise ValueError(f"PaperBroker.submit: order {o.order_id} was already submitted")
-            seen.add(o.order_id)
+        orders = check_submission("PaperBroker", orders, self._sink, lambda oid: oid in self._working or oid in self._final)
 
         now = self._now()
         events: list[BrokerEvent] = []
