@@ -1,8 +1,7 @@
 """French through the Whisper backend (faster-whisper base, int8) on espeak-ng speech.
 
-Whisper base is weak on plain espeak-ng French (see the report): these phrasings and the voice
-`fr+m3` at 120 words/min, with the grammar vocabulary as hotwords, are the ones measured to come
-out exactly. A handful only: each utterance costs one to two seconds of CPU here.
+Whisper base is weak on plain espeak-ng French: recognition is scored on a set of commands and
+voices against a threshold, never clip by clip.
 """
 from __future__ import annotations
 
@@ -17,7 +16,17 @@ from assistant.asr.whisper_backend import WhisperRecognizer, clean_text, compres
 from .conftest import requires_espeak, with_silence
 
 HOTWORDS = "achète vends contrats E S M N Q positions régime marché arrête confirme annule"
-FRENCH = {"quel est le régime de marché": "market_regime", "oui je confirme": "confirm", "stop trading": "halt"}
+FRENCH = {
+    "quel est le régime de marché": "market_regime", "oui je confirme": "confirm", "stop trading": "halt",
+    "achète deux contrats E S": "place_trade", "ferme toutes les positions": "close_positions",
+    "annule": "cancel",
+}
+VOICES = ("fr+m3", "fr+f2", "fr-be")
+# Free transcription of plain espeak-ng French by Whisper base is weak: measured 8/18 understood on
+# this set with the repaired tokenizer (15/48 on a wider run of 4 voices x 2 speeds). The threshold
+# guards the path against regressions; it is not a quality target (natural voices and the
+# grammar-constrained recogniser are measured by the harness).
+FRENCH_MIN_UNDERSTOOD = 0.33
 
 
 @pytest.fixture(scope="module")
@@ -26,15 +35,26 @@ def whisper_fr(whisper_model_path: Path) -> WhisperRecognizer:
 
 
 @requires_espeak
-@pytest.mark.parametrize("text,intent", FRENCH.items())
-def test_french_commands(whisper_fr: WhisperRecognizer, speak, parser, text: str, intent: str) -> None:
-    tr = whisper_fr.recognize(with_silence(speak(text, "fr+m3", speed=120)))
-    assert tr.text == text, tr.detail
-    assert tr.accepted and tr.lang == "fr" and tr.backend == "whisper"
-    assert 0 < tr.confidence <= 1
-    assert tr.decode_s > 0 and tr.audio_s > 1.0
-    result = parser.parse(tr.text, "fr")
-    assert result.matched and result.intent == intent and result.language == "fr"
+def test_french_commands_as_a_set(whisper_fr: WhisperRecognizer, speak, parser) -> None:
+    understood, wrong, total = 0, [], 0
+    for voice in VOICES:
+        for text, intent in FRENCH.items():
+            tr = whisper_fr.recognize(with_silence(speak(text, voice, speed=120)))
+            total += 1
+            assert tr.backend == "whisper" and tr.lang == "fr"
+            assert tr.audio_s > 0.5 and tr.decode_s > 0
+            assert 0 <= tr.confidence <= 1
+            if not tr.accepted:
+                continue
+            result = parser.parse(tr.text, "fr")
+            if result.matched and result.intent == intent:
+                understood += 1
+            elif result.matched:
+                wrong.append((voice, text, tr.text, result.intent))
+    print(f"\nFR whisper free transcription: {understood}/{total} understood, wrong: {wrong}")
+    assert understood / total >= FRENCH_MIN_UNDERSTOOD
+    # A misheard command may be refused, never taken for another trading action.
+    assert not wrong
 
 
 @requires_espeak
