@@ -26,6 +26,7 @@ from trading_core.clock import Clock, MarketClock, WallClock
 from trading_core.config import MiaConfig
 from trading_core.instruments import Instrument, UnknownSymbolError, get_instrument, round_to_tick
 from trading_core.ledger import Ledger
+from trading_core.marketdata.feed import HistoryBar
 from trading_core.metrics import performance_metrics
 from trading_core.portfolio import Portfolio
 from trading_core.risk import sizing
@@ -146,6 +147,9 @@ class Engine:
         self.rl = rl
         self.symbols: tuple[str, ...] = tuple(config.instruments.symbols)
         self.last_prices: dict[str, float] = {}
+        # Symbols whose last price is current: received live in this process (or, for a one-shot
+        # command, the last recorded price it opened with). Orders need one; history never gives one.
+        self._current: set[str] = set()
         self.bars: dict[str, deque[Bar]] = {s: deque(maxlen=_BARS_KEPT) for s in self.symbols}
         self._state = TradingState.ACTIVE
         self._risk_percent = config.risk.default_risk_percent
@@ -189,6 +193,10 @@ class Engine:
     async def start(self, run_feed: bool = True) -> None:
         """Restore state from the ledger, connect the broker and start consuming market data."""
         self._restore()
+        last_ts = self.ledger.get_state(_LAST_MARKET_TS_KEY, None)
+        if last_ts and hasattr(self.feed, "continue_after"):
+            # a simulated market continues where this ledger last saw it, never earlier
+            self.feed.continue_after(datetime.fromisoformat(last_ts))
         await self.broker.connect()
         self._started_ts = datetime.now(timezone.utc)
         self._emit(EventKind.SYSTEM, Severity.INFO, "Engine started.", "Moteur démarré.")
@@ -217,10 +225,13 @@ class Engine:
             self.ledger.set_state(_LAST_MARKET_TS_KEY, self.clock.now().isoformat())
 
     async def prime_market(self, timeout: float = 10.0) -> None:
-        """Make sure every symbol has a price: the last recorded one, else the feed's first quotes.
+        """Make sure every symbol has a current price: the last recorded one, else the feed's first
+        live quotes (history is skipped: it never prices anything).
 
-        Used by one-shot CLI commands, which do not run the feed continuously."""
-        missing = [s for s in self.symbols if s not in self.last_prices]
+        Used by one-shot CLI commands, which do not run the feed continuously: for them the last
+        recorded price is the market (the paper broker fills at it)."""
+        self._current.update(s for s in self.symbols if s in self.last_prices)
+        missing = [s for s in self.symbols if s not in self._current]
         if not missing or self.feed is None:
             return
 
@@ -230,7 +241,9 @@ class Engine:
                     self.on_bar(item)
                 elif isinstance(item, Quote):
                     self.on_price(item.symbol, item.last, item.ts)
-                if all(s in self.last_prices for s in self.symbols):
+                elif isinstance(item, HistoryBar):
+                    self.on_history_bar(item.bar)
+                if all(s in self._current for s in self.symbols):
                     break
 
         await asyncio.wait_for(first_prices(), timeout)
@@ -300,10 +313,12 @@ class Engine:
         last_data = datetime.now(timezone.utc)
         try:
             async for item in self.feed.stream():
-                if isinstance(item, Bar):
-                    self.on_bar(item)
-                elif isinstance(item, Quote):
+                if isinstance(item, Quote):
                     self.on_price(item.symbol, item.last, item.ts)
+                elif isinstance(item, Bar):
+                    self.on_bar(item)
+                elif isinstance(item, HistoryBar):
+                    self.on_history_bar(item.bar)
                 last_data = datetime.now(timezone.utc)
         except asyncio.CancelledError:
             raise
@@ -317,8 +332,9 @@ class Engine:
             )
         _ = last_data
 
-    def on_bar(self, bar: Bar) -> None:
-        """Feed a completed bar (also used by replays)."""
+    def on_history_bar(self, bar: Bar) -> None:
+        """A bar from before the live session (warm-up): bar buffers and intelligence only. It never
+        moves the clock, a price, a mark, a fill, the P&L or a risk check: its prices are old."""
         if bar.symbol in self.bars:
             self.bars[bar.symbol].append(bar)
         else:
@@ -328,13 +344,21 @@ class Engine:
                 self.intelligence.on_bar(bar)
             except Exception:  # intelligence must never stop trading data from flowing
                 log.exception("intelligence on_bar failed")
+
+    def on_bar(self, bar: Bar) -> None:
+        """Feed a completed live bar (also used by replays): buffers, then its close as a price."""
+        self.on_history_bar(bar)
         self.on_price(bar.symbol, bar.close, bar.ts + timedelta(minutes=1))
 
+    def has_current_price(self, symbol: str) -> bool:
+        return symbol in self._current
+
     def on_price(self, symbol: str, price: float, ts: datetime) -> None:
-        """A new last price: advance the market clock, fill the paper broker, mark the portfolio."""
+        """A new live last price: advance the market clock, fill the paper broker, mark the portfolio."""
         if isinstance(self.clock, MarketClock):
             self.clock.advance(ts)
         self.last_prices[symbol] = price
+        self._current.add(symbol)
         self.portfolio.mark(symbol, price)
         self._roll_session(ts)
         self.broker.on_price(symbol, price, ts)
@@ -427,7 +451,9 @@ class Engine:
             market_open=cme.is_market_open(now),
             positions=positions,
             pending=pending,
-            last_prices=self.last_prices,
+            # Only current prices count: a restored or historical price must not let an order through.
+            last_prices={s: p for s, p in self.last_prices.items() if s in self._current},
+            price_pending=True,
             equity=acct.equity,
             balance=acct.cash,
             pnl_today=self._pnl_today_total(),

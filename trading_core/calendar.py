@@ -150,6 +150,16 @@ def next_close(ts: datetime) -> datetime:
     return next(b for b, is_open in _boundaries_around(ts) if not is_open and b > ts)
 
 
+def week_open(ts: datetime) -> datetime:
+    """The Globex week's opening (Sunday 18:00 New York) at or before `ts`, in UTC."""
+    local = _et(ts)
+    sunday = local.date() - timedelta(days=(local.weekday() - _SUNDAY) % 7)
+    opening = datetime.combine(sunday, SESSION_OPEN, NEW_YORK)
+    if opening > local:
+        opening = datetime.combine(sunday - timedelta(days=7), SESSION_OPEN, NEW_YORK)
+    return opening.astimezone(UTC)
+
+
 def session_date(ts: datetime) -> date:
     """The CME trading day `ts` belongs to.
 
@@ -347,4 +357,5 @@ __all__ = [
     "session_date",
     "session_dates",
     "third_friday",
+    "week_open",
 ]

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from tests.core_risk.support import ES_LAST, NOW, buy, get_instrument, make_ctx, sell
+from tests.core_risk.support import ES_LAST, MNQ_LAST, NOW, buy, get_instrument, make_ctx, sell
 from trading_core.config import RiskConfig
 from trading_core.risk.gate import OrderIntent, RiskGate, reduces_exposure
 from trading_core.types import OrderType, Side, TradingState
@@ -297,6 +297,17 @@ def test_no_market_price(gate: RiskGate) -> None:
     # A market order that only reduces needs no reference price: getting out never waits for data.
     assert gate.check(ctx, sell(2)) is None
     assert code(gate.check(make_ctx(last_prices={"ES": float("nan")}), buy(1))) == "NO_MARKET_PRICE"
+
+
+def test_no_current_price_while_live_prices_are_pending(gate: RiskGate) -> None:
+    # The engine passes only live prices; before the first one arrives the refusal says so.
+    ctx = make_ctx(last_prices={"MNQ": MNQ_LAST}, positions={"ES": 2}, price_pending=True)
+    r = gate.check(ctx, buy(1))
+    assert code(r) == "NO_CURRENT_PRICE"
+    assert "no current price for ES yet" in r.message_en and "pas encore de prix actuel pour ES" in r.message_fr
+    assert code(gate.check(ctx, sell(1, order_type=OrderType.LIMIT, limit_price=5000.0))) == "NO_CURRENT_PRICE"
+    assert gate.check(ctx, sell(2)) is None  # a flatten still goes out (it fills at the first live price)
+    assert gate.check(ctx, buy(1, symbol="MNQ")) is None
 
 
 # ------------------------------------------------------------------ 12. price band

@@ -56,6 +56,9 @@ SAMPLES: dict[tuple[ReasonCode, str], tuple[dict[str, Any], list[str], list[str]
     ),
     (ReasonCode.REDUCING_ONLY, "flat"): ({"symbol": "ES"}, ["no ES position"], ["aucune position ES"]),
     (ReasonCode.NO_MARKET_PRICE, ""): ({"symbol": "ES"}, ["ES"], ["ES"]),
+    (ReasonCode.NO_CURRENT_PRICE, ""): (
+        {"symbol": "ES"}, ["no current price for ES yet"], ["pas encore de prix actuel pour ES"]
+    ),
     (ReasonCode.INVALID_PRICE, "missing"): (
         {"label": PriceLabel.STOP_LOSS}, ["stop-loss price"], ["prix du stop de protection"]
     ),

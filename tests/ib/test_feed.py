@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from trading_core.api import Engine
 from trading_core.clock import MarketClock
+from trading_core.marketdata.feed import HistoryBar
 from trading_core.marketdata.ib_feed import IBFeed, MinuteBarBuilder
 from trading_core.types import Bar, Quote
 from tests.ib.conftest import T0, make_broker, make_config, minute, wait_for
@@ -58,8 +59,10 @@ async def test_warmup_history_comes_first_then_live_bars_and_quotes(tmp_path, tw
     task = asyncio.create_task(consume())
     try:
         await wait_for(lambda: tws.subscribers("ES") == 1 and tws.subscribers("MNQ") == 1)
-        warm = list(got)
-        assert len(warm) == 60 and all(isinstance(b, Bar) and b.timeframe == "1m" for b in warm)
+        # history is typed apart: it feeds indicators, never prices or fills
+        assert len(got) == 60 and all(isinstance(h, HistoryBar) for h in got)
+        warm = [h.bar for h in got]
+        assert all(b.timeframe == "1m" for b in warm)
         assert [b.ts for b in warm] == sorted(b.ts for b in warm)  # oldest first across symbols
         es = [b for b in warm if b.symbol == "ES"]
         assert es[-1].ts == T0 - timedelta(minutes=1) and es[0].ts == T0 - timedelta(minutes=30)
@@ -112,6 +115,8 @@ async def test_bars_stream_into_the_engine(tmp_path, tws, clock):
     await engine.start(run_feed=True)
     try:
         await wait_for(lambda: len(engine.bars["ES"]) == 20 and tws.subscribers("ES") == 1)
+        # warm-up history filled the buffers but priced nothing: no current price, no market clock
+        assert "ES" not in engine.last_prices and not engine.has_current_price("ES")
         for ts, o, h, low, c, v in five_second_bars(0, 12) + five_second_bars(1, 12, base=6004.0):
             tws.push_realtime_bar("ES", ts, o, h, low, c, v)
         await wait_for(lambda: engine.bars["ES"][-1].ts == minute(1))
@@ -134,12 +139,13 @@ async def test_feed_recovers_missed_bars_and_resubscribes_after_a_reconnect(tmp_
     task = asyncio.create_task(consume())
     try:
         await wait_for(lambda: tws.subscribers("ES") == 1)
-        last_es = max(b.ts for b in got if b.symbol == "ES")
+        last_es = max(h.bar.ts for h in got if h.bar.symbol == "ES")
         await tws.drop_connections()
         await wait_for(lambda: not broker.connected)
         clock.ts = T0 + timedelta(minutes=3)  # three minutes pass before the reconnect
         await wait_for(lambda: broker.connected and tws.subscribers("ES") == 1, timeout=4.0)
-        recovered = [b for b in got if isinstance(b, Bar) and b.symbol == "ES" and b.ts > last_es]
+        # bars missed while away are history by the time they arrive
+        recovered = [h.bar for h in got if isinstance(h, HistoryBar) and h.bar.symbol == "ES" and h.bar.ts > last_es]
         assert [b.ts for b in recovered] == [T0, T0 + timedelta(minutes=1), T0 + timedelta(minutes=2)]
     finally:
         feed.stop()

@@ -26,22 +26,24 @@ def simulated_start(now: datetime | None = None) -> datetime:
 
 
 # Simulated history replayed at full speed when a live session starts, so ATR sizing and the
-# regime model have data from the first command.
+# regime model have data from the first command. It is history (`HistoryBar`): never traded on.
 WARMUP = timedelta(hours=10)
 
 
 def build_feed(config: MiaConfig, realtime: bool = True):
+    """The configured feed. The simulated market is anchored in time (see `SyntheticFeed`): a
+    long-running session replays the last `WARMUP` as history, then goes live at the current minute;
+    a one-shot command (`realtime=False`) gets the live prices of the current minute at once."""
     feed_cfg = config.feed
     symbols = tuple(config.instruments.symbols)
     if feed_cfg.kind == "synthetic":
         from trading_core.marketdata.synthetic import SyntheticFeed
 
-        start = simulated_start()
-        if not realtime:
-            return SyntheticFeed(symbols, seed=feed_cfg.seed, start=start, speed=feed_cfg.speed, realtime=False)
-        feed = SyntheticFeed(symbols, seed=feed_cfg.seed, start=start - WARMUP, speed=feed_cfg.speed, realtime=True)
-        feed.fast_until = start
-        return feed
+        live_from = simulated_start()
+        return SyntheticFeed(
+            symbols, seed=feed_cfg.seed, speed=feed_cfg.speed, realtime=realtime, live_from=live_from,
+            warmup=WARMUP if realtime else timedelta(0),
+        )
     if feed_cfg.kind == "csv":
         if not feed_cfg.csv_path:
             raise ConfigError("feed.csv_path", None, "a CSV or CSV.gz bar file when feed.kind is csv")

@@ -3,6 +3,12 @@
 A feed yields, in time order, `Quote`s (last trade prices inside a bar, optional) and completed `Bar`s
 (stamped with their START; a bar is emitted when it is complete, i.e. at `bar.ts + timeframe`).
 `last_ts` is the market time the feed has reached: a quote's time, or the END of the latest bar.
+
+Two phases, typed apart. A feed may first replay history (the warm-up: the simulated market's last
+hours, IB's recent bars, the bars missed during a disconnection) as `HistoryBar`s, then deliver live
+`Quote`s and `Bar`s. History feeds indicators, bar buffers and models only: a consumer must never
+mark, fill, check limits or trade on it (its prices are old). Consumers that only look for `Bar` and
+`Quote` ignore history by construction.
 """
 from __future__ import annotations
 
@@ -16,7 +22,16 @@ from typing import Protocol, runtime_checkable
 from trading_core.marketdata.bars import parse_timeframe
 from trading_core.types import Bar, Quote
 
-MarketEvent = Bar | Quote
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryBar:
+    """A completed bar from before the live session: for bar buffers, indicators and models only."""
+
+    bar: Bar
+
+
+MarketEvent = Bar | Quote | HistoryBar
 
 
 @runtime_checkable
@@ -24,8 +39,9 @@ class MarketFeed(Protocol):
     name: str
     symbols: tuple[str, ...]
 
-    def stream(self) -> AsyncIterator[Bar | Quote]:
-        """Async iterator of quotes and completed bars in time order (an `async def` generator)."""
+    def stream(self) -> AsyncIterator[MarketEvent]:
+        """Async iterator in time order (an `async def` generator): history bars first (if any), then
+        live quotes and completed bars."""
         ...
 
     def last_price(self, symbol: str) -> float | None: ...
@@ -55,8 +71,10 @@ class FeedStats:
         return self.bars / self.wall_seconds if self.wall_seconds > 0 else 0.0
 
 
-def event_time(event: Bar | Quote) -> datetime:
+def event_time(event: MarketEvent) -> datetime:
     """Market time at which an event is known: a quote's time, a bar's end."""
+    if isinstance(event, HistoryBar):
+        event = event.bar
     if isinstance(event, Bar):
         return event.ts + timedelta(seconds=parse_timeframe(event.timeframe).seconds)
     return event.ts
@@ -96,7 +114,8 @@ class BaseFeed:
     Pacing: with `speed` > 0, `speed` simulated seconds pass per wall second; gaps between events
     longer than `max_gap_s` simulated seconds (the daily break, weekends, data holes) are shortened to
     `max_gap_s`, so a demo does not sit idle for a weekend. With `speed` == 0 the feed runs as fast as
-    possible and only hands control back to the event loop every `yield_every` events.
+    possible and only hands control back to the event loop every `yield_every` events. History
+    (events before `live_from`) is never paced.
     """
 
     yield_every = 500
@@ -109,9 +128,10 @@ class BaseFeed:
         self.name = name
         self.symbols = symbols
         self.speed = float(speed)
-        # Market time before which events are emitted as fast as possible (history warm-up for
-        # indicators and models); pacing starts at that moment.
-        self.fast_until: datetime | None = None
+        # Market time at which the live session starts (None: everything is live). Before it, bars are
+        # emitted as `HistoryBar`s as fast as possible and quotes not at all; pacing starts there.
+        self.live_from: datetime | None = None
+        self._warming = False
         self.max_gap_s = float(max_gap_s)
         self._last: dict[str, float] = {}
         self._last_ts: datetime | None = None
@@ -161,7 +181,13 @@ class BaseFeed:
         )
 
     # --- helpers for subclasses ---
+    def is_history(self, at: datetime) -> bool:
+        """Whether market time `at` is before `live_from` (a quote's time; a bar's START: a bar that
+        began before the live session is history even when it completes at `live_from`)."""
+        return self.live_from is not None and at < self.live_from
+
     def _begin(self) -> None:
+        self._warming = self.live_from is not None
         self._wake = asyncio.Event()
         if self._stopped:
             self._wake.set()
@@ -177,7 +203,9 @@ class BaseFeed:
         self._running = False
         self._wall_end = time.perf_counter()
 
-    def _record(self, event: Bar | Quote, at: datetime) -> None:
+    def _record(self, event: MarketEvent, at: datetime) -> None:
+        if isinstance(event, HistoryBar):
+            event = event.bar
         if isinstance(event, Bar):
             self._last[event.symbol] = event.close
             self._bars += 1
@@ -192,13 +220,13 @@ class BaseFeed:
         """Wait until market time `at` is due; False when the feed was stopped meanwhile."""
         if self._stopped:
             return False
-        if self.fast_until is not None:
-            if at < self.fast_until:
+        if self._warming:
+            if self.is_history(at):
                 if count % self.yield_every == 0:
                     await asyncio.sleep(0)
                 return not self._stopped
             # warm-up over: pace from here as if the feed had just started
-            self.fast_until = None
+            self._warming = False
             self._wall_start = time.perf_counter()
             self._sim_elapsed = 0.0
             self._sim_prev = at
@@ -223,4 +251,4 @@ class BaseFeed:
         return not self._stopped
 
 
-__all__ = ["BaseFeed", "FeedStats", "MarketEvent", "MarketFeed", "event_time", "quote_offsets", "quote_path"]
+__all__ = ["BaseFeed", "FeedStats", "HistoryBar", "MarketEvent", "MarketFeed", "event_time", "quote_offsets", "quote_path"]

@@ -1,7 +1,8 @@
 """Interactive Brokers market data as the same `Bar` / `Quote` stream as the other feeds.
 
 - Warm-up: when the stream starts, `warmup_bars` completed 1-minute bars per symbol come first, from
-  reqHistoricalData (TRADES, all hours, UTC epoch stamps), oldest first.
+  reqHistoricalData (TRADES, all hours, UTC epoch stamps), oldest first, as `HistoryBar`s: they feed
+  indicators and models, never prices, marks, fills or risk checks.
 - Live: IB's 5-second real-time bars (reqRealTimeBars) are aggregated into 1-minute bars stamped with
   their start (`MinuteBarBuilder`). IB sends a 5-second bar every 5 seconds, traded or not, so a
   minute is complete when its :55 bar arrives, or when a bar of a later minute does. A minute whose
@@ -10,7 +11,8 @@
 - Quotes: `quotes="bars"` yields a `Quote` at each 5-second bar's close (stamped at its end);
   `quotes="ticks"` streams IB's last-trade ticks (reqMktData, tick type 4) instead.
 - Reconnects: the subscriptions die with the connection; on ib_async's `connectedEvent` the feed
-  fetches the 1-minute bars missed since the last one it emitted (history), then subscribes again.
+  fetches the 1-minute bars missed since the last one it emitted (as `HistoryBar`s: they are old
+  news by then), then subscribes again.
   The same happens on TWS message 1101 (its link to IB is back but market-data requests were lost).
 
 The feed shares the broker's `IB` connection and `ContractBook` (the same front-month contracts).
@@ -28,7 +30,7 @@ from ib_async import IB, Contract, RealTimeBarList, Ticker
 from trading_core.broker.ib_contracts import ContractBook, IBError
 from trading_core.clock import Clock
 from trading_core.instruments import get_instrument
-from trading_core.marketdata.feed import BaseFeed, event_time
+from trading_core.marketdata.feed import BaseFeed, HistoryBar, event_time
 from trading_core.types import Bar, Quote
 
 log = logging.getLogger("mia.feed.ib")
@@ -202,7 +204,7 @@ class IBFeed(BaseFeed):
         self._rt.clear()
         self._tickers.clear()
 
-    def _put(self, item: Bar | Quote) -> None:
+    def _put(self, item: Bar | Quote | HistoryBar) -> None:
         if self._queue is not None:
             self._queue.put_nowait(item)
 
@@ -254,14 +256,14 @@ class IBFeed(BaseFeed):
             try:
                 for bar in await self.history(symbol, 0, since=since):
                     self._last_bar[symbol] = bar.ts
-                    self._put(bar)
+                    self._put(HistoryBar(bar))
             except (IBError, ConnectionError) as exc:
                 log.error("could not fetch the bars of %s missed while disconnected: %s", symbol, exc)
         await self._subscribe_all()
 
     # ------------------------------------------------------------------ stream
 
-    async def stream(self) -> AsyncIterator[Bar | Quote]:
+    async def stream(self) -> AsyncIterator[Bar | Quote | HistoryBar]:
         self._begin()
         self._queue = asyncio.Queue()
         if self._stopped:
@@ -275,7 +277,7 @@ class IBFeed(BaseFeed):
                     return
                 self._last_bar[bar.symbol] = bar.ts
                 self._record(bar, event_time(bar))
-                yield bar
+                yield HistoryBar(bar)
             await self._subscribe_all()
             while True:
                 item = await self._queue.get()

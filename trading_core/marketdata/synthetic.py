@@ -16,6 +16,7 @@ symbol-specific), so a symbol's series does not depend on which other symbols ar
 """
 from __future__ import annotations
 
+import asyncio
 import zlib
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, fields
@@ -25,9 +26,9 @@ import numpy as np
 import pandas as pd
 from scipy.signal import lfilter
 
-from trading_core.calendar import et_weekday_minute, open_mask_from_parts
+from trading_core.calendar import et_weekday_minute, open_mask_from_parts, week_open
 from trading_core.instruments import get_instrument
-from trading_core.marketdata.feed import BaseFeed, quote_offsets, quote_path
+from trading_core.marketdata.feed import BaseFeed, HistoryBar, quote_offsets, quote_path
 from trading_core.types import Bar, Quote
 
 DEFAULT_START = datetime(2026, 1, 4, 23, 0, tzinfo=timezone.utc)  # Sunday 18:00 ET, a Globex open
@@ -390,6 +391,13 @@ class SyntheticFeed(BaseFeed):
     bar's path open -> first extreme -> second extreme -> close (low first on an up bar) so orders
     can fill inside the bar. `max_bars` ends the stream after that many bars per symbol (None:
     endless until stop()).
+
+    A live session: with `live_from`, the bars ending in the `warmup` before it come first as
+    `HistoryBar`s (no quotes, not paced), the bars before that are generated but not emitted, and
+    live quotes and bars start at `live_from`. Without an explicit `start` the market then begins at
+    the Globex week's opening before `live_from` (`calendar.week_open`), so every process started in
+    the same week sees the same prices at the same minute: a one-shot command, a restarted `mia run`
+    and a previous run agree on where the market was.
     """
 
     chunk_bars = 1440
@@ -404,10 +412,18 @@ class SyntheticFeed(BaseFeed):
         quotes_per_bar: int = 4,
         max_bars: int | None = None,
         max_gap_s: float = 300.0,
+        *,
+        live_from: datetime | None = None,
+        warmup: timedelta = timedelta(0),
     ) -> None:
         if isinstance(symbols, str):
             symbols = (symbols,)
-        start = DEFAULT_START if start is None else start
+        if live_from is not None and (not isinstance(live_from, datetime) or live_from.tzinfo is None):
+            raise ValueError(f"live_from must be a timezone-aware datetime, got {live_from!r}")
+        if not isinstance(warmup, timedelta) or warmup < timedelta(0):
+            raise ValueError(f"warmup must be a timedelta >= 0, got {warmup!r}")
+        self._anchored = start is None and live_from is not None
+        start = (week_open(live_from) if live_from is not None else DEFAULT_START) if start is None else start
         if not isinstance(speed, (int, float)) or speed <= 0:
             raise ValueError(f"speed must be > 0 simulated seconds per wall second, got {speed!r}")
         if isinstance(quotes_per_bar, bool) or not isinstance(quotes_per_bar, int) or not 0 <= quotes_per_bar <= 60:
@@ -421,7 +437,24 @@ class SyntheticFeed(BaseFeed):
         self.realtime = realtime
         self.quotes_per_bar = quotes_per_bar
         self.max_bars = max_bars
+        self.live_from = live_from
+        self.warmup = warmup
         self.current_regime: str | None = None  # regime label of the latest bar emitted
+
+    def continue_after(self, ts: datetime) -> None:
+        """Never start live before market time `ts` (the last time a ledger saw on this simulated
+        market): a restart continues the simulation instead of going back to minutes it already
+        traded, so no fill is ever stamped before the order it fills. Call before `stream()`."""
+        if not isinstance(ts, datetime) or ts.tzinfo is None:
+            raise ValueError(f"ts must be a timezone-aware datetime, got {ts!r}")
+        resume = ts.replace(second=0, microsecond=0)
+        if resume < ts:
+            resume += timedelta(minutes=1)
+        if self.live_from is None or resume <= self.live_from:
+            return
+        self.live_from = resume
+        if self._anchored:
+            self.start = week_open(resume)
 
     def generate_frame(self, n_bars: int, symbol: str | None = None) -> pd.DataFrame:
         """The first `n_bars` bars of this feed's path for one symbol (default: the first), with a
@@ -434,24 +467,39 @@ class SyntheticFeed(BaseFeed):
         chunk = SyntheticMarket(self.symbols, self.seed, self.start).next_chunk(n_bars)
         return _to_frame(chunk, self.symbols.index(name), name)
 
-    async def stream(self) -> AsyncIterator[Bar | Quote]:
+    async def stream(self) -> AsyncIterator[Bar | Quote | HistoryBar]:
         self._begin()
         market = SyntheticMarket(self.symbols, self.seed, self.start)
         ticks = [get_instrument(s).tick_size for s in self.symbols]
         minute = timedelta(minutes=1)
         q = self.quotes_per_bar
         offsets = quote_offsets(q)
+        # Bars ending at or before `skip_ns` are generated (the path must be the same) but not emitted.
+        skip_ns = None
+        if self.live_from is not None:
+            skip_ns = pd.Timestamp(self.live_from - self.warmup - minute).as_unit("ns").value
         emitted = 0
         count = 0
         try:
             while self.max_bars is None or emitted < self.max_bars:
                 n = self.chunk_bars if self.max_bars is None else min(self.chunk_bars, self.max_bars - emitted)
                 chunk = market.next_chunk(n)
+                first = 0
+                if skip_ns is not None:
+                    first = int(np.searchsorted(chunk.ts_ns, skip_ns, side="right"))
+                    if first >= len(chunk.ts_ns):
+                        await asyncio.sleep(0)  # fast-forwarding: let the event loop breathe
+                        continue
+                    skip_ns = None
+                    chunk = _split(chunk, first)[1]
+                    n = len(chunk.ts_ns)
                 stamps = pd.DatetimeIndex(chunk.ts_ns.astype("datetime64[ns]")).tz_localize("UTC").to_pydatetime()
                 o, h, lo, c = (a.tolist() for a in (chunk.open, chunk.high, chunk.low, chunk.close))
                 v = chunk.volume.tolist()
                 for i, ts in enumerate(stamps):
-                    if q:
+                    end = ts + minute
+                    history = self.is_history(ts)  # the bar began before the live session
+                    if q and not history:
                         paths = [
                             quote_path(o[i][j], h[i][j], lo[i][j], c[i][j], ticks[j], q)
                             for j in range(len(self.symbols))
@@ -465,15 +513,15 @@ class SyntheticFeed(BaseFeed):
                                 quote = Quote(sym, at, paths[j][k])
                                 self._record(quote, at)
                                 yield quote
-                    end = ts + minute
                     self.current_regime = REGIME_LABELS[chunk.regime[i]]
                     for j, sym in enumerate(self.symbols):
                         count += 1
                         if not await self._pace(end, count):
                             return
                         bar = Bar(sym, ts, o[i][j], h[i][j], lo[i][j], c[i][j], v[i][j], "1m")
-                        self._record(bar, end)
-                        yield bar
+                        event: Bar | HistoryBar = HistoryBar(bar) if history else bar
+                        self._record(event, end)
+                        yield event
                 emitted += n
         finally:
             self._end()

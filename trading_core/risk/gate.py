@@ -28,7 +28,9 @@ Checks, in this order (the first failing one is reported):
                            BRACKET → stop_loss and take_profit), or a given price is not a finite
                            number > 0, or is off the tick grid.
 11. NO_MARKET_PRICE        no positive last price for the symbol, for an order that carries a
-                           price or does not reduce the position.
+                           price or does not reduce the position; NO_CURRENT_PRICE instead when
+                           `price_pending` (the engine's live prices have not arrived yet: a
+                           restored or warm-up price is never used to check or fill an order).
 12. PRICE_BAND             |price − last| / last > price_band_pct % for each given price.
 13. INVALID_PRICE          stop_loss / take_profit on the wrong side of the entry (limit_price,
                            else stop_price, else last): buy → stop_loss < entry < take_profit,
@@ -79,6 +81,9 @@ class RiskContext:
     balance: Decimal  # cash: starting balance + realised P&L − commissions
     pnl_today: Decimal  # realised + unrealised − commissions, current trading day
     consecutive_losses: int
+    # True when missing prices are on their way (the engine waits for its first live price); the
+    # refusal then says "no current price yet" rather than "no market price".
+    price_pending: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -269,6 +274,8 @@ class RiskGate:
         last = ctx.last_prices.get(symbol)
         has_last = last is not None and last > 0.0 and last != math.inf
         if not has_last and (priced or not reducing):
+            if ctx.price_pending:
+                return reject(ReasonCode.NO_CURRENT_PRICE, symbol=symbol)
             return reject(ReasonCode.NO_MARKET_PRICE, symbol=symbol)
 
         if priced:

@@ -40,6 +40,7 @@ class ReasonCode(str, enum.Enum):
     HALTED = "HALTED"
     REDUCING_ONLY = "REDUCING_ONLY"
     NO_MARKET_PRICE = "NO_MARKET_PRICE"
+    NO_CURRENT_PRICE = "NO_CURRENT_PRICE"
     INVALID_PRICE = "INVALID_PRICE"
     RISK_PERCENT_OUT_OF_RANGE = "RISK_PERCENT_OUT_OF_RANGE"
     SIZE_ZERO_FROM_RISK = "SIZE_ZERO_FROM_RISK"
@@ -355,6 +356,14 @@ _TEMPLATE_LIST: tuple[Template, ...] = (
         _R.NO_MARKET_PRICE, "",
         "Order refused: there is no market price for {symbol} yet, so the order cannot be checked.",
         "Ordre refusé : aucun prix de marché pour {symbol} pour l'instant, l'ordre ne peut pas être vérifié.",
+        {"symbol": _k_text},
+    ),
+    Template(
+        _R.NO_CURRENT_PRICE, "",
+        "Order refused: no current price for {symbol} yet; market data is starting. Nothing was sent; "
+        "try again in a moment.",
+        "Ordre refusé : pas encore de prix actuel pour {symbol} ; les données de marché démarrent. Rien n'a "
+        "été envoyé ; réessayez dans un instant.",
         {"symbol": _k_text},
     ),
     Template(
