@@ -67,6 +67,12 @@ _STATE_KEY = "trading_state"
 _RISK_KEY = "risk_settings"
 _LAST_PRICES_KEY = "last_prices"
 _LAST_MARKET_TS_KEY = "last_market_ts"
+_BREACH_KEY = "daily_loss_breach_session"  # the trading day whose loss limit was hit (alerted once)
+# Orders sent to flatten a position carry this client id prefix, so a later close (or a restart)
+# recognises them and lets them finish instead of cancelling and resending them.
+CLOSING_PREFIX = "mia-close-"
+_FLATTEN_RETRY_S = 5.0  # after a breach, a flatten that ended without flattening is retried this often
+_CANCEL_WAIT_S = 5.0  # how long a close waits for the broker to confirm its cancels
 _LOG_LEVEL = {Severity.INFO: logging.INFO, Severity.WARNING: logging.WARNING, Severity.CRITICAL: logging.CRITICAL}
 
 
@@ -164,8 +170,11 @@ class Engine:
         self._session_fills = 0
         self._equity_marked_minute: datetime | None = None
         self._feed_task: asyncio.Task[None] | None = None
-        self._flattening = False
         self._breach_task: asyncio.Task[None] | None = None
+        self._breached_session: str | None = None  # trading day of the last daily-loss breach
+        self._last_flatten_try = float("-inf")  # loop time of the last automatic flatten
+        self._flatten_lock = asyncio.Lock()  # closes run one at a time: two never race
+        self._final_waiters: dict[str, list[asyncio.Future[None]]] = {}
         self._started_ts: datetime | None = None
         self._lock = asyncio.Lock()
         self._pending_resubmit: list[Order] = []
@@ -270,6 +279,7 @@ class Engine:
     def _restore(self) -> None:
         state = self.ledger.get_state(_STATE_KEY, TradingState.ACTIVE.value)
         self._state = TradingState(state)
+        self._breached_session = self.ledger.get_state(_BREACH_KEY, None)
         risk = self.ledger.get_state(_RISK_KEY, None)
         if risk:
             self._risk_percent = Decimal(risk.get("default", str(self._risk_percent)))
@@ -395,14 +405,33 @@ class Engine:
         return self._session_realized + unrealized - self._session_commissions
 
     def _check_daily_loss(self) -> None:
-        if self._flattening or self._state is TradingState.HALTED and not self._has_exposure():
+        """After each live price. The first breach of a trading day halts, alerts once and (by
+        default) flattens; later prices never alert again. While halted after a breach, a flatten
+        that ended without flattening (a closing order rejected or cancelled elsewhere) is retried
+        every few seconds, never while a closing order is still working."""
+        if self._breach_task is not None and not self._breach_task.done():
+            return  # the reaction to this breach is still running
+        if self._pnl_today_total() > -self.config.risk.daily_loss_limit:
             return
-        if self._pnl_today_total() <= -self.config.risk.daily_loss_limit:
-            if self._state is TradingState.HALTED and not self.config.risk.flatten_on_daily_loss:
-                return
-            self._flattening = True
+        if self._breached_session != self._session:
+            if self._state is TradingState.HALTED and not self._has_exposure():
+                return  # halted and flat: there is nothing left to protect
+            self._breached_session = self._session
+            self.ledger.set_state(_BREACH_KEY, self._session)
             # A task: the price callback is synchronous, the flatten is not. `settle()` awaits it.
             self._breach_task = asyncio.get_running_loop().create_task(self._daily_loss_breach())
+            return
+        if (
+            self.config.risk.flatten_on_daily_loss
+            and self._state is TradingState.HALTED
+            and self.portfolio.has_position()
+            and not self._flatten_in_flight()
+        ):
+            now = asyncio.get_running_loop().time()
+            if now - self._last_flatten_try >= _FLATTEN_RETRY_S:
+                self._last_flatten_try = now
+                log.warning("daily loss limit: positions still open after the flatten; closing again")
+                self._breach_task = asyncio.get_running_loop().create_task(self._flatten_after_breach())
 
     async def settle(self) -> None:
         """Wait until the risk reaction started by the last price (halt + flatten) has run.
@@ -416,26 +445,30 @@ class Engine:
         return bool(self._orders) or self.portfolio.has_position()
 
     async def _daily_loss_breach(self) -> None:
+        limit = self.config.risk.daily_loss_limit
+        pnl = self._pnl_today_total()
+        prev = self._state
+        self._set_state(TradingState.HALTED, "daily loss limit")
+        self._emit(
+            EventKind.RISK_BREACH,
+            Severity.CRITICAL,
+            f"Daily loss limit hit: P&L {_fmt_money(pnl, 'en')} against a limit of {_fmt_money(-limit, 'en')}. "
+            "Trading is halted" + (" and positions are being flattened." if self.config.risk.flatten_on_daily_loss else "."),
+            f"Limite de perte journalière atteinte : P&L {_fmt_money(pnl, 'fr')} pour une limite de "
+            f"{_fmt_money(-limit, 'fr')}. Le trading est arrêté"
+            + (" et les positions sont fermées." if self.config.risk.flatten_on_daily_loss else "."),
+            state=StateChange(prev, TradingState.HALTED, "daily loss limit"),
+            rejection=reject(ReasonCode.DAILY_LOSS_LIMIT, pnl=pnl, limit=limit),
+        )
+        if self.config.risk.flatten_on_daily_loss:
+            await self._flatten_after_breach()
+
+    async def _flatten_after_breach(self) -> None:
+        self._last_flatten_try = asyncio.get_running_loop().time()
         try:
-            limit = self.config.risk.daily_loss_limit
-            pnl = self._pnl_today_total()
-            prev = self._state
-            self._set_state(TradingState.HALTED, "daily loss limit")
-            self._emit(
-                EventKind.RISK_BREACH,
-                Severity.CRITICAL,
-                f"Daily loss limit hit: P&L {_fmt_money(pnl, 'en')} against a limit of {_fmt_money(-limit, 'en')}. "
-                "Trading is halted" + (" and positions are being flattened." if self.config.risk.flatten_on_daily_loss else "."),
-                f"Limite de perte journalière atteinte : P&L {_fmt_money(pnl, 'fr')} pour une limite de "
-                f"{_fmt_money(-limit, 'fr')}. Le trading est arrêté"
-                + (" et les positions sont fermées." if self.config.risk.flatten_on_daily_loss else "."),
-                state=StateChange(prev, TradingState.HALTED, "daily loss limit"),
-                rejection=reject(ReasonCode.DAILY_LOSS_LIMIT, pnl=pnl, limit=limit),
-            )
-            if self.config.risk.flatten_on_daily_loss:
-                await self.close_positions(None, source="risk")
-        finally:
-            self._flattening = False
+            await self.close_positions(None, source="risk")
+        except Exception:  # the next price retries; a failure here must not kill the price callback
+            log.exception("flatten after the daily loss breach failed")
 
     # ------------------------------------------------------------------ risk context
     def _risk_context(self, now: datetime) -> RiskContext:
@@ -445,12 +478,14 @@ class Engine:
             if o.parent_id is None and not o.status.is_final:
                 pending[o.symbol] = pending.get(o.symbol, 0) + o.side.sign * (o.quantity - o.filled_quantity)
         acct = self.portfolio.account(now)
+        exiting = {s: self._exit_commitment(s, q) for s, q in positions.items() if q}
         return RiskContext(
             now=now,
             state=self._state,
             market_open=cme.is_market_open(now),
             positions=positions,
             pending=pending,
+            exiting={s: n for s, n in exiting.items() if n},
             # Only current prices count: a restored or historical price must not let an order through.
             last_prices={s: p for s, p in self.last_prices.items() if s in self._current},
             price_pending=True,
@@ -655,27 +690,95 @@ class Engine:
         return True
 
     async def close_positions(self, symbol: str | None = None, source: str = "api") -> CloseResult:
-        """Cancel working orders and flatten `symbol` (or everything). Allowed even when HALTED."""
+        """Flatten `symbol` (or everything): cancel its working orders, wait for the broker to
+        confirm the cancels, then send one closing market order for what no working order already
+        closes. Allowed even when HALTED.
+
+        Idempotent: a closing order still working from an earlier close is kept (never cancelled and
+        resent), and a position it already covers gets no second one ("in progress"). An order whose
+        cancel the broker has not confirmed still counts as closing its part, so two exits can never
+        reverse a position."""
         if symbol is not None:
             try:
                 symbol = get_instrument(symbol).symbol
             except UnknownSymbolError:
                 rej = reject(ReasonCode.UNKNOWN_SYMBOL, symbol=symbol)
                 return CloseResult((symbol,), (OrderResult(False, None, rej),), 0, False)
-        targets = (symbol,) if symbol else tuple(sorted({p.symbol for p in self.portfolio.positions()} | {o.symbol for o in self._orders.values()}))
-        cancelled = 0
-        for o in list(self._orders.values()):
-            if o.symbol in targets and not o.status.is_final:
-                await self.broker.cancel(o.order_id)
-                cancelled += 1
-        results: list[OrderResult] = []
-        for pos in self.portfolio.positions():
-            if pos.symbol in targets and pos.quantity != 0:
+        async with self._flatten_lock:
+            targets = (symbol,) if symbol else tuple(sorted(
+                {p.symbol for p in self.portfolio.positions() if p.quantity} | {o.symbol for o in self._orders.values()}
+            ))
+            cancelling = [
+                o.order_id for o in list(self._orders.values())
+                if o.symbol in targets and not o.status.is_final and not self._is_closing(o)
+            ]
+            for oid in cancelling:
+                await self.broker.cancel(oid)
+            if cancelling:
+                await self._wait_final(cancelling, _CANCEL_WAIT_S)
+            results: list[OrderResult] = []
+            in_progress: list[str] = []
+            for pos in self.portfolio.positions():
+                if pos.symbol not in targets or pos.quantity == 0:
+                    continue
+                missing = abs(pos.quantity) - self._exit_commitment(pos.symbol, pos.quantity)
+                if missing <= 0:
+                    in_progress.append(pos.symbol)
+                    continue
                 side = Side.SELL if pos.quantity > 0 else Side.BUY
-                req = OrderRequest(symbol=pos.symbol, side=side, quantity=abs(pos.quantity), source=source)
+                req = OrderRequest(symbol=pos.symbol, side=side, quantity=missing, source=source,
+                                   client_order_id=f"{CLOSING_PREFIX}{uuid.uuid4().hex[:16]}")
                 results.append(await self.place_order(req, wait_fill=0.0))
-        flat = all(p.quantity == 0 for p in self.portfolio.positions() if p.symbol in targets)
-        return CloseResult(targets, tuple(results), cancelled, flat)
+            flat = all(p.quantity == 0 for p in self.portfolio.positions() if p.symbol in targets)
+            return CloseResult(targets, tuple(results), len(cancelling), flat, tuple(in_progress))
+
+    @staticmethod
+    def _is_closing(order: Order) -> bool:
+        return order.client_order_id.startswith(CLOSING_PREFIX)
+
+    def _flatten_in_flight(self) -> bool:
+        return any(self._is_closing(o) and not o.status.is_final for o in self._orders.values())
+
+    def _exit_commitment(self, symbol: str, position: int) -> int:
+        """Contracts of `position` that working orders already close: every working order on the
+        reducing side counts (entries, closes, protective children, cancels not yet confirmed), an
+        OCO group once (only one of its orders can fill), a child held until its parent fills not
+        at all (it will protect contracts the position does not hold yet)."""
+        if position == 0:
+            return 0
+        exit_side = Side.SELL if position > 0 else Side.BUY
+        total = 0
+        groups: dict[str, int] = {}
+        for o in self._orders.values():
+            if o.symbol != symbol or o.side is not exit_side or o.status.is_final:
+                continue
+            if o.parent_id is not None and o.parent_id in self._orders:
+                continue
+            remaining = o.quantity - o.filled_quantity
+            if o.oco_group:
+                groups[o.oco_group] = max(groups.get(o.oco_group, 0), remaining)
+            else:
+                total += remaining
+        return total + sum(groups.values())
+
+    async def _wait_final(self, order_ids: list[str], timeout: float) -> bool:
+        """Wait until the broker has finished with these orders (filled, cancelled or rejected);
+        False when some are still working after `timeout` seconds."""
+        loop = asyncio.get_running_loop()
+        futures: list[asyncio.Future[None]] = []
+        for oid in order_ids:
+            if oid in self._orders:
+                fut: asyncio.Future[None] = loop.create_future()
+                self._final_waiters.setdefault(oid, []).append(fut)
+                futures.append(fut)
+        if not futures:
+            return True
+        done, pending = await asyncio.wait(futures, timeout=timeout)
+        for fut in pending:
+            fut.cancel()
+        if pending:
+            log.warning("close: %d cancel(s) not confirmed by the broker after %.1f s", len(pending), timeout)
+        return not pending
 
     # ------------------------------------------------------------------ broker events
     def _on_broker_event(self, event: BrokerEvent) -> None:
@@ -755,6 +858,9 @@ class Engine:
             fut = self._fill_waiters.pop(order.order_id, None)
             if fut is not None and not fut.done():
                 fut.set_result(None)  # rejected or cancelled: nobody waits for a fill any more
+            for waiter in self._final_waiters.pop(order.order_id, ()):
+                if not waiter.done():
+                    waiter.set_result(None)
         else:
             self._orders[order.order_id] = order
 

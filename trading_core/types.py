@@ -215,6 +215,7 @@ class CloseResult:
     orders: tuple[OrderResult, ...]
     cancelled_orders: int
     flat: bool  # True when no position remains in the requested symbols
+    in_progress: tuple[str, ...] = ()  # symbols whose closing order from an earlier close still works
 
 
 @dataclass(frozen=True, slots=True)

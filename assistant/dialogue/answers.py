@@ -158,6 +158,10 @@ TEXTS: dict[str, tuple[str, str]] = {
         "Closing orders sent for {symbols}{cancelled}; waiting for the fills.",
         "Ordres de fermeture envoyés pour {symbols}{cancelled}, en attente d'exécution.",
     ),
+    "close_in_progress": (
+        "A closing order for {symbols} is already working; nothing new was sent. Waiting for its fill.",
+        "Un ordre de fermeture pour {symbols} est déjà en cours ; rien de nouveau n'a été envoyé. En attente de son exécution.",
+    ),
     "cancelled_working": ("{orders} cancelled", "{orders} annulés"),
     "close_cancel_only": ("{orders} cancelled; there was no position to close.", "{orders} annulés ; il n'y avait aucune position à fermer."),
     "halted": (

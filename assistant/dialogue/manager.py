@@ -494,6 +494,9 @@ class Dialogue:
             return self._reply(sentence, lang, "refused", parsed, src, result=res, executed=bool(res.cancelled_orders))
         cancelled = A.text("cancelled_working", lang, orders=A.working_orders(res.cancelled_orders, lang)) if res.cancelled_orders else ""
         if not res.orders:
+            if res.in_progress:
+                return self._reply(A.text("close_in_progress", lang, symbols=", ".join(res.in_progress)),
+                                   lang, "info", parsed, src, result=res)
             if res.cancelled_orders:
                 return self._reply(A.text("close_cancel_only", lang, orders=A.working_orders(res.cancelled_orders, lang)),
                                    lang, "executed", parsed, src, result=res, executed=True)

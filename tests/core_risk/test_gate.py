@@ -119,6 +119,26 @@ def test_flatten_passes_every_account_breach_and_a_full_throttle(config: RiskCon
     assert code(gate.check(ctx, buy(1, "MNQ"))) == "DAILY_LOSS_LIMIT"
 
 
+def test_working_exits_count_so_two_closes_never_reverse_a_position(gate: RiskGate) -> None:
+    # Long 2 with a closing sell 2 still working (late fill at the broker): a second sell 2 would
+    # leave the account short 2 once both fill. Halted, it is refused, and the sentence says why.
+    ctx = make_ctx(state=TradingState.HALTED, positions={"ES": 2}, exiting={"ES": 2})
+    r = gate.check(ctx, sell(2))
+    assert code(r) == "HALTED"
+    assert "already close 2 contracts of your ES position" in r.message_en
+    assert "ferment déjà 2 contrats de votre position ES" in r.message_fr
+    # what the working exits leave uncovered may still be closed
+    partly = make_ctx(state=TradingState.HALTED, positions={"ES": 3}, exiting={"ES": 2})
+    assert gate.check(partly, sell(1)) is None
+    assert code(gate.check(partly, sell(2))) == "HALTED"
+    reducing = make_ctx(state=TradingState.REDUCING, positions={"ES": -2}, exiting={"ES": 1})
+    assert gate.check(reducing, buy(1)) is None
+    assert code(gate.check(reducing, buy(2))) == "REDUCING_ONLY"
+    # a covered order is not "reducing", so the size exemption does not apply either
+    big = make_ctx(state=TradingState.ACTIVE, positions={"ES": 12}, exiting={"ES": 12})
+    assert code(gate.check(big, sell(12))) == "QTY_ABOVE_MAX"
+
+
 # ------------------------------------------------------------------ 4. REDUCING
 def test_reducing_allows_only_shrinking(gate: RiskGate) -> None:
     ctx = make_ctx(state=TradingState.REDUCING, positions={"ES": 2})
@@ -158,6 +178,12 @@ def test_reducing_when_flat(gate: RiskGate) -> None:
 def test_reduces_exposure(position: int, side: Side, qty: int, expected: bool) -> None:
     assert reduces_exposure(position, side, qty) is expected
     assert RiskGate.reduces_exposure(position, side, qty) is expected
+
+
+def test_reduces_exposure_counts_working_exits() -> None:
+    assert reduces_exposure(3, Side.SELL, 1, exiting=2)
+    assert not reduces_exposure(3, Side.SELL, 2, exiting=2)
+    assert not reduces_exposure(-2, Side.BUY, 1, exiting=2)
 
 
 # ------------------------------------------------------------------ 5. daily loss

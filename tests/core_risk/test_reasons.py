@@ -55,6 +55,13 @@ SAMPLES: dict[tuple[ReasonCode, str], tuple[dict[str, Any], list[str], list[str]
         {"symbol": "ES", "position": 2}, ["ES", "long 2 contracts"], ["ES", "longue de 2 contrats"]
     ),
     (ReasonCode.REDUCING_ONLY, "flat"): ({"symbol": "ES"}, ["no ES position"], ["aucune position ES"]),
+    (ReasonCode.HALTED, "covered"): (
+        {"symbol": "ES", "exiting": 2}, ["already close 2 contracts of your ES position"],
+        ["ferment déjà 2 contrats de votre position ES"],
+    ),
+    (ReasonCode.REDUCING_ONLY, "covered"): (
+        {"symbol": "ES", "exiting": 1}, ["1 contract of your ES position"], ["1 contrat de votre position ES"]
+    ),
     (ReasonCode.NO_MARKET_PRICE, ""): ({"symbol": "ES"}, ["ES"], ["ES"]),
     (ReasonCode.NO_CURRENT_PRICE, ""): (
         {"symbol": "ES"}, ["no current price for ES yet"], ["pas encore de prix actuel pour ES"]

@@ -191,6 +191,17 @@ async def test_confirm_close_all_flattens(dialogue, engine):
     assert await engine.positions() == []
 
 
+async def test_close_while_a_closing_order_works_sends_nothing_new(dialogue, engine):
+    await engine.place_order(OrderRequest("ES", Side.BUY, 2), wait_fill=2.0)
+    await engine.ticker.stop()  # no more prices: the first closing order stays working
+    first = await engine.close_positions("ES")
+    assert len(first.orders) == 1
+    await dialogue.handle("ferme tout", 0.0)
+    reply = await dialogue.handle("oui", 1.0)
+    assert reply.kind == "info" and "déjà en cours" in reply.text and "ES" in reply.text
+    assert len([o for o in engine.ledger.orders(limit=None) if o.side is Side.SELL]) == 1
+
+
 async def test_close_with_nothing_open_is_answered_at_once(dialogue):
     reply = await dialogue.handle("close e s", 0.0)
     assert reply.kind == "info" and reply.pending is None

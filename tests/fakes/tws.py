@@ -21,6 +21,8 @@ streams it to market-data subscribers (tick type 4, LAST) and matches resting or
   (`send_commissions = False`). Positions, portfolio and account values are pushed to subscribers.
 
 Test controls: `set_price`, `push_realtime_bar`, `reject_next_order(code, text)`, `split_next_fill`,
+`market_fill_delay` (a market order rests Submitted until that many more prices arrive: a broker whose
+fills come after the next quotes),
 `set_position`, `cancel_in_tws`, `drop_connections`, `stop_listening` / `start_listening` (TWS down / back up),
 `send_error`, and records: `placed` (every placeOrder as parsed), `cancels`, `requests`
 (perf_counter time and message id of every client message), `connections`.
@@ -149,6 +151,7 @@ class FakeOrder:
     avg_fill_price: float = 0.0
     last_fill_price: float = 0.0
     why_held: str = ""
+    prices_to_wait: int = 0  # a market order fills only after this many more prices (late fills)
     completed_time: str = ""
 
     @property
@@ -228,6 +231,7 @@ class FakeTws:
         # behaviour switches
         self.send_commissions = True
         self.commission_delay_s = 0.0
+        self.market_fill_delay = 0  # prices a new market order waits before it fills
         # state
         self.orders: dict[tuple[int, int], FakeOrder] = {}  # (clientId, orderId)
         self.executions: list[FakeExecution] = []
@@ -379,6 +383,9 @@ class FakeTws:
     def set_price(self, symbol: str, price: float) -> None:
         root = symbol.upper()
         self.prices[root] = float(price)
+        for o in self.orders.values():
+            if o.prices_to_wait and o.contract.symbol == root and o.status == "Submitted":
+                o.prices_to_wait -= 1
         for s in self._live_sessions():
             for req_id, r in s.mkt_data.items():
                 if r == root:
@@ -707,6 +714,7 @@ class FakeTws:
             lmt_price=placed.lmt_price, aux_price=placed.aux_price, tif=placed.tif or "DAY",
             oca_group=placed.oca_group, oca_type=placed.oca_type, order_ref=placed.order_ref,
             transmit=placed.transmit, parent_id=placed.parent_id, outside_rth=placed.outside_rth,
+            prices_to_wait=self.market_fill_delay if placed.order_type == "MKT" else 0,
         )
         self.orders[key] = o
         if problem is not None:
@@ -792,7 +800,7 @@ class FakeTws:
                     continue
                 buy = o.action == "BUY"
                 if o.order_type == "MKT":
-                    hit = True
+                    hit = o.prices_to_wait <= 0
                 elif o.order_type == "LMT":
                     hit = price <= o.lmt_price if buy else price >= o.lmt_price
                 else:

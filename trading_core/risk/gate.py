@@ -14,6 +14,10 @@ Checks, in this order (the first failing one is reported):
  3. HALTED                 state HALTED: only an order that strictly reduces the current position
                            without reversing it (a flatten, full or partial) passes.
  4. REDUCING_ONLY          state REDUCING: same rule as HALTED (shrink |position|, never flip).
+                           "Reduces" counts the working orders that already close part of the
+                           position (`exiting`): with long 2 and a closing sell 2 working, another
+                           sell 2 would reverse the position once both fill, so it is refused
+                           (HALTED / REDUCING_ONLY variant "covered").
  5. DAILY_LOSS_LIMIT       pnl_today (realised + unrealised − commissions) ≤ −daily_loss_limit;
  6. MAX_CONSECUTIVE_LOSSES consecutive_losses ≥ max_consecutive_losses;
  7. MIN_BALANCE            min(balance, equity) < min_account_balance.
@@ -48,7 +52,7 @@ from __future__ import annotations
 import math
 from bisect import bisect_right, insort
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
@@ -81,6 +85,9 @@ class RiskContext:
     balance: Decimal  # cash: starting balance + realised P&L − commissions
     pnl_today: Decimal  # realised + unrealised − commissions, current trading day
     consecutive_losses: int
+    # Contracts of each position that working orders already close (unsigned; the engine counts
+    # an OCO group once). An order "reduces" only within what is left.
+    exiting: dict[str, int] = field(default_factory=dict)
     # True when missing prices are on their way (the engine waits for its first live price); the
     # refusal then says "no current price yet" rather than "no market price".
     price_pending: bool = False
@@ -107,13 +114,14 @@ class OrderIntent:
             object.__setattr__(self, "order_type", OrderType(self.order_type))
 
 
-def reduces_exposure(position: int, side: Side, qty: int) -> bool:
-    """True when the order strictly shrinks |position| without reversing it (0 < qty ≤ |position|)."""
+def reduces_exposure(position: int, side: Side, qty: int, exiting: int = 0) -> bool:
+    """True when the order strictly shrinks |position| without reversing it, even if the working
+    orders that already close `exiting` contracts of it fill too (0 < qty ≤ |position| − exiting)."""
     if qty <= 0 or position == 0:
         return False
     if position > 0:
-        return side is Side.SELL and qty <= position
-    return side is Side.BUY and qty <= -position
+        return side is Side.SELL and qty + exiting <= position
+    return side is Side.BUY and qty + exiting <= -position
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,13 +217,17 @@ class RiskGate:
             return reject(ReasonCode.QTY_NOT_POSITIVE, quantity=qty)
         side = order.side
         position = ctx.positions.get(symbol, 0)
-        reducing = reduces_exposure(position, side, qty)
+        exiting = ctx.exiting.get(symbol, 0) if ctx.exiting else 0
+        reducing = reduces_exposure(position, side, qty, exiting)
         if qty > self._max_order and not reducing:
             return reject(ReasonCode.QTY_ABOVE_MAX, quantity=qty, maximum=self._max_order)
 
         # 3-4. trading state
         state = ctx.state
         if not reducing and state is not TradingState.ACTIVE:
+            if exiting and reduces_exposure(position, side, qty):
+                code = ReasonCode.HALTED if state is TradingState.HALTED else ReasonCode.REDUCING_ONLY
+                return reject(code, "covered", symbol=symbol, exiting=exiting)
             if state is TradingState.HALTED:
                 return reject(ReasonCode.HALTED)
             if position == 0:

@@ -347,6 +347,22 @@ _TEMPLATE_LIST: tuple[Template, ...] = (
         {"symbol": _k_text, "position": _k_position},
     ),
     Template(
+        _R.HALTED, "covered",
+        "Order refused: trading is halted and working orders already close {exiting} of your {symbol} "
+        "position; this order would reverse it once they fill. Nothing was sent.",
+        "Ordre refusé : le trading est suspendu et des ordres en attente ferment déjà {exiting} de votre "
+        "position {symbol} ; cet ordre la retournerait une fois exécutés. Rien n'a été envoyé.",
+        {"symbol": _k_text, "exiting": _k_contracts},
+    ),
+    Template(
+        _R.REDUCING_ONLY, "covered",
+        "Order refused: reduce-only mode, and working orders already close {exiting} of your {symbol} "
+        "position; this order would reverse it once they fill. Nothing was sent.",
+        "Ordre refusé : mode réduction seule, et des ordres en attente ferment déjà {exiting} de votre "
+        "position {symbol} ; cet ordre la retournerait une fois exécutés. Rien n'a été envoyé.",
+        {"symbol": _k_text, "exiting": _k_contracts},
+    ),
+    Template(
         _R.REDUCING_ONLY, "flat",
         "Order refused: reduce-only mode, and you have no {symbol} position to reduce.",
         "Ordre refusé : mode réduction seule, et vous n'avez aucune position {symbol} à réduire.",
