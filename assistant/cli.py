@@ -9,6 +9,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import math
+import os
 import sys
 from pathlib import Path
 from typing import Any, Callable
@@ -22,10 +24,10 @@ EPILOG = """examples:
   mia order buy 2 ES                   market order (read back, then asks to confirm)
   mia order sell 1 MNQ --limit 21000.25 --yes
   mia order buy 1 ES --stop 5990 --target 6020   bracket: entry + stop loss + take profit
-  mia close ES | mia close all         flatten one symbol or everything
+  mia close ES | mia close all         flatten one symbol or everything (read back, then confirm)
   mia positions | mia status | mia pnl | mia metrics
   mia risk 1 ES                        1 % of equity risked per trade on ES
-  mia halt [--flatten] | mia resume    stop new orders (kill switch with --flatten) / resume
+  mia halt [--flatten] | mia resume    stop new orders (kill switch with --flatten; confirmed) / resume
   mia replay FILE.csv.gz --strategy sma_cross
 """
 
@@ -36,6 +38,11 @@ def _lang(args: argparse.Namespace, config: MiaConfig | None) -> str:
 
 
 # ---------------------------------------------------------------------------- engine ops
+# Ops that change positions or trading: read back first, then an explicit confirmation (or --yes).
+_READBACK_OPS = {"order": "preview", "close": "preview_close", "halt": "preview_halt"}
+_YES = ("y", "yes", "o", "oui")
+
+
 def _op_command(op: str, build_args: Callable[[argparse.Namespace], dict[str, Any]], confirm: bool = False):
     def run(args: argparse.Namespace, config: MiaConfig) -> int:
         return asyncio.run(_run_op(op, build_args(args), args, config, confirm))
@@ -43,50 +50,169 @@ def _op_command(op: str, build_args: Callable[[argparse.Namespace], dict[str, An
     return run
 
 
+def _t(lang: str, en: str, fr: str) -> str:
+    return fr if lang == "fr" else en
+
+
+def _ask(lang: str, timeout_s: float) -> str | None:
+    """The typed answer to the read-back, or None when none came within `timeout_s` (the read-back
+    expires like a spoken one)."""
+    import select
+
+    print(_t(lang, f"Confirm? [y/N] (within {timeout_s:g} s) ", f"Confirmez-vous ? [o/N] (sous {timeout_s:g} s) "),
+          end="", flush=True)
+    ready, _, _ = select.select([sys.stdin], [], [], timeout_s)
+    if not ready:
+        print()
+        return None
+    line = sys.stdin.readline()
+    return line.strip().lower() if line else None
+
+
 async def _run_op(op: str, op_args: dict[str, Any], args: argparse.Namespace, config: MiaConfig, confirm: bool) -> int:
     from assistant import control
-    from assistant.ops import OPS
 
     lang = _lang(args, config)
     sock = control.socket_path(config.data_path)
-    remote = await control.call(sock, "ping", {}, lang) if sock.exists() else None
-    use_remote = remote is not None
+    try:
+        remote = await control.call(sock, "ping", {}, lang, timeout=5.0) if sock.exists() else None
+    except control.ControlLost:
+        remote = None  # a socket left by a MIA that is gone: work on the ledger directly
+    if remote is not None:
+        sent: dict[str, Any] = {}
+
+        async def do(name: str, a: dict[str, Any]) -> Any:
+            sent.update(op=name, args=a)
+            answer = await control.call(sock, name, a, lang)
+            if answer is None:
+                raise control.ControlLost("the running MIA stopped listening")
+            return answer
+
+        try:
+            return await _drive(op, op_args, args, config, lang, confirm, do)
+        except control.ControlLost as exc:
+            return _after_lost_answer(config, lang, sent.get("op", op), sent.get("args", op_args), str(exc))
+    async with _one_shot_engine(config) as engine:
+        from assistant.ops import OPS
+
+        async def local(name: str, a: dict[str, Any]) -> Any:
+            return await OPS[name](engine, a, lang)
+
+        return await _drive(op, op_args, args, config, lang, confirm, local)
+
+
+async def _drive(op: str, op_args: dict[str, Any], args: argparse.Namespace, config: MiaConfig, lang: str,
+                 confirm: bool, do: Callable[[str, dict[str, Any]], Any]) -> int:
+    """parse -> read-back -> explicit confirmation -> (risk gate -> broker, inside the op). What is
+    executed is what was read back: the op gets the pinned quantity, client order id or positions,
+    and a deadline after which the read-back has expired."""
+    import time
+
     if confirm:
-        # Read back and ask: parse -> read-back -> explicit confirmation -> risk gate -> broker.
-        preview = await (control.call(sock, "preview", op_args, lang) if use_remote else _one_shot(config, "preview", op_args, lang))
+        preview = await do(_READBACK_OPS[op], op_args)
         print(preview.text)
-        if not preview.ok:
+        if not preview.ok or preview.data.get("nothing"):
             return preview.exit
+        timeout = config.dialogue.confirm_timeout_s
+        deadline = time.time() + timeout
         if not getattr(args, "yes", False):
             if not sys.stdin.isatty():
-                print("Not confirmed: add --yes to confirm without a terminal. / Non confirmé : ajoutez --yes.")
+                print(_t(lang, "Not confirmed: add --yes to confirm without a terminal. Nothing was done.",
+                         "Non confirmé : ajoutez --yes pour confirmer sans terminal. Rien n'a été fait."))
                 return 1
-            answer = input("Confirm? / Confirmez-vous ? [y/N] ").strip().lower()
-            if answer not in ("y", "yes", "o", "oui"):
-                print("Cancelled. / Annulé.")
+            answer = _ask(lang, timeout)
+            if answer is None or time.time() > deadline:
+                print(_t(lang, f"Too late: no confirmation within {timeout:g} s. Nothing was done.",
+                         f"Trop tard : pas de confirmation en {timeout:g} s. Rien n'a été fait."))
                 return 1
-    res = await (control.call(sock, op, op_args, lang) if use_remote else _one_shot(config, op, op_args, lang))
+            if answer not in _YES:
+                print(_t(lang, "Cancelled. Nothing was done.", "Annulé. Rien n'a été fait."))
+                return 1
+        pins = dict(preview.data)
+        if op == "order":
+            # sized once, at the read-back: a risk percentage is never re-sized after "yes"
+            pins = {"quantity": pins["quantity"], "client_order_id": pins["client_order_id"], "risk_percent": None}
+        op_args = op_args | pins | {"confirm_by": deadline}
+    res = await do(op, op_args)
     print(res.text)
     return res.exit
 
 
-async def _one_shot(config: MiaConfig, op: str, op_args: dict[str, Any], lang: str):
-    """Run one op on an engine opened on the paper ledger, marking at the last recorded price."""
-    from assistant.ops import OPS
-    from trading_core.api import Engine
+def _after_lost_answer(config: MiaConfig, lang: str, op: str, op_args: dict[str, Any], why: str) -> int:
+    """`mia run` stopped in the middle of a request: say whether it went in, from the ledger (an
+    order is found by the client order id the read-back pinned)."""
+    from trading_core.ledger import Ledger, LedgerError
 
-    engine = Engine.from_config(config, realtime=False)
-    await engine.start(run_feed=False)
-    try:
-        await engine.prime_market()
-        pump = asyncio.create_task(engine.pump_last_prices())
+    print(_t(lang, f"MIA stopped while handling the request ({why}).", f"MIA s'est arrêté pendant la requête ({why})."))
+    client_id = op_args.get("client_order_id") if op == "order" else None
+    if op not in ("order", "close", "halt"):
+        print(_t(lang, "Nothing was changed by this command; run it again.", "Cette commande n'a rien modifié ; relancez-la."))
+        return 1
+    if client_id is None:
+        print(_t(lang, "Whether it was carried out is unknown: check with mia status and mia positions.",
+                 "Impossible de savoir si elle a été exécutée : vérifiez avec mia status et mia positions."))
+        return 1
+    found = None
+    for mode in ("paper", "live", "ib_paper"):
+        path = config.data_path / f"ledger_{mode}.sqlite3"
+        if not path.exists():
+            continue
         try:
-            return await OPS[op](engine, op_args, lang)
+            with Ledger(path, checkpoint_interval_s=None) as ledger:
+                found = ledger.get_order_by_client_id(client_id)
+        except LedgerError as exc:
+            log.warning("lookup of %s in %s failed: %s", client_id, path, exc)
+        if found is not None:
+            break
+    if found is None:
+        print(_t(lang, f"The ledger has no order with client id {client_id}: the order was NOT sent. You may send it again.",
+                 f"Le registre n'a aucun ordre d'identifiant client {client_id} : l'ordre n'a PAS été envoyé. "
+                 "Vous pouvez le renvoyer."))
+        return 1
+    filled = f", {found.filled_quantity} filled at {found.avg_fill_price:g}" if found.avg_fill_price else ""
+    filled_fr = f", {found.filled_quantity} exécuté(s) à {found.avg_fill_price:g}" if found.avg_fill_price else ""
+    print(_t(lang,
+             f"The order WENT IN: {found.order_id} ({client_id}) {found.side.value.lower()} {found.quantity} {found.symbol}, "
+             f"status {found.status.value}{filled}. Do not send it again; check with mia status.",
+             f"L'ordre EST PASSÉ : {found.order_id} ({client_id}) {'achat' if found.side.value == 'BUY' else 'vente'} "
+             f"{found.quantity} {found.symbol}, statut {found.status.value}{filled_fr}. Ne le renvoyez pas ; "
+             "vérifiez avec mia status."))
+    return 0 if found.status.value in ("FILLED", "WORKING", "PENDING") else 3
+
+
+class _one_shot_engine:
+    """An engine opened on the paper ledger for one command, marking at the last recorded price
+    (the paper broker fills at it); closed, whatever happens, when the command ends."""
+
+    def __init__(self, config: MiaConfig) -> None:
+        self.config = config
+        self.engine: Any = None
+        self.pump: asyncio.Task[None] | None = None
+
+    async def __aenter__(self) -> Any:
+        from trading_core.api import Engine
+
+        self.engine = Engine.from_config(self.config, realtime=False)
+        try:
+            await self.engine.start(run_feed=False)
+            await self.engine.prime_market()
+        except BaseException:
+            await self._close()
+            raise
+        self.pump = asyncio.create_task(self.engine.pump_last_prices())
+        return self.engine
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self._close()
+
+    async def _close(self) -> None:
+        if self.pump is not None:
+            self.pump.cancel()
+            await asyncio.gather(self.pump, return_exceptions=True)
+        try:
+            await self.engine.stop()
         finally:
-            pump.cancel()
-    finally:
-        await engine.stop()
-        engine.close()
+            self.engine.close()
 
 
 def _order_args(a: argparse.Namespace) -> dict[str, Any]:
@@ -101,9 +227,10 @@ def _positive_price(text: str) -> float:
     try:
         value = float(text.replace(",", "."))
     except ValueError:
-        raise argparse.ArgumentTypeError(f"not a price: {text!r}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"a price must be positive: {text!r}")
+        raise argparse.ArgumentTypeError(f"not a price: {text!r} / pas un prix : {text!r}") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"a price must be a number above zero: {text!r} / un prix doit être un "
+                                         f"nombre supérieur à zéro : {text!r}")
     return value
 
 
@@ -111,7 +238,8 @@ def _quantity(text: str) -> int:
     try:
         return int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number of contracts: {text!r}") from None
+        raise argparse.ArgumentTypeError(f"not a whole number of contracts: {text!r} / pas un nombre entier de "
+                                         f"contrats : {text!r}") from None
 
 
 # ---------------------------------------------------------------------------- parser
@@ -145,18 +273,25 @@ def build_parser() -> argparse.ArgumentParser:
     o.add_argument("-y", "--yes", action="store_true", help="confirm without asking")
     o.set_defaults(func=_op_command("order", _order_args, confirm=True))
 
-    c = sub.add_parser("close", help="flatten a symbol or everything", description="Example: mia close ES ; mia close all")
+    c = sub.add_parser("close", help="flatten a symbol or everything (read back, then confirm)",
+                       description="Cancel working orders and flatten a symbol or everything. The positions are read "
+                                   "back and closed only after you confirm (or with --yes); the command waits for the "
+                                   "fills. Example: mia close ES ; mia close all --yes")
     c.add_argument("symbol", nargs="?", default="all", help="ES, MNQ or all (default)")
-    c.add_argument("-y", "--yes", action="store_true", help="no confirmation prompt")
-    c.set_defaults(func=_op_command("close", lambda a: {"symbol": a.symbol}))
+    c.add_argument("-y", "--yes", action="store_true", help="confirm without asking (needed without a terminal)")
+    c.set_defaults(func=_op_command("close", lambda a: {"symbol": a.symbol}, confirm=True))
 
     for name, helptext in (("positions", "open positions"), ("status", "engine status"), ("pnl", "today's P&L"), ("metrics", "performance metrics")):
         s = sub.add_parser(name, help=helptext, description=f"Example: mia {name}")
         s.set_defaults(func=_op_command(name, lambda a: {}))
 
-    h = sub.add_parser("halt", help="halt trading (no new orders)", description="Example: mia halt ; mia halt --flatten (kill switch)")
+    h = sub.add_parser("halt", help="halt trading (no new orders; read back, then confirm)",
+                       description="Stop new orders; with --flatten (kill switch) also cancel every order and close every "
+                                   "position, waiting for the fills. Read back, then confirm (or --yes). "
+                                   "Example: mia halt ; mia halt --flatten --yes")
     h.add_argument("--flatten", action="store_true", help="kill switch: also cancel all orders and close all positions")
-    h.set_defaults(func=_op_command("halt", lambda a: {"flatten": a.flatten}))
+    h.add_argument("-y", "--yes", action="store_true", help="confirm without asking (needed without a terminal)")
+    h.set_defaults(func=_op_command("halt", lambda a: {"flatten": a.flatten}, confirm=True))
     r = sub.add_parser("resume", help="resume trading", description="Example: mia resume")
     r.set_defaults(func=_op_command("resume", lambda a: {}))
 
@@ -220,6 +355,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"mia: {exc}", file=sys.stderr)
         print(f"mia : erreur de configuration : {exc.key} = {exc.value!r} ; autorisé : {exc.allowed}", file=sys.stderr)
         return 2
+    problem = _data_dir_problem(config.data_path)
+    if problem is not None:
+        print(problem, file=sys.stderr)
+        return 2
     from trading_core.logs import setup_logging
 
     setup_logging(config.data_path, config.market, console=args.verbose)
@@ -230,6 +369,51 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"mia: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        # The reader went away (`mia status | head -4`): nothing more to say, and no traceback.
+        # Point stdout at /dev/null so the interpreter's final flush does not fail again.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141
+    except Exception as exc:
+        return _report_failure(exc)
+
+
+def _data_dir_problem(path: Path) -> str | None:
+    """A data folder that cannot be one (a file, an unwritable place): said before anything runs."""
+    try:
+        if path.exists() and not path.is_dir():
+            return (f"mia: the data folder {path} is a file, not a folder; choose another --data-dir.\n"
+                    f"mia : le dossier de données {path} est un fichier, pas un dossier ; choisissez un autre --data-dir.")
+        from trading_core.private import private_dir
+
+        private_dir(path)
+    except OSError as exc:
+        return (f"mia: cannot use the data folder {path}: {exc.strerror or exc}.\n"
+                f"mia : impossible d'utiliser le dossier de données {path} : {exc.strerror or exc}.")
+    return None
+
+
+def _report_failure(exc: Exception) -> int:
+    """What a user sees instead of a traceback: what failed, in both languages, and where the details
+    are (the traceback goes to the log file)."""
+    from trading_core.ledger import LedgerError
+
+    log.error("command failed", exc_info=exc)
+    if isinstance(exc, LedgerError):
+        print(f"mia: the ledger cannot be used: {exc}", file=sys.stderr)
+        print(f"mia : le registre ne peut pas être utilisé : {exc}", file=sys.stderr)
+        return 2
+    if isinstance(exc, OSError):
+        where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
+        print(f"mia: system error: {exc.strerror or exc}{where}.", file=sys.stderr)
+        print(f"mia : erreur système : {exc.strerror or exc}{where}.", file=sys.stderr)
+        return 1
+    print(f"mia: unexpected error: {type(exc).__name__}: {exc}. Details are in the log file (data/logs/<market>/cli.log).",
+          file=sys.stderr)
+    print(f"mia : erreur inattendue : {type(exc).__name__} : {exc}. Détails dans le journal (data/logs/<marché>/cli.log).",
+          file=sys.stderr)
+    return 1
 
 
 if __name__ == "__main__":

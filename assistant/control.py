@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Awaitable, Callable
 
 from trading_core.api import Engine
+from trading_core.private import private_dir
 
 log = logging.getLogger("mia.control")
 
@@ -22,13 +23,17 @@ OpFunc = Callable[[Engine, dict[str, Any], str], Awaitable["OpResult"]]
 
 
 class OpResult:
-    __slots__ = ("ok", "text", "exit")
+    """An op's answer: success, the text to print, the exit code, and `data`: what a read-back pins
+    (the resolved quantity, the client order id, the positions it read) for the confirmed call."""
 
-    def __init__(self, ok: bool, text: str, exit: int = 0) -> None:
+    __slots__ = ("ok", "text", "exit", "data")
+
+    def __init__(self, ok: bool, text: str, exit: int = 0, data: dict[str, Any] | None = None) -> None:
         self.ok, self.text, self.exit = ok, text, (exit if not ok else 0) or (0 if ok else 1)
+        self.data: dict[str, Any] = data or {}
 
     def to_json(self) -> str:
-        return json.dumps({"ok": self.ok, "text": self.text, "exit": self.exit}, ensure_ascii=False)
+        return json.dumps({"ok": self.ok, "text": self.text, "exit": self.exit, "data": self.data}, ensure_ascii=False)
 
 
 def socket_path(data_dir: Path) -> Path:
@@ -41,7 +46,7 @@ class ControlServer:
         self._server: asyncio.AbstractServer | None = None
 
     async def start(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(self.path.parent, tighten=True)
         if self.path.exists():
             if await _alive(self.path):
                 raise RuntimeError(
@@ -90,17 +95,32 @@ async def _alive(path: Path) -> bool:
     return True
 
 
+class ControlLost(Exception):
+    """The running MIA accepted the request but never answered (it stopped, crashed or hung): the
+    request may or may not have been carried out, and the caller must find out which."""
+
+
 async def call(path: Path, op: str, args: dict[str, Any], lang: str, timeout: float = 30.0) -> OpResult | None:
-    """Send one op to a running MIA; None when no MIA is listening."""
+    """Send one op to a running MIA; None when no MIA is listening. Raises ControlLost when the
+    connection was made but no answer came back."""
     if not path.exists():
         return None
     try:
         reader, writer = await asyncio.wait_for(asyncio.open_unix_connection(str(path)), 2)
     except (OSError, asyncio.TimeoutError):
         return None
-    writer.write(json.dumps({"op": op, "args": args, "lang": lang}).encode() + b"\n")
-    await writer.drain()
-    line = await asyncio.wait_for(reader.readline(), timeout)
-    writer.close()
-    data = json.loads(line)
-    return OpResult(bool(data["ok"]), str(data["text"]), int(data.get("exit", 0)))
+    try:
+        writer.write(json.dumps({"op": op, "args": args, "lang": lang}).encode() + b"\n")
+        await writer.drain()
+        line = await asyncio.wait_for(reader.readline(), timeout)
+    except (OSError, asyncio.TimeoutError) as exc:
+        raise ControlLost(f"no answer from the running MIA ({type(exc).__name__})") from None
+    finally:
+        writer.close()
+    if not line:
+        raise ControlLost("the running MIA closed the connection without answering")
+    try:
+        data = json.loads(line)
+        return OpResult(bool(data["ok"]), str(data["text"]), int(data.get("exit", 0)), data.get("data") or {})
+    except (ValueError, KeyError, TypeError):
+        raise ControlLost("the running MIA sent an answer that cannot be read") from None

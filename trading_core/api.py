@@ -29,6 +29,7 @@ from trading_core.ledger import Ledger
 from trading_core.marketdata.feed import HistoryBar
 from trading_core.metrics import performance_metrics
 from trading_core.portfolio import Portfolio
+from trading_core.private import private_dir
 from trading_core.risk import sizing
 from trading_core.risk.gate import OrderIntent, RiskContext, RiskGate, reduces_exposure
 from trading_core.risk.reasons import ReasonCode, reject
@@ -144,7 +145,7 @@ class Engine:
         self.feed = feed
         self.mode = mode or config.mode
         data = config.data_path
-        data.mkdir(parents=True, exist_ok=True)
+        private_dir(data)
         self.ledger = ledger or Ledger(data / f"ledger_{self.mode}.sqlite3")
         self.clock: Clock = clock or (MarketClock() if feed is not None and self.mode == "paper" else WallClock())
         self.gate = RiskGate(config.risk, get_instrument)
@@ -207,6 +208,9 @@ class Engine:
             # a simulated market continues where this ledger last saw it, never earlier
             self.feed.continue_after(datetime.fromisoformat(last_ts))
         await self.broker.connect()
+        # Awaited here, not left to a task: a one-shot command that ends at once must not close the
+        # ledger under a resubmission still writing to it.
+        await self._resubmit()
         self._started_ts = datetime.now(timezone.utc)
         self._emit(EventKind.SYSTEM, Severity.INFO, "Engine started.", "Moteur démarré.")
         if run_feed and self.feed is not None:
@@ -214,6 +218,12 @@ class Engine:
 
     async def stop(self) -> None:
         self._stopping = True
+        if self._breach_task is not None and not self._breach_task.done():
+            # a halt + flatten in progress finishes (its orders are in the ledger) before the ledger closes
+            try:
+                await asyncio.wait_for(asyncio.shield(self._breach_task), 10.0)
+            except Exception:
+                log.exception("risk reaction unfinished at stop")
         if self._feed_task is not None:
             if hasattr(self.feed, "stop"):
                 self.feed.stop()
@@ -310,7 +320,6 @@ class Engine:
             # protective stops survive a restart. A live broker reconciles instead.
             if getattr(self.broker, "name", "") == "paper":
                 self._pending_resubmit = list(self._orders.values())
-                asyncio.get_running_loop().create_task(self._resubmit())
         log.info("restored: state=%s fills=%d working=%d", self._state.value, len(fills), len(self._orders))
 
     # ------------------------------------------------------------------ market data
@@ -515,7 +524,40 @@ class Engine:
     # ------------------------------------------------------------------ orders
     async def preview_order(self, req: OrderRequest) -> OrderPreview:
         """Resolve quantity and estimated risk and run the risk gate, without side effects."""
-        return self._evaluate(req, with_risk=True)
+        preview = self._evaluate(req, with_risk=True)
+        if preview.rejection is None and req.client_order_id:
+            existing = self.ledger.get_order_by_client_id(req.client_order_id)
+            conflict = self._client_id_conflict(existing, preview.request, preview.quantity) if existing else None
+            if conflict is not None:
+                return replace(preview, rejection=conflict)
+        return preview
+
+    def _client_id_conflict(self, existing: Order, req: OrderRequest, quantity: int | None) -> Rejection | None:
+        """A client order id names ONE order: the same request again is a harmless retry (the
+        existing order is returned), a different one under the same id is refused, never merged."""
+        entry = req.order_type
+        if entry is OrderType.BRACKET:
+            entry = OrderType.LIMIT if req.limit_price is not None else OrderType.MARKET
+        same = (
+            existing.symbol == req.symbol.upper()
+            and existing.side is req.side
+            and (quantity is None or existing.quantity == quantity)
+            and existing.order_type is entry
+            and existing.limit_price == (req.limit_price if entry is OrderType.LIMIT else None)
+            and existing.stop_price == (req.stop_price if entry is OrderType.STOP else None)
+        )
+        if same and req.order_type is OrderType.BRACKET:
+            sl = self.ledger.get_order_by_client_id(f"{existing.client_order_id}-sl")
+            tp = self.ledger.get_order_by_client_id(f"{existing.client_order_id}-tp")
+            same = bool(sl and tp and sl.stop_price == req.stop_loss and tp.limit_price == req.take_profit)
+        elif same:
+            same = self.ledger.get_order_by_client_id(f"{existing.client_order_id}-sl") is None
+        if same:
+            return None
+        what = f"{existing.side.value.lower()} {existing.quantity} {existing.symbol} {existing.order_type.value.lower()}"
+        if existing.limit_price is not None:
+            what += f" {existing.limit_price:g}"
+        return reject(ReasonCode.DUPLICATE_CLIENT_ID, client_id=existing.client_order_id, existing=what)
 
     def _evaluate(self, req: OrderRequest, with_risk: bool) -> OrderPreview:
         try:
@@ -597,6 +639,9 @@ class Engine:
         if req.client_order_id:
             existing = self.ledger.get_order_by_client_id(req.client_order_id)
             if existing is not None:
+                conflict = self._client_id_conflict(existing, req, req.quantity)
+                if conflict is not None:
+                    return OrderResult(False, existing, conflict, duplicate=True), None
                 return OrderResult(existing.status is not OrderStatus.REJECTED, existing, existing.reason, duplicate=True), None
         preview = self._evaluate(req, with_risk=False)
         req = preview.request

@@ -34,6 +34,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, Literal
 
+from trading_core.private import private_dir, private_file, tighten_file
 from trading_core.types import (
     EngineEvent,
     EventKind,
@@ -495,11 +496,17 @@ class Ledger:
         self._event_seq = 0  # last event seq handed out inside the current batch (0: not known yet)
         if not memory:
             parent = self.path.expanduser().resolve().parent
-            if not parent.is_dir():
-                try:
-                    parent.mkdir(parents=True, exist_ok=True)
-                except OSError as exc:
-                    raise LedgerError(f"cannot create the ledger directory {parent}: {exc}") from None
+            try:
+                private_dir(parent)
+            except OSError as exc:
+                raise LedgerError(f"cannot create the ledger directory {parent}: {exc.strerror or exc}") from None
+            try:
+                # money state: the file (and the -wal / -shm SQLite derives from it) owner-only
+                if self.path.is_dir():
+                    raise LedgerError(f"the ledger path {self.path} is a folder, not a file")
+                private_file(self.path)
+            except OSError as exc:
+                raise LedgerError(f"cannot create the ledger {self.path}: {exc.strerror or exc}") from None
         try:
             self._db = sqlite3.connect(
                 str(self.path), timeout=busy_timeout_s, isolation_level=None, check_same_thread=False
@@ -508,6 +515,9 @@ class Ledger:
             raise LedgerError(f"cannot open the ledger {path}: {exc}") from None
         try:
             self._configure(sync, busy_timeout_s)
+            if not memory:
+                for suffix in ("-wal", "-shm"):  # files an older MIA may have left world-readable
+                    tighten_file(f"{self.path}{suffix}")
             if check_integrity:
                 self._check_integrity()
             self._migrate()

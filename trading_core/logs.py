@@ -9,6 +9,8 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from trading_core.private import private_dir, private_file
+
 _FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
@@ -18,7 +20,9 @@ class ModuleFileHandler(logging.Handler):
     def __init__(self, directory: Path) -> None:
         super().__init__()
         self.directory = directory
-        self.directory.mkdir(parents=True, exist_ok=True)
+        # logs name orders, positions and chat ids: owner-only folders and files
+        private_dir(self.directory.parent, tighten=True)
+        private_dir(self.directory, tighten=True)
         self._handlers: dict[str, logging.FileHandler] = {}
         self.setFormatter(logging.Formatter(_FORMAT))
 
@@ -30,7 +34,7 @@ class ModuleFileHandler(logging.Handler):
         module = self._module(record.name)
         handler = self._handlers.get(module)
         if handler is None:
-            handler = logging.FileHandler(self.directory / f"{module}.log", encoding="utf-8")
+            handler = logging.FileHandler(private_file(self.directory / f"{module}.log"), encoding="utf-8")
             handler.setFormatter(self.formatter)
             self._handlers[module] = handler
         handler.emit(record)

@@ -142,6 +142,22 @@ async def run_replay(
     strategy = get_strategy(strategy_name)
     symbol = get_instrument(symbol or config.market).symbol
     df, report = load_bars_csv(path)
+    if report.truncated:
+        from trading_core.marketdata.csv_replay import CsvFormatError
+
+        # Results on a file cut short would look complete and be wrong: refuse, say where it stops.
+        last = report.last_ts.isoformat() if report.last_ts else "-"
+        raise CsvFormatError(
+            f"{path} is a truncated compressed file (the data stops at {last}, {report.rows_ok} bars read): "
+            "nothing was replayed; download or copy it again",
+            f"{path} est un fichier compressé tronqué (les données s'arrêtent à {last}, {report.rows_ok} barres lues) : "
+            "rien n'a été rejoué ; téléchargez-le ou copiez-le à nouveau",
+        )
+    if len(df) == 0:
+        from trading_core.marketdata.csv_replay import CsvFormatError
+
+        raise CsvFormatError(f"{path} has no valid bar ({report.summary('en')})",
+                             f"{path} n'a aucune barre valide ({report.summary('fr')})")
     pbar = None
     if show_progress:
         from tqdm import tqdm
@@ -270,13 +286,19 @@ def _replay_command(args: argparse.Namespace, config: MiaConfig) -> int:
         return 2
     # A replay is a backtest: market hours come from the data itself.
     cfg = config.model_copy(update={"risk": config.risk.model_copy(update={"enforce_trading_hours": False})})
+    from trading_core.marketdata.csv_replay import CsvReplayError
+
+    lang = _lang(args, config)
     try:
         out = asyncio.run(run_replay(args.file, args.strategy, cfg, args.symbol, show_progress=not args.no_progress,
                                      engine_mode=args.engine))
+    except CsvReplayError as exc:
+        print(f"mia replay: {exc.message(lang)}", file=sys.stderr)
+        return 2
     except ValueError as exc:
         print(f"mia replay: {exc}", file=sys.stderr)
         return 2
-    print(render_outcome(out, _lang(args, config)))
+    print(render_outcome(out, lang))
     return 0
 
 

@@ -13,6 +13,7 @@ from datetime import date, datetime, timezone
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from trading_core.private import private_dir, private_file
 
 
 def to_jsonable(obj: Any) -> Any:
@@ -35,9 +36,11 @@ def to_jsonable(obj: Any) -> Any:
 def write_snapshot(data_dir: Path, module: str, market: str, state: Any, reason: str = "sigint") -> Path:
     ts = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
     directory = Path(data_dir) / "cache" / module / market
-    directory.mkdir(parents=True, exist_ok=True)
+    for folder in (Path(data_dir) / "cache", Path(data_dir) / "cache" / module, directory):
+        private_dir(folder, tighten=True)  # positions, orders and equity: owner-only
     path = directory / f"{reason}_{ts}.json.gz"
     tmp = path.with_suffix(".tmp")
+    private_file(tmp)
     with gzip.open(tmp, "wt", encoding="utf-8") as fh:
         json.dump(to_jsonable(state), fh, ensure_ascii=False, indent=1)
     tmp.replace(path)  # atomic: a half-written snapshot never carries the final name

@@ -39,6 +39,7 @@ from pathlib import Path
 from assistant.notify.channels.base import Channel, SendError, SendResult
 from assistant.notify.message import MessageStatus, NewMessage, OutboxMessage
 from assistant.notify.redact import Redactor
+from trading_core.private import private_file, tighten_file
 
 log = logging.getLogger("mia.notify.outbox")
 
@@ -118,9 +119,12 @@ class OutboxStore:
         self.path = Path(path).expanduser()
         self._clock = clock
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            # alert texts, phone numbers and chat ids: owner-only, as the ledger
+            private_file(self.path)
             self._db = sqlite3.connect(str(self.path), isolation_level=None, timeout=10.0)
             self._db.execute("PRAGMA journal_mode=WAL")
+            for suffix in ("-wal", "-shm"):
+                tighten_file(f"{self.path}{suffix}")
             self._db.execute(f"PRAGMA synchronous={state_sync}")
             self._db.execute("PRAGMA busy_timeout=10000")
             version = self._db.execute("PRAGMA user_version").fetchone()[0]

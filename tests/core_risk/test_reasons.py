@@ -72,6 +72,12 @@ SAMPLES: dict[tuple[ReasonCode, str], tuple[dict[str, Any], list[str], list[str]
     (ReasonCode.INVALID_PRICE, "not_positive"): (
         {"label": PriceLabel.LIMIT, "price": -1.5}, ["-1.5"], ["-1,5"]
     ),
+    (ReasonCode.INVALID_PRICE, "too_large"): (
+        {"label": PriceLabel.LIMIT, "price": 1e308}, ["limit price", "far too large"], ["prix limite", "bien trop grand"]
+    ),
+    (ReasonCode.DUPLICATE_CLIENT_ID, ""): (
+        {"client_id": "abc", "existing": "buy 1 ES market"}, ["abc", "buy 1 ES market"], ["abc", "buy 1 ES market"]
+    ),
     (ReasonCode.INVALID_PRICE, "off_tick"): (
         {"label": PriceLabel.STOP, "price": 5000.1, "tick": 0.25, "below": 5000.0, "above": 5000.25},
         ["5,000.1", "0.25", "5,000 and 5,000.25"], ["5 000,1", "0,25", "5 000 et 5 000,25"],

@@ -6,7 +6,8 @@ column is present it selects the rows. Header names are matched case-insensitive
 `datetime` or `time` are accepted for `ts_utc` (naive values are read as UTC).
 
 A row that cannot be trusted is skipped and counted under the first reason it fails, in this order:
-malformed_row (more fields than the header), missing_symbol (empty cell in a `symbol` column),
+malformed_row (more fields than the header, or a stray double quote that would swallow the rows
+after it), missing_symbol (empty cell in a `symbol` column),
 bad_timestamp, bad_number, non_positive_price, negative_volume, off_tick, high_below_low,
 high_below_open_close, low_above_open_close, then, among the rows still valid, duplicate_time and
 non_monotonic_time (a time equal to / earlier than the latest accepted time). Loading never fails on row content; only an unreadable file (missing, not
@@ -173,7 +174,14 @@ def _looks_like_data(fields: list[str]) -> bool:
 
 def _header_columns(header: str, path: Path) -> tuple[list[str], dict[str, str]]:
     """(raw header fields, canonical name -> raw field) or a clear error."""
-    fields = next(csv.reader([header]))
+    try:
+        fields = next(csv.reader([header]))
+    except csv.Error:  # a stray carriage return, a NUL: random bytes, not a CSV file
+        raise CsvFormatError(
+            f"{path} is not a CSV bar file (its first line is not a header row naming ts_utc,open,high,low,close,volume)",
+            f"{path} n'est pas un fichier CSV de barres (sa première ligne n'est pas un en-tête nommant "
+            "ts_utc,open,high,low,close,volume)",
+        ) from None
     names = {f.strip().lower(): f for f in fields}
     found: dict[str, str] = {}
     for alias in TIME_COLUMN_NAMES:
@@ -202,7 +210,14 @@ def _header_columns(header: str, path: Path) -> tuple[list[str], dict[str, str]]
 
 
 def _field_count(line: str) -> int:
-    return len(next(csv.reader([line]))) if '"' in line else line.count(",") + 1
+    if '"' not in line:
+        return line.count(",") + 1
+    if line.count('"') % 2:
+        return -1  # an unbalanced quote: the parser would read the following rows into this cell
+    try:
+        return len(next(csv.reader([line])))
+    except csv.Error:
+        return -1
 
 
 def _pick_symbols(
@@ -324,7 +339,8 @@ def _parse_slow(text: str, header_no: int, width: int, wanted: list[str]) -> _Pa
         if not line.strip():
             continue
         rows_read += 1
-        if _field_count(line) > width:
+        fields = _field_count(line)
+        if fields > width or fields < 0:
             malformed += 1
             if malformed <= MAX_EXAMPLES_PER_REASON:
                 examples.append(SkippedRow(number, "malformed_row", line[:200]))
@@ -332,9 +348,13 @@ def _parse_slow(text: str, header_no: int, width: int, wanted: list[str]) -> _Pa
         kept_lines.append(line)
         kept_numbers.append(number)
     body = lines[header_no - 1] + "\n" + "\n".join(kept_lines)
-    frame = pd.read_csv(
-        io.StringIO(body), usecols=wanted, dtype=object, keep_default_na=False, na_filter=False, engine="c"
-    )
+    try:
+        frame = pd.read_csv(
+            io.StringIO(body), usecols=wanted, dtype=object, keep_default_na=False, na_filter=False, engine="c"
+        )
+    except (ValueError, csv.Error) as exc:  # pandas' ParserError is a ValueError
+        raise CsvFormatError(f"cannot read the rows of the CSV file: {exc}",
+                             f"impossible de lire les lignes du fichier CSV : {exc}") from None
     numbers = np.asarray(kept_numbers, dtype=np.int64)
     return _Parsed(frame, numbers, rows_read, malformed, tuple(examples), lambda: lines)
 

@@ -24,7 +24,6 @@ from datetime import datetime, timedelta, timezone
 
 import numpy as np
 import pandas as pd
-from scipy.signal import lfilter
 
 from trading_core.calendar import et_weekday_minute, open_mask_from_parts, week_open
 from trading_core.instruments import get_instrument
@@ -335,6 +334,8 @@ class SyntheticMarket:
     ) -> np.ndarray:
         """In the range regime the path is an AR(1) deviation d from the episode's starting level:
         d_t = phi * d_(t-1) + e_t, so the return is d_t - d_(t-1). Runs are filtered one at a time."""
+        from scipy.signal import lfilter  # 1.5 s to import: only when bars are really generated
+
         phi = 1.0 - REGIMES[0].mean_reversion
         out = returns.copy()
         edges = np.flatnonzero(np.diff(np.r_[0, is_range.astype(np.int8), 0]))

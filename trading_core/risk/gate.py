@@ -360,6 +360,8 @@ class RiskGate:
         if not price > 0.0 or price == math.inf:
             return reject(ReasonCode.INVALID_PRICE, "not_positive", label=label, price=price)
         steps = price * facts.inv_tick
+        if steps == math.inf:  # 1e308 is a finite float, but no price: its tick count overflows
+            return reject(ReasonCode.INVALID_PRICE, "too_large", label=label, price=price)
         nearest = round(steps)
         if abs(steps - nearest) > _TICK_EPS * (steps if steps > 1.0 else 1.0):
             below = math.floor(steps) * facts.tick

@@ -41,6 +41,7 @@ class ReasonCode(str, enum.Enum):
     REDUCING_ONLY = "REDUCING_ONLY"
     NO_MARKET_PRICE = "NO_MARKET_PRICE"
     NO_CURRENT_PRICE = "NO_CURRENT_PRICE"
+    DUPLICATE_CLIENT_ID = "DUPLICATE_CLIENT_ID"
     INVALID_PRICE = "INVALID_PRICE"
     RISK_PERCENT_OUT_OF_RANGE = "RISK_PERCENT_OUT_OF_RANGE"
     SIZE_ZERO_FROM_RISK = "SIZE_ZERO_FROM_RISK"
@@ -171,6 +172,13 @@ def _k_money(value: Any) -> tuple[str, str]:
         f"{en} {'dollar' if magnitude == 1 else 'dollars'}",
         f"{en.translate(_FR_SEPARATORS)} {'dollar' if magnitude < 2 else 'dollars'}",
     )
+
+
+def _k_exponent(value: Any) -> tuple[str, str]:
+    """A huge number in scientific notation ("1e+308"): written out it would be 309 digits."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return f"{value:g}", f"{value:g}".replace(".", ",")
+    return _k_text(value)
 
 
 def _k_percent(value: Any) -> tuple[str, str]:
@@ -375,6 +383,14 @@ _TEMPLATE_LIST: tuple[Template, ...] = (
         {"symbol": _k_text},
     ),
     Template(
+        _R.DUPLICATE_CLIENT_ID, "",
+        "Order refused: the client order id {client_id} was already used for a different order ({existing}). "
+        "Nothing was sent; use a new id.",
+        "Ordre refusé : l'identifiant client {client_id} a déjà servi pour un autre ordre ({existing}). "
+        "Rien n'a été envoyé ; utilisez un nouvel identifiant.",
+        {"client_id": _k_text, "existing": _k_text},
+    ),
+    Template(
         _R.NO_CURRENT_PRICE, "",
         "Order refused: no current price for {symbol} yet; market data is starting. Nothing was sent; "
         "try again in a moment.",
@@ -393,6 +409,12 @@ _TEMPLATE_LIST: tuple[Template, ...] = (
         "Order refused: the {label} price {price} is not valid; it must be a number above zero.",
         "Ordre refusé : le prix {label} {price} n'est pas valide ; il doit être un nombre supérieur à zéro.",
         {"label": _k_label, "price": _k_number},
+    ),
+    Template(
+        _R.INVALID_PRICE, "too_large",
+        "Order refused: the {label} price {price} is far too large to be a price.",
+        "Ordre refusé : le prix {label} {price} est bien trop grand pour être un prix.",
+        {"label": _k_label, "price": _k_exponent},
     ),
     Template(
         _R.INVALID_PRICE, "off_tick",
