@@ -46,6 +46,9 @@ _PUNCT = re.compile(r"[^\w. ]|_")
 # A dot that is not a decimal point (between two digits) becomes a space.
 _STRAY_DOT = re.compile(r"\.(?!\d)|(?<!\d)\.")
 _DIGIT = re.compile(r"\d")
+# A minus sign in front of a number ("buy -3 ES"): kept as the word "minus" so that no grammar
+# matches it. Dropped like other punctuation it would turn -3 into 3 (a different order).
+_NEGATIVE = re.compile(r"(?:^|(?<=\s))-\s*(?=\d)")
 _GROUPED = re.compile(r"\d[ ,]\d")
 _PERCENT_PHRASE = re.compile(r"\b(?:pour ?cent|per ?cent|pct|pourcents?)\b")
 
@@ -72,6 +75,8 @@ def normalize(text: str) -> str:
     if _SYMBOLS.search(text):
         text = _SYMBOLS.sub(lambda m: _SYMBOL_WORDS[m.group(0)], text)
     if _DIGIT.search(text):
+        if "-" in text:
+            text = _NEGATIVE.sub(" minus ", text)
         if _GROUPED.search(text):
             text = _SPACE_GROUPS.sub(_join_groups, text)
             if "," in text:
