@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+import time
 import uuid
 from collections import deque
 from dataclasses import replace
@@ -74,6 +75,9 @@ _BREACH_KEY = "daily_loss_breach_session"  # the trading day whose loss limit wa
 CLOSING_PREFIX = "mia-close-"
 _FLATTEN_RETRY_S = 5.0  # after a breach, a flatten that ended without flattening is retried this often
 _CANCEL_WAIT_S = 5.0  # how long a close waits for the broker to confirm its cancels
+# Last prices are committed with the ledger's state as they change, at most this often (and at
+# every fill), so that after a kill -9 the next command marks at the last price seen, never at a default.
+PRICE_PERSIST_INTERVAL_S = 0.5
 _LOG_LEVEL = {Severity.INFO: logging.INFO, Severity.WARNING: logging.WARNING, Severity.CRITICAL: logging.CRITICAL}
 
 
@@ -176,6 +180,8 @@ class Engine:
         self._last_flatten_try = float("-inf")  # loop time of the last automatic flatten
         self._flatten_lock = asyncio.Lock()  # closes run one at a time: two never race
         self._final_waiters: dict[str, list[asyncio.Future[None]]] = {}
+        self._prices_dirty = False
+        self._prices_persisted_at = float("-inf")
         self._started_ts: datetime | None = None
         self._lock = asyncio.Lock()
         self._pending_resubmit: list[Order] = []
@@ -239,9 +245,13 @@ class Engine:
             self._persist_market()
 
     def _persist_market(self) -> None:
-        self.ledger.set_state(_LAST_PRICES_KEY, self.last_prices)
+        """Last prices and the market time, committed together (one transaction)."""
+        values: dict[str, Any] = {_LAST_PRICES_KEY: self.last_prices}
         if isinstance(self.clock, MarketClock):
-            self.ledger.set_state(_LAST_MARKET_TS_KEY, self.clock.now().isoformat())
+            values[_LAST_MARKET_TS_KEY] = self.clock.now().isoformat()
+        self.ledger.set_states(values)
+        self._prices_dirty = False
+        self._prices_persisted_at = time.monotonic()
 
     async def prime_market(self, timeout: float = 10.0) -> None:
         """Make sure every symbol has a current price: the last recorded one, else the feed's first
@@ -376,7 +386,9 @@ class Engine:
         """A new live last price: advance the market clock, fill the paper broker, mark the portfolio."""
         if isinstance(self.clock, MarketClock):
             self.clock.advance(ts)
-        self.last_prices[symbol] = price
+        if self.last_prices.get(symbol) != price:
+            self.last_prices[symbol] = price
+            self._prices_dirty = True
         self._current.add(symbol)
         self.portfolio.mark(symbol, price)
         self._roll_session(ts)
@@ -386,6 +398,8 @@ class Engine:
             self._equity_marked_minute = minute
             acct = self.portfolio.account(ts)
             self.ledger.record_equity(ts, acct.equity, acct.realized_pnl, acct.unrealized_pnl)
+        if self._prices_dirty and time.monotonic() - self._prices_persisted_at >= PRICE_PERSIST_INTERVAL_S:
+            self._persist_market()
         self._check_daily_loss()
 
     # ------------------------------------------------------------------ sessions and P&L
@@ -867,6 +881,8 @@ class Engine:
                 self._session_commissions += fill.commission
                 self._session_fills += 1
             self.ledger.record_fill(fill, order)
+            if self._prices_dirty:
+                self._persist_market()  # a fill: the prices it was marked against are worth keeping now
             side_en, side_fr = _side_words(fill.side)
             self._emit(
                 EventKind.FILL,

@@ -971,6 +971,25 @@ class Ledger:
                 (key, text, ts_to_text(datetime.now(timezone.utc))),
             )
 
+    def set_states(self, values: dict[str, Any]) -> None:
+        """Store several state values in ONE transaction (all or none)."""
+        rows = []
+        now = ts_to_text(datetime.now(timezone.utc))
+        for key, value in values.items():
+            if not isinstance(key, str) or not key:
+                raise LedgerError(f"state key must be a non-empty string, got {key!r}")
+            try:
+                text = json.dumps(value, cls=_StateEncoder, ensure_ascii=False, allow_nan=False)
+            except (TypeError, ValueError) as exc:
+                raise LedgerError(f"state {key!r} cannot be stored as JSON: {exc}. Nothing was written.") from None
+            rows.append((key, text, now))
+        with self._tx("setting state", single=len(rows) == 1) as db:
+            db.executemany(
+                "INSERT INTO kv (key, value, updated_ts) VALUES (?,?,?) "
+                "ON CONFLICT(key) DO UPDATE SET value=excluded.value, updated_ts=excluded.updated_ts",
+                rows,
+            )
+
     def delete_state(self, key: str) -> bool:
         with self._tx(f"deleting state {key!r}", single=True) as db:
             return db.execute("DELETE FROM kv WHERE key=?", (key,)).rowcount == 1

@@ -398,3 +398,37 @@ def test_money_state_and_secrets_are_owner_only(tmp_path):
         assert stat.S_IMODE(p.stat().st_mode) == 0o600, (p, oct(p.stat().st_mode))
     for d in [data, *[p for p in data.rglob("*") if p.is_dir()]]:
         assert stat.S_IMODE(d.stat().st_mode) == 0o700, (d, oct(d.stat().st_mode))
+
+
+# ------------------------------------------------------------------ item 7: last prices survive kill -9
+def test_after_kill_9_the_next_command_marks_at_the_last_price_seen(tmp_path):
+    data = tmp_path / "data"
+    proc = subprocess.Popen([PY, "-m", "assistant.cli", "--data-dir", str(data), "run", "--input", "none",
+                             "--no-speech", "--speed", "600"], cwd=ROOT, env=_env(), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.time() + 60
+        while not (data / "run" / "mia.sock").exists() and time.time() < deadline:
+            time.sleep(0.1)
+        order = None
+        while time.time() < deadline:  # the first live prices come right after the warm-up
+            order = mia(data, "order", "--yes", "buy", "1", "ES")
+            if order.returncode == 0 or "no current price" not in order.stdout:
+                break
+            time.sleep(0.5)
+        assert order is not None and order.returncode == 0, order.stdout + order.stderr
+        time.sleep(2.0)  # twenty simulated minutes at speed 600: the price moves on
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    with ledger_of(data) as ledger:
+        prices = ledger.get_state("last_prices")
+        market_ts = datetime.fromisoformat(ledger.get_state("last_market_ts"))
+        [fill] = ledger.fills()
+    assert prices and set(prices) == {"ES", "MNQ"}
+    assert market_ts > fill.ts + timedelta(minutes=5)  # persisted as prices changed, not only at stop
+    shown = mia(data, "positions")
+    row = next(line for line in shown.stdout.splitlines() if line.startswith("ES"))
+    assert f"{prices['ES']:,.2f}" in row, (row, prices)
