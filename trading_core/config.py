@@ -6,14 +6,17 @@ files: only from the environment, through `Secrets`, and their repr hides them.
 """
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+log = logging.getLogger("mia.config")
 
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG_PATH = PACKAGE_ROOT / "config" / "default.yaml"
@@ -304,19 +307,69 @@ def _deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+# MIA_* variables that are not config settings: read by their own modules (and documented there).
+NON_CONFIG_ENV_VARS = frozenset({
+    "MIA_CONFIG",  # the user config file
+    "MIA_MODELS_DIR",  # where speech models are downloaded (assistant/asr/models.py)
+    "MIA_MODELS_BASE_URL",  # where they are downloaded from
+    "MIA_GRAMMAR_DIR",  # another grammars folder (assistant/grammar/loader.py)
+    "MIA_WHISPER_MODEL",  # the Whisper model of bench/asr_latency.py
+    *SECRET_ENV_VARS,
+})
+_NON_CONFIG_PREFIXES = ("MIA_TEST_",)  # test-suite switches (MIA_TEST_VOSK_MODEL_EN...)
+
+
+def _is_text(annotation: Any) -> bool:
+    """A field whose value is text (`str`, `str | None`): its environment value is taken as it is
+    written. A phone number ("+15551234567"), an account id or a folder name is never turned into a
+    number, a date or a boolean by YAML."""
+    if annotation is str:
+        return True
+    args = get_args(annotation)
+    return bool(args) and str in args and all(a in (str, type(None)) for a in args)
+
+
 def _env_overrides(env: dict[str, str]) -> dict[str, Any]:
-    """`MIA_RISK__MAX_ORDER_SIZE=5` -> {"risk": {"max_order_size": "5"}}; values parsed as YAML scalars."""
+    """`MIA_RISK__MAX_ORDER_SIZE=5` -> {"risk": {"max_order_size": "5"}}. Values of text fields are
+    kept as written; others are parsed as YAML scalars ("5", "true", "[1, 2]").
+
+    A variable that does not name a setting is not an error: MIA's other variables (models, grammars,
+    secrets) and stray ones (another tool's MIA_FOO) are left alone, the stray ones with a logged
+    warning. One written as a setting of a known section (`MIA_RISK__MAX_ORDR_SIZE`) is kept, so
+    that validation refuses it by name: a misspelt risk limit must never be silently ignored."""
     out: dict[str, Any] = {}
-    for name, raw in env.items():
-        if not name.startswith(ENV_PREFIX) or name in SECRET_ENV_VARS or name == "MIA_CONFIG":
+    for name, raw in sorted(env.items()):
+        if not name.startswith(ENV_PREFIX) or name in NON_CONFIG_ENV_VARS or name.startswith(_NON_CONFIG_PREFIXES):
             continue
         path = [p.lower() for p in name[len(ENV_PREFIX):].split("__") if p]
         if not path:
             continue
-        try:
-            value = yaml.safe_load(raw) if raw != "" else None
-        except yaml.YAMLError:
+        model: Any = MiaConfig
+        annotation: Any = None
+        known = True
+        for depth, part in enumerate(path):
+            fields = getattr(model, "model_fields", None)
+            if fields is None:  # inside a dict setting (gamma_factors...): any key
+                break
+            field = fields.get(part)
+            if field is None:
+                known = depth > 0  # MIA_RISK__TYPO: a setting of a known section, refused by validation
+                break
+            annotation = field.annotation
+            model = annotation
+        if not known:
+            log.warning("environment variable %s is not a MIA setting; ignored / la variable d'environnement %s "
+                        "n'est pas un réglage de MIA ; ignorée", name, name)
+            continue
+        if raw == "":
+            value: Any = None
+        elif _is_text(annotation):
             value = raw
+        else:
+            try:
+                value = yaml.safe_load(raw)
+            except yaml.YAMLError:
+                value = raw
         node = out
         for p in path[:-1]:
             node = node.setdefault(p, {})

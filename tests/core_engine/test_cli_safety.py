@@ -432,3 +432,15 @@ def test_after_kill_9_the_next_command_marks_at_the_last_price_seen(tmp_path):
     shown = mia(data, "positions")
     row = next(line for line in shown.stdout.splitlines() if line.startswith("ES"))
     assert f"{prices['ES']:,.2f}" in row, (row, prices)
+
+
+# ------------------------------------------------------------------ item 12: configuration from the environment
+def test_documented_environment_variables_work_and_stray_ones_only_warn(tmp_path):
+    env = {"MIA_MODELS_DIR": str(tmp_path / "models"), "MIA_MODELS_BASE_URL": "http://127.0.0.1:9/m",
+           "MIA_GRAMMAR_DIR": str(ROOT / "grammars"), "MIA_UNRELATED": "1",
+           "MIA_ALERT_MANAGER__SMS_TO": "+15551234567"}
+    models = mia(tmp_path, "models", "list", env=env)
+    assert models.returncode == 0 and str(tmp_path / "models") in models.stdout, models.stderr
+    shown = mia(tmp_path, "config", env=env)
+    assert shown.returncode == 0 and "sms_to: '+15551234567'" in shown.stdout
+    assert "MIA_UNRELATED is not a MIA setting; ignored" in shown.stderr

@@ -89,3 +89,36 @@ def test_a_token_pasted_at_the_wrong_place_is_never_echoed(tmp_path):
     with pytest.raises(ConfigError) as exc:
         load_config(user, env={})
     assert "VERY-SECRET" not in str(exc.value) and "MIA_TELEGRAM_TOKEN" in str(exc.value)
+
+
+# ------------------------------------------------------------------ issue #15 item 12
+def test_documented_and_stray_mia_variables_never_stop_mia(caplog):
+    env = {
+        "MIA_MODELS_DIR": "/tmp/models", "MIA_MODELS_BASE_URL": "http://127.0.0.1:9/models",
+        "MIA_GRAMMAR_DIR": "/tmp/grammars", "MIA_TEST_VOSK_MODEL_EN": "/tmp/vosk", "MIA_FOO": "1",
+        "MIA_SOMETHING_ELSE__DEEP": "x",
+    }
+    with caplog.at_level("WARNING", logger="mia.config"):
+        cfg = load_config(env=env)
+    assert cfg.market == "ES"
+    warned = " ".join(r.getMessage() for r in caplog.records)
+    assert "MIA_FOO" in warned and "MIA_SOMETHING_ELSE__DEEP" in warned  # stray: a warning, nothing else
+    assert "MIA_MODELS_DIR" not in warned and "MIA_GRAMMAR_DIR" not in warned  # documented: silent
+
+
+def test_text_settings_from_the_environment_are_never_coerced():
+    cfg = load_config(env={
+        "MIA_ALERT_MANAGER__SMS_TO": "+15551234567", "MIA_ALERT_MANAGER__SMS_FROM": "0612345678",
+        "MIA_IB__ACCOUNT": "0012345", "MIA_DATA_DIR": "2026", "MIA_ALERT_MANAGER__EMAIL_FROM": "yes",
+        "MIA_TELEGRAM__ALLOWED_CHAT_IDS": "[-1001234567890, 42]", "MIA_RISK__MAX_ORDER_SIZE": "4",
+    })
+    am = cfg.alert_manager
+    assert (am.sms_to, am.sms_from, am.email_from) == ("+15551234567", "0612345678", "yes")
+    assert cfg.ib.account == "0012345" and cfg.data_dir == "2026"
+    assert cfg.telegram.allowed_chat_ids == [-1001234567890, 42] and cfg.risk.max_order_size == 4
+
+
+def test_a_misspelt_setting_of_a_known_section_is_still_refused_by_name():
+    with pytest.raises(ConfigError) as exc:
+        load_config(env={"MIA_RISK__MAX_ORDR_SIZE": "3"})
+    assert exc.value.key == "risk.max_ordr_size"
