@@ -184,6 +184,8 @@ class AlertManagerConfig(_Section):
 
 class TelegramConfig(_Section):
     allowed_chat_ids: list[int] = []
+    # When set, only these users may command MIA (in an allowed chat or their private chat with it).
+    allowed_user_ids: list[int] = []
     queries_from_strangers: bool = False
     confirm_timeout_s: float = Field(60.0, gt=0, le=3600)
     api_base: str | None = None
@@ -192,6 +194,15 @@ class TelegramConfig(_Section):
     @classmethod
     def _refuse_secrets(cls, data: Any) -> Any:
         return _refuse_secret_keys("telegram", data)
+
+    @field_validator("allowed_user_ids")
+    @classmethod
+    def _user_ids_are_users(cls, v: list[int]) -> list[int]:
+        bad = [u for u in v if u <= 0]
+        if bad:
+            raise ValueError(f"Telegram user ids (positive numbers; {bad} look like group chat ids, which belong "
+                             "in telegram.allowed_chat_ids)")
+        return v
 
 
 class IbConfig(_Section):

@@ -1,13 +1,18 @@
 """The Telegram chat front end: an aiogram 3 `Dispatcher` + `Router`, long polling.
 
-- Only chats in `telegram.allowed_chat_ids` may act. Any other chat gets a refusal (French and English),
-  a logged warning, and triggers nothing; with `telegram.queries_from_strangers: true` a stranger may
-  still ask read-only questions (status, positions, P&L, regime, metrics, help), never act.
+- Only chats in `telegram.allowed_chat_ids` may act, and when `telegram.allowed_user_ids` is set, only
+  those users (in an allowed chat, or in their own private chat with the bot). Anyone else gets a refusal
+  (French and English), a logged warning, and triggers nothing; with `telegram.queries_from_strangers:
+  true` a stranger may still ask read-only questions (status, positions, P&L, regime, metrics, help).
+- Stale and second-hand text never acts: a message sent before this bot started (typed while MIA was
+  down, delivered as a pending update) or older than `telegram.confirm_timeout_s` is answered "too old,
+  nothing was done"; a forwarded message is answered "not a command". None of them reaches the dialogue.
 - Free text in French or English goes through the same parser and `Dialogue` as voice, one dialogue per
-  chat. Orders, close (one symbol or all) and halt are read back with an inline keyboard Confirm / Cancel
-  ("Confirmer / Annuler" in French) carrying the read-back's id, so a stale button never confirms a newer
-  action. The keyboard expires after `telegram.confirm_timeout_s`: a timer removes it and says so, and a
-  press that arrives late is refused by the dialogue ("too late, nothing was done").
+  user in each chat: in a group, only the person who gave an order can confirm it (by button or by
+  typing "oui"). Orders, close (one symbol or all) and halt are read back with an inline keyboard
+  Confirm / Cancel ("Confirmer / Annuler" in French) carrying the read-back's id, so a stale button never
+  confirms a newer action. The keyboard expires after `telegram.confirm_timeout_s`: a timer removes it
+  and says so, and a press that arrives late is refused by the dialogue ("too late, nothing was done").
 - Slash commands map onto the same dialogue intents: /status /positions /pnl /regime /metrics /halt
   (confirmed) /resume /help /risk PERCENT [SYMBOL] (bad arguments get the usage).
 - Replies honour Telegram's 429 `retry_after` and retry network / 5xx failures with backoff.
@@ -94,10 +99,12 @@ class ConfirmButton(CallbackData, prefix="mia"):
 
 @dataclass
 class ChatSession:
-    """One allowed chat: its dialogue, the message that carries the live keyboard, its expiry timer."""
+    """One allowed user in one chat: their dialogue, the message that carries their live keyboard, its
+    expiry timer. In a private chat `user_id` is the chat id."""
 
     chat_id: int
     dialogue: Dialogue
+    user_id: int | None = None
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)  # one update of a chat at a time, in order
     keyboard_message_id: int | None = None
     keyboard_pending_id: str | None = None
@@ -159,7 +166,8 @@ def _user_lang(user: User | None) -> str | None:
 
 
 class _AllowList(BaseMiddleware):
-    """Outer middleware: updates from chats outside the allow-list never reach a handler."""
+    """Outer middleware: updates from chats and users outside the allow-list never reach a handler, nor
+    do stale or forwarded messages."""
 
     def __init__(self, owner: "TelegramChatBot") -> None:
         self.owner = owner
@@ -171,12 +179,15 @@ class _AllowList(BaseMiddleware):
         data: dict[str, Any],
     ) -> Any:
         if isinstance(event, Message):
-            if self.owner.is_allowed(event.chat.id):
-                return await handler(event, data)
-            return await self.owner._stranger_message(event)
+            user_id = event.from_user.id if event.from_user is not None else None
+            if not self.owner.is_allowed(event.chat.id, user_id):
+                return await self.owner._stranger_message(event)
+            if await self.owner._refuse_second_hand(event):
+                return None
+            return await handler(event, data)
         if isinstance(event, CallbackQuery):
             chat_id = event.message.chat.id if event.message is not None else event.from_user.id
-            if self.owner.is_allowed(chat_id):
+            if self.owner.is_allowed(chat_id, event.from_user.id):
                 return await handler(event, data)
             return await self.owner._stranger_button(event, chat_id)
         return await handler(event, data)
@@ -216,6 +227,9 @@ class TelegramChatBot:
         self.config = config
         self.settings = config.telegram
         self.allowed: frozenset[int] = frozenset(int(c) for c in self.settings.allowed_chat_ids)
+        self.allowed_users: frozenset[int] = frozenset(int(u) for u in self.settings.allowed_user_ids)
+        self.wall_clock = time.time  # message dates are wall-clock seconds
+        self.started_at: float | None = None  # when this bot started polling (wall clock)
         self.api_base = api_base if api_base is not None else self.settings.api_base
         self.copy_sink = copy_sink
         self.limiter = limiter
@@ -228,9 +242,9 @@ class TelegramChatBot:
         # The keyboard's lifetime is the chat's own setting, not the voice dialogue's.
         self._dialogue_config = config.dialogue.model_copy(update={"confirm_timeout_s": self.settings.confirm_timeout_s})
         self._parser = parser
-        self._sessions: dict[int, ChatSession] = {}
+        self._sessions: dict[tuple[int, int], ChatSession] = {}
         self._guest: Dialogue | None = None
-        self._last_refusal: dict[int, float] = {}
+        self._last_refusal: dict[tuple[int, int | None], float] = {}
         session = (
             AiohttpSession(api=TelegramAPIServer.from_base(self.api_base), timeout=request_timeout_s)
             if self.api_base else AiohttpSession(timeout=request_timeout_s)
@@ -270,16 +284,63 @@ class TelegramChatBot:
         if self._parser is None:
             self._parser = await asyncio.to_thread(shared_parser)
 
-    def is_allowed(self, chat_id: int) -> bool:
-        return int(chat_id) in self.allowed
+    def is_allowed(self, chat_id: int, user_id: int | None = None) -> bool:
+        """An allowed chat; and when `allowed_user_ids` is set, an allowed user, who may also use their
+        own private chat with the bot (its id is their user id)."""
+        chat_id = int(chat_id)
+        if self.allowed_users:
+            if user_id is None or int(user_id) not in self.allowed_users:
+                return False
+            return chat_id in self.allowed or chat_id == int(user_id)
+        return chat_id in self.allowed
 
     def session(self, chat_id: int, user: User | None = None) -> ChatSession:
-        """The chat's session (created on its first message, in the user's Telegram language)."""
-        s = self._sessions.get(chat_id)
+        """The session of this user in this chat (created on their first message, in their Telegram
+        language): each person confirms only their own read-backs."""
+        key = (chat_id, user.id if user is not None else chat_id)  # no sender: the private chat's owner
+        s = self._sessions.get(key)
         if s is None:
-            s = ChatSession(chat_id, self._new_dialogue(_user_lang(user)))
-            self._sessions[chat_id] = s
+            s = ChatSession(chat_id, self._new_dialogue(_user_lang(user)), user_id=key[1])
+            self._sessions[key] = s
         return s
+
+    def _owner_of(self, chat_id: int, pending_id: str) -> ChatSession | None:
+        """The session in `chat_id` whose read-back carries `pending_id` (live, or recently ended)."""
+        for (chat, _), s in self._sessions.items():
+            if chat != chat_id:
+                continue
+            d = s.dialogue
+            ended = getattr(d, "_last_ended", None)
+            if s.keyboard_pending_id == pending_id or (d.pending is not None and d.pending.id == pending_id) or (
+                ended is not None and ended.id == pending_id
+            ):
+                return s
+        return None
+
+    async def _refuse_second_hand(self, message: Message) -> bool:
+        """Answer (and drop) a message that must not act: sent before this bot started (a pending
+        update from while MIA was down), older than the confirmation timeout, or forwarded.
+        True when it was refused."""
+        lang = _user_lang(message.from_user) or (self.config.language if self.config.language in LANGS else "en")
+        if message.forward_origin is not None or message.forward_date is not None:
+            log.warning("telegram: forwarded message from user %s in chat %s not executed: %.80r",
+                        message.from_user.id if message.from_user else None, message.chat.id, message.text)
+            await self._send(message.chat.id, T.text("forwarded", lang))
+            return True
+        sent = message.date.timestamp()  # whole seconds: the message left at most 1 s after this
+        now = self.wall_clock()
+        age = max(0.0, now - sent)
+        limit = self.settings.confirm_timeout_s
+        if now - (sent + 1.0) > limit:
+            key = "too_old"
+        elif self.started_at is not None and sent < int(self.started_at):
+            key = "before_start"
+        else:
+            return False
+        log.warning("telegram: %s message from user %s in chat %s (%.0f s old) not executed: %.80r", key,
+                    message.from_user.id if message.from_user else None, message.chat.id, age, message.text)
+        await self._send(message.chat.id, T.text(key, lang, age=T.duration(age, lang), limit=T.duration(limit, lang)))
+        return True
 
     def _new_dialogue(self, user_lang: str | None) -> Dialogue:
         config_lang = self.config.language if self.config.language in LANGS else None
@@ -293,6 +354,8 @@ class TelegramChatBot:
     async def run(self, stop: asyncio.Event | None = None) -> None:
         """Long-poll until `stop` is set or this task is cancelled; then close the HTTP session."""
         await self.prepare()
+        # Messages dated before this moment were typed while this bot was not running: never executed.
+        self.started_at = self.wall_clock()
         me = await self._call("getMe", self.bot.get_me)
         if me is None:
             raise RuntimeError("the Telegram Bot API did not answer getMe (check MIA_TELEGRAM_TOKEN and telegram.api_base)")
@@ -387,7 +450,16 @@ class TelegramChatBot:
     async def _on_button(self, query: CallbackQuery, callback_data: ConfirmButton) -> None:
         msg = query.message
         chat_id = msg.chat.id if msg is not None else query.from_user.id
-        session = self.session(chat_id, query.from_user)
+        owner = self._owner_of(chat_id, callback_data.pid)
+        if owner is not None and owner.user_id is not None and owner.user_id != query.from_user.id:
+            # In a group, another member's press must never confirm (or cancel) someone's order.
+            lang = _user_lang(query.from_user) or owner.dialogue.language
+            log.warning("telegram: user %s pressed a button of user %s's read-back in chat %s; refused",
+                        query.from_user.id, owner.user_id, chat_id)
+            await self._call("answerCallbackQuery", lambda: self.bot.answer_callback_query(
+                query.id, text=T.text("not_your_button", lang)[:200], show_alert=True))
+            return
+        session = owner or self.session(chat_id, query.from_user)
         async with session.lock:
             dialogue = session.dialogue
             if callback_data.act == "ok":
@@ -427,7 +499,7 @@ class TelegramChatBot:
                 return
         log.warning("telegram: refused message from chat %s (user %s @%s) outside the allow-list: %.80r",
                     chat_id, user.id if user else None, user.username if user else None, text)
-        await self._refuse(chat_id)
+        await self._refuse(chat_id, user.id if user is not None and chat_id in self.allowed else None)
 
     def _stranger_query(self, text: str, lang: str | None) -> ParseResult | None:
         """The read-only request a stranger's message makes, or None (anything that could act)."""
@@ -458,14 +530,20 @@ class TelegramChatBot:
         await self._call("answerCallbackQuery", lambda: self.bot.answer_callback_query(
             query.id, text=T.both("refused_chat", chat_id=chat_id)[:200], show_alert=True))
 
-    async def _refuse(self, chat_id: int) -> None:
-        # One refusal per interval and chat: a stranger cannot turn the bot into a message pump.
+    async def _refuse(self, chat_id: int, user_id: int | None = None) -> None:
+        """Refuse a stranger: a chat outside the allow-list, or (`user_id`) a member of an allowed
+        chat who is not an allowed user."""
+        # One refusal per interval and chat (and user): a stranger cannot turn the bot into a message pump.
         now = time.monotonic()
-        last = self._last_refusal.get(chat_id)
+        key = (chat_id, user_id)
+        last = self._last_refusal.get(key)
         if last is not None and now - last < self.refusal_interval_s:
             return
-        self._last_refusal[chat_id] = now
-        await self._send(chat_id, T.both("refused_chat", chat_id=chat_id))
+        self._last_refusal[key] = now
+        if user_id is not None:
+            await self._send(chat_id, T.both("refused_user", user_id=user_id))
+        else:
+            await self._send(chat_id, T.both("refused_chat", chat_id=chat_id))
 
     # ------------------------------------------------------------------ replies and keyboards
     def keyboard(self, pending: PendingConfirmation, lang: str) -> InlineKeyboardMarkup:

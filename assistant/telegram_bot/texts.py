@@ -12,6 +12,29 @@ TEXTS: dict[str, tuple[str, str]] = {
         "⛔ Access denied: this chat ({chat_id}) is not allowed to command MIA. Nothing was done.",
         "⛔ Accès refusé : ce chat ({chat_id}) n'est pas autorisé à commander MIA. Rien n'a été fait.",
     ),
+    "refused_user": (
+        "⛔ Access denied: user {user_id} is not allowed to command MIA. Nothing was done.",
+        "⛔ Accès refusé : l'utilisateur {user_id} n'est pas autorisé à commander MIA. Rien n'a été fait.",
+    ),
+    "before_start": (
+        "This message was sent while MIA was not running ({age} ago): nothing was done. Send it again if you "
+        "still want it.",
+        "Ce message a été envoyé pendant que MIA ne tournait pas (il y a {age}) : rien n'a été fait. Renvoyez-le "
+        "si vous le voulez toujours.",
+    ),
+    "too_old": (
+        "Message too old ({age} ago, more than {limit}): nothing was done. Send it again if you still want it.",
+        "Message trop ancien (il y a {age}, plus de {limit}) : rien n'a été fait. Renvoyez-le si vous le "
+        "voulez toujours.",
+    ),
+    "forwarded": (
+        "A forwarded message is never a command: nothing was done. Type the command yourself.",
+        "Un message transféré n'est jamais une commande : rien n'a été fait. Tapez la commande vous-même.",
+    ),
+    "not_your_button": (
+        "Only the person who gave this order can confirm or cancel it. Nothing was done.",
+        "Seule la personne qui a donné cet ordre peut le confirmer ou l'annuler. Rien n'a été fait.",
+    ),
     "risk_usage": (
         "Usage: /risk PERCENT [ES|MNQ] — the risk per trade in % of equity, for example /risk 1 ES or /risk 0.5.",
         "Usage : /risk POURCENT [ES|MNQ] — le risque par trade en % du capital, par exemple /risk 1 ES ou /risk 0,5.",
@@ -51,6 +74,18 @@ TEXTS: dict[str, tuple[str, str]] = {
 def text(key: str, lang: str, **values: Any) -> str:
     en, fr = TEXTS[key]
     return (fr if lang == "fr" else en).format(**values)
+
+
+def duration(seconds: float, lang: str) -> str:
+    """"45 s", "3 min", "2 h" (rounded down): how old a message is."""
+    s = int(seconds)
+    if s < 120:
+        return f"{s} s"
+    if s < 3600:
+        return f"{s // 60} min"
+    if s < 172800:
+        return f"{s // 3600} h"
+    return f"{s // 86400} {'jours' if lang == 'fr' else 'days'}"
 
 
 def both(key: str, **values: Any) -> str:

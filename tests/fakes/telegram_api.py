@@ -152,16 +152,26 @@ class FakeTelegramAPI(FakeHTTPServer):
         first_name: str = "Trader",
         language_code: str = "fr",
         chat_type: str = "private",
+        date: float | None = None,
+        forwarded_from: int | None = None,
     ) -> dict[str, Any]:
-        """Queue an incoming text message (as if a user typed it); returns the update."""
+        """Queue an incoming text message (as if a user typed it); returns the update. `date` (epoch
+        seconds, default now) is when it was sent; `forwarded_from` makes it a forward of that user's
+        message (Bot API 7 `forward_origin`, plus the older `forward_from` / `forward_date`)."""
         user_id = user_id if user_id is not None else chat_id
+        sent = int(time.time() if date is None else date)
         msg: dict[str, Any] = {
             "message_id": self._next_message_id(chat_id),
-            "date": int(time.time()),
+            "date": sent,
             "chat": self._chat(chat_id, chat_type, first_name),
             "from": {"id": user_id, "is_bot": False, "first_name": first_name, "language_code": language_code},
             "text": text,
         }
+        if forwarded_from is not None:
+            origin = {"id": forwarded_from, "is_bot": False, "first_name": "Someone"}
+            msg["forward_origin"] = {"type": "user", "date": sent - 60, "sender_user": origin}
+            msg["forward_from"] = origin
+            msg["forward_date"] = sent - 60
         if text.startswith("/"):
             msg["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
         self._messages[(chat_id, msg["message_id"])] = msg
