@@ -128,7 +128,7 @@ async def _main(args: argparse.Namespace, config: MiaConfig) -> int:
         if lang == "en"
         else f"MIA {engine.mode} — {config.market} — état {engine.state.value}. Ctrl-C pour arrêter."
     )
-    ctx = RunContext(engine=engine, config=config, args=args, stop=stop, lang=lang)
+    ctx = new_context(engine, config, args, stop, lang)
     tasks: list[asyncio.Task[None]] = []
     for name, target in FRONT_ENDS:
         module, func = target.split(":")
@@ -151,6 +151,16 @@ async def _main(args: argparse.Namespace, config: MiaConfig) -> int:
     engine.close()
     print(("Stopped. Snapshot: " if lang == "en" else "Arrêté. Instantané : ") + str(path))
     return 0
+
+
+def new_context(engine: Any, config: MiaConfig, args: argparse.Namespace, stop: asyncio.Event, lang: str) -> RunContext:
+    """The context every front end shares, with what they must share created before any starts: one
+    Telegram rate limiter for the alert outbox and the chat bot (one bot token, one set of limits)."""
+    from assistant.notify.ratelimit import TelegramRateLimiter
+
+    ctx = RunContext(engine=engine, config=config, args=args, stop=stop, lang=lang)
+    ctx.extras["telegram_limiter"] = TelegramRateLimiter()
+    return ctx
 
 
 async def _guard(name: str, fe: FrontEnd, ctx: RunContext) -> None:

@@ -449,6 +449,19 @@ def copy_sink_from(extras: dict[str, Any]) -> Callable[..., Any]:
     return sink
 
 
+async def _voice_failed(ctx: Any, detail_en: str, detail_fr: str) -> None:
+    """The recogniser / microphone alert (priority 4: spoken, sent to the channels), through the alert
+    front end's manager when it runs."""
+    alerts = ctx.extras.get("alerts")
+    if alerts is None:
+        log.error("voice input failure and no alert front end to report it: %s", detail_en)
+        return
+    try:
+        await alerts.recogniser_failure(detail_en, detail_fr)
+    except Exception:  # the alert path failing must not hide the original failure
+        log.exception("recogniser failure alert could not be sent")
+
+
 async def run_front_end(ctx: Any) -> None:
     """`mia run`'s voice or typed input. `--input auto` listens to the microphone when there is one
     and a recogniser for a listening language, and reads typed commands otherwise."""
@@ -476,6 +489,7 @@ async def run_front_end(ctx: Any) -> None:
                 reason = setup.problem or ""
                 if mode == "mic":
                     print(_t(ui_lang, f"Voice input unavailable: {reason}", f"Entrée vocale indisponible : {reason}"), file=sys.stderr)
+                    await _voice_failed(ctx, f"Voice input unavailable: {reason}.", f"Entrée vocale indisponible : {reason}.")
                     return
                 print(_t(ui_lang, f"No voice input ({reason}).", f"Pas d'entrée vocale ({reason})."))
                 setup = None
@@ -494,6 +508,9 @@ async def run_front_end(ctx: Any) -> None:
             try:
                 with mic:
                     await voice.run(mic, ctx.stop)
+            except Exception as exc:  # the microphone or a recogniser died: the trader must know at once
+                await _voice_failed(ctx, f"Voice input stopped: {exc}.", f"L'entrée vocale s'est arrêtée : {exc}.")
+                raise
             finally:
                 voice.stop()
                 mic.close()

@@ -175,6 +175,7 @@ class Engine:
         self._session_fills = 0
         self._equity_marked_minute: datetime | None = None
         self._feed_task: asyncio.Task[None] | None = None
+        self._last_data = time.monotonic()  # when the feed last delivered anything
         self._breach_task: asyncio.Task[None] | None = None
         self._breached_session: str | None = None  # trading day of the last daily-loss breach
         self._last_flatten_try = float("-inf")  # loop time of the last automatic flatten
@@ -339,7 +340,7 @@ class Engine:
             await self.broker.submit(orders)
 
     async def _consume_feed(self) -> None:
-        last_data = datetime.now(timezone.utc)
+        watchdog = asyncio.create_task(self._watch_staleness(), name="mia-feed-watchdog")
         try:
             async for item in self.feed.stream():
                 if isinstance(item, Quote):
@@ -348,7 +349,7 @@ class Engine:
                     self.on_bar(item)
                 elif isinstance(item, HistoryBar):
                     self.on_history_bar(item.bar)
-                last_data = datetime.now(timezone.utc)
+                self._last_data = time.monotonic()
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # a feed failure is an alert, not a crash of the engine
@@ -359,7 +360,32 @@ class Engine:
                 f"Market data feed stopped: {exc}",
                 f"Le flux de données de marché s'est arrêté : {exc}",
             )
-        _ = last_data
+        finally:
+            watchdog.cancel()
+
+    async def _watch_staleness(self) -> None:
+        """Alert once when no market data has arrived for `feed.stale_after_s` while the market is
+        open (prices, the loss check and fills all depend on it), and say when it flows again."""
+        limit = float(self.config.feed.stale_after_s)
+        self._last_data = time.monotonic()
+        stale = False
+        while True:
+            await asyncio.sleep(min(1.0, limit / 4))
+            silent = time.monotonic() - self._last_data
+            if not stale and silent > limit and cme.is_market_open(self.clock.now()):
+                stale = True
+                self._emit(
+                    EventKind.MARKET_DATA_STALE,
+                    Severity.CRITICAL,
+                    f"Market data stale: nothing received for {silent:.0f} s while the market is open. Prices, "
+                    "the daily loss check and paper fills are frozen until it comes back.",
+                    f"Données de marché figées : rien reçu depuis {silent:.0f} s alors que le marché est ouvert. "
+                    "Les prix, le contrôle de perte journalière et les exécutions papier sont figés jusqu'à leur retour.",
+                )
+            elif stale and silent <= limit:
+                stale = False
+                self._emit(EventKind.SYSTEM, Severity.WARNING, "Market data is flowing again.",
+                           "Les données de marché arrivent de nouveau.")
 
     def on_history_bar(self, bar: Bar) -> None:
         """A bar from before the live session (warm-up): bar buffers and intelligence only. It never

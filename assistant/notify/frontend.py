@@ -23,7 +23,9 @@ async def run_front_end(ctx: Any) -> None:
 
         own_speaker = speaker = make_output_speaker(ctx.config, no_speech=False, lang=ctx.lang)
         ctx.extras["speaker"] = speaker
-    manager = build_alert_manager(ctx.config, Secrets.from_env(), speaker=speaker)
+    # the rate limiter the chat bot also uses: one bot token, one set of Telegram limits
+    manager = build_alert_manager(ctx.config, Secrets.from_env(), speaker=speaker,
+                                  telegram_limiter=ctx.extras.get("telegram_limiter"))
     await manager.start()
     ctx.extras["alerts"] = manager
     subscription = ctx.engine.subscribe()

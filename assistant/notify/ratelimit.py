@@ -62,9 +62,12 @@ class TelegramRateLimiter:
 
     async def acquire(self, chat_id: Hashable) -> float:
         """Wait until one message may be sent to `chat_id`; returns the time waited."""
-        bucket = self._chats.get(chat_id)
+        # The outbox names a chat by its recipient text ("4242"), the bot by Telegram's integer id:
+        # one chat, one bucket.
+        key = str(chat_id)
+        bucket = self._chats.get(key)
         if bucket is None:
-            bucket = self._chats[chat_id] = TokenBucket(self._per_chat_rate, self._per_chat_burst, self._clock)
+            bucket = self._chats[key] = TokenBucket(self._per_chat_rate, self._per_chat_burst, self._clock)
         delay = max(bucket.reserve(), self._global.reserve())
         if delay > 0:
             await asyncio.sleep(delay)
