@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib
 import logging
 import signal
 import sys
@@ -84,25 +85,92 @@ def run_command(args: argparse.Namespace, config: MiaConfig) -> int:
         return 130
 
 
-async def _build_engine(args: argparse.Namespace, config: MiaConfig):
+def _paper_engine(config: MiaConfig) -> Any:
     from trading_core.api import Engine
 
+    engine = Engine.from_config(config, realtime=True, mode="paper")
+    prepare = getattr(engine.feed, "prepare", None)
+    if callable(prepare):
+        prepare()
+    return engine
+
+
+async def _build_engine(args: argparse.Namespace, config: MiaConfig):
     if args.live or config.mode == "live" and not args.paper:
         from trading_core.live import build_live_engine
 
         return await build_live_engine(config, args)
-    return Engine.from_config(config, realtime=True, mode="paper")
+    # Importing the engine and building the feed take a second: off the event loop, like everything slow.
+    return await asyncio.to_thread(_paper_engine, config)
+
+
+@dataclass
+class RunSession:
+    """What `mia run` runs: the engine with its feed, the control socket, the front ends."""
+
+    engine: Any
+    server: Any
+    ctx: RunContext
+    tasks: list[asyncio.Task[None]]
+
+
+async def open_session(args: argparse.Namespace, config: MiaConfig, stop: asyncio.Event, lang: str) -> RunSession | None:
+    """Start the engine, the control socket and the front ends; None (after saying why) when MIA
+    cannot start. Slow set-up (module imports, building the feed) runs in worker threads: the event
+    loop serves prices and the socket from the first second."""
+    engine = await _build_engine(args, config)
+    if engine is None:
+        return None
+    # Everything slow to import is imported now, before market data flows: once the engine runs, an
+    # import (even in a worker thread: a module's set-up holds the GIL) would freeze the event loop.
+    front_ends = await asyncio.to_thread(_import_front_ends, config)
+    await engine.start()
+    control = importlib.import_module("assistant.control")
+    ops = importlib.import_module("assistant.ops")
+    server = control.ControlServer(engine, ops.OPS, control.socket_path(config.data_path))
+    try:
+        await server.start()
+    except RuntimeError as exc:
+        print(str(exc), file=sys.stderr)
+        await engine.stop()
+        engine.close()
+        return None
+    ctx = new_context(engine, config, args, stop, lang)
+    tasks = [asyncio.create_task(_guard(name, fe, ctx), name=f"mia-{name}") for name, fe in front_ends]
+    return RunSession(engine, server, ctx, tasks)
+
+
+def _import_front_ends(config: MiaConfig) -> list[tuple[str, FrontEnd]]:
+    """Import the control socket, the ops and every front end, and let each front-end module preload
+    what it would import on its first use (its optional `preload(config)`)."""
+    importlib.import_module("assistant.control")
+    importlib.import_module("assistant.ops")
+    found: list[tuple[str, FrontEnd]] = []
+    for name, target in FRONT_ENDS:
+        module, func = target.split(":")
+        try:
+            loaded = importlib.import_module(module)
+            preload = getattr(loaded, "preload", None)
+            if callable(preload):
+                preload(config)
+            found.append((name, getattr(loaded, func)))
+        except ImportError as exc:
+            log.warning("front end %s unavailable: %s", name, exc)
+    return found
+
+
+async def close_session(session: RunSession) -> None:
+    for task in session.tasks:
+        task.cancel()
+    await asyncio.gather(*session.tasks, return_exceptions=True)
+    await session.server.stop()
+    await session.engine.stop()
 
 
 async def _main(args: argparse.Namespace, config: MiaConfig) -> int:
-    from assistant import control
-    from assistant.ops import OPS
     from trading_core.snapshot import write_snapshot
 
     lang = "en" if (args.lang or config.language) == "auto" else (args.lang or config.language)
-    engine = await _build_engine(args, config)
-    if engine is None:
-        return 2
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     stop_reason: list[str] = []
@@ -113,39 +181,19 @@ async def _main(args: argparse.Namespace, config: MiaConfig) -> int:
 
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, on_signal, sig.name.lower())
-
-    await engine.start()
-    server = control.ControlServer(engine, OPS, control.socket_path(config.data_path))
-    try:
-        await server.start()
-    except RuntimeError as exc:
-        print(str(exc), file=sys.stderr)
-        await engine.stop()
-        engine.close()
+    session = await open_session(args, config, stop, lang)
+    if session is None:
         return 2
+    engine = session.engine
     print(
         f"MIA {engine.mode} — {config.market} — state {engine.state.value}. Ctrl-C to stop."
         if lang == "en"
         else f"MIA {engine.mode} — {config.market} — état {engine.state.value}. Ctrl-C pour arrêter."
     )
-    ctx = new_context(engine, config, args, stop, lang)
-    tasks: list[asyncio.Task[None]] = []
-    for name, target in FRONT_ENDS:
-        module, func = target.split(":")
-        try:
-            fe: FrontEnd = getattr(__import__(module, fromlist=[func]), func)
-        except ImportError as exc:
-            log.warning("front end %s unavailable: %s", name, exc)
-            continue
-        tasks.append(asyncio.create_task(_guard(name, fe, ctx), name=f"mia-{name}"))
     if args.duration:
         loop.call_later(args.duration, stop.set)
     await stop.wait()
-    for task in tasks:
-        task.cancel()
-    await asyncio.gather(*tasks, return_exceptions=True)
-    await server.stop()
-    await engine.stop()
+    await close_session(session)
     reason = stop_reason[0] if stop_reason else "stop"
     path = write_snapshot(config.data_path, "engine", config.market, engine.snapshot(), reason="sigint" if reason in ("sigint", "sigterm") else reason)
     engine.close()

@@ -287,6 +287,13 @@ class Engine:
                 self.on_price(sym, px, self.clock.now())
 
     def close(self) -> None:
+        for part in (self.intelligence, self.rl):
+            closer = getattr(part, "close", None)
+            if callable(closer):
+                try:
+                    closer()  # e.g. the intelligence process
+                except Exception:
+                    log.exception("closing %s failed", type(part).__name__)
         self.ledger.close()
 
     async def __aenter__(self) -> "Engine":
@@ -1105,15 +1112,15 @@ class Engine:
             if obj is not None:
                 return obj
             if part == "intelligence":
-                from trading_core.intelligence.service import IntelligenceService
+                # The service runs in its own process (see trading_core.intelligence.worker): its
+                # imports, training and feature work never hold this process's GIL.
+                from trading_core.intelligence.worker import IntelligenceWorker
 
-                service = IntelligenceService(self.config, data_dir=self.config.data_path)
-                for bars in list(self.bars.values()):
-                    for b in list(bars):
-                        try:
-                            service.on_bar(b)
-                        except ValueError:  # out of order or invalid: the service says why in its log
-                            log.debug("intelligence history bar skipped: %s", b)
+                service = IntelligenceWorker(self.config, self.config.data_path)
+                history = sorted((b for bars in list(self.bars.values()) for b in list(bars)),
+                                 key=lambda b: b.ts)
+                for b in history:
+                    service.on_bar(b)
                 self.intelligence = service
                 return service
             from trading_core.intelligence.rl.inference import RLService
@@ -1125,31 +1132,35 @@ class Engine:
             )
             return self.rl
 
-    # The models may train or load on first use (seconds): run them off the event loop so
-    # prices, fills and speech keep flowing.
+    # The services are built (imports, the bar history replayed into them) and the models trained or
+    # loaded (seconds) off the event loop, so prices, fills and speech keep flowing meanwhile.
+    async def _service(self, part: str) -> Any:
+        obj = getattr(self, part)
+        return obj if obj is not None else await asyncio.to_thread(self._require, part)
+
     async def regime(self, symbol: str | None = None) -> Any:
         symbol = get_instrument(symbol or self.config.market).symbol
-        service = self._require("intelligence")
+        service = await self._service("intelligence")
         return await asyncio.to_thread(service.regime, symbol)
 
     async def top_features(self, n: int = 5) -> Any:
-        service = self._require("intelligence")
+        service = await self._service("intelligence")
         return await asyncio.to_thread(service.top_features, n)
 
     async def signal_quality(self, features: Any = None) -> Any:
-        service = self._require("intelligence")
+        service = await self._service("intelligence")
         return await asyncio.to_thread(service.signal_quality, features)
 
     async def cvar_loss(self) -> Any:
-        service = self._require("rl")
+        service = await self._service("rl")
         return await asyncio.to_thread(service.cvar_loss)
 
     async def qr_quantiles(self) -> Any:
-        service = self._require("rl")
+        service = await self._service("rl")
         return await asyncio.to_thread(service.qr_quantiles)
 
     async def ensemble_weights(self) -> Any:
-        service = self._require("rl")
+        service = await self._service("rl")
         return await asyncio.to_thread(service.ensemble_weights)
 
     # ------------------------------------------------------------------ events

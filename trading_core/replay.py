@@ -27,6 +27,8 @@ from trading_core.instruments import get_instrument
 from trading_core.strategies import Strategy, get_strategy, STRATEGIES
 from trading_core.types import Bar, OrderRequest, PerformanceMetrics, Side
 
+_YIELD_EVERY_S = 0.01  # replay_frame gives the event loop a turn at least this often
+
 if TYPE_CHECKING:
     from trading_core.backtest import BacktestResult
 
@@ -101,7 +103,13 @@ async def replay_frame(
     orders = rejected = 0
     py_ts = ts.to_pydatetime()
     halted_session: str | None = None
+    # Hand the event loop back every few milliseconds: a replay through the live engine must not
+    # freeze whatever else runs on the loop (a `mia run` next to it, the dashboard, speech).
+    next_yield = time.perf_counter() + _YIELD_EVERY_S
     for i in range(n):
+        if time.perf_counter() >= next_yield:
+            await asyncio.sleep(0)
+            next_yield = time.perf_counter() + _YIELD_EVERY_S
         # the open first: a market order decided at the previous close fills there
         engine.on_price(symbol, o[i], py_ts[i])
         await engine.settle()  # a loss-limit breach halts and flattens before the next price
@@ -127,6 +135,12 @@ async def replay_frame(
     return orders, rejected, 2 * n
 
 
+def _load_bars(path: Path) -> tuple[pd.DataFrame, Any]:
+    from trading_core.marketdata.csv_replay import load_bars_csv
+
+    return load_bars_csv(path)
+
+
 async def run_replay(
     path: Path,
     strategy_name: str,
@@ -137,11 +151,9 @@ async def run_replay(
 ) -> ReplayOutcome:
     """Load `path` (corrupt rows skipped and counted) and replay it with `strategy_name`.
     `engine_mode` drives the live Engine price by price instead of the kernel (same trading, slower)."""
-    from trading_core.marketdata.csv_replay import load_bars_csv
-
     strategy = get_strategy(strategy_name)
     symbol = get_instrument(symbol or config.market).symbol
-    df, report = load_bars_csv(path)
+    df, report = await asyncio.to_thread(_load_bars, path)  # importing the reader and parsing a month: off the loop
     if report.truncated:
         from trading_core.marketdata.csv_replay import CsvFormatError
 
@@ -169,7 +181,7 @@ async def run_replay(
             out = await _run_on_engine(df, strategy, config, symbol, pbar.update if pbar else None)
         else:
             t0 = time.perf_counter()
-            res = replay_with_kernel(config, df, symbol, strategy, pbar.update if pbar else None)
+            res = await asyncio.to_thread(replay_with_kernel, config, df, symbol, strategy, pbar.update if pbar else None)
             metrics = res.metrics
             out = (time.perf_counter() - t0, res.order_count, res.rejected, metrics, res.final_equity,
                    res.stepped_prices, len(res.halts),
@@ -211,10 +223,16 @@ async def _run_on_engine(
     try:
         with engine.ledger.batch():
             _, _, stepped = await replay_frame(engine, df, symbol, strategy, progress)
+            # the events and equity points written behind are flushed by a read, in a worker thread
+            await asyncio.to_thread(engine.ledger.last_event_seq)
         elapsed = time.perf_counter() - t0
-        metrics = await engine.performance_metrics()
+        from trading_core.metrics import performance_metrics
+
+        # thousands of equity points and orders: read and summed in a worker thread, the loop keeps serving
+        metrics = await asyncio.to_thread(lambda: performance_metrics(
+            engine.portfolio.closed_trades, engine.ledger.equity_curve(), config.account.starting_balance))
         acct = await engine.account()
-        sent = engine.ledger.orders(limit=None)  # the strategy's orders and the risk flattens
+        sent = await asyncio.to_thread(engine.ledger.orders, None)  # the strategy's orders and the risk flattens
     finally:
         await engine.stop()
         engine.close()

@@ -13,6 +13,11 @@ from trading_core.config import Secrets
 log = logging.getLogger("mia.notify")
 
 
+def preload(config: Any) -> None:
+    """What `run_front_end` imports, imported by `mia run` before the market data flows."""
+    import assistant.notify.factory  # noqa: F401
+
+
 async def run_front_end(ctx: Any) -> None:
     from assistant.notify.factory import build_alert_manager
 

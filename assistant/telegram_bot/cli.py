@@ -109,6 +109,13 @@ async def run_bot(config: MiaConfig, token: str, *, duration: float | None = Non
             bot.engine.close()
 
 
+def preload(config: MiaConfig) -> None:
+    """aiogram takes seconds to import: `mia run` imports it before the market data flows, when a
+    token says the bot will run."""
+    if Secrets.from_env().telegram_token:
+        import assistant.telegram_bot.bot  # noqa: F401
+
+
 async def run_front_end(ctx: Any) -> None:
     """`mia run`'s Telegram front end: the chat bot on the running engine, when a token is configured;
     otherwise one log line and return. Uses the alert outbox's Telegram rate limiter when one is shared

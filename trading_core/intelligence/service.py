@@ -1,8 +1,9 @@
 """IntelligenceService: what the Engine holds to answer regime / SHAP / signal-quality queries.
 
-- `on_bar(bar)` buffers the bar (per symbol) and, once the symbol's regime model is loaded, runs one HMM
-  forward-filter step on the bar's observation (computed by the same `compute_features` code on the last
-  bars). Bad bars raise IntelligenceInputError and are not stored.
+- `on_bar(bar)` validates and buffers the bar (per symbol): microseconds, because the engine calls it on
+  its event loop for every bar. The HMM forward filter folds the new bars in when a query needs them
+  (`regime`, `signal_quality`), in the querying (worker) thread. Bad bars raise IntelligenceInputError
+  and are not stored.
 - `regime(symbol)` -> RegimeInfo; `top_features(n)` -> global mean |SHAP|; `signal_quality(...)` ->
   SignalQuality from the ensemble filter; `last_signal_features(n)` -> SHAP of the last scored signal.
 - Models load lazily from `<data_dir>/checkpoints/regime/<SYMBOL>/hmm.json` and
@@ -10,7 +11,11 @@
   history and saved: the configured CSV file when the feed is `csv`, otherwise the embedded synthetic
   market (seeded by `feed.seed`). A first query can therefore take a few seconds of CPU; call `prepare()`
   in a worker thread at start-up to pay it early. `retrain(symbol, bars)` trains on given bars.
-All methods are synchronous and thread-safe (one lock).
+- The Engine holds this service in a child process (trading_core.intelligence.worker), so that its
+  imports, training and feature work never hold the event loop's GIL.
+All methods are synchronous and thread-safe. The data lock is only ever held for a few list and dict
+operations (never while features are computed or models trained), so `on_bar` never waits behind a
+query; training is serialised by a separate lock.
 """
 from __future__ import annotations
 
@@ -68,11 +73,18 @@ class _SymbolState:
         self.bars_seen = 0
         self.last_ts: datetime | None = None
 
+    def rows(self, last: int | None = None) -> list[tuple[datetime, float, float, float, float, float]]:
+        """A copy of the buffered bars (take it under the service's lock, build frames outside)."""
+        return list(self.bars) if last is None else list(self.bars)[-last:]
+
     def frame(self, last: int | None = None) -> pd.DataFrame:
-        rows = list(self.bars) if last is None else list(self.bars)[-last:]
-        idx = pd.DatetimeIndex([r[0] for r in rows]).as_unit("ns")
-        arr = np.asarray([r[1:] for r in rows], dtype=np.float64).reshape(len(rows), 5)
-        return pd.DataFrame(arr, index=idx, columns=list(REQUIRED_COLUMNS))
+        return _frame(self.rows(last))
+
+
+def _frame(rows: list[tuple[datetime, float, float, float, float, float]]) -> pd.DataFrame:
+    idx = pd.DatetimeIndex([r[0] for r in rows]).as_unit("ns")
+    arr = np.asarray([r[1:] for r in rows], dtype=np.float64).reshape(len(rows), 5)
+    return pd.DataFrame(arr, index=idx, columns=list(REQUIRED_COLUMNS))
 
 
 def _side_of(value: Any) -> int:
@@ -111,7 +123,8 @@ class IntelligenceService:
         self._states: dict[str, _SymbolState] = {}
         self._models: dict[str, _Models] = {}
         self._last_symbol: str | None = None
-        self._lock = threading.RLock()
+        self._lock = threading.RLock()  # data: held for list / dict operations only
+        self._train_lock = threading.Lock()  # one training (seconds of CPU) at a time, outside `_lock`
 
     # ------------------------------------------------------------------ helpers
     @property
@@ -189,14 +202,20 @@ class IntelligenceService:
         return _Models(det, flt, "checkpoint")
 
     def _ensure_models(self, symbol: str) -> _Models:
-        with self._lock:
+        models = self._models.get(symbol)
+        if models is not None:
+            return models
+        # Loading or training takes seconds: under the training lock only, never the data lock that
+        # `on_bar` (the engine's event loop) takes for every bar.
+        with self._train_lock:
             models = self._models.get(symbol)
             if models is None:
                 models = self._load(symbol)
                 if models is None:
                     bars, source = self._bootstrap_history(symbol)
                     models = self._train(symbol, bars, source)
-                self._models[symbol] = models
+                with self._lock:
+                    self._models[symbol] = models
             return models
 
     def prepare(self, symbols: tuple[str, ...] | None = None) -> None:
@@ -208,7 +227,8 @@ class IntelligenceService:
     def retrain(self, symbol: str, bars: pd.DataFrame, source: str = "bars") -> None:
         """Train the symbol's regime model and filter on `bars`, save them, and refilter the live state."""
         sym = self._symbol(symbol)
-        models = self._train(sym, bars, source)
+        with self._train_lock:
+            models = self._train(sym, bars, source)
         with self._lock:
             self._models[sym] = models
             st = self._state(sym)
@@ -240,35 +260,44 @@ class IntelligenceService:
             st.bars_seen += 1
             st.last_ts = ts
             self._last_symbol = sym
-            if sym in self._models and st.filtered_upto == st.bars_seen - 1:
-                self._step(sym, st, self._models[sym])
 
-    def _step(self, sym: str, st: _SymbolState, models: _Models) -> None:
-        tail = st.frame(_REGIME_TAIL)
-        obs = models.regime.observations(self._features(tail))[-1]
-        st.state_probs = models.regime.update(st.state_probs, obs)
-        st.filtered_upto = st.bars_seen
-        if np.isfinite(obs).all():
-            st.informative += 1
+    # Up to this many new bars are folded in one HMM step each (a feature tail per bar); more, and the
+    # whole buffer is refiltered at once (vectorised), which gives the same distribution.
+    _STEP_LIMIT = 8
 
     def _catch_up(self, sym: str) -> None:
-        """Fold the buffered bars the online filter has not seen yet (vectorised forward filter)."""
+        """Fold the buffered bars the forward filter has not seen yet. The features are computed from a
+        copy, outside the data lock; the result is published for the bars the copy held (bars that
+        arrived meanwhile are folded in by the next query)."""
         models = self._ensure_models(sym)
         with self._lock:
             st = self._state(sym)
-            missing = st.bars_seen - st.filtered_upto
+            seen = st.bars_seen
+            missing = seen - st.filtered_upto
             if missing <= 0 or not st.bars:
                 return
-            if missing == 1 and st.state_probs is not None:
-                self._step(sym, st, models)
-                return
+            start_probs = st.state_probs
+            informative = st.informative
+            if missing <= self._STEP_LIMIT and start_probs is not None and len(st.bars) >= missing:
+                rows = st.rows(_REGIME_TAIL + missing)
+            else:
+                rows, start_probs = st.rows(), None
+        if start_probs is not None:
+            feats = self._features(_frame(rows))
+            observations = models.regime.observations(feats)[-missing:]
+            probs = start_probs
+            for obs in observations:
+                probs = models.regime.update(probs, obs)
+                informative += int(np.isfinite(obs).all())
+        else:
             # refilter the whole buffer from the start distribution: same result as stepping bar by bar
-            feats = self._features(st.frame())
-            obs = models.regime.observations(feats)
-            probs = models.regime.hmm.filter(models.regime._standardise(obs))
-            st.state_probs = probs[-1]
-            st.informative = int(np.isfinite(obs).all(axis=1).sum())
-            st.filtered_upto = st.bars_seen
+            feats = self._features(_frame(rows))
+            obs_all = models.regime.observations(feats)
+            probs = models.regime.hmm.filter(models.regime._standardise(obs_all))[-1]
+            informative = int(np.isfinite(obs_all).all(axis=1).sum())
+        with self._lock:
+            if st.filtered_upto < seen:
+                st.state_probs, st.informative, st.filtered_upto = probs, informative, seen
 
     # ------------------------------------------------------------------ queries
     def regime(self, symbol: str | None = None) -> RegimeInfo:
@@ -322,8 +351,8 @@ class IntelligenceService:
                     raise IntelligenceInputError(
                         f"not enough {sym} bars yet for a signal ({len(st.bars)}, need > {WARMUP_BARS})",
                         f"pas encore assez de barres {sym} pour un signal ({len(st.bars)}, il en faut > {WARMUP_BARS})")
-                bars = st.frame()
-            raw = self._features(bars).iloc[-1]
+                rows = st.rows()
+            raw = self._features(_frame(rows)).iloc[-1]
             ts = raw.name.to_pydatetime()
             raw_map: dict[str, Any] = raw.to_dict()
         elif isinstance(features, pd.DataFrame):
@@ -401,7 +430,8 @@ class IntelligenceService:
                              last_signal=models.filter.last_contributions(10) or None)]
         with self._lock:
             st = self._state(sym)
-            bars = st.frame() if len(st.bars) > ER_N + 1 else None
+            rows = st.rows() if len(st.bars) > ER_N + 1 else None
+        bars = _frame(rows) if rows is not None else None
         if bars is not None:
             feats = self._features(bars)
             probs = models.regime.filter(feats)

@@ -21,6 +21,7 @@ import zlib
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -442,6 +443,11 @@ class SyntheticFeed(BaseFeed):
         self.warmup = warmup
         self.current_regime: str | None = None  # regime label of the latest bar emitted
 
+    def prepare(self) -> None:
+        """Import what generating bars needs (scipy's filters, seconds on a busy machine) now, from a
+        worker thread before the stream starts, rather than under a live event loop."""
+        from scipy.signal import lfilter  # noqa: F401
+
     def continue_after(self, ts: datetime) -> None:
         """Never start live before market time `ts` (the last time a ledger saw on this simulated
         market): a restart continues the simulation instead of going back to minutes it already
@@ -481,22 +487,30 @@ class SyntheticFeed(BaseFeed):
             skip_ns = pd.Timestamp(self.live_from - self.warmup - minute).as_unit("ns").value
         emitted = 0
         count = 0
+
+        def next_rows(n: int, skip: int | None) -> tuple[Any, ...] | None:
+            """The next chunk as Python lists, or None when it is all before `skip`. Generating a
+            simulated day (numpy, and scipy's first import) takes tens of milliseconds, more when
+            fast-forwarding through days: a worker thread does it, the event loop keeps serving."""
+            chunk = market.next_chunk(n)
+            if skip is not None:
+                first = int(np.searchsorted(chunk.ts_ns, skip, side="right"))
+                if first >= len(chunk.ts_ns):
+                    return None
+                chunk = _split(chunk, first)[1]
+            stamps = pd.DatetimeIndex(chunk.ts_ns.astype("datetime64[ns]")).tz_localize("UTC").to_pydatetime()
+            lists = [a.tolist() for a in (chunk.open, chunk.high, chunk.low, chunk.close, chunk.volume)]
+            return (stamps, *lists, chunk.regime.tolist())
+
         try:
             while self.max_bars is None or emitted < self.max_bars:
                 n = self.chunk_bars if self.max_bars is None else min(self.chunk_bars, self.max_bars - emitted)
-                chunk = market.next_chunk(n)
-                first = 0
-                if skip_ns is not None:
-                    first = int(np.searchsorted(chunk.ts_ns, skip_ns, side="right"))
-                    if first >= len(chunk.ts_ns):
-                        await asyncio.sleep(0)  # fast-forwarding: let the event loop breathe
-                        continue
-                    skip_ns = None
-                    chunk = _split(chunk, first)[1]
-                    n = len(chunk.ts_ns)
-                stamps = pd.DatetimeIndex(chunk.ts_ns.astype("datetime64[ns]")).tz_localize("UTC").to_pydatetime()
-                o, h, lo, c = (a.tolist() for a in (chunk.open, chunk.high, chunk.low, chunk.close))
-                v = chunk.volume.tolist()
+                rows = await asyncio.to_thread(next_rows, n, skip_ns)
+                if rows is None:
+                    continue  # fast-forwarding through bars before the warm-up
+                skip_ns = None
+                stamps, o, h, lo, c, v, regimes = rows
+                n = len(stamps)
                 for i, ts in enumerate(stamps):
                     end = ts + minute
                     history = self.is_history(ts)  # the bar began before the live session
@@ -514,7 +528,7 @@ class SyntheticFeed(BaseFeed):
                                 quote = Quote(sym, at, paths[j][k])
                                 self._record(quote, at)
                                 yield quote
-                    self.current_regime = REGIME_LABELS[chunk.regime[i]]
+                    self.current_regime = REGIME_LABELS[regimes[i]]
                     for j, sym in enumerate(self.symbols):
                         count += 1
                         if not await self._pace(end, count):
