@@ -335,7 +335,9 @@ async def op_positions(engine: Engine, args: dict[str, Any], lang: str) -> OpRes
 
 async def op_status(engine: Engine, args: dict[str, Any], lang: str) -> OpResult:
     s = await engine.status()
-    prices = ", ".join(f"{k} {num(v, lang)}" for k, v in sorted(s.last_prices.items())) or "-"
+    waiting = t(lang, " (not live yet)", " (pas encore en direct)")
+    prices = ", ".join(f"{k} {num(v, lang)}{'' if k in s.live_symbols else waiting}"
+                       for k, v in sorted(s.last_prices.items())) or "-"
     lines = [
         t(lang, f"Mode: {s.mode} ({s.broker}, {'connected' if s.broker_connected else 'DISCONNECTED'}), feed: {s.feed}",
           f"Mode : {s.mode} ({s.broker}, {'connecté' if s.broker_connected else 'DÉCONNECTÉ'}), flux : {s.feed}"),

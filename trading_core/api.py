@@ -1006,6 +1006,7 @@ class Engine:
             risk_percent=self._risk_percent,
             consecutive_losses=self.portfolio.consecutive_losses,
             started_ts=self._started_ts,
+            live_symbols=tuple(s for s in self.symbols if s in self._current),
         )
 
     @property

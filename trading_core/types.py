@@ -274,6 +274,9 @@ class EngineStatus:
     risk_percent: Decimal
     consecutive_losses: int
     started_ts: datetime | None
+    # Symbols whose last price is current (live); the others' last price is a remembered one, and
+    # orders on them wait for a live price.
+    live_symbols: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -177,7 +177,11 @@ def test_run_answers_control_socket_and_writes_snapshot_on_sigint(tmp_path):
         time.sleep(1.0)
         status = mia("--data-dir", str(tmp_path), "status")
         assert status.returncode == 0 and "ACTIVE" in status.stdout and "synthetic" in status.stdout
-        order = mia("--data-dir", str(tmp_path), "order", "buy", "1", "ES", "--yes")
+        while True:  # orders wait for the first live price after the warm-up (a few seconds on a busy machine)
+            order = mia("--data-dir", str(tmp_path), "order", "buy", "1", "ES", "--yes")
+            if "no current price" not in order.stdout or time.time() > deadline:
+                break
+            time.sleep(0.5)
         assert order.returncode == 0, order.stdout + order.stderr
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=60)

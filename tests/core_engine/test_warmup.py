@@ -64,6 +64,7 @@ async def test_restart_warm_up_never_marks_fills_or_trips_on_history(tmp_path):
     try:
         # The feed task has not run yet: the restored price is known but not current.
         assert "ES" in engine.last_prices and not engine.has_current_price("ES")
+        assert (await engine.status()).live_symbols == ()  # `mia status` says "(not live yet)"
         refused = await engine.place_order(OrderRequest("ES", Side.BUY, 1))
         assert not refused.accepted and refused.rejection.code == "NO_CURRENT_PRICE"
         assert "no current price for ES yet" in refused.rejection.message_en
@@ -73,6 +74,7 @@ async def test_restart_warm_up_never_marks_fills_or_trips_on_history(tmp_path):
         while not (engine.has_current_price("ES") and engine.has_current_price("MNQ")):
             assert time.monotonic() < deadline, "no live price after the warm-up"
             await asyncio.sleep(0.01)
+        assert (await engine.status()).live_symbols == ("ES", "MNQ")
         # the warm-up filled the bar buffers (ATR sizing, models): the open minutes of ten hours
         # (nine here: the 17:00-18:00 New York break is inside) ...
         assert len(engine.bars["ES"]) >= 540
