@@ -211,9 +211,10 @@ class Engine:
         """Restore state from the ledger, connect the broker and start consuming market data."""
         self._restore()
         last_ts = self.ledger.get_state(_LAST_MARKET_TS_KEY, None)
-        if last_ts and hasattr(self.feed, "continue_after"):
+        continue_after = getattr(self.feed, "continue_after", None)
+        if last_ts and callable(continue_after):
             # a simulated market continues where this ledger last saw it, never earlier
-            self.feed.continue_after(datetime.fromisoformat(last_ts))
+            continue_after(datetime.fromisoformat(last_ts))
         await self.broker.connect()
         # Awaited here, not left to a task: a one-shot command that ends at once must not close the
         # ledger under a resubmission still writing to it.
