@@ -958,18 +958,7 @@ class Ledger:
 
     def set_state(self, key: str, value: Any) -> None:
         """Store any JSON value (Decimal, datetime and date round-trip exactly)."""
-        if not isinstance(key, str) or not key:
-            raise LedgerError(f"state key must be a non-empty string, got {key!r}")
-        try:
-            text = json.dumps(value, cls=_StateEncoder, ensure_ascii=False, allow_nan=False)
-        except (TypeError, ValueError) as exc:
-            raise LedgerError(f"state {key!r} cannot be stored as JSON: {exc}. Nothing was written.") from None
-        with self._tx(f"setting state {key!r}", single=True) as db:
-            db.execute(
-                "INSERT INTO kv (key, value, updated_ts) VALUES (?,?,?) "
-                "ON CONFLICT(key) DO UPDATE SET value=excluded.value, updated_ts=excluded.updated_ts",
-                (key, text, ts_to_text(datetime.now(timezone.utc))),
-            )
+        self.set_states({key: value})
 
     def set_states(self, values: dict[str, Any]) -> None:
         """Store several state values in ONE transaction (all or none)."""
@@ -983,7 +972,7 @@ class Ledger:
             except (TypeError, ValueError) as exc:
                 raise LedgerError(f"state {key!r} cannot be stored as JSON: {exc}. Nothing was written.") from None
             rows.append((key, text, now))
-        with self._tx("setting state", single=len(rows) == 1) as db:
+        with self._tx(f"setting state {', '.join(repr(r[0]) for r in rows)}", single=len(rows) == 1) as db:
             db.executemany(
                 "INSERT INTO kv (key, value, updated_ts) VALUES (?,?,?) "
                 "ON CONFLICT(key) DO UPDATE SET value=excluded.value, updated_ts=excluded.updated_ts",

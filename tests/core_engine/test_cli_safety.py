@@ -369,19 +369,25 @@ def test_cli_says_whether_the_order_went_in_when_mia_run_dies_mid_request(tmp_pa
         assert "The order WENT IN" in out.stdout and "FILLED" in out.stdout and out.returncode == 0
 
 
+def _start_run(data: Path) -> subprocess.Popen:
+    """`mia run` at speed 600 (ten simulated minutes a second), once its control socket is there."""
+    proc = subprocess.Popen([PY, "-m", "assistant.cli", "--data-dir", str(data), "run", "--input", "none",
+                             "--no-speech", "--speed", "600"], cwd=ROOT, env=_env(), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 60
+    while not (data / "run" / "mia.sock").exists() and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.1)
+    return proc
+
+
 # ------------------------------------------------------------------ item 13: owner-only files
 def test_money_state_and_secrets_are_owner_only(tmp_path):
     data = tmp_path / "data"
     old = os.umask(0o022)  # a usual umask: files would be 0644 and folders 0755 by default
     try:
         assert mia(data, "order", "--yes", "buy", "1", "ES").returncode == 0
-        proc = subprocess.Popen([PY, "-m", "assistant.cli", "--data-dir", str(data), "run", "--input", "none",
-                                 "--no-speech", "--speed", "600"], cwd=ROOT, env=_env(), stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, text=True)
+        proc = _start_run(data)
         try:
-            deadline = time.time() + 60
-            while not (data / "run" / "mia.sock").exists() and time.time() < deadline:
-                time.sleep(0.1)
             time.sleep(1.0)
             proc.send_signal(signal.SIGINT)
             proc.communicate(timeout=60)
@@ -403,13 +409,9 @@ def test_money_state_and_secrets_are_owner_only(tmp_path):
 # ------------------------------------------------------------------ item 7: last prices survive kill -9
 def test_after_kill_9_the_next_command_marks_at_the_last_price_seen(tmp_path):
     data = tmp_path / "data"
-    proc = subprocess.Popen([PY, "-m", "assistant.cli", "--data-dir", str(data), "run", "--input", "none",
-                             "--no-speech", "--speed", "600"], cwd=ROOT, env=_env(), stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    proc = _start_run(data)
     try:
         deadline = time.time() + 60
-        while not (data / "run" / "mia.sock").exists() and time.time() < deadline:
-            time.sleep(0.1)
         order = None
         while time.time() < deadline:  # the first live prices come right after the warm-up
             order = mia(data, "order", "--yes", "buy", "1", "ES")
