@@ -90,9 +90,10 @@ def _err(lang: str, en: str, fr: str) -> None:
 
 
 async def _wait_for_prices(engine: Any, timeout_s: float = 10.0) -> bool:
-    """Orders are checked against the last price: wait until the feed has given one per symbol."""
+    """Orders need a current price: wait until the feed has given a live one per symbol (a price
+    remembered from the ledger or the warm-up history does not count)."""
     deadline = time.monotonic() + timeout_s
-    while not all(s in engine.last_prices for s in engine.symbols):
+    while not all(engine.has_current_price(s) for s in engine.symbols):
         if time.monotonic() > deadline:
             return False
         await asyncio.sleep(0.05)
