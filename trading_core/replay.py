@@ -95,13 +95,18 @@ async def replay_frame(
 ) -> tuple[int, int, int]:
     """Drive the live `engine` price by price over `df` (the reference for the kernel).
     Returns (orders sent, orders rejected, prices stepped)."""
-    ts, o, h, l, c, v = _frame_arrays(df)
-    n = len(c)
-    if n == 0:
+    def prepare() -> tuple[Any, ...]:  # array work on a month of bars: in a worker thread
+        ts, o, h, l, c, v = _frame_arrays(df)
+        if len(c) == 0:
+            return ()
+        return ts.to_pydatetime(), o, h, l, c, v, strategy.target_positions(o, h, l, c)
+
+    prepared = await asyncio.to_thread(prepare)
+    if not prepared:
         return 0, 0, 0
-    target = strategy.target_positions(o, h, l, c)
+    py_ts, o, h, l, c, v, target = prepared
+    n = len(c)
     orders = rejected = 0
-    py_ts = ts.to_pydatetime()
     halted_session: str | None = None
     # Hand the event loop back every few milliseconds: a replay through the live engine must not
     # freeze whatever else runs on the loop (a `mia run` next to it, the dashboard, speech).
