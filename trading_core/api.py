@@ -156,6 +156,8 @@ class Engine:
         self.portfolio = Portfolio(get_instrument, config.account.starting_balance)
         self.intelligence = intelligence
         self.rl = rl
+        self.autopilot: Any | None = None  # trading_core.autopilot.Autopilot once attached (it sets this)
+        self._volatility: Any | None = None
         self.symbols: tuple[str, ...] = tuple(config.instruments.symbols)
         self.last_prices: dict[str, float] = {}
         # Symbols whose last price is current: received live in this process (or, for a one-shot
@@ -412,6 +414,9 @@ class Engine:
         """Feed a completed live bar (also used by replays): buffers, then its close as a price."""
         self.on_history_bar(bar)
         self.on_price(bar.symbol, bar.close, bar.ts + timedelta(minutes=1))
+        if self.autopilot is not None:
+            # after the close was processed: the autopilot decides on this bar in its worker (settle() waits)
+            self.autopilot.on_bar(bar)
 
     def has_current_price(self, symbol: str) -> bool:
         return symbol in self._current
@@ -491,9 +496,15 @@ class Engine:
                 self._breach_task = asyncio.get_running_loop().create_task(self._flatten_after_breach())
 
     async def settle(self) -> None:
-        """Wait until the risk reaction started by the last price (halt + flatten) has run.
-        Replays call this after each price so that a breach acts before the next bar, as it would
-        live, where prices arrive far apart."""
+        """Wait until the risk reaction started by the last price (halt + flatten) has run, and the
+        autopilot's decision on the last bar. Replays call this after each price so that a breach acts
+        before the next bar, as it would live, where prices arrive far apart."""
+        await self.settle_risk()
+        if self.autopilot is not None:
+            await self.autopilot.settle()
+
+    async def settle_risk(self) -> None:
+        """Wait until the daily-loss reaction started by the last price (halt + flatten) has run."""
         task = self._breach_task
         if task is not None and not task.done():
             await task
@@ -1165,6 +1176,19 @@ class Engine:
     async def ensemble_weights(self) -> Any:
         service = await self._service("rl")
         return await asyncio.to_thread(service.ensemble_weights)
+
+    async def volatility_forecast(self) -> Any:
+        """Next-day VIX forecast of the LSTM (`trading_core.autopilot.volatility.VolatilityForecast`), with
+        its walk-forward record against the naive forecast; off the event loop (loads torch)."""
+        from trading_core.autopilot.volatility import forecast_service
+
+        if self._volatility is None:
+            self._volatility = forecast_service(self.config)
+        return await asyncio.to_thread(self._volatility.forecast)
+
+    async def autopilot_signals(self, limit: int | None = 50, since: datetime | None = None) -> list[Any]:
+        """The autopilot's recent signals with their scores and decisions (from the ledger), oldest first."""
+        return self.ledger.autopilot_signals(limit=limit, since=since)
 
     # ------------------------------------------------------------------ events
     def subscribe(self) -> EventSubscription:

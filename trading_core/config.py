@@ -236,6 +236,78 @@ class IntelligenceConfig(_Section):
         return v
 
 
+class CatastropheConfig(_Section):
+    """The seed's catastrophe levels (INFO < WARNING < CRITICAL < CATASTROPHE) on the session's realised
+    loss after commissions (USD), consecutive losing trades and the drawdown of closed-trade equity from
+    its peak (% of that peak). WARNING scales the autopilot's size by `warning_size_factor`, CRITICAL puts
+    the engine in reduce-only, CATASTROPHE halts and flattens (the kill switch)."""
+
+    enabled: bool = True
+    daily_loss_warning: Decimal = Field(Decimal("500"), gt=0)
+    daily_loss_critical: Decimal = Field(Decimal("1000"), gt=0)
+    daily_loss_catastrophe: Decimal = Field(Decimal("1500"), gt=0)
+    consecutive_losses_warning: int = Field(2, ge=1, le=100)
+    consecutive_losses_critical: int = Field(3, ge=1, le=100)
+    consecutive_losses_catastrophe: int = Field(4, ge=1, le=100)
+    drawdown_pct_warning: float = Field(2.0, gt=0, le=100)
+    drawdown_pct_critical: float = Field(4.0, gt=0, le=100)
+    drawdown_pct_catastrophe: float = Field(6.0, gt=0, le=100)
+    warning_size_factor: float = Field(0.5, gt=0, le=1)
+
+    @model_validator(mode="after")
+    def _levels_increase(self) -> "CatastropheConfig":
+        for name in ("daily_loss", "consecutive_losses", "drawdown_pct"):
+            w, c, k = (getattr(self, f"{name}_{lvl}") for lvl in ("warning", "critical", "catastrophe"))
+            if not w < c < k:
+                raise ValueError(f"{name}: warning < critical < catastrophe is required, got {w}, {c}, {k}")
+        return self
+
+
+AUTOPILOT_SCORE_COMPONENTS: tuple[str, ...] = ("order_flow", "smart_money", "momentum", "volume_profile", "confluence")
+
+
+class AutopilotConfig(_Section):
+    """The autopilot (trading_core/autopilot): signal thresholds, models, bracket geometry, modes."""
+
+    mode: Literal["off", "propose", "auto"] = "off"  # used when no mode was persisted yet
+    model_type: Literal["ppo_cvar", "qr_dqn", "ensemble", "none"] = "ppo_cvar"
+    symbols: list[Literal["ES", "MNQ"]] = []  # empty: the config's market
+    long_threshold: float = Field(0.25, gt=0, lt=1)  # order-flow score above this: long candidate
+    short_threshold: float = Field(-0.25, gt=-1, lt=0)  # below this: short candidate
+    min_confidence: float = Field(0.75, ge=0, le=1)  # share of score weight agreeing with the side
+    filter_threshold: float = Field(0.6, ge=0, le=1)  # ensemble filter approval (seed value)
+    model_min_probability: float = Field(0.5, ge=0, le=1)  # trade-probability model must give at least this
+    reward_risk: float = Field(1.5, gt=0, le=10)  # take-profit distance / stop distance
+    score_weights: dict[str, float] = {
+        "order_flow": 0.3, "smart_money": 0.2, "momentum": 0.2, "volume_profile": 0.1, "confluence": 0.2,
+    }
+    history_bars: int = Field(6000, ge=800, le=200_000)  # feature window; halves when full
+    min_history_bars: int = Field(390, ge=60, le=10_000)  # no signal before this many bars
+    label_horizon_bars: int = Field(120, ge=5, le=2000)  # filter labels: bars a bracket may stay open
+    use_volatility_forecast: bool = True  # only ever applied when the forecast beat the naive baseline
+    catastrophe: CatastropheConfig = CatastropheConfig()
+
+    @field_validator("mode", mode="before")
+    @classmethod
+    def _yaml_off(cls, v: Any) -> Any:
+        # YAML 1.1 reads an unquoted `off` as false (in files and MIA_AUTOPILOT__MODE=off alike)
+        return "off" if v is False else v
+
+    @field_validator("score_weights")
+    @classmethod
+    def _known_weights(cls, v: dict[str, float]) -> dict[str, float]:
+        unknown = sorted(set(v) - set(AUTOPILOT_SCORE_COMPONENTS))
+        if unknown or any(w < 0 for w in v.values()) or sum(v.values()) <= 0:
+            raise ValueError(f"weights >= 0 with a positive sum over {list(AUTOPILOT_SCORE_COMPONENTS)}")
+        return v
+
+    @model_validator(mode="after")
+    def _window(self) -> "AutopilotConfig":
+        if self.min_history_bars * 2 > self.history_bars:
+            raise ValueError("history_bars must be at least twice min_history_bars")
+        return self
+
+
 class MonitoringConfig(_Section):
     cpu_warning: float = Field(70, gt=0, le=100)
     cpu_critical: float = Field(90, gt=0, le=100)
@@ -276,6 +348,7 @@ class MiaConfig(_Section):
     intelligence: IntelligenceConfig = IntelligenceConfig()
     monitoring: MonitoringConfig = MonitoringConfig()
     dashboard: DashboardConfig = DashboardConfig()
+    autopilot: AutopilotConfig = AutopilotConfig()
 
     @property
     def data_path(self) -> Path:

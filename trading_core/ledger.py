@@ -51,7 +51,7 @@ from trading_core.types import (
 
 log = logging.getLogger("mia.ledger")
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 SynchronousMode = Literal["OFF", "NORMAL", "FULL", "EXTRA"]
 _SYNC_MODES = ("OFF", "NORMAL", "FULL", "EXTRA")
 _TS_FORMAT = "%Y-%m-%dT%H:%M:%S.%f+00:00"
@@ -180,8 +180,28 @@ CREATE TABLE IF NOT EXISTS kv (
 );
 """
 
+# Version 2 (additive): the autopilot's signals, one row per signal holding its latest decision.
+_SCHEMA_V2 = """
+CREATE TABLE IF NOT EXISTS autopilot_signals (
+    seq         INTEGER PRIMARY KEY AUTOINCREMENT,
+    signal_id   TEXT NOT NULL UNIQUE,
+    ts          TEXT NOT NULL,
+    symbol      TEXT NOT NULL,
+    side        TEXT NOT NULL CHECK (side IN ('BUY', 'SELL')),
+    quantity    INTEGER NOT NULL,
+    decision    TEXT NOT NULL,
+    reason_code TEXT,
+    order_id    TEXT,
+    expires_ts  TEXT,
+    updated_ts  TEXT NOT NULL,
+    record      TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS autopilot_signals_ts ON autopilot_signals(ts);
+CREATE INDEX IF NOT EXISTS autopilot_signals_decision ON autopilot_signals(decision)
+"""
+
 # Migrations from version N-1 to N; version 1 is the initial schema above.
-_MIGRATIONS: dict[int, str] = {1: _SCHEMA_V1}
+_MIGRATIONS: dict[int, str] = {1: _SCHEMA_V1, 2: _SCHEMA_V2}
 
 _ORDER_COLUMNS = (
     "order_id, client_order_id, symbol, side, quantity, order_type, status, created_ts, limit_price, "
@@ -459,7 +479,26 @@ def _event_payload(e: EngineEvent) -> str:
             "current": e.state.current.value,
             "reason": e.state.reason,
         }
+    if e.signal is not None:
+        payload["signal"] = e.signal.to_dict()
+    if e.mode_change is not None:
+        payload["mode_change"] = e.mode_change.to_dict()
+    if e.level_change is not None:
+        payload["level_change"] = e.level_change.to_dict()
     return json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+
+
+def _autopilot_fields(p: dict[str, Any]) -> dict[str, Any]:
+    """The autopilot records of a stored event payload (imported only when an event has one)."""
+    if not ("signal" in p or "mode_change" in p or "level_change" in p):
+        return {}
+    from trading_core.autopilot.types import AutopilotSignal, LevelChange, ModeChange
+
+    return {
+        "signal": AutopilotSignal.from_dict(p["signal"]) if "signal" in p else None,
+        "mode_change": ModeChange.from_dict(p["mode_change"]) if "mode_change" in p else None,
+        "level_change": LevelChange.from_dict(p["level_change"]) if "level_change" in p else None,
+    }
 
 
 # --------------------------------------------------------------------------- the ledger
@@ -913,12 +952,62 @@ class Ledger:
                     if state is None
                     else StateChange(TradingState(state["previous"]), TradingState(state["current"]), state["reason"]),
                     seq=seq,
+                    **_autopilot_fields(p),
                 )
             )
         return out
 
     def last_event_seq(self) -> int:
         return int(self._read("SELECT COALESCE(MAX(seq), 0) FROM events")[0][0])
+
+    # ---- autopilot signals
+
+    def record_signal(self, signal: Any) -> None:
+        """Store an autopilot signal (`trading_core.autopilot.types.AutopilotSignal`), or its new decision
+        when the signal_id is already known (a proposal that was executed, refused or expired)."""
+        d = signal.to_dict()
+        row = (
+            d["signal_id"], ts_to_text(signal.ts), d["symbol"], d["side"], int(d["quantity"]), d["decision"],
+            d["reason_code"], d["order_id"],
+            None if signal.expires_ts is None else ts_to_text(signal.expires_ts),
+            ts_to_text(datetime.now(timezone.utc)), json.dumps(d, ensure_ascii=False, separators=(",", ":")),
+        )
+        with self._tx(f"recording autopilot signal {d['signal_id']!r}", single=True) as db:
+            db.execute(
+                "INSERT INTO autopilot_signals (signal_id, ts, symbol, side, quantity, decision, reason_code, "
+                "order_id, expires_ts, updated_ts, record) VALUES (?,?,?,?,?,?,?,?,?,?,?) "
+                "ON CONFLICT(signal_id) DO UPDATE SET quantity=excluded.quantity, decision=excluded.decision, "
+                "reason_code=excluded.reason_code, order_id=excluded.order_id, expires_ts=excluded.expires_ts, "
+                "updated_ts=excluded.updated_ts, record=excluded.record",
+                row,
+            )
+
+    def _signals_from_rows(self, rows: list[Any]) -> list[Any]:
+        from trading_core.autopilot.types import AutopilotSignal
+
+        return [AutopilotSignal.from_dict(json.loads(r[0])) for r in rows]
+
+    def autopilot_signals(
+        self, limit: int | None = 100, since: datetime | None = None, decision: str | None = None
+    ) -> list[Any]:
+        """The most recent autopilot signals (all when `limit` is None), oldest first; optionally only
+        those decided at or after `since` (signal time) or with one decision (e.g. "proposed")."""
+        where: list[str] = []
+        params: list[Any] = []
+        if since is not None:
+            where.append("ts >= ?")
+            params.append(ts_to_text(since))
+        if decision is not None:
+            where.append("decision = ?")
+            params.append(str(decision))
+        clause = (" WHERE " + " AND ".join(where)) if where else ""
+        lim = -1 if limit is None else int(limit)
+        rows = self._read(f"SELECT record FROM autopilot_signals{clause} ORDER BY seq DESC LIMIT ?", (*params, lim))
+        return list(reversed(self._signals_from_rows(rows)))
+
+    def autopilot_signal(self, signal_id: str) -> Any:
+        rows = self._read("SELECT record FROM autopilot_signals WHERE signal_id=?", (signal_id,))
+        return self._signals_from_rows(rows)[0] if rows else None
 
     # ---- equity curve
 

@@ -10,6 +10,10 @@ import enum
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the autopilot's records import this module; only type checkers import them here
+    from trading_core.autopilot.types import AutopilotSignal, LevelChange, ModeChange
 
 
 class Side(str, enum.Enum):
@@ -70,6 +74,13 @@ class EventKind(str, enum.Enum):
     MARKET_DATA_STALE = "MARKET_DATA_STALE"
     RISK_SETTING_CHANGED = "RISK_SETTING_CHANGED"
     SYSTEM = "SYSTEM"
+    # the autopilot (trading_core/autopilot); the event's `signal` / `mode_change` / `level_change` carry the data
+    AUTOPILOT_PROPOSAL = "AUTOPILOT_PROPOSAL"  # a signal waits for a confirmation
+    AUTOPILOT_EXECUTED = "AUTOPILOT_EXECUTED"  # a signal's bracket order was sent
+    AUTOPILOT_REFUSED = "AUTOPILOT_REFUSED"  # a signal was refused (reason code in the signal)
+    AUTOPILOT_EXPIRED = "AUTOPILOT_EXPIRED"  # a proposal was not confirmed in time (or cancelled)
+    AUTOPILOT_MODE = "AUTOPILOT_MODE"  # off / propose / auto
+    CATASTROPHE_LEVEL = "CATASTROPHE_LEVEL"  # INFO / WARNING / CRITICAL / CATASTROPHE
 
 
 @dataclass(frozen=True, slots=True)
@@ -292,6 +303,9 @@ class EngineEvent:
     rejection: Rejection | None = None
     state: StateChange | None = None
     seq: int = 0  # ledger sequence number once persisted
+    signal: AutopilotSignal | None = None  # AUTOPILOT_PROPOSAL / _EXECUTED / _REFUSED / _EXPIRED
+    mode_change: ModeChange | None = None  # AUTOPILOT_MODE
+    level_change: LevelChange | None = None  # CATASTROPHE_LEVEL
 
     def text(self, lang: str) -> str:
         return self.text_fr if lang == "fr" else self.text_en

@@ -1,0 +1,164 @@
+"""From a scored candidate to a sized bracket, or a refusal with its reason. Pure: live and replay share it.
+
+Checks, in order (the first that fails is the reason):
+1. IN_TRADE          the symbol already has a position or a working order;
+2. FILTER_REJECTED   the ensemble filter's probability < autopilot.filter_threshold (0.6);
+3. MODEL_REJECTED    a trained trade-probability model gives < autopilot.model_min_probability;
+4. NO_EDGE           the Kelly fraction is 0: with win probability W (the filter's, which was trained on
+                     this very bracket) and the payoff ratio after costs
+                     R = (target USD - round-trip cost) / (stop USD + round-trip cost), W - (1 - W) / R <= 0;
+5. SIZE_ZERO         the risk budget buys no contract.
+Size: risk fraction = risk % x min(Kelly, kelly_cap) / kelly_cap x gamma-cycle factor x catastrophe-level
+factor x volatility-forecast factor; contracts = floor(equity x risk fraction / (stop distance x USD per
+point)), at most risk.max_order_size. So the configured risk % is what a trade with at least the capped
+Kelly edge risks; a thinner edge risks proportionally less. The risk gate comes after, at the caller.
+Bracket: stop = entry -/+ stop distance (risk.atr_stop_multiple x ATR), target = entry +/- reward_risk x
+stop distance on the tick grid; entry is the bar's close (the market entry fills at the next price).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from trading_core.autopilot.pipeline import Candidate
+from trading_core.autopilot.types import (
+    AutopilotSignal,
+    CatastropheLevel,
+    ReasonCode,
+    SignalDecision,
+    SignalScores,
+)
+from trading_core.config import MiaConfig
+from trading_core.instruments import Instrument
+from trading_core.risk.sizing import kelly_fraction
+from trading_core.types import Rejection, Side
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionContext:
+    equity: Decimal
+    in_trade: bool
+    risk_percent: Decimal
+    level: CatastropheLevel = CatastropheLevel.INFO
+    level_factor: float = 1.0
+    volatility_factor: float = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    quantity: int
+    stop_loss: float
+    take_profit: float
+    kelly: float | None
+    risk_fraction: float | None
+    reason: ReasonCode | None
+    reason_en: str
+    reason_fr: str
+
+    @property
+    def sized(self) -> bool:
+        return self.reason is None
+
+
+def _fr(text: str) -> str:
+    return text.replace(".", ",")
+
+
+def _pct(x: float, fr: bool = False) -> str:
+    s = f"{100 * x:.0f}"
+    return f"{s} %" if fr else f"{s}%"
+
+
+def bracket_prices(side: int, entry: float, stop_points: float, reward_risk: float, tick: float) -> tuple[float, float]:
+    target_ticks = max(1, math.floor(reward_risk * stop_points / tick + 0.5))
+    stop = round((entry - side * stop_points) / tick) * tick
+    target = round((entry + side * target_ticks * tick) / tick) * tick
+    return stop, target
+
+
+def round_trip_cost_usd(config: MiaConfig, instrument: Instrument) -> float:
+    """Commission on entry and exit plus one tick of slippage each way, per contract."""
+    return 2 * float(config.paper.commission_per_contract) + 2 * config.paper.slippage_ticks * float(instrument.tick_value)
+
+
+def decide(c: Candidate, ctx: DecisionContext, config: MiaConfig, instrument: Instrument) -> Decision:
+    ap = config.autopilot
+    tick = float(instrument.tick_size)
+    stop, target = bracket_prices(c.side, c.entry, c.stop_points, ap.reward_risk, tick)
+
+    def refuse(code: ReasonCode, en: str, fr: str, kelly: float | None = None) -> Decision:
+        return Decision(0, stop, target, kelly, None, code, en, fr)
+
+    if ctx.in_trade:
+        return refuse(ReasonCode.IN_TRADE, f"{c.symbol} already has a position or a working order.",
+                      f"{c.symbol} a déjà une position ou un ordre en cours.")
+    if c.filter_probability < ap.filter_threshold:
+        return refuse(ReasonCode.FILTER_REJECTED,
+                      f"ML filter {_pct(c.filter_probability)} is below its {_pct(ap.filter_threshold)} threshold.",
+                      f"Filtre ML à {_pct(c.filter_probability, True)}, sous son seuil de "
+                      f"{_pct(ap.filter_threshold, True)}.")
+    if c.model_trained and c.model_probability is not None and c.model_probability < ap.model_min_probability:
+        return refuse(ReasonCode.MODEL_REJECTED,
+                      f"{c.model_type} model gives {_pct(c.model_probability)}, below {_pct(ap.model_min_probability)}.",
+                      f"Le modèle {c.model_type} donne {_pct(c.model_probability, True)}, sous "
+                      f"{_pct(ap.model_min_probability, True)}.")
+    mult = float(instrument.multiplier)
+    stop_usd = c.stop_points * mult
+    gain_usd = abs(target - c.entry) * mult
+    cost = round_trip_cost_usd(config, instrument)
+    payoff = (gain_usd - cost) / (stop_usd + cost)
+    cap = float(config.risk.kelly_cap)
+    kelly = kelly_fraction(c.filter_probability, payoff, cap) if payoff > 0 else 0.0
+    if kelly <= 0:
+        return refuse(ReasonCode.NO_EDGE,
+                      f"No edge after costs: win probability {_pct(c.filter_probability)} at a payoff of "
+                      f"{max(payoff, 0):.2f} to 1.",
+                      f"Pas d'avantage après coûts : probabilité de gain {_pct(c.filter_probability, True)} pour "
+                      f"un gain de {_fr(f'{max(payoff, 0):.2f}')} pour 1.", kelly)
+    risk_fraction = (float(ctx.risk_percent) / 100.0 * (kelly / cap) * c.gamma_factor * ctx.level_factor
+                     * ctx.volatility_factor)
+    qty = math.floor(float(ctx.equity) * risk_fraction / stop_usd) if stop_usd > 0 else 0
+    qty = min(max(qty, 0), int(config.risk.max_order_size))
+    if qty <= 0:
+        return Decision(0, stop, target, kelly, risk_fraction, ReasonCode.SIZE_ZERO,
+                        f"The risk budget ({100 * risk_fraction:.2f}% of equity) does not cover one contract at a "
+                        f"{c.stop_points:g}-point stop.",
+                        f"Le budget de risque ({_fr(f'{100 * risk_fraction:.2f}')} % du capital) ne couvre pas un "
+                        f"contrat avec un stop de {_fr(f'{c.stop_points:g}')} points.")
+    return Decision(qty, stop, target, kelly, risk_fraction, None, "", "")
+
+
+def scores_of(c: Candidate, d: Decision, ctx: DecisionContext, config: MiaConfig) -> SignalScores:
+    return SignalScores(
+        score=c.score, confidence=c.confidence, components=dict(c.components), confluence=c.confluence,
+        trends=dict(c.trends), filter_probability=c.filter_probability, filter_models=dict(c.filter_models),
+        filter_threshold=config.autopilot.filter_threshold, model_type=c.model_type, model_trained=c.model_trained,
+        model_probability=c.model_probability, model_direction=c.model_direction, regime=dict(c.regime),
+        gamma_phase=c.gamma_phase, gamma_factor=c.gamma_factor, atr=c.atr, stop_points=c.stop_points,
+        reward_risk=config.autopilot.reward_risk, kelly_fraction=d.kelly, risk_fraction=d.risk_fraction,
+        level=ctx.level.value, level_factor=ctx.level_factor, volatility_factor=ctx.volatility_factor,
+    )
+
+
+def signal_id(symbol: str, bar_ts: datetime) -> str:
+    return f"AP-{symbol}-{bar_ts:%Y%m%dT%H%M}"
+
+
+def make_signal(c: Candidate, d: Decision, ctx: DecisionContext, config: MiaConfig, *, mode: str,
+                decision: SignalDecision, reason: Rejection | None = None, order_id: str | None = None,
+                expires_ts: datetime | None = None, decided_ts: datetime | None = None) -> AutopilotSignal:
+    """The record of a decided signal. `reason` (a risk-gate refusal) overrides the decision's own."""
+    if reason is not None:
+        code, en, fr = reason.code, reason.message_en, reason.message_fr
+    elif d.reason is not None:
+        code, en, fr = d.reason.value, d.reason_en, d.reason_fr
+    else:
+        code, en, fr = None, "", ""
+    return AutopilotSignal(
+        signal_id=signal_id(c.symbol, c.bar_ts), ts=c.ts, bar_ts=c.bar_ts, symbol=c.symbol,
+        side=Side.BUY if c.side > 0 else Side.SELL, quantity=d.quantity, entry=c.entry, stop_loss=d.stop_loss,
+        take_profit=d.take_profit, decision=decision, reason_code=code, reason_en=en, reason_fr=fr, mode=mode,
+        scores=scores_of(c, d, ctx, config), order_id=order_id, expires_ts=expires_ts, decided_ts=decided_ts,
+    )

@@ -1,0 +1,221 @@
+"""The signal pipeline: from a bar window to scored candidates. The SAME functions serve live and replay.
+
+- `SymbolPipeline` (live) keeps one symbol's history window (see scoring.window_bounds) and, after each
+  bar, `evaluate()` computes `scoring.window_table` on it and, when the last bar raises a candidate,
+  scores it with `score_candidates`. It runs in a worker thread (a window table costs a few ms).
+- The replay computes the same window tables once per window (`models.anchored_tables`) and scores all
+  its candidates with `score_candidates` in one batch.
+
+Regime probabilities: the replay runs the forward filter over each window; live steps the same filter
+one bar at a time (`RegimeDetector.update`), restarting from the window's start after a gap or when the
+window moves. The two agree to rounding (1e-15); everything else is computed by the same code on the
+same numbers.
+"""
+from __future__ import annotations
+
+import math
+import threading
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import numpy as np
+import pandas as pd
+
+from trading_core.autopilot.models import ModelBundle, TradeModel, filter_matrix, filter_probabilities
+from trading_core.autopilot.scoring import WindowTable, window_start, window_table
+from trading_core.config import AUTOPILOT_SCORE_COMPONENTS, MiaConfig
+from trading_core.intelligence.filter import MODEL_NAMES
+from trading_core.intelligence.gamma import PHASE_BY_CODE
+from trading_core.intelligence.features import TIMEFRAMES
+from trading_core.intelligence.types import REGIMES
+from trading_core.types import Bar
+
+_COLS = ("open", "high", "low", "close", "volume")
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A scored candidate signal (before sizing and the risk gate)."""
+
+    symbol: str
+    bar_ts: datetime
+    side: int  # +1 long, -1 short
+    entry: float  # the bar's close
+    atr: float
+    stop_points: float
+    score: float
+    confidence: float
+    components: dict[str, float]
+    confluence: float
+    trends: dict[str, float]
+    gamma_phase: str
+    gamma_factor: float
+    regime: dict[str, float]
+    filter_probability: float
+    filter_models: dict[str, float]
+    model_type: str
+    model_trained: bool
+    model_probability: float | None
+    model_direction: str | None
+
+    @property
+    def ts(self) -> datetime:
+        return self.bar_ts + timedelta(minutes=1)  # decided at the bar's close
+
+
+def score_candidates(
+    symbol: str,
+    bar_ts: list[datetime],
+    features: pd.DataFrame,
+    sides: np.ndarray,
+    score: np.ndarray,
+    confidence: np.ndarray,
+    components: dict[str, np.ndarray],
+    atr: np.ndarray,
+    stop_points: np.ndarray,
+    close: np.ndarray,
+    regime: np.ndarray,
+    rl_raw: np.ndarray | None,
+    bundle: ModelBundle,
+    trade_model: TradeModel,
+) -> list[Candidate]:
+    """Filter and trade-probability scores of K candidates given their rows (arrays of length K)."""
+    k = len(sides)
+    if k == 0:
+        return []
+    x = filter_matrix(features, score, confidence, sides, regime)
+    p_filter, per = filter_probabilities(bundle, x)
+    if trade_model.trained and rl_raw is not None:
+        p_model, direction = trade_model.probabilities(rl_raw, sides)
+    else:
+        p_model, direction = np.full(k, np.nan), [None] * k
+    out = []
+    trend_cols = {tf: features[f"trend_{tf}"].to_numpy(np.float64) for tf in TIMEFRAMES}
+    conf = features["mtf_confluence"].to_numpy(np.float64)
+    gcode = features["gamma_phase"].to_numpy(np.float64)
+    gfac = features["gamma_factor"].to_numpy(np.float64)
+    for i in range(k):
+        code = gcode[i]
+        pm = float(p_model[i])
+        out.append(Candidate(
+            symbol=symbol, bar_ts=bar_ts[i], side=int(sides[i]), entry=float(close[i]), atr=float(atr[i]),
+            stop_points=float(stop_points[i]), score=float(score[i]), confidence=float(confidence[i]),
+            components={c: float(components[c][i]) for c in AUTOPILOT_SCORE_COMPONENTS},
+            confluence=float(conf[i]), trends={tf: float(v[i]) for tf, v in trend_cols.items()},
+            gamma_phase=PHASE_BY_CODE.get(int(code), "normal") if math.isfinite(code) else "normal",
+            gamma_factor=float(gfac[i]) if math.isfinite(gfac[i]) else 1.0,
+            regime={r: float(regime[i, j]) for j, r in enumerate(REGIMES)},
+            filter_probability=float(p_filter[i]), filter_models={m: float(per[m][i]) for m in MODEL_NAMES},
+            model_type=trade_model.model_type, model_trained=trade_model.trained,
+            model_probability=None if math.isnan(pm) else pm, model_direction=direction[i],
+        ))
+    return out
+
+
+class PipelineInputError(ValueError):
+    def __init__(self, message_en: str, message_fr: str) -> None:
+        self.message_en, self.message_fr = message_en, message_fr
+        super().__init__(message_en)
+
+
+class SymbolPipeline:
+    """One symbol's history window and the live evaluation of its last bar.
+
+    `append` runs on the event loop (microseconds); `evaluate` in a worker thread, one call at a time
+    and in bar order (the autopilot's worker guarantees it)."""
+
+    def __init__(self, symbol: str, config: MiaConfig, tick: float) -> None:
+        self.symbol = symbol
+        self.config = config
+        self.tick = tick
+        self.history = int(config.autopilot.history_bars)
+        self._ts = np.zeros(self.history, np.int64)
+        self._px = np.zeros((self.history, len(_COLS)), np.float64)
+        self._len = 0  # rows held (the window)
+        self.bars_seen = 0
+        self._start = 0  # bars_seen index of the window's first row
+        self._lock = threading.Lock()
+        # regime forward-filter state (worker thread only)
+        self._regime_state: np.ndarray | None = None
+        self._regime_upto = -1
+        self._regime_start = -1
+        self._regime_model: object | None = None
+
+    # ------------------------------------------------------------------ history (event loop)
+    def append(self, bar: Bar) -> None:
+        prices = (bar.open, bar.high, bar.low, bar.close)
+        if not all(isinstance(p, (int, float)) and math.isfinite(p) and p > 0 for p in prices) \
+                or bar.high < bar.low or bar.volume < 0 or bar.ts.tzinfo is None:
+            raise PipelineInputError(f"bad bar for {self.symbol} at {bar.ts}: {prices} volume {bar.volume}",
+                                     f"barre invalide pour {self.symbol} à {bar.ts} : {prices} volume {bar.volume}")
+        ns = int(pd.Timestamp(bar.ts).value)  # UTC nanoseconds
+        with self._lock:
+            if self._len and ns <= self._ts[self._len - 1]:
+                raise PipelineInputError(
+                    f"{self.symbol} bar at {bar.ts} is not after the previous one; ignored",
+                    f"la barre {self.symbol} de {bar.ts} n'est pas postérieure à la précédente ; ignorée")
+            self.bars_seen += 1
+            start = window_start(self.bars_seen, self.history)
+            if start != self._start:  # the window moves: drop its oldest rows
+                drop = start - self._start
+                keep = self._len - drop
+                self._ts[:keep] = self._ts[drop:self._len]
+                self._px[:keep] = self._px[drop:self._len]
+                self._len = keep
+                self._start = start
+            self._ts[self._len] = ns
+            self._px[self._len] = (bar.open, bar.high, bar.low, bar.close, float(bar.volume))
+            self._len += 1
+
+    def snapshot(self) -> tuple[pd.DataFrame, int, int]:
+        """(window as a bar frame, bars seen, window start) — a copy the worker thread may keep."""
+        with self._lock:
+            n = self._len
+            idx = pd.DatetimeIndex(self._ts[:n].copy().view("M8[ns]")).tz_localize("UTC")
+            frame = pd.DataFrame(self._px[:n].copy(), index=idx, columns=list(_COLS))
+            return frame, self.bars_seen, self._start
+
+    def load_history(self, bars: pd.DataFrame) -> None:
+        """Seed the window with older bars (UTC index, OHLCV), oldest first."""
+        for ts, row in zip(bars.index, bars[list(_COLS)].itertuples(index=False)):
+            self.append(Bar(self.symbol, ts.to_pydatetime(), float(row[0]), float(row[1]), float(row[2]),
+                            float(row[3]), int(row[4])))
+
+    # ------------------------------------------------------------------ evaluation (worker thread)
+    def _regime_last(self, bundle: ModelBundle, table: WindowTable, bars_seen: int, start: int) -> np.ndarray:
+        det = bundle.regime
+        if det is None:
+            return np.full((1, len(REGIMES)), 1.0 / len(REGIMES))
+        order = [det.state_labels.index(r) for r in REGIMES]
+        if (self._regime_model is det and self._regime_start == start and self._regime_upto == bars_seen - 1
+                and self._regime_state is not None):
+            obs = det.observations(table.features.iloc[-1:])[0]
+            state = det.update(self._regime_state, obs)
+        else:  # first bar, a gap, a new window or new models: run the filter over the window
+            obs = det.observations(table.features)
+            state = det.hmm.filter(det._standardise(obs))[-1]
+        self._regime_state, self._regime_upto, self._regime_start, self._regime_model = state, bars_seen, start, det
+        return np.asarray(state, np.float64)[order][None, :]
+
+    def evaluate(self, bundle: ModelBundle, trade_model: TradeModel,
+                 snapshot: tuple[pd.DataFrame, int, int] | None = None) -> Candidate | None:
+        """The candidate raised by the window's last bar, scored; None when there is none."""
+        frame, bars_seen, start = snapshot or self.snapshot()
+        if len(frame) < 2:
+            return None
+        table = window_table(frame, self.config, self.tick)
+        regime = self._regime_last(bundle, table, bars_seen, start)
+        side = int(table.candidate[-1])
+        if side == 0:
+            return None
+        rl_raw = None
+        if trade_model.trained:
+            from trading_core.intelligence.rl.observation import compute_features as rl_compute
+
+            rl_raw = rl_compute(frame).features[-1:]
+        last = len(table) - 1
+        return score_candidates(
+            self.symbol, [frame.index[-1].to_pydatetime()], table.features.iloc[-1:], np.array([side]),
+            table.score[-1:], table.confidence[-1:], {k: v[-1:] for k, v in table.components.items()},
+            table.atr[-1:], table.stop_points[-1:], frame["close"].to_numpy()[-1:], regime, rl_raw,
+            bundle, trade_model)[0] if last >= 0 else None
