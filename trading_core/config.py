@@ -275,8 +275,11 @@ class AutopilotConfig(_Section):
     long_threshold: float = Field(0.25, gt=0, lt=1)  # order-flow score above this: long candidate
     short_threshold: float = Field(-0.25, gt=-1, lt=0)  # below this: short candidate
     min_confidence: float = Field(0.75, ge=0, le=1)  # share of score weight agreeing with the side
+    rearm_bars: int = Field(15, ge=1, le=1000)  # bars without the condition before it raises a new candidate
     filter_threshold: float = Field(0.6, ge=0, le=1)  # ensemble filter approval (seed value)
-    model_min_probability: float = Field(0.5, ge=0, le=1)  # trade-probability model must give at least this
+    # the trade-probability model must rate the trade at least this; None: at least as well as the policy's
+    # average held-out trade (its base win rate), so a model without a proven edge never vetoes
+    model_min_probability: float | None = Field(None, ge=0, le=1)
     reward_risk: float = Field(1.5, gt=0, le=10)  # take-profit distance / stop distance
     score_weights: dict[str, float] = {
         "order_flow": 0.3, "smart_money": 0.2, "momentum": 0.2, "volume_profile": 0.1, "confluence": 0.2,
@@ -285,6 +288,7 @@ class AutopilotConfig(_Section):
     min_history_bars: int = Field(390, ge=60, le=10_000)  # no signal before this many bars
     label_horizon_bars: int = Field(120, ge=5, le=2000)  # filter labels: bars a bracket may stay open
     use_volatility_forecast: bool = True  # only ever applied when the forecast beat the naive baseline
+    daily_data_dir: str | None = None  # daily VIX / S&P 500 files; None: ../shared/data/market/daily
     catastrophe: CatastropheConfig = CatastropheConfig()
 
     @field_validator("mode", mode="before")

@@ -294,12 +294,16 @@ def register(sub: argparse._SubParsersAction) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     r.add_argument("file", type=Path, help="CSV or CSV.gz bar file")
-    r.add_argument("--strategy", default="sma_cross", choices=sorted(STRATEGIES), help="built-in strategy")
+    r.add_argument("--strategy", default="sma_cross", choices=sorted([*STRATEGIES, "autopilot"]),
+                   help="built-in strategy, or autopilot: the autopilot's pipeline with walk-forward models")
     r.add_argument("--symbol", choices=["ES", "MNQ"], help="instrument for sizing and P&L (default: config market)")
     r.add_argument("--no-progress", action="store_true", help="no progress bar")
     r.add_argument("--engine", action="store_true",
                    help="drive the live engine price by price instead of the replay kernel (same trades, ~100x slower; "
                         "a cross-check)")
+    from trading_core.autopilot.cli import add_replay_options
+
+    add_replay_options(r)
     r.set_defaults(func=_replay_command)
 
 
@@ -312,6 +316,14 @@ def _replay_command(args: argparse.Namespace, config: MiaConfig) -> int:
     from trading_core.marketdata.csv_replay import CsvReplayError
 
     lang = _lang(args, config)
+    if args.strategy == "autopilot":
+        from trading_core.autopilot.cli import run_replay as run_autopilot_replay
+
+        try:
+            return run_autopilot_replay(args, cfg)
+        except CsvReplayError as exc:
+            print(f"mia replay: {exc.message(lang)}", file=sys.stderr)
+            return 2
     try:
         out = asyncio.run(run_replay(args.file, args.strategy, cfg, args.symbol, show_progress=not args.no_progress,
                                      engine_mode=args.engine))

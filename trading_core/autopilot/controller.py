@@ -17,7 +17,10 @@ executed after a restart, because its price and its confirmation window belong t
 
 Threading: `on_bar` (event loop) only stores the bar; the window computation runs in a worker thread
 (`asyncio.to_thread`), one bar at a time in order; sizing, the gate and the order are back on the loop.
-`settle()` waits until every bar handed over so far has been decided (replays and tests use it).
+When bars arrive faster than they can be decided (a feed replaying history at full speed), only the
+newest bar of a symbol is decided: an older one is history by the time the worker could reach it.
+`settle()` waits until every bar handed over so far has been decided (replays and tests use it, one
+bar at a time, so there every bar is decided).
 """
 from __future__ import annotations
 
@@ -122,7 +125,10 @@ class Autopilot:
         self.volatility = volatility  # autopilot.volatility.VolatilityGate or None
         self._bootstrap_bars = bootstrap_bars
         self._mode = AutopilotMode.OFF
-        self._queue: deque[tuple[str, tuple[pd.DataFrame, int, int]]] = deque()
+        # the latest bar of each symbol waiting for the worker: a bar the worker could not reach before
+        # the next one arrived is history by then, so only the newest is decided (replays settle per bar)
+        self._latest: dict[str, tuple[pd.DataFrame, int, int]] = {}
+        self._queue: deque[str] = deque()
         self._worker: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._pending: dict[str, tuple[AutopilotSignal, OrderRequest]] = {}
@@ -245,7 +251,9 @@ class Autopilot:
             self._spawn(self._check_level())  # a new session restarts the daily measures
         if self._mode is AutopilotMode.OFF or not self.ready:
             return
-        self._queue.append((bar.symbol, pipe.snapshot()))
+        if bar.symbol not in self._latest:
+            self._queue.append(bar.symbol)
+        self._latest[bar.symbol] = pipe.snapshot()
         if self._worker is None or self._worker.done():
             self._worker = asyncio.get_running_loop().create_task(self._work(), name="mia-autopilot")
 
@@ -264,7 +272,8 @@ class Autopilot:
 
     async def _work(self) -> None:
         while self._queue:
-            symbol, snap = self._queue.popleft()
+            symbol = self._queue.popleft()
+            snap = self._latest.pop(symbol)
             bundle, tm = self._bundles.get(symbol), self._trade_models.get(symbol)
             if bundle is None or tm is None:
                 continue
@@ -470,6 +479,7 @@ class Autopilot:
                                  "The autopilot left proposal mode.", "Le pilote automatique a quitté le mode proposition.")
         if new is AutopilotMode.OFF:
             self._queue.clear()
+            self._latest.clear()
         en, fr = self._mode_texts(new, reason)
         sev = Severity.WARNING if new is AutopilotMode.OFF and reason != "user" else Severity.INFO
         self.engine._emit(EventKind.AUTOPILOT_MODE, sev, en, fr, mode_change=ModeChange(prev, new, reason))

@@ -3,7 +3,9 @@
 Checks, in order (the first that fails is the reason):
 1. IN_TRADE          the symbol already has a position or a working order;
 2. FILTER_REJECTED   the ensemble filter's probability < autopilot.filter_threshold (0.6);
-3. MODEL_REJECTED    a trained trade-probability model gives < autopilot.model_min_probability;
+3. MODEL_REJECTED    a trained trade-probability model gives less than autopilot.model_min_probability,
+                     or, when that is not set (the default), less than the policy's own average held-out
+                     trade (so a model without a proven edge, which answers its average, never vetoes);
 4. NO_EDGE           the Kelly fraction is 0: with win probability W (the filter's, which was trained on
                      this very bracket) and the payoff ratio after costs
                      R = (target USD - round-trip cost) / (stop USD + round-trip cost), W - (1 - W) / R <= 0;
@@ -83,6 +85,14 @@ def round_trip_cost_usd(config: MiaConfig, instrument: Instrument) -> float:
     return 2 * float(config.paper.commission_per_contract) + 2 * config.paper.slippage_ticks * float(instrument.tick_value)
 
 
+def model_threshold(c: Candidate, config: MiaConfig) -> float | None:
+    """The trade-probability floor: the configured one, else the policy's average held-out trade."""
+    if not c.model_trained:
+        return None
+    floor = config.autopilot.model_min_probability
+    return floor if floor is not None else c.model_base_rate
+
+
 def decide(c: Candidate, ctx: DecisionContext, config: MiaConfig, instrument: Instrument) -> Decision:
     ap = config.autopilot
     tick = float(instrument.tick_size)
@@ -99,11 +109,11 @@ def decide(c: Candidate, ctx: DecisionContext, config: MiaConfig, instrument: In
                       f"ML filter {_pct(c.filter_probability)} is below its {_pct(ap.filter_threshold)} threshold.",
                       f"Filtre ML à {_pct(c.filter_probability, True)}, sous son seuil de "
                       f"{_pct(ap.filter_threshold, True)}.")
-    if c.model_trained and c.model_probability is not None and c.model_probability < ap.model_min_probability:
+    floor = model_threshold(c, config)
+    if floor is not None and c.model_probability is not None and c.model_probability < floor:
         return refuse(ReasonCode.MODEL_REJECTED,
-                      f"{c.model_type} model gives {_pct(c.model_probability)}, below {_pct(ap.model_min_probability)}.",
-                      f"Le modèle {c.model_type} donne {_pct(c.model_probability, True)}, sous "
-                      f"{_pct(ap.model_min_probability, True)}.")
+                      f"{c.model_type} model gives {_pct(c.model_probability)}, below {_pct(floor)}.",
+                      f"Le modèle {c.model_type} donne {_pct(c.model_probability, True)}, sous {_pct(floor, True)}.")
     mult = float(instrument.multiplier)
     stop_usd = c.stop_points * mult
     gain_usd = abs(target - c.entry) * mult
@@ -135,7 +145,8 @@ def scores_of(c: Candidate, d: Decision, ctx: DecisionContext, config: MiaConfig
         score=c.score, confidence=c.confidence, components=dict(c.components), confluence=c.confluence,
         trends=dict(c.trends), filter_probability=c.filter_probability, filter_models=dict(c.filter_models),
         filter_threshold=config.autopilot.filter_threshold, model_type=c.model_type, model_trained=c.model_trained,
-        model_probability=c.model_probability, model_direction=c.model_direction, regime=dict(c.regime),
+        model_probability=c.model_probability, model_direction=c.model_direction,
+        model_threshold=model_threshold(c, config), regime=dict(c.regime),
         gamma_phase=c.gamma_phase, gamma_factor=c.gamma_factor, atr=c.atr, stop_points=c.stop_points,
         reward_risk=config.autopilot.reward_risk, kelly_fraction=d.kelly, risk_fraction=d.risk_fraction,
         level=ctx.level.value, level_factor=ctx.level_factor, volatility_factor=ctx.volatility_factor,

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from functools import cached_property
+from typing import Any
 
 import numpy as np
 
@@ -101,7 +102,6 @@ class KernelTrade:
 class KernelResult:
     symbol: str
     bars: int
-    signals: list[AutopilotSignal]
     orders: list[KernelOrder]
     fills: list[KernelFill]
     trades: list[KernelTrade]
@@ -112,6 +112,16 @@ class KernelResult:
     final_position: int
     stepped_prices: int
     _trade_cents: list[int] = field(default_factory=list, repr=False)
+    # (candidate, decision, context, outcome, gate refusal, order id), turned into records on demand
+    _signal_rows: list[tuple[Any, ...]] = field(default_factory=list, repr=False)
+    _config: MiaConfig | None = field(default=None, repr=False)
+
+    @cached_property
+    def signals(self) -> list[AutopilotSignal]:
+        """The signal records, exactly as the live autopilot writes them to the ledger."""
+        assert self._config is not None
+        return [make_signal(c, d, ctx, self._config, mode="auto", decision=outcome, reason=rej, order_id=oid)
+                for c, d, ctx, outcome, rej, oid in self._signal_rows]
 
     @property
     def final_equity(self) -> Decimal:
@@ -127,9 +137,11 @@ class KernelResult:
         return self.final_equity - self.starting_balance
 
     def decisions(self) -> dict[str, int]:
+        """Signals per decision and reason code, e.g. {"executed": 12, "refused:FILTER_REJECTED": 300}."""
         out: dict[str, int] = {}
-        for s in self.signals:
-            key = s.decision.value if s.reason_code is None else f"{s.decision.value}:{s.reason_code}"
+        for _c, d, _ctx, outcome, rej, _oid in self._signal_rows:
+            code = rej.code if rej is not None else (d.reason.value if d.reason is not None else None)
+            key = outcome.value if code is None else f"{outcome.value}:{code}"
             out[key] = out.get(key, 0) + 1
         return out
 
@@ -178,7 +190,8 @@ class AutopilotKernel:
         gate = self.gate
         ACTIVE, REDUCING, HALTED = TradingState.ACTIVE, TradingState.REDUCING, TradingState.HALTED
 
-        signals: list[AutopilotSignal] = []
+        signals: list[tuple[Any, ...]] = []
+        REFUSED, EXECUTED = SignalDecision.REFUSED, SignalDecision.EXECUTED
         orders: list[KernelOrder] = []
         fills: list[KernelFill] = []
         trades: list[KernelTrade] = []
@@ -300,7 +313,7 @@ class AutopilotKernel:
             )
             d = decide(c, ctx, cfg, self.instrument)
             if not d.sized:
-                signals.append(make_signal(c, d, ctx, cfg, mode="auto", decision=SignalDecision.REFUSED))
+                signals.append((c, d, ctx, REFUSED, None, None))
                 return
             side = Side.BUY if c.side > 0 else Side.SELL
             intent = OrderIntent(sym, side, d.quantity, OrderType.BRACKET, stop_loss=d.stop_loss, take_profit=d.take_profit)
@@ -309,12 +322,11 @@ class AutopilotKernel:
             orders.append(KernelOrder(p, rctx.now, side, d.quantity, "bracket", "autopilot", rej, d.stop_loss,
                                       d.take_profit))
             if rej is not None:
-                signals.append(make_signal(c, d, ctx, cfg, mode="auto", decision=SignalDecision.REFUSED, reason=rej))
+                signals.append((c, d, ctx, REFUSED, rej, None))
                 return
             gate.record(rctx.now)
             parent = (p, c.side, d.quantity, int(round(d.stop_loss / tick)), int(round(d.take_profit / tick)))
-            signals.append(make_signal(c, d, ctx, cfg, mode="auto", decision=SignalDecision.EXECUTED,
-                                       order_id=f"K-{len(orders)}"))
+            signals.append((c, d, ctx, EXECUTED, None, f"K-{len(orders)}"))
 
         def next_close_after_session(p: int, session: int | None) -> int:
             """First close index >= p whose session differs from `session` (P if none)."""
@@ -429,9 +441,10 @@ class AutopilotKernel:
             progress((P >> 1) - (reported >> 1))
 
         return KernelResult(
-            symbol=sym, bars=n, signals=signals, orders=orders, fills=fills, trades=trades, levels=levels,
+            symbol=sym, bars=n, orders=orders, fills=fills, trades=trades, levels=levels,
             halts=halts, equity_cents=self._equity(px, fill_rows, P), starting_balance=Decimal(self.start_c).scaleb(-2),
-            final_position=pos, stepped_prices=stepped, _trade_cents=trade_cents,
+            final_position=pos, stepped_prices=stepped, _trade_cents=trade_cents, _signal_rows=signals,
+            _config=cfg,
         )
 
     def _equity(self, px: np.ndarray, fill_rows: list[tuple[int, int, int]], P: int) -> np.ndarray:

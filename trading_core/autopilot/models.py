@@ -59,6 +59,24 @@ class AnchoredTables:
     atr: np.ndarray
     stop_points: np.ndarray
     _rl: dict[int, np.ndarray] = field(default_factory=dict, repr=False)
+    _all: pd.DataFrame | None = field(default=None, repr=False)
+    _regime: dict[int, np.ndarray] = field(default_factory=dict, repr=False)
+
+    @property
+    def all_features(self) -> pd.DataFrame:
+        """Every bar's feature row as read live (window by window), one frame."""
+        if self._all is None:
+            self._all = pd.concat([self.tables[w].features.iloc[f - s:e - s]
+                                   for w, (s, f, e) in enumerate(self.windows)])
+        return self._all
+
+    def regime(self, detector: RegimeDetector) -> np.ndarray:
+        """(n, 3) forward-filtered regime probabilities of every bar (cached per detector)."""
+        key = id(detector)
+        if key not in self._regime:
+            cols = [f"p_{r}" for r in REGIMES]
+            self._regime = {key: detector.filter(self.all_features)[cols].to_numpy(np.float64)}
+        return self._regime[key]
 
     @property
     def n(self) -> int:
@@ -135,20 +153,12 @@ def anchored_tables(bars: pd.DataFrame, config: MiaConfig, tick: float) -> Ancho
 
 
 def regime_probabilities(detector: RegimeDetector | None, tables: AnchoredTables, rows: np.ndarray) -> np.ndarray:
-    """(len(rows), 3) regime probabilities (trend, range, defensive) of bars `rows` as read live: the
-    forward filter run from the start of each bar's window. Uniform without a detector."""
-    out = np.full((rows.shape[0], len(REGIMES)), 1.0 / len(REGIMES))
+    """(len(rows), 3) regime probabilities (trend, range, defensive) of bars `rows`: the HMM forward
+    filter run over the bars in order (live steps the same filter bar by bar). Uniform without a detector."""
+    rows = np.asarray(rows, np.int64)
     if detector is None or rows.size == 0:
-        return out
-    cols = [f"p_{r}" for r in REGIMES]
-    by_window: dict[int, list[int]] = {}
-    for k, t in enumerate(rows.tolist()):
-        by_window.setdefault(int(tables.window_of[t]), []).append(k)
-    for w, ks in by_window.items():
-        probs = detector.filter(tables.tables[w].features)[cols].to_numpy(np.float64)
-        s = tables.windows[w][0]
-        out[ks] = probs[rows[ks] - s]
-    return out
+        return np.full((rows.shape[0], len(REGIMES)), 1.0 / len(REGIMES))
+    return tables.regime(detector)[rows]
 
 
 def filter_matrix(features: pd.DataFrame, score: np.ndarray, confidence: np.ndarray, sides: np.ndarray,
@@ -245,10 +255,8 @@ def train_bundle(
     known before `end - embargo` (purging). Raises IntelligenceInputError when there is too little."""
     n = tables.n if end is None else int(end)
     bars = tables.bars
-    feats_rows = np.arange(n)
     regime: RegimeDetector | None = None
-    feats_train = pd.concat([tables.tables[w].features.iloc[f - s:e - s]
-                             for w, (s, f, e) in enumerate(tables.windows) if f < n]).iloc[:n]
+    feats_train = tables.all_features.iloc[:n]
     try:
         regime = RegimeDetector(seed=seed).fit(feats_train, source=source, warm_start=warm_regime)
     except IntelligenceInputError as exc:
@@ -271,7 +279,6 @@ def train_bundle(
                       outcomes["side"].to_numpy(), regime_p)
     flt = MLEnsembleFilter(threshold=config.autopilot.filter_threshold, params=filter_params or FilterParams(seed=seed))
     flt.fit(x, y, source=source)
-    del feats_rows
     info = {
         "source": source,
         "first_bar": str(bars.index[0]), "last_bar": str(bars.index[n - 1]), "bars": int(n),
@@ -301,6 +308,10 @@ class TradeModel:
     @property
     def trained(self) -> bool:
         return self.loaded is not None
+
+    @property
+    def base_rate(self) -> float | None:
+        return float(self.loaded.outcome.base_rate) if self.loaded is not None else None
 
     def probabilities(self, raw: np.ndarray, sides: np.ndarray) -> tuple[np.ndarray, list[str | None]]:
         """P(win) for each row's side and the policy's preferred side, from raw RL features (K, F)."""

@@ -6,10 +6,11 @@
 - The replay computes the same window tables once per window (`models.anchored_tables`) and scores all
   its candidates with `score_candidates` in one batch.
 
-Regime probabilities: the replay runs the forward filter over each window; live steps the same filter
-one bar at a time (`RegimeDetector.update`), restarting from the window's start after a gap or when the
-window moves. The two agree to rounding (1e-15); everything else is computed by the same code on the
-same numbers.
+Regime probabilities: the replay runs the HMM forward filter over the bars in order; live steps the
+same filter one bar at a time (`RegimeDetector.update`), and runs it over its window after a gap (bars
+not evaluated while the autopilot was off) or a model change. The filter forgets its starting point
+within a few dozen bars, so the two agree to rounding (1e-15); everything else is computed by the same
+code on the same numbers.
 """
 from __future__ import annotations
 
@@ -57,6 +58,7 @@ class Candidate:
     model_trained: bool
     model_probability: float | None
     model_direction: str | None
+    model_base_rate: float | None = None  # the policy's average held-out trade, smoothed win rate
 
     @property
     def ts(self) -> datetime:
@@ -89,25 +91,28 @@ def score_candidates(
         p_model, direction = trade_model.probabilities(rl_raw, sides)
     else:
         p_model, direction = np.full(k, np.nan), [None] * k
+    conf = features["mtf_confluence"].to_numpy(np.float64).tolist()
+    gcode = features["gamma_phase"].to_numpy(np.float64).tolist()
+    gfac = features["gamma_factor"].to_numpy(np.float64).tolist()
+    trends = [dict(zip(TIMEFRAMES, row)) for row in
+              features[[f"trend_{tf}" for tf in TIMEFRAMES]].to_numpy(np.float64).tolist()]
+    comps = [dict(zip(AUTOPILOT_SCORE_COMPONENTS, row)) for row in
+             np.column_stack([components[c] for c in AUTOPILOT_SCORE_COMPONENTS]).tolist()]
+    regimes = [dict(zip(REGIMES, row)) for row in np.asarray(regime, np.float64).tolist()]
+    models = [dict(zip(MODEL_NAMES, row)) for row in np.column_stack([per[m] for m in MODEL_NAMES]).tolist()]
+    sides_l = np.asarray(sides).tolist()
+    entry, atr_l, stop_l = close.tolist(), atr.tolist(), stop_points.tolist()
+    score_l, conf_l, pf, pm_l = score.tolist(), confidence.tolist(), p_filter.tolist(), p_model.tolist()
+    mt, trained = trade_model.model_type, trade_model.trained
+    base = trade_model.base_rate
     out = []
-    trend_cols = {tf: features[f"trend_{tf}"].to_numpy(np.float64) for tf in TIMEFRAMES}
-    conf = features["mtf_confluence"].to_numpy(np.float64)
-    gcode = features["gamma_phase"].to_numpy(np.float64)
-    gfac = features["gamma_factor"].to_numpy(np.float64)
     for i in range(k):
-        code = gcode[i]
-        pm = float(p_model[i])
+        code, g, pm = gcode[i], gfac[i], pm_l[i]
         out.append(Candidate(
-            symbol=symbol, bar_ts=bar_ts[i], side=int(sides[i]), entry=float(close[i]), atr=float(atr[i]),
-            stop_points=float(stop_points[i]), score=float(score[i]), confidence=float(confidence[i]),
-            components={c: float(components[c][i]) for c in AUTOPILOT_SCORE_COMPONENTS},
-            confluence=float(conf[i]), trends={tf: float(v[i]) for tf, v in trend_cols.items()},
-            gamma_phase=PHASE_BY_CODE.get(int(code), "normal") if math.isfinite(code) else "normal",
-            gamma_factor=float(gfac[i]) if math.isfinite(gfac[i]) else 1.0,
-            regime={r: float(regime[i, j]) for j, r in enumerate(REGIMES)},
-            filter_probability=float(p_filter[i]), filter_models={m: float(per[m][i]) for m in MODEL_NAMES},
-            model_type=trade_model.model_type, model_trained=trade_model.trained,
-            model_probability=None if math.isnan(pm) else pm, model_direction=direction[i],
+            symbol, bar_ts[i], int(sides_l[i]), entry[i], atr_l[i], stop_l[i], score_l[i], conf_l[i], comps[i],
+            conf[i], trends[i], PHASE_BY_CODE.get(int(code), "normal") if math.isfinite(code) else "normal",
+            g if math.isfinite(g) else 1.0, regimes[i], pf[i], models[i], mt, trained,
+            None if math.isnan(pm) else pm, direction[i], base,
         ))
     return out
 
@@ -187,11 +192,10 @@ class SymbolPipeline:
         if det is None:
             return np.full((1, len(REGIMES)), 1.0 / len(REGIMES))
         order = [det.state_labels.index(r) for r in REGIMES]
-        if (self._regime_model is det and self._regime_start == start and self._regime_upto == bars_seen - 1
-                and self._regime_state is not None):
+        if self._regime_model is det and self._regime_upto == bars_seen - 1 and self._regime_state is not None:
             obs = det.observations(table.features.iloc[-1:])[0]
             state = det.update(self._regime_state, obs)
-        else:  # first bar, a gap, a new window or new models: run the filter over the window
+        else:  # first bar, a gap or new models: run the filter over the window
             obs = det.observations(table.features)
             state = det.hmm.filter(det._standardise(obs))[-1]
         self._regime_state, self._regime_upto, self._regime_start, self._regime_model = state, bars_seen, start, det

@@ -73,7 +73,7 @@ class AutopilotReplay:
     seconds_training: float
     seconds_scoring: float
     seconds_kernel: float
-    extras: dict[str, Any] = field(default_factory=dict)
+    candidate_map: dict[int, Candidate] = field(default_factory=dict, repr=False)  # bar -> scored candidate
 
     @property
     def seconds_replay(self) -> float:
@@ -98,13 +98,21 @@ def candidates_for(
         return {}
     idx = tables.bars.index
     cands = score_candidates(
-        symbol, [idx[t].to_pydatetime() for t in rows.tolist()], tables.features_at(rows),
+        symbol, list(idx[rows].to_pydatetime()), tables.features_at(rows),
         tables.candidate[rows].astype(np.int64), tables.score[rows], tables.confidence[rows],
         tables.components_at(rows), tables.atr[rows], tables.stop_points[rows],
         tables.bars["close"].to_numpy(np.float64)[rows], regime_probabilities(bundle.regime, tables, rows),
         tables.rl_features_at(rows) if trade_model.trained else None, bundle, trade_model,
     )
     return dict(zip(rows.tolist(), cands))
+
+
+def _warm_imports() -> None:
+    """Import scipy's filters now, so that the timed pipeline does not pay a one-off import."""
+    from trading_core.intelligence.features import _lfilter
+
+    _lfilter()
+    import scipy.ndimage  # noqa: F401
 
 
 def _progress(total: int, enabled: bool, desc: str) -> Any:
@@ -150,13 +158,14 @@ def run_autopilot_replay(
     """See the module docstring. `bars`: one symbol's 1-minute bars, UTC index, OHLCV."""
     sym = get_instrument(symbol).symbol
     inst = get_instrument(sym)
-    mt = model_type or config.autopilot.model_type
+    mt = model_type or (trade_model.model_type if trade_model is not None else config.autopilot.model_type)
     cfg = config.model_copy(update={"autopilot": config.autopilot.model_copy(update={"model_type": mt})})
     n = len(bars)
     warm = cfg.autopilot.min_history_bars
     if n < warm + 100:
         raise IntelligenceInputError(f"{source}: {n} bars are too few for the autopilot (need {warm + 100})",
                                      f"{source} : {n} barres, trop peu pour le pilote automatique (il en faut {warm + 100})")
+    _warm_imports()
     t0 = time.perf_counter()
     tables = anchored_tables(bars, cfg, float(inst.tick_size))
     t_tables = time.perf_counter() - t0
@@ -216,7 +225,8 @@ def run_autopilot_replay(
         elif untrained_notes:
             notes = untrained_notes[0]
         else:
-            notes = (f"{mt} trained per fold ({rl_steps:,} steps)", f"{mt} entraîné par pli ({rl_steps:,} pas)")
+            notes = (f"{mt} trained per fold on earlier bars ({rl_steps:,} steps)",
+                     f"{mt} entraîné par pli sur les barres antérieures ({_fr_int(rl_steps)} pas)")
     t3 = time.perf_counter()
     idx_ns = bars.index.as_unit("ns").asi8
     result = AutopilotKernel(cfg, inst).run(
@@ -227,6 +237,7 @@ def run_autopilot_replay(
         source=source, symbol=sym, model_type=mt, model_note_en=notes[0], model_note_fr=notes[1], bars=n,
         trade_from=trade_from, folds=fold_info, candidates=len(candidates), result=result,
         seconds_tables=t_tables, seconds_training=t_train, seconds_scoring=t_score, seconds_kernel=t_kernel,
+        candidate_map=candidates,
     )
 
 
@@ -303,6 +314,14 @@ async def replay_on_engine(
     return out
 
 
+def _fr_int(x: float) -> str:
+    return f"{x:,.0f}".replace(",", "\u202f")
+
+
+def _fr_num(x: float, digits: int = 2) -> str:
+    return f"{x:.{digits}f}".replace(".", ",")
+
+
 def format_replay(rep: AutopilotReplay, lang: str = "en") -> str:
     """The replay's summary, in one language (the CLI prints the user's)."""
     r = rep.result
@@ -324,9 +343,9 @@ def format_replay(rep: AutopilotReplay, lang: str = "en") -> str:
             f"{rep.trade_from} ({len(rep.folds)} plis walk-forward)" if rep.folds else
             f"pilote automatique {rep.symbol} sur {rep.source} : {rep.bars} barres (modèles fixes)",
             f"modèle : {rep.model_type} — {rep.model_note_fr}",
-            f"vitesse : {rep.bars_per_second:,.0f} barres/s hors entraînement (tables {rep.seconds_tables:.2f} s, "
-            f"scores {rep.seconds_scoring:.2f} s, noyau {rep.seconds_kernel:.2f} s) ; entraînement "
-            f"{rep.seconds_training:.1f} s".replace(",", "\u202f"),
+            f"vitesse : {_fr_int(rep.bars_per_second)} barres/s hors entraînement (tables "
+            f"{_fr_num(rep.seconds_tables)} s, scores {_fr_num(rep.seconds_scoring)} s, noyau "
+            f"{_fr_num(rep.seconds_kernel)} s) ; entraînement {_fr_num(rep.seconds_training, 1)} s",
             f"candidats {rep.candidates}, décisions : {dec}",
             f"trades {m.trades}  taux de réussite {m.win_rate * 100:.1f} %  facteur de profit {pf}".replace(".", ","),
             f"P&L net {usd(m.net_pnl)}  perte maximale depuis un sommet {usd(m.max_drawdown)} "

@@ -22,7 +22,8 @@ Score components, each in [-1, 1], long-positive:
 - confluence: `mtf_confluence`, the weighted trend of completed 1m, 5m, 15m, 1h and 4h bars.
 score = sum(w_k c_k) / sum(w_k); confidence = the share of weight whose component has the score's sign.
 A long candidate is raised on the bar where score > long_threshold with confidence >= min_confidence
-becomes true (it was not on the previous bar); short likewise below short_threshold. No candidate before
+becomes true after `rearm_bars` bars without it (a score hovering around the threshold raises one
+candidate, not one per crossing); short likewise below short_threshold. No candidate before
 `min_history_bars` bars are in the window.
 """
 from __future__ import annotations
@@ -75,6 +76,13 @@ def window_start(bars_seen: int, history_bars: int) -> int:
         return 0
     half = history_bars // 2
     return half * ((t - history_bars) // half + 1)
+
+
+def _any_before(cond: np.ndarray, k: int) -> np.ndarray:
+    """True at t when `cond` held on any of the k bars before t (integer counts: exact on any prefix)."""
+    cs = np.concatenate(([0], np.cumsum(cond, dtype=np.int64)))
+    t = np.arange(cond.shape[0])
+    return cs[t] - cs[np.maximum(t - k, 0)] > 0
 
 
 def _rolling_sum(x: np.ndarray, w: int) -> np.ndarray:
@@ -150,9 +158,9 @@ def window_table(bars: pd.DataFrame, config: MiaConfig, tick: float) -> WindowTa
     ok[: min(n, ap.min_history_bars - 1)] = False
     long_on = ok & (score > ap.long_threshold) & (confidence >= ap.min_confidence)
     short_on = ok & (score < ap.short_threshold) & (confidence >= ap.min_confidence)
-    prev_long = np.concatenate(([False], long_on[:-1]))
-    prev_short = np.concatenate(([False], short_on[:-1]))
-    cand = np.where(long_on & ~prev_long, 1, np.where(short_on & ~prev_short, -1, 0)).astype(np.int8)
+    quiet = int(ap.rearm_bars)
+    cand = np.where(long_on & ~_any_before(long_on, quiet), 1,
+                    np.where(short_on & ~_any_before(short_on, quiet), -1, 0)).astype(np.int8)
     atr = wilder_atr(h, lo, c, config.risk.atr_period)
     return WindowTable(feats, comps, score, confidence, cand, atr,
                        stop_distance(atr, config.risk.atr_stop_multiple, tick))

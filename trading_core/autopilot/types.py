@@ -79,6 +79,7 @@ class SignalScores:
     model_trained: bool
     model_probability: float | None  # trade-probability model, P(win) for this side; None: filter alone
     model_direction: str | None  # the policy's own preferred side (long / short), for the record
+    model_threshold: float | None  # the floor the model's probability had to reach
     regime: dict[str, float]  # trend / range / defensive probabilities
     gamma_phase: str
     gamma_factor: float

@@ -56,6 +56,9 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
     p.add_argument("--figures", action="store_true", help="write regime_/shap_/performance_ PNGs")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    from trading_core.autopilot.cli import add_evaluate_options
+
+    add_evaluate_options(p)
     p.set_defaults(func=run_evaluate)
     return p
 
@@ -70,6 +73,10 @@ def run_evaluate(args: argparse.Namespace, config: MiaConfig | None = None) -> i
     except ConfigError as exc:
         print(f"mia evaluate: {exc}", file=sys.stderr)
         return 2
+    if getattr(args, "autopilot", False):
+        from trading_core.autopilot.cli import run_evaluate as run_autopilot_evaluate
+
+        return run_autopilot_evaluate(args, cfg)
     market = args.market or cfg.market
     try:
         settings = EvaluationSettings(

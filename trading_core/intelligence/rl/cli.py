@@ -33,8 +33,10 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
         description="Train a torch trade-probability model on bars and save a checkpoint under "
         "<data_dir>/checkpoints/<model-type>/<market>/. Same seed and data -> same weights.",
     )
-    p.add_argument("--model-type", choices=MODEL_TYPES, default=None,
-                   help="model to train (default: intelligence.model_type from the config)")
+    p.add_argument("--model-type", choices=(*MODEL_TYPES, "autopilot", "lstm_vix"), default=None,
+                   help="model to train (default: intelligence.model_type from the config); autopilot: the "
+                        "autopilot's regime model and ML filter; lstm_vix: the next-day VIX forecaster (daily "
+                        "VIX and S&P 500 history, walk-forward evaluated against the naive forecast)")
     p.add_argument("--market", choices=tuple(MARKET_SPECS), default=None,
                    help="market whose contract specs (tick value) apply (default: the config's market)")
     p.add_argument("--data", metavar="FILE", default=None,
@@ -61,6 +63,12 @@ def run_train(args: argparse.Namespace, config: MiaConfig | None = None) -> int:
     try:
         if config is None:
             config = load_config(getattr(args, "config", None))
+        if args.model_type in ("autopilot", "lstm_vix"):
+            from trading_core.autopilot import cli as autopilot_cli
+
+            if args.model_type == "autopilot":
+                return autopilot_cli.run_train_autopilot(args, config)
+            return autopilot_cli.run_train_vix(args, config)
         from trading_core.intelligence.rl.train import train  # torch, only now
 
         model_type = args.model_type or config.intelligence.model_type
