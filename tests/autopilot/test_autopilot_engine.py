@@ -276,3 +276,32 @@ async def test_events_keep_their_typed_data_in_the_ledger(tmp_path, bundle, no_m
     stored = {s.signal_id: s for s in led.autopilot_signals(limit=None)}
     assert with_signal and all(e.signal == stored[e.signal.signal_id] for e in with_signal)
     led.close()
+
+
+async def test_a_trained_trade_model_scores_live_signals_as_the_replay_does(tmp_path, bundle, es_2023, es_2025):
+    """The PPO-CVaR checkpoint (tiny training) loaded by prepare(): live and replay give the same probability."""
+    from trading_core.autopilot.models import load_trade_model
+    from trading_core.autopilot.replay import run_autopilot_replay
+    from trading_core.intelligence.rl.train import train_agent
+
+    cfg = config(tmp_path, autopilot={**ACTIVE, "model_type": "ppo_cvar"})
+    train_agent("ppo_cvar", "ES", bars=es_2023.iloc[:6000], steps=2000, config=cfg, data_dir=tmp_path, progress=False)
+    engine = await new_engine(cfg)
+    pilot = Autopilot(engine, bundles={"ES": bundle})
+    await pilot.start(prepare=False)
+    await pilot.prepare()
+    assert pilot.status().model_trained
+    assert (await pilot.set_mode("auto")).ok
+    bars = es_2025.iloc[:1200]
+    await drive(engine, bars, until=lambda: len(engine.ledger.autopilot_signals(limit=None)) >= 2)
+    live = engine.ledger.autopilot_signals(limit=None)
+    assert live and all(s.scores.model_trained and 0 <= s.scores.model_probability <= 1 for s in live)
+    model = load_trade_model(cfg, "ES", "ppo_cvar", data_dir=tmp_path)
+    replayed = {s.signal_id: s for s in run_autopilot_replay(bars, cfg, "ES", bundle=bundle, trade_model=model).result.signals}
+    for s in live:
+        r = replayed[s.signal_id].scores
+        assert r.model_probability == pytest.approx(s.scores.model_probability, abs=1e-9)
+        assert r.model_direction == s.scores.model_direction
+    await pilot.stop()
+    await engine.stop()
+    engine.close()

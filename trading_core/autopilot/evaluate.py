@@ -8,7 +8,8 @@ rules (risk gate, paper fills with slippage, commissions, daily loss limit):
 - buy and hold: one contract long from the start to the end;
 - moving-average cross: one contract, long when SMA(50) > SMA(200), short below (the evaluation's MA).
 The autopilot and "all candidates" are sized from risk % of equity (often several contracts), the
-baselines hold one contract: the table also gives the P&L per contract traded.
+baselines hold one contract: the table also gives the P&L per contract traded. Net P&L is the change of
+equity marked to market at the last close.
 The verdict of the last evaluation or replay is saved (`save_verdict`) so that switching the autopilot
 to `auto` can say when it lost money in replay (`last_verdict`).
 """
@@ -67,9 +68,13 @@ class AutopilotEvaluation:
 
 
 def _row(key: str, res: Any, contracts: int) -> StrategyRow:
+    """Closed trades' statistics; net P&L marked to market at the last close (a position still open then
+    counts as one more trade and its contracts, without an exit cost)."""
     m = res.metrics
-    return StrategyRow(key, m.trades, m.win_rate if m.trades else float("nan"), m.profit_factor, m.net_pnl,
-                       m.max_drawdown, contracts)
+    still_open = abs(int(res.final_position))
+    net = res.final_equity - Decimal(res.starting_balance)
+    return StrategyRow(key, m.trades + (1 if still_open else 0), m.win_rate if m.trades else float("nan"),
+                       m.profit_factor, net, m.max_drawdown, contracts + still_open)
 
 
 def evaluate_autopilot(rep: AutopilotReplay, bars: pd.DataFrame, config: MiaConfig) -> AutopilotEvaluation:

@@ -55,6 +55,8 @@ class FoldInfo:
     candidates: int
     trained: bool
     note: str = ""
+    start_bar: int = 0
+    train_last_bar: str = ""  # the last bar the fold's models were trained on
 
 
 @dataclass
@@ -154,6 +156,7 @@ def run_autopilot_replay(
     volatility_factor: Callable[[datetime], float] | None = None,
     seed: int = 42,
     progress: bool = False,
+    filter_params: Any = None,
 ) -> AutopilotReplay:
     """See the module docstring. `bars`: one symbol's 1-minute bars, UTC index, OHLCV."""
     sym = get_instrument(symbol).symbol
@@ -194,13 +197,15 @@ def run_autopilot_replay(
             for k in range(folds):
                 a, b = int(edges[k]), int(edges[k + 1])
                 rows = cand_rows[(cand_rows >= a) & (cand_rows < b)]
-                info = FoldInfo(k + 1, bars.index[a], bars.index[b - 1], 0, int(rows.size), False)
+                info = FoldInfo(k + 1, bars.index[a], bars.index[b - 1], 0, int(rows.size), False, start_bar=a)
                 t1 = time.perf_counter()
                 try:
                     fb = train_bundle(tables, cfg, sym, end=a, embargo=cfg.autopilot.label_horizon_bars,
-                                      source=f"{source} bars < {a}", seed=seed, warm_regime=prev_regime)
+                                      source=f"{source} bars < {a}", seed=seed, warm_regime=prev_regime,
+                                      filter_params=filter_params)
                     prev_regime = fb.regime
                     info.train_signals, info.trained = int(fb.info["signals"]), True
+                    info.train_last_bar = str(fb.info["last_bar"])
                 except IntelligenceInputError as exc:
                     info.note = exc.message_en
                     fb = None
