@@ -31,7 +31,14 @@ CASES = [
 
 def _signals(sigs):
     return [(s.signal_id, s.side, s.decision, s.reason_code, s.quantity, s.entry, s.stop_loss, s.take_profit,
-             s.scores.level, round(s.scores.filter_probability, 12), round(s.scores.score, 12)) for s in sigs]
+             s.scores.level) for s in sigs]
+
+
+def _scores(sigs):
+    """The scores: identical code on identical numbers, except the regime filter (stepped live, scanned in
+    replay), which agrees to rounding."""
+    return [(s.scores.score, s.scores.confidence, s.scores.filter_probability, *s.scores.regime.values(),
+             s.scores.kelly_fraction or 0.0) for s in sigs]
 
 
 @pytest.mark.parametrize("over,n", CASES)
@@ -41,6 +48,8 @@ async def test_kernel_and_engine_give_the_same_signals_orders_and_fills(tmp_path
     kernel = run_autopilot_replay(bars, cfg, "ES", bundle=bundle, trade_model=no_model).result
     engine = await replay_on_engine(bars, cfg, "ES", bundle, no_model)
     assert _signals(kernel.signals) == _signals(engine["signals"])
+    for k_row, e_row in zip(_scores(kernel.signals), _scores(engine["signals"])):
+        assert k_row == pytest.approx(e_row, rel=1e-9, abs=1e-12)
     assert len(kernel.signals) > 20
     k_orders = [(o.ts, o.side, o.quantity, o.rejection.code if o.rejection else None) for o in kernel.orders]
     e_orders = [(o.created_ts, o.side, o.quantity, o.reason.code if o.reason else None)

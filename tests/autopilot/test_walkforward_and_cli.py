@@ -39,13 +39,18 @@ def test_each_fold_is_trained_on_earlier_bars_only_and_the_future_cannot_change_
 
 
 def test_trade_probability_model_trained_per_fold_scores_every_candidate(tmp_path, es_2023):
-    cfg = config(tmp_path)
+    cfg = config(tmp_path, autopilot={"filter_threshold": 0.35})
     rep = run_autopilot_replay(es_2023.iloc[:7000], cfg, "ES", model_type="ppo_cvar", folds=1, rl_steps=2000,
                                filter_params=LIGHT)
     assert rep.model_type == "ppo_cvar" and "trained per fold" in rep.model_note_en
-    probs = [c.model_probability for c in rep.candidate_map.values()]
-    assert probs and all(p is not None and 0.0 <= p <= 1.0 for p in probs)
-    assert all(c.model_direction in ("long", "short") and c.model_trained for c in rep.candidate_map.values())
+    cands = list(rep.candidate_map.values())
+    assert cands and all(c.model_trained for c in cands)
+    approved = [c for c in cands if c.filter_probability >= 0.35]
+    assert approved and len(approved) < len(cands)
+    # the model scores what the filter approved; for the others its number would decide nothing
+    assert all(c.model_probability is not None and 0.0 <= c.model_probability <= 1.0 for c in approved)
+    assert all(c.model_direction in ("long", "short") for c in approved)
+    assert all(c.model_probability is None for c in cands if c.filter_probability < 0.35)
 
 
 def test_evaluation_puts_the_autopilot_beside_the_baselines(tmp_path, es_2023):

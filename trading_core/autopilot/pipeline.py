@@ -9,13 +9,15 @@
 Regime probabilities: the replay runs the HMM forward filter over the bars in order; live steps the
 same filter one bar at a time (`RegimeDetector.update`), and runs it over its window after a gap (bars
 not evaluated while the autopilot was off) or a model change. The filter forgets its starting point
-within a few dozen bars, so the two agree to rounding (1e-15); everything else is computed by the same
-code on the same numbers.
+within a few dozen bars, so the two agree to rounding (1e-15). Likewise the RL observation, whose
+features look back 121 bars at most, is computed live on the last 242 bars and in replay over each
+window: equal to rounding. Everything else is computed by the same code on the same numbers.
 """
 from __future__ import annotations
 
 import math
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -77,20 +79,27 @@ def score_candidates(
     stop_points: np.ndarray,
     close: np.ndarray,
     regime: np.ndarray,
-    rl_raw: np.ndarray | None,
+    rl_features: Callable[[np.ndarray], np.ndarray] | None,
     bundle: ModelBundle,
     trade_model: TradeModel,
+    filter_threshold: float,
 ) -> list[Candidate]:
-    """Filter and trade-probability scores of K candidates given their rows (arrays of length K)."""
+    """Filter and trade-probability scores of K candidates given their rows (arrays of length K).
+
+    The trade-probability model only scores candidates the filter approved (`rl_features(i)` gives the
+    raw RL features of candidates i): for the others its number would decide nothing."""
     k = len(sides)
     if k == 0:
         return []
     x = filter_matrix(features, score, confidence, sides, regime)
     p_filter, per = filter_probabilities(bundle, x)
-    if trade_model.trained and rl_raw is not None:
-        p_model, direction = trade_model.probabilities(rl_raw, sides)
-    else:
-        p_model, direction = np.full(k, np.nan), [None] * k
+    p_model, direction = np.full(k, np.nan), [None] * k
+    approved = np.flatnonzero(p_filter >= filter_threshold)
+    if trade_model.trained and rl_features is not None and approved.size:
+        p, d = trade_model.probabilities(rl_features(approved), np.asarray(sides)[approved])
+        p_model[approved] = p
+        for j, i in enumerate(approved.tolist()):
+            direction[i] = d[j]
     conf = features["mtf_confluence"].to_numpy(np.float64).tolist()
     gcode = features["gamma_phase"].to_numpy(np.float64).tolist()
     gfac = features["gamma_factor"].to_numpy(np.float64).tolist()
@@ -143,7 +152,6 @@ class SymbolPipeline:
         # regime forward-filter state (worker thread only)
         self._regime_state: np.ndarray | None = None
         self._regime_upto = -1
-        self._regime_start = -1
         self._regime_model: object | None = None
 
     # ------------------------------------------------------------------ history (event loop)
@@ -198,7 +206,7 @@ class SymbolPipeline:
         else:  # first bar, a gap or new models: run the filter over the window
             obs = det.observations(table.features)
             state = det.hmm.filter(det._standardise(obs))[-1]
-        self._regime_state, self._regime_upto, self._regime_start, self._regime_model = state, bars_seen, start, det
+        self._regime_state, self._regime_upto, self._regime_model = state, bars_seen, det
         return np.asarray(state, np.float64)[order][None, :]
 
     def evaluate(self, bundle: ModelBundle, trade_model: TradeModel,
@@ -212,14 +220,15 @@ class SymbolPipeline:
         side = int(table.candidate[-1])
         if side == 0:
             return None
-        rl_raw = None
-        if trade_model.trained:
-            from trading_core.intelligence.rl.observation import compute_features as rl_compute
+        def rl_raw(_rows: np.ndarray) -> np.ndarray:
+            from trading_core.intelligence.rl.observation import WARMUP_BARS, compute_features as rl_compute
 
-            rl_raw = rl_compute(frame).features[-1:]
-        last = len(table) - 1
+            # the RL features look back at most WARMUP_BARS bars: a tail twice that long gives the replay's
+            # numbers (computed over the whole window) to rounding, at a fraction of the cost
+            return rl_compute(frame.iloc[-2 * WARMUP_BARS:]).features[-1:]
+
         return score_candidates(
             self.symbol, [frame.index[-1].to_pydatetime()], table.features.iloc[-1:], np.array([side]),
             table.score[-1:], table.confidence[-1:], {k: v[-1:] for k, v in table.components.items()},
             table.atr[-1:], table.stop_points[-1:], frame["close"].to_numpy()[-1:], regime, rl_raw,
-            bundle, trade_model)[0] if last >= 0 else None
+            bundle, trade_model, self.config.autopilot.filter_threshold)[0]

@@ -92,7 +92,8 @@ class AutopilotReplay:
 
 
 def candidates_for(
-    tables: AnchoredTables, rows: np.ndarray, bundle: ModelBundle, trade_model: TradeModel, symbol: str
+    tables: AnchoredTables, rows: np.ndarray, bundle: ModelBundle, trade_model: TradeModel, symbol: str,
+    filter_threshold: float,
 ) -> dict[int, Candidate]:
     """Score the candidates at bars `rows` exactly as the live pipeline would (score_candidates)."""
     rows = np.asarray(rows, np.int64)
@@ -104,7 +105,7 @@ def candidates_for(
         tables.candidate[rows].astype(np.int64), tables.score[rows], tables.confidence[rows],
         tables.components_at(rows), tables.atr[rows], tables.stop_points[rows],
         tables.bars["close"].to_numpy(np.float64)[rows], regime_probabilities(bundle.regime, tables, rows),
-        tables.rl_features_at(rows) if trade_model.trained else None, bundle, trade_model,
+        lambda i: tables.rl_features_at(rows[i]), bundle, trade_model, filter_threshold,
     )
     return dict(zip(rows.tolist(), cands))
 
@@ -182,7 +183,8 @@ def run_autopilot_replay(
         notes = (tm.message_en, tm.message_fr)
         trade_from = warm
         t1 = time.perf_counter()
-        candidates = candidates_for(tables, cand_rows[cand_rows >= trade_from], bundle, tm, sym)
+        candidates = candidates_for(tables, cand_rows[cand_rows >= trade_from], bundle, tm, sym,
+                                    cfg.autopilot.filter_threshold)
         t_score = time.perf_counter() - t1
     else:
         if not 1 <= folds <= 20 or not 0.05 <= initial_fraction <= 0.9:
@@ -218,7 +220,7 @@ def run_autopilot_replay(
                 t_train += time.perf_counter() - t1
                 if fb is not None:
                     t2 = time.perf_counter()
-                    candidates.update(candidates_for(tables, rows, fb, tm, sym))
+                    candidates.update(candidates_for(tables, rows, fb, tm, sym, cfg.autopilot.filter_threshold))
                     t_score += time.perf_counter() - t2
                 fold_info.append(info)
                 if bar is not None:
