@@ -124,6 +124,13 @@ def test_mia_train_autopilot_then_replay_with_those_fixed_models(tmp_path, small
                 str(models), "--model-type", "none", "--no-progress"])
     out = capsys.readouterr().out
     assert code == 0 and "fixed models" in out
+    # the same models on the live engine, bar by bar (the kernel's cross-check), on a shorter slice
+    short = tmp_path / "short.csv"
+    short.write_text("".join(small_file.read_text().splitlines(keepends=True)[:1001]))
+    code = mia(["--data-dir", str(tmp_path), "replay", str(short), "--strategy", "autopilot", "--models",
+                str(models), "--model-type", "none", "--engine"])
+    out = capsys.readouterr().out
+    assert code == 0 and "live engine, bar by bar: 1000 bars" in out
 
 
 def test_mia_evaluate_autopilot_prints_the_table_in_both_languages(tmp_path, small_file, capsys):
@@ -136,3 +143,9 @@ def test_mia_evaluate_autopilot_prints_the_table_in_both_languages(tmp_path, sma
         assert label in out
     assert "after commissions and slippage" in out and "après commissions et glissement" in out
     assert np.isfinite(float(last_verdict(tmp_path, "ES").net_pnl))
+
+
+def test_mia_replay_autopilot_on_the_live_engine_needs_fixed_models(tmp_path, small_file, capsys):
+    code = mia(["--data-dir", str(tmp_path), "replay", str(small_file), "--strategy", "autopilot", "--engine"])
+    err = capsys.readouterr().err
+    assert code == 2 and "--models" in err and "modèles fixes" in err

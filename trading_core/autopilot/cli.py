@@ -67,12 +67,25 @@ def run_replay(args: argparse.Namespace, config: MiaConfig) -> int:
     if args.rl_steps < 100:
         return _err("replay", f"--rl-steps must be at least 100, got {args.rl_steps}",
                     f"--rl-steps doit valoir au moins 100, reçu {args.rl_steps}")
+    if args.engine and args.models is None:
+        return _err("replay", "--engine with the autopilot needs fixed models: --models DIR",
+                    "--engine avec le pilote automatique demande des modèles fixes : --models DOSSIER")
     try:
         bars = _load(args.file, symbol if args.symbol else None)
         bundle = trade_model = None
         if args.models is not None:
             bundle = ModelBundle.load(args.models, config.autopilot.filter_threshold)
             trade_model = load_trade_model(config, symbol, args.model_type)
+        if args.engine:
+            import asyncio
+
+            from trading_core.autopilot.replay import format_engine_run, replay_on_engine
+
+            assert bundle is not None and trade_model is not None
+            t0 = time.perf_counter()
+            out = asyncio.run(replay_on_engine(bars, config, symbol, bundle, trade_model))
+            print(format_engine_run(out, len(bars), time.perf_counter() - t0, _lang(config)))
+            return 0
         rep = run_autopilot_replay(
             bars, config, symbol, source=Path(args.file).name, model_type=args.model_type, folds=args.folds,
             rl_steps=args.rl_steps, bundle=bundle, trade_model=trade_model, volatility_factor=_volatility(config),

@@ -150,8 +150,8 @@ def format_evaluation(ev: AutopilotEvaluation, lang: str = "en") -> str:
         out.append("- Le pilote automatique a PERDU de l'argent sur ces données." if fr
                    else "- The autopilot LOST money on this data.")
     if ap.trades < 30:
-        out.append(f"- {ap.trades} trades : trop peu pour conclure." if fr
-                   else f"- {ap.trades} trades: too few to conclude anything.")
+        out.append(f"- {ap.trades} trade(s) : trop peu pour conclure." if fr
+                   else f"- {ap.trades} trade(s): too few to conclude anything.")
     return "\n".join(out)
 
 

@@ -324,7 +324,7 @@ class TradeModel:
         p = np.where(np.asarray(sides) > 0, self.loaded.outcome.predict(x, 1.0), self.loaded.outcome.predict(x, -1.0))
         obs = np.concatenate([x, np.zeros((k, len(AGENT_STATE_FEATURES)), np.float32)], axis=1)
         dist = self.loaded.agent.action_distribution(obs)  # (K, 3): short, flat, long
-        direction = ["long" if d[2] >= d[0] else "short" for d in dist]
+        direction: list[str | None] = ["long" if d[2] >= d[0] else "short" for d in dist]
         return np.asarray(p, np.float64), direction
 
 

@@ -93,7 +93,8 @@ def score_candidates(
         return []
     x = filter_matrix(features, score, confidence, sides, regime)
     p_filter, per = filter_probabilities(bundle, x)
-    p_model, direction = np.full(k, np.nan), [None] * k
+    p_model = np.full(k, np.nan)
+    direction: list[str | None] = [None] * k
     approved = np.flatnonzero(p_filter >= filter_threshold)
     if trade_model.trained and rl_features is not None and approved.size:
         p, d = trade_model.probabilities(rl_features(approved), np.asarray(sides)[approved])

@@ -270,7 +270,7 @@ async def replay_on_engine(
     from trading_core.types import Bar, EventKind, TradingState
 
     sym = get_instrument(symbol).symbol
-    broker = PaperBroker(get_instrument, slippage_ticks=config.paper.slippage_ticks,
+    broker = PaperBroker(get_instrument, slippage_ticks=config.paper.slippage_ticks,  # type: ignore[arg-type]
                          commission_per_contract=config.paper.commission_per_contract)
     cfg = config.model_copy(update={"autopilot": config.autopilot.model_copy(update={"symbols": [sym]})})
     engine = Engine(cfg, broker, ledger=Ledger(":memory:"), clock=MarketClock(), mode="paper")
@@ -377,6 +377,16 @@ def format_replay(rep: AutopilotReplay, lang: str = "en") -> str:
     return "\n".join(lines)
 
 
-def run_engine_cross_check(bars: pd.DataFrame, config: MiaConfig, symbol: str, bundle: ModelBundle,
-                           trade_model: TradeModel) -> dict[str, Any]:
-    return asyncio.run(replay_on_engine(bars, config, symbol, bundle, trade_model))
+def format_engine_run(out: dict[str, Any], bars: int, seconds: float, lang: str = "en") -> str:
+    """Summary of `replay_on_engine` (the cross-check of the kernel)."""
+    counts: dict[str, int] = {}
+    for s in out["signals"]:
+        key = s.decision.value if s.reason_code is None else f"{s.decision.value}:{s.reason_code}"
+        counts[key] = counts.get(key, 0) + 1
+    dec = ", ".join(f"{k} {v}" for k, v in sorted(counts.items(), key=lambda kv: -kv[1])) or "-"
+    eq = out["equity"]
+    if lang == "fr":
+        return (f"moteur en direct, barre par barre : {bars} barres en {_fr_num(seconds, 1)} s ; décisions : {dec} ; "
+                f"trades {len(out['trades'])} ; capital final {_fr_num(float(eq))} $")
+    return (f"live engine, bar by bar: {bars} bars in {seconds:.1f}s; decisions: {dec}; trades {len(out['trades'])}; "
+            f"final equity ${eq:,.2f}")
