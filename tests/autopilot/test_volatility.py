@@ -146,3 +146,26 @@ def test_training_refuses_missing_data_in_both_languages(tmp_path, capsys, monke
     monkeypatch.setenv("MIA_AUTOPILOT__DAILY_DATA_DIR", str(bad))
     assert mia(["--data-dir", str(tmp_path), "train", "--model-type", "lstm_vix", "--no-progress"]) == 2
     assert "unreadable" in capsys.readouterr().err
+
+
+def test_the_autopilot_sizes_with_the_forecast_only_when_it_beat_the_baseline(trained, tmp_path, bundle, no_model, es_2025):
+    from trading_core.autopilot.controller import load_volatility_gate
+    from trading_core.autopilot.replay import run_autopilot_replay
+
+    cfg, r = trained
+    assert (load_volatility_gate(cfg, cfg.data_path) is None) == (not r.beats_baseline)
+    gate = VolatilityGate.from_config(cfg)
+    gate.model.beats_baseline = True  # as a model that did beat it
+    gate.extend_with_bars(es_2025)  # ES daily closes continue the S&P series in 2025
+    run_cfg = config(tmp_path, autopilot={"filter_threshold": 0.0, "reward_risk": 3.0})
+    bars = es_2025.iloc[:6000]
+    plain = run_autopilot_replay(bars, run_cfg, "ES", bundle=bundle, trade_model=no_model).result
+    sized = run_autopilot_replay(bars, run_cfg, "ES", bundle=bundle, trade_model=no_model,
+                                 volatility_factor=gate.factor).result
+    factors = [s.scores.volatility_factor for s in sized.signals]
+    assert all(0.5 <= f <= 1.0 for f in factors) and any(f < 1.0 for f in factors)
+    assert all(s.scores.volatility_factor == 1.0 for s in plain.signals)
+    first = next(s for s in sized.signals if s.quantity and s.scores.volatility_factor < 1.0)
+    same = next(s for s in plain.signals if s.signal_id == first.signal_id)
+    assert first.quantity <= same.quantity and first.scores.risk_fraction == pytest.approx(
+        same.scores.risk_fraction * first.scores.volatility_factor, rel=1e-9)

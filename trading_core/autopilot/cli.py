@@ -44,14 +44,19 @@ def _load(path: Path, symbol: str | None) -> Any:
     return load_bars(path, symbol=symbol)
 
 
-def _volatility(config: MiaConfig) -> Any:
-    """The VIX forecast's sizing factor when it beat the naive forecast out of sample, else None."""
+def _volatility(config: MiaConfig, bars: Any) -> Any:
+    """The VIX forecast's sizing factor when it beat the naive forecast out of sample, else None; the
+    S&P series is continued with the replayed bars' daily closes (the factor of day d only uses days
+    before d, and is 1 on any day the model was trained on)."""
     if not config.autopilot.use_volatility_forecast:
         return None
-    from trading_core.autopilot.volatility import VolatilityGate
+    from trading_core.autopilot.controller import load_volatility_gate
 
-    gate = VolatilityGate.from_config(config)
-    return gate.factor if gate.usable else None
+    gate = load_volatility_gate(config, config.data_path)
+    if gate is None:
+        return None
+    gate.extend_with_bars(bars)
+    return gate.factor
 
 
 def run_replay(args: argparse.Namespace, config: MiaConfig) -> int:
@@ -88,7 +93,7 @@ def run_replay(args: argparse.Namespace, config: MiaConfig) -> int:
             return 0
         rep = run_autopilot_replay(
             bars, config, symbol, source=Path(args.file).name, model_type=args.model_type, folds=args.folds,
-            rl_steps=args.rl_steps, bundle=bundle, trade_model=trade_model, volatility_factor=_volatility(config),
+            rl_steps=args.rl_steps, bundle=bundle, trade_model=trade_model, volatility_factor=_volatility(config, bars),
             progress=not args.no_progress)
     except FileNotFoundError:
         return _err("replay", f"no autopilot models in {args.models} (meta.json missing)",
@@ -128,7 +133,7 @@ def run_evaluate(args: argparse.Namespace, config: MiaConfig) -> int:
     try:
         bars = _load(Path(args.data), args.symbol)
         rep = run_autopilot_replay(bars, cfg, symbol, source=Path(args.data).name, model_type=args.model_type,
-                                   folds=args.folds, rl_steps=args.rl_steps, volatility_factor=_volatility(cfg),
+                                   folds=args.folds, rl_steps=args.rl_steps, volatility_factor=_volatility(cfg, bars),
                                    seed=args.seed, progress=not args.no_progress)
         ev = evaluate_autopilot(rep, bars, cfg)
     except IntelligenceInputError as exc:

@@ -183,6 +183,8 @@ class Autopilot:
             self.last_error = str(exc)
 
     def _prepare_sync(self) -> None:
+        if self.volatility is None and self.config.autopilot.use_volatility_forecast:
+            self.volatility = load_volatility_gate(self.config, self.data_dir)
         for sym in self.symbols:
             if sym not in self._bundles:
                 self._bundles[sym] = self._load_or_train(sym)
@@ -278,22 +280,30 @@ class Autopilot:
             if bundle is None or tm is None:
                 continue
             try:
-                cand = await asyncio.to_thread(self._pipes[symbol].evaluate, bundle, tm, snap)
+                cand = await asyncio.to_thread(self._evaluate, symbol, bundle, tm, snap)
             except Exception:  # one bad evaluation must not stop the next bars
                 log.exception("autopilot evaluation failed for %s", symbol)
                 continue
             if cand is not None:
                 try:
-                    await self._handle(cand)
+                    await self._handle(*cand)
                 except Exception:
                     log.exception("autopilot decision failed for %s", symbol)
 
+    def _evaluate(self, symbol: str, bundle: ModelBundle, tm: TradeModel,
+                  snap: tuple[pd.DataFrame, int, int]) -> tuple[Candidate, float] | None:
+        """Worker thread: the candidate of the bar, with the volatility factor of its day (the forecast
+        runs the LSTM once a day: not on the event loop)."""
+        cand = self._pipes[symbol].evaluate(bundle, tm, snap)
+        if cand is None:
+            return None
+        return cand, self.volatility.factor(cand.bar_ts) if self.volatility is not None else 1.0
+
     # ------------------------------------------------------------------ decisions
-    async def _context(self, symbol: str, bar_ts: datetime) -> DecisionContext:
+    async def _context(self, symbol: str, vol: float) -> DecisionContext:
         eng = self.engine
         working = await eng.working_orders()
         in_trade = eng.portfolio.net_quantity(symbol) != 0 or any(o.symbol == symbol for o in working)
-        vol = self.volatility.factor(bar_ts) if self.volatility is not None else 1.0
         return DecisionContext(
             equity=eng.portfolio.account(eng.clock.now()).equity, in_trade=in_trade,
             risk_percent=eng.risk_percent_for(symbol), level=self._monitor.level,
@@ -305,13 +315,13 @@ class Autopilot:
                             stop_loss=sig.stop_loss, take_profit=sig.take_profit,
                             client_order_id=f"ap-{sig.signal_id}", source="autopilot")
 
-    async def _handle(self, cand: Candidate) -> None:
+    async def _handle(self, cand: Candidate, vol: float = 1.0) -> None:
         await self.engine.settle_risk()  # a loss-limit reaction to this bar acts first, as in replay
         await self.settle_levels()
         mode = self._mode
         if mode is AutopilotMode.OFF:
             return
-        ctx = await self._context(cand.symbol, cand.bar_ts)
+        ctx = await self._context(cand.symbol, vol)
         d = decide(cand, ctx, self.config, self._instruments[cand.symbol])
         now = datetime.now(timezone.utc)
         if not d.sized:
@@ -557,6 +567,23 @@ class Autopilot:
 
 _DECISION_FR = {SignalDecision.PROPOSED: "en attente", SignalDecision.EXECUTED: "exécuté",
                 SignalDecision.REFUSED: "refusé", SignalDecision.EXPIRED: "expiré"}
+
+
+def load_volatility_gate(config: Any, data_dir: Path) -> Any | None:
+    """The VIX forecast's sizing gate, only when its checkpoint beat the naive forecast (read from the
+    metadata first: no torch import otherwise); None when there is nothing to apply."""
+    from trading_core.autopilot.volatility import VolatilityGate, checkpoint_path
+    from trading_core.intelligence.rl.checkpoints import CheckpointInvalid, CheckpointMissing, read_metadata
+
+    try:
+        meta = read_metadata(checkpoint_path(config, data_dir=data_dir))
+    except (CheckpointMissing, CheckpointInvalid):
+        return None
+    if not meta.get("walk_forward", {}).get("beats_baseline"):
+        log.info("VIX forecast not used for sizing: it did not beat the naive forecast out of sample")
+        return None
+    gate = VolatilityGate.from_config(config, data_dir=data_dir)
+    return gate if gate.usable else None
 
 
 def bootstrap_history(config: Any, symbol: str, n_bars: int) -> tuple[pd.DataFrame, str]:
