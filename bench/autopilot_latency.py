@@ -114,6 +114,7 @@ async def measure(n_bars: int, whisper: WhisperLoad | None, setup: dict) -> dict
         walls.append(time.perf_counter() - t0)
     if whisper is not None:
         whisper.stop.set()
+        await asyncio.to_thread(whisper.join)  # let the current decode finish before anything is torn down
     decided = engine.ledger.autopilot_signals(limit=None)
     await pilot.stop()
     await engine.stop()

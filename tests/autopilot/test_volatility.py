@@ -169,3 +169,13 @@ def test_the_autopilot_sizes_with_the_forecast_only_when_it_beat_the_baseline(tr
     same = next(s for s in plain.signals if s.signal_id == first.signal_id)
     assert first.quantity <= same.quantity and first.scores.risk_fraction == pytest.approx(
         same.scores.risk_fraction * first.scores.volatility_factor, rel=1e-9)
+
+
+def test_the_training_report_in_both_languages(trained):
+    from trading_core.autopilot.volatility import format_training
+
+    _, r = trained
+    en, fr = format_training(r, "en"), format_training(r, "fr")
+    assert "RMSE LSTM" in en and "Diebold-Mariano" in en and ("BEATS" in en) == r.beats_baseline
+    assert "RMSE naïf" in fr and "Diebold-Mariano" in fr and ("NE BAT PAS" in fr) != r.beats_baseline
+    assert f"{r.folds[0].rmse_naive:.3f}".replace(".", ",") in fr
