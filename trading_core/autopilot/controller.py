@@ -265,8 +265,10 @@ class Autopilot:
         task.add_done_callback(self._tasks.discard)
 
     async def settle(self) -> None:
-        """Wait until every bar, fill reaction and level action handed over so far is done."""
-        while True:
+        """Wait until every bar, fill reaction and level action handed over so far is done (and what
+        those start: a level action's fills start level checks). Bounded, so that a caller never chases
+        a live feed that keeps handing over bars."""
+        for _ in range(20):
             pending = [t for t in (self._worker, *self._tasks) if t is not None and not t.done()]
             if not pending:
                 return
