@@ -46,5 +46,23 @@ def jsgf_words(text: str) -> set[str]:
     return words
 
 
+# A comment line that carries a pronunciation with the grammar ("// pronunciation: cvar S IY V AA R"):
+# written by `assistant.grammar.compile.to_jsgf` from the grammar's `pronunciations:` section, read
+# by the PocketSphinx backend, skipped by every JSGF reader as a comment.
+PRONUNCIATION_TAG = "// pronunciation:"
+
+
+def jsgf_pronunciations(text: str) -> dict[str, list[str]]:
+    """{word: [phones, ...]} from the grammar's pronunciation comment lines."""
+    out: dict[str, list[str]] = {}
+    for line in text.splitlines():
+        line = line.strip()
+        if line.startswith(PRONUNCIATION_TAG):
+            word, _, phones = line[len(PRONUNCIATION_TAG):].strip().partition(" ")
+            if word and phones.strip():
+                out.setdefault(word, []).append(" ".join(phones.split()))
+    return out
+
+
 def has_public_rule(text: str) -> bool:
     return re.search(r"\bpublic\s+<[^>]+>\s*=", strip_jsgf(text)) is not None

@@ -34,13 +34,14 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from .base import GrammarError, Partial, Recognizer, RecognizerError, Transcript, Word, normalise_text
-from .jsgf import has_public_rule, jsgf_words
+from .jsgf import has_public_rule, jsgf_pronunciations, jsgf_words
 
 _FRAME_RATE = 100  # PocketSphinx default -frate
 _ALT_PRON = re.compile(r"\(\d+\)$")  # "close(2)": second pronunciation of "close"
@@ -83,8 +84,10 @@ class PocketsphinxRecognizer(Recognizer):
     """Grammar-constrained English recognition.
 
     `jsgf` is the grammar text (from `assistant.grammar.compile.to_jsgf`). `hmm`/`dictionary`
-    default to the US English model inside the pocketsphinx wheel. `extra_words` adds
-    pronunciations (ARPAbet) for words missing from the dictionary.
+    default to the US English model inside the pocketsphinx wheel. Pronunciations (ARPAbet) for
+    words missing from the dictionary come from the grammar's `pronunciations:` section (carried in
+    the JSGF text as `// pronunciation:` comment lines) and from `extra_words` (one pronunciation
+    or a list of alternatives per word). A word the dictionary knows gets them as alternatives.
     """
 
     backend = "pocketsphinx"
@@ -95,7 +98,7 @@ class PocketsphinxRecognizer(Recognizer):
         lang: str = "en",
         hmm: str | None = None,
         dictionary: str | None = None,
-        extra_words: dict[str, str] | None = None,
+        extra_words: Mapping[str, str | Sequence[str]] | None = None,
         settings: PocketsphinxSettings | None = None,
     ) -> None:
         super().__init__(lang)
@@ -119,8 +122,17 @@ class PocketsphinxRecognizer(Recognizer):
                 f"Échec d'initialisation de PocketSphinx : {exc}",
                 f"PocketSphinx failed to initialise: {exc}",
             ) from None
-        for word, phones in (extra_words or {}).items():
-            self._decoder.add_word(word, phones, True)
+        prons = jsgf_pronunciations(jsgf)
+        for word, given in (extra_words or {}).items():
+            prons.setdefault(word, []).extend([given] if isinstance(given, str) else list(given))
+        try:
+            for word, alternatives in prons.items():
+                self._add_pronunciations(word, alternatives)
+        except (RuntimeError, ValueError) as exc:
+            raise GrammarError(
+                f"Prononciation refusée par PocketSphinx : {exc}",
+                f"PocketSphinx refused a pronunciation: {exc}",
+            ) from None
         missing = sorted(w for w in jsgf_words(jsgf) if self._decoder.lookup_word(w) is None)
         if missing:
             raise GrammarError(
@@ -139,6 +151,24 @@ class PocketsphinxRecognizer(Recognizer):
             ) from None
         self._logmath = self._decoder.get_logmath()
         self._since_partial = 0
+
+    def _add_pronunciations(self, word: str, alternatives: list[str]) -> None:
+        """`word`, `word(2)`... as PocketSphinx's dictionary lists alternatives; skips known ones."""
+        known: set[str] = set()
+        n = 0
+        while True:
+            key = word if n == 0 else f"{word}({n + 1})"
+            phones = self._decoder.lookup_word(key)
+            if phones is None:
+                break
+            known.add(" ".join(phones.split()))
+            n += 1
+        for phones in dict.fromkeys(" ".join(a.split()) for a in alternatives):
+            if phones in known:
+                continue
+            key = word if n == 0 else f"{word}({n + 1})"
+            self._decoder.add_word(key, phones, True)
+            n += 1
 
     # ------------------------------------------------------------------ hooks
     def _start(self) -> None:

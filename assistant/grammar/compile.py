@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from assistant.asr.jsgf import PRONUNCIATION_TAG, jsgf_pronunciations
 from assistant.grammar.expand import sample_expansions
 from assistant.grammar.loader import load_grammar
 from assistant.grammar.model import Grammar, LanguageGrammar, RangeList, TextList
@@ -45,8 +46,10 @@ from assistant.nlu.spoken import spoken_words
 
 __all__ = [
     "to_jsgf", "compile_jsgf", "JsgfResult", "vosk_phrases", "spoken_words",
-    "GrammarWarning", "pocketsphinx_dictionary",
+    "GrammarWarning", "pocketsphinx_dictionary", "pocketsphinx_phones", "jsgf_pronunciations",
+    "PRONUNCIATION_TAG",
 ]
+
 
 
 class GrammarWarning(UserWarning):
@@ -75,16 +78,37 @@ def _load_dictionary(path: str) -> frozenset[str]:
     return frozenset(words)
 
 
-def pocketsphinx_dictionary() -> frozenset[str] | None:
-    """Words of PocketSphinx's bundled US-English dictionary, or None if not installed."""
+def _dictionary_path() -> Path | None:
     try:
         import pocketsphinx
     except ImportError:
         return None
     path = Path(pocketsphinx.get_model_path()) / "en-us" / "cmudict-en-us.dict"
-    if not path.is_file():
-        return None
-    return _load_dictionary(str(path))
+    return path if path.is_file() else None
+
+
+def pocketsphinx_dictionary() -> frozenset[str] | None:
+    """Words of PocketSphinx's bundled US-English dictionary, or None if not installed."""
+    path = _dictionary_path()
+    return None if path is None else _load_dictionary(str(path))
+
+
+@lru_cache(maxsize=4)
+def _load_phones(path: str) -> frozenset[str]:
+    phones: set[str] = set()
+    with open(path, encoding="utf-8", errors="replace") as fh:
+        for line in fh:
+            phones.update(line.split()[1:])
+    return frozenset(phones)
+
+
+def pocketsphinx_phones() -> frozenset[str] | None:
+    """The phone set of the bundled en-us model (the phones its dictionary uses), or None."""
+    path = _dictionary_path()
+    return None if path is None else _load_phones(str(path))
+
+
+
 
 
 @dataclass
@@ -93,6 +117,9 @@ class JsgfResult:
     """The JSGF grammar."""
     missing_words: set[str] = field(default_factory=set)
     """Words left out because the dictionary does not know them."""
+    pronunciations: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """Words of the grammar's `pronunciations:` section used by this grammar (the recogniser must
+    add them to its dictionary; `to_jsgf` writes them as comment lines)."""
     skipped: list[str] = field(default_factory=list)
     """Templates, list values or intents that could not be compiled, with the reason."""
 
@@ -108,11 +135,13 @@ class _JsgfBuilder:
         self.rules: dict[str, str | None] = {}
         self.missing: set[str] = set()
         self.skipped: list[str] = []
+        self.used: set[str] = set()  # words of the text that were checked
 
     # Words ----------------------------------------------------------------------------
     def words(self, text: str) -> str | None:
         """JSGF tokens for literal text, or None when a word is not in the dictionary."""
         tokens = spoken_words(text, self.code)
+        self.used.update(tokens)
         if self.dictionary is not None:
             unknown = [t for t in tokens if t not in self.dictionary]
             if unknown:
@@ -266,8 +295,9 @@ class _JsgfBuilder:
     # Expressions ------------------------------------------------------------------------
     def expr(self, expr: Expr) -> str | None:
         if isinstance(expr, Words):
-            words = self.words(expr.text)
-            return words if words else ""
+            # None (an unknown word) makes this alternative unsayable; it must not become an
+            # empty option, which would make the whole group optional ("show the [cvar] loss").
+            return self.words(expr.text)
         if isinstance(expr, SlotRef):
             return self.list_ref(expr.list_name)
         if isinstance(expr, RuleRef):
@@ -311,6 +341,18 @@ def compile_jsgf(grammar: GrammarLike, lang: str, *, dictionary: Iterable[str] |
         words = None
     else:
         words = frozenset(w.lower() for w in dictionary)  # type: ignore[union-attr]
+    prons: dict[str, tuple[str, ...]] = {}
+    bad_phones: list[str] = []
+    if words is not None and language.pronunciations:
+        # The grammar's own pronunciations make its words sayable; phones the acoustic model
+        # does not have would make the recogniser fail to load, so those are left out (warned).
+        phone_set = pocketsphinx_phones() if dictionary == "auto" else None
+        for word, alts in language.pronunciations.items():
+            ok = tuple(a for a in alts if phone_set is None or set(a.split()) <= phone_set)
+            bad_phones += [f"{word}: {a}" for a in alts if a not in ok]
+            if ok:
+                prons[word] = ok
+        words = words | frozenset(prons)
     builder = _JsgfBuilder(language, words, max_spoken_integer)
     intent_refs: list[str] = []
     for intent in language.intents.values():
@@ -332,18 +374,26 @@ def compile_jsgf(grammar: GrammarLike, lang: str, *, dictionary: Iterable[str] |
         raise ValueError(f"nothing of the '{lang}' grammar could be compiled to JSGF "
                          f"(missing words: {', '.join(sorted(builder.missing)) or 'none'})")
     name = grammar_name or re.sub(r"[^A-Za-z0-9_]", "_", f"mia_{lang}")
-    lines = ["#JSGF V1.0;", f"grammar {name};", "",
-             f"public <command> = {' | '.join(intent_refs)};", ""]
-    for rule, body in builder.rules.items():
-        if body:
-            lines.append(f"<{rule}> = {body};")
-    return JsgfResult("\n".join(lines) + "\n", builder.missing, builder.skipped)
+    used_prons = {w: p for w, p in prons.items() if w in builder.used}
+    skipped = builder.skipped + [f"pronunciation {b} (phone not in the acoustic model)" for b in bad_phones]
+    lines = ["#JSGF V1.0;", f"grammar {name};", "", f"public <command> = {' | '.join(intent_refs)};", ""]
+    for rule, rule_body in builder.rules.items():
+        if rule_body:
+            lines.append(f"<{rule}> = {rule_body};")
+    if used_prons:
+        lines += ["", "// Words of the grammar's pronunciations: section (recognisers add them to their dictionary)"]
+        lines += [f"{PRONUNCIATION_TAG} {w} {alt}" for w, alts in sorted(used_prons.items()) for alt in alts]
+    return JsgfResult("\n".join(lines) + "\n", missing_words=builder.missing, skipped=skipped,
+                      pronunciations=used_prons)
 
 
 def to_jsgf(grammar: GrammarLike, lang: str) -> str:
     """JSGF grammar for PocketSphinx; words unknown to the dictionary are left out with a
     `GrammarWarning` naming them."""
     result = compile_jsgf(grammar, lang)
+    bad = [s for s in result.skipped if s.startswith("pronunciation ")]
+    if bad:
+        warnings.warn(f"JSGF '{lang}': pronunciations left out: {'; '.join(bad)}", GrammarWarning, stacklevel=2)
     if result.missing_words:
         warnings.warn(
             f"JSGF '{lang}': {len(result.missing_words)} word(s) not in the PocketSphinx dictionary, "

@@ -11,6 +11,7 @@ Every problem is reported as a `GrammarError` naming the file, the line and the 
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -28,7 +29,10 @@ __all__ = ["load_grammar", "default_grammar_dir", "GrammarPaths"]
 
 GrammarPaths = str | os.PathLike[str] | Iterable[str | os.PathLike[str]] | None
 
-_LANGUAGE_KEYS = {"language", "intents", "lists", "rules", "skip_words", "negations"}
+_LANGUAGE_KEYS = {"language", "intents", "lists", "rules", "skip_words", "negations", "pronunciations"}
+# ARPAbet phones as written in CMUdict; stress digits (AH0, EY1) are accepted and dropped.
+_PHONE = re.compile(r"^([A-Z]{1,3})[0-2]?$")
+_PRON_WORD = re.compile(r"^[a-z][a-z'\-]*$")
 _SHARED_KEYS = {"lists", "rules"}
 _INTENT_KEYS = {"sentences", "slots", "data", "required", "keywords"}
 _DATA_KEYS = {"sentences", "slots"}
@@ -129,6 +133,7 @@ class _LanguageParts:
         self.intents: dict[str, IntentDef] = {}
         self.skip_words: list[str] = []
         self.negations: list[str] = []
+        self.pronunciations: dict[str, tuple[str, ...]] = {}
         self.sources: list[str] = []
 
 
@@ -194,6 +199,24 @@ def _parse_list(doc: _Doc, name: str, node: yaml.Node) -> SlotList:
     if not values:
         raise doc.error(node, where, "list has no values")
     return TextList(name, values, slot, doc.origin(node))
+
+
+def _parse_pronunciations(doc: _Doc, node: yaml.Node, target: dict[str, tuple[str, ...]]) -> None:
+    """`word: PHONES` or `word: [PHONES, PHONES]` (alternatives); merged over files, no duplicates."""
+    for word, value in doc.mapping(node, "pronunciations").items():
+        where = f"pronunciation of '{word}'"
+        if not _PRON_WORD.match(word):
+            raise doc.error(value, where, "the word must be lower case letters (as the grammar says it: 'cvar', 'qr')")
+        prons: list[str] = []
+        for text, item in doc.strings(value, where):
+            phones = text.split()
+            if not phones:
+                raise doc.error(item, where, "empty pronunciation")
+            bad = [ph for ph in phones if not _PHONE.match(ph)]
+            if bad:
+                raise doc.error(item, where, f"not ARPAbet phones: {', '.join(bad)} (upper case, e.g. 'S IY V AA R')")
+            prons.append(" ".join(_PHONE.match(ph).group(1) for ph in phones))  # type: ignore[union-attr]
+        target[word] = tuple(dict.fromkeys(target.get(word, ()) + tuple(prons)))
 
 
 def _merge_list(target: dict[str, SlotList], new: SlotList) -> None:
@@ -306,7 +329,8 @@ def _check_language(parts: _LanguageParts, warnings: list[str]) -> LanguageGramm
                     seen[key] = val.value
 
     lang = LanguageGrammar(parts.language, parts.lists, rules, parts.intents,
-                           tuple(parts.skip_words), tuple(parts.negations), parts.sources)
+                           tuple(parts.skip_words), tuple(parts.negations), parts.sources,
+                           dict(parts.pronunciations))
 
     # Intents: slots refer to lists that exist; required slots appear in every sentence.
     for intent in parts.intents.values():
@@ -383,6 +407,8 @@ def load_grammar(paths: GrammarPaths = None) -> Grammar:
             parts.skip_words.extend(s for s, _ in doc.strings(top["skip_words"], "skip_words"))
         if "negations" in top:
             parts.negations.extend(s for s, _ in doc.strings(top["negations"], "negations"))
+        if "pronunciations" in top:
+            _parse_pronunciations(doc, top["pronunciations"], parts.pronunciations)
         if "intents" in top:
             for name, node in doc.mapping(top["intents"], "intents").items():
                 intent = _parse_intent(doc, name, node)

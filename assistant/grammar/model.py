@@ -95,6 +95,8 @@ class LanguageGrammar:
     skip_words: tuple[str, ...]
     negations: tuple[str, ...] = ()
     sources: list[str] = field(default_factory=list)
+    # word -> ARPAbet pronunciations (alternatives) for recognisers whose dictionary lacks it
+    pronunciations: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def slot_name(self, list_name: str, override: str | None) -> str:
         """Name of the slot filled by `{list_name}` / `{list_name:override}`."""

@@ -13,7 +13,8 @@ import pytest
 
 from assistant.grammar import load_grammar
 from assistant.grammar.compile import (
-    GrammarWarning, compile_jsgf, pocketsphinx_dictionary, spoken_words, to_jsgf, vosk_phrases,
+    GrammarWarning, compile_jsgf, jsgf_pronunciations, pocketsphinx_dictionary, spoken_words, to_jsgf,
+    vosk_phrases,
 )
 from assistant.nlu.parser import Parser
 
@@ -33,6 +34,9 @@ def jsgf_en(grammar) -> str:
 def _decoder(jsgf: str) -> pocketsphinx.Decoder:
     # bestpath=False: the lattice pass is slow and less accurate with a grammar this size.
     decoder = pocketsphinx.Decoder(lm=None, samprate=16000, loglevel="FATAL", bestpath=False)
+    for word, alternatives in jsgf_pronunciations(jsgf).items():  # the grammar's pronunciations: section
+        for n, phones in enumerate(alternatives):
+            decoder.add_word(word if n == 0 else f"{word}({n + 1})", phones, True)
     decoder.add_jsgf_string("mia", jsgf)
     decoder.activate_search("mia")
     return decoder
@@ -42,14 +46,21 @@ def test_english_jsgf_loads_into_pocketsphinx(jsgf_en: str, tmp_path: Path) -> N
     assert jsgf_en.startswith("#JSGF V1.0;\ngrammar mia_en;")
     assert "public <command> = <intent_place_trade> |" in jsgf_en
     _decoder(jsgf_en)                                    # add_jsgf_string + activate
+    # Decoder(jsgf=FILE): the words of the pronunciations: section go in a dictionary file.
     path = tmp_path / "mia_en.gram"
     path.write_text(jsgf_en, encoding="utf-8")
-    pocketsphinx.Decoder(jsgf=str(path), samprate=16000, loglevel="FATAL")  # Decoder(jsgf=FILE)
+    dic = tmp_path / "extra.dict"
+    base = Path(pocketsphinx.get_model_path()) / "en-us" / "cmudict-en-us.dict"
+    extra = [f"{w}{'' if n == 0 else f'({n + 1})'} {p}" for w, alts in jsgf_pronunciations(jsgf_en).items()
+             for n, p in enumerate(alts)]
+    dic.write_text(base.read_text(encoding="utf-8") + "\n".join(extra) + "\n", encoding="utf-8")
+    pocketsphinx.Decoder(jsgf=str(path), dict=str(dic), samprate=16000, loglevel="FATAL")
 
 
 def test_jsgf_words_are_lowercase_dictionary_words(jsgf_en: str) -> None:
     dictionary = pocketsphinx_dictionary()
     assert dictionary is not None
+    dictionary = dictionary | set(jsgf_pronunciations(jsgf_en))  # + the grammar's pronunciations: section
     bodies = " ".join(line.split("=", 1)[1] for line in jsgf_en.splitlines() if line.startswith(("<", "public")))
     words = set(re.findall(r"[^\s<>\[\]()|;]+", re.sub(r"<[\w.]+>", " ", bodies)))
     assert words and words <= dictionary, sorted(words - dictionary)
@@ -60,14 +71,30 @@ def test_jsgf_words_are_lowercase_dictionary_words(jsgf_en: str) -> None:
     assert len(jsgf_en) < 40_000
 
 
-def test_out_of_vocabulary_words_are_reported_and_skipped(grammar) -> None:
+def test_out_of_vocabulary_words_are_reported_and_skipped() -> None:
+    # Without grammars/pronunciations_en.yaml, the words the dictionary lacks are left out, warned.
+    grammars = Path(__file__).resolve().parents[2] / "grammars"
+    bare = load_grammar([p for p in sorted(grammars.glob("*.yaml")) if not p.name.startswith("pronunciations")])
     with pytest.warns(GrammarWarning, match="not in the PocketSphinx dictionary.*quantiles"):
-        to_jsgf(grammar, "en")
-    result = compile_jsgf(grammar, "en")
+        to_jsgf(bare, "en")
+    result = compile_jsgf(bare, "en")
     assert {"quantiles", "cvar", "mnq"} & result.missing_words == {"quantiles", "cvar"}
     assert any("micro nas" in s for s in result.skipped)
     # The intent stays reachable through its other phrasings.
     assert "<intent_qr_quantiles> =" in result.text and "distribution of returns" in result.text
+
+
+def test_pronunciations_make_missing_words_sayable(grammar) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", GrammarWarning)  # nothing left out of the project grammar
+        result = compile_jsgf(grammar, "en")
+    assert not result.missing_words
+    assert {"cvar", "qr", "dqn", "quantiles", "pnl", "emini", "nas", "unhalt", "unpause", "importances",
+            "var", "quantile"} <= set(result.pronunciations)
+    carried = jsgf_pronunciations(result.text)
+    assert carried["cvar"] == ["S IY V AA R", "S IY V AE R"] and carried["qr"] == ["K Y UW AA R"]
+    # Only the words this grammar uses travel with it; French has no dictionary check, no list.
+    assert not compile_jsgf(grammar, "fr").pronunciations
 
 
 def test_other_grammars_and_languages(coffee_path: Path) -> None:
