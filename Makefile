@@ -1,6 +1,6 @@
 # MIA — two commands for a fresh Debian/Ubuntu machine:
 #   make run    set up (.venv, system packages, Python deps) then start MIA on the embedded default
-#   make test   same set-up, then the whole test suite
+#   make test   same set-up, plus the natural test voices and the audio fixtures, then the whole test suite
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
@@ -14,12 +14,14 @@ SYSTEM_PKGS := espeak-ng libespeak-ng1 sox libsox-fmt-all flac libportaudio2 pul
 STAMP      := $(VENV)/.mia-installed
 PYTEST_ARGS ?=
 
-.PHONY: help run test setup system-deps bench clean
+.PHONY: help run test setup system-deps test-voices fixtures bench clean
 
 help:
 	@echo "make run   - set up and start MIA (paper trading on the simulated market, voice or typed input)"
 	@echo "make test  - set up and run the whole test suite"
 	@echo "make bench - run the benchmarks (prints figures)"
+	@echo "make fixtures - synthesise the labelled audio fixture set (audio_fixtures/generated/) for mia harness"
+	@echo "make test-voices - install the natural test voices (non-free pico2wave/MBROLA; tests only)"
 
 system-deps:
 	@missing=""; for p in $(SYSTEM_PKGS); do \
@@ -48,10 +50,18 @@ $(STAMP): pyproject.toml
 
 setup: system-deps $(STAMP)
 
+# Natural-sounding voices for the tests (Debian contrib/non-free): installed by `make test` only.
+test-voices:
+	@bash audio_fixtures/install_voices.sh
+
+# The labelled audio fixture set (only missing or stale files are made).
+fixtures: $(STAMP)
+	$(PY) -m audio_fixtures.generate
+
 run: setup
 	$(VENV)/bin/mia run --paper --market ES
 
-test: setup
+test: setup test-voices fixtures
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 bench: setup

@@ -113,6 +113,9 @@ class AsrConfig(_Section):
     trailing_silence_s: float = Field(0.5, gt=0, le=5)
     max_utterance_s: float = Field(10.0, gt=0, le=120)
     pre_roll_s: float = Field(0.3, ge=0, le=5)
+    # Endpointer frame classifier: silero (trained VAD, ignores clatter/music/knocks), energy (level +
+    # pitch), auto = silero when installed, else energy.
+    vad: Literal["auto", "silero", "energy"] = "auto"
     models_dir: str | None = None  # downloaded models; None = $MIA_MODELS_DIR or ~/.local/share/mia/models
 
 

@@ -1,6 +1,17 @@
-"""Energy/SNR-adaptive endpointer: cuts a 16 kHz mono int16 stream into utterances.
+"""Endpointer: cuts a 16 kHz mono int16 stream into utterances.
 
-How it decides, per 20 ms frame:
+Two frame classifiers, chosen by `EndpointerConfig.vad`:
+* `silero` (default when installed): a trained VAD (assistant/audio/vad.py) gives each frame a
+  speech probability, AND the frame must stand above the adaptive noise floor below. The model
+  ignores clatter, music, knocks and breaths (which have energy); the floor keeps a room full of
+  other talkers (babble, which the model rightly calls speech) from being taken for the user.
+  Frames are speech from `vad_onset` (probability) and `vad_onset_db` (above the floor), and stay
+  speech while above `vad_offset` / `vad_offset_db` (hysteresis). Measured on the fixture set in
+  noise (bench/endpointer.py): see docs/harness.md.
+* `energy`: the original level + pitch endpointer, described next (also the fallback when
+  silero-vad or onnxruntime is missing).
+
+How the energy endpointer decides, per 20 ms frame:
 - frame level in dBFS, lightly smoothed;
 - noise floor = a low percentile of the smoothed level over the last `floor_window_s` (a robust
   form of "minimum statistics"):
@@ -14,6 +25,10 @@ How it decides, per 20 ms frame:
 A closed segment only becomes an utterance if it holds enough speech and enough *voiced* frames
 (periodic, 50-400 Hz): broadband noise bursts, clicks and a door slam have energy but no pitch, so
 they are discarded here instead of being forced onto a command by a grammar recogniser.
+
+Pre-roll and post-roll: an utterance's audio starts `pre_roll_s` before the first speech frame
+(onsets are soft, and the VAD reacts a window late) and ends at the endpoint decision, so the
+recogniser also decodes the trailing silence after the last speech frame.
 
 A segment that reaches `max_utterance_s` is cut and emitted with `truncated=True`; the endpointer
 then ignores audio until the talker pauses, so a 60-second ramble gives one truncated utterance,
@@ -63,6 +78,14 @@ class EndpointerConfig:
     floor_percentile: float = 10.0
     onset_frames: int = 3
     voicing_threshold: float = 0.45
+    vad: str = "silero"  # "silero" | "energy" (silero falls back to energy when not installed)
+    # Silero mode. Tuned on the fixture set in noise (bench/endpointer.py): 0.5/0.3 and 6/3 dB
+    # missed 9 of 336 short answers ("oui", "yeah" at 6 dB in babble or music) where these miss 2,
+    # for a few more utterances made of clatter; no command split or cut at max length with either.
+    vad_onset: float = 0.4  # speech probability that starts speech
+    vad_offset: float = 0.25  # ... below which a frame is no longer speech
+    vad_onset_db: float = 3.0  # level above the noise floor needed as well
+    vad_offset_db: float = 1.5
 
     def __post_init__(self) -> None:
         checks = [
@@ -72,6 +95,9 @@ class EndpointerConfig:
             (self.offset_db <= self.onset_db, "offset_db <= onset_db"),
             (1 <= self.onset_frames <= _ONSET_WINDOW, f"1 <= onset_frames <= {_ONSET_WINDOW}"),
             (self.floor_window_s >= 0.2, "floor_window_s >= 0.2"),
+            (self.vad in ("silero", "energy"), "vad is 'silero' or 'energy'"),
+            (0.0 < self.vad_offset <= self.vad_onset < 1.0, "0 < vad_offset <= vad_onset < 1"),
+            (self.vad_offset_db <= self.vad_onset_db, "vad_offset_db <= vad_onset_db"),
         ]
         for ok, rule in checks:
             if not ok:
@@ -80,10 +106,12 @@ class EndpointerConfig:
     @classmethod
     def from_asr_config(cls, asr: Any) -> "EndpointerConfig":
         """Build from `trading_core.config.AsrConfig` (trailing silence, max length, pre-roll)."""
+        vad = getattr(asr, "vad", "auto")
         return cls(
             trailing_silence_s=asr.trailing_silence_s,
             max_utterance_s=asr.max_utterance_s,
             pre_roll_s=asr.pre_roll_s,
+            vad="silero" if vad in ("auto", "silero") else "energy",
         )
 
 
@@ -102,6 +130,7 @@ class Utterance:
     noise_floor_dbfs: float
     speech_end_at: float
     closed_at: float
+    vad_peak: float = 1.0  # highest speech probability of the trained VAD in the segment (1.0: energy mode)
 
     @property
     def duration_s(self) -> float:
@@ -163,9 +192,18 @@ class Endpointer:
     """Streaming endpointer. Feed int16 chunks of any size with `process()`; call `flush()` at the
     end of a stream. Or iterate `utterances(chunks)` when you only want whole utterances."""
 
-    def __init__(self, config: EndpointerConfig | None = None) -> None:
+    def __init__(self, config: EndpointerConfig | None = None, frame_vad: Any = None) -> None:
+        """`frame_vad`: another frame classifier for comparisons (bench/endpointer.py): an object
+        with `process(int16 frame) -> speech probability` and `reset()`, used as Silero is."""
         self.config = config or EndpointerConfig()
         c = self.config
+        self._vad: Any = frame_vad
+        if frame_vad is None and c.vad == "silero":
+            from .vad import SileroVad, silero_available
+
+            if silero_available():
+                self._vad = SileroVad()
+        self.vad_name = "energy" if self._vad is None else getattr(self._vad, "name", "silero")
         self._floor_len = max(1, round(c.floor_window_s / FRAME_S))
         self._pre_roll_len = round(c.pre_roll_s / FRAME_S)
         self._trailing_len = max(1, round(c.trailing_silence_s / FRAME_S))
@@ -193,6 +231,9 @@ class Endpointer:
         self._speech_frames = 0
         self._voiced_frames = 0
         self._silence_run = 0
+        self._peak = 0.0
+        if self._vad is not None:
+            self._vad.reset()
 
     @property
     def in_speech(self) -> bool:
@@ -265,8 +306,16 @@ class Endpointer:
         floor = self._floor()
         loud_enough = level > c.min_level_dbfs
         smoothed = self._smoothed
-        onset_flag = loud_enough and smoothed > floor + c.onset_db
-        speech_flag = loud_enough and smoothed > floor + c.offset_db
+        prob = 1.0
+        if self._vad is not None:
+            prob = self._vad.process(frame)
+            onset_flag = loud_enough and prob >= c.vad_onset and smoothed > floor + c.vad_onset_db
+            speech_flag = loud_enough and prob >= c.vad_offset and smoothed > floor + c.vad_offset_db
+            voiced = onset_flag
+        else:
+            onset_flag = loud_enough and smoothed > floor + c.onset_db
+            speech_flag = loud_enough and smoothed > floor + c.offset_db
+            voiced = None  # measured with the pitch check, only when needed
         self._levels.append(self._smoothed)
         self._recent_flags.append(onset_flag)
         window2 = np.concatenate([self._prev_frame, frame])
@@ -295,8 +344,9 @@ class Endpointer:
             first_flag = next(i for i, f in enumerate(self._recent_flags) if f)
             self._speech_start_frame = idx + 1 - n_onset + first_flag
             self._state = _State.SPEECH
+            self._peak = prob
             self._speech_frames = sum(self._recent_flags)
-            self._voiced_frames = 1 if _voicing(window2) >= c.voicing_threshold else 0
+            self._voiced_frames = 1 if self._is_voiced(voiced, window2) else 0
             self._last_speech_frame = idx
             self._last_speech_at = now
             self._silence_run = 0
@@ -310,11 +360,12 @@ class Endpointer:
         self._segment.append(frame)
         events: list[VadEvent] = [SpeechAudio(pcm=frame)]
         if speech_flag:
+            self._peak = max(self._peak, prob)
             self._speech_frames += 1
             self._last_speech_frame = idx
             self._last_speech_at = now
             self._silence_run = 0
-            if _voicing(window2) >= c.voicing_threshold:
+            if self._is_voiced(voiced, window2):
                 self._voiced_frames += 1
         else:
             self._silence_run += 1
@@ -323,6 +374,12 @@ class Endpointer:
         elif len(self._segment) >= self._max_len:
             events.extend(self._close(truncated=True))
         return events
+
+    def _is_voiced(self, vad_says: bool | None, window2: np.ndarray) -> bool:
+        """Silero's confident frames count as voiced; the energy endpointer checks for a pitch."""
+        if vad_says is not None:
+            return vad_says
+        return _voicing(window2) >= self.config.voicing_threshold
 
     def _close(self, truncated: bool) -> list[VadEvent]:
         c = self.config
@@ -350,5 +407,6 @@ class Endpointer:
             noise_floor_dbfs=self._floor(),
             speech_end_at=self._last_speech_at,
             closed_at=time.monotonic(),
+            vad_peak=self._peak if self._vad is not None else 1.0,
         )
         return [UtteranceEnded(utt)]

@@ -70,9 +70,34 @@ class Mix:
     used_reference: bool  # True when the utterance had no active frame
 
 
+# The fixture set's synthesised noises (audio_fixtures/generate.py), usable by name: --noise babble.
+FIXTURE_NOISES = ("pink", "brown", "babble", "music", "clatter")
+
+
+def fixture_noise_dir() -> Path:
+    return Path(__file__).resolve().parents[2] / "audio_fixtures" / "generated" / "noise"
+
+
+def resolve_noise(spec: str | Path) -> Path:
+    """A noise file path, or the name of one of the fixture set's noises ("babble", "music"...)."""
+    p = Path(spec)
+    if p.exists() or str(spec) not in FIXTURE_NOISES:
+        return p
+    built = fixture_noise_dir() / f"{spec}.wav"
+    if not built.is_file():
+        raise NoiseError(
+            f"Le bruit « {spec} » du jeu de fixtures n'est pas encore fabriqué ({built}) : lancez "
+            "make fixtures (ou .venv/bin/python -m audio_fixtures.generate)",
+            f"The fixture noise '{spec}' has not been made yet ({built}): run make fixtures "
+            "(or .venv/bin/python -m audio_fixtures.generate)",
+        )
+    return built
+
+
 def load_noise(path: str | Path) -> Noise:
-    """Read a noise file (any format/rate soundfile reads) as 16 kHz mono float."""
-    p = Path(path)
+    """Read a noise file (any format/rate soundfile reads) as 16 kHz mono float; a bare name of
+    `FIXTURE_NOISES` is the fixture set's noise of that name."""
+    p = resolve_noise(path)
     try:
         pcm = read_audio(p)
     except AudioInputError as exc:

@@ -12,7 +12,7 @@ import json
 import math
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -47,7 +47,7 @@ def accepted_without_gate(o: Outcome) -> bool:
         return False
     inferred = [Inferred(h.parse["intent"], dict(h.parse["slots"])) for h in o.scored_heard
                 if h.parse is not None and h.parse["matched"] and h.parse["intent"] is not None]
-    return score(o.label, inferred).accepted
+    return score(o.label, inferred, segments=o.segments if o.speech_span_s is not None else 1).accepted
 
 
 def rate_of(outcomes: Iterable[Outcome]) -> Rate:
@@ -85,6 +85,19 @@ class Summary:
     latency: dict[str, dict[str, float]]  # backend -> n, p50_ms, p95_ms, mean_ms, max_ms
     rtf: dict[str, Any]  # path: whole path; asr: {backend: recogniser only}
     failures: list[Outcome]
+    endpointer: dict[str, dict[str, int]] = field(default_factory=dict)  # condition -> segmentation counts
+
+
+def endpointer_counts(outcomes: Iterable[Outcome]) -> dict[str, int]:
+    """How the endpointer cut the files: commands split in two or more, speech files with no
+    utterance at all (missed), utterances made of noise or silence alone (spurious)."""
+    items = [o for o in outcomes if o.error is None]
+    speech = [o for o in items if o.speech_span_s is not None]
+    commands = [o for o in speech if not o.label.is_rejection]
+    return {"files": len(items), "speech_files": len(speech),
+            "split": sum(1 for o in commands if o.split), "missed": sum(1 for o in speech if o.missed),
+            "spurious": sum(o.spurious for o in items),
+            "spurious_files": sum(1 for o in items if o.spurious)}
 
 
 def summarise(outcomes: list[Outcome]) -> Summary:
@@ -114,7 +127,15 @@ def summarise(outcomes: list[Outcome]) -> Summary:
         by_snr=by_snr, by_noise=by_noise, by_condition=by_condition, by_intent=by_intent,
         errors=dict(errors.most_common()), latency=latency, rtf=_rtf(outcomes),
         failures=[o for o in outcomes if not o.accepted],
+        endpointer={name: endpointer_counts(group) for name, group in _by_condition(outcomes).items()},
     )
+
+
+def _by_condition(outcomes: list[Outcome]) -> dict[str, list[Outcome]]:
+    groups: dict[str, list[Outcome]] = defaultdict(list)
+    for o in outcomes:
+        groups[o.condition.name].append(o)
+    return dict(groups)
 
 
 def _rtf(outcomes: list[Outcome]) -> dict[str, Any]:
@@ -178,6 +199,14 @@ _TEXT: dict[str, tuple[str, str]] = {
     "intent": ("intent", "intention"),
     "matrix": ("noise x SNR", "bruit x RSB"),
     "errors": ("Errors", "Erreurs"),
+    "segmentation": ("Endpointer (split: a command cut in 2+ utterances; missed: speech with no utterance; "
+                     "spurious: utterances of noise or silence alone)",
+                     "Détecteur de parole (coupées : une commande coupée en 2 énoncés ou plus ; manquées : parole "
+                     "sans énoncé ; parasites : énoncés faits de bruit ou de silence seuls)"),
+    "seg_head": ("condition", "condition"),
+    "split": ("split", "coupées"),
+    "missed": ("missed", "manquées"),
+    "spurious": ("spurious", "parasites"),
     "latency": ("Latency, endpoint decision -> intent (final decoding + parsing; live, the endpointer's "
                 "{trailing:g} s trailing silence comes first)",
                 "Latence, fin d'énoncé détectée -> intention (décodage final + analyse ; en direct, les "
@@ -236,6 +265,14 @@ def format_table(summary: Summary, pipeline: Pipeline | None, settings: dict[str
     if summary.errors:
         lines.append("")
         lines.append(f"  {_t('errors', lang)}: " + ", ".join(f"{k} {v}" for k, v in summary.errors.items()))
+    if summary.endpointer:
+        lines.append("")
+        lines.append("  " + _t("segmentation", lang))
+        cw = max([14] + [len(k) + 2 for k in summary.endpointer])
+        lines.append(f"  {_t('seg_head', lang):<{cw}} {'files':>6} {_t('split', lang):>8} {_t('missed', lang):>8} "
+                     f"{_t('spurious', lang):>9}")
+        for name, c in summary.endpointer.items():
+            lines.append(f"  {name:<{cw}} {c['files']:>6} {c['split']:>8} {c['missed']:>8} {c['spurious']:>9}")
     lines.append("")
     lines.append("  " + _t("latency", lang, trailing=float(settings.get("trailing_silence_s", 0.5))))
     lines.append(f"  {'backend':<22} {'n':>5} {'p50':>9} {'p95':>9} {'max':>9} {'RTF asr':>8}")
@@ -282,6 +319,8 @@ def outcome_dict(o: Outcome) -> dict[str, Any]:
         "expected": {"intent": o.label.intent, "slots": o.label.slots, "text": o.label.text},
         "got": [{"intent": i.intent, "slots": i.slots} for i in o.inferred],
         "accepted": o.accepted, "accepted_no_gate": accepted_without_gate(o),
+        "segments": o.segments, "split": o.split, "missed": o.missed, "spurious": o.spurious,
+        "speech_span_s": None if o.speech_span_s is None else [round(t, 3) for t in o.speech_span_s],
         "error": o.score.error, "detail": o.score.detail, "transcript": transcript_text(o),
         "snr_measured_db": None if o.snr_measured_db is None else round(o.snr_measured_db, 2),
         "stream_s": round(o.stream_s, 3), "processing_ms": round(o.processing_s * 1000, 2), "rtf": round(o.rtf, 4),
@@ -306,6 +345,7 @@ def report_dict(result: RunResult, summary: Summary, pipeline: Pipeline | None,
             "by_condition": {k: rates(v) for k, v in summary.by_condition.items()},
             "by_intent": rates(summary.by_intent),
             "errors": summary.errors,
+            "endpointer": summary.endpointer,
         },
         "latency": summary.latency,
         "rtf": summary.rtf,

@@ -29,10 +29,10 @@ import numpy as np
 
 from assistant.asr.pipeline import Heard, Listener
 from assistant.audio import Endpointer, EndpointerConfig, WavSource, iter_chunks
-from assistant.audio.pcm import SAMPLE_RATE, to_float
+from assistant.audio.pcm import FRAME_SAMPLES, SAMPLE_RATE, to_float
 
 from .labels import Label
-from .noise import Mix, Noise, active_speech_power, measured_snr, mix_at_snr
+from .noise import Mix, Noise, active_mask, active_speech_power, measured_snr, mix_at_snr
 from .scoring import Inferred, Score, score
 
 LANGS = ("en", "fr")
@@ -153,6 +153,7 @@ class HeardRecord:
 
     start_s: float  # stream time of the first speech frame
     end_s: float  # stream time of the endpoint decision
+    speech_end_s: float  # stream time of the end of the last speech frame
     transcripts: list[TranscriptRecord]
     transcript: str  # the transcript the decision used ("" when none was usable)
     backend: str  # backend(s) that decoded it, e.g. "pocketsphinx" or "pocketsphinx+whisper"
@@ -162,6 +163,7 @@ class HeardRecord:
     #                     or the parser's reason (no_match, missing_quantity, ambiguous_symbol...)
     latency_s: float  # endpoint decision -> intent (final decoding + parsing)
     warmup: bool = False  # ended inside the noise lead-in: not scored
+    on_speech: bool = False  # overlaps the labelled speech of the file (else noise or silence made it)
 
 
 @dataclass
@@ -176,6 +178,26 @@ class Outcome:
     processing_s: float  # wall time of the whole path for this file
     snr_measured_db: float | None = None
     error: str | None = None  # the file could not be processed (bilingual message)
+    speech_span_s: tuple[float, float] | None = None  # stream times of the file's speech (None: no speech)
+
+    @property
+    def segments(self) -> int:
+        """Utterances the endpointer made of the file's speech: 1 is right, 0 missed, 2+ split."""
+        return sum(1 for h in self.scored_heard if h.on_speech)
+
+    @property
+    def split(self) -> bool:
+        return self.speech_span_s is not None and self.segments > 1
+
+    @property
+    def missed(self) -> bool:
+        """Speech in the file, and no utterance on it (nothing reached a recogniser)."""
+        return self.speech_span_s is not None and self.error is None and self.segments == 0
+
+    @property
+    def spurious(self) -> int:
+        """Utterances made of noise or silence alone (outside the speech, or in a file without any)."""
+        return sum(1 for h in self.scored_heard if not h.on_speech)
 
     @property
     def language(self) -> str:
@@ -212,6 +234,16 @@ def _heard_text(t: Any) -> str:
     return str(t.text or t.detail.get("hypothesis") or t.detail.get("raw") or "")
 
 
+def speech_span(pcm: np.ndarray) -> tuple[float, float] | None:
+    """First and last active 20 ms frame of a clean file, in seconds (see noise.active_mask)."""
+    mask = active_mask(to_float(pcm))
+    if not mask.any():
+        return None
+    idx = np.flatnonzero(mask)
+    frame = FRAME_SAMPLES / SAMPLE_RATE
+    return float(idx[0] * frame), float((idx[-1] + 1) * frame)
+
+
 def _decide(heard: Heard, pipeline: Pipeline, warmup: bool) -> tuple[HeardRecord, Inferred | None]:
     from assistant.dialogue.manager import is_understood
     from assistant.voice_loop import choose_parse
@@ -234,7 +266,7 @@ def _decide(heard: Heard, pipeline: Pipeline, warmup: bool) -> tuple[HeardRecord
     latency = heard.latency_s + (time.perf_counter() - t0)
     unique = {id(t): t for t in heard.transcripts.values()}.values()
     record = HeardRecord(
-        start_s=heard.utterance.start_s, end_s=heard.utterance.end_s,
+        start_s=heard.utterance.start_s, end_s=heard.utterance.end_s, speech_end_s=heard.utterance.speech_end_s,
         transcripts=[TranscriptRecord(t.backend, t.lang, _heard_text(t), round(t.confidence, 4), t.out_of_grammar,
                                       round(t.audio_s, 3), t.processing_s) for t in unique],
         transcript=tr.text if tr is not None else " | ".join(_heard_text(t) for t in unique if _heard_text(t)),
@@ -242,7 +274,8 @@ def _decide(heard: Heard, pipeline: Pipeline, warmup: bool) -> tuple[HeardRecord
         parse=_parse_dict(parsed) if parsed is not None else None,
         understood=understood, reason=reason, latency_s=latency, warmup=warmup,
     )
-    inferred = Inferred(parsed.intent, dict(parsed.slots)) if understood and parsed is not None else None
+    inferred = (Inferred(parsed.intent, dict(parsed.slots))
+                if understood and parsed is not None and parsed.intent is not None else None)
     return record, inferred
 
 
@@ -253,6 +286,7 @@ def run_file(pipeline: Pipeline, path: Path, label: Label, condition: Condition,
     source = WavSource(path, trailing_silence_s=cfg.trailing_silence_s + 0.1)  # as `mia listen --input wav`
     pcm = source.pcm
     pad = int(source.trailing_silence_s * SAMPLE_RATE)
+    span = speech_span(pcm[: len(pcm) - pad]) if label.text is not None or not label.is_rejection else None
     lead = 0.0
     mix: Mix | None = None
     chunks: Iterable[np.ndarray] = source
@@ -262,11 +296,11 @@ def run_file(pipeline: Pipeline, path: Path, label: Label, condition: Condition,
         lead = lead_in_s(cfg)
         n_lead = int(lead * SAMPLE_RATE)
         stream = np.concatenate([np.zeros(n_lead, np.int16), pcm])
-        span = (n_lead, len(stream) - pad)
-        mix = mix_at_snr(stream, span, condition.noise, condition.snr_db, seed=seed, utterance=label.file,
+        file_span = (n_lead, len(stream) - pad)
+        mix = mix_at_snr(stream, file_span, condition.noise, condition.snr_db, seed=seed, utterance=label.file,
                          reference_power=reference_power)
         if not mix.used_reference:
-            snr_measured = measured_snr(stream, mix.pcm, span, mix.scale)
+            snr_measured = measured_snr(stream, mix.pcm, file_span, mix.scale)
         chunks = iter_chunks(mix.pcm, source.chunk_samples)
         stream_s = len(mix.pcm) / SAMPLE_RATE
     else:
@@ -276,16 +310,25 @@ def run_file(pipeline: Pipeline, path: Path, label: Label, condition: Condition,
     listener = Listener(pipeline.recognizers, Endpointer(cfg))
     heard: list[HeardRecord] = []
     inferred: list[Inferred] = []
+    stream_span = None if span is None else (span[0] + lead, span[1] + lead)
     t0 = time.perf_counter()
     for h in listener.listen(chunks):
         warmup = lead > 0 and h.utterance.speech_end_s <= lead
         record, inf = _decide(h, pipeline, warmup)
+        record.on_speech = stream_span is not None and overlaps(record, stream_span)
         heard.append(record)
         if inf is not None and not warmup:
             inferred.append(inf)
     processing = time.perf_counter() - t0
-    return Outcome(label.file, condition, label, heard, inferred, score(label, inferred), stream_s, processing,
-                   snr_measured)
+    out = Outcome(label.file, condition, label, heard, inferred, Score(True), stream_s, processing, snr_measured,
+                  speech_span_s=stream_span)
+    out.score = score(label, inferred, segments=out.segments if stream_span is not None else 1)
+    return out
+
+
+def overlaps(h: HeardRecord, span: tuple[float, float]) -> bool:
+    """The utterance holds some of the labelled speech (its speech frames meet the span)."""
+    return h.start_s < span[1] and h.speech_end_s > span[0]
 
 
 def reference_speech_power(items: list[tuple[Path, Label]]) -> float | None:

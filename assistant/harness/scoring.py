@@ -8,7 +8,10 @@ An utterance is **accepted** only if:
 Slot values are compared after trimming and case folding ("ES" = " es "); numbers are compared as
 numbers (2 = 2.0 = "2"), so a label may write `"quantity": 2` or `"quantity": "2"`.
 
-Errors (first that applies): `false_accept` (something inferred for a rejection item),
+A labelled command that the endpointer cut into two or more utterances is a failure whatever was
+inferred from the pieces (`split`): live, MIA would have acted on half a sentence, or twice.
+
+Errors (first that applies): `false_accept` (something inferred for a rejection item), `split`,
 `no_inference`, `several_inferences` (a file that made MIA act twice), `wrong_intent`, then the
 slot errors `missing_slot`, `extra_slot`, `wrong_value` (all slot problems are listed in `detail`);
 the runner adds `unreadable` for an audio file that cannot be decoded.
@@ -23,7 +26,7 @@ from typing import Any
 
 from .labels import Label
 
-ERRORS = ("false_accept", "no_inference", "several_inferences", "wrong_intent",
+ERRORS = ("false_accept", "split", "no_inference", "several_inferences", "wrong_intent",
           "missing_slot", "extra_slot", "wrong_value", "unreadable")
 
 _DECIMAL_COMMA = re.compile(r"^[+-]?\d+,\d+$")
@@ -91,12 +94,16 @@ def compare_slots(expected: Mapping[str, Any], got: Mapping[str, Any]) -> list[t
     return problems
 
 
-def score(label: Label, inferred: Sequence[Inferred]) -> Score:
+def score(label: Label, inferred: Sequence[Inferred], *, segments: int = 1) -> Score:
+    """`segments`: how many utterances the endpointer made of the labelled speech (2+ = split)."""
     if label.is_rejection:
         if not inferred:
             return Score(True)
         got = ", ".join(describe(i.intent, i.slots) for i in inferred)
         return Score(False, "false_accept", f"should be rejected, inferred {got}")
+    if segments > 1:
+        got = ", ".join(describe(i.intent, i.slots) for i in inferred) or "nothing"
+        return Score(False, "split", f"the command was cut into {segments} utterances; inferred {got}")
     if not inferred:
         return Score(False, "no_inference", "nothing was inferred")
     if len(inferred) > 1:

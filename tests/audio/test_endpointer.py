@@ -1,4 +1,8 @@
-"""Endpointer on synthetic signals and on synthesised speech."""
+"""Endpointer on synthetic signals and on synthesised speech.
+
+The synthetic tests drive the energy endpointer (`vad="energy"`): a harmonic tone is its idea of
+a vowel, not Silero's. The Silero endpointer is tested on real (synthesised) speech here and in
+tests/audio/test_endpointer_noise.py on the natural-voice fixtures in noise."""
 from __future__ import annotations
 
 import numpy as np
@@ -16,6 +20,7 @@ from assistant.audio import (
 from .conftest import requires_espeak, with_silence
 
 RATE = 16000
+ENERGY = EndpointerConfig(vad="energy")
 rng = np.random.default_rng(42)
 
 
@@ -44,7 +49,7 @@ def noise(s: float, dbfs: float, kind: str = "white") -> np.ndarray:
 
 
 def run(pcm: np.ndarray, config: EndpointerConfig | None = None, chunk: int = 320) -> list:
-    ep = Endpointer(config)
+    ep = Endpointer(config or ENERGY)
     events = []
     for i in range(0, len(pcm), chunk):
         events += ep.process(pcm[i : i + chunk])
@@ -103,7 +108,7 @@ def test_short_gap_inside_an_utterance_does_not_split_it() -> None:
 
 def test_trailing_silence_is_configurable() -> None:
     pcm = np.concatenate([silence(0.5), tone(0.3), silence(0.3), tone(0.3), silence(1.0)])
-    cfg = EndpointerConfig(trailing_silence_s=0.2)
+    cfg = EndpointerConfig(trailing_silence_s=0.2, vad="energy")
     assert len(utterances(run(pcm, cfg))) == 2
 
 
@@ -111,13 +116,13 @@ def test_sixty_second_ramble_gives_one_truncated_utterance() -> None:
     # continuous "speech" (voiced bursts with 0.25 s gaps: never a 0.5 s pause) for 60 s
     unit = np.concatenate([tone(0.45), silence(0.25)])
     ramble = np.tile(unit, int(60 / 0.7))
-    events = run(np.concatenate([silence(0.5), ramble, silence(1.5)]), EndpointerConfig(max_utterance_s=10.0))
+    events = run(np.concatenate([silence(0.5), ramble, silence(1.5)]), EndpointerConfig(max_utterance_s=10.0, vad="energy"))
     utts = utterances(events)
     assert len(utts) == 1
     assert utts[0].truncated
     assert utts[0].duration_s == pytest.approx(10.0, abs=0.05)
     # after the cut the endpointer waits for a pause, then is ready again
-    ep = Endpointer(EndpointerConfig(max_utterance_s=10.0))
+    ep = Endpointer(EndpointerConfig(max_utterance_s=10.0, vad="energy"))
     for i in range(0, len(ramble), 320):
         ep.process(ramble[i : i + 320])
     ep.process(silence(1.0))
@@ -160,7 +165,7 @@ def test_speech_over_steady_noise_is_found() -> None:
 
 
 def test_flush_closes_an_open_utterance() -> None:
-    ep = Endpointer()
+    ep = Endpointer(ENERGY)
     events = ep.process(np.concatenate([silence(0.5), tone(0.5)]))
     assert not utterances(events) and ep.in_speech
     assert len(utterances(ep.flush())) == 1
@@ -171,6 +176,10 @@ def test_invalid_settings_are_refused() -> None:
         EndpointerConfig(trailing_silence_s=2.0, max_utterance_s=1.0)
     with pytest.raises(ValueError, match="onset_frames"):
         EndpointerConfig(onset_frames=9)
+    with pytest.raises(ValueError, match="vad is 'silero' or 'energy'"):
+        EndpointerConfig(vad="webrtc")
+    with pytest.raises(ValueError, match="vad_offset <= vad_onset"):
+        EndpointerConfig(vad_onset=0.3, vad_offset=0.6)
 
 
 def test_wrong_sample_type_is_refused() -> None:
@@ -182,7 +191,37 @@ def test_from_asr_config() -> None:
     from trading_core.config import AsrConfig
 
     cfg = EndpointerConfig.from_asr_config(AsrConfig(trailing_silence_s=0.7, max_utterance_s=8, pre_roll_s=0.2))
-    assert (cfg.trailing_silence_s, cfg.max_utterance_s, cfg.pre_roll_s) == (0.7, 8, 0.2)
+    assert (cfg.trailing_silence_s, cfg.max_utterance_s, cfg.pre_roll_s, cfg.vad) == (0.7, 8, 0.2, "silero")
+    assert EndpointerConfig.from_asr_config(AsrConfig(vad="energy")).vad == "energy"
+
+
+def test_silero_is_the_default_and_energy_the_fallback(monkeypatch: pytest.MonkeyPatch) -> None:
+    from assistant.audio import vad
+
+    assert Endpointer().vad_name == ("silero" if vad.silero_available() else "energy")
+    monkeypatch.setattr(vad, "silero_available", lambda: False)
+    assert Endpointer().vad_name == "energy"  # silero-vad or onnxruntime missing: still listens
+
+
+@requires_espeak
+@pytest.mark.parametrize("vad_name", ["energy", "silero"])
+def test_real_speech_between_tones_and_noise(speak, vad_name: str) -> None:
+    """Silero hears speech, not a notification beep or knocks; the energy endpointer takes the beep too."""
+    from assistant.audio import vad
+
+    if vad_name == "silero" and not vad.silero_available():
+        pytest.skip("silero-vad not installed")
+    cmd = speak("close all positions")
+    knocks = np.concatenate([np.concatenate([noise(0.03, -12.0), silence(0.25)]) for _ in range(4)])
+    t = np.arange(int(0.6 * RATE)) / RATE
+    beep = (0.3 * 32767 * np.sin(2 * np.pi * 1000 * t) * np.hanning(len(t)) ** 0.2).astype(np.int16)
+    pcm = np.concatenate([silence(1.0), beep, silence(1.0), knocks, silence(1.0), with_silence(cmd, 0.3, 1.0)])
+    utts = utterances(run(pcm, EndpointerConfig(vad=vad_name)))
+    starts = [round(u.start_s, 1) for u in utts]
+    speech_at = 1.0 + 0.6 + 1.0 + len(knocks) / RATE + 1.0 + 0.3
+    assert any(abs(s - speech_at) < 0.3 for s in starts), starts
+    if vad_name == "silero":
+        assert len(utts) == 1  # the beep is not speech to a trained VAD
 
 
 @requires_espeak
@@ -190,6 +229,6 @@ def test_real_speech_two_commands(speak) -> None:
     a = speak("buy two e s")
     b = speak("close all positions")
     pcm = np.concatenate([with_silence(a, 0.5, 1.0), with_silence(b, 0.0, 1.0)])
-    utts = utterances(run(pcm))
+    utts = utterances(run(pcm, EndpointerConfig()))
     assert len(utts) == 2
     assert utts[0].voiced_s > 0.2 and utts[1].voiced_s > 0.2

@@ -1,8 +1,9 @@
 """Fixtures of the harness tests.
 
-The audio fixtures are regenerated (tests/audio_fixtures/generate.py, about 5 s) into
-tests/audio_fixtures/generated/ when missing or stale - a fresh clone has only the script and the
-labels. $AUDIO_FIXTURES_DIR points the tests at another folder.
+The audio fixture set is made (audio_fixtures/generate.py, about 30 s from scratch, only the stale
+files afterwards) into audio_fixtures/generated/ when missing or stale - a fresh clone has only the
+generator, the sentences and the labels. $AUDIO_FIXTURES_DIR points the tests at another folder.
+Tests on natural voices skip, with the command that installs them, when those are missing.
 
 The Whisper model is the `shared` folder beside the repository checkout.
 """
@@ -17,7 +18,7 @@ from typing import Any
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-FIXTURES = REPO / "tests" / "audio_fixtures"
+FIXTURES = REPO / "audio_fixtures"
 WHISPER_MODEL = REPO.parent / "shared" / "models" / "faster-whisper-base"
 HERE = Path(__file__).resolve().parent
 
@@ -31,13 +32,24 @@ requires_espeak = pytest.mark.skipif(not have_espeak(), reason="espeak-ng not in
 
 @pytest.fixture(scope="session")
 def generated() -> Path:
-    """The generated fixture folder (speech/, noise/), made if missing or stale."""
+    """The generated fixture folder (en/, fr/, noise/), made or refreshed if needed."""
     if not have_espeak():
         pytest.skip("espeak-ng not installed: the audio fixtures cannot be generated")
-    from tests.audio_fixtures import generate
+    from audio_fixtures import generate
 
     out = Path(os.environ.get("AUDIO_FIXTURES_DIR") or generate.DEFAULT_OUT)
     return generate.ensure(out)
+
+
+@pytest.fixture(scope="session")
+def natural(generated: Path) -> Path:
+    """The fixture folder, when the natural test voices are installed (else skip, saying how)."""
+    from audio_fixtures import voices
+
+    missing = voices.missing_natural()
+    if missing:
+        pytest.skip(f"natural test voices not installed ({' '.join(missing)}): {voices.INSTALL_HINT}")
+    return generated
 
 
 @pytest.fixture(scope="session")

@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 from assistant.harness import cli
-from tests.audio_fixtures import generate
+from audio_fixtures import generate
+from audio_fixtures.voices import Voice, synthesise
 
 from .conftest import requires_espeak
 
@@ -36,7 +37,7 @@ def lights_audio(tmp_path_factory: pytest.TempPathFactory) -> Path:
     rng = np.random.default_rng(4)
     labels = {}
     for name, text, voice, intent, slots in LIGHT_ITEMS:
-        pcm = generate.synthesise(text, voice, 150, 50)
+        pcm = synthesise(text, Voice(voice, "en", "espeak", voice, False), 88)
         generate.write_wav(folder / name, generate.frame_utterance(pcm, -3.0, rng))
         labels[name] = {"intent": intent, **({"slots": slots} if slots else {}), "text": text}
     (folder / "labels.json").write_text(json.dumps(labels, indent=1), encoding="utf-8")
@@ -59,7 +60,7 @@ def test_non_trading_grammar_with_report_plot_and_exit_codes(lights_audio: Path,
                                                              capsys: pytest.CaptureFixture[str]) -> None:
     report, plot = tmp_path / "out" / "report.json", tmp_path / "out" / "acceptance.png"
     code = harness(["--audio", lights_audio, "--labels", lights_audio / "labels.json", "--grammar", LIGHTS,
-                    "--lang", "en", "--backend", "pocketsphinx", "--noise", generated / "noise" / "pink.wav",
+                    "--lang", "en", "--backend", "pocketsphinx", "--noise", "pink",
                     "--snr", "12", "--report", report, "--plot", plot, "--min-accept", LIGHTS_MIN / 2,
                     "--no-progress"])
     out = capsys.readouterr().out

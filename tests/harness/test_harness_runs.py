@@ -1,9 +1,11 @@
-"""The harness on the generated fixtures, through the live path, with regression thresholds.
+"""The harness on the natural-voice fixture set, through the live path, with regression thresholds.
 
-Thresholds sit just under what was measured on this machine image (espeak-ng 1.51, PocketSphinx
-5.1.1 with the bundled en-us model, Whisper base int8): a drop below them is a regression of the
-speech path (endpointer, recognisers, grammar compilation, parser, confidence gate) to look at.
-Measured figures are in the comments; no timing is asserted (bench/ prints those).
+A CI-sized subset (audio_fixtures.generate.ci_subset: 32 files per language spread over every group
+and voice by a fixed rule, rejection items included) keeps `make test` short; the full set is for
+`mia harness` and bench/. Thresholds sit just under what was measured on this machine image
+(pico2wave/MBROLA voices, PocketSphinx 5.1.1 with the bundled en-us model, Whisper base int8): a
+drop below them is a regression of the speech path to look at. The measured figures are in the
+comments; no timing is asserted (bench/ prints those).
 """
 from __future__ import annotations
 
@@ -15,76 +17,75 @@ from assistant.harness.labels import load_dataset
 from assistant.harness.noise import load_noise
 from assistant.harness.report import summarise
 from assistant.harness.runner import build_pipeline, conditions_for, run
+from audio_fixtures import generate
 
-from .conftest import FIXTURES, requires_espeak, subset_labels
+from .conftest import requires_espeak, subset_labels
 
 pytestmark = [requires_espeak, pytest.mark.audio]
 
-# A moderate English run: every intent, every slot type, several speakers, and rejection items
-# (out of domain, a near-domain sentence with no full command, silence, a noise burst, knocks).
-EN_CI = [
-    "en_001.wav", "en_002.wav", "en_005.wav", "en_007.wav", "en_010.wav", "en_015.wav", "en_017.wav",
-    "en_020.wav", "en_024.wav", "en_026.wav", "en_028.wav", "en_030.wav", "en_033.wav", "en_034.wav",
-    "en_036.wav", "en_038.wav", "en_040.wav", "en_042.wav", "en_044.wav", "en_046.wav", "en_048.wav",
-    "en_050.wav", "en_051.wav", "en_057.wav", "en_061.wav", "en_062.wav", "en_064.wav",
-]
-EN_CLEAN_MIN = 0.74  # measured 21/27 = 0.78 (failures: PocketSphinx false rejections, one "no" heard "halt")
-EN_9DB_MIN = 0.70  # measured 20/27 = 0.74 in pink noise at 9 dB (active-speech SNR)
+# English through PocketSphinx (grammar + pronunciations, Silero endpointer): the 32 files clean,
+# and every other one of them in babble at 15 dB and kitchen clatter at 6 dB. PocketSphinx
+# refuses (never misreads) much of what it hears in noise: the failures are no_inference.
+EN_CLEAN_MIN = 0.93  # measured 32/32
+EN_BABBLE_15_MIN = 0.18  # measured 4/16 = 0.25 (11/32 = 0.34 on the whole subset)
+EN_CLATTER_6_MIN = 0.18  # measured 5/16 = 0.31 (9/32 = 0.28 on the whole subset)
 
-# A small French run through Whisper (about 0.5 RTF on two cores): 14 commands, 4 rejection items.
-FR_CI = [
-    "fr_001.wav", "fr_002.wav", "fr_005.wav", "fr_008.wav", "fr_010.wav", "fr_011.wav", "fr_012.wav",
-    "fr_018.wav", "fr_019.wav", "fr_021.wav", "fr_023.wav", "fr_024.wav", "fr_025.wav", "fr_026.wav",
-    "fr_027.wav", "fr_029.wav", "fr_030.wav", "fr_031.wav",
-]
-# Whisper base mishears plain espeak-ng French. With the repaired tokenizer: 4/18 accepted = the 4
-# rejection items (0.22), 5/18 without the confidence gate (0.28: one command heard right, at
-# confidence < 0.5). A regression guard of the path, not a quality target.
-FR_MIN = 0.20
-FR_NO_GATE_MIN = 0.25
+# French through free Whisper base + parser, clean (issue #12 replaces it with a constrained
+# search; until then a regression guard of the path, not a quality target).
+FR_CI = ["pico-fr-FR/guide_01.wav", "mb-fr5/guide_03.wav", "mb-fr2/guide_06.wav", "pico-fr-FR/short_01.wav",
+         "mb-fr1/short_02.wav", "mb-fr2/short_03.wav", "mb-fr3/short_04.wav", "pico-fr-FR/phr_01.wav",
+         "mb-fr1/phr_17.wav", "mb-fr6/conf_01.wav", "mb-fr3/ood_01.wav", "mb-fr4/ood_10.wav",
+         "none/ns_silence.wav", "none/ns_clatter.wav"]
+FR_MIN = 0.28  # measured 5/14 = 0.36 (7/14 without the confidence gate)
 
 
-def test_english_pocketsphinx_clean_and_at_9_db(generated: Path, mia_config, tmp_path: Path) -> None:
-    labels = subset_labels(FIXTURES / "labels_en.json", EN_CI, tmp_path / "labels_en.json")
-    dataset = load_dataset([generated / "speech"], [labels])
-    pipeline = build_pipeline(mia_config, lang="en", backend="pocketsphinx")
+def _run(natural: Path, mia_config, tmp_path: Path, lang: str, names: list[str], backend: str,
+         noises: list[tuple[str, float]]):
+    labels = subset_labels(generate.labels_path(lang), names, tmp_path / f"labels_{lang}.json")
+    dataset = load_dataset([natural / lang], [labels])
+    pipeline = build_pipeline(mia_config, lang=lang, backend=backend)
     try:
-        assert pipeline.backends == {"en": "pocketsphinx"}
-        conditions = conditions_for([load_noise(generated / "noise" / "pink.wav")], [9.0])
-        result = run(pipeline, dataset.items, conditions, seed=0, progress=False)
+        assert pipeline.backends == {lang: backend}
+        result = run(pipeline, dataset.items, conditions_for([], []), seed=0, progress=False)
+        half = dataset.items[::2]  # noisy conditions on every other file: CI time
+        for name, snr in noises:
+            cond = conditions_for([load_noise(natural / "noise" / f"{name}.wav")], [snr], include_clean=False)
+            result.outcomes += run(pipeline, half, cond, seed=0, progress=False).outcomes
     finally:
         pipeline.close()
-    summary = summarise(result.outcomes)
-    clean, noisy = summary.by_snr["clean"], summary.by_snr["9 dB"]
-    print(f"\nEN pocketsphinx: clean {clean.accepted}/{clean.n}, pink 9 dB {noisy.accepted}/{noisy.n}, "
-          f"latency {summary.latency}, RTF {summary.rtf}")
-    assert clean.n == noisy.n == len(EN_CI)
+    return result, summarise(result.outcomes)
+
+
+def test_english_pocketsphinx_clean_and_in_noise(natural: Path, mia_config, tmp_path: Path) -> None:
+    names = generate.ci_subset("en")
+    result, summary = _run(natural, mia_config, tmp_path, "en", names, "pocketsphinx",
+                           [("babble", 15.0), ("clatter", 6.0)])
+    rates = {name: (r.accepted, r.n) for name, r in
+             [("clean", summary.by_snr["clean"])] + list(summary.by_condition.get("babble", {}).items())
+             + list(summary.by_condition.get("clatter", {}).items())}
+    print(f"\nEN pocketsphinx: {rates}, errors {summary.errors}, endpointer {summary.endpointer}, "
+          f"latency {summary.latency}")
+    clean = summary.by_snr["clean"]
+    assert clean.n == len(names)
     assert clean.rate >= EN_CLEAN_MIN
-    assert noisy.rate >= EN_9DB_MIN
-    # Nothing is ever inferred for silence, noise or out-of-domain speech.
+    assert summary.by_condition["babble"]["15 dB"].rate >= EN_BABBLE_15_MIN
+    assert summary.by_condition["clatter"]["6 dB"].rate >= EN_CLATTER_6_MIN
+    # Never act on doubt: nothing is inferred for silence, noise or out-of-domain speech, and no
+    # command is cut in two by the endpointer.
     assert summary.by_intent["(reject)"].rate == 1.0
+    assert all(c["split"] == 0 for c in summary.endpointer.values())
     for o in result.outcomes:
         if not o.condition.is_clean and o.snr_measured_db is not None:
-            assert abs(o.snr_measured_db - 9.0) < 0.5, o.file
+            assert abs(o.snr_measured_db - o.condition.snr_db) < 0.5, o.file
         for h in o.scored_heard:
             assert h.latency_s > 0 and h.backend == "pocketsphinx"
-    assert summary.latency["pocketsphinx"]["n"] > 0
 
 
-def test_french_through_whisper(generated: Path, mia_config, whisper_model: Path, tmp_path: Path) -> None:
-    labels = subset_labels(FIXTURES / "labels_fr.json", FR_CI, tmp_path / "labels_fr.json")
-    dataset = load_dataset([generated / "speech"], [labels])
-    assert len(dataset.items) <= 20
-    pipeline = build_pipeline(mia_config, lang="fr", backend="whisper")
-    try:
-        assert pipeline.backends == {"fr": "whisper"}
-        result = run(pipeline, dataset.items, conditions_for([], []), progress=False)
-    finally:
-        pipeline.close()
-    summary = summarise(result.outcomes)
+def test_french_through_whisper(natural: Path, mia_config, whisper_model: Path, tmp_path: Path) -> None:
+    result, summary = _run(natural, mia_config, tmp_path, "fr", FR_CI, "whisper", [])
     fr = summary.by_language["fr"]
-    print(f"\nFR whisper: {fr.accepted}/{fr.n} (no gate {fr.accepted_no_gate}), latency {summary.latency}, "
-          f"RTF {summary.rtf}")
+    print(f"\nFR whisper: {fr.accepted}/{fr.n} (no gate {fr.accepted_no_gate}), errors {summary.errors}, "
+          f"latency {summary.latency}, RTF {summary.rtf}")
+    assert fr.n == len(FR_CI)
     assert fr.rate >= FR_MIN
-    assert fr.rate_no_gate >= FR_NO_GATE_MIN
     assert summary.by_intent["(reject)"].rate == 1.0

@@ -1,6 +1,8 @@
 """The SNR mixer: requested SNR is what is measured, offsets are reproducible, noise loops/crops."""
 from __future__ import annotations
 
+import os
+
 from pathlib import Path
 
 import numpy as np
@@ -126,13 +128,32 @@ def test_noise_files_at_other_rates_are_resampled(tmp_path: Path) -> None:
 
 
 @requires_espeak
-@pytest.mark.parametrize("name", ["pink", "brown", "babble"])
+@pytest.mark.parametrize("name", ["pink", "brown", "babble", "music", "clatter"])
 def test_fixture_noises_mix_at_the_requested_snr(generated: Path, name: str) -> None:
     from assistant.audio import read_audio
+    from audio_fixtures import generate
 
     noise = load_noise(generated / "noise" / f"{name}.wav")
-    assert noise.duration_s >= 10.0
-    stream, span = framed(read_audio(generated / "speech" / "en_001.wav"))
-    for snr in (18.0, 9.0, 6.0):
-        mix = mix_at_snr(stream, span, noise, snr, seed=0, utterance="en_001.wav")
+    assert noise.duration_s >= 30.0
+    first = generate.plan("en", espeak=True)[0]
+    stream, span = framed(read_audio(generated / first.path))
+    for snr in (24.0, 15.0, 6.0):
+        mix = mix_at_snr(stream, span, noise, snr, seed=0, utterance=first.key)
         assert abs(measured_snr(stream, mix.pcm, span, mix.scale) - snr) < 0.5
+
+
+@requires_espeak
+def test_fixture_noises_by_name(generated: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from assistant.harness import noise as noise_mod
+
+    assert load_noise("clatter").path == generated / "noise" / "clatter.wav" or "AUDIO_FIXTURES_DIR" in os.environ
+    # A file of that name in the current folder wins over the fixture noise.
+    monkeypatch.chdir(tmp_path)
+    sf.write("music", (0.1 * np.random.default_rng(1).standard_normal(16000)).astype(np.float32), 16000,
+             format="WAV")
+    assert load_noise("music").path == Path("music")
+    # Not generated yet: a clear message with the command that makes it.
+    monkeypatch.setattr(noise_mod, "fixture_noise_dir", lambda: tmp_path / "nothing")
+    with pytest.raises(NoiseError) as err:
+        load_noise("babble")
+    assert "make fixtures" in err.value.en and "make fixtures" in err.value.fr

@@ -90,3 +90,13 @@ def test_describe() -> None:
     assert describe("place_trade", {"side": "BUY", "quantity": 2}) == "place_trade(side=BUY, quantity=2)"
     assert describe("halt", {}) == "halt"
     assert describe(None, {}) == "(reject)"
+
+
+def test_a_split_command_is_a_failure_whatever_the_pieces_gave() -> None:
+    right = [Inferred("place_trade", {"side": "BUY", "quantity": 2, "symbol": "ES"})]
+    s = score(TRADE, right, segments=2)
+    assert not s.accepted and s.error == "split" and "cut into 2 utterances" in s.detail
+    assert score(TRADE, [], segments=3).error == "split"
+    assert score(TRADE, right, segments=1).accepted
+    # For an item to reject, only what was inferred matters.
+    assert score(REJECT, [], segments=2).accepted
