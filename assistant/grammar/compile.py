@@ -358,6 +358,8 @@ def compile_jsgf(grammar: GrammarLike, lang: str, *, dictionary: Iterable[str] |
     for intent in language.intents.values():
         sentences: list[list[str]] = []
         for tpl in intent.templates:
+            if tpl.typed_only:  # never offered to a recogniser (grammars/README.md)
+                continue
             items = builder.sentence_items(tpl.expr)
             if not items:
                 builder.skipped.append(f"intent '{intent.name}': \"{tpl.text}\" (unknown word)")
@@ -454,7 +456,7 @@ def vosk_phrases(grammar: GrammarLike, lang: str, *, per_template: int = 20, max
     rng = random.Random(seed)
     samples: dict[str, list[str]] = {}
     phrases: dict[str, None] = {}
-    templates = [tpl for intent in language.intents.values() for tpl in intent.templates]
+    templates = [tpl for intent in language.intents.values() for tpl in intent.templates if not tpl.typed_only]
     reserve = min(300, max_phrases // 5)  # for the standalone number phrases at the end
     share = max(3, (max_phrases - 1 - reserve) // max(1, len(templates)))
     for tpl in templates:

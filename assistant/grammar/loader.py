@@ -35,7 +35,7 @@ _PHONE = re.compile(r"^([A-Z]{1,3})[0-2]?$")
 _PRON_WORD = re.compile(r"^[a-z][a-z'\-]*$")
 _SHARED_KEYS = {"lists", "rules"}
 _INTENT_KEYS = {"sentences", "slots", "data", "required", "keywords"}
-_DATA_KEYS = {"sentences", "slots"}
+_DATA_KEYS = {"sentences", "slots", "missing", "typed_only"}
 _LIST_KEYS = {"values", "range", "slot"}
 _RANGE_KEYS = {"type", "from", "to"}
 _RANGE_TYPES = ("integer", "decimal", "percent")
@@ -237,13 +237,14 @@ def _parse_template(doc: _Doc, node: yaml.Node, where: str) -> tuple[str, Expr]:
 
 
 def _parse_sentences(doc: _Doc, intent: str, node: yaml.Node, fixed: dict[str, Any],
-                     where: str, out: list[Template]) -> None:
+                     where: str, out: list[Template], missing: tuple[str, ...] = (),
+                     typed_only: bool = False) -> None:
     items = doc.sequence(node, where + " sentences")
     if not items:
         raise doc.error(node, where, "'sentences' is empty")
     for i, item in enumerate(items, 1):
         text, expr = _parse_template(doc, item, f"{where}, sentence {i}")
-        out.append(Template(text, expr, intent, fixed, doc.origin(item)))
+        out.append(Template(text, expr, intent, fixed, doc.origin(item), missing, typed_only))
 
 
 def _parse_fixed(doc: _Doc, node: yaml.Node | None, where: str) -> dict[str, Any]:
@@ -271,8 +272,16 @@ def _parse_intent(doc: _Doc, name: str, node: yaml.Node) -> IntentDef:
             bbody = doc.mapping(block, bwhere, _DATA_KEYS)
             if "sentences" not in bbody:
                 raise doc.error(block, bwhere, "a data block needs 'sentences'")
+            missing = tuple(s for s, _ in doc.strings(bbody["missing"], bwhere)) if "missing" in bbody else ()
+            if "missing" in bbody and not missing:
+                raise doc.error(bbody["missing"], bwhere, "'missing' names no slot")
+            typed_only = False
+            if "typed_only" in bbody:
+                typed_only = doc.scalar(bbody["typed_only"], bwhere)
+                if not isinstance(typed_only, bool):
+                    raise doc.error(bbody["typed_only"], bwhere, f"'typed_only' must be true or false, got {typed_only!r}")
             _parse_sentences(doc, name, bbody["sentences"], _parse_fixed(doc, bbody.get("slots"), bwhere),
-                             bwhere, templates)
+                             bwhere, templates, missing, typed_only)
     if not templates:
         raise doc.error(node, where, "intent has no sentences")
     required = tuple(s for s, _ in doc.strings(body["required"], where)) if "required" in body else ()
@@ -343,8 +352,16 @@ def _check_language(parts: _LanguageParts, warnings: list[str]) -> LanguageGramm
                     raise GrammarError(tpl.origin, where, f"unknown list '{{{ref.list_name}}}' (lists: {known})")
             present = {lang.slot_name(r.list_name, r.slot_name) for r in guaranteed_slot_refs(tpl.expr, rules)}
             present |= set(tpl.fixed_slots)
+            if tpl.missing:
+                # An incomplete sentence may not hold what it says it lacks.
+                possible = {lang.slot_name(r.list_name, r.slot_name) for r in possible_slot_refs(tpl.expr, rules)}
+                possible |= set(tpl.fixed_slots)
+                for slot in tpl.missing:
+                    if slot in possible:
+                        raise GrammarError(tpl.origin, where,
+                                           f"slot '{slot}' is listed as missing but this sentence can say it")
             for slot in intent.required:
-                if slot not in present:
+                if slot not in present and slot not in tpl.missing:
                     raise GrammarError(tpl.origin, where,
                                        f"required slot '{slot}' is not in every form of this sentence")
         if not intent.templates:

@@ -75,6 +75,12 @@ class Template:
     intent: str
     fixed_slots: dict[str, Any]
     origin: Origin
+    missing: tuple[str, ...] = ()
+    """Slots this sentence lacks on purpose: an *incomplete* command ("buy ES", "close") that the
+    parser refuses as `missing_<slot>` with the slots it does hold, so a dialogue can ask."""
+    typed_only: bool = False
+    """Understood when typed, never compiled into a recogniser nor acted on from speech ("ok",
+    "go": words a recogniser makes out of "no" or of noise)."""
 
 
 @dataclass(slots=True)

@@ -57,6 +57,9 @@ class ExactHit:
     slot_text: dict[str, str]
     error: tuple[str, str] | None = None
     """(reason, detail) when the sentence matched but a slot value is unusable."""
+    missing: tuple[str, ...] = ()
+    """Slots the matched sentence lacks: an incomplete command (see `Template.missing`)."""
+    typed_only: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +76,28 @@ class Scan:
     values: tuple[ScannedValue, ...]
     tokens: tuple[str, ...]
     """Carrier tokens: words, with each slot value replaced by its placeholder character."""
+
+
+#: Prefixes that reverse or redo a verb (normalised, accents dropped): "desactive" is not
+#: "reactive", "unpause" is not "pause", "disable" is not "enable".
+_REVERSING_PREFIXES = frozenset({"de", "des", "dis", "un", "in", "im", "non", "re", "res", "ir"})
+
+
+def flips_prefix(word: str, other: str) -> bool:
+    """True when `word` and `other` share their ending and differ only by a short prefix, one
+    of which reverses or redoes the meaning: a correction there would change what was said."""
+    n = 0
+    limit = min(len(word), len(other))
+    while n < limit and word[-1 - n] == other[-1 - n]:
+        n += 1
+    if n < 4:
+        return False
+    if len(word) - n > 3 or len(other) - n > 3:
+        return False
+    for prefix in _REVERSING_PREFIXES:
+        if word.startswith(prefix) != other.startswith(prefix):
+            return True
+    return False
 
 
 def _token_alt(forms: list[str]) -> str:
@@ -235,15 +260,18 @@ class CompiledLanguage:
 
     def _build_exact(self) -> None:
         branches: list[tuple[str, ExactTemplate, set[str]]] = []
-        for intent in self.grammar.intents.values():
-            for tpl in intent.templates:
-                groups: list[SlotSpec] = []
-                body = self._regex(tpl.expr, groups)
-                firsts, nullable = self._first_words(tpl.expr)
-                if nullable:
-                    firsts.add("")
-                meta = ExactTemplate(intent.name, tuple(enumerate(groups)), tpl.fixed_slots, tpl)
-                branches.append((body, meta, firsts))
+        # Complete sentences first: the regex takes the first branch that matches, and a
+        # sentence that is a complete command must never be read as an incomplete one.
+        ordered = sorted(((intent, tpl) for intent in self.grammar.intents.values() for tpl in intent.templates),
+                         key=lambda it: (bool(it[1].missing), it[1].typed_only))
+        for intent, tpl in ordered:
+            groups: list[SlotSpec] = []
+            body = self._regex(tpl.expr, groups)
+            firsts, nullable = self._first_words(tpl.expr)
+            if nullable:
+                firsts.add("")
+            meta = ExactTemplate(intent.name, tuple(enumerate(groups)), tpl.fixed_slots, tpl)
+            branches.append((body, meta, firsts))
         self._branches = branches
         # Dispatch: first word -> regex of the templates that may start with it. Number
         # phrases can start with many words, so templates starting with a number are added
@@ -302,6 +330,7 @@ class CompiledLanguage:
         meta, wrapper = table[m.lastindex]  # type: ignore[index]
         slots: dict[str, Any] = dict(meta.fixed)
         slot_text: dict[str, str] = {}
+        tpl = meta.template
         for offset, spec in meta.slot_groups:
             raw = m.group(wrapper + 1 + offset)
             if raw is None:
@@ -310,13 +339,17 @@ class CompiledLanguage:
             if spec.slot in slot_text and slot_text[spec.slot] != text:
                 return ExactHit(meta.intent, slots, slot_text,
                                 (f"ambiguous_{spec.slot}", f"two values for {spec.slot}: "
-                                 f"'{slot_text[spec.slot]}' and '{text}'"))
+                                 f"'{slot_text[spec.slot]}' and '{text}'"), tpl.missing, tpl.typed_only)
             value, error = self.convert(spec.list_name, text, spec.slot)
             if error is not None:
-                return ExactHit(meta.intent, slots, slot_text, error)
+                return ExactHit(meta.intent, slots, slot_text, error, tpl.missing, tpl.typed_only)
             slots[spec.slot] = value
             slot_text[spec.slot] = text
-        return ExactHit(meta.intent, slots, slot_text)
+        if tpl.missing:
+            return ExactHit(meta.intent, slots, slot_text,
+                            (f"missing_{tpl.missing[0]}", f"no {' and no '.join(tpl.missing)} was said"),
+                            tpl.missing, tpl.typed_only)
+        return ExactHit(meta.intent, slots, slot_text, None, (), tpl.typed_only)
 
     # ------------------------------------------------------------------ scanner
     def _build_scanner(self) -> None:
@@ -451,6 +484,8 @@ class CompiledLanguage:
             if len(tok) > 2:
                 best = process.extractOne(tok, self._correctable_to.get(tok[0], ()), scorer=fuzz.ratio,
                                           score_cutoff=_CORRECTION_CUTOFF)
+                if best is not None and flips_prefix(tok, best[0]):
+                    best = None
             if best is None:
                 out.append(tok)
                 unknown += 1

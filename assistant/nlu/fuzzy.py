@@ -139,6 +139,15 @@ class FuzzyOutcome:
     reason: str | None = None
     detail: str | None = None
     alternatives: list[tuple[str, float]] = field(default_factory=list)
+    missing: tuple[str, ...] = ()
+    """Slots to ask for: an incomplete command, or a required slot heard unclearly."""
+    typed_only: bool = False
+    nearest: str | None = None
+    """The intent the sentence came closest to (for refusals)."""
+
+
+#: Below this score an intent is not "nearest" to a refused sentence (no examples offered).
+NEAREST_FLOOR = 0.6
 
 
 class CarrierIndex:
@@ -178,7 +187,7 @@ class CarrierIndex:
             seq = tuple(p.kind for p in positions)
             self._index.setdefault(seq, _Group()).add(
                 self.content(tokens), full, CarrierInfo(intent_name, positions, fixed, tpl_id))
-            if not required:
+            if not required or self.templates[tpl_id].missing:
                 continue
             slot_token_idx = [i for i, t in enumerate(tokens) if t in self._placeholders]
             for k, pos in enumerate(positions):
@@ -466,8 +475,10 @@ class CarrierIndex:
                         and self._negation_ok(spaced, corrected_tokens):
                     if hit.error is not None:
                         return FuzzyOutcome("refuse", score, hit.intent, hit.slots, hit.slot_text,
-                                            hit.error[0], hit.error[1])
-                    return FuzzyOutcome("accept", score, hit.intent, hit.slots, hit.slot_text)
+                                            hit.error[0], hit.error[1], missing=hit.missing,
+                                            typed_only=hit.typed_only, nearest=hit.intent)
+                    return FuzzyOutcome("accept", score, hit.intent, hit.slots, hit.slot_text,
+                                        typed_only=hit.typed_only)
 
         scan = comp.scan(spaced)
         content = self.content(scan.tokens)
@@ -477,17 +488,18 @@ class CarrierIndex:
             if score > best.get(info.intent, -1.0):
                 best[info.intent] = score
         ranked = sorted(best.items(), key=lambda kv: -kv[1])
+        nearest = ranked[0][0] if ranked and ranked[0][1] >= NEAREST_FLOOR else None
         if ranked and ranked[0][1] >= accept:
             top_intent, top_score = ranked[0]
             others = ranked[1:]
             if others and others[0][1] > top_score - margin:
                 return FuzzyOutcome("refuse", top_score, top_intent, reason="ambiguous_intent",
                                     detail=f"'{top_intent}' and '{others[0][0]}' are equally close",
-                                    alternatives=others)
+                                    alternatives=others, nearest=top_intent)
             if not self._has_keyword(top_intent, spaced):
                 return FuzzyOutcome("none", top_score, top_intent, reason="no_match",
                                     detail=f"close to '{top_intent}' but none of its keywords was said",
-                                    alternatives=others)
+                                    alternatives=others, nearest=top_intent)
             # The first candidate sentence that explains every word next to a slot, keeps any
             # negation and agrees on literal values wins; otherwise the first objection stands.
             objection: FuzzyOutcome | None = None
@@ -499,7 +511,8 @@ class CarrierIndex:
                     slot = next((p.slot for p in info.positions if p.kind == unclear and p.slot), unclear)
                     objection = objection or FuzzyOutcome(
                         "refuse", score, top_intent, reason=f"ambiguous_{slot}",
-                        detail=f"an unexpected word was heard next to the {slot}", alternatives=others)
+                        detail=f"an unexpected word was heard next to the {slot}", alternatives=others,
+                        nearest=top_intent)
                     continue
                 if not self._negation_ok(spaced, full.split(" ")):
                     objection = objection or FuzzyOutcome(
@@ -510,19 +523,34 @@ class CarrierIndex:
                 if assigned is None:
                     continue
                 slots, slot_text, error = assigned
+                template = self.templates[info.template]
                 if error is not None:
-                    return FuzzyOutcome("refuse", score, top_intent, slots, slot_text, error[0], error[1], others)
-                return FuzzyOutcome("accept", score, top_intent, slots, slot_text, alternatives=others)
+                    return FuzzyOutcome("refuse", score, top_intent, slots, slot_text, error[0], error[1], others,
+                                        typed_only=template.typed_only, nearest=top_intent)
+                if template.missing:
+                    return FuzzyOutcome("refuse", score, top_intent, slots, slot_text,
+                                        f"missing_{template.missing[0]}",
+                                        f"no {' and no '.join(template.missing)} was said", others,
+                                        missing=template.missing, nearest=top_intent)
+                return FuzzyOutcome("accept", score, top_intent, slots, slot_text, alternatives=others,
+                                    typed_only=template.typed_only)
             if objection is not None:
                 return objection
-        refusal = self._refusal(spaced, scan, refuse)
+        # A refusal names an intent only when the sentence is closer to it than to any complete
+        # command: "what positions do I have" is not a set-risk command without a percentage.
+        refusal = self._refusal(spaced, scan, refuse, ranked[0][1] if ranked else 0.0)
         if refusal is not None:
             return refusal
         return FuzzyOutcome("none", ranked[0][1] if ranked else 0.0, None, reason="no_match",
-                            detail="no intent is close enough", alternatives=ranked[:5])
+                            detail="no intent is close enough", alternatives=ranked[:5], nearest=nearest)
 
-    def _refusal(self, spaced: str, scan: Scan, refuse: float) -> FuzzyOutcome | None:
-        """Explain why an utterance that looks like a command cannot be accepted."""
+    def _refusal(self, spaced: str, scan: Scan, refuse: float, beaten: float) -> FuzzyOutcome | None:
+        """Explain why an utterance that looks like a command cannot be accepted.
+
+        Candidates are scored like acceptances (content words and whole carrier, see `_search`),
+        must reach `refuse`, and must score at least `beaten`, the best complete command found
+        for the sentence: otherwise the sentence is not *that* command with a slot missing.
+        """
         comp = self.comp
         outcomes: list[FuzzyOutcome] = []
         repeated = {k for k, c in Counter(scan.seq).items() if c > 1}
@@ -545,30 +573,57 @@ class CarrierIndex:
                 seq.append(kind)
                 kept.append(tok)
             found = self._search(self._index.get(tuple(seq)), " ".join(kept), self.content(kept), refuse, limit=4)
-            if found:
+            if found and found[0][0] >= beaten:
                 score, info, _ = found[0]
                 slot = next((p.slot for p in info.positions if p.kind in repeated and p.slot), None)
                 if slot is not None:
                     outcomes.append(FuzzyOutcome("refuse", score, info.intent, reason=f"ambiguous_{slot}",
-                                                 detail=f"more than one {slot} was heard"))
-        # A short carrier loses much similarity for one missing slot, so candidates are also
-        # scored against the full carrier (with the slot in place).
-        rescored: list[tuple[float, CarrierInfo]] = []
-        for score, info in self._search_full(self._minus.get(scan.seq), scan.carrier, refuse - 0.2, limit=6):
-            rescored.append((max(score, self._ratio(scan.carrier, info.full)), info))
-        rescored = [(sc, inf) for sc, inf in rescored if sc >= refuse - 0.1]
-        if rescored:
-            score, info = max(rescored, key=lambda item: item[0])
-            assert info.missing is not None and info.missing.slot is not None
-            slot = info.missing.slot
-            # Was something else heard where the slot belongs ("by two ES": "by" instead of
-            # a side) or nothing at all ("buy ES": no quantity)?
-            replaced = any(op.tag == "replace" and op.dest_pos == info.missing_at
-                           for op in Levenshtein.editops(scan.carrier, info.full))
-            reason = f"ambiguous_{slot}" if replaced else f"missing_{slot}"
-            detail = f"no clear {slot} was heard" if replaced else f"no {slot} was said"
-            outcomes.append(FuzzyOutcome("refuse", score, info.intent, reason=reason, detail=detail))
+                                                 detail=f"more than one {slot} was heard", nearest=info.intent))
+        missing = self._missing_slot(scan, refuse, beaten)
+        if missing is not None:
+            outcomes.append(missing)
         outcomes = [o for o in outcomes if o.intent is None or self._has_keyword(o.intent, spaced)]
         if not outcomes:
             return None
         return max(outcomes, key=lambda o: o.score)
+
+    def _missing_slot(self, scan: Scan, refuse: float, beaten: float) -> FuzzyOutcome | None:
+        """A command with one required slot not said ("buy ES": no quantity) or replaced by
+        something unclear ("by two ES": no clear side), with the slots it does hold."""
+        said = scan.tokens
+        candidates = self._search_full(self._minus.get(scan.seq), scan.carrier, refuse - 0.2, limit=6)
+        best: tuple[float, CarrierInfo, bool] | None = None
+        for reduced_ratio, info in candidates:
+            assert info.missing is not None
+            # Was something else heard where the slot belongs, or nothing at all?
+            replaced_at = next((op.src_pos for op in Levenshtein.editops(scan.carrier, info.full)
+                                if op.tag == "replace" and op.dest_pos == info.missing_at), None)
+            words = list(said)
+            if replaced_at is not None:
+                # The word heard in the slot's place is the unclear value, not a carrier word.
+                k = scan.carrier.count(" ", 0, replaced_at)
+                words = words[:k] + words[k + 1:]
+            # A short carrier loses much similarity for one missing slot: compare it with the
+            # full carrier (slot in place) too. Content words must match either way.
+            ratio = max(reduced_ratio, self._ratio(scan.carrier, info.full))
+            template_words = [t for t in info.full.split(" ") if t not in self.common and t not in self._placeholders]
+            f1 = self._token_f1([w for w in words if w not in self.common and w not in self._placeholders],
+                                template_words)
+            score = 0.5 * f1 + 0.5 * ratio
+            if score >= refuse and score >= beaten and (best is None or score > best[0]):
+                best = (score, info, replaced_at is not None)
+        if best is None:
+            return None
+        score, info, replaced = best
+        assert info.missing is not None and info.missing.slot is not None
+        slot = info.missing.slot
+        assigned = self._assign(info, scan.values)
+        slots, slot_text = ({}, {}) if assigned is None else (assigned[0], assigned[1])
+        if assigned is not None and assigned[2] is not None:
+            error = assigned[2]
+            return FuzzyOutcome("refuse", score, info.intent, slots, slot_text, error[0], error[1],
+                                nearest=info.intent)
+        reason = f"ambiguous_{slot}" if replaced else f"missing_{slot}"
+        detail = f"no clear {slot} was heard" if replaced else f"no {slot} was said"
+        return FuzzyOutcome("refuse", score, info.intent, slots, slot_text, reason, detail,
+                            missing=(slot,), nearest=info.intent)

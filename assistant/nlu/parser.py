@@ -159,6 +159,9 @@ class Parser:
             hit = comp.match_exact(stripped)
             if hit is not None:
                 hits.append((comp, stripped, hit))
+        if len(hits) > 1 and any(not h.missing for _, _, h in hits):
+            # A complete command in one language beats an incomplete one in the other.
+            hits = [h for h in hits if not h[2].missing]
         tokens = norm.split()
         if hits:
             code, certain = self._pick_language((c.code for c, _, _ in hits), tokens, prefer)
@@ -167,9 +170,10 @@ class Parser:
                                    if c.code != code and h.intent != hit.intent})
             if hit.error is not None:
                 return ParseResult(text, stripped[:-1], False, hit.intent, hit.slots, hit.slot_text,
-                                   code, certain, 1.0, "exact", alternatives, hit.error[0], hit.error[1])
+                                   code, certain, 1.0, "exact", alternatives, hit.error[0], hit.error[1],
+                                   hit.missing, hit.typed_only, hit.intent)
             return ParseResult(text, stripped[:-1], True, hit.intent, hit.slots, hit.slot_text,
-                               code, certain, 1.0, "exact", alternatives)
+                               code, certain, 1.0, "exact", alternatives, typed_only=hit.typed_only)
 
         if not self.fuzzy_enabled:
             code, certain = self._pick_language((c.code for c, _ in per_lang), tokens, prefer)
@@ -203,6 +207,7 @@ class Parser:
             text, stripped[:-1], matched, out.intent, out.slots, out.slot_text, code, certain,
             round(out.score, 4), "fuzzy" if out.status != "none" or out.intent else "none",
             alternatives, None if matched else out.reason, None if matched else out.detail,
+            () if matched else out.missing, out.typed_only, None if matched else out.nearest,
         )
 
 

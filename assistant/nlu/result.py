@@ -57,3 +57,12 @@ class ParseResult:
     """Why not matched (see REASONS); None when matched."""
     detail: str | None = None
     """Human-readable explanation of `reason` (English, for logs)."""
+    missing: tuple[str, ...] = ()
+    """For an incomplete command (reason `missing_<slot>`): every slot it lacks, the one named
+    by `reason` first; `slots` then holds what was said, so a dialogue can ask for the rest."""
+    typed_only: bool = False
+    """The sentence is one the grammar understands only when typed ("ok", "go"): never acted on
+    when it came from a recogniser."""
+    nearest: str | None = None
+    """For a refusal: the intent the sentence came closest to (for "not understood, you can say…"),
+    None when nothing was close."""

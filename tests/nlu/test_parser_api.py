@@ -19,7 +19,8 @@ INTENTS = ["cancel", "close_positions", "confirm", "cvar_loss", "ensemble_weight
 def test_parse_result_fields(parser: Parser) -> None:
     names = [f.name for f in dataclasses.fields(ParseResult)]
     assert names == ["text", "normalized", "matched", "intent", "slots", "slot_text", "language",
-                     "language_certain", "score", "method", "alternatives", "reason", "detail"]
+                     "language_certain", "score", "method", "alternatives", "reason", "detail",
+                     "missing", "typed_only", "nearest"]
     result = parser.parse("Achète deux contrats E S à 5 012,25")
     assert result.text == "Achète deux contrats E S à 5 012,25"
     assert result.normalized == "achete deux contrats e s a 5012.25"

@@ -1,0 +1,159 @@
+"""Typed acceptance of the parser on paraphrase sets (blind-written corpora).
+
+    .venv/bin/python bench/paraphrase_acceptance.py FILE.yaml [FILE.yaml ...] [--grammar DIR] [--failures]
+
+Each file is a YAML list of lines in one of three forms:
+
+* ``{t: text, i: intent, s: {slots}}`` — a command: correct when the parser matches it with
+  exactly that intent and exactly those slots (numbers compared as numbers);
+* ``{t: text, reject: true}`` — must be refused: correct when the parser does not match it;
+* ``{t: text, followup: intent, s: {slots}}`` — an incomplete command that deserves a follow-up
+  question: correct when the parser refuses it as that intent with a ``missing_<slot>`` reason
+  and the slots it does state (the dialogue then asks for the missing one).
+
+A **wrong** result is one that could lead to a different action than meant: a command matched
+with another intent or another slot value, a sentence to refuse matched, an incomplete command
+matched as if complete. The target is 0 wrong on every corpus. A ``followup_answer`` match
+("deux", "ES") counts as refused: the dialogue never acts on one without a pending question.
+
+Accuracy figures do not depend on machine load; only the timing line at the end does.
+"""
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+#: Intent the parser uses for bare answers to a follow-up question ("deux", "ES", "tout").
+ANSWER_INTENT = "followup_answer"
+
+
+def same_slots(expected: dict[str, Any], got: dict[str, Any]) -> bool:
+    if expected.keys() != got.keys():
+        return False
+    for key, value in expected.items():
+        other = got[key]
+        if isinstance(value, bool) or isinstance(other, bool):
+            if value != other:
+                return False
+        elif isinstance(value, (int, float)) and isinstance(other, (int, float)):
+            if not math.isclose(value, other):
+                return False
+        elif str(value).lower() != str(other).lower():
+            return False
+    return True
+
+
+@dataclass
+class Verdict:
+    kind: str  # "command", "reject", "followup"
+    ok: bool
+    wrong: bool
+    lenient_ok: bool  # followup: recognised as incomplete of that intent (slots not checked)
+    got: str
+
+
+def judge(case: dict[str, Any], result: Any) -> Verdict:
+    matched = bool(result.matched) and result.intent != ANSWER_INTENT
+    got = (f"matched={result.matched} intent={result.intent} slots={result.slots} "
+           f"reason={result.reason} method={result.method} score={result.score}")
+    if case.get("reject"):
+        return Verdict("reject", not matched, matched, not matched, got)
+    if "followup" in case:
+        incomplete = (not matched and result.intent == case["followup"]
+                      and (result.reason or "").startswith("missing_"))
+        ok = incomplete and same_slots(case.get("s") or {}, result.slots or {})
+        return Verdict("followup", ok, matched, incomplete, got)
+    ok = matched and result.intent == case["i"] and same_slots(case.get("s") or {}, result.slots)
+    wrong = matched and not ok
+    return Verdict("command", ok, wrong, ok, got)
+
+
+@dataclass
+class Score:
+    name: str
+    counts: Counter[str] = field(default_factory=Counter)
+    failures: list[tuple[str, dict[str, Any], Verdict]] = field(default_factory=list)
+
+    def add(self, case: dict[str, Any], verdict: Verdict) -> None:
+        self.counts[f"{verdict.kind}_total"] += 1
+        self.counts[f"{verdict.kind}_ok"] += verdict.ok
+        self.counts[f"{verdict.kind}_lenient"] += verdict.lenient_ok
+        self.counts["total"] += 1
+        self.counts["ok"] += verdict.ok
+        self.counts["wrong"] += verdict.wrong
+        if not verdict.ok:
+            self.failures.append(("WRONG" if verdict.wrong else "miss", case, verdict))
+
+    def pct(self, ok: str, total: str) -> str:
+        n, d = self.counts[ok], self.counts[total]
+        return f"{n}/{d} ({100.0 * n / d:.1f} %)" if d else "-"
+
+
+def load_cases(path: Path) -> list[dict[str, Any]]:
+    cases = yaml.safe_load(path.read_text(encoding="utf-8")) or []
+    if not isinstance(cases, list):
+        raise SystemExit(f"{path}: expected a YAML list")
+    for n, case in enumerate(cases, 1):
+        if not isinstance(case, dict) or "t" not in case or not (
+                "i" in case or "reject" in case or "followup" in case):
+            raise SystemExit(f"{path}: entry {n} is not {{t, i, s}}, {{t, reject}} or {{t, followup, s}}: {case!r}")
+    return cases
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("files", nargs="+", type=Path, help="paraphrase files (YAML lists)")
+    ap.add_argument("--grammar", action="append", help="grammar file or folder (default: the project's grammars/)")
+    ap.add_argument("--failures", action="store_true", help="list every line that is not correct")
+    args = ap.parse_args(argv)
+
+    from assistant.nlu.parser import Parser
+
+    t0 = time.perf_counter()
+    parser = Parser.from_paths(args.grammar)
+    build_s = time.perf_counter() - t0
+    scores: list[Score] = []
+    cpu = 0.0
+    n = 0
+    for path in args.files:
+        score = Score(path.name)
+        for case in load_cases(path):
+            c0 = time.process_time()
+            result = parser.parse(str(case["t"]))
+            cpu += time.process_time() - c0
+            n += 1
+            score.add(case, judge(case, result))
+        scores.append(score)
+
+    for s in scores:
+        print(f"== {s.name}: {s.counts['total']} lines")
+        print(f"   overall correct     {s.pct('ok', 'total')}")
+        print(f"   commands            {s.pct('command_ok', 'command_total')}")
+        print(f"   refusals            {s.pct('reject_ok', 'reject_total')}")
+        print(f"   follow-ups          {s.pct('followup_ok', 'followup_total')} "
+              f"(incomplete intent recognised, slots not checked: {s.pct('followup_lenient', 'followup_total')})")
+        print(f"   WRONG (other intent/slot, refusal accepted, incomplete accepted): {s.counts['wrong']}")
+        if args.failures:
+            for tag, case, verdict in s.failures:
+                expected = (f"reject" if case.get("reject") else
+                            f"followup {case['followup']} {case.get('s') or {}}" if "followup" in case else
+                            f"{case['i']} {case.get('s') or {}}")
+                print(f"   [{tag}] {case['t']!r}\n          expected {expected}\n          got      {verdict.got}")
+    print(f"parser built in {build_s:.2f} s; {n} parses, {1e6 * cpu / max(1, n):.0f} µs CPU per parse on average")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
