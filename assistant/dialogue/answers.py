@@ -27,7 +27,7 @@ from trading_core.types import (
 )
 
 __all__ = [
-    "TEXTS", "HELP_EXAMPLES", "text", "for_speech", "confirm_labels", "side_word", "contracts", "signed_money",
+    "TEXTS", "HELP_EXAMPLES", "INTENT_EXAMPLES", "not_understood_text", "text", "for_speech", "confirm_labels", "side_word", "contracts", "signed_money",
     "order_phrase", "reason_text", "render_positions", "render_pnl", "render_status", "render_metrics",
     "render_regime", "render_top_features", "render_cvar", "render_quantiles", "render_ensemble",
 ]
@@ -47,6 +47,12 @@ TEXTS: dict[str, tuple[str, str]] = {
     "not_done.order": ("the order was not sent", "l'ordre n'a pas été envoyé"),
     "not_done.close": ("no position was closed", "aucune position n'a été fermée"),
     "not_done.halt": ("trading was not halted", "le trading n'a pas été arrêté"),
+    "not_done.reduce_only": ("reduce-only mode was not turned on", "le mode réduction seule n'a pas été activé"),
+    # follow-up questions: what an unanswered question leaves undone, per intent
+    "not_done.ask.place_trade": ("no order was prepared", "aucun ordre n'a été préparé"),
+    "not_done.ask.close_positions": ("nothing was closed", "rien n'a été fermé"),
+    "not_done.ask.set_risk": ("the risk was not changed", "le risque n'a pas été modifié"),
+    "not_done.ask": ("nothing was done", "rien n'a été fait"),
     "cancelled": ("Cancelled: {not_done}.", "Annulé : {not_done}."),
     "expired": (
         "No confirmation within {seconds}: {not_done}.",
@@ -120,6 +126,39 @@ TEXTS: dict[str, tuple[str, str]] = {
         "The {slot} I heard is not valid. Please say the command again.",
         "{slot_fr_cap} entendu n'est pas valide. Répétez la commande.",
     ),
+    # follow-up questions ("buy ES" -> "Buy ES: how many contracts?")
+    "ask.quantity": ("How many contracts?", "Combien de contrats ?"),
+    "ask.symbol": ("Which market, ES or MNQ?", "Sur quel marché, ES ou MNQ ?"),
+    "ask.symbol.close_positions": ("Which market, ES, MNQ or everything?", "Quel marché, ES, MNQ ou tout ?"),
+    "ask.side": ("Buy or sell?", "Achat ou vente ?"),
+    "ask.risk_percent": ("What percentage of risk per trade?", "Quel pourcentage de risque par trade ?"),
+    "ask.context": ("{context}: {question}", "{context} : {question}"),
+    "ask.close": ("Close", "Fermer"),
+    "ask.set_risk": ("Risk per trade{where}", "Risque par trade{where}"),
+    "ask.buy": ("Buy", "Achat"),
+    "ask.sell": ("Sell", "Vente"),
+    "ask.order": ("New order", "Nouvel ordre"),
+    "followup.dropped": ("Question dropped.", "Question abandonnée."),
+    "followup.expired": ("No answer within {seconds}: {not_done}.", "Pas de réponse en {seconds} : {not_done}."),
+    "followup.again": ("I did not understand. {question}", "Je n'ai pas compris. {question}"),
+    "followup.no_confirm_yet": ("Nothing to confirm yet. {question}", "Rien à confirmer pour l'instant. {question}"),
+    "followup.conflict": (
+        "That answer does not fit the command, so the question is dropped: {not_done}.",
+        "Cette réponse ne correspond pas à la commande, question abandonnée : {not_done}.",
+    ),
+    "no_question": (
+        "No question is pending. Say the whole command, for example: buy 2 ES.",
+        "Aucune question en attente. Dites la commande complète, par exemple : achète 2 contrats ES.",
+    ),
+    "say_yes": (
+        "To go ahead, say yes or confirm; to drop it, say no.",
+        "Pour continuer, dites oui ou je confirme ; pour abandonner, dites non.",
+    ),
+    # refusals with examples of the nearest command
+    "not_understood_for": (
+        "I did not understand. For {topic}, you can say: “{first}” or “{second}”.",
+        "Je n'ai pas compris. Pour {topic}, vous pouvez dire : « {first} » ou « {second} ».",
+    ),
     # read-backs
     "readback.order": ("{side} {qty} {symbol} {how}, estimated risk {risk}{share}.", "{side} {qty} {symbol} {how}, risque estimé {risk}{share}."),
     "readback.share": (" ({pct} of equity)", " ({pct} du capital)"),
@@ -169,6 +208,16 @@ TEXTS: dict[str, tuple[str, str]] = {
         "Trading arrêté : plus aucun nouvel ordre. La fermeture des positions reste possible.",
     ),
     "resumed": ("Trading resumed.", "Trading repris."),
+    "readback.reduce_only": (
+        "Reduce-only mode: only orders that shrink positions will be accepted; your positions stay open.",
+        "Mode réduction seule : seuls les ordres qui réduisent les positions seront acceptés ; vos positions restent ouvertes.",
+    ),
+    "reduce_only_on": (
+        "Reduce-only mode on: only orders that shrink positions are accepted. Say resume trading to leave it.",
+        "Mode réduction seule activé : seuls les ordres qui réduisent les positions sont acceptés. Dites « reprends le trading » pour en sortir.",
+    ),
+    "already_reducing": ("Reduce-only mode is already on.", "Le mode réduction seule est déjà actif."),
+    "default_market": (" on {symbol} (the default market)", " sur {symbol} (marché par défaut)"),
     "already_active": ("Trading is already active.", "Le trading est déjà actif."),
     "risk_set": ("Risk per trade set to {pct}{where}.", "Risque par trade fixé à {pct}{where}."),
     "engine_error": (
@@ -252,6 +301,7 @@ HELP_EXAMPLES: dict[str, tuple[tuple[str, str], ...]] = {
         ("show the QR-DQN quantiles", "qr_quantiles"),
         ("ensemble weights", "ensemble_weights"),
         ("stop trading", "halt"),
+        ("reduce only", "reduce_only"),
         ("resume trading", "resume"),
         ("repeat", "repeat"),
     ),
@@ -271,9 +321,54 @@ HELP_EXAMPLES: dict[str, tuple[tuple[str, str], ...]] = {
         ("quantiles QR-DQN", "qr_quantiles"),
         ("poids de l'ensemble", "ensemble_weights"),
         ("arrête tout", "halt"),
+        ("mode réduction seule", "reduce_only"),
         ("reprends le trading", "resume"),
         ("répète", "repeat"),
     ),
+}
+
+# Per intent: what it is about (for "for {topic}, you can say…") and two example sentences per
+# language, offered when a sentence comes close to that intent but is not understood. A test
+# parses every example to its intent.
+INTENT_EXAMPLES: dict[str, dict[str, tuple[str, str, str]]] = {
+    "place_trade": {"en": ("an order", "buy 2 ES", "sell 1 MNQ at 21000"),
+                    "fr": ("un ordre", "achète 2 contrats ES", "vends 1 MNQ à 21000")},
+    "close_positions": {"en": ("closing", "close all positions", "close my ES position"),
+                        "fr": ("fermer", "ferme toutes les positions", "ferme la position ES")},
+    "set_risk": {"en": ("the risk", "set risk to 1 percent on ES", "risk half a percent per trade"),
+                 "fr": ("le risque", "mets le risque à 1 % sur ES", "risque un demi pour cent par trade")},
+    "reduce_only": {"en": ("reduce-only mode", "reduce only", "only reduce positions"),
+                    "fr": ("le mode réduction", "réduis seulement", "passe en mode réduction")},
+    "market_regime": {"en": ("the market regime", "what is the market regime", "is ES trending"),
+                      "fr": ("le régime de marché", "quel est le régime de marché", "le marché est en tendance ?")},
+    "performance_metrics": {"en": ("performance", "show recent performance metrics", "what's my win rate"),
+                            "fr": ("les performances", "affiche les métriques de performance", "c'est quoi mon taux de réussite")},
+    "shap_features": {"en": ("the model's features", "top SHAP features", "which features matter most"),
+                      "fr": ("les variables du modèle", "principales variables SHAP", "quelles variables comptent le plus")},
+    "cvar_loss": {"en": ("the tail risk", "what is the CVaR", "expected shortfall"),
+                  "fr": ("le risque extrême", "quelle est la perte CVaR", "quel est le risque de queue")},
+    "qr_quantiles": {"en": ("the return distribution", "show the QR-DQN quantiles", "return distribution"),
+                     "fr": ("la distribution des rendements", "quels sont les quantiles QR-DQN", "distribution des rendements")},
+    "ensemble_weights": {"en": ("the ensemble", "show the ensemble weights", "how are the models weighted"),
+                         "fr": ("l'ensemble", "affiche les poids de l'ensemble", "comment sont pondérés les modèles")},
+    "positions": {"en": ("positions", "show my positions", "am I long ES"),
+                  "fr": ("les positions", "montre mes positions", "suis-je long sur ES")},
+    "pnl_today": {"en": ("today's result", "what's my P&L today", "am I up today"),
+                  "fr": ("le résultat du jour", "quel est mon P&L du jour", "combien j'ai gagné aujourd'hui")},
+    "status": {"en": ("the system", "status", "is trading active"),
+               "fr": ("le système", "statut du système", "le trading est actif ?")},
+    "halt": {"en": ("halting", "stop trading", "kill switch"),
+             "fr": ("l'arrêt", "arrête le trading", "arrêt d'urgence")},
+    "resume": {"en": ("resuming", "resume trading", "start trading again"),
+               "fr": ("la reprise", "reprends le trading", "recommence à trader")},
+    "confirm": {"en": ("confirming", "yes", "confirm"),
+                "fr": ("confirmer", "oui", "je confirme")},
+    "cancel": {"en": ("cancelling", "no", "cancel"),
+               "fr": ("annuler", "non", "annule")},
+    "repeat": {"en": ("repeating", "repeat", "say that again"),
+               "fr": ("répéter", "répète", "tu peux répéter")},
+    "help": {"en": ("help", "help", "what can you do"),
+             "fr": ("l'aide", "aide", "qu'est-ce que tu sais faire")},
 }
 
 _SLOT_NAMES = {
@@ -388,10 +483,20 @@ def seconds(value: float, lang: str) -> str:
 
 
 # ---------------------------------------------------------------------------- parser refusals
-def reason_text(reason: str | None, lang: str) -> tuple[str, str]:
-    """(reply kind, sentence) for a parser refusal. Unknown reasons are "not understood"."""
+def not_understood_text(lang: str, nearest: str | None = None) -> str:
+    """"Not understood", with two examples of the command the sentence came closest to."""
+    examples = INTENT_EXAMPLES.get(nearest or "", {}).get("fr" if lang == "fr" else "en")
+    if examples is None:
+        return text("not_understood", lang)
+    topic, first, second = examples
+    return text("not_understood_for", lang, topic=topic, first=first, second=second)
+
+
+def reason_text(reason: str | None, lang: str, nearest: str | None = None) -> tuple[str, str]:
+    """(reply kind, sentence) for a parser refusal. Unknown reasons are "not understood"
+    (with examples of `nearest`, the intent the sentence came closest to, when there is one)."""
     if not reason or reason in ("empty", "no_match", "unknown_language"):
-        return "not_understood", text("not_understood", lang)
+        return "not_understood", not_understood_text(lang, nearest)
     if reason in TEXTS:
         return ("ambiguous" if reason.startswith("ambiguous") else "not_understood"), text(reason, lang)
     for prefix in ("ambiguous_", "missing_", "invalid_"):

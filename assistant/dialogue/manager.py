@@ -31,8 +31,8 @@ from functools import lru_cache
 from typing import Any
 
 from assistant.dialogue import answers as A
-from assistant.dialogue.readback import close_readback, halt_readback, order_readback
-from assistant.dialogue.reply import ActionKind, PendingConfirmation, Reply
+from assistant.dialogue.readback import close_readback, halt_readback, order_readback, reduce_only_readback
+from assistant.dialogue.reply import ActionKind, PendingConfirmation, PendingFollowUp, Reply
 from assistant.nlu.parser import Parser
 from assistant.nlu.result import ParseResult
 from trading_core.config import DialogueConfig, MiaConfig
@@ -88,12 +88,14 @@ class Dialogue:
         fill_wait_s: float = 2.0,
         top_features_n: int = 3,
         offload_intelligence: bool = True,
+        default_market: str | None = None,
     ) -> None:
         if lang not in ("auto", *LANGS):
             raise ValueError(f"lang must be auto, en or fr, not {lang!r}")
         if isinstance(config, MiaConfig):
             settings = config.dialogue
             config_lang = config.language
+            default_market = default_market or config.market
         else:
             settings = config or DialogueConfig()
             config_lang = "auto"
@@ -113,7 +115,10 @@ class Dialogue:
         self.top_features_n = top_features_n
         self.offload_intelligence = offload_intelligence
         self._lang = self.forced_lang or default_lang  # language of the conversation so far
+        #: "set risk to 1 %" without a symbol applies to this market (and says so); None: to all.
+        self.default_market = default_market
         self._pending: PendingConfirmation | None = None
+        self._followup: PendingFollowUp | None = None
         self._last_ended: PendingConfirmation | None = None  # last pending that expired (for late buttons)
         self._last: Reply | None = None
         self._lock = asyncio.Lock()
@@ -132,9 +137,17 @@ class Dialogue:
         """The language answers are in when an utterance does not decide it."""
         return self._lang
 
+    @property
+    def followup(self) -> PendingFollowUp | None:
+        """The follow-up question waiting for an answer, if any."""
+        return self._followup
+
     def next_deadline(self) -> float | None:
-        """When the pending confirmation expires (dialogue clock), for a front end's timer."""
-        return self._pending.expires_at if self._pending else None
+        """When the pending confirmation or follow-up question expires (dialogue clock), for a
+        front end's timer."""
+        if self._pending is not None:
+            return self._pending.expires_at
+        return self._followup.expires_at if self._followup is not None else None
 
     # ------------------------------------------------------------------ entry points
     async def handle(
@@ -192,6 +205,12 @@ class Dialogue:
         Front ends call this from a timer so the trader hears the timeout when it happens."""
         async with self._lock:
             now = self._now(now)
+            followup = self._followup
+            if followup is not None and followup.is_due(now):
+                self._followup = None
+                reply = Reply(self._followup_expired_text(followup), followup.lang, "expired",
+                              intent=None, source=self.source)
+                return await self._finish(reply)
             pending = self._pending
             if pending is None or not pending.is_due(now):
                 return None
@@ -207,10 +226,16 @@ class Dialogue:
         pending action. A voice front end calls it when the read-back has finished playing (a long
         read-back must not eat the time to answer); a chat when the question was delivered."""
         async with self._lock:
+            now = self._now(now)
+            followup = self._followup
+            if followup is not None and followup.id == pending_id:
+                if followup.is_due(now):
+                    return False
+                self._followup = replace(followup, expires_at=max(followup.expires_at, now + followup.timeout_s))
+                return True
             pending = self._pending
             if pending is None or pending.id != pending_id:
                 return False
-            now = self._now(now)
             if pending.is_due(now):
                 return False
             self._pending = replace(pending, expires_at=max(pending.expires_at, now + pending.timeout_s))
@@ -220,6 +245,12 @@ class Dialogue:
         """The input ended (end of a pipe, a file, a closed chat) with an action still pending:
         discard it and say so. None when nothing was pending."""
         async with self._lock:
+            followup = self._followup
+            if followup is not None:
+                self._followup = None
+                reply = Reply(A.text("input_closed", followup.lang, not_done=self._followup_not_done(followup)),
+                              followup.lang, "cancelled", source=source or self.source)
+                return await self._finish(reply)
             pending = self._pending
             if pending is None:
                 return None
@@ -247,13 +278,37 @@ class Dialogue:
     async def _handle(self, parsed: ParseResult, now: float, confidence: float | None, src: str) -> Reply:
         lang = self._answer_lang(parsed)
         understood = self._understood(parsed, confidence)
+        # Words such as "ok" or "go" are understood when typed, never acted on from speech (a
+        # recogniser makes them out of "no" or of noise).
+        spoken = confidence is not None or src == "voice"
+        typed_only_spoken = understood and parsed.typed_only and spoken
+        if typed_only_spoken:
+            understood = False
         intent = parsed.intent if understood else None
         if understood and parsed.language in LANGS and not self.forced_lang and parsed.language_certain:
             self._lang = parsed.language
         prefix: list[str] = []
         discarded: PendingConfirmation | None = None
 
+        followup = self._followup
+        if followup is not None and followup.is_due(now):
+            self._followup = None
+            prefix.append(self._followup_expired_text(followup))
+            followup = None
+        if followup is not None:
+            answered = await self._continue_followup(followup, parsed, understood, intent, lang, now, src,
+                                                     confidence)
+            if answered is not None:
+                return answered
+            # Anything else drops the question (a restated command of the same intent needs no word).
+            self._followup = None
+            if not (understood and intent == followup.intent):
+                prefix.append(A.text("followup.dropped", lang))
+
         pending = self._pending
+        if typed_only_spoken and pending is not None and not pending.is_due(now):
+            # "ok" said to a read-back: never a confirmation from speech; ask for a clear word.
+            return self._reply(A.text("say_yes", pending.lang), pending.lang, "info", parsed, src)
         if pending is not None and pending.is_due(now):
             self._end_pending(expired=True)
             discarded = pending
@@ -283,21 +338,26 @@ class Dialogue:
             discarded = pending
             prefix.append(A.text("discarded", lang, not_done=A.text(f"not_done.{pending.action}", lang)))
 
-        reply = await self._dispatch(parsed, intent, lang, now, src)
+        reply = await self._dispatch(parsed, intent, lang, now, src, confidence)
         if prefix:
             reply = replace(reply, text=" ".join([*prefix, reply.text]), discarded=discarded)
         return reply
 
-    async def _dispatch(self, parsed: ParseResult, intent: str | None, lang: str, now: float, src: str) -> Reply:
+    async def _dispatch(self, parsed: ParseResult, intent: str | None, lang: str, now: float, src: str,
+                        confidence: float | None = None) -> Reply:
         if intent is None:
-            if parsed.matched:  # matched, but the confidence was too low
+            if parsed.matched:  # matched, but the confidence (or a typed-only word from speech) says no
                 return self._reply(A.text("not_understood", lang), lang, "not_understood", parsed, src)
+            heard_clearly = confidence is None or confidence >= self.min_confidence
+            if parsed.missing and parsed.intent is not None and parsed.score >= self.parser.accept and heard_clearly:
+                # An incomplete command ("buy ES", "close"): ask for what is missing.
+                return self._start_followup(parsed, lang, now, src)
             reason = parsed.reason
             if reason and reason != "no_match" and parsed.score < self.parser.accept:
                 # A refusal's explanation ("I heard two symbols") is only worth saying when the
                 # sentence really looked like a command; a weak fuzzy guess is just "not understood".
                 reason = "no_match"
-            kind, sentence = A.reason_text(reason, lang)
+            kind, sentence = A.reason_text(reason, lang, parsed.nearest if heard_clearly else None)
             return self._reply(sentence, lang, kind, parsed, src)  # type: ignore[arg-type]
         slots = parsed.slots
         try:
@@ -308,6 +368,11 @@ class Dialogue:
                 return await self._readback_close(parsed, symbol, lang, now, src)
             if intent == "halt":
                 return await self._readback_halt(parsed, lang, now, src)
+            if intent == "reduce_only":
+                return await self._readback_reduce_only(parsed, lang, now, src)
+            if intent == "followup_answer":
+                # "deux", "ES", "tout": an answer, but no question was asked. Never acted on.
+                return self._reply(A.text("no_question", lang), lang, "info", parsed, src)
             if intent == "set_risk":
                 return await self._set_risk(parsed, lang, src)
             if intent == "resume":
@@ -386,6 +451,12 @@ class Dialogue:
         pending = self._arm("close", summary, lang, now, parsed, symbol=symbol)
         return self._readback_reply(pending, parsed, src)
 
+    async def _readback_reduce_only(self, parsed: ParseResult, lang: str, now: float, src: str) -> Reply:
+        if self.engine.state is TradingState.REDUCING:
+            return self._reply(A.text("already_reducing", lang), lang, "info", parsed, src)
+        pending = self._arm("reduce_only", reduce_only_readback(lang), lang, now, parsed)
+        return self._readback_reply(pending, parsed, src)
+
     async def _readback_halt(self, parsed: ParseResult, lang: str, now: float, src: str) -> Reply:
         if self.engine.state is TradingState.HALTED:
             return self._reply(A.text("already_halted", lang), lang, "info", parsed, src)
@@ -401,6 +472,128 @@ class Dialogue:
         summary = halt_readback(sum(1 for p in positions if p.quantity), cancellable, lang)
         pending = self._arm("halt", summary, lang, now, parsed)
         return self._readback_reply(pending, parsed, src)
+
+    # ------------------------------------------------------------------ follow-up questions
+    #: Order in which missing parts are asked for: direction, market, size, then risk.
+    _ASK_ORDER = ("side", "symbol", "quantity", "risk_percent")
+    #: A slot that answers a question for another: "everything" answers "which market?" (close).
+    _STANDS_FOR = {"scope": "symbol"}
+
+    def _order_missing(self, missing: tuple[str, ...] | list[str]) -> tuple[str, ...]:
+        rank = {slot: k for k, slot in enumerate(self._ASK_ORDER)}
+        return tuple(sorted(dict.fromkeys(missing), key=lambda slot: rank.get(slot, len(rank))))
+
+    def _start_followup(self, parsed: ParseResult, lang: str, now: float, src: str) -> Reply:
+        assert parsed.intent is not None
+        followup = PendingFollowUp(
+            id=uuid.uuid4().hex[:12], intent=parsed.intent, slots=dict(parsed.slots),
+            missing=self._order_missing(parsed.missing), lang=lang, created_at=now,
+            expires_at=now + self.confirm_timeout_s, timeout_s=self.confirm_timeout_s, transcript=parsed.text,
+        )
+        self._followup = followup
+        return self._ask(followup, parsed, src)
+
+    def _question(self, followup: PendingFollowUp) -> str:
+        """"Buy ES: how many contracts?" / "Achat ES : combien de contrats ?"."""
+        lang = followup.lang
+        slot = followup.asking
+        key = f"ask.{slot}.{followup.intent}"
+        question = A.text(key if key in A.TEXTS else f"ask.{slot}" if f"ask.{slot}" in A.TEXTS else "ask.quantity", lang)
+        s = followup.slots
+        if followup.intent == "place_trade":
+            parts = []
+            if "side" in s:
+                parts.append(A.text("ask.buy" if s["side"] == "BUY" else "ask.sell", lang))
+            if "quantity" in s:
+                parts.append(A.contracts(int(s["quantity"]), lang))
+            if "symbol" in s:
+                parts.append(str(s["symbol"]))
+            context = " ".join(parts) or A.text("ask.order", lang)
+        elif followup.intent == "close_positions":
+            context = A.text("ask.close", lang)
+        elif followup.intent == "set_risk":
+            where = (f" sur {s['symbol']}" if lang == "fr" else f" on {s['symbol']}") if "symbol" in s else ""
+            context = A.text("ask.set_risk", lang, where=where)
+        else:
+            return question
+        return A.text("ask.context", lang, context=context, question=question[:1].lower() + question[1:])
+
+    def _ask(self, followup: PendingFollowUp, parsed: ParseResult | None, src: str, lead: str | None = None) -> Reply:
+        question = self._question(followup)
+        text = A.text(lead, followup.lang, question=question) if lead else question
+        return self._reply(text, followup.lang, "question", parsed, src, followup=followup)
+
+    def _followup_not_done(self, followup: PendingFollowUp) -> str:
+        key = f"not_done.ask.{followup.intent}"
+        return A.text(key if key in A.TEXTS else "not_done.ask", followup.lang)
+
+    def _followup_expired_text(self, followup: PendingFollowUp) -> str:
+        return A.text("followup.expired", followup.lang, seconds=A.seconds(followup.timeout_s, followup.lang),
+                      not_done=self._followup_not_done(followup))
+
+    async def _continue_followup(self, followup: PendingFollowUp, parsed: ParseResult, understood: bool,
+                                 intent: str | None, lang: str, now: float, src: str,
+                                 confidence: float | None) -> Reply | None:
+        """Answer an utterance heard while a question waits; None when the utterance is not
+        about the question (the caller drops it and answers the utterance normally)."""
+        rearmed = replace(followup, expires_at=now + followup.timeout_s)
+        if understood and intent == "repeat":
+            self._followup = rearmed
+            return self._ask(rearmed, parsed, src)
+        if understood and intent == "cancel":
+            self._followup = None
+            return self._reply(A.text("cancelled", followup.lang, not_done=self._followup_not_done(followup)),
+                               followup.lang, "cancelled", parsed, src)
+        if understood and intent == "confirm":
+            self._followup = rearmed
+            return self._ask(rearmed, parsed, src, lead="followup.no_confirm_yet")
+        answer: dict[str, Any] | None = None
+        if understood and intent == "followup_answer":
+            answer = dict(parsed.slots)
+        elif (not parsed.matched and parsed.intent == followup.intent and parsed.missing
+              and parsed.score >= self.parser.accept and (confidence is None or confidence >= self.min_confidence)):
+            answer = dict(parsed.slots)  # the same command, still incomplete: "deux ES" for "buy"
+        if answer is None:
+            if understood or (parsed.missing and parsed.intent is not None and parsed.score >= self.parser.accept):
+                return None  # another command: the question is dropped
+            self._followup = rearmed  # not understood: ask again
+            return self._ask(rearmed, parsed, src, lead="followup.again")
+        return await self._merge_answer(followup, rearmed, answer, parsed, lang, now, src)
+
+    async def _merge_answer(self, followup: PendingFollowUp, rearmed: PendingFollowUp, answer: dict[str, Any],
+                            parsed: ParseResult, lang: str, now: float, src: str) -> Reply:
+        allowed = set(self.parser.slot_names(followup.intent))
+        missing = list(followup.missing)
+        merged = dict(followup.slots)
+        useful = False
+        for slot, value in answer.items():
+            if slot not in allowed:
+                continue  # "tout" said to "how many contracts?": not an answer to it
+            if slot in merged:
+                if merged[slot] != value:
+                    # "deux MNQ" for an order about ES: never guess which one was meant.
+                    self._followup = None
+                    return self._reply(A.text("followup.conflict", followup.lang,
+                                              not_done=self._followup_not_done(followup)),
+                                       followup.lang, "not_understood", parsed, src)
+                continue
+            merged[slot] = value
+            target = self._STANDS_FOR.get(slot, slot)
+            if target in missing:
+                missing.remove(target)
+                useful = True
+        if not useful:
+            self._followup = rearmed
+            return self._ask(rearmed, parsed, src, lead="followup.again")
+        if missing:
+            self._followup = replace(rearmed, slots=merged, missing=self._order_missing(missing))
+            return self._ask(self._followup, parsed, src)
+        # Complete: the command now takes the normal road (read-back and confirmation).
+        self._followup = None
+        transcript = f"{followup.transcript} / {parsed.text}".strip(" /")
+        complete = ParseResult(transcript, transcript, True, followup.intent, merged, {}, followup.lang,
+                               True, 1.0, "exact")
+        return await self._dispatch(complete, followup.intent, followup.lang, now, src)
 
     # ------------------------------------------------------------------ confirmations
     def _end_pending(self, *, expired: bool) -> None:
@@ -451,6 +644,10 @@ class Dialogue:
                 return await self._execute_order(pending, lang, parsed, src)
             if pending.action == "close":
                 return await self._execute_close(pending, lang, parsed, src)
+            if pending.action == "reduce_only":
+                change = await self.engine.reduce_only(f"{src}: {pending.transcript}".strip())
+                return self._reply(A.text("reduce_only_on", lang), lang, "executed", parsed, src, result=change,
+                                   executed=True)
             change = await self.engine.halt(f"{src}: {pending.transcript}".strip())
             return self._reply(A.text("halted", lang), lang, "executed", parsed, src, result=change,
                                executed=True, profile="urgent")
@@ -524,11 +721,16 @@ class Dialogue:
     async def _set_risk(self, parsed: ParseResult, lang: str, src: str) -> Reply:
         pct = parsed.slots["risk_percent"]
         symbol = parsed.slots.get("symbol")
+        by_default = symbol is None and self.default_market is not None
+        if by_default:
+            symbol = self.default_market  # no market said: the default one, and the answer says so
         res = await self.engine.set_risk(Decimal(str(pct)), symbol)
         if not res.ok:
             sentence = res.rejection.message(lang) if res.rejection else A.text("not_understood", lang)
             return self._reply(sentence, lang, "refused", parsed, src, result=res)
         where = (f" sur {res.symbol}" if lang == "fr" else f" on {res.symbol}") if res.symbol else ""
+        if by_default and res.symbol:
+            where = A.text("default_market", lang, symbol=res.symbol)
         sentence = A.text("risk_set", lang, pct=format_percent(res.risk_percent, lang), where=where)
         return self._reply(sentence, lang, "executed", parsed, src, result=res, executed=True)
 
@@ -563,6 +765,7 @@ class Dialogue:
         "close_positions": ("preparing the closing", "la préparation de la fermeture"),
         "set_risk": ("setting the risk", "le réglage du risque"),
         "resume": ("resuming trading", "la reprise du trading"),
+        "reduce_only": ("switching to reduce-only mode", "le passage en mode réduction seule"),
     }
 
     async def _intelligence(self, factory: Callable[[], Awaitable[Any]]) -> Any:

@@ -13,7 +13,7 @@ from assistant.dialogue.answers import contracts, order_phrase, side_word, text,
 from trading_core.risk.reasons import format_money, format_percent
 from trading_core.types import Order, OrderPreview, Position
 
-__all__ = ["order_readback", "close_readback", "halt_readback", "position_phrase"]
+__all__ = ["order_readback", "close_readback", "halt_readback", "reduce_only_readback", "position_phrase"]
 
 
 def _capitalise(s: str) -> str:
@@ -81,3 +81,8 @@ def halt_readback(open_positions: int, cancellable_orders: int, lang: str) -> st
     else:
         positions = text("readback.halt_positions", lang, n=open_positions)
     return text("readback.halt", lang, cancel=cancel, positions=positions)
+
+
+def reduce_only_readback(lang: str) -> str:
+    """What reduce-only mode does: only orders that shrink positions are accepted."""
+    return text("readback.reduce_only", lang)

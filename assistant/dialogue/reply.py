@@ -12,9 +12,10 @@ from typing import Any, Literal
 
 from trading_core.types import OrderRequest
 
-ActionKind = Literal["order", "close", "halt"]
+ActionKind = Literal["order", "close", "halt", "reduce_only"]
 ReplyKind = Literal[
     "readback",  # asks for confirmation (see `pending`)
+    "question",  # a follow-up question for a missing or unclear part of a command (see `followup`)
     "executed",  # a confirmed action, or an immediate one (set risk, resume), went through
     "refused",  # the engine or the risk gate refused: the reason is in the text
     "answer",  # a query answered at once
@@ -57,6 +58,35 @@ class PendingConfirmation:
 
 
 @dataclass(frozen=True, slots=True)
+class PendingFollowUp:
+    """An incomplete command waiting for its missing part ("buy ES" -> "How many contracts?").
+
+    The answer completes the command, which then takes the normal road (read-back and explicit
+    confirmation for risky actions): a follow-up never executes anything by itself. It expires
+    with the confirmation timeout; any unrelated command drops it."""
+
+    id: str
+    intent: str
+    slots: dict[str, Any]  # what was said so far
+    missing: tuple[str, ...]  # what is still needed, the slot asked now first
+    lang: str
+    created_at: float
+    expires_at: float
+    timeout_s: float
+    transcript: str = ""
+
+    @property
+    def asking(self) -> str:
+        return self.missing[0]
+
+    def remaining(self, now: float) -> float:
+        return max(0.0, self.expires_at - now)
+
+    def is_due(self, now: float) -> bool:
+        return now >= self.expires_at
+
+
+@dataclass(frozen=True, slots=True)
 class Reply:
     text: str
     lang: str
@@ -66,6 +96,7 @@ class Reply:
     transcript: str = ""
     source: str = "voice"
     pending: PendingConfirmation | None = None  # set on a read-back
+    followup: PendingFollowUp | None = None  # set on a follow-up question
     discarded: PendingConfirmation | None = None  # a pending action this input cancelled or let expire
     result: Any = None  # OrderResult, CloseResult, StateChange, SetRiskResult, or a query's result
     executed: bool = False  # True when an engine action that changes state ran

@@ -358,7 +358,7 @@ def compile_jsgf(grammar: GrammarLike, lang: str, *, dictionary: Iterable[str] |
     for intent in language.intents.values():
         sentences: list[list[str]] = []
         for tpl in intent.templates:
-            if tpl.typed_only:  # never offered to a recogniser (grammars/README.md)
+            if tpl.typed_only or not tpl.speech:  # see grammars/README.md
                 continue
             items = builder.sentence_items(tpl.expr)
             if not items:

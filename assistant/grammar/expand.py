@@ -15,6 +15,7 @@ from assistant.grammar.template import Alternative, Expr, RuleRef, Sequence, Slo
 
 __all__ = [
     "Part", "iter_expansions", "random_expansion", "sample_expansions", "shortest_expansion",
+    "core_expansions", "representative_expansions",
     "count_expansions",
     "guaranteed_slot_refs", "possible_slot_refs", "rule_refs",
 ]
@@ -167,3 +168,51 @@ def random_expansion(expr: Expr, rules: Mapping[str, Expr], rng: random.Random,
     if expr.optional and rng.random() >= keep_optional:
         return ()
     return random_expansion(expr.options[rng.randrange(len(expr.options))], rules, rng, keep_optional)
+
+
+def _expand_core(expr: Expr, rules: Mapping[str, Expr]) -> Iterator[tuple[Part, ...]]:
+    """Sentences of `expr` with every optional part left out, each required choice varied."""
+    if isinstance(expr, (Words, SlotRef)):
+        yield (expr.text,) if isinstance(expr, Words) else (expr,)
+    elif isinstance(expr, RuleRef):
+        yield from _expand_core(rules[expr.name], rules)
+    elif isinstance(expr, Sequence):
+        def rec(index: int) -> Iterator[tuple[Part, ...]]:
+            if index == len(expr.items):
+                yield ()
+                return
+            for head in _expand_core(expr.items[index], rules):
+                for tail in rec(index + 1):
+                    yield head + tail
+        yield from rec(0)
+    elif isinstance(expr, Alternative):
+        if expr.optional:
+            yield ()
+        else:
+            for option in expr.options:
+                yield from _expand_core(option, rules)
+
+
+def core_expansions(expr: Expr, rules: Mapping[str, Expr], limit: int) -> list[tuple[Part, ...]]:
+    """At most `limit` sentences of `expr` without any optional part ("place buy order for
+    {quantity} {symbol}"), every required alternative varied: the plain core of a template."""
+    return list(dict.fromkeys(itertools.islice(_expand_core(expr, rules), limit)))
+
+
+def representative_expansions(expr: Expr, rules: Mapping[str, Expr], limit: int,
+                              seed: int = 0) -> list[tuple[Part, ...]]:
+    """At most `limit` distinct sentences of `expr` that represent how it is usually said: the
+    plain cores first (half of the budget at most), then seeded random sentences that keep
+    few optional parts. A broad template ("[<polite>] <verb> [a|an] [new] {side} …") has far
+    more sentences than any budget; a uniform sample of them would almost never hold the
+    short, common forms that misheard speech must be compared with."""
+    if count_expansions(expr, rules) <= limit:
+        return list(iter_expansions(expr, rules, limit))
+    chosen: dict[tuple[Part, ...], None] = dict.fromkeys(core_expansions(expr, rules, max(1, limit // 2)))
+    rng = random.Random(seed)
+    densities = (0.1, 0.2, 0.3, 0.5, 0.7)
+    attempts = 0
+    while len(chosen) < limit and attempts < limit * 4:
+        chosen.setdefault(random_expansion(expr, rules, rng, densities[attempts % len(densities)]), None)
+        attempts += 1
+    return list(chosen)

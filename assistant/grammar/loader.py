@@ -18,7 +18,7 @@ from typing import Any
 
 import yaml
 
-from assistant.grammar.expand import guaranteed_slot_refs, possible_slot_refs, rule_refs
+from assistant.grammar.expand import guaranteed_slot_refs, possible_slot_refs, rule_refs, shortest_expansion
 from assistant.grammar.model import (
     Grammar, GrammarError, IntentDef, LanguageGrammar, Origin, RangeList, SlotList, Template,
     TextList, TextValue,
@@ -29,13 +29,14 @@ __all__ = ["load_grammar", "default_grammar_dir", "GrammarPaths"]
 
 GrammarPaths = str | os.PathLike[str] | Iterable[str | os.PathLike[str]] | None
 
-_LANGUAGE_KEYS = {"language", "intents", "lists", "rules", "skip_words", "negations", "pronunciations"}
+_LANGUAGE_KEYS = {"language", "intents", "lists", "rules", "skip_words", "negations", "lead_words",
+                  "pronunciations"}
 # ARPAbet phones as written in CMUdict; stress digits (AH0, EY1) are accepted and dropped.
 _PHONE = re.compile(r"^([A-Z]{1,3})[0-2]?$")
 _PRON_WORD = re.compile(r"^[a-z][a-z'\-]*$")
 _SHARED_KEYS = {"lists", "rules"}
 _INTENT_KEYS = {"sentences", "slots", "data", "required", "keywords"}
-_DATA_KEYS = {"sentences", "slots", "missing", "typed_only"}
+_DATA_KEYS = {"sentences", "slots", "missing", "typed_only", "speech"}
 _LIST_KEYS = {"values", "range", "slot"}
 _RANGE_KEYS = {"type", "from", "to"}
 _RANGE_TYPES = ("integer", "decimal", "percent")
@@ -134,6 +135,7 @@ class _LanguageParts:
         self.skip_words: list[str] = []
         self.negations: list[str] = []
         self.pronunciations: dict[str, tuple[str, ...]] = {}
+        self.lead_words: list[str] = []
         self.sources: list[str] = []
 
 
@@ -238,13 +240,13 @@ def _parse_template(doc: _Doc, node: yaml.Node, where: str) -> tuple[str, Expr]:
 
 def _parse_sentences(doc: _Doc, intent: str, node: yaml.Node, fixed: dict[str, Any],
                      where: str, out: list[Template], missing: tuple[str, ...] = (),
-                     typed_only: bool = False) -> None:
+                     typed_only: bool = False, speech: bool = True) -> None:
     items = doc.sequence(node, where + " sentences")
     if not items:
         raise doc.error(node, where, "'sentences' is empty")
     for i, item in enumerate(items, 1):
         text, expr = _parse_template(doc, item, f"{where}, sentence {i}")
-        out.append(Template(text, expr, intent, fixed, doc.origin(item), missing, typed_only))
+        out.append(Template(text, expr, intent, fixed, doc.origin(item), missing, typed_only, speech))
 
 
 def _parse_fixed(doc: _Doc, node: yaml.Node | None, where: str) -> dict[str, Any]:
@@ -275,13 +277,15 @@ def _parse_intent(doc: _Doc, name: str, node: yaml.Node) -> IntentDef:
             missing = tuple(s for s, _ in doc.strings(bbody["missing"], bwhere)) if "missing" in bbody else ()
             if "missing" in bbody and not missing:
                 raise doc.error(bbody["missing"], bwhere, "'missing' names no slot")
-            typed_only = False
-            if "typed_only" in bbody:
-                typed_only = doc.scalar(bbody["typed_only"], bwhere)
-                if not isinstance(typed_only, bool):
-                    raise doc.error(bbody["typed_only"], bwhere, f"'typed_only' must be true or false, got {typed_only!r}")
+            flags = {}
+            for flag, default in (("typed_only", False), ("speech", True)):
+                flags[flag] = default
+                if flag in bbody:
+                    flags[flag] = doc.scalar(bbody[flag], bwhere)
+                    if not isinstance(flags[flag], bool):
+                        raise doc.error(bbody[flag], bwhere, f"'{flag}' must be true or false, got {flags[flag]!r}")
             _parse_sentences(doc, name, bbody["sentences"], _parse_fixed(doc, bbody.get("slots"), bwhere),
-                             bwhere, templates, missing, typed_only)
+                             bwhere, templates, missing, flags["typed_only"], flags["speech"])
     if not templates:
         raise doc.error(node, where, "intent has no sentences")
     required = tuple(s for s, _ in doc.strings(body["required"], where)) if "required" in body else ()
@@ -339,7 +343,8 @@ def _check_language(parts: _LanguageParts, warnings: list[str]) -> LanguageGramm
 
     lang = LanguageGrammar(parts.language, parts.lists, rules, parts.intents,
                            tuple(parts.skip_words), tuple(parts.negations), parts.sources,
-                           dict(parts.pronunciations))
+                           pronunciations=dict(parts.pronunciations),
+                           lead_words=tuple(parts.lead_words))
 
     # Intents: slots refer to lists that exist; required slots appear in every sentence.
     for intent in parts.intents.values():
@@ -350,6 +355,9 @@ def _check_language(parts: _LanguageParts, warnings: list[str]) -> LanguageGramm
                 if ref.list_name not in parts.lists:
                     known = ", ".join(sorted(parts.lists)) or "none defined"
                     raise GrammarError(tpl.origin, where, f"unknown list '{{{ref.list_name}}}' (lists: {known})")
+            if not shortest_expansion(tpl.expr, rules):
+                raise GrammarError(tpl.origin, where, "every part of this sentence is optional: "
+                                   "it would match an empty sentence (make one part required)")
             present = {lang.slot_name(r.list_name, r.slot_name) for r in guaranteed_slot_refs(tpl.expr, rules)}
             present |= set(tpl.fixed_slots)
             if tpl.missing:
@@ -426,6 +434,8 @@ def load_grammar(paths: GrammarPaths = None) -> Grammar:
             parts.negations.extend(s for s, _ in doc.strings(top["negations"], "negations"))
         if "pronunciations" in top:
             _parse_pronunciations(doc, top["pronunciations"], parts.pronunciations)
+        if "lead_words" in top:
+            parts.lead_words.extend(s for s, _ in doc.strings(top["lead_words"], "lead_words"))
         if "intents" in top:
             for name, node in doc.mapping(top["intents"], "intents").items():
                 intent = _parse_intent(doc, name, node)

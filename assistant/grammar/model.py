@@ -81,6 +81,9 @@ class Template:
     typed_only: bool = False
     """Understood when typed, never compiled into a recogniser nor acted on from speech ("ok",
     "go": words a recogniser makes out of "no" or of noise)."""
+    speech: bool = True
+    """False: left out of the PocketSphinx grammar (JSGF), which must stay small to decode
+    fast and accurately; still understood typed and from free transcription."""
 
 
 @dataclass(slots=True)
@@ -103,6 +106,9 @@ class LanguageGrammar:
     sources: list[str] = field(default_factory=list)
     # word -> ARPAbet pronunciations (alternatives) for recognisers whose dictionary lacks it
     pronunciations: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    lead_words: tuple[str, ...] = ()
+    """Discourse words dropped at the start of a sentence that is not a command as said
+    ("ok buy 2 ES", "alors vends dix MNQ"); "ok" alone is left alone."""
 
     def slot_name(self, list_name: str, override: str | None) -> str:
         """Name of the slot filled by `{list_name}` / `{list_name:override}`."""

@@ -14,6 +14,7 @@
 """
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from typing import Any
 
 from rapidfuzz import fuzz, process
 
+from assistant.grammar.expand import possible_slot_refs
 from assistant.grammar.model import LanguageGrammar, RangeList, Template, TextList
 from assistant.grammar.template import Alternative, Expr, RuleRef, Sequence, SlotRef, Words
 from assistant.nlu.normalize import PERCENT_WORD, normalize
@@ -31,8 +33,11 @@ __all__ = ["CompiledLanguage", "ExactHit", "Scan", "ScannedValue", "NUMBER_KIND"
 
 NUMBER_KIND = "#number"
 PERCENT_KIND = "#percent"
-#: Minimum similarity (0-100) for correcting an unknown word to a template word.
+#: Minimum similarity (0-100) for correcting an unknown word to a template word…
 _CORRECTION_CUTOFF = 75.0
+#: …or to one of about the same length that starts with the same three letters
+#: ("region" -> "regime"; never "faudrait" -> "faut").
+_CORRECTION_NEAR_CUTOFF = 65.0
 _PLACEHOLDER_BASE = 0xE000
 
 
@@ -60,6 +65,11 @@ class ExactHit:
     missing: tuple[str, ...] = ()
     """Slots the matched sentence lacks: an incomplete command (see `Template.missing`)."""
     typed_only: bool = False
+
+
+_Bucket = tuple[re.Pattern[str], dict[int, tuple[ExactTemplate, int, int]]]
+"""A dispatch bucket: one alternation of templates and, per wrapper group, (template, wrapper
+group, position in the grammar's order)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +125,8 @@ class CompiledLanguage:
         self.numbers: NumberLanguage = number_language(grammar.language)
         self.warnings: list[str] = []
         self._literal_cache: dict[str, list[str]] = {}
+        self._spoken_cache: dict[str, list[str] | None] = {}
+        self._inflection_cache: dict[str, list[str]] = {}
         self._build_skip()
         self._build_lists()
         self._build_exact()
@@ -125,12 +137,48 @@ class CompiledLanguage:
         self.keywords = {name: tuple(normalize(k) for k in intent.keywords if normalize(k))
                          for name, intent in grammar.intents.items()}
         self.negations = frozenset(t for w in grammar.negations for t in normalize(w).split())
+        #: Intents guarded by keywords and without slots ("yes", "no", "stop", "resume"): two
+        #: of them in one sentence contradict each other ("yes no").
+        self.answer_like = frozenset(
+            name for name, intent in grammar.intents.items()
+            if intent.keywords and not any(tpl.fixed_slots or possible_slot_refs(tpl.expr, grammar.rules)
+                                           for tpl in intent.templates))
 
     # ------------------------------------------------------------------ normalisation
     def _build_skip(self) -> None:
         phrases = [normalize(w) for w in self.grammar.skip_words]
         phrases = [p for p in phrases if p]
         self._skip_re = re.compile(r"(?<![^ ])" + _token_alt(phrases)) if phrases else None
+        leads = [normalize(w) for w in self.grammar.lead_words]
+        leads = [p for p in leads if p]
+        self._lead_re = re.compile("(?:" + _token_alt(leads) + ")+") if leads else None
+
+    def lead(self, spaced: str) -> str:
+        """The leading discourse words of a sentence ("ok ", "alors "), "" when none (or when
+        the sentence is nothing else)."""
+        if self._lead_re is not None:
+            m = self._lead_re.match(spaced)
+            if m is not None and m.end() < len(spaced):
+                return spaced[:m.end()]
+        return ""
+
+    def variant(self, spaced: str) -> str:
+        """The sentence without leading discourse words ("ok", "alors") and with stutters
+        collapsed ("ferme ferme tout" -> "ferme tout"), for a second attempt when the sentence
+        as said matches nothing. A repeated slot word ("deux deux") is never collapsed: it may
+        be a misheard number. Returns `spaced` itself when nothing changes."""
+        out = spaced[len(self.lead(spaced)):]
+        tokens = out.split()
+        if len(tokens) > 1:
+            kept = [tokens[0]]
+            slot_words = self._slot_words
+            for tok in tokens[1:]:
+                if tok == kept[-1] and tok not in slot_words and not tok[0].isdigit():
+                    continue
+                kept.append(tok)
+            if len(kept) != len(tokens):
+                out = " ".join(kept) + " "
+        return out if out != spaced else spaced
 
     def strip_skip(self, spaced: str) -> str:
         """Remove skip words from token+space text ("please buy 2 es " -> "buy 2 es ")."""
@@ -146,6 +194,18 @@ class CompiledLanguage:
             cached = self.strip_skip(norm + " ").split() if norm else []
             self._literal_cache[text] = cached
         return cached
+
+    def spoken_tokens(self, text: str) -> list[str] | None:
+        """The words a recogniser compiled from the grammar returns for a literal chunk, when
+        they differ from the written ones ("QR-DQN" -> "q r d q n", "95th" -> "ninety fifth"),
+        else None. The parser accepts both."""
+        cached = self._spoken_cache.get(text, False)
+        if cached is False:
+            spoken = normalize(" ".join(spoken_words(text, self.code)))
+            tokens = self.strip_skip(spoken + " ").split() if spoken else []
+            cached = tokens if tokens and tokens != self.literal_tokens(text) else None
+            self._spoken_cache[text] = cached
+        return cached  # type: ignore[return-value]
 
     # ------------------------------------------------------------------ slot lists
     def _spoken_variants(self, form: str) -> set[str]:
@@ -214,7 +274,11 @@ class CompiledLanguage:
     # ------------------------------------------------------------------ exact matcher
     def _regex(self, expr: Expr, groups: list[SlotSpec]) -> str:
         if isinstance(expr, Words):
-            return "".join(re.escape(t) + " " for t in self.literal_tokens(expr.text))
+            written = "".join(re.escape(t) + " " for t in self.literal_tokens(expr.text))
+            spoken = self.spoken_tokens(expr.text)
+            if spoken is None:
+                return written
+            return "(?:" + written + "|" + "".join(re.escape(t) + " " for t in spoken) + ")"
         if isinstance(expr, SlotRef):
             groups.append(SlotSpec(self.grammar.slot_name(expr.list_name, expr.slot_name), expr.list_name))
             return "(" + self.list_patterns[expr.list_name] + ")"
@@ -226,108 +290,122 @@ class CompiledLanguage:
         body = "|".join(self._regex(e, groups) for e in expr.options)
         return "(?:" + body + ")" + ("?" if expr.optional else "")
 
-    def _first_words(self, expr: Expr) -> tuple[set[str], bool]:
-        """Possible first normalised words of `expr`, and whether `expr` can be empty.
-
-        The special word "#num" stands for any number phrase's first word.
-        """
+    def _core_words(self, expr: Expr) -> set[str] | None:
+        """First words of the first part that every sentence of `expr` says (None when `expr`
+        can be empty). Every sentence of the template holds one of these words somewhere, so
+        the template only needs trying for utterances that hold one: optional lead-ins ("can
+        you", "montre-moi") do not decide where a template is filed. "#num" stands for any
+        number word."""
         if isinstance(expr, Words):
             toks = self.literal_tokens(expr.text)
-            return ({toks[0]}, False) if toks else (set(), True)
+            spoken = self.spoken_tokens(expr.text)
+            return ({toks[0]} | ({spoken[0]} if spoken else set())) if toks else None
         if isinstance(expr, SlotRef):
             if expr.list_name in self.range_lists:
-                return {"#num"}, False
-            firsts = {form.split()[0] for form in self.text_values[expr.list_name]}
-            return firsts, False
+                return {"#num"}
+            return {form.split()[0] for form in self.text_values[expr.list_name]}
         if isinstance(expr, RuleRef):
-            return self._first_words(self.grammar.rules[expr.name])
+            return self._core_words(self.grammar.rules[expr.name])
         if isinstance(expr, Sequence):
-            out: set[str] = set()
             for item in expr.items:
-                firsts, nullable = self._first_words(item)
-                out |= firsts
-                if not nullable:
-                    return out, False
-            return out, True
+                core = self._core_words(item)
+                if core is not None:
+                    return core
+            return None
         assert isinstance(expr, Alternative)
-        out = set()
-        nullable = expr.optional
+        if expr.optional:
+            return None
+        out: set[str] = set()
         for option in expr.options:
-            firsts, opt_nullable = self._first_words(option)
-            out |= firsts
-            nullable = nullable or opt_nullable
-        return out, nullable
+            core = self._core_words(option)
+            if core is None:
+                return None
+            out |= core
+        return out
 
     def _build_exact(self) -> None:
         branches: list[tuple[str, ExactTemplate, set[str]]] = []
-        # Complete sentences first: the regex takes the first branch that matches, and a
+        # Complete sentences first: when two templates match, the earlier one wins, and a
         # sentence that is a complete command must never be read as an incomplete one.
         ordered = sorted(((intent, tpl) for intent in self.grammar.intents.values() for tpl in intent.templates),
                          key=lambda it: (bool(it[1].missing), it[1].typed_only))
         for intent, tpl in ordered:
             groups: list[SlotSpec] = []
             body = self._regex(tpl.expr, groups)
-            firsts, nullable = self._first_words(tpl.expr)
-            if nullable:
-                firsts.add("")
+            core = self._core_words(tpl.expr)
             meta = ExactTemplate(intent.name, tuple(enumerate(groups)), tpl.fixed_slots, tpl)
-            branches.append((body, meta, firsts))
+            branches.append((body, meta, core if core is not None else {""}))
         self._branches = branches
-        # Dispatch: first word -> regex of the templates that may start with it. Number
-        # phrases can start with many words, so templates starting with a number are added
-        # to the bucket of every number word and of digits.
+        # Dispatch: templates filed under the same words form one group, compiled once as one
+        # alternation; a word of the utterance -> the groups filed under it. Number phrases can
+        # start with many words, so templates filed under a number go under every number word
+        # and digits. Templates that can be empty are filed under "" (tried for every sentence).
         number_starts = {w for w in self.numbers.words} | {"#digit"}
-        buckets: dict[str, list[int]] = {}
+        groups: dict[frozenset[str], list[int]] = {}
         for idx, (_, _, firsts) in enumerate(branches):
             keys = set(firsts)
             if "#num" in keys:
                 keys.discard("#num")
                 keys |= number_starts
+            groups.setdefault(frozenset(keys), []).append(idx)
+        by_word: dict[str, list[_Bucket]] = {}
+        for keys, members in groups.items():
+            bucket = self._compile_branches(members)
             for key in keys:
-                buckets.setdefault(key, []).append(idx)
-        self._dispatch: dict[str, tuple[re.Pattern[str], dict[int, tuple[ExactTemplate, int]]]] = {}
-        cache: dict[tuple[int, ...], tuple[re.Pattern[str], dict[int, tuple[ExactTemplate, int]]]] = {}
-        for key, members in buckets.items():
-            signature = tuple(members)
-            if signature not in cache:
-                cache[signature] = self._compile_branches(members)
-            self._dispatch[key] = cache[signature]
-        self._empty_bucket = self._dispatch.get("")
+                by_word.setdefault(key, []).append(bucket)
+        self._dispatch: dict[str, tuple[_Bucket, ...]] = {k: tuple(v) for k, v in by_word.items()}
+        self._empty_buckets = self._dispatch.get("", ())
 
-    def _compile_branches(self, members: list[int]) -> tuple[re.Pattern[str], dict[int, tuple[ExactTemplate, int]]]:
+    def _compile_branches(self, members: list[int]) -> "_Bucket":
         parts: list[str] = []
-        table: dict[int, tuple[ExactTemplate, int]] = {}
+        table: dict[int, tuple[ExactTemplate, int, int]] = {}
         group = 0
         for idx in members:
             body, meta, _ = self._branches[idx]
             group += 1
             wrapper = group
             parts.append("(" + body + ")")
-            table[wrapper] = (meta, wrapper)
+            table[wrapper] = (meta, wrapper, idx)
             group += len(meta.slot_groups)
         return re.compile("|".join(parts)), table
 
     def match_exact(self, spaced: str) -> ExactHit | None:
-        """Exact grammar match of token+space text, or None."""
+        """Exact grammar match of token+space text, or None.
+
+        Every group of templates filed under a word of the utterance is tried; when two
+        templates match, the one earlier in the grammar's order wins (complete commands first)."""
         if not spaced:
             return None
-        first = spaced[:spaced.index(" ")]
-        key = "#digit" if first[0].isdigit() else first
-        bucket = self._dispatch.get(key)
-        hit = self._try_bucket(bucket, spaced)
-        if hit is None and self._empty_bucket is not None and bucket is not self._empty_bucket:
-            hit = self._try_bucket(self._empty_bucket, spaced)
-        return hit
+        dispatch = self._dispatch
+        tried: set[int] = set()
+        best: tuple[int, re.Match[str], ExactTemplate, int] | None = None
+        for tok in spaced.split():
+            for bucket in dispatch.get("#digit" if tok[0].isdigit() else tok, ()):
+                if id(bucket) in tried:
+                    continue
+                tried.add(id(bucket))
+                pattern, table = bucket
+                m = pattern.fullmatch(spaced)
+                if m is None:
+                    continue
+                meta, wrapper, order = table[m.lastindex]  # type: ignore[index]
+                if best is None or order < best[0]:
+                    best = (order, m, meta, wrapper)
+                if not meta.template.missing and not meta.template.typed_only:
+                    # A complete command: it outranks any incomplete or typed-only reading.
+                    return self._hit(meta, wrapper, m)
+        for bucket in self._empty_buckets:
+            m = bucket[0].fullmatch(spaced)
+            if m is not None:
+                meta, wrapper, order = bucket[1][m.lastindex]  # type: ignore[index]
+                if best is None or order < best[0]:
+                    best = (order, m, meta, wrapper)
+        if best is None:
+            return None
+        return self._hit(best[2], best[3], best[1])
 
-    def _try_bucket(self, bucket: tuple[re.Pattern[str], dict[int, tuple[ExactTemplate, int]]] | None,
-                    spaced: str) -> ExactHit | None:
-        if bucket is None:
-            return None
-        pattern, table = bucket
-        m = pattern.fullmatch(spaced)
-        if m is None:
-            return None
-        meta, wrapper = table[m.lastindex]  # type: ignore[index]
+    def _hit(self, meta: ExactTemplate, wrapper: int, m: re.Match[str]) -> ExactHit:
+        """Typed slots of a template match (or why a value is unusable)."""
         slots: dict[str, Any] = dict(meta.fixed)
         slot_text: dict[str, str] = {}
         tpl = meta.template
@@ -429,6 +507,7 @@ class CompiledLanguage:
     def literal_words(self, expr: Expr, out: set[str]) -> None:
         if isinstance(expr, Words):
             out.update(self.literal_tokens(expr.text))
+            out.update(self.spoken_tokens(expr.text) or ())
         elif isinstance(expr, Sequence):
             for item in expr.items:
                 self.literal_words(item, out)
@@ -457,6 +536,7 @@ class CompiledLanguage:
             if len(word) > 2:
                 self._correctable_to.setdefault(word[0], []).append(word)
         self._known_words = frozenset(literal | slot_words)
+        self._slot_words = frozenset(slot_words)
 
     def could_match_exactly(self, tokens: list[str]) -> bool:
         """False when a word is foreign to every template of this language (then no
@@ -467,29 +547,96 @@ class CompiledLanguage:
                 return False
         return True
 
-    def correct(self, spaced: str) -> tuple[str, bool, int]:
-        """Replace words the grammar does not know by the closest carrier word (if close).
-
-        Returns the corrected token+space text, whether anything changed, and how many words
-        remain unknown to this language.
-        """
-        changed = False
-        unknown = 0
-        out: list[str] = []
-        for tok in spaced.split():
-            if tok in self._known_words or tok[0].isdigit():
-                out.append(tok)
+    def _candidates(self, tok: str) -> list[str]:
+        """Template words close to an unknown word, best first (at most three)."""
+        if len(tok) <= 2:
+            return []
+        found = process.extract(tok, self._correctable_to.get(tok[0], ()), scorer=fuzz.ratio,
+                                score_cutoff=_CORRECTION_NEAR_CUTOFF, limit=5)
+        out = []
+        for word, score, _ in found:
+            if score < _CORRECTION_CUTOFF and not (len(tok) >= 5 and word[:3] == tok[:3]
+                                                   and abs(len(word) - len(tok)) <= 1):
+                continue  # below the usual cutoff, only a word that starts the same way
+            if flips_prefix(tok, word):
                 continue
-            best = None
-            if len(tok) > 2:
-                best = process.extractOne(tok, self._correctable_to.get(tok[0], ()), scorer=fuzz.ratio,
-                                          score_cutoff=_CORRECTION_CUTOFF)
-                if best is not None and flips_prefix(tok, best[0]):
-                    best = None
-            if best is None:
-                out.append(tok)
-                unknown += 1
-            else:
-                out.append(best[0])
-                changed = True
-        return (" ".join(out) + " " if out else "", changed, unknown)
+            out.append(word)
+        return out[:3]
+
+    def corrections(self, spaced: str, limit: int = 6) -> tuple[list[str], int]:
+        """Readings of the sentence with unknown words replaced by close template words.
+
+        Words the grammar does not know are replaced by close carrier words (never by or
+        from a slot word); two unknown pieces of one known word are joined ("every thing").
+        Returns up to `limit` corrected token+space texts, most likely first (empty when
+        nothing could be corrected), and how many words remain unknown in the first one.
+        """
+        known = self._known_words
+        tokens = spaced.split()
+        merged: list[str] = []
+        i = 0
+        while i < len(tokens):
+            tok = tokens[i]
+            if i + 1 < len(tokens) and tok + tokens[i + 1] in known and tok + tokens[i + 1] not in self._slot_words \
+                    and tok not in self._slot_words and tokens[i + 1] not in self._slot_words:
+                merged.append(tok + tokens[i + 1])
+                i += 2
+                continue
+            merged.append(tok)
+            i += 1
+        readings: list[str] = []
+        unknown = 0
+        for words in ([tokens, merged] if merged != tokens else [tokens]):
+            options: list[list[str]] = []
+            missing = 0
+            for tok in words:
+                if tok in known or tok[0].isdigit():
+                    options.append([tok])
+                    continue
+                cands = self._candidates(tok)
+                if not cands:
+                    missing += 1
+                    options.append([tok])
+                else:
+                    options.append(cands)
+            if words is tokens:
+                unknown = missing
+            for combo in itertools.islice(itertools.product(*options), limit):
+                reading = " ".join(combo) + " "
+                if reading != spaced and reading not in readings:
+                    readings.append(reading)
+        # Inflection slips of known words ("feature" for "features", "ouverte" for "ouvertes"),
+        # one word at a time: the reading must still match a template exactly.
+        base = readings[0].split() if readings else tokens
+        for k, tok in enumerate(base):
+            for near in self._inflections(tok):
+                reading = " ".join(base[:k] + [near] + base[k + 1:]) + " "
+                if reading != spaced and reading not in readings:
+                    readings.append(reading)
+        return readings[:limit + 8], unknown
+
+    def _inflections(self, tok: str) -> list[str]:
+        """Known carrier words that differ from a known word by an ending of at most two
+        letters ("feature"/"features", "ouverte"/"ouvertes", "ferme"/"fermer")."""
+        if tok not in self._known_words or tok in self._slot_words or len(tok) < 5:
+            return []
+        cached = self._inflection_cache.get(tok)
+        if cached is None:
+            stem = tok[:max(4, len(tok) - 2)]
+            cached = [w for w in self._correctable_to.get(tok[0], ())
+                      if w != tok and w.startswith(stem) and abs(len(w) - len(tok)) <= 2
+                      and not flips_prefix(tok, w)][:3]
+            self._inflection_cache[tok] = cached
+        return cached
+
+    def unknown_words(self, spaced: str) -> list[str]:
+        """Words of the sentence that no template, list or number of this language uses."""
+        return [t for t in spaced.split() if t not in self._known_words and not t[0].isdigit()]
+
+    def correct(self, spaced: str) -> tuple[str, bool, int]:
+        """The most likely corrected reading (see `corrections`): the text, whether anything
+        changed, and how many words remain unknown to this language."""
+        readings, unknown = self.corrections(spaced, limit=1)
+        if not readings:
+            return spaced, False, unknown
+        return readings[0], True, unknown

@@ -16,24 +16,26 @@ An utterance that no template matches exactly goes through three stages:
    ambiguous_side).
 
 Scores combine the similarity of the whole carrier with that of its *content words* (words
-used by fewer than `COMMON_WORD_INTENTS` intents), so that sharing "what is the … today"
+used by fewer than `COMMON_WORD_INTENTS` intents, or `COMMON_WORD_SHARE` of them), so that sharing "what is the … today"
 with a template is not enough ("what's the weather today" is rejected). Searching on content
 words also collapses the many "show me / tell me / the / my" variants, which keeps the search
 small: a fuzzy parse costs well under a millisecond.
 
 A template is represented by at most `MAX_CARRIERS_PER_TEMPLATE` of its sentences (all of
-them when it has fewer; otherwise a seeded sample, see `assistant.grammar.expand`).
+them when it has fewer; otherwise its plain cores and a seeded sample that keeps few optional
+parts, see `assistant.grammar.expand.representative_expansions`).
 """
 from __future__ import annotations
 
+import random
 from collections import Counter
 from dataclasses import dataclass, field
+from difflib import SequenceMatcher
 from typing import Any
 
 from rapidfuzz import fuzz, process
-from rapidfuzz.distance import Levenshtein
 
-from assistant.grammar.expand import Part, sample_expansions
+from assistant.grammar.expand import Part, core_expansions, representative_expansions
 from assistant.grammar.model import Template
 from assistant.grammar.template import Alternative, Expr, RuleRef, Sequence, SlotRef, Words
 from assistant.nlu.compiled import CompiledLanguage, Scan, ScannedValue
@@ -41,12 +43,24 @@ from assistant.nlu.compiled import CompiledLanguage, Scan, ScannedValue
 __all__ = ["CarrierIndex", "FuzzyOutcome", "MAX_CARRIERS_PER_TEMPLATE", "COMMON_WORD_INTENTS"]
 
 MAX_CARRIERS_PER_TEMPLATE = 200
-#: A word used by at least this many intents is a "function" word for scoring purposes.
+#: A word used by at least this many intents is a "function" word for scoring purposes…
 COMMON_WORD_INTENTS = 4
+#: …or by at least this share of the language's intents, whichever is more: politeness and
+#: "show me" words reach nearly every intent of a broad grammar, while words such as
+#: "trading" or "positions" stay content words however many intents the grammar has.
+COMMON_WORD_SHARE = 0.4
 #: Full carriers kept per content key (they differ only by function words).
 _MEMBERS_PER_KEY = 24
-#: Similarity (0-100) for two content words to count as the same word in `_token_f1`.
+#: Similarity (0-100) for two content words to count as the same word in `_token_f1`…
 _TOKEN_MATCH = 80.0
+#: …both at least this long: shorter words match exactly or not at all.
+_TOKEN_MATCH_MIN_LEN = 5
+#: Whole-carrier similarity a fuzzy acceptance needs whatever its content words.
+_WORDING_FLOOR = 0.75
+#: Content keys whose word-level similarity is computed per search…
+_KEYS_EXAMINED = 12
+#: …chosen among this many keys per word said (the keys with the fewest words first).
+_POSTINGS_EXAMINED = 40
 #: Words that join two repeated values ("ES and MNQ", "deux ou trois").
 _CONJUNCTIONS = frozenset({"and", "or", "et", "ou", "plus", "then", "puis"})
 
@@ -93,6 +107,42 @@ class _Group:
     where: dict[str, int] = field(default_factory=dict)
     _flat: tuple[list[str], list[CarrierInfo]] | None = None
     _short: list[int] | None = None
+    _skeletons: tuple[list[str], list[int]] | None = None
+    _words: dict[str, list[int]] | None = None
+    _lengths: list[int] | None = None
+    _vocabulary: list[str] | None = None
+
+    def vocabulary(self) -> list[str]:
+        """Every content word of the group's keys (cached)."""
+        if self._vocabulary is None:
+            self._vocabulary = list(self.by_word())
+        return self._vocabulary
+
+    def key_lengths(self) -> list[int]:
+        """Number of words of each key (cached)."""
+        if self._lengths is None or len(self._lengths) != len(self.keys):
+            self._lengths = [len(key.split()) for key in self.keys]
+        return self._lengths
+
+    def by_word(self) -> dict[str, list[int]]:
+        """Content word -> the keys holding it, fewest words first (cached)."""
+        if self._words is None:
+            words: dict[str, list[int]] = {}
+            for idx in sorted(range(len(self.keys)), key=lambda i: (len(self.keys[i].split()), i)):
+                for word in set(self.keys[idx].split()):
+                    words.setdefault(word, []).append(idx)
+            self._words = words
+        return self._words
+
+    def skeletons(self, index: "CarrierIndex") -> tuple[list[str], list[int]]:
+        """Distinct skeletons of the group's full carriers, and for each the position of its
+        first carrier in `flat()` (cached)."""
+        if self._skeletons is None:
+            first: dict[str, int] = {}
+            for k, full in enumerate(self.flat()[0]):
+                first.setdefault(index.skeleton(full.split(" ")), k)
+            self._skeletons = (list(first), list(first.values()))
+        return self._skeletons
 
     def short_keys(self) -> list[int]:
         """Keys with few content words: the only ones a sentence without content words
@@ -112,6 +162,9 @@ class _Group:
     def add(self, key: str, full: str, info: CarrierInfo) -> None:
         self._flat = None
         self._short = None
+        self._skeletons = None
+        self._words = None
+        self._vocabulary = None
         idx = self.where.get(key)
         if idx is None:
             self.where[key] = len(self.keys)
@@ -150,6 +203,25 @@ class FuzzyOutcome:
 NEAREST_FLOOR = 0.6
 
 
+def _slot_stand_in(said: tuple[str, ...] | list[str], full: list[str], slot: int) -> tuple[int, int] | None:
+    """The words of `said` that stand where `full[slot]` (a slot) is, as (start, end), or None
+    when nothing stands there. The common case (the words around the slot said as written) is
+    read off the shared prefix and suffix; otherwise a word alignment decides."""
+    n, m = len(said), len(full)
+    p = 0
+    while p < min(n, m) and said[p] == full[p]:
+        p += 1
+    q = 0
+    while q < min(n, m) - p and said[n - 1 - q] == full[m - 1 - q]:
+        q += 1
+    if p == slot and q == m - slot - 1:
+        return (p, n - q) if n - q > p else None
+    for tag, i1, i2, j1, j2 in SequenceMatcher(None, said, full, autojunk=False).get_opcodes():
+        if tag == "replace" and j1 <= slot < j2:
+            return (i1, i2)
+    return None
+
+
 class CarrierIndex:
     """Carrier phrases of one compiled language, grouped by slot sequence."""
 
@@ -160,25 +232,50 @@ class CarrierIndex:
         self.negations: frozenset[str] = comp.negations
         self._placeholders = frozenset(comp.placeholder.values())
         built: list[tuple[str, list[str], tuple[CarrierSlot, ...], dict[str, Any], frozenset[str], int]] = []
-        intents_of_word: dict[str, set[str]] = {}
         self.templates: list[Template] = []
         self._adjacent: dict[int, tuple[dict[str, set[str]], dict[str, set[str]]]] = {}
         self._rule_adjacency: dict[str, _Adjacency] = {}
+        # Function words first (from every word an intent can say), so that carriers can be
+        # chosen for the variety of their *content* words.
+        intents_of_word: dict[str, set[str]] = {}
+        for intent in comp.grammar.intents.values():
+            words: set[str] = set()
+            for tpl in intent.templates:
+                self._all_words(tpl.expr, words)
+            for word in words:
+                intents_of_word.setdefault(word, set()).add(intent.name)
+        threshold = max(COMMON_WORD_INTENTS, round(COMMON_WORD_SHARE * len(comp.grammar.intents)))
+        self.common = frozenset(w for w, names in intents_of_word.items()
+                                if len(names) >= threshold and w not in self._placeholders)
+        self._function_only: dict[int, bool] = {}
+        rng = random.Random(0)
         for intent in comp.grammar.intents.values():
             required = frozenset(intent.required)
             for tpl in intent.templates:
                 self.templates.append(tpl)
                 tpl_id = len(self.templates) - 1
-                for parts in sample_expansions(tpl.expr, comp.grammar.rules, per_template):
-                    carrier = self._carrier_of(parts)
-                    if carrier is None:
-                        continue
-                    tokens, positions = carrier
+                # The plain cores, each core with one optional content word added, content
+                # variety at random, then phrasings with their function words.
+                chosen: dict[tuple[Part, ...], None] = dict.fromkeys(
+                    core_expansions(tpl.expr, comp.grammar.rules, per_template // 4))
+                for parts in self._one_additions(tpl.expr):
+                    if len(chosen) >= per_template // 2:
+                        break
+                    chosen.setdefault(parts, None)
+                for _ in range(per_template * 2):
+                    if len(chosen) >= per_template * 3 // 4:
+                        break
+                    chosen.setdefault(self._content_expansion(tpl.expr, rng), None)
+                for parts in representative_expansions(tpl.expr, comp.grammar.rules, per_template):
+                    if len(chosen) >= per_template:
+                        break
+                    chosen.setdefault(parts, None)
+                carriers = [c for c in (self._carrier_of(parts) for parts in chosen) if c is not None]
+                # Shortest first: each content key keeps its first members, and the plainest
+                # phrasings are the best references for the whole-carrier similarity.
+                carriers.sort(key=lambda c: len(c[0]))
+                for tokens, positions in carriers:
                     built.append((intent.name, tokens, positions, tpl.fixed_slots, required, tpl_id))
-                    for tok in tokens:
-                        intents_of_word.setdefault(tok, set()).add(intent.name)
-        self.common = frozenset(w for w, names in intents_of_word.items()
-                                if len(names) >= COMMON_WORD_INTENTS and w not in self._placeholders)
         self._index: dict[tuple[str, ...], _Group] = {}
         self._minus: dict[tuple[str, ...], _Group] = {}
         self.carrier_count = len(built)
@@ -202,6 +299,102 @@ class CarrierIndex:
                     CarrierInfo(intent_name, rest, fixed, tpl_id, pos, full, offset))
 
     # ------------------------------------------------------------------ building
+    def _all_words(self, expr: Expr, out: set[str]) -> None:
+        """Every normalised literal word `expr` can say, through its rules."""
+        if isinstance(expr, Words):
+            out.update(self.comp.literal_tokens(expr.text))
+        elif isinstance(expr, RuleRef):
+            self._all_words(self.comp.grammar.rules[expr.name], out)
+        elif isinstance(expr, Sequence):
+            for item in expr.items:
+                self._all_words(item, out)
+        elif isinstance(expr, Alternative):
+            for option in expr.options:
+                self._all_words(option, out)
+
+    def _is_function_only(self, expr: Expr) -> bool:
+        """No slot and only function words: "[can you|could you]", "(show me|tell me)"."""
+        key = id(expr)
+        cached = self._function_only.get(key)
+        if cached is None:
+            if isinstance(expr, Words):
+                cached = all(t in self.common for t in self.comp.literal_tokens(expr.text))
+            elif isinstance(expr, SlotRef):
+                cached = False
+            elif isinstance(expr, RuleRef):
+                cached = self._is_function_only(self.comp.grammar.rules[expr.name])
+            elif isinstance(expr, Sequence):
+                cached = all(self._is_function_only(e) for e in expr.items)
+            else:
+                assert isinstance(expr, Alternative)
+                cached = all(self._is_function_only(e) for e in expr.options)
+            self._function_only[key] = cached
+        return cached
+
+    def _optional_content(self, expr: Expr, out: dict[int, Alternative]) -> None:
+        """Optional parts holding content words, in order (through rules)."""
+        if isinstance(expr, RuleRef):
+            self._optional_content(self.comp.grammar.rules[expr.name], out)
+        elif isinstance(expr, Sequence):
+            for item in expr.items:
+                self._optional_content(item, out)
+        elif isinstance(expr, Alternative):
+            if expr.optional and not self._is_function_only(expr):
+                out.setdefault(id(expr), expr)
+            for option in expr.options:
+                self._optional_content(option, out)
+
+    def _one_additions(self, expr: Expr) -> list[tuple[Part, ...]]:
+        """The template's first core with exactly one optional content choice added
+        ("{side} {quantity} contrats {symbol}"): the common short forms a random sample misses."""
+        nodes: dict[int, Alternative] = {}
+        self._optional_content(expr, nodes)
+        out: list[tuple[Part, ...]] = []
+        for node in nodes.values():
+            for k in range(len(node.options)):
+                out.append(self._with_addition(expr, node, k))
+        return out
+
+    def _with_addition(self, expr: Expr, node: Alternative, option: int) -> tuple[Part, ...]:
+        if isinstance(expr, Words):
+            return (expr.text,)
+        if isinstance(expr, SlotRef):
+            return (expr,)
+        if isinstance(expr, RuleRef):
+            return self._with_addition(self.comp.grammar.rules[expr.name], node, option)
+        if isinstance(expr, Sequence):
+            out: tuple[Part, ...] = ()
+            for item in expr.items:
+                out += self._with_addition(item, node, option)
+            return out
+        assert isinstance(expr, Alternative)
+        if expr is node:
+            return self._with_addition(expr.options[option], node, option)
+        if expr.optional:
+            return ()
+        return self._with_addition(expr.options[0], node, option)
+
+    def _content_expansion(self, expr: Expr, rng: random.Random) -> tuple[Part, ...]:
+        """One sentence of `expr` chosen for its content words: parts made only of function
+        words are left out (or their first choice taken when required), the others vary."""
+        if isinstance(expr, Words):
+            return (expr.text,)
+        if isinstance(expr, SlotRef):
+            return (expr,)
+        if isinstance(expr, RuleRef):
+            return self._content_expansion(self.comp.grammar.rules[expr.name], rng)
+        if isinstance(expr, Sequence):
+            out: tuple[Part, ...] = ()
+            for item in expr.items:
+                out += self._content_expansion(item, rng)
+            return out
+        assert isinstance(expr, Alternative)
+        if self._is_function_only(expr):
+            return () if expr.optional else self._content_expansion(expr.options[0], rng)
+        if expr.optional and rng.random() < 0.7:
+            return ()
+        return self._content_expansion(expr.options[rng.randrange(len(expr.options))], rng)
+
     def _carrier_of(self, parts: tuple[Part, ...]) -> tuple[list[str], tuple[CarrierSlot, ...]] | None:
         """Carrier tokens and slot positions of one expanded sentence.
 
@@ -239,6 +432,10 @@ class CarrierIndex:
             return None
         return tokens, tuple(positions)
 
+    def skeleton(self, tokens: list[str] | tuple[str, ...]) -> str:
+        """Content words and slot placeholders in order (function words dropped)."""
+        return " ".join(t for t in tokens if t not in self.common)
+
     def content(self, tokens: list[str] | tuple[str, ...]) -> str:
         """The content words of a carrier, sorted (function words and placeholders removed).
 
@@ -254,16 +451,6 @@ class CarrierIndex:
             return True
         said = {t for t in spaced.split() if t in negations}
         return said <= set(carrier_tokens)
-
-    def _search_full(self, group: _Group | None, full_query: str, cutoff: float,
-                     limit: int = 4) -> list[tuple[float, CarrierInfo]]:
-        """Candidates by whole-carrier similarity only (used to explain refusals)."""
-        if group is None:
-            return []
-        flat = group.flat()
-        found = process.extract(full_query, flat[0], scorer=fuzz.ratio, score_cutoff=cutoff * 100.0,
-                                limit=limit)
-        return [(score / 100.0, flat[1][idx]) for _, score, idx in found]
 
     def group_sizes(self) -> dict[tuple[str, ...], int]:
         return {seq: len(g.keys) for seq, g in self._index.items()}
@@ -285,8 +472,10 @@ class CarrierIndex:
                 remaining.remove(word)
                 matched += 1
                 continue
+            if len(word) < _TOKEN_MATCH_MIN_LEN:
+                continue  # a short word matches exactly or not at all ("old" is not "hold")
             best = process.extractOne(word, remaining, scorer=fuzz.ratio, score_cutoff=_TOKEN_MATCH)
-            if best is not None:
+            if best is not None and len(best[0]) >= _TOKEN_MATCH_MIN_LEN:
                 remaining.pop(best[2])
                 matched += 1
         if not matched:
@@ -294,6 +483,22 @@ class CarrierIndex:
         precision = matched / len(said)
         recall = matched / len(template)
         return 2 * precision * recall / (precision + recall)
+
+    @staticmethod
+    def _all_explained(said: list[str], template: list[str]) -> bool:
+        """Every content word said has a distinct partner in the template (exact, or similar
+        at `_TOKEN_MATCH` %): fuzzy matching may forgive a misheard word, never skip one."""
+        remaining = list(template)
+        for word in said:
+            if word in remaining:
+                remaining.remove(word)
+                continue
+            best = process.extractOne(word, remaining, scorer=fuzz.ratio, score_cutoff=_TOKEN_MATCH) \
+                if len(word) >= _TOKEN_MATCH_MIN_LEN else None
+            if best is None or len(best[0]) < _TOKEN_MATCH_MIN_LEN:
+                return False
+            remaining.pop(best[2])
+        return True
 
     @staticmethod
     def _ratio(a: str, b: str) -> float:
@@ -306,12 +511,23 @@ class CarrierIndex:
         """Candidates scoring at least `cutoff`, best first: (score, info, full carrier)."""
         if group is None:
             return []
-        key_cutoff = max(0.0, 2.0 * cutoff - 1.0) * 0.6
         said = content_query.split()
         if content_query:
-            found = process.extract(content_query, group.keys, scorer=fuzz.ratio,
-                                    score_cutoff=key_cutoff * 100.0, limit=limit)
-            keyed = [idx for _, _, idx in found]
+            # Keys sharing the most content words with the sentence (a misheard word counts
+            # through its close vocabulary words): the word-level F1 is computed next.
+            by_word = group.by_word()
+            counts: Counter[int] = Counter()
+            for word in set(said):
+                similar = [word] if word in by_word else []
+                if len(word) >= _TOKEN_MATCH_MIN_LEN:
+                    similar += [w for w, _, _ in process.extract(word, group.vocabulary(), scorer=fuzz.ratio,
+                                                                 score_cutoff=_TOKEN_MATCH, limit=3)
+                                if w != word and len(w) >= _TOKEN_MATCH_MIN_LEN]
+                for w in similar:
+                    counts.update(by_word[w][:_POSTINGS_EXAMINED])
+            lengths = group.key_lengths()
+            best = sorted([(-n, lengths[idx], idx) for idx, n in counts.items()])
+            keyed = [idx for _, _, idx in best[:max(limit, _KEYS_EXAMINED)]]
             if "" in group.where:
                 keyed.append(group.where[""])
         else:
@@ -322,9 +538,12 @@ class CarrierIndex:
         for key_score, idx in scored[:4]:
             if 0.5 * key_score + 0.5 < cutoff:
                 break
+            # Two sentences without content words ("what time is it", "what do I have") agree
+            # on nothing that names an intent: only the whole wording counts then.
+            weight = 0.0 if not said and not group.keys[idx] else 0.5
             fulls = group.fulls[idx]
             for full, full_score, j in process.extract(full_query, fulls, scorer=fuzz.ratio, limit=4):
-                score = 0.5 * key_score + 0.5 * full_score / 100.0
+                score = weight * key_score + (1.0 - weight) * full_score / 100.0
                 if score >= cutoff:
                     out.append((score, group.infos[idx][j], full))
         out.sort(key=lambda item: -item[0])
@@ -460,25 +679,29 @@ class CarrierIndex:
     def match(self, spaced: str, accept: float, margin: float, refuse: float) -> FuzzyOutcome:
         """Fuzzy-match token+space text (already normalised, skip words removed)."""
         comp = self.comp
-        corrected, changed, unknown = comp.correct(spaced)
-        if unknown * 2 > len(corrected.split()):
+        readings, unknown = comp.corrections(spaced)
+        if unknown * 2 > len(spaced.split()):
             # Most words mean nothing in this language's grammar: nothing can come close.
             return FuzzyOutcome("none", 0.0, None, reason="no_match",
                                 detail="most words are unknown to the grammar")
-        if changed:
+        for corrected in readings:
+            if not comp.could_match_exactly(corrected.split()):
+                continue
             hit = comp.match_exact(corrected)
-            if hit is not None:
-                original_tokens, corrected_tokens = spaced.split(), corrected.split()
-                score = 0.5 * self._ratio(self.content(original_tokens), self.content(corrected_tokens)) \
-                    + 0.5 * self._ratio(spaced, corrected)
-                if score >= accept and self._has_keyword(hit.intent, spaced) \
-                        and self._negation_ok(spaced, corrected_tokens):
-                    if hit.error is not None:
-                        return FuzzyOutcome("refuse", score, hit.intent, hit.slots, hit.slot_text,
-                                            hit.error[0], hit.error[1], missing=hit.missing,
-                                            typed_only=hit.typed_only, nearest=hit.intent)
-                    return FuzzyOutcome("accept", score, hit.intent, hit.slots, hit.slot_text,
-                                        typed_only=hit.typed_only)
+            if hit is None:
+                continue
+            original_tokens, corrected_tokens = spaced.split(), corrected.split()
+            score = 0.5 * self._ratio(self.content(original_tokens), self.content(corrected_tokens)) \
+                + 0.5 * self._ratio(spaced, corrected)
+            if score >= accept and self._has_keyword(hit.intent, spaced) \
+                    and self._negation_ok(spaced, corrected_tokens):
+                if hit.error is not None:
+                    return FuzzyOutcome("refuse", score, hit.intent, hit.slots, hit.slot_text,
+                                        hit.error[0], hit.error[1], missing=hit.missing,
+                                        typed_only=hit.typed_only, nearest=hit.intent)
+                return FuzzyOutcome("accept", score, hit.intent, hit.slots, hit.slot_text,
+                                    typed_only=hit.typed_only)
+            break  # the most likely reading that parses decides; a weaker one never overrides it
 
         scan = comp.scan(spaced)
         content = self.content(scan.tokens)
@@ -489,6 +712,7 @@ class CarrierIndex:
                 best[info.intent] = score
         ranked = sorted(best.items(), key=lambda kv: -kv[1])
         nearest = ranked[0][0] if ranked and ranked[0][1] >= NEAREST_FLOOR else None
+        unexplained: FuzzyOutcome | None = None
         if ranked and ranked[0][1] >= accept:
             top_intent, top_score = ranked[0]
             others = ranked[1:]
@@ -503,8 +727,26 @@ class CarrierIndex:
             # The first candidate sentence that explains every word next to a slot, keeps any
             # negation and agrees on literal values wins; otherwise the first objection stands.
             objection: FuzzyOutcome | None = None
+            said_content = content.split()
             for score, info, full in found:
                 if info.intent != top_intent or score < accept:
+                    continue
+                if self._ratio(scan.carrier, full) < _WORDING_FLOOR:
+                    # Content words agree ("day") but the wording is far off ("whats of the day"
+                    # against "am i up of the day"): not that command.
+                    unexplained = unexplained or FuzzyOutcome(
+                        "none", score, top_intent, reason="no_match",
+                        detail="the wording is too far from the command", alternatives=others,
+                        nearest=top_intent)
+                    continue
+                if not self._all_explained(said_content, self.content(full.split(" ")).split()):
+                    # "fermer toutes les positions, c'est risqué ?": a word the command does
+                    # not hold changes what was meant. (Not an objection: the refusal analysis
+                    # below may still explain it, e.g. as an unclear slot.)
+                    unexplained = unexplained or FuzzyOutcome(
+                        "none", score, top_intent, reason="no_match",
+                        detail="a word was said that the command does not explain", alternatives=others,
+                        nearest=top_intent)
                     continue
                 unclear = self._unclear_slot(scan, info)
                 if unclear is not None:
@@ -528,8 +770,13 @@ class CarrierIndex:
                     return FuzzyOutcome("refuse", score, top_intent, slots, slot_text, error[0], error[1], others,
                                         typed_only=template.typed_only, nearest=top_intent)
                 if template.missing:
+                    # An incomplete command; with a word the grammar does not know in it, the
+                    # missing part was perhaps said but not understood ("place a bye order").
+                    unclear = bool(comp.unknown_words(spaced))
+                    first = template.missing[0]
                     return FuzzyOutcome("refuse", score, top_intent, slots, slot_text,
-                                        f"missing_{template.missing[0]}",
+                                        f"ambiguous_{first}" if unclear else f"missing_{first}",
+                                        f"no clear {first} was heard" if unclear else
                                         f"no {' and no '.join(template.missing)} was said", others,
                                         missing=template.missing, nearest=top_intent)
                 return FuzzyOutcome("accept", score, top_intent, slots, slot_text, alternatives=others,
@@ -541,6 +788,8 @@ class CarrierIndex:
         refusal = self._refusal(spaced, scan, refuse, ranked[0][1] if ranked else 0.0)
         if refusal is not None:
             return refusal
+        if unexplained is not None:
+            return unexplained
         return FuzzyOutcome("none", ranked[0][1] if ranked else 0.0, None, reason="no_match",
                             detail="no intent is close enough", alternatives=ranked[:5], nearest=nearest)
 
@@ -591,27 +840,54 @@ class CarrierIndex:
         """A command with one required slot not said ("buy ES": no quantity) or replaced by
         something unclear ("by two ES": no clear side), with the slots it does hold."""
         said = scan.tokens
-        candidates = self._search_full(self._minus.get(scan.seq), scan.carrier, refuse - 0.2, limit=6)
+        group = self._minus.get(scan.seq)
+        candidates: list[tuple[float, CarrierInfo]] = []
+        if group is not None:
+            # Candidates by skeleton (content words and slots in order): "je voudrais achter
+            # deux contrats ES" is "{side} {quantity} contrats {symbol}" whatever the lead-in.
+            # A word the grammar does not know is likely the unclear value itself: the sentence
+            # is also looked up without it.
+            skeletons, where = group.skeletons(self)
+            seen: set[int] = set()
+            unknown = set(self.comp.unknown_words(" ".join(said))) - self._placeholders
+            queries = {self.skeleton(said), self.skeleton([t for t in said if t not in unknown])}
+            fulls, infos = group.flat()
+            for query in queries:
+                for _, _, k in process.extract(query, skeletons, scorer=fuzz.ratio,
+                                               score_cutoff=(refuse - 0.1) * 100.0, limit=_KEYS_EXAMINED):
+                    idx = where[k]
+                    if idx not in seen:
+                        seen.add(idx)
+                        candidates.append((self._ratio(scan.carrier, fulls[idx]), infos[idx]))
         best: tuple[float, CarrierInfo, bool] | None = None
+        floor = max(refuse, beaten)
         for reduced_ratio, info in candidates:
             assert info.missing is not None
-            # Was something else heard where the slot belongs, or nothing at all?
-            replaced_at = next((op.src_pos for op in Levenshtein.editops(scan.carrier, info.full)
-                                if op.tag == "replace" and op.dest_pos == info.missing_at), None)
-            words = list(said)
-            if replaced_at is not None:
-                # The word heard in the slot's place is the unclear value, not a carrier word.
-                k = scan.carrier.count(" ", 0, replaced_at)
-                words = words[:k] + words[k + 1:]
-            # A short carrier loses much similarity for one missing slot: compare it with the
-            # full carrier (slot in place) too. Content words must match either way.
             ratio = max(reduced_ratio, self._ratio(scan.carrier, info.full))
+            if 0.5 + 0.5 * ratio < floor or (best is not None and 0.5 + 0.5 * ratio <= best[0]):
+                continue  # cannot win, whatever the content words
+            # Was something else heard where the slot belongs, or nothing at all? Aligned word
+            # by word: the words said in the slot's place are the unclear value.
+            full_tokens = info.full.split(" ")
+            slot_index = info.full.count(" ", 0, info.missing_at)
+            replaced = _slot_stand_in(said, full_tokens, slot_index)
+            words = list(said)
+            if replaced is not None:
+                words = words[:replaced[0]] + words[replaced[1]:]
+                # The wording with the unclear words in the slot's place ("bye two MNQ" ->
+                # "{side} two MNQ"): that is what the sentence is, if it is this command.
+                stand_in = list(said[:replaced[0]]) + [full_tokens[slot_index]] + list(said[replaced[1]:])
+                ratio = max(ratio, self._ratio(" ".join(stand_in), info.full))
+            # A short carrier loses much similarity for one missing slot, so it is compared
+            # with the full carrier (slot in place) too (above). Content words must match.
             template_words = [t for t in info.full.split(" ") if t not in self.common and t not in self._placeholders]
-            f1 = self._token_f1([w for w in words if w not in self.common and w not in self._placeholders],
-                                template_words)
-            score = 0.5 * f1 + 0.5 * ratio
+            said_words = [w for w in words if w not in self.common and w not in self._placeholders]
+            if not said_words and not template_words:
+                score = ratio  # no content word on either side: only the wording counts ("am I long ES")
+            else:
+                score = 0.5 * self._token_f1(said_words, template_words) + 0.5 * ratio
             if score >= refuse and score >= beaten and (best is None or score > best[0]):
-                best = (score, info, replaced_at is not None)
+                best = (score, info, replaced is not None)
         if best is None:
             return None
         score, info, replaced = best
@@ -623,7 +899,10 @@ class CarrierIndex:
             error = assigned[2]
             return FuzzyOutcome("refuse", score, info.intent, slots, slot_text, error[0], error[1],
                                 nearest=info.intent)
-        reason = f"ambiguous_{slot}" if replaced else f"missing_{slot}"
-        detail = f"no clear {slot} was heard" if replaced else f"no {slot} was said"
+        # A word the grammar does not know was said: something unclear stood for the slot.
+        unclear = replaced or bool(self.comp.unknown_words(" ".join(t for t in scan.tokens
+                                                                  if t not in self._placeholders)))
+        reason = f"ambiguous_{slot}" if unclear else f"missing_{slot}"
+        detail = f"no clear {slot} was heard" if unclear else f"no {slot} was said"
         return FuzzyOutcome("refuse", score, info.intent, slots, slot_text, reason, detail,
                             missing=(slot,), nearest=info.intent)

@@ -128,6 +128,15 @@ class Parser:
                 return choice, False
         return leaders[0], False
 
+    @staticmethod
+    def _contradicts(comp: CompiledLanguage, stripped: str, hit: ExactHit) -> bool:
+        """"yes no", "oui non": the lead-in is itself an answer the rest contradicts."""
+        if hit.intent not in comp.answer_like:
+            return False
+        lead = comp.lead(stripped)
+        lead_hit = comp.match_exact(lead) if lead else None
+        return lead_hit is not None and lead_hit.intent in comp.answer_like and lead_hit.intent != hit.intent
+
     # ------------------------------------------------------------------ parsing
     def parse(self, text: str, lang: str = "auto", *, prefer: str | None = None) -> ParseResult:
         """Parse one utterance. `lang`: "auto" (every loaded language) or a language code.
@@ -153,13 +162,27 @@ class Parser:
                                detail="nothing to understand (empty or filler words only)")
 
         hits: list[tuple[CompiledLanguage, str, ExactHit]] = []
+        # Second attempts: without leading "ok"/"alors" and with stutters collapsed. The
+        # fuzzy stage below works on these too.
+        variants: list[tuple[CompiledLanguage, str]] = []
         for comp, stripped in per_lang:
-            if not comp.could_match_exactly(stripped.split()):
-                continue
-            hit = comp.match_exact(stripped)
+            hit = comp.match_exact(stripped) if comp.could_match_exactly(stripped.split()) else None
             if hit is not None:
                 hits.append((comp, stripped, hit))
-        if len(hits) > 1 and any(not h.missing for _, _, h in hits):
+                variants.append((comp, stripped))
+                continue
+            variant = comp.variant(stripped)
+            variants.append((comp, variant))
+            if variant is not stripped and comp.could_match_exactly(variant.split()):
+                hit = comp.match_exact(variant)
+                if hit is not None and self._contradicts(comp, stripped, hit):
+                    return ParseResult(text, stripped[:-1], False, None, language=comp.code, score=1.0,
+                                       method="exact", reason="ambiguous_intent",
+                                       detail="the sentence says two opposite answers", nearest=hit.intent)
+                if hit is not None:
+                    hits.append((comp, variant, hit))
+        per_lang = variants
+        if len(hits) > 1 and any(not h[2].missing for h in hits):
             # A complete command in one language beats an incomplete one in the other.
             hits = [h for h in hits if not h[2].missing]
         tokens = norm.split()

@@ -14,6 +14,10 @@ __all__ = ["spoken_words", "base_language", "ACCENTED"]
 
 _ACRONYM = re.compile(r"^[A-Z]{2,5}$")
 _DIGITS = re.compile(r"^\d+(?:[.,]\d+)?$")
+_ORDINAL_EN = re.compile(r"^(\d+)(?:st|nd|rd|th)$")
+#: Last word of an English cardinal -> ordinal ("ninety five" -> "ninety fifth").
+_ORDINAL_WORDS = {"one": "first", "two": "second", "three": "third", "five": "fifth", "eight": "eighth",
+                  "nine": "ninth", "twelve": "twelfth"}
 _WORD_SPLIT = re.compile(r"[\s\-]+")
 _PUNCT = re.compile(r"[^\w']+")
 _AND = {"en": "and", "fr": "et"}
@@ -60,6 +64,11 @@ def spoken_words(text: str, lang: str) -> list[str]:
                 words = numbers.to_words(value).split()
                 accents = ACCENTED.get(base, {})
                 out.extend(accents.get(w, w) for w in words)
+            elif base == "en" and _ORDINAL_EN.match(piece):
+                words = numbers.to_words(int(piece[:-2])).split()
+                last = words[-1]
+                words[-1] = _ORDINAL_WORDS.get(last) or (last[:-1] + "ieth" if last.endswith("y") else last + "th")
+                out.extend(words)
             elif _ACRONYM.match(piece):
                 out.extend(ch.lower() for ch in piece)
             else:

@@ -294,7 +294,6 @@ async def test_low_confidence_yes_does_not_confirm(dialogue, engine):
     [
         ("achète deux ES MNQ", "J'ai entendu deux symboles, je ne devine pas. Répétez la commande avec un seul symbole, ES ou MNQ."),
         ("buy two e s and one m n q", "I heard two quantities, so I will not guess. Please say the command again with one quantity."),
-        ("buy two", "Which contract, ES or MNQ? Please say the whole command again."),
         ("buy 2.5 e s", "The quantity must be a whole number of contracts. Please say the order again."),
     ],
 )

@@ -155,8 +155,10 @@ def test_vosk_phrases_are_bounded_deterministic_and_parse(grammar, parser: Parse
         parsed = [parser.parse(p, lang=lang) for p in phrases[:-1]]
         intents = {r.intent for r in parsed if r.matched}
         assert intents == set(parser.intents(lang)), set(parser.intents(lang)) - intents
-        sentences = [r for r in parsed if len(r.text.split()) > 2]
-        assert sum(r.matched for r in sentences) / len(sentences) > 0.97
+        # Incomplete commands ("buy e s") are understood as such: the dialogue asks for the rest.
+        numbers = set(parser._compiled[lang].numbers.words)
+        sentences = [r for r in parsed if len(r.text.split()) > 2 and not set(r.normalized.split()) <= numbers]
+        assert sum(r.matched or bool(r.missing) for r in sentences) / len(sentences) > 0.97
     french = vosk_phrases(grammar, "fr")
     assert any("achète" in p for p in french) and any("e s" in p.split(" e s")[0] + " e s" for p in french)
 

@@ -11,9 +11,9 @@ from assistant.nlu.normalize import normalize
 from assistant.nlu.numbers import number_language
 from tests.nlu.test_parser_cases import CASES
 
-INTENTS = ["cancel", "close_positions", "confirm", "cvar_loss", "ensemble_weights", "halt", "help",
-           "market_regime", "performance_metrics", "place_trade", "pnl_today", "positions",
-           "qr_quantiles", "repeat", "resume", "set_risk", "shap_features", "status"]
+INTENTS = ["cancel", "close_positions", "confirm", "cvar_loss", "ensemble_weights", "followup_answer", "halt",
+           "help", "market_regime", "performance_metrics", "place_trade", "pnl_today", "positions",
+           "qr_quantiles", "reduce_only", "repeat", "resume", "set_risk", "shap_features", "status"]
 
 
 def test_parse_result_fields(parser: Parser) -> None:
@@ -48,9 +48,11 @@ def test_language_selection(parser: Parser) -> None:
         ok = parser.parse("yes", prefer=prefer)
         assert ok.matched and ok.intent == "confirm"
         assert ok.language == prefer and ok.language_certain is False
-    # Confirmation sends orders: words a recogniser makes out of "no" or noise never confirm.
+    # Confirmation sends orders: words a recogniser makes out of "no" or noise confirm only when
+    # typed (the dialogue never acts on a typed-only sentence that came from speech).
     for word in ("ok", "go", "okay", "sure", "right"):
-        assert parser.parse(word).intent != "confirm"
+        result = parser.parse(word)
+        assert result.intent != "confirm" or result.typed_only, word
     assert parser.parse("long 2 ES", prefer="fr").language == "fr"
     # Restricting the language.
     assert not parser.parse("buy two ES", lang="fr").matched

@@ -29,6 +29,15 @@ def test_at_least_300_cases_per_language() -> None:
 
 def check(parser: Parser, case: dict[str, Any]) -> None:
     result = parser.parse(case["t"])
+    if "missing" in case:
+        # An incomplete command: refused, with the intent, what it does say and what it lacks
+        # (the dialogue asks for the rest).
+        got = (f"matched={result.matched} intent={result.intent} slots={result.slots} "
+               f"reason={result.reason} missing={result.missing}")
+        assert not result.matched and result.intent == case["i"], got
+        assert result.slots == case.get("s", {}) and list(result.missing) == case["missing"], got
+        assert result.reason is not None and result.reason.endswith("_" + case["missing"][0]), got
+        return
     got = (f"matched={result.matched} intent={result.intent} slots={result.slots} "
            f"lang={result.language} method={result.method} score={result.score} "
            f"reason={result.reason} ({result.detail})")
@@ -50,6 +59,8 @@ def check(parser: Parser, case: dict[str, Any]) -> None:
         assert result.method == case["m"], got
     if "lang" in case:
         assert result.language == case["lang"], got
+    # typed_only: understood when typed, never acted on from a recogniser (see grammars/README.md)
+    assert result.typed_only == case.get("typed_only", False), got
     assert 0.0 < result.score <= 1.0 and result.reason is None
 
 
