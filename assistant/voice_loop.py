@@ -250,9 +250,10 @@ class VoiceLoop:
         result.replies.append(reply)
         self.output.deliver(reply)
         speaker = self.output.speaker
-        if reply.pending is not None and self.clock == "wall" and speaker is not None:
-            # The confirmation delay starts when the question has been heard, not when it was queued.
-            task = asyncio.create_task(self._restart_after_speech(reply.pending.id, speaker))
+        waiting = reply.pending or reply.followup
+        if waiting is not None and self.clock == "wall" and speaker is not None:
+            # The delay to answer starts when the question has been heard, not when it was queued.
+            task = asyncio.create_task(self._restart_after_speech(waiting.id, speaker))
             self._timers.add(task)
             task.add_done_callback(self._timers.discard)
 

@@ -559,7 +559,11 @@ class TelegramChatBot:
         if reply.discarded is not None and reply.discarded.id == session.keyboard_pending_id:
             await self._drop_keyboard(session)
         if reply.pending is None:
-            await self._send(session.chat_id, reply.text)
+            sent = await self._send(session.chat_id, reply.text)
+            if reply.followup is not None and sent is not None:
+                # A follow-up question ("How many contracts?"): its delay counts from delivery too.
+                await session.dialogue.restart_timer(reply.followup.id)
+                self._arm_timer(session)
             return
         pending = reply.pending
         await self._drop_keyboard(session)

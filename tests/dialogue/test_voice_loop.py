@@ -156,3 +156,21 @@ async def test_a_sixty_second_ramble_is_not_understood(tmp_path, engine, parser,
     assert all(r.kind == "not_understood" for r in result.replies), [(r.kind, r.transcript) for r in result.replies]
     assert result.replies[0].discarded is not None
     assert engine.ledger.orders(limit=None) == [] and dialogue.pending is None
+
+
+async def test_spoken_follow_up_close_which_market_all_positions_yes(tmp_path, engine, parser, config, recognizers, speak):
+    """ "close" -> "Which market, ES, MNQ or everything?" -> "all positions" -> read-back -> "yes": the
+    question and its answer through the real recogniser, the command through read-back and
+    confirmation."""
+    from trading_core.types import OrderRequest
+
+    await engine.place_order(OrderRequest("ES", Side.BUY, 1), wait_fill=2.0)
+    wav = write_session(tmp_path / "followup.wav", silence(0.5), speak("close"), silence(1.5),
+                        speak("all positions"), silence(1.5), speak("yes"), silence(1.0))
+    heard: list[str] = []
+    dialogue = Dialogue(engine, parser, config=config, source="voice")
+    result = await run_loop(dialogue, recognizers, config, wav, echo=heard.append)
+    assert [r.kind for r in result.replies] == ["question", "readback", "executed"], heard
+    assert result.replies[0].text == "Close: which market, ES, MNQ or everything?"
+    assert result.replies[1].text.startswith("Close all positions: long 1 ES.")
+    assert [p for p in await engine.positions() if p.quantity] == []

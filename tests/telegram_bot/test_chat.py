@@ -144,3 +144,29 @@ async def test_a_429_on_the_reply_is_retried(tg, engine, start_bot):
     assert buttons(msg[0])
     send_calls = [m for m, _ in tg.calls if m == "sendMessage"]
     assert len(send_calls) == 2
+
+
+async def test_follow_up_question_in_the_chat_then_keyboard_then_order(tg, engine, start_bot):
+    await start_bot()
+    question = await readback(tg, ALLOWED, "achète des ES", 0)
+    assert question["text"] == "Achat ES : combien de contrats ?" and not buttons(question)
+    msg = await readback(tg, ALLOWED, "deux", 1)
+    assert "Long 2 contrats ES" in msg["text"] and "Confirmez" in msg["text"]
+    (_, ok_data), _ = buttons(msg)
+    assert orders(engine) == []
+    tg.push_callback_query(ALLOWED, msg["message_id"], ok_data)
+    await wait_for(lambda: len(orders(engine)) == 1)
+    order = orders(engine)[0]
+    assert (order.symbol, order.side.value, order.quantity, order.source) == ("ES", "BUY", 2, "telegram")
+
+
+async def test_follow_up_question_expires_in_the_chat(tg, engine, start_bot):
+    await start_bot(confirm_timeout_s=0.6)
+    question = await readback(tg, ALLOWED, "close", 0)
+    assert question["text"] == "Close: which market, ES, MNQ or everything?"
+    expired = await wait_for(lambda: len(messages(tg, ALLOWED)) >= 2 and messages(tg, ALLOWED)[1], timeout=5)
+    assert expired["text"].startswith("No answer within") and "nothing was closed" in expired["text"]
+    late = await readback(tg, ALLOWED, "everything", 2)
+    assert "No question is pending" in late["text"] and not buttons(late)
+    await asyncio.sleep(0.2)
+    assert orders(engine) == []
