@@ -253,7 +253,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--config", metavar="FILE", help="user YAML config merged over config/default.yaml")
     p.add_argument("--lang", choices=["auto", "fr", "en"], help="language of answers (default: config)")
     p.add_argument("--data-dir", metavar="DIR", help="where ledgers, logs, checkpoints go (default: ./data)")
-    p.add_argument("-v", "--verbose", action="store_true", help="log to the terminal too")
+    p.add_argument("-v", "--verbose", action="store_true",
+                   help="show log records in the terminal too (they always go to data/logs/<market>/*.log)")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
     from assistant.runner import register as register_run
@@ -361,7 +362,10 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     from trading_core.logs import setup_logging
 
-    setup_logging(config.data_path, config.market, console=args.verbose)
+    # `mia run --market MNQ` logs to data/logs/MNQ/; `--log-level` (validated by the subcommand) sets
+    # the file log level.
+    setup_logging(config.data_path, getattr(args, "market", None) or config.market,
+                  level=getattr(args, "log_level", None) or logging.INFO, console=args.verbose)
     try:
         return int(args.func(args, config) or 0)
     except KeyboardInterrupt:

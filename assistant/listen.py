@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
 from trading_core.config import MiaConfig
+
+log = logging.getLogger("mia.voice")
 
 INPUTS = ("auto", "mic", "wav", "text")
 
@@ -106,16 +109,20 @@ async def _listen(args: argparse.Namespace, config: MiaConfig) -> int:
     from assistant.asr.pipeline import Listener
     from assistant.audio import AudioInputError, MicSource, WavSource, probe
     from assistant.dialogue import Dialogue, shared_parser
+    from assistant.console import summary_line
     from assistant.voice_loop import (
         AnswerOutput,
         VoiceLoop,
+        VoiceSetup,
+        answers_part,
         endpointer_for,
         listen_languages,
         make_output_speaker,
         prepare_recognizers,
         prepare_voice,
         run_text_loop,
-        typed_banner,
+        typed_part,
+        voice_part,
     )
     from trading_core.api import Engine
 
@@ -143,6 +150,7 @@ async def _listen(args: argparse.Namespace, config: MiaConfig) -> int:
     langs = listen_languages(lang_setting)
     recognizers: dict[str, Any] = {}
     device = None
+    why_not_voice: str | None = None
     if kind in ("auto", "mic"):
         setup = await asyncio.to_thread(prepare_voice, config, ui, langs, args.backend, args.device)
         if setup.ok:
@@ -152,7 +160,8 @@ async def _listen(args: argparse.Namespace, config: MiaConfig) -> int:
             _err(ui, f"Voice input unavailable: {setup.problem}", f"Entrée vocale indisponible : {setup.problem}")
             return 2
         else:
-            print(("Pas d'entrée vocale" if ui == "fr" else "No voice input") + f" ({setup.problem}).")
+            log.info("no voice input: %s", setup.problem)
+            why_not_voice = setup.problem
             kind = "text"
     elif kind == "wav":
         try:
@@ -166,7 +175,7 @@ async def _listen(args: argparse.Namespace, config: MiaConfig) -> int:
             return 2
     if kind in ("mic", "wav"):
         for line in report:
-            print("  " + line)
+            log.info("recogniser: %s", line)
 
     speaker = make_output_speaker(config, no_speech=args.no_speech, speak_to=args.speak_to, lang=ui)
     parser = await asyncio.to_thread(shared_parser)  # compiled before the engine runs: it takes seconds
@@ -181,7 +190,18 @@ async def _listen(args: argparse.Namespace, config: MiaConfig) -> int:
         source_name = "text" if kind == "text" else "voice"
         dialogue = Dialogue(engine, parser, config=config, lang=lang_setting, source=source_name)
         if kind == "text":
-            print(typed_banner(ui))
+            part = typed_part(ui, why_not_voice)
+        elif kind == "wav":
+            backends = ", ".join(f"{code.upper()} {rec.backend}" for code, rec in recognizers.items())
+            part = (f"fichier {wav} : {backends}" if ui == "fr" else f"file {wav}: {backends}")
+        else:
+            part = voice_part(VoiceSetup(recognizers, device, []), ui)
+        print(summary_line(ui, mode=engine.mode, market=config.market, state=engine.state.value,
+                           parts={"input": part, "answers": answers_part(speaker, ui)},
+                           log_dir=config.data_path / "logs" / config.market,
+                           log_level=logging.getLevelName(logging.getLogger("mia").level),
+                           quit_hint=kind != "wav"), flush=True)
+        if kind == "text":
             await run_text_loop(dialogue, output, prompt="> " if sys.stdin.isatty() else None)
         elif kind == "wav":
             assert wav is not None
@@ -192,7 +212,6 @@ async def _listen(args: argparse.Namespace, config: MiaConfig) -> int:
             if not any(r.executed or r.kind in ("answer", "readback", "help", "info") for r in result.replies):
                 code = 1  # nothing was understood or done: useful for scripts
         else:
-            print(("Écoute sur" if ui == "fr" else "Listening on") + f" [{device.index}] {device.name}. Ctrl-C.")
             mic = MicSource(device.index)
             loop = VoiceLoop(dialogue, Listener(recognizers, endpointer_for(config)), output,
                              clock="wall", half_duplex=True)

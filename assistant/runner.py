@@ -15,9 +15,13 @@ import sys
 from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable
 
+from assistant.console import StartupSummary, summary_line
 from trading_core.config import MiaConfig
 
 log = logging.getLogger("mia.run")
+
+#: How long the start-up line waits for the front ends to report (grammar compilation included).
+_SUMMARY_WAIT_S = 30.0
 
 # A front end: an async function run alongside the engine until `stop` is set.
 FrontEnd = Callable[["RunContext"], Awaitable[None]]
@@ -66,7 +70,19 @@ def register(sub: argparse._SubParsersAction) -> None:
     r.add_argument("--backend", choices=["vosk", "pocketsphinx", "whisper"], help="speech recogniser override")
     r.add_argument("--no-speech", action="store_true", help="do not speak answers (text only)")
     r.add_argument("--duration", type=float, help="stop after this many seconds (demos and tests)")
+    r.add_argument("--log-level", type=_log_level, default=logging.INFO, metavar="LEVEL",
+                   help="level of the log files in data/logs/<market>/: DEBUG, INFO (default), WARNING or ERROR; "
+                        "logs never go to the terminal unless -v")
     r.set_defaults(func=run_command)
+
+
+def _log_level(text: str) -> int:
+    from trading_core.logs import parse_level
+
+    try:
+        return parse_level(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def run_command(args: argparse.Namespace, config: MiaConfig) -> int:
@@ -185,13 +201,20 @@ async def _main(args: argparse.Namespace, config: MiaConfig) -> int:
     if session is None:
         return 2
     engine = session.engine
-    print(
-        f"MIA {engine.mode} — {config.market} — state {engine.state.value}. Ctrl-C to stop."
-        if lang == "en"
-        else f"MIA {engine.mode} — {config.market} — état {engine.state.value}. Ctrl-C pour arrêter."
-    )
+    summary: StartupSummary = session.ctx.extras["startup"]
     if args.duration:
         loop.call_later(args.duration, stop.set)
+    # One start-up line once the front ends said what they run (compiling the grammars takes seconds).
+    waiting = asyncio.create_task(summary.wait(_SUMMARY_WAIT_S))
+    stopping = asyncio.create_task(stop.wait())
+    await asyncio.wait({waiting, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    if not stop.is_set():
+        level = logging.getLevelName(logging.getLogger("mia").level)
+        log_dir = config.data_path / "logs" / config.market
+        print(summary_line(lang, mode=engine.mode, market=config.market, state=engine.state.value,
+                           parts=summary.parts, log_dir=log_dir, log_level=level), flush=True)
+    waiting.cancel()
+    stopping.cancel()
     await stop.wait()
     await close_session(session)
     reason = stop_reason[0] if stop_reason else "stop"
@@ -203,11 +226,14 @@ async def _main(args: argparse.Namespace, config: MiaConfig) -> int:
 
 def new_context(engine: Any, config: MiaConfig, args: argparse.Namespace, stop: asyncio.Event, lang: str) -> RunContext:
     """The context every front end shares, with what they must share created before any starts: one
-    Telegram rate limiter for the alert outbox and the chat bot (one bot token, one set of limits)."""
+    Telegram rate limiter for the alert outbox and the chat bot (one bot token, one set of limits),
+    the start-up summary they report to."""
     from assistant.notify.ratelimit import TelegramRateLimiter
 
     ctx = RunContext(engine=engine, config=config, args=args, stop=stop, lang=lang)
     ctx.extras["telegram_limiter"] = TelegramRateLimiter()
+    # the front ends report what they run here; `mia run` prints it as one start-up line
+    ctx.extras["startup"] = StartupSummary()
     return ctx
 
 

@@ -463,12 +463,43 @@ async def _voice_failed(ctx: Any, detail_en: str, detail_fr: str) -> None:
         log.exception("recogniser failure alert could not be sent")
 
 
+def answers_part(speaker: Any, lang: str) -> str:
+    """The start-up line's word on answers: spoken or text only."""
+    from assistant.speech import NullSpeaker
+
+    spoken = speaker is not None and not isinstance(speaker, NullSpeaker)
+    return _t(lang, "spoken answers" if spoken else "answers in text only",
+              "réponses parlées" if spoken else "réponses en texte seulement")
+
+
+def voice_part(setup: "VoiceSetup", lang: str) -> str:
+    """"voice: EN pocketsphinx, FR whisper on [3] USB mic"."""
+    backends = ", ".join(f"{code.upper()} {rec.backend}" for code, rec in setup.recognizers.items())
+    device = f"[{setup.device.index}] {setup.device.name}" if setup.device is not None else "?"
+    return _t(lang, f"voice input: {backends} on {device}", f"entrée vocale : {backends} sur {device}")
+
+
+def typed_part(lang: str, why_not_voice: str | None = None) -> str:
+    """"typed input (no microphone), type help for examples"."""
+    from assistant.console import short_reason
+
+    why = f" ({short_reason(why_not_voice)})" if why_not_voice else ""
+    return _t(lang, f"typed input{why}, type “help” for examples, Ctrl-D to quit",
+              f"saisie au clavier{why}, tapez « aide » pour des exemples, Ctrl-D pour quitter")
+
+
 async def run_front_end(ctx: Any) -> None:
     """`mia run`'s voice or typed input. `--input auto` listens to the microphone when there is one
-    and a recogniser for a listening language, and reads typed commands otherwise."""
+    and a recogniser for a listening language, and reads typed commands otherwise. What it runs is
+    reported for the start-up line (`assistant.console`), not printed on its own."""
+    from assistant.console import report
+
     args = ctx.args
     mode = getattr(args, "input", "auto") or "auto"
     if mode == "none":
+        ui_lang = ctx.lang if ctx.lang in ("en", "fr") else "en"
+        if "startup" in ctx.extras:
+            report(ctx, "input", _t(ui_lang, "no input (alerts only)", "aucune entrée (alertes seulement)"))
         return
     lang_setting = getattr(args, "lang", None) or ctx.config.language
     ui_lang = ctx.lang if ctx.lang in ("en", "fr") else "en"
@@ -478,6 +509,7 @@ async def run_front_end(ctx: Any) -> None:
         speaker = make_output_speaker(ctx.config, no_speech=bool(getattr(args, "no_speech", False)), lang=ui_lang)
         ctx.extras["speaker"] = speaker  # one voice for answers and spoken alerts: urgent pre-empts calm
     output = AnswerOutput(speaker)
+    why_not_voice: str | None = None
     try:
         # Compiling the grammars takes seconds: never on the event loop the engine runs on.
         parser = await asyncio.to_thread(shared_parser)
@@ -491,18 +523,29 @@ async def run_front_end(ctx: Any) -> None:
                 if mode == "mic":
                     print(_t(ui_lang, f"Voice input unavailable: {reason}", f"Entrée vocale indisponible : {reason}"), file=sys.stderr)
                     await _voice_failed(ctx, f"Voice input unavailable: {reason}.", f"Entrée vocale indisponible : {reason}.")
+                    if "startup" in ctx.extras:
+                        report(ctx, "input", _t(ui_lang, "no input", "aucune entrée"))
                     return
-                print(_t(ui_lang, f"No voice input ({reason}).", f"Pas d'entrée vocale ({reason})."))
+                log.info("no voice input: %s", reason)
+                if "startup" not in ctx.extras:
+                    print(_t(ui_lang, f"No voice input ({reason}).", f"Pas d'entrée vocale ({reason})."))
+                why_not_voice = reason
                 setup = None
         if setup is not None:
             from assistant.audio import MicSource
 
             dialogue = Dialogue(ctx.engine, parser, config=ctx.config, lang=lang_setting, source="voice",
                                 copy_sink=copy_sink_from(ctx.extras))
-            print(_t(ui_lang, f"Listening on [{setup.device.index}] {setup.device.name}.",
-                     f"Écoute sur [{setup.device.index}] {setup.device.name}."))
             for line in setup.report:
-                print("  " + line)
+                log.info("recogniser: %s", line)
+            if "startup" in ctx.extras:
+                report(ctx, "answers", answers_part(speaker, ui_lang))
+                report(ctx, "input", voice_part(setup, ui_lang))
+            else:
+                print(_t(ui_lang, f"Listening on [{setup.device.index}] {setup.device.name}.",
+                         f"Écoute sur [{setup.device.index}] {setup.device.name}."))
+                for line in setup.report:
+                    print("  " + line)
             mic = MicSource(setup.device.index)
             listener = Listener(setup.recognizers, endpointer_for(ctx.config))
             voice = VoiceLoop(dialogue, listener, output, clock="wall", half_duplex=True)
@@ -518,7 +561,11 @@ async def run_front_end(ctx: Any) -> None:
             return
         dialogue = Dialogue(ctx.engine, parser, config=ctx.config, lang=lang_setting, source="text",
                             copy_sink=copy_sink_from(ctx.extras))
-        print(typed_banner(ui_lang))
+        if "startup" in ctx.extras:
+            report(ctx, "answers", answers_part(speaker, ui_lang))
+            report(ctx, "input", typed_part(ui_lang, why_not_voice))
+        else:
+            print(typed_banner(ui_lang))
         await run_text_loop(dialogue, output, stop=ctx.stop, prompt="> " if sys.stdin.isatty() else None)
     finally:
         if own_speaker:

@@ -1,8 +1,10 @@
 """Per-module log files: `data/logs/<market>/<module>.log`.
 
 Loggers are named `mia.<module>[.<sub>]`; one handler routes each record to its module's file so a
-trader can read `broker.log` without the parser's chatter. Secrets never reach a log: the config
-holds none, and `Secrets.__repr__` hides values.
+trader can read `broker.log` without the parser's chatter. Records of other libraries (warnings and
+above) and Python warnings go to `other.log`: nothing reaches the terminal, where the trader
+talks to MIA, unless `console=True` (`mia -v`). Secrets never reach a log: the config holds
+none, and `Secrets.__repr__` hides values.
 """
 from __future__ import annotations
 
@@ -45,19 +47,46 @@ class ModuleFileHandler(logging.Handler):
         super().close()
 
 
+#: Levels accepted by `--log-level` (the seed's option), most verbose first.
+LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+def parse_level(text: str) -> int:
+    """"debug" / "INFO" ... -> logging level; ValueError (naming the allowed values) otherwise."""
+    name = str(text).strip().upper()
+    if name not in LEVELS:
+        raise ValueError(f"log level must be one of {', '.join(LEVELS)} (got {text!r}) / "
+                         f"le niveau de journalisation doit être l'un de {', '.join(LEVELS)} (reçu {text!r})")
+    return int(getattr(logging, name))
+
+
+class _NotMia(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.name == "mia" or record.name.startswith("mia."))
+
+
 def setup_logging(data_dir: Path, market: str, level: int = logging.INFO, console: bool = False) -> Path:
-    """Attach the per-module file handler to the `mia` logger; returns the log directory."""
+    """Attach the per-module file handler to the `mia` logger, and one for everything else (other
+    libraries' warnings, Python warnings) to the root logger; returns the log directory."""
     log_dir = Path(data_dir) / "logs" / market
-    root = logging.getLogger("mia")
-    root.setLevel(level)
-    for h in list(root.handlers):
-        if isinstance(h, ModuleFileHandler):
-            root.removeHandler(h)
-            h.close()
-    root.addHandler(ModuleFileHandler(log_dir))
-    if console and not any(type(h) is logging.StreamHandler for h in root.handlers):
+    mia = logging.getLogger("mia")
+    mia.setLevel(level)
+    base = logging.getLogger()
+    for logger in (mia, base):
+        for h in list(logger.handlers):
+            if isinstance(h, ModuleFileHandler) or getattr(h, "_mia_console", False):
+                logger.removeHandler(h)
+                h.close()
+    mia.addHandler(ModuleFileHandler(log_dir))
+    others = ModuleFileHandler(log_dir)
+    others.setLevel(logging.WARNING)
+    others.addFilter(_NotMia())
+    base.addHandler(others)
+    logging.captureWarnings(True)  # e.g. a recogniser's GrammarWarning: to other.log, not the terminal
+    if console:
         sh = logging.StreamHandler()
-        sh.setLevel(logging.WARNING)
+        sh.setLevel(level)
         sh.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
-        root.addHandler(sh)
+        sh._mia_console = True  # type: ignore[attr-defined]
+        mia.addHandler(sh)
     return log_dir

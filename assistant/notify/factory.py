@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from assistant.notify.channels.base import Channel
 from assistant.notify import channels as _channels
@@ -88,10 +90,12 @@ def build_alert_manager(
     *,
     speaker: Speaker | None = None,
     telegram_limiter: TelegramRateLimiter | None = None,
+    echo: Callable[[str, str], Any] | None = None,
 ) -> AlertManager:
-    """Everything `mia run` needs: `await manager.start()`, feed it events, `await manager.stop()`."""
+    """Everything `mia run` needs: `await manager.start()`, feed it events, `await manager.stop()`.
+    `echo(text, lang)` shows each spoken alert (the terminal's alert lines)."""
     secrets = secrets if secrets is not None else Secrets.from_env()
     red = Redactor.from_secrets(secrets)
     channels = build_channels(config, secrets, redactor=red, telegram_limiter=telegram_limiter)
     outbox = build_outbox(config, channels, redactor=red)
-    return AlertManager(config.alert_manager, outbox, speaker=speaker, language=config.language)
+    return AlertManager(config.alert_manager, outbox, speaker=speaker, language=config.language, echo=echo)

@@ -8,6 +8,7 @@ import asyncio
 import logging
 from typing import Any
 
+from assistant.console import alert_line, report
 from trading_core.config import Secrets
 
 log = logging.getLogger("mia.notify")
@@ -28,11 +29,16 @@ async def run_front_end(ctx: Any) -> None:
 
         own_speaker = speaker = make_output_speaker(ctx.config, no_speech=False, lang=ctx.lang)
         ctx.extras["speaker"] = speaker
+    lang = ctx.lang if ctx.lang in ("en", "fr") else "en"
     # the rate limiter the chat bot also uses: one bot token, one set of Telegram limits
     manager = build_alert_manager(ctx.config, Secrets.from_env(), speaker=speaker,
-                                  telegram_limiter=ctx.extras.get("telegram_limiter"))
+                                  telegram_limiter=ctx.extras.get("telegram_limiter"),
+                                  echo=lambda text, alert_lang: print(alert_line(text, alert_lang), flush=True))
     await manager.start()
     ctx.extras["alerts"] = manager
+    channels = ", ".join(sorted(manager.outbox.channel_names))
+    report(ctx, "alerts", (f"alertes : {channels}" if lang == "fr" else f"alerts: {channels}") if channels else
+           ("alertes : aucun canal configuré" if lang == "fr" else "alerts: no channel configured"))
     subscription = ctx.engine.subscribe()
     consumer = asyncio.create_task(manager.consume(subscription), name="mia-alerts")
     try:

@@ -6,7 +6,7 @@ import contextlib
 import inspect
 import logging
 from collections import OrderedDict
-from collections.abc import AsyncIterable
+from collections.abc import AsyncIterable, Callable
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
@@ -74,6 +74,7 @@ class AlertManager:
         speaker: Speaker | None = None,
         language: str = "auto",
         default_language: str = "en",
+        echo: Callable[[str, str], Any] | None = None,
     ) -> None:
         if language not in ("auto", "fr", "en"):
             raise ValueError(f"language must be auto, fr or en (got {language!r})")
@@ -82,6 +83,8 @@ class AlertManager:
         self.config = config
         self.outbox = outbox
         self.speaker = speaker
+        #: Called with (text, lang) for every alert routed to the voice: the terminal's alert lines.
+        self.echo = echo
         self._language_setting = language
         self._current_language = language if language != "auto" else ("fr" if default_language == "fr" else "en")
         self._speech_queue: asyncio.Queue[_Utterance] | None = None
@@ -179,8 +182,18 @@ class AlertManager:
         new_ids = tuple(i for i in ids if i is not None)
         replay = bool(messages) and not new_ids and error is None
         spoken = False
-        if plan.speak and self.speaker is not None and not replay and alert.key not in self._spoken:
-            spoken = await self._speak(alert, lang, plan)
+        if plan.speak and not replay and alert.key not in self._spoken:
+            if self.echo is not None:
+                try:
+                    self.echo(alert.spoken_text(lang), lang)
+                except Exception as exc:  # showing the line must never stop the alert
+                    log.warning("alert echo failed: %s: %s", type(exc).__name__, exc)
+            if self.speaker is not None:
+                spoken = await self._speak(alert, lang, plan)
+            else:
+                self._spoken[alert.key] = None  # shown once, as it would be said once
+                while len(self._spoken) > _SPOKEN_MEMORY:
+                    self._spoken.popitem(last=False)
         log.info(
             "alert %s P%d %s -> %s%s", alert.key, alert.priority, alert.kind,
             ",".join(sorted(plan.channels())) or "no channel", " + voice" if spoken else "",

@@ -235,3 +235,19 @@ async def test_with_the_real_speech_module(tmp_path, tg_fake):
     assert [(i.text, i.lang, i.profile) for i in speaker.spoken] == [
         ("Trading halted. Daily loss limit reached: trading halted.", "en", URGENT)
     ]
+
+
+async def test_spoken_alerts_are_echoed_once_for_the_terminal(tmp_path, tg_fake):
+    # `mia run` shows each alert that is spoken as a line of its terminal, with or without a voice.
+    shown: list[tuple[str, str]] = []
+    for speaker in (RecordingSpeaker(), None):
+        shown.clear()
+        am = AlertManager(cfg(telegram_chat_ids=[CHAT_ID]), make_outbox(tmp_path / f"o{speaker is None}.db",
+                                                                        [telegram_channel(tg_fake)]),
+                          speaker=speaker, language="en", echo=lambda text, lang: shown.append((text, lang)))
+        async with am:
+            await am.handle_event(halted())
+            await am.handle_event(halted())  # the same event again: neither spoken nor shown twice
+            await am.speech_idle()
+            assert await am.outbox.wait_idle(5)
+        assert shown == [("Trading halted. Daily loss limit reached: trading halted.", "en")]

@@ -1,0 +1,83 @@
+"""What the terminal of `mia run` / `mia listen` shows besides the conversation: one start-up line
+that says what is running (market, mode, input and recognisers, spoken answers, alert channels,
+where the logs go).
+
+Front ends report their part (`report(ctx, "input", ...)`) instead of printing it; the runner
+prints the line once the parts are in. Log records never reach the terminal (they go to
+`data/logs/<market>/*.log`, see `trading_core.logs`) unless `-v` is given.
+"""
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable
+from typing import Any
+
+__all__ = ["StartupSummary", "report", "short_reason", "summary_line", "alert_line"]
+
+#: Parts the runner waits for before printing the start-up line.
+PARTS = ("input", "alerts")
+
+
+class StartupSummary:
+    """The parts of the start-up line, filled in by the front ends as they come up."""
+
+    def __init__(self, expected: Iterable[str] = PARTS) -> None:
+        self.expected = tuple(expected)
+        self.parts: dict[str, str] = {}
+        self._complete = asyncio.Event()
+
+    def report(self, part: str, text: str) -> None:
+        self.parts[part] = text
+        if all(p in self.parts for p in self.expected):
+            self._complete.set()
+
+    async def wait(self, timeout: float) -> bool:
+        """True when every expected part came in within `timeout` seconds."""
+        try:
+            await asyncio.wait_for(self._complete.wait(), timeout)
+            return True
+        except asyncio.TimeoutError:
+            return False
+
+
+def report(ctx: Any, part: str, text: str) -> None:
+    """A front end's part of the start-up line; printed as is when nobody collects the line (a
+    front end run on its own, as the tests do)."""
+    summary = getattr(ctx, "extras", {}).get("startup")
+    if isinstance(summary, StartupSummary):
+        summary.report(part, text)
+    else:
+        print(text)
+
+
+def short_reason(message: str) -> str:
+    """The first sentence of an explanation, without its final period ("No microphone (audio input
+    device) is available on this machine. Plug one in…" -> "No microphone … on this machine")."""
+    first = message.strip().split(". ")[0].strip()
+    return first[:-1] if first.endswith(".") else first
+
+
+def summary_line(lang: str, *, mode: str, market: str, state: str, parts: dict[str, str],
+                 log_dir: Any = None, log_level: str | None = None, quit_hint: bool = True) -> str:
+    """"MIA paper · ES · active · typed input · spoken answers off · alerts: no channel · logs:
+    data/logs/ES (INFO) · Ctrl-C to stop"."""
+    fr = lang == "fr"
+    states = {"ACTIVE": ("active", "actif"), "HALTED": ("halted", "arrêté"),
+              "REDUCING": ("reduce-only", "réduction seule")}
+    en_state, fr_state = states.get(state.upper(), (state.lower(), state.lower()))
+    items = [f"MIA {'papier' if fr and mode == 'paper' else 'réel' if fr and mode == 'live' else mode}",
+             market, fr_state if fr else en_state]
+    for part in ("input", "answers", "alerts"):
+        if parts.get(part):
+            items.append(parts[part])
+    if log_dir is not None:
+        level = f" ({log_level})" if log_level else ""
+        items.append(("journaux : " if fr else "logs: ") + f"{log_dir}{level}")
+    if quit_hint:
+        items.append("Ctrl-C pour arrêter" if fr else "Ctrl-C to stop")
+    return " · ".join(items)
+
+
+def alert_line(text: str, lang: str) -> str:
+    """A spoken alert as the terminal shows it."""
+    return ("MIA (alerte) : " if lang == "fr" else "MIA (alert): ") + text
