@@ -57,6 +57,8 @@ _TOKEN_MATCH = 80.0
 _TOKEN_MATCH_MIN_LEN = 5
 #: Whole-carrier similarity a fuzzy acceptance needs whatever its content words.
 _WORDING_FLOOR = 0.75
+#: Shared words at least this long must be ones the matched sentence can say (`_common_words_ok`).
+_COMMON_CHECK_MIN_LEN = _TOKEN_MATCH_MIN_LEN
 #: Content keys whose word-level similarity is computed per search…
 _KEYS_EXAMINED = 12
 #: …chosen among this many keys per word said (the keys with the fewest words first).
@@ -248,6 +250,7 @@ class CarrierIndex:
         self.common = frozenset(w for w, names in intents_of_word.items()
                                 if len(names) >= threshold and w not in self._placeholders)
         self._function_only: dict[int, bool] = {}
+        self._vocab: dict[int, frozenset[str]] = {}
         rng = random.Random(0)
         for intent in comp.grammar.intents.values():
             required = frozenset(intent.required)
@@ -500,6 +503,22 @@ class CarrierIndex:
             remaining.pop(best[2])
         return True
 
+    def _common_words_ok(self, tokens: tuple[str, ...], template: int) -> bool:
+        """Every long shared word said ("passe", "sortir", "montre") is one the template can
+        say, or close to one: only short function words ("le", "de", "the") go unexplained."""
+        vocab = self._vocab.get(template)
+        if vocab is None:
+            words: set[str] = set()
+            self._all_words(self.templates[template].expr, words)
+            vocab = self._vocab[template] = frozenset(words)
+        for word in tokens:
+            if len(word) < _COMMON_CHECK_MIN_LEN or word not in self.common or word in vocab:
+                continue
+            best = process.extractOne(word, vocab, scorer=fuzz.ratio, score_cutoff=_TOKEN_MATCH)
+            if best is None:
+                return False
+        return True
+
     @staticmethod
     def _ratio(a: str, b: str) -> float:
         if not a and not b:
@@ -743,6 +762,15 @@ class CarrierIndex:
                     # "fermer toutes les positions, c'est risqué ?": a word the command does
                     # not hold changes what was meant. (Not an objection: the refusal analysis
                     # below may still explain it, e.g. as an unclear slot.)
+                    unexplained = unexplained or FuzzyOutcome(
+                        "none", score, top_intent, reason="no_match",
+                        detail="a word was said that the command does not explain", alternatives=others,
+                        nearest=top_intent)
+                    continue
+                if not self._common_words_ok(scan.tokens, info.template):
+                    # "passe en mode réel" is not "on est en mode réel": a verb many intents
+                    # share ("passe", "sors") still says what to do; it may only be left out
+                    # when the matched sentence could say it.
                     unexplained = unexplained or FuzzyOutcome(
                         "none", score, top_intent, reason="no_match",
                         detail="a word was said that the command does not explain", alternatives=others,
