@@ -33,6 +33,9 @@ __all__ = ["CompiledLanguage", "ExactHit", "Scan", "ScannedValue", "NUMBER_KIND"
 
 NUMBER_KIND = "#number"
 PERCENT_KIND = "#percent"
+#: What may follow the percent word: "un pour cent et demi", "one percent and a half".
+_PERCENT_HALF_TOKENS: tuple[tuple[str, ...], ...] = (("et", "demi"), ("et", "demie"), ("and", "a", "half"))
+_PERCENT_HALF = "|".join(" ".join(t) + " " for t in _PERCENT_HALF_TOKENS)
 #: Minimum similarity (0-100) for correcting an unknown word to a template word…
 _CORRECTION_CUTOFF = 75.0
 #: …or to one of about the same length that starts with the same three letters
@@ -232,8 +235,12 @@ class CompiledLanguage:
                 self.list_patterns[name] = _token_alt(list(mapping))
             else:
                 self.range_lists[name] = lst
-                suffix = f"{PERCENT_WORD} " if lst.kind == "percent" else ""
-                self.list_patterns[name] = f"(?:{number_pattern}){suffix}"
+                if lst.kind == "percent":
+                    # "un quart de pour cent", "un pour cent et demi", "one percent and a half"
+                    self.list_patterns[name] = (f"(?:{number_pattern})(?:(?<=quart )de |(?<=quarts )de )?"
+                                                f"{PERCENT_WORD} (?:{_PERCENT_HALF})?")
+                else:
+                    self.list_patterns[name] = f"(?:{number_pattern})"
 
     def kind_of(self, list_name: str) -> str:
         rng = self.range_lists.get(list_name)
@@ -250,11 +257,22 @@ class CompiledLanguage:
             return None, (f"invalid_{slot}", f"'{text}' is not a known {list_name}")
         rng = self.range_lists[list_name]
         tokens = text.split()
+        half = 0.0
         if rng.kind == "percent":
+            for tail in _PERCENT_HALF_TOKENS:
+                if tuple(tokens[-len(tail):]) == tail and len(tokens) > len(tail):
+                    tokens, half = tokens[:-len(tail)], 0.5
+                    break
             if not tokens or tokens[-1] != PERCENT_WORD:
                 return None, (f"invalid_{slot}", f"'{text}' is not a percentage")
             tokens = tokens[:-1]
+            if len(tokens) > 1 and tokens[-1] == "de" and tokens[-2] in ("quart", "quarts"):
+                tokens = tokens[:-1]
         value = self.numbers.parse(" ".join(tokens)) if tokens else None
+        if value is not None and half:
+            if isinstance(value, float) and not value.is_integer():
+                return None, (f"invalid_{slot}", f"'{text}' is not one percentage")
+            value = value + half
         if value is None:
             phrases = self._number_re.findall(" ".join(tokens) + " ")
             if len(phrases) > 1:

@@ -75,10 +75,10 @@ class NumberLanguage:
         connectors = sorted(self.words & _CONNECTORS)
         words = sorted(self.words - _CONNECTORS)
         # A run may start with a connector ("a hundred") but never end with one, so that the
-        # "of" of "sixteen of the ES" stays outside the number; "half a", "a quarter of a" are
-        # the only phrases that do end with one.
+        # "of" of "sixteen of the ES" stays outside the number; "half a", "a quarter of a",
+        # "three quarters of a" are the only phrases that do end with one.
         return (f"(?:(?:{_alt(words)}|{_alt(connectors)}|{DIGITS_PATTERN}))*?"
-                f"(?:{_alt(words)}|{DIGITS_PATTERN})(?:(?<=half )a |(?<=quarter )of a )?")
+                f"(?:{_alt(words)}|{DIGITS_PATTERN})(?:(?<=half )a |(?<=quarter )of a |(?<=quarters )of a )?")
 
     def matches(self, normalized: str) -> bool:
         """True when the whole normalised text is exactly one number phrase."""
@@ -144,6 +144,7 @@ _EN_FRACTIONS = {
     ("a", "half", "a"): 0.5, ("one", "half", "a"): 0.5,
     ("a", "quarter"): 0.25, ("one", "quarter"): 0.25, ("quarter",): 0.25,
     ("a", "quarter", "of", "a"): 0.25, ("quarter", "of", "a"): 0.25,
+    ("three", "quarters"): 0.75, ("three", "quarters", "of", "a"): 0.75,
 }
 
 
@@ -156,7 +157,7 @@ def _en_pattern() -> str:
     nint = f"(?:(?:{n999}|a )thousand (?:(?:and )?{n999})?|{n999}|zero )"
     digit = _alt(["zero", "oh", *_EN_UNITS])
     dec = f"point (?:{tens}(?:{u})?|{teen}|(?:{digit})+|\\d+ )"
-    frac_alone = "(?:(?:a |one )?half (?:a )?|(?:a |one )?quarter (?:of a )?)"
+    frac_alone = "(?:(?:a |one )?half (?:a )?|(?:a |one )?quarter (?:of a )?|three quarters (?:of a )?)"
     return (f"(?:{DIGITS_PATTERN}|{frac_alone}|{nint}(?:{dec}|and a (?:half|quarter) )?"
             f"|{dec})")
 
@@ -274,7 +275,7 @@ _FR_DIGIT_WORDS = ("zero", "un", "deux", "trois", "quatre", "cinq", "six", "sept
 _FR_FRACTIONS = {
     ("demi",): 0.5, ("demie",): 0.5, ("un", "demi"): 0.5, ("une", "demie"): 0.5,
     ("une", "demi"): 0.5, ("un", "demie"): 0.5,
-    ("un", "quart"): 0.25, ("quart",): 0.25,
+    ("un", "quart"): 0.25, ("quart",): 0.25, ("trois", "quarts"): 0.75,
 }
 
 
@@ -289,7 +290,7 @@ def _fr_pattern() -> str:
     nint = f"(?:(?:{n999})?mille (?:{n999})?|{n999}|zero )"
     digit = _alt(list(_FR_DIGIT_WORDS))
     dec = f"virgule (?:{n99}|(?:{digit})+|\\d+ )"
-    frac_alone = "(?:(?:une? )?demie? |(?:un )?quart )"
+    frac_alone = "(?:(?:une? )?demie? |(?:un )?quart |trois quarts )"
     return (f"(?:{DIGITS_PATTERN}|{frac_alone}|{nint}(?:{dec}|et (?:demie?|quart) )?"
             f"|{dec})")
 
@@ -421,13 +422,13 @@ _LANGUAGES: dict[str, NumberLanguage] = {
         code="en", pattern=_en_pattern(), parse_tokens=_parse_en, spell_integer=_spell_en,
         decimal_word="point", digit_words=_EN_DIGIT_WORDS, jsgf=_EN_JSGF,
         words=_words_of(_EN_SIMPLE, extra=("hundred", "thousand", "point", "half", "quarter",
-                                            "a", "and", "of")),
+                                            "quarters", "a", "and", "of")),
     ),
     "fr": NumberLanguage(
         code="fr", pattern=_fr_pattern(), parse_tokens=_parse_fr, spell_integer=_spell_fr,
         decimal_word="virgule", digit_words=_FR_DIGIT_WORDS, jsgf=_FR_JSGF,
         words=_words_of(_FR_SIMPLE, extra=("cent", "cents", "mille", "virgule", "demi",
-                                            "demie", "quart", "et")),
+                                            "demie", "quart", "quarts", "et")),
     ),
 }
 _DIGITS_ONLY: dict[str, NumberLanguage] = {}

@@ -20,7 +20,7 @@ FRENCH = {
     "un demi": 0.5, "une demie": 0.5, "demi": 0.5, "un et demi": 1.5, "deux et demie": 2.5,
     "deux virgule cinq": 2.5, "zéro virgule cinq": 0.5, "virgule cinq": 0.5,
     "zéro virgule zéro cinq": 0.05, "cinq mille douze virgule vingt-cinq": 5012.25,
-    "cinq mille douze virgule deux cinq": 5012.25, "un quart": 0.25,
+    "cinq mille douze virgule deux cinq": 5012.25, "un quart": 0.25, "trois quarts": 0.75,
     "0,5": 0.5, "2": 2, "5012,25": 5012.25, "5 012,25": 5012.25, "10 000": 10000,
 }
 ENGLISH = {
@@ -29,6 +29,7 @@ ENGLISH = {
     "one hundred and five": 105, "two hundred": 200, "a thousand": 1000,
     "five thousand twelve": 5012, "ten thousand": 10000, "zero": 0,
     "half": 0.5, "a half": 0.5, "half a": 0.5, "one half": 0.5, "a quarter": 0.25,
+    "three quarters": 0.75, "three quarters of a": 0.75,
     "one and a half": 1.5, "two and a half": 2.5, "zero point five": 0.5, "point five": 0.5,
     "point two five": 0.25, "point twenty five": 0.25, "two point five": 2.5,
     "five thousand twelve point two five": 5012.25, "0.5": 0.5, "5012.25": 5012.25,
@@ -103,3 +104,27 @@ def test_unknown_language_reads_digits_only() -> None:
 ])
 def test_normalize(text: str, expected: str) -> None:
     assert normalize(text) == expected
+
+
+# Percentages said the way traders say them: the fraction before "pour cent" ("un quart de pour
+# cent"), the half after it ("un pour cent et demi", "one percent and a half").
+@pytest.mark.parametrize("text, value", [
+    ("risque un pour cent et demi", 1.5), ("risque deux pour cent et demie", 2.5),
+    ("risque un quart de pour cent", 0.25), ("risque trois quarts de pour cent", 0.75),
+    ("risque trois quarts pour cent", 0.75), ("fixe le risque par trade à un pour cent et demi", 1.5),
+    ("risk three quarters of a percent", 0.75), ("risk one percent and a half", 1.5),
+    ("risk a quarter of a percent", 0.25), ("risk one and a half percent", 1.5),
+])
+def test_spoken_fractions_of_a_percent(parser, text: str, value: float) -> None:
+    result = parser.parse(text, "auto")
+    assert result.matched and result.intent == "set_risk" and result.slots["risk_percent"] == value
+
+
+@pytest.mark.parametrize("text", [
+    "risque deux virgule cinq pour cent et demi",   # two fractions: not one percentage
+    "risque deux de pour cent",                     # "de" only after "quart(s)"
+    "achète trois quarts ES",                        # a quantity is a whole number of contracts
+    "buy three quarters of a ES",
+])
+def test_odd_fractions_are_never_a_value(parser, text: str) -> None:
+    assert not parser.parse(text, "auto").matched
