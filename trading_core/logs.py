@@ -82,7 +82,11 @@ def setup_logging(data_dir: Path, market: str, level: int = logging.INFO, consol
     others.setLevel(logging.WARNING)
     others.addFilter(_NotMia())
     base.addHandler(others)
-    logging.captureWarnings(True)  # e.g. a recogniser's GrammarWarning: to other.log, not the terminal
+    # e.g. a recogniser's GrammarWarning: to other.log, not the terminal. Re-armed (off, then on):
+    # logging does nothing when it believes it already captures, even if warnings.showwarning has
+    # been put back since (warnings.catch_warnings does that).
+    logging.captureWarnings(False)
+    logging.captureWarnings(True)
     if console:
         sh = logging.StreamHandler()
         sh.setLevel(level)
