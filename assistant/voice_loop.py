@@ -72,6 +72,10 @@ def interpret(heard: Heard, dialogue: Dialogue) -> tuple[ParseResult | None, Tra
     return choose_parse(heard, dialogue.parser, dialogue.forced_lang or dialogue.language)
 
 
+#: Recognisers whose transcript is a sentence of the grammar of its own language: parsed in that language.
+GRAMMAR_BACKENDS = ("pocketsphinx", "vosk", "whisper-grammar")
+
+
 def choose_parse(heard: Heard, parser: Any, prefer: str | None) -> tuple[ParseResult | None, Transcript | None]:
     """Choose what was said among the recognisers' transcripts (one per listening language).
 
@@ -89,7 +93,7 @@ def choose_parse(heard: Heard, parser: Any, prefer: str | None) -> tuple[ParseRe
         if id(tr) in seen:  # one recogniser may serve two languages
             continue
         seen.add(id(tr))
-        lang = tr.lang if tr.backend in ("pocketsphinx", "vosk") and tr.lang in parser.languages else "auto"
+        lang = tr.lang if tr.backend in GRAMMAR_BACKENDS and tr.lang in parser.languages else "auto"
         parsed = parser.parse(tr.text, lang, prefer=prefer)
         if parsed.matched:
             return parsed, tr

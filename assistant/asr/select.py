@@ -1,12 +1,19 @@
 """Which recogniser serves which language, decided once at start-up and said out loud.
 
-`auto` policy (the best installed engine first):
-- English: Vosk if an English Vosk model is configured or installed, else PocketSphinx (its
-  model ships in the wheel, so English voice works on a fresh machine), else Whisper.
-- French: Vosk if a French Vosk model is configured or installed, else Whisper if its model is
-  configured or installed, else nothing - and the start-up message says what to install.
-An explicit backend (config `asr.backend_en/fr`, or `mia listen --backend`) that cannot run is an
-error, not a silent fallback: the user asked for it.
+`auto` policy: per language, the most accurate engine installed, in the order measured by
+`bench/asr_compare.py` on the natural-voice fixture sets (figures in README.md, "Speech
+recognisers"):
+
+- `whisper-grammar` (Whisper constrained by the grammars, `constrained_whisper.py`) when a
+  Whisper model is configured or installed: it serves *every* grammar language in one search,
+  so French and English never compete as two recognisers;
+- else Vosk when a Vosk model of the language is installed (not measurable on the development
+  machine: no Vosk model can be fetched there);
+- else PocketSphinx for English (its model ships in the wheel, so English works on a fresh
+  machine), free-transcription Whisper for French;
+- else nothing - and the start-up message says what to install.
+An explicit backend (config `asr.backend_en/fr`, or `--backend`) that cannot run is an error, not
+a silent fallback: the user asked for it.
 """
 from __future__ import annotations
 
@@ -22,7 +29,11 @@ from .vosk_backend import check_model_dir as check_vosk_dir
 from .whisper_backend import check_model_dir as check_whisper_dir
 
 LANGS = ("en", "fr")
-BACKENDS = ("vosk", "pocketsphinx", "whisper")
+GRAMMAR_WHISPER = "whisper-grammar"
+BACKENDS = (GRAMMAR_WHISPER, "vosk", "pocketsphinx", "whisper")
+#: `auto` tries these in order (most accurate first, see the module docstring).
+AUTO_ORDER = {"en": (GRAMMAR_WHISPER, "vosk", "pocketsphinx", "whisper"),
+              "fr": (GRAMMAR_WHISPER, "vosk", "whisper")}
 
 
 @dataclass(frozen=True)
@@ -38,9 +49,18 @@ class BackendChoice:
         return self.backend is not None
 
     def create(self, *, jsgf: str | None = None, phrases: list[str] | None = None,
-               hotwords: str | None = None) -> Recognizer:
+               hotwords: str | None = None, grammar: Any = None,
+               langs: tuple[str, ...] | None = None) -> Recognizer:
         """Build the recogniser. PocketSphinx needs `jsgf`, Vosk `phrases`; Whisper may use
-        `hotwords` (grammar vocabulary that biases decoding)."""
+        `hotwords` (grammar vocabulary that biases decoding); the grammar-constrained Whisper
+        needs the loaded `grammar` and the languages it serves (`langs`, default this one)."""
+        if self.backend == GRAMMAR_WHISPER:
+            from .constrained_whisper import ConstrainedWhisperRecognizer
+
+            if grammar is None:
+                raise ValueError("the whisper-grammar backend needs the loaded grammar")
+            assert self.model_path is not None
+            return ConstrainedWhisperRecognizer(self.model_path, grammar, langs or (self.lang,))
         if self.backend == "pocketsphinx":
             from .pocketsphinx_backend import PocketsphinxRecognizer
 
@@ -100,6 +120,28 @@ def _usable_whisper(path: Path | None) -> Path | None:
         return None
 
 
+_GRAMMAR_WHISPER_MODULES = ("ctranslate2", "torch", "tokenizers", "faster_whisper")
+
+
+def _usable_grammar_whisper(path: Path | None) -> Path | None:
+    if path is None or not all(_module_present(m) for m in _GRAMMAR_WHISPER_MODULES):
+        return None
+    try:
+        return check_whisper_dir(path) if (path / "tokenizer.json").is_file() else None
+    except BackendUnavailable:
+        return None
+
+
+def _grammar_whisper_choice(lang: str, path: Path, hint: str = "") -> BackendChoice:
+    label = lang.upper()
+    return BackendChoice(
+        lang, GRAMMAR_WHISPER, path,
+        f"{label} : whisper-grammar ({path.name}, contraint par la grammaire, français et anglais en une "
+        f"seule recherche{hint and ' ; ' + hint}) / {label}: whisper-grammar ({path.name}, constrained by the "
+        f"grammar, French and English in one search{hint and '; ' + hint})",
+    )
+
+
 def _explicit(lang: str, backend: str, asr: Any, dest: Path) -> BackendChoice:
     label = lang.upper()
     if backend == "pocketsphinx":
@@ -125,6 +167,19 @@ def _explicit(lang: str, backend: str, asr: Any, dest: Path) -> BackendChoice:
                 f"mia models download {lang}" + ("" if _module_present("vosk") else "; pip install vosk"),
             )
         return BackendChoice(lang, "vosk", path, f"{label} : vosk ({path.name}) / {label}: vosk ({path.name})")
+    if backend == GRAMMAR_WHISPER:
+        wanted = _whisper_model(asr, dest)
+        path = _usable_grammar_whisper(wanted)
+        if path is None:
+            missing = [m for m in _GRAMMAR_WHISPER_MODULES if not _module_present(m)]
+            where = str(wanted) if wanted else "asr.whisper_model"
+            raise BackendUnavailable(
+                f"whisper-grammar demandé pour {label} mais modèle Whisper absent ou incomplet ({where} : "
+                "model.bin, config.json, tokenizer.json)" + (f" ; pip install {' '.join(missing)}" if missing else ""),
+                f"whisper-grammar requested for {label} but the Whisper model is missing or incomplete ({where}: "
+                "model.bin, config.json, tokenizer.json)" + (f"; pip install {' '.join(missing)}" if missing else ""),
+            )
+        return _grammar_whisper_choice(lang, path)
     if backend == "whisper":
         wanted = _whisper_model(asr, dest)
         path = _usable_whisper(wanted)
@@ -143,6 +198,10 @@ def _explicit(lang: str, backend: str, asr: Any, dest: Path) -> BackendChoice:
 
 def _auto(lang: str, asr: Any, dest: Path) -> BackendChoice:
     label = lang.upper()
+    if GRAMMAR_WHISPER in AUTO_ORDER.get(lang, ()):
+        grammar_path = _usable_grammar_whisper(_whisper_model(asr, dest))
+        if grammar_path is not None:
+            return _grammar_whisper_choice(lang, grammar_path)
     vosk_path = _usable_vosk(_vosk_model(asr, lang, dest), lang)
     if vosk_path is not None:
         return BackendChoice(lang, "vosk", vosk_path,
@@ -207,9 +266,18 @@ def build_recognizers(choices: dict[str, BackendChoice], grammar: Any) -> dict[s
     from assistant.grammar.compile import to_jsgf, vosk_phrases
 
     out: dict[str, Recognizer] = {}
+    # One grammar-constrained Whisper serves all its languages at once (one search).
+    shared = [lang for lang, c in choices.items() if c.available and c.backend == GRAMMAR_WHISPER
+              and lang in getattr(grammar, "languages", {lang: None})]
+    if shared:
+        rec = choices[shared[0]].create(grammar=grammar, langs=tuple(shared))
+        for lang in shared:
+            out[lang] = rec
     for lang, choice in choices.items():
-        if not choice.available:
+        if not choice.available or lang in out:
             continue
+        if choice.backend == GRAMMAR_WHISPER:
+            continue  # a language the grammar does not cover
         if choice.backend == "pocketsphinx":
             out[lang] = choice.create(jsgf=to_jsgf(grammar, lang))
         elif choice.backend == "vosk":

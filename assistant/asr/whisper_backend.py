@@ -54,13 +54,21 @@ def load_model(path: str | Path, compute_type: str = "int8", cpu_threads: int = 
     with _models_lock:
         if key not in _models:
             try:
-                _models[key] = WhisperModel(key[0], device="cpu", compute_type=compute_type,
-                                            cpu_threads=cpu_threads)
+                model = WhisperModel(key[0], device="cpu", compute_type=compute_type, cpu_threads=cpu_threads)
             except Exception as exc:  # noqa: BLE001 - ctranslate2 raises RuntimeError/ValueError
                 raise BackendUnavailable(
                     f"Le modèle Whisper {p} ne se charge pas : {exc}",
                     f"The Whisper model {p} fails to load: {exc}",
                 ) from None
+            if (p / "tokenizer.json").is_file():
+                # A tokenizer.json missing the first BPE merge encodes hotwords into token
+                # sequences Whisper never saw: use the repaired one (whisper_tokenizer.py).
+                from .whisper_tokenizer import load_tokenizer
+
+                tokenizer = load_tokenizer(p)
+                if tokenizer.repaired:
+                    model.hf_tokenizer = tokenizer.hf
+            _models[key] = model
         return _models[key]
 
 

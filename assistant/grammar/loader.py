@@ -38,7 +38,7 @@ _SHARED_KEYS = {"lists", "rules"}
 _INTENT_KEYS = {"sentences", "slots", "data", "required", "keywords"}
 _DATA_KEYS = {"sentences", "slots", "missing", "typed_only", "speech"}
 _LIST_KEYS = {"values", "range", "slot"}
-_RANGE_KEYS = {"type", "from", "to"}
+_RANGE_KEYS = {"type", "from", "to", "step"}
 _RANGE_TYPES = ("integer", "decimal", "percent")
 
 
@@ -182,7 +182,15 @@ def _parse_list(doc: _Doc, name: str, node: yaml.Node) -> SlotList:
             bounds.append(float(value))
         if bounds[0] > bounds[1]:
             raise doc.error(body["range"], where, f"range 'from' ({bounds[0]:g}) is above 'to' ({bounds[1]:g})")
-        return RangeList(name, kind, bounds[0], bounds[1], slot, doc.origin(node))  # type: ignore[arg-type]
+        step: float | None = None
+        if "step" in rng:
+            raw = doc.scalar(rng["step"], where)
+            if isinstance(raw, bool) or not isinstance(raw, (int, float)) or raw <= 0:
+                raise doc.error(rng["step"], where, f"range 'step' must be a positive number, got {raw!r}")
+            if kind == "integer" and not float(raw).is_integer():
+                raise doc.error(rng["step"], where, f"an integer range needs a whole 'step', got {raw!r}")
+            step = float(raw)
+        return RangeList(name, kind, bounds[0], bounds[1], slot, doc.origin(node), step)  # type: ignore[arg-type]
     values: list[TextValue] = []
     for item in doc.sequence(body["values"], where):
         origin = doc.origin(item)

@@ -55,7 +55,10 @@ class TextList:
 
 @dataclass(frozen=True, slots=True)
 class RangeList:
-    """A numeric slot: integer, decimal, or percent (a number followed by "percent"/"%")."""
+    """A numeric slot: integer, decimal, or percent (a number followed by "percent"/"%").
+
+    `step`: values are multiples of it (a futures price moves in ticks of 0.25). Recognisers
+    compiled from the grammar only listen for such values; None: any value of the kind."""
 
     name: str
     kind: RangeKind
@@ -63,6 +66,7 @@ class RangeList:
     maximum: float
     slot: str | None
     origin: Origin
+    step: float | None = None
 
 
 SlotList = TextList | RangeList

@@ -34,13 +34,45 @@ def test_fresh_machine_english_pocketsphinx_french_none(tmp_path: Path) -> None:
         choices["fr"].create()
 
 
-def test_whisper_serves_french_when_configured(tmp_path: Path) -> None:
+def test_grammar_whisper_serves_both_languages_when_a_model_is_configured(tmp_path: Path) -> None:
     if not (WHISPER_MODEL / "model.bin").is_file():
         pytest.skip("shared Whisper model absent")
     choices = select_backends(_config(tmp_path, whisper_model=str(WHISPER_MODEL)))
-    assert choices["fr"].backend == "whisper" and choices["fr"].model_path == WHISPER_MODEL
-    assert "FR : whisper" in choices["fr"].message
-    assert choices["en"].backend == "pocketsphinx"  # grammar engine preferred for English
+    for lang in ("en", "fr"):
+        assert choices[lang].backend == "whisper-grammar" and choices[lang].model_path == WHISPER_MODEL
+    report = startup_report(choices)
+    assert "FR : whisper-grammar" in report and "EN: whisper-grammar" in report
+    assert "une seule recherche" in report and "one search" in report
+
+
+def test_free_whisper_still_serves_french_on_request(tmp_path: Path) -> None:
+    if not (WHISPER_MODEL / "model.bin").is_file():
+        pytest.skip("shared Whisper model absent")
+    choices = select_backends(_config(tmp_path, whisper_model=str(WHISPER_MODEL), backend_fr="whisper",
+                                      backend_en="pocketsphinx"))
+    assert choices["fr"].backend == "whisper" and "FR : whisper" in choices["fr"].message
+    assert choices["en"].backend == "pocketsphinx"
+
+
+def test_grammar_whisper_requested_without_model_is_explained(tmp_path: Path) -> None:
+    with pytest.raises(BackendUnavailable) as err:
+        select_backends(_config(tmp_path, backend_fr="whisper-grammar"))
+    assert "tokenizer.json" in err.value.fr and "tokenizer.json" in err.value.en
+    assert "asr.whisper_model" in str(err.value)
+
+
+def test_grammar_whisper_refuses_a_model_without_tokenizer(tmp_path: Path) -> None:
+    """A folder with model.bin and config.json but no tokenizer.json is not usable by the
+    constrained recogniser: auto falls back (free Whisper for French) and says so."""
+    if not (WHISPER_MODEL / "model.bin").is_file():
+        pytest.skip("shared Whisper model absent")
+    partial = tmp_path / "whisper-no-tokenizer"
+    partial.mkdir()
+    for name in ("model.bin", "config.json"):
+        (partial / name).symlink_to(WHISPER_MODEL / name)
+    choices = select_backends(_config(tmp_path, whisper_model=str(partial)))
+    assert choices["fr"].backend == "whisper"
+    assert choices["en"].backend == "pocketsphinx"
 
 
 def test_installed_vosk_model_wins(tmp_path: Path) -> None:

@@ -1,0 +1,115 @@
+"""Accept or refuse the constrained search's best sentence, with a calibrated confidence.
+
+A grammar-constrained search always finds *some* sentence of the grammar, so everything rests on
+refusing the wrong ones. The features, all taken from the one search (`SearchResult`):
+
+* `margin`: the best sentence's score minus the best sentence with a *different meaning*
+  (another intent, or any slot value different: "deux" vs "douze", ES vs MNQ). A close second
+  meaning is doubt.
+* `agreement`: character similarity between what Whisper writes without a grammar (the garbage
+  row of the search) and the best sentence as Whisper would write it. Speech that the grammar
+  does not cover ("what is the weather in Paris") decodes freely into something else; so does
+  audio Whisper did not really hear.
+* `partial`: the same, for the best sentence found *inside* the free decoding.
+* `end`: log-probability that the sentence ends where the path ends (a cut-off sentence scores
+  low: "go ahead" for "go ahead and short two ES").
+* `lang_margin`: log-probability of the chosen language's token minus the other language's.
+* `mean`: mean log-probability per token of the best path.
+* `rate`: log of tokens per second of audio (one short word for two seconds of speech is a
+  sentence that covers only part of what was said).
+* `no_speech`: Whisper's no-speech probability.
+
+`confidence = sigmoid(w . features + b)`: a logistic model fitted on labelled natural-voice sets
+(correct best sentence vs. wrong sentence or out-of-domain speech) by `bench/asr_calibrate.py`,
+which prints the weights below. The recogniser accepts when `confidence >= threshold`, chosen
+on those sets for *no wrong action* first, then as many commands as possible: see
+docs/asr.md for the figures and for how to recalibrate on your own recordings.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from .constrained_search import SearchResult
+from .whisper_tokenizer import WhisperTokenizer
+
+FEATURES = ("margin", "agreement", "partial", "end", "lang_margin", "mean", "rate", "no_speech")
+MARGIN_CAP = 10.0  # a sentence with no competing meaning in the search counts as this margin
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """Logistic weights per feature (see the module docstring) and the acceptance threshold."""
+
+    weights: dict[str, float] = field(default_factory=lambda: dict(_WEIGHTS))
+    intercept: float = -7.0
+    threshold: float = 0.5
+
+    def probability(self, feats: dict[str, float]) -> float:
+        z = self.intercept + sum(self.weights.get(name, 0.0) * feats[name] for name in FEATURES)
+        return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
+
+
+# Fitted by bench/asr_calibrate.py (see docs/asr.md for the sets and the resulting figures).
+_WEIGHTS = {"margin": 0.3, "agreement": 4.0, "partial": 2.0, "end": 0.5, "lang_margin": 0.2, "mean": 0.5,
+            "rate": -0.5, "no_speech": -1.0}
+
+
+@dataclass(frozen=True)
+class Decision:
+    accepted: bool
+    confidence: float
+    reason: str | None
+    features: dict[str, float]
+
+
+def _plain(text: str) -> str:
+    from assistant.nlu.normalize import normalize
+
+    return normalize(text)
+
+
+def features(result: SearchResult, tokenizer: WhisperTokenizer, audio_s: float) -> dict[str, float] | None:
+    """The feature vector of the best sentence (None when the search finished no sentence)."""
+    from rapidfuzz import fuzz
+
+    best = result.best
+    if best is None:
+        return None
+    other = next((f for f in result.finished[1:] if f.meaning != best.meaning), None)
+    margin = min(MARGIN_CAP, best.score - other.score) if other is not None else MARGIN_CAP
+    surface = _plain(tokenizer.decode(best.tokens))
+    free = _plain(tokenizer.decode(result.free_tokens))
+    agreement = fuzz.ratio(surface, free) / 100.0 if surface or free else 0.0
+    partial = fuzz.partial_ratio(surface, free) / 100.0 if surface and free else 0.0
+    langs = result.lang_logprobs
+    others = [lp for lang, lp in langs.items() if lang != best.meaning.lang]
+    lang_margin = langs.get(best.meaning.lang, 0.0) - max(others) if others else 0.0
+    n = best.n_tokens
+    return {
+        "margin": round(margin, 4), "agreement": round(agreement, 4), "partial": round(partial, 4),
+        "end": round(max(best.end_score, -20.0), 4), "lang_margin": round(max(-20.0, min(20.0, lang_margin)), 4),
+        "mean": round(best.total / (n + 2), 4), "rate": round(math.log((n + 1) / max(audio_s, 0.1)), 4),
+        "no_speech": round(result.no_speech_prob, 4),
+    }
+
+
+def decide(result: SearchResult, tokenizer: WhisperTokenizer, audio_s: float,
+           calibration: Calibration) -> Decision:
+    feats = features(result, tokenizer, audio_s)
+    if feats is None:
+        return Decision(False, 0.0, "no grammar sentence fits", {})
+    confidence = calibration.probability(feats)
+    if confidence >= calibration.threshold:
+        return Decision(True, confidence, None, feats)
+    reason = "low confidence"
+    if feats["margin"] < 1.0:
+        reason = "two meanings are too close"
+    elif feats["agreement"] < 0.5:
+        reason = "free decoding disagrees (out of grammar or unclear)"
+    return Decision(False, confidence, reason, feats)
+
+
+def describe_features(feats: dict[str, Any]) -> str:
+    return " ".join(f"{k}={v}" for k, v in feats.items())

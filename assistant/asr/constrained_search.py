@@ -1,0 +1,233 @@
+"""Beam search of Whisper's decoder through the grammar's token automaton, both languages at once.
+
+One search per utterance:
+
+1. The prompt `<|startoftranscript|> <|lang|> <|transcribe|> <|notimestamps|>` is run once for
+   every grammar language (one batch). The distribution after `<|startoftranscript|>` gives the
+   no-speech probability and the language log-probabilities; the language token is the first
+   token of every path, so French and English sentences compete in one beam (no second decoder).
+2. Each step runs the decoder once for all live hypotheses (with a key/value cache), takes the
+   full-vocabulary log-softmax, and extends each hypothesis only with the tokens its frontier
+   allows. Hypotheses that reach the same frontier are merged (the better one is kept). The beam
+   keeps up to `beam` hypotheses *per language*: the language token alone must not push a
+   language out in the first steps (a short French word can have a better English prior).
+3. A hypothesis whose frontier can end the sentence is *finished* with the probability that the
+   sentence ends there: end-of-text or a closing punctuation mark (". ? !"). Whisper on a short
+   window often repeats a sentence instead of emitting end-of-text, but a sentence that is not
+   over gives these tokens almost no probability - so "stop" is not taken for "stop trading".
+4. Finished sentences are ranked by mean log-probability per token (language token and end
+   included), as Whisper's own beam search does. A live hypothesis is dropped when its mean falls
+   more than `prune` nats per token below the best finished sentence's, or its total more than
+   `prune_total` nats below that sentence's total (it would need several near-certain tokens to
+   come back). The search stops when no hypothesis is left, or after `max_steps` tokens.
+5. Alongside, one unconstrained greedy row (the *garbage* path) decodes freely in the most likely
+   language: the rejection compares the grammar's best path with what Whisper would write
+   without a grammar.
+
+Within a step hypotheses of equal length compete by summed log-probability; meanings are
+compared by their best path's mean.
+"""
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .token_graph import Frontier, Meaning, TokenAutomaton
+from .whisper_decoder import WhisperDecoder
+from .whisper_tokenizer import WhisperTokenizer
+
+
+@dataclass(frozen=True)
+class Finished:
+    meaning: Meaning
+    tokens: tuple[int, ...]
+    total: float  # log-probability: language token + tokens + end
+    path_score: float  # tokens only
+    end_score: float
+    lang_score: float
+    regret: float  # sum over tokens of (best token's log-prob - chosen token's log-prob)
+
+    @property
+    def n_tokens(self) -> int:
+        return len(self.tokens)
+
+    score: float = 0.0  # total + token bonus x (tokens + end): what finished sentences are ranked by
+
+
+@dataclass
+class SearchResult:
+    finished: list[Finished]  # best path of each meaning, best first
+    no_speech_prob: float
+    lang_logprobs: dict[str, float]
+    free_tokens: tuple[int, ...] = ()
+    free_logprob: float = 0.0  # mean token log-probability of the free (garbage) decode
+    steps: int = 0
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def best(self) -> Finished | None:
+        return self.finished[0] if self.finished else None
+
+    @property
+    def runner_up(self) -> Finished | None:
+        return self.finished[1] if len(self.finished) > 1 else None
+
+
+@dataclass
+class _Hyp:
+    tokens: tuple[int, ...]
+    score: float
+    lang_score: float
+    frontier: Frontier
+    row: int
+    regret: float
+
+
+class ConstrainedSearch:
+    """The search machinery for one model and one compiled grammar (thread-compatible: one
+    search at a time per instance; the recogniser serialises)."""
+
+    def __init__(self, decoder: WhisperDecoder, automaton: TokenAutomaton, tokenizer: WhisperTokenizer,
+                 *, beam: int = 6, max_steps: int = 48, prune: float = 10.0,
+                 token_bonus: float = 0.5) -> None:
+        import torch
+
+        self.torch = torch
+        self.decoder = decoder
+        self.automaton = automaton
+        self.tokenizer = tokenizer
+        self.beam = beam
+        self.max_steps = max_steps
+        self.prune = prune
+        self.token_bonus = token_bonus
+        self.sot = tokenizer.token_id("<|startoftranscript|>")
+        self.eot = tokenizer.token_id("<|endoftext|>")
+        self.transcribe = tokenizer.token_id("<|transcribe|>")
+        self.notimestamps = tokenizer.token_id("<|notimestamps|>")
+        nospeech = tokenizer.hf.token_to_id("<|nospeech|>")
+        self.nospeech = int(nospeech if nospeech is not None else tokenizer.token_id("<|nocaptions|>"))
+        self.lang_tokens = {lang: tokenizer.language_token(lang.split("-")[0]) for lang in automaton.langs}
+        ends = [self.eot, *tokenizer.ids_matching(r" ?(?:[.?!…]+)")]
+        self.end_ids = torch.as_tensor(sorted(set(ends)), dtype=torch.long)
+        self.end_set = frozenset(ends)
+
+    def run(self, encoder_output: np.ndarray, langs: tuple[str, ...] | None = None,
+            frames: int = 0) -> SearchResult:
+        """Search one utterance. `frames`: extend the encoder output with silence to that many
+        frames (see `WhisperDecoder.cross`)."""
+        torch = self.torch
+        langs = langs or self.automaton.langs
+        t0 = time.perf_counter()
+        cross = self.decoder.cross(encoder_output, frames)
+        t_cross = time.perf_counter()
+        prompts = [[self.sot, self.lang_tokens[lang], self.transcribe, self.notimestamps] for lang in langs]
+        lp, cache = self.decoder.step(prompts, 0, None, cross)
+        first = lp[0, 0]
+        no_speech = float(first[self.nospeech].exp())
+        lang_lp = {lang: float(first[self.lang_tokens[lang]]) for lang in langs}
+        hyps = [_Hyp((), lang_lp[lang], lang_lp[lang], self.automaton.initial(lang), i, 0.0)
+                for i, lang in enumerate(langs)]
+        current = lp[:, 3]
+        # The garbage row: free greedy decoding in the most likely language, sharing the batch.
+        free_row = max(range(len(langs)), key=lambda i: lang_lp[langs[i]])
+        free: list[int] = []
+        free_lps: list[float] = []
+        free_live = True
+        finished: dict[Meaning, Finished] = {}
+        offset = 4
+        steps = 0
+        for steps in range(1, self.max_steps + 1):
+            row_max = current.max(-1).values.tolist()
+            if free_live:
+                ftok = int(current[free_row].argmax())
+                free_lps.append(float(current[free_row, ftok]))
+                if ftok in self.end_set or len(free) >= self.max_steps:
+                    free_live = False
+                else:
+                    free.append(ftok)
+            candidates: list[tuple[float, _Hyp, int, float]] = []
+            for h in hyps:
+                row = current[h.row]
+                meanings = self.automaton.meanings(h.frontier)
+                if meanings:
+                    end = float(torch.logsumexp(row[self.end_ids], 0))
+                    for m in meanings:
+                        total = h.score + end
+                        done = Finished(m, h.tokens, total, h.score - h.lang_score, end, h.lang_score,
+                                        h.regret, total + self.token_bonus * (len(h.tokens) + 1))
+                        if m not in finished or done.score > finished[m].score:
+                            finished[m] = done
+                allowed = self.automaton.allowed(h.frontier)
+                if not len(allowed):
+                    continue
+                values = row[torch.from_numpy(allowed)]
+                k = min(self.beam, len(allowed))
+                top = torch.topk(values, k)
+                for v, i in zip(top.values.tolist(), top.indices.tolist()):
+                    candidates.append((h.score + v, h, int(allowed[i]), v))
+            candidates.sort(key=lambda c: -c[0])
+            # Scores are compared per token: a live path whose mean is already far below the best
+            # finished sentence's is dropped (its next tokens would have to be near-certain).
+            best = max(finished.values(), key=lambda f: f.score, default=None)
+            floor = best.score - self.prune if best else -math.inf
+            chosen: list[_Hyp] = []
+            seen: set[Frontier] = set()
+            per_lang = dict.fromkeys(range(len(self.automaton.langs)), 0)
+            for score, h, tok, v in candidates:
+                if score + self.token_bonus * (len(h.tokens) + 1) < floor:
+                    continue
+                lang = h.frontier.lang
+                if per_lang[lang] >= self.beam:
+                    continue
+                frontier = self.automaton.advance(h.frontier, tok)
+                if frontier.empty or frontier in seen:
+                    continue
+                seen.add(frontier)
+                per_lang[lang] += 1
+                chosen.append(_Hyp(h.tokens + (tok,), score, h.lang_score, frontier, h.row,
+                                   h.regret + row_max[h.row] - v))
+                if len(chosen) >= self.beam * len(per_lang):
+                    break
+            if not chosen or offset + 1 >= self.decoder.max_positions:
+                break
+            rows = [h.row for h in chosen]
+            tokens = [h.tokens[-1] for h in chosen]
+            if free_live:
+                rows.append(free_row)
+                tokens.append(free[-1])
+            cache = self.decoder.reorder(cache, rows)
+            for i, h in enumerate(chosen):
+                h.row = i
+            free_row = len(chosen)
+            current, cache = self.decoder.step(tokens, offset, cache, cross)
+            current = current[:, 0]
+            offset += 1
+            hyps = chosen
+        ranked = sorted(finished.values(), key=lambda f: -f.score)
+        t_end = time.perf_counter()
+        return SearchResult(
+            finished=ranked, no_speech_prob=no_speech, lang_logprobs=lang_lp, free_tokens=tuple(free),
+            free_logprob=float(np.mean(free_lps)) if free_lps else 0.0, steps=steps,
+            timings={"cross_s": t_cross - t0, "search_s": t_end - t_cross},
+        )
+
+
+def meaning_posteriors(result: SearchResult) -> list[tuple[Meaning, float]]:
+    """Each finished meaning's share of the probability of all finished paths (best first)."""
+    if not result.finished:
+        return []
+    top = result.finished[0].score
+    weights = [math.exp(f.score - top) for f in result.finished]
+    total = sum(weights)
+    return [(f.meaning, w / total) for f, w in zip(result.finished, weights)]
+
+
+def describe(result: SearchResult, tokenizer: WhisperTokenizer, limit: int = 5) -> list[dict[str, Any]]:
+    """The best finished paths, for diagnostics."""
+    return [{"intent": f.meaning.intent, "slots": f.meaning.as_dict(), "lang": f.meaning.lang,
+             "surface": tokenizer.decode(f.tokens), "score": round(f.score, 3), "end": round(f.end_score, 3),
+             "regret": round(f.regret, 3)} for f in result.finished[:limit]]

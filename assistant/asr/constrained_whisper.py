@@ -1,0 +1,199 @@
+"""Grammar-constrained Whisper: one recogniser for every grammar language, in one search.
+
+    rec = ConstrainedWhisperRecognizer(model_dir, grammar)       # the grammars/ of the project
+    listener = Listener({"fr": rec, "en": rec})                   # one object serves both languages
+
+Per utterance (`final()`, after the endpointer closed it):
+
+1. the audio (+ `pad_s` of silence) is encoded once by CTranslate2's Whisper encoder, and the
+   decoder reads it followed by the encoding of silence up to Whisper's 30-second window
+   (`WhisperDecoder.cross`): the model sees its training condition for the cost of encoding a
+   few seconds;
+2. a beam search of the decoder runs through the token automaton compiled from the grammar
+   (`token_graph.py`; French and English are branches of the same search, the language token
+   is the first token of every path), beside one unconstrained *garbage* row
+   (`constrained_search.py`);
+3. the best path's meaning is accepted or refused by `confidence.py` (margin to the best path
+   with another meaning, agreement with the free decoding, end-of-sentence and no-speech
+   probabilities), which also gives the calibrated confidence;
+4. the returned text is the grammar's own words for the chosen path ("achète 2 contrats ES"), so
+   the project parser reads exactly the intent and slots the path means (tested on sampled
+   paths in both languages).
+
+Refused utterances come back with `out_of_grammar=True`, an empty text, and what was heard in
+`detail` ("hypothesis", "reason"). Work happens in the caller's thread (the voice loop decodes in a
+worker thread); one search runs at a time per model.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .base import BackendUnavailable, GrammarError, Partial, Recognizer, RecognizerError, Transcript
+
+BACKEND = "whisper-grammar"
+SAMPLE_RATE = 16000
+MIN_AUDIO_S = 0.1
+MAX_AUDIO_S = 28.0
+
+
+@dataclass(frozen=True)
+class SearchSettings:
+    beam: int = 4  # hypotheses per language
+    token_bonus: float = 1.0  # nats per token: balances the sum of log-probabilities against length
+    prune: float = 10.0
+    max_steps: int = 48
+    pad_s: float = 1.0  # silence encoded after the audio
+    window_frames: int = 1500  # the decoder reads the utterance then silence up to this many frames
+    threads: int = 1  # torch threads for the decoder (1: small steps do not gain from a 2nd core)
+
+
+class _Engine:
+    """Model parts shared by every recogniser of one model folder: tokenizer, encoder, decoder."""
+
+    def __init__(self, model_dir: Path, threads: int) -> None:
+        from .whisper_decoder import WhisperDecoder
+        from .whisper_encoder import WhisperEncoder
+        from .whisper_tokenizer import load_tokenizer
+
+        self.tokenizer = load_tokenizer(model_dir)
+        self.encoder = WhisperEncoder(model_dir, threads=threads)
+        try:
+            self.decoder = WhisperDecoder(model_dir)
+        except ImportError:
+            raise BackendUnavailable("pip install torch==2.13.0", "pip install torch==2.13.0") from None
+        self.decoder.set_silence(self.encoder.silence(model_dir))
+        self.lock = threading.Lock()
+
+
+_engines: dict[tuple[str, int], _Engine] = {}
+_engines_lock = threading.Lock()
+
+
+def check_model_dir(path: str | Path) -> Path:
+    p = Path(path).expanduser()
+    missing = [name for name in ("model.bin", "config.json", "tokenizer.json") if not (p / name).is_file()]
+    if missing:
+        raise BackendUnavailable(
+            f"Modèle Whisper incomplet dans {p} : {', '.join(missing)} manquant(s) (réglage asr.whisper_model)",
+            f"Incomplete Whisper model in {p}: {', '.join(missing)} missing (setting asr.whisper_model)",
+        )
+    return p
+
+
+def engine_for(model_dir: str | Path, threads: int = 1) -> _Engine:
+    p = check_model_dir(model_dir).resolve()
+    key = (str(p), threads)
+    with _engines_lock:
+        if key not in _engines:
+            _engines[key] = _Engine(p, threads)
+        return _engines[key]
+
+
+class ConstrainedWhisperRecognizer(Recognizer):
+    """See the module docstring. `langs`: grammar languages to listen for (default: all)."""
+
+    backend = BACKEND
+
+    def __init__(self, model_dir: str | Path, grammar: Any, langs: tuple[str, ...] | None = None,
+                 settings: SearchSettings | None = None, *, warm_up: bool = True) -> None:
+        from assistant.grammar.graph import word_graph
+
+        from .confidence import Calibration
+        from .constrained_search import ConstrainedSearch
+        from .token_graph import TokenAutomaton
+
+        codes = tuple(langs) if langs else tuple(grammar.languages)
+        known = [c for c in codes if c in grammar.languages]
+        if not known:
+            raise GrammarError(
+                f"La grammaire ne couvre aucune des langues demandées ({', '.join(codes)})",
+                f"The grammar covers none of the requested languages ({', '.join(codes)})",
+            )
+        super().__init__("+".join(known))
+        self.settings = settings or SearchSettings()
+        self.engine = engine_for(model_dir, 1)
+        t0 = time.perf_counter()
+        try:
+            graphs = {code: word_graph(grammar, code) for code in known}
+        except (KeyError, ValueError) as exc:
+            raise GrammarError(f"Grammaire inutilisable : {exc}", f"Unusable grammar: {exc}") from None
+        self.automaton = TokenAutomaton(graphs, self.engine.tokenizer)
+        self.automaton.prepare()
+        self.compile_s = time.perf_counter() - t0
+        self.search = ConstrainedSearch(self.engine.decoder, self.automaton, self.engine.tokenizer,
+                                        beam=self.settings.beam, max_steps=self.settings.max_steps,
+                                        prune=self.settings.prune, token_bonus=self.settings.token_bonus)
+        self.calibration = Calibration()
+        self.langs = known
+        self._chunks: list[np.ndarray] = []
+        if warm_up:
+            # The first search allocates and fills the automaton's caches: do it now, not on the
+            # user's first command.
+            self._decode(np.zeros(SAMPLE_RATE // 2, np.float32))
+
+    # ------------------------------------------------------------------ streaming hooks
+    def _start(self) -> None:
+        self._chunks = []
+
+    def _feed(self, pcm: np.ndarray) -> Partial | None:
+        self._chunks.append(pcm.copy())
+        return None
+
+    def _reset(self) -> None:
+        self._chunks = []
+
+    def _final(self) -> Transcript:
+        pcm = np.concatenate(self._chunks) if self._chunks else np.zeros(0, np.int16)
+        self._chunks = []
+        default_lang = self.langs[0]
+        if len(pcm) < MIN_AUDIO_S * SAMPLE_RATE:
+            return Transcript("", 0.0, default_lang, self.backend, True, detail={"reason": "too short"})
+        if len(pcm) > MAX_AUDIO_S * SAMPLE_RATE:
+            return Transcript("", 0.0, default_lang, self.backend, True, detail={"reason": "too long"})
+        return self._decode(pcm.astype(np.float32) / 32768.0)
+
+    # ------------------------------------------------------------------ decoding
+    def _decode(self, audio: np.ndarray) -> Transcript:
+        from .confidence import decide
+        from .constrained_search import describe
+
+        s = self.settings
+        engine = self.engine
+        with engine.lock:
+            torch = engine.decoder.torch
+            previous = torch.get_num_threads()
+            torch.set_num_threads(s.threads)
+            try:
+                t0 = time.perf_counter()
+                encoded = engine.encoder.encode(audio, s.pad_s)
+                t1 = time.perf_counter()
+                result = self.search.run(encoded, frames=s.window_frames)
+            except RuntimeError as exc:  # ctranslate2 / torch failures: refuse, say why
+                raise RecognizerError(f"Échec du décodage Whisper : {exc}", f"Whisper decoding failed: {exc}") from None
+            finally:
+                torch.set_num_threads(previous)
+        decision = decide(result, engine.tokenizer, len(audio) / SAMPLE_RATE, self.calibration)
+        best = result.best
+        lang = best.meaning.lang if best is not None else self.langs[0]
+        text = ""
+        if best is not None:
+            text = self.automaton.text(best.meaning.lang, best.tokens, best.meaning) or ""
+        detail: dict[str, Any] = {
+            "hypothesis": text, "surface": engine.tokenizer.decode(best.tokens) if best else "",
+            "intent": best.meaning.intent if best else None, "slots": best.meaning.as_dict() if best else {},
+            "free": engine.tokenizer.decode(result.free_tokens), "no_speech_prob": round(result.no_speech_prob, 4),
+            "language_logprobs": {k: round(v, 3) for k, v in result.lang_logprobs.items()},
+            "alternatives": describe(result, engine.tokenizer), "features": decision.features,
+            "encode_s": round(t1 - t0, 4), "search_s": round(result.timings.get("search_s", 0.0), 4),
+            "steps": result.steps,
+        }
+        if not decision.accepted or not text:
+            detail["reason"] = decision.reason or "no grammar path"
+            return Transcript("", round(decision.confidence, 4), lang, self.backend, True, detail=detail)
+        return Transcript(text.lower(), round(decision.confidence, 4), lang, self.backend, False, detail=detail)

@@ -1,0 +1,170 @@
+"""Calibrate the grammar-constrained Whisper's confidence on labelled recordings, and print it.
+
+    python bench/asr_calibrate.py --audio DIR [DIR ...] --labels LABELS.json [...] \
+        [--noise NOISE.wav --snr 24 15 6] [--features out.jsonl] [--fit-only out.jsonl ...]
+
+Every file goes through the live path (WAV source -> endpointer -> `ConstrainedWhisperRecognizer`,
+both grammar languages listening) clean and at each SNR; for every endpointed utterance the
+recogniser's features (`assistant/asr/confidence.py`) are saved with whether its best sentence
+means the labelled command (intent and every slot; out-of-domain items are never right). A
+logistic model is then fitted and evaluated by 5-fold cross-validation over *files* (all
+conditions of one file fall in the same fold), and the script prints:
+
+* acceptance, wrong actions and out-of-domain acceptances at several thresholds, per condition;
+* the weights, intercept and chosen threshold to paste into `confidence.py` (`_WEIGHTS`,
+  `Calibration.intercept`, `Calibration.threshold`): the lowest threshold with no wrong action and
+  no out-of-domain acceptance in cross-validation, plus `--safety` (default 0.05).
+
+Needs scikit-learn (a dependency of MIA). Figures measured on a loaded machine are not latency
+figures: this script reports accuracy only (bench/asr_compare.py times the recognisers).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from assistant.asr.confidence import FEATURES  # noqa: E402
+
+
+def collect(args: argparse.Namespace, out: Any) -> int:
+    from assistant.asr.constrained_whisper import ConstrainedWhisperRecognizer
+    from assistant.asr.pipeline import Listener
+    from assistant.audio import Endpointer, EndpointerConfig, WavSource, iter_chunks
+    from assistant.audio.pcm import SAMPLE_RATE
+    from assistant.grammar import load_grammar
+    from assistant.harness.labels import load_dataset
+    from assistant.harness.noise import load_noise, mix_at_snr
+    from assistant.harness.runner import lead_in_s, reference_speech_power
+    from assistant.harness.scoring import Inferred, score
+
+    grammar = load_grammar(args.grammar or None)
+    rec = ConstrainedWhisperRecognizer(args.model, grammar)
+    dataset = load_dataset(args.audio, args.labels)
+    noises = [load_noise(n) for n in args.noise or []]
+    conditions: list[tuple[Any, float | None]] = [(None, None)] + [(n, s) for n in noises for s in args.snr]
+    cfg = EndpointerConfig()
+    reference = reference_speech_power(dataset.items) if noises else None
+    count = 0
+    t0 = time.perf_counter()
+    for noise, snr in conditions:
+        for path, label in dataset.items:
+            source = WavSource(path, trailing_silence_s=cfg.trailing_silence_s + 0.1)
+            chunks: Any = source
+            lead = 0.0
+            if noise is not None:
+                lead = lead_in_s(cfg)
+                pad = int(source.trailing_silence_s * SAMPLE_RATE)
+                stream = np.concatenate([np.zeros(int(lead * SAMPLE_RATE), np.int16), source.pcm])
+                mix = mix_at_snr(stream, (int(lead * SAMPLE_RATE), len(stream) - pad), noise, float(snr),
+                                 seed=0, utterance=label.file, reference_power=reference)
+                chunks = iter_chunks(mix.pcm, source.chunk_samples)
+            listener = Listener({"fr": rec, "en": rec}, Endpointer(cfg))
+            heard = [h for h in listener.listen(chunks) if not (lead and h.utterance.speech_end_s <= lead)]
+            for i, h in enumerate(heard):
+                tr = next(iter(h.transcripts.values()), None)
+                if tr is None or not tr.detail.get("features"):
+                    continue
+                inferred = [Inferred(tr.detail["intent"], dict(tr.detail["slots"]))] if tr.detail.get("intent") else []
+                right = label.intent is not None and len(heard) == 1 and score(label, inferred).accepted
+                out.write(json.dumps({
+                    "file": label.file, "condition": "clean" if noise is None else f"{noise.name}@{snr:g}",
+                    "segment": i, "segments": len(heard), "command": label.intent is not None, "right": right,
+                    "features": tr.detail["features"], "accepted_now": tr.accepted, "confidence_now": tr.confidence,
+                    "hypothesis": tr.detail.get("hypothesis"), "free": tr.detail.get("free"), "text": label.text,
+                    "cpu_s": tr.processing_s,
+                }, ensure_ascii=False) + "\n")
+                out.flush()
+                count += 1
+            print(f"\r{count} utterances, {time.perf_counter() - t0:.0f} s", end="", file=sys.stderr, flush=True)
+    print(file=sys.stderr)
+    return count
+
+
+def fit(rows: list[dict[str, Any]], safety: float) -> None:
+    from sklearn.linear_model import LogisticRegression
+
+    X = np.array([[r["features"][k] for k in FEATURES] for r in rows])
+    y = np.array([bool(r["right"]) for r in rows])
+    files = sorted({r["file"] for r in rows})
+    fold = {f: i % 5 for i, f in enumerate(files)}
+    probs = np.zeros(len(rows))
+    for k in range(5):
+        train = np.array([fold[r["file"]] != k for r in rows])
+        if train.all() or not train.any() or len(set(y[train])) < 2:
+            continue
+        model = LogisticRegression(C=1.0, max_iter=5000).fit(X[train], y[train])
+        probs[~train] = model.predict_proba(X[~train])[:, 1]
+    conditions = sorted({r["condition"] for r in rows}, key=lambda c: (c != "clean", c))
+    thresholds = [0.5, 0.7, 0.8, 0.9, 0.95, 0.97, 0.98, 0.99]
+    print("Cross-validated (5 folds over files): accepted commands / wrong actions / out-of-domain accepted")
+    for cond in ["all", *conditions]:
+        sel = [i for i, r in enumerate(rows) if cond in ("all", r["condition"])]
+        cmd = [i for i in sel if rows[i]["command"]]
+        ood = [i for i in sel if not rows[i]["command"]]
+        top1 = np.mean([rows[i]["right"] for i in cmd]) if cmd else 0.0
+        cells = []
+        for th in thresholds:
+            acc = np.mean([probs[i] >= th and rows[i]["right"] for i in cmd]) if cmd else 0.0
+            wrong = sum(probs[i] >= th and not rows[i]["right"] for i in cmd)
+            fa = sum(probs[i] >= th for i in ood)
+            cells.append(f"{th}: {acc:.1%}/{wrong}/{fa}")
+        print(f"  {cond:14s} n={len(cmd)}+{len(ood)} best-path right {top1:.1%} | " + "  ".join(cells))
+    safe = [th for th in np.arange(0.5, 1.0, 0.005)
+            if not any(probs[i] >= th and not rows[i]["right"] for i in range(len(rows)))]
+    chosen = min(0.995, (min(safe) if safe else 0.995) + safety)
+    model = LogisticRegression(C=1.0, max_iter=5000).fit(X, y)
+    weights = {k: round(float(w), 4) for k, w in zip(FEATURES, model.coef_[0])}
+    print("\nPaste into assistant/asr/confidence.py:")
+    print(f"_WEIGHTS = {weights}")
+    print(f"intercept = {round(float(model.intercept_[0]), 4)}, threshold = {chosen:.3f} "
+          f"(lowest threshold without a wrong action in cross-validation: {min(safe) if safe else 'none'})")
+    wrong = sorted((i for i in range(len(rows)) if not rows[i]["right"]), key=lambda i: -probs[i])[:10]
+    print("\nMost confident wrong sentences (cross-validated):")
+    for i in wrong:
+        r = rows[i]
+        print(f"  {probs[i]:.3f} {r['condition']:12s} {r['file']}: said {r['text']!r}, best path {r['hypothesis']!r}, "
+              f"free {r['free']!r}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--audio", nargs="+", default=[])
+    p.add_argument("--labels", nargs="+", default=[])
+    p.add_argument("--grammar", nargs="+")
+    p.add_argument("--model", default=str(REPO.parent / "shared" / "models" / "faster-whisper-base"))
+    p.add_argument("--noise", nargs="+")
+    p.add_argument("--snr", nargs="+", type=float, default=[24.0, 15.0, 6.0])
+    p.add_argument("--features", help="write the collected features here (JSON lines)")
+    p.add_argument("--fit-only", nargs="+", metavar="FEATURES.jsonl", help="fit from features collected earlier")
+    p.add_argument("--safety", type=float, default=0.05, help="added to the lowest safe threshold")
+    args = p.parse_args(argv)
+    rows: list[dict[str, Any]] = []
+    if args.fit_only:
+        for path in args.fit_only:
+            rows += [json.loads(line) for line in open(path, encoding="utf-8") if line.strip()]
+    else:
+        if not args.audio or not args.labels:
+            p.error("--audio and --labels are needed (or --fit-only)")
+        target = Path(args.features) if args.features else Path("asr_features.jsonl")
+        with open(target, "w", encoding="utf-8") as out:
+            collect(args, out)
+        rows = [json.loads(line) for line in open(target, encoding="utf-8") if line.strip()]
+        print(f"features written to {target}")
+    if not rows:
+        print("no utterance collected", file=sys.stderr)
+        return 1
+    fit(rows, args.safety)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

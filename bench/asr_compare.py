@@ -1,0 +1,181 @@
+"""Side by side on the same labelled recordings: PocketSphinx (English) + free Whisper (French) as
+shipped before, free Whisper + parser for both languages, and the grammar-constrained Whisper.
+
+    python bench/asr_compare.py --audio DIR --labels labels_en.json labels_fr.json \
+        [--noise babble.wav --snr 24 15 6] [--every 1] [--systems baseline,whisper,whisper-grammar]
+
+Every configuration listens to *both* languages, through exactly the live path (the harness:
+WAV source -> endpointer -> recognisers -> parser -> confidence gate). Printed per system:
+
+* command acceptance per language, clean and at each SNR (the utterance understood exactly as
+  labelled, once);
+* wrong actions: a command understood as a different intent or with a different slot value (or
+  acted on twice), and false accepts: anything inferred for an out-of-domain item;
+* latency, end of speech -> intent: from the endpointer's decision (which comes after its
+  trailing silence, `asr.trailing_silence_s`, 0.5 s by default, reported separately) to the
+  parsed intent, p50 / p95; and CPU time per utterance (process time of the whole path, which a
+  loaded machine inflates much less than wall time);
+* the compile time and size of the grammar automaton.
+
+On a shared, loaded machine wall-clock figures are inflated: compare systems within one run, and
+quote the CPU time too.
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+SYSTEMS = {
+    "baseline": ({"backend_en": "pocketsphinx", "backend_fr": "whisper"}, "PocketSphinx EN + free Whisper FR"),
+    "whisper": ({"backend_en": "whisper", "backend_fr": "whisper"}, "free Whisper + parser, EN and FR"),
+    "whisper-grammar": ({"backend_en": "whisper-grammar", "backend_fr": "whisper-grammar"},
+                        "Whisper constrained by the grammar, EN+FR in one search"),
+}
+WRONG = {"wrong_intent", "wrong_value", "missing_slot", "extra_slot", "several_inferences"}
+
+
+@dataclass
+class Cell:
+    n: int = 0
+    accepted: int = 0
+    wrong: int = 0
+
+
+@dataclass
+class Tally:
+    cells: dict[tuple[str, str], Cell] = field(default_factory=dict)  # (language, condition) -> commands
+    ood: dict[str, Cell] = field(default_factory=dict)  # condition -> out-of-domain items
+    latency: list[float] = field(default_factory=list)
+    cpu: list[float] = field(default_factory=list)
+
+
+def run_system(name: str, args: argparse.Namespace, items: list[Any], conditions: list[Any]) -> Tally:
+    from assistant.harness.runner import build_pipeline, reference_speech_power, run_file
+    from trading_core.config import load_config
+
+    overrides, _ = SYSTEMS[name]
+    config = load_config(None, env={}, overrides={"asr": {"whisper_model": args.model, **overrides}})
+    pipeline = build_pipeline(config, lang="auto")
+    for line in pipeline.startup:
+        print("   ", line)
+    reference = reference_speech_power(items) if any(not c.is_clean for c in conditions) else None
+    tally = Tally()
+    try:
+        for cond in conditions:
+            for k, (path, label) in enumerate(items):
+                c0 = time.process_time()
+                out = run_file(pipeline, path, label, cond, reference_power=reference)
+                cpu = time.process_time() - c0
+                heard = out.scored_heard
+                if heard:
+                    tally.cpu.append(cpu / len(heard))
+                    tally.latency.extend(h.latency_s for h in heard)
+                if label.intent is None:
+                    cell = tally.ood.setdefault(cond.name, Cell())
+                    cell.n += 1
+                    cell.wrong += not out.accepted
+                    continue
+                cell = tally.cells.setdefault((label.language or "?", cond.name), Cell())
+                cell.n += 1
+                cell.accepted += out.accepted
+                cell.wrong += (not out.accepted) and (out.score.error in WRONG)
+                print(f"\r    {cond.name}: {k + 1}/{len(items)}", end="", file=sys.stderr, flush=True)
+            print(file=sys.stderr)
+    finally:
+        pipeline.close()
+    return tally
+
+
+def _pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[max(0, min(len(ordered) - 1, int(round(q / 100 * len(ordered) + 0.5)) - 1))]
+
+
+def report(results: dict[str, Tally], conditions: list[Any], trailing_s: float) -> None:
+    names = [c.name for c in conditions]
+    print(f"\nCommand acceptance (accepted/n, wrong actions in brackets); end of speech = the endpointer's "
+          f"decision, after {trailing_s:.1f} s of trailing silence")
+    for system, tally in results.items():
+        print(f"\n{system}: {SYSTEMS[system][1]}")
+        for lang in sorted({k[0] for k in tally.cells}):
+            row = []
+            for cond in names:
+                c = tally.cells.get((lang, cond))
+                if c:
+                    row.append(f"{cond}: {c.accepted}/{c.n} {c.accepted / c.n:.1%} [{c.wrong}]")
+            print(f"  {lang}: " + " | ".join(row))
+        ood = [f"{cond}: {tally.ood[cond].n - tally.ood[cond].wrong}/{tally.ood[cond].n} rejected"
+               for cond in names if cond in tally.ood]
+        print("  out-of-domain: " + (" | ".join(ood) if ood else "none in the set"))
+        wrong = sum(c.wrong for c in tally.cells.values())
+        fa = sum(c.wrong for c in tally.ood.values())
+        print(f"  wrong actions: {wrong}, false accepts: {fa}")
+        if tally.latency:
+            print(f"  end of speech -> intent: p50 {statistics.median(tally.latency) * 1000:.0f} ms, "
+                  f"p95 {_pct(tally.latency, 95) * 1000:.0f} ms (n={len(tally.latency)}); CPU per utterance "
+                  f"p50 {statistics.median(tally.cpu) * 1000:.0f} ms, p95 {_pct(tally.cpu, 95) * 1000:.0f} ms")
+
+
+def automaton_figures(model: str) -> None:
+    import tracemalloc
+
+    from assistant.asr.token_graph import TokenAutomaton
+    from assistant.asr.whisper_tokenizer import load_tokenizer
+    from assistant.grammar import load_grammar
+    from assistant.grammar.graph import word_graph
+
+    tokenizer = load_tokenizer(model)
+    _ = tokenizer.token_texts
+    grammar = load_grammar(None)
+    tracemalloc.start()
+    c0 = time.process_time()
+    automaton = TokenAutomaton({lang: word_graph(grammar, lang) for lang in grammar.languages}, tokenizer)
+    automaton.prepare()
+    cpu = time.process_time() - c0
+    size, _peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    stats = [g.stats() for g in automaton.graphs]
+    print(f"Grammar automaton: {', '.join(f'{lang}: {s}' for lang, s in zip(automaton.langs, stats))}; "
+          f"compiled in {cpu * 1000:.0f} ms CPU, {size / 1e6:.1f} MB")
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--audio", nargs="+", required=True)
+    p.add_argument("--labels", nargs="+", required=True)
+    p.add_argument("--noise", nargs="+")
+    p.add_argument("--snr", nargs="+", type=float, default=[24.0, 15.0, 6.0])
+    p.add_argument("--every", type=int, default=1, help="use every k-th labelled file (a quicker subset)")
+    p.add_argument("--systems", default="baseline,whisper,whisper-grammar")
+    p.add_argument("--model", default=str(REPO.parent / "shared" / "models" / "faster-whisper-base"))
+    args = p.parse_args(argv)
+
+    from assistant.audio import EndpointerConfig
+    from assistant.harness.labels import load_dataset
+    from assistant.harness.noise import load_noise
+    from assistant.harness.runner import conditions_for
+
+    dataset = load_dataset(args.audio, args.labels)
+    items = dataset.items[:: args.every]
+    noises = [load_noise(n) for n in args.noise or []]
+    conditions = conditions_for(noises, args.snr if noises else [])
+    automaton_figures(args.model)
+    print(f"{len(items)} files x {len(conditions)} conditions")
+    results: dict[str, Tally] = {}
+    for name in args.systems.split(","):
+        print(f"\n== {name}")
+        results[name] = run_system(name.strip(), args, items, conditions)
+    report(results, conditions, EndpointerConfig().trailing_silence_s)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
