@@ -49,14 +49,16 @@ def collect(args: argparse.Namespace, out: Any) -> int:
     grammar = load_grammar(args.grammar or None)
     rec = ConstrainedWhisperRecognizer(args.model, grammar)
     dataset = load_dataset(args.audio, args.labels)
+    items = dataset.items
     noises = [load_noise(n) for n in args.noise or []]
-    conditions: list[tuple[Any, float | None]] = [(None, None)] + [(n, s) for n in noises for s in args.snr]
+    conditions: list[tuple[Any, float | None]] = [] if args.no_clean else [(None, None)]
+    conditions += [(n, s) for n in noises for s in args.snr]
     cfg = EndpointerConfig()
-    reference = reference_speech_power(dataset.items) if noises else None
+    reference = reference_speech_power(items) if noises else None
     count = 0
     t0 = time.perf_counter()
     for noise, snr in conditions:
-        for path, label in dataset.items:
+        for path, label in items[:: args.every if noise is None else args.every_noisy]:
             source = WavSource(path, trailing_silence_s=cfg.trailing_silence_s + 0.1)
             chunks: Any = source
             lead = 0.0
@@ -143,6 +145,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--model", default=str(REPO.parent / "shared" / "models" / "faster-whisper-base"))
     p.add_argument("--noise", nargs="+")
     p.add_argument("--snr", nargs="+", type=float, default=[24.0, 15.0, 6.0])
+    p.add_argument("--no-clean", action="store_true", help="noisy conditions only")
+    p.add_argument("--every", type=int, default=1, help="use every k-th file (clean)")
+    p.add_argument("--every-noisy", type=int, default=1, help="use every k-th file in noise")
     p.add_argument("--features", help="write the collected features here (JSON lines)")
     p.add_argument("--fit-only", nargs="+", metavar="FEATURES.jsonl", help="fit from features collected earlier")
     p.add_argument("--safety", type=float, default=0.05, help="added to the lowest safe threshold")

@@ -226,8 +226,8 @@ def meaning_posteriors(result: SearchResult) -> list[tuple[Meaning, float]]:
     return [(f.meaning, w / total) for f, w in zip(result.finished, weights)]
 
 
-def describe(result: SearchResult, tokenizer: WhisperTokenizer, limit: int = 5) -> list[dict[str, Any]]:
-    """The best finished paths, for diagnostics."""
+def describe(finished: list[Finished], tokenizer: WhisperTokenizer, limit: int = 5) -> list[dict[str, Any]]:
+    """The first finished paths of a list, for diagnostics."""
     return [{"intent": f.meaning.intent, "slots": f.meaning.as_dict(), "lang": f.meaning.lang,
              "surface": tokenizer.decode(f.tokens), "score": round(f.score, 3), "end": round(f.end_score, 3),
-             "regret": round(f.regret, 3)} for f in result.finished[:limit]]
+             "regret": round(f.regret, 3)} for f in finished[:limit]]

@@ -160,7 +160,7 @@ class ConstrainedWhisperRecognizer(Recognizer):
 
     # ------------------------------------------------------------------ decoding
     def _decode(self, audio: np.ndarray) -> Transcript:
-        from .confidence import decide
+        from .confidence import decide, rank
         from .constrained_search import describe
 
         s = self.settings
@@ -178,8 +178,9 @@ class ConstrainedWhisperRecognizer(Recognizer):
                 raise RecognizerError(f"Échec du décodage Whisper : {exc}", f"Whisper decoding failed: {exc}") from None
             finally:
                 torch.set_num_threads(previous)
-        decision = decide(result, engine.tokenizer, len(audio) / SAMPLE_RATE, self.calibration)
-        best = result.best
+        ranked = rank(result, engine.tokenizer)
+        decision = decide(result, engine.tokenizer, len(audio) / SAMPLE_RATE, self.calibration, ranked)
+        best = ranked[0].finished if ranked else None
         lang = best.meaning.lang if best is not None else self.langs[0]
         text = ""
         if best is not None:
@@ -189,7 +190,9 @@ class ConstrainedWhisperRecognizer(Recognizer):
             "intent": best.meaning.intent if best else None, "slots": best.meaning.as_dict() if best else {},
             "free": engine.tokenizer.decode(result.free_tokens), "no_speech_prob": round(result.no_speech_prob, 4),
             "language_logprobs": {k: round(v, 3) for k, v in result.lang_logprobs.items()},
-            "alternatives": describe(result, engine.tokenizer), "features": decision.features,
+            "alternatives": [dict(a, agreement=round(r.agreement, 3), rank_score=round(r.score, 3))
+                             for a, r in zip(describe([r.finished for r in ranked], engine.tokenizer), ranked)],
+            "features": decision.features,
             "encode_s": round(t1 - t0, 4), "search_s": round(result.timings.get("search_s", 0.0), 4),
             "steps": result.steps,
         }

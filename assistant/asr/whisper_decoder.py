@@ -262,9 +262,11 @@ class WhisperDecoder:
                 a = F.scaled_dot_product_attention(q, k, v, is_causal=s > 1)
                 x = x + F.linear(a.transpose(1, 2).reshape(b, s, self.width), *layer.sa_out)
                 h = F.layer_norm(x, (self.width,), *layer.ca_ln)
-                q = self._heads(F.linear(h, *layer.ca_q))
+                # Every row attends to the same encoder keys/values: fold the rows into the query
+                # length (one matrix product per head) instead of expanding the keys per row.
+                q = F.linear(h, *layer.ca_q).reshape(1, b * s, self.heads, self.head_dim).transpose(1, 2)
                 ck, cv = cross[i]
-                a = F.scaled_dot_product_attention(q, ck.expand(b, -1, -1, -1), cv.expand(b, -1, -1, -1))
+                a = F.scaled_dot_product_attention(q, ck, cv)  # (1, H, b*s, d)
                 x = x + F.linear(a.transpose(1, 2).reshape(b, s, self.width), *layer.ca_out)
                 h = F.layer_norm(x, (self.width,), *layer.ff_ln)
                 x = x + F.linear(F.gelu(F.linear(h, *layer.ff_in)), *layer.ff_out)

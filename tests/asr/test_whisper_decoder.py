@@ -1,0 +1,96 @@
+"""The torch decoder read from CTranslate2's model.bin computes what CTranslate2 computes."""
+from __future__ import annotations
+
+import struct
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from assistant.asr.base import BackendUnavailable
+from assistant.asr.whisper_decoder import WhisperDecoder, read_ct2_variables
+
+
+@pytest.fixture(scope="module")
+def encoded(model_dir: Path) -> tuple[Any, np.ndarray]:
+    import ctranslate2
+
+    from assistant.asr.whisper_encoder import WhisperEncoder
+
+    rng = np.random.default_rng(3)
+    t = np.arange(32000) / 16000
+    audio = (0.1 * np.sin(2 * np.pi * 220 * t) * (1 + np.sin(2 * np.pi * 3 * t)) + 0.01 * rng.standard_normal(32000))
+    enc = WhisperEncoder(model_dir)
+    model32 = ctranslate2.models.Whisper(str(model_dir), device="cpu", compute_type="float32")
+    feats = enc.features(np.concatenate([audio, np.zeros(16000)]).astype(np.float32), padding=0)[:, :-1]
+    view = ctranslate2.StorageView.from_array(np.ascontiguousarray(feats[None], dtype=np.float32))
+    return model32, np.asarray(model32.encode(view, to_cpu=True))
+
+
+def test_logits_match_ctranslate2(model_dir: Path, tokenizer: Any, encoded: tuple[Any, np.ndarray]) -> None:
+    import ctranslate2
+
+    model32, out = encoded
+    prompt = [tokenizer.token_id("<|startoftranscript|>"), tokenizer.language_token("fr"),
+              tokenizer.token_id("<|transcribe|>"), tokenizer.token_id("<|notimestamps|>")]
+    forced = list(tokenizer.encode(" Achète deux contrats ES."))
+    result = model32.generate(ctranslate2.StorageView.from_array(out), [prompt + forced], max_length=len(prompt) + len(forced) + 1,
+                              return_logits_vocab=True, beam_size=1)
+    decoder = WhisperDecoder(model_dir, dtype="float32")
+    lp, _ = decoder.step([prompt + forced], 0, None, decoder.cross(out))
+    # One row of logits per step after <|notimestamps|>, the forced tokens' steps included.
+    rows = result[0].logits[0]
+    assert len(rows) >= 4
+    for j in range(min(len(rows), len(forced))):
+        reference = np.asarray(rows[j])
+        mine = lp[0, len(prompt) - 1 + j].numpy()
+        # CTranslate2 suppresses some tokens (-inf): compare the others, as differences to the
+        # best one (logit differences are log-probability differences).
+        top = np.argsort(-reference)[:20]
+        assert top[0] == max(top, key=lambda t: mine[t])
+        assert np.abs((mine[top] - mine[top[0]]) - (reference[top] - reference[top[0]])).max() < 0.05
+
+
+def test_cached_batched_steps_equal_one_full_pass(model_dir: Path, tokenizer: Any, encoded: tuple[Any, np.ndarray]) -> None:
+    _, out = encoded
+    decoder = WhisperDecoder(model_dir, dtype="float32")  # bfloat16 rounds differently per batch shape
+    cross = decoder.cross(out)
+    prompt = [tokenizer.token_id("<|startoftranscript|>"), tokenizer.language_token("en"),
+              tokenizer.token_id("<|transcribe|>"), tokenizer.token_id("<|notimestamps|>")]
+    a, b = list(tokenizer.encode(" Buy two ES")), list(tokenizer.encode(" Stop trading"))
+    n = min(len(a), len(b))
+    full, _ = decoder.step([prompt + a[:n], prompt + b[:n]], 0, None, cross)
+    lp, cache = decoder.step([prompt, prompt], 0, None, cross)
+    rows = [lp[:, -1]]
+    for i in range(n):
+        lp, cache = decoder.step([a[i], b[i]], len(prompt) + i, cache, cross)
+        rows.append(lp[:, 0])
+    for i, row in enumerate(rows):
+        assert np.abs(row.numpy() - full[:, len(prompt) - 1 + i].numpy()).max() < 1e-3
+    # Reordering the cache follows the beam: row 1 continued from row 0's history.
+    swapped = decoder.reorder(cache, [1, 0])
+    assert np.allclose(swapped[0][0][0].numpy(), cache[0][0][1].numpy())
+
+
+def test_unreadable_or_quantised_models_are_refused(tmp_path: Path) -> None:
+    bad = tmp_path / "model.bin"
+    bad.write_bytes(struct.pack("<I", 99))
+    with pytest.raises(BackendUnavailable, match="binary version 99"):
+        read_ct2_variables(bad)
+
+    def string(s: str) -> bytes:
+        raw = s.encode() + b"\0"
+        return struct.pack("<H", len(raw)) + raw
+
+    weights = np.zeros((2, 2), np.int8).tobytes()
+    quantised = (struct.pack("<I", 6) + string("WhisperSpec") + struct.pack("<II", 3, 1)
+                 + string("decoder/embeddings/weight") + struct.pack("<B2IBI", 2, 2, 2, 1, len(weights)) + weights
+                 + struct.pack("<I", 0))
+    bad.write_bytes(quantised)
+    with pytest.raises(BackendUnavailable) as err:
+        read_ct2_variables(bad)
+    assert "quantifié" in err.value.fr and "quantised" in err.value.en
+    bad.write_bytes(quantised[:30])
+    with pytest.raises(BackendUnavailable, match="truncated"):
+        read_ct2_variables(bad)
