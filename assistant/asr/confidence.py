@@ -21,6 +21,8 @@ The finished sentences are first re-ranked with their agreement with the free de
 * `rate`: log of tokens per second of audio (one short word for two seconds of speech is a
   sentence that covers only part of what was said).
 * `no_speech`: Whisper's no-speech probability.
+* `weakest`: the lowest share (log) that a token of the path had among the tokens the grammar
+  allowed at its step: a number or symbol chosen narrowly against another value.
 
 `confidence = sigmoid(w . features + b)`: a logistic model fitted on labelled natural-voice sets
 (correct best sentence vs. wrong sentence or out-of-domain speech) by `bench/asr_calibrate.py`,
@@ -37,7 +39,7 @@ from typing import Any
 from .constrained_search import Finished, SearchResult
 from .whisper_tokenizer import WhisperTokenizer
 
-FEATURES = ("margin", "agreement", "partial", "end", "lang_margin", "mean", "rate", "no_speech")
+FEATURES = ("margin", "agreement", "partial", "end", "lang_margin", "mean", "rate", "no_speech", "weakest")
 MARGIN_CAP = 10.0  # a sentence with no competing meaning in the search counts as this margin
 
 
@@ -126,7 +128,7 @@ def features(result: SearchResult, tokenizer: WhisperTokenizer, audio_s: float,
         "margin": round(margin, 4), "agreement": round(agreement, 4), "partial": round(partial, 4),
         "end": round(max(best.end_score, -20.0), 4), "lang_margin": round(max(-20.0, min(20.0, lang_margin)), 4),
         "mean": round(best.total / (n + 2), 4), "rate": round(math.log((n + 1) / max(audio_s, 0.1)), 4),
-        "no_speech": round(result.no_speech_prob, 4),
+        "no_speech": round(result.no_speech_prob, 4), "weakest": round(max(best.weakest, -20.0), 4),
     }
 
 

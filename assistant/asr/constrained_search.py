@@ -50,12 +50,12 @@ class Finished:
     end_score: float
     lang_score: float
     regret: float  # sum over tokens of (best token's log-prob - chosen token's log-prob)
+    weakest: float = 0.0  # lowest share, among the tokens the grammar allowed, of a chosen token (log)
+    score: float = 0.0  # total + token bonus x (tokens + end): what finished sentences are ranked by
 
     @property
     def n_tokens(self) -> int:
         return len(self.tokens)
-
-    score: float = 0.0  # total + token bonus x (tokens + end): what finished sentences are ranked by
 
 
 @dataclass
@@ -85,6 +85,7 @@ class _Hyp:
     frontier: Frontier
     row: int
     regret: float
+    weakest: float = 0.0
 
 
 class ConstrainedSearch:
@@ -149,7 +150,7 @@ class ConstrainedSearch:
                     free_live = False
                 else:
                     free.append(ftok)
-            candidates: list[tuple[float, _Hyp, int, float]] = []
+            candidates: list[tuple[float, _Hyp, int, float, float]] = []
             for h in hyps:
                 row = current[h.row]
                 meanings = self.automaton.meanings(h.frontier)
@@ -158,17 +159,20 @@ class ConstrainedSearch:
                     for m in meanings:
                         total = h.score + end
                         done = Finished(m, h.tokens, total, h.score - h.lang_score, end, h.lang_score,
-                                        h.regret, total + self.token_bonus * (len(h.tokens) + 1))
+                                        h.regret, h.weakest, total + self.token_bonus * (len(h.tokens) + 1))
                         if m not in finished or done.score > finished[m].score:
                             finished[m] = done
                 allowed = self.automaton.allowed(h.frontier)
                 if not len(allowed):
                     continue
                 values = row[torch.from_numpy(allowed)]
+                # How clearly each token wins among what the grammar allows here: a quantity
+                # decided at 55 % against another number is doubt, whatever the total score.
+                local = float(torch.logsumexp(values, 0))
                 k = min(self.beam, len(allowed))
                 top = torch.topk(values, k)
                 for v, i in zip(top.values.tolist(), top.indices.tolist()):
-                    candidates.append((h.score + v, h, int(allowed[i]), v))
+                    candidates.append((h.score + v, h, int(allowed[i]), v, v - local))
             candidates.sort(key=lambda c: -c[0])
             # Scores are compared per token: a live path whose mean is already far below the best
             # finished sentence's is dropped (its next tokens would have to be near-certain).
@@ -177,7 +181,7 @@ class ConstrainedSearch:
             chosen: list[_Hyp] = []
             seen: set[Frontier] = set()
             per_lang = dict.fromkeys(range(len(self.automaton.langs)), 0)
-            for score, h, tok, v in candidates:
+            for score, h, tok, v, share in candidates:
                 if score + self.token_bonus * (len(h.tokens) + 1) < floor:
                     continue
                 lang = h.frontier.lang
@@ -189,7 +193,7 @@ class ConstrainedSearch:
                 seen.add(frontier)
                 per_lang[lang] += 1
                 chosen.append(_Hyp(h.tokens + (tok,), score, h.lang_score, frontier, h.row,
-                                   h.regret + row_max[h.row] - v))
+                                   h.regret + row_max[h.row] - v, min(h.weakest, share)))
                 if len(chosen) >= self.beam * len(per_lang):
                     break
             if not chosen or offset + 1 >= self.decoder.max_positions:
