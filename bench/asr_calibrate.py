@@ -76,7 +76,9 @@ def collect(args: argparse.Namespace, out: Any) -> int:
                 if tr is None or not tr.detail.get("features"):
                     continue
                 inferred = [Inferred(tr.detail["intent"], dict(tr.detail["slots"]))] if tr.detail.get("intent") else []
-                right = label.intent is not None and len(heard) == 1 and score(label, inferred).accepted
+                # Judged per utterance: a noise burst the endpointer cut apart from the command is
+                # its own utterance, whose best sentence must be refused.
+                right = label.intent is not None and score(label, inferred).accepted
                 out.write(json.dumps({
                     "file": label.file, "condition": "clean" if noise is None else f"{noise.name}@{snr:g}",
                     "segment": i, "segments": len(heard), "command": label.intent is not None, "right": right,

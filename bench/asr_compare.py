@@ -38,6 +38,8 @@ SYSTEMS = {
     "whisper": ({"backend_en": "whisper", "backend_fr": "whisper"}, "free Whisper + parser, EN and FR"),
     "whisper-grammar": ({"backend_en": "whisper-grammar", "backend_fr": "whisper-grammar"},
                         "Whisper constrained by the grammar, EN+FR in one search"),
+    "mixed": ({"backend_en": "pocketsphinx", "backend_fr": "whisper-grammar"},
+              "PocketSphinx EN + Whisper constrained by the French grammar"),
 }
 WRONG = {"wrong_intent", "wrong_value", "missing_slot", "extra_slot", "several_inferences"}
 
@@ -57,7 +59,7 @@ class Tally:
     cpu: list[float] = field(default_factory=list)
 
 
-def run_system(name: str, args: argparse.Namespace, items: list[Any], conditions: list[Any]) -> Tally:
+def run_system(name: str, args: argparse.Namespace, items: list[Any], conditions: list[Any], noisy_every: int) -> Tally:
     from assistant.harness.runner import build_pipeline, reference_speech_power, run_file
     from trading_core.config import load_config
 
@@ -70,7 +72,8 @@ def run_system(name: str, args: argparse.Namespace, items: list[Any], conditions
     tally = Tally()
     try:
         for cond in conditions:
-            for k, (path, label) in enumerate(items):
+            subset = items if cond.is_clean else items[::noisy_every]
+            for k, (path, label) in enumerate(subset):
                 c0 = time.process_time()
                 out = run_file(pipeline, path, label, cond, reference_power=reference)
                 cpu = time.process_time() - c0
@@ -87,7 +90,7 @@ def run_system(name: str, args: argparse.Namespace, items: list[Any], conditions
                 cell.n += 1
                 cell.accepted += out.accepted
                 cell.wrong += (not out.accepted) and (out.score.error in WRONG)
-                print(f"\r    {cond.name}: {k + 1}/{len(items)}", end="", file=sys.stderr, flush=True)
+                print(f"\r    {cond.name}: {k + 1}/{len(subset)}", end="", file=sys.stderr, flush=True)
             print(file=sys.stderr)
     finally:
         pipeline.close()
@@ -154,6 +157,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--noise", nargs="+")
     p.add_argument("--snr", nargs="+", type=float, default=[24.0, 15.0, 6.0])
     p.add_argument("--every", type=int, default=1, help="use every k-th labelled file (a quicker subset)")
+    p.add_argument("--every-noisy", type=int, default=0, help="in noise, every k-th of those (default: same)")
     p.add_argument("--systems", default="baseline,whisper,whisper-grammar")
     p.add_argument("--model", default=str(REPO.parent / "shared" / "models" / "faster-whisper-base"))
     args = p.parse_args(argv)
@@ -172,7 +176,8 @@ def main(argv: list[str] | None = None) -> int:
     results: dict[str, Tally] = {}
     for name in args.systems.split(","):
         print(f"\n== {name}")
-        results[name] = run_system(name.strip(), args, items, conditions)
+        results[name] = run_system(name.strip(), args, items, conditions, max(1, args.every_noisy or 1))
+        report({name: results[name]}, conditions, EndpointerConfig().trailing_silence_s)
     report(results, conditions, EndpointerConfig().trailing_silence_s)
     return 0
 

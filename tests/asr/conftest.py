@@ -56,3 +56,33 @@ def recognizer(model_dir: Path, grammar: Any) -> Any:
     from assistant.asr.constrained_whisper import ConstrainedWhisperRecognizer
 
     return ConstrainedWhisperRecognizer(model_dir, grammar)
+
+
+@pytest.fixture(scope="session")
+def natural() -> Path:
+    """The project's labelled fixture set (audio_fixtures/), made if needed; skips, saying how,
+    when espeak-ng or the natural test voices are missing."""
+    import os
+    import shutil
+
+    if shutil.which("espeak-ng") is None:
+        pytest.skip("espeak-ng not installed: the audio fixtures cannot be generated")
+    from audio_fixtures import generate, voices
+
+    missing = voices.missing_natural()
+    if missing:
+        pytest.skip(f"natural test voices not installed ({' '.join(missing)}): {voices.INSTALL_HINT}")
+    return generate.ensure(Path(os.environ.get("AUDIO_FIXTURES_DIR") or generate.DEFAULT_OUT))
+
+
+@pytest.fixture(scope="session")
+def grammar_pipeline(model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """The live listening path with the grammar-constrained Whisper, both languages listening."""
+    from assistant.harness.runner import build_pipeline
+    from trading_core.config import load_config
+
+    config = load_config(None, env={}, overrides={"data_dir": str(tmp_path_factory.mktemp("mia-data")),
+                                                  "asr": {"whisper_model": str(model_dir)}})
+    pipeline = build_pipeline(config, lang="auto", backend="whisper-grammar")
+    yield pipeline
+    pipeline.close()

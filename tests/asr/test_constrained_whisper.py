@@ -1,21 +1,16 @@
-"""The grammar-constrained Whisper recogniser on natural-sounding voices, scored as sets.
+"""The grammar-constrained Whisper recogniser on the project's natural-voice fixture set, as sets.
 
-A CI-sized set is synthesised with the natural voices installed on the machine (pico2wave and
-MBROLA through espeak-ng; the test skips without them): commands in French and English, short
-confirmation answers, and out-of-domain sentences. Each utterance goes through the live listening
-path (endpointer -> one recogniser for both languages -> project parser). No test looks at the
-transcript of a single clip: acceptance is measured on the set against thresholds, and the
-safety properties (no wrong action, every out-of-domain item refused, "oui" never heard as "non")
-hold item by item.
-
-Thresholds: measured on this machine with the model of ../shared (see docs/asr.md), with a margin
-for other CPUs' float rounding. The full figures come from bench/asr_compare.py.
+Through the live path (the harness: WAV source -> endpointer -> one `whisper-grammar` recogniser for
+both languages -> project parser -> confidence gate), on the CI subset of `audio_fixtures/`
+(`generate.ci_subset`: 32 files per language spread over every group and voice, rejection items
+included), clean and, for every other file, in babble at 15 dB and kitchen clatter at 6 dB. No test
+looks at the transcript of one clip: acceptance is scored on the set against thresholds just
+under what was measured here (comments), and the safety properties hold item by item: no wrong
+action (never a different intent or slot value), every rejection item refused, the short answers
+never taken for one another. Full figures: bench/asr_compare.py and docs/asr.md.
 """
 from __future__ import annotations
 
-import shutil
-import subprocess
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -23,125 +18,83 @@ import numpy as np
 import pytest
 
 from assistant.asr.base import BackendUnavailable
-from assistant.asr.pipeline import Listener
-from assistant.audio import Endpointer, read_audio
 
-# (text as said, intent, slots); symbols are spelled so the voices say letters.
-FR = [
-    ("achète deux contrats E S", "place_trade", {"side": "BUY", "quantity": 2, "symbol": "ES"}),
-    ("vends douze contrats M N Q", "place_trade", {"side": "SELL", "quantity": 12, "symbol": "MNQ"}),
-    ("placer un trade long sur E S avec trois contrats", "place_trade", {"side": "BUY", "quantity": 3, "symbol": "ES"}),
-    ("ferme toutes les positions", "close_positions", {"scope": "all"}),
-    ("quel est le régime de marché actuel", "market_regime", {}),
-    ("définir la taille de position à 1 % de risque sur E S", "set_risk", {"risk_percent": 1, "symbol": "ES"}),
-    ("arrête le trading", "halt", {}),
-    ("montre mes positions", "positions", {}),
-]
-EN = [
-    ("buy two E S", "place_trade", {"side": "BUY", "quantity": 2, "symbol": "ES"}),
-    ("sell thirteen M N Q", "place_trade", {"side": "SELL", "quantity": 13, "symbol": "MNQ"}),
-    ("close all positions", "close_positions", {"scope": "all"}),
-    ("what is the market regime", "market_regime", {}),
-    ("set the risk to one percent", "set_risk", {"risk_percent": 1}),
-    ("stop trading", "halt", {}),
-    ("show my positions", "positions", {}),
-    ("what is my p and l today", "pnl_today", {}),
-]
-SHORT = {"fr": [("oui", "confirm"), ("non", "cancel"), ("confirme", "confirm"), ("annule", "cancel")],
-         "en": [("yes", "confirm"), ("no", "cancel"), ("confirm", "confirm"), ("cancel", "cancel")]}
-OOD = {"fr": ["quel temps fait il à Paris demain", "le chat dort sur le canapé", "appelle ma mère s'il te plaît"],
-       "en": ["what is the weather like in paris tomorrow", "the cat is sleeping on the sofa",
-              "call my mother please"]}
-VOICES = {"fr": [("pico", "fr-FR"), ("mbrola", "mb-fr1")], "en": [("pico", "en-US"), ("mbrola", "mb-us2")]}
-
-# Measured here (docs/asr.md): share of the commands (incl. short answers) understood exactly.
-MIN_ACCEPTED = {"fr": 0.55, "en": 0.6}
+WRONG = {"wrong_intent", "wrong_value", "missing_slot", "extra_slot", "several_inferences"}
+# Measured here on the CI subset (docs/asr.md): clean fr 8/32, en 17/32 (rejection items included);
+# babble 15 dB + clatter 6 dB fr 7/32, en 13/32; short answers fr 7/18, en 14/18. The thresholds sit
+# a little under, for other CPUs' rounding. They are far from the issue's targets (97 %): the
+# confidence gate is set for zero wrong actions and refuses many right sentences (docs/asr.md).
+MIN_CLEAN = {"fr": 0.18, "en": 0.42}
+MIN_NOISY = {"fr": 0.12, "en": 0.3}
+MIN_SHORT = {"fr": 0.25, "en": 0.6}
 
 
-def _voices_installed() -> bool:
-    return shutil.which("pico2wave") is not None and shutil.which("espeak-ng") is not None \
-        and Path("/usr/share/mbrola").is_dir()
+def _subset(natural: Path, tmp_path: Path, lang: str, names: list[str]) -> Any:
+    import json
+
+    from assistant.harness.labels import load_dataset
+    from audio_fixtures import generate
+
+    data = json.loads(generate.labels_path(lang).read_text(encoding="utf-8"))
+    path = tmp_path / f"labels_{lang}.json"
+    path.write_text(json.dumps({n: data[n] for n in names}, ensure_ascii=False), encoding="utf-8")
+    return load_dataset([natural / lang], [path])
 
 
-@pytest.fixture(scope="session")
-def say(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str, tuple[str, str]], np.ndarray]:
-    if not _voices_installed():
-        pytest.skip("natural test voices (pico2wave, mbrola) not installed")
-    folder = tmp_path_factory.mktemp("voices")
-
-    def _say(text: str, voice: tuple[str, str]) -> np.ndarray:
-        kind, name = voice
-        out = folder / f"{name}_{abs(hash(text))}.wav"
-        if not out.exists():
-            if kind == "pico":
-                cmd = ["pico2wave", "-l", name, "-w", str(out), text]
-            else:  # MBROLA voices a little slower than espeak-ng's default rate, as people speak commands
-                cmd = ["espeak-ng", "-v", name, "-s", "140", "-w", str(out), text]
-            subprocess.run(cmd, check=True, capture_output=True, timeout=60)
-        pcm = read_audio(out)
-        rng = np.random.default_rng(len(text))
-        room = (rng.standard_normal(len(pcm) + 16000) * 10).astype(np.int16)  # faint room tone
-        stream = np.concatenate([np.zeros(6400, np.int16), pcm, np.zeros(9600, np.int16)])
-        return (stream + room[: len(stream)]).astype(np.int16)
-
-    return _say
-
-
-def _listen(recognizer: Any, pcm: np.ndarray) -> list[Any]:
-    listener = Listener({"fr": recognizer, "en": recognizer}, Endpointer())
-    chunks = [pcm[i:i + 320] for i in range(0, len(pcm), 320)] + [np.zeros(320, np.int16)] * 40
-    return list(listener.listen(chunks))
-
-
-def _understood(heard: list[Any], parser: Any) -> list[tuple[str, dict[str, Any], Any]]:
-    """What MIA would act on: accepted transcripts, parsed in their language by the project parser."""
-    out = []
-    for h in heard:
-        tr = next(iter(h.transcripts.values()))
-        if not tr.accepted:
-            continue
-        result = parser.parse(tr.text, tr.lang)
-        assert result.matched, (tr.text, result.reason)  # an accepted text is always a grammar sentence
-        assert result.intent == tr.detail["intent"]  # ... that means what the recogniser's path meant
-        out.append((result.intent, result.slots, tr))
-    return out
-
-
-def _same_slots(expected: dict[str, Any], got: dict[str, Any]) -> bool:
-    return set(expected) == set(got) and all(
-        abs(float(v) - float(got[k])) < 1e-9 if isinstance(v, (int, float)) else str(v) == str(got[k])
-        for k, v in expected.items())
+def _check_safety(outcomes: list[Any]) -> None:
+    wrong = [(o.file, o.condition.name, o.score.error, o.score.detail) for o in outcomes
+             if not o.accepted and o.score.error in WRONG]
+    assert not wrong, f"wrong actions: {wrong}"
+    false_accepts = [(o.file, o.condition.name) for o in outcomes if o.label.intent is None and not o.accepted]
+    assert not false_accepts, f"rejection items acted on: {false_accepts}"
+    for o in outcomes:
+        for h in o.scored_heard:
+            assert h.backend == "whisper-grammar" and h.latency_s > 0
 
 
 @pytest.mark.parametrize("lang", ["fr", "en"])
-def test_commands_and_short_answers_as_a_set(recognizer: Any, parser: Any, say: Callable[..., np.ndarray],
-                                             lang: str) -> None:
-    items = [(text, intent, slots) for text, intent, slots in (FR if lang == "fr" else EN)]
-    items += [(text, intent, {}) for text, intent in SHORT[lang]]
-    accepted, wrong, total = 0, [], 0
-    for voice in VOICES[lang]:
-        for text, intent, slots in items:
-            total += 1
-            understood = _understood(_listen(recognizer, say(text, voice)), parser)
-            if len(understood) == 1 and understood[0][0] == intent and _same_slots(slots, understood[0][1]):
-                accepted += 1
-            elif understood:
-                wrong.append((voice[1], text, [(i, s) for i, s, _ in understood]))
-    print(f"\n{lang}: {accepted}/{total} understood exactly, wrong actions: {wrong}")
-    assert not wrong  # never a different intent or slot value
-    assert accepted / total >= MIN_ACCEPTED[lang]
+def test_ci_subset_clean_and_in_noise(natural: Path, grammar_pipeline: Any, tmp_path: Path, lang: str) -> None:
+    from assistant.harness.noise import load_noise
+    from assistant.harness.report import summarise
+    from assistant.harness.runner import conditions_for, run
+    from audio_fixtures import generate
+
+    names = generate.ci_subset(lang)
+    dataset = _subset(natural, tmp_path, lang, names)
+    assert grammar_pipeline.backends == {"fr": "whisper-grammar", "en": "whisper-grammar"}
+    outcomes = run(grammar_pipeline, dataset.items, conditions_for([], []), progress=False).outcomes
+    clean = summarise(outcomes).by_snr["clean"]
+    noisy = []
+    for name, snr in (("babble", 15.0), ("clatter", 6.0)):
+        cond = conditions_for([load_noise(natural / "noise" / f"{name}.wav")], [snr], include_clean=False)
+        noisy += run(grammar_pipeline, dataset.items[::2], cond, progress=False).outcomes
+    noisy_rate = summarise(noisy).overall.rate
+    print(f"\n{lang} whisper-grammar: clean {clean.accepted}/{clean.n}, noisy {summarise(noisy).overall.accepted}/"
+          f"{len(noisy)}, errors {summarise(outcomes + noisy).errors}")
+    _check_safety(outcomes + noisy)
+    assert clean.n == len(names)
+    assert clean.rate >= MIN_CLEAN[lang]
+    assert noisy_rate >= MIN_NOISY[lang]
 
 
 @pytest.mark.parametrize("lang", ["fr", "en"])
-def test_out_of_domain_speech_is_refused(recognizer: Any, parser: Any, say: Callable[..., np.ndarray],
-                                         lang: str) -> None:
-    for voice in VOICES[lang]:
-        for text in OOD[lang]:
-            heard = _listen(recognizer, say(text, voice))
-            assert not _understood(heard, parser), (voice, text, [h.transcripts for h in heard])
-            for h in heard:
-                tr = next(iter(h.transcripts.values()))
-                assert tr.out_of_grammar and tr.text == "" and tr.detail.get("reason")
+def test_short_answers_are_never_confused(natural: Path, grammar_pipeline: Any, tmp_path: Path, lang: str) -> None:
+    """The answers to a read-back ("oui", "non", "confirme", "yes", "no", "cancel"...), said by a
+    pico voice and two MBROLA voices: each understood as itself or refused, never as the other."""
+    import json
+
+    from assistant.harness.runner import conditions_for, run
+    from audio_fixtures import generate
+
+    data = json.loads(generate.labels_path(lang).read_text(encoding="utf-8"))
+    voices = ("pico-fr-FR", "mb-fr1", "mb-fr4") if lang == "fr" else ("pico-en-US", "mb-us1", "mb-en1")
+    names = [k for k in data if "/short_" in k and k.split("/")[0] in voices]
+    assert len(names) >= 12
+    dataset = _subset(natural, tmp_path, lang, names)
+    outcomes = run(grammar_pipeline, dataset.items, conditions_for([], []), progress=False).outcomes
+    print(f"\n{lang} short answers: {sum(o.accepted for o in outcomes)}/{len(outcomes)} understood")
+    _check_safety(outcomes)
+    assert sum(o.accepted for o in outcomes) / len(outcomes) >= MIN_SHORT[lang]
 
 
 def test_silence_and_noise_are_not_commands(recognizer: Any) -> None:
