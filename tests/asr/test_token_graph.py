@@ -71,7 +71,10 @@ def test_round_trip_random_paths_parse_to_their_meaning(automaton: TokenAutomato
             assert text is not None
             result = parser.parse(text, lang)
             intents.add(meaning.intent)
-            if not (result.matched and result.intent == meaning.intent and _same(meaning.as_dict(), result.slots)):
+            # An incomplete command (no side, no symbol: the dialogue asks for it) is the parser's
+            # own reading of that path, as long as intent and slots are the path's.
+            complete = result.matched or (result.reason or "").startswith("missing_")
+            if not (complete and result.intent == meaning.intent and _same(meaning.as_dict(), result.slots)):
                 failures.append((tokenizer.decode(tokens), text, meaning, result.intent, result.slots, result.reason))
     assert not failures, f"{len(failures)} paths do not parse to their meaning, e.g. {failures[:5]}"
     assert len(intents) >= 10  # the walk covered most of the grammar
