@@ -1,8 +1,10 @@
 """Which recogniser serves which language, decided once at start-up and said out loud.
 
 `auto` policy: per language, the most accurate engine installed, in the order measured by
-`bench/asr_compare.py` on the natural-voice fixture sets (figures in README.md, "Speech
-recognisers"):
+`bench/asr_compare.py` on the natural-voice fixture sets (figures in README.md and docs/asr.md).
+"Most accurate" ranks wrong actions first (a misheard command must be refused, never acted on),
+then acceptance: on the fixture set `whisper-grammar` had no wrong action in either language,
+PocketSphinx (English) and free Whisper did, although they accept more commands:
 
 - `whisper-grammar` (Whisper constrained by the grammars, `constrained_whisper.py`) when a
   Whisper model is configured or installed: it serves *every* grammar language in one search,
