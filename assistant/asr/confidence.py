@@ -145,9 +145,15 @@ def features(result: SearchResult, tokenizer: WhisperTokenizer, audio_s: float,
 
 def decide(result: SearchResult, tokenizer: WhisperTokenizer, audio_s: float,
            calibration: Calibration, ranked: list[Ranked] | None = None) -> Decision:
+    ranked = ranked if ranked is not None else rank(result, tokenizer)
     feats = features(result, tokenizer, audio_s, ranked)
     if feats is None:
         return Decision(False, 0.0, "no grammar sentence fits", {})
+    best = ranked[0].finished
+    if any(r.finished.tokens == best.tokens and _sense(r.finished) != _sense(best) for r in ranked[1:]):
+        # One sentence, two meanings in the grammar ("all positions": the positions question, or
+        # the answer "all" to a pending question): never guess.
+        return Decision(False, 0.0, "ambiguous sentence", feats)
     confidence = calibration.probability(feats)
     if confidence >= calibration.threshold:
         return Decision(True, confidence, None, feats)

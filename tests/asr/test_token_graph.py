@@ -66,6 +66,10 @@ def test_round_trip_random_paths_parse_to_their_meaning(automaton: TokenAutomato
     intents: set[str] = set()
     for _ in range(ROUND_TRIPS):
         tokens, meanings = _walk(automaton, lang, rng)
+        if len(meanings) > 1:
+            # A sentence of two meanings ("all positions": the positions question, or the answer
+            # "all" to a pending question) is refused by the search as ambiguous, never returned.
+            continue
         for meaning in meanings:
             text = automaton.text(lang, tokens, meaning)
             assert text is not None
@@ -117,7 +121,6 @@ def test_whisper_spellings_reach_the_meaning(automaton: TokenAutomaton, tokenize
     ("fr", " Achète 2 ES à 512345"),  # above the price range
     ("en", " Buy 8.0 ES"),  # a quantity is an integer
     ("en", " Buy 2 ES at 5012.255"),
-    ("fr", " Achète ES"),  # no quantity: not a command of the grammar
     ("en", " Buy two ten ES"),  # two numbers in a row
 ])
 def test_invalid_values_have_no_path(automaton: TokenAutomaton, tokenizer: Any, lang: str, surface: str) -> None:
@@ -127,6 +130,21 @@ def test_invalid_values_have_no_path(automaton: TokenAutomaton, tokenizer: Any, 
         if frontier.empty:
             break
     assert not automaton.meanings(frontier)
+
+
+def test_an_incomplete_command_is_a_path_the_dialogue_completes(automaton: TokenAutomaton, tokenizer: Any,
+                                                                 parser: Any) -> None:
+    """"Achète ES" (no quantity) is a grammar sentence since the follow-up questions: its path means
+    place_trade without a quantity, and the parser reads the text the same way (missing_quantity)."""
+    frontier = automaton.initial("fr")
+    for tok in tokenizer.encode(" Achète ES"):
+        frontier = automaton.advance(frontier, tok)
+    meanings = automaton.meanings(frontier)
+    assert [m.intent for m in meanings] == ["place_trade"]
+    meaning = next(iter(meanings))
+    assert "quantity" not in meaning.as_dict()
+    result = parser.parse(automaton.text("fr", tokenizer.encode(" Achète ES"), meaning), "fr")
+    assert result.intent == "place_trade" and result.reason == "missing_quantity"
 
 
 def test_digit_prefixes_are_bounded() -> None:
