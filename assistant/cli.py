@@ -28,6 +28,7 @@ EPILOG = """examples:
   mia positions | mia status | mia pnl | mia metrics
   mia risk 1 ES                        1 % of equity risked per trade on ES
   mia halt [--flatten] | mia resume    stop new orders (kill switch with --flatten; confirmed) / resume
+  mia reduce                           reduce-only mode: only orders that shrink a position (confirmed)
   mia replay FILE.csv.gz --strategy sma_cross
 """
 
@@ -39,7 +40,7 @@ def _lang(args: argparse.Namespace, config: MiaConfig | None) -> str:
 
 # ---------------------------------------------------------------------------- engine ops
 # Ops that change positions or trading: read back first, then an explicit confirmation (or --yes).
-_READBACK_OPS = {"order": "preview", "close": "preview_close", "halt": "preview_halt"}
+_READBACK_OPS = {"order": "preview", "close": "preview_close", "halt": "preview_halt", "reduce": "preview_reduce"}
 _YES = ("y", "yes", "o", "oui")
 
 
@@ -104,8 +105,8 @@ async def _run_op(op: str, op_args: dict[str, Any], args: argparse.Namespace, co
 async def _drive(op: str, op_args: dict[str, Any], args: argparse.Namespace, config: MiaConfig, lang: str,
                  confirm: bool, do: Callable[[str, dict[str, Any]], Any]) -> int:
     """parse -> read-back -> explicit confirmation -> (risk gate -> broker, inside the op). What is
-    executed is what was read back: the op gets the pinned quantity, client order id or positions,
-    and a deadline after which the read-back has expired."""
+    executed is what was read back: the op gets the pinned quantity and client order id, or the token of
+    the engine's close / halt preview, and a deadline after which the read-back has expired."""
     import time
 
     if confirm:
@@ -145,7 +146,7 @@ def _after_lost_answer(config: MiaConfig, lang: str, op: str, op_args: dict[str,
 
     print(_t(lang, f"MIA stopped while handling the request ({why}).", f"MIA s'est arrêté pendant la requête ({why})."))
     client_id = op_args.get("client_order_id") if op == "order" else None
-    if op not in ("order", "close", "halt"):
+    if op not in ("order", "close", "halt", "reduce"):
         print(_t(lang, "Nothing was changed by this command; run it again.", "Cette commande n'a rien modifié ; relancez-la."))
         return 1
     if client_id is None:
@@ -293,6 +294,13 @@ def build_parser() -> argparse.ArgumentParser:
     h.add_argument("--flatten", action="store_true", help="kill switch: also cancel all orders and close all positions")
     h.add_argument("-y", "--yes", action="store_true", help="confirm without asking (needed without a terminal)")
     h.set_defaults(func=_op_command("halt", lambda a: {"flatten": a.flatten}, confirm=True))
+    rd = sub.add_parser("reduce", help="reduce-only mode: only orders that shrink a position (read back, then confirm)",
+                        description="Switch to reduce-only mode (the REDUCING state): from now on only orders that shrink "
+                                    "a position without reversing it are accepted; positions and working orders stay. "
+                                    "`mia resume` goes back to normal trading; `mia halt` stops everything. Read back, "
+                                    "then confirm (or --yes). Example: mia reduce ; mia reduce --yes")
+    rd.add_argument("-y", "--yes", action="store_true", help="confirm without asking (needed without a terminal)")
+    rd.set_defaults(func=_op_command("reduce", lambda a: {}, confirm=True))
     r = sub.add_parser("resume", help="resume trading", description="Example: mia resume")
     r.set_defaults(func=_op_command("resume", lambda a: {}))
 
@@ -301,7 +309,7 @@ def build_parser() -> argparse.ArgumentParser:
     k.add_argument("symbol", nargs="?", help="ES or MNQ (default: all symbols)")
     k.set_defaults(func=_op_command("risk", lambda a: {"percent": a.percent, "symbol": a.symbol}))
 
-    from trading_core.replay import register as register_replay
+    from assistant.replay_cli import register as register_replay
 
     register_replay(sub)
 

@@ -14,12 +14,12 @@ import os
 from pathlib import Path
 from typing import Any, Awaitable, Callable
 
-from trading_core.api import Engine
 from trading_core.private import private_dir
+from trading_core.protocols import EngineAPI
 
 log = logging.getLogger("mia.control")
 
-OpFunc = Callable[[Engine, dict[str, Any], str], Awaitable["OpResult"]]
+OpFunc = Callable[[EngineAPI, dict[str, Any], str], Awaitable["OpResult"]]
 
 
 class OpResult:
@@ -41,7 +41,7 @@ def socket_path(data_dir: Path) -> Path:
 
 
 class ControlServer:
-    def __init__(self, engine: Engine, ops: dict[str, OpFunc], path: Path) -> None:
+    def __init__(self, engine: EngineAPI, ops: dict[str, OpFunc], path: Path) -> None:
         self.engine, self.ops, self.path = engine, ops, path
         self._server: asyncio.AbstractServer | None = None
 

@@ -1,39 +1,30 @@
-"""Engine operations behind the CLI (and the control socket), rendered as text in FR or EN."""
+"""Engine operations behind the CLI (and the control socket), rendered for the terminal in FR or EN.
+
+Read-backs come from the engine's previews (`preview_order`, `preview_close`, `preview_halt`) and the
+confirmed op executes that very preview: the order's quantity and client id are pinned in the op's
+arguments; a close or halt preview is kept here under a token the confirmation sends back, so what runs
+is what was read back, or nothing (the engine refuses a preview the book has moved away from).
+"""
 from __future__ import annotations
 
 import asyncio
-import math
 import time
 import uuid
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from assistant.control import OpFunc, OpResult
-from assistant.dialogue.readback import close_readback, halt_readback
-from trading_core.api import Engine
-from trading_core.instruments import UnknownSymbolError, get_instrument
-from trading_core.risk.gate import reduces_exposure
-from trading_core.risk.reasons import ReasonCode, reject
-from trading_core.types import CloseResult, OrderRequest, OrderResult, OrderType, Side, TradingState
+from assistant.present import cli as C
+from assistant.present import readback as R
+from assistant.present.money import format_money
+from assistant.present.numbers import format_price
+from assistant.present.reasons import reason_text
+from assistant.present.text import Surface, render
+from trading_core.protocols import EngineAPI
+from trading_core.types import ClosePreview, CloseResult, HaltPreview, OrderRequest, OrderType, Side, TradingState
 
-
-def money(value: Decimal, lang: str) -> str:
-    q = Decimal(value).quantize(Decimal("0.01"))
-    if lang == "fr":
-        s = f"{abs(q):,.2f}".replace(",", "\u202f").replace(".", ",")
-        return ("-" if q < 0 else "") + s + " $"
-    return ("-" if q < 0 else "") + f"${abs(q):,.2f}"
-
-
-def num(value: float | Decimal, lang: str, decimals: int = 2) -> str:
-    s = f"{float(value):,.{decimals}f}"
-    if lang == "fr":
-        s = s.replace(",", "\u202f").replace(".", ",")
-    return s
-
-
-def t(lang: str, en: str, fr: str) -> str:
-    return fr if lang == "fr" else en
+t = C.t
 
 
 class BadRequest(ValueError):
@@ -85,6 +76,8 @@ def _whole_quantity(value: Any) -> int | None:
 
 
 def _price(value: Any, name_en: str, name_fr: str) -> float | None:
+    import math
+
     if value is None:
         return None
     number: float | None = None
@@ -139,27 +132,6 @@ def order_request_from_args(args: dict[str, Any]) -> OrderRequest:
     )
 
 
-def render_order_result(res: OrderResult, lang: str) -> str:
-    if not res.accepted:
-        msg = res.rejection.message(lang) if res.rejection else t(lang, "Order refused.", "Ordre refusé.")
-        return msg
-    o = res.order
-    assert o is not None
-    dup = t(lang, " (already received: same client order id)", " (déjà reçu : même identifiant client)") if res.duplicate else ""
-    lines = [
-        t(lang, f"Order {o.order_id} accepted: {o.side.value.lower()} {o.quantity} {o.symbol} {o.order_type.value.lower()}, status {o.status.value}{dup}.",
-          f"Ordre {o.order_id} accepté : {'achat' if o.side is Side.BUY else 'vente'} de {o.quantity} {o.symbol} ({o.order_type.value.lower()}), statut {o.status.value}{dup}.")
-    ]
-    for f in res.fills:
-        lines.append(t(lang, f"Filled {f.quantity} at {num(f.price, lang)} (commission {money(f.commission, lang)}).",
-                       f"Exécuté {f.quantity} à {num(f.price, lang)} (commission {money(f.commission, lang)})."))
-    for c in res.children:
-        price = c.stop_price if c.stop_price is not None else c.limit_price
-        kind = t(lang, "stop loss", "stop de protection") if c.order_type is OrderType.STOP else t(lang, "take profit", "objectif")
-        lines.append(f"  {kind}: {num(price or 0, lang)} ({c.order_id})")
-    return "\n".join(lines)
-
-
 def _expired(args: dict[str, Any], lang: str) -> OpResult | None:
     """A confirmed call carries `confirm_by` (epoch seconds): past it, the read-back it confirms has
     expired, exactly like a spoken "yes" after `dialogue.confirm_timeout_s`."""
@@ -170,7 +142,51 @@ def _expired(args: dict[str, Any], lang: str) -> OpResult | None:
     return None
 
 
-async def op_preview(engine: Engine, args: dict[str, Any], lang: str) -> OpResult:
+# ---------------------------------------------------------------------------- pinned read-backs
+@dataclass(frozen=True, slots=True)
+class _Pinned:
+    preview: ClosePreview | HaltPreview
+    kind: str  # "close" / "halt" / "kill" / "reduce"
+    expires: float  # time.time()
+
+
+_PINNED: dict[str, _Pinned] = {}
+_PIN_LIFETIME_S = 600.0  # a read-back never outlives this, whatever `confirm_by` says
+
+
+def _pin(preview: ClosePreview | HaltPreview, kind: str) -> str:
+    now = time.time()
+    for token in [k for k, v in _PINNED.items() if v.expires < now]:
+        del _PINNED[token]
+    token = uuid.uuid4().hex
+    _PINNED[token] = _Pinned(preview, kind, now + _PIN_LIFETIME_S)
+    return token
+
+
+def _pinned(args: dict[str, Any], kind: str, lang: str) -> _Pinned | OpResult | None:
+    """The read-back a confirmed op executes: None when the op carries no token (an API caller acting
+    at once), an OpResult when the token is unknown (the running MIA restarted, or it was used)."""
+    token = args.get("readback")
+    if token is None:
+        return None
+    pinned = _PINNED.pop(str(token), None)
+    if pinned is None or pinned.kind != kind or pinned.expires < time.time():
+        return OpResult(False, t(lang, "This read-back is no longer valid (MIA restarted, or it was already used). "
+                                       "Nothing was done; run the command again.",
+                                 "Cette relecture n'est plus valable (MIA a redémarré, ou elle a déjà servi). Rien n'a "
+                                 "été fait ; relancez la commande."), 3)
+    return pinned
+
+
+def _changed(res: CloseResult, lang: str) -> OpResult:
+    if res.preview is not None and res.current is not None:
+        return OpResult(False, render(R.preview_changed(res.preview, res.current), lang, Surface.CLI), 3)
+    assert res.rejection is not None
+    return OpResult(False, reason_text(res.rejection, lang, Surface.CLI), 3)
+
+
+# ---------------------------------------------------------------------------- ops
+async def op_preview(engine: EngineAPI, args: dict[str, Any], lang: str) -> OpResult:
     """The read-back of an order, and what a confirmation must send: the quantity resolved now (a
     risk percentage is sized once, here) and the client order id chosen now."""
     try:
@@ -179,17 +195,17 @@ async def op_preview(engine: Engine, args: dict[str, Any], lang: str) -> OpResul
         return OpResult(False, exc.message(lang), 2)
     p = await engine.preview_order(req)
     if p.rejection is not None:
-        return OpResult(False, p.rejection.message(lang), 3)
+        return OpResult(False, reason_text(p.rejection, lang, Surface.CLI), 3)
     side = t(lang, "Buy" if req.side is Side.BUY else "Sell", "Achat" if req.side is Side.BUY else "Vente")
-    risk = money(p.estimated_risk, lang) if p.estimated_risk is not None else "?"
-    ref = num(p.reference_price, lang) if p.reference_price is not None else "?"
+    risk = format_money(p.estimated_risk, lang) if p.estimated_risk is not None else "?"
+    ref = format_price(p.reference_price, lang) if p.reference_price is not None else "?"
     client_id = req.client_order_id or f"mia-cli-{uuid.uuid4().hex[:16]}"
     return OpResult(True, t(lang, f"{side} {p.quantity} {req.symbol} {req.order_type.value.lower()} near {ref}, estimated risk {risk}.",
                                f"{side} de {p.quantity} {req.symbol} ({req.order_type.value.lower()}) vers {ref}, risque estimé {risk}."),
                     data={"quantity": p.quantity, "client_order_id": client_id})
 
 
-async def op_order(engine: Engine, args: dict[str, Any], lang: str) -> OpResult:
+async def op_order(engine: EngineAPI, args: dict[str, Any], lang: str) -> OpResult:
     late = _expired(args, lang)
     if late is not None:
         return late
@@ -198,7 +214,7 @@ async def op_order(engine: Engine, args: dict[str, Any], lang: str) -> OpResult:
     except BadRequest as exc:
         return OpResult(False, exc.message(lang), 2)
     res = await engine.place_order(req, wait_fill=float(args.get("wait_fill", 2.0)))
-    return OpResult(res.accepted, render_order_result(res, lang), 0 if res.accepted else 3)
+    return OpResult(res.accepted, C.order_result_text(res, lang), 0 if res.accepted else 3)
 
 
 def _close_symbol(args: dict[str, Any]) -> str | None:
@@ -206,78 +222,43 @@ def _close_symbol(args: dict[str, Any]) -> str | None:
     return None if sym in (None, "", "all", "ALL", "tout", "TOUT") else str(sym)
 
 
-def _held(positions: list[Any], symbol: str | None) -> dict[str, int]:
-    return {p.symbol: p.quantity for p in positions if p.quantity and (symbol is None or p.symbol == symbol)}
+def _held(positions: list[Any], symbols: tuple[str, ...] | None) -> dict[str, int]:
+    return {p.symbol: p.quantity for p in positions if p.quantity and (symbols is None or p.symbol in symbols)}
 
 
-def _describe(held: dict[str, int], lang: str) -> str:
-    if not held:
-        return t(lang, "no position", "aucune position")
-    return ", ".join(f"{'long' if q > 0 else 'short'} {abs(q)} {s}" for s, q in sorted(held.items()))
-
-
-async def _pinned_positions_changed(engine: Engine, args: dict[str, Any], symbol: str | None, lang: str) -> OpResult | None:
-    """The read-back named positions; if they changed before the confirmation, nothing is done."""
-    expected = args.get("expected")
-    if expected is None:
-        return None
-    now = _held(await engine.positions(), symbol)
-    if now != {str(k): int(v) for k, v in expected.items()}:
-        return OpResult(False, t(
-            lang,
-            f"Positions changed since the read-back ({_describe(expected, lang)} then, {_describe(now, lang)} now). "
-            "Nothing was done; run the command again to see the new read-back.",
-            f"Les positions ont changé depuis la relecture ({_describe(expected, lang)} alors, {_describe(now, lang)} "
-            "maintenant). Rien n'a été fait ; relancez la commande pour voir la nouvelle relecture."), 3)
-    return None
-
-
-async def _closing_report(engine: Engine, res: CloseResult, lang: str, wait_s: float) -> tuple[bool, list[str]]:
+async def _closing_report(engine: EngineAPI, res: CloseResult, lang: str, wait_s: float) -> tuple[bool, list[str]]:
     """Wait up to `wait_s` for the positions to be flat (as an order waits for its fill); the lines
     say what filled, or clearly that it did not."""
     deadline = time.monotonic() + wait_s
     while True:
-        held = _held(await engine.positions(), None)
-        left = {s: q for s, q in held.items() if s in res.symbols}
+        left = _held(await engine.positions(), res.symbols)
         if not left or time.monotonic() >= deadline:
             break
         await asyncio.sleep(0.02)
-    lines: list[str] = []
-    for r in res.orders:
-        if r.order is None:
-            continue
-        o = engine.ledger.get_order(r.order.order_id) or r.order
-        side = t(lang, o.side.value.lower(), "achat" if o.side is Side.BUY else "vente")
-        if o.filled_quantity and o.avg_fill_price is not None:
-            lines.append(t(lang, f"  {side} {o.filled_quantity} {o.symbol} filled at {num(o.avg_fill_price, lang)} ({o.order_id})",
-                           f"  {side} de {o.filled_quantity} {o.symbol} exécuté à {num(o.avg_fill_price, lang)} ({o.order_id})"))
+    orders = [engine.order(r.order.order_id) or r.order for r in res.orders if r.order is not None]
+    lines = C.filled_lines(orders, lang)
     if left:
-        lines.append(t(lang,
-                       f"NOT flat after {wait_s:g} s: still {_describe(left, lang)}. The closing orders stay working at the "
-                       "broker; check with mia status.",
-                       f"PAS à plat après {wait_s:g} s : encore {_describe(left, lang)}. Les ordres de fermeture restent en "
-                       "attente chez le courtier ; vérifiez avec mia status."))
+        lines.append(C.not_flat_line(left, wait_s, lang))
     return not left, lines
 
 
-async def op_close(engine: Engine, args: dict[str, Any], lang: str) -> OpResult:
+async def op_close(engine: EngineAPI, args: dict[str, Any], lang: str) -> OpResult:
     late = _expired(args, lang)
     if late is not None:
         return late
-    sym = _close_symbol(args)
-    changed = await _pinned_positions_changed(engine, args, sym, lang)
-    if changed is not None:
-        return changed
-    res = await engine.close_positions(sym, source=args.get("source", "cli"))
+    pinned = _pinned(args, "close", lang)
+    if isinstance(pinned, OpResult):
+        return pinned
+    preview = pinned.preview if pinned is not None else None
+    assert preview is None or isinstance(preview, ClosePreview)
+    res = await engine.close_positions(_close_symbol(args), source=args.get("source", "cli"), preview=preview)
+    if res.rejection is not None and res.current is not None:
+        return _changed(res, lang)
     if res.orders and not all(r.accepted for r in res.orders):
-        return OpResult(False, "\n".join(render_order_result(r, lang) for r in res.orders), 3)
+        return OpResult(False, "\n".join(C.order_result_text(r, lang) for r in res.orders), 3)
     if not res.orders and not res.cancelled_orders and not res.in_progress:
         return OpResult(True, t(lang, "Nothing to close.", "Rien à fermer."))
-    lines = [t(lang, f"Closing {', '.join(res.symbols)}: {len(res.orders)} closing order(s), {res.cancelled_orders} working order(s) cancelled.",
-               f"Fermeture de {', '.join(res.symbols)} : {len(res.orders)} ordre(s) de clôture, {res.cancelled_orders} ordre(s) en attente annulé(s).")]
-    if res.in_progress:
-        lines.append(t(lang, f"A closing order for {', '.join(res.in_progress)} was already working: nothing new was sent for it.",
-                       f"Un ordre de fermeture pour {', '.join(res.in_progress)} était déjà en cours : rien de nouveau n'a été envoyé."))
+    lines = C.close_head(res, lang)
     flat, report = await _closing_report(engine, res, lang, float(args.get("wait_fill", 5.0)))
     lines += report
     if flat:
@@ -285,138 +266,106 @@ async def op_close(engine: Engine, args: dict[str, Any], lang: str) -> OpResult:
     return OpResult(flat, "\n".join(lines), 0 if flat else 3)
 
 
-async def op_preview_close(engine: Engine, args: dict[str, Any], lang: str) -> OpResult:
-    """The read-back of a close (the same sentence voice and chat say) and the positions it pins."""
-    sym = _close_symbol(args)
-    if sym is not None:
-        try:
-            sym = get_instrument(sym).symbol
-        except UnknownSymbolError:
-            return OpResult(False, reject(ReasonCode.UNKNOWN_SYMBOL, symbol=sym).message(lang), 3)
-    positions = await engine.positions()
-    summary = close_readback(positions, await engine.working_orders(), lang, sym)
+async def op_preview_close(engine: EngineAPI, args: dict[str, Any], lang: str) -> OpResult:
+    """The read-back of a close (the same sentence voice and chat say), pinned for the confirmation."""
+    preview = await engine.preview_close(_close_symbol(args))
+    if preview.rejection is not None:
+        return OpResult(False, reason_text(preview.rejection, lang, Surface.CLI), 3)
+    summary = R.close_readback(preview)
     if summary is None:
-        text = t(lang, f"You have no {sym} position to close.", f"Vous n'avez aucune position {sym} à fermer.") if sym else t(
+        text = render(R.nothing_to_close(preview.symbol), lang, Surface.CLI) if preview.symbol else t(
             lang, "Nothing to close.", "Rien à fermer.")
         return OpResult(True, text, data={"nothing": True})
-    return OpResult(True, summary, data={"expected": _held(positions, sym), "symbol": sym or "all"})
+    return OpResult(True, render(summary, lang, Surface.CLI), data={"readback": _pin(preview, "close")})
 
 
-async def op_preview_halt(engine: Engine, args: dict[str, Any], lang: str) -> OpResult:
-    positions = await engine.positions()
-    working = await engine.working_orders()
-    if args.get("flatten"):
-        close = close_readback(positions, working, lang, None) or t(lang, "Nothing to close.", "Rien à fermer.")
-        summary = t(lang, "Kill switch: halt trading, cancel every working order and close every position.",
-                    "Arrêt d'urgence : arrêter le trading, annuler tous les ordres en attente et fermer toutes les positions.")
-        return OpResult(True, f"{summary} {close}", data={"expected": _held(positions, None), "flatten": True})
-    if engine.state is TradingState.HALTED:
+async def op_preview_halt(engine: EngineAPI, args: dict[str, Any], lang: str) -> OpResult:
+    flatten = bool(args.get("flatten"))
+    preview = await engine.preview_halt(flatten=flatten)
+    if preview.already_halted:
         return OpResult(True, t(lang, "Trading is already halted.", "Le trading est déjà arrêté."), data={"nothing": True})
-    held = _held(positions, None)
-    cancellable = sum(
-        1 for o in working
-        if o.parent_id is None and not o.status.is_final
-        and not reduces_exposure(held.get(o.symbol, 0), o.side, o.quantity - o.filled_quantity)
-    )
-    return OpResult(True, halt_readback(len(held), cancellable, lang), data={})
+    return OpResult(True, render(R.halt_readback(preview), lang, Surface.CLI),
+                    data={"readback": _pin(preview, "kill" if flatten else "halt")})
 
 
-async def op_positions(engine: Engine, args: dict[str, Any], lang: str) -> OpResult:
-    pos = await engine.positions()
-    if not pos:
-        return OpResult(True, t(lang, "No open position.", "Aucune position ouverte."))
-    head = t(lang, "SYMBOL   QTY   AVG PRICE   LAST   UNREALIZED", "SYMBOLE  QTÉ   PRIX MOYEN  DERNIER LATENT")
-    rows = [head]
-    for p in pos:
-        last = num(p.market_price, lang) if p.market_price is not None else "-"
-        rows.append(f"{p.symbol:<8} {p.quantity:>4}  {num(p.avg_price, lang):>10}  {last:>8}  {money(p.unrealized_pnl, lang):>12}")
-    return OpResult(True, "\n".join(rows))
+async def op_preview_reduce(engine: EngineAPI, args: dict[str, Any], lang: str) -> OpResult:
+    if engine.state is TradingState.REDUCING:
+        return OpResult(True, render(R.already_reducing(), lang, Surface.CLI), data={"nothing": True})
+    return OpResult(True, render(R.reduce_readback(), lang, Surface.CLI), data={})
 
 
-async def op_status(engine: Engine, args: dict[str, Any], lang: str) -> OpResult:
-    s = await engine.status()
-    waiting = t(lang, " (not live yet)", " (pas encore en direct)")
-    prices = ", ".join(f"{k} {num(v, lang)}{'' if k in s.live_symbols else waiting}"
-                       for k, v in sorted(s.last_prices.items())) or "-"
-    lines = [
-        t(lang, f"Mode: {s.mode} ({s.broker}, {'connected' if s.broker_connected else 'DISCONNECTED'}), feed: {s.feed}",
-          f"Mode : {s.mode} ({s.broker}, {'connecté' if s.broker_connected else 'DÉCONNECTÉ'}), flux : {s.feed}"),
-        t(lang, f"Trading state: {s.state.value}; market {'open' if s.market_open else 'closed'}",
-          f"État du trading : {s.state.value} ; marché {'ouvert' if s.market_open else 'fermé'}"),
-        t(lang, f"Equity: {money(s.equity, lang)}; P&L today: {money(s.pnl_today, lang)}",
-          f"Valeur du compte : {money(s.equity, lang)} ; P&L du jour : {money(s.pnl_today, lang)}"),
-        t(lang, f"Open positions: {s.open_positions}; working orders: {s.working_orders}; risk per trade: {s.risk_percent}%",
-          f"Positions ouvertes : {s.open_positions} ; ordres en attente : {s.working_orders} ; risque par trade : {num(s.risk_percent, lang, 1)} %"),
-        t(lang, f"Last prices: {prices}", f"Derniers prix : {prices}"),
-    ]
+async def op_positions(engine: EngineAPI, args: dict[str, Any], lang: str) -> OpResult:
+    return OpResult(True, C.positions_table(await engine.positions(), lang))
+
+
+async def op_status(engine: EngineAPI, args: dict[str, Any], lang: str) -> OpResult:
+    lines = C.status_lines(await engine.status(), lang)
     from assistant.monitor import monitor_status_lines
 
     lines += await monitor_status_lines(engine, lang)
     return OpResult(True, "\n".join(lines))
 
 
-async def op_pnl(engine: Engine, args: dict[str, Any], lang: str) -> OpResult:
-    p = await engine.pnl_today()
-    return OpResult(True, t(lang,
-        f"P&L {p.day}: total {money(p.total, lang)} (realized {money(p.realized, lang)}, unrealized {money(p.unrealized, lang)}, commissions {money(p.commissions, lang)}; {p.trades} fills)",
-        f"P&L {p.day} : total {money(p.total, lang)} (réalisé {money(p.realized, lang)}, latent {money(p.unrealized, lang)}, commissions {money(p.commissions, lang)} ; {p.trades} exécutions)"))
+async def op_pnl(engine: EngineAPI, args: dict[str, Any], lang: str) -> OpResult:
+    return OpResult(True, C.pnl_line(await engine.pnl_today(), lang))
 
 
-async def op_metrics(engine: Engine, args: dict[str, Any], lang: str) -> OpResult:
-    m = await engine.performance_metrics()
-    pf = num(m.profit_factor, lang) if m.profit_factor is not None else "∞" if m.trades else "-"
-    return OpResult(True, t(lang,
-        f"Trades {m.trades}, win rate {num(m.win_rate * 100, lang, 1)}%, profit factor {pf}, net {money(m.net_pnl, lang)}, "
-        f"largest win {money(m.largest_win, lang)}, largest loss {money(m.largest_loss, lang)}, avg win {money(m.average_win, lang)}, "
-        f"avg loss {money(m.average_loss, lang)}, max drawdown {money(m.max_drawdown, lang)} ({num(m.max_drawdown_pct, lang, 2)}%)",
-        f"Trades {m.trades}, taux de réussite {num(m.win_rate * 100, lang, 1)} %, facteur de profit {pf}, net {money(m.net_pnl, lang)}, "
-        f"plus gros gain {money(m.largest_win, lang)}, plus grosse perte {money(m.largest_loss, lang)}, gain moyen {money(m.average_win, lang)}, "
-        f"perte moyenne {money(m.average_loss, lang)}, drawdown max {money(m.max_drawdown, lang)} ({num(m.max_drawdown_pct, lang, 2)} %)"))
+async def op_metrics(engine: EngineAPI, args: dict[str, Any], lang: str) -> OpResult:
+    return OpResult(True, C.metrics_line(await engine.performance_metrics(), lang))
 
 
-async def op_halt(engine: Engine, args: dict[str, Any], lang: str) -> OpResult:
+async def op_halt(engine: EngineAPI, args: dict[str, Any], lang: str) -> OpResult:
     late = _expired(args, lang)
     if late is not None:
         return late
-    if args.get("flatten"):
-        changed = await _pinned_positions_changed(engine, args, None, lang)
-        if changed is not None:
-            return changed
-        res = await engine.kill_switch(args.get("reason", "cli"))
-        lines = [t(lang, f"Kill switch: halted; {len(res.orders)} closing order(s), {res.cancelled_orders} cancelled.",
-                   f"Arrêt d'urgence : trading arrêté ; {len(res.orders)} ordre(s) de clôture, {res.cancelled_orders} annulé(s).")]
+    flatten = bool(args.get("flatten"))
+    pinned = _pinned(args, "kill" if flatten else "halt", lang)
+    if isinstance(pinned, OpResult):
+        return pinned
+    preview = pinned.preview if pinned is not None else None
+    assert preview is None or isinstance(preview, HaltPreview)
+    if flatten:
+        res = await engine.kill_switch(args.get("reason", "cli"), preview=preview)
+        if res.rejection is not None and res.current is not None:
+            return _changed(res, lang)
+        lines = [C.kill_switch_head(res, lang)]
         refused = [r for r in res.orders if not r.accepted]
-        lines += [render_order_result(r, lang) for r in refused]
+        lines += [C.order_result_text(r, lang) for r in refused]
         flat, report = await _closing_report(engine, res, lang, float(args.get("wait_fill", 5.0)))
         lines += report
         ok = flat and not refused
         if ok and (res.orders or res.in_progress):
             lines.append(t(lang, "Flat.", "À plat."))
         return OpResult(ok, "\n".join(lines), 0 if ok else 3)
-    ch = await engine.halt(args.get("reason", "cli"))
-    return OpResult(True, t(lang, f"Trading halted (was {ch.previous.value}). Closing positions is still allowed.",
-                             f"Trading arrêté (état précédent {ch.previous.value}). La fermeture des positions reste possible."))
+    halted = await engine.halt(args.get("reason", "cli"), preview=preview)
+    return OpResult(True, C.halt_text(halted, lang))
 
 
-async def op_resume(engine: Engine, args: dict[str, Any], lang: str) -> OpResult:
-    ch = await engine.resume(args.get("reason", "cli"))
-    return OpResult(True, t(lang, f"Trading resumed (was {ch.previous.value}).", f"Trading repris (état précédent {ch.previous.value})."))
+async def op_reduce(engine: EngineAPI, args: dict[str, Any], lang: str) -> OpResult:
+    late = _expired(args, lang)
+    if late is not None:
+        return late
+    change = await engine.reduce_only(args.get("reason", "cli"))
+    return OpResult(True, C.state_change_text(change, lang))
 
 
-async def op_risk(engine: Engine, args: dict[str, Any], lang: str) -> OpResult:
+async def op_resume(engine: EngineAPI, args: dict[str, Any], lang: str) -> OpResult:
+    change = await engine.resume(args.get("reason", "cli"))
+    return OpResult(True, C.state_change_text(change, lang))
+
+
+async def op_risk(engine: EngineAPI, args: dict[str, Any], lang: str) -> OpResult:
     try:
         pct = Decimal(str(args["percent"]).replace(",", "."))
     except (InvalidOperation, KeyError):
         return OpResult(False, t(lang, f"Not a percentage: {args.get('percent')!r}", f"Pourcentage invalide : {args.get('percent')!r}"), 2)
     res = await engine.set_risk(pct, args.get("symbol"))
     if not res.ok:
-        return OpResult(False, res.rejection.message(lang) if res.rejection else "refused", 3)
-    where = f" {t(lang, 'on', 'sur')} {res.symbol}" if res.symbol else ""
-    return OpResult(True, t(lang, f"Risk per trade set to {num(res.risk_percent or 0, lang)}%{where}.",
-                             f"Risque par trade fixé à {num(res.risk_percent or 0, lang)} %{where}."))
+        return OpResult(False, reason_text(res.rejection, lang, Surface.CLI) if res.rejection else "refused", 3)
+    return OpResult(True, C.risk_set_text(res.risk_percent or Decimal(0), res.symbol, lang))
 
 
-async def op_ping(engine: Engine, args: dict[str, Any], lang: str) -> OpResult:
+async def op_ping(engine: EngineAPI, args: dict[str, Any], lang: str) -> OpResult:
     return OpResult(True, "pong")
 
 
@@ -425,6 +374,7 @@ OPS: dict[str, OpFunc] = {
     "preview": op_preview,
     "preview_close": op_preview_close,
     "preview_halt": op_preview_halt,
+    "preview_reduce": op_preview_reduce,
     "order": op_order,
     "close": op_close,
     "positions": op_positions,
@@ -432,6 +382,7 @@ OPS: dict[str, OpFunc] = {
     "pnl": op_pnl,
     "metrics": op_metrics,
     "halt": op_halt,
+    "reduce": op_reduce,
     "resume": op_resume,
     "risk": op_risk,
 }

@@ -105,9 +105,7 @@ def _paper_engine(config: MiaConfig) -> Any:
     from trading_core.api import Engine
 
     engine = Engine.from_config(config, realtime=True, mode="paper")
-    prepare = getattr(engine.feed, "prepare", None)
-    if callable(prepare):
-        prepare()
+    engine.prepare()
     return engine
 
 

@@ -18,7 +18,7 @@ import statistics
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
@@ -29,6 +29,7 @@ from trading_core.broker.paper import PaperBroker  # noqa: E402
 from trading_core.ledger import Ledger  # noqa: E402
 from trading_core.portfolio import Portfolio  # noqa: E402
 from trading_core.types import (  # noqa: E402
+    FillEvent,
     EngineEvent,
     EventKind,
     Fill,
@@ -79,12 +80,12 @@ def bench_ledger(n: int, sync: str) -> None:
             t = time.perf_counter_ns()
             led.insert_order(o)
             ins.append(time.perf_counter_ns() - t)
-            o.status, o.filled_quantity, o.avg_fill_price = OrderStatus.FILLED, 1, 5000.25
+            o = replace(o, status=OrderStatus.FILLED, filled_quantity=1, avg_fill_price=5000.25)
             f = Fill(f"F{i}", o.order_id, "ES", Side.BUY, 1, 5000.25, Decimal("2.25"), ts)
             t = time.perf_counter_ns()
             led.record_fill(f, o)
             fil.append(time.perf_counter_ns() - t)
-            e = EngineEvent(EventKind.FILL, Severity.INFO, ts, "Filled.", "Exécuté.", "ES", order=o, fill=f)
+            e = EngineEvent(EventKind.FILL, Severity.INFO, ts, FillEvent(f, o), "ES")
             t = time.perf_counter_ns()
             led.append_event(e)
             ev.append(time.perf_counter_ns() - t)

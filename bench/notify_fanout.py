@@ -35,7 +35,7 @@ from tests.fakes.discord_webhook import FakeDiscordWebhook  # noqa: E402
 from tests.fakes.telegram_api import FakeTelegramAPI, TelegramLimits  # noqa: E402
 from tests.fakes.twilio_api import FakeTwilioAPI  # noqa: E402
 from trading_core.config import AlertManagerConfig  # noqa: E402
-from trading_core.types import EngineEvent, EventKind, Severity  # noqa: E402
+from trading_core.types import EngineEvent, EventKind, Severity, StateChange, TradingState  # noqa: E402
 
 TOKEN = "123456789:AAFakeTokenForBench_abcdefghijklmnop"
 SID, AUTH = "AC" + "b" * 32, "bench-auth-token-0123456789"
@@ -80,7 +80,7 @@ async def bench_latency(tmp: Path, events: int, rate: float) -> None:
             for i in range(events):
                 # Priority 5 so that every event fans out to all three channels.
                 event = EngineEvent(EventKind.KILL_SWITCH, Severity.CRITICAL, datetime.now(timezone.utc),
-                                    f"bench event {i}", f"bench event {i}", seq=i + 1)
+                                    StateChange(TradingState.ACTIVE, TradingState.HALTED, f"bench event {i}"), seq=i + 1)
                 started[i] = time.perf_counter()
                 await am.handle_event(event)
                 await asyncio.sleep(max(0.0, t0 + (i + 1) / rate - time.perf_counter()))

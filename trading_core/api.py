@@ -18,7 +18,7 @@ from functools import lru_cache
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, AsyncIterator, Callable
+from typing import TYPE_CHECKING, Any, AsyncIterator, Callable
 from zoneinfo import ZoneInfo
 
 from trading_core import calendar as cme
@@ -26,23 +26,36 @@ from trading_core.broker.base import Broker, BrokerEvent, ConnectionUpdate, Orde
 from trading_core.clock import Clock, MarketClock, WallClock
 from trading_core.config import MiaConfig
 from trading_core.instruments import Instrument, UnknownSymbolError, get_instrument, round_to_tick
-from trading_core.ledger import Ledger
-from trading_core.marketdata.feed import HistoryBar
+from trading_core.ledger import EquityPoint, Ledger
+from trading_core.marketdata.feed import HistoryBar, MarketFeed
 from trading_core.metrics import performance_metrics
-from trading_core.portfolio import Portfolio
+from trading_core.portfolio import ClosedTrade, Portfolio
 from trading_core.private import private_dir
+from trading_core.protocols import RLAPI, IntelligenceAPI
 from trading_core.risk import sizing
 from trading_core.risk.gate import OrderIntent, RiskContext, RiskGate, reduces_exposure
 from trading_core.risk.reasons import ReasonCode, reject
 from trading_core.types import (
     AccountSnapshot,
     Bar,
+    ClosePreview,
     CloseResult,
+    ClosingOrder,
+    ConnectionChange,
     EngineEvent,
     EngineStatus,
     EventKind,
+    EventPayload,
+    FeedFailed,
+    FeedStale,
     Fill,
+    FillEvent,
+    HaltPreview,
+    HaltResult,
+    LossLimitBreach,
+    Notice,
     Order,
+    OrderEvent,
     OrderPreview,
     OrderRequest,
     OrderResult,
@@ -52,13 +65,21 @@ from trading_core.types import (
     PnLSummary,
     Position,
     Quote,
+    ReconciliationMismatch,
     Rejection,
+    RiskSettingChange,
     SetRiskResult,
     Severity,
     Side,
     StateChange,
+    SystemNotice,
     TradingState,
 )
+
+if TYPE_CHECKING:
+    from trading_core.intelligence.rl.types import CvarReport, EnsembleWeightsReport, QuantileReport
+    from trading_core.autopilot.controller import Autopilot
+    from trading_core.intelligence.types import FeatureImportance, RegimeInfo, SignalQuality
 
 log = logging.getLogger("mia.engine")
 ET = ZoneInfo("America/New_York")
@@ -86,21 +107,32 @@ def _session_of_utc_hour(hour: datetime) -> str:
     return cme.session_date(hour).isoformat()
 
 
-def _fmt_money(value: Decimal, lang: str) -> str:
-    q = value.quantize(Decimal("0.01"))
-    if lang == "fr":
-        s = f"{abs(q):,.2f}".replace(",", "\u202f").replace(".", ",")
-        return ("-" if q < 0 else "") + s + " $"
-    return ("-" if q < 0 else "") + f"${abs(q):,.2f}"
+def _order_with(o: Order, **changes: Any) -> Order:
+    """A new snapshot of `o` with `changes` (orders are immutable: holders never see them change).
+    Built field by field: `dataclasses.replace` introspects the fields at every call."""
+    g = changes.get
+    return Order(
+        o.order_id, o.client_order_id, o.symbol, o.side, o.quantity, o.order_type,
+        g("status", o.status), o.created_ts, o.limit_price, o.stop_price, o.parent_id,
+        g("oco_group", o.oco_group), g("filled_quantity", o.filled_quantity), g("avg_fill_price", o.avg_fill_price),
+        g("reason", o.reason), o.source, g("broker_ref", o.broker_ref),
+    )
 
 
-def _fmt_price(price: float, lang: str) -> str:
-    s = f"{price:.2f}"
-    return s.replace(".", ",") if lang == "fr" else s
-
-
-def _side_words(side: Side) -> tuple[str, str]:
-    return ("buy", "achat") if side is Side.BUY else ("sell", "vente")
+def _log_detail(p: EventPayload) -> str:
+    """An event's data on one log line (the log is for developers; users read `assistant.present`)."""
+    if isinstance(p, OrderEvent):
+        o = p.order
+        why = f" {p.rejection.code.value}{p.rejection.params}" if p.rejection is not None else ""
+        return f"{o.order_id} {o.side.value} {o.quantity} {o.symbol} {o.order_type.value} {o.status.value}{why}"
+    if isinstance(p, FillEvent):
+        f = p.fill
+        return f"{f.order_id} {f.side.value} {f.quantity} {f.symbol} at {f.price} (commission {f.commission})"
+    if isinstance(p, StateChange):
+        return f"{p.previous.value} -> {p.current.value} ({p.reason})"
+    if isinstance(p, LossLimitBreach):
+        return f"pnl {p.pnl} limit -{p.limit} flatten={p.flatten}"
+    return repr(p)
 
 
 class EventSubscription:
@@ -138,10 +170,10 @@ class Engine:
         broker: Broker,
         *,
         ledger: Ledger | None = None,
-        feed: Any | None = None,
+        feed: MarketFeed | None = None,
         clock: Clock | None = None,
-        intelligence: Any | None = None,
-        rl: Any | None = None,
+        intelligence: IntelligenceAPI | None = None,
+        rl: RLAPI | None = None,
         mode: str | None = None,
     ) -> None:
         self.config = config
@@ -154,16 +186,16 @@ class Engine:
         self.clock: Clock = clock or (MarketClock() if feed is not None and self.mode == "paper" else WallClock())
         self.gate = RiskGate(config.risk, get_instrument)
         self.portfolio = Portfolio(get_instrument, config.account.starting_balance)
-        self.intelligence = intelligence
-        self.rl = rl
-        self.autopilot: Any | None = None  # trading_core.autopilot.Autopilot once attached (it sets this)
+        self.intelligence: IntelligenceAPI | None = intelligence
+        self.rl: RLAPI | None = rl
+        self.autopilot: Autopilot | None = None  # trading_core.autopilot.Autopilot once attached (it sets this)
         self._volatility: Any | None = None
         self.symbols: tuple[str, ...] = tuple(config.instruments.symbols)
-        self.last_prices: dict[str, float] = {}
+        self._last_prices: dict[str, float] = {}
         # Symbols whose last price is current: received live in this process (or, for a one-shot
         # command, the last recorded price it opened with). Orders need one; history never gives one.
         self._current: set[str] = set()
-        self.bars: dict[str, deque[Bar]] = {s: deque(maxlen=_BARS_KEPT) for s in self.symbols}
+        self._bars: dict[str, deque[Bar]] = {s: deque(maxlen=_BARS_KEPT) for s in self.symbols}
         self._state = TradingState.ACTIVE
         self._risk_percent = config.risk.default_risk_percent
         self._risk_per_symbol: dict[str, Decimal] = {}
@@ -209,6 +241,13 @@ class Engine:
         return cls(config, broker, feed=feed, mode=mode)
 
     # ------------------------------------------------------------------ lifecycle
+    def prepare(self) -> None:
+        """The feed's slow set-up (the simulated market generates its history): blocking, so call it
+        in a worker thread before `start`. Nothing to do for a feed without one."""
+        prepare = getattr(self.feed, "prepare", None)
+        if callable(prepare):
+            prepare()
+
     async def start(self, run_feed: bool = True) -> None:
         """Restore state from the ledger, connect the broker and start consuming market data."""
         self._restore()
@@ -222,7 +261,7 @@ class Engine:
         # ledger under a resubmission still writing to it.
         await self._resubmit()
         self._started_ts = datetime.now(timezone.utc)
-        self._emit(EventKind.SYSTEM, Severity.INFO, "Engine started.", "Moteur démarré.")
+        self._emit(EventKind.SYSTEM, Severity.INFO, SystemNotice(Notice.ENGINE_STARTED))
         if run_feed and self.feed is not None:
             self._feed_task = asyncio.create_task(self._consume_feed(), name="mia-feed")
 
@@ -250,7 +289,7 @@ class Engine:
 
     def _persist_market(self) -> None:
         """Last prices and the market time, committed together (one transaction)."""
-        values: dict[str, Any] = {_LAST_PRICES_KEY: self.last_prices}
+        values: dict[str, Any] = {_LAST_PRICES_KEY: self._last_prices}
         if isinstance(self.clock, MarketClock):
             values[_LAST_MARKET_TS_KEY] = self.clock.now().isoformat()
         self.ledger.set_states(values)
@@ -263,7 +302,7 @@ class Engine:
 
         Used by one-shot CLI commands, which do not run the feed continuously: for them the last
         recorded price is the market (the paper broker fills at it)."""
-        self._current.update(s for s in self.symbols if s in self.last_prices)
+        self._current.update(s for s in self.symbols if s in self._last_prices)
         missing = [s for s in self.symbols if s not in self._current]
         if not missing or self.feed is None:
             return
@@ -286,7 +325,7 @@ class Engine:
         """Repeat the last price of each symbol (one-shot mode): the paper broker's "next price"."""
         while True:
             await asyncio.sleep(interval)
-            for sym, px in list(self.last_prices.items()):
+            for sym, px in list(self._last_prices.items()):
                 self.on_price(sym, px, self.clock.now())
 
     def close(self) -> None:
@@ -315,7 +354,7 @@ class Engine:
         if risk:
             self._risk_percent = Decimal(risk.get("default", str(self._risk_percent)))
             self._risk_per_symbol = {k: Decimal(v) for k, v in risk.get("per_symbol", {}).items()}
-        self.last_prices.update(self.ledger.get_state(_LAST_PRICES_KEY, {}) or {})
+        self._last_prices.update(self.ledger.get_state(_LAST_PRICES_KEY, {}) or {})
         last_ts = self.ledger.get_state(_LAST_MARKET_TS_KEY, None)
         if last_ts and isinstance(self.clock, MarketClock):
             self.clock.advance(datetime.fromisoformat(last_ts))
@@ -333,7 +372,7 @@ class Engine:
         if hasattr(self.broker, "restore_fills"):
             # a new paper broker starts flat: give it the committed positions
             self.broker.restore_fills(fills)
-        for sym, px in self.last_prices.items():
+        for sym, px in self._last_prices.items():
             self.portfolio.mark(sym, px)
         self._orders = {o.order_id: o for o in self.ledger.open_orders()}
         if self._orders:
@@ -364,12 +403,7 @@ class Engine:
             raise
         except Exception as exc:  # a feed failure is an alert, not a crash of the engine
             log.exception("market data feed failed")
-            self._emit(
-                EventKind.MARKET_DATA_STALE,
-                Severity.CRITICAL,
-                f"Market data feed stopped: {exc}",
-                f"Le flux de données de marché s'est arrêté : {exc}",
-            )
+            self._emit(EventKind.MARKET_DATA_STALE, Severity.CRITICAL, FeedFailed(str(exc) or type(exc).__name__))
         finally:
             watchdog.cancel()
 
@@ -384,27 +418,19 @@ class Engine:
             silent = time.monotonic() - self._last_data
             if not stale and silent > limit and cme.is_market_open(self.clock.now()):
                 stale = True
-                self._emit(
-                    EventKind.MARKET_DATA_STALE,
-                    Severity.CRITICAL,
-                    f"Market data stale: nothing received for {silent:.0f} s while the market is open. Prices, "
-                    "the daily loss check and paper fills are frozen until it comes back.",
-                    f"Données de marché figées : rien reçu depuis {silent:.0f} s alors que le marché est ouvert. "
-                    "Les prix, le contrôle de perte journalière et les exécutions papier sont figés jusqu'à leur retour.",
-                )
+                self._emit(EventKind.MARKET_DATA_STALE, Severity.CRITICAL, FeedStale(round(silent, 1)))
             elif stale and silent <= limit:
                 stale = False
-                self._emit(EventKind.SYSTEM, Severity.WARNING, "Market data is flowing again.",
-                           "Les données de marché arrivent de nouveau.")
+                self._emit(EventKind.SYSTEM, Severity.WARNING, SystemNotice(Notice.FEED_RESUMED))
 
     def on_history_bar(self, bar: Bar) -> None:
         """A bar from before the live session (warm-up): bar buffers and intelligence only. It never
         moves the clock, a price, a mark, a fill, the P&L or a risk check: its prices are old."""
-        if bar.symbol in self.bars:
-            self.bars[bar.symbol].append(bar)
+        if bar.symbol in self._bars:
+            self._bars[bar.symbol].append(bar)
         else:
-            self.bars[bar.symbol] = deque([bar], maxlen=_BARS_KEPT)
-        if self.intelligence is not None and hasattr(self.intelligence, "on_bar"):
+            self._bars[bar.symbol] = deque([bar], maxlen=_BARS_KEPT)
+        if self.intelligence is not None:
             try:
                 self.intelligence.on_bar(bar)
             except Exception:  # intelligence must never stop trading data from flowing
@@ -425,8 +451,8 @@ class Engine:
         """A new live last price: advance the market clock, fill the paper broker, mark the portfolio."""
         if isinstance(self.clock, MarketClock):
             self.clock.advance(ts)
-        if self.last_prices.get(symbol) != price:
-            self.last_prices[symbol] = price
+        if self._last_prices.get(symbol) != price:
+            self._last_prices[symbol] = price
             self._prices_dirty = True
         self._current.add(symbol)
         self.portfolio.mark(symbol, price)
@@ -515,19 +541,9 @@ class Engine:
     async def _daily_loss_breach(self) -> None:
         limit = self.config.risk.daily_loss_limit
         pnl = self._pnl_today_total()
-        prev = self._state
-        self._set_state(TradingState.HALTED, "daily loss limit")
-        self._emit(
-            EventKind.RISK_BREACH,
-            Severity.CRITICAL,
-            f"Daily loss limit hit: P&L {_fmt_money(pnl, 'en')} against a limit of {_fmt_money(-limit, 'en')}. "
-            "Trading is halted" + (" and positions are being flattened." if self.config.risk.flatten_on_daily_loss else "."),
-            f"Limite de perte journalière atteinte : P&L {_fmt_money(pnl, 'fr')} pour une limite de "
-            f"{_fmt_money(-limit, 'fr')}. Le trading est arrêté"
-            + (" et les positions sont fermées." if self.config.risk.flatten_on_daily_loss else "."),
-            state=StateChange(prev, TradingState.HALTED, "daily loss limit"),
-            rejection=reject(ReasonCode.DAILY_LOSS_LIMIT, pnl=pnl, limit=limit),
-        )
+        change = self._set_state(TradingState.HALTED, "daily loss limit")
+        flatten = self.config.risk.flatten_on_daily_loss
+        self._emit(EventKind.RISK_BREACH, Severity.CRITICAL, LossLimitBreach(pnl, limit, flatten, change))
         if self.config.risk.flatten_on_daily_loss:
             await self._flatten_after_breach()
 
@@ -555,7 +571,7 @@ class Engine:
             pending=pending,
             exiting={s: n for s, n in exiting.items() if n},
             # Only current prices count: a restored or historical price must not let an order through.
-            last_prices={s: p for s, p in self.last_prices.items() if s in self._current},
+            last_prices={s: p for s, p in self._last_prices.items() if s in self._current},
             price_pending=True,
             equity=acct.equity,
             balance=acct.cash,
@@ -569,7 +585,7 @@ class Engine:
     def _stop_distance(self, instrument: Instrument, req: OrderRequest, entry: float | None) -> float:
         if req.stop_loss is not None and entry is not None:
             return abs(entry - req.stop_loss)
-        bars = self.bars.get(instrument.symbol) or ()
+        bars = self._bars.get(instrument.symbol) or ()
         if len(bars) > self.config.risk.atr_period:
             recent = list(bars)[-(self.config.risk.atr_period * 3):]
             value = sizing.atr(
@@ -613,10 +629,11 @@ class Engine:
             same = self.ledger.get_order_by_client_id(f"{existing.client_order_id}-sl") is None
         if same:
             return None
-        what = f"{existing.side.value.lower()} {existing.quantity} {existing.symbol} {existing.order_type.value.lower()}"
-        if existing.limit_price is not None:
-            what += f" {existing.limit_price:g}"
-        return reject(ReasonCode.DUPLICATE_CLIENT_ID, client_id=existing.client_order_id, existing=what)
+        return reject(
+            ReasonCode.DUPLICATE_CLIENT_ID, client_id=existing.client_order_id, side=existing.side,
+            quantity=existing.quantity, symbol=existing.symbol, order_type=existing.order_type,
+            limit_price=existing.limit_price,
+        )
 
     def _evaluate(self, req: OrderRequest, with_risk: bool) -> OrderPreview:
         try:
@@ -631,7 +648,7 @@ class Engine:
         elif req.limit_price is not None and req.order_type in (OrderType.LIMIT, OrderType.BRACKET):
             ref = req.limit_price
         else:
-            ref = self.last_prices.get(instrument.symbol)
+            ref = self._last_prices.get(instrument.symbol)
         # The stop distance (ATR) is only needed to size from risk % or to read the risk back.
         stop_points = self._stop_distance(instrument, req, ref) if with_risk or req.quantity is None else None
         if req.quantity is None:
@@ -710,6 +727,7 @@ class Engine:
         entry_type = req.order_type
         if entry_type is OrderType.BRACKET:
             entry_type = OrderType.LIMIT if req.limit_price is not None else OrderType.MARKET
+        denied = preview.rejection
         parent = Order(
             order_id=f"O-{uuid.uuid4().hex[:12]}",
             client_order_id=client_id,
@@ -717,33 +735,23 @@ class Engine:
             side=req.side,
             quantity=quantity,
             order_type=entry_type,
-            status=OrderStatus.PENDING,
+            status=OrderStatus.PENDING if denied is None else OrderStatus.REJECTED,
             created_ts=now,
             limit_price=req.limit_price if entry_type is OrderType.LIMIT else None,
             stop_price=req.stop_price if entry_type is OrderType.STOP else None,
+            reason=denied,
             source=req.source,
         )
-        if preview.rejection is not None:
-            parent.status = OrderStatus.REJECTED
-            parent.reason = preview.rejection
+        if denied is not None:
             stored, created = self.ledger.insert_order(parent)
             if not created:
                 return OrderResult(stored.status is not OrderStatus.REJECTED, stored, stored.reason, duplicate=True), None
-            self._emit(
-                EventKind.ORDER_REJECTED,
-                Severity.WARNING,
-                preview.rejection.message_en,
-                preview.rejection.message_fr,
-                symbol=parent.symbol,
-                order=parent,
-                rejection=preview.rejection,
-            )
-            return OrderResult(False, parent, preview.rejection), None
+            self._emit(EventKind.ORDER_DENIED, Severity.WARNING, OrderEvent(parent, denied), symbol=parent.symbol)
+            return OrderResult(False, parent, denied), None
         orders = [parent]
         children: list[Order] = []
         if req.order_type is OrderType.BRACKET:
             group = f"OCO-{parent.order_id}"
-            parent.oco_group = None
             for kind, price in ((OrderType.STOP, req.stop_loss), (OrderType.LIMIT, req.take_profit)):
                 child = Order(
                     order_id=f"O-{uuid.uuid4().hex[:12]}",
@@ -771,21 +779,9 @@ class Engine:
             self._orders[o.order_id] = o
         fut: asyncio.Future[Fill | None] = asyncio.get_running_loop().create_future()
         self._fill_waiters[parent.order_id] = fut
-        side_en, side_fr = _side_words(req.side)
-        self._emit(
-            EventKind.ORDER_ACCEPTED,
-            Severity.INFO,
-            f"Order accepted: {side_en} {quantity} {parent.symbol} {entry_type.value.lower()}.",
-            f"Ordre accepté : {side_fr} de {quantity} {parent.symbol} ({self._type_fr(entry_type)}).",
-            symbol=parent.symbol,
-            order=parent,
-        )
+        self._emit(EventKind.ORDER_ACCEPTED, Severity.INFO, OrderEvent(parent), symbol=parent.symbol)
         await self.broker.submit(orders)
         return OrderResult(True, self._orders.get(parent.order_id, parent), None, tuple(children)), fut
-
-    @staticmethod
-    def _type_fr(t: OrderType) -> str:
-        return {"MARKET": "au marché", "LIMIT": "à cours limité", "STOP": "stop", "BRACKET": "bracket"}[t.value]
 
     async def cancel_order(self, order_id: str) -> bool:
         order = self._orders.get(order_id)
@@ -794,48 +790,107 @@ class Engine:
         await self.broker.cancel(order_id)
         return True
 
-    async def close_positions(self, symbol: str | None = None, source: str = "api") -> CloseResult:
+    def _close_plan(self, symbol: str | None, pinned_ids: dict[str, str] | None = None) -> ClosePreview:
+        """What closing `symbol` (None: everything) does now: the working orders it cancels and the
+        closing orders it sends (for what the orders it keeps, earlier closing orders, do not close)."""
+        targets = {symbol} if symbol else (
+            {p.symbol for p in self.portfolio.positions() if p.quantity} | {o.symbol for o in self._orders.values()}
+        )
+        cancels = tuple(o for o in self._orders.values()
+                        if o.symbol in targets and not o.status.is_final and not self._is_closing(o))
+        cancelled = {o.order_id for o in cancels}
+        positions = tuple(p for p in self.portfolio.positions() if p.quantity and p.symbol in targets)
+        closing: list[ClosingOrder] = []
+        in_progress: list[str] = []
+        for pos in positions:
+            missing = abs(pos.quantity) - self._exit_commitment(pos.symbol, pos.quantity, excluding=cancelled)
+            if missing <= 0:
+                in_progress.append(pos.symbol)
+                continue
+            client_id = (pinned_ids or {}).get(pos.symbol) or f"{CLOSING_PREFIX}{uuid.uuid4().hex[:16]}"
+            closing.append(ClosingOrder(pos.symbol, Side.SELL if pos.quantity > 0 else Side.BUY, missing, client_id))
+        return ClosePreview(symbol, positions, cancels, tuple(closing), tuple(in_progress))
+
+    @staticmethod
+    def _same_plan(pinned: ClosePreview, now: ClosePreview) -> bool:
+        return (
+            {p.symbol: p.quantity for p in pinned.positions} == {p.symbol: p.quantity for p in now.positions}
+            and {o.order_id for o in pinned.cancels} == {o.order_id for o in now.cancels}
+            and [(c.symbol, c.side, c.quantity) for c in pinned.closing] == [(c.symbol, c.side, c.quantity) for c in now.closing]
+            and set(pinned.in_progress) == set(now.in_progress)
+        )
+
+    def _stale(self, pinned: ClosePreview, now: ClosePreview) -> CloseResult | None:
+        """A refusal when what a close would do changed since its read-back was confirmed."""
+        if self._same_plan(pinned, now):
+            return None
+        symbols = (pinned.symbol,) if pinned.symbol else tuple(sorted({p.symbol for p in now.positions}))
+        return CloseResult(symbols, (), 0, not now.positions, rejection=reject(ReasonCode.PREVIEW_CHANGED),
+                           preview=pinned, current=now)
+
+    async def preview_close(self, symbol: str | None = None) -> ClosePreview:
+        """Exactly what `close_positions(symbol)` would do now, without doing it: the positions, the
+        working orders it cancels, the closing orders it sends (client ids pinned). Confirming this
+        read-back means passing it back as `close_positions(..., preview=...)`."""
+        if symbol is not None:
+            try:
+                symbol = get_instrument(symbol).symbol
+            except UnknownSymbolError:
+                return ClosePreview(symbol, (), (), (), rejection=reject(ReasonCode.UNKNOWN_SYMBOL, symbol=symbol))
+        async with self._flatten_lock:
+            return self._close_plan(symbol)
+
+    async def close_positions(self, symbol: str | None = None, source: str = "api", *,
+                              preview: ClosePreview | None = None) -> CloseResult:
         """Flatten `symbol` (or everything): cancel its working orders, wait for the broker to
         confirm the cancels, then send one closing market order for what no working order already
         closes. Allowed even when HALTED.
+
+        With the confirmed `preview` (see `preview_close`), exactly that is done, with its client ids;
+        if the positions or orders changed since, nothing is done and the result says so
+        (PREVIEW_CHANGED, with what a close would do now).
 
         Idempotent: a closing order still working from an earlier close is kept (never cancelled and
         resent), and a position it already covers gets no second one ("in progress"). An order whose
         cancel the broker has not confirmed still counts as closing its part, so two exits can never
         reverse a position."""
+        if preview is not None:
+            symbol = preview.symbol
         if symbol is not None:
             try:
                 symbol = get_instrument(symbol).symbol
             except UnknownSymbolError:
                 rej = reject(ReasonCode.UNKNOWN_SYMBOL, symbol=symbol)
-                return CloseResult((symbol,), (OrderResult(False, None, rej),), 0, False)
+                return CloseResult((symbol,), (OrderResult(False, None, rej),), 0, False, rejection=rej)
         async with self._flatten_lock:
+            plan = self._close_plan(symbol)
+            if preview is not None:
+                stale = self._stale(preview, plan)
+                if stale is not None:
+                    return stale
+                plan = self._close_plan(symbol, {c.symbol: c.client_order_id for c in preview.closing})
             targets = (symbol,) if symbol else tuple(sorted(
-                {p.symbol for p in self.portfolio.positions() if p.quantity} | {o.symbol for o in self._orders.values()}
+                {p.symbol for p in plan.positions} | {o.symbol for o in plan.cancels}
             ))
-            cancelling = [
-                o.order_id for o in list(self._orders.values())
-                if o.symbol in targets and not o.status.is_final and not self._is_closing(o)
-            ]
+            cancelling = [o.order_id for o in plan.cancels]
             for oid in cancelling:
                 await self.broker.cancel(oid)
             if cancelling:
                 await self._wait_final(cancelling, _CANCEL_WAIT_S)
             results: list[OrderResult] = []
-            in_progress: list[str] = []
-            for pos in self.portfolio.positions():
-                if pos.symbol not in targets or pos.quantity == 0:
-                    continue
-                missing = abs(pos.quantity) - self._exit_commitment(pos.symbol, pos.quantity)
+            in_progress = list(plan.in_progress)
+            for closing in plan.closing:
+                # after the cancels: what no working order closes (a cancel not confirmed still counts)
+                position = self.portfolio.net_quantity(closing.symbol)
+                missing = min(closing.quantity, abs(position) - self._exit_commitment(closing.symbol, position))
                 if missing <= 0:
-                    in_progress.append(pos.symbol)
+                    in_progress.append(closing.symbol)
                     continue
-                side = Side.SELL if pos.quantity > 0 else Side.BUY
-                req = OrderRequest(symbol=pos.symbol, side=side, quantity=missing, source=source,
-                                   client_order_id=f"{CLOSING_PREFIX}{uuid.uuid4().hex[:16]}")
+                req = OrderRequest(symbol=closing.symbol, side=closing.side, quantity=missing, source=source,
+                                   client_order_id=closing.client_order_id)
                 results.append(await self.place_order(req, wait_fill=0.0))
             flat = all(p.quantity == 0 for p in self.portfolio.positions() if p.symbol in targets)
-            return CloseResult(targets, tuple(results), len(cancelling), flat, tuple(in_progress))
+            return CloseResult(targets, tuple(results), len(cancelling), flat, tuple(in_progress), preview=plan)
 
     @staticmethod
     def _is_closing(order: Order) -> bool:
@@ -844,18 +899,19 @@ class Engine:
     def _flatten_in_flight(self) -> bool:
         return any(self._is_closing(o) and not o.status.is_final for o in self._orders.values())
 
-    def _exit_commitment(self, symbol: str, position: int) -> int:
+    def _exit_commitment(self, symbol: str, position: int, excluding: set[str] | frozenset[str] = frozenset()) -> int:
         """Contracts of `position` that working orders already close: every working order on the
         reducing side counts (entries, closes, protective children, cancels not yet confirmed), an
         OCO group once (only one of its orders can fill), a child held until its parent fills not
-        at all (it will protect contracts the position does not hold yet)."""
+        at all (it will protect contracts the position does not hold yet). `excluding`: orders about
+        to be cancelled."""
         if position == 0:
             return 0
         exit_side = Side.SELL if position > 0 else Side.BUY
         total = 0
         groups: dict[str, int] = {}
         for o in self._orders.values():
-            if o.symbol != symbol or o.side is not exit_side or o.status.is_final:
+            if o.symbol != symbol or o.side is not exit_side or o.status.is_final or o.order_id in excluding:
                 continue
             if o.parent_id is not None and o.parent_id in self._orders:
                 continue
@@ -894,33 +950,36 @@ class Engine:
                 log.info("broker %s: %s", "connected" if event.connected else "disconnected", event.detail)
                 return
             self._broker_lost = not event.connected
-            kind = EventKind.BROKER_RECONNECTED if event.connected else EventKind.BROKER_DISCONNECTED
             if event.connected:
-                self._emit(kind, Severity.WARNING, f"Broker reconnected. {event.detail}", f"Courtier reconnecté. {event.detail}")
+                self._emit(EventKind.BROKER_RECONNECTED, Severity.WARNING, ConnectionChange(True, event.detail))
             else:
-                self._emit(kind, Severity.CRITICAL, f"Broker disconnected: {event.detail}", f"Courtier déconnecté : {event.detail}")
+                self._emit(EventKind.BROKER_DISCONNECTED, Severity.CRITICAL, ConnectionChange(False, event.detail))
             return
         self._on_order_update(event)
 
-    def report_reconciliation(self, text_en: str, text_fr: str, symbol: str | None = None) -> EngineEvent:
+    def report_reconciliation(self, mismatch: ReconciliationMismatch) -> EngineEvent:
         """Alert (RECONCILIATION_MISMATCH, CRITICAL) that the broker's state differs from the ledger.
         Nothing is overwritten: the ledger stays as recorded and a person decides."""
-        return self._emit(EventKind.RECONCILIATION_MISMATCH, Severity.CRITICAL, text_en, text_fr, symbol=symbol)
+        symbols = {d.symbol for d in mismatch.positions}
+        symbol = symbols.pop() if len(symbols) == 1 and not mismatch.missing_orders else None
+        return self._emit(EventKind.RECONCILIATION_MISMATCH, Severity.CRITICAL, mismatch, symbol=symbol)
 
     def _on_order_update(self, upd: OrderUpdate) -> None:
         order = self._orders.get(upd.order_id) or self.ledger.get_order(upd.order_id)
         if order is None:
             log.warning("update for unknown order %s", upd.order_id)
             return
-        if upd.broker_ref:
-            order.broker_ref = upd.broker_ref
+        broker_ref = upd.broker_ref or order.broker_ref
         if upd.fill is not None:
             fill = upd.fill
-            order.filled_quantity += fill.quantity
+            done = order.filled_quantity + fill.quantity
             prev_avg = order.avg_fill_price or 0.0
-            done = order.filled_quantity
-            order.avg_fill_price = (prev_avg * (done - fill.quantity) + fill.price * fill.quantity) / done
-            order.status = OrderStatus.FILLED if order.filled_quantity >= order.quantity else OrderStatus.WORKING
+            order = _order_with(
+                order, broker_ref=broker_ref, filled_quantity=done,
+                avg_fill_price=(prev_avg * (done - fill.quantity) + fill.price * fill.quantity) / done,
+                status=OrderStatus.FILLED if done >= order.quantity else OrderStatus.WORKING,
+            )
+            self._keep(order)
             trades = self.portfolio.apply_fill(fill)
             if self._session_key(fill.ts) == self._session:
                 self._session_realized += sum((t.gross_pnl for t in trades), Decimal(0))
@@ -929,49 +988,69 @@ class Engine:
             self.ledger.record_fill(fill, order)
             if self._prices_dirty:
                 self._persist_market()  # a fill: the prices it was marked against are worth keeping now
-            side_en, side_fr = _side_words(fill.side)
-            self._emit(
-                EventKind.FILL,
-                Severity.INFO,
-                f"Filled: {side_en} {fill.quantity} {fill.symbol} at {_fmt_price(fill.price, 'en')}.",
-                f"Exécuté : {side_fr} de {fill.quantity} {fill.symbol} à {_fmt_price(fill.price, 'fr')}.",
-                symbol=fill.symbol,
-                order=order,
-                fill=fill,
-            )
+            self._emit(EventKind.FILL, Severity.INFO, FillEvent(fill, order), symbol=fill.symbol)
             if order.status is OrderStatus.FILLED:
                 fut = self._fill_waiters.pop(order.order_id, None)
                 if fut is not None and not fut.done():
                     fut.set_result(fill)
         else:
-            order.status = upd.status
-            if upd.rejection is not None:
-                order.reason = upd.rejection
+            order = _order_with(order, broker_ref=broker_ref, status=upd.status,
+                                reason=upd.rejection if upd.rejection is not None else order.reason)
+            self._keep(order)
             self.ledger.update_order(order)
             if upd.status is OrderStatus.REJECTED:
-                rej = upd.rejection or Rejection("BROKER_REJECTED", "Order rejected by the broker.", "Ordre rejeté par le courtier.")
-                self._emit(EventKind.ORDER_REJECTED, Severity.WARNING, rej.message_en, rej.message_fr, symbol=order.symbol, order=order, rejection=rej)
+                rej = upd.rejection or reject(ReasonCode.BROKER_REJECTED)
+                self._emit(EventKind.ORDER_REJECTED, Severity.WARNING, OrderEvent(order, rej), symbol=order.symbol)
             elif upd.status is OrderStatus.CANCELLED:
-                self._emit(
-                    EventKind.ORDER_CANCELLED,
-                    Severity.INFO,
-                    f"Order cancelled: {order.symbol} {order.order_type.value.lower()} {order.quantity}.",
-                    f"Ordre annulé : {order.symbol} {self._type_fr(order.order_type)} {order.quantity}.",
-                    symbol=order.symbol,
-                    order=order,
-                )
+                self._emit(EventKind.ORDER_CANCELLED, Severity.INFO, OrderEvent(order, upd.rejection), symbol=order.symbol)
         if order.status.is_final:
-            self._orders.pop(order.order_id, None)
             fut = self._fill_waiters.pop(order.order_id, None)
             if fut is not None and not fut.done():
                 fut.set_result(None)  # rejected or cancelled: nobody waits for a fill any more
             for waiter in self._final_waiters.pop(order.order_id, ()):
                 if not waiter.done():
                     waiter.set_result(None)
+
+    def _keep(self, order: Order) -> None:
+        """The working orders hold the latest snapshot of each order; a final one leaves them."""
+        if order.status.is_final:
+            self._orders.pop(order.order_id, None)
         else:
             self._orders[order.order_id] = order
 
     # ------------------------------------------------------------------ queries
+    def now(self) -> datetime:
+        """Market time: the simulated market's clock in paper mode, the wall clock live."""
+        return self.clock.now()
+
+    def trading_day(self) -> str | None:
+        """The CME trading day the engine is in (the daily loss and P&L roll with it); None before a price."""
+        return self._session
+
+    def last_prices(self) -> dict[str, float]:
+        """The last price of each symbol (a copy; `has_current_price` says which are live)."""
+        return dict(self._last_prices)
+
+    def bars(self, symbol: str, last: int | None = None) -> tuple[Bar, ...]:
+        """The completed 1-minute bars kept for `symbol` (history and live), oldest first."""
+        kept = tuple(self._bars.get(symbol.upper(), ()))
+        return kept if last is None else kept[-last:]
+
+    def closed_trades(self) -> tuple[ClosedTrade, ...]:
+        """Every closed round trip (FIFO), oldest first."""
+        return tuple(self.portfolio.closed_trades)
+
+    def closed_trade_count(self) -> int:
+        return len(self.portfolio.closed_trades)
+
+    def equity_curve(self, since: datetime | None = None) -> list[EquityPoint]:
+        """The equity recorded once a minute (from the ledger), oldest first."""
+        return self.ledger.equity_curve(since=since)
+
+    def order(self, order_id: str) -> Order | None:
+        """The latest snapshot of an order, working or not."""
+        return self._orders.get(order_id) or self.ledger.get_order(order_id)
+
     async def positions(self) -> list[Position]:
         return [p for p in self.portfolio.positions() if p.quantity != 0]
 
@@ -1011,7 +1090,7 @@ class Engine:
             feed=getattr(self.feed, "name", "none") if self.feed is not None else "none",
             market_open=cme.is_market_open(now),
             symbols=self.symbols,
-            last_prices=dict(self.last_prices),
+            last_prices=dict(self._last_prices),
             equity=acct.equity,
             pnl_today=self._pnl_today_total(),
             open_positions=sum(1 for p in self.portfolio.positions() if p.quantity),
@@ -1047,16 +1126,7 @@ class Engine:
             _RISK_KEY,
             {"default": str(self._risk_percent), "per_symbol": {k: str(v) for k, v in self._risk_per_symbol.items()}},
         )
-        where_en = f" on {symbol}" if symbol else ""
-        where_fr = f" sur {symbol}" if symbol else ""
-        pct_fr = str(pct.normalize()).replace(".", ",")
-        self._emit(
-            EventKind.RISK_SETTING_CHANGED,
-            Severity.INFO,
-            f"Risk per trade set to {pct.normalize()}%{where_en}.",
-            f"Risque par trade fixé à {pct_fr} %{where_fr}.",
-            symbol=symbol,
-        )
+        self._emit(EventKind.RISK_SETTING_CHANGED, Severity.INFO, RiskSettingChange(pct, symbol), symbol=symbol)
         return SetRiskResult(True, symbol, pct)
 
     def _set_state(self, state: TradingState, reason: str) -> StateChange:
@@ -1065,53 +1135,67 @@ class Engine:
         self.ledger.set_state(_STATE_KEY, state.value)
         return StateChange(prev, state, reason)
 
-    async def halt(self, reason: str = "user") -> StateChange:
-        """No new orders. Working entry orders are cancelled (they could add exposure); protective
-        stop-loss / take-profit children stay, and closing positions remains allowed."""
-        change = self._set_state(TradingState.HALTED, reason)
+    def _halt_cancels(self) -> tuple[Order, ...]:
+        """Working entry orders a halt cancels: those that could add exposure (protective stop-loss /
+        take-profit children, and orders that only reduce a position, stay)."""
         positions = {p.symbol: p.quantity for p in self.portfolio.positions()}
-        for o in list(self._orders.values()):
-            if o.parent_id is None and not o.status.is_final and not reduces_exposure(
-                positions.get(o.symbol, 0), o.side, o.quantity - o.filled_quantity
-            ):
-                await self.broker.cancel(o.order_id)
-        self._emit(
-            EventKind.STATE_CHANGE,
-            Severity.WARNING,
-            "Trading halted: no new orders. Closing positions is still allowed.",
-            "Trading arrêté : aucun nouvel ordre. La fermeture des positions reste possible.",
-            state=change,
+        return tuple(
+            o for o in self._orders.values()
+            if o.parent_id is None and not o.status.is_final
+            and not reduces_exposure(positions.get(o.symbol, 0), o.side, o.quantity - o.filled_quantity)
         )
-        return change
+
+    async def preview_halt(self, flatten: bool = False) -> HaltPreview:
+        """What `halt` (or with `flatten`, `kill_switch`) would do now: the read-back to confirm."""
+        positions = tuple(p for p in self.portfolio.positions() if p.quantity)
+        if flatten:
+            close = await self.preview_close(None)
+            return HaltPreview(self._state, close.cancels, positions, close)
+        return HaltPreview(self._state, self._halt_cancels(), positions)
+
+    async def halt(self, reason: str = "user", *, preview: HaltPreview | None = None) -> HaltResult:
+        """No new orders. Working entry orders are cancelled (they could add exposure); protective
+        stop-loss / take-profit children stay, and closing positions remains allowed.
+
+        With the confirmed `preview`, the orders it named are cancelled; an entry order placed since
+        the read-back is cancelled too (a halted book never keeps an order that adds exposure) and
+        reported in `unexpected`."""
+        change = self._set_state(TradingState.HALTED, reason)
+        cancels = self._halt_cancels()
+        pinned = {o.order_id for o in preview.cancels} if preview is not None else {o.order_id for o in cancels}
+        for o in cancels:
+            await self.broker.cancel(o.order_id)
+        self._emit(EventKind.STATE_CHANGE, Severity.WARNING, change)
+        ids = tuple(o.order_id for o in cancels)
+        return HaltResult(change, ids, tuple(i for i in ids if i not in pinned))
 
     async def reduce_only(self, reason: str = "user") -> StateChange:
+        """Only orders that shrink a position without reversing it are accepted from now on (working
+        orders stay: none of them is cancelled)."""
         change = self._set_state(TradingState.REDUCING, reason)
-        self._emit(
-            EventKind.STATE_CHANGE,
-            Severity.WARNING,
-            "Reduce-only mode: only orders that shrink positions are accepted.",
-            "Mode réduction : seuls les ordres qui réduisent les positions sont acceptés.",
-            state=change,
-        )
+        self._emit(EventKind.STATE_CHANGE, Severity.WARNING, change)
         return change
 
     async def resume(self, reason: str = "user") -> StateChange:
         change = self._set_state(TradingState.ACTIVE, reason)
         self.portfolio.reset_consecutive_losses()  # resuming is the trader's decision to trade again
-        self._emit(EventKind.STATE_CHANGE, Severity.INFO, "Trading resumed.", "Trading repris.", state=change)
+        self._emit(EventKind.STATE_CHANGE, Severity.INFO, change)
         return change
 
-    async def kill_switch(self, reason: str = "user") -> CloseResult:
-        """Halt, cancel every working order and flatten every position."""
+    async def kill_switch(self, reason: str = "user", *, preview: HaltPreview | None = None) -> CloseResult:
+        """Halt, cancel every working order and flatten every position. With the confirmed `preview`,
+        nothing is done when the positions or orders changed since the read-back (see `close_positions`)."""
+        if preview is not None and preview.flatten is not None:
+            async with self._flatten_lock:
+                current = self._close_plan(None)
+            stale = self._stale(preview.flatten, current)
+            if stale is not None:
+                return stale
         change = self._set_state(TradingState.HALTED, f"kill switch: {reason}")
-        self._emit(
-            EventKind.KILL_SWITCH,
-            Severity.CRITICAL,
-            "Kill switch: trading halted, all orders cancelled, all positions being closed.",
-            "Arrêt d'urgence : trading arrêté, tous les ordres annulés, toutes les positions en cours de fermeture.",
-            state=change,
+        self._emit(EventKind.KILL_SWITCH, Severity.CRITICAL, change)
+        return await self.close_positions(
+            None, source="kill_switch", preview=preview.flatten if preview is not None else None
         )
-        return await self.close_positions(None, source="kill_switch")
 
     # ------------------------------------------------------------------ intelligence
     def _require(self, part: str) -> Any:
@@ -1131,7 +1215,7 @@ class Engine:
                 from trading_core.intelligence.worker import IntelligenceWorker
 
                 service = IntelligenceWorker(self.config, self.config.data_path)
-                history = sorted((b for bars in list(self.bars.values()) for b in list(bars)),
+                history = sorted((b for bars in list(self._bars.values()) for b in list(bars)),
                                  key=lambda b: b.ts)
                 for b in history:
                     service.on_bar(b)
@@ -1142,7 +1226,7 @@ class Engine:
             self.rl = RLService(
                 self.config,
                 data_dir=self.config.data_path,
-                bars_source=lambda sym: list(self.bars.get(sym, ())),
+                bars_source=lambda sym: list(self._bars.get(sym, ())),
             )
             return self.rl
 
@@ -1152,30 +1236,54 @@ class Engine:
         obj = getattr(self, part)
         return obj if obj is not None else await asyncio.to_thread(self._require, part)
 
-    async def regime(self, symbol: str | None = None) -> Any:
+    @property
+    def intelligence_loaded(self) -> bool:
+        """True once the intelligence service exists (its first query builds it: seconds)."""
+        return self.intelligence is not None
+
+    def intelligence_cache_info(self) -> dict[str, int] | None:
+        """The intelligence service's prediction cache counters (hits, misses), when it keeps them."""
+        info = getattr(self.intelligence, "cache_info", None)
+        if not callable(info):
+            return None
+        try:
+            data = info()
+            return {"hits": int(data["hits"]), "misses": int(data["misses"])}
+        except Exception:  # counters are a nicety: never an error for whoever asks
+            return None
+
+    async def regime(self, symbol: str | None = None) -> RegimeInfo:
         symbol = get_instrument(symbol or self.config.market).symbol
         service = await self._service("intelligence")
-        return await asyncio.to_thread(service.regime, symbol)
+        return await asyncio.to_thread(service.regime, symbol)  # type: ignore[no-any-return]
 
-    async def top_features(self, n: int = 5) -> Any:
+    async def top_features(self, n: int = 5) -> list[FeatureImportance]:
         service = await self._service("intelligence")
-        return await asyncio.to_thread(service.top_features, n)
+        return await asyncio.to_thread(service.top_features, n)  # type: ignore[no-any-return]
 
-    async def signal_quality(self, features: Any = None) -> Any:
+    async def signal_quality(self, features: Any = None) -> SignalQuality:
         service = await self._service("intelligence")
-        return await asyncio.to_thread(service.signal_quality, features)
+        return await asyncio.to_thread(service.signal_quality, features)  # type: ignore[no-any-return]
 
-    async def cvar_loss(self) -> Any:
+    async def cvar_loss(self) -> CvarReport:
         service = await self._service("rl")
-        return await asyncio.to_thread(service.cvar_loss)
+        return await asyncio.to_thread(service.cvar_loss)  # type: ignore[no-any-return]
 
-    async def qr_quantiles(self) -> Any:
+    async def qr_quantiles(self) -> QuantileReport:
         service = await self._service("rl")
-        return await asyncio.to_thread(service.qr_quantiles)
+        return await asyncio.to_thread(service.qr_quantiles)  # type: ignore[no-any-return]
 
-    async def ensemble_weights(self) -> Any:
+    async def ensemble_weights(self) -> EnsembleWeightsReport:
         service = await self._service("rl")
-        return await asyncio.to_thread(service.ensemble_weights)
+        return await asyncio.to_thread(service.ensemble_weights)  # type: ignore[no-any-return]
+
+    async def write_intelligence_figures(self, symbol: str | None = None) -> list[Path]:
+        """The regime and SHAP figures of the loaded intelligence service (none when it runs in its own
+        process or is not loaded: drawing would load models)."""
+        writer = getattr(self.intelligence, "write_figures", None)
+        if not callable(writer):
+            return []
+        return list(await asyncio.to_thread(writer, symbol or self.config.market))
 
     async def volatility_forecast(self) -> Any:
         """Next-day VIX forecast of the LSTM (`trading_core.autopilot.volatility.VolatilityForecast`), with
@@ -1203,22 +1311,22 @@ class Engine:
         if callback in self._listeners:
             self._listeners.remove(callback)
 
-    def events_since(self, seq: int = 0, limit: int = 1000) -> list[EngineEvent]:
+    def events_since(self, seq: int = 0, limit: int | None = 1000) -> list[EngineEvent]:
         return self.ledger.events(since_seq=seq, limit=limit)
 
-    def _emit(
-        self,
-        kind: EventKind,
-        severity: Severity,
-        text_en: str,
-        text_fr: str,
-        **payload: Any,
-    ) -> EngineEvent:
+    def publish(self, kind: EventKind, severity: Severity, payload: EventPayload, *,
+                symbol: str | None = None) -> EngineEvent:
+        """Record and announce an event of a component attached to the engine (the autopilot): the same
+        ledger row, subscribers and listeners as the engine's own events. The payload must fit the kind."""
+        return self._emit(kind, severity, payload, symbol=symbol)
+
+    def _emit(self, kind: EventKind, severity: Severity, payload: EventPayload, *, symbol: str | None = None) -> EngineEvent:
+        """Record an event in the ledger, then hand it to every subscriber and listener."""
         ts = datetime.now(timezone.utc)
-        seq = self.ledger.append_event(EngineEvent(kind, severity, ts, text_en, text_fr, **payload))
-        # A second construction is cheaper than dataclasses.replace, which introspects the fields.
-        event = EngineEvent(kind, severity, ts, text_en, text_fr, seq=seq, **payload)
-        log.log(_LOG_LEVEL[severity], "%s: %s", kind.value, text_en)
+        seq = self.ledger.append_event(EngineEvent(kind, severity, ts, payload, symbol))
+        event = EngineEvent(kind, severity, ts, payload, symbol, seq)
+        if log.isEnabledFor(_LOG_LEVEL[severity]):
+            log.log(_LOG_LEVEL[severity], "%s: %s", kind.value, _log_detail(payload))
         for sub in list(self._subscriptions):
             try:
                 sub.queue.put_nowait(event)
@@ -1241,11 +1349,11 @@ class Engine:
             "mode": self.mode,
             "state": self._state,
             "risk_percent": self._risk_percent,
-            "risk_per_symbol": self._risk_per_symbol,
+            "risk_per_symbol": dict(self._risk_per_symbol),
             "account": self.portfolio.account(now),
             "positions": self.portfolio.positions(),
             "working_orders": list(self._orders.values()),
-            "last_prices": self.last_prices,
+            "last_prices": dict(self._last_prices),
             "pnl_today": self._pnl_today_total(),
             "closed_trades": len(self.portfolio.closed_trades),
         }

@@ -86,7 +86,9 @@ class UnknownSymbolError(KeyError, ValueError):
         return self.message_fr if lang == "fr" else self.message_en
 
     def to_rejection(self) -> Rejection:
-        return Rejection(code=self.code, message_en=self.message_en, message_fr=self.message_fr)
+        from trading_core.risk.reasons import ReasonCode, reject
+
+        return reject(ReasonCode.UNKNOWN_SYMBOL, symbol=str(self.symbol))
 
 
 def get_instrument(symbol: str) -> Instrument:

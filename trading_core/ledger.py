@@ -35,23 +35,38 @@ from pathlib import Path
 from typing import Any, Literal
 
 from trading_core.private import private_dir, private_file, tighten_file
+from trading_core.risk.reasons import RECORDED, ReasonCode
 from trading_core.types import (
+    ConnectionChange,
     EngineEvent,
     EventKind,
+    EventPayload,
+    FeedFailed,
+    FeedStale,
     Fill,
+    FillEvent,
+    LossLimitBreach,
+    Notice,
     Order,
+    OrderEvent,
     OrderStatus,
     OrderType,
+    PositionMismatch,
+    ReasonParam,
+    ReconciliationMismatch,
+    RecordedText,
     Rejection,
+    RiskSettingChange,
     Severity,
     Side,
     StateChange,
+    SystemNotice,
     TradingState,
 )
 
 log = logging.getLogger("mia.ledger")
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 SynchronousMode = Literal["OFF", "NORMAL", "FULL", "EXTRA"]
 _SYNC_MODES = ("OFF", "NORMAL", "FULL", "EXTRA")
 _TS_FORMAT = "%Y-%m-%dT%H:%M:%S.%f+00:00"
@@ -200,8 +215,27 @@ CREATE INDEX IF NOT EXISTS autopilot_signals_ts ON autopilot_signals(ts);
 CREATE INDEX IF NOT EXISTS autopilot_signals_decision ON autopilot_signals(decision)
 """
 
+# Version 3: events carry a typed payload (JSON with a "type"), no sentences. Rows written before keep
+# their two sentences and their old payload inside a "recorded" payload (read back as RecordedText).
+_SCHEMA_V3 = """
+CREATE TABLE events_v3 (
+    seq      INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind     TEXT NOT NULL,
+    severity TEXT NOT NULL,
+    ts       TEXT NOT NULL,
+    symbol   TEXT,
+    payload  TEXT NOT NULL
+);
+INSERT INTO events_v3 (seq, kind, severity, ts, symbol, payload)
+    SELECT seq, kind, severity, ts, symbol,
+           json_object('type', 'recorded', 'text_en', text_en, 'text_fr', text_fr, 'data', json(payload))
+    FROM events ORDER BY seq;
+DROP TABLE events;
+ALTER TABLE events_v3 RENAME TO events
+"""
+
 # Migrations from version N-1 to N; version 1 is the initial schema above.
-_MIGRATIONS: dict[int, str] = {1: _SCHEMA_V1, 2: _SCHEMA_V2}
+_MIGRATIONS: dict[int, str] = {1: _SCHEMA_V1, 2: _SCHEMA_V2, 3: _SCHEMA_V3}
 
 _ORDER_COLUMNS = (
     "order_id, client_order_id, symbol, side, quantity, order_type, status, created_ts, limit_price, "
@@ -216,10 +250,8 @@ _UPDATE_ORDER = (
 _SELECT_ORDER = f"SELECT {_ORDER_COLUMNS} FROM orders"
 _FILL_COLUMNS = "fill_id, order_id, symbol, side, quantity, price, commission, ts"
 _INSERT_FILL = f"INSERT INTO fills ({_FILL_COLUMNS}) VALUES (?,?,?,?,?,?,?,?)"
-_INSERT_EVENT = "INSERT INTO events (kind, severity, ts, text_en, text_fr, symbol, payload) VALUES (?,?,?,?,?,?,?)"
-_INSERT_EVENT_WITH_SEQ = (
-    "INSERT INTO events (seq, kind, severity, ts, text_en, text_fr, symbol, payload) VALUES (?,?,?,?,?,?,?,?)"
-)
+_INSERT_EVENT = "INSERT INTO events (kind, severity, ts, symbol, payload) VALUES (?,?,?,?,?)"
+_INSERT_EVENT_WITH_SEQ = "INSERT INTO events (seq, kind, severity, ts, symbol, payload) VALUES (?,?,?,?,?,?)"
 _INSERT_EQUITY = "INSERT INTO equity (ts, equity, realized, unrealized) VALUES (?,?,?,?)"
 
 
@@ -275,12 +307,44 @@ def _price(value: float | None, what: str) -> float | None:
     return float(value)
 
 
-def _rejection_to_dict(r: Rejection | None) -> dict[str, str] | None:
-    return None if r is None else {"code": r.code, "message_en": r.message_en, "message_fr": r.message_fr}
+def _param_to_json(value: ReasonParam) -> Any:
+    return {"$decimal": str(value)} if isinstance(value, Decimal) else value
 
 
-def _rejection_from_dict(d: dict[str, str] | None) -> Rejection | None:
-    return None if d is None else Rejection(d["code"], d["message_en"], d["message_fr"])
+def _param_from_json(value: Any) -> ReasonParam:
+    if isinstance(value, dict) and "$decimal" in value:
+        return Decimal(value["$decimal"])
+    return value  # type: ignore[no-any-return]
+
+
+def rejection_to_dict(r: Rejection | None) -> dict[str, Any] | None:
+    if r is None:
+        return None
+    return {"code": r.code.value, "variant": r.variant, "params": {k: _param_to_json(v) for k, v in r.params.items()}}
+
+
+def _recorded_code(code: str) -> ReasonCode:
+    """The code of a refusal stored before schema version 3, in today's namespace: broker and IB codes
+    written as free strings (IB_<number>, IB_TIMEOUT...) become their enum member."""
+    try:
+        return ReasonCode(code)
+    except ValueError:
+        pass
+    if code.startswith("IB_") and code[3:].isdigit():
+        return ReasonCode.IB_ERROR
+    if code == "IB_TIMEOUT":
+        return ReasonCode.IB_CONTRACT_TIMEOUT
+    return ReasonCode.BROKER_REJECTED  # only a broker ever wrote codes outside the enum
+
+
+def rejection_from_dict(d: dict[str, Any] | None) -> Rejection | None:
+    if d is None:
+        return None
+    if "message_en" in d:  # written before schema version 3: the sentences, no parameters
+        return Rejection(_recorded_code(str(d["code"])), RECORDED,
+                         {"recorded_code": str(d["code"]), "text_en": d["message_en"], "text_fr": d["message_fr"]})
+    params = {str(k): _param_from_json(v) for k, v in (d.get("params") or {}).items()}
+    return Rejection(ReasonCode(d["code"]), str(d.get("variant") or ""), params)
 
 
 def order_to_dict(o: Order) -> dict[str, Any]:
@@ -299,7 +363,7 @@ def order_to_dict(o: Order) -> dict[str, Any]:
         "oco_group": o.oco_group,
         "filled_quantity": o.filled_quantity,
         "avg_fill_price": o.avg_fill_price,
-        "reason": _rejection_to_dict(o.reason),
+        "reason": rejection_to_dict(o.reason),
         "source": o.source,
         "broker_ref": o.broker_ref,
     }
@@ -321,7 +385,7 @@ def order_from_dict(d: dict[str, Any]) -> Order:
         oco_group=d["oco_group"],
         filled_quantity=d["filled_quantity"],
         avg_fill_price=d["avg_fill_price"],
-        reason=_rejection_from_dict(d["reason"]),
+        reason=rejection_from_dict(d["reason"]),
         source=d["source"],
         broker_ref=d["broker_ref"],
     )
@@ -364,7 +428,7 @@ def _order_row(o: Order) -> tuple[Any, ...]:
         raise LedgerError(f"order {o.order_id}: quantity must be an int, got {o.quantity!r}")
     if isinstance(o.filled_quantity, bool) or not isinstance(o.filled_quantity, int) or o.filled_quantity < 0:
         raise LedgerError(f"order {o.order_id}: filled_quantity must be an int >= 0, got {o.filled_quantity!r}")
-    reason = _rejection_to_dict(o.reason)
+    reason = rejection_to_dict(o.reason)
     return (
         o.order_id,
         o.client_order_id,
@@ -402,7 +466,7 @@ def _order_from_row(r: Sequence[Any]) -> Order:
         oco_group=r[11],
         filled_quantity=r[12],
         avg_fill_price=r[13],
-        reason=None if r[14] is None else _rejection_from_dict(json.loads(r[14])),
+        reason=None if r[14] is None else rejection_from_dict(json.loads(r[14])),
         source=r[15],
         broker_ref=r[16],
     )
@@ -465,40 +529,106 @@ def _state_hook(d: dict[str, Any]) -> Any:
     return d
 
 
+def _state_to_dict(s: StateChange) -> dict[str, str]:
+    return {"previous": s.previous.value, "current": s.current.value, "reason": s.reason}
+
+
+def _state_from_dict(d: dict[str, str]) -> StateChange:
+    return StateChange(TradingState(d["previous"]), TradingState(d["current"]), d["reason"])
+
+
+# The autopilot's event payloads (trading_core.autopilot.types), by their tag in the ledger.
+_AUTOPILOT_TYPES = {"autopilot_signal": "AutopilotSignal", "autopilot_mode": "ModeChange",
+                    "catastrophe_level": "LevelChange"}
+_AUTOPILOT_TAGS = {name: tag for tag, name in _AUTOPILOT_TYPES.items()}
+
+
+def payload_to_dict(p: EventPayload) -> dict[str, Any]:
+    """An event payload as JSON-ready data, tagged with its type."""
+    if isinstance(p, OrderEvent):
+        return {"type": "order", "order": order_to_dict(p.order), "rejection": rejection_to_dict(p.rejection)}
+    if isinstance(p, FillEvent):
+        return {"type": "fill", "fill": fill_to_dict(p.fill), "order": order_to_dict(p.order)}
+    if isinstance(p, LossLimitBreach):
+        return {"type": "loss_limit_breach", "pnl": str(p.pnl), "limit": str(p.limit), "flatten": p.flatten,
+                "state": _state_to_dict(p.state)}
+    if isinstance(p, StateChange):
+        return {"type": "state", **_state_to_dict(p)}
+    if isinstance(p, ConnectionChange):
+        return {"type": "connection", "connected": p.connected, "detail": p.detail}
+    if isinstance(p, ReconciliationMismatch):
+        return {"type": "reconciliation", "broker": p.broker,
+                "positions": [[d.symbol, d.ledger_quantity, d.broker_quantity] for d in p.positions],
+                "missing_orders": list(p.missing_orders)}
+    if isinstance(p, FeedStale):
+        return {"type": "feed_stale", "silent_s": p.silent_s}
+    if isinstance(p, FeedFailed):
+        return {"type": "feed_failed", "error": p.error}
+    if isinstance(p, RiskSettingChange):
+        return {"type": "risk_setting", "percent": str(p.percent), "symbol": p.symbol}
+    if isinstance(p, SystemNotice):
+        return {"type": "notice", "notice": p.notice.value}
+    if type(p).__module__ == "trading_core.autopilot.types":
+        # the autopilot's records have their own JSON form (`to_dict`), tagged here
+        return {"type": _AUTOPILOT_TAGS[type(p).__name__], **p.to_dict()}  # type: ignore[union-attr]
+    if isinstance(p, RecordedText):
+        data: dict[str, Any] = {}
+        if p.order is not None:
+            data["order"] = order_to_dict(p.order)
+        if p.fill is not None:
+            data["fill"] = fill_to_dict(p.fill)
+        if p.rejection is not None:
+            data["rejection"] = rejection_to_dict(p.rejection)
+        if p.state is not None:
+            data["state"] = _state_to_dict(p.state)
+        return {"type": "recorded", "text_en": p.text_en, "text_fr": p.text_fr, "data": data}
+    raise LedgerError(f"no ledger encoding for event payload {type(p).__name__}")
+
+
+def payload_from_dict(d: dict[str, Any]) -> EventPayload:
+    kind = d.get("type")
+    if kind == "order":
+        return OrderEvent(order_from_dict(d["order"]), rejection_from_dict(d.get("rejection")))
+    if kind == "fill":
+        return FillEvent(fill_from_dict(d["fill"]), order_from_dict(d["order"]))
+    if kind == "loss_limit_breach":
+        return LossLimitBreach(Decimal(d["pnl"]), Decimal(d["limit"]), bool(d["flatten"]), _state_from_dict(d["state"]))
+    if kind == "state":
+        return _state_from_dict(d)
+    if kind == "connection":
+        return ConnectionChange(bool(d["connected"]), str(d["detail"]))
+    if kind == "reconciliation":
+        return ReconciliationMismatch(
+            str(d["broker"]), tuple(PositionMismatch(str(s), int(a), int(b)) for s, a, b in d["positions"]),
+            tuple(str(o) for o in d["missing_orders"]),
+        )
+    if kind == "feed_stale":
+        return FeedStale(float(d["silent_s"]))
+    if kind == "feed_failed":
+        return FeedFailed(str(d["error"]))
+    if kind == "risk_setting":
+        return RiskSettingChange(Decimal(d["percent"]), d.get("symbol"))
+    if kind == "notice":
+        return SystemNotice(Notice(d["notice"]))
+    if kind in _AUTOPILOT_TYPES:
+        from trading_core.autopilot import types as autopilot_types  # only ledgers that hold autopilot events
+
+        record = getattr(autopilot_types, _AUTOPILOT_TYPES[kind])
+        return record.from_dict({k: v for k, v in d.items() if k != "type"})  # type: ignore[no-any-return]
+    if kind == "recorded":
+        data = d.get("data") or {}
+        return RecordedText(
+            str(d["text_en"]), str(d["text_fr"]),
+            order=order_from_dict(data["order"]) if "order" in data else None,
+            fill=fill_from_dict(data["fill"]) if "fill" in data else None,
+            rejection=rejection_from_dict(data.get("rejection")),
+            state=_state_from_dict(data["state"]) if "state" in data else None,
+        )
+    raise LedgerCorruptError(f"event payload of unknown type {kind!r}")
+
+
 def _event_payload(e: EngineEvent) -> str:
-    payload: dict[str, Any] = {}
-    if e.order is not None:
-        payload["order"] = order_to_dict(e.order)
-    if e.fill is not None:
-        payload["fill"] = fill_to_dict(e.fill)
-    if e.rejection is not None:
-        payload["rejection"] = _rejection_to_dict(e.rejection)
-    if e.state is not None:
-        payload["state"] = {
-            "previous": e.state.previous.value,
-            "current": e.state.current.value,
-            "reason": e.state.reason,
-        }
-    if e.signal is not None:
-        payload["signal"] = e.signal.to_dict()
-    if e.mode_change is not None:
-        payload["mode_change"] = e.mode_change.to_dict()
-    if e.level_change is not None:
-        payload["level_change"] = e.level_change.to_dict()
-    return json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
-
-
-def _autopilot_fields(p: dict[str, Any]) -> dict[str, Any]:
-    """The autopilot records of a stored event payload (imported only when an event has one)."""
-    if not ("signal" in p or "mode_change" in p or "level_change" in p):
-        return {}
-    from trading_core.autopilot.types import AutopilotSignal, LevelChange, ModeChange
-
-    return {
-        "signal": AutopilotSignal.from_dict(p["signal"]) if "signal" in p else None,
-        "mode_change": ModeChange.from_dict(p["mode_change"]) if "mode_change" in p else None,
-        "level_change": LevelChange.from_dict(p["level_change"]) if "level_change" in p else None,
-    }
+    return json.dumps(payload_to_dict(e.payload), ensure_ascii=False, separators=(",", ":"))
 
 
 # --------------------------------------------------------------------------- the ledger
@@ -897,8 +1027,6 @@ class Ledger:
             _text(EventKind, event.kind),
             _text(Severity, event.severity),
             ts_to_text(event.ts),
-            str(event.text_en),
-            str(event.text_fr),
             event.symbol,
             _event_payload(event),
         )
@@ -929,32 +1057,16 @@ class Ledger:
         """Events with seq > since_seq, oldest first, at most `limit` (all when None)."""
         lim = -1 if limit is None else int(limit)
         rows = self._read(
-            "SELECT seq, kind, severity, ts, text_en, text_fr, symbol, payload FROM events "
-            "WHERE seq > ? ORDER BY seq LIMIT ?",
+            "SELECT seq, kind, severity, ts, symbol, payload FROM events WHERE seq > ? ORDER BY seq LIMIT ?",
             (int(since_seq), lim),
         )
         out = []
-        for seq, kind, severity, ts, text_en, text_fr, symbol, payload in rows:
-            p = json.loads(payload)
-            state = p.get("state")
-            out.append(
-                EngineEvent(
-                    kind=EventKind(kind),
-                    severity=Severity(severity),
-                    ts=ts_from_text(ts),
-                    text_en=text_en,
-                    text_fr=text_fr,
-                    symbol=symbol,
-                    order=order_from_dict(p["order"]) if "order" in p else None,
-                    fill=fill_from_dict(p["fill"]) if "fill" in p else None,
-                    rejection=_rejection_from_dict(p.get("rejection")),
-                    state=None
-                    if state is None
-                    else StateChange(TradingState(state["previous"]), TradingState(state["current"]), state["reason"]),
-                    seq=seq,
-                    **_autopilot_fields(p),
-                )
-            )
+        for seq, kind, severity, ts, symbol, payload in rows:
+            try:
+                data = payload_from_dict(json.loads(payload))
+            except (ValueError, KeyError, TypeError) as exc:
+                raise LedgerCorruptError(f"ledger {self.path}: event {seq} cannot be read ({exc})") from None
+            out.append(EngineEvent(EventKind(kind), Severity(severity), ts_from_text(ts), data, symbol, seq))
         return out
 
     def last_event_seq(self) -> int:

@@ -3,17 +3,23 @@
 Prices are floats that are always exact multiples of the instrument tick (0.25 is exactly
 representable in binary floating point, so tick multiples never drift). Money is `Decimal`
 in USD. Quantities are signed ints for positions and positive ints for orders.
+
+Everything the engine hands out is immutable data: an `Order` is a snapshot (a later status is a new
+`Order`), an event carries a typed payload, a refusal carries a code and its parameters. No sentence
+is written here: the fronts render these values (`assistant/present`).
 """
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Union
 
 if TYPE_CHECKING:  # the autopilot's records import this module; only type checkers import them here
     from trading_core.autopilot.types import AutopilotSignal, LevelChange, ModeChange
+    from trading_core.risk.reasons import ReasonCode
 
 
 class Side(str, enum.Enum):
@@ -49,6 +55,15 @@ class OrderStatus(str, enum.Enum):
 
 
 class TradingState(str, enum.Enum):
+    """The trading states, named after nautilus_trader's `TradingState` (see docs/architecture.md).
+
+    - ACTIVE: every order that passes the risk checks is accepted.
+    - REDUCING: only orders that shrink a position without reversing it (nautilus: the same).
+    - HALTED: no new exposure. Nautilus denies every order but cancels; MIA also lets an order that
+      reduces a position through, so a halted trader (or the daily-loss flatten) can still get flat,
+      and halting cancels the working entry orders that could add exposure.
+    """
+
     ACTIVE = "ACTIVE"
     REDUCING = "REDUCING"  # only orders that shrink exposure
     HALTED = "HALTED"  # nothing new; cancels and flattening still allowed
@@ -61,8 +76,11 @@ class Severity(str, enum.Enum):
 
 
 class EventKind(str, enum.Enum):
+    """What happened. The payload type of each kind is in `EVENT_PAYLOADS`."""
+
     ORDER_ACCEPTED = "ORDER_ACCEPTED"
-    ORDER_REJECTED = "ORDER_REJECTED"
+    ORDER_DENIED = "ORDER_DENIED"  # refused locally (risk gate, engine) before it reached the broker
+    ORDER_REJECTED = "ORDER_REJECTED"  # refused by the broker / venue after submission
     ORDER_CANCELLED = "ORDER_CANCELLED"
     FILL = "FILL"
     RISK_BREACH = "RISK_BREACH"
@@ -74,7 +92,7 @@ class EventKind(str, enum.Enum):
     MARKET_DATA_STALE = "MARKET_DATA_STALE"
     RISK_SETTING_CHANGED = "RISK_SETTING_CHANGED"
     SYSTEM = "SYSTEM"
-    # the autopilot (trading_core/autopilot); the event's `signal` / `mode_change` / `level_change` carry the data
+    # the autopilot (trading_core/autopilot): the payload is an AutopilotSignal / ModeChange / LevelChange
     AUTOPILOT_PROPOSAL = "AUTOPILOT_PROPOSAL"  # a signal waits for a confirmation
     AUTOPILOT_EXECUTED = "AUTOPILOT_EXECUTED"  # a signal's bracket order was sent
     AUTOPILOT_REFUSED = "AUTOPILOT_REFUSED"  # a signal was refused (reason code in the signal)
@@ -102,16 +120,24 @@ class Quote:
     last: float
 
 
+# A refusal's parameter: a figure or a word the sentence needs (Decimal for money).
+ReasonParam = Union[str, int, float, Decimal, None]
+
+
 @dataclass(frozen=True, slots=True)
 class Rejection:
-    """A refusal with a stable machine code and a sentence in each user language."""
+    """A refusal: a stable code (`trading_core.risk.reasons.ReasonCode`), a variant of its sentence,
+    and the parameters that sentence needs, as data. Build it with `risk.reasons.reject()`; render it
+    with `assistant.present.reasons`. `params` is never mutated."""
 
-    code: str
-    message_en: str
-    message_fr: str
+    code: ReasonCode
+    variant: str = ""
+    params: Mapping[str, ReasonParam] = field(default_factory=dict)
 
-    def message(self, lang: str) -> str:
-        return self.message_fr if lang == "fr" else self.message_en
+    @property
+    def is_venue(self) -> bool:
+        """True for a rejection by the broker or the exchange; False for a local denial."""
+        return self.code.is_venue
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,8 +155,11 @@ class OrderRequest:
     source: str = "api"  # api, cli, voice, telegram, strategy
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class Order:
+    """An order as it was at one moment: a snapshot. The engine records a new `Order` at each change
+    of status or fill, so whoever holds one (an event subscriber, a result) never sees it change."""
+
     order_id: str
     client_order_id: str
     symbol: str
@@ -221,12 +250,65 @@ class OrderResult:
 
 
 @dataclass(frozen=True, slots=True)
+class ClosingOrder:
+    """A closing market order a close would send, with the client id it will carry (pinned at the
+    read-back, so a second confirmation of the same read-back can never send it twice)."""
+
+    symbol: str
+    side: Side
+    quantity: int
+    client_order_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class ClosePreview:
+    """Exactly what `Engine.close_positions` would do now, without doing it (the read-back)."""
+
+    symbol: str | None  # None: every symbol
+    positions: tuple[Position, ...]  # the positions it closes, as they are now
+    cancels: tuple[Order, ...]  # working orders it cancels
+    closing: tuple[ClosingOrder, ...]  # closing orders it sends
+    in_progress: tuple[str, ...] = ()  # symbols an earlier closing order, still working, already closes
+    rejection: Rejection | None = None  # e.g. an unknown symbol: nothing can be done
+
+    @property
+    def nothing_to_do(self) -> bool:
+        return self.rejection is None and not (self.positions or self.cancels or self.closing or self.in_progress)
+
+
+@dataclass(frozen=True, slots=True)
 class CloseResult:
     symbols: tuple[str, ...]
     orders: tuple[OrderResult, ...]
     cancelled_orders: int
     flat: bool  # True when no position remains in the requested symbols
     in_progress: tuple[str, ...] = ()  # symbols whose closing order from an earlier close still works
+    rejection: Rejection | None = None  # nothing was done (unknown symbol, read-back out of date)
+    preview: ClosePreview | None = None  # the read-back executed (or refused as out of date)
+    current: ClosePreview | None = None  # what a close would do now, when the read-back was out of date
+
+
+@dataclass(frozen=True, slots=True)
+class HaltPreview:
+    """Exactly what `Engine.halt` (or, with `flatten`, `Engine.kill_switch`) would do now."""
+
+    state: TradingState  # the state now
+    cancels: tuple[Order, ...]  # working entry orders it cancels (protective orders stay)
+    positions: tuple[Position, ...]  # open positions: they stay open (halt) or are closed (flatten)
+    flatten: ClosePreview | None = None  # the kill switch's close
+
+    @property
+    def already_halted(self) -> bool:
+        return self.state is TradingState.HALTED and self.flatten is None
+
+
+@dataclass(frozen=True, slots=True)
+class HaltResult:
+    change: StateChange
+    cancelled: tuple[str, ...]  # order ids whose cancel was sent
+    # order ids cancelled that the read-back did not name (entry orders placed after it: halting
+    # never leaves an order that could add exposure working)
+    unexpected: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -290,22 +372,185 @@ class EngineStatus:
     live_symbols: tuple[str, ...] = ()
 
 
+# ---------------------------------------------------------------------------------- event payloads
 @dataclass(frozen=True, slots=True)
-class EngineEvent:
-    kind: EventKind
-    severity: Severity
-    ts: datetime
+class OrderEvent:
+    """ORDER_ACCEPTED / ORDER_DENIED / ORDER_REJECTED / ORDER_CANCELLED: the order at that moment."""
+
+    order: Order
+    rejection: Rejection | None = None  # ORDER_DENIED / ORDER_REJECTED (and a cancel by the venue)
+
+
+@dataclass(frozen=True, slots=True)
+class FillEvent:
+    fill: Fill
+    order: Order  # the order after this fill
+
+
+@dataclass(frozen=True, slots=True)
+class LossLimitBreach:
+    """RISK_BREACH: today's P&L reached the daily loss limit; trading halts (and flattens)."""
+
+    pnl: Decimal  # realised + unrealised - commissions, negative
+    limit: Decimal  # the daily loss limit, positive
+    flatten: bool  # positions are being closed
+    state: StateChange
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionChange:
+    """BROKER_DISCONNECTED / BROKER_RECONNECTED; `detail` is the broker's own words."""
+
+    connected: bool
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class PositionMismatch:
+    symbol: str
+    ledger_quantity: int
+    broker_quantity: int
+
+
+@dataclass(frozen=True, slots=True)
+class ReconciliationMismatch:
+    """RECONCILIATION_MISMATCH: the broker's state differs from the ledger; nothing was changed."""
+
+    broker: str  # "ib", "paper"...
+    positions: tuple[PositionMismatch, ...] = ()
+    missing_orders: tuple[str, ...] = ()  # working in the ledger, not at the broker
+
+
+@dataclass(frozen=True, slots=True)
+class FeedStale:
+    """MARKET_DATA_STALE: nothing received for `silent_s` seconds while the market is open."""
+
+    silent_s: float
+
+
+@dataclass(frozen=True, slots=True)
+class FeedFailed:
+    """MARKET_DATA_STALE: the feed stopped with an error."""
+
+    error: str
+
+
+@dataclass(frozen=True, slots=True)
+class RiskSettingChange:
+    percent: Decimal  # risk per trade, % of equity
+    symbol: str | None  # None: the default for every symbol
+
+
+class Notice(str, enum.Enum):
+    ENGINE_STARTED = "ENGINE_STARTED"
+    FEED_RESUMED = "FEED_RESUMED"  # market data flows again after a stale alert
+
+
+@dataclass(frozen=True, slots=True)
+class SystemNotice:
+    notice: Notice
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedText:
+    """An event recorded before the ledger stored typed payloads (schema version 1): the sentences
+    it was written with are all there is."""
+
     text_en: str
     text_fr: str
-    symbol: str | None = None
     order: Order | None = None
     fill: Fill | None = None
     rejection: Rejection | None = None
     state: StateChange | None = None
-    seq: int = 0  # ledger sequence number once persisted
-    signal: AutopilotSignal | None = None  # AUTOPILOT_PROPOSAL / _EXECUTED / _REFUSED / _EXPIRED
-    mode_change: ModeChange | None = None  # AUTOPILOT_MODE
-    level_change: LevelChange | None = None  # CATASTROPHE_LEVEL
 
-    def text(self, lang: str) -> str:
-        return self.text_fr if lang == "fr" else self.text_en
+
+EventPayload = Union[
+    OrderEvent, FillEvent, LossLimitBreach, StateChange, ConnectionChange, ReconciliationMismatch, FeedStale,
+    FeedFailed, RiskSettingChange, SystemNotice, RecordedText,
+    # the autopilot's (trading_core/autopilot/types.py, which registers them in EVENT_PAYLOADS)
+    "AutopilotSignal", "ModeChange", "LevelChange",
+]
+
+# The payload types each kind may carry (RecordedText is always allowed: it is what old ledgers hold).
+EVENT_PAYLOADS: dict[EventKind, tuple[type, ...]] = {
+    EventKind.ORDER_ACCEPTED: (OrderEvent,),
+    EventKind.ORDER_DENIED: (OrderEvent,),
+    EventKind.ORDER_REJECTED: (OrderEvent,),
+    EventKind.ORDER_CANCELLED: (OrderEvent,),
+    EventKind.FILL: (FillEvent,),
+    EventKind.RISK_BREACH: (LossLimitBreach,),
+    EventKind.STATE_CHANGE: (StateChange,),
+    EventKind.KILL_SWITCH: (StateChange,),
+    EventKind.BROKER_DISCONNECTED: (ConnectionChange,),
+    EventKind.BROKER_RECONNECTED: (ConnectionChange,),
+    EventKind.RECONCILIATION_MISMATCH: (ReconciliationMismatch,),
+    EventKind.MARKET_DATA_STALE: (FeedStale, FeedFailed),
+    EventKind.RISK_SETTING_CHANGED: (RiskSettingChange,),
+    EventKind.SYSTEM: (SystemNotice,),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class EngineEvent:
+    """Something that happened in the engine: kind, severity, time, ledger sequence and typed data."""
+
+    kind: EventKind
+    severity: Severity
+    ts: datetime
+    payload: EventPayload
+    symbol: str | None = None
+    seq: int = 0  # ledger sequence number once persisted
+
+    def __post_init__(self) -> None:
+        allowed = EVENT_PAYLOADS.get(self.kind)
+        if allowed is not None and not isinstance(self.payload, (*allowed, RecordedText)):
+            raise TypeError(
+                f"{self.kind.value} event carries {type(self.payload).__name__}, expected "
+                + " or ".join(t.__name__ for t in allowed)
+            )
+
+    # Shortcuts into the payload, for subscribers that only care about one part.
+    @property
+    def order(self) -> Order | None:
+        p = self.payload
+        return p.order if isinstance(p, (OrderEvent, FillEvent, RecordedText)) else None
+
+    @property
+    def fill(self) -> Fill | None:
+        p = self.payload
+        return p.fill if isinstance(p, (FillEvent, RecordedText)) else None
+
+    @property
+    def rejection(self) -> Rejection | None:
+        p = self.payload
+        return p.rejection if isinstance(p, (OrderEvent, RecordedText)) else None
+
+    @property
+    def state(self) -> StateChange | None:
+        p = self.payload
+        if isinstance(p, StateChange):
+            return p
+        if isinstance(p, (LossLimitBreach, RecordedText)):
+            return p.state
+        return None
+
+    # The autopilot's payloads (its module is imported only by events that carry one).
+    @property
+    def signal(self) -> AutopilotSignal | None:
+        """AUTOPILOT_PROPOSAL / _EXECUTED / _REFUSED / _EXPIRED: the signal and its decision."""
+        return self._autopilot("AutopilotSignal")  # type: ignore[return-value]
+
+    @property
+    def mode_change(self) -> ModeChange | None:
+        """AUTOPILOT_MODE."""
+        return self._autopilot("ModeChange")  # type: ignore[return-value]
+
+    @property
+    def level_change(self) -> LevelChange | None:
+        """CATASTROPHE_LEVEL."""
+        return self._autopilot("LevelChange")  # type: ignore[return-value]
+
+    def _autopilot(self, name: str) -> object | None:
+        p = self.payload
+        t = type(p)
+        return p if t.__module__ == "trading_core.autopilot.types" and t.__name__ == name else None

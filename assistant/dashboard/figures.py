@@ -141,14 +141,3 @@ def render_figures(snap: dict[str, Any], out_dir: str, market: str) -> list[str]
     return written
 
 
-def write_intelligence_figures(engine: Any, market: str) -> list[Path]:
-    """regime_<SYM>_live.png and shap_<SYM>.png, drawn by the intelligence service from its loaded models
-    (in this process: the models live here)."""
-    intel = getattr(engine, "intelligence", None)
-    if intel is None or not hasattr(intel, "write_figures"):
-        return []
-    try:
-        return list(intel.write_figures(market))
-    except Exception as exc:
-        log.warning("intelligence figures failed: %s: %s", type(exc).__name__, exc)
-        return []

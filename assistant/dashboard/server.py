@@ -20,8 +20,9 @@ from typing import Any
 import uvicorn
 
 from assistant.dashboard.app import Broadcaster, build_app
-from assistant.dashboard.figures import render_figures, write_intelligence_figures
+from assistant.dashboard.figures import render_figures
 from assistant.dashboard.state import DashboardState
+from trading_core.protocols import EngineAPI
 
 log = logging.getLogger("mia.dashboard")
 
@@ -41,7 +42,7 @@ class _EmbeddedServer(uvicorn.Server):
 class DashboardServer:
     def __init__(
         self,
-        engine: Any,
+        engine: EngineAPI,
         config: Any,
         *,
         host: str = "127.0.0.1",
@@ -172,9 +173,9 @@ class DashboardServer:
         tape = getattr(self, "_tape", None) or RegimeTape(self.config.data_path)
         self._tape = tape
         sym = regime["symbol"]
-        closes = [b.close for b in self.engine.bars.get(sym, ())]
+        closes = [b.close for b in self.engine.bars(sym)]
         try:
-            tape.record(sym, self.engine.clock.now(), regime["regime"], trend_direction(closes))
+            tape.record(sym, self.engine.now(), regime["regime"], trend_direction(closes))
         except (OSError, ValueError) as exc:
             log.warning("regime record not written: %s", exc)
 
@@ -212,7 +213,10 @@ class DashboardServer:
         intel_due = time.monotonic() - self._intel_figures_at >= max(self.refresh_rate, INTEL_FIGURES_MIN_INTERVAL_S)
         if (self.state.intel.get("status") == "ready") and (force or intel_due):
             self._intel_figures_at = time.monotonic()
-            paths += await asyncio.to_thread(write_intelligence_figures, self.engine, market)
+            try:
+                paths += await self.engine.write_intelligence_figures(market)
+            except Exception as exc:  # a figure is a nicety: the dashboard keeps going
+                log.warning("intelligence figures failed: %s: %s", type(exc).__name__, exc)
         self.figures_written = paths
         return paths
 

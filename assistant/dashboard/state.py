@@ -17,7 +17,10 @@ from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
+from assistant.present.reasons import reason_msg
+from assistant.present.text import Surface, render
 from trading_core import calendar as cme
+from trading_core.protocols import EngineAPI
 from trading_core.types import Order, OrderStatus
 
 log = logging.getLogger("mia.dashboard")
@@ -47,13 +50,15 @@ def _thin(points: list[Any], n: int) -> list[Any]:
 
 def order_dict(o: Order) -> dict[str, Any]:
     price = o.limit_price if o.limit_price is not None else o.stop_price
+    reason_en, reason_fr = (render(reason_msg(o.reason), "en", Surface.PAGE),
+                            render(reason_msg(o.reason), "fr", Surface.PAGE)) if o.reason else (None, None)
     return {
         "id": o.order_id, "ts": _iso(o.created_ts), "symbol": o.symbol, "side": o.side.value, "qty": o.quantity,
         "type": o.order_type.value, "status": o.status.value, "price": price, "filled": o.filled_quantity,
         "avg_fill": o.avg_fill_price, "source": o.source, "parent": o.parent_id,
-        "reason_code": o.reason.code if o.reason else None,
-        "reason_en": o.reason.message_en if o.reason else None,
-        "reason_fr": o.reason.message_fr if o.reason else None,
+        "reason_code": o.reason.code.value if o.reason else None,
+        "reason_en": reason_en,
+        "reason_fr": reason_fr,
     }
 
 
@@ -72,7 +77,7 @@ def _report(report: Any) -> dict[str, Any] | None:
 class DashboardState:
     def __init__(
         self,
-        engine: Any,
+        engine: EngineAPI,
         config: Any,
         *,
         monitor: Any | None = None,
@@ -101,16 +106,15 @@ class DashboardState:
         self.changed.set()
 
     def _seed_prices(self) -> None:
-        for sym, bars in self.engine.bars.items():
-            if sym in self.prices:
-                for b in list(bars)[-PRICE_POINTS:]:
-                    self.prices[sym].append((_iso(b.ts + timedelta(minutes=1)), b.close))
+        for sym in self.prices:
+            for b in self.engine.bars(sym, PRICE_POINTS):
+                self.prices[sym].append((_iso(b.ts + timedelta(minutes=1)), b.close))
 
     def sample_prices(self) -> bool:
         """Append each symbol's last price when it moved; True when anything moved."""
         moved = False
-        now = _iso(self.engine.clock.now())
-        for sym, px in self.engine.last_prices.items():
+        now = _iso(self.engine.now())
+        for sym, px in self.engine.last_prices().items():
             series = self.prices.setdefault(sym, deque(maxlen=PRICE_POINTS))
             if not series or series[-1][1] != px:
                 series.append((now, px))
@@ -154,29 +158,29 @@ class DashboardState:
         regime = intel.get("regime")
         if regime and regime.get("regime") not in (None, "unknown"):
             marks = self.regime_marks.setdefault(regime["symbol"], deque(maxlen=PRICE_POINTS))
-            now = _iso(self.engine.clock.now())
+            now = _iso(self.engine.now())
             if not marks or marks[-1][1] != regime["regime"]:
                 marks.append((now, regime["regime"]))
         self.touch()
 
     # -- snapshot ---------------------------------------------------------------------------------
     async def _performance(self) -> Any:
-        trades = self.engine.portfolio.closed_trades
-        if self._metrics is None or self._metrics[0] != len(trades):
-            self._metrics = (len(trades), await self.engine.performance_metrics())
+        closed = self.engine.closed_trade_count()
+        if self._metrics is None or self._metrics[0] != closed:
+            self._metrics = (closed, await self.engine.performance_metrics())
         return self._metrics[1]
 
     def _equity_curve(self, now: datetime) -> list[list[Any]]:
         if time.monotonic() - self._equity_read > EQUITY_REREAD_S or not self._equity:
             since = now - timedelta(days=7)
-            self._equity = self.engine.ledger.equity_curve(since=since)
+            self._equity = self.engine.equity_curve(since=since)
             self._equity_read = time.monotonic()
         pts = [[_iso(p.ts), float(p.equity)] for p in self._equity]
         return _thin(pts, MAX_CURVE_POINTS)
 
     async def snapshot(self) -> dict[str, Any]:
         engine = self.engine
-        now = engine.clock.now()
+        now = engine.now()
         status = await engine.status()
         acct = await engine.account()
         pnl = await engine.pnl_today()
@@ -185,7 +189,7 @@ class DashboardState:
         orders = await engine.recent_orders(30)
         curve = self._equity_curve(now)
         curve.append([_iso(now), float(acct.equity)])  # the live mark, between ledger minutes
-        trades = engine.portfolio.closed_trades[-100:]
+        trades = engine.closed_trades()[-100:]
         snap: dict[str, Any] = {
             "version": self.version,
             "ts": _iso(now),
@@ -243,8 +247,9 @@ class DashboardState:
             out["ml"] = asdict(snap.ml)
         out["latency"] = [asdict(s) for s in mon.latency.all_stats()]
         out["alerts"] = [
-            {"ts": a.alert.ts.isoformat(), "priority": a.alert.priority, "title_en": a.alert.title_en,
-             "title_fr": a.alert.title_fr, "body_en": a.alert.body_en, "body_fr": a.alert.body_fr,
+            {"ts": a.alert.ts.isoformat(), "priority": a.alert.priority,
+             "title_en": a.alert.title("en", Surface.PAGE), "title_fr": a.alert.title("fr", Surface.PAGE),
+             "body_en": a.alert.body("en", Surface.PAGE), "body_fr": a.alert.body("fr", Surface.PAGE),
              "level": a.transition.current.name.lower()}
             for a in list(mon.history)[-10:][::-1]
         ]

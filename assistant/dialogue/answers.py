@@ -1,21 +1,21 @@
 """French and English answer templates, with locale-correct numbers.
 
 Numbers, money and percentages go through the one set of locale formatters of the project
-(`trading_core.risk.reasons`): English "10,000.5", "2.5%", French "10 000,5", "2,5 %". Money is
-written "500 dollars" (the synthesiser reads "$500" as "dollar five hundred").
+(`assistant.present`): English "10,000.5", "2.5%", "$500.00", French "10 000,5", "2,5 %", "500,00 $".
 
-`for_speech` turns an answer into what the synthesiser should read: contract symbols are spelled
-("ES" would be read as the word "ess"), "P&L" is spelled. The written text keeps the symbols, since
-it is also shown on screen and copied to the chat channels.
+`for_speech` turns an answer into what the synthesiser should read (`assistant.present.speech`):
+contract symbols and "P&L" spelled, amounts and numbers in words. The written text keeps the symbols,
+since it is also shown on screen and copied to the chat channels.
 """
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any
 
-from trading_core.risk.reasons import format_money, format_number, format_percent
+from assistant.present.money import format_money
+from assistant.present.numbers import format_number, format_percent
+from assistant.present.speech import for_speech as _for_speech
 from trading_core.types import (
     EngineStatus,
     OrderType,
@@ -393,18 +393,8 @@ def confirm_labels(lang: str) -> tuple[str, str]:
 
 
 # ---------------------------------------------------------------------------- speech
-_SPELL = {
-    "en": ((re.compile(r"\bMNQ\b"), "M N Q"), (re.compile(r"\bES\b"), "E S"), (re.compile(r"P&L"), "P and L"),
-           (re.compile(r"QR-DQN"), "Q R D Q N"), (re.compile(r"\bSHAP\b"), "shap"), (re.compile(r"\bCVaR\b"), "C VaR")),
-    "fr": ((re.compile(r"\bMNQ\b"), "M N Q"), (re.compile(r"\bES\b"), "E S"), (re.compile(r"P&L"), "P N L"),
-           (re.compile(r"QR-DQN"), "Q R D Q N"), (re.compile(r"\bSHAP\b"), "chape"), (re.compile(r"\bCVaR\b"), "C VaR")),
-}
-
-
 def for_speech(answer: str, lang: str) -> str:
-    for pattern, spoken in _SPELL["fr" if lang == "fr" else "en"]:
-        answer = pattern.sub(spoken, answer)
-    return answer
+    return _for_speech(answer, lang)
 
 
 # ---------------------------------------------------------------------------- small words

@@ -35,9 +35,10 @@ from assistant.dialogue.readback import close_readback, halt_readback, order_rea
 from assistant.dialogue.reply import ActionKind, PendingConfirmation, PendingFollowUp, Reply
 from assistant.nlu.parser import Parser
 from assistant.nlu.result import ParseResult
+from assistant.present.numbers import format_percent
+from assistant.present.reasons import reason_text
 from trading_core.config import DialogueConfig, MiaConfig
 from trading_core.risk.gate import reduces_exposure
-from trading_core.risk.reasons import format_percent
 from trading_core.types import (
     CloseResult,
     OrderRequest,
@@ -431,7 +432,7 @@ class Dialogue:
         )
         preview = await self.engine.preview_order(req)
         if preview.rejection is not None:
-            return self._reply(preview.rejection.message(lang), lang, "refused", parsed, src, result=preview)
+            return self._reply(reason_text(preview.rejection, lang), lang, "refused", parsed, src, result=preview)
         equity = None
         if req.risk_percent is not None:
             equity = (await self.engine.account()).equity
@@ -660,7 +661,7 @@ class Dialogue:
         assert req is not None
         res: OrderResult = await self.engine.place_order(req, wait_fill=self.fill_wait_s)
         if not res.accepted:
-            sentence = res.rejection.message(lang) if res.rejection else A.text("order_refused", lang)
+            sentence = reason_text(res.rejection, lang) if res.rejection else A.text("order_refused", lang)
             return self._reply(sentence, lang, "refused", parsed, src, result=res)
         if res.duplicate:
             return self._reply(A.text("order_duplicate", lang), lang, "info", parsed, src, result=res)
@@ -687,7 +688,7 @@ class Dialogue:
         res: CloseResult = await self.engine.close_positions(pending.symbol, source=src)
         refused = [r for r in res.orders if not r.accepted]
         if refused:
-            sentence = " ".join(r.rejection.message(lang) for r in refused if r.rejection) or A.text("order_refused", lang)
+            sentence = " ".join(reason_text(r.rejection, lang) for r in refused if r.rejection) or A.text("order_refused", lang)
             return self._reply(sentence, lang, "refused", parsed, src, result=res, executed=bool(res.cancelled_orders))
         cancelled = A.text("cancelled_working", lang, orders=A.working_orders(res.cancelled_orders, lang)) if res.cancelled_orders else ""
         if not res.orders:
@@ -726,7 +727,7 @@ class Dialogue:
             symbol = self.default_market  # no market said: the default one, and the answer says so
         res = await self.engine.set_risk(Decimal(str(pct)), symbol)
         if not res.ok:
-            sentence = res.rejection.message(lang) if res.rejection else A.text("not_understood", lang)
+            sentence = reason_text(res.rejection, lang) if res.rejection else A.text("not_understood", lang)
             return self._reply(sentence, lang, "refused", parsed, src, result=res)
         where = (f" sur {res.symbol}" if lang == "fr" else f" on {res.symbol}") if res.symbol else ""
         if by_default and res.symbol:

@@ -10,7 +10,8 @@ from collections.abc import Sequence
 from decimal import Decimal
 
 from assistant.dialogue.answers import contracts, order_phrase, side_word, text, working_orders
-from trading_core.risk.reasons import format_money, format_percent
+from assistant.present.money import format_money
+from assistant.present.numbers import format_percent
 from trading_core.types import Order, OrderPreview, Position
 
 __all__ = ["order_readback", "close_readback", "halt_readback", "reduce_only_readback", "position_phrase"]

@@ -12,6 +12,7 @@ from assistant.mentor.render import render_report, spoken_summary
 from assistant.mentor.report import DailyReport, build_daily_report
 from trading_core import calendar as cme
 from trading_core.config import MiaConfig
+from trading_core.protocols import EngineAPI
 
 log = logging.getLogger("mia.mentor")
 
@@ -60,12 +61,13 @@ def regime_tape(config: MiaConfig) -> RegimeTape:
     return RegimeTape(config.data_path)
 
 
-async def report_from_engine(engine: Any, day: date | None = None, tape: RegimeTape | None = None) -> DailyReport:
-    """The report of `day` (default: the engine's current session) from the engine's portfolio and ledger."""
-    day = day or session_today(engine.clock.now())
+async def report_from_engine(engine: EngineAPI, day: date | None = None, tape: RegimeTape | None = None) -> DailyReport:
+    """The report of `day` (default: the engine's current session) from the engine's closed trades and
+    equity curve."""
+    day = day or session_today(engine.now())
     tape = tape if tape is not None else regime_tape(engine.config)
     return build_daily_report(
-        engine.portfolio.closed_trades, engine.ledger.equity_curve(), engine.config.account.starting_balance, day, tape,
+        engine.closed_trades(), engine.equity_curve(), engine.config.account.starting_balance, day, tape,
     )
 
 
@@ -101,7 +103,7 @@ def report_from_ledger(config: MiaConfig, day: str | date | None = None, *, mode
         ledger.close()
 
 
-async def daily_report_text(engine: Any, lang: str, day: date | None = None, *, spoken: bool = False) -> str:
+async def daily_report_text(engine: EngineAPI, lang: str, day: date | None = None, *, spoken: bool = False) -> str:
     """For the dialogue and chat ("rapport du jour", "daily report"): the full text, or the spoken summary."""
     report = await report_from_engine(engine, day)
     return spoken_summary(report, lang) if spoken else render_report(report, lang)
@@ -119,10 +121,9 @@ def report_alert(report: DailyReport, lang: str, priority: int = 2) -> Any:
     """The report as an alert for the written channels (category COPY: never spoken, priority of the
     answer copies). The key is per day and language: sending the same report twice enqueues nothing."""
     from assistant.notify.alerts import Alert, AlertCategory
+    from assistant.present.text import Msg
 
     body = render_report(report, lang)
-    title_en = f"Daily report {report.day.isoformat()}"
-    title_fr = f"Rapport quotidien du {report.day.strftime('%d/%m/%Y')}"
     # drop the first line of the body: it is the title
     rest = body.split("\n", 1)[1].lstrip("\n") if "\n" in body else body
     return Alert(
@@ -130,10 +131,9 @@ def report_alert(report: DailyReport, lang: str, priority: int = 2) -> Any:
         priority=priority,
         category=AlertCategory.COPY,
         kind="DAILY_REPORT",
-        title_en=title_en,
-        title_fr=title_fr,
-        body_en=rest,
-        body_fr=rest,
+        title_msg=Msg(f"Daily report {report.day.isoformat()}",
+                      f"Rapport quotidien du {report.day.strftime('%d/%m/%Y')}"),
+        body_msg=Msg(rest, rest),
         ts=datetime.now(timezone.utc),
     )
 

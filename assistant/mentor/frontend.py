@@ -15,6 +15,7 @@ from typing import Any
 from assistant.mentor.daily import regime_tape, report_from_engine, save_report, send_report
 from assistant.mentor.regimes import RegimeTape, trend_direction
 from trading_core import calendar as cme
+from trading_core.protocols import EngineAPI
 
 log = logging.getLogger("mia.mentor")
 
@@ -24,7 +25,7 @@ CHECK_INTERVAL_S = 30.0
 class SessionReporter:
     """Decides when a session's report is due and sends it once."""
 
-    def __init__(self, engine: Any, config: Any, extras: dict[str, Any], lang: str) -> None:
+    def __init__(self, engine: EngineAPI, config: Any, extras: dict[str, Any], lang: str) -> None:
         self.engine, self.config, self.extras, self.lang = engine, config, extras, lang
         self.tape: RegimeTape = regime_tape(config)
         self._current: date | None = None
@@ -34,7 +35,7 @@ class SessionReporter:
         return self.dir / f"sent_{day.isoformat()}"
 
     def _has_trades(self, day: date) -> bool:
-        return any(cme.session_date(t.closed_ts) == day for t in self.engine.portfolio.closed_trades)
+        return any(cme.session_date(t.closed_ts) == day for t in self.engine.closed_trades())
 
     async def send(self, day: date) -> bool:
         """Save and send the report of `day`; False when there was nothing to send or no alert manager."""
@@ -57,7 +58,7 @@ class SessionReporter:
 
     async def check(self) -> list[date]:
         """One check; returns the sessions whose report was sent."""
-        now = self.engine.clock.now()
+        now = self.engine.now()
         today = cme.session_date(now)
         due: list[date] = []
         if self._current is not None and today != self._current:
@@ -74,15 +75,13 @@ class SessionReporter:
     async def sample_regime(self) -> None:
         """Record the regime of the main market when the intelligence service is already loaded (never
         load it from here: the first load trains models for seconds)."""
-        intel = getattr(self.engine, "intelligence", None)
-        if intel is None:
+        if not self.engine.intelligence_loaded:
             return
         market = self.config.market
-        info = await asyncio.to_thread(intel.regime, market)
-        bars = list(self.engine.bars.get(market, ()))
-        direction = trend_direction([b.close for b in bars])
+        info = await self.engine.regime(market)
+        direction = trend_direction([b.close for b in self.engine.bars(market)])
         if info.regime != "unknown":
-            self.tape.record(market, self.engine.clock.now(), info.regime, direction)
+            self.tape.record(market, self.engine.now(), info.regime, direction)
 
 
 async def run_mentor(ctx: Any) -> None:

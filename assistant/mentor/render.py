@@ -1,8 +1,28 @@
 """The daily report as text (chat, e-mail, terminal) and as a short spoken summary, in FR or EN."""
 from __future__ import annotations
 
+from decimal import Decimal
+
 from assistant.mentor.report import DailyReport, side_words
-from assistant.monitor.text import money, num, pct, t
+from assistant.present.money import format_money
+from assistant.present.numbers import format_fraction, format_number, format_percent
+from assistant.present.speech import for_speech
+
+
+def t(lang: str, en: str, fr: str) -> str:
+    return fr if lang == "fr" else en
+
+
+def money(value: Decimal, lang: str) -> str:
+    return format_money(value, lang)
+
+
+def num(value: float, lang: str) -> str:
+    return format_number(value, lang, 2, 2)
+
+
+def pct(fraction: float, lang: str, decimals: int = 0) -> str:
+    return format_fraction(fraction, lang, decimals, decimals)
 
 
 def _pf(report: DailyReport, lang: str) -> str:
@@ -46,8 +66,9 @@ def render_report(report: DailyReport, lang: str) -> str:
         s_en, s_fr = side_words(lo.side)
         lines.append(t(lang, f"  Largest loss: {money(m.largest_loss, lang)} ({s_en} {lo.quantity} {lo.symbol})",
                        f"  Plus grosse perte : {money(m.largest_loss, lang)} ({s_fr} de {lo.quantity} {lo.symbol})"))
-    lines.append(t(lang, f"  Largest drawdown: {money(m.max_drawdown, lang)} ({num(m.max_drawdown_pct, lang)}% of the peak)",
-                   f"  Drawdown maximal : {money(m.max_drawdown, lang)} ({num(m.max_drawdown_pct, lang)} % du sommet)"))
+    dd_pct = format_percent(m.max_drawdown_pct, lang, 2)
+    lines.append(t(lang, f"  Largest drawdown: {money(m.max_drawdown, lang)} ({dd_pct} of the peak)",
+                   f"  Drawdown maximal : {money(m.max_drawdown, lang)} ({dd_pct} du sommet)"))
     basis = t(lang, "side × time of day", "sens × moment de la séance") if report.setup_basis == "phase" else \
         t(lang, "side × market regime", "sens × régime de marché")
     lines += ["", t(lang, f"Setups ({basis})", f"Configurations ({basis})")]
@@ -70,7 +91,7 @@ def render_report(report: DailyReport, lang: str) -> str:
 
 
 def spoken_summary(report: DailyReport, lang: str) -> str:
-    """A few sentences for the voice: results, the main lesson, one celebration."""
+    """A few sentences for the voice (figures in words): results, the main lesson, one celebration."""
     lang = "fr" if lang == "fr" else "en"
     m = report.metrics
     if not m.trades:
@@ -90,4 +111,4 @@ def spoken_summary(report: DailyReport, lang: str) -> str:
         parts.append(costliest.suggestion(lang))
     if report.celebrations:
         parts.append(report.celebrations[0].text(lang))
-    return " ".join(parts)
+    return for_speech(" ".join(parts), lang)

@@ -22,6 +22,8 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from assistant.present.money import format_money
+from assistant.present.numbers import format_fraction, format_number, format_percent
 from trading_core import calendar as cme
 from trading_core.metrics import performance_metrics
 from trading_core.portfolio import ClosedTrade
@@ -188,30 +190,29 @@ def _setups(trades: Sequence[ClosedTrade], lookup: RegimeLookup | None) -> tuple
     return setups, basis
 
 
+# The project's one set of locale formatters (assistant.present): "-$1,502.25" / "-1 502,25 $".
 def _money_en(v: Decimal) -> str:
-    q = v.quantize(Decimal("0.01"))
-    return ("-" if q < 0 else "") + f"${abs(q):,.2f}"
+    return format_money(v, "en")
 
 
 def _money_fr(v: Decimal) -> str:
-    q = v.quantize(Decimal("0.01"))
-    return ("-" if q < 0 else "") + f"{abs(q):,.2f}".replace(",", "\u202f").replace(".", ",") + " $"
+    return format_money(v, "fr")
 
 
 def _pct_en(x: float) -> str:
-    return f"{x * 100:.0f}%"
+    return format_fraction(x, "en", 0)
 
 
 def _pct_fr(x: float) -> str:
-    return f"{x * 100:.0f} %"
+    return format_fraction(x, "fr", 0)
 
 
 def _dur_en(s: float) -> str:
-    return f"{s / 60:.1f} min" if s >= 60 else f"{s:.0f} s"
+    return f"{format_number(s / 60, 'en', 1, 1)} min" if s >= 60 else f"{s:.0f} s"
 
 
 def _dur_fr(s: float) -> str:
-    return _dur_en(s).replace(".", ",")
+    return f"{format_number(s / 60, 'fr', 1, 1)} min" if s >= 60 else f"{s:.0f} s"
 
 
 def _n(count: int, one: str, many: str) -> str:
@@ -335,9 +336,9 @@ def _lessons(trades: Sequence[ClosedTrade], lookup: RegimeLookup | None, m: Perf
             out.append(Lesson(
                 "held_losers",
                 f"You held losing trades {_dur_en(al)} on average, against {_dur_en(aw)} for winners: "
-                f"losers were given {al / aw if aw else float('inf'):.1f} times more time.",
+                f"losers were given {format_number(al / aw, 'en', 1, 1) if aw else '∞'} times more time.",
                 f"Vous avez gardé les trades perdants {_dur_fr(al)} en moyenne, contre {_dur_fr(aw)} pour les gagnants : "
-                f"{str(round(al / aw, 1)).replace('.', ',') if aw else '∞'} fois plus de temps pour les pertes.",
+                f"{format_number(al / aw, 'fr', 1, 1) if aw else '∞'} fois plus de temps pour les pertes.",
                 "Place the stop when you enter and do not move it away; cut losers as fast as you take profits.",
                 "Placez le stop dès l'entrée sans l'éloigner ; coupez les pertes aussi vite que vous prenez les gains.",
                 len(loss_h), net,
@@ -348,8 +349,9 @@ def _lessons(trades: Sequence[ClosedTrade], lookup: RegimeLookup | None, m: Perf
         ratio = float(m.largest_loss / m.average_win)
         out.append(Lesson(
             "big_loss",
-            f"Your largest loss ({_money_en(m.largest_loss)}) wiped out {ratio:.1f} average wins ({_money_en(m.average_win)} each).",
-            f"Votre plus grosse perte ({_money_fr(m.largest_loss)}) a effacé {str(round(ratio, 1)).replace('.', ',')} gains "
+            f"Your largest loss ({_money_en(m.largest_loss)}) wiped out {format_number(ratio, 'en', 1, 1)} average wins "
+            f"({_money_en(m.average_win)} each).",
+            f"Votre plus grosse perte ({_money_fr(m.largest_loss)}) a effacé {format_number(ratio, 'fr', 1, 1)} gains "
             f"moyens ({_money_fr(m.average_win)} chacun).",
             "Enter with a protective stop every time (a bracket order: mia order … --stop … --target …).",
             "Entrez toujours avec un stop de protection (ordre bracket : mia order … --stop … --target …).",
@@ -383,8 +385,10 @@ def _celebrations(trades: Sequence[ClosedTrade], m: PerformanceMetrics, lessons:
         out.append(Note("win_rate", f"{_pct_en(m.win_rate)} of your trades were winners.",
                         f"{_pct_fr(m.win_rate)} de vos trades étaient gagnants."))
     if m.profit_factor is not None and m.profit_factor >= 2:
-        out.append(Note("profit_factor", f"Profit factor {m.profit_factor:.2f}: your wins were at least twice your losses.",
-                        f"Facteur de profit {m.profit_factor:.2f}".replace(".", ",") + " : vos gains valent au moins le double de vos pertes."))
+        out.append(Note("profit_factor",
+                        f"Profit factor {format_number(m.profit_factor, 'en', 2, 2)}: your wins were at least twice your losses.",
+                        f"Facteur de profit {format_number(m.profit_factor, 'fr', 2, 2)} : vos gains valent au moins le "
+                        "double de vos pertes."))
     streak = best_streak = 0
     for t in sorted(trades, key=lambda t: t.closed_ts):
         streak = streak + 1 if t.pnl > 0 else 0
@@ -400,9 +404,9 @@ def _celebrations(trades: Sequence[ClosedTrade], m: PerformanceMetrics, lessons:
         out.append(Note("discipline", "After your losses you did not chase the market: no revenge trade.",
                         "Après vos pertes, vous n'avez pas couru après le marché : aucun trade de revanche."))
     if start_equity > 0 and m.max_drawdown_pct < 0.5:
-        dd_pct = f"{m.max_drawdown_pct:.2f}"
-        out.append(Note("drawdown", f"Drawdown held to {_money_en(m.max_drawdown)} ({dd_pct}% of the peak).",
-                        f"Drawdown limité à {_money_fr(m.max_drawdown)} ({dd_pct.replace('.', ',')} % du sommet)."))
+        out.append(Note("drawdown", f"Drawdown held to {_money_en(m.max_drawdown)} "
+                                    f"({format_percent(m.max_drawdown_pct, 'en', 2)} of the peak).",
+                        f"Drawdown limité à {_money_fr(m.max_drawdown)} ({format_percent(m.max_drawdown_pct, 'fr', 2)} du sommet)."))
     return out
 
 

@@ -30,7 +30,7 @@ from assistant.monitor.shared import (
     run_monitor,
 )
 from assistant.monitor.system import SystemMetrics, SystemSampler
-from assistant.monitor.text import performance_summary, status_lines
+from assistant.present.monitor import performance_summary, status_lines
 from assistant.monitor.thresholds import Level, Threshold, ThresholdTracker, Transition
 
 __all__ = [

@@ -16,21 +16,6 @@ from dataclasses import dataclass
 
 # The stages of one voice command, in pipeline order; "total" is the whole command (end of speech → speech out).
 STAGES: tuple[str, ...] = ("endpoint", "transcript", "intent", "engine", "speech", "total")
-STAGE_NAMES: dict[str, tuple[str, str]] = {
-    "endpoint": ("audio endpoint", "fin de parole"),
-    "transcript": ("transcript", "transcription"),
-    "intent": ("intent", "intention"),
-    "engine": ("engine", "moteur"),
-    "speech": ("speech", "synthèse vocale"),
-    "total": ("total", "total"),
-}
-
-
-def stage_name(stage: str, lang: str) -> str:
-    en, fr = STAGE_NAMES.get(stage, (stage, stage))
-    return fr if lang == "fr" else en
-
-
 def percentile(values: Sequence[float], q: float) -> float:
     """Linear-interpolated percentile (the same as numpy's default), q in 0..100."""
     if not values:

@@ -4,8 +4,8 @@ Numbers arrive in two ways:
 - pushed by whoever calls the models (`record_prediction`, `record_outcome`), or through
   `timed_signal_quality(engine, ml, ...)`, which times the engine's signal-quality call and remembers the
   verdict so that the trade that follows can score it (`score_closed_trades`);
-- read from the intelligence service when it exposes `cache_info()` (hits / misses of its prediction
-  cache): see `poll`.
+- read from the intelligence service when it keeps prediction cache counters
+  (`engine.intelligence_cache_info()`, read by the monitor at each sample).
 Live accuracy: a signal the filter approved is right when the trade that followed it made money; a
 rejected signal is right when that trade lost. Only signals followed by a trade on the same symbol and
 side within `match_window` count.
@@ -16,6 +16,7 @@ import math
 import threading
 import time
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -90,9 +91,9 @@ class MLMetrics:
         with self._lock:
             self._signals.append(_Signal(symbol.upper(), side.upper(), bool(approved), ts))
 
-    def score_closed_trades(self, trades: list[Any]) -> int:
-        """Score remembered signals against closed trades not seen yet (`trades` is the engine's whole
-        `portfolio.closed_trades` list; only its new tail is read). Returns how many were scored."""
+    def score_closed_trades(self, trades: Sequence[Any]) -> int:
+        """Score remembered signals against closed trades not seen yet (`trades` is every closed trade,
+        `engine.closed_trades()`; only its new tail is read). Returns how many were scored."""
         new = trades[self._scored_trades:]
         self._scored_trades = len(trades)
         scored = 0
@@ -110,16 +111,6 @@ class MLMetrics:
                 self.record_outcome(match.approved, t.pnl > 0)
                 scored += 1
         return scored
-
-    def poll(self, intelligence: Any) -> None:
-        """Read the prediction cache counters from the intelligence service if it exposes them."""
-        info = getattr(intelligence, "cache_info", None)
-        if callable(info):
-            try:
-                data = info()
-                self.set_cache_counts(int(data["hits"]), int(data["misses"]))
-            except (KeyError, TypeError, ValueError):
-                pass
 
     # -- output -------------------------------------------------------------------------------------
     def snapshot(self) -> MLSnapshot:
@@ -150,5 +141,5 @@ async def timed_signal_quality(engine: Any, ml: MLMetrics, features: Any = None)
     sq = await engine.signal_quality(features)
     ml.record_prediction(time.perf_counter() - start, cached=bool(getattr(sq, "cached", False)),
                          confidence=float(sq.probability))
-    ml.remember_signal(sq.symbol, sq.side, sq.approved, engine.clock.now())
+    ml.remember_signal(sq.symbol, sq.side, sq.approved, engine.now())
     return sq

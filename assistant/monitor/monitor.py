@@ -20,13 +20,16 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from assistant.monitor.commands import CommandLog
-from assistant.monitor.latency import LatencyRecorder, StageStats, percentile, stage_name
+from assistant.monitor.latency import LatencyRecorder, StageStats, percentile
 from assistant.monitor.ml import MLMetrics, MLSnapshot
 from assistant.monitor.system import SystemMetrics, SystemSampler
 from assistant.monitor.thresholds import Level, Threshold, ThresholdTracker, Transition
+from assistant.present.monitor import status_lines, transition_text
 from trading_core.config import MiaConfig, MonitoringConfig
 
 if TYPE_CHECKING:
+    from trading_core.protocols import EngineAPI
+
     # assistant.notify's package import pulls the messaging clients (seconds of CPU): imported at
     # the first alert only, so the voice loop and `mia status` stay quick to import.
     from assistant.notify.alerts import Alert
@@ -74,76 +77,19 @@ class MonitorSnapshot:
     raised: list[RaisedAlert] = field(default_factory=list)  # alerts raised by this sample
 
 
-# -- alert texts ------------------------------------------------------------------------------------
-_METRIC_NAMES: dict[str, tuple[str, str]] = {
-    "cpu": ("CPU usage", "Utilisation du processeur"),
-    "memory": ("Memory usage", "Utilisation de la mémoire"),
-    "ml.accuracy": ("Filter live accuracy", "Précision en direct du filtre"),
-    "ml.confidence": ("Model confidence", "Confiance du modèle"),
-}
-
-
-def metric_name(metric: str, lang: str) -> str:
-    if metric.startswith("latency."):
-        stage = metric.split(".", 1)[1]
-        return (f"Latence vocale ({stage_name(stage, 'fr')}, p95)" if lang == "fr"
-                else f"Voice latency ({stage_name(stage, 'en')}, p95)")
-    en, fr = _METRIC_NAMES.get(metric, (metric, metric))
-    return fr if lang == "fr" else en
-
-
-def format_value(metric: str, value: float, lang: str) -> str:
-    if metric in ("cpu", "memory"):
-        s = f"{value:.0f} %" if lang == "fr" else f"{value:.0f}%"
-    elif metric.startswith("latency."):
-        s = f"{value:.2f} s"
-    elif metric == "ml.accuracy":
-        s = f"{value * 100:.0f} %" if lang == "fr" else f"{value * 100:.0f}%"
-    else:
-        s = f"{value:.2f}"
-    return s.replace(".", ",") if lang == "fr" else s
-
-
 def transition_alert(tr: Transition, ts: datetime | None = None) -> "Alert":
     """The alert for one level change of a monitored metric."""
     from assistant.notify.alerts import Alert, AlertCategory
 
-    ts = ts or datetime.now(timezone.utc)
-    below = tr.metric.startswith("ml.")
-    name_en, name_fr = metric_name(tr.metric, "en"), metric_name(tr.metric, "fr")
-    val_en, val_fr = format_value(tr.metric, tr.value, "en"), format_value(tr.metric, tr.value, "fr")
-    lim_en = format_value(tr.metric, tr.limit, "en") if tr.limit is not None else "?"
-    lim_fr = format_value(tr.metric, tr.limit, "fr") if tr.limit is not None else "?"
-    if tr.escalated:
-        critical = tr.current is Level.CRITICAL
-        if below:
-            title_en = f"{name_en} {'critically ' if critical else ''}low"
-            title_fr = f"{name_fr} {'très ' if critical else ''}basse"  # précision / confiance: feminine
-            body_en = f"{name_en} is {val_en}, below the minimum of {lim_en}."
-            body_fr = f"{name_fr} : {val_fr}, sous le minimum de {lim_fr}."
-        else:
-            title_en = f"{name_en} {'critical' if critical else 'high'}"
-            title_fr = f"{name_fr} {'critique' if critical else 'élevée'}"
-            kind_en, kind_fr = ("critical", "critique") if critical else ("warning", "d'alerte")
-            body_en = f"{name_en} is {val_en} (the {kind_en} limit is {lim_en})."
-            body_fr = f"{name_fr} : {val_fr} (seuil {kind_fr} : {lim_fr})."
-        priority = PRIORITY[tr.current]
-    else:
-        title_en = f"{name_en} back to normal" if tr.recovered else f"{name_en} improving"
-        title_fr = f"{name_fr} revenue à la normale" if tr.recovered else f"{name_fr} en amélioration"
-        body_en = f"{name_en} is {val_en} now."
-        body_fr = f"{name_fr} : {val_fr} maintenant."
-        priority = RECOVERY_PRIORITY
+    title, body = transition_text(tr)
     return Alert(
         key=f"monitor:{tr.metric}:{tr.previous.name}>{tr.current.name}:{time.time_ns()}",
-        priority=priority,
+        priority=PRIORITY[tr.current] if tr.escalated else RECOVERY_PRIORITY,
         category=AlertCategory.SYSTEM,
         kind=f"MONITOR_{tr.metric.upper().replace('.', '_')}",
-        title_en=title_en,
-        title_fr=title_fr,
-        body_en=body_en,
-        body_fr=body_fr,
-        ts=ts,
+        title_msg=title,
+        body_msg=body,
+        ts=ts or datetime.now(timezone.utc),
     )
 
 
@@ -173,7 +119,7 @@ class Monitor:
         self,
         config: MiaConfig,
         *,
-        engine: Any | None = None,
+        engine: EngineAPI | None = None,
         latency: LatencyRecorder | None = None,
         ml: MLMetrics | None = None,
         commands: CommandLog | None = None,
@@ -259,7 +205,7 @@ class Monitor:
 
     async def _publish(self, alert: "Alert") -> bool:
         level = logging.WARNING if alert.priority >= 3 else logging.INFO
-        log.log(level, "monitor alert P%d: %s — %s", alert.priority, alert.title_en, alert.body_en)
+        log.log(level, "monitor alert P%d: %s — %s", alert.priority, alert.title("en"), alert.body("en"))
         sink = self._sink()
         if sink is None:
             return False
@@ -280,10 +226,10 @@ class Monitor:
             return None
         pnl = await engine.pnl_today()
         status = await engine.status()
-        trades = engine.portfolio.closed_trades
-        if self._trading_cache is None or self._trading_cache[0] != len(trades):
+        closed = engine.closed_trade_count()
+        if self._trading_cache is None or self._trading_cache[0] != closed:
             # performance_metrics reads the whole equity curve: only when a trade closed
-            self._trading_cache = (len(trades), await engine.performance_metrics())
+            self._trading_cache = (closed, await engine.performance_metrics())
         m = self._trading_cache[1]
         return TradingMetrics(
             equity=status.equity, pnl_today=pnl.total, realized_today=pnl.realized, unrealized=pnl.unrealized,
@@ -300,9 +246,10 @@ class Monitor:
             log.warning("system metrics unavailable: %s", exc)
             system = None
         if self.engine is not None:
-            self.ml.score_closed_trades(self.engine.portfolio.closed_trades)
-            if self.engine.intelligence is not None:
-                self.ml.poll(self.engine.intelligence)
+            self.ml.score_closed_trades(self.engine.closed_trades())
+            cache = self.engine.intelligence_cache_info()
+            if cache is not None:
+                self.ml.set_cache_counts(cache["hits"], cache["misses"])
         ml = self.ml.snapshot()
         trading = await self.trading_metrics()
         changes = self.check(system, ml)
@@ -339,6 +286,4 @@ class Monitor:
 
     # -- text -----------------------------------------------------------------------------------
     def status_lines(self, lang: str, snapshot: MonitorSnapshot | None = None) -> list[str]:
-        from assistant.monitor.text import status_lines
-
-        return status_lines(snapshot or self.last, self, lang)
+        return status_lines(snapshot or self.last, lang)

@@ -11,6 +11,11 @@ import pytest
 from trading_core.api import Engine
 from trading_core.autopilot.controller import Autopilot
 from trading_core.autopilot.types import AutopilotMode, ReasonCode, SignalDecision
+
+from assistant.present.autopilot import confirm_msg, set_mode_msg
+from assistant.present.events import event_body
+from assistant.present.reasons import reason_text
+from assistant.present.text import render
 from trading_core.broker.paper import PaperBroker
 from trading_core.clock import MarketClock
 from trading_core.instruments import get_instrument
@@ -34,7 +39,7 @@ async def pilot_on(engine: Engine, bundle: Any, model: Any, mode: AutopilotMode 
     await pilot.start(prepare=False)
     if mode is not None:
         res = await pilot.set_mode(mode)
-        assert res.ok, res.message_en
+        assert res.ok, res.code
     return pilot
 
 
@@ -65,7 +70,9 @@ async def test_propose_executes_nothing_without_confirmation_and_one_bracket_aft
     assert engine.ledger.orders(limit=None) == []  # nothing sent while it waits
     assert EventKind.AUTOPILOT_PROPOSAL in kinds(engine)
     ev = [e for e in engine.events_since(0, limit=None) if e.kind is EventKind.AUTOPILOT_PROPOSAL][-1]
-    assert ev.signal == prop and "Confirm?" in ev.text_en and "Confirmez-vous ?" in ev.text_fr
+    assert ev.signal == prop and ev.payload == prop
+    body = event_body(ev)  # the fronts' sentence, rendered from the signal's data
+    assert body is not None and "Confirm?" in render(body, "en") and "Confirmez-vous ?" in render(body, "fr")
     res = await pilot.confirm(prop.signal_id)
     assert res.ok and res.signal.decision is SignalDecision.EXECUTED
     orders = engine.ledger.orders(limit=None)
@@ -80,7 +87,8 @@ async def test_propose_executes_nothing_without_confirmation_and_one_bracket_aft
     stored = engine.ledger.autopilot_signal(prop.signal_id)
     assert stored.decision is SignalDecision.EXECUTED and stored.order_id == parent.order_id
     unknown = await pilot.confirm("AP-ES-19990101T0000")
-    assert not unknown.ok and unknown.code == "UNKNOWN_SIGNAL" and unknown.message_fr
+    assert not unknown.ok and unknown.code == "UNKNOWN_SIGNAL"
+    assert "AP-ES-19990101T0000" in render(confirm_msg(unknown, "AP-ES-19990101T0000"), "fr")
     await pilot.stop()
     await engine.stop()
     engine.close()
@@ -118,7 +126,7 @@ async def test_auto_goes_through_the_risk_gate_and_refusals_are_logged(tmp_path,
     sigs = lambda: engine.ledger.autopilot_signals(limit=None)  # noqa: E731
     await drive(engine, es_2025.iloc[:2500], until=lambda: any(s.reason_code == "REDUCING_ONLY" for s in sigs()))
     refused = [s for s in sigs() if s.reason_code == "REDUCING_ONLY"]
-    assert refused and refused[0].decision is SignalDecision.REFUSED and "reduce" in refused[0].reason_en
+    assert refused and refused[0].decision is SignalDecision.REFUSED and "reduce" in reason_text(refused[0].reason, "en")
     assert [o.reason.code for o in engine.ledger.orders(limit=None)] == ["REDUCING_ONLY"] * len(refused)
     await engine.resume("test")
     start = len(engine.ledger.orders(limit=None))
@@ -145,9 +153,11 @@ async def test_halt_and_kill_switch_turn_the_autopilot_off_and_say_so(tmp_path, 
     assert pilot.mode is AutopilotMode.OFF
     ev = [e for e in engine.events_since(0, limit=None) if e.kind is EventKind.AUTOPILOT_MODE][-1]
     assert ev.mode_change.current is AutopilotMode.OFF and ev.mode_change.reason == "halt"
-    assert ev.severity is Severity.WARNING and "halted" in ev.text_en and "arrêté" in ev.text_fr
+    body = event_body(ev)
+    assert ev.severity is Severity.WARNING and body is not None
+    assert "halted" in render(body, "en") and "arrêté" in render(body, "fr")
     refused = await pilot.set_mode("auto")
-    assert not refused.ok and refused.code == "ENGINE_HALTED" and refused.message_fr
+    assert not refused.ok and refused.code == "ENGINE_HALTED" and "reprenez" in render(set_mode_msg(refused), "fr")
     await engine.resume("test")
     assert (await pilot.set_mode("propose")).ok
     await engine.kill_switch("test")
@@ -201,7 +211,7 @@ async def test_untrained_trade_model_says_so_and_the_filter_decides_alone(tmp_pa
     assert st.ready and not st.model_trained
     assert "mia train --model-type qr_dqn" in st.model_message_en and "filtre ML seul" in st.model_message_fr
     res = await pilot.set_mode("auto")
-    assert res.ok and "filter alone" in res.message_en
+    assert res.ok and "automatic mode" in render(set_mode_msg(res), "en")
     await drive(engine, es_2025.iloc[:1500], until=lambda: bool(engine.ledger.autopilot_signals(limit=1)))
     sig = engine.ledger.autopilot_signals(limit=1)[0]
     assert sig.scores.model_type == "qr_dqn" and not sig.scores.model_trained and sig.scores.model_probability is None

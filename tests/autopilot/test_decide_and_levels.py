@@ -8,12 +8,17 @@ from decimal import Decimal
 
 import pytest
 
-from trading_core.autopilot.catastrophe import CatastropheMonitor, level_texts
+from trading_core.autopilot.catastrophe import CatastropheMonitor
 from trading_core.autopilot.decide import DecisionContext, bracket_prices, decide, make_signal, round_trip_cost_usd
 from trading_core.autopilot.pipeline import Candidate
 from trading_core.autopilot.types import CatastropheLevel, ReasonCode, SignalDecision
+
 from trading_core.instruments import get_instrument
 from trading_core.types import Side
+
+from assistant.present.autopilot import level_change_msg
+from assistant.present.reasons import reason_text
+from assistant.present.text import render
 
 from .conftest import config
 
@@ -74,7 +79,9 @@ def test_thin_edge_risks_proportionally_less_and_gamma_and_levels_scale(tmp_path
 def test_refusals_come_with_a_code_and_both_languages(tmp_path, kw, ctx, code):
     d = decide(cand(**kw), ctx, config(tmp_path), ES)
     assert not d.sized and d.reason is code and d.quantity == 0
-    assert d.reason_en and d.reason_fr and d.reason_en != d.reason_fr
+    assert d.rejection is not None
+    en, fr = reason_text(d.rejection, "en"), reason_text(d.rejection, "fr")
+    assert en and fr and en != fr and "Refused (" not in en  # each code has its sentence
 
 
 def test_no_edge_when_kelly_is_zero_after_costs(tmp_path):
@@ -165,7 +172,7 @@ def test_falling_levels_take_no_action_and_resume_restarts_the_drawdown(tmp_path
     m.restart_peak(Decimal("105000"))
     down = m.evaluate(Decimal("0"), 0, Decimal("105000"))
     assert down.current is CatastropheLevel.INFO and down.action == "none" and m.size_factor == 1.0
-    en, fr = level_texts(up)
+    en, fr = render(level_change_msg(up), "en"), render(level_change_msg(up), "fr")
     assert "CRITICAL" in en and "reduce-only" in en and "CRITIQUE" in fr and "réduction" in fr
 
 

@@ -36,7 +36,7 @@ async def test_a_confirmed_proposal_is_sent_to_ib_as_one_bracket(tmp_path, tws, 
         assert tws.placed == []  # nothing reaches the broker before the confirmation
         tws.set_price("ES", prop.entry)
         res = await pilot.confirm(prop.signal_id)
-        assert res.ok and res.signal.decision is SignalDecision.EXECUTED, res.message_en
+        assert res.ok and res.signal.decision is SignalDecision.EXECUTED, res.code
         await wait_for(lambda: len(tws.placed) == 3)
         parent, sl, tp = tws.placed
         assert [m.transmit for m in tws.placed] == [False, False, True]

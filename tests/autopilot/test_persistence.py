@@ -126,10 +126,63 @@ def test_an_older_ledger_gains_the_signals_table_and_keeps_its_data(tmp_path):
     con.commit()
     con.close()
     led = Ledger(path)
-    assert led.schema_version == SCHEMA_VERSION == 2
+    assert led.schema_version == SCHEMA_VERSION == 3
     assert led.get_state("trading_state") == "HALTED"
     assert led.autopilot_signals(limit=None) == []
     led.close()
+
+
+def test_a_part_one_ledger_keeps_its_autopilot_events_and_signals(tmp_path):
+    """Schema 2 (autopilot part 1) wrote sentences into events and signals; schema 3 reads them back as
+    recorded text, with the reason code in today's namespace."""
+    import json
+
+    from trading_core.autopilot.types import ReasonCode, SignalDecision
+    from trading_core.risk.reasons import RECORDED
+    from trading_core.types import EventKind, RecordedText
+
+    from assistant.present.events import event_body
+    from assistant.present.reasons import reason_text
+
+    path = tmp_path / "v2.sqlite3"
+    con = sqlite3.connect(path)
+    for version in (1, 2):
+        for statement in _MIGRATIONS[version].split(";"):
+            if statement.strip():
+                con.execute(statement)
+    con.execute("INSERT INTO meta(key, value) VALUES ('schema_version', '2')")
+    con.execute("INSERT INTO events (kind, severity, ts, text_en, text_fr, symbol, payload) VALUES (?,?,?,?,?,?,?)",
+                ("AUTOPILOT_MODE", "WARNING", "2025-04-22T14:30:00.000000+00:00", "Autopilot off: trading was halted.",
+                 "Pilote automatique désactivé : le trading a été arrêté.", None,
+                 json.dumps({"mode_change": {"previous": "auto", "current": "off", "reason": "halt"}})))
+    from trading_core.autopilot.decide import decide, make_signal
+    from trading_core.instruments import get_instrument
+
+    from .conftest import config
+    from .test_decide_and_levels import CTX, cand
+
+    c = cand()
+    cfg = config(tmp_path)
+    record = make_signal(c, decide(c, CTX, cfg, get_instrument("ES")), CTX, cfg, mode="auto",
+                         decision=SignalDecision.REFUSED).to_dict()
+    del record["reason"]  # part 1 kept the code and two sentences instead
+    record |= {"reason_code": "FILTER_REJECTED", "reason_en": "ML filter 52% is below its 60% threshold.",
+               "reason_fr": "Filtre ML à 52 %, sous son seuil de 60 %."}
+    con.execute("INSERT INTO autopilot_signals (signal_id, ts, symbol, side, quantity, decision, reason_code, "
+                "updated_ts, record) VALUES (?,?,?,?,?,?,?,?,?)",
+                (record["signal_id"], record["ts"], "ES", record["side"], 0, "refused", "FILTER_REJECTED", record["ts"],
+                 json.dumps(record)))
+    con.commit()
+    con.close()
+    with Ledger(path) as led:
+        assert led.schema_version == SCHEMA_VERSION == 3
+        (ev,) = led.events()
+        assert ev.kind is EventKind.AUTOPILOT_MODE and isinstance(ev.payload, RecordedText)
+        assert event_body(ev).text("fr") == "Pilote automatique désactivé : le trading a été arrêté."
+        (sig,) = led.autopilot_signals(limit=None)
+        assert sig.decision is SignalDecision.REFUSED and sig.reason_code == ReasonCode.FILTER_REJECTED.value
+        assert sig.reason is not None and sig.reason.variant == RECORDED
+        assert reason_text(sig.reason, "en") == "ML filter 52% is below its 60% threshold."
 
 
 def test_signal_records_are_updated_in_place_by_id(tmp_path, bundle):

@@ -17,17 +17,29 @@ from trading_core.ledger import (
     LedgerError,
     LedgerLockedError,
 )
+from trading_core.risk.reasons import RECORDED, ReasonCode, reject
 from trading_core.types import (
+    ConnectionChange,
     EngineEvent,
     EventKind,
+    FeedFailed,
+    FeedStale,
     Fill,
+    FillEvent,
+    LossLimitBreach,
+    Notice,
     Order,
+    OrderEvent,
     OrderStatus,
     OrderType,
-    Rejection,
+    PositionMismatch,
+    ReconciliationMismatch,
+    RecordedText,
+    RiskSettingChange,
     Severity,
     Side,
     StateChange,
+    SystemNotice,
     TradingState,
 )
 
@@ -82,7 +94,7 @@ def test_order_round_trip_keeps_every_field(ledger: Ledger) -> None:
         order_type=OrderType.LIMIT,
         limit_price=5001.75,
         status=OrderStatus.REJECTED,
-        reason=Rejection("MAX_ORDER_SIZE", "Too big.", "Trop gros."),
+        reason=reject(ReasonCode.QTY_ABOVE_MAX, quantity=50, maximum=10),
         source="voice",
         broker_ref="P7",
         filled_quantity=0,
@@ -151,7 +163,7 @@ def test_insert_orders_is_all_or_nothing(ledger: Ledger) -> None:
 def test_record_fill_updates_order_in_the_same_transaction(ledger: Ledger) -> None:
     order = make_order(1)
     ledger.insert_order(order)
-    order.status, order.filled_quantity, order.avg_fill_price = OrderStatus.FILLED, 2, 5000.25
+    order = replace(order, status=OrderStatus.FILLED, filled_quantity=2, avg_fill_price=5000.25)
     fill = make_fill(order)
     assert ledger.record_fill(fill, order) is True
     assert ledger.fills() == [fill]
@@ -185,12 +197,8 @@ def test_record_fill_failures_write_nothing(ledger: Ledger) -> None:
 def test_update_order_and_queries(ledger: Ledger) -> None:
     for n in range(1, 6):
         ledger.insert_order(make_order(n))
-    o2 = ledger.get_order("O-2")
-    o2.status, o2.broker_ref = OrderStatus.WORKING, "P2"
-    ledger.update_order(o2)
-    o3 = ledger.get_order("O-3")
-    o3.status = OrderStatus.CANCELLED
-    ledger.update_order(o3)
+    ledger.update_order(replace(ledger.get_order("O-2"), status=OrderStatus.WORKING, broker_ref="P2"))
+    ledger.update_order(replace(ledger.get_order("O-3"), status=OrderStatus.CANCELLED))
     assert ledger.get_order("O-2").broker_ref == "P2"
     assert [o.order_id for o in ledger.open_orders()] == ["O-1", "O-2", "O-4", "O-5"]
     assert [o.order_id for o in ledger.orders(limit=2)] == ["O-4", "O-5"]
@@ -220,27 +228,32 @@ def test_fills_since_in_commit_order(ledger: Ledger) -> None:
 def test_events_round_trip_with_sequence_numbers(ledger: Ledger) -> None:
     order = make_order(1)
     fill = make_fill(order)
-    rej = Rejection("DAILY_LOSS_LIMIT", "Daily loss limit reached.", "Limite de perte journalière atteinte.")
+    halt = StateChange(TradingState.ACTIVE, TradingState.HALTED, "daily loss")
+    denied = replace(order, status=OrderStatus.REJECTED,
+                     reason=reject(ReasonCode.DAILY_LOSS_LIMIT, pnl=Decimal("-2150.25"), limit=Decimal("2000")))
     events = [
-        EngineEvent(EventKind.ORDER_ACCEPTED, Severity.INFO, ts(1), "Order accepted.", "Ordre accepté.", "ES", order=order),
-        EngineEvent(EventKind.FILL, Severity.INFO, ts(2), "Filled.", "Exécuté.", "ES", order=order, fill=fill),
-        EngineEvent(
-            EventKind.STATE_CHANGE,
-            Severity.CRITICAL,
-            ts(3),
-            "Trading halted.",
-            "Trading arrêté.",
-            rejection=rej,
-            state=StateChange(TradingState.ACTIVE, TradingState.HALTED, "daily loss"),
-        ),
+        EngineEvent(EventKind.ORDER_ACCEPTED, Severity.INFO, ts(1), OrderEvent(order), "ES"),
+        EngineEvent(EventKind.FILL, Severity.INFO, ts(2), FillEvent(fill, order), "ES"),
+        EngineEvent(EventKind.STATE_CHANGE, Severity.WARNING, ts(3), halt),
+        EngineEvent(EventKind.ORDER_DENIED, Severity.WARNING, ts(4), OrderEvent(denied, denied.reason), "ES"),
+        EngineEvent(EventKind.RISK_BREACH, Severity.CRITICAL, ts(5),
+                    LossLimitBreach(Decimal("-2150.25"), Decimal("2000"), True, halt)),
+        EngineEvent(EventKind.BROKER_DISCONNECTED, Severity.CRITICAL, ts(6), ConnectionChange(False, "TWS gone")),
+        EngineEvent(EventKind.RECONCILIATION_MISMATCH, Severity.CRITICAL, ts(7),
+                    ReconciliationMismatch("ib", (PositionMismatch("ES", 1, 3),), ("O-9",))),
+        EngineEvent(EventKind.MARKET_DATA_STALE, Severity.CRITICAL, ts(8), FeedStale(31.5)),
+        EngineEvent(EventKind.MARKET_DATA_STALE, Severity.CRITICAL, ts(9), FeedFailed("socket closed")),
+        EngineEvent(EventKind.RISK_SETTING_CHANGED, Severity.INFO, ts(10), RiskSettingChange(Decimal("0.5"), "ES"), "ES"),
+        EngineEvent(EventKind.SYSTEM, Severity.INFO, ts(11), SystemNotice(Notice.ENGINE_STARTED)),
     ]
     seqs = [ledger.append_event(e) for e in events]
-    assert seqs == [1, 2, 3]
+    assert seqs == list(range(1, 12))
     back = ledger.events()
-    assert back == [replace(e, seq=s) for e, s in zip(events, seqs)]
-    assert [e.seq for e in ledger.events(since_seq=1)] == [2, 3]
+    assert back == [replace(e, seq=s) for e, s in zip(events, seqs)]  # the typed payload, exactly
+    assert back[3].rejection == denied.reason and back[4].state == halt and back[1].fill == fill
+    assert [e.seq for e in ledger.events(since_seq=9)] == [10, 11]
     assert [e.seq for e in ledger.events(since_seq=0, limit=1)] == [1]
-    assert ledger.last_event_seq() == 3
+    assert ledger.last_event_seq() == 11
     with pytest.raises(LedgerError, match="expected a trading_core.types.EngineEvent"):
         ledger.append_event("halted")  # type: ignore[arg-type]
 
@@ -279,7 +292,7 @@ def test_reopen_keeps_everything(tmp_path: Path) -> None:
     with Ledger(path) as led:
         o = make_order(1)
         led.insert_order(o)
-        o.status, o.filled_quantity = OrderStatus.FILLED, 2
+        o = replace(o, status=OrderStatus.FILLED, filled_quantity=2)
         led.record_fill(make_fill(o), o)
         led.set_state("k", {"v": Decimal("2")})
     with Ledger(path) as led:
@@ -397,3 +410,73 @@ def test_in_memory_ledger_and_unusable_path(tmp_path: Path) -> None:
     blocker.write_text("x")
     with pytest.raises(LedgerError, match="cannot create the ledger directory"):
         Ledger(blocker / "sub" / "l.sqlite3")
+
+
+# A ledger as MIA wrote it before events carried typed payloads (schema version 1): sentences in two
+# columns, refusals as sentences with free-string codes.
+_V1_EVENT = (
+    "INSERT INTO events (kind, severity, ts, text_en, text_fr, symbol, payload) VALUES (?,?,?,?,?,?,?)"
+)
+
+
+def _v1_ledger(path: Path) -> None:
+    from trading_core.ledger import _SCHEMA_V1
+
+    db = sqlite3.connect(path)
+    for statement in _SCHEMA_V1.split(";"):
+        if statement.strip():
+            db.execute(statement)
+    db.execute("INSERT INTO meta(key, value) VALUES ('schema_version', '1')")
+    old_rej = {"code": "IB_201", "message_en": "Interactive Brokers refused the order (error 201): margin",
+               "message_fr": "Interactive Brokers a refusé l'ordre (erreur 201) : margin"}
+    import json
+
+    db.execute(
+        "INSERT INTO orders (order_id, client_order_id, symbol, side, quantity, order_type, status, created_ts, "
+        "filled_quantity, reason, source) VALUES ('O-1','C-1','ES','BUY',2,'MARKET','REJECTED',?,0,?,'cli')",
+        (ts(1).isoformat(timespec="microseconds"), json.dumps(old_rej)),
+    )
+    order = {"order_id": "O-1", "client_order_id": "C-1", "symbol": "ES", "side": "BUY", "quantity": 2,
+             "order_type": "MARKET", "status": "REJECTED", "created_ts": ts(1).isoformat(timespec="microseconds"),
+             "limit_price": None, "stop_price": None, "parent_id": None, "oco_group": None, "filled_quantity": 0,
+             "avg_fill_price": None, "reason": old_rej, "source": "cli", "broker_ref": None}
+    db.execute(_V1_EVENT, ("ORDER_REJECTED", "WARNING", ts(2).isoformat(timespec="microseconds"),
+                           old_rej["message_en"], old_rej["message_fr"], "ES",
+                           json.dumps({"order": order, "rejection": old_rej})))
+    db.execute(_V1_EVENT, ("STATE_CHANGE", "WARNING", ts(3).isoformat(timespec="microseconds"),
+                           "Trading halted.", "Trading arrêté.", None,
+                           json.dumps({"state": {"previous": "ACTIVE", "current": "HALTED", "reason": "user"}})))
+    db.execute(_V1_EVENT, ("MARKET_DATA_STALE", "CRITICAL", ts(4).isoformat(timespec="microseconds"),
+                           "Market data stale: nothing received for 31 s.", "Données figées : rien reçu depuis 31 s.",
+                           None, "{}"))
+    db.commit()
+    db.close()
+
+
+def test_schema_1_ledger_is_migrated_and_its_rows_read(tmp_path: Path) -> None:
+    from assistant.present.events import event_body
+    from assistant.present.reasons import reason_text
+
+    path = tmp_path / "old.sqlite3"
+    _v1_ledger(path)
+    with Ledger(path) as led:
+        assert led.schema_version == SCHEMA_VERSION == 3
+        rejected, halted, stale = led.events()
+        # the recorded sentences are kept, with the typed parts the old payload had
+        assert isinstance(rejected.payload, RecordedText) and rejected.order.order_id == "O-1"
+        assert rejected.rejection.code is ReasonCode.IB_ERROR and rejected.rejection.variant == RECORDED
+        assert rejected.rejection.params["recorded_code"] == "IB_201"
+        assert "error 201" in reason_text(rejected.rejection, "en")
+        assert halted.state == StateChange(TradingState.ACTIVE, TradingState.HALTED, "user")
+        assert event_body(stale).text("fr") == "Données figées : rien reçu depuis 31 s."
+        assert led.get_order("O-1").reason.code is ReasonCode.IB_ERROR
+        # new events go on after the old ones, typed
+        seq = led.append_event(EngineEvent(EventKind.SYSTEM, Severity.INFO, ts(5), SystemNotice(Notice.ENGINE_STARTED)))
+        assert seq == 4 and led.events(since_seq=3)[0].payload == SystemNotice(Notice.ENGINE_STARTED)
+    with Ledger(path) as led:  # reopening migrates nothing twice
+        assert led.schema_version == 3 and len(led.events()) == 4
+
+
+def test_an_event_payload_must_match_its_kind() -> None:
+    with pytest.raises(TypeError, match="FILL event carries StateChange"):
+        EngineEvent(EventKind.FILL, Severity.INFO, ts(1), StateChange(TradingState.ACTIVE, TradingState.HALTED, "x"))

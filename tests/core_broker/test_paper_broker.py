@@ -1,8 +1,12 @@
 from __future__ import annotations
 
+from dataclasses import replace
+
 from decimal import Decimal
 
 import pytest
+
+from tests.rendering import en, fr
 
 from tests.core_broker.conftest import spec_lookup, ts
 from trading_core.broker.base import Broker, BrokerEvent, ConnectionUpdate, OrderUpdate
@@ -228,7 +232,8 @@ async def test_refusals_are_rejected_with_reason_codes(broker_and_sink) -> None:
         await b.submit([o])
         u = sink.updates[-1]
         assert (u.order_id, u.status, u.rejection.code) == (o.order_id, S.REJECTED, code)
-        assert u.rejection.message_en and u.rejection.message_fr
+        assert u.rejection.is_venue  # a venue rejection, with its figures as parameters and a sentence
+        assert en(u.rejection).startswith("The broker refused") and fr(u.rejection).startswith("Le courtier a refusé")
     # A bracket with its stop above its target is refused whole.
     sink.clear()
     await b.submit(bracket(Side.BUY, 1, sl=5010.0, tp=4990.0))
@@ -262,8 +267,7 @@ async def test_programming_errors_raise(broker_and_sink) -> None:
     b, sink = broker_and_sink
     with pytest.raises(ValueError, match="no orders"):
         await b.submit([])
-    done = order("D", Side.BUY)
-    done.status = OrderStatus.FILLED
+    done = replace(order("D", Side.BUY), status=OrderStatus.FILLED)
     with pytest.raises(ValueError, match="already FILLED"):
         await b.submit([done])
     await b.submit([order("A", Side.BUY)])

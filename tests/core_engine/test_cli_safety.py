@@ -202,6 +202,78 @@ async def test_the_confirmation_sends_what_was_read_back(tmp_path):
         engine.close()
 
 
+async def test_close_and_halt_execute_the_engine_preview_they_read_back(tmp_path):
+    """`mia close` / `mia halt` read back the engine's own preview and the confirmation executes that
+    preview (by its token), never a new selection: when the book moved in between, nothing is done."""
+    from assistant.cli import _drive
+    from assistant.ops import OPS
+    from trading_core.api import Engine
+    from trading_core.broker.paper import PaperBroker
+    from trading_core.clock import MarketClock
+    from trading_core.config import load_config
+    from trading_core.instruments import get_instrument
+    from trading_core.types import OrderRequest, OrderType, Side, TradingState
+
+    cfg = load_config(env={}, overrides={"data_dir": str(tmp_path)})
+    engine = Engine(cfg, PaperBroker(get_instrument), clock=MarketClock(), mode="paper")
+    await engine.start(run_feed=False)
+    engine.on_price("ES", 6000.0, datetime(2026, 11, 18, 15, 0, tzinfo=timezone.utc))
+    ticker = asyncio.create_task(_tick(engine))
+    printed: list[str] = []
+    try:
+        assert (await engine.place_order(OrderRequest("ES", Side.BUY, 1), wait_fill=2.0)).fills
+        moved = {"done": False}
+
+        async def do(name: str, a: dict) -> object:
+            res = await OPS[name](engine, a, "en")
+            printed.append(res.text)
+            if name == "preview_close" and not moved["done"]:
+                moved["done"] = True  # another fill lands between the read-back and the "yes"
+                assert (await engine.place_order(OrderRequest("ES", Side.BUY, 1), wait_fill=2.0)).fills
+            return res
+
+        args = argparse.Namespace(yes=True)
+        assert await _drive("close", {"symbol": "ES"}, args, cfg, "en", True, do) == 3
+        assert printed[0] == "Close the ES position: long 1 ES."
+        assert printed[1].startswith("The positions changed since the read-back (long 1 ES then, long 2 ES now). "
+                                     "Nothing was done")
+        assert [(p.symbol, p.quantity) for p in await engine.positions()] == [("ES", 2)]
+        # asked again: the new read-back, confirmed, is executed with the client id it pinned
+        printed.clear()
+        assert await _drive("close", {"symbol": "ES"}, args, cfg, "en", True, do) == 0
+        assert printed[0] == "Close the ES position: long 2 ES." and "Flat." in printed[1]
+        # a halt names the entry orders it cancels, and cancels them
+        entry = await engine.place_order(OrderRequest("ES", Side.BUY, 1, order_type=OrderType.LIMIT, limit_price=5990.0))
+        printed.clear()
+        assert await _drive("halt", {"flatten": False}, args, cfg, "en", True, do) == 0
+        assert printed[0] == ("Halt trading: no new order will be accepted, 1 working order will be cancelled; "
+                              "you have no open position.")
+        assert engine.state is TradingState.HALTED and engine.order(entry.order.order_id).status.is_final
+        # a read-back token is used once
+        assert (await OPS["close"](engine, {"symbol": "ES", "readback": "not-a-token"}, "en")).exit == 3
+    finally:
+        ticker.cancel()
+        await engine.stop()
+        engine.close()
+
+
+def test_reduce_only_from_the_command_line(tmp_path):
+    assert mia(tmp_path, "order", "--yes", "buy", "2", "ES").returncode == 0
+    asked = mia(tmp_path, "reduce")  # no terminal, no --yes: read back, nothing done
+    assert asked.returncode == 1 and "Reduce-only mode: only orders that shrink positions" in asked.stdout
+    assert "Nothing was done" in asked.stdout
+    done = mia(tmp_path, "--lang", "fr", "reduce", "--yes")
+    assert done.returncode == 0 and "Mode réduction seule (état précédent ACTIVE)" in done.stdout, done.stdout
+    assert "REDUCING" in mia(tmp_path, "status").stdout
+    more = mia(tmp_path, "order", "--yes", "buy", "1", "ES")
+    assert more.returncode == 3 and "reduce-only mode" in more.stdout
+    less = mia(tmp_path, "order", "--yes", "sell", "1", "ES")
+    assert less.returncode == 0, less.stdout
+    again = mia(tmp_path, "reduce")
+    assert again.returncode == 0 and "already on" in again.stdout
+    assert "Trading resumed (was REDUCING)" in mia(tmp_path, "resume").stdout
+
+
 async def _tick(engine) -> None:
     ts = engine.clock.now()
     while True:

@@ -202,12 +202,13 @@ def test_cli_replay_prints_metrics_in_both_languages_and_refuses_a_missing_file(
         pytest.skip("shared market data not beside the checkout")
     en = mia("--data-dir", str(tmp_path), "replay", str(data), "--strategy", "breakout", "--no-progress")
     assert en.returncode == 0, en.stderr
-    assert "kernel" in en.stdout and "net P&L $" in en.stdout and "refused by the risk gate" in en.stdout
+    assert "kernel" in en.stdout and "net P&L " in en.stdout and "refused by the risk gate" in en.stdout
     fr = mia("--lang", "fr", "--data-dir", str(tmp_path), "replay", str(data), "--strategy", "breakout", "--no-progress")
     assert fr.returncode == 0 and "P&L net" in fr.stdout and "capital final" in fr.stdout
     # the same net P&L whatever the language
-    net_en = en.stdout.split("net P&L $")[1].split()[0].replace(",", "")
-    net_fr = fr.stdout.split("P&L net ")[1].split(" $")[0].replace("\u202f", "").replace(",", ".")
+    # one money formatter: "-$2,262.25" / "-2 262,25 $"
+    net_en = en.stdout.split("net P&L ")[1].split()[0].replace("$", "").replace(",", "")
+    net_fr = fr.stdout.split("P&L net ")[1].split("\u00a0$")[0].replace("\u202f", "").replace(",", ".")
     assert float(net_en) == float(net_fr)
     missing = mia("--data-dir", str(tmp_path), "replay", str(tmp_path / "nope.csv.gz"))
     assert missing.returncode == 2 and "no such file" in missing.stderr

@@ -7,12 +7,14 @@ from decimal import Decimal
 
 import pytest
 
+from tests.rendering import en, fr
+
 from trading_core.api import Engine
 from trading_core.broker.paper import PaperBroker
 from trading_core.clock import MarketClock
 from trading_core.config import load_config
 from trading_core.instruments import get_instrument
-from trading_core.types import EventKind, OrderRequest, OrderStatus, OrderType, Severity, Side, TradingState
+from trading_core.types import LossLimitBreach, EventKind, OrderRequest, OrderStatus, OrderType, Severity, Side, TradingState
 
 # A Wednesday, 10:00 New York: the market is open.
 T0 = datetime(2026, 11, 18, 15, 0, tzinfo=timezone.utc)
@@ -86,12 +88,14 @@ async def test_rejections_have_codes_and_sentences_and_are_recorded(tmp_path, re
     engine = await started(make_engine(tmp_path))
     sub = engine.subscribe()
     res = await engine.place_order(req)
-    assert not res.accepted and res.rejection.code == code
-    assert res.rejection.message_en and res.rejection.message_fr and res.rejection.message_en != res.rejection.message_fr
-    events = [e for e in engine.events_since(0) if e.kind is EventKind.ORDER_REJECTED]
+    assert not res.accepted and res.rejection.code == code and not res.rejection.is_venue
+    assert en(res.rejection) and fr(res.rejection) and en(res.rejection) != fr(res.rejection)
+    # a local denial is its own kind of event, never mistaken for a rejection by the broker
+    events = [e for e in engine.events_since(0) if e.kind is EventKind.ORDER_DENIED]
     assert events and events[-1].rejection.code == code
+    assert not [e for e in engine.events_since(0) if e.kind is EventKind.ORDER_REJECTED]
     ev = await sub.get(timeout=1)
-    while ev.kind is not EventKind.ORDER_REJECTED:
+    while ev.kind is not EventKind.ORDER_DENIED:
         ev = await sub.get(timeout=1)
     assert ev.rejection.code == code
     await engine.stop(); engine.close()
@@ -163,7 +167,10 @@ async def test_daily_loss_limit_halts_flattens_and_raises_critical_event(tmp_pat
     while not sub.queue.empty():
         kinds.append((await sub.get()).kind)
     crit = [e for e in engine.events_since(0) if e.kind is EventKind.RISK_BREACH]
-    assert crit and crit[0].severity is Severity.CRITICAL and crit[0].rejection.code == "DAILY_LOSS_LIMIT"
+    assert crit and crit[0].severity is Severity.CRITICAL
+    breach = crit[0].payload
+    assert isinstance(breach, LossLimitBreach) and breach.pnl <= -breach.limit and breach.flatten
+    assert breach.state.current is TradingState.HALTED
     assert EventKind.RISK_BREACH in kinds
     refused = await engine.place_order(OrderRequest("ES", Side.BUY, 1))
     assert not refused.accepted

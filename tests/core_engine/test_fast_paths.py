@@ -1,6 +1,7 @@
 """The replay speed-ups keep the ledger's and the portfolio's observable behaviour."""
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -10,7 +11,7 @@ import pytest
 from trading_core.instruments import get_instrument
 from trading_core.ledger import _TS_FORMAT, Ledger, LedgerError, ts_to_text
 from trading_core.portfolio import Portfolio
-from trading_core.types import EngineEvent, EventKind, Fill, Order, OrderStatus, OrderType, Severity, Side
+from trading_core.types import EngineEvent, EventKind, Fill, Order, OrderStatus, OrderType, RiskSettingChange, Severity, Side
 
 T0 = datetime(2025, 9, 15, 13, 30, 0, 250_000, tzinfo=timezone.utc)
 
@@ -20,7 +21,8 @@ def _order(i: int) -> Order:
 
 
 def _event(i: int) -> EngineEvent:
-    return EngineEvent(EventKind.SYSTEM, Severity.INFO, T0 + timedelta(seconds=i), f"e{i}", f"f{i}")
+    return EngineEvent(EventKind.RISK_SETTING_CHANGED, Severity.INFO, T0 + timedelta(seconds=i),
+                       RiskSettingChange(Decimal(i), None))
 
 
 @pytest.mark.parametrize(
@@ -51,7 +53,7 @@ def test_batch_events_get_the_same_seqs_and_are_readable_inside_the_batch():
         batched.record_equity(T0, Decimal("100"), Decimal(0), Decimal(0))
         assert len(batched.equity_curve()) == 1
     assert batched_seqs == plain_seqs == [1, 2, 3]
-    assert [(e.seq, e.text_en, e.ts) for e in batched.events(0)] == [(e.seq, e.text_en, e.ts) for e in plain.events(0)]
+    assert [(e.seq, e.payload, e.ts) for e in batched.events(0)] == [(e.seq, e.payload, e.ts) for e in plain.events(0)]
     assert batched.append_event(_event(9)) == 4  # after the batch, SQLite numbers on
 
 
@@ -76,8 +78,7 @@ def test_batch_writes_without_savepoints_keep_their_errors_and_duplicates():
         assert created and not created_again and again.order_id == "O-1"
         with pytest.raises(LedgerError, match="no such order"):
             ledger.update_order(_order(2))
-        order = _order(1)
-        order.status, order.filled_quantity, order.avg_fill_price = OrderStatus.FILLED, 1, 5000.25
+        order = replace(_order(1), status=OrderStatus.FILLED, filled_quantity=1, avg_fill_price=5000.25)
         fill = Fill("O-1-F1", "O-1", "ES", Side.BUY, 1, 5000.25, Decimal("2.25"), T0)
         assert ledger.record_fill(fill, order) is True
         assert ledger.record_fill(fill, order) is False  # a re-sent execution changes nothing

@@ -14,6 +14,7 @@ from trading_core.config import load_config
 from trading_core.instruments import get_instrument
 from trading_core.marketdata.feed import HistoryBar
 from trading_core.marketdata.synthetic import SyntheticFeed
+from tests.rendering import en, fr
 from trading_core.types import EventKind, OrderRequest, Side, TradingState
 
 # A Wednesday, 22:00 New York: a quiet evening hour of the Globex session.
@@ -63,12 +64,12 @@ async def test_restart_warm_up_never_marks_fills_or_trips_on_history(tmp_path):
     await engine.start()
     try:
         # The feed task has not run yet: the restored price is known but not current.
-        assert "ES" in engine.last_prices and not engine.has_current_price("ES")
+        assert "ES" in engine.last_prices() and not engine.has_current_price("ES")
         assert (await engine.status()).live_symbols == ()  # `mia status` says "(not live yet)"
         refused = await engine.place_order(OrderRequest("ES", Side.BUY, 1))
         assert not refused.accepted and refused.rejection.code == "NO_CURRENT_PRICE"
-        assert "no current price for ES yet" in refused.rejection.message_en
-        assert "pas encore de prix actuel pour ES" in refused.rejection.message_fr
+        assert "no current price for ES yet" in en(refused.rejection)
+        assert "pas encore de prix actuel pour ES" in fr(refused.rejection)
 
         deadline = time.monotonic() + 30
         while not (engine.has_current_price("ES") and engine.has_current_price("MNQ")):
@@ -77,8 +78,8 @@ async def test_restart_warm_up_never_marks_fills_or_trips_on_history(tmp_path):
         assert (await engine.status()).live_symbols == ("ES", "MNQ")
         # the warm-up filled the bar buffers (ATR sizing, models): the open minutes of ten hours
         # (nine here: the 17:00-18:00 New York break is inside) ...
-        assert len(engine.bars["ES"]) >= 540
-        assert engine.bars["ES"][0].ts >= LIVE - WARMUP - timedelta(minutes=1)
+        assert len(engine.bars("ES")) >= 540
+        assert engine.bars("ES")[0].ts >= LIVE - WARMUP - timedelta(minutes=1)
         # ... and nothing else: still ACTIVE, still long 2 ES, no breach, no cancel, no closing order
         assert engine.state is TradingState.ACTIVE
         assert [(p.symbol, p.quantity) for p in await engine.positions()] == [("ES", 2)]

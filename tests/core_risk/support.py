@@ -40,3 +40,17 @@ def sell(qty: int = 1, symbol: str = "ES", **kw: Any) -> OrderIntent:
 
 
 __all__ = ["NOW", "ES_LAST", "MNQ_LAST", "make_ctx", "buy", "sell", "get_instrument", "OrderType"]
+
+
+def en(rejection: Any) -> str:
+    """The refusal's English sentence (rendered by the presentation layer: the core holds data only)."""
+    from assistant.present.reasons import reason_text
+
+    return reason_text(rejection, "en")
+
+
+def fr(rejection: Any) -> str:
+    """The French sentence, with the narrow no-break spaces of French numbers read as plain spaces."""
+    from assistant.present.reasons import reason_text
+
+    return reason_text(rejection, "fr").replace("\u202f", " ").replace("\u00a0", " ")

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from tests.core_risk.support import ES_LAST, MNQ_LAST, NOW, buy, get_instrument, make_ctx, sell
+from tests.core_risk.support import ES_LAST, MNQ_LAST, NOW, buy, en, fr, get_instrument, make_ctx, sell
 from trading_core.config import RiskConfig
 from trading_core.risk.gate import OrderIntent, RiskGate, reduces_exposure
 from trading_core.types import OrderType, Side, TradingState
@@ -31,7 +31,7 @@ def test_plain_orders_pass(gate: RiskGate) -> None:
 def test_unknown_symbol(gate: RiskGate) -> None:
     r = gate.check(make_ctx(), buy(1, "XYZ"))
     assert code(r) == "UNKNOWN_SYMBOL"
-    assert "XYZ" in r.message_en and "XYZ" in r.message_fr
+    assert "XYZ" in en(r) and "XYZ" in fr(r)
 
 
 def test_unknown_symbol_comes_first(gate: RiskGate) -> None:
@@ -59,21 +59,21 @@ def test_lookup_is_cached_per_symbol(config: RiskConfig) -> None:
 def test_quantity_not_positive(gate: RiskGate, qty: int) -> None:
     r = gate.check(make_ctx(), buy(qty))
     assert code(r) == "QTY_NOT_POSITIVE"
-    assert str(qty) in r.message_en
+    assert str(qty) in en(r)
 
 
 @pytest.mark.parametrize("qty", [1.5, True, "2"])
 def test_quantity_not_whole(gate: RiskGate, qty: object) -> None:
     r = gate.check(make_ctx(), OrderIntent("ES", Side.BUY, qty))  # type: ignore[arg-type]
     assert code(r) == "QTY_NOT_POSITIVE"
-    assert "whole number" in r.message_en and "nombre entier" in r.message_fr
+    assert "whole number" in en(r) and "nombre entier" in fr(r)
 
 
 def test_quantity_above_max(gate: RiskGate) -> None:
     assert gate.check(make_ctx(), buy(10)) is None
     r = gate.check(make_ctx(), buy(10_000))
     assert code(r) == "QTY_ABOVE_MAX"
-    assert "10,000 contracts" in r.message_en and "10 000 contrats" in r.message_fr
+    assert "10,000 contracts" in en(r) and "10 000 contrats" in fr(r)
 
 
 def test_a_close_larger_than_max_order_size_still_passes(gate: RiskGate) -> None:
@@ -125,8 +125,8 @@ def test_working_exits_count_so_two_closes_never_reverse_a_position(gate: RiskGa
     ctx = make_ctx(state=TradingState.HALTED, positions={"ES": 2}, exiting={"ES": 2})
     r = gate.check(ctx, sell(2))
     assert code(r) == "HALTED"
-    assert "already close 2 contracts of your ES position" in r.message_en
-    assert "ferment déjà 2 contrats de votre position ES" in r.message_fr
+    assert "already close 2 contracts of your ES position" in en(r)
+    assert "ferment déjà 2 contrats de votre position ES" in fr(r)
     # what the working exits leave uncovered may still be closed
     partly = make_ctx(state=TradingState.HALTED, positions={"ES": 3}, exiting={"ES": 2})
     assert gate.check(partly, sell(1)) is None
@@ -146,20 +146,20 @@ def test_reducing_allows_only_shrinking(gate: RiskGate) -> None:
     assert gate.check(ctx, sell(2)) is None
     r = gate.check(ctx, buy(1))
     assert code(r) == "REDUCING_ONLY"
-    assert "long 2 contracts" in r.message_en and "longue de 2 contrats" in r.message_fr
+    assert "long 2 contracts" in en(r) and "longue de 2 contrats" in fr(r)
 
 
 def test_reducing_refuses_a_flip(gate: RiskGate) -> None:
     ctx = make_ctx(state=TradingState.REDUCING, positions={"ES": -2})
     r = gate.check(ctx, buy(3))
     assert code(r) == "REDUCING_ONLY"
-    assert "short 2 contracts" in r.message_en
+    assert "short 2 contracts" in en(r)
 
 
 def test_reducing_when_flat(gate: RiskGate) -> None:
     r = gate.check(make_ctx(state=TradingState.REDUCING), sell(1))
     assert code(r) == "REDUCING_ONLY"
-    assert "no ES position" in r.message_en and "aucune position ES" in r.message_fr
+    assert "no ES position" in en(r) and "aucune position ES" in fr(r)
 
 
 @pytest.mark.parametrize(
@@ -195,9 +195,9 @@ def test_daily_loss_limit(gate: RiskGate) -> None:
     assert gate.daily_loss_breached(hit) is True
     r = gate.check(hit, buy(1))
     assert code(r) == "DAILY_LOSS_LIMIT"
-    assert "2,000 dollars" in r.message_en and "2 000 dollars" in r.message_fr
+    assert "$2,000.00" in en(r) and "2 000,00 $" in fr(r)
     past = make_ctx(pnl_today=Decimal("-2150.25"))
-    assert "2,150.25 dollars" in gate.check(past, buy(1)).message_en
+    assert "$2,150.25" in en(gate.check(past, buy(1)))
 
 
 # ------------------------------------------------------------------ 6. consecutive losses
@@ -205,7 +205,7 @@ def test_max_consecutive_losses(gate: RiskGate) -> None:
     assert gate.check(make_ctx(consecutive_losses=4), buy(1)) is None
     r = gate.check(make_ctx(consecutive_losses=5), buy(1))
     assert code(r) == "MAX_CONSECUTIVE_LOSSES"
-    assert "5 losing trades" in r.message_en and "5 pertes" in r.message_fr
+    assert "5 losing trades" in en(r) and "5 pertes" in fr(r)
 
 
 # ------------------------------------------------------------------ 7. minimum balance
@@ -213,21 +213,21 @@ def test_min_balance_on_cash(gate: RiskGate) -> None:
     assert gate.check(make_ctx(balance=Decimal("25000"), equity=Decimal("25000")), buy(1)) is None
     r = gate.check(make_ctx(balance=Decimal("24999.99")), buy(1))
     assert code(r) == "MIN_BALANCE"
-    assert "24,999.99 dollars" in r.message_en and "25 000 dollars" in r.message_fr
+    assert "$24,999.99" in en(r) and "25 000,00 $" in fr(r)
 
 
 def test_min_balance_on_equity(gate: RiskGate) -> None:
     # Cash is fine but open losses take the account's value under the minimum.
     r = gate.check(make_ctx(balance=Decimal("30000"), equity=Decimal("24000")), buy(1))
     assert code(r) == "MIN_BALANCE"
-    assert "24,000 dollars" in r.message_en
+    assert "$24,000.00" in en(r)
 
 
 # ------------------------------------------------------------------ 8. trading hours
 def test_market_closed(gate: RiskGate) -> None:
     r = gate.check(make_ctx(market_open=False), buy(1))
     assert code(r) == "MARKET_CLOSED"
-    assert "ES" in r.message_en and "fermé" in r.message_fr
+    assert "ES" in en(r) and "fermé" in fr(r)
     # The exchange refuses everything in the break, flattening included.
     assert code(gate.check(make_ctx(market_open=False, positions={"ES": 1}), sell(1))) == "MARKET_CLOSED"
 
@@ -246,14 +246,14 @@ def test_throttle_window_slides(config: RiskConfig) -> None:
         gate.record(t0 + timedelta(seconds=s))
     r = gate.check(make_ctx(now=t0 + timedelta(seconds=30)), buy(1))
     assert code(r) == "RATE_LIMIT"
-    assert "3 orders" in r.message_en and "30 seconds" in r.message_en and "30 secondes" in r.message_fr
+    assert "3 orders" in en(r) and "30 seconds" in en(r) and "30 secondes" in fr(r)
     assert code(gate.check(make_ctx(now=t0 + timedelta(seconds=59.9)), buy(1))) == "RATE_LIMIT"
     # Exactly 60 s after the first order it has left the window.
     assert gate.check(make_ctx(now=t0 + timedelta(seconds=60)), buy(1)) is None
     gate.record(t0 + timedelta(seconds=60))
     assert gate.orders_in_window(t0 + timedelta(seconds=60)) == 3
     r = gate.check(make_ctx(now=t0 + timedelta(seconds=61)), buy(1))
-    assert code(r) == "RATE_LIMIT" and "9 seconds" in r.message_en
+    assert code(r) == "RATE_LIMIT" and "9 seconds" in en(r)
     assert gate.check(make_ctx(now=t0 + timedelta(seconds=200)), buy(1)) is None
     assert gate.orders_in_window(t0 + timedelta(seconds=200)) == 0
 
@@ -294,23 +294,23 @@ def test_record_refuses_naive_time(gate: RiskGate) -> None:
 def test_missing_price(gate: RiskGate, order: OrderIntent, label_en: str) -> None:
     r = gate.check(make_ctx(), order)
     assert code(r) == "INVALID_PRICE"
-    assert label_en in r.message_en and "manquant" in r.message_fr
+    assert label_en in en(r) and "manquant" in fr(r)
 
 
 @pytest.mark.parametrize("price", [0.0, -5.0, float("nan"), float("inf")])
 def test_non_positive_or_non_finite_price(gate: RiskGate, price: float) -> None:
     r = gate.check(make_ctx(), buy(1, order_type=OrderType.LIMIT, limit_price=price))
     assert code(r) == "INVALID_PRICE"
-    assert "above zero" in r.message_en and "supérieur à zéro" in r.message_fr
+    assert "above zero" in en(r) and "supérieur à zéro" in fr(r)
 
 
 def test_off_tick_price(gate: RiskGate) -> None:
     r = gate.check(make_ctx(), buy(1, order_type=OrderType.LIMIT, limit_price=4990.1))
     assert code(r) == "INVALID_PRICE"
-    assert "4,990 and 4,990.25" in r.message_en
-    assert "4 990 et 4 990,25" in r.message_fr
+    assert "4,990 and 4,990.25" in en(r)
+    assert "4 990 et 4 990,25" in fr(r)
     stop = gate.check(make_ctx(), sell(1, order_type=OrderType.BRACKET, stop_loss=5010.3, take_profit=4990.0))
-    assert code(stop) == "INVALID_PRICE" and "stop-loss" in stop.message_en
+    assert code(stop) == "INVALID_PRICE" and "stop-loss" in en(stop)
 
 
 # ------------------------------------------------------------------ 11. market price
@@ -318,7 +318,7 @@ def test_no_market_price(gate: RiskGate) -> None:
     ctx = make_ctx(last_prices={}, positions={"ES": 2})
     r = gate.check(ctx, buy(1))
     assert code(r) == "NO_MARKET_PRICE"
-    assert "ES" in r.message_en and "prix de marché" in r.message_fr
+    assert "ES" in en(r) and "prix de marché" in fr(r)
     assert code(gate.check(ctx, sell(1, order_type=OrderType.LIMIT, limit_price=5000.0))) == "NO_MARKET_PRICE"
     # A market order that only reduces needs no reference price: getting out never waits for data.
     assert gate.check(ctx, sell(2)) is None
@@ -330,7 +330,7 @@ def test_no_current_price_while_live_prices_are_pending(gate: RiskGate) -> None:
     ctx = make_ctx(last_prices={"MNQ": MNQ_LAST}, positions={"ES": 2}, price_pending=True)
     r = gate.check(ctx, buy(1))
     assert code(r) == "NO_CURRENT_PRICE"
-    assert "no current price for ES yet" in r.message_en and "pas encore de prix actuel pour ES" in r.message_fr
+    assert "no current price for ES yet" in en(r) and "pas encore de prix actuel pour ES" in fr(r)
     assert code(gate.check(ctx, sell(1, order_type=OrderType.LIMIT, limit_price=5000.0))) == "NO_CURRENT_PRICE"
     assert gate.check(ctx, sell(2)) is None  # a flatten still goes out (it fills at the first live price)
     assert gate.check(ctx, buy(1, symbol="MNQ")) is None
@@ -343,17 +343,17 @@ def test_price_band(gate: RiskGate) -> None:
     assert gate.check(ctx, buy(1, order_type=OrderType.LIMIT, limit_price=edge)) is None
     r = gate.check(ctx, buy(1, order_type=OrderType.LIMIT, limit_price=edge + 0.25))
     assert code(r) == "PRICE_BAND"
-    assert "limit price 5,250.25" in r.message_en and "5,000" in r.message_en and "5%" in r.message_en
-    assert "prix limite 5 250,25" in r.message_fr and "5 %" in r.message_fr
+    assert "limit price 5,250.25" in en(r) and "5,000" in en(r) and "5%" in en(r)
+    assert "prix limite 5 250,25" in fr(r) and "5 %" in fr(r)
     low = gate.check(ctx, sell(1, order_type=OrderType.STOP, stop_price=4000.0))
-    assert code(low) == "PRICE_BAND" and "20%" in low.message_en and "prix de déclenchement" in low.message_fr
+    assert code(low) == "PRICE_BAND" and "20%" in en(low) and "prix de déclenchement" in fr(low)
 
 
 def test_price_band_on_bracket_children(gate: RiskGate) -> None:
     r = gate.check(make_ctx(), buy(1, order_type=OrderType.BRACKET, stop_loss=4000.0, take_profit=5010.0))
-    assert code(r) == "PRICE_BAND" and "stop-loss price" in r.message_en
+    assert code(r) == "PRICE_BAND" and "stop-loss price" in en(r)
     r = gate.check(make_ctx(), buy(1, order_type=OrderType.BRACKET, stop_loss=4990.0, take_profit=6000.0))
-    assert code(r) == "PRICE_BAND" and "take-profit price" in r.message_en
+    assert code(r) == "PRICE_BAND" and "take-profit price" in en(r)
 
 
 def test_price_band_width_from_config(config: RiskConfig) -> None:
@@ -382,8 +382,8 @@ def test_price_band_width_from_config(config: RiskConfig) -> None:
 def test_bracket_prices_on_the_wrong_side(gate: RiskGate, order: OrderIntent, variant_words: str) -> None:
     r = gate.check(make_ctx(), order)
     assert code(r) == "INVALID_PRICE"
-    assert variant_words in r.message_en
-    assert "prix d'entrée" in r.message_fr
+    assert variant_words in en(r)
+    assert "prix d'entrée" in fr(r)
 
 
 # ------------------------------------------------------------------ 14-15. position limits
@@ -391,7 +391,7 @@ def test_position_limit_per_symbol(gate: RiskGate) -> None:
     assert gate.check(make_ctx(positions={"ES": 8}), buy(2)) is None
     r = gate.check(make_ctx(positions={"ES": 8}), buy(3))
     assert code(r) == "POSITION_LIMIT_SYMBOL"
-    assert "11 contracts" in r.message_en and "11 contrats" in r.message_fr and "10" in r.message_en
+    assert "11 contracts" in en(r) and "11 contrats" in fr(r) and "10" in en(r)
     short = gate.check(make_ctx(positions={"ES": -9}), sell(2))
     assert code(short) == "POSITION_LIMIT_SYMBOL"
 
@@ -418,7 +418,7 @@ def test_total_position_limit(gate: RiskGate) -> None:
     ctx = make_ctx(positions={"ES": 8, "MNQ": -10}, pending={"MNQ": -1})
     r = gate.check(ctx, buy(2))  # 10 + 11 = 21
     assert code(r) == "POSITION_LIMIT_TOTAL"
-    assert "21 contracts" in r.message_en and "21 contrats" in r.message_fr and "20" in r.message_fr
+    assert "21 contracts" in en(r) and "21 contrats" in fr(r) and "20" in fr(r)
     # Pending exposure in a symbol with no position counts as well.
     ctx = make_ctx(positions={"ES": 9}, pending={"MNQ": 10})
     assert code(gate.check(ctx, buy(2, "ES"))) == "POSITION_LIMIT_SYMBOL"
@@ -472,4 +472,4 @@ def test_symbol_spelling_resolves_to_the_canonical_book(gate: RiskGate) -> None:
     ctx = make_ctx(state=TradingState.REDUCING, positions={"ES": 2})
     assert gate.check(ctx, sell(1, " es ")) is None
     r = gate.check(ctx, buy(1, "es"))
-    assert code(r) == "REDUCING_ONLY" and "Your ES position" in r.message_en
+    assert code(r) == "REDUCING_ONLY" and "Your ES position" in en(r)

@@ -7,7 +7,7 @@ from decimal import Decimal
 import numpy as np
 import pytest
 
-from tests.core_risk.support import get_instrument
+from tests.core_risk.support import en, fr, get_instrument
 from trading_core.risk import sizing
 from trading_core.risk.sizing import (
     InsufficientDataError,
@@ -121,8 +121,8 @@ def test_size_from_risk_reports_figures_when_too_small() -> None:
     assert result.risk_per_contract_usd == Decimal("1250.0")
     r = result.rejection
     assert r is not None and r.code == "SIZE_ZERO_FROM_RISK"
-    assert "75 dollars" in r.message_en and "1,250 dollars" in r.message_en and "25 points" in r.message_en
-    assert "75 dollars" in r.message_fr and "1 250 dollars" in r.message_fr and "0,25 %" in r.message_fr
+    assert "$75.00" in en(r) and "$1,250.00" in en(r) and "25 points" in en(r)
+    assert "75,00 $" in fr(r) and "1 250,00 $" in fr(r) and "0,25 %" in fr(r)
 
 
 def test_size_from_risk_accepting_and_range_checked() -> None:
@@ -162,7 +162,7 @@ def test_validate_risk_percent_accepts(good: object) -> None:
 
 
 @pytest.mark.parametrize(
-    ("bad", "en", "fr"),
+    ("bad", "said_en", "said_fr"),
     [
         (Decimal("0"), "0%", "0 %"),
         (Decimal("-1"), "-1%", "-1 %"),
@@ -170,18 +170,18 @@ def test_validate_risk_percent_accepts(good: object) -> None:
         ("10 000", "10,000%", "10 000 %"),
     ],
 )
-def test_validate_risk_percent_out_of_range(bad: object, en: str, fr: str) -> None:
+def test_validate_risk_percent_out_of_range(bad: object, said_en: str, said_fr: str) -> None:
     r = validate_risk_percent(bad, MAX)  # type: ignore[arg-type]
     assert r is not None and r.code == "RISK_PERCENT_OUT_OF_RANGE"
-    assert f"{en} is out of range" in r.message_en and "at most 5%" in r.message_en
-    assert f"{fr} est hors limites" in r.message_fr and "d'au plus 5 %" in r.message_fr
+    assert f"{said_en} is out of range" in en(r) and "at most 5%" in en(r)
+    assert f"{said_fr} est hors limites" in fr(r) and "d'au plus 5 %" in fr(r)
 
 
 @pytest.mark.parametrize("bad", ["beaucoup", "nan", float("inf"), True, None])
 def test_validate_risk_percent_not_a_number(bad: object) -> None:
     r = validate_risk_percent(bad, MAX)  # type: ignore[arg-type]
     assert r is not None and r.code == "RISK_PERCENT_OUT_OF_RANGE"
-    assert str(bad) in r.message_en and "not a number" in r.message_en and "n'est pas un nombre" in r.message_fr
+    assert str(bad) in en(r) and "not a number" in en(r) and "n'est pas un nombre" in fr(r)
 
 
 def test_parse_risk_percent() -> None:

@@ -11,6 +11,8 @@ import pytest
 
 from assistant.dashboard.server import DashboardServer
 from assistant.monitor import Monitor, timed_signal_quality
+from assistant.present.reasons import reason_text
+from assistant.present.text import Surface
 from tests.dashboard.support import CHROMIUM, CHROMIUM_ARGS, engine_with_bars, money_en
 from trading_core.types import OrderRequest, Side
 
@@ -35,7 +37,7 @@ async def test_dashboard_live_in_headless_chromium(tmp_path):
         engine.on_price("ES", price, t_last + timedelta(minutes=minute[0]))
 
     try:
-        last = engine.last_prices["ES"]
+        last = engine.last_prices()["ES"]
         res = await engine.place_order(OrderRequest("ES", Side.BUY, 1, source="test"))
         assert res.accepted
         tick(last)  # fills at last + 1 tick
@@ -75,7 +77,7 @@ async def test_dashboard_live_in_headless_chromium(tmp_path):
                 assert not bad.accepted
                 rejected = page.locator("#orders tbody tr.rejected").first
                 await rejected.wait_for(timeout=10_000)
-                assert bad.rejection.message_en in await rejected.inner_text()
+                assert reason_text(bad.rejection, "en", Surface.PAGE) in await rejected.inner_text()
                 # a voice command pushed by the voice loop appears with its transcript
                 monitor.commands.record("buy one e s", "place_trade", "Buy 1 ES at market: confirm?", "en")
                 monitor.latency.record("transcript", 0.42)

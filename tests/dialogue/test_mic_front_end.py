@@ -62,7 +62,7 @@ async def test_spoken_order_through_the_microphone_front_end(pulse, engine, tmp_
         recording = asyncio.create_task(asyncio.to_thread(pulse.record_speaker, 8.0))
         pulse.say(buy)
         await wait_for(lambda: len(answers) >= 1, 30, "the read-back")
-        assert answers[0][:2] == ("buy two e s", "Buy 2 ES at market, estimated risk 500 dollars. Do you confirm?")
+        assert answers[0][:2] == ("buy two e s", "Buy 2 ES at market, estimated risk $500.00. Do you confirm?")
         speaker = ctx.extras["speaker"]
         await wait_for(lambda: not speaker.busy, 30, "the read-back to be spoken")
         played = await recording

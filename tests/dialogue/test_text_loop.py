@@ -38,7 +38,7 @@ async def test_typed_commands_through_a_pipe(dialogue, engine):
     lines: list[str] = []
     replies = await run_text_loop(dialogue, AnswerOutput(None, echo=lines.append), stream=stream)
     assert [r.kind for r in replies] == ["readback", "executed", "answer"]
-    assert lines[0] == "MIA: Buy 2 ES at market, estimated risk 500 dollars. Do you confirm?"
+    assert lines[0] == "MIA: Buy 2 ES at market, estimated risk $500.00. Do you confirm?"
     assert lines[2].startswith("MIA: Vous avez une position : long 2 contrats ES")
     assert [(f.symbol, f.side, f.quantity) for f in engine.ledger.fills()] == [("ES", Side.BUY, 2)]
     assert all(o.source == "text" for o in engine.ledger.orders(limit=None))
@@ -163,7 +163,7 @@ def test_mia_listen_typed_through_a_pipe(tmp_path):
     assert proc.returncode == 0, proc.stderr
     lines = [l for l in proc.stdout.splitlines() if l.startswith("MIA: ")]
     # The estimated risk comes from the ATR of the simulated market's recent bars, so its amount varies.
-    assert re.fullmatch(r"MIA: Long 2 contrats ES au marché, risque estimé [\d  ,]+ dollars\. Confirmez-vous \?", lines[0]), lines[0]
+    assert re.fullmatch(r"MIA: Long 2 contrats ES au marché, risque estimé [\d\u202f,]+\u00a0\$\. Confirmez-vous \?", lines[0]), lines[0]
     assert lines[1].startswith("MIA: Exécuté : long 2 contrats ES à ")
     assert lines[2].startswith("MIA: Résultat du jour : ")
     ledger = Ledger(tmp_path / "ledger_paper.sqlite3")

@@ -90,7 +90,7 @@ async def test_end_to_end_spoken_order_confirmed_by_voice(tmp_path, engine, pars
     result = await run_loop(dialogue, recognizers, config, wav, speaker, heard.append)
     assert [r.kind for r in result.replies] == ["readback", "executed"], heard
     readback, done = result.replies
-    assert readback.text == "Buy 2 ES at market, estimated risk 500 dollars. Do you confirm?"
+    assert readback.text == "Buy 2 ES at market, estimated risk $500.00. Do you confirm?"
     assert readback.transcript == "buy two e s" and done.transcript == "yes"
     assert done.text.startswith("Done: bought 2 ES at ")
     fills = engine.ledger.fills()

@@ -85,7 +85,8 @@ async def test_unknown_contract_is_ib_error_200_and_orders_on_it_are_rejected(tm
         order = Order("O-x", "c-x", "ES", Side.BUY, 1, OrderType.MARKET, OrderStatus.PENDING, clock.now())
         await broker.submit([order])
         [update] = sink.of(OrderUpdate)
-        assert update.status is OrderStatus.REJECTED and update.rejection.code == "IB_200"
+        assert update.status is OrderStatus.REJECTED and update.rejection.code == "IB_CONTRACT_UNKNOWN"
+        assert update.rejection.params["ib_code"] == 200 and update.rejection.params["contract"] == "ESZ6"
         assert not tws.placed
     finally:
         await broker.disconnect()

@@ -114,15 +114,15 @@ async def test_bars_stream_into_the_engine(tmp_path, tws, clock):
     engine = Engine(cfg, broker, feed=feed, clock=MarketClock(), mode="paper")
     await engine.start(run_feed=True)
     try:
-        await wait_for(lambda: len(engine.bars["ES"]) == 20 and tws.subscribers("ES") == 1)
+        await wait_for(lambda: len(engine.bars("ES")) == 20 and tws.subscribers("ES") == 1)
         # warm-up history filled the buffers but priced nothing: no current price, no market clock
-        assert "ES" not in engine.last_prices and not engine.has_current_price("ES")
+        assert "ES" not in engine.last_prices() and not engine.has_current_price("ES")
         for ts, o, h, low, c, v in five_second_bars(0, 12) + five_second_bars(1, 12, base=6004.0):
             tws.push_realtime_bar("ES", ts, o, h, low, c, v)
-        await wait_for(lambda: engine.bars["ES"][-1].ts == minute(1))
-        assert [b.close for b in list(engine.bars["ES"])[-2:]] == [6003.0, 6007.0]
-        assert engine.last_prices["ES"] == 6007.0 and engine.clock.now() == minute(2)
-        assert len(engine.bars["MNQ"]) == 20
+        await wait_for(lambda: engine.bars("ES")[-1].ts == minute(1))
+        assert [b.close for b in engine.bars("ES")[-2:]] == [6003.0, 6007.0]
+        assert engine.last_prices()["ES"] == 6007.0 and engine.clock.now() == minute(2)
+        assert len(engine.bars("MNQ")) == 20
     finally:
         await engine.stop()
         engine.close()

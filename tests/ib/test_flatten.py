@@ -9,6 +9,7 @@ import asyncio
 from datetime import timedelta
 from decimal import Decimal
 
+from tests.rendering import en, fr
 from trading_core.api import CLOSING_PREFIX, Engine
 from trading_core.broker.reconcile import Reconciler
 from trading_core.clock import MarketClock
@@ -83,7 +84,7 @@ async def test_a_second_close_while_the_first_is_in_flight_sends_nothing(tmp_pat
         await engine.halt("test")
         refused = await engine.place_order(OrderRequest("ES", Side.SELL, 3))
         assert not refused.accepted and refused.rejection.code == "HALTED"
-        assert "already close 3 contracts" in refused.rejection.message_en
+        assert "already close 3 contracts" in en(refused.rejection)
         for n in range(1, 3):
             await _quote(engine, tws, 6000.0, n)
         await wait_for(lambda: engine.ledger.net_positions() == {})

@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import io
 
+from tests.rendering import en, fr
 from trading_core.api import Engine
 from trading_core.live import build_live_engine, open_live_session
 from tests.fakes.tws import FakeTws
@@ -109,7 +110,7 @@ async def test_gates_passed_give_a_live_engine_that_reconciles_at_start(tmp_path
             await wait_for(lambda: session.reconciler.runs == 1)
             assert [(m.symbol, m.ledger_quantity, m.broker_quantity) for m in session.reconciler.last] == [("ES", 0, 1)]
             alerts = [e for e in engine.events_since(0, limit=None) if e.kind.value == "RECONCILIATION_MISMATCH"]
-            assert len(alerts) == 1 and "ES" in alerts[0].text_en
+            assert len(alerts) == 1 and "ES" in en(alerts[0])
         finally:
             await engine.stop()
             engine.close()

@@ -4,6 +4,7 @@ from __future__ import annotations
 import asyncio
 from decimal import Decimal
 
+from tests.rendering import en, fr
 from trading_core.broker.base import OrderUpdate
 from trading_core.types import EventKind, Order, OrderRequest, OrderStatus, OrderType, Side
 from tests.ib.conftest import (
@@ -148,10 +149,12 @@ async def test_ib_rejection_comes_back_as_an_engine_rejection_with_code_and_text
         event = await sub.get(timeout=3)
         while event.kind is not EventKind.ORDER_REJECTED:
             event = await sub.get(timeout=3)
-        assert event.rejection.code == "IB_201" and text in event.rejection.message_en
-        assert text in event.rejection.message_fr and "refusé" in event.rejection.message_fr
+        # a venue rejection: its own event kind and code, IB's number kept as a parameter
+        assert event.rejection.code == "IB_ERROR" and event.rejection.params["ib_code"] == 201 and event.rejection.is_venue
+        assert "error 201" in en(event.rejection) and text in en(event.rejection)
+        assert text in fr(event.rejection) and "refusé" in fr(event.rejection)
         stored = engine.ledger.get_order(res.order.order_id)
-        assert stored.status is OrderStatus.REJECTED and stored.reason.code == "IB_201"
+        assert stored.status is OrderStatus.REJECTED and stored.reason == event.rejection
         assert engine.ledger.fills() == [] and await engine.working_orders() == []
     finally:
         sub.close()
@@ -167,7 +170,7 @@ async def test_rejected_bracket_parent_takes_its_children_with_it(tmp_path, tws,
         )
         ids = [res.order.order_id, *(c.order_id for c in res.children)]
         await wait_for(lambda: all(engine.ledger.get_order(i).status is OrderStatus.REJECTED for i in ids))
-        assert {engine.ledger.get_order(i).reason.code for i in ids} == {"IB_201"}
+        assert {(engine.ledger.get_order(i).reason.code, engine.ledger.get_order(i).reason.params["ib_code"]) for i in ids} == {("IB_ERROR", 201)}
         assert await engine.working_orders() == []
     finally:
         await stop_engine(engine)
@@ -218,7 +221,7 @@ async def test_orders_while_disconnected_are_rejected_not_queued(tmp_path, tws, 
     await broker.submit([order])
     [update] = sink.of(OrderUpdate)
     assert update.status is OrderStatus.REJECTED and update.rejection.code == "BROKER_DISCONNECTED"
-    assert "n'est pas connecté" in update.rejection.message_fr
+    assert "n'est pas connecté" in fr(update.rejection)
     assert tws.placed == []
 
 

@@ -2,7 +2,11 @@
 from __future__ import annotations
 
 from trading_core.broker.base import BrokerPosition
-from trading_core.broker.reconcile import PositionMismatch, compare_positions, describe, describe_orders
+from datetime import datetime, timezone
+
+from tests.rendering import en as say_en, fr as say_fr
+from trading_core.broker.reconcile import PositionMismatch, compare_positions
+from trading_core.types import EngineEvent, EventKind, ReconciliationMismatch, Severity
 
 
 def test_compare_positions_lists_every_difference_and_nothing_else():
@@ -16,9 +20,15 @@ def test_compare_positions_lists_every_difference_and_nothing_else():
     assert compare_positions({"ES": 3}, [BrokerPosition("ES", 1, 6000.0), BrokerPosition("ES", 2, 6010.0)]) == []
 
 
+def _alert(mismatch: ReconciliationMismatch) -> EngineEvent:
+    return EngineEvent(EventKind.RECONCILIATION_MISMATCH, Severity.CRITICAL, datetime.now(timezone.utc), mismatch)
+
+
 def test_descriptions_are_in_both_languages():
-    en, fr = describe([PositionMismatch("ES", 1, 3), PositionMismatch("MNQ", 0, -2)], "Interactive Brokers")
+    ev = _alert(ReconciliationMismatch("ib", (PositionMismatch("ES", 1, 3), PositionMismatch("MNQ", 0, -2))))
+    en, fr = say_en(ev), say_fr(ev)
     assert "ES: ledger +1, Interactive Brokers +3; MNQ: ledger +0, Interactive Brokers -2" in en
     assert "ES : registre +1, Interactive Brokers +3" in fr and "Rien n'a été modifié" in fr
-    en, fr = describe_orders(["O-1", "O-2"], "Interactive Brokers")
+    ev = _alert(ReconciliationMismatch("ib", missing_orders=("O-1", "O-2")))
+    en, fr = say_en(ev), say_fr(ev)
     assert "O-1, O-2" in en and "O-1, O-2" in fr and "registre" in fr

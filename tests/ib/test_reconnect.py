@@ -4,6 +4,7 @@ from __future__ import annotations
 import asyncio
 from decimal import Decimal
 
+from tests.rendering import en, fr
 from trading_core.broker.base import ConnectionUpdate
 from trading_core.types import EventKind, OrderRequest, OrderStatus, OrderType, Severity, Side
 from tests.ib.conftest import (
@@ -25,7 +26,7 @@ async def test_drop_and_reconnect_become_engine_alerts(tmp_path, tws, clock):
         await tws.drop_connections()
         await wait_for(lambda: len(events_of(engine, EventKind.BROKER_DISCONNECTED)) == 1)
         [down] = events_of(engine, EventKind.BROKER_DISCONNECTED)
-        assert down.severity is Severity.CRITICAL and "connection lost" in down.text_en and "perdue" in down.text_fr
+        assert down.severity is Severity.CRITICAL and "connection lost" in en(down) and "perdue" in fr(down)
         assert not (await engine.status()).broker_connected
         await wait_for(lambda: len(events_of(engine, EventKind.BROKER_RECONNECTED)) == 1)
         assert broker.connected and len(tws.connections) == 2 and broker.reconnects == 1
@@ -71,8 +72,8 @@ async def test_position_changed_at_ib_while_away_raises_a_mismatch_alert_never_a
         await wait_for(lambda: len(events_of(engine, EventKind.RECONCILIATION_MISMATCH)) == 1, timeout=4.0)
         [alert] = events_of(engine, EventKind.RECONCILIATION_MISMATCH)
         assert alert.severity is Severity.CRITICAL and alert.symbol == "ES"
-        assert "ES: ledger +1, Interactive Brokers +3" in alert.text_en
-        assert "ES : registre +1, Interactive Brokers +3" in alert.text_fr
+        assert "ES: ledger +1, Interactive Brokers +3" in en(alert)
+        assert "ES : registre +1, Interactive Brokers +3" in fr(alert)
         assert engine.ledger.net_positions() == {"ES": 1}  # the ledger was not touched
         assert [(p.symbol, p.quantity) for p in await engine.positions()] == [("ES", 1)]
     finally:
@@ -154,8 +155,8 @@ async def test_restart_adopts_orders_still_at_ib_and_flags_the_ones_it_no_longer
     try:
         assert reconciler.last == [] and reconciler.last_orders == [gone.order.order_id]
         [alert] = events_of(engine, EventKind.RECONCILIATION_MISMATCH)
-        assert gone.order.order_id in alert.text_en and gone.order.order_id in alert.text_fr
-        assert keep.order.order_id not in alert.text_en
+        assert gone.order.order_id in en(alert) and gone.order.order_id in fr(alert)
+        assert keep.order.order_id not in en(alert)
         assert engine.ledger.get_order(gone.order.order_id).status is OrderStatus.WORKING  # not overwritten
         # the order still at IB was recognised by its orderRef: cancelling it reaches IB
         assert await engine.cancel_order(keep.order.order_id)

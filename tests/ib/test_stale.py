@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
+from tests.rendering import en, fr
 from trading_core.api import Engine
 from trading_core.clock import MarketClock
 from trading_core.marketdata.ib_feed import IBFeed
@@ -32,11 +33,11 @@ async def test_stale_data_alert_once_then_back(tmp_path, tws, clock):
         await wait_for(lambda: kinds(EventKind.MARKET_DATA_STALE), timeout=5)
         await asyncio.sleep(1.2)
         [stale] = kinds(EventKind.MARKET_DATA_STALE)
-        assert stale.severity is Severity.CRITICAL and "nothing received" in stale.text_en
+        assert stale.severity is Severity.CRITICAL and "nothing received" in en(stale)
         tws.push_realtime_bar("ES", T0 + timedelta(seconds=15), 6000.0, 6000.25, 5999.75, 6000.25)
-        await wait_for(lambda: [e for e in kinds(EventKind.SYSTEM) if "flowing again" in e.text_en], timeout=5)
-        [back] = [e for e in kinds(EventKind.SYSTEM) if "flowing again" in e.text_en]
-        assert "arrivent de nouveau" in back.text_fr
+        await wait_for(lambda: [e for e in kinds(EventKind.SYSTEM) if "flowing again" in en(e)], timeout=5)
+        [back] = [e for e in kinds(EventKind.SYSTEM) if "flowing again" in en(e)]
+        assert "arrivent de nouveau" in fr(back)
     finally:
         await engine.stop()
         engine.close()

@@ -89,14 +89,16 @@ async def test_regime_tape_groups_setups_by_regime_and_finds_trades_against_the_
 
 async def test_text_in_both_languages(engine):
     report = await report_from_engine(engine, DAY)
-    en, fr = render_report(report, "en"), render_report(report, "fr")
+    en, fr = render_report(report, "en"), render_report(report, "fr").replace("\u202f", " ").replace("\u00a0", " ")
     assert "Win rate: 40.0%" in en and "Profit factor: 0.92" in en and "Largest loss: $659.00" in en
     assert "Largest drawdown: $1,018.00" in en and "Best setup: long at the open" in en
     assert "Taux de réussite : 40,0 %" in fr and "Facteur de profit : 0,92" in fr
     assert "Plus grosse perte : 659,00 $" in fr and "Meilleure configuration : achat à l'ouverture" in fr
     assert "Leçons des trades perdants" in fr and "Lessons from the losing trades" in en
     speech_fr = spoken_summary(report, "fr")
-    assert speech_fr.startswith("Aujourd'hui : 5 trades, taux de réussite 40 %")
+    # the summary is for the voice: figures in words
+    assert speech_fr.startswith("Aujourd'hui : 5 trades, taux de réussite quarante pour cent")
+    assert "moins soixante-dix-sept dollars" in speech_fr
 
 
 async def test_ledger_report_equals_engine_report(tmp_path):
@@ -143,7 +145,7 @@ async def test_cli_send_delivers_the_report_to_discord(tmp_path, monkeypatch, ca
         assert code == 0
         delivered = fake.delivered
         assert len(delivered) == 1
-        text = delivered[0].text
+        text = delivered[0].text.replace("\u202f", " ").replace("\u00a0", " ")
         assert "Rapport quotidien du 18/11/2026" in text and "Taux de réussite : 40,0 %" in text
         out = capsys.readouterr().out
         assert "Envoyé à : discord" in out

@@ -99,7 +99,7 @@ async def test_cpu_hysteresis_raises_one_alert_per_level_change(tmp_path, alerts
     for cpu in (50, 75, 76, 72, 68, 74, 92, 95, 88, 86, 80, 67, 60, 61):
         r.cpu = cpu
         snap = await mon.sample()
-        raised += [(a.alert.title_en, a.alert.priority) for a in snap.raised]
+        raised += [(a.alert.title("en"), a.alert.priority) for a in snap.raised]
     assert raised == [
         ("CPU usage high", 3),  # 75 then 76: confirmed warning
         ("CPU usage critical", 4),  # 92 then 95: confirmed critical; 72, 68, 74 stayed in the band
@@ -110,7 +110,7 @@ async def test_cpu_hysteresis_raises_one_alert_per_level_change(tmp_path, alerts
     # the critical one was spoken (priority 4 reaches the default voice threshold); all four went to Discord
     await alerts.speech_idle()
     spoken = alerts.speaker.said
-    assert len(spoken) == 1 and spoken[0][0].startswith("CPU usage critical. CPU usage is 95%")
+    assert len(spoken) == 1 and spoken[0][0].startswith("C P U usage critical. C P U usage is ninety-five percent")
     await discord.wait_delivered(4, timeout=5)
     texts = [d.text for d in discord.delivered]
     assert "CPU usage is 95% (the critical limit is 90%)." in texts[1]
@@ -129,8 +129,12 @@ async def test_memory_critical_at_once_in_french(tmp_path, alertes, discord):
     mon = make_monitor(tmp_path, r, alertes)
     r.memory = 86.0  # above 85: critical on the first reading
     snap = await mon.sample()
-    assert [(a.alert.title_fr, a.alert.priority) for a in snap.raised] == [("Utilisation de la mémoire critique", 4)]
-    assert snap.raised[0].alert.body_fr == "Utilisation de la mémoire : 86 % (seuil critique : 85 %)."
+    assert [(a.alert.title("fr"), a.alert.priority) for a in snap.raised] == [("Utilisation de la mémoire critique", 4)]
+    assert snap.raised[0].alert.body("fr") == "Utilisation de la mémoire : 86\u202f% (seuil critique : 85\u202f%)."
+    # said in words by the voice
+    assert snap.raised[0].alert.spoken_text("fr") == (
+        "Utilisation de la mémoire critique. Utilisation de la mémoire : quatre-vingt-six pour cent (seuil critique : "
+        "quatre-vingt-cinq pour cent).")
     r.memory = 84.0  # within the band: nothing
     assert (await mon.sample()).raised == []
     await discord.wait_delivered(1, timeout=5)
@@ -147,7 +151,7 @@ async def test_latency_alerts_on_p95_with_hysteresis(tmp_path):
     lat.record("transcript", 2.6)  # p95 of the last readings goes over 2 s
     snap = await mon.sample()
     assert [(a.transition.metric, a.transition.current) for a in snap.raised] == [("latency.transcript", Level.WARNING)]
-    assert snap.raised[0].alert.title_en == "Voice latency (transcript, p95) high"
+    assert snap.raised[0].alert.title("en") == "Voice latency (transcript, p95) high"
     lat.record("transcript", 2.2)
     assert (await mon.sample()).raised == []  # still slow: no second alert
     lat.record("transcript", 6.0)
@@ -170,8 +174,8 @@ async def test_ml_accuracy_and_confidence_minimums(tmp_path):
     assert (await mon.sample()).raised == []  # fewer than 20 scored signals: not judged yet
     ml.record_outcome(approved=False, won=True)  # 20th, wrong
     snap = await mon.sample()
-    assert [(a.transition.metric, a.alert.title_en) for a in snap.raised] == [("ml.accuracy", "Filter live accuracy low")]
-    assert snap.raised[0].alert.body_en == "Filter live accuracy is 50%, below the minimum of 60%."
+    assert [(a.transition.metric, a.alert.title("en")) for a in snap.raised] == [("ml.accuracy", "Filter live accuracy low")]
+    assert snap.raised[0].alert.body("en") == "Filter live accuracy is 50%, below the minimum of 60%."
     for _ in range(10):
         ml.record_prediction(0.02, cached=False, confidence=0.4)
     snap = await mon.sample()
@@ -228,11 +232,11 @@ async def test_trading_metrics_status_lines_and_spoken_summary(tmp_path):
         assert tr.trades == 5 and tr.win_rate == pytest.approx(0.4) and str(tr.net_pnl) == "-77.00"
         assert str(tr.max_drawdown) == "1018.00" and str(tr.pnl_today) == "-77.00"
         en = "\n".join(mon.status_lines("en"))
-        fr = "\n".join(mon.status_lines("fr"))
+        fr = "\n".join(mon.status_lines("fr")).replace("\u202f", " ").replace("\u00a0", " ")
         assert "System: CPU 10%, memory 20%" in en and "5 trades, win rate 40%" in en
         assert "max drawdown $1,018.00" in en and "every metric within its limits" in en
-        assert "Système : processeur 10 %" in fr and "taux de réussite 40 %" in fr and "drawdown max 1\u202f018,00 $" in fr
-        speech = await performance_summary(engine, mon, "fr")
+        assert "Système : processeur 10 %" in fr and "taux de réussite 40 %" in fr and "drawdown max 1 018,00 $" in fr
+        speech = (await performance_summary(engine, mon, "fr")).replace("\u202f", " ").replace("\u00a0", " ")
         assert speech.startswith("5 trades clôturés, taux de réussite 40 %, facteur de profit 0,92, net -77,00 $")
         assert "P&L du jour : -77,00 $" in speech and "1,2 seconde en général" in speech
         assert (await performance_summary(engine, None, "en")).startswith("5 closed trades, win rate 40%")

@@ -1,4 +1,5 @@
-"""Engine events become alerts with the right priority, category and French / English text."""
+"""Engine events become alerts with the right priority, category and French / English text: written for
+the channels, said in words for the voice."""
 from __future__ import annotations
 
 from datetime import datetime, timezone
@@ -13,52 +14,73 @@ from assistant.notify.alerts import (
     copy_alert,
     recogniser_failure_alert,
 )
+from assistant.present.text import msg
+from trading_core.risk.reasons import ReasonCode, reject
 from trading_core.types import (
+    ConnectionChange,
     EngineEvent,
     EventKind,
+    FeedStale,
     Fill,
-    Rejection,
+    FillEvent,
+    LossLimitBreach,
+    Notice,
+    Order,
+    OrderEvent,
+    OrderStatus,
+    OrderType,
+    PositionMismatch,
+    ReconciliationMismatch,
+    RiskSettingChange,
     Severity,
     Side,
     StateChange,
+    SystemNotice,
     TradingState,
 )
 
 TS = datetime(2026, 11, 20, 14, 30, tzinfo=timezone.utc)
+S, B = "\u202f", "\u00a0"
+ORDER = Order("O-1", "C-1", "ES", Side.BUY, 50, OrderType.MARKET, OrderStatus.PENDING, TS)
+HALT = StateChange(TradingState.ACTIVE, TradingState.HALTED, "daily loss limit")
 
 
-def ev(kind: EventKind, severity: Severity = Severity.INFO, en: str = "", fr: str = "", **kw) -> EngineEvent:
-    return EngineEvent(kind=kind, severity=severity, ts=TS, text_en=en, text_fr=fr, **kw)
+def ev(kind: EventKind, payload: object, severity: Severity = Severity.INFO, seq: int = 0) -> EngineEvent:
+    return EngineEvent(kind, severity, TS, payload, "ES", seq)  # type: ignore[arg-type]
 
 
-def halted_by_daily_loss(seq: int = 77) -> EngineEvent:
-    return ev(
-        EventKind.STATE_CHANGE, Severity.CRITICAL,
-        "Daily loss limit of $2,000 reached: trading halted, positions flattened.",
-        "Limite de perte journalière de 2 000 $ atteinte : trading arrêté, positions soldées.",
-        state=StateChange(TradingState.ACTIVE, TradingState.HALTED, "daily loss limit"), seq=seq,
-    )
+def breach(seq: int = 77) -> EngineEvent:
+    return ev(EventKind.RISK_BREACH, LossLimitBreach(Decimal("-1502.25"), Decimal("1000"), True, HALT), Severity.CRITICAL, seq)
+
+
+def fill_event(side: Side = Side.SELL) -> EngineEvent:
+    fill = Fill("f1", "O-1", "ES", side, 2, 5012.25, Decimal("4.50"), TS)
+    return ev(EventKind.FILL, FillEvent(fill, ORDER))
 
 
 @pytest.mark.parametrize(
     ("event", "priority", "category"),
     [
-        (ev(EventKind.FILL, en="Bought 2 ES at 5012.25", fr="Achat de 2 ES à 5012,25"), 3, AlertCategory.TRADE),
-        (ev(EventKind.ORDER_ACCEPTED, en="Order accepted", fr="Ordre accepté"), 2, AlertCategory.TRADE),
-        (ev(EventKind.ORDER_CANCELLED, en="x", fr="x"), 2, AlertCategory.TRADE),
-        (ev(EventKind.ORDER_REJECTED, Severity.WARNING, en="Buy 50 ES refused", fr="Achat 50 ES refusé"), 3, AlertCategory.TRADE),
-        (ev(EventKind.RISK_BREACH, Severity.WARNING, en="Max position", fr="Position max"), 4, AlertCategory.RISK),
-        (halted_by_daily_loss(), 5, AlertCategory.RISK),
-        (ev(EventKind.STATE_CHANGE, en="r", fr="r", state=StateChange(TradingState.ACTIVE, TradingState.REDUCING, "5 losses")), 4, AlertCategory.RISK),
-        (ev(EventKind.STATE_CHANGE, en="r", fr="r", state=StateChange(TradingState.HALTED, TradingState.ACTIVE, "resume")), 3, AlertCategory.RISK),
-        (ev(EventKind.KILL_SWITCH, Severity.CRITICAL, en="Kill switch", fr="Arrêt"), 5, AlertCategory.RISK),
-        (ev(EventKind.BROKER_DISCONNECTED, Severity.WARNING, en="IB lost", fr="IB perdu"), 4, AlertCategory.CONNECTIVITY),
-        (ev(EventKind.BROKER_RECONNECTED, en="IB back", fr="IB revenu"), 3, AlertCategory.CONNECTIVITY),
-        (ev(EventKind.MARKET_DATA_STALE, Severity.WARNING, en="No ES tick for 120 s", fr="Aucun tick ES depuis 120 s"), 4, AlertCategory.MARKET_DATA),
-        (ev(EventKind.RECONCILIATION_MISMATCH, Severity.CRITICAL, en="ES +1 vs 0", fr="ES +1 contre 0"), 4, AlertCategory.RISK),
-        (ev(EventKind.RISK_SETTING_CHANGED, en="Risk 1% -> 2%", fr="Risque 1 % -> 2 %"), 2, AlertCategory.RISK),
-        (ev(EventKind.SYSTEM, en="started", fr="démarré"), 1, AlertCategory.SYSTEM),
-        (ev(EventKind.SYSTEM, Severity.CRITICAL, en="disk full", fr="disque plein"), 4, AlertCategory.SYSTEM),
+        (fill_event(), 3, AlertCategory.TRADE),
+        (ev(EventKind.ORDER_ACCEPTED, OrderEvent(ORDER)), 2, AlertCategory.TRADE),
+        (ev(EventKind.ORDER_CANCELLED, OrderEvent(ORDER)), 2, AlertCategory.TRADE),
+        (ev(EventKind.ORDER_DENIED, OrderEvent(ORDER, reject(ReasonCode.QTY_ABOVE_MAX, quantity=50, maximum=10)),
+            Severity.WARNING), 3, AlertCategory.TRADE),
+        (ev(EventKind.ORDER_REJECTED, OrderEvent(ORDER, reject(ReasonCode.IB_ERROR, ib_code=201, text="margin")),
+            Severity.WARNING), 3, AlertCategory.TRADE),
+        (breach(), 5, AlertCategory.RISK),
+        (ev(EventKind.STATE_CHANGE, StateChange(TradingState.ACTIVE, TradingState.REDUCING, "5 losses")), 4, AlertCategory.RISK),
+        (ev(EventKind.STATE_CHANGE, StateChange(TradingState.HALTED, TradingState.ACTIVE, "resume")), 3, AlertCategory.RISK),
+        (ev(EventKind.KILL_SWITCH, StateChange(TradingState.ACTIVE, TradingState.HALTED, "kill switch: cli"),
+            Severity.CRITICAL), 5, AlertCategory.RISK),
+        (ev(EventKind.BROKER_DISCONNECTED, ConnectionChange(False, "IB lost"), Severity.WARNING), 4, AlertCategory.CONNECTIVITY),
+        (ev(EventKind.BROKER_RECONNECTED, ConnectionChange(True, "IB back")), 3, AlertCategory.CONNECTIVITY),
+        (ev(EventKind.MARKET_DATA_STALE, FeedStale(120.0), Severity.WARNING), 4, AlertCategory.MARKET_DATA),
+        (ev(EventKind.RECONCILIATION_MISMATCH, ReconciliationMismatch("ib", (PositionMismatch("ES", 1, 0),)),
+            Severity.CRITICAL), 4, AlertCategory.RISK),
+        (ev(EventKind.RISK_SETTING_CHANGED, RiskSettingChange(Decimal("2"), None)), 2, AlertCategory.RISK),
+        (ev(EventKind.SYSTEM, SystemNotice(Notice.ENGINE_STARTED)), 1, AlertCategory.SYSTEM),
+        (ev(EventKind.SYSTEM, SystemNotice(Notice.FEED_RESUMED), Severity.CRITICAL), 4, AlertCategory.SYSTEM),
     ],
 )
 def test_priority_and_category(event, priority, category):
@@ -66,38 +88,50 @@ def test_priority_and_category(event, priority, category):
     assert (alert.priority, alert.category) == (priority, category)
 
 
-def test_daily_loss_halt_text_in_both_languages():
-    alert = alert_from_event(halted_by_daily_loss())
-    assert alert.channel_text("fr") == (
-        "🚨 Trading arrêté\nLimite de perte journalière de 2 000 $ atteinte : trading arrêté, positions soldées."
+def test_daily_loss_breach_is_written_for_the_channels_and_said_in_words():
+    alert = alert_from_event(breach())
+    assert alert.channel_text("en") == (
+        "🚨 Risk limit breached\nDaily loss limit hit: P&L -$1,502.25 against a limit of -$1,000.00. "
+        "Trading is halted and positions are being flattened."
     )
-    assert alert.channel_text("en").startswith("🚨 Trading halted\nDaily loss limit of $2,000 reached")
-    assert alert.spoken_text("fr").startswith("Trading arrêté. Limite de perte journalière")
-    assert alert.sms_text("en").startswith("MIA: Trading halted - Daily loss limit")
-    assert alert.subject("fr") == "[MIA P5] Trading arrêté"
+    assert alert.channel_text("fr") == (
+        f"🚨 Limite de risque dépassée\nLimite de perte journalière atteinte : P&L -1{S}502,25{B}$ pour une limite "
+        f"de -1{S}000,00{B}$. Le trading est arrêté et les positions sont fermées."
+    )
+    # spoken as a person says it, not "P&L -$1,502.25" read out character by character
+    assert alert.spoken_text("en") == (
+        "Risk limit breached. Daily loss limit hit: P and L minus one thousand five hundred two dollars and "
+        "twenty-five cents against a limit of minus one thousand dollars. Trading is halted and positions are "
+        "being flattened."
+    )
+    assert "P N L moins mille cinq cent deux dollars vingt-cinq pour une limite de moins mille dollars" in alert.spoken_text("fr")
+    assert alert.sms_text("en").startswith("MIA: Risk limit breached - Daily loss limit hit")
+    assert alert.subject("fr") == "[MIA P5] Limite de risque dépassée"
     assert alert.key == "evt:77"
 
 
-def test_rejection_reason_is_added_once():
-    rej = Rejection("MAX_ORDER_SIZE", "Order size 50 is above the limit of 10.", "La taille 50 dépasse la limite de 10.")
-    alert = alert_from_event(ev(EventKind.ORDER_REJECTED, en="Buy 50 ES refused", fr="Achat de 50 ES refusé", rejection=rej))
-    assert alert.body("en") == "Buy 50 ES refused — Order size 50 is above the limit of 10."
-    assert alert.body("fr") == "Achat de 50 ES refusé — La taille 50 dépasse la limite de 10."
-    already = alert_from_event(ev(EventKind.ORDER_REJECTED, en=rej.message_en, fr=rej.message_fr, rejection=rej))
-    assert already.body("en") == rej.message_en
+def test_denial_and_venue_rejection_say_their_reason():
+    denied = alert_from_event(ev(EventKind.ORDER_DENIED, OrderEvent(ORDER, reject(ReasonCode.QTY_ABOVE_MAX, quantity=50,
+                                                                                     maximum=10))))
+    assert denied.title("en") == "Order refused"
+    assert denied.body("en") == "Order refused: 50 contracts is above the maximum order size of 10."
+    venue = alert_from_event(ev(EventKind.ORDER_REJECTED, OrderEvent(ORDER, reject(ReasonCode.IB_ERROR, ib_code=201,
+                                                                                      text="margin"))))
+    assert venue.title("fr") == "Ordre rejeté par le courtier"
+    assert venue.body("fr") == "Interactive Brokers a refusé l'ordre (erreur 201) : margin"
 
 
-def test_event_without_text_gets_one_from_its_fields():
-    fill = Fill("f1", "o1", "ES", Side.SELL, 2, 5012.25, Decimal("4.50"), TS)
-    alert = alert_from_event(ev(EventKind.FILL, fill=fill))
-    assert alert.body("en") == "Sold 2 ES at 5012.25"
-    assert alert.body("fr") == "Vente de 2 ES à 5012.25"
+def test_fill_text_from_its_fields():
+    alert = alert_from_event(fill_event())
+    assert alert.body("en") == "Filled: sell 2 ES at 5,012.25."
+    assert alert.body("fr") == f"Exécuté : vente de 2 ES à 5{S}012,25."
+    assert alert.spoken_text("en") == "Fill. Filled: sell two E S at five thousand twelve point two five."
 
 
 def test_event_keys_are_stable_for_the_same_event():
-    unsaved = ev(EventKind.BROKER_DISCONNECTED, en="IB lost", fr="IB perdu")
+    unsaved = ev(EventKind.BROKER_DISCONNECTED, ConnectionChange(False, "IB lost"))
     assert alert_from_event(unsaved).key == alert_from_event(unsaved).key
-    other = ev(EventKind.BROKER_DISCONNECTED, en="IB lost again", fr="IB reperdu")
+    other = ev(EventKind.BROKER_DISCONNECTED, ConnectionChange(False, "IB lost again"))
     assert alert_from_event(unsaved).key != alert_from_event(other).key
 
 
@@ -119,4 +153,4 @@ def test_recogniser_failure_and_copy():
 
 def test_alert_validates_priority():
     with pytest.raises(ValueError, match="priority must be 1..5"):
-        Alert("k", 6, AlertCategory.SYSTEM, "SYSTEM", "t", "t", "b", "b", TS)
+        Alert("k", 6, AlertCategory.SYSTEM, "SYSTEM", msg("t"), msg("b"), TS)

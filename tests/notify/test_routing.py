@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timezone
+from decimal import Decimal
 
 import pytest
 
@@ -21,10 +22,18 @@ from tests.notify.helpers import (
     telegram_channel,
 )
 from trading_core.config import AlertManagerConfig
+from assistant.present.text import msg
 from trading_core.types import (
+    ConnectionChange,
     EngineEvent,
     EventKind,
+    Fill,
+    FillEvent,
+    Order,
+    OrderStatus,
+    OrderType,
     Severity,
+    Side,
     StateChange,
     TradingState,
 )
@@ -41,7 +50,7 @@ def cfg(**kw) -> AlertManagerConfig:
 
 
 def alert(priority: int, category: AlertCategory = AlertCategory.RISK) -> Alert:
-    return Alert(f"k{priority}", priority, category, "X", "Title", "Titre", "body", "corps", TS)
+    return Alert(f"k{priority}", priority, category, "X", msg("Title", "Titre"), msg("body", "corps"), TS)
 
 
 def test_priority_3_goes_to_telegram_and_discord_only():
@@ -76,7 +85,7 @@ def test_thresholds_and_switches_from_config():
 
 
 def test_copies_are_never_spoken_and_skip_their_source_channel():
-    copy = Alert("c", 4, AlertCategory.COPY, "ANSWER_COPY", "Voice command", "Commande vocale", "b", "b", TS)
+    copy = Alert("c", 4, AlertCategory.COPY, "ANSWER_COPY", msg("Voice command", "Commande vocale"), msg("b"), TS)
     plan = route(copy, cfg(), ALL, exclude=("telegram",))
     assert not plan.speak and "telegram" not in plan.channels() and "discord" in plan.channels()
 
@@ -85,15 +94,14 @@ def test_copies_are_never_spoken_and_skip_their_source_channel():
 
 
 def halted() -> EngineEvent:
-    return EngineEvent(
-        EventKind.STATE_CHANGE, Severity.CRITICAL, TS,
-        "Daily loss limit reached: trading halted.", "Limite de perte journalière atteinte : trading arrêté.",
-        state=StateChange(TradingState.ACTIVE, TradingState.HALTED, "daily loss limit"), seq=501,
-    )
+    return EngineEvent(EventKind.STATE_CHANGE, Severity.CRITICAL, TS,
+                       StateChange(TradingState.ACTIVE, TradingState.HALTED, "daily loss limit"), seq=501)
 
 
 def fill() -> EngineEvent:
-    return EngineEvent(EventKind.FILL, Severity.INFO, TS, "Bought 2 ES at 5012.25", "Achat de 2 ES à 5012,25", seq=500)
+    order = Order("O-1", "C-1", "ES", Side.BUY, 2, OrderType.MARKET, OrderStatus.FILLED, TS)
+    return EngineEvent(EventKind.FILL, Severity.INFO, TS,
+                       FillEvent(Fill("F-1", "O-1", "ES", Side.BUY, 2, 5012.25, Decimal("4.50"), TS), order), "ES", 500)
 
 
 @pytest.fixture
@@ -116,11 +124,11 @@ async def test_daily_loss_halt_is_spoken_urgently_and_sent_by_sms_telegram_disco
     assert outcome.spoken and outcome.plan.preempt and len(outcome.enqueued) == 3
     assert speaker.events[1:] == [
         ("preempt",),
-        ("say", "Trading arrêté. Limite de perte journalière atteinte : trading arrêté.", "fr", URGENT),
+        ("say", "Trading arrêté. Trading arrêté : aucun nouvel ordre. La fermeture des positions reste possible.", "fr", URGENT),
     ]
-    assert tg_fake.sent_texts(CHAT_ID) == ["🚨 Trading arrêté\nLimite de perte journalière atteinte : trading arrêté."]
+    assert tg_fake.sent_texts(CHAT_ID) == ["🚨 Trading arrêté\nTrading arrêté : aucun nouvel ordre. La fermeture des positions reste possible."]
     assert [r.text for r in dc_fake.delivered] == tg_fake.sent_texts(CHAT_ID)
-    assert [r.text for r in tw_fake.delivered] == ["MIA: Trading arrêté - Limite de perte journalière atteinte : trading arrêté."]
+    assert [r.text for r in tw_fake.delivered] == ["MIA: Trading arrêté - Trading arrêté : aucun nouvel ordre. La fermeture des positions reste possible."]
 
 
 async def test_fill_goes_to_telegram_and_discord_not_sms_nor_voice(manager, tg_fake, dc_fake, tw_fake):
@@ -128,7 +136,7 @@ async def test_fill_goes_to_telegram_and_discord_not_sms_nor_voice(manager, tg_f
     outcome = await am.handle_event(fill())
     assert await am.outbox.wait_idle(5)
     assert not outcome.spoken and speaker.events == []
-    assert tg_fake.sent_texts() == ["🔔 Exécution\nAchat de 2 ES à 5012,25"]
+    assert tg_fake.sent_texts() == ["🔔 Exécution\nExécuté : achat de 2 ES à 5\u202f012,25."]
     assert len(dc_fake.delivered) == 1 and tw_fake.received == []
 
 
@@ -163,12 +171,13 @@ async def test_auto_language_follows_the_trader(tmp_path, tg_fake):
     async with am:
         await am.handle_event(fill())
         await am.copy_answer("achète deux ES", "Achat de 2 ES.", "fr", "voice")
-        await am.handle_event(EngineEvent(EventKind.BROKER_DISCONNECTED, Severity.WARNING, TS, "IB lost", "IB perdu", seq=9))
+        await am.handle_event(EngineEvent(EventKind.BROKER_DISCONNECTED, Severity.WARNING, TS,
+                                          ConnectionChange(False, "IB lost"), seq=9))
         assert await am.outbox.wait_idle(5)
     assert tg_fake.sent_texts() == [
-        "🔔 Fill\nBought 2 ES at 5012.25",
+        "🔔 Fill\nFilled: buy 2 ES at 5,012.25.",
         "ℹ️ Commande vocale\n« achète deux ES »\n→ Achat de 2 ES.",
-        "⚠️ Courtier déconnecté\nIB perdu",
+        "⚠️ Courtier déconnecté\nCourtier déconnecté : IB lost",
     ]
 
 
@@ -196,7 +205,7 @@ async def test_a_broken_speaker_does_not_stop_written_alerts(tmp_path, tg_fake, 
         await am.handle_event(halted())
         await am.speech_idle()
         assert await am.outbox.wait_idle(5)
-    assert tg_fake.sent_texts() == ["🚨 Trading halted\nDaily loss limit reached: trading halted."]
+    assert tg_fake.sent_texts() == ["🚨 Trading halted\nTrading halted: no new orders. Closing positions is still allowed."]
     assert "no audio device" in caplog.text
 
 
@@ -233,7 +242,7 @@ async def test_with_the_real_speech_module(tmp_path, tg_fake):
     finally:
         speaker.close()
     assert [(i.text, i.lang, i.profile) for i in speaker.spoken] == [
-        ("Trading halted. Daily loss limit reached: trading halted.", "en", URGENT)
+        ("Trading halted. Trading halted: no new orders. Closing positions is still allowed.", "en", URGENT)
     ]
 
 

@@ -10,7 +10,7 @@ from assistant.notify.factory import build_alert_manager, build_channels
 from assistant.notify.redact import Redactor
 from tests.notify.helpers import CHAT_ID, SMS_FROM, SMS_TO, TG_TOKEN, TW_SID, TW_TOKEN
 from trading_core.config import ConfigError, Secrets, load_config
-from trading_core.types import EngineEvent, EventKind, Severity
+from trading_core.types import EngineEvent, EventKind, Severity, StateChange, TradingState
 
 
 def test_token_in_yaml_config_is_refused_without_echoing_it(tmp_path):
@@ -76,7 +76,8 @@ async def test_secrets_never_in_logs_errors_or_reprs(tmp_path, tg_fake, dc_fake,
     tw_fake.script("503")
     async with manager:
         await manager.handle_event(EngineEvent(EventKind.KILL_SWITCH, Severity.CRITICAL, datetime.now(timezone.utc),
-                                               "Kill switch", "Arrêt d'urgence", seq=1))
+                                               StateChange(TradingState.ACTIVE, TradingState.HALTED, "kill switch: cli"),
+                                               seq=1))
         await tg_fake.wait_delivered(1, 5)
         await dc_fake.wait_delivered(1, 5)
         await tw_fake.wait_delivered(1, 5)

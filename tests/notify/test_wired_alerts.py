@@ -11,6 +11,7 @@ import asyncio
 import time
 from datetime import datetime, timezone
 
+from tests.rendering import en, fr
 from assistant.notify.alerts import alert_from_event
 from assistant.notify.factory import build_alert_manager
 from assistant.runner import new_context
@@ -48,7 +49,7 @@ async def test_silent_market_data_raises_one_stale_alert(tmp_path):
         await asyncio.sleep(1.0)
         again = [e for e in engine.events_since(0, limit=None) if e.kind is EventKind.MARKET_DATA_STALE]
         assert len(again) == 1 and stale[0].severity is Severity.CRITICAL  # once, not every second
-        assert "nothing received" in stale[0].text_en and "rien reçu" in stale[0].text_fr
+        assert "nothing received" in en(stale[0]) and "rien reçu" in fr(stale[0])
         alert = alert_from_event(stale[0])
         assert alert.priority >= 4 and alert.category.value == "market_data"
     finally:

@@ -76,23 +76,3 @@ class CatastropheMonitor:
     @property
     def size_factor(self) -> float:
         return float(self.config.warning_size_factor) if self.level.rank >= 1 else 1.0
-
-
-def level_texts(change: LevelChange) -> tuple[str, str]:
-    """The sentence of a level change, English and French."""
-    names_fr = {"INFO": "INFO", "WARNING": "AVERTISSEMENT", "CRITICAL": "CRITIQUE", "CATASTROPHE": "CATASTROPHE"}
-    act_en = {"none": "", "size_reduced": " The autopilot's size is reduced.",
-              "reduce_only": " Trading moves to reduce-only.",
-              "halt_and_flatten": " Trading is halted and every position is being closed."}
-    act_fr = {"none": "", "size_reduced": " La taille du pilote automatique est réduite.",
-              "reduce_only": " Le trading passe en mode réduction seule.",
-              "halt_and_flatten": " Le trading est arrêté et toutes les positions sont fermées."}
-    figures_en = (f"loss today ${change.daily_loss:,.2f}, {change.consecutive_losses} losing trades in a row, "
-                  f"drawdown {change.drawdown_pct:.2f}%")
-    figures_fr = (f"perte du jour {change.daily_loss:,.2f} $".replace(",", "\u202f").replace(".", ",")
-                  + f", {change.consecutive_losses} trades perdants d'affilée, baisse depuis le sommet "
-                  + f"{change.drawdown_pct:.2f} %".replace(".", ","))
-    en = f"Risk level {change.current.value} (was {change.previous.value}): {figures_en}.{act_en[change.action]}"
-    fr = (f"Niveau de risque {names_fr[change.current.value]} (avant : {names_fr[change.previous.value]}) : "
-          f"{figures_fr}.{act_fr[change.action]}")
-    return en, fr

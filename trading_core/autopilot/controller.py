@@ -35,7 +35,7 @@ from typing import Any
 
 import pandas as pd
 
-from trading_core.autopilot.catastrophe import CatastropheMonitor, level_texts
+from trading_core.autopilot.catastrophe import CatastropheMonitor
 from trading_core.autopilot.decide import DecisionContext, Decision, decide, make_signal
 from trading_core.autopilot.models import ModelBundle, TradeModel, bundle_dir, load_trade_model
 from trading_core.autopilot.pipeline import Candidate, PipelineInputError, SymbolPipeline
@@ -52,13 +52,13 @@ from trading_core.autopilot.types import (
     SignalDecision,
 )
 from trading_core.instruments import get_instrument
+from trading_core.risk.reasons import reject
 from trading_core.types import (
     Bar,
     EngineEvent,
     EventKind,
     OrderRequest,
     OrderType,
-    Rejection,
     Severity,
     TradingState,
 )
@@ -66,40 +66,6 @@ from trading_core.types import (
 log = logging.getLogger("mia.autopilot")
 MODE_KEY = "autopilot_mode"
 MONITOR_KEY = "autopilot_monitor"
-_MODE_EN = {AutopilotMode.OFF: "off", AutopilotMode.PROPOSE: "proposal mode", AutopilotMode.AUTO: "automatic mode"}
-_MODE_FR = {AutopilotMode.OFF: "désactivé", AutopilotMode.PROPOSE: "en mode proposition",
-            AutopilotMode.AUTO: "en mode automatique"}
-_WHY_EN = {"halt": "trading was halted", "kill_switch": "the kill switch was used",
-           "daily_loss": "the daily loss limit was hit", "restart": "restart", "user": "on request",
-           "live_ack": "automatic mode on a live account needs a new acknowledgement after a restart"}
-_WHY_FR = {"halt": "le trading a été arrêté", "kill_switch": "l'arrêt d'urgence a été déclenché",
-           "daily_loss": "la limite de perte journalière est atteinte", "restart": "redémarrage",
-           "user": "à la demande", "live_ack": "le mode automatique sur un compte réel demande une nouvelle "
-                                               "confirmation après un redémarrage"}
-
-
-def _price(p: float, lang: str) -> str:
-    s = f"{p:,.2f}"
-    return s.replace(",", "\u202f").replace(".", ",") if lang == "fr" else s
-
-
-def _side(side_buy: bool, lang: str) -> str:
-    if lang == "fr":
-        return "long" if side_buy else "short"
-    return "long" if side_buy else "short"
-
-
-def proposal_texts(s: AutopilotSignal) -> tuple[str, str]:
-    buy = s.side.value == "BUY"
-    conf = s.scores.filter_probability or 0.0
-    en = (f"Signal: {_side(buy, 'en')} {s.quantity} {s.symbol} at {_price(s.entry, 'en')}, stop "
-          f"{_price(s.stop_loss, 'en')}, target {_price(s.take_profit, 'en')}, confidence {conf:.2f}. Confirm?")
-    fr = (f"Signal : {_side(buy, 'fr')} {s.quantity} {s.symbol} à {_price(s.entry, 'fr')}, stop "
-          f"{_price(s.stop_loss, 'fr')}, objectif {_price(s.take_profit, 'fr')}, confiance "
-          f"{f'{conf:.2f}'.replace('.', ',')}. Confirmez-vous ?")
-    return en, fr
-
-
 class Autopilot:
     """See the module docstring. Build it on a started or not-yet-started engine, then `await start()`."""
 
@@ -144,7 +110,7 @@ class Autopilot:
         """Attach to the engine and restore the persisted state (see the module docstring)."""
         led = self.engine.ledger
         for sym, pipe in self._pipes.items():
-            for bar in list(self.engine.bars.get(sym, ())):
+            for bar in self.engine.bars(sym):
                 self._append(pipe, bar)
         saved = led.get_state(MONITOR_KEY, None)
         acct = self.engine.portfolio.account(self.engine.clock.now())
@@ -153,14 +119,12 @@ class Autopilot:
             self._monitor.peak_equity = Decimal(str(saved.get("peak_equity", acct.cash)))
         else:
             self._monitor.peak_equity = acct.cash
-        self._monitor_session = self.engine._session
+        self._monitor_session = self.engine.trading_day()
         self.engine.autopilot = self
         self.engine.add_listener(self._on_event)
         self._started = True
         for sig in led.autopilot_signals(limit=None, decision=SignalDecision.PROPOSED.value):
-            self._finish(sig, SignalDecision.EXPIRED, ReasonCode.EXPIRED_RESTART,
-                         "Proposal expired: MIA restarted before it was confirmed.",
-                         "Proposition expirée : MIA a redémarré avant sa confirmation.")
+            self._finish(sig, SignalDecision.EXPIRED, ReasonCode.EXPIRED_RESTART)
         stored = led.get_state(MODE_KEY, None)
         mode = AutopilotMode(stored) if stored else AutopilotMode(self.config.autopilot.mode)
         if mode is AutopilotMode.AUTO and self.engine.mode == "live" and not live_ack:
@@ -248,8 +212,8 @@ class Autopilot:
         pipe = self._pipes.get(bar.symbol)
         if pipe is None or not self._append(pipe, bar):
             return
-        if self.engine._session != self._monitor_session:
-            self._monitor_session = self.engine._session
+        if self.engine.trading_day() != self._monitor_session:
+            self._monitor_session = self.engine.trading_day()
             self._spawn(self._check_level())  # a new session restarts the daily measures
         if self._mode is AutopilotMode.OFF or not self.ready:
             return
@@ -337,14 +301,12 @@ class Autopilot:
             return
         preview = await self.engine.preview_order(req)
         if preview.rejection is not None:
-            self._record(replace(draft, decision=SignalDecision.REFUSED, reason_code=preview.rejection.code,
-                                 reason_en=preview.rejection.message_en, reason_fr=preview.rejection.message_fr))
+            self._record(replace(draft, decision=SignalDecision.REFUSED, reason=preview.rejection))
             return
         for sid, (old, _) in list(self._pending.items()):
             if old.symbol == cand.symbol:
                 self._drop_pending(sid)
-                self._finish(old, SignalDecision.EXPIRED, ReasonCode.SUPERSEDED,
-                             "Proposal replaced by a newer signal.", "Proposition remplacée par un signal plus récent.")
+                self._finish(old, SignalDecision.EXPIRED, ReasonCode.SUPERSEDED)
         timeout = float(self.config.dialogue.confirm_timeout_s)
         sig = replace(draft, expires_ts=now + timedelta(seconds=timeout))
         self._pending[sig.signal_id] = (sig, req)
@@ -356,49 +318,25 @@ class Autopilot:
         now = datetime.now(timezone.utc)
         if res.accepted and res.order is not None:
             done = replace(sig, decision=SignalDecision.EXECUTED, order_id=res.order.order_id, decided_ts=now,
-                           reason_code=None, reason_en="", reason_fr="")
+                           reason=None)
             self._record(done)
-            return ConfirmResult(True, done, *self._executed_texts(done), duplicate=res.duplicate)
-        rej = res.rejection or Rejection("BROKER_REJECTED", "Order rejected by the broker.", "Ordre rejeté par le courtier.")
-        done = replace(sig, decision=SignalDecision.REFUSED, reason_code=rej.code, reason_en=rej.message_en,
-                       reason_fr=rej.message_fr, decided_ts=now,
+            return ConfirmResult(True, done, duplicate=res.duplicate)
+        rej = res.rejection or reject(ReasonCode.BROKER_REJECTED)
+        done = replace(sig, decision=SignalDecision.REFUSED, reason=rej, decided_ts=now,
                        order_id=res.order.order_id if res.order is not None else None)
         self._record(done)
-        return ConfirmResult(False, done, rej.message_en, rej.message_fr, code=rej.code)
+        return ConfirmResult(False, done, code="REFUSED", rejection=rej)
 
-    @staticmethod
-    def _executed_texts(s: AutopilotSignal) -> tuple[str, str]:
-        buy = s.side.value == "BUY"
-        en = (f"Autopilot: {'bought' if buy else 'sold'} {s.quantity} {s.symbol} at market, stop "
-              f"{_price(s.stop_loss, 'en')}, target {_price(s.take_profit, 'en')}.")
-        fr = (f"Pilote automatique : {'achat' if buy else 'vente'} de {s.quantity} {s.symbol} au marché, stop "
-              f"{_price(s.stop_loss, 'fr')}, objectif {_price(s.take_profit, 'fr')}.")
-        return en, fr
+    _KINDS = {SignalDecision.PROPOSED: EventKind.AUTOPILOT_PROPOSAL, SignalDecision.EXECUTED: EventKind.AUTOPILOT_EXECUTED,
+              SignalDecision.REFUSED: EventKind.AUTOPILOT_REFUSED, SignalDecision.EXPIRED: EventKind.AUTOPILOT_EXPIRED}
 
     def _record(self, sig: AutopilotSignal) -> None:
-        """Store the signal's decision and announce it (one event per decision)."""
+        """Store the signal's decision and announce it (one event per decision, the signal as its data)."""
         self.engine.ledger.record_signal(sig)
-        d = sig.decision
-        buy = sig.side.value == "BUY"
-        if d is SignalDecision.PROPOSED:
-            kind, sev = EventKind.AUTOPILOT_PROPOSAL, Severity.INFO
-            en, fr = proposal_texts(sig)
-        elif d is SignalDecision.EXECUTED:
-            kind, sev = EventKind.AUTOPILOT_EXECUTED, Severity.INFO
-            en, fr = self._executed_texts(sig)
-        elif d is SignalDecision.REFUSED:
-            kind, sev = EventKind.AUTOPILOT_REFUSED, Severity.INFO
-            en = f"Autopilot signal refused ({_side(buy, 'en')} {sig.symbol}): {sig.reason_en}"
-            fr = f"Signal du pilote automatique refusé ({_side(buy, 'fr')} {sig.symbol}) : {sig.reason_fr}"
-        else:
-            kind, sev = EventKind.AUTOPILOT_EXPIRED, Severity.INFO
-            en = f"Autopilot proposal expired ({_side(buy, 'en')} {sig.quantity} {sig.symbol}): {sig.reason_en}"
-            fr = f"Proposition du pilote automatique expirée ({_side(buy, 'fr')} {sig.quantity} {sig.symbol}) : {sig.reason_fr}"
-        self.engine._emit(kind, sev, en, fr, symbol=sig.symbol, signal=sig)
+        self.engine.publish(self._KINDS[sig.decision], Severity.INFO, sig, symbol=sig.symbol)
 
-    def _finish(self, sig: AutopilotSignal, decision: SignalDecision, code: ReasonCode, en: str, fr: str) -> None:
-        self._record(replace(sig, decision=decision, reason_code=code.value, reason_en=en, reason_fr=fr,
-                             decided_ts=datetime.now(timezone.utc)))
+    def _finish(self, sig: AutopilotSignal, decision: SignalDecision, code: ReasonCode) -> None:
+        self._record(replace(sig, decision=decision, reason=reject(code), decided_ts=datetime.now(timezone.utc)))
 
     def _drop_pending(self, signal_id: str) -> tuple[AutopilotSignal, OrderRequest] | None:
         h = self._timers.pop(signal_id, None)
@@ -409,8 +347,7 @@ class Autopilot:
     def _expire(self, signal_id: str) -> None:
         item = self._drop_pending(signal_id)
         if item is not None:
-            self._finish(item[0], SignalDecision.EXPIRED, ReasonCode.EXPIRED_TIMEOUT,
-                         "Nobody confirmed it in time.", "Personne ne l'a confirmée à temps.")
+            self._finish(item[0], SignalDecision.EXPIRED, ReasonCode.EXPIRED_TIMEOUT)
 
     # ------------------------------------------------------------------ front-end calls
     async def confirm(self, signal_id: str) -> ConfirmResult:
@@ -419,20 +356,15 @@ class Autopilot:
         if item is None:
             known = self.engine.ledger.autopilot_signal(signal_id)
             if known is None:
-                return ConfirmResult(False, None, f"No autopilot signal {signal_id}.",
-                                     f"Aucun signal du pilote automatique {signal_id}.", code="UNKNOWN_SIGNAL")
+                return ConfirmResult(False, None, code="UNKNOWN_SIGNAL")
             if known.decision is SignalDecision.EXECUTED:
-                return ConfirmResult(True, known, "This signal was already executed; nothing new was sent.",
-                                     "Ce signal a déjà été exécuté ; rien de nouveau n'a été envoyé.", duplicate=True)
+                return ConfirmResult(True, known, duplicate=True)
             code = "EXPIRED" if known.decision is SignalDecision.EXPIRED else "NOT_PENDING"
-            return ConfirmResult(False, known, f"This signal is {known.decision.value}; nothing was sent.",
-                                 f"Ce signal est {_DECISION_FR[known.decision]} ; rien n'a été envoyé.", code=code)
+            return ConfirmResult(False, known, code=code)
         sig, req = item
         if sig.expires_ts is not None and datetime.now(timezone.utc) > sig.expires_ts:
             self._expire(signal_id)
-            return ConfirmResult(False, self.engine.ledger.autopilot_signal(signal_id),
-                                 "Too late: the proposal expired; nothing was sent.",
-                                 "Trop tard : la proposition a expiré ; rien n'a été envoyé.", code="EXPIRED")
+            return ConfirmResult(False, self.engine.ledger.autopilot_signal(signal_id), code="EXPIRED")
         self._drop_pending(signal_id)
         return await self._execute(sig, req)
 
@@ -440,41 +372,18 @@ class Autopilot:
         """The trader said no: the proposal ends (EXPIRED, reason DECLINED) and nothing is sent."""
         item = self._drop_pending(signal_id)
         if item is None:
-            return ConfirmResult(False, self.engine.ledger.autopilot_signal(signal_id),
-                                 "No pending proposal with this id.", "Aucune proposition en attente avec cet identifiant.",
-                                 code="NOT_PENDING")
-        self._finish(item[0], SignalDecision.EXPIRED, ReasonCode.DECLINED, "Declined by the trader.",
-                     "Refusée par le trader.")
-        return ConfirmResult(True, self.engine.ledger.autopilot_signal(signal_id), "Proposal declined; nothing was sent.",
-                             "Proposition refusée ; rien n'a été envoyé.")
+            return ConfirmResult(False, self.engine.ledger.autopilot_signal(signal_id), code="NOT_PENDING")
+        self._finish(item[0], SignalDecision.EXPIRED, ReasonCode.DECLINED)
+        return ConfirmResult(True, self.engine.ledger.autopilot_signal(signal_id), code="DECLINED")
 
     async def set_mode(self, mode: AutopilotMode | str, reason: str = "user", *, live_ack: bool = False) -> SetModeResult:
         new = AutopilotMode(mode)
         if new is AutopilotMode.AUTO and self.engine.mode == "live" and not live_ack:
-            return SetModeResult(False, self._mode,
-                                 "Automatic mode on a live account needs your explicit acknowledgement.",
-                                 "Le mode automatique sur un compte réel demande votre confirmation explicite.",
-                                 code="LIVE_ACK_REQUIRED")
+            return SetModeResult(False, self._mode, code="LIVE_ACK_REQUIRED", reason=reason)
         if new is not AutopilotMode.OFF and self.engine.state is TradingState.HALTED:
-            return SetModeResult(False, self._mode, "Trading is halted: resume trading before turning the autopilot on.",
-                                 "Le trading est arrêté : reprenez le trading avant d'activer le pilote automatique.",
-                                 code="ENGINE_HALTED")
+            return SetModeResult(False, self._mode, code="ENGINE_HALTED", reason=reason)
         self._set_mode(new, reason, persist=True)
-        en, fr = self._mode_texts(new, reason)
-        return SetModeResult(True, new, en, fr)
-
-    def _mode_texts(self, mode: AutopilotMode, reason: str) -> tuple[str, str]:
-        en = f"Autopilot {_MODE_EN[mode]}"
-        fr = f"Pilote automatique {_MODE_FR[mode]}"
-        if reason != "user":
-            en += f": {_WHY_EN.get(reason, reason)}"
-            fr += f" : {_WHY_FR.get(reason, reason)}"
-        if mode is not AutopilotMode.OFF:
-            tm = [t for t in self._trade_models.values() if not t.trained]
-            if tm:
-                en += f". {tm[0].message_en}"
-                fr += f". {tm[0].message_fr}"
-        return en + ".", fr + "."
+        return SetModeResult(True, new, reason=reason)
 
     def _set_mode(self, new: AutopilotMode, reason: str, *, persist: bool, force_event: bool = False) -> None:
         prev = self._mode
@@ -487,14 +396,12 @@ class Autopilot:
             for sid in list(self._pending):
                 item = self._drop_pending(sid)
                 if item is not None:
-                    self._finish(item[0], SignalDecision.EXPIRED, ReasonCode.EXPIRED_MODE,
-                                 "The autopilot left proposal mode.", "Le pilote automatique a quitté le mode proposition.")
+                    self._finish(item[0], SignalDecision.EXPIRED, ReasonCode.EXPIRED_MODE)
         if new is AutopilotMode.OFF:
             self._queue.clear()
             self._latest.clear()
-        en, fr = self._mode_texts(new, reason)
         sev = Severity.WARNING if new is AutopilotMode.OFF and reason != "user" else Severity.INFO
-        self.engine._emit(EventKind.AUTOPILOT_MODE, sev, en, fr, mode_change=ModeChange(prev, new, reason))
+        self.engine.publish(EventKind.AUTOPILOT_MODE, sev, ModeChange(prev, new, reason))
 
     # ------------------------------------------------------------------ engine events
     def _on_event(self, ev: EngineEvent) -> None:
@@ -531,10 +438,9 @@ class Autopilot:
             await self._apply_level(change)
 
     async def _apply_level(self, change: LevelChange) -> None:
-        en, fr = level_texts(change)
         sev = {CatastropheLevel.INFO: Severity.INFO, CatastropheLevel.WARNING: Severity.WARNING,
                CatastropheLevel.CRITICAL: Severity.CRITICAL, CatastropheLevel.CATASTROPHE: Severity.CRITICAL}
-        self.engine._emit(EventKind.CATASTROPHE_LEVEL, sev[change.current], en, fr, level_change=change)
+        self.engine.publish(EventKind.CATASTROPHE_LEVEL, sev[change.current], change)
         state = self.engine.state
         if change.action == "reduce_only" and state is TradingState.ACTIVE:
             await self.engine.reduce_only(f"catastrophe level {change.current.value}")
@@ -565,10 +471,6 @@ class Autopilot:
             ready=self.ready, volatility_factor_used=bool(self.volatility is not None and self.volatility.usable),
             extras={"error": self.last_error} if self.last_error else {},
         )
-
-
-_DECISION_FR = {SignalDecision.PROPOSED: "en attente", SignalDecision.EXECUTED: "exécuté",
-                SignalDecision.REFUSED: "refusé", SignalDecision.EXPIRED: "expiré"}
 
 
 def load_volatility_gate(config: Any, data_dir: Path) -> Any | None:

@@ -34,6 +34,7 @@ from trading_core.autopilot.types import (
 )
 from trading_core.config import MiaConfig
 from trading_core.instruments import Instrument
+from trading_core.risk.reasons import reject
 from trading_core.risk.sizing import kelly_fraction
 from trading_core.types import Rejection, Side
 
@@ -55,22 +56,15 @@ class Decision:
     take_profit: float
     kelly: float | None
     risk_fraction: float | None
-    reason: ReasonCode | None
-    reason_en: str
-    reason_fr: str
+    rejection: Rejection | None  # why no contract is bought (code and figures); None when sized
+
+    @property
+    def reason(self) -> ReasonCode | None:
+        return None if self.rejection is None else self.rejection.code
 
     @property
     def sized(self) -> bool:
-        return self.reason is None
-
-
-def _fr(text: str) -> str:
-    return text.replace(".", ",")
-
-
-def _pct(x: float, fr: bool = False) -> str:
-    s = f"{100 * x:.0f}"
-    return f"{s} %" if fr else f"{s}%"
+        return self.rejection is None
 
 
 def bracket_prices(side: int, entry: float, stop_points: float, reward_risk: float, tick: float) -> tuple[float, float]:
@@ -98,22 +92,18 @@ def decide(c: Candidate, ctx: DecisionContext, config: MiaConfig, instrument: In
     tick = float(instrument.tick_size)
     stop, target = bracket_prices(c.side, c.entry, c.stop_points, ap.reward_risk, tick)
 
-    def refuse(code: ReasonCode, en: str, fr: str, kelly: float | None = None) -> Decision:
-        return Decision(0, stop, target, kelly, None, code, en, fr)
+    def refuse(rejection: Rejection, kelly: float | None = None) -> Decision:
+        return Decision(0, stop, target, kelly, None, rejection)
 
     if ctx.in_trade:
-        return refuse(ReasonCode.IN_TRADE, f"{c.symbol} already has a position or a working order.",
-                      f"{c.symbol} a déjà une position ou un ordre en cours.")
+        return refuse(reject(ReasonCode.IN_TRADE, symbol=c.symbol))
     if c.filter_probability < ap.filter_threshold:
-        return refuse(ReasonCode.FILTER_REJECTED,
-                      f"ML filter {_pct(c.filter_probability)} is below its {_pct(ap.filter_threshold)} threshold.",
-                      f"Filtre ML à {_pct(c.filter_probability, True)}, sous son seuil de "
-                      f"{_pct(ap.filter_threshold, True)}.")
+        return refuse(reject(ReasonCode.FILTER_REJECTED, probability=c.filter_probability,
+                             threshold=ap.filter_threshold))
     floor = model_threshold(c, config)
     if floor is not None and c.model_probability is not None and c.model_probability < floor:
-        return refuse(ReasonCode.MODEL_REJECTED,
-                      f"{c.model_type} model gives {_pct(c.model_probability)}, below {_pct(floor)}.",
-                      f"Le modèle {c.model_type} donne {_pct(c.model_probability, True)}, sous {_pct(floor, True)}.")
+        return refuse(reject(ReasonCode.MODEL_REJECTED, model=c.model_type, probability=c.model_probability,
+                             threshold=floor))
     mult = float(instrument.multiplier)
     stop_usd = c.stop_points * mult
     gain_usd = abs(target - c.entry) * mult
@@ -122,22 +112,17 @@ def decide(c: Candidate, ctx: DecisionContext, config: MiaConfig, instrument: In
     cap = float(config.risk.kelly_cap)
     kelly = kelly_fraction(c.filter_probability, payoff, cap) if payoff > 0 else 0.0
     if kelly <= 0:
-        return refuse(ReasonCode.NO_EDGE,
-                      f"No edge after costs: win probability {_pct(c.filter_probability)} at a payoff of "
-                      f"{max(payoff, 0):.2f} to 1.",
-                      f"Pas d'avantage après coûts : probabilité de gain {_pct(c.filter_probability, True)} pour "
-                      f"un gain de {_fr(f'{max(payoff, 0):.2f}')} pour 1.", kelly)
+        return refuse(reject(ReasonCode.NO_EDGE, probability=c.filter_probability, payoff=round(max(payoff, 0.0), 2)),
+                      kelly)
     risk_fraction = (float(ctx.risk_percent) / 100.0 * (kelly / cap) * c.gamma_factor * ctx.level_factor
                      * ctx.volatility_factor)
     qty = math.floor(float(ctx.equity) * risk_fraction / stop_usd) if stop_usd > 0 else 0
     qty = min(max(qty, 0), int(config.risk.max_order_size))
     if qty <= 0:
-        return Decision(0, stop, target, kelly, risk_fraction, ReasonCode.SIZE_ZERO,
-                        f"The risk budget ({100 * risk_fraction:.2f}% of equity) does not cover one contract at a "
-                        f"{c.stop_points:g}-point stop.",
-                        f"Le budget de risque ({_fr(f'{100 * risk_fraction:.2f}')} % du capital) ne couvre pas un "
-                        f"contrat avec un stop de {_fr(f'{c.stop_points:g}')} points.")
-    return Decision(qty, stop, target, kelly, risk_fraction, None, "", "")
+        return Decision(0, stop, target, kelly, risk_fraction,
+                        reject(ReasonCode.SIZE_ZERO, risk_percent=round(100 * risk_fraction, 2),
+                               stop_points=c.stop_points))
+    return Decision(qty, stop, target, kelly, risk_fraction, None)
 
 
 def scores_of(c: Candidate, d: Decision, ctx: DecisionContext, config: MiaConfig) -> SignalScores:
@@ -161,15 +146,9 @@ def make_signal(c: Candidate, d: Decision, ctx: DecisionContext, config: MiaConf
                 decision: SignalDecision, reason: Rejection | None = None, order_id: str | None = None,
                 expires_ts: datetime | None = None, decided_ts: datetime | None = None) -> AutopilotSignal:
     """The record of a decided signal. `reason` (a risk-gate refusal) overrides the decision's own."""
-    if reason is not None:
-        code, en, fr = reason.code, reason.message_en, reason.message_fr
-    elif d.reason is not None:
-        code, en, fr = d.reason.value, d.reason_en, d.reason_fr
-    else:
-        code, en, fr = None, "", ""
     return AutopilotSignal(
         signal_id=signal_id(c.symbol, c.bar_ts), ts=c.ts, bar_ts=c.bar_ts, symbol=c.symbol,
         side=Side.BUY if c.side > 0 else Side.SELL, quantity=d.quantity, entry=c.entry, stop_loss=d.stop_loss,
-        take_profit=d.take_profit, decision=decision, reason_code=code, reason_en=en, reason_fr=fr, mode=mode,
+        take_profit=d.take_profit, decision=decision, reason=reason if reason is not None else d.rejection, mode=mode,
         scores=scores_of(c, d, ctx, config), order_id=order_id, expires_ts=expires_ts, decided_ts=decided_ts,
     )

@@ -298,8 +298,8 @@ async def replay_on_engine(
                 await engine.settle()
                 if engine.state is not TradingState.ACTIVE:
                     if halted_session is None:
-                        halted_session = engine._session
-                    elif engine._session != halted_session:
+                        halted_session = engine.trading_day()
+                    elif engine.trading_day() != halted_session:
                         halted_session = None
                         await engine.resume("replay: new session")
                         await engine.settle()

@@ -1,7 +1,9 @@
 """Typed records of the autopilot: modes, signals with every score that decided them, level changes.
 
-Everything here is immutable and carries plain data (numbers, enums, short codes); the sentences in
-`reason_en` / `reason_fr` are renderings of that data, kept for the current text-based fronts.
+Everything here is immutable and carries plain data (numbers, enums, codes with parameters): no
+sentence is written here, the fronts render these records (`assistant/present/autopilot.py`). Why a
+signal was refused or expired is a `Rejection` in the one reason-code namespace
+(`trading_core.risk.reasons.ReasonCode`: the autopilot's own codes, or the risk gate's).
 `to_dict` / `from_dict` give the JSON form the ledger stores (Decimal and datetime as text).
 """
 from __future__ import annotations
@@ -11,7 +13,10 @@ from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime
 from typing import Any
 
-from trading_core.types import Side
+from trading_core.risk.reasons import ReasonCode
+from trading_core.types import EVENT_PAYLOADS, EventKind, Rejection, Side
+
+__all__ = ["ReasonCode"]  # re-exported: the autopilot's codes are members of the one namespace
 
 
 class AutopilotMode(str, enum.Enum):
@@ -45,22 +50,6 @@ class CatastropheLevel(str, enum.Enum):
 _LEVEL_RANK = {CatastropheLevel.INFO: 0, CatastropheLevel.WARNING: 1, CatastropheLevel.CRITICAL: 2,
                CatastropheLevel.CATASTROPHE: 3}
 LEVELS_BY_RANK: tuple[CatastropheLevel, ...] = tuple(_LEVEL_RANK)
-
-
-class ReasonCode(str, enum.Enum):
-    """Why a signal was refused or expired (a risk-gate refusal keeps the gate's own code instead)."""
-
-    FILTER_REJECTED = "FILTER_REJECTED"  # ensemble probability below filter_threshold
-    MODEL_REJECTED = "MODEL_REJECTED"  # trade-probability model below model_min_probability
-    NO_EDGE = "NO_EDGE"  # Kelly fraction 0 after costs
-    SIZE_ZERO = "SIZE_ZERO"  # the risk budget does not buy one contract at this stop
-    IN_TRADE = "IN_TRADE"  # a position or a working order on the symbol already
-    ENGINE_NOT_ACTIVE = "ENGINE_NOT_ACTIVE"  # proposal confirmed while trading is halted or reducing
-    EXPIRED_TIMEOUT = "EXPIRED_TIMEOUT"
-    EXPIRED_RESTART = "EXPIRED_RESTART"  # a proposal is never executed after a restart
-    EXPIRED_MODE = "EXPIRED_MODE"  # the autopilot was switched off or to auto
-    SUPERSEDED = "SUPERSEDED"  # a newer proposal on the same symbol replaced it
-    DECLINED = "DECLINED"  # the trader said no
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,24 +105,25 @@ class AutopilotSignal:
     stop_loss: float
     take_profit: float
     decision: SignalDecision
-    reason_code: str | None
-    reason_en: str
-    reason_fr: str
+    reason: Rejection | None  # why it was refused or expired (None: proposed or executed)
     mode: str  # autopilot mode when decided
     scores: SignalScores
     order_id: str | None = None
     expires_ts: datetime | None = None  # proposals only (wall clock)
     decided_ts: datetime | None = None  # wall clock of the last decision change
 
-    def reason(self, lang: str) -> str:
-        return self.reason_fr if lang == "fr" else self.reason_en
+    @property
+    def reason_code(self) -> str | None:
+        return None if self.reason is None else self.reason.code.value
 
     def to_dict(self) -> dict[str, Any]:
+        from trading_core.ledger import rejection_to_dict
+
         return {
             "signal_id": self.signal_id, "ts": self.ts.isoformat(), "bar_ts": self.bar_ts.isoformat(),
             "symbol": self.symbol, "side": self.side.value, "quantity": self.quantity, "entry": self.entry,
             "stop_loss": self.stop_loss, "take_profit": self.take_profit, "decision": self.decision.value,
-            "reason_code": self.reason_code, "reason_en": self.reason_en, "reason_fr": self.reason_fr,
+            "reason_code": self.reason_code, "reason": rejection_to_dict(self.reason),
             "mode": self.mode, "scores": self.scores.to_dict(), "order_id": self.order_id,
             "expires_ts": None if self.expires_ts is None else self.expires_ts.isoformat(),
             "decided_ts": None if self.decided_ts is None else self.decided_ts.isoformat(),
@@ -148,11 +138,22 @@ class AutopilotSignal:
             signal_id=d["signal_id"], ts=datetime.fromisoformat(d["ts"]), bar_ts=datetime.fromisoformat(d["bar_ts"]),
             symbol=d["symbol"], side=Side(d["side"]), quantity=int(d["quantity"]), entry=float(d["entry"]),
             stop_loss=float(d["stop_loss"]), take_profit=float(d["take_profit"]),
-            decision=SignalDecision(d["decision"]), reason_code=d.get("reason_code"),
-            reason_en=d.get("reason_en", ""), reason_fr=d.get("reason_fr", ""), mode=d.get("mode", ""),
+            decision=SignalDecision(d["decision"]), reason=_reason_from_dict(d), mode=d.get("mode", ""),
             scores=SignalScores.from_dict(d["scores"]), order_id=d.get("order_id"),
             expires_ts=ts(d.get("expires_ts")), decided_ts=ts(d.get("decided_ts")),
         )
+
+
+def _reason_from_dict(d: dict[str, Any]) -> Rejection | None:
+    """A signal's reason; a record written by autopilot part 1 kept only its code and two sentences."""
+    from trading_core.ledger import rejection_from_dict
+
+    if "reason" in d:
+        return rejection_from_dict(d["reason"])
+    if d.get("reason_code"):
+        return rejection_from_dict({"code": d["reason_code"], "message_en": d.get("reason_en", ""),
+                                    "message_fr": d.get("reason_fr", "")})
+    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,25 +198,17 @@ class LevelChange:
 class SetModeResult:
     ok: bool
     mode: AutopilotMode  # the mode in force after the call
-    message_en: str
-    message_fr: str
     code: str | None = None  # why it was refused: LIVE_ACK_REQUIRED, ENGINE_HALTED
-
-    def message(self, lang: str) -> str:
-        return self.message_fr if lang == "fr" else self.message_en
+    reason: str = "user"  # why the mode changed: user, halt, kill_switch, daily_loss, restart, live_ack
 
 
 @dataclass(frozen=True, slots=True)
 class ConfirmResult:
     ok: bool
     signal: AutopilotSignal | None
-    message_en: str
-    message_fr: str
-    code: str | None = None  # UNKNOWN_SIGNAL, NOT_PENDING, EXPIRED, or the risk gate's code
+    code: str | None = None  # UNKNOWN_SIGNAL, NOT_PENDING, EXPIRED, DECLINED (ok), or REFUSED (see `rejection`)
+    rejection: Rejection | None = None  # the risk gate's or the broker's refusal of the bracket
     duplicate: bool = False  # the proposal had already been executed: nothing new was sent
-
-    def message(self, lang: str) -> str:
-        return self.message_fr if lang == "fr" else self.message_en
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,3 +226,15 @@ class AutopilotStatus:
     ready: bool  # enough history and models loaded
     volatility_factor_used: bool
     extras: dict[str, Any] = field(default_factory=dict)
+
+
+# The engine checks each event's payload against its kind: these are the autopilot's (registered here,
+# because trading_core.types cannot import this module, which imports it).
+EVENT_PAYLOADS.update({
+    EventKind.AUTOPILOT_PROPOSAL: (AutopilotSignal,),
+    EventKind.AUTOPILOT_EXECUTED: (AutopilotSignal,),
+    EventKind.AUTOPILOT_REFUSED: (AutopilotSignal,),
+    EventKind.AUTOPILOT_EXPIRED: (AutopilotSignal,),
+    EventKind.AUTOPILOT_MODE: (ModeChange,),
+    EventKind.CATASTROPHE_LEVEL: (LevelChange,),
+})

@@ -36,7 +36,7 @@ Orders (every one already passed the engine's risk gate)
   fills) and also the engine's `oco_group` as `ocaGroup` (ocaType 1), which keeps them one-cancels-other
   even where the parent link is gone (e.g. children re-sent after the parent filled).
 - IB error messages about an order end it: code 202 (cancelled) -> CANCELLED, any other code ->
-  REJECTED with `Rejection("IB_<code>", <IB's text>)` (CANCELLED with that reason when part of it had
+  REJECTED with the rejection IB_ERROR (params `ib_code`, IB's `text`) (CANCELLED with that reason when part of it had
   already filled). Warnings (ib_async's list, e.g. 399) leave the order working and are only logged.
 
 Executions and commissions: a fill is reported once both its execDetails and its commissionReport
@@ -91,6 +91,7 @@ from trading_core.broker.ib_contracts import (
 from trading_core.clock import Clock
 from trading_core.config import IbConfig
 from trading_core.instruments import UnknownSymbolError, get_instrument, is_on_tick
+from trading_core.risk.reasons import PriceLabel, ReasonCode, reject
 from trading_core.types import Fill, Order, OrderStatus, OrderType, Rejection, Side
 
 log = logging.getLogger("mia.broker.ib")
@@ -513,32 +514,20 @@ class IBBroker:
             return exc.to_rejection()
         q = order.quantity
         if isinstance(q, bool) or not isinstance(q, int) or q <= 0:
-            return Rejection(
-                "BROKER_INVALID_QUANTITY",
-                f"Quantity must be a whole number of contracts above zero, not {q!r}.",
-                f"La quantité doit être un nombre entier de contrats supérieur à zéro, pas {q!r}.",
-            )
+            return reject(ReasonCode.BROKER_INVALID_QUANTITY, quantity=repr(q))
         needed = {OrderType.MARKET: None, OrderType.LIMIT: "limit_price", OrderType.STOP: "stop_price"}
         if order.order_type not in needed:
-            return Rejection(
-                "BROKER_INVALID_ORDER_TYPE",
-                f"The broker takes market, limit and stop orders, not {order.order_type.value}.",
-                f"Le courtier accepte les ordres au marché, à cours limité et stop, pas {order.order_type.value}.",
-            )
+            return reject(ReasonCode.BROKER_INVALID_ORDER_TYPE, order_type=order.order_type)
         attr = needed[order.order_type]
         if attr is not None:
             px = getattr(order, attr)
-            if (
-                isinstance(px, bool) or not isinstance(px, (int, float)) or not math.isfinite(px) or px <= 0
-                or not is_on_tick(px, inst.tick_size)
-            ):
-                return Rejection(
-                    "BROKER_INVALID_PRICE",
-                    f"A {order.order_type.value.lower()} order on {inst.symbol} needs a price above zero on the "
-                    f"tick grid {inst.tick_size} (got {px!r}).",
-                    f"Un ordre {order.order_type.value.lower()} sur {inst.symbol} exige un prix supérieur à zéro sur "
-                    f"le pas de cotation {inst.tick_size} (reçu {px!r}).",
-                )
+            label = PriceLabel.LIMIT if attr == "limit_price" else PriceLabel.STOP
+            if isinstance(px, bool) or not isinstance(px, (int, float)) or not math.isfinite(px) or px <= 0:
+                return reject(ReasonCode.BROKER_INVALID_PRICE, "not_positive", order_type=order.order_type,
+                              label=label, price=repr(px))
+            if not is_on_tick(px, inst.tick_size):
+                return reject(ReasonCode.BROKER_INVALID_PRICE, "off_tick", order_type=order.order_type, label=label,
+                              symbol=inst.symbol, price=float(px), tick=inst.tick_size)
         return None
 
     def _ib_order(self, order: Order) -> IbOrder:
@@ -560,11 +549,7 @@ class IBBroker:
         Acknowledgements, fills and rejections arrive through the event sink."""
         orders = check_submission("IBBroker", orders, self._sink, lambda oid: oid in self._by_order_id or oid in self._refused_ids)
         if not self.connected:
-            self._reject(orders, Rejection(
-                "BROKER_DISCONNECTED",
-                "Interactive Brokers is not connected; the order was not sent.",
-                "Interactive Brokers n'est pas connecté ; l'ordre n'a pas été transmis.",
-            ))
+            self._reject(orders, reject(ReasonCode.BROKER_DISCONNECTED, broker=self.name))
             return
         by_id = {o.order_id: o for o in orders}
         groups: dict[str, list[Order]] = {}
@@ -583,11 +568,7 @@ class IBBroker:
                 return
         parent = members[0]
         if any(o.symbol != parent.symbol for o in members):
-            self._reject(members, Rejection(
-                "BROKER_INVALID_BRACKET",
-                "A bracket must trade a single symbol.",
-                "Un bracket ne porte que sur un seul symbole.",
-            ))
+            self._reject(members, reject(ReasonCode.BROKER_INVALID_BRACKET, "one_symbol"))
             return
         try:
             contract = await self.contracts.qualify(parent.symbol)
@@ -595,11 +576,7 @@ class IBBroker:
             self._reject(members, exc.rejection())
             return
         if not self.connected:  # lost while qualifying
-            self._reject(members, Rejection(
-                "BROKER_DISCONNECTED",
-                "Interactive Brokers is not connected; the order was not sent.",
-                "Interactive Brokers n'est pas connecté ; l'ordre n'a pas été transmis.",
-            ))
+            self._reject(members, reject(ReasonCode.BROKER_DISCONNECTED, broker=self.name))
             return
         ib_orders: list[IbOrder] = []
         ib_ids: dict[str, int] = {}
@@ -628,11 +605,7 @@ class IBBroker:
                 sent += 1
         except ConnectionError:
             # Orders already sent without transmit stay inert in TWS; none of the group can work.
-            self._reject(members, Rejection(
-                "BROKER_DISCONNECTED",
-                "The connection to Interactive Brokers dropped while sending; the order was not transmitted.",
-                "La connexion à Interactive Brokers a été coupée pendant l'envoi ; l'ordre n'a pas été transmis.",
-            ))
+            self._reject(members, reject(ReasonCode.BROKER_DISCONNECTED, "while_sending", broker=self.name))
             log.error("connection lost after sending %d of %d orders of group %s", sent, len(members), parent.order_id)
 
     async def cancel(self, order_id: str) -> None:
@@ -691,11 +664,7 @@ class IBBroker:
             return  # ended by an IB error message: _on_error reports it with IB's code and text
         tracked.final = True
         if status == IbStatus.Inactive:
-            rejection = Rejection(
-                "IB_INACTIVE",
-                "Interactive Brokers made the order inactive (rejected or cancelled by the system).",
-                "Interactive Brokers a rendu l'ordre inactif (rejeté ou annulé par le système).",
-            )
+            rejection = reject(ReasonCode.IB_INACTIVE)
             final = OrderStatus.REJECTED if tracked.filled == 0 else OrderStatus.CANCELLED
             self._push(OrderUpdate(tracked.order_id, final, self._now(), rejection=rejection, broker_ref=tracked.broker_ref))
             return

@@ -18,20 +18,25 @@ from ib_async import IB, Contract, Future
 from trading_core import calendar as cme
 from trading_core.clock import Clock
 from trading_core.instruments import INSTRUMENTS, UnknownSymbolError, get_instrument
+from trading_core.risk.reasons import ReasonCode, reject
 from trading_core.types import Rejection
 
 log = logging.getLogger("mia.broker.ib")
 
 
 class IBError(Exception):
-    """A problem with Interactive Brokers that a user can act on, with a stable code and both languages."""
+    """A problem with Interactive Brokers that a user can act on, with a stable code and both languages.
 
-    def __init__(self, code: str, message_en: str, message_fr: str) -> None:
+    `reason`: the same problem as an order rejection (a reason code and its parameters), when it stops
+    an order (see `rejection()`)."""
+
+    def __init__(self, code: str, message_en: str, message_fr: str, reason: Rejection | None = None) -> None:
         self.code, self.message_en, self.message_fr = code, message_en, message_fr
+        self.reason = reason
         super().__init__(f"{message_en} / {message_fr}")
 
     def rejection(self) -> Rejection:
-        return Rejection(self.code, self.message_en, self.message_fr)
+        return self.reason if self.reason is not None else reject(ReasonCode.BROKER_REJECTED)
 
 
 class IBConnectionError(IBError):
@@ -47,12 +52,8 @@ class ContractNotFoundError(IBError):
 
 
 def ib_rejection(code: int, text: str) -> Rejection:
-    """An IB error message as an engine rejection: code `IB_<code>`, IB's own text in both sentences."""
-    return Rejection(
-        f"IB_{code}",
-        f"Interactive Brokers refused the order (error {code}): {text}",
-        f"Interactive Brokers a refusé l'ordre (erreur {code}) : {text}",
-    )
+    """An IB error message as an order rejection: IB_ERROR with IB's code and its own text."""
+    return reject(ReasonCode.IB_ERROR, ib_code=int(code), text=text)
 
 
 def _utc_now() -> datetime:
@@ -110,7 +111,7 @@ class ContractBook:
         try:
             root = get_instrument(symbol).symbol
         except UnknownSymbolError as exc:
-            raise ContractNotFoundError("UNKNOWN_SYMBOL", exc.message_en, exc.message_fr) from None
+            raise ContractNotFoundError("UNKNOWN_SYMBOL", exc.message_en, exc.message_fr, exc.to_rejection()) from None
         wanted = self.front(root).local_symbol
         cached = self._cache.get(root)
         if cached is not None and cached.localSymbol == wanted:
@@ -130,6 +131,7 @@ class ContractBook:
                 "IB_TIMEOUT",
                 f"Interactive Brokers did not describe {wanted} within {self.timeout_s:g} s.",
                 f"Interactive Brokers n'a pas décrit {wanted} en {self.timeout_s:g} s.",
+                reject(ReasonCode.IB_CONTRACT_TIMEOUT, contract=wanted, seconds=float(self.timeout_s)),
             )
             self.errors[root] = error
             raise error from None
@@ -141,6 +143,7 @@ class ContractBook:
                 f"IB_{code}",
                 f"Interactive Brokers does not know the contract {wanted} (error {code}): {text}",
                 f"Interactive Brokers ne connaît pas le contrat {wanted} (erreur {code}) : {text}",
+                reject(ReasonCode.IB_CONTRACT_UNKNOWN, contract=wanted, ib_code=int(code), text=text),
             )
             self.errors[root] = error
             raise error

@@ -17,7 +17,7 @@ Fill model (all prices in whole ticks):
 Events (`OrderUpdate`, `ConnectionUpdate`) go to the sink synchronously and in order: WORKING when an
 order is accepted (children included; they are held at the broker), FILLED with the `Fill`, CANCELLED.
 A refusal (not connected, unknown symbol, bad quantity or price, inconsistent bracket) is a REJECTED
-update carrying a `Rejection` with a stable code and French and English text.
+update carrying a `Rejection`: a venue reason code and its parameters.
 
 `on_price` is on the replay hot path: when no order works on the symbol, or the price is inside the
 band where nothing can trigger, it returns after a dict lookup and two float comparisons.
@@ -41,15 +41,12 @@ from trading_core.broker.base import (
 )
 from trading_core.clock import Clock
 from trading_core.portfolio import InstrumentSpec, Portfolio, PortfolioError
+from trading_core.risk.reasons import PriceLabel, ReasonCode, reject
 from trading_core.types import Fill, Order, OrderStatus, OrderType, Rejection, Side
 
 log = logging.getLogger("mia.broker.paper")
 
 _INF = math.inf
-
-
-def _rejection(code: str, en: str, fr: str) -> Rejection:
-    return Rejection(code, en, fr)
 
 
 class _Working:
@@ -210,53 +207,28 @@ class PaperBroker:
     def _validate(self, order: Order) -> Rejection | None:
         spec = self._spec(order.symbol) if isinstance(order.symbol, str) else None
         if spec is None:
-            return _rejection(
-                "BROKER_UNKNOWN_SYMBOL",
-                f"The paper broker does not trade {order.symbol}.",
-                f"Le courtier papier ne traite pas {order.symbol}.",
-            )
+            return reject(ReasonCode.BROKER_UNKNOWN_SYMBOL, symbol=str(order.symbol))
         tick = spec[1]
         q = order.quantity
         if isinstance(q, bool) or not isinstance(q, int) or q <= 0:
-            return _rejection(
-                "BROKER_INVALID_QUANTITY",
-                f"Quantity must be a whole number of contracts above zero, not {q!r}.",
-                f"La quantité doit être un nombre entier de contrats supérieur à zéro, pas {q!r}.",
-            )
+            return reject(ReasonCode.BROKER_INVALID_QUANTITY, quantity=repr(q))
         needed = {OrderType.MARKET: (), OrderType.LIMIT: ("limit_price",), OrderType.STOP: ("stop_price",)}
         if order.order_type not in needed:
-            return _rejection(
-                "BROKER_INVALID_ORDER_TYPE",
-                f"The broker takes market, limit and stop orders, not {order.order_type.value}.",
-                f"Le courtier accepte les ordres au marché, à cours limité et stop, pas {order.order_type.value}.",
-            )
+            return reject(ReasonCode.BROKER_INVALID_ORDER_TYPE, order_type=order.order_type)
         for attr in needed[order.order_type]:
             px = getattr(order, attr)
-            label_en = "limit price" if attr == "limit_price" else "stop price"
-            label_fr = "prix limite" if attr == "limit_price" else "prix stop"
+            label = PriceLabel.LIMIT if attr == "limit_price" else PriceLabel.STOP
             if isinstance(px, bool) or not isinstance(px, (int, float)) or not math.isfinite(px) or px <= 0:
-                return _rejection(
-                    "BROKER_INVALID_PRICE",
-                    f"A {order.order_type.value.lower()} order needs a {label_en} above zero (got {px!r}).",
-                    f"Un ordre {order.order_type.value.lower()} exige un {label_fr} supérieur à zéro (reçu {px!r}).",
-                )
+                return reject(ReasonCode.BROKER_INVALID_PRICE, "not_positive", order_type=order.order_type,
+                              label=label, price=repr(px))
             if abs(px / tick - round(px / tick)) > 1e-6:
-                return _rejection(
-                    "BROKER_INVALID_PRICE",
-                    f"The {label_en} {px} of {order.symbol} is not a multiple of the tick {tick}.",
-                    f"Le {label_fr} {px} de {order.symbol} n'est pas un multiple du pas de cotation {tick}.",
-                )
+                return reject(ReasonCode.BROKER_INVALID_PRICE, "off_tick", order_type=order.order_type, label=label,
+                              symbol=order.symbol, price=float(px), tick=tick)
         return None
 
     @staticmethod
     def _bracket_problem(parent: Order, children: list[Order]) -> Rejection | None:
-        bad = _rejection(
-            "BROKER_INVALID_BRACKET",
-            "Inconsistent bracket: the stop loss and take profit must be on the opposite side of the entry, "
-            "for the same quantity, with the stop below the target for a buy (above for a sell).",
-            "Bracket incohérent : le stop de protection et l'objectif doivent être du côté opposé à l'entrée, "
-            "pour la même quantité, avec le stop sous l'objectif pour un achat (au-dessus pour une vente).",
-        )
+        bad = reject(ReasonCode.BROKER_INVALID_BRACKET)
         for c in children:
             if c.side is not parent.side.opposite or c.quantity != parent.quantity or c.symbol != parent.symbol:
                 return bad
@@ -285,11 +257,7 @@ class PaperBroker:
         now = self._now()
         events: list[BrokerEvent] = []
         if not self._connected:
-            rej = _rejection(
-                "BROKER_DISCONNECTED",
-                "The broker is not connected; the order was not sent.",
-                "Le courtier n'est pas connecté ; l'ordre n'a pas été transmis.",
-            )
+            rej = reject(ReasonCode.BROKER_DISCONNECTED, broker=self.name)
             for o in orders:
                 self._final[o.order_id] = OrderStatus.REJECTED
                 events.append(OrderUpdate(o.order_id, OrderStatus.REJECTED, now, rejection=rej))
@@ -319,11 +287,7 @@ class PaperBroker:
                 OrderStatus.CANCELLED,
                 OrderStatus.REJECTED,
             ):
-                rej = _rejection(
-                    "BROKER_PARENT_INACTIVE",
-                    "The parent order was cancelled or rejected; its child order cannot work.",
-                    "L'ordre parent a été annulé ou rejeté ; son ordre enfant ne peut pas être actif.",
-                )
+                rej = reject(ReasonCode.BROKER_PARENT_INACTIVE)
             if rej is not None:
                 for o in members:
                     self._final[o.order_id] = OrderStatus.REJECTED

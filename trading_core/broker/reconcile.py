@@ -20,19 +20,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from trading_core.broker.base import Broker, BrokerPosition, ConnectionUpdate
-from trading_core.types import EngineEvent, EventKind
+from trading_core.types import EngineEvent, EventKind, PositionMismatch, ReconciliationMismatch
 
 if TYPE_CHECKING:
     from trading_core.api import Engine
 
 log = logging.getLogger("mia.reconcile")
-
-
-@dataclass(frozen=True, slots=True)
-class PositionMismatch:
-    symbol: str
-    ledger_quantity: int
-    broker_quantity: int
 
 
 def compare_positions(ledger: Mapping[str, int], broker: Iterable[BrokerPosition]) -> list[PositionMismatch]:
@@ -48,19 +41,6 @@ def compare_positions(ledger: Mapping[str, int], broker: Iterable[BrokerPosition
     ]
 
 
-def describe(mismatches: Iterable[PositionMismatch], broker_name: str = "broker") -> tuple[str, str]:
-    """One sentence per language listing every difference."""
-    items = list(mismatches)
-    en = "; ".join(f"{m.symbol}: ledger {m.ledger_quantity:+d}, {broker_name} {m.broker_quantity:+d}" for m in items)
-    fr = "; ".join(f"{m.symbol} : registre {m.ledger_quantity:+d}, {broker_name} {m.broker_quantity:+d}" for m in items)
-    return (
-        f"Position mismatch between the ledger and {broker_name}: {en}. Nothing was changed; check the account "
-        "before trading.",
-        f"Écart de positions entre le registre et {broker_name} : {fr}. Rien n'a été modifié ; vérifiez le "
-        "compte avant de trader.",
-    )
-
-
 @dataclass(frozen=True, slots=True)
 class Reconciliation:
     positions: list[PositionMismatch]
@@ -68,16 +48,6 @@ class Reconciliation:
 
     def __bool__(self) -> bool:
         return bool(self.positions or self.missing_orders)
-
-
-def describe_orders(order_ids: Iterable[str], broker_name: str = "broker") -> tuple[str, str]:
-    ids = ", ".join(order_ids)
-    return (
-        f"Orders working in the ledger but not at {broker_name}: {ids}. They may have been filled or cancelled "
-        "while MIA was away; nothing was changed.",
-        f"Ordres actifs dans le registre mais pas chez {broker_name} : {ids}. Ils ont pu être exécutés ou annulés "
-        "pendant l'absence de MIA ; rien n'a été modifié.",
-    )
 
 
 class Reconciler:
@@ -172,17 +142,13 @@ class Reconciler:
         self.last_orders = result.missing_orders
         self.last_error = None
         name = getattr(self.broker, "name", "broker")
-        label = "Interactive Brokers" if name == "ib" else name
         if result.positions:
-            en, fr = describe(result.positions, label)
-            symbol = result.positions[0].symbol if len(result.positions) == 1 else None
-            self.engine.report_reconciliation(en, fr, symbol=symbol)
+            self.engine.report_reconciliation(ReconciliationMismatch(name, positions=tuple(result.positions)))
         if result.missing_orders:
-            en, fr = describe_orders(result.missing_orders, label)
-            self.engine.report_reconciliation(en, fr)
+            self.engine.report_reconciliation(ReconciliationMismatch(name, missing_orders=tuple(result.missing_orders)))
         if not result:
-            log.info("reconciled: ledger and %s agree", label)
+            log.info("reconciled: ledger and %s agree", name)
         return result.positions
 
 
-__all__ = ["PositionMismatch", "Reconciliation", "Reconciler", "compare_positions", "describe", "describe_orders"]
+__all__ = ["PositionMismatch", "Reconciliation", "Reconciler", "compare_positions"]
