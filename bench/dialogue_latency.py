@@ -82,7 +82,8 @@ async def text_bench(n: int) -> None:
 async def audio_bench(repeats: int) -> None:
     from assistant.asr.pipeline import Listener
     from assistant.audio import WavSource
-    from assistant.voice_loop import AnswerOutput, VoiceLoop, endpointer_for, prepare_recognizers
+    from assistant.voice.front import endpointer_for, prepare_recognizers
+    from assistant.voice.loop import AnswerOutput, VoiceLoop
 
     data = Path(tempfile.mkdtemp(prefix="mia-bench-audio-"))
     cfg = load_config(env={}, overrides={"data_dir": str(data)})

@@ -113,7 +113,7 @@ def _engine_started(session: Any) -> tuple[tuple[str, str], float]:
 
 async def start_run(data_dir: Path) -> Any:
     """`mia run --input none --no-speech` on `data_dir`: runner.open_session, what `mia run` runs."""
-    from assistant.runner import open_session
+    from assistant.app.run import open_session
 
     config = load_config(env={}, overrides={"data_dir": str(data_dir)})
     args = argparse.Namespace(input="none", no_speech=True, live=False, paper=True, backend=None, lang="en",
@@ -124,7 +124,7 @@ async def start_run(data_dir: Path) -> Any:
 
 
 async def stop_run(session: Any) -> None:
-    from assistant.runner import close_session
+    from assistant.app.run import close_session
 
     session.ctx.stop.set()
     await close_session(session)

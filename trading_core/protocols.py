@@ -5,7 +5,9 @@
   never reach the portfolio, the ledger, the bar buffers or the clock (a test enforces it).
 - `IntelligenceAPI` / `RLAPI`: the ML services the engine queries (regime, SHAP features, signal
   quality; CVaR, QR-DQN quantiles, ensemble weights). Built lazily by the engine unless injected.
-- `MarketFeed` (from `marketdata.feed`): where prices and bars come from.
+- `trading_core.marketdata.feed.MarketFeed`: where prices and bars come from.
+
+Importing this module is cheap (types only): the fronts import it at start-up.
 """
 from __future__ import annotations
 
@@ -14,7 +16,6 @@ from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
-from trading_core.marketdata.feed import MarketFeed
 from trading_core.types import (
     AccountSnapshot,
     Bar,
@@ -38,6 +39,7 @@ from trading_core.types import (
 
 if TYPE_CHECKING:
     from trading_core.api import EventSubscription
+    from trading_core.marketdata.feed import MarketFeed  # noqa: F401 (documented here, defined there)
     from trading_core.config import MiaConfig
     from trading_core.intelligence.rl.types import CvarReport, EnsembleWeightsReport, QuantileReport
     from trading_core.intelligence.types import FeatureImportance, RegimeInfo, SignalQuality
@@ -174,4 +176,4 @@ class EngineAPI(Protocol):
     def events_since(self, seq: int = 0, limit: int | None = 1000) -> list[EngineEvent]: ...
 
 
-__all__ = ["EngineAPI", "IntelligenceAPI", "MarketFeed", "RLAPI"]
+__all__ = ["EngineAPI", "IntelligenceAPI", "RLAPI"]

@@ -1,20 +1,24 @@
 """`mia dashboard [--port 8050] [--host 127.0.0.1] [--refresh-rate S]` and the `mia run` front end.
 
-Standalone, the dashboard opens the paper engine on the ledger the way one-shot CLI commands do (last
-recorded prices, repeated), or with `--feed` runs the configured market feed. When a `mia run` is already
-running it refuses: a second engine on the same ledger would resubmit its working orders. That run shows
-the dashboard itself when `dashboard.enabled` is true (MIA_DASHBOARD__ENABLED=true).
+Standalone (a preset of the one lifecycle, `assistant.app`), the dashboard opens the paper engine on the
+ledger the way one-shot CLI commands do (last recorded prices, repeated), or with `--feed` runs the
+configured market feed. When another MIA is already running on the data folder it refuses: a second
+engine on the same ledger would resubmit its working orders. `mia run` shows the dashboard itself when
+`dashboard.enabled` is true (MIA_DASHBOARD__ENABLED=true).
 """
 from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
-import signal
 import sys
-from typing import Any
+from typing import TYPE_CHECKING
 
+from assistant.app.lifecycle import Preset, interface_lang, paper_engine, run_preset
+from assistant.app.services import DashboardOptions, RunOptions
 from trading_core.config import MiaConfig
+
+if TYPE_CHECKING:
+    from assistant.app.services import Services
 
 
 def _positive(text: str) -> float:
@@ -60,93 +64,74 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 
 def dashboard_command(args: argparse.Namespace, config: MiaConfig) -> int:
+    d = config.dashboard
+    options = RunOptions(
+        lang_setting=getattr(args, "lang", None) or config.language,
+        speech=False,
+        duration=args.duration,
+        feed=bool(args.feed),
+        dashboard=DashboardOptions(
+            host=args.host or d.host,
+            port=d.port if args.port is None else args.port,
+            refresh_rate=args.refresh_rate or d.refresh_rate_s,
+            intelligence=d.intelligence and not args.no_intelligence,
+            figures=d.figures and not args.no_figures,
+        ),
+    )
     try:
-        return asyncio.run(_standalone(args, config))
+        return asyncio.run(run_preset(DASHBOARD, config, options, interface_lang(options.lang_setting)))
     except KeyboardInterrupt:
         return 130
 
 
-def _options(args: argparse.Namespace, config: MiaConfig) -> dict[str, Any]:
-    d = config.dashboard
-    return {
-        "host": args.host or d.host,
-        "port": d.port if args.port is None else args.port,
-        "refresh_rate": args.refresh_rate or d.refresh_rate_s,
-        "intelligence": d.intelligence and not args.no_intelligence,
-        "figures": d.figures and not args.no_figures,
-    }
+def _settings(services: Services) -> DashboardOptions:
+    if services.options.dashboard is not None:
+        return services.options.dashboard
+    d = services.config.dashboard
+    return DashboardOptions(d.host, d.port, d.refresh_rate_s, d.intelligence, d.figures)
 
 
-async def _standalone(args: argparse.Namespace, config: MiaConfig) -> int:
-    from assistant import control
+async def _serve(services: Services) -> int:
+    """Serve the dashboard on the run's engine until stop; 2 when its port cannot be used."""
     from assistant.dashboard.server import DashboardServer
-    from assistant.monitor import Monitor
-    from trading_core.api import Engine
 
-    lang = "fr" if (getattr(args, "lang", None) or config.language) == "fr" else "en"
-    sock = control.socket_path(config.data_path)
-    if sock.exists() and await control.call(sock, "ping", {}, lang) is not None:
-        print("A `mia run` is running on this data directory: its dashboard is served by that run when "
-              "dashboard.enabled is true (MIA_DASHBOARD__ENABLED=true mia run). / Une instance `mia run` tourne "
-              "déjà : activez son tableau de bord avec MIA_DASHBOARD__ENABLED=true.", file=sys.stderr)
-        return 2
-    opts = _options(args, config)
-    engine = Engine.from_config(config, realtime=True, mode="paper")
-    await engine.start(run_feed=bool(args.feed))
-    pump: asyncio.Task[None] | None = None
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        # only possible in the main thread; elsewhere (embedded, tests) Ctrl-C is KeyboardInterrupt
-        with contextlib.suppress(RuntimeError, ValueError, NotImplementedError):
-            loop.add_signal_handler(sig, stop.set)
-    try:
-        if not args.feed:
-            try:
-                await engine.prime_market()
-            except asyncio.TimeoutError:
-                print("No market price yet (the feed gave none within 10 s). / Aucun prix de marché.", file=sys.stderr)
-            pump = asyncio.create_task(engine.pump_last_prices(0.5))
-        monitor = Monitor(config, engine=engine)
-        server = DashboardServer(engine, config, monitor=monitor, run_monitor=True, **opts)
-        try:
-            await server.start()
-        except OSError as exc:
-            print(f"mia dashboard: {exc.strerror or exc}", file=sys.stderr)
-            return 2
-        print(("Dashboard: " if lang == "en" else "Tableau de bord : ") + server.url
-              + ("   (Ctrl-C to stop)" if lang == "en" else "   (Ctrl-C pour arrêter)"))
-        if args.duration:
-            loop.call_later(args.duration, stop.set)
-        await stop.wait()
-        await server.stop()
-        return 0
-    finally:
-        if pump is not None:
-            pump.cancel()
-        await engine.stop()
-        engine.close()
-
-
-async def run_dashboard(ctx: Any) -> None:
-    """`mia run` front end: serves the dashboard on the running engine when `dashboard.enabled` is true.
-    It shares the monitor (latency, ML metrics, command log) with the other front ends."""
-    cfg = ctx.config.dashboard
-    if not cfg.enabled:
-        return
-    from assistant.dashboard.server import DashboardServer
-    from assistant.monitor import monitor_from_context
-
-    monitor = monitor_from_context(ctx)
+    s = _settings(services)
     server = DashboardServer(
-        ctx.engine, ctx.config, host=cfg.host, port=cfg.port, refresh_rate=cfg.refresh_rate_s,
-        monitor=monitor, intelligence=cfg.intelligence, figures=cfg.figures,
+        services.engine, services.config, host=s.host, port=s.port, refresh_rate=s.refresh_rate,
+        monitor=services.monitor, intelligence=s.intelligence, figures=s.figures,
         run_monitor=True,  # a no-op when the monitor front end already samples it
     )
-    await server.start()
-    ctx.extras["dashboard"] = server
-    print(("Dashboard: " if ctx.lang != "fr" else "Tableau de bord : ") + server.url)
     try:
-        await ctx.stop.wait()
+        await server.start()
+    except OSError as exc:
+        print(f"mia dashboard: {exc.strerror or exc}", file=sys.stderr)
+        return 2
+    services.urls["dashboard"] = server.url
+    print(("Tableau de bord : " if services.lang == "fr" else "Dashboard: ") + server.url
+          + (("   (Ctrl-C pour arrêter)" if services.lang == "fr" else "   (Ctrl-C to stop)")
+             if services.options.dashboard is not None else ""))
+    try:
+        await services.stop.wait()
     finally:
+        services.urls.pop("dashboard", None)
         await server.stop()
+    return 0
+
+
+async def _standalone_front(services: Services) -> int:
+    return await _serve(services)
+
+
+DASHBOARD = Preset("dashboard", (("dashboard", "assistant.dashboard.cli:_standalone_front"),), paper_engine,
+                   main="dashboard")
+
+
+async def run_dashboard(services: Services) -> None:
+    """`mia run` front end: serves the dashboard on the running engine when `dashboard.enabled` is true,
+    with the run's monitor (latency, ML metrics, command log)."""
+    if not services.config.dashboard.enabled:
+        return
+    await _serve(services)
+
+
+__all__ = ["DASHBOARD", "dashboard_command", "register", "run_dashboard"]

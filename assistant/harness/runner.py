@@ -4,7 +4,7 @@ The path, function for function, is the one `mia listen` / `mia run` use:
 
     WavSource (any file -> 16 kHz mono, trailing silence appended)
       -> Listener(recognisers, Endpointer(config.asr))       assistant/asr/pipeline.py
-      -> choose_parse(heard, parser, prefer)                  assistant/voice_loop.py
+      -> choose_parse(heard, parser, prefer)                  assistant/voice/loop.py
       -> is_understood(parse, confidence, min_confidence)     assistant/dialogue/manager.py
 
 Recognisers come from `prepare_recognizers` (backend selection and grammar compilation of the voice
@@ -95,7 +95,7 @@ def build_pipeline(config: Any, *, lang: str = "auto", backend: str | None = Non
     from assistant.dialogue import shared_parser
     from assistant.grammar import load_grammar
     from assistant.nlu.parser import Parser
-    from assistant.voice_loop import endpointer_for, listen_languages, prepare_recognizers
+    from assistant.voice.front import endpointer_for, listen_languages, prepare_recognizers
 
     # Recognisers first: an explicit backend that cannot run is refused before the parser compiles.
     grammar = load_grammar(grammar_paths if grammar_paths else None)
@@ -246,7 +246,7 @@ def speech_span(pcm: np.ndarray) -> tuple[float, float] | None:
 
 def _decide(heard: Heard, pipeline: Pipeline, warmup: bool) -> tuple[HeardRecord, Inferred | None]:
     from assistant.dialogue.manager import is_understood
-    from assistant.voice_loop import choose_parse
+    from assistant.voice.loop import choose_parse
 
     t0 = time.perf_counter()
     parsed, tr = choose_parse(heard, pipeline.parser, pipeline.prefer)

@@ -10,12 +10,16 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from assistant.mentor.daily import regime_tape, report_from_engine, save_report, send_report
 from assistant.mentor.regimes import RegimeTape, trend_direction
 from trading_core import calendar as cme
 from trading_core.protocols import EngineAPI
+
+if TYPE_CHECKING:
+    from assistant.app.services import Services
+    from assistant.notify.manager import AlertManager
 
 log = logging.getLogger("mia.mentor")
 
@@ -25,8 +29,8 @@ CHECK_INTERVAL_S = 30.0
 class SessionReporter:
     """Decides when a session's report is due and sends it once."""
 
-    def __init__(self, engine: EngineAPI, config: Any, extras: dict[str, Any], lang: str) -> None:
-        self.engine, self.config, self.extras, self.lang = engine, config, extras, lang
+    def __init__(self, engine: EngineAPI, config: Any, alerts: AlertManager | None, lang: str) -> None:
+        self.engine, self.config, self.alerts, self.lang = engine, config, alerts, lang
         self.tape: RegimeTape = regime_tape(config)
         self._current: date | None = None
         self.dir = config.data_path / "mentor"
@@ -41,7 +45,7 @@ class SessionReporter:
         """Save and send the report of `day`; False when there was nothing to send or no alert manager."""
         if self._marker(day).exists() or not self._has_trades(day):
             return False
-        manager = self.extras.get("alerts")
+        manager = self.alerts
         lang = getattr(manager, "language", None) or self.lang
         report = await report_from_engine(self.engine, day, self.tape)
         path = save_report(self.config, report, lang)
@@ -84,16 +88,16 @@ class SessionReporter:
             self.tape.record(market, self.engine.now(), info.regime, direction)
 
 
-async def run_mentor(ctx: Any) -> None:
-    reporter = SessionReporter(ctx.engine, ctx.config, ctx.extras, ctx.lang)
-    ctx.extras["mentor"] = reporter
-    while not ctx.stop.is_set():
+async def run_mentor(services: Services) -> None:
+    reporter = SessionReporter(services.engine, services.config, services.alerts, services.lang)
+    stop = services.stop
+    while not stop.is_set():
         try:
             await reporter.sample_regime()
             await reporter.check()
         except Exception:  # the mentor must never take `mia run` down
             log.exception("mentor check failed")
         try:
-            await asyncio.wait_for(ctx.stop.wait(), CHECK_INTERVAL_S)
+            await asyncio.wait_for(stop.wait(), CHECK_INTERVAL_S)
         except asyncio.TimeoutError:
             pass

@@ -125,7 +125,6 @@ class Monitor:
         commands: CommandLog | None = None,
         sampler: Callable[[], SystemMetrics] | None = None,
         alert_sink: Any | None = None,
-        sink_lookup: Callable[[], Any] | None = None,
         history: int = 100,
     ) -> None:
         self.config = config
@@ -136,7 +135,6 @@ class Monitor:
         self.commands = commands if commands is not None else CommandLog()
         self._sampler = sampler or SystemSampler(config.data_path).sample
         self.alert_sink = alert_sink
-        self._sink_lookup = sink_lookup
         self._trackers: dict[str, ThresholdTracker] = {
             m: ThresholdTracker(t) for m, t in thresholds_from_config(config.monitoring, []).items()
         }
@@ -199,9 +197,7 @@ class Monitor:
         return raised
 
     def _sink(self) -> Any | None:
-        if self.alert_sink is not None:
-            return self.alert_sink
-        return self._sink_lookup() if self._sink_lookup is not None else None
+        return self.alert_sink
 
     async def _publish(self, alert: "Alert") -> bool:
         level = logging.WARNING if alert.priority >= 3 else logging.INFO

@@ -1,7 +1,7 @@
 """Telegram chat front end: the trader commands MIA by typing in an allowed Telegram chat.
 
 `TelegramChatBot(engine, config, token).run(stop)` polls the Bot API; `register(subparsers)` adds
-`mia bot`; `run_front_end(ctx)` is what `mia run` attaches when `MIA_TELEGRAM_TOKEN` is set."""
+`mia bot`; `run_front_end(services)` is what `mia run` attaches when `MIA_TELEGRAM_TOKEN` is set."""
 from assistant.lazy import lazy_exports
 
 # aiogram takes seconds to import: load the bot only when it is used, not for `mia --help`.

@@ -8,11 +8,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import signal
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from assistant.app.lifecycle import Preset, interface_lang, paper_engine, run_preset
+from assistant.app.services import RunOptions
 from trading_core.config import MiaConfig, Secrets
+
+if TYPE_CHECKING:
+    from assistant.app.services import Services
 
 log = logging.getLogger("mia.telegram")
 
@@ -60,53 +64,51 @@ def bot_command(args: argparse.Namespace, config: MiaConfig) -> int:
               file=sys.stderr)
         return 2
     try:
-        return asyncio.run(run_bot(config, token, duration=getattr(args, "duration", None)))
-    except ValueError as exc:  # a malformed token: the message names the variable, never the value
-        print(f"mia bot: {exc}", file=sys.stderr)
-        return 2
+        return asyncio.run(run_bot(config, duration=getattr(args, "duration", None)))
     except KeyboardInterrupt:
         return 130
 
 
-async def run_bot(config: MiaConfig, token: str, *, duration: float | None = None,
-                  stop: asyncio.Event | None = None, engine: Any = None) -> int:
-    """The long-running `mia bot`: paper engine with its feed, the chat bot, until a signal, `stop` or
-    `duration`. An `engine` may be passed (tests); it is then neither started nor stopped here."""
-    from assistant.telegram_bot.bot import TelegramChatBot
-    from trading_core.api import Engine
-
-    bot = TelegramChatBot(engine or Engine.from_config(config, realtime=True, mode="paper"), config, token)
-    own_engine = engine is None
-    stop = stop or asyncio.Event()
-    loop = asyncio.get_running_loop()
-    installed: list[signal.Signals] = []
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        try:
-            loop.add_signal_handler(sig, stop.set)
-            installed.append(sig)
-        except Exception:  # not the main thread, or a loop without signal support (Windows)
-            pass
+async def _bot_engine(config: MiaConfig, options: RunOptions) -> Any:
     if not config.telegram.allowed_chat_ids:
         print(NO_ALLOWED, file=sys.stderr)
-    if own_engine:
-        await bot.engine.start()
-    timer = loop.call_later(duration, stop.set) if duration else None
+    return await paper_engine(config, options)
+
+
+def _bot_banner(services: Services) -> str:
+    return (f"MIA Telegram bot — {services.engine.mode} — {services.config.market}. "
+            "Ctrl-C to stop. / Ctrl-C pour arrêter.")
+
+
+async def _bot_front(services: Services) -> int:
+    """The bot preset's main front: the chat bot; a bot that cannot run ends the command (exit 2)."""
+    token = Secrets.from_env().telegram_token
+    if not token:
+        print(NO_TOKEN, file=sys.stderr)
+        return 2
+    from assistant.telegram_bot.bot import TelegramChatBot
+
+    bot = TelegramChatBot(services.engine, services.config, token, limiter=services.telegram_limiter,
+                          copy_sink=services.copy_answer)
     try:
-        print(f"MIA Telegram bot — {bot.engine.mode} — {config.market}. Ctrl-C to stop. / Ctrl-C pour arrêter.")
-        await bot.run(stop)
+        await bot.run(services.stop)
         return 0
     except RuntimeError as exc:
         print(f"mia bot: {exc}", file=sys.stderr)
         return 2
     finally:
-        if timer is not None:
-            timer.cancel()
-        for sig in installed:
-            loop.remove_signal_handler(sig)
         await bot.close()
-        if own_engine:
-            await bot.engine.stop()
-            bot.engine.close()
+
+
+BOT = Preset("bot", (("telegram", "assistant.telegram_bot.cli:_bot_front"),), _bot_engine, main="telegram",
+             banner=_bot_banner)
+
+
+async def run_bot(config: MiaConfig, *, duration: float | None = None, stop: asyncio.Event | None = None) -> int:
+    """The long-running `mia bot`: paper engine with its feed and the chat bot, until a signal, `stop`
+    or `duration` (the token is read from the environment)."""
+    options = RunOptions(lang_setting=config.language, speech=False, duration=duration)
+    return await run_preset(BOT, config, options, interface_lang(config.language), stop=stop)
 
 
 def preload(config: MiaConfig) -> None:
@@ -116,10 +118,10 @@ def preload(config: MiaConfig) -> None:
         import assistant.telegram_bot.bot  # noqa: F401
 
 
-async def run_front_end(ctx: Any) -> None:
+async def run_front_end(services: Services) -> None:
     """`mia run`'s Telegram front end: the chat bot on the running engine, when a token is configured;
-    otherwise one log line and return. Uses the alert outbox's Telegram rate limiter when one is shared
-    in `ctx.extras["telegram_limiter"]`."""
+    otherwise one log line and return. It paces its replies with the run's Telegram rate limiter, the one
+    the alert outbox uses (one bot token, one set of limits)."""
     token = Secrets.from_env().telegram_token
     if not token:
         log.info("telegram bot off: MIA_TELEGRAM_TOKEN is not set")
@@ -127,18 +129,17 @@ async def run_front_end(ctx: Any) -> None:
     from assistant.telegram_bot.bot import TelegramChatBot
 
     try:
-        bot = TelegramChatBot(ctx.engine, ctx.config, token, limiter=ctx.extras.get("telegram_limiter"))
+        bot = TelegramChatBot(services.engine, services.config, token, limiter=services.telegram_limiter,
+                              copy_sink=services.copy_answer)
     except ValueError as exc:
         log.error("telegram bot off: %s", exc)
         return
-    if not ctx.config.telegram.allowed_chat_ids:
+    if not services.config.telegram.allowed_chat_ids:
         log.warning("telegram bot: telegram.allowed_chat_ids is empty, every chat will be refused")
-    ctx.extras["telegram_bot"] = bot
     try:
-        await bot.run(ctx.stop)
+        await bot.run(services.stop)
     finally:
-        ctx.extras.pop("telegram_bot", None)
         await bot.close()
 
 
-__all__ = ["bot_command", "register", "run_bot", "run_front_end"]
+__all__ = ["BOT", "bot_command", "register", "run_bot", "run_front_end"]

@@ -154,7 +154,8 @@ async def test_the_confirmation_sends_what_was_read_back(tmp_path):
     """`--risk` is sized once, at the read-back: a market that moves before "yes" (here: a much
     wider ATR) changes nothing, and the client order id is the one chosen at the read-back."""
     from assistant.cli import _drive
-    from assistant.ops import OPS
+    from assistant.cli.control import OpContext
+    from assistant.cli.ops import OPS
     from trading_core.api import Engine
     from trading_core.broker.paper import PaperBroker
     from trading_core.clock import MarketClock
@@ -176,7 +177,7 @@ async def test_the_confirmation_sends_what_was_read_back(tmp_path):
     seen: dict[str, object] = {}
 
     async def do(name: str, a: dict) -> object:
-        res = await OPS[name](engine, a, "en")
+        res = await OPS[name](OpContext(engine), a, "en")
         if name == "preview":
             seen["preview"] = res.data
             bars(10.0, t0 + timedelta(minutes=40))  # the market turns ten times wilder before "yes"
@@ -194,7 +195,7 @@ async def test_the_confirmation_sends_what_was_read_back(tmp_path):
         [order] = engine.ledger.orders(limit=None)
         assert order.quantity == preview["quantity"] and order.client_order_id == preview["client_order_id"]
         # the same request sized now (after the move) would have been another quantity
-        later = await engine.preview_order(__import__("assistant.ops", fromlist=["x"]).order_request_from_args(op_args))
+        later = await engine.preview_order(__import__("assistant.cli.ops", fromlist=["x"]).order_request_from_args(op_args))
         assert later.quantity != preview["quantity"]
     finally:
         ticker.cancel()
@@ -206,7 +207,8 @@ async def test_close_and_halt_execute_the_engine_preview_they_read_back(tmp_path
     """`mia close` / `mia halt` read back the engine's own preview and the confirmation executes that
     preview (by its token), never a new selection: when the book moved in between, nothing is done."""
     from assistant.cli import _drive
-    from assistant.ops import OPS
+    from assistant.cli.control import OpContext
+    from assistant.cli.ops import OPS
     from trading_core.api import Engine
     from trading_core.broker.paper import PaperBroker
     from trading_core.clock import MarketClock
@@ -225,7 +227,7 @@ async def test_close_and_halt_execute_the_engine_preview_they_read_back(tmp_path
         moved = {"done": False}
 
         async def do(name: str, a: dict) -> object:
-            res = await OPS[name](engine, a, "en")
+            res = await OPS[name](OpContext(engine), a, "en")
             printed.append(res.text)
             if name == "preview_close" and not moved["done"]:
                 moved["done"] = True  # another fill lands between the read-back and the "yes"
@@ -250,7 +252,7 @@ async def test_close_and_halt_execute_the_engine_preview_they_read_back(tmp_path
                               "you have no open position.")
         assert engine.state is TradingState.HALTED and engine.order(entry.order.order_id).status.is_final
         # a read-back token is used once
-        assert (await OPS["close"](engine, {"symbol": "ES", "readback": "not-a-token"}, "en")).exit == 3
+        assert (await OPS["close"](OpContext(engine), {"symbol": "ES", "readback": "not-a-token"}, "en")).exit == 3
     finally:
         ticker.cancel()
         await engine.stop()
@@ -284,8 +286,9 @@ async def _tick(engine) -> None:
 
 # ------------------------------------------------------------------ item 10: input validation
 async def test_control_socket_refuses_what_is_not_an_order(tmp_path):
-    from assistant import control
-    from assistant.ops import OPS
+    from assistant.cli import control
+    from assistant.cli.control import OpContext
+    from assistant.cli.ops import OPS
     from trading_core.api import Engine
     from trading_core.broker.paper import PaperBroker
     from trading_core.clock import MarketClock
@@ -390,8 +393,9 @@ def test_status_into_a_closed_pipe_is_quiet(tmp_path):
 DYING_RUN = textwrap.dedent(
     """
     import asyncio, os, sys
-    from assistant import control
-    from assistant.ops import OPS
+    from assistant.cli import control
+    from assistant.cli.control import OpContext
+    from assistant.cli.ops import OPS
     from trading_core.api import Engine
     from trading_core.config import load_config
 

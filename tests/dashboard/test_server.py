@@ -12,7 +12,7 @@ import pytest
 
 from assistant.dashboard.cli import dashboard_command, run_dashboard
 from assistant.dashboard.server import DashboardServer
-from assistant.runner import RunContext
+from assistant.app.services import RunOptions, build_services
 from tests.mentor.session import play, session_config, start_engine
 from trading_core.config import load_config
 from trading_core.types import OrderRequest, Side
@@ -94,19 +94,19 @@ async def test_run_front_end_serves_when_enabled_and_shares_the_monitor(tmp_path
                                                        "figures": False}})
     eng = await start_engine(cfg)
     try:
-        stop = asyncio.Event()
-        ctx = RunContext(engine=eng, config=cfg, args=argparse.Namespace(), stop=stop, lang="en")
-        task = asyncio.create_task(run_dashboard(ctx))
+        services = build_services(eng, cfg, RunOptions(speech=False))
+        stop = services.stop
+        task = asyncio.create_task(run_dashboard(services))
         for _ in range(200):
-            if "dashboard" in ctx.extras:
+            if "dashboard" in services.urls:
                 break
             await asyncio.sleep(0.02)
-        server = ctx.extras["dashboard"]
-        assert server.monitor is ctx.extras["monitor"] and server.state.commands is ctx.extras["command_log"]
-        ctx.extras["command_log"].record("positions", "positions", "No open position.", "en")
+        url = services.urls["dashboard"]
+        # the voice loop's command log is the one the page shows
+        services.commands.record("positions", "positions", "No open position.", "en")
         async with aiohttp.ClientSession() as http:
             for _ in range(50):
-                async with http.get(server.url + "api/snapshot") as r:
+                async with http.get(url + "api/snapshot") as r:
                     snap = await r.json()
                 if snap["commands"]:
                     break
@@ -115,7 +115,7 @@ async def test_run_front_end_serves_when_enabled_and_shares_the_monitor(tmp_path
         stop.set()
         await asyncio.wait_for(task, 10)
         # disabled: the front end returns at once
-        off = RunContext(engine=eng, config=session_config(tmp_path), args=argparse.Namespace(), stop=stop, lang="en")
+        off = build_services(eng, session_config(tmp_path), RunOptions(speech=False))
         await asyncio.wait_for(run_dashboard(off), 1)
     finally:
         await eng.stop()

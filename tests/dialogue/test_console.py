@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.console import StartupSummary, alert_line, short_reason, summary_line
+from assistant.app.console import StartupSummary, alert_line, short_reason, summary_line
 from trading_core.logs import parse_level, setup_logging
 
 REPO = Path(__file__).resolve().parents[2]

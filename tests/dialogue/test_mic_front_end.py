@@ -5,7 +5,6 @@ Wall-clock timeouts, half-duplex listening (the microphone is ignored while MIA 
 pyttsx3 voice are all exercised here; see tests/fakes/pulse.py for the fake devices."""
 from __future__ import annotations
 
-import argparse
 import asyncio
 import shutil
 import subprocess
@@ -15,8 +14,8 @@ import numpy as np
 import pytest
 
 from assistant.audio import read_audio
-from assistant.runner import RunContext
-from assistant.voice_loop import run_front_end
+from assistant.app.services import RunOptions, build_services
+from assistant.voice.front import run_front_end
 from tests.fakes.pulse import private_pulse, pulse_available
 
 _why_not = pulse_available() or (None if shutil.which("espeak-ng") else "espeak-ng not installed")
@@ -46,13 +45,13 @@ async def test_spoken_order_through_the_microphone_front_end(pulse, engine, tmp_
     from trading_core.config import load_config
 
     config = load_config(env={}, overrides={"data_dir": str(tmp_path), "asr": {"input_device": "pulse"}})
-    args = argparse.Namespace(input="mic", backend="pocketsphinx", no_speech=False, lang="en")
-    ctx = RunContext(engine=engine, config=config, args=args, stop=asyncio.Event(), lang="en")
+    options = RunOptions(lang_setting="en", input="mic", backend="pocketsphinx", speech=True)
+    services = build_services(engine, config, options)
     answers: list[tuple[str, str, str, str]] = []
-    ctx.extras["copy_sink"] = lambda *a: answers.append(a)
+    services.commands.add_listener(lambda r: answers.append((r.transcript, r.answer, r.lang, r.source)))
     buy, yes = espeak(tmp_path, "buy two e s"), espeak(tmp_path, "yes")
 
-    front = asyncio.create_task(run_front_end(ctx))
+    front = asyncio.create_task(run_front_end(services))
     try:
         # listening once the microphone stream is open
         await wait_for(lambda: front.done() or pulse.pactl("list", "short", "source-outputs").strip() != "", 60,
@@ -63,7 +62,7 @@ async def test_spoken_order_through_the_microphone_front_end(pulse, engine, tmp_
         pulse.say(buy)
         await wait_for(lambda: len(answers) >= 1, 30, "the read-back")
         assert answers[0][:2] == ("buy two e s", "Buy 2 ES at market, estimated risk $500.00. Do you confirm?")
-        speaker = ctx.extras["speaker"]
+        speaker = services.speaker
         await wait_for(lambda: not speaker.busy, 30, "the read-back to be spoken")
         played = await recording
         await asyncio.sleep(0.5)  # past the half-duplex tail
@@ -79,6 +78,8 @@ async def test_spoken_order_through_the_microphone_front_end(pulse, engine, tmp_
         assert [(f.symbol, f.quantity) for f in engine.ledger.fills()] == [("ES", 2)]
         level = np.sqrt(np.mean(played.astype(np.float64) ** 2)) if len(played) else 0.0
         assert level > 100, "the read-back was not played on the speaker"
+        assert services.latency.stages()  # the voice loop timed the command's stages for the monitor
     finally:
-        ctx.stop.set()
+        services.stop.set()
         await asyncio.wait_for(front, 30)
+        await services.close()

@@ -12,9 +12,10 @@ from pathlib import Path
 import pytest
 
 from assistant.dialogue import Dialogue
-from assistant.listen import ListenUsageError, parse_input
-from assistant.runner import RunContext
-from assistant.voice_loop import AnswerOutput, run_front_end, run_text_loop
+from assistant.voice.listen import ListenUsageError, parse_input
+from assistant.app.services import RunOptions, Services, build_services
+from assistant.voice.front import run_front_end
+from assistant.voice.loop import AnswerOutput, run_text_loop
 from trading_core.ledger import Ledger
 from trading_core.types import Side
 
@@ -92,40 +93,35 @@ async def test_stop_event_ends_the_typed_loop(dialogue):
     os.close(w)
 
 
-def _ctx(engine, config, **args) -> RunContext:
-    ns = argparse.Namespace(input="text", backend=None, no_speech=True, lang=None, **args)
-    return RunContext(engine=engine, config=config, args=ns, stop=asyncio.Event(), lang="en")
+def _services(engine, config, input: str = "text") -> Services:
+    return build_services(engine, config, RunOptions(lang_setting=config.language, input=input, speech=False))
 
 
 async def test_run_front_end_typed_mode(engine, config, monkeypatch, capsys):
     stream, _ = pipe_with("status\n")
     monkeypatch.setattr(sys, "stdin", stream)
-    copies: list[tuple[str, ...]] = []
-    ctx = _ctx(engine, config)
-    ctx.extras["copy_sink"] = lambda *a: copies.append(a)
-    await asyncio.wait_for(run_front_end(ctx), 30)
+    services = _services(engine, config)
+    await asyncio.wait_for(run_front_end(services), 30)
     out = capsys.readouterr().out
     assert 'Typed input: type a command, for example "buy 2 ES" or "help"' in out
     assert "MIA: Trading is active, paper mode" in out
-    assert copies and copies[0][0] == "status" and copies[0][3] == "text"
-    assert "speaker" not in ctx.extras  # its own speaker was closed and removed
+    # the answer reached the run's command log (the dashboard shows it; copies go out through it)
+    [record] = services.commands.recent()
+    assert (record.transcript, record.source) == ("status", "text") and record.answer.startswith("Trading is active")
+    await services.close()
 
 
 async def test_run_front_end_without_microphone(engine, config, monkeypatch, capsys):
     # This machine has no sound device: "mic" is an error, "auto" falls back to typed input.
-    ctx = _ctx(engine, config)
-    ctx.args.input = "mic"
-    await asyncio.wait_for(run_front_end(ctx), 60)
+    await asyncio.wait_for(run_front_end(_services(engine, config, "mic")), 60)
     err = capsys.readouterr().err
     assert "Voice input unavailable" in err and "microphone" in err.lower()
     stream, _ = pipe_with("")
     monkeypatch.setattr(sys, "stdin", stream)
-    ctx.args.input = "auto"
-    await asyncio.wait_for(run_front_end(ctx), 60)
+    await asyncio.wait_for(run_front_end(_services(engine, config, "auto")), 60)
     out = capsys.readouterr().out
     assert "No voice input" in out and "Typed input" in out
-    ctx.args.input = "none"
-    await asyncio.wait_for(run_front_end(ctx), 5)
+    await asyncio.wait_for(run_front_end(_services(engine, config, "none")), 5)
     assert capsys.readouterr().out == ""
 
 
@@ -145,12 +141,8 @@ def test_listen_input_option_errors(tokens, fragment):
 
 
 def run_mia(args: list[str], stdin: str = "", timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    """`mia ...` in a subprocess, with `listen` registered as the lead will in assistant.cli._EXTENSIONS."""
-    code = (
-        "import sys, assistant.cli as cli\n"
-        "'assistant.listen' in cli._EXTENSIONS or cli._EXTENSIONS.append('assistant.listen')\n"
-        "sys.exit(cli.main(sys.argv[1:]))\n"
-    )
+    """`mia ...` in a subprocess."""
+    code = "import sys, assistant.cli as cli\nsys.exit(cli.main(sys.argv[1:]))\n"
     env = {k: v for k, v in os.environ.items() if not k.startswith("MIA_")}
     env["PYTHONPATH"] = str(REPO)
     return subprocess.run([sys.executable, "-c", code, *args], input=stdin, capture_output=True, text=True,
@@ -174,7 +166,7 @@ def test_mia_listen_typed_through_a_pipe(tmp_path):
 
 
 def test_mia_listen_refuses_bad_inputs(tmp_path, capsys):
-    from assistant.listen import listen_command
+    from assistant.voice.listen import listen_command
 
     config = make_config(tmp_path)
     args = argparse.Namespace(lang="fr", input=["wav"], backend=None, device=None, no_speech=True, speak_to=None)

@@ -18,7 +18,8 @@ from assistant.asr.pipeline import Listener
 from assistant.audio import WavSource, read_audio
 from assistant.dialogue import Dialogue
 from assistant.speech import WavSpeaker
-from assistant.voice_loop import AnswerOutput, VoiceLoop, endpointer_for, prepare_recognizers
+from assistant.voice.front import endpointer_for, prepare_recognizers
+from assistant.voice.loop import AnswerOutput, VoiceLoop
 from trading_core.types import OrderStatus, Side
 
 pytestmark = pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng not installed")

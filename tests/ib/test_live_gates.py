@@ -126,8 +126,8 @@ async def test_ib_paper_run_uses_its_own_ledger(tmp_path, tws, clock):
 
 
 async def test_mia_run_live_goes_through_the_gates(tmp_path, tws):
-    from assistant.runner import _build_engine
+    from assistant.app.run import run_engine
+    from assistant.app.services import RunOptions
 
-    args = argparse.Namespace(live=True, paper=False)
-    assert await _build_engine(args, make_config(tmp_path, tws, account=None)) is None
+    assert await run_engine(make_config(tmp_path, tws, account=None), RunOptions(live=True)) is None
     assert tws.connections == []

@@ -179,14 +179,13 @@ async def test_end_of_session_report_is_sent_once_by_the_run_front_end(tmp_path)
             manager = AlertManager(eng.config.alert_manager, outbox, language="en")
             await manager.start()
             try:
-                extras: dict = {}
-                reporter = SessionReporter(eng, eng.config, extras, "en")
-                assert await reporter.check() == []  # 10:12 ET: the session is still open
-                # 17:05 ET, the daily break: the session is over; no alert manager yet -> saved, not sent
+                silent = SessionReporter(eng, eng.config, None, "en")  # a run without alerts
+                assert await silent.check() == []  # 10:12 ET: the session is still open
+                # 17:05 ET, the daily break: the session is over; no alert manager -> saved, not sent
                 eng.on_price("ES", 6020.0, T0 + timedelta(hours=7, minutes=5))
-                assert await reporter.check() == []
+                assert await silent.check() == []
                 assert (tmp_path / "mentor" / "report_2026-11-18_en.txt").exists()
-                extras["alerts"] = manager  # the alert front end registered itself
+                reporter = SessionReporter(eng, eng.config, manager, "en")
                 assert await reporter.check() == [DAY]
                 await fake.wait_delivered(1, timeout=5)
                 assert "Daily report 2026-11-18" in fake.delivered[0].text and "Win rate: 40.0%" in fake.delivered[0].text
@@ -194,7 +193,7 @@ async def test_end_of_session_report_is_sent_once_by_the_run_front_end(tmp_path)
                 eng.on_price("ES", 6020.0, T0 + timedelta(hours=8, minutes=5))  # 18:05 ET: next session
                 assert await reporter.check() == []
                 # a restart does not send it again either (marker file)
-                assert await SessionReporter(eng, eng.config, {"alerts": manager}, "en").send(DAY) is False
+                assert await SessionReporter(eng, eng.config, manager, "en").send(DAY) is False
                 assert len(fake.delivered) == 1
             finally:
                 await manager.stop(drain_timeout=2)

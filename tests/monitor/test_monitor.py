@@ -20,7 +20,6 @@ from assistant.monitor import (
     SystemMetrics,
     Threshold,
     ThresholdTracker,
-    monitor_for,
     monitor_status_lines,
     percentile,
     performance_summary,
@@ -29,7 +28,7 @@ from assistant.monitor import (
 from assistant.notify import AlertManager
 from assistant.notify.channels import DiscordChannel
 from assistant.notify.outbox import BackoffPolicy, Outbox
-from assistant.runner import RunContext
+from assistant.app.services import RunOptions, build_services
 from tests.fakes.discord_webhook import FakeDiscordWebhook
 from tests.mentor.session import T0, scripted_session, session_config
 
@@ -253,10 +252,10 @@ async def test_live_accuracy_is_scored_from_signals_and_the_trades_that_followed
         ml.remember_signal("ES", "BUY", True, T0 + timedelta(seconds=30))
         ml.remember_signal("ES", "SELL", False, T0 + timedelta(minutes=5, seconds=30))
         ml.remember_signal("ES", "BUY", True, T0 + timedelta(minutes=8, seconds=30))
-        assert ml.score_closed_trades(engine.portfolio.closed_trades) == 3
+        assert ml.score_closed_trades(engine.closed_trades()) == 3
         snap = ml.snapshot()
         assert snap.outcomes == 3 and snap.accuracy == pytest.approx(2 / 3)
-        assert ml.score_closed_trades(engine.portfolio.closed_trades) == 0  # already scored
+        assert ml.score_closed_trades(engine.closed_trades()) == 0  # already scored
     finally:
         await engine.stop()
         engine.close()
@@ -266,21 +265,20 @@ async def test_status_hook_and_run_front_end(tmp_path):
     engine = await scripted_session(tmp_path)
     try:
         # one-shot `mia status`: no monitor running, a fresh sample with psutil's real readings
-        lines = await monitor_status_lines(engine, "en")
+        lines = await monitor_status_lines(engine, None, "en")
         assert lines[0].startswith("System: CPU ") and any("5 trades" in line for line in lines)
-        stop = asyncio.Event()
-        ctx = RunContext(engine=engine, config=engine.config, args=argparse.Namespace(), stop=stop, lang="en")
-        task = asyncio.create_task(run_monitor(ctx))
+        services = build_services(engine, engine.config, RunOptions(speech=False))
+        task = asyncio.create_task(run_monitor(services))
         for _ in range(100):
-            if ctx.extras.get("monitor") is not None and ctx.extras["monitor"].last is not None:
+            if services.monitor.last is not None:
                 break
             await asyncio.sleep(0.02)
-        mon = ctx.extras["monitor"]
-        assert monitor_for(engine) is mon and mon.latency is ctx.extras["latency"]
+        mon = services.monitor
+        assert mon.latency is services.latency and mon.commands is services.commands
         mon.latency.record("total", 0.8)
-        lines = await monitor_status_lines(engine, "fr")
-        assert lines[0].startswith("Système : processeur")
-        stop.set()
+        lines = await monitor_status_lines(engine, mon, "fr")  # `mia status` behind the running MIA's socket
+        assert lines[0].startswith("Système : processeur") and lines == mon.status_lines("fr")
+        services.stop.set()
         await asyncio.wait_for(task, 2)
     finally:
         await engine.stop()

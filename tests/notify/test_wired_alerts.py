@@ -6,15 +6,13 @@
 - one Telegram rate limiter shared by the alert outbox and the chat bot, created by `mia run`."""
 from __future__ import annotations
 
-import argparse
 import asyncio
 import time
 from datetime import datetime, timezone
 
 from tests.rendering import en, fr
 from assistant.notify.alerts import alert_from_event
-from assistant.notify.factory import build_alert_manager
-from assistant.runner import new_context
+from assistant.app.services import RunOptions, build_services
 from tests.fakes.telegram_api import FakeTelegramAPI, TelegramLimits
 from tests.notify.helpers import CHAT_ID, TG_TOKEN
 from trading_core.api import Engine
@@ -58,7 +56,7 @@ async def test_silent_market_data_raises_one_stale_alert(tmp_path):
 
 
 async def test_a_missing_microphone_is_an_alert_on_the_channels(tmp_path):
-    from assistant.voice_loop import run_front_end
+    from assistant.voice.front import run_front_end
 
     async with FakeTelegramAPI(TG_TOKEN) as fake:
         cfg = load_config(env={}, overrides={
@@ -67,20 +65,19 @@ async def test_a_missing_microphone_is_an_alert_on_the_channels(tmp_path):
             "alert_manager": {"telegram_chat_ids": [CHAT_ID], "telegram_api_base": fake.base_url,
                               "sms_enabled": False, "discord_enabled": False, "voice_alerts": False},
         })
-        manager = build_alert_manager(cfg, Secrets(telegram_token=TG_TOKEN))
-        await manager.start()
         engine = Engine(cfg, PaperBroker(get_instrument), clock=MarketClock(), mode="paper")
         await engine.start(run_feed=False)
+        services = build_services(engine, cfg, RunOptions(lang_setting="en", input="mic", speech=False), alerts=True,
+                                  secrets=Secrets(telegram_token=TG_TOKEN))
+        manager = services.alerts
+        await services.start()
         try:
-            args = argparse.Namespace(input="mic", lang="en", no_speech=True, backend=None)
-            ctx = new_context(engine, cfg, args, asyncio.Event(), "en")
-            ctx.extras["alerts"] = manager
-            await run_front_end(ctx)  # mic requested, none there: says so and returns
+            await run_front_end(services)  # mic requested, none there: says so and returns
             sent = await _until(lambda: fake.sent_texts(CHAT_ID))
             assert "Speech recogniser failure" in sent[0] and "Voice input unavailable" in sent[0]
             assert "use Telegram or the CLI" in sent[0]
         finally:
-            await manager.stop(drain_timeout=2)
+            await services.close()
             await engine.stop()
             engine.close()
 
@@ -101,13 +98,24 @@ async def test_mia_run_shares_one_telegram_rate_limiter_between_alerts_and_the_c
         })
         engine = Engine(cfg, PaperBroker(get_instrument), clock=MarketClock(), mode="paper")
         await engine.start(run_feed=False)
-        stop = asyncio.Event()
-        ctx = new_context(engine, cfg, argparse.Namespace(no_speech=True), stop, "fr")
-        tasks = [asyncio.create_task(alerts_front_end(ctx)), asyncio.create_task(telegram_front_end(ctx))]
+        services = build_services(engine, cfg, RunOptions(lang_setting="fr", speech=False), lang="fr", alerts=True)
+        stop = services.stop
+        await services.start()
+        bots: list = []
+        import assistant.telegram_bot.bot as bot_module
+
+        original = bot_module.TelegramChatBot.__init__
+
+        def remember(self, *a, **kw):  # the bot the front end builds, to look at its limiter
+            original(self, *a, **kw)
+            bots.append(self)
+
+        monkeypatch.setattr(bot_module.TelegramChatBot, "__init__", remember)
+        tasks = [asyncio.create_task(alerts_front_end(services)), asyncio.create_task(telegram_front_end(services))]
         try:
-            bot = await _until(lambda: ctx.extras.get("telegram_bot"))
-            manager = await _until(lambda: ctx.extras.get("alerts"))
-            limiter = ctx.extras["telegram_limiter"]
+            bot = (await _until(lambda: bots))[0]
+            manager = services.alerts
+            limiter = services.telegram_limiter
             channel = manager.outbox._channels["telegram"]  # the outbox keeps its channels by name
             assert bot.limiter is limiter and channel.limiter is limiter
             await _until(lambda: any(m == "getUpdates" for m, _ in fake.calls), timeout=20)
@@ -121,5 +129,6 @@ async def test_mia_run_shares_one_telegram_rate_limiter_between_alerts_and_the_c
         finally:
             stop.set()
             await asyncio.gather(*tasks, return_exceptions=True)
+            await services.close()
             await engine.stop()
             engine.close()

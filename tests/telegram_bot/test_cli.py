@@ -42,38 +42,39 @@ def test_a_token_in_the_config_file_is_refused(tmp_path):
     assert "MIA_TELEGRAM_TOKEN" in str(err.value) and TOKEN not in str(err.value)
 
 
-async def test_front_end_without_token_returns_quietly(tmp_path, monkeypatch, caplog):
-    from assistant.runner import RunContext
+async def test_front_end_without_token_returns_quietly(engine, tmp_path, monkeypatch, caplog):
+    from assistant.app.services import RunOptions, build_services
 
     monkeypatch.delenv("MIA_TELEGRAM_TOKEN", raising=False)
-    ctx = RunContext(engine=object(), config=make_config(tmp_path), args=argparse.Namespace(), stop=asyncio.Event(), lang="en")
+    services = build_services(engine, make_config(tmp_path), RunOptions(speech=False))
     with caplog.at_level(logging.INFO, logger="mia.telegram"):
-        await asyncio.wait_for(bot_cli.run_front_end(ctx), 2)
+        await asyncio.wait_for(bot_cli.run_front_end(services), 2)
     lines = [r.getMessage() for r in caplog.records if r.name == "mia.telegram"]
     assert lines == ["telegram bot off: MIA_TELEGRAM_TOKEN is not set"]
 
 
 async def test_front_end_runs_the_bot_on_the_running_engine(tg, engine, tmp_path, monkeypatch):
-    from assistant.runner import RunContext
+    from assistant.app.services import RunOptions, build_services
 
     monkeypatch.setenv("MIA_TELEGRAM_TOKEN", TOKEN)
-    ctx = RunContext(engine=engine, config=make_config(tmp_path, api_base=tg.base_url), args=argparse.Namespace(),
-                     stop=asyncio.Event(), lang="en")
-    task = asyncio.create_task(bot_cli.run_front_end(ctx))
+    services = build_services(engine, make_config(tmp_path, api_base=tg.base_url), RunOptions(speech=False))
+    task = asyncio.create_task(bot_cli.run_front_end(services))
     await tg.wait_until(lambda: any(m == "getUpdates" for m, _ in tg.calls), timeout=30)
-    assert isinstance(ctx.extras["telegram_bot"], TelegramChatBot)
     tg.push_message(ALLOWED, "/pnl", language_code="en")
     answer = await wait_for(lambda: messages(tg, ALLOWED))
     assert answer[0]["text"].startswith("Today's P&L") or "P&L" in answer[0]["text"], answer[0]["text"]
-    ctx.stop.set()
+    # the chat command and its answer are in the run's command log, as voice and typed ones are
+    await wait_for(lambda: services.commands.recent())
+    assert services.commands.recent()[0].source == "telegram"
+    services.stop.set()
     await asyncio.wait_for(task, 10)
-    assert "telegram_bot" not in ctx.extras
 
 
-async def test_run_bot_owns_a_paper_engine_with_its_feed(tg, tmp_path):
+async def test_run_bot_owns_a_paper_engine_with_its_feed(tg, tmp_path, monkeypatch):
     cfg = make_config(tmp_path / "own", api_base=tg.base_url)
     stop = asyncio.Event()
-    task = asyncio.create_task(bot_cli.run_bot(cfg, TOKEN, stop=stop))
+    monkeypatch.setenv("MIA_TELEGRAM_TOKEN", TOKEN)
+    task = asyncio.create_task(bot_cli.run_bot(cfg, stop=stop))
     await tg.wait_until(lambda: any(m == "getUpdates" for m, _ in tg.calls), timeout=30)
     tg.push_message(ALLOWED, "/status", language_code="en")
     answer = await wait_for(lambda: messages(tg, ALLOWED))
@@ -81,3 +82,5 @@ async def test_run_bot_owns_a_paper_engine_with_its_feed(tg, tmp_path):
     stop.set()
     assert await asyncio.wait_for(task, 15) == 0
     assert (tmp_path / "own" / "ledger_paper.sqlite3").exists()
+    # the same lifecycle as `mia run`: the stop snapshot is written the same way
+    assert list((tmp_path / "own" / "cache" / "engine").rglob("stop_*.json.gz"))

@@ -2,19 +2,22 @@
 that says what is running (market, mode, input and recognisers, spoken answers, alert channels,
 where the logs go).
 
-Front ends report their part (`report(ctx, "input", ...)`) instead of printing it; the runner
-prints the line once the parts are in. Log records never reach the terminal (they go to
+Front ends report their part (`report(services, "input", ...)`) instead of printing it; the lifecycle
+(`assistant.app.lifecycle`) prints the line once the parts are in. Log records never reach the terminal (they go to
 `data/logs/<market>/*.log`, see `trading_core.logs`) unless `-v` is given.
 """
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from assistant.app.services import Services
 
 __all__ = ["StartupSummary", "report", "short_reason", "summary_line", "alert_line"]
 
-#: Parts the runner waits for before printing the start-up line.
+#: Parts the lifecycle waits for before printing the start-up line.
 PARTS = ("input", "alerts")
 
 
@@ -40,12 +43,11 @@ class StartupSummary:
             return False
 
 
-def report(ctx: Any, part: str, text: str) -> None:
-    """A front end's part of the start-up line; printed as is when nobody collects the line (a
-    front end run on its own, as the tests do)."""
-    summary = getattr(ctx, "extras", {}).get("startup")
-    if isinstance(summary, StartupSummary):
-        summary.report(part, text)
+def report(services: Services, part: str, text: str) -> None:
+    """A front end's part of the start-up line; printed as is when nobody collects the line (a preset
+    without the line, or a front end run on its own, as the tests do)."""
+    if services.startup is not None:
+        services.startup.report(part, text)
     else:
         print(text)
 

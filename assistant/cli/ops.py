@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from assistant.control import OpFunc, OpResult
+from assistant.cli.control import OpContext, OpFunc, OpResult
 from assistant.present import cli as C
 from assistant.present import readback as R
 from assistant.present.money import format_money
@@ -186,9 +186,10 @@ def _changed(res: CloseResult, lang: str) -> OpResult:
 
 
 # ---------------------------------------------------------------------------- ops
-async def op_preview(engine: EngineAPI, args: dict[str, Any], lang: str) -> OpResult:
+async def op_preview(ctx: OpContext, args: dict[str, Any], lang: str) -> OpResult:
     """The read-back of an order, and what a confirmation must send: the quantity resolved now (a
     risk percentage is sized once, here) and the client order id chosen now."""
+    engine = ctx.engine
     try:
         req = order_request_from_args(args)
     except BadRequest as exc:
@@ -205,7 +206,8 @@ async def op_preview(engine: EngineAPI, args: dict[str, Any], lang: str) -> OpRe
                     data={"quantity": p.quantity, "client_order_id": client_id})
 
 
-async def op_order(engine: EngineAPI, args: dict[str, Any], lang: str) -> OpResult:
+async def op_order(ctx: OpContext, args: dict[str, Any], lang: str) -> OpResult:
+    engine = ctx.engine
     late = _expired(args, lang)
     if late is not None:
         return late
@@ -242,7 +244,8 @@ async def _closing_report(engine: EngineAPI, res: CloseResult, lang: str, wait_s
     return not left, lines
 
 
-async def op_close(engine: EngineAPI, args: dict[str, Any], lang: str) -> OpResult:
+async def op_close(ctx: OpContext, args: dict[str, Any], lang: str) -> OpResult:
+    engine = ctx.engine
     late = _expired(args, lang)
     if late is not None:
         return late
@@ -266,8 +269,9 @@ async def op_close(engine: EngineAPI, args: dict[str, Any], lang: str) -> OpResu
     return OpResult(flat, "\n".join(lines), 0 if flat else 3)
 
 
-async def op_preview_close(engine: EngineAPI, args: dict[str, Any], lang: str) -> OpResult:
+async def op_preview_close(ctx: OpContext, args: dict[str, Any], lang: str) -> OpResult:
     """The read-back of a close (the same sentence voice and chat say), pinned for the confirmation."""
+    engine = ctx.engine
     preview = await engine.preview_close(_close_symbol(args))
     if preview.rejection is not None:
         return OpResult(False, reason_text(preview.rejection, lang, Surface.CLI), 3)
@@ -279,7 +283,8 @@ async def op_preview_close(engine: EngineAPI, args: dict[str, Any], lang: str) -
     return OpResult(True, render(summary, lang, Surface.CLI), data={"readback": _pin(preview, "close")})
 
 
-async def op_preview_halt(engine: EngineAPI, args: dict[str, Any], lang: str) -> OpResult:
+async def op_preview_halt(ctx: OpContext, args: dict[str, Any], lang: str) -> OpResult:
+    engine = ctx.engine
     flatten = bool(args.get("flatten"))
     preview = await engine.preview_halt(flatten=flatten)
     if preview.already_halted:
@@ -288,33 +293,39 @@ async def op_preview_halt(engine: EngineAPI, args: dict[str, Any], lang: str) ->
                     data={"readback": _pin(preview, "kill" if flatten else "halt")})
 
 
-async def op_preview_reduce(engine: EngineAPI, args: dict[str, Any], lang: str) -> OpResult:
+async def op_preview_reduce(ctx: OpContext, args: dict[str, Any], lang: str) -> OpResult:
+    engine = ctx.engine
     if engine.state is TradingState.REDUCING:
         return OpResult(True, render(R.already_reducing(), lang, Surface.CLI), data={"nothing": True})
     return OpResult(True, render(R.reduce_readback(), lang, Surface.CLI), data={})
 
 
-async def op_positions(engine: EngineAPI, args: dict[str, Any], lang: str) -> OpResult:
+async def op_positions(ctx: OpContext, args: dict[str, Any], lang: str) -> OpResult:
+    engine = ctx.engine
     return OpResult(True, C.positions_table(await engine.positions(), lang))
 
 
-async def op_status(engine: EngineAPI, args: dict[str, Any], lang: str) -> OpResult:
+async def op_status(ctx: OpContext, args: dict[str, Any], lang: str) -> OpResult:
+    engine = ctx.engine
     lines = C.status_lines(await engine.status(), lang)
     from assistant.monitor import monitor_status_lines
 
-    lines += await monitor_status_lines(engine, lang)
+    lines += await monitor_status_lines(engine, ctx.monitor, lang)
     return OpResult(True, "\n".join(lines))
 
 
-async def op_pnl(engine: EngineAPI, args: dict[str, Any], lang: str) -> OpResult:
+async def op_pnl(ctx: OpContext, args: dict[str, Any], lang: str) -> OpResult:
+    engine = ctx.engine
     return OpResult(True, C.pnl_line(await engine.pnl_today(), lang))
 
 
-async def op_metrics(engine: EngineAPI, args: dict[str, Any], lang: str) -> OpResult:
+async def op_metrics(ctx: OpContext, args: dict[str, Any], lang: str) -> OpResult:
+    engine = ctx.engine
     return OpResult(True, C.metrics_line(await engine.performance_metrics(), lang))
 
 
-async def op_halt(engine: EngineAPI, args: dict[str, Any], lang: str) -> OpResult:
+async def op_halt(ctx: OpContext, args: dict[str, Any], lang: str) -> OpResult:
+    engine = ctx.engine
     late = _expired(args, lang)
     if late is not None:
         return late
@@ -341,7 +352,8 @@ async def op_halt(engine: EngineAPI, args: dict[str, Any], lang: str) -> OpResul
     return OpResult(True, C.halt_text(halted, lang))
 
 
-async def op_reduce(engine: EngineAPI, args: dict[str, Any], lang: str) -> OpResult:
+async def op_reduce(ctx: OpContext, args: dict[str, Any], lang: str) -> OpResult:
+    engine = ctx.engine
     late = _expired(args, lang)
     if late is not None:
         return late
@@ -349,12 +361,14 @@ async def op_reduce(engine: EngineAPI, args: dict[str, Any], lang: str) -> OpRes
     return OpResult(True, C.state_change_text(change, lang))
 
 
-async def op_resume(engine: EngineAPI, args: dict[str, Any], lang: str) -> OpResult:
+async def op_resume(ctx: OpContext, args: dict[str, Any], lang: str) -> OpResult:
+    engine = ctx.engine
     change = await engine.resume(args.get("reason", "cli"))
     return OpResult(True, C.state_change_text(change, lang))
 
 
-async def op_risk(engine: EngineAPI, args: dict[str, Any], lang: str) -> OpResult:
+async def op_risk(ctx: OpContext, args: dict[str, Any], lang: str) -> OpResult:
+    engine = ctx.engine
     try:
         pct = Decimal(str(args["percent"]).replace(",", "."))
     except (InvalidOperation, KeyError):
@@ -365,7 +379,7 @@ async def op_risk(engine: EngineAPI, args: dict[str, Any], lang: str) -> OpResul
     return OpResult(True, C.risk_set_text(res.risk_percent or Decimal(0), res.symbol, lang))
 
 
-async def op_ping(engine: EngineAPI, args: dict[str, Any], lang: str) -> OpResult:
+async def op_ping(ctx: OpContext, args: dict[str, Any], lang: str) -> OpResult:
     return OpResult(True, "pong")
 
 

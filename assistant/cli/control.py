@@ -11,15 +11,29 @@ import asyncio
 import json
 import logging
 import os
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Awaitable, Callable
+from typing import TYPE_CHECKING, Any, Awaitable, Callable
 
 from trading_core.private import private_dir
 from trading_core.protocols import EngineAPI
 
+if TYPE_CHECKING:
+    from assistant.monitor.monitor import Monitor
+
 log = logging.getLogger("mia.control")
 
-OpFunc = Callable[[EngineAPI, dict[str, Any], str], Awaitable["OpResult"]]
+
+
+@dataclass
+class OpContext:
+    """What an op works on: the engine, and the running monitor when there is one (`mia status`)."""
+
+    engine: EngineAPI
+    monitor: Monitor | None = None
+
+
+OpFunc = Callable[[OpContext, dict[str, Any], str], Awaitable["OpResult"]]
 
 
 class OpResult:
@@ -42,7 +56,7 @@ def socket_path(data_dir: Path) -> Path:
 
 class ControlServer:
     def __init__(self, engine: EngineAPI, ops: dict[str, OpFunc], path: Path) -> None:
-        self.engine, self.ops, self.path = engine, ops, path
+        self.context, self.ops, self.path = OpContext(engine), ops, path
         self._server: asyncio.AbstractServer | None = None
 
     async def start(self) -> None:
@@ -76,7 +90,7 @@ class ControlServer:
                 res = OpResult(False, "bad control request / requête de contrôle invalide", 2)
             else:
                 try:
-                    res = await op(self.engine, req.get("args") or {}, req.get("lang", "en"))
+                    res = await op(self.context, req.get("args") or {}, req.get("lang", "en"))
                 except Exception as exc:  # report, never kill the running engine
                     log.exception("control op %s failed", req.get("op"))
                     res = OpResult(False, f"error: {exc}", 1)

@@ -1,5 +1,5 @@
-"""The front-end loops: audio source -> endpointer -> recogniser -> parser -> dialogue -> engine ->
-speaker, and the typed-text loop. `run_front_end(ctx)` is what `mia run` attaches.
+"""The loops of the voice front: audio source -> endpointer -> recogniser -> parser -> dialogue -> engine
+-> speaker, and the typed-text loop (`assistant.voice.front` attaches them to a run).
 
 Audio is read and endpointed on a worker thread (sources block: a microphone delivers in real time,
 the recognisers decode while the person speaks); everything after the transcript runs on the event
@@ -20,24 +20,23 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Literal, TextIO
+from typing import TYPE_CHECKING, Any, Literal, TextIO
 
 import numpy as np
 
 from assistant.asr.base import Transcript
 from assistant.asr.pipeline import Heard, Listener
 from assistant.audio.pcm import SAMPLE_RATE
-from assistant.dialogue import Dialogue, Reply, shared_parser
+from assistant.dialogue import Dialogue, Reply
 from assistant.nlu.result import ParseResult
+
+if TYPE_CHECKING:
+    from assistant.monitor.latency import LatencyRecorder
 
 log = logging.getLogger("mia.voice")
 
 Echo = Callable[[str], None]
 ClockMode = Literal["wall", "stream"]
-
-
-def _t(lang: str, en: str, fr: str) -> str:
-    return fr if lang == "fr" else en
 
 
 # ---------------------------------------------------------------------------- output
@@ -134,8 +133,10 @@ class VoiceLoop:
         echo_tail_s: float = 0.3,
         tick_s: float = 0.25,
         say_when_nothing_heard: bool = False,
+        latency: LatencyRecorder | None = None,
     ) -> None:
         self.dialogue = dialogue
+        self.latency = latency  # where each command's stage times go (the monitor and the dashboard read them)
         self.listener = listener
         self.output = output
         self.clock = clock
@@ -268,7 +269,9 @@ class VoiceLoop:
     async def _on_heard(self, heard: Heard, result: LoopResult) -> None:
         now = self._now()
         result.decode_s.append(heard.latency_s)
+        t_parse = time.monotonic()
         parsed, transcript = interpret(heard, self.dialogue)
+        t_engine = time.monotonic()
         if parsed is None or transcript is None:
             raw = _raw_text(heard)
             self.output.heard(f"({raw})" if raw else "(?)")
@@ -276,7 +279,14 @@ class VoiceLoop:
         else:
             self.output.heard(f"{transcript.text}  [{transcript.backend} {transcript.confidence:.2f}]")
             reply = await self.dialogue.handle(parsed, now, confidence=transcript.confidence, source="voice")
-        result.latencies_s.append(time.monotonic() - heard.utterance.closed_at)
+        done = time.monotonic()
+        total = done - heard.utterance.closed_at
+        result.latencies_s.append(total)
+        if self.latency is not None:
+            self.latency.record("transcript", heard.latency_s)
+            self.latency.record("intent", t_engine - t_parse)
+            self.latency.record("engine", done - t_engine)
+            self.latency.record("total", total)
         await self._deliver(reply, result)
 
     def stop(self) -> None:
@@ -347,239 +357,4 @@ async def run_text_loop(
             stopper.cancel()
 
 
-# ---------------------------------------------------------------------------- front end for `mia run`
-def _per_language(message: str, lang: str) -> str:
-    """The recogniser start-up lines are "français / English": keep the user's half."""
-    parts = message.split(" / ")
-    if len(parts) == 2:
-        return parts[0] if lang == "fr" else parts[1]
-    return message
-
-
-@dataclass
-class VoiceSetup:
-    """What `prepare_voice` found: recognisers ready, or why voice input is not possible."""
-
-    recognizers: dict[str, Any]
-    device: Any | None
-    report: list[str]  # one line per language, in the user's language
-    problem: str | None = None  # why voice input is unavailable (user's language)
-
-    @property
-    def ok(self) -> bool:
-        return self.problem is None and bool(self.recognizers)
-
-
-def prepare_recognizers(config: Any, lang: str, listen_langs: tuple[str, ...], backend: str | None,
-                        grammar: Any = None) -> tuple[dict[str, Any], list[str]]:
-    """Recognisers for the listening languages, compiled from the project grammars (or `grammar`,
-    a loaded `Grammar`, for the test harness's other domains), with the start-up line of each
-    language. Raises `RecognizerError` for an explicit backend that cannot run."""
-    from assistant.asr.select import build_recognizers, select_backends
-    from assistant.grammar import load_grammar
-
-    choices = select_backends(config, langs=listen_langs, override=backend)
-    report = [_per_language(c.message, lang) for c in choices.values()]
-    available = {k: c for k, c in choices.items() if c.available}
-    if not available:
-        return {}, report
-    recognizers = build_recognizers(available, grammar if grammar is not None else load_grammar(None))
-    return recognizers, report
-
-
-def prepare_voice(config: Any, lang: str, listen_langs: tuple[str, ...], backend: str | None, device: Any = None) -> VoiceSetup:
-    from assistant.asr.base import RecognizerError
-    from assistant.audio import AudioInputError, resolve_input_device
-
-    try:
-        dev = resolve_input_device(device if device is not None else config.asr.input_device)
-    except AudioInputError as exc:
-        return VoiceSetup({}, None, [], exc.fr if lang == "fr" else exc.en)
-    try:
-        recognizers, report = prepare_recognizers(config, lang, listen_langs, backend)
-    except RecognizerError as exc:
-        return VoiceSetup({}, dev, [], exc.fr if lang == "fr" else exc.en)
-    if not recognizers:
-        return VoiceSetup({}, dev, report, _t(lang, "no speech recogniser is available for "
-                                              + ", ".join(x.upper() for x in listen_langs),
-                                              "aucun moteur de reconnaissance n'est disponible pour "
-                                              + ", ".join(x.upper() for x in listen_langs)))
-    return VoiceSetup(recognizers, dev, report)
-
-
-def make_output_speaker(config: Any, *, no_speech: bool, speak_to: str | None = None, lang: str = "en") -> Any:
-    """The answer voice: WAV files in `speak_to`, nothing with `no_speech`, else the live voice
-    (falling back to no voice, with a message, when speech output cannot start)."""
-    from assistant.speech import NullSpeaker, SpeechError, SpeechSettings, WavSpeaker, make_speaker
-
-    if speak_to:
-        return WavSpeaker(speak_to, SpeechSettings.from_config(config.speech))
-    if no_speech or not config.speech.enabled:
-        return NullSpeaker(SpeechSettings.from_config(config.speech))
-    try:
-        return make_speaker(config, "live")
-    except SpeechError as exc:
-        print(_t(lang, f"Spoken answers off: {exc.en}", f"Réponses parlées désactivées : {exc.fr}"), file=sys.stderr)
-        return NullSpeaker(SpeechSettings.from_config(config.speech))
-
-
-def listen_languages(lang_setting: str) -> tuple[str, ...]:
-    return ("en", "fr") if lang_setting == "auto" else (lang_setting,)
-
-
-def endpointer_for(config: Any) -> Any:
-    from assistant.audio import Endpointer, EndpointerConfig
-
-    return Endpointer(EndpointerConfig.from_asr_config(config.asr))
-
-
-def typed_banner(lang: str) -> str:
-    return _t(
-        lang,
-        'Typed input: type a command, for example "buy 2 ES" or "help"; Ctrl-D to quit.',
-        "Saisie au clavier : tapez une commande, par exemple « achète 2 contrats ES » ou « aide » ; Ctrl-D pour quitter.",
-    )
-
-
-def copy_sink_from(extras: dict[str, Any]) -> Callable[..., Any]:
-    """The copy sink looked up at each answer: the alert front end may register itself after the
-    voice loop started (`extras["copy_sink"]`, or `extras["alerts"].copy_answer`)."""
-
-    def sink(transcript: str, answer: str, lang: str, source: str) -> Any:
-        target = extras.get("copy_sink")
-        if target is None and extras.get("alerts") is not None:
-            target = getattr(extras["alerts"], "copy_answer", None)
-        return target(transcript, answer, lang, source) if target is not None else None
-
-    return sink
-
-
-async def _voice_failed(ctx: Any, detail_en: str, detail_fr: str) -> None:
-    """The recogniser / microphone alert (priority 4: spoken, sent to the channels), through the alert
-    front end's manager when it runs."""
-    alerts = ctx.extras.get("alerts")
-    if alerts is None:
-        log.error("voice input failure and no alert front end to report it: %s", detail_en)
-        return
-    try:
-        await alerts.recogniser_failure(detail_en, detail_fr)
-    except Exception:  # the alert path failing must not hide the original failure
-        log.exception("recogniser failure alert could not be sent")
-
-
-def answers_part(speaker: Any, lang: str) -> str:
-    """The start-up line's word on answers: spoken or text only."""
-    from assistant.speech import NullSpeaker
-
-    spoken = speaker is not None and not isinstance(speaker, NullSpeaker)
-    return _t(lang, "spoken answers" if spoken else "answers in text only",
-              "réponses parlées" if spoken else "réponses en texte seulement")
-
-
-def voice_part(setup: "VoiceSetup", lang: str) -> str:
-    """"voice: EN pocketsphinx, FR whisper on [3] USB mic"."""
-    backends = ", ".join(f"{code.upper()} {rec.backend}" for code, rec in setup.recognizers.items())
-    device = f"[{setup.device.index}] {setup.device.name}" if setup.device is not None else "?"
-    return _t(lang, f"voice input: {backends} on {device}", f"entrée vocale : {backends} sur {device}")
-
-
-def typed_part(lang: str, why_not_voice: str | None = None) -> str:
-    """"typed input (no microphone), type help for examples"."""
-    from assistant.console import short_reason
-
-    why = f" ({short_reason(why_not_voice)})" if why_not_voice else ""
-    return _t(lang, f"typed input{why}, type “help” for examples, Ctrl-D to quit",
-              f"saisie au clavier{why}, tapez « aide » pour des exemples, Ctrl-D pour quitter")
-
-
-async def run_front_end(ctx: Any) -> None:
-    """`mia run`'s voice or typed input. `--input auto` listens to the microphone when there is one
-    and a recogniser for a listening language, and reads typed commands otherwise. What it runs is
-    reported for the start-up line (`assistant.console`), not printed on its own."""
-    from assistant.console import report
-
-    args = ctx.args
-    mode = getattr(args, "input", "auto") or "auto"
-    if mode == "none":
-        ui_lang = ctx.lang if ctx.lang in ("en", "fr") else "en"
-        if "startup" in ctx.extras:
-            report(ctx, "input", _t(ui_lang, "no input (alerts only)", "aucune entrée (alertes seulement)"))
-        return
-    lang_setting = getattr(args, "lang", None) or ctx.config.language
-    ui_lang = ctx.lang if ctx.lang in ("en", "fr") else "en"
-    speaker = ctx.extras.get("speaker")
-    own_speaker = speaker is None
-    if own_speaker:
-        speaker = make_output_speaker(ctx.config, no_speech=bool(getattr(args, "no_speech", False)), lang=ui_lang)
-        ctx.extras["speaker"] = speaker  # one voice for answers and spoken alerts: urgent pre-empts calm
-    output = AnswerOutput(speaker)
-    why_not_voice: str | None = None
-    try:
-        # Compiling the grammars takes seconds: never on the event loop the engine runs on.
-        parser = await asyncio.to_thread(shared_parser)
-        setup: VoiceSetup | None = None
-        if mode in ("auto", "mic"):
-            setup = await asyncio.to_thread(
-                prepare_voice, ctx.config, ui_lang, listen_languages(lang_setting), getattr(args, "backend", None)
-            )
-            if not setup.ok:
-                reason = setup.problem or ""
-                if mode == "mic":
-                    print(_t(ui_lang, f"Voice input unavailable: {reason}", f"Entrée vocale indisponible : {reason}"), file=sys.stderr)
-                    await _voice_failed(ctx, f"Voice input unavailable: {reason}.", f"Entrée vocale indisponible : {reason}.")
-                    if "startup" in ctx.extras:
-                        report(ctx, "input", _t(ui_lang, "no input", "aucune entrée"))
-                    return
-                log.info("no voice input: %s", reason)
-                if "startup" not in ctx.extras:
-                    print(_t(ui_lang, f"No voice input ({reason}).", f"Pas d'entrée vocale ({reason})."))
-                why_not_voice = reason
-                setup = None
-        if setup is not None:
-            from assistant.audio import MicSource
-
-            dialogue = Dialogue(ctx.engine, parser, config=ctx.config, lang=lang_setting, source="voice",
-                                copy_sink=copy_sink_from(ctx.extras))
-            for line in setup.report:
-                log.info("recogniser: %s", line)
-            if "startup" in ctx.extras:
-                report(ctx, "answers", answers_part(speaker, ui_lang))
-                report(ctx, "input", voice_part(setup, ui_lang))
-            else:
-                print(_t(ui_lang, f"Listening on [{setup.device.index}] {setup.device.name}.",
-                         f"Écoute sur [{setup.device.index}] {setup.device.name}."))
-                for line in setup.report:
-                    print("  " + line)
-            mic = MicSource(setup.device.index)
-            listener = Listener(setup.recognizers, endpointer_for(ctx.config))
-            voice = VoiceLoop(dialogue, listener, output, clock="wall", half_duplex=True)
-            try:
-                with mic:
-                    await voice.run(mic, ctx.stop)
-            except Exception as exc:  # the microphone or a recogniser died: the trader must know at once
-                await _voice_failed(ctx, f"Voice input stopped: {exc}.", f"L'entrée vocale s'est arrêtée : {exc}.")
-                raise
-            finally:
-                voice.stop()
-                mic.close()
-            return
-        dialogue = Dialogue(ctx.engine, parser, config=ctx.config, lang=lang_setting, source="text",
-                            copy_sink=copy_sink_from(ctx.extras))
-        if "startup" in ctx.extras:
-            report(ctx, "answers", answers_part(speaker, ui_lang))
-            report(ctx, "input", typed_part(ui_lang, why_not_voice))
-        else:
-            print(typed_banner(ui_lang))
-        await run_text_loop(dialogue, output, stop=ctx.stop, prompt="> " if sys.stdin.isatty() else None)
-    finally:
-        if own_speaker:
-            await asyncio.to_thread(speaker.flush, 10.0)
-            speaker.close()
-            ctx.extras.pop("speaker", None)
-
-
-__all__ = [
-    "AnswerOutput", "LoopResult", "VoiceLoop", "VoiceSetup", "choose_parse", "copy_sink_from", "endpointer_for",
-    "interpret", "listen_languages", "make_output_speaker", "prepare_recognizers", "prepare_voice", "run_front_end",
-    "run_text_loop", "typed_banner",
-]
+__all__ = ["AnswerOutput", "LoopResult", "VoiceLoop", "choose_parse", "interpret", "run_text_loop"]

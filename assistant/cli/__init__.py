@@ -71,7 +71,7 @@ def _ask(lang: str, timeout_s: float) -> str | None:
 
 
 async def _run_op(op: str, op_args: dict[str, Any], args: argparse.Namespace, config: MiaConfig, confirm: bool) -> int:
-    from assistant import control
+    from assistant.cli import control
 
     lang = _lang(args, config)
     sock = control.socket_path(config.data_path)
@@ -94,10 +94,13 @@ async def _run_op(op: str, op_args: dict[str, Any], args: argparse.Namespace, co
         except control.ControlLost as exc:
             return _after_lost_answer(config, lang, sent.get("op", op), sent.get("args", op_args), str(exc))
     async with _one_shot_engine(config) as engine:
-        from assistant.ops import OPS
+        from assistant.cli.control import OpContext
+        from assistant.cli.ops import OPS
+
+        context = OpContext(engine)
 
         async def local(name: str, a: dict[str, Any]) -> Any:
-            return await OPS[name](engine, a, lang)
+            return await OPS[name](context, a, lang)
 
         return await _drive(op, op_args, args, config, lang, confirm, local)
 
@@ -258,7 +261,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="show log records in the terminal too (they always go to data/logs/<market>/*.log)")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
-    from assistant.runner import register as register_run
+    from assistant.app.run import register as register_run
 
     register_run(sub)
 
@@ -309,7 +312,7 @@ def build_parser() -> argparse.ArgumentParser:
     k.add_argument("symbol", nargs="?", help="ES or MNQ (default: all symbols)")
     k.set_defaults(func=_op_command("risk", lambda a: {"percent": a.percent, "symbol": a.symbol}))
 
-    from assistant.replay_cli import register as register_replay
+    from assistant.cli.replay import register as register_replay
 
     register_replay(sub)
 
@@ -328,7 +331,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 # Modules that add their own subcommands (listen, harness, outbox, bot, train, evaluate...).
 _EXTENSIONS: list[str] = [
-    "assistant.listen",  # mia listen
+    "assistant.voice.listen",  # mia listen
     "assistant.harness.cli",  # mia harness
     "assistant.asr.models",  # mia models download|list
     "assistant.notify.cli",  # mia outbox status|retry
