@@ -64,3 +64,48 @@ def test_the_core_writes_no_sentences_into_events() -> None:
     for cls in (EngineEvent, Rejection):
         fields = set(cls.__dataclass_fields__)  # type: ignore[attr-defined]
         assert not {f for f in fields if f.endswith(("_en", "_fr"))}, cls
+
+
+def test_the_autopilot_records_carry_data_not_sentences() -> None:
+    from trading_core.autopilot.types import AutopilotSignal, ConfirmResult, LevelChange, ModeChange, SetModeResult
+
+    for cls in (AutopilotSignal, ModeChange, LevelChange, ConfirmResult, SetModeResult):
+        fields = set(cls.__dataclass_fields__)  # type: ignore[attr-defined]
+        assert not {f for f in fields if f.endswith(("_en", "_fr"))}, cls
+
+
+def _declared_distributions() -> set[str]:
+    import re
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    return {re.split(r"[<>=!~\[; ]", spec, maxsplit=1)[0].lower().replace("_", "-")
+            for spec in project["dependencies"]}
+
+
+def test_every_third_party_import_is_a_declared_dependency() -> None:
+    """What `trading_core` and `assistant` import (at the top of a module or lazily) is installed by
+    `pip install .`: a runtime dependency in pyproject.toml, never a test or bench extra."""
+    import sys
+    from importlib.metadata import packages_distributions
+
+    declared = _declared_distributions()
+    providers = packages_distributions()
+    missing = []
+    for package in ("trading_core", "assistant"):
+        for path in _sources(package):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if isinstance(node, ast.Import):
+                    modules = [a.name for a in node.names]
+                elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                    modules = [node.module]
+                else:
+                    continue
+                for module in modules:
+                    top = module.split(".")[0]
+                    if top in sys.stdlib_module_names or top in ("trading_core", "assistant", "__future__"):
+                        continue
+                    dists = {d.lower().replace("_", "-") for d in providers.get(top, [top])}
+                    if not dists & declared:
+                        missing.append(f"{path.relative_to(ROOT)}:{node.lineno} {module} ({', '.join(sorted(dists))})")
+    assert missing == [], "\n".join(missing)

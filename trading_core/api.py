@@ -79,6 +79,7 @@ from trading_core.types import (
 if TYPE_CHECKING:
     from trading_core.intelligence.rl.types import CvarReport, EnsembleWeightsReport, QuantileReport
     from trading_core.autopilot.controller import Autopilot
+    from trading_core.autopilot.types import AutopilotSignal
     from trading_core.intelligence.types import FeatureImportance, RegimeInfo, SignalQuality
 
 log = logging.getLogger("mia.engine")
@@ -274,7 +275,7 @@ class Engine:
             except Exception:
                 log.exception("risk reaction unfinished at stop")
         if self._feed_task is not None:
-            if hasattr(self.feed, "stop"):
+            if self.feed is not None:
                 self.feed.stop()
             self._feed_task.cancel()
             try:
@@ -307,8 +308,10 @@ class Engine:
         if not missing or self.feed is None:
             return
 
+        feed = self.feed
+
         async def first_prices() -> None:
-            async for item in self.feed.stream():
+            async for item in feed.stream():
                 if isinstance(item, Bar):
                     self.on_bar(item)
                 elif isinstance(item, Quote):
@@ -389,6 +392,7 @@ class Engine:
             await self.broker.submit(orders)
 
     async def _consume_feed(self) -> None:
+        assert self.feed is not None  # started only with a feed
         watchdog = asyncio.create_task(self._watch_staleness(), name="mia-feed-watchdog")
         try:
             async for item in self.feed.stream():
@@ -643,6 +647,7 @@ class Engine:
         if instrument.symbol != req.symbol:
             req = replace(req, symbol=instrument.symbol)
         now = self.clock.now()
+        ref: float | None
         if req.order_type is OrderType.STOP and req.stop_price is not None:
             ref = req.stop_price
         elif req.limit_price is not None and req.order_type in (OrderType.LIMIT, OrderType.BRACKET):
@@ -770,9 +775,9 @@ class Engine:
                 )
                 children.append(child)
             orders.extend(children)
-        stored = self.ledger.insert_orders(orders)
-        if stored[0] is not parent:
-            existing = stored[0]  # the client id was already known: return the first order
+        recorded = self.ledger.insert_orders(orders)
+        if recorded[0] is not parent:
+            existing = recorded[0]  # the client id was already known: return the first order
             return OrderResult(existing.status is not OrderStatus.REJECTED, existing, existing.reason, duplicate=True), None
         self.gate.record(now)
         for o in orders:
@@ -1255,27 +1260,27 @@ class Engine:
     async def regime(self, symbol: str | None = None) -> RegimeInfo:
         symbol = get_instrument(symbol or self.config.market).symbol
         service = await self._service("intelligence")
-        return await asyncio.to_thread(service.regime, symbol)  # type: ignore[no-any-return]
+        return await asyncio.to_thread(service.regime, symbol)
 
     async def top_features(self, n: int = 5) -> list[FeatureImportance]:
         service = await self._service("intelligence")
-        return await asyncio.to_thread(service.top_features, n)  # type: ignore[no-any-return]
+        return await asyncio.to_thread(service.top_features, n)
 
     async def signal_quality(self, features: Any = None) -> SignalQuality:
         service = await self._service("intelligence")
-        return await asyncio.to_thread(service.signal_quality, features)  # type: ignore[no-any-return]
+        return await asyncio.to_thread(service.signal_quality, features)
 
     async def cvar_loss(self) -> CvarReport:
         service = await self._service("rl")
-        return await asyncio.to_thread(service.cvar_loss)  # type: ignore[no-any-return]
+        return await asyncio.to_thread(service.cvar_loss)
 
     async def qr_quantiles(self) -> QuantileReport:
         service = await self._service("rl")
-        return await asyncio.to_thread(service.qr_quantiles)  # type: ignore[no-any-return]
+        return await asyncio.to_thread(service.qr_quantiles)
 
     async def ensemble_weights(self) -> EnsembleWeightsReport:
         service = await self._service("rl")
-        return await asyncio.to_thread(service.ensemble_weights)  # type: ignore[no-any-return]
+        return await asyncio.to_thread(service.ensemble_weights)
 
     async def write_intelligence_figures(self, symbol: str | None = None) -> list[Path]:
         """The regime and SHAP figures of the loaded intelligence service (none when it runs in its own
@@ -1294,7 +1299,7 @@ class Engine:
             self._volatility = forecast_service(self.config)
         return await asyncio.to_thread(self._volatility.forecast)
 
-    async def autopilot_signals(self, limit: int | None = 50, since: datetime | None = None) -> list[Any]:
+    async def autopilot_signals(self, limit: int | None = 50, since: datetime | None = None) -> list[AutopilotSignal]:
         """The autopilot's recent signals with their scores and decisions (from the ledger), oldest first."""
         return self.ledger.autopilot_signals(limit=limit, since=since)
 

@@ -132,9 +132,6 @@ _SECRET_KEY_HINTS = {
     "smtp_password": "MIA_SMTP_PASSWORD",
     "password": "MIA_SMTP_PASSWORD",
 }
-_SECRET_WORDS = ("token", "password", "secret", "account_sid", "webhook_url", "api_key")
-
-
 def _refuse_secret_keys(section: str, data: Any) -> Any:
     """A secret written in a config file is refused by name, with the environment variable to use.
     Raised as ConfigError (not ValueError) so pydantic does not echo the value into its error."""
@@ -480,6 +477,8 @@ def _read_yaml(path: Path) -> dict[str, Any]:
     return data
 
 
+# Key fragments that mark a secret: refused in config files (above), redacted when shown. (Two lists
+# used to be defined under this name; the second, broader one was the one in force for both.)
 _SECRET_WORDS = ("token", "password", "secret", "sid", "webhook", "api_key", "apikey", "auth")
 
 

@@ -314,7 +314,7 @@ def _param_to_json(value: ReasonParam) -> Any:
 def _param_from_json(value: Any) -> ReasonParam:
     if isinstance(value, dict) and "$decimal" in value:
         return Decimal(value["$decimal"])
-    return value  # type: ignore[no-any-return]
+    return value
 
 
 def rejection_to_dict(r: Rejection | None) -> dict[str, Any] | None:
@@ -614,7 +614,8 @@ def payload_from_dict(d: dict[str, Any]) -> EventPayload:
         from trading_core.autopilot import types as autopilot_types  # only ledgers that hold autopilot events
 
         record = getattr(autopilot_types, _AUTOPILOT_TYPES[kind])
-        return record.from_dict({k: v for k, v in d.items() if k != "type"})  # type: ignore[no-any-return]
+        payload: EventPayload = record.from_dict({k: v for k, v in d.items() if k != "type"})
+        return payload
     if kind == "recorded":
         data = d.get("data") or {}
         return RecordedText(

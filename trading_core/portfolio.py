@@ -38,11 +38,16 @@ _TICK_TOLERANCE = 1e-6
 
 
 class InstrumentSpec(Protocol):
-    """What accounting needs from `trading_core.instruments.Instrument`."""
+    """What accounting needs from `trading_core.instruments.Instrument` (read-only: instruments are frozen)."""
 
-    symbol: str
-    tick_size: float
-    tick_value: Decimal
+    @property
+    def symbol(self) -> str: ...
+
+    @property
+    def tick_size(self) -> float: ...
+
+    @property
+    def tick_value(self) -> Decimal: ...
 
 
 InstrumentLookup = Callable[[str], InstrumentSpec]

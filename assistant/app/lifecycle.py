@@ -116,10 +116,15 @@ async def run_preset(preset: Preset, config: MiaConfig, options: RunOptions, lan
     loop = asyncio.get_running_loop()
     reasons: list[str] = []
     installed: list[signal.Signals] = []
+
+    def on_signal(name: str) -> None:
+        reasons.append(name)
+        stop.set()
+
     for sig in (signal.SIGINT, signal.SIGTERM):
         # only in the main thread; elsewhere (embedded, tests) Ctrl-C is KeyboardInterrupt
         with contextlib.suppress(RuntimeError, ValueError, NotImplementedError):
-            loop.add_signal_handler(sig, lambda name=sig.name.lower(): (reasons.append(name), stop.set()))
+            loop.add_signal_handler(sig, on_signal, sig.name.lower())
             installed.append(sig)
     try:
         if await _another_mia(config, lang):

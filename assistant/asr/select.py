@@ -245,7 +245,7 @@ def select_backends(config: Any, langs: tuple[str, ...] = LANGS,
     dest = models_dir(config)
     out: dict[str, BackendChoice] = {}
     for lang in langs:
-        wanted: str = override or getattr(asr, f"backend_{lang}", None) or "auto"
+        wanted = str(override or getattr(asr, f"backend_{lang}", None) or "auto")
         if wanted == "pocketsphinx" and lang != "en" and override:
             # `--backend pocketsphinx` means "English through pocketsphinx"; French keeps auto.
             wanted = "auto"

@@ -115,7 +115,7 @@ class DashboardServer:
             self._tasks.append(asyncio.create_task(self._intel_loop(), name="dashboard-intel"))
         if self.figures_enabled:
             self._tasks.append(asyncio.create_task(self._figures_loop(), name="dashboard-figures"))
-        if self.run_monitor:
+        if self.run_monitor and self.monitor is not None:
             self._tasks.append(asyncio.create_task(self.monitor.run(self._stop), name="dashboard-monitor"))
         if self.host not in ("127.0.0.1", "localhost", "::1"):
             log.warning("dashboard listening on %s: anyone who can reach this address sees the account", self.host)

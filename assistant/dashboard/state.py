@@ -15,7 +15,7 @@ from collections import deque
 from dataclasses import asdict, is_dataclass
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
-from typing import Any
+from typing import Any, overload
 
 from assistant.present.reasons import reason_msg
 from assistant.present.text import Surface, render
@@ -37,6 +37,10 @@ def _f(value: Any) -> float | None:
     return v if math.isfinite(v) else None
 
 
+@overload
+def _iso(ts: datetime) -> str: ...
+@overload
+def _iso(ts: None) -> None: ...
 def _iso(ts: datetime | None) -> str | None:
     return ts.astimezone(timezone.utc).isoformat() if ts is not None else None
 
@@ -66,7 +70,7 @@ def _report(report: Any) -> dict[str, Any] | None:
     """An RL report (CvarReport, QuantileReport, EnsembleWeightsReport) as plain JSON."""
     if report is None:
         return None
-    if not is_dataclass(report):
+    if not is_dataclass(report) or isinstance(report, type):
         return {"trained": False, "message_en": str(report), "message_fr": str(report)}
     d = asdict(report)
     if "history" in d:  # (step, cvar, lambda) rows, the last 300 are enough for a chart

@@ -24,7 +24,7 @@ import inspect
 import logging
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import replace
 from decimal import Decimal
 from functools import lru_cache
@@ -71,6 +71,13 @@ def shared_parser() -> Parser:
     by every dialogue: `Parser.parse` does not mutate the parser."""
     return Parser.from_paths(None)
 
+
+
+def _error_text(exc: Exception, lang: str) -> str:
+    """An error in the user's language: the intelligence and engine errors carry one sentence per
+    language (`message(lang)`); anything else says what it is."""
+    message = getattr(exc, "message", None)
+    return str(message(lang)) if callable(message) else (str(exc) or type(exc).__name__)
 
 class Dialogue:
     """Dialogue state machine for one user. Safe to call from several tasks: calls are serialised."""
@@ -359,7 +366,7 @@ class Dialogue:
                 # sentence really looked like a command; a weak fuzzy guess is just "not understood".
                 reason = "no_match"
             kind, sentence = A.reason_text(reason, lang, parsed.nearest if heard_clearly else None)
-            return self._reply(sentence, lang, kind, parsed, src)  # type: ignore[arg-type]
+            return self._reply(sentence, lang, kind, parsed, src)
         slots = parsed.slots
         try:
             if intent == "place_trade":
@@ -769,7 +776,7 @@ class Dialogue:
         "reduce_only": ("switching to reduce-only mode", "le passage en mode réduction seule"),
     }
 
-    async def _intelligence(self, factory: Callable[[], Awaitable[Any]]) -> Any:
+    async def _intelligence(self, factory: Callable[[], Coroutine[Any, Any, Any]]) -> Any:
         """The intelligence queries are CPU-bound synchronous work behind async methods (the first
         regime query trains its models for several seconds). Running them on a worker thread, in
         that thread's own event loop, keeps the engine's feed and the voice loop responsive."""
@@ -811,7 +818,7 @@ class Dialogue:
                 return self._reply(A.text("not_understood", lang), lang, "not_understood", parsed, src)
         except Exception as exc:
             # The intelligence layers raise errors that carry a sentence per language.
-            message = exc.message(lang) if callable(getattr(exc, "message", None)) else str(exc) or type(exc).__name__
+            message = _error_text(exc, lang)
             what_en, what_fr = self._WHAT.get(intent, (intent, intent))
             log.warning("dialogue: query %s failed: %s", intent, exc)
             return self._reply(A.text("query_failed", lang, what=what_en, what_fr=what_fr, error=message),
@@ -829,7 +836,7 @@ class Dialogue:
 
     def _error(self, exc: Exception, doing: str, lang: str, parsed: ParseResult, src: str) -> Reply:
         what_en, what_fr = self._WHAT.get(doing, (doing.replace("_", " "), doing.replace("_", " ")))
-        error = exc.message(lang) if callable(getattr(exc, "message", None)) else (str(exc) or type(exc).__name__)
+        error = _error_text(exc, lang)
         return self._reply(A.text("engine_error", lang, doing=what_en, doing_fr=what_fr, error=error),
                            lang, "error", parsed, src)
 

@@ -340,7 +340,7 @@ def compile_jsgf(grammar: GrammarLike, lang: str, *, dictionary: Iterable[str] |
     elif dictionary is None:
         words = None
     else:
-        words = frozenset(w.lower() for w in dictionary)  # type: ignore[union-attr]
+        words = frozenset(w.lower() for w in dictionary)
     prons: dict[str, tuple[str, ...]] = {}
     bad_phones: list[str] = []
     if words is not None and language.pronunciations:

@@ -140,6 +140,6 @@ def report_alert(report: DailyReport, lang: str, priority: int = 2) -> Any:
 
 async def send_report(report: DailyReport, manager: Any, lang: str | None = None) -> Any:
     """Publish the report through the alert manager (its durable outbox). Returns the AlertOutcome."""
-    lang = lang or getattr(manager, "language", "en")
+    lang = lang or str(getattr(manager, "language", "en"))
     priority = getattr(getattr(manager, "config", None), "copy_priority", 2)
     return await manager.publish(report_alert(report, lang, priority), lang=lang)

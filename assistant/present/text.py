@@ -157,7 +157,7 @@ def join(items: Sequence[Value], sep_en: str = ", ", sep_fr: str | None = None) 
 
 def _plural(n: Number, lang: str) -> bool:
     # English: only exactly one is singular; French: below two ("0 contrat", "1,5 point").
-    magnitude = abs(n)
+    magnitude = abs(float(n))
     return magnitude >= 2 if lang == "fr" else magnitude != 1
 
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -610,8 +611,8 @@ class TelegramChatBot:
         sent: Message | None = None
         for i, chunk in enumerate(chunks):
             last = i == len(chunks) - 1
-            sent = await self._call("sendMessage", lambda c=chunk, m=(markup if last else None): self.bot.send_message(
-                chat_id, c, reply_markup=m), chat_id=chat_id)
+            sent = await self._call("sendMessage", functools.partial(
+                self.bot.send_message, chat_id, chunk, reply_markup=markup if last else None), chat_id=chat_id)
             if sent is None:
                 return None
         return sent

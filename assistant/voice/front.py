@@ -166,6 +166,8 @@ async def run_front_end(services: Services) -> None:
     if setup is not None:
         from assistant.audio import MicSource
 
+        assert setup.device is not None  # prepare_voice found the device before the recognisers
+
         dialogue = dialogue_for(services, parser, "voice")
         for line in setup.report:
             log.info("recogniser: %s", line)

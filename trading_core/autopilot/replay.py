@@ -270,7 +270,7 @@ async def replay_on_engine(
     from trading_core.types import Bar, EventKind, TradingState
 
     sym = get_instrument(symbol).symbol
-    broker = PaperBroker(get_instrument, slippage_ticks=config.paper.slippage_ticks,  # type: ignore[arg-type]
+    broker = PaperBroker(get_instrument, slippage_ticks=config.paper.slippage_ticks,
                          commission_per_contract=config.paper.commission_per_contract)
     cfg = config.model_copy(update={"autopilot": config.autopilot.model_copy(update={"symbols": [sym]})})
     engine = Engine(cfg, broker, ledger=Ledger(":memory:"), clock=MarketClock(), mode="paper")

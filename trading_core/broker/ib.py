@@ -468,6 +468,7 @@ class IBBroker:
             trade = trade or by_ref.get(tracked.order_id)
             status = trade.orderStatus.status if trade is not None else None
             if status in _WORKING_STATES or status in (IbStatus.PendingCancel, IbStatus.PendingSubmit):
+                assert trade is not None  # a status comes from a trade
                 if not tracked.acked and status in _WORKING_STATES:
                     tracked.acked = True
                     self._push(OrderUpdate(tracked.order_id, OrderStatus.WORKING, self._now(),

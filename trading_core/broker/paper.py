@@ -92,11 +92,13 @@ class _SymbolBook:
             if w.kind is OrderType.MARKET:
                 market = True
             elif w.kind is OrderType.LIMIT:
+                assert w.limit_px is not None  # a working limit order has its price (validated on submit)
                 if w.sign > 0:
                     low = max(low, w.limit_px)
                 else:
                     high = min(high, w.limit_px)
             else:  # STOP
+                assert w.stop_px is not None
                 if w.sign > 0:
                     high = min(high, w.stop_px)
                 else:
@@ -232,8 +234,8 @@ class PaperBroker:
         for c in children:
             if c.side is not parent.side.opposite or c.quantity != parent.quantity or c.symbol != parent.symbol:
                 return bad
-        stops = [c.stop_price for c in children if c.order_type is OrderType.STOP]
-        targets = [c.limit_price for c in children if c.order_type is OrderType.LIMIT]
+        stops = [c.stop_price for c in children if c.order_type is OrderType.STOP and c.stop_price is not None]
+        targets = [c.limit_price for c in children if c.order_type is OrderType.LIMIT and c.limit_price is not None]
         entry = parent.limit_price if parent.order_type is OrderType.LIMIT else None
         long = parent.side is Side.BUY
         for s in stops:
@@ -273,25 +275,25 @@ class PaperBroker:
 
         accepted: list[_Working] = []
         for root, members in groups.items():
-            rej = None
+            problem: Rejection | None = None
             for o in members:
-                rej = self._validate(o)
-                if rej is not None:
+                problem = self._validate(o)
+                if problem is not None:
                     break
             parent = by_id[root]
             children = [o for o in members if o is not parent]
             members = [parent, *children]  # the parent is acknowledged first
-            if rej is None and children:
-                rej = self._bracket_problem(parent, children)
-            if rej is None and parent.parent_id is not None and self._final.get(parent.parent_id) in (
+            if problem is None and children:
+                problem = self._bracket_problem(parent, children)
+            if problem is None and parent.parent_id is not None and self._final.get(parent.parent_id) in (
                 OrderStatus.CANCELLED,
                 OrderStatus.REJECTED,
             ):
-                rej = reject(ReasonCode.BROKER_PARENT_INACTIVE)
-            if rej is not None:
+                problem = reject(ReasonCode.BROKER_PARENT_INACTIVE)
+            if problem is not None:
                 for o in members:
                     self._final[o.order_id] = OrderStatus.REJECTED
-                    events.append(OrderUpdate(o.order_id, OrderStatus.REJECTED, now, rejection=rej))
+                    events.append(OrderUpdate(o.order_id, OrderStatus.REJECTED, now, rejection=problem))
                 continue
             for o in members:
                 self._ref_seq += 1
@@ -388,11 +390,13 @@ class PaperBroker:
             if kind is OrderType.MARKET:
                 fill_ticks = pt + w.sign * slip
             elif kind is OrderType.LIMIT:
+                assert w.limit_ticks is not None
                 if (pt <= w.limit_ticks) if w.sign > 0 else (pt >= w.limit_ticks):
                     fill_ticks = pt  # at the limit, or better after a gap
                 else:
                     continue
             else:  # STOP
+                assert w.stop_ticks is not None
                 if (pt >= w.stop_ticks) if w.sign > 0 else (pt <= w.stop_ticks):
                     fill_ticks = pt + w.sign * slip
                 else:

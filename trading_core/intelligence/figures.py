@@ -80,7 +80,7 @@ def regime_figure(
     pts = np.column_stack([x, close])
     segs = np.stack([pts[:-1], pts[1:]], axis=1)
     colours = [REGIME_COLOURS.get(str(r), "#bbbbbb") for r in labels[1:]]
-    ax.add_collection(LineCollection(segs, colors=colours, linewidths=0.9))
+    ax.add_collection(LineCollection(list(segs), colors=colours, linewidths=0.9))
     finite = close[np.isfinite(close)]
     pad = (finite.max() - finite.min()) * 0.03 or 1.0
     ax.set_ylim(finite.min() - pad, finite.max() + pad)
@@ -209,12 +209,14 @@ def advanced_figure(
     fig = _figure(14, 4.6)
     ax1, ax2, ax3 = fig.subplots(1, 3)
     # CVaR
-    hist = list(cvar_history or [])
+    hist: list[Any] = list(cvar_history or [])
     if hist:
+        steps: np.ndarray
+        vals: np.ndarray
         if np.ndim(hist[0]) == 0:
-            steps, vals = np.arange(len(hist)), np.asarray(hist, dtype=float)
+            steps, vals = np.arange(len(hist)), np.asarray(hist, dtype=np.float64)
         else:
-            arr = np.asarray([row[:2] for row in hist], dtype=float)
+            arr = np.asarray([row[:2] for row in hist], dtype=np.float64)
             steps, vals = arr[:, 0], arr[:, 1]
         ax1.plot(steps, vals, color="#d62728", lw=1.4, label="training CVaR / CVaR d'entraînement")
         if cvar_loss is not None:
@@ -273,7 +275,7 @@ def advanced_figure_from_reports(
         return report is not None and bool(getattr(report, "trained", False))
 
     weights_map = None
-    if ok(weights) and getattr(weights, "weights", ()):
+    if ok(weights) and bool(getattr(weights, "weights", ())):
         weights_map = dict(zip(getattr(weights, "members", ("sac", "ppo", "ddpg")), weights.weights))
     return advanced_figure(
         path,

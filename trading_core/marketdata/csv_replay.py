@@ -24,6 +24,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -474,7 +475,7 @@ def load_bars_csv(
     with np.errstate(invalid="ignore"):
         bad_number = ~np.isfinite(prices).all(axis=0) | ~np.isfinite(v) | (v != np.floor(v))
         quotient = prices / tick
-        checks: list[tuple[str, np.ndarray]] = [
+        checks: list[tuple[str, Any]] = [  # boolean masks (numpy's stubs type `~all()` as a scalar)
             ("bad_timestamp", bad_ts),
             ("bad_number", bad_number),
             ("non_positive_price", (prices <= 0).any(axis=0)),

@@ -200,7 +200,8 @@ class IBFeed(BaseFeed):
             for bars in self._rt.values():
                 self._ib.cancelRealTimeBars(bars)
             for ticker in self._tickers.values():
-                self._ib.cancelMktData(ticker.contract)
+                if ticker.contract is not None:
+                    self._ib.cancelMktData(ticker.contract)
         self._rt.clear()
         self._tickers.clear()
 

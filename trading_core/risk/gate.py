@@ -272,15 +272,12 @@ class RiskGate:
             if take_profit is None:
                 return reject(ReasonCode.INVALID_PRICE, "missing", label=PriceLabel.TAKE_PROFIT)
         priced = not (limit_price is None and stop_price is None and stop_loss is None and take_profit is None)
+        prices = ((PriceLabel.LIMIT, limit_price), (PriceLabel.STOP, stop_price), (PriceLabel.STOP_LOSS, stop_loss),
+                  (PriceLabel.TAKE_PROFIT, take_profit))
         if priced:
-            rejection = (
-                (limit_price is not None and self._grid(PriceLabel.LIMIT, limit_price, facts))
-                or (stop_price is not None and self._grid(PriceLabel.STOP, stop_price, facts))
-                or (stop_loss is not None and self._grid(PriceLabel.STOP_LOSS, stop_loss, facts))
-                or (take_profit is not None and self._grid(PriceLabel.TAKE_PROFIT, take_profit, facts))
-            )
-            if rejection:
-                return rejection
+            for label, price in prices:
+                if price is not None and (off_grid := self._grid(label, price, facts)) is not None:
+                    return off_grid
 
         # 11. a market price to compare with
         last = ctx.last_prices.get(symbol)
@@ -292,14 +289,10 @@ class RiskGate:
 
         if priced:
             # 12. price band
-            rejection = (
-                (limit_price is not None and self._band_check(PriceLabel.LIMIT, limit_price, last))
-                or (stop_price is not None and self._band_check(PriceLabel.STOP, stop_price, last))
-                or (stop_loss is not None and self._band_check(PriceLabel.STOP_LOSS, stop_loss, last))
-                or (take_profit is not None and self._band_check(PriceLabel.TAKE_PROFIT, take_profit, last))
-            )
-            if rejection:
-                return rejection
+            assert last is not None  # priced orders need a market price (checked above)
+            for label, price in prices:
+                if price is not None and (outside := self._band_check(label, price, last)) is not None:
+                    return outside
             # 13. protective prices on the right side of the entry
             if stop_loss is not None or take_profit is not None:
                 entry = limit_price if limit_price is not None else stop_price if stop_price is not None else last

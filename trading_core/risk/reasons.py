@@ -176,9 +176,9 @@ _RECORDED_PARAMS = ("recorded_code", "text_en", "text_fr")
 def _param(value: Any) -> ReasonParam:
     """A parameter as stored data: enums by their value; numbers, text and None as they are."""
     if isinstance(value, enum.Enum):
-        return value.value  # type: ignore[no-any-return]
+        return value.value
     if value is None or isinstance(value, (str, int, float, Decimal)):
-        return value  # type: ignore[no-any-return]
+        return value
     return str(value)
 
 

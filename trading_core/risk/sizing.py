@@ -23,11 +23,16 @@ _HUNDRED = Decimal(100)
 
 
 class InstrumentLike(Protocol):
-    """What sizing needs from `trading_core.instruments.Instrument`."""
+    """What sizing needs from `trading_core.instruments.Instrument` (read-only: instruments are frozen)."""
 
-    symbol: str
-    multiplier: Decimal  # USD per point per contract
-    tick_size: float | Decimal
+    @property
+    def symbol(self) -> str: ...
+
+    @property
+    def multiplier(self) -> Decimal: ...  # USD per point per contract
+
+    @property
+    def tick_size(self) -> float | Decimal: ...
 
 
 class InsufficientDataError(ValueError):

@@ -56,7 +56,7 @@ class EnsembleAgent:
 
     def combined_action(self, obs: np.ndarray) -> np.ndarray:
         acts = self.member_actions(obs)
-        return sum(w * acts[m] for w, m in zip(self.weights, ENSEMBLE_MEMBERS))
+        return np.sum([w * acts[m] for w, m in zip(self.weights, ENSEMBLE_MEMBERS)], axis=0)
 
     def targets(self, obs: np.ndarray) -> np.ndarray:
         return continuous_to_target(self.combined_action(obs), self.max_position)
@@ -64,7 +64,7 @@ class EnsembleAgent:
     def action_distribution(self, obs: np.ndarray) -> np.ndarray:
         probs = {"sac": self.sac.target_probs(obs), "ppo": self.ppo.target_probs(obs),
                  "ddpg": self.ddpg.target_probs(obs)}
-        mix = sum(w * probs[m] for w, m in zip(self.weights, ENSEMBLE_MEMBERS))
+        mix = np.sum([w * probs[m] for w, m in zip(self.weights, ENSEMBLE_MEMBERS)], axis=0)
         return sign_distribution(mix, self.max_position)
 
     def state_dict(self) -> dict[str, Any]:

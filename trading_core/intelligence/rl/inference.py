@@ -25,7 +25,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Sequence, TypeAlias, Union
 
 import numpy as np
 import pandas as pd
@@ -59,7 +59,7 @@ _LABEL_EN = {"ppo_cvar": "PPO-CVaR", "qr_dqn": "QR-DQN", "ensemble": "SAC+PPO+DD
 _LABEL_FR = {"ppo_cvar": "PPO-CVaR", "qr_dqn": "QR-DQN", "ensemble": "ensemble SAC+PPO+DDPG"}
 _ACTION_FR = {"short": "vente", "flat": "neutre", "long": "achat"}
 _KEEP_BARS = 4 * WARMUP_BARS  # recent bars remembered as the "current state"
-Bars = pd.DataFrame | Sequence[Bar]
+Bars: TypeAlias = Union["pd.DataFrame", Sequence[Bar]]
 
 
 @dataclass(slots=True)
@@ -197,6 +197,7 @@ class RLService:
                 f"{directory} contient un modèle {meta.get('model_type')} pour {meta.get('market')}",
             )
         from trading_core.intelligence.rl.agents import algo_config_from_json, make_agent  # torch, lazily
+        from trading_core.intelligence.rl.ensemble import EnsembleAgent
 
         try:
             env_cfg = EnvConfig(**meta["env"])
@@ -214,7 +215,7 @@ class RLService:
                 f"metadata or weights are incomplete ({type(exc).__name__}: {exc})",
                 f"métadonnées ou poids incomplets ({type(exc).__name__} : {exc})",
             ) from None
-        if model_type == "ensemble":
+        if isinstance(agent, EnsembleAgent):
             agent.set_weights(self.weights)
         loaded = LoadedModel(model_type, m, directory, meta, mtime, agent, env_cfg, normaliser, outcome)
         self._cache[key] = loaded

@@ -28,7 +28,7 @@ class ReplayBuffer:
         self.capacity = int(capacity)
         self.obs = np.zeros((self.capacity, obs_dim), np.float32)
         self.next_obs = np.zeros((self.capacity, obs_dim), np.float32)
-        self.action = np.zeros((self.capacity, *action_shape), action_dtype)
+        self.action: np.ndarray = np.zeros((self.capacity, *action_shape), action_dtype)
         self.reward = np.zeros(self.capacity, np.float32)
         self.size = 0
         self.ptr = 0
