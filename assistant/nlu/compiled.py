@@ -359,17 +359,17 @@ class CompiledLanguage:
         # start with many words, so templates filed under a number go under every number word
         # and digits. Templates that can be empty are filed under "" (tried for every sentence).
         number_starts = {w for w in self.numbers.words} | {"#digit"}
-        groups: dict[frozenset[str], list[int]] = {}
+        filed: dict[frozenset[str], list[int]] = {}
         for idx, (_, _, firsts) in enumerate(branches):
             keys = set(firsts)
             if "#num" in keys:
                 keys.discard("#num")
                 keys |= number_starts
-            groups.setdefault(frozenset(keys), []).append(idx)
+            filed.setdefault(frozenset(keys), []).append(idx)
         by_word: dict[str, list[_Bucket]] = {}
-        for keys, members in groups.items():
+        for filed_under, members in filed.items():
             bucket = self._compile_branches(members)
-            for key in keys:
+            for key in filed_under:
                 by_word.setdefault(key, []).append(bucket)
         self._dispatch: dict[str, tuple[_Bucket, ...]] = {k: tuple(v) for k, v in by_word.items()}
         self._empty_buckets = self._dispatch.get("", ())

@@ -800,11 +800,11 @@ class CarrierIndex:
                 if template.missing:
                     # An incomplete command; with a word the grammar does not know in it, the
                     # missing part was perhaps said but not understood ("place a bye order").
-                    unclear = bool(comp.unknown_words(spaced))
+                    said_unclearly = bool(comp.unknown_words(spaced))
                     first = template.missing[0]
                     return FuzzyOutcome("refuse", score, top_intent, slots, slot_text,
-                                        f"ambiguous_{first}" if unclear else f"missing_{first}",
-                                        f"no clear {first} was heard" if unclear else
+                                        f"ambiguous_{first}" if said_unclearly else f"missing_{first}",
+                                        f"no clear {first} was heard" if said_unclearly else
                                         f"no {' and no '.join(template.missing)} was said", others,
                                         missing=template.missing, nearest=top_intent)
                 return FuzzyOutcome("accept", score, top_intent, slots, slot_text, alternatives=others,
@@ -918,7 +918,7 @@ class CarrierIndex:
                 best = (score, info, replaced is not None)
         if best is None:
             return None
-        score, info, replaced = best
+        score, info, stood_in = best
         assert info.missing is not None and info.missing.slot is not None
         slot = info.missing.slot
         assigned = self._assign(info, scan.values)
@@ -928,7 +928,7 @@ class CarrierIndex:
             return FuzzyOutcome("refuse", score, info.intent, slots, slot_text, error[0], error[1],
                                 nearest=info.intent)
         # A word the grammar does not know was said: something unclear stood for the slot.
-        unclear = replaced or bool(self.comp.unknown_words(" ".join(t for t in scan.tokens
+        unclear = stood_in or bool(self.comp.unknown_words(" ".join(t for t in scan.tokens
                                                                   if t not in self._placeholders)))
         reason = f"ambiguous_{slot}" if unclear else f"missing_{slot}"
         detail = f"no clear {slot} was heard" if unclear else f"no {slot} was said"
