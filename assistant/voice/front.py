@@ -140,8 +140,12 @@ async def run_front_end(services: Services) -> None:
     options = services.options
     mode = options.input or "auto"
     ui_lang = services.lang
+    # With a start-up line (mia run), what this front runs is one part of it; run alone (tests, embedding)
+    # it says so in its own lines.
+    collected = services.startup is not None
     if mode == "none":
-        report(services, "input", _t(ui_lang, "no input (alerts only)", "aucune entrée (alertes seulement)"))
+        if collected:
+            report(services, "input", _t(ui_lang, "no input (alerts only)", "aucune entrée (alertes seulement)"))
         return
     output = AnswerOutput(services.speaker)
     # Compiling the grammars takes seconds: never on the event loop the engine runs on.
@@ -158,9 +162,12 @@ async def run_front_end(services: Services) -> None:
             if mode == "mic":
                 print(_t(ui_lang, f"Voice input unavailable: {reason}", f"Entrée vocale indisponible : {reason}"), file=sys.stderr)
                 await services.recogniser_failure(f"Voice input unavailable: {reason}.", f"Entrée vocale indisponible : {reason}.")
-                report(services, "input", _t(ui_lang, "no input", "aucune entrée"))
+                if collected:
+                    report(services, "input", _t(ui_lang, "no input", "aucune entrée"))
                 return
             log.info("no voice input: %s", reason)
+            if not collected:
+                print(_t(ui_lang, f"No voice input ({reason}).", f"Pas d'entrée vocale ({reason})."))
             why_not_voice = reason
             setup = None
     if setup is not None:
@@ -171,8 +178,14 @@ async def run_front_end(services: Services) -> None:
         dialogue = dialogue_for(services, parser, "voice")
         for line in setup.report:
             log.info("recogniser: %s", line)
-        report(services, "answers", answers_part(services.speaker, ui_lang))
-        report(services, "input", voice_part(setup, ui_lang))
+        if collected:
+            report(services, "answers", answers_part(services.speaker, ui_lang))
+            report(services, "input", voice_part(setup, ui_lang))
+        else:
+            print(_t(ui_lang, f"Listening on [{setup.device.index}] {setup.device.name}.",
+                     f"Écoute sur [{setup.device.index}] {setup.device.name}."))
+            for line in setup.report:
+                print("  " + line)
         mic = MicSource(setup.device.index)
         listener = Listener(setup.recognizers, endpointer_for(services.config))
         voice = VoiceLoop(dialogue, listener, output, clock="wall", half_duplex=True, latency=services.latency)
@@ -187,8 +200,11 @@ async def run_front_end(services: Services) -> None:
             mic.close()
         return
     dialogue = dialogue_for(services, parser, "text")
-    report(services, "answers", answers_part(services.speaker, ui_lang))
-    report(services, "input", typed_part(ui_lang, why_not_voice))
+    if collected:
+        report(services, "answers", answers_part(services.speaker, ui_lang))
+        report(services, "input", typed_part(ui_lang, why_not_voice))
+    else:
+        print(typed_banner(ui_lang))
     await run_text_loop(dialogue, output, stop=services.stop, prompt="> " if sys.stdin.isatty() else None)
 
 

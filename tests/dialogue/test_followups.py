@@ -30,17 +30,17 @@ def typed(engine, parser, config) -> Dialogue:
     "first,question,answer,readback",
     [
         ("buy ES", "Buy ES: how many contracts?", "two",
-         "Buy 2 ES at market, estimated risk 500 dollars. Do you confirm?"),
+         "Buy 2 ES at market, estimated risk $500.00. Do you confirm?"),
         ("achète des ES", "Achat ES : combien de contrats ?", "deux",
-         "Long 2 contrats ES au marché, risque estimé 500 dollars. Confirmez-vous ?"),
+         "Long 2 contrats ES au marché, risque estimé 500,00\u00a0$. Confirmez-vous ?"),
         ("achète des ES", "Achat ES : combien de contrats ?", "2",
-         "Long 2 contrats ES au marché, risque estimé 500 dollars. Confirmez-vous ?"),
+         "Long 2 contrats ES au marché, risque estimé 500,00\u00a0$. Confirmez-vous ?"),
         ("vends deux", "Vente 2 contrats : sur quel marché, ES ou MNQ ?", "MNQ",
-         "Short 2 contrats MNQ au marché, risque estimé 80 dollars. Confirmez-vous ?"),
+         "Short 2 contrats MNQ au marché, risque estimé 80,00\u00a0$. Confirmez-vous ?"),
         ("sell two", "Sell 2: which market, ES or MNQ?", "the micro",
-         "Sell 2 MNQ at market, estimated risk 80 dollars. Do you confirm?"),
+         "Sell 2 MNQ at market, estimated risk $80.00. Do you confirm?"),
         ("quatre MNQ", "4 contrats MNQ : achat ou vente ?", "achat",
-         "Long 4 contrats MNQ au marché, risque estimé 160 dollars. Confirmez-vous ?"),
+         "Long 4 contrats MNQ au marché, risque estimé 160,00\u00a0$. Confirmez-vous ?"),
     ],
 )
 async def test_an_incomplete_order_is_asked_for_then_read_back(typed, engine, first, question, answer, readback):
@@ -90,7 +90,7 @@ async def test_set_risk_without_a_market_applies_to_the_default_market_and_says_
     en = await typed.handle("set risk to one percent", 0.0)
     assert en.kind == "executed" and en.text == "Risk per trade set to 1% on ES (the default market)."
     fr = await typed.handle("mets le risque à 0,5 %", 1.0)
-    assert fr.text == "Risque par trade fixé à 0,5 % sur ES (marché par défaut)."
+    assert fr.text == "Risque par trade fixé à 0,5\u202f% sur ES (marché par défaut)."
     assert engine.risk_percent_for("ES") == pytest.approx(0.5) or str(engine.risk_percent_for("ES")) == "0.5"
 
 
