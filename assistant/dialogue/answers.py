@@ -160,27 +160,6 @@ TEXTS: dict[str, tuple[str, str]] = {
         "Je n'ai pas compris. Pour {topic}, vous pouvez dire : « {first} » ou « {second} ».",
     ),
     # read-backs
-    "readback.order": ("{side} {qty} {symbol} {how}, estimated risk {risk}{share}.", "{side} {qty} {symbol} {how}, risque estimé {risk}{share}."),
-    "readback.share": (" ({pct} of equity)", " ({pct} du capital)"),
-    "readback.risk_unknown": ("unknown", "inconnu"),
-    "readback.close_all": ("Close all positions: {items}.", "Fermer toutes les positions : {items}."),
-    "readback.close_symbol": ("Close the {symbol} position: {items}.", "Fermer la position {symbol} : {items}."),
-    "readback.cancel_working": ("cancel {orders}", "annuler {orders}"),
-    "readback.halt": (
-        "Halt trading: no new order will be accepted{cancel}; {positions}.",
-        "Arrêter le trading : plus aucun nouvel ordre ne sera accepté{cancel} ; {positions}.",
-    ),
-    "readback.halt_cancel": (", {orders} will be cancelled", ", {orders} seront annulés"),
-    "readback.halt_cancel_one": (", 1 working order will be cancelled", ", 1 ordre en attente sera annulé"),
-    "readback.halt_positions": ("your {n} open positions stay open", "vos {n} positions restent ouvertes"),
-    "readback.halt_position_one": ("your open position stays open", "votre position reste ouverte"),
-    "readback.halt_no_position": ("you have no open position", "vous n'avez aucune position ouverte"),
-    "nothing_to_close": ("You have no open position to close.", "Vous n'avez aucune position à fermer."),
-    "nothing_to_close_symbol": ("You have no {symbol} position to close.", "Vous n'avez aucune position {symbol} à fermer."),
-    "already_halted": (
-        "Trading is already halted. Closing positions is still allowed.",
-        "Le trading est déjà arrêté. La fermeture des positions reste possible.",
-    ),
     # results of actions
     "filled": ("Done: {past} {qty} {symbol} at {price}.", "Exécuté : {side} {qty} {symbol} à {price}."),
     "filled_partly": (
@@ -208,15 +187,10 @@ TEXTS: dict[str, tuple[str, str]] = {
         "Trading arrêté : plus aucun nouvel ordre. La fermeture des positions reste possible.",
     ),
     "resumed": ("Trading resumed.", "Trading repris."),
-    "readback.reduce_only": (
-        "Reduce-only mode: only orders that shrink positions will be accepted; your positions stay open.",
-        "Mode réduction seule : seuls les ordres qui réduisent les positions seront acceptés ; vos positions restent ouvertes.",
-    ),
     "reduce_only_on": (
         "Reduce-only mode on: only orders that shrink positions are accepted. Say resume trading to leave it.",
         "Mode réduction seule activé : seuls les ordres qui réduisent les positions sont acceptés. Dites « reprends le trading » pour en sortir.",
     ),
-    "already_reducing": ("Reduce-only mode is already on.", "Le mode réduction seule est déjà actif."),
     "default_market": (" on {symbol} (the default market)", " sur {symbol} (marché par défaut)"),
     "already_active": ("Trading is already active.", "Le trading est déjà actif."),
     "risk_set": ("Risk per trade set to {pct}{where}.", "Risque par trade fixé à {pct}{where}."),

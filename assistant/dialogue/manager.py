@@ -31,16 +31,18 @@ from functools import lru_cache
 from typing import Any
 
 from assistant.dialogue import answers as A
-from assistant.dialogue.readback import close_readback, halt_readback, order_readback, reduce_only_readback
 from assistant.dialogue.reply import ActionKind, PendingConfirmation, PendingFollowUp, Reply
 from assistant.nlu.parser import Parser
 from assistant.nlu.result import ParseResult
+from assistant.present import readback as R
 from assistant.present.numbers import format_percent
 from assistant.present.reasons import reason_text
+from assistant.present.text import render
 from trading_core.config import DialogueConfig, MiaConfig
-from trading_core.risk.gate import reduces_exposure
 from trading_core.types import (
+    ClosePreview,
     CloseResult,
+    HaltPreview,
     OrderRequest,
     OrderResult,
     OrderType,
@@ -443,42 +445,36 @@ class Dialogue:
         equity = None
         if req.risk_percent is not None:
             equity = (await self.engine.account()).equity
-        summary = order_readback(preview, lang, equity)
+        summary = render(R.order_readback(preview, equity), lang)
         # Exactly what was read back is what a confirmation sends.
         fixed = replace(preview.request, quantity=preview.quantity)
         pending = self._arm("order", summary, lang, now, parsed, request=fixed, estimated_risk=preview.estimated_risk)
         return self._readback_reply(pending, parsed, src)
 
     async def _readback_close(self, parsed: ParseResult, symbol: str | None, lang: str, now: float, src: str) -> Reply:
-        positions = await self.engine.positions()
-        working = await self.engine.working_orders()
-        summary = close_readback(positions, working, lang, symbol)
+        # The engine says what closing would do (positions, cancels, closing orders with their ids);
+        # that preview is read back and, once confirmed, executed as it is - never re-derived here.
+        preview = await self.engine.preview_close(symbol)
+        if preview.rejection is not None:
+            return self._reply(reason_text(preview.rejection, lang), lang, "refused", parsed, src, result=preview)
+        summary = R.close_readback(preview)
         if summary is None:
-            sentence = A.text("nothing_to_close_symbol", lang, symbol=symbol) if symbol else A.text("nothing_to_close", lang)
-            return self._reply(sentence, lang, "info", parsed, src)
-        pending = self._arm("close", summary, lang, now, parsed, symbol=symbol)
+            return self._reply(render(R.nothing_to_close(preview.symbol), lang), lang, "info", parsed, src)
+        pending = self._arm("close", render(summary, lang), lang, now, parsed, symbol=preview.symbol, preview=preview)
         return self._readback_reply(pending, parsed, src)
 
     async def _readback_reduce_only(self, parsed: ParseResult, lang: str, now: float, src: str) -> Reply:
         if self.engine.state is TradingState.REDUCING:
-            return self._reply(A.text("already_reducing", lang), lang, "info", parsed, src)
-        pending = self._arm("reduce_only", reduce_only_readback(lang), lang, now, parsed)
+            return self._reply(render(R.already_reducing(), lang), lang, "info", parsed, src)
+        pending = self._arm("reduce_only", render(R.reduce_readback(), lang), lang, now, parsed)
         return self._readback_reply(pending, parsed, src)
 
     async def _readback_halt(self, parsed: ParseResult, lang: str, now: float, src: str) -> Reply:
-        if self.engine.state is TradingState.HALTED:
-            return self._reply(A.text("already_halted", lang), lang, "info", parsed, src)
-        positions = await self.engine.positions()
-        held = {p.symbol: p.quantity for p in positions}
-        working = await self.engine.working_orders()
-        # The engine cancels working entry orders that could add exposure; protective ones stay.
-        cancellable = sum(
-            1 for o in working
-            if o.parent_id is None and not o.status.is_final
-            and not reduces_exposure(held.get(o.symbol, 0), o.side, o.quantity - o.filled_quantity)
-        )
-        summary = halt_readback(sum(1 for p in positions if p.quantity), cancellable, lang)
-        pending = self._arm("halt", summary, lang, now, parsed)
+        # What halting would cancel is the engine's to say (its entry orders that could add exposure).
+        preview = await self.engine.preview_halt()
+        if preview.already_halted:
+            return self._reply(render(R.already_halted(), lang), lang, "info", parsed, src)
+        pending = self._arm("halt", render(R.halt_readback(preview), lang), lang, now, parsed, preview=preview)
         return self._readback_reply(pending, parsed, src)
 
     # ------------------------------------------------------------------ follow-up questions
@@ -656,8 +652,9 @@ class Dialogue:
                 change = await self.engine.reduce_only(f"{src}: {pending.transcript}".strip())
                 return self._reply(A.text("reduce_only_on", lang), lang, "executed", parsed, src, result=change,
                                    executed=True)
-            change = await self.engine.halt(f"{src}: {pending.transcript}".strip())
-            return self._reply(A.text("halted", lang), lang, "executed", parsed, src, result=change,
+            halt = pending.preview if isinstance(pending.preview, HaltPreview) else None
+            halted = await self.engine.halt(f"{src}: {pending.transcript}".strip(), preview=halt)
+            return self._reply(A.text("halted", lang), lang, "executed", parsed, src, result=halted,
                                executed=True, profile="urgent")
         except Exception as exc:
             log.exception("dialogue: executing %s failed", pending.action)
@@ -692,7 +689,12 @@ class Dialogue:
         return self._reply(sentence, lang, "executed", parsed, src, result=res, executed=True)
 
     async def _execute_close(self, pending: PendingConfirmation, lang: str, parsed: ParseResult, src: str) -> Reply:
-        res: CloseResult = await self.engine.close_positions(pending.symbol, source=src)
+        pinned = pending.preview if isinstance(pending.preview, ClosePreview) else None
+        res: CloseResult = await self.engine.close_positions(pending.symbol, source=src, preview=pinned)
+        if res.rejection is not None and pinned is not None and res.current is not None:
+            # The book moved since the read-back: nothing was done; the trader hears the difference.
+            return self._reply(render(R.preview_changed(pinned, res.current), lang), lang, "refused", parsed, src,
+                               result=res)
         refused = [r for r in res.orders if not r.accepted]
         if refused:
             sentence = " ".join(reason_text(r.rejection, lang) for r in refused if r.rejection) or A.text("order_refused", lang)
@@ -705,8 +707,7 @@ class Dialogue:
             if res.cancelled_orders:
                 return self._reply(A.text("close_cancel_only", lang, orders=A.working_orders(res.cancelled_orders, lang)),
                                    lang, "executed", parsed, src, result=res, executed=True)
-            key = "nothing_to_close_symbol" if pending.symbol else "nothing_to_close"
-            return self._reply(A.text(key, lang, symbol=pending.symbol), lang, "info", parsed, src, result=res)
+            return self._reply(render(R.nothing_to_close(pending.symbol), lang), lang, "info", parsed, src, result=res)
         flat = res.flat or await self._wait_flat(res.symbols)
         if flat:
             sentence = A.text("closed_symbol", lang, symbol=pending.symbol) if pending.symbol else A.text("closed_all", lang)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from trading_core.types import OrderRequest
+from trading_core.types import ClosePreview, HaltPreview, OrderRequest
 
 ActionKind = Literal["order", "close", "halt", "reduce_only"]
 ReplyKind = Literal[
@@ -48,6 +48,9 @@ class PendingConfirmation:
     transcript: str = ""
     request: OrderRequest | None = None  # action "order": exactly what will be sent
     symbol: str | None = None  # action "close": None means every position
+    # action "close" / "halt": the engine's preview that was read back; the confirmation executes
+    # exactly it (its orders and client ids), or nothing when the book changed since
+    preview: ClosePreview | HaltPreview | None = None
     estimated_risk: Any = None  # Decimal USD for an order, when known
 
     def remaining(self, now: float) -> float:

@@ -7,11 +7,17 @@ from decimal import Decimal
 import pytest
 
 from assistant.dialogue import answers as A
-from assistant.dialogue.readback import close_readback, halt_readback, order_readback
+from assistant.present import readback as R
+from assistant.present.text import render
 from trading_core.intelligence.rl.types import CvarReport, EnsembleWeightsReport, QuantileReport
 from trading_core.intelligence.types import FeatureImportance, RegimeInfo
 from trading_core.types import (
+    ClosePreview,
+    ClosingOrder,
     EngineStatus,
+    HaltPreview,
+    Order,
+    OrderStatus,
     OrderPreview,
     OrderRequest,
     OrderType,
@@ -33,11 +39,15 @@ def test_every_template_exists_in_both_languages_with_the_same_placeholders():
     import string
 
     for key, (en, fr) in A.TEXTS.items():
-        assert en and fr and en != fr or key in ("readback.risk_unknown",), key
+        assert en and fr and en != fr, key
         names_en = {f for _, f, _, _ in string.Formatter().parse(en) if f}
         names_fr = {f for _, f, _, _ in string.Formatter().parse(fr) if f}
         # French may use a French-only variant of a value (slot_fr, doing_fr; "long" where English says "bought")
         assert {re.sub(r"_fr(_cap)?$", "", n) for n in names_fr} <= names_en | {"slot", "doing", "what", "side"}, key
+
+
+def order_readback(preview: OrderPreview, lang: str, equity: Decimal | None = None) -> str:
+    return render(R.order_readback(preview, equity), lang)
 
 
 def test_french_number_formatting_in_readbacks():
@@ -60,16 +70,30 @@ def test_unknown_risk_is_said_not_hidden():
     assert order_readback(preview, "fr") == "Long 1 contrat MNQ au marché, risque estimé inconnu."
 
 
-def test_close_and_halt_readbacks():
-    positions = [Position("ES", 3, 6000.0, 6001.0, Decimal("150"), Decimal(0))]
-    assert close_readback([], [], "en") is None
-    assert close_readback(positions, [], "fr", "MNQ") is None
-    assert close_readback(positions, [], "fr", "ES") == "Fermer la position ES : long 3 contrats ES."
-    assert halt_readback(0, 0, "en") == "Halt trading: no new order will be accepted; you have no open position."
-    assert halt_readback(1, 1, "fr") == ("Arrêter le trading : plus aucun nouvel ordre ne sera accepté, 1 ordre en "
-                                         "attente sera annulé ; votre position reste ouverte.")
-    assert halt_readback(2, 3, "en") == ("Halt trading: no new order will be accepted, 3 working orders will be "
-                                         "cancelled; your 2 open positions stay open.")
+def _working(n: int) -> tuple[Order, ...]:
+    ts = datetime(2025, 4, 22, 14, 30, tzinfo=timezone.utc)
+    return tuple(Order(f"O-{i}", f"C-{i}", "ES", Side.BUY, 1, OrderType.LIMIT, OrderStatus.WORKING, ts, limit_price=5990.0)
+                 for i in range(n))
+
+
+def test_close_and_halt_readbacks_say_what_the_engine_previewed():
+    """The read-backs are built from the engine's previews (the dialogue never re-derives them)."""
+    es = Position("ES", 3, 6000.0, 6001.0, Decimal("150"), Decimal(0))
+    mnq = Position("MNQ", -1, 21000.0, 21001.0, Decimal("-2"), Decimal(0))
+    assert R.close_readback(ClosePreview(None, (), (), ())) is None
+    one = ClosePreview("ES", (es,), (), (ClosingOrder("ES", Side.SELL, 3, "close-ES-1"),))
+    assert plain(render(R.close_readback(one), "fr")) == "Fermer la position ES : long 3 contrats ES."
+    both = ClosePreview(None, (es, mnq), _working(2), ())
+    assert render(R.close_readback(both), "en") == "Close all positions: long 3 ES, short 1 MNQ, cancel 2 working orders."
+    halt = HaltPreview(TradingState.ACTIVE, (), ())
+    assert render(R.halt_readback(halt), "en") == "Halt trading: no new order will be accepted; you have no open position."
+    halt = HaltPreview(TradingState.ACTIVE, _working(1), (es,))
+    assert render(R.halt_readback(halt), "fr") == ("Arrêter le trading : plus aucun nouvel ordre ne sera accepté, 1 ordre "
+                                                    "en attente sera annulé ; votre position reste ouverte.")
+    halt = HaltPreview(TradingState.ACTIVE, _working(3), (es, mnq))
+    assert render(R.halt_readback(halt), "en") == ("Halt trading: no new order will be accepted, 3 working orders will be "
+                                                    "cancelled; your 2 open positions stay open.")
+    assert HaltPreview(TradingState.HALTED, (), ()).already_halted
 
 
 @pytest.mark.parametrize(

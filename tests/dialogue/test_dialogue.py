@@ -207,6 +207,24 @@ async def test_close_while_a_closing_order_works_sends_nothing_new(dialogue, eng
     assert len([o for o in engine.ledger.orders(limit=None) if o.side is Side.SELL]) == 1
 
 
+async def test_a_confirmed_close_executes_its_read_back_or_nothing(dialogue, engine):
+    """What was read back is what a confirmation does: the engine's preview, pinned. When the positions
+    moved in between, nothing is sent and the answer says what changed."""
+    await engine.place_order(OrderRequest("ES", Side.BUY, 2), wait_fill=2.0)
+    readback = await dialogue.handle("close all positions", 0.0)
+    assert readback.pending.preview is not None and readback.pending.preview.positions[0].quantity == 2
+    await engine.place_order(OrderRequest("ES", Side.BUY, 1), wait_fill=2.0)  # the book moves
+    sells_before = [o for o in engine.ledger.orders(limit=None) if o.side is Side.SELL]
+    reply = await dialogue.handle("yes", 1.0)
+    assert reply.kind == "refused" and "changed since the read-back" in reply.text and "long 3" in reply.text
+    assert [o for o in engine.ledger.orders(limit=None) if o.side is Side.SELL] == sells_before
+    assert [(p.symbol, p.quantity) for p in await engine.positions()] == [("ES", 3)]
+    again = await dialogue.handle("close all positions", 2.0)
+    assert "long 3 ES" in again.text
+    done = await dialogue.handle("yes", 3.0)
+    assert done.kind == "executed" and await engine.positions() == []
+
+
 async def test_close_with_nothing_open_is_answered_at_once(dialogue):
     reply = await dialogue.handle("close e s", 0.0)
     assert reply.kind == "info" and reply.pending is None
