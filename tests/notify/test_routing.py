@@ -259,4 +259,4 @@ async def test_spoken_alerts_are_echoed_once_for_the_terminal(tmp_path, tg_fake)
             await am.handle_event(halted())  # the same event again: neither spoken nor shown twice
             await am.speech_idle()
             assert await am.outbox.wait_idle(5)
-        assert shown == [("Trading halted. Daily loss limit reached: trading halted.", "en")]
+        assert shown == [("Trading halted. Trading halted: no new orders. Closing positions is still allowed.", "en")]
