@@ -39,6 +39,7 @@ from assistant.present.numbers import format_percent
 from assistant.present.reasons import reason_text
 from assistant.present.text import render
 from trading_core.config import DialogueConfig, MiaConfig
+from trading_core.protocols import EngineAPI
 from trading_core.types import (
     ClosePreview,
     CloseResult,
@@ -86,7 +87,7 @@ class Dialogue:
 
     def __init__(
         self,
-        engine: Any,
+        engine: EngineAPI,
         parser: Parser | None = None,
         *,
         config: MiaConfig | DialogueConfig | None = None,
@@ -734,7 +735,7 @@ class Dialogue:
         if by_default:
             symbol = self.default_market  # no market said: the default one, and the answer says so
         res = await self.engine.set_risk(Decimal(str(pct)), symbol)
-        if not res.ok:
+        if not res.ok or res.risk_percent is None:
             sentence = reason_text(res.rejection, lang) if res.rejection else A.text("not_understood", lang)
             return self._reply(sentence, lang, "refused", parsed, src, result=res)
         where = (f" sur {res.symbol}" if lang == "fr" else f" on {res.symbol}") if res.symbol else ""

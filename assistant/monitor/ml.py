@@ -19,9 +19,12 @@ from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from assistant.monitor.latency import percentile
+
+if TYPE_CHECKING:
+    from trading_core.protocols import EngineAPI
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,7 +137,7 @@ class MLMetrics:
         )
 
 
-async def timed_signal_quality(engine: Any, ml: MLMetrics, features: Any = None) -> Any:
+async def timed_signal_quality(engine: EngineAPI, ml: MLMetrics, features: Any = None) -> Any:
     """`engine.signal_quality(features)`, timed and recorded (inference time, cache hit, confidence),
     and remembered so the trade that follows scores the filter's live accuracy."""
     start = time.perf_counter()

@@ -60,6 +60,7 @@ from assistant.nlu.result import ParseResult
 from assistant.telegram_bot import texts as T
 from trading_core.config import MiaConfig
 from trading_core.instruments import get_instrument
+from trading_core.protocols import EngineAPI
 
 log = logging.getLogger("mia.telegram")
 
@@ -204,7 +205,7 @@ class TelegramChatBot:
 
     def __init__(
         self,
-        engine: Any,
+        engine: EngineAPI,
         config: MiaConfig,
         token: str,
         *,
