@@ -153,12 +153,12 @@ async def run_preset(preset: Preset, config: MiaConfig, options: RunOptions, lan
             server.context.monitor = services.monitor
             await services.start()
             tasks = {name: asyncio.create_task(_guard(name, fe, services), name=f"mia-{name}") for name, fe in fronts}
+            if options.duration:  # counted from the start of the front ends, start-up line included
+                loop.call_later(options.duration, stop.set)
             if preset.banner is not None:
                 print(preset.banner(services))
             if services.startup is not None:
                 await _print_summary(services, stop)
-            if options.duration:
-                loop.call_later(options.duration, stop.set)
             waiters: set[asyncio.Future[Any]] = {asyncio.ensure_future(stop.wait())}
             main = tasks.get(preset.main) if preset.main else None
             if main is not None:

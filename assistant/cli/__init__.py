@@ -13,9 +13,12 @@ import math
 import os
 import sys
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from trading_core.config import ConfigError, MiaConfig, load_config
+
+if TYPE_CHECKING:
+    from trading_core.api import Engine
 
 log = logging.getLogger("mia.cli")
 
@@ -190,21 +193,21 @@ class _one_shot_engine:
 
     def __init__(self, config: MiaConfig) -> None:
         self.config = config
-        self.engine: Any = None
+        self.engine: Engine | None = None
         self.pump: asyncio.Task[None] | None = None
 
-    async def __aenter__(self) -> Any:
+    async def __aenter__(self) -> Engine:
         from trading_core.api import Engine
 
-        self.engine = Engine.from_config(self.config, realtime=False)
+        engine = self.engine = Engine.from_config(self.config, realtime=False)
         try:
-            await self.engine.start(run_feed=False)
-            await self.engine.prime_market()
+            await engine.start(run_feed=False)
+            await engine.prime_market()
         except BaseException:
             await self._close()
             raise
-        self.pump = asyncio.create_task(self.engine.pump_last_prices())
-        return self.engine
+        self.pump = asyncio.create_task(engine.pump_last_prices())
+        return engine
 
     async def __aexit__(self, *exc: object) -> None:
         await self._close()
@@ -213,6 +216,8 @@ class _one_shot_engine:
         if self.pump is not None:
             self.pump.cancel()
             await asyncio.gather(self.pump, return_exceptions=True)
+        if self.engine is None:
+            return
         try:
             await self.engine.stop()
         finally:
