@@ -162,6 +162,7 @@ def build_services(
         alert_voice = voice if config.alert_manager.voice_alerts else None
         manager = build_alert_manager(config, secrets if secrets is not None else Secrets.from_env(),
                                       speaker=alert_voice, telegram_limiter=limiter, echo=_echo_alert)
+        manager.set_language(lang)  # alerts before the trader's first word follow the run's language
     latency, commands, ml = LatencyRecorder(), CommandLog(), MLMetrics()
     monitor = Monitor(config, engine=engine, latency=latency, ml=ml, commands=commands, alert_sink=manager)
     return Services(

@@ -70,6 +70,12 @@ class Alert:
         title, body = self.title(lang, Surface.SPEECH), self.body(lang, Surface.SPEECH)
         return f"{title}. {body}" if body else title
 
+    def terminal_text(self, lang: str) -> str:
+        """The terminal's line for a spoken alert: what the voice says, written as chat text
+        ("CPU", "100 %"), not spelled for the synthesiser ("C P U", "one hundred percent")."""
+        title, body = self.title(lang), self.body(lang)
+        return f"{title}. {body}" if body else title
+
     def sms_text(self, lang: str) -> str:
         body = self.body(lang)
         text = f"MIA: {self.title(lang)}" + (f" - {body}" if body else "")

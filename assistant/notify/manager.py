@@ -185,7 +185,7 @@ class AlertManager:
         if plan.speak and not replay and alert.key not in self._spoken:
             if self.echo is not None:
                 try:
-                    self.echo(alert.spoken_text(lang), lang)
+                    self.echo(alert.terminal_text(lang), lang)
                 except Exception as exc:  # showing the line must never stop the alert
                     log.warning("alert echo failed: %s: %s", type(exc).__name__, exc)
             if self.speaker is not None:

@@ -105,6 +105,9 @@ def test_daily_loss_breach_is_written_for_the_channels_and_said_in_words():
         "being flattened."
     )
     assert "P N L moins mille cinq cent deux dollars vingt-cinq pour une limite de moins mille dollars" in alert.spoken_text("fr")
+    # the terminal's alert line is what is said, written as chat text (figures and symbols as written)
+    assert alert.terminal_text("en").startswith("Risk limit breached. Daily loss limit hit: P&L -$1,502.25")
+    assert alert.terminal_text("fr").startswith(f"Limite de risque dépassée. Limite de perte journalière atteinte : P&L -1{S}502,25")
     assert alert.sms_text("en").startswith("MIA: Risk limit breached - Daily loss limit hit")
     assert alert.subject("fr") == "[MIA P5] Limite de risque dépassée"
     assert alert.key == "evt:77"

@@ -115,6 +115,8 @@ async def test_mia_run_shares_one_telegram_rate_limiter_between_alerts_and_the_c
         try:
             bot = (await _until(lambda: bots))[0]
             manager = services.alerts
+            # `language: auto` and a French run: alerts before the trader's first word are in French
+            assert cfg.language == "auto" and manager.language == "fr"
             limiter = services.telegram_limiter
             channel = manager.outbox._channels["telegram"]  # the outbox keeps its channels by name
             assert bot.limiter is limiter and channel.limiter is limiter
