@@ -30,7 +30,7 @@ __all__ = ["load_grammar", "default_grammar_dir", "GrammarPaths"]
 GrammarPaths = str | os.PathLike[str] | Iterable[str | os.PathLike[str]] | None
 
 _LANGUAGE_KEYS = {"language", "intents", "lists", "rules", "skip_words", "negations", "lead_words",
-                  "pronunciations"}
+                  "pronunciations", "frames"}
 # ARPAbet phones as written in CMUdict; stress digits (AH0, EY1) are accepted and dropped.
 _PHONE = re.compile(r"^([A-Z]{1,3})[0-2]?$")
 _PRON_WORD = re.compile(r"^[a-z][a-z'\-]*$")
@@ -137,6 +137,37 @@ class _LanguageParts:
         self.pronunciations: dict[str, tuple[str, ...]] = {}
         self.lead_words: list[str] = []
         self.sources: list[str] = []
+        self.frames: dict[str, Any] = {}
+
+
+def _cue_phrases(doc: _Doc, node: yaml.Node, where: str) -> list[str]:
+    """Cue phrases of a `frames:` entry, as written: YAML's yes/no/on/off stay words here."""
+    nodes = doc.sequence(node, where) if isinstance(node, yaml.SequenceNode) else [node]
+    out: list[str] = []
+    for item in nodes:
+        if not isinstance(item, yaml.ScalarNode) or not str(item.value).strip():
+            raise doc.error(item, where, f"expected a cue phrase, got {_kind(item)}")
+        out.append(str(item.value))
+    return out
+
+
+def _raw_mapping(doc: _Doc, node: yaml.Node, where: str) -> list[tuple[str, yaml.Node]]:
+    """Keys as written (a `frames:` key such as `yes:` or `no:` is a word, not a boolean)."""
+    if not isinstance(node, yaml.MappingNode):
+        raise doc.error(node, where, f"expected a mapping (key: value), got {_kind(node)}")
+    return [(str(k.value), v) for k, v in node.value]
+
+
+def _parse_frames(doc: _Doc, node: yaml.Node, frames: dict[str, Any]) -> None:
+    """Merge a `frames:` section (see grammars/README.md) into `frames`: lists add up,
+    `topics` and `sides` merge per intent / side."""
+    for key, value in _raw_mapping(doc, node, "frames"):
+        if key in ("topics", "sides"):
+            target = frames.setdefault(key, {})
+            for name, cues in _raw_mapping(doc, value, f"frames {key}"):
+                target.setdefault(name, []).extend(_cue_phrases(doc, cues, f"frames {key}.{name}"))
+        else:
+            frames.setdefault(key, []).extend(_cue_phrases(doc, value, f"frames {key}"))
 
 
 def _collect_files(paths: GrammarPaths) -> list[Path]:
@@ -352,7 +383,7 @@ def _check_language(parts: _LanguageParts, warnings: list[str]) -> LanguageGramm
     lang = LanguageGrammar(parts.language, parts.lists, rules, parts.intents,
                            tuple(parts.skip_words), tuple(parts.negations), parts.sources,
                            pronunciations=dict(parts.pronunciations),
-                           lead_words=tuple(parts.lead_words))
+                           lead_words=tuple(parts.lead_words), frames=parts.frames)
 
     # Intents: slots refer to lists that exist; required slots appear in every sentence.
     for intent in parts.intents.values():
@@ -444,6 +475,8 @@ def load_grammar(paths: GrammarPaths = None) -> Grammar:
             _parse_pronunciations(doc, top["pronunciations"], parts.pronunciations)
         if "lead_words" in top:
             parts.lead_words.extend(s for s, _ in doc.strings(top["lead_words"], "lead_words"))
+        if "frames" in top:
+            _parse_frames(doc, top["frames"], parts.frames)
         if "intents" in top:
             for name, node in doc.mapping(top["intents"], "intents").items():
                 intent = _parse_intent(doc, name, node)

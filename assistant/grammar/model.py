@@ -113,6 +113,8 @@ class LanguageGrammar:
     lead_words: tuple[str, ...] = ()
     """Discourse words dropped at the start of a sentence that is not a command as said
     ("ok buy 2 ES", "alors vends dix MNQ"); "ok" alone is left alone."""
+    frames: dict[str, Any] = field(default_factory=dict)
+    """Cue lexicons of the frame matcher (`frames:`; see grammars/README.md), as loaded."""
 
     def slot_name(self, list_name: str, override: str | None) -> str:
         """Name of the slot filled by `{list_name}` / `{list_name:override}`."""

@@ -15,6 +15,12 @@ Order of work for one utterance:
    of the intent's keywords present when the grammar lists keywords for it. Slot values
    are never fuzzed: a command with two symbols, two quantities, or no clear side is
    refused with the reason (`ambiguous_symbol`, `ambiguous_quantity`, `ambiguous_side`).
+4. only if that refused for want of a match (not for an unclear slot), the **frame** matcher
+   (assistant/nlu/frames.py, cue lexicons in the grammars' `frames:` sections) reads cue
+   words under strict rules; method "frame".
+
+Whatever the stage, a money amount ("$5,000 of MNQ", "5000 dollars") is never a number of
+contracts: such an order is refused as `invalid_quantity`.
 
 The language is decided per utterance: the one that matched, and when several did ("ok",
 "long 2 ES"), the one with more words that only it uses, then `prefer`, then the default.
@@ -27,6 +33,7 @@ from assistant.grammar.expand import possible_slot_refs
 from assistant.grammar.loader import GrammarPaths, load_grammar
 from assistant.grammar.model import Grammar
 from assistant.nlu.compiled import CompiledLanguage, ExactHit
+from assistant.nlu.frames import FrameMatcher, FrameOutcome
 from assistant.nlu.fuzzy import CarrierIndex, FuzzyOutcome
 from assistant.nlu.normalize import normalize
 from assistant.nlu.spoken import base_language
@@ -41,7 +48,7 @@ class Parser:
 
     def __init__(self, grammar: Grammar, *, default_language: str | None = None,
                  fuzzy: bool = True, accept: float = 0.80, margin: float = 0.05,
-                 refuse: float = 0.72) -> None:
+                 refuse: float = 0.72, frames: bool = True) -> None:
         if not 0.0 < accept <= 1.0 or not 0.0 < refuse <= 1.0 or not 0.0 <= margin < 1.0:
             raise ValueError("accept and refuse must be in (0, 1], margin in [0, 1)")
         self.grammar = grammar
@@ -66,6 +73,11 @@ class Parser:
                 if other_code != code:
                     others |= other.vocabulary
             self._exclusive[code] = comp.vocabulary - others
+        frame_data = {code: lg.frames for code, lg in grammar.languages.items() if lg.frames}
+        self._frames: FrameMatcher | None = None
+        if frames and frame_data:
+            symbol_intents = [name for name in self.intents() if "symbol" in self.slot_names(name)]
+            self._frames = FrameMatcher(self._compiled, frame_data, symbol_intents)
         self.warnings: list[str] = list(grammar.warnings)
         for comp in self._compiled.values():
             self.warnings.extend(comp.warnings)
@@ -144,6 +156,16 @@ class Parser:
         `prefer` breaks ties between languages for sentences valid in several (pass the
         language of the conversation so far). Raises ValueError for an unknown `lang`.
         """
+        result = self._parse(text, lang, prefer)
+        if result.matched and "quantity" in result.slots and self._frames is not None \
+                and self._frames.mentions_money(text, result.normalized):
+            return ParseResult(text, result.normalized, False, result.intent, result.slots, result.slot_text,
+                               result.language, result.language_certain, result.score, result.method,
+                               result.alternatives, "invalid_quantity",
+                               "a money amount is not a number of contracts", nearest=result.intent)
+        return result
+
+    def _parse(self, text: str, lang: str, prefer: str | None) -> ParseResult:
         if not isinstance(text, str):
             raise TypeError(f"text must be str, got {type(text).__name__}")
         langs = self._select(lang)
@@ -226,12 +248,40 @@ class Parser:
             certain = True
         alternatives = [a for a in out.alternatives if a[0] != out.intent]
         matched = out.status == "accept"
+        if not matched and self._frames is not None and self._frames_may_try(out):
+            framed = self._frame(text, per_lang, tokens, prefer, out)
+            if framed is not None:
+                return framed
         return ParseResult(
             text, stripped[:-1], matched, out.intent, out.slots, out.slot_text, code, certain,
             round(out.score, 4), "fuzzy" if out.status != "none" or out.intent else "none",
             alternatives, None if matched else out.reason, None if matched else out.detail,
             () if matched else out.missing, out.typed_only, None if matched else out.nearest,
         )
+
+
+    @staticmethod
+    def _frames_may_try(out: FuzzyOutcome) -> bool:
+        """Frames may overrule a refusal for want of a match, never one about an unclear slot
+        ("buy twenty to ES" stays ambiguous_quantity)."""
+        reason = out.reason or "no_match"
+        return reason in ("no_match", "ambiguous_intent") or reason.startswith("missing_")
+
+    def _frame(self, text: str, per_lang: list[tuple[CompiledLanguage, str]], tokens: list[str],
+               prefer: str | None, fuzzy: FuzzyOutcome) -> ParseResult | None:
+        assert self._frames is not None
+        code, certain = self._pick_language((c.code for c, _ in per_lang), tokens, prefer)
+        candidates = [(c, s) for c, s in per_lang if c.code == code] if certain else per_lang
+        out: FrameOutcome = self._frames.match(candidates, text)
+        if out.status == "accept" or (out.status == "missing" and (fuzzy.reason or "no_match") == "no_match"):
+            code = out.language or code
+            stripped = next(s for c, s in per_lang if c.code == code)
+            matched = out.status == "accept"
+            return ParseResult(text, stripped[:-1], matched, out.intent, dict(out.slots), dict(out.slot_text),
+                               code, certain, 1.0 if matched else 0.0, "frame", [],
+                               None if matched else out.reason, None if matched else out.detail,
+                               out.missing, out.typed_only, None if matched else out.intent)
+        return None
 
 
 def default_parser() -> Parser:

@@ -1,0 +1,498 @@
+"""Frame matcher: the second understanding stage, for sentences no template matched.
+
+Templates say *how* a command is phrased; frames only say *which words matter*. A frame
+matcher finds cue words (grammar data: the `frames:` section of a language file, see
+grammars/README.md) and accepts a sentence only under strict rules, because the sentence
+was never seen in that shape:
+
+* a read-only question (regime, performance, SHAP…) when the cues of exactly one topic are
+  present and nothing else competes (no order word, no number, no negation, no chit-chat);
+* an order when there is exactly one side, one symbol, one whole number of contracts, every
+  number explained, and nothing that changes its meaning (negation, "if", money amounts,
+  another asset, a price, "reduce"…); a clear side and symbol without a number is handed to
+  the follow-up question (`missing_quantity`);
+* a close with one close cue and one symbol or an "all" cue; halt / resume with one cue and
+  no negation; confirm / cancel, where any negation makes it a cancel (the safe side).
+
+Anything else is refused. The parser calls it only after the exact and fuzzy stages failed,
+and what it accepts goes through the same read-back and confirmation as every command.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from assistant.nlu.compiled import NUMBER_KIND, PERCENT_KIND, CompiledLanguage, ScannedValue
+from assistant.nlu.normalize import normalize
+
+__all__ = ["FrameError", "FrameMatcher", "FrameOutcome", "FRAME_KEYS"]
+
+#: Keys of a `frames:` section (every value a list of cue phrases, except `topics` and `sides`:
+#: mappings of intent / side value to cue phrases).
+FRAME_KEYS = frozenset({
+    "topics", "sides", "contracts", "articles", "close", "all", "halt", "resume", "yes",
+    "yes_typed", "no", "cancel", "negations", "conditionals", "questions", "money",
+    "other_assets", "modifiers", "past", "elsewhen", "others", "chit_chat", "neutral", "unclear",
+})
+
+_SYMBOL = "symbol"
+_SIDE = "side"
+
+Status = Literal["accept", "missing", "refuse", "none"]
+
+
+class FrameError(ValueError):
+    """A malformed `frames:` section (raised when the parser is built)."""
+
+
+@dataclass(frozen=True, slots=True)
+class FrameOutcome:
+    status: Status
+    intent: str | None = None
+    slots: dict[str, Any] = field(default_factory=dict)
+    slot_text: dict[str, str] = field(default_factory=dict)
+    reason: str | None = None
+    detail: str | None = None
+    missing: tuple[str, ...] = ()
+    typed_only: bool = False
+    language: str | None = None
+
+
+_NONE = FrameOutcome("none")
+
+
+def _refuse(reason: str, detail: str, intent: str | None = None) -> FrameOutcome:
+    return FrameOutcome("refuse", intent, reason=reason, detail=detail)
+
+
+@dataclass(frozen=True, slots=True)
+class _Cue:
+    words: tuple[str, ...]
+    """Normalised words; a word ending in "*" matches any word starting with it."""
+    category: str
+
+    def match(self, tokens: Sequence[str], start: int) -> bool:
+        if start + len(self.words) > len(tokens):
+            return False
+        for offset, word in enumerate(self.words):
+            token = tokens[start + offset]
+            if word.endswith("*"):
+                if not token.startswith(word[:-1]):
+                    return False
+            elif token != word:
+                return False
+        return True
+
+
+class _CueTable:
+    """Longest-match lookup of cue phrases, indexed by first word (exact) or stem."""
+
+    def __init__(self) -> None:
+        self._exact: dict[str, list[_Cue]] = {}
+        self._stems: dict[str, list[_Cue]] = {}
+        self._stem_lengths: set[int] = set()
+        self._seen: set[tuple[tuple[str, ...], str]] = set()
+
+    def add(self, phrase: str, category: str) -> None:
+        star = phrase.rstrip().endswith("*")
+        words = normalize(phrase.replace("*", " STEMMARK ")).split()
+        # normalize() lowers "STEMMARK"; glue it back onto the word it followed.
+        joined: list[str] = []
+        for word in words:
+            if word == "stemmark" and joined:
+                joined[-1] += "*"
+            else:
+                joined.append(word)
+        if not joined or (star and not joined[-1].endswith("*")):
+            raise FrameError(f"cue '{phrase}' of '{category}' is empty after normalisation")
+        key = (tuple(joined), category)
+        if key in self._seen:
+            return
+        self._seen.add(key)
+        cue = _Cue(tuple(joined), category)
+        first = joined[0]
+        if first.endswith("*"):
+            self._stems.setdefault(first[:-1], []).append(cue)
+            self._stem_lengths.add(len(first) - 1)
+        else:
+            self._exact.setdefault(first, []).append(cue)
+
+    def words(self) -> set[str]:
+        """Whole words (not stems) of the cues: one-word cues, and words of three letters or
+        more of longer ones (the "re" of "re enable" is no word on its own)."""
+        out: set[str] = set()
+        for cues in list(self._exact.values()) + list(self._stems.values()):
+            for cue in cues:
+                out.update(w for w in cue.words if not w.endswith("*")
+                           and (len(cue.words) == 1 or len(w) >= 3))
+        return out
+
+    def at(self, tokens: Sequence[str], start: int, order: Mapping[str, int]) -> _Cue | None:
+        token = tokens[start]
+        candidates = list(self._exact.get(token, ()))
+        for size in self._stem_lengths:
+            if len(token) >= size:
+                candidates.extend(self._stems.get(token[:size], ()))
+        best: _Cue | None = None
+        for cue in candidates:
+            if not cue.match(tokens, start):
+                continue
+            if best is None or (len(cue.words), -order.get(cue.category.split(":")[0], 99)) > \
+                    (len(best.words), -order.get(best.category.split(":")[0], 99)):
+                best = cue
+        return best
+
+
+# When two cues of the same length start at the same word, the category listed first wins
+# (a cancel word over a plain negation, a topic over chit-chat).
+_PRIORITY = {name: rank for rank, name in enumerate((
+    "neutral", "unclear", "no", "cancel", "yes_typed", "yes", "halt", "resume", "close", "all", "topic",
+    "side", "contracts", "money", "other_assets", "modifiers", "conditionals", "questions",
+    "past", "elsewhen", "others", "chit_chat", "articles", "negations",
+))}
+
+
+@dataclass(slots=True)
+class _Analysis:
+    categories: dict[str, int] = field(default_factory=dict)
+    topics: set[str] = field(default_factory=set)
+    sides: list[tuple[str, str]] = field(default_factory=list)
+    symbols: list[tuple[str, str]] = field(default_factory=list)
+    numbers: list[tuple[ScannedValue, int]] = field(default_factory=list)
+    percents: int = 0
+    stray_numbers: int = 0
+    question_mark: bool = False
+    unknown_words: int = 0
+    """Words no grammar and no cue knows ("envoie un *mail* à *Jean*")."""
+    unclear_side: bool = False
+    """A side word next to a word no grammar knows ("vend re"): maybe a misheard word."""
+
+    def has(self, *names: str) -> bool:
+        return any(self.categories.get(n, 0) for n in names)
+
+
+def _strings(value: Any, where: str) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return list(value)
+    raise FrameError(f"{where}: expected a list of phrases")
+
+
+class FrameMatcher:
+    """Frame matcher over every loaded language: cue lexicons of all languages are merged
+    (traders mix "le pnl daily"), slot values and numbers are read per language."""
+
+    def __init__(self, languages: Mapping[str, CompiledLanguage],
+                 frames: Mapping[str, Mapping[str, Any]],
+                 symbol_intents: Iterable[str] = ()) -> None:
+        self._languages = dict(languages)
+        self._table = _CueTable()
+        self._topic_intents: set[str] = set()
+        self._symbol_intents = frozenset(symbol_intents)
+        self._number_words: set[str] = set()
+        self._article_words: set[str] = set()
+        for code, section in frames.items():
+            unknown = set(section) - FRAME_KEYS
+            if unknown:
+                raise FrameError(f"frames ({code}): unknown key(s) {', '.join(sorted(unknown))} "
+                                 f"(expected: {', '.join(sorted(FRAME_KEYS))})")
+            for key, value in section.items():
+                if key == "topics":
+                    if not isinstance(value, dict):
+                        raise FrameError(f"frames ({code}) topics: expected intent: [cues]")
+                    for intent, cues in value.items():
+                        self._topic_intents.add(intent)
+                        for cue in _strings(cues, f"frames ({code}) topics.{intent}"):
+                            self._table.add(cue, f"topic:{intent}")
+                elif key == "sides":
+                    if not isinstance(value, dict):
+                        raise FrameError(f"frames ({code}) sides: expected BUY/SELL: [cues]")
+                    for side, cues in value.items():
+                        for cue in _strings(cues, f"frames ({code}) sides.{side}"):
+                            self._table.add(cue, f"side:{side}")
+                else:
+                    for cue in _strings(value, f"frames ({code}) {key}"):
+                        self._table.add(cue, key)
+                        if key == "articles":
+                            self._article_words.update(normalize(cue).split())
+        for comp in self._languages.values():
+            for form, side in comp.text_values.get(_SIDE, {}).items():
+                self._table.add(form, f"side:{side}")
+            for neg in comp.negations:
+                self._table.add(neg, "negations")
+            self._number_words.update(w for w in comp.numbers.words
+                                      if comp.numbers.parse(w) is not None)
+        self._number_words -= self._article_words
+        common = set(self._number_words) | self._article_words | self._table.words()
+        self._known = set(common)
+        for comp in self._languages.values():
+            self._known |= comp.vocabulary
+        # Next to a side word, only the sentence's own language counts: "re" is English ("we're")
+        # but in "vend re" it is a fragment of a misheard "vendre".
+        self._known_by_language = {code: common | comp.vocabulary for code, comp in self._languages.items()}
+        for intent in self._topic_intents:
+            for comp in self._languages.values():
+                if intent not in comp.grammar.intents:
+                    raise FrameError(f"frames: topic '{intent}' is not an intent of language '{comp.code}'")
+
+    def mentions_money(self, raw: str, normalized: str) -> bool:
+        """True when the sentence states an amount of money ("$5,000", "5000 dollars", "5k"):
+        whatever matched it, such a number is never a number of contracts."""
+        if any(ch in raw for ch in "$€£¥"):
+            return True
+        tokens = normalized.split()
+        for i, token in enumerate(tokens):
+            if token[0].isdigit() and token[-1] == "k" and token[:-1].replace(".", "").isdigit():
+                return True
+            cue = self._table.at(tokens, i, _PRIORITY)
+            if cue is not None and cue.category == "money":
+                return True
+        return False
+
+    # ------------------------------------------------------------------ analysis
+    def _analyse(self, comp: CompiledLanguage, spaced: str, raw: str) -> _Analysis:
+        out = _Analysis()
+        tokens: list[str] = []
+        values: dict[int, tuple[ScannedValue, int]] = {}  # start token -> (value, length)
+        for item in comp.scan_items(spaced):
+            if isinstance(item, str):
+                tokens.append(item)
+            elif item.kind == _SIDE:
+                tokens.extend(item.text.split())  # sides are cues of every language
+            else:
+                size = len(item.text.split())
+                values[len(tokens)] = (item, size)
+                tokens.extend(item.text.split())
+        if any(ch in raw for ch in "$€£¥"):
+            out.categories["money"] = 1
+        out.question_mark = "?" in raw
+        i = 0
+        n = len(tokens)
+        while i < n:
+            if i in values:
+                item, size = values[i]
+                if item.kind == _SYMBOL:
+                    out.symbols.append((comp.text_values[_SYMBOL][item.text], item.text))
+                elif item.kind == NUMBER_KIND:
+                    out.numbers.append((item, i + size))
+                elif item.kind == PERCENT_KIND:
+                    out.percents += 1
+                else:
+                    out.categories["value:" + item.kind] = 1
+                i += size
+                continue
+            cue = self._table.at(tokens, i, _PRIORITY)
+            if cue is None or any(j in values for j in range(i + 1, i + len(cue.words))):
+                token = tokens[i]
+                if any(ch.isdigit() for ch in token) or token in self._number_words:
+                    out.stray_numbers += 1
+                elif token not in self._known:
+                    out.unknown_words += 1
+                i += 1
+                continue
+            kind, _, value = cue.category.partition(":")
+            out.categories[kind] = out.categories.get(kind, 0) + 1
+            if kind == "topic":
+                out.topics.add(value)
+            elif kind == "side":
+                out.sides.append((value, " ".join(tokens[i:i + len(cue.words)])))
+                known = self._known_by_language[comp.code]
+                for j in (i - 1, i + len(cue.words)):
+                    if 0 <= j < n and tokens[j] not in known and not self._in_value(values, j):
+                        out.unclear_side = True
+            i += len(cue.words)
+        # "un achat de deux ES": "un"/"a" before anything but a symbol or "contrats" is an article.
+        kept: list[tuple[ScannedValue, int]] = []
+        for item, end in out.numbers:
+            if item.text in self._article_words:
+                nxt = values.get(end)
+                follows_contract = end < n and (cue := self._table.at(tokens, end, _PRIORITY)) is not None \
+                    and cue.category == "contracts"
+                if not (nxt is not None and nxt[0].kind == _SYMBOL) and not follows_contract:
+                    continue
+            kept.append((item, end))
+        out.numbers = kept
+        return out
+
+    @staticmethod
+    def _in_value(values: Mapping[int, tuple[ScannedValue, int]], index: int) -> bool:
+        return any(start <= index < start + size for start, (_, size) in values.items())
+
+    # ------------------------------------------------------------------ decision
+    def match(self, candidates: Sequence[tuple[CompiledLanguage, str]], raw: str) -> FrameOutcome:
+        """Outcome over the stripped texts (token + space form) of the languages the sentence
+        may be in. With one language, its decision; with several (the words did not settle
+        the language), an accept only when every language reads the same command."""
+        outcomes = [self._decide(comp, self._analyse(comp, spaced, raw), comp.code)
+                    for comp, spaced in candidates]
+        if len(outcomes) == 1:
+            return outcomes[0]
+        refusals = [o for o in outcomes if o.status == "refuse"]
+        if refusals:
+            return refusals[0]
+        first = outcomes[0]
+        for other in outcomes[1:]:
+            if (other.intent, other.slots, other.status) != (first.intent, first.slots, first.status):
+                return _refuse("ambiguous_intent", "the languages read the sentence differently",
+                               first.intent or other.intent)
+        return first
+
+    def _decide(self, comp: CompiledLanguage, a: _Analysis, code: str) -> FrameOutcome:
+        if a.has("chit_chat"):
+            return _refuse("no_match", "talk about a topic, not a request")
+        if a.has("elsewhen"):
+            return _refuse("no_match", "about another day than today")
+        if a.sides:
+            out = self._order(comp, a)
+        elif a.has("close"):
+            out = self._close(a)
+        elif a.has("halt", "resume"):
+            out = self._halt_resume(a)
+        elif a.has("yes", "yes_typed", "no", "cancel"):
+            out = self._answer(a)
+        elif a.topics:
+            out = self._read_only(a)
+        else:
+            return _NONE
+        if out.status == "none":
+            return out
+        return FrameOutcome(out.status, out.intent, out.slots, out.slot_text, out.reason, out.detail,
+                            out.missing, out.typed_only, code)
+
+    @staticmethod
+    def _one_symbol(a: _Analysis) -> tuple[FrameOutcome | None, tuple[str, str] | None]:
+        distinct = {value for value, _ in a.symbols}
+        if len(distinct) > 1:
+            return _refuse("ambiguous_symbol", "two markets in one sentence"), None
+        return None, (a.symbols[0] if a.symbols else None)
+
+    def _order(self, comp: CompiledLanguage, a: _Analysis) -> FrameOutcome:
+        intent = "place_trade"
+        if a.has("close", "halt", "resume", "yes", "yes_typed", "no", "cancel") or a.topics:
+            return _refuse("ambiguous_intent", "an order mixed with another request", intent)
+        for kind, why in (("negations", "a negated order"), ("conditionals", "a hypothetical order"),
+                          ("questions", "a question about an order, not an order"),
+                          ("past", "an order told about, not given"),
+                          ("others", "an order for or by someone else"),
+                          ("modifiers", "an order with a condition the frames do not read")):
+            if a.has(kind):
+                return _refuse("no_match", why, intent)
+        if a.has("money"):
+            return _refuse("invalid_quantity", "a money amount is not a number of contracts", intent)
+        if a.has("other_assets"):
+            return _refuse("invalid_symbol", "a market MIA does not trade", intent)
+        if a.percents:
+            return _refuse("no_match", "a percentage in an order the frames do not read", intent)
+        sides = {value for value, _ in a.sides}
+        if a.unclear_side:
+            return _refuse("ambiguous_side", "a side next to a word no grammar knows (misheard?)", intent)
+        if len(sides) > 1:
+            return _refuse("ambiguous_side", "both buy and sell in one sentence", intent)
+        trouble, symbol = self._one_symbol(a)
+        if trouble is not None:
+            return trouble
+        if a.stray_numbers or len(a.numbers) > 1:
+            return _refuse("ambiguous_quantity", "a number that is not the quantity", intent)
+        if symbol is None:
+            return _refuse("no_match", "an order without a market", intent)
+        side_value, side_text = a.sides[0]
+        slots: dict[str, Any] = {"side": side_value, "symbol": symbol[0]}
+        texts = {"side": side_text, "symbol": symbol[1]}
+        if not a.numbers:
+            return FrameOutcome("missing", intent, slots, texts, "missing_quantity",
+                                "an order without a number of contracts", ("quantity",))
+        item = a.numbers[0][0]
+        value, error = comp.convert("quantity", item.text, "quantity") if "quantity" in comp.range_lists \
+            else (None, ("invalid_quantity", "no quantity list"))
+        if error is not None:
+            return _refuse(error[0], error[1], intent)
+        slots["quantity"] = value
+        texts["quantity"] = item.text
+        return FrameOutcome("accept", intent, slots, texts)
+
+    def _close(self, a: _Analysis) -> FrameOutcome:
+        intent = "close_positions"
+        if a.has("halt", "resume", "yes", "yes_typed", "no", "cancel") or a.topics:
+            return _refuse("ambiguous_intent", "a close mixed with another request", intent)
+        for kind in ("negations", "conditionals", "questions", "past", "others", "modifiers",
+                     "money", "other_assets"):
+            if a.has(kind):
+                return _refuse("no_match", f"a close with {kind.replace('_', ' ')}", intent)
+        if a.numbers or a.stray_numbers or a.percents:
+            return _refuse("no_match", "a number in a close (partial closes are not read by frames)", intent)
+        if a.unknown_words:
+            return _refuse("no_match", "a close with words no grammar knows (close what?)", intent)
+        trouble, symbol = self._one_symbol(a)
+        if trouble is not None:
+            return trouble
+        if symbol is not None:
+            return FrameOutcome("accept", intent, {"symbol": symbol[0]}, {"symbol": symbol[1]})
+        if a.has("all"):
+            return FrameOutcome("accept", intent, {"scope": "all"}, {})
+        return _refuse("no_match", "a close without a market", intent)
+
+    @staticmethod
+    def _halt_resume(a: _Analysis) -> FrameOutcome:
+        if a.has("halt") and a.has("resume"):
+            return _refuse("ambiguous_intent", "both stop and resume")
+        intent = "halt" if a.has("halt") else "resume"
+        if a.has("yes", "yes_typed", "no", "cancel") or a.topics or a.symbols:
+            return _refuse("ambiguous_intent", f"{intent} mixed with another request", intent)
+        for kind in ("negations", "conditionals", "questions", "past", "others", "modifiers",
+                     "money", "other_assets"):
+            if a.has(kind):
+                return _refuse("no_match", f"{intent} with {kind.replace('_', ' ')}", intent)
+        if a.numbers or a.stray_numbers or a.percents:
+            return _refuse("no_match", f"a number in a {intent} command", intent)
+        if a.unknown_words:
+            return _refuse("no_match", f"{intent} with words no grammar knows ({intent} what?)", intent)
+        return FrameOutcome("accept", intent)
+
+    @staticmethod
+    def _answer(a: _Analysis) -> FrameOutcome:
+        if a.topics or a.symbols or a.numbers or a.stray_numbers or a.percents:
+            return _refuse("ambiguous_intent", "an answer mixed with a request")
+        if a.question_mark:
+            return _refuse("no_match", "a question is not an answer")
+        if a.unknown_words:
+            return _refuse("no_match", "an answer with words no grammar knows")
+        for kind in ("unclear", "conditionals", "questions", "past", "others", "modifiers", "money",
+                     "other_assets"):
+            if a.has(kind):
+                return _refuse("no_match", f"an answer with {kind.replace('_', ' ')}")
+        yes = a.has("yes", "yes_typed")
+        negated = a.has("negations")
+        refusal = a.has("no")
+        cancel_verb = a.has("cancel")
+        if negated:
+            if cancel_verb:
+                return _refuse("ambiguous_intent", "a negated cancel (keep or cancel?)")
+            if yes or refusal:
+                return FrameOutcome("accept", "cancel")  # "je ne valide pas": the safe side
+            return _refuse("no_match", "a negation without an answer")
+        if refusal or cancel_verb:
+            if yes:
+                return _refuse("ambiguous_intent", "the sentence says yes and no")
+            return FrameOutcome("accept", "cancel")
+        typed_only = not a.has("yes")  # "ok", "go" alone: typed only, as in the templates
+        return FrameOutcome("accept", "confirm", typed_only=typed_only)
+
+    def _read_only(self, a: _Analysis) -> FrameOutcome:
+        if len(a.topics) > 1:
+            return _refuse("ambiguous_intent", "several topics: " + ", ".join(sorted(a.topics)))
+        intent = next(iter(a.topics))
+        for kind in ("negations", "conditionals", "past", "modifiers", "other_assets"):
+            if a.has(kind):
+                return _refuse("no_match", f"a question with {kind.replace('_', ' ')}", intent)
+        if a.numbers or a.stray_numbers or a.percents:
+            return _refuse("no_match", "a number the question does not explain", intent)
+        trouble, symbol = self._one_symbol(a)
+        if trouble is not None:
+            return trouble
+        if symbol is None:
+            return FrameOutcome("accept", intent)
+        if intent not in self._symbol_intents:
+            return _refuse("no_match", f"'{intent}' does not take a market", intent)
+        return FrameOutcome("accept", intent, {"symbol": symbol[0]}, {"symbol": symbol[1]})
