@@ -28,10 +28,10 @@ from assistant.nlu.normalize import normalize
 
 __all__ = ["FrameError", "FrameMatcher", "FrameOutcome", "FRAME_KEYS"]
 
-#: Keys of a `frames:` section (every value a list of cue phrases, except `topics` and `sides`:
-#: mappings of intent / side value to cue phrases).
+#: Keys of a `frames:` section (every value a list of cue phrases, except `topics`,
+#: `weak_topics` and `sides`: mappings of intent / side value to cue phrases).
 FRAME_KEYS = frozenset({
-    "topics", "sides", "contracts", "articles", "close", "all", "halt", "resume", "yes",
+    "topics", "weak_topics", "sides", "contracts", "articles", "close", "all", "halt", "resume", "yes",
     "yes_typed", "no", "cancel", "negations", "conditionals", "questions", "money",
     "other_assets", "modifiers", "past", "elsewhen", "others", "chit_chat", "neutral", "unclear",
 })
@@ -147,7 +147,7 @@ class _CueTable:
 # When two cues of the same length start at the same word, the category listed first wins
 # (a cancel word over a plain negation, a topic over chit-chat).
 _PRIORITY = {name: rank for rank, name in enumerate((
-    "neutral", "unclear", "no", "cancel", "yes_typed", "yes", "halt", "resume", "close", "all", "topic",
+    "neutral", "unclear", "no", "cancel", "yes_typed", "yes", "halt", "resume", "close", "all", "topic", "weak",
     "side", "contracts", "money", "other_assets", "modifiers", "conditionals", "questions",
     "past", "elsewhen", "others", "chit_chat", "articles", "negations",
 ))}
@@ -157,6 +157,8 @@ _PRIORITY = {name: rank for rank, name in enumerate((
 class _Analysis:
     categories: dict[str, int] = field(default_factory=dict)
     topics: set[str] = field(default_factory=set)
+    weak_topics: set[str] = field(default_factory=set)
+    """Topics said with a generic word ("portefeuille", "book"): only when no other topic is."""
     sides: list[tuple[str, str]] = field(default_factory=list)
     symbols: list[tuple[str, str]] = field(default_factory=list)
     numbers: list[tuple[ScannedValue, int]] = field(default_factory=list)
@@ -199,13 +201,14 @@ class FrameMatcher:
                 raise FrameError(f"frames ({code}): unknown key(s) {', '.join(sorted(unknown))} "
                                  f"(expected: {', '.join(sorted(FRAME_KEYS))})")
             for key, value in section.items():
-                if key == "topics":
+                if key in ("topics", "weak_topics"):
                     if not isinstance(value, dict):
-                        raise FrameError(f"frames ({code}) topics: expected intent: [cues]")
+                        raise FrameError(f"frames ({code}) {key}: expected intent: [cues]")
+                    kind = "topic" if key == "topics" else "weak"
                     for intent, cues in value.items():
                         self._topic_intents.add(intent)
-                        for cue in _strings(cues, f"frames ({code}) topics.{intent}"):
-                            self._table.add(cue, f"topic:{intent}")
+                        for cue in _strings(cues, f"frames ({code}) {key}.{intent}"):
+                            self._table.add(cue, f"{kind}:{intent}")
                 elif key == "sides":
                     if not isinstance(value, dict):
                         raise FrameError(f"frames ({code}) sides: expected BUY/SELL: [cues]")
@@ -296,11 +299,15 @@ class FrameMatcher:
             out.categories[kind] = out.categories.get(kind, 0) + 1
             if kind == "topic":
                 out.topics.add(value)
+            elif kind == "weak":
+                out.weak_topics.add(value)
             elif kind == "side":
                 out.sides.append((value, " ".join(tokens[i:i + len(cue.words)])))
                 known = self._known_by_language[comp.code]
+                said = "".join(tokens[i:i + len(cue.words)])
                 for j in (i - 1, i + len(cue.words)):
-                    if 0 <= j < n and tokens[j] not in known and not self._in_value(values, j):
+                    if 0 <= j < n and tokens[j] not in known and not self._in_value(values, j) and (
+                            len(tokens[j]) <= 2 or tokens[j] + said in known or said + tokens[j] in known):
                         out.unclear_side = True
             i += len(cue.words)
         # "un achat de deux ES": "un"/"a" before anything but a symbol or "contrats" is an article.
@@ -321,14 +328,21 @@ class FrameMatcher:
         return any(start <= index < start + size for start, (_, size) in values.items())
 
     # ------------------------------------------------------------------ decision
-    def match(self, candidates: Sequence[tuple[CompiledLanguage, str]], raw: str) -> FrameOutcome:
+    def match(self, candidates: Sequence[tuple[CompiledLanguage, str]], raw: str, *,
+              chosen_first: bool = False) -> FrameOutcome:
         """Outcome over the stripped texts (token + space form) of the languages the sentence
-        may be in. With one language, its decision; with several (the words did not settle
-        the language), an accept only when every language reads the same command."""
+        may be in. `chosen_first`: the words settled the language, which is the first
+        candidate: its decision, or when it recognises nothing, the other languages' (cue
+        words are shared: "works for me" loses its "for me" to English skip words). Otherwise
+        an accept only when every language reads the same command."""
         outcomes = [self._decide(comp, self._analyse(comp, spaced, raw), comp.code)
                     for comp, spaced in candidates]
         if len(outcomes) == 1:
             return outcomes[0]
+        if outcomes[0].status != "none" and chosen_first:
+            return outcomes[0]
+        if chosen_first:
+            outcomes = [o for o in outcomes if o.status != "none"] or outcomes
         refusals = [o for o in outcomes if o.status == "refuse"]
         if refusals:
             return refusals[0]
@@ -350,9 +364,9 @@ class FrameMatcher:
             out = self._close(a)
         elif a.has("halt", "resume"):
             out = self._halt_resume(a)
-        elif a.has("yes", "yes_typed", "no", "cancel"):
+        elif a.has("yes", "no", "cancel") or (a.has("yes_typed") and not (a.topics or a.weak_topics)):
             out = self._answer(a)
-        elif a.topics:
+        elif a.topics or a.weak_topics:
             out = self._read_only(a)
         else:
             return _NONE
@@ -440,7 +454,7 @@ class FrameMatcher:
         intent = "halt" if a.has("halt") else "resume"
         if a.has("yes", "yes_typed", "no", "cancel") or a.topics or a.symbols:
             return _refuse("ambiguous_intent", f"{intent} mixed with another request", intent)
-        for kind in ("negations", "conditionals", "questions", "past", "others", "modifiers",
+        for kind in ("negations", "unclear", "conditionals", "questions", "past", "others", "modifiers",
                      "money", "other_assets"):
             if a.has(kind):
                 return _refuse("no_match", f"{intent} with {kind.replace('_', ' ')}", intent)
@@ -480,9 +494,10 @@ class FrameMatcher:
         return FrameOutcome("accept", "confirm", typed_only=typed_only)
 
     def _read_only(self, a: _Analysis) -> FrameOutcome:
-        if len(a.topics) > 1:
-            return _refuse("ambiguous_intent", "several topics: " + ", ".join(sorted(a.topics)))
-        intent = next(iter(a.topics))
+        topics = a.topics or a.weak_topics
+        if len(topics) > 1:
+            return _refuse("ambiguous_intent", "several topics: " + ", ".join(sorted(topics)))
+        intent = next(iter(topics))
         for kind in ("negations", "conditionals", "past", "modifiers", "other_assets"):
             if a.has(kind):
                 return _refuse("no_match", f"a question with {kind.replace('_', ' ')}", intent)

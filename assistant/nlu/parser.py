@@ -203,6 +203,7 @@ class Parser:
                                        detail="the sentence says two opposite answers", nearest=hit.intent)
                 if hit is not None:
                     hits.append((comp, variant, hit))
+        as_said = per_lang  # the frame stage reads lead words too ("yes but cancel")
         per_lang = variants
         if len(hits) > 1 and any(not h[2].missing for h in hits):
             # A complete command in one language beats an incomplete one in the other.
@@ -249,7 +250,7 @@ class Parser:
         alternatives = [a for a in out.alternatives if a[0] != out.intent]
         matched = out.status == "accept"
         if not matched and self._frames is not None and self._frames_may_try(out):
-            framed = self._frame(text, per_lang, tokens, prefer, out)
+            framed = self._frame(text, as_said, tokens, prefer, out)
             if framed is not None:
                 return framed
         return ParseResult(
@@ -263,16 +264,19 @@ class Parser:
     @staticmethod
     def _frames_may_try(out: FuzzyOutcome) -> bool:
         """Frames may overrule a refusal for want of a match, never one about an unclear slot
-        ("buy twenty to ES" stays ambiguous_quantity)."""
+        ("buy twenty to ES" stays ambiguous_quantity; the frames then read their own side words
+        only when the templates' side list heard none)."""
         reason = out.reason or "no_match"
+        if reason == "ambiguous_side" and "side" not in out.slots:
+            return True  # no side word of the templates at all: "joue la baisse", "bullish"
         return reason in ("no_match", "ambiguous_intent") or reason.startswith("missing_")
 
     def _frame(self, text: str, per_lang: list[tuple[CompiledLanguage, str]], tokens: list[str],
                prefer: str | None, fuzzy: FuzzyOutcome) -> ParseResult | None:
         assert self._frames is not None
         code, certain = self._pick_language((c.code for c, _ in per_lang), tokens, prefer)
-        candidates = [(c, s) for c, s in per_lang if c.code == code] if certain else per_lang
-        out: FrameOutcome = self._frames.match(candidates, text)
+        candidates = sorted(per_lang, key=lambda item: item[0].code != code) if certain else per_lang
+        out: FrameOutcome = self._frames.match(candidates, text, chosen_first=certain)
         if out.status == "accept" or (out.status == "missing" and (fuzzy.reason or "no_match") == "no_match"):
             code = out.language or code
             stripped = next(s for c, s in per_lang if c.code == code)

@@ -1,0 +1,134 @@
+"""The frame matcher (assistant/nlu/frames.py): sentences no template matches, understood from
+cue words under strict rules (frames_fr.yaml, frames_en.yaml), and the refusals it must keep."""
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from assistant.grammar import GrammarError
+from assistant.grammar.compile import to_jsgf, vosk_phrases
+from assistant.nlu.frames import FrameError
+from assistant.nlu.parser import Parser
+
+HERE = Path(__file__).parent
+ROOT = HERE.parents[1]
+CASES = {lang: yaml.safe_load((HERE / f"frames_{lang}.yaml").read_text(encoding="utf-8"))
+         for lang in ("fr", "en")}
+
+
+def _same(expected: dict[str, Any], got: dict[str, Any]) -> bool:
+    if expected.keys() != got.keys():
+        return False
+    for key, value in expected.items():
+        other = got[key]
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            if type(other) is not type(value) or not math.isclose(value, other):
+                return False
+        elif value != other:
+            return False
+    return True
+
+
+def _check(parser: Parser, case: dict[str, Any]) -> None:
+    result = parser.parse(case["t"])
+    got = (f"matched={result.matched} intent={result.intent} slots={result.slots} "
+           f"method={result.method} reason={result.reason} ({result.detail})")
+    if case.get("reject"):
+        assert not (result.matched and result.intent != "followup_answer"), got
+        return
+    if "followup" in case:
+        assert not result.matched and result.intent == case["followup"], got
+        assert (result.reason or "").startswith("missing_") and _same(case.get("s") or {}, result.slots), got
+        return
+    assert result.matched and result.intent == case["i"], got
+    assert _same(case.get("s") or {}, result.slots), got
+
+
+def test_at_least_100_cases_per_language_half_of_them_refusals_or_orders() -> None:
+    for lang, cases in CASES.items():
+        assert len(cases) >= 100, lang
+        assert len({c["t"] for c in cases}) == len(cases), f"{lang}: duplicate sentences"
+        assert sum(1 for c in cases if c.get("reject")) >= 40, lang
+
+
+@pytest.mark.parametrize("case", CASES["fr"], ids=lambda c: c["t"])
+def test_french(parser: Parser, case: dict[str, Any]) -> None:
+    _check(parser, case)
+
+
+@pytest.mark.parametrize("case", CASES["en"], ids=lambda c: c["t"])
+def test_english(parser: Parser, case: dict[str, Any]) -> None:
+    _check(parser, case)
+
+
+def test_most_accepted_cases_are_decided_by_the_frames(parser: Parser) -> None:
+    """The corpus mostly tests the frame stage, not sentences the templates already knew."""
+    for lang, cases in CASES.items():
+        accepted = [c for c in cases if "i" in c]
+        by_frames = [c for c in accepted if parser.parse(c["t"]).method == "frame"]
+        assert len(by_frames) >= 0.5 * len(accepted), (lang, len(by_frames), len(accepted))
+
+
+def test_without_frames_the_same_sentences_are_not_understood() -> None:
+    bare = Parser.from_paths(None, frames=False)
+    result = bare.parse("je voudrais que tu achètes 2 ES")
+    assert not result.matched and result.method != "frame"
+
+
+def test_a_money_amount_is_never_a_number_of_contracts(parser: Parser) -> None:
+    for text in ("buy $5,000 of MNQ", "buy 5000 dollars of MNQ", "achète pour 5 000 € de ES",
+                 "sell 5k of ES", "achète 2000 euros de MNQ", "buy 5,000 USD of ES"):
+        result = parser.parse(text)
+        assert not result.matched, (text, result)
+    result = parser.parse("buy $5,000 of MNQ")
+    assert result.reason == "invalid_quantity"
+
+
+def test_frame_results_carry_the_frame_method_and_typed_slots(parser: Parser) -> None:
+    result = parser.parse("balance un achat de deux ES")
+    assert result.matched and result.method == "frame" and result.language == "fr"
+    assert result.slots == {"side": "BUY", "quantity": 2, "symbol": "ES"}
+    assert isinstance(result.slots["quantity"], int)
+    assert result.slot_text["quantity"] == "deux"
+
+
+def test_frames_never_reach_the_constrained_recognisers() -> None:
+    """Cue words only the frames know stay out of JSGF and Vosk phrase lists."""
+    jsgf = to_jsgf(ROOT / "grammars", "fr")
+    phrases = " ".join(vosk_phrases(ROOT / "grammars", "fr"))
+    for word in ("explicabilité", "explicabilite", "interromps", "dégèle", "degele", "rentabilité"):
+        assert word not in jsgf and word not in phrases
+
+
+def test_unknown_frame_key_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "g.yaml").write_text(
+        "language: en\nintents:\n  help: ['help']\nframes:\n  topicz: [x]\n", encoding="utf-8")
+    with pytest.raises(FrameError, match="topicz"):
+        Parser.from_paths(tmp_path)
+
+
+def test_frames_topic_must_be_an_intent(tmp_path: Path) -> None:
+    (tmp_path / "g.yaml").write_text(
+        "language: en\nintents:\n  help: ['help']\nframes:\n  topics:\n    weather: [rain]\n", encoding="utf-8")
+    with pytest.raises(FrameError, match="weather"):
+        Parser.from_paths(tmp_path)
+
+
+def test_frames_section_must_be_a_mapping(tmp_path: Path) -> None:
+    (tmp_path / "g.yaml").write_text("language: en\nintents:\n  help: ['help']\nframes: [x]\n",
+                                     encoding="utf-8")
+    with pytest.raises(GrammarError, match="frames"):
+        Parser.from_paths(tmp_path)
+
+
+def test_frames_yes_and_no_keys_are_words_not_booleans(tmp_path: Path) -> None:
+    (tmp_path / "g.yaml").write_text(
+        "language: en\nintents:\n  confirm: ['yes']\n  cancel: ['no']\n"
+        "frames:\n  yes: [sure thing]\n  no: [nope]\n", encoding="utf-8")
+    parser = Parser.from_paths(tmp_path)
+    assert parser.parse("sure thing").intent == "confirm"
+    assert parser.parse("nope").intent == "cancel"
