@@ -33,7 +33,7 @@ __all__ = ["FrameError", "FrameMatcher", "FrameOutcome", "FRAME_KEYS"]
 FRAME_KEYS = frozenset({
     "topics", "weak_topics", "sides", "contracts", "articles", "close", "all", "halt", "resume", "yes",
     "yes_typed", "no", "cancel", "negations", "conditionals", "questions", "money",
-    "other_assets", "modifiers", "past", "elsewhen", "others", "chit_chat", "neutral", "unclear",
+    "other_assets", "modifiers", "order_modifiers", "past", "elsewhen", "others", "chit_chat", "neutral", "unclear",
 })
 
 _SYMBOL = "symbol"
@@ -148,7 +148,7 @@ class _CueTable:
 # (a cancel word over a plain negation, a topic over chit-chat).
 _PRIORITY = {name: rank for rank, name in enumerate((
     "neutral", "unclear", "no", "cancel", "yes_typed", "yes", "halt", "resume", "close", "all", "topic", "weak",
-    "side", "contracts", "money", "other_assets", "modifiers", "conditionals", "questions",
+    "side", "contracts", "money", "other_assets", "modifiers", "order_modifiers", "conditionals", "questions",
     "past", "elsewhen", "others", "chit_chat", "articles", "negations",
 ))}
 
@@ -167,6 +167,9 @@ class _Analysis:
     question_mark: bool = False
     unknown_words: int = 0
     """Words no grammar and no cue knows ("envoie un *mail* à *Jean*")."""
+    unknown_after_slot: int = 0
+    """Of those, the ones after the first side, number or market: the way into an order may be
+    new ("balance un achat de…"), what follows its slots may not ("buy 2 ES *twice*")."""
     unclear_side: bool = False
     """A side word next to a word no grammar knows ("vend re"): maybe a misheard word."""
 
@@ -293,6 +296,8 @@ class FrameMatcher:
                     out.stray_numbers += 1
                 elif token not in self._known:
                     out.unknown_words += 1
+                    if out.sides or out.symbols or out.numbers:
+                        out.unknown_after_slot += 1
                 i += 1
                 continue
             kind, _, value = cue.category.partition(":")
@@ -387,10 +392,12 @@ class FrameMatcher:
         if a.has("close", "halt", "resume", "yes", "yes_typed", "no", "cancel") or a.topics:
             return _refuse("ambiguous_intent", "an order mixed with another request", intent)
         for kind, why in (("negations", "a negated order"), ("conditionals", "a hypothetical order"),
+                          ("unclear", "an order said with doubt"),
                           ("questions", "a question about an order, not an order"),
                           ("past", "an order told about, not given"),
                           ("others", "an order for or by someone else"),
-                          ("modifiers", "an order with a condition the frames do not read")):
+                          ("modifiers", "an order with a condition the frames do not read"),
+                          ("order_modifiers", "an order with a condition the frames do not read")):
             if a.has(kind):
                 return _refuse("no_match", why, intent)
         if a.has("money"):
@@ -411,6 +418,9 @@ class FrameMatcher:
             return _refuse("ambiguous_quantity", "a number that is not the quantity", intent)
         if symbol is None:
             return _refuse("no_match", "an order without a market", intent)
+        if a.unknown_after_slot:
+            return _refuse("no_match", "words no grammar knows after the order's side, quantity or market",
+                           intent)
         side_value, side_text = a.sides[0]
         slots: dict[str, Any] = {"side": side_value, "symbol": symbol[0]}
         texts = {"side": side_text, "symbol": symbol[1]}
@@ -430,8 +440,8 @@ class FrameMatcher:
         intent = "close_positions"
         if a.has("halt", "resume", "yes", "yes_typed", "no", "cancel") or a.topics:
             return _refuse("ambiguous_intent", "a close mixed with another request", intent)
-        for kind in ("negations", "conditionals", "questions", "past", "others", "modifiers",
-                     "money", "other_assets"):
+        for kind in ("negations", "unclear", "conditionals", "questions", "past", "others", "modifiers",
+                     "order_modifiers", "money", "other_assets"):
             if a.has(kind):
                 return _refuse("no_match", f"a close with {kind.replace('_', ' ')}", intent)
         if a.numbers or a.stray_numbers or a.percents:
