@@ -170,6 +170,9 @@ class _Analysis:
     unknown_after_slot: int = 0
     """Of those, the ones after the first side, number or market: the way into an order may be
     new ("balance un achat de…"), what follows its slots may not ("buy 2 ES *twice*")."""
+    unknown_after_topic: int = 0
+    """Unknown words after a topic cue: "show my positions *in the garden*" is not a question
+    MIA can answer, while the way into one may be new ("identifie le régime")."""
     unclear_side: bool = False
     """A side word next to a word no grammar knows ("vend re"): maybe a misheard word."""
 
@@ -298,6 +301,8 @@ class FrameMatcher:
                     out.unknown_words += 1
                     if out.sides or out.symbols or out.numbers:
                         out.unknown_after_slot += 1
+                    if out.topics or out.weak_topics:
+                        out.unknown_after_topic += 1
                 i += 1
                 continue
             kind, _, value = cue.category.partition(":")
@@ -513,6 +518,8 @@ class FrameMatcher:
                 return _refuse("no_match", f"a question with {kind.replace('_', ' ')}", intent)
         if a.numbers or a.stray_numbers or a.percents:
             return _refuse("no_match", "a number the question does not explain", intent)
+        if a.unknown_after_topic:
+            return _refuse("no_match", "words no grammar knows after the topic", intent)
         trouble, symbol = self._one_symbol(a)
         if trouble is not None:
             return trouble
