@@ -118,6 +118,10 @@ class _CueTable:
         else:
             self._exact.setdefault(first, []).append(cue)
 
+    def cues(self, category: str) -> list[_Cue]:
+        return [cue for cues in list(self._exact.values()) + list(self._stems.values())
+                for cue in cues if cue.category == category]
+
     def words(self) -> set[str]:
         """Whole words (not stems) of the cues: one-word cues, and words of three letters or
         more of longer ones (the "re" of "re enable" is no word on its own)."""
@@ -234,6 +238,10 @@ class FrameMatcher:
             self._number_words.update(w for w in comp.numbers.words
                                       if comp.numbers.parse(w) is not None)
         self._number_words -= self._article_words
+        money = self._table.cues("money")
+        self._money_starts: tuple[frozenset[str], tuple[str, ...]] = (
+            frozenset(c.words[0] for c in money if not c.words[0].endswith("*")),
+            tuple(c.words[0][:-1] for c in money if c.words[0].endswith("*")))
         common = set(self._number_words) | self._article_words | self._table.words()
         self._known = set(common)
         for comp in self._languages.values():
@@ -252,12 +260,17 @@ class FrameMatcher:
         if any(ch in raw for ch in "$€£¥"):
             return True
         tokens = normalized.split()
+        firsts, stems = self._money_starts
         for i, token in enumerate(tokens):
-            if token[0].isdigit() and token[-1] == "k" and token[:-1].replace(".", "").isdigit():
-                return True
-            cue = self._table.at(tokens, i, _PRIORITY)
-            if cue is not None and cue.category == "money":
-                return True
+            if token[0].isdigit():
+                if token[-1] == "k" and token[:-1].replace(".", "").isdigit():
+                    return True
+                continue
+            # Cheap set test first: this runs on every matched order, templates included.
+            if token in firsts or any(token.startswith(stem) for stem in stems):
+                cue = self._table.at(tokens, i, _PRIORITY)
+                if cue is not None and cue.category == "money":
+                    return True
         return False
 
     # ------------------------------------------------------------------ analysis
@@ -513,7 +526,7 @@ class FrameMatcher:
         if len(topics) > 1:
             return _refuse("ambiguous_intent", "several topics: " + ", ".join(sorted(topics)))
         intent = next(iter(topics))
-        for kind in ("negations", "conditionals", "past", "modifiers", "other_assets"):
+        for kind in ("negations", "conditionals", "past", "others", "modifiers", "other_assets"):
             if a.has(kind):
                 return _refuse("no_match", f"a question with {kind.replace('_', ' ')}", intent)
         if a.numbers or a.stray_numbers or a.percents:
