@@ -526,7 +526,7 @@ class FrameMatcher:
         if len(topics) > 1:
             return _refuse("ambiguous_intent", "several topics: " + ", ".join(sorted(topics)))
         intent = next(iter(topics))
-        for kind in ("negations", "conditionals", "past", "others", "modifiers", "other_assets"):
+        for kind in ("negations", "conditionals", "others", "modifiers", "other_assets"):
             if a.has(kind):
                 return _refuse("no_match", f"a question with {kind.replace('_', ' ')}", intent)
         if a.numbers or a.stray_numbers or a.percents:
