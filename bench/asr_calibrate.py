@@ -58,7 +58,11 @@ def collect(args: argparse.Namespace, out: Any) -> int:
     count = 0
     t0 = time.perf_counter()
     for noise, snr in conditions:
-        for path, label in items[:: args.every if noise is None else args.every_noisy]:
+        step = args.every if noise is None else args.every_noisy
+        # Every out-of-domain item is kept clean, every other one in noise: rejection is half of what is measured.
+        chosen = [it for i, it in enumerate(items)
+                  if i % step == 0 or (it[1].intent is None and (noise is None or i % 2 == 0))]
+        for path, label in chosen:
             source = WavSource(path, trailing_silence_s=cfg.trailing_silence_s + 0.1)
             chunks: Any = source
             lead = 0.0
@@ -70,7 +74,9 @@ def collect(args: argparse.Namespace, out: Any) -> int:
                                  seed=0, utterance=label.file, reference_power=reference)
                 chunks = iter_chunks(mix.pcm, source.chunk_samples)
             listener = Listener({"fr": rec, "en": rec}, Endpointer(cfg))
+            cpu0 = time.process_time()
             heard = [h for h in listener.listen(chunks) if not (lead and h.utterance.speech_end_s <= lead)]
+            cpu_file = time.process_time() - cpu0
             for i, h in enumerate(heard):
                 tr = next(iter(h.transcripts.values()), None)
                 if tr is None or not tr.detail.get("features"):
@@ -79,12 +85,16 @@ def collect(args: argparse.Namespace, out: Any) -> int:
                 # Judged per utterance: a noise burst the endpointer cut apart from the command is
                 # its own utterance, whose best sentence must be refused.
                 right = label.intent is not None and score(label, inferred).accepted
+                rescore = dict(tr.detail.get("rescore") or {})
+                for c in rescore.get("scored", []):
+                    c["right"] = label.intent is not None and score(label, [Inferred(c["intent"], dict(c["slots"]))]).accepted
                 out.write(json.dumps({
-                    "file": label.file, "condition": "clean" if noise is None else f"{noise.name}@{snr:g}",
+                    "file": label.file, "lang": label.language, "condition": "clean" if noise is None else f"{noise.name}@{snr:g}",
                     "segment": i, "segments": len(heard), "command": label.intent is not None, "right": right,
                     "features": tr.detail["features"], "accepted_now": tr.accepted, "confidence_now": tr.confidence,
                     "hypothesis": tr.detail.get("hypothesis"), "free": tr.detail.get("free"), "text": label.text,
-                    "cpu_s": tr.processing_s,
+                    "cpu_s": tr.processing_s, "logistic_accepted": tr.detail.get("logistic_accepted"),
+                    "rescore": rescore, "latency_s": h.latency_s, "cpu_file_s": cpu_file,
                 }, ensure_ascii=False) + "\n")
                 out.flush()
                 count += 1
@@ -139,6 +149,136 @@ def fit(rows: list[dict[str, Any]], safety: float) -> None:
               f"free {r['free']!r}")
 
 
+# Voices the rescoring gate is calibrated on; every other voice is held out for the test figures.
+CALIBRATION_VOICES = ("pico-en-US", "pico-en-GB", "pico-fr-FR", "mb-us1", "mb-us2", "mb-fr1", "mb-fr2", "mb-fr3")
+END_FLOORS = (-1.0, -2.0, -4.0, -8.0, -30.0)
+
+
+def _held_out(row: dict[str, Any]) -> bool:
+    voice = row["file"].split("/")[0]
+    if voice == "none":  # noise-only items: every other one (by name) is held out
+        return sum(map(ord, row["file"] + (row.get("lang") or ""))) % 2 == 1
+    return voice not in CALIBRATION_VOICES
+
+
+def _rescore_view(row: dict[str, Any], end_floor: float) -> tuple[dict[str, Any] | None, float, float]:
+    """The rescored best candidate of one utterance with the end clipped at `end_floor`, its
+    margin to the best different meaning, and its agreement with the free decoding."""
+    from rapidfuzz import fuzz
+
+    from assistant.asr.rescoring import MARGIN_CAP, combine
+    from assistant.nlu.normalize import normalize
+
+    cands = (row.get("rescore") or {}).get("scored") or []
+    if not cands:
+        return None, 0.0, 0.0
+    scored = sorted(cands, key=lambda c: -combine(c["total"], c["n"], c["end"], end_floor))
+    top = scored[0]
+    key = (top["intent"], sorted(top["slots"].items()))
+    other = next((c for c in scored[1:] if (c["intent"], sorted(c["slots"].items())) != key), None)
+    s0 = combine(top["total"], top["n"], top["end"], end_floor)
+    margin = min(MARGIN_CAP, s0 - combine(other["total"], other["n"], other["end"], end_floor)) if other else MARGIN_CAP
+    if any(c["surface"] == top["surface"] and (c["intent"], sorted(c["slots"].items())) != key for c in scored[1:]):
+        margin = 0.0  # one sentence, two meanings: never accepted
+    a, b = normalize(top["surface"]), normalize(row.get("free") or "")
+    agreement = fuzz.ratio(a, b) / 100.0 if a or b else 0.0
+    return top, margin, agreement
+
+
+def _per_file(rows: list[dict[str, Any]], accept: Any) -> dict[tuple[str, str], tuple[bool, bool, bool]]:
+    """(file, condition) -> (is a command, understood exactly as labelled, wrong action or
+    out-of-domain acceptance), from a per-utterance accept(row) -> (accepted, right)."""
+    out: dict[tuple[str, str], list[tuple[bool, bool]]] = {}
+    command: dict[tuple[str, str], bool] = {}
+    for r in rows:
+        key = (r["lang"] + ":" + r["file"], r["condition"])
+        out.setdefault(key, []).append(accept(r))
+        command[key] = r["command"]
+    result = {}
+    for key, decisions in out.items():
+        accepted = [right for acc, right in decisions if acc]
+        wrong = any(not right for right in accepted)
+        result[key] = (command[key], command[key] and len(accepted) == 1 and not wrong, wrong)
+    return result
+
+
+def fit_rescore(rows: list[dict[str, Any]], safety: float) -> None:
+    """Choose the end clipping, the margin and agreement thresholds of the rescoring gate on the
+    calibration voices (no wrong action, no out-of-domain acceptance, most commands accepted),
+    then print both gates side by side on the held-out voices."""
+    seen: set[tuple[str, str, int]] = set()
+    for r in rows:
+        if not r.get("lang"):  # collected before the language was recorded, or a noise-only item
+            voice = r["file"].split("/")[0]
+            key = (r["file"], r["condition"], r["segment"])
+            r["lang"] = "fr" if "-fr" in voice or (voice == "none" and key in seen) else "en"
+            seen.add(key)
+    calib = [r for r in rows if not _held_out(r)]
+    test = [r for r in rows if _held_out(r)]
+    best: tuple[float, float, float, float] | None = None  # acceptance, floor, margin, agreement
+    margins = [round(x, 2) for x in np.arange(0.0, 3.01, 0.05)]
+    agreements = [round(x, 2) for x in np.arange(0.3, 0.96, 0.05)]
+    for floor in END_FLOORS:
+        cache = {id(r): _rescore_view(r, floor) for r in calib}
+        for ag in agreements:
+            for m in margins:
+                def accept(r: dict[str, Any], m: float = m, ag: float = ag) -> tuple[bool, bool]:
+                    top, margin, agree = cache[id(r)]
+                    return (top is not None and margin >= m and agree >= ag, bool(top and top["right"]))
+                files = _per_file(calib, accept)
+                if any(w for _, _, w in files.values()):
+                    continue
+                acc = sum(ok for _, ok, _ in files.values()) / max(1, sum(c for c, _, _ in files.values()))
+                if best is None or acc > best[0] + 1e-9:
+                    best = (acc, floor, m, ag)
+                break  # larger margins only accept less
+    if best is None:
+        print("no rescoring threshold is safe on the calibration voices")
+        return
+    acc, floor, m, ag = best
+    m_ship = round(m + safety, 2)
+    print(f"rescoring gate on the calibration voices ({', '.join(CALIBRATION_VOICES)}, half the noise-only items): "
+          f"{acc:.1%} of commands, 0 wrong, 0 out-of-domain at end floor {floor}, margin >= {m}, "
+          f"agreement >= {ag}; shipped margin {m_ship} (+{safety} safety)")
+    print(f"Paste into assistant/asr/rescoring.py: END_FLOOR = {floor}; Gate(margin={m_ship}, agreement={ag})")
+    views = {id(r): _rescore_view(r, floor) for r in test}
+
+    def rescore_accept(r: dict[str, Any]) -> tuple[bool, bool]:
+        top, margin, agree = views[id(r)]
+        return (top is not None and margin >= m_ship and agree >= ag, bool(top and top["right"]))
+
+    def logistic_accept(r: dict[str, Any]) -> tuple[bool, bool]:
+        return (bool(r.get("logistic_accepted", r.get("accepted_now"))), bool(r["right"]))
+
+    print("\nHeld-out voices: understood exactly as labelled / commands [wrong actions]; out-of-domain accepted / items")
+    for lang in ("en", "fr"):
+        for cond in sorted({r["condition"] for r in test}, key=lambda c: (c != "clean", c)):
+            sel = [r for r in test if r["lang"] == lang and r["condition"] == cond]
+            if not sel:
+                continue
+            cells = []
+            for name, fn in (("logistic (current)", logistic_accept), ("rescoring", rescore_accept)):
+                files = _per_file(sel, fn)
+                n_cmd = sum(c for c, _, _ in files.values())
+                ok = sum(o for _, o, _ in files.values())
+                wrong = sum(w for c, _, w in files.values() if c)
+                fa = sum(w for c, _, w in files.values() if not c)
+                n_ood = sum(not c for c, _, _ in files.values())
+                cells.append(f"{name}: {ok}/{n_cmd} {ok / max(1, n_cmd):.1%} [{wrong}], OOD {fa}/{n_ood}")
+            print(f"  {lang} {cond:12s} " + " | ".join(cells))
+    cpu = sorted({(r["lang"] + r["file"], r["condition"]): r.get("cpu_file_s", 0.0) for r in test}.values())
+    lat = sorted(r.get("latency_s", 0.0) for r in test)
+    resc = sorted((r.get("rescore") or {}).get("rescore_s", 0.0) for r in test)
+    if cpu:
+        q = lambda xs, p: xs[min(len(xs) - 1, int(p * len(xs)))]  # noqa: E731
+        print(f"\nCPU per file (whole live path, both gates computed) p50 {q(cpu, .5):.3f} s p95 {q(cpu, .95):.3f} s; "
+              f"end of speech -> intent p50 {q(lat, .5):.3f} s p95 {q(lat, .95):.3f} s (wall, shared machine); "
+              f"rescoring alone p50 {q(resc, .5):.3f} s p95 {q(resc, .95):.3f} s (wall)")
+    wrong_rows = [r for r in test if rescore_accept(r)[0] and not rescore_accept(r)[1]]
+    for r in wrong_rows[:10]:
+        print(f"  held-out wrong: {r['condition']} {r['file']}: said {r['text']!r}, chosen {views[id(r)][0]['surface']!r}")
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--audio", nargs="+", default=[])
@@ -153,6 +293,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--features", help="write the collected features here (JSON lines)")
     p.add_argument("--fit-only", nargs="+", metavar="FEATURES.jsonl", help="fit from features collected earlier")
     p.add_argument("--safety", type=float, default=0.05, help="added to the lowest safe threshold")
+    p.add_argument("--gate", choices=("logistic", "rescore"), default="logistic",
+                   help="what to fit: the logistic confidence (5-fold over files) or the rescoring gate "
+                        "(calibration voices vs held-out voices, see CALIBRATION_VOICES)")
     args = p.parse_args(argv)
     rows: list[dict[str, Any]] = []
     if args.fit_only:
@@ -169,7 +312,10 @@ def main(argv: list[str] | None = None) -> int:
     if not rows:
         print("no utterance collected", file=sys.stderr)
         return 1
-    fit(rows, args.safety)
+    if args.gate == "rescore":
+        fit_rescore(rows, args.safety)
+    else:
+        fit(rows, args.safety)
     return 0
 
 

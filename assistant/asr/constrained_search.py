@@ -67,6 +67,7 @@ class SearchResult:
     free_logprob: float = 0.0  # mean token log-probability of the free (garbage) decode
     steps: int = 0
     timings: dict[str, float] = field(default_factory=dict)
+    cross: Any = None  # the decoder's cross-attention keys/values (forced rescoring reuses them)
 
     @property
     def best(self) -> Finished | None:
@@ -216,7 +217,7 @@ class ConstrainedSearch:
         return SearchResult(
             finished=ranked, no_speech_prob=no_speech, lang_logprobs=lang_lp, free_tokens=tuple(free),
             free_logprob=float(np.mean(free_lps)) if free_lps else 0.0, steps=steps,
-            timings={"cross_s": t_cross - t0, "search_s": t_end - t_cross},
+            timings={"cross_s": t_cross - t0, "search_s": t_end - t_cross}, cross=cross,
         )
 
 

@@ -26,6 +26,7 @@ worker thread); one search runs at a time per model.
 """
 from __future__ import annotations
 
+import math
 import threading
 import time
 from dataclasses import dataclass
@@ -51,6 +52,10 @@ class SearchSettings:
     pad_s: float = 1.0  # silence encoded after the audio
     window_frames: int = 1500  # the decoder reads the utterance then silence up to this many frames
     threads: int = 1  # torch threads for the decoder (1: small steps do not gain from a 2nd core)
+    # "logistic": the calibrated logistic confidence of confidence.py decides; "rescore": the
+    # forced rescoring of the N-best and confusable competitors decides (rescoring.py). Both are
+    # computed and reported in `detail` either way (bench/asr_calibrate.py compares them).
+    gate: str = "logistic"
 
 
 class _Engine:
@@ -130,6 +135,12 @@ class ConstrainedWhisperRecognizer(Recognizer):
                                         beam=self.settings.beam, max_steps=self.settings.max_steps,
                                         prune=self.settings.prune, token_bonus=self.settings.token_bonus)
         self.calibration = Calibration()
+        from .rescoring import Gate, Rescorer
+
+        tok = self.engine.tokenizer
+        self.rescorer = Rescorer(self.automaton, tok, self.engine.decoder, self.search.lang_tokens,
+                                 (self.search.sot, self.search.transcribe, self.search.notimestamps))
+        self.gate = Gate()
         self.langs = known
         self._chunks: list[np.ndarray] = []
         if warm_up:
@@ -174,20 +185,71 @@ class ConstrainedWhisperRecognizer(Recognizer):
                 encoded = engine.encoder.encode(audio, s.pad_s)
                 t1 = time.perf_counter()
                 result = self.search.run(encoded, frames=s.window_frames)
+                t2 = time.perf_counter()
+                rescored = self.rescorer.rescore(result.cross, result.finished)
+                t3 = time.perf_counter()
+                result.cross = None
             except RuntimeError as exc:  # ctranslate2 / torch failures: refuse, say why
                 raise RecognizerError(f"Échec du décodage Whisper : {exc}", f"Whisper decoding failed: {exc}") from None
             finally:
                 torch.set_num_threads(previous)
+        from .rescoring import agreement
+
         ranked = rank(result, engine.tokenizer)
         decision = decide(result, engine.tokenizer, len(audio) / SAMPLE_RATE, self.calibration, ranked)
         best = ranked[0].finished if ranked else None
-        lang = best.meaning.lang if best is not None else self.langs[0]
+        rescore_detail: dict[str, Any] = {}
+        rescore_ok = False
+        r_best = None
+        if rescored is not None:
+            top = rescored.ranked[0].candidate
+            r_agree = agreement(engine.tokenizer, top.tokens, result.free_tokens)
+            # One sentence with two meanings in the grammar is never a decision.
+            ambiguous = any(c.candidate.tokens == top.tokens and c.candidate.meaning != top.meaning
+                            and (c.candidate.meaning.intent, c.candidate.meaning.slots)
+                            != (top.meaning.intent, top.meaning.slots) for c in rescored.ranked[1:])
+            rescore_ok = (not ambiguous and rescored.margin >= self.gate.margin
+                          and r_agree >= self.gate.agreement)
+            r_best = top
+            r_text = self.automaton.text(top.meaning.lang, top.tokens, top.meaning) or ""
+            rescore_detail = {
+                "accepted": rescore_ok and bool(r_text), "margin": round(rescored.margin, 4),
+                "agreement": round(r_agree, 4), "score": round(rescored.ranked[0].score, 4),
+                "intent": top.meaning.intent, "slots": top.meaning.as_dict(), "text": r_text,
+                "candidates": len(rescored.ranked), "generated": rescored.competitors,
+                "source": top.source, "ambiguous": ambiguous, "rescore_s": round(t3 - t2, 4),
+                "scored": [{"intent": c.candidate.meaning.intent, "slots": c.candidate.meaning.as_dict(),
+                            "lang": c.candidate.meaning.lang, "total": round(c.total, 4), "end": round(c.end, 4),
+                            "n": len(c.candidate.tokens), "source": c.candidate.source,
+                            "surface": engine.tokenizer.decode(c.candidate.tokens)} for c in rescored.ranked],
+                "runner_up": next(({"intent": c.candidate.meaning.intent, "slots": c.candidate.meaning.as_dict(),
+                                    "surface": engine.tokenizer.decode(c.candidate.tokens), "score": round(c.score, 4)}
+                                   for c in rescored.ranked[1:]
+                                   if (c.candidate.meaning.intent, c.candidate.meaning.slots)
+                                   != (top.meaning.intent, top.meaning.slots)), None),
+            }
+        logistic_accepted = decision.accepted and best is not None
+        if self.settings.gate == "rescore" and r_best is not None:
+            from .confidence import Decision
+
+            reason = None if rescore_ok else (
+                "two meanings are too close" if rescored is not None and rescored.margin < self.gate.margin
+                else "free decoding disagrees (out of grammar or unclear)")
+            conf = 1.0 / (1.0 + math.exp(-4.0 * (rescore_detail["margin"] - self.gate.margin)))
+            decision = Decision(rescore_ok, conf, reason, decision.features)
+            best_tokens, best_meaning = r_best.tokens, r_best.meaning
+        else:
+            best_tokens = best.tokens if best is not None else ()
+            best_meaning = best.meaning if best is not None else None
+        lang = best_meaning.lang if best_meaning is not None else self.langs[0]
         text = ""
-        if best is not None:
-            text = self.automaton.text(best.meaning.lang, best.tokens, best.meaning) or ""
+        if best_meaning is not None:
+            text = self.automaton.text(best_meaning.lang, best_tokens, best_meaning) or ""
         detail: dict[str, Any] = {
-            "hypothesis": text, "surface": engine.tokenizer.decode(best.tokens) if best else "",
-            "intent": best.meaning.intent if best else None, "slots": best.meaning.as_dict() if best else {},
+            "hypothesis": text, "surface": engine.tokenizer.decode(best_tokens),
+            "intent": best_meaning.intent if best_meaning else None,
+            "slots": best_meaning.as_dict() if best_meaning else {},
+            "rescore": rescore_detail, "logistic_accepted": logistic_accepted,
             "free": engine.tokenizer.decode(result.free_tokens), "no_speech_prob": round(result.no_speech_prob, 4),
             "language_logprobs": {k: round(v, 3) for k, v in result.lang_logprobs.items()},
             "alternatives": [dict(a, agreement=round(r.agreement, 3), rank_score=round(r.score, 3))

@@ -238,6 +238,16 @@ class WhisperDecoder:
     def step(self, tokens: Any, offset: int, cache: list[tuple[Any, Any]] | None,
              cross: list[tuple[Any, Any]]) -> tuple[Any, list[tuple[Any, Any]]]:
         """Log-probabilities (float32, (B, S, vocab)) after each of the S new tokens of B rows."""
+        x, new_cache = self._forward(tokens, offset, cache, cross)
+        return self.project(x), new_cache
+
+    def hidden(self, tokens: Any, cross: list[tuple[Any, Any]]) -> Any:
+        """Final hidden states (B, S, width) of whole sequences, without projecting them: teacher
+        forcing projects only the positions it reads (`rescoring.Rescorer.force_score`)."""
+        return self._forward(tokens, 0, None, cross)[0]
+
+    def _forward(self, tokens: Any, offset: int, cache: list[tuple[Any, Any]] | None,
+                 cross: list[tuple[Any, Any]]) -> tuple[Any, list[tuple[Any, Any]]]:
         torch = self.torch
         F = torch.nn.functional
         with torch.inference_mode():
@@ -271,7 +281,7 @@ class WhisperDecoder:
                 h = F.layer_norm(x, (self.width,), *layer.ff_ln)
                 x = x + F.linear(F.gelu(F.linear(h, *layer.ff_in)), *layer.ff_out)
             x = F.layer_norm(x, (self.width,), *self.final_ln)
-            return self.project(x), new_cache
+            return x, new_cache
 
     def project(self, hidden: Any) -> Any:
         """Log-probabilities over the vocabulary (float32) from final hidden states."""
