@@ -151,7 +151,9 @@ def fit(rows: list[dict[str, Any]], safety: float) -> None:
 
 # Voices the rescoring gate is calibrated on; every other voice is held out for the test figures.
 CALIBRATION_VOICES = ("pico-en-US", "pico-en-GB", "pico-fr-FR", "mb-us1", "mb-us2", "mb-fr1", "mb-fr2", "mb-fr3")
-END_FLOORS = (-1.0, -2.0, -4.0, -8.0, -30.0)
+END_FLOORS = (-2.0, -4.0, -8.0)
+AGREE_WEIGHTS = (0.0, 1.0, 2.0)
+COVERAGES = (0.0, 0.6, 0.7, 0.8, 0.9)
 
 
 def _held_out(row: dict[str, Any]) -> bool:
@@ -161,28 +163,30 @@ def _held_out(row: dict[str, Any]) -> bool:
     return voice not in CALIBRATION_VOICES
 
 
-def _rescore_view(row: dict[str, Any], end_floor: float) -> tuple[dict[str, Any] | None, float, float]:
-    """The rescored best candidate of one utterance with the end clipped at `end_floor`, its
-    margin to the best different meaning, and its agreement with the free decoding."""
-    from rapidfuzz import fuzz
-
-    from assistant.asr.rescoring import MARGIN_CAP, combine
-    from assistant.nlu.normalize import normalize
+def _rescore_view(row: dict[str, Any], end_floor: float,
+                  agree_weight: float) -> tuple[dict[str, Any] | None, float, float, float]:
+    """The rescored best candidate of one utterance (end clipped at `end_floor`, plus
+    `agree_weight` x its agreement with the free decoding), its margin to the best different
+    meaning, and its agreement with the free decoding."""
+    from assistant.asr.rescoring import MARGIN_CAP, combine, coverage, similarity
 
     cands = (row.get("rescore") or {}).get("scored") or []
     if not cands:
-        return None, 0.0, 0.0
-    scored = sorted(cands, key=lambda c: -combine(c["total"], c["n"], c["end"], end_floor))
+        return None, 0.0, 0.0, 0.0
+    free = row.get("free") or ""
+    agree = {c["surface"]: similarity(c["surface"], free) for c in cands}
+
+    def value(c: dict[str, Any]) -> float:
+        return combine(c["total"], c["n"], c["end"], end_floor) + agree_weight * agree[c["surface"]]
+
+    scored = sorted(cands, key=lambda c: -value(c))
     top = scored[0]
     key = (top["intent"], sorted(top["slots"].items()))
     other = next((c for c in scored[1:] if (c["intent"], sorted(c["slots"].items())) != key), None)
-    s0 = combine(top["total"], top["n"], top["end"], end_floor)
-    margin = min(MARGIN_CAP, s0 - combine(other["total"], other["n"], other["end"], end_floor)) if other else MARGIN_CAP
+    margin = min(MARGIN_CAP, value(top) - value(other)) if other else MARGIN_CAP
     if any(c["surface"] == top["surface"] and (c["intent"], sorted(c["slots"].items())) != key for c in scored[1:]):
         margin = 0.0  # one sentence, two meanings: never accepted
-    a, b = normalize(top["surface"]), normalize(row.get("free") or "")
-    agreement = fuzz.ratio(a, b) / 100.0 if a or b else 0.0
-    return top, margin, agreement
+    return top, margin, agree[top["surface"]], coverage(top["surface"], free)
 
 
 def _per_file(rows: list[dict[str, Any]], accept: Any) -> dict[tuple[str, str], tuple[bool, bool, bool]]:
@@ -215,37 +219,40 @@ def fit_rescore(rows: list[dict[str, Any]], safety: float) -> None:
             seen.add(key)
     calib = [r for r in rows if not _held_out(r)]
     test = [r for r in rows if _held_out(r)]
-    best: tuple[float, float, float, float] | None = None  # acceptance, floor, margin, agreement
+    best: tuple[float, ...] | None = None  # acceptance, floor, weight, coverage, margin, agreement
     margins = [round(x, 2) for x in np.arange(0.0, 3.01, 0.05)]
     agreements = [round(x, 2) for x in np.arange(0.3, 0.96, 0.05)]
-    for floor in END_FLOORS:
-        cache = {id(r): _rescore_view(r, floor) for r in calib}
-        for ag in agreements:
+    for floor, weight in [(f, w) for f in END_FLOORS for w in AGREE_WEIGHTS]:
+        cache = {id(r): _rescore_view(r, floor, weight) for r in calib}
+        for ag, cov in [(a, c) for a in agreements for c in COVERAGES]:
             for m in margins:
-                def accept(r: dict[str, Any], m: float = m, ag: float = ag) -> tuple[bool, bool]:
-                    top, margin, agree = cache[id(r)]
-                    return (top is not None and margin >= m and agree >= ag, bool(top and top["right"]))
+                def accept(r: dict[str, Any], m: float = m, ag: float = ag, cov: float = cov) -> tuple[bool, bool]:
+                    top, margin, agree, covered = cache[id(r)]
+                    return (top is not None and margin >= m and agree >= ag and covered >= cov,
+                            bool(top and top["right"]))
                 files = _per_file(calib, accept)
                 if any(w for _, _, w in files.values()):
                     continue
                 acc = sum(ok for _, ok, _ in files.values()) / max(1, sum(c for c, _, _ in files.values()))
                 if best is None or acc > best[0] + 1e-9:
-                    best = (acc, floor, m, ag)
+                    best = (acc, floor, weight, cov, m, ag)
                 break  # larger margins only accept less
     if best is None:
         print("no rescoring threshold is safe on the calibration voices")
         return
-    acc, floor, m, ag = best
+    acc, floor, weight, cov, m, ag = best
     m_ship = round(m + safety, 2)
     print(f"rescoring gate on the calibration voices ({', '.join(CALIBRATION_VOICES)}, half the noise-only items): "
-          f"{acc:.1%} of commands, 0 wrong, 0 out-of-domain at end floor {floor}, margin >= {m}, "
+          f"{acc:.1%} of commands, 0 wrong, 0 out-of-domain at end floor {floor}, agreement weight {weight}, "
+          f"coverage >= {cov}, margin >= {m}, "
           f"agreement >= {ag}; shipped margin {m_ship} (+{safety} safety)")
-    print(f"Paste into assistant/asr/rescoring.py: END_FLOOR = {floor}; Gate(margin={m_ship}, agreement={ag})")
-    views = {id(r): _rescore_view(r, floor) for r in test}
+    print(f"Paste into assistant/asr/rescoring.py: END_FLOOR = {floor}; AGREEMENT_WEIGHT = {weight}; "
+          f"Gate(margin={m_ship}, agreement={ag}, coverage={cov})")
+    views = {id(r): _rescore_view(r, floor, weight) for r in test}
 
     def rescore_accept(r: dict[str, Any]) -> tuple[bool, bool]:
-        top, margin, agree = views[id(r)]
-        return (top is not None and margin >= m_ship and agree >= ag, bool(top and top["right"]))
+        top, margin, agree, covered = views[id(r)]
+        return (top is not None and margin >= m_ship and agree >= ag and covered >= cov, bool(top and top["right"]))
 
     def logistic_accept(r: dict[str, Any]) -> tuple[bool, bool]:
         return (bool(r.get("logistic_accepted", r.get("accepted_now"))), bool(r["right"]))

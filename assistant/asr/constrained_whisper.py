@@ -186,14 +186,15 @@ class ConstrainedWhisperRecognizer(Recognizer):
                 t1 = time.perf_counter()
                 result = self.search.run(encoded, frames=s.window_frames)
                 t2 = time.perf_counter()
-                rescored = self.rescorer.rescore(result.cross, result.finished)
+                rescored = self.rescorer.rescore(result.cross, result.finished,
+                                                 engine.tokenizer.decode(result.free_tokens))
                 t3 = time.perf_counter()
                 result.cross = None
             except RuntimeError as exc:  # ctranslate2 / torch failures: refuse, say why
                 raise RecognizerError(f"Échec du décodage Whisper : {exc}", f"Whisper decoding failed: {exc}") from None
             finally:
                 torch.set_num_threads(previous)
-        from .rescoring import agreement
+        from .rescoring import agreement, coverage
 
         ranked = rank(result, engine.tokenizer)
         decision = decide(result, engine.tokenizer, len(audio) / SAMPLE_RATE, self.calibration, ranked)
@@ -204,17 +205,18 @@ class ConstrainedWhisperRecognizer(Recognizer):
         if rescored is not None:
             top = rescored.ranked[0].candidate
             r_agree = agreement(engine.tokenizer, top.tokens, result.free_tokens)
+            r_cover = coverage(engine.tokenizer.decode(top.tokens), engine.tokenizer.decode(result.free_tokens))
             # One sentence with two meanings in the grammar is never a decision.
             ambiguous = any(c.candidate.tokens == top.tokens and c.candidate.meaning != top.meaning
                             and (c.candidate.meaning.intent, c.candidate.meaning.slots)
                             != (top.meaning.intent, top.meaning.slots) for c in rescored.ranked[1:])
             rescore_ok = (not ambiguous and rescored.margin >= self.gate.margin
-                          and r_agree >= self.gate.agreement)
+                          and r_agree >= self.gate.agreement and r_cover >= self.gate.coverage)
             r_best = top
             r_text = self.automaton.text(top.meaning.lang, top.tokens, top.meaning) or ""
             rescore_detail = {
                 "accepted": rescore_ok and bool(r_text), "margin": round(rescored.margin, 4),
-                "agreement": round(r_agree, 4), "score": round(rescored.ranked[0].score, 4),
+                "agreement": round(r_agree, 4), "coverage": round(r_cover, 4), "score": round(rescored.ranked[0].score, 4),
                 "intent": top.meaning.intent, "slots": top.meaning.as_dict(), "text": r_text,
                 "candidates": len(rescored.ranked), "generated": rescored.competitors,
                 "source": top.source, "ambiguous": ambiguous, "rescore_s": round(t3 - t2, 4),
@@ -234,6 +236,7 @@ class ConstrainedWhisperRecognizer(Recognizer):
 
             reason = None if rescore_ok else (
                 "two meanings are too close" if rescored is not None and rescored.margin < self.gate.margin
+                else "the sentence covers only part of what was said" if r_cover < self.gate.coverage
                 else "free decoding disagrees (out of grammar or unclear)")
             conf = 1.0 / (1.0 + math.exp(-4.0 * (rescore_detail["margin"] - self.gate.margin)))
             decision = Decision(rescore_ok, conf, reason, decision.features)
