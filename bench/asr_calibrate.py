@@ -36,7 +36,7 @@ from assistant.asr.confidence import FEATURES  # noqa: E402
 
 
 def collect(args: argparse.Namespace, out: Any) -> int:
-    from assistant.asr.constrained_whisper import ConstrainedWhisperRecognizer
+    from assistant.asr.constrained_whisper import ConstrainedWhisperRecognizer, SearchSettings
     from assistant.asr.pipeline import Listener
     from assistant.audio import Endpointer, EndpointerConfig, WavSource, iter_chunks
     from assistant.audio.pcm import SAMPLE_RATE
@@ -47,7 +47,8 @@ def collect(args: argparse.Namespace, out: Any) -> int:
     from assistant.harness.scoring import Inferred, score
 
     grammar = load_grammar(args.grammar or None)
-    rec = ConstrainedWhisperRecognizer(args.model, grammar)
+    # Both gates on every utterance: the rescoring's raw candidate scores are what --gate rescore fits.
+    rec = ConstrainedWhisperRecognizer(args.model, grammar, settings=SearchSettings(compare_gates=True))
     dataset = load_dataset(args.audio, args.labels)
     items = dataset.items
     noises = [load_noise(n) for n in args.noise or []]

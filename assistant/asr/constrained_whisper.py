@@ -56,6 +56,7 @@ class SearchSettings:
     # forced rescoring of the N-best and confusable competitors decides (rescoring.py). Both are
     # computed and reported in `detail` either way (bench/asr_calibrate.py compares them).
     gate: str = "logistic"
+    compare_gates: bool = False  # also run the forced rescoring when the logistic gate decides (benches)
 
 
 class _Engine:
@@ -186,8 +187,10 @@ class ConstrainedWhisperRecognizer(Recognizer):
                 t1 = time.perf_counter()
                 result = self.search.run(encoded, frames=s.window_frames)
                 t2 = time.perf_counter()
-                rescored = self.rescorer.rescore(result.cross, result.finished,
-                                                 engine.tokenizer.decode(result.free_tokens))
+                rescored = None
+                if s.gate == "rescore" or s.compare_gates:
+                    rescored = self.rescorer.rescore(result.cross, result.finished,
+                                                     engine.tokenizer.decode(result.free_tokens))
                 t3 = time.perf_counter()
                 result.cross = None
             except RuntimeError as exc:  # ctranslate2 / torch failures: refuse, say why

@@ -54,3 +54,16 @@ def test_forced_scores_are_the_decoders_log_probabilities(recognizer: Any) -> No
         assert abs(total - want) < 1e-3 * len(cand.tokens)
         assert end <= 0.0
         assert combine(total, len(cand.tokens), end) <= 0.0
+
+
+def test_the_rescoring_gate_refuses_noise_and_says_why(model_dir: Any, grammar: Any) -> None:
+    from assistant.asr.constrained_whisper import ConstrainedWhisperRecognizer, SearchSettings
+
+    rec = ConstrainedWhisperRecognizer(model_dir, grammar, settings=SearchSettings(gate="rescore"), warm_up=False)
+    rng = np.random.default_rng(11)
+    for pcm in (np.zeros(16000, np.int16), (rng.standard_normal(24000) * 3000).astype(np.int16)):
+        tr = rec.recognize(pcm)
+        assert not tr.accepted and tr.text == ""
+        assert tr.detail["reason"]
+        if tr.detail.get("rescore"):
+            assert tr.detail["rescore"]["accepted"] is False
