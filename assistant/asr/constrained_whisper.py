@@ -31,11 +31,14 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .base import BackendUnavailable, GrammarError, Partial, Recognizer, RecognizerError, Transcript
+
+if TYPE_CHECKING:
+    from .token_graph import Meaning
 
 BACKEND = "whisper-grammar"
 SAMPLE_RATE = 16000
@@ -234,6 +237,8 @@ class ConstrainedWhisperRecognizer(Recognizer):
                                    != (top.meaning.intent, top.meaning.slots)), None),
             }
         logistic_accepted = decision.accepted and best is not None
+        best_tokens: tuple[int, ...] = ()
+        best_meaning: Meaning | None = None
         if self.settings.gate == "rescore" and r_best is not None:
             from .confidence import Decision
 
@@ -244,9 +249,8 @@ class ConstrainedWhisperRecognizer(Recognizer):
             conf = 1.0 / (1.0 + math.exp(-4.0 * (rescore_detail["margin"] - self.gate.margin)))
             decision = Decision(rescore_ok, conf, reason, decision.features)
             best_tokens, best_meaning = r_best.tokens, r_best.meaning
-        else:
-            best_tokens = best.tokens if best is not None else ()
-            best_meaning = best.meaning if best is not None else None
+        elif best is not None:
+            best_tokens, best_meaning = best.tokens, best.meaning
         lang = best_meaning.lang if best_meaning is not None else self.langs[0]
         text = ""
         if best_meaning is not None:
