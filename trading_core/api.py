@@ -15,7 +15,7 @@ import uuid
 from collections import deque
 from dataclasses import replace
 from functools import lru_cache
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, AsyncIterator, Callable
@@ -79,7 +79,8 @@ from trading_core.types import (
 if TYPE_CHECKING:
     from trading_core.intelligence.rl.types import CvarReport, EnsembleWeightsReport, QuantileReport
     from trading_core.autopilot.controller import Autopilot
-    from trading_core.autopilot.types import AutopilotSignal
+    from trading_core.autopilot.stats import AutopilotStats
+    from trading_core.autopilot.types import AutopilotSignal, AutopilotStatus, ConfirmResult, SetModeResult
     from trading_core.intelligence.types import FeatureImportance, RegimeInfo, SignalQuality
 
 log = logging.getLogger("mia.engine")
@@ -1302,6 +1303,47 @@ class Engine:
     async def autopilot_signals(self, limit: int | None = 50, since: datetime | None = None) -> list[AutopilotSignal]:
         """The autopilot's recent signals with their scores and decisions (from the ledger), oldest first."""
         return self.ledger.autopilot_signals(limit=limit, since=since)
+
+    async def set_autopilot_mode(self, mode: str, *, live_ack: bool = False, reason: str = "user") -> SetModeResult:
+        """Switch the autopilot off / propose / auto (`SetModeResult`); `auto` on a live engine needs
+        `live_ack` (the front asked the typed acknowledgement). Refused (code AUTOPILOT_NOT_RUNNING) when
+        no autopilot is attached."""
+        from trading_core.autopilot.types import AutopilotMode, SetModeResult
+
+        if self.autopilot is None:
+            return SetModeResult(False, AutopilotMode.OFF, code="AUTOPILOT_NOT_RUNNING")
+        return await self.autopilot.set_mode(mode, reason, live_ack=live_ack)
+
+    async def confirm_signal(self, signal_id: str) -> ConfirmResult:
+        """Execute a pending autopilot proposal (the trader's explicit confirmation): `ConfirmResult`."""
+        from trading_core.autopilot.types import ConfirmResult
+
+        if self.autopilot is None:
+            return ConfirmResult(False, None, code="AUTOPILOT_NOT_RUNNING")
+        return await self.autopilot.confirm(signal_id)
+
+    async def decline_signal(self, signal_id: str) -> ConfirmResult:
+        """End a pending autopilot proposal without trading: `ConfirmResult`."""
+        from trading_core.autopilot.types import ConfirmResult
+
+        if self.autopilot is None:
+            return ConfirmResult(False, None, code="AUTOPILOT_NOT_RUNNING")
+        return await self.autopilot.decline(signal_id)
+
+    def autopilot_status(self) -> AutopilotStatus | None:
+        """The autopilot's mode, level, pending proposals and last signals
+        (`trading_core.autopilot.types.AutopilotStatus`), or None when no autopilot is attached."""
+        return self.autopilot.status() if self.autopilot is not None else None
+
+    async def autopilot_stats(self, day: date | None = None) -> AutopilotStats:
+        """What the autopilot did in CME session `day` (default: the current one): signals by decision and
+        reason, each executed signal's result, autopilot vs manual P&L
+        (`trading_core.autopilot.stats.AutopilotStats`); read from the ledger off the event loop."""
+        from trading_core.autopilot.stats import ledger_stats
+
+        the_day = day or cme.session_date(self.clock.now())
+        return await asyncio.to_thread(ledger_stats, self.ledger, get_instrument,
+                                       Decimal(self.config.account.starting_balance), the_day)
 
     # ------------------------------------------------------------------ events
     def subscribe(self) -> EventSubscription:

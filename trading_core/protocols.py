@@ -12,7 +12,7 @@ Importing this module is cheap (types only): the fronts import it at start-up.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
@@ -39,7 +39,8 @@ from trading_core.types import (
 
 if TYPE_CHECKING:
     from trading_core.autopilot.controller import Autopilot
-    from trading_core.autopilot.types import AutopilotSignal
+    from trading_core.autopilot.stats import AutopilotStats
+    from trading_core.autopilot.types import AutopilotSignal, AutopilotStatus, ConfirmResult, SetModeResult
     from trading_core.api import EventSubscription
     from trading_core.marketdata.feed import MarketFeed  # noqa: F401 (documented here, defined there)
     from trading_core.config import MiaConfig
@@ -175,6 +176,16 @@ class EngineAPI(Protocol):
     async def autopilot_signals(self, limit: int | None = 50, since: datetime | None = None) -> list[AutopilotSignal]: ...
 
     async def volatility_forecast(self) -> Any: ...
+
+    def autopilot_status(self) -> AutopilotStatus | None: ...
+
+    async def autopilot_stats(self, day: date | None = None) -> AutopilotStats: ...
+
+    async def set_autopilot_mode(self, mode: str, *, live_ack: bool = False, reason: str = "user") -> SetModeResult: ...
+
+    async def confirm_signal(self, signal_id: str) -> ConfirmResult: ...
+
+    async def decline_signal(self, signal_id: str) -> ConfirmResult: ...
 
     def trading_day(self) -> str | None: ...
 

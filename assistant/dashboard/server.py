@@ -111,6 +111,8 @@ class DashboardServer:
         if self.state.commands is not None:
             self.state.commands.add_listener(self._command_recorded)
         self._tasks.append(asyncio.create_task(self.broadcaster.run(self._stop), name="dashboard-push"))
+        self._tasks.append(asyncio.create_task(self.state.autopilot.run(self._stop, self.state.touch),
+                                               name="dashboard-autopilot"))
         if self.state.intelligence_enabled:
             self._tasks.append(asyncio.create_task(self._intel_loop(), name="dashboard-intel"))
         if self.figures_enabled:

@@ -19,6 +19,7 @@ from typing import Any, overload
 
 from assistant.present.reasons import reason_msg
 from assistant.present.text import Surface, render
+from assistant.dashboard.autopilot_panel import AutopilotPanel
 from trading_core import calendar as cme
 from trading_core.protocols import EngineAPI
 from trading_core.types import Order, OrderStatus
@@ -100,6 +101,7 @@ class DashboardState:
         self._equity: list[Any] = []
         self._equity_read = 0.0
         self._metrics: tuple[int, Any] | None = None
+        self.autopilot = AutopilotPanel(engine)
         self.version = 0  # bumped whenever something the page shows may have changed
         self.changed = asyncio.Event()
         self._seed_prices()
@@ -236,6 +238,7 @@ class DashboardState:
             "intel": self.intel,
             "monitor": self._monitor(),
             "commands": [c.to_dict() for c in self.commands.recent(15)] if self.commands is not None else [],
+            "autopilot": self.autopilot.snapshot(),
         }
         return snap
 

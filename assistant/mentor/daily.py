@@ -3,7 +3,9 @@ written channels through the alert manager, and a text file under `<data_dir>/me
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -66,9 +68,10 @@ async def report_from_engine(engine: EngineAPI, day: date | None = None, tape: R
     equity curve."""
     day = day or session_today(engine.now())
     tape = tape if tape is not None else regime_tape(engine.config)
-    return build_daily_report(
+    report = build_daily_report(
         engine.closed_trades(), engine.equity_curve(), engine.config.account.starting_balance, day, tape,
     )
+    return replace(report, autopilot=await engine.autopilot_stats(day))
 
 
 def ledger_path(config: MiaConfig, mode: str | None = None) -> Path:
@@ -78,6 +81,7 @@ def ledger_path(config: MiaConfig, mode: str | None = None) -> Path:
 def report_from_ledger(config: MiaConfig, day: str | date | None = None, *, mode: str | None = None) -> DailyReport:
     """The report read from the ledger file alone (no engine, safe while `mia run` writes it: WAL readers
     do not block the writer). Default day: the session of the last market time the engine recorded."""
+    from trading_core.autopilot.stats import ledger_stats
     from trading_core.instruments import get_instrument
     from trading_core.ledger import Ledger, LedgerError
     from trading_core.portfolio import Portfolio
@@ -97,8 +101,10 @@ def report_from_ledger(config: MiaConfig, day: str | date | None = None, *, mode
         now = datetime.fromisoformat(last_ts) if last_ts else datetime.now(timezone.utc)
         the_day = day if isinstance(day, date) else parse_day(day, session_today(now))
         portfolio = Portfolio.rebuild(ledger.fills(), get_instrument, config.account.starting_balance)
-        return build_daily_report(portfolio.closed_trades, ledger.equity_curve(), config.account.starting_balance,
-                                  the_day, regime_tape(config))
+        report = build_daily_report(portfolio.closed_trades, ledger.equity_curve(), config.account.starting_balance,
+                                    the_day, regime_tape(config))
+        stats = ledger_stats(ledger, get_instrument, Decimal(config.account.starting_balance), the_day)
+        return replace(report, autopilot=stats)
     finally:
         ledger.close()
 

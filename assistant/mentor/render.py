@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from assistant.mentor.autopilot import autopilot_lines, autopilot_spoken
 from assistant.mentor.report import DailyReport, side_words
 from assistant.present.money import format_money
 from assistant.present.numbers import format_fraction, format_number, format_percent
@@ -44,7 +45,8 @@ def render_report(report: DailyReport, lang: str) -> str:
         lines.append(t(lang, "No closed trade in this session.", "Aucun trade clôturé pendant cette séance."))
         for n in report.suggestions:
             lines.append("• " + n.text(lang))
-        return "\n".join(lines)
+        auto = autopilot_lines(report.autopilot, lang)
+        return "\n".join(lines + ([""] + auto if auto else []))
     markets = ", ".join(report.symbols)
     lines += [
         "",
@@ -69,6 +71,9 @@ def render_report(report: DailyReport, lang: str) -> str:
     dd_pct = format_percent(m.max_drawdown_pct, lang, 2)
     lines.append(t(lang, f"  Largest drawdown: {money(m.max_drawdown, lang)} ({dd_pct} of the peak)",
                    f"  Drawdown maximal : {money(m.max_drawdown, lang)} ({dd_pct} du sommet)"))
+    auto = autopilot_lines(report.autopilot, lang)
+    if auto:
+        lines += [""] + auto
     basis = t(lang, "side × time of day", "sens × moment de la séance") if report.setup_basis == "phase" else \
         t(lang, "side × market regime", "sens × régime de marché")
     lines += ["", t(lang, f"Setups ({basis})", f"Configurations ({basis})")]
@@ -95,14 +100,17 @@ def spoken_summary(report: DailyReport, lang: str) -> str:
     lang = "fr" if lang == "fr" else "en"
     m = report.metrics
     if not m.trades:
-        return t(lang, "No closed trade this session, so there is no report to read.",
-                 "Aucun trade clôturé cette séance, donc pas de rapport à lire.")
+        return " ".join(x for x in (t(lang, "No closed trade this session, so there is no report to read.",
+                                      "Aucun trade clôturé cette séance, donc pas de rapport à lire."),
+                                    autopilot_spoken(report.autopilot, lang)) if x)
     pf = t(lang, f", profit factor {_pf(report, lang)}", f", facteur de profit {_pf(report, lang)}")
     parts = [t(lang,
                f"Today: {m.trades} trades, win rate {pct(m.win_rate, lang)}{pf}, net {money(m.net_pnl, lang)}, "
                f"largest drawdown {money(m.max_drawdown, lang)}.",
                f"Aujourd'hui : {m.trades} trades, taux de réussite {pct(m.win_rate, lang)}{pf}, net {money(m.net_pnl, lang)}, "
                f"drawdown maximal {money(m.max_drawdown, lang)}.")]
+    if autopilot_spoken(report.autopilot, lang):
+        parts.append(autopilot_spoken(report.autopilot, lang))
     if report.best_setup is not None:
         parts.append(t(lang, f"Best setup: {report.best_setup.label_en}.", f"Meilleure configuration : {report.best_setup.label_fr}."))
     if report.lessons:

@@ -138,6 +138,7 @@ class DailyReport:
     suggestions: tuple[Note, ...]
     celebrations: tuple[Note, ...]
     symbols: tuple[str, ...] = field(default=())
+    autopilot: Any = None  # trading_core.autopilot.stats.AutopilotStats of the session, when known
 
     @property
     def win_rate(self) -> float:

@@ -108,7 +108,13 @@ def level_change_msg(change: LevelChange) -> Msg:
                dd=Pct(round(change.drawdown_pct, 2)), action=_ACTIONS.get(change.action, msg("")))
 
 
+NOT_RUNNING = msg("The autopilot is not running (start it with: mia run --autopilot propose).",
+                  "Le pilote automatique ne tourne pas (lancez-le avec : mia run --autopilot propose).")
+
+
 def set_mode_msg(result: SetModeResult) -> Msg:
+    if result.code == "AUTOPILOT_NOT_RUNNING":
+        return NOT_RUNNING
     if result.code == "LIVE_ACK_REQUIRED":
         return msg("Automatic mode on a live account needs your explicit acknowledgement.",
                    "Le mode automatique sur un compte réel demande votre confirmation explicite.")
@@ -121,6 +127,8 @@ def set_mode_msg(result: SetModeResult) -> Msg:
 def confirm_msg(result: ConfirmResult, signal_id: str = "") -> Msg:
     """The answer to a confirmation (or a decline) of a proposal."""
     s = result.signal
+    if result.code == "AUTOPILOT_NOT_RUNNING":
+        return NOT_RUNNING
     if result.code == "UNKNOWN_SIGNAL":
         return msg("No autopilot signal {id}.", "Aucun signal du pilote automatique {id}.", id=Verbatim(signal_id))
     if result.duplicate:
@@ -144,4 +152,4 @@ def confirm_msg(result: ConfirmResult, signal_id: str = "") -> Msg:
     return msg("Done.", "C'est fait.")
 
 
-__all__ = ["confirm_msg", "level_change_msg", "mode_change_msg", "mode_msg", "set_mode_msg", "signal_msg"]
+__all__ = ["NOT_RUNNING", "confirm_msg", "level_change_msg", "mode_change_msg", "mode_msg", "set_mode_msg", "signal_msg"]

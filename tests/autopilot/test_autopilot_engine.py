@@ -84,6 +84,8 @@ async def test_propose_executes_nothing_without_confirmation_and_one_bracket_aft
         (OrderType.STOP, prop.stop_loss), (OrderType.LIMIT, prop.take_profit)}
     again = await pilot.confirm(prop.signal_id)
     assert again.ok and again.duplicate and len(engine.ledger.orders(limit=None)) == 3
+    stats = await engine.autopilot_stats()
+    assert stats.executed == 1 and [r.signal.signal_id for r in stats.results] == [prop.signal_id]
     stored = engine.ledger.autopilot_signal(prop.signal_id)
     assert stored.decision is SignalDecision.EXECUTED and stored.order_id == parent.order_id
     unknown = await pilot.confirm("AP-ES-19990101T0000")
@@ -319,6 +321,26 @@ async def test_a_trained_trade_model_scores_live_signals_as_the_replay_does(tmp_
         r = replayed[s.signal_id].scores
         assert r.model_probability == pytest.approx(s.scores.model_probability, abs=1e-9)
         assert r.model_direction == s.scores.model_direction
+    await pilot.stop()
+    await engine.stop()
+    engine.close()
+
+
+async def test_a_run_started_off_loads_its_models_when_switched_on(tmp_path, bundle):
+    from trading_core.autopilot.models import bundle_dir
+
+    bundle.save(bundle_dir(tmp_path, "ES"))
+    cfg = config(tmp_path, autopilot={"model_type": "none"})
+    engine = await new_engine(cfg)
+    pilot = Autopilot(engine)
+    await pilot.start(prepare=False)  # off: nothing loaded
+    assert pilot.mode is AutopilotMode.OFF and not pilot.ready
+    assert (await pilot.set_mode(AutopilotMode.PROPOSE)).ok
+    for _ in range(200):
+        if pilot.ready:
+            break
+        await asyncio.sleep(0.05)
+    assert pilot.ready and pilot.status().model_type == "none"
     await pilot.stop()
     await engine.stop()
     engine.close()

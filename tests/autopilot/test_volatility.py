@@ -79,6 +79,7 @@ async def test_the_engine_answers_the_volatility_question_with_typed_data(traine
     assert f.beats_baseline == r.beats_baseline and f.used_for_sizing == r.beats_baseline
     assert "Predicted VIX" in f.message_en and "VIX prévu" in f.message_fr
     assert ("did not beat" in f.message_en) != r.beats_baseline
+    assert f.dm_p is not None and 0 <= f.dm_p <= 1 and f.test_years >= 1
     engine.close()
 
 

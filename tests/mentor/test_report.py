@@ -200,3 +200,38 @@ async def test_end_of_session_report_is_sent_once_by_the_run_front_end(tmp_path)
     finally:
         await eng.stop()
         eng.close()
+
+
+async def test_the_autopilot_section_separates_its_pnl_from_the_traders(tmp_path):
+    """Trade A of the scripted session is the autopilot's (client id ap-<signal>); two signals refused."""
+    from dataclasses import replace
+
+    from tests.autopilot.test_stats import signal
+    from trading_core.autopilot.types import SignalDecision
+    from trading_core.types import OrderRequest, Side
+    from tests.mentor.session import STEPS, play, start_engine
+
+    eng = await start_engine(session_config(tmp_path))
+    await play(eng, STEPS[:2])
+    res = await eng.place_order(OrderRequest("ES", Side.BUY, 1, client_order_id="ap-SIG-A", source="autopilot"))
+    assert res.accepted
+    await play(eng, [(None, 0, 6010.0), (None, 0, 6018.0), (Side.SELL, 1, 6020.0)], start_minute=3)
+    ts = T0 + timedelta(minutes=3)
+    for s in (signal("SIG-A", 0, SignalDecision.EXECUTED, order_id=res.order.order_id),
+              signal("R1", 1, SignalDecision.REFUSED, "FILTER_REJECTED"),
+              signal("R2", 2, SignalDecision.EXPIRED, "DECLINED")):
+        eng.ledger.record_signal(replace(s, ts=ts))
+    report = await report_from_engine(eng, DAY)
+    st = report.autopilot
+    assert (st.signals, st.executed, st.refused, st.expired) == (3, 1, 1, 1)
+    # A: +470.50 for the autopilot (even though the trader's sell closed it); E: +470.50 the trader's
+    assert st.autopilot.net_pnl == Decimal("470.50") and st.manual.net_pnl == Decimal("470.50")
+    en, fr = render_report(report, "en"), render_report(report, "fr")
+    assert "Autopilot P&L: $470.50 over 1 trade(s)" in en and "Your own trades: $470.50" in en
+    assert "ML filter said no: 1" in en and "declined by you: 1" in en and "Best signal: long 1 ES" in en
+    assert "P&L du pilote automatique : 470,50\u00a0$ sur 1 trade(s)" in fr and "refusé par le filtre ML : 1" in fr
+    assert "Pilote automatique : 1 signaux pris sur 3" in spoken_summary(report, "fr")
+    cfg = session_config(tmp_path)
+    await eng.stop()
+    eng.close()
+    assert report_from_ledger(cfg, DAY).autopilot == st

@@ -107,7 +107,8 @@ class Autopilot:
 
     # ------------------------------------------------------------------ lifecycle
     async def start(self, *, live_ack: bool = False, prepare: bool = True) -> None:
-        """Attach to the engine and restore the persisted state (see the module docstring)."""
+        """Attach to the engine and restore the persisted state (see the module docstring). `prepare`:
+        load (or train) the models now; False leaves it to the first switch out of `off`."""
         led = self.engine.ledger
         for sym, pipe in self._pipes.items():
             for bar in self.engine.bars(sym):
@@ -383,6 +384,10 @@ class Autopilot:
         if new is not AutopilotMode.OFF and self.engine.state is TradingState.HALTED:
             return SetModeResult(False, self._mode, code="ENGINE_HALTED", reason=reason)
         self._set_mode(new, reason, persist=True)
+        if new is not AutopilotMode.OFF and self._started and not self.ready and (
+                self._prepare_task is None or self._prepare_task.done()):
+            # started off without its models (a run that may never use them): load them now
+            self._prepare_task = asyncio.get_running_loop().create_task(self.prepare())
         return SetModeResult(True, new, reason=reason)
 
     def _set_mode(self, new: AutopilotMode, reason: str, *, persist: bool, force_event: bool = False) -> None:

@@ -423,6 +423,8 @@ class VolatilityForecast:
     mae_naive: float | None = None
     beats_baseline: bool = False
     used_for_sizing: bool = False
+    dm_p: float | None = None  # Diebold-Mariano one-sided p-value (model not better than naive)
+    test_years: int = 0  # walk-forward folds (one test year each) behind the errors above
 
     def message(self, lang: str) -> str:
         return self.message_fr if lang == "fr" else self.message_en
@@ -524,7 +526,9 @@ class ForecastService:
         fr = (f"VIX prévu pour le {nxt:%d/%m/%Y} : {_n(pv)} (VIX du {day:%d/%m/%Y} : {_n(last)} ; les données "
               f"s'arrêtent ce jour-là). Erreur walk-forward : RMSE {_n(rm)} contre {_n(rn)} pour la prévision naïve, "
               f"MAE {_n(mm)} contre {_n(mn)} : {verdict_fr}.")
-        return VolatilityForecast(True, en, fr, day, nxt, last, pv, last, rm, rn, mm, mn, model.beats_baseline, used)
+        dm_p = wf.get("dm_p")
+        return VolatilityForecast(True, en, fr, day, nxt, last, pv, last, rm, rn, mm, mn, model.beats_baseline, used,
+                                  dm_p=None if dm_p is None else float(dm_p), test_years=len(wf.get("folds", ())))
 
 
 def forecast_service(config: MiaConfig) -> ForecastService:

@@ -29,6 +29,16 @@ const T = {
     BUY: "buy", SELL: "sell", FILLED: "filled", WORKING: "working", PENDING: "pending", CANCELLED: "cancelled",
     REJECTED: "rejected", MARKET: "market", LIMIT: "limit", STOP: "stop", ACTIVE: "ACTIVE", HALTED: "HALTED",
     REDUCING: "REDUCE-ONLY",
+    autopilot: "Autopilot", signal: "Signal", scores: "Score / confidence", filter_model: "Filter / model",
+    decision: "Decision", no_signal: "No signal yet", vol_forecast: "Volatility forecast (VIX, LSTM)",
+    ap_absent: "The autopilot is not running in this process (mia run --autopilot propose).",
+    ap_off: "OFF", ap_propose: "PROPOSE", ap_auto: "AUTO", proposed: "waiting for confirmation", executed: "executed",
+    refused: "refused", expired: "expired", pending_until: "Waiting for your confirmation until",
+    stop: "stop", target_px: "target", taken: "taken", not_taken: "refused", not_confirmed: "expired / declined",
+    ap_pnl: "Autopilot P&L", manual_pnl: "your own trades", level: "level",
+    predicted_vix: "Predicted VIX", for_day: "for", vix_today: "VIX", rmse: "walk-forward RMSE", mae: "MAE",
+    naive: "naive", beats: "beats the naive forecast: used for sizing", no_beat: "does not beat the naive forecast: not used",
+    vol_loading: "Forecast loading…", model_not_trained: "model not trained: the ML filter decides alone",
   },
   fr: {
     connecting: "connexion…", live: "en direct", reconnecting: "reconnexion…", updated: "mis à jour",
@@ -58,6 +68,16 @@ const T = {
     BUY: "achat", SELL: "vente", FILLED: "exécuté", WORKING: "en attente", PENDING: "envoyé", CANCELLED: "annulé",
     REJECTED: "refusé", MARKET: "marché", LIMIT: "limite", STOP: "stop", ACTIVE: "ACTIF", HALTED: "ARRÊTÉ",
     REDUCING: "RÉDUCTION SEULE",
+    autopilot: "Pilote automatique", signal: "Signal", scores: "Score / confiance", filter_model: "Filtre / modèle",
+    decision: "Décision", no_signal: "Aucun signal pour l'instant", vol_forecast: "Prévision de volatilité (VIX, LSTM)",
+    ap_absent: "Le pilote automatique ne tourne pas dans ce processus (mia run --autopilot propose).",
+    ap_off: "DÉSACTIVÉ", ap_propose: "PROPOSITION", ap_auto: "AUTOMATIQUE", proposed: "en attente de confirmation",
+    executed: "exécuté", refused: "refusé", expired: "expiré", pending_until: "En attente de votre confirmation jusqu'à",
+    stop: "stop", target_px: "objectif", taken: "pris", not_taken: "refusés", not_confirmed: "expirés / refusés par vous",
+    ap_pnl: "P&L du pilote", manual_pnl: "vos propres trades", level: "niveau",
+    predicted_vix: "VIX prévu", for_day: "pour le", vix_today: "VIX", rmse: "RMSE walk-forward", mae: "MAE",
+    naive: "naïve", beats: "bat la prévision naïve : utilisée pour la taille", no_beat: "ne bat pas la prévision naïve : non utilisée",
+    vol_loading: "Chargement de la prévision…", model_not_trained: "modèle non entraîné : le filtre ML décide seul",
   },
 };
 const REGIME_COLOURS = { trend: "#2ca02c", range: "#1f77b4", defensive: "#d62728", unknown: "#9aa3ad" };
@@ -375,11 +395,62 @@ function renderCommands(s) {
     `<td class="muted">${esc(c.intent || "–")}</td><td>${esc(c.answer)}</td></tr>`).join(""), "no_command", 4);
 }
 
+const LEVEL_CLASS = { INFO: "ok", WARNING: "warn", CRITICAL: "bad", CATASTROPHE: "bad" };
+
+function apSignal(x) {
+  return `${esc(x.side === "BUY" ? "long" : "short")} ${x.qty} ${esc(x.symbol)} @ ${num(x.entry)} · ` +
+    `${esc(tr("stop"))} ${num(x.stop)} · ${esc(tr("target_px"))} ${num(x.target)}`;
+}
+
+function renderVolatility(v) {
+  const el = $("ap-vol");
+  if (!v) { el.textContent = tr("vol_loading"); return; }
+  if (!v.trained || v.predicted_vix === null || v.predicted_vix === undefined) {
+    el.textContent = lang === "fr" ? v.message_fr : v.message_en; return;
+  }
+  el.innerHTML = `<span class="big mono" id="ap-vix">${num(v.predicted_vix)}</span> ` +
+    `${esc(tr("predicted_vix"))} ${esc(tr("for_day"))} ${esc(v.for_date)} (${esc(tr("vix_today"))} ${num(v.last_vix)}). ` +
+    `${esc(tr("rmse"))} ${num(v.rmse_model)} / ${num(v.rmse_naive)} ${esc(tr("naive"))}, ${esc(tr("mae"))} ` +
+    `${num(v.mae_model)} / ${num(v.mae_naive)}: <b>${esc(tr(v.beats_baseline ? "beats" : "no_beat"))}</b>`;
+}
+
+function renderAutopilot(s) {
+  const ap = s.autopilot;
+  if (!ap) return;
+  renderVolatility(ap.volatility);
+  if (!ap.attached) {
+    setText("ap-mode", tr("ap_off")); $("ap-mode").className = "badge";
+    setText("ap-level", ""); $("ap-model").textContent = tr("ap_absent");
+    $("ap-pending").innerHTML = "";
+    rows($("ap-signals").tBodies[0], "", "no_signal", 5);
+    return;
+  }
+  setText("ap-mode", tr("ap_" + ap.mode));
+  $("ap-mode").className = "badge " + (ap.mode === "auto" ? "bad" : ap.mode === "propose" ? "warn" : "");
+  $("ap-mode").dataset.mode = ap.mode;
+  setText("ap-level", `${tr("level")} ${ap.level}`);
+  $("ap-level").className = "badge " + (LEVEL_CLASS[ap.level] || "");
+  $("ap-model").textContent = `${ap.model_type} · ${ap.model_trained ? "" : tr("model_not_trained")}`;
+  $("ap-pending").innerHTML = ap.pending.map((x) =>
+    `<div class="pending" data-signal="${esc(x.id)}"><b>${esc(tr("pending_until"))} ${hhmmss(x.expires)}</b>: ${apSignal(x)}</div>`).join("");
+  rows($("ap-signals").tBodies[0], ap.signals.map((x) => {
+    const why = x.reason_code ? ` — ${esc(lang === "fr" ? x.reason_fr : x.reason_en)}` : "";
+    const model = x.model === null ? "–" : num(x.model);
+    return `<tr data-decision="${esc(x.decision)}"><td class="mono">${hhmmss(x.ts)}</td><td>${apSignal(x)}</td>` +
+      `<td class="num">${num(x.score)} / ${num(x.confidence)}</td><td class="num">${x.filter === null ? "–" : num(x.filter)} / ${model}</td>` +
+      `<td>${esc(tr(x.decision))}${why}</td></tr>`;
+  }).join(""), "no_signal", 5);
+  const st = ap.stats;
+  $("ap-stats").textContent = st ? `${st.executed} ${tr("taken")} · ${st.refused} ${tr("not_taken")} · ${st.expired} ` +
+    `${tr("not_confirmed")} · ${tr("ap_pnl")} ${money(st.autopilot.net)} (${st.autopilot.trades} ${tr("trades")}) · ` +
+    `${tr("manual_pnl")} ${money(st.manual.net)} (${st.manual.trades} ${tr("trades")})` : "";
+}
+
 function render(s) {
   last = s;
   if (!lang) { lang = s.lang || "en"; applyStatic(); }
   setText("fig-dir", `data/figures/${s.market}/`);
-  for (const f of [renderHeader, renderKpis, renderEquity, renderPositions, renderOrders, renderRegime, renderIntel, renderMonitor, renderCommands]) {
+  for (const f of [renderHeader, renderKpis, renderEquity, renderPositions, renderOrders, renderRegime, renderIntel, renderMonitor, renderCommands, renderAutopilot]) {
     try { f(s); } catch (err) { console.error(f.name, err); }
   }
 }
