@@ -7,10 +7,20 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import sys
 from typing import Any
 
 from assistant.app.lifecycle import Preset, interface_lang, paper_engine, run_preset
 from assistant.app.services import RunOptions
+from assistant.autopilot.options import (
+    MODE_CHOICES,
+    MODEL_CHOICES,
+    RUN_EXAMPLES,
+    RUN_HELP,
+    AutopilotRunOptions,
+    acknowledge_auto,
+    config_overrides,
+)
 from trading_core.config import MiaConfig
 
 # The front ends of `mia run`, in start order.
@@ -21,6 +31,7 @@ FRONT_ENDS: tuple[tuple[str, str], ...] = (
     ("monitor", "assistant.monitor:run_monitor"),  # system / latency / ML / trading thresholds
     ("mentor", "assistant.mentor:run_mentor"),  # daily report at the end of the session
     ("dashboard", "assistant.dashboard:run_dashboard"),  # only when dashboard.enabled
+    ("autopilot", "assistant.autopilot.front:run_front_end"),  # the autopilot (mode restored, --autopilot)
 )
 
 
@@ -32,7 +43,7 @@ def register(sub: argparse._SubParsersAction) -> None:
             "Start MIA. Default: paper trading on the built-in simulated market, voice input when a microphone "
             "and a recogniser are available, typed input otherwise, spoken answers.\n"
             "Examples:\n  mia run --paper --market ES\n  mia run --input text --no-speech\n"
-            "  mia run --live   (Interactive Brokers; asks you to type the account id)"
+            "  mia run --live   (Interactive Brokers; asks you to type the account id)\n" + RUN_EXAMPLES
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -48,6 +59,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     r.add_argument("--log-level", type=_log_level, default=logging.INFO, metavar="LEVEL",
                    help="level of the log files in data/logs/<market>/: DEBUG, INFO (default), WARNING or ERROR; "
                         "logs never go to the terminal unless -v")
+    r.add_argument("--autopilot", choices=MODE_CHOICES, help=RUN_HELP["autopilot"])
+    r.add_argument("--model-type", choices=MODEL_CHOICES, help=RUN_HELP["model_type"])
     r.set_defaults(func=run_command)
 
 
@@ -83,6 +96,7 @@ def options_from(args: argparse.Namespace, config: MiaConfig) -> RunOptions:
         duration=getattr(args, "duration", None),
         live=bool(getattr(args, "live", False)),
         paper=bool(getattr(args, "paper", False)),
+        autopilot=AutopilotRunOptions(getattr(args, "autopilot", None), bool(getattr(args, "autopilot_live_ack", False))),
     )
 
 
@@ -92,10 +106,18 @@ def run_command(args: argparse.Namespace, config: MiaConfig) -> int:
         overrides["market"] = args.market
     if args.speed:
         overrides["feed"] = {"speed": args.speed}
+    overrides |= config_overrides(getattr(args, "model_type", None))
     if overrides:
         from trading_core.config import load_config
 
         config = load_config(args.config, overrides=overrides | ({"data_dir": args.data_dir} if args.data_dir else {}))
+    if getattr(args, "autopilot", None) == "auto" and (args.live or (config.mode == "live" and not args.paper)):
+        # automatic trading on the live account: the account id typed once more, before anything starts
+        args.autopilot_live_ack = acknowledge_auto(str(config.ib.account or ""), input)
+        if not args.autopilot_live_ack:
+            print("Autopilot not switched to auto: the account id was not typed / pilote automatique non passé en "
+                  "auto : l'identifiant du compte n'a pas été saisi.", file=sys.stderr)
+            args.autopilot = None
     options = options_from(args, config)
     try:
         return asyncio.run(run_preset(RUN, config, options, interface_lang(options.lang_setting)))

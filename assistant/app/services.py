@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from assistant.autopilot.options import AutopilotRunOptions
 from trading_core.config import MiaConfig
 
 if TYPE_CHECKING:
@@ -55,6 +56,7 @@ class RunOptions:
     paper: bool = False  # `mia run --paper`
     feed: bool = True  # run the market feed (False: `mia dashboard` without --feed marks at the last prices)
     dashboard: DashboardOptions | None = None  # `mia dashboard`'s own settings (else the config's)
+    autopilot: AutopilotRunOptions | None = None  # `mia run --autopilot ...` (None: the last run's mode)
 
 
 @dataclass

@@ -32,6 +32,7 @@ EPILOG = """examples:
   mia risk 1 ES                        1 % of equity risked per trade on ES
   mia halt [--flatten] | mia resume    stop new orders (kill switch with --flatten; confirmed) / resume
   mia reduce                           reduce-only mode: only orders that shrink a position (confirmed)
+  mia autopilot status|off|propose|auto   the running MIA's autopilot (mia run --autopilot propose)
   mia replay FILE.csv.gz --strategy sma_cross
 """
 
@@ -345,6 +346,7 @@ _EXTENSIONS: list[str] = [
     "trading_core.intelligence.cli",  # mia evaluate
     "assistant.mentor.cli",  # mia report daily
     "assistant.dashboard.cli",  # mia dashboard
+    "assistant.autopilot.cli",  # mia autopilot status|off|propose|auto
 ]
 
 

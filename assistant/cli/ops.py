@@ -400,3 +400,12 @@ OPS: dict[str, OpFunc] = {
     "resume": op_resume,
     "risk": op_risk,
 }
+
+
+def _autopilot_ops() -> dict[str, OpFunc]:
+    from assistant.autopilot.ops import OPS as AUTOPILOT_OPS
+
+    return AUTOPILOT_OPS
+
+
+OPS.update(_autopilot_ops())  # mia autopilot status|off|propose|auto

@@ -27,6 +27,7 @@ class AlertCategory(str, enum.Enum):
     SPEECH = "speech"
     SYSTEM = "system"
     COPY = "copy"
+    AUTOPILOT = "autopilot"  # signals and autopilot trades: their own message kind (assistant/autopilot/alerts.py)
 
 
 PRIORITY_ICON = {1: "·", 2: "ℹ️", 3: "🔔", 4: "⚠️", 5: "🚨"}
@@ -61,7 +62,12 @@ class Alert:
 
     def channel_text(self, lang: str) -> str:
         """Telegram / Discord text: icon, title, then the details on their own line."""
-        head = f"{PRIORITY_ICON[self.priority]} {self.title(lang)}"
+        icon = PRIORITY_ICON[self.priority]
+        if self.category is AlertCategory.AUTOPILOT:
+            from assistant.autopilot.alerts import message_kind
+
+            icon = (message_kind(self.kind) or ("", icon))[1]
+        head = f"{icon} {self.title(lang)}"
         body = self.body(lang)
         return f"{head}\n{body}" if body else head
 
@@ -114,6 +120,14 @@ def _event_key(event: EngineEvent) -> str:
 
 def alert_from_event(event: EngineEvent) -> Alert:
     """Map one engine event to its alert."""
+    from assistant.autopilot.alerts import autopilot_alert_fields
+
+    fields = autopilot_alert_fields(event)
+    if fields is not None:
+        priority, title, body = fields
+        return Alert(key=_event_key(event), priority=max(priority, _SEVERITY_FLOOR[event.severity]),
+                     category=AlertCategory.AUTOPILOT, kind=event.kind.value, title_msg=title, body_msg=body,
+                     ts=event.ts, symbol=event.symbol)
     if event.kind is EventKind.STATE_CHANGE and event.state is not None:
         priority, category = _STATE_PRIORITIES[event.state.current], AlertCategory.RISK
     else:
