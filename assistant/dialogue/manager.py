@@ -31,6 +31,7 @@ from functools import lru_cache
 from typing import Any
 
 from assistant.dialogue import answers as A
+from assistant.dialogue import autopilot as AP
 from assistant.dialogue.reply import ActionKind, PendingConfirmation, PendingFollowUp, Reply
 from assistant.nlu.parser import Parser
 from assistant.nlu.result import ParseResult
@@ -252,6 +253,14 @@ class Dialogue:
             self._pending = replace(pending, expires_at=max(pending.expires_at, now + pending.timeout_s))
             return True
 
+    async def propose(self, signal: Any, now: float | None = None) -> Reply:
+        """An autopilot proposal to read back (`assistant.dialogue.autopilot.propose`)."""
+        return await AP.propose(self, signal, now)
+
+    async def signal_ended(self, signal: Any, now: float | None = None) -> Reply | None:
+        """An autopilot signal ended elsewhere: withdraw it if it is the pending question."""
+        return await AP.signal_ended(self, signal, now)
+
     async def close_input(self, now: float | None = None, *, source: str | None = None) -> Reply | None:
         """The input ended (end of a pipe, a file, a closed chat) with an action still pending:
         discard it and say so. None when nothing was pending."""
@@ -335,6 +344,7 @@ class Dialogue:
                 return await self._execute(pending, lang, parsed, src)
             if intent == "cancel":
                 self._end_pending(expired=False)
+                await AP.decline(self, pending)
                 return self._reply(A.text("cancelled", lang, not_done=A.text(f"not_done.{pending.action}", lang)),
                                    lang, "cancelled", parsed, src, discarded=pending)
             if intent == "repeat":
@@ -381,6 +391,8 @@ class Dialogue:
                 return await self._readback_halt(parsed, lang, now, src)
             if intent == "reduce_only":
                 return await self._readback_reduce_only(parsed, lang, now, src)
+            if intent in AP.INTENTS:
+                return await AP.answer(self, intent, parsed, lang, now, src)
             if intent == "followup_answer":
                 # "deux", "ES", "tout": an answer, but no question was asked. Never acted on.
                 return self._reply(A.text("no_question", lang), lang, "info", parsed, src)
@@ -419,7 +431,7 @@ class Dialogue:
 
     @staticmethod
     def _profile_for(action: str) -> str:
-        return "urgent" if action == "halt" else "calm"
+        return "urgent" if action in ("halt", "autopilot_signal") else "calm"
 
     def _readback_reply(self, pending: PendingConfirmation, parsed: ParseResult, src: str) -> Reply:
         question = A.text("confirm_question", pending.lang)
@@ -635,6 +647,7 @@ class Dialogue:
             return Reply(sentence, plang, "expired", intent=intent, source=src, discarded=pending)
         if not confirm:
             self._end_pending(expired=False)
+            await AP.decline(self, pending)
             return Reply(A.text("cancelled", plang, not_done=A.text(f"not_done.{pending.action}", plang)),
                          plang, "cancelled", intent=intent, source=src, discarded=pending)
         synthetic = ParseResult(intent, intent, True, intent, language=plang, score=1.0, method="exact")
@@ -649,6 +662,8 @@ class Dialogue:
                 return await self._execute_order(pending, lang, parsed, src)
             if pending.action == "close":
                 return await self._execute_close(pending, lang, parsed, src)
+            if pending.action in AP.ACTIONS:
+                return await AP.execute(self, pending, lang, parsed, src)
             if pending.action == "reduce_only":
                 change = await self.engine.reduce_only(f"{src}: {pending.transcript}".strip())
                 return self._reply(A.text("reduce_only_on", lang), lang, "executed", parsed, src, result=change,

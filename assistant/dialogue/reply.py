@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from trading_core.types import ClosePreview, HaltPreview, OrderRequest
 
-ActionKind = Literal["order", "close", "halt", "reduce_only"]
+ActionKind = Literal["order", "close", "halt", "reduce_only", "autopilot_mode", "autopilot_signal"]
 ReplyKind = Literal[
     "readback",  # asks for confirmation (see `pending`)
     "question",  # a follow-up question for a missing or unclear part of a command (see `followup`)
@@ -52,6 +52,8 @@ class PendingConfirmation:
     # exactly it (its orders and client ids), or nothing when the book changed since
     preview: ClosePreview | HaltPreview | None = None
     estimated_risk: Any = None  # Decimal USD for an order, when known
+    mode: str | None = None  # action "autopilot_mode": the mode to switch to
+    signal_id: str | None = None  # action "autopilot_signal": the proposal to take (Engine.confirm_signal)
 
     def remaining(self, now: float) -> float:
         return max(0.0, self.expires_at - now)

@@ -245,6 +245,7 @@ class TelegramChatBot:
         self._dialogue_config = config.dialogue.model_copy(update={"confirm_timeout_s": self.settings.confirm_timeout_s})
         self._parser = parser
         self._sessions: dict[tuple[int, int], ChatSession] = {}
+        self._autopilot_calls: asyncio.Queue[Any] = asyncio.Queue()
         self._guest: Dialogue | None = None
         self._last_refusal: dict[tuple[int, int | None], float] = {}
         session = (
@@ -299,12 +300,49 @@ class TelegramChatBot:
     def session(self, chat_id: int, user: User | None = None) -> ChatSession:
         """The session of this user in this chat (created on their first message, in their Telegram
         language): each person confirms only their own read-backs."""
-        key = (chat_id, user.id if user is not None else chat_id)  # no sender: the private chat's owner
+        # no sender: the private chat's owner
+        return self._session_for(chat_id, user.id if user is not None else chat_id, _user_lang(user))
+
+    def _session_for(self, chat_id: int, user_id: int, lang: str | None = None) -> ChatSession:
+        key = (chat_id, user_id)
         s = self._sessions.get(key)
         if s is None:
-            s = ChatSession(chat_id, self._new_dialogue(_user_lang(user)), user_id=key[1])
+            s = ChatSession(chat_id, self._new_dialogue(lang), user_id=user_id)
             self._sessions[key] = s
         return s
+
+    # ------------------------------------------------------------------ autopilot proposals
+    def proposal_sessions(self) -> list[ChatSession]:
+        """Where the autopilot's proposals go, each with the one user who may confirm them: a private
+        chat's owner (its id is the user's); in a group, the allowed user when exactly one is configured.
+        A group with no single owner gets the signal as a channel message only (no buttons)."""
+        out = []
+        for chat in sorted(self.allowed):
+            if chat > 0:
+                owner: int | None = chat
+            else:
+                owner = next(iter(self.allowed_users)) if len(self.allowed_users) == 1 else None
+            if owner is not None and self.is_allowed(chat, owner):
+                out.append(self._session_for(chat, owner))
+        return out
+
+    def _queue_autopilot(self, call: Any) -> None:
+        """An autopilot feed call (engine listener, on the loop): run in order by `_autopilot_worker`."""
+        self._autopilot_calls.put_nowait(call)
+
+    async def _autopilot_worker(self) -> None:
+        from assistant.dialogue.autopilot import run_call
+
+        while True:
+            call = await self._autopilot_calls.get()
+            for session in self.proposal_sessions():
+                try:
+                    async with session.lock:
+                        reply = await run_call(session.dialogue, call)
+                        if reply is not None:
+                            await self._deliver(session, reply)
+                except Exception:  # one chat's problem must not stop the proposals to the others
+                    log.exception("telegram: autopilot proposal to chat %s failed", session.chat_id)
 
     def _owner_of(self, chat_id: int, pending_id: str) -> ChatSession | None:
         """The session in `chat_id` whose read-back carries `pending_id` (live, or recently ended)."""
@@ -367,6 +405,11 @@ class TelegramChatBot:
             allowed_updates=self.dispatcher.resolve_used_update_types(),
         ), name="mia-telegram-polling")
         waiters: set[asyncio.Task[Any]] = {polling}
+        from assistant.dialogue.autopilot import AutopilotFeed
+
+        # the autopilot's proposals, read back here with Confirm / Cancel buttons (trades: channel messages)
+        feed = AutopilotFeed(self.engine, announce_trades=False).attach(self._queue_autopilot)
+        proposals = asyncio.create_task(self._autopilot_worker(), name="mia-telegram-autopilot")
         stopper = asyncio.create_task(stop.wait()) if stop is not None else None
         if stopper is not None:
             waiters.add(stopper)
@@ -375,6 +418,8 @@ class TelegramChatBot:
             if polling in done:
                 polling.result()  # polling ended by itself: surface its error
         finally:
+            feed.detach()
+            proposals.cancel()
             if stopper is not None:
                 stopper.cancel()
             if not polling.done():

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from assistant.asr.pipeline import Listener
 from assistant.dialogue import Dialogue, shared_parser
+from assistant.dialogue.autopilot import AutopilotFeed
 from assistant.voice.loop import AnswerOutput, VoiceLoop, run_text_loop
 
 if TYPE_CHECKING:
@@ -188,7 +189,8 @@ async def run_front_end(services: Services) -> None:
                 print("  " + line)
         mic = MicSource(setup.device.index)
         listener = Listener(setup.recognizers, endpointer_for(services.config))
-        voice = VoiceLoop(dialogue, listener, output, clock="wall", half_duplex=True, latency=services.latency)
+        voice = VoiceLoop(dialogue, listener, output, clock="wall", half_duplex=True, latency=services.latency,
+                          feed=AutopilotFeed(services.engine))
         try:
             with mic:
                 await voice.run(mic, services.stop)
@@ -205,7 +207,8 @@ async def run_front_end(services: Services) -> None:
         report(services, "input", typed_part(ui_lang, why_not_voice))
     else:
         print(typed_banner(ui_lang))
-    await run_text_loop(dialogue, output, stop=services.stop, prompt="> " if sys.stdin.isatty() else None)
+    await run_text_loop(dialogue, output, stop=services.stop, prompt="> " if sys.stdin.isatty() else None,
+                        feed=AutopilotFeed(services.engine))
 
 
 __all__ = [

@@ -28,6 +28,7 @@ from assistant.asr.base import Transcript
 from assistant.asr.pipeline import Heard, Listener
 from assistant.audio.pcm import SAMPLE_RATE
 from assistant.dialogue import Dialogue, Reply
+from assistant.dialogue.autopilot import run_call
 from assistant.nlu.result import ParseResult
 
 if TYPE_CHECKING:
@@ -134,9 +135,12 @@ class VoiceLoop:
         tick_s: float = 0.25,
         say_when_nothing_heard: bool = False,
         latency: LatencyRecorder | None = None,
+        feed: Any = None,
     ) -> None:
         self.dialogue = dialogue
         self.latency = latency  # where each command's stage times go (the monitor and the dashboard read them)
+        # what the autopilot must say between utterances (assistant.dialogue.autopilot.AutopilotFeed)
+        self.feed = feed
         self.listener = listener
         self.output = output
         self.clock = clock
@@ -203,6 +207,8 @@ class VoiceLoop:
         worker.start()
         stopper = asyncio.create_task(stop.wait()) if stop is not None else None
         error: BaseException | None = None
+        if self.feed is not None:  # engine listeners run on this loop: queue directly
+            self.feed.attach(lambda call: queue.put_nowait(("call", call, self._stream_t)))
         try:
             while True:
                 timeout = None
@@ -232,10 +238,15 @@ class VoiceLoop:
                 if kind == "tick":
                     await self._deliver(await self.dialogue.expire(self._now()), result)
                     continue
+                if kind == "call":
+                    await self._deliver(await run_call(self.dialogue, payload), result)
+                    continue
                 result.utterances += 1
                 await self._on_heard(payload, result)
         finally:
             self._stop_thread.set()
+            if self.feed is not None:
+                self.feed.detach()
             if stopper is not None:
                 stopper.cancel()
             for task in list(self._timers):
@@ -313,6 +324,7 @@ async def run_text_loop(
     stop: asyncio.Event | None = None,
     prompt: str | None = None,
     source: str = "text",
+    feed: Any = None,
 ) -> list[Reply]:
     """Typed commands, one per line, until end of input or `stop`. Confirmation timeouts use the
     wall clock, and an expired read-back is announced when it expires."""
@@ -322,6 +334,8 @@ async def run_text_loop(
     threading.Thread(target=_stdin_reader, args=(stream, loop, queue), name="mia-typed", daemon=True).start()
     replies: list[Reply] = []
     stopper = asyncio.create_task(stop.wait()) if stop is not None else None
+    if feed is not None:  # the autopilot's proposals and trades, said between typed lines
+        feed.attach(lambda call: queue.put_nowait(("call", call)))
 
     def show(reply: Reply | None) -> None:
         if reply is not None:
@@ -345,6 +359,9 @@ async def run_text_loop(
                     return replies
                 show(await dialogue.expire())
             line = getter.result()
+            if isinstance(line, tuple):
+                show(await run_call(dialogue, line[1]))
+                continue
             if line is _END:
                 show(await dialogue.close_input())
                 return replies
@@ -353,6 +370,8 @@ async def run_text_loop(
                 continue
             show(await dialogue.handle(text, source=source))
     finally:
+        if feed is not None:
+            feed.detach()
         if stopper is not None:
             stopper.cancel()
 

@@ -11,9 +11,10 @@ from assistant.nlu.normalize import normalize
 from assistant.nlu.numbers import number_language
 from tests.nlu.test_parser_cases import CASES
 
-INTENTS = ["cancel", "close_positions", "confirm", "cvar_loss", "ensemble_weights", "followup_answer", "halt",
-           "help", "market_regime", "performance_metrics", "place_trade", "pnl_today", "positions",
-           "qr_quantiles", "reduce_only", "repeat", "resume", "set_risk", "shap_features", "status"]
+INTENTS = ["autopilot_mode", "autopilot_status", "cancel", "close_positions", "confirm", "cvar_loss",
+           "ensemble_weights", "followup_answer", "halt", "help", "market_regime", "performance_metrics",
+           "place_trade", "pnl_today", "positions", "qr_quantiles", "reduce_only", "repeat", "resume", "set_risk",
+           "shap_features", "status", "volatility_forecast"]
 
 
 def test_parse_result_fields(parser: Parser) -> None:
@@ -37,6 +38,7 @@ def test_intent_and_slot_names(parser: Parser) -> None:
     assert parser.slot_names("place_trade") == ["price", "quantity", "risk_percent", "side", "symbol"]
     assert parser.slot_names("close_positions") == ["scope", "symbol"]
     assert parser.slot_names("set_risk") == ["risk_percent", "symbol"]
+    assert parser.slot_names("autopilot_mode") == ["mode"]
     assert parser.warnings == []
 
 
