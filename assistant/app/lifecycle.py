@@ -122,8 +122,9 @@ async def run_preset(preset: Preset, config: MiaConfig, options: RunOptions, lan
         stop.set()
 
     for sig in (signal.SIGINT, signal.SIGTERM):
-        # only in the main thread; elsewhere (embedded, tests) Ctrl-C is KeyboardInterrupt
-        with contextlib.suppress(RuntimeError, ValueError, NotImplementedError):
+        # only in the main thread; elsewhere (embedded, tests) Ctrl-C is KeyboardInterrupt (RuntimeError also
+        # covers the platforms without signal handlers on the loop, whose error derives from it)
+        with contextlib.suppress(RuntimeError, ValueError):
             loop.add_signal_handler(sig, on_signal, sig.name.lower())
             installed.append(sig)
     try:
