@@ -71,16 +71,18 @@ class Alert:
         body = self.body(lang)
         return f"{head}\n{body}" if body else head
 
+    def _sentence(self, lang: str, surface: Surface) -> str:
+        title, body = self.title(lang, surface), self.body(lang, surface)
+        return f"{title}. {body}" if body else title
+
     def spoken_text(self, lang: str) -> str:
         """What the voice says: the figures in words, the symbols spelled."""
-        title, body = self.title(lang, Surface.SPEECH), self.body(lang, Surface.SPEECH)
-        return f"{title}. {body}" if body else title
+        return self._sentence(lang, Surface.SPEECH)
 
     def terminal_text(self, lang: str) -> str:
         """The terminal's line for a spoken alert: what the voice says, written as chat text
         ("CPU", "100 %"), not spelled for the synthesiser ("C P U", "one hundred percent")."""
-        title, body = self.title(lang), self.body(lang)
-        return f"{title}. {body}" if body else title
+        return self._sentence(lang, Surface.CHAT)
 
     def sms_text(self, lang: str) -> str:
         body = self.body(lang)
