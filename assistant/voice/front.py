@@ -115,15 +115,15 @@ def typed_part(lang: str, why_not_voice: str | None = None) -> str:
     from assistant.app.console import short_reason
 
     why = f" ({short_reason(why_not_voice)})" if why_not_voice else ""
-    return _t(lang, f"typed input{why}, type “help” for examples, Ctrl-D to quit",
-              f"saisie au clavier{why}, tapez « aide » pour des exemples, Ctrl-D pour quitter")
+    return _t(lang, f"typed input{why}, type “help” for examples, “quit” or Ctrl-D to quit",
+              f"saisie au clavier{why}, tapez « aide » pour des exemples, « quitter » ou Ctrl-D pour quitter")
 
 
 def typed_banner(lang: str) -> str:
     return _t(
         lang,
-        'Typed input: type a command, for example "buy 2 ES" or "help"; Ctrl-D to quit.',
-        "Saisie au clavier : tapez une commande, par exemple « achète 2 contrats ES » ou « aide » ; Ctrl-D pour quitter.",
+        'Typed input: type a command, for example "buy 2 ES" or "help"; "quit" or Ctrl-D to quit.',
+        "Saisie au clavier : tapez une commande, par exemple « achète 2 contrats ES » ou « aide » ; « quitter » ou Ctrl-D pour quitter.",
     )
 
 

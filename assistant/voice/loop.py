@@ -305,6 +305,15 @@ class VoiceLoop:
 
 
 # ---------------------------------------------------------------------------- typed loop
+#: Words that end a typed session at the terminal like Ctrl-D does: a new user types "quit" before
+#: reading the hint. Only the whole line counts ("quit trading" is a command for the parser).
+QUIT_WORDS = frozenset({"quit", "exit", "quitter", "quitte", "au revoir", ":q"})
+
+
+def is_quit_line(text: str) -> bool:
+    return text.strip().strip(".!").strip().casefold() in QUIT_WORDS
+
+
 def _stdin_reader(stream: TextIO, loop: asyncio.AbstractEventLoop, queue: asyncio.Queue[Any]) -> None:
     # A daemon thread, not the default executor: a blocked readline() must never hold up the exit.
     try:
@@ -325,9 +334,11 @@ async def run_text_loop(
     prompt: str | None = None,
     source: str = "text",
     feed: Any = None,
+    quit_words: bool = True,
 ) -> list[Reply]:
-    """Typed commands, one per line, until end of input or `stop`. Confirmation timeouts use the
-    wall clock, and an expired read-back is announced when it expires."""
+    """Typed commands, one per line, until end of input, a quit word ("quit", "quitter") or `stop`.
+    Confirmation timeouts use the wall clock, and an expired read-back is announced when it
+    expires."""
     stream = stream or sys.stdin
     loop = asyncio.get_running_loop()
     queue: asyncio.Queue[Any] = asyncio.Queue()
@@ -362,7 +373,7 @@ async def run_text_loop(
             if isinstance(line, tuple):
                 show(await run_call(dialogue, line[1]))
                 continue
-            if line is _END:
+            if line is _END or (quit_words and is_quit_line(line)):
                 show(await dialogue.close_input())
                 return replies
             text = line.strip()

@@ -177,3 +177,18 @@ def test_mia_listen_refuses_bad_inputs(tmp_path, capsys):
     assert listen_command(args, config) == 2
     assert "Audio file not found" in capsys.readouterr().err
     assert not (tmp_path / "ledger_paper.sqlite3").exists()  # refused before any engine was opened
+
+
+async def test_quit_word_ends_the_session_and_discards_what_is_pending(dialogue, engine):
+    # A new user types "quit" rather than Ctrl-D; the pending read-back is dropped, never executed,
+    # and the lines after it are not read.
+    stream, _ = pipe_with("achète deux contrats ES\nQuitter\nmes positions\n")
+    replies = await run_text_loop(dialogue, AnswerOutput(None, echo=None), stream=stream)
+    assert [r.kind for r in replies] == ["readback", "cancelled"]
+    assert engine.ledger.orders(limit=None) == []
+
+
+def test_quit_words_are_whole_lines_only():
+    from assistant.voice.loop import is_quit_line
+    assert all(is_quit_line(t) for t in ("quit", "EXIT", "quitter.", " au revoir ! "))
+    assert not any(is_quit_line(t) for t in ("quit trading", "exit ES", "arrête de trader", "stop"))
