@@ -34,7 +34,10 @@ FRAME_KEYS = frozenset({
     "topics", "weak_topics", "sides", "contracts", "articles", "close", "all", "halt", "resume", "yes",
     "yes_typed", "no", "cancel", "negations", "conditionals", "questions", "money",
     "other_assets", "modifiers", "order_modifiers", "past", "elsewhen", "others", "chit_chat", "neutral", "unclear",
+    "period", "period_topics", "numeric_topics", "risk", "relative", "to_markers", "price_markers", "limit_words",
 })
+
+
 
 _SYMBOL = "symbol"
 _SIDE = "side"
@@ -152,8 +155,9 @@ class _CueTable:
 # (a cancel word over a plain negation, a topic over chit-chat).
 _PRIORITY = {name: rank for rank, name in enumerate((
     "neutral", "unclear", "no", "cancel", "yes_typed", "yes", "halt", "resume", "close", "all", "topic", "weak",
-    "side", "contracts", "money", "other_assets", "modifiers", "order_modifiers", "conditionals", "questions",
-    "past", "elsewhen", "others", "chit_chat", "articles", "negations",
+    "side", "contracts", "price_markers", "limit_words", "risk", "relative", "to_markers", "money", "other_assets",
+    "modifiers", "order_modifiers", "conditionals", "questions", "past", "elsewhen", "period", "others", "chit_chat",
+    "articles", "negations",
 ))}
 
 
@@ -179,6 +183,21 @@ class _Analysis:
     MIA can answer, while the way into one may be new ("identifie le régime")."""
     unclear_side: bool = False
     """A side word next to a word no grammar knows ("vend re"): maybe a misheard word."""
+    prices: list[tuple[ScannedValue, int]] = field(default_factory=list)
+    """Numbers said right after a price marker ("at 5012.25", "limite 5 948,75"), with their
+    start token; only an order after its market reads them as a price."""
+    percent_items: list[tuple[ScannedValue, int]] = field(default_factory=list)
+    """Percentages with their start token (a risk percentage when a risk cue is said)."""
+    symbol_at: int = -1
+    """Token index of the first market said (-1: none)."""
+    currency: bool = False
+    """A currency sign ("$5,000"): always money."""
+    absolute_percent: bool = False
+    """A percentage said right after "to" / "à" ("lower the risk *to* 0.5 %")."""
+    last_answer_at: int = -1
+    last_unclear_at: int = -1
+    last_answer: str = ""
+    """Category of the last answer cue (yes, yes_typed, no, cancel): "wait, no, cancel"."""
 
     def has(self, *names: str) -> bool:
         return any(self.categories.get(n, 0) for n in names)
@@ -205,6 +224,9 @@ class FrameMatcher:
         self._symbol_intents = frozenset(symbol_intents)
         self._number_words: set[str] = set()
         self._article_words: set[str] = set()
+        self._period_topics: dict[str, str] = {}
+        self._side_languages: dict[str, set[str]] = {}  # side phrase -> languages that say it
+        self._numeric_topics: set[str] = set()
         for code, section in frames.items():
             unknown = set(section) - FRAME_KEYS
             if unknown:
@@ -219,12 +241,23 @@ class FrameMatcher:
                         self._topic_intents.add(intent)
                         for cue in _strings(cues, f"frames ({code}) {key}.{intent}"):
                             self._table.add(cue, f"{kind}:{intent}")
+                elif key == "period_topics":
+                    if not isinstance(value, dict):
+                        raise FrameError(f"frames ({code}) period_topics: expected intent: intent")
+                    for intent, target in value.items():
+                        names = _strings(target, f"frames ({code}) period_topics.{intent}")
+                        if len(names) != 1:
+                            raise FrameError(f"frames ({code}) period_topics.{intent}: expected one intent")
+                        self._period_topics[intent] = names[0]
+                elif key == "numeric_topics":
+                    self._numeric_topics.update(_strings(value, f"frames ({code}) numeric_topics"))
                 elif key == "sides":
                     if not isinstance(value, dict):
                         raise FrameError(f"frames ({code}) sides: expected BUY/SELL: [cues]")
                     for side, cues in value.items():
                         for cue in _strings(cues, f"frames ({code}) sides.{side}"):
                             self._table.add(cue, f"side:{side}")
+                            self._side_languages.setdefault(normalize(cue), set()).add(code)
                 else:
                     for cue in _strings(value, f"frames ({code}) {key}"):
                         self._table.add(cue, key)
@@ -233,6 +266,7 @@ class FrameMatcher:
         for comp in self._languages.values():
             for form, side in comp.text_values.get(_SIDE, {}).items():
                 self._table.add(form, f"side:{side}")
+                self._side_languages.setdefault(normalize(form), set()).add(comp.code)
             for neg in comp.negations:
                 self._table.add(neg, "negations")
             self._number_words.update(w for w in comp.numbers.words
@@ -249,7 +283,7 @@ class FrameMatcher:
         # Next to a side word, only the sentence's own language counts: "re" is English ("we're")
         # but in "vend re" it is a fragment of a misheard "vendre".
         self._known_by_language = {code: common | comp.vocabulary for code, comp in self._languages.items()}
-        for intent in self._topic_intents:
+        for intent in self._topic_intents | set(self._period_topics.values()) | self._numeric_topics:
             for comp in self._languages.values():
                 if intent not in comp.grammar.intents:
                     raise FrameError(f"frames: topic '{intent}' is not an intent of language '{comp.code}'")
@@ -289,30 +323,47 @@ class FrameMatcher:
                 tokens.extend(item.text.split())
         if any(ch in raw for ch in "$€£¥"):
             out.categories["money"] = 1
+            out.currency = True
         out.question_mark = "?" in raw
         i = 0
         n = len(tokens)
+        marker_ends: set[int] = set()  # token index right after a price marker ("at", "limite")
+        to_ends: set[int] = set()      # token index right after "to" / "à" (an absolute value)
         while i < n:
             if i in values:
                 item, size = values[i]
                 if item.kind == _SYMBOL:
                     out.symbols.append((comp.text_values[_SYMBOL][item.text], item.text))
+                    if out.symbol_at < 0:
+                        out.symbol_at = i
                 elif item.kind == NUMBER_KIND:
                     out.numbers.append((item, i + size))
                 elif item.kind == PERCENT_KIND:
                     out.percents += 1
+                    out.percent_items.append((item, i))
                 else:
                     out.categories["value:" + item.kind] = 1
                 i += size
                 continue
             cue = self._table.at(tokens, i, _PRIORITY)
-            if cue is None or any(j in values for j in range(i + 1, i + len(cue.words))):
+            if cue is not None and any(j in values for j in range(i + 1, i + len(cue.words))):
+                # A cue may run over an article read as a number ("c'est quoi *un* régime"),
+                # never over any other value.
+                if all(values[j][0].text in self._article_words and values[j][1] == 1
+                       for j in range(i + 1, i + len(cue.words)) if j in values) \
+                        and not any(self._in_value(values, j) and j not in values
+                                    for j in range(i + 1, i + len(cue.words))):
+                    for j in range(i + 1, i + len(cue.words)):
+                        values.pop(j, None)
+                else:
+                    cue = None
+            if cue is None:
                 token = tokens[i]
                 if any(ch.isdigit() for ch in token) or token in self._number_words:
                     out.stray_numbers += 1
                 elif token not in self._known:
                     out.unknown_words += 1
-                    if out.sides or out.symbols or out.numbers:
+                    if out.sides or out.symbols or out.numbers or out.percents:
                         out.unknown_after_slot += 1
                     if out.topics or out.weak_topics:
                         out.unknown_after_topic += 1
@@ -320,13 +371,26 @@ class FrameMatcher:
                 continue
             kind, _, value = cue.category.partition(":")
             out.categories[kind] = out.categories.get(kind, 0) + 1
+            if kind in ("yes", "yes_typed", "no", "cancel"):
+                out.last_answer = kind
+                out.last_answer_at = i
+            elif kind == "unclear":
+                out.last_unclear_at = i
+            elif kind in ("price_markers", "limit_words"):
+                marker_ends.add(i + len(cue.words))
+            elif kind == "to_markers":
+                to_ends.add(i + len(cue.words))
             if kind == "topic":
                 out.topics.add(value)
             elif kind == "weak":
                 out.weak_topics.add(value)
             elif kind == "side":
                 out.sides.append((value, " ".join(tokens[i:i + len(cue.words)])))
-                known = self._known_by_language[comp.code]
+                # Next to a side word, the words of the side word's own language count ("vend
+                # re" is a misheard "vendre" even in a sentence that ends in English).
+                owners = self._side_languages.get(" ".join(tokens[i:i + len(cue.words)]), {comp.code})
+                known = self._known_by_language[comp.code] if comp.code in owners else \
+                    set().union(*(self._known_by_language[c] for c in owners if c in self._known_by_language))
                 said = "".join(tokens[i:i + len(cue.words)])
                 for j in (i - 1, i + len(cue.words)):
                     if 0 <= j < n and tokens[j] not in known and not self._in_value(values, j) and (
@@ -343,7 +407,16 @@ class FrameMatcher:
                 if not (nxt is not None and nxt[0].kind == _SYMBOL) and not follows_contract:
                     continue
             kept.append((item, end))
-        out.numbers = kept
+        # "at 5012.25" after the market: a price. Before the market ("achète 3 à 5 ES") the
+        # number stays a number (and two numbers refuse the order).
+        out.numbers = []
+        for item, end in kept:
+            start = end - len(item.text.split())
+            if start in marker_ends and 0 <= out.symbol_at < start:
+                out.prices.append((item, start))
+            else:
+                out.numbers.append((item, end))
+        out.absolute_percent = any(start in to_ends for _, start in out.percent_items)
         return out
 
     @staticmethod
@@ -383,6 +456,8 @@ class FrameMatcher:
             return _refuse("no_match", "about another day than today")
         if a.sides:
             out = self._order(comp, a)
+        elif a.has("risk") and a.percents:
+            out = self._set_risk(comp, a)
         elif a.has("close"):
             out = self._close(a)
         elif a.has("halt", "resume"):
@@ -410,6 +485,8 @@ class FrameMatcher:
         if a.has("close", "halt", "resume", "yes", "yes_typed", "no", "cancel") or a.topics:
             return _refuse("ambiguous_intent", "an order mixed with another request", intent)
         for kind, why in (("negations", "a negated order"), ("conditionals", "a hypothetical order"),
+                          ("period", "an order over a period of time"),
+                          ("relative", "an order that changes something by an amount"),
                           ("unclear", "an order said with doubt"),
                           ("questions", "a question about an order, not an order"),
                           ("past", "an order told about, not given"),
@@ -422,8 +499,14 @@ class FrameMatcher:
             return _refuse("invalid_quantity", "a money amount is not a number of contracts", intent)
         if a.has("other_assets"):
             return _refuse("invalid_symbol", "a market MIA does not trade", intent)
-        if a.percents:
+        if a.percents > 1 or (a.percents and not a.has("risk")):
             return _refuse("no_match", "a percentage in an order the frames do not read", intent)
+        if a.has("risk") and not a.percents:
+            return _refuse("no_match", "a risk in an order without its percentage", intent)
+        if len(a.prices) > 1:
+            return _refuse("ambiguous_price", "two prices in one order", intent)
+        if a.has("limit_words") and not a.prices:
+            return _refuse("no_match", "a limit order without its price", intent)
         sides = {value for value, _ in a.sides}
         if a.unclear_side:
             return _refuse("ambiguous_side", "a side next to a word no grammar knows (misheard?)", intent)
@@ -452,6 +535,66 @@ class FrameMatcher:
             return _refuse(error[0], error[1], intent)
         slots["quantity"] = value
         texts["quantity"] = item.text
+        if a.prices:
+            price = a.prices[0][0]
+            if "price" not in comp.range_lists:
+                return _refuse("no_match", "no price list in this grammar", intent)
+            value, error = comp.convert("price", price.text, "price")
+            if error is not None:
+                return _refuse(error[0], error[1], intent)
+            slots["price"] = value
+            texts["price"] = price.text
+        if a.percent_items:
+            trouble, (slot, value, text) = self._percent(comp, a)
+            if trouble is not None:
+                return _refuse(trouble[0], trouble[1], intent)
+            slots[slot] = value
+            texts[slot] = text
+        return FrameOutcome("accept", intent, slots, texts)
+
+    @staticmethod
+    def _percent(comp: CompiledLanguage, a: _Analysis) -> tuple[tuple[str, str] | None, tuple[str, Any, str]]:
+        """The sentence's one percentage as (slot name, value, text), or the reason it is not one."""
+        names = [name for name, rng in comp.range_lists.items() if rng.kind == "percent"]
+        if len(names) != 1:
+            return ("no_match", "no single percentage list in this grammar"), ("", None, "")
+        slot = comp.grammar.slot_name(names[0], None)
+        item = a.percent_items[0][0]
+        value, error = comp.convert(names[0], item.text, slot)
+        return error, (slot, value, item.text)
+
+    def _set_risk(self, comp: CompiledLanguage, a: _Analysis) -> FrameOutcome:
+        """"risk setting: 0.8 percent", "dimensionnement : 0,8 % du capital par position"."""
+        intent = "set_risk"
+        if intent not in comp.grammar.intents:
+            return _NONE
+        if a.has("close", "halt", "resume", "yes", "yes_typed", "no", "cancel") or a.topics:
+            return _refuse("ambiguous_intent", "a risk setting mixed with another request", intent)
+        for kind in ("negations", "unclear", "conditionals", "questions", "past", "others", "modifiers",
+                     "limit_words", "other_assets", "period"):
+            if a.has(kind):
+                return _refuse("no_match", f"a risk setting with {kind.replace('_', ' ')}", intent)
+        if a.currency:
+            return _refuse("no_match", "a money amount is not a risk percentage", intent)
+        if a.percents != 1:
+            return _refuse("ambiguous_risk_percent", "several percentages", intent)
+        if a.numbers or a.stray_numbers or a.prices:
+            return _refuse("no_match", "a number the risk setting does not explain", intent)
+        if a.has("relative") and not a.absolute_percent:
+            # "raise the risk by 0.5 %", "augmente le risque de 0,5 %": a change, not the value.
+            return _refuse("no_match", "a change of the risk, not its new value", intent)
+        if a.unknown_after_slot:
+            return _refuse("no_match", "words no grammar knows after the percentage or market", intent)
+        trouble, symbol = self._one_symbol(a)
+        if trouble is not None:
+            return trouble
+        error, (slot, value, text) = self._percent(comp, a)
+        if error is not None:
+            return _refuse(error[0], error[1], intent)
+        slots: dict[str, Any] = {slot: value}
+        texts = {slot: text}
+        if symbol is not None:
+            slots["symbol"], texts["symbol"] = symbol
         return FrameOutcome("accept", intent, slots, texts)
 
     def _close(self, a: _Analysis) -> FrameOutcome:
@@ -459,7 +602,7 @@ class FrameMatcher:
         if a.has("halt", "resume", "yes", "yes_typed", "no", "cancel") or a.topics:
             return _refuse("ambiguous_intent", "a close mixed with another request", intent)
         for kind in ("negations", "unclear", "conditionals", "questions", "past", "others", "modifiers",
-                     "order_modifiers", "money", "other_assets"):
+                     "order_modifiers", "money", "other_assets", "limit_words", "risk", "period", "relative"):
             if a.has(kind):
                 return _refuse("no_match", f"a close with {kind.replace('_', ' ')}", intent)
         if a.numbers or a.stray_numbers or a.percents:
@@ -483,7 +626,7 @@ class FrameMatcher:
         if a.has("yes", "yes_typed", "no", "cancel") or a.topics or a.symbols:
             return _refuse("ambiguous_intent", f"{intent} mixed with another request", intent)
         for kind in ("negations", "unclear", "conditionals", "questions", "past", "others", "modifiers",
-                     "money", "other_assets"):
+                     "money", "other_assets", "limit_words", "risk", "period", "relative"):
             if a.has(kind):
                 return _refuse("no_match", f"{intent} with {kind.replace('_', ' ')}", intent)
         if a.numbers or a.stray_numbers or a.percents:
@@ -500,14 +643,22 @@ class FrameMatcher:
             return _refuse("no_match", "a question is not an answer")
         if a.unknown_words:
             return _refuse("no_match", "an answer with words no grammar knows")
-        for kind in ("unclear", "conditionals", "questions", "past", "others", "modifiers", "money",
-                     "other_assets"):
+        for kind in ("conditionals", "questions", "past", "others", "modifiers", "money",
+                     "other_assets", "limit_words", "risk", "period"):
             if a.has(kind):
                 return _refuse("no_match", f"an answer with {kind.replace('_', ' ')}")
         yes = a.has("yes", "yes_typed")
         negated = a.has("negations")
         refusal = a.has("no")
         cancel_verb = a.has("cancel")
+        if a.has("unclear"):
+            # "wait, no, cancel", "vas-y... non attends, annule": a hesitation that ends on a
+            # refusal is a cancel (the safe side); any other hesitation decides nothing.
+            # After a yes, only a cancel verb undoes it ("yes wait no" stays unclear).
+            ends_refusing = a.last_answer == "cancel" or (a.last_answer == "no" and not yes)
+            if ends_refusing and a.last_answer_at > a.last_unclear_at and not (negated and cancel_verb):
+                return FrameOutcome("accept", "cancel")
+            return _refuse("no_match", "an answer with doubt")
         if negated:
             if cancel_verb:
                 return _refuse("ambiguous_intent", "a negated cancel (keep or cancel?)")
@@ -523,13 +674,18 @@ class FrameMatcher:
 
     def _read_only(self, a: _Analysis) -> FrameOutcome:
         topics = a.topics or a.weak_topics
+        if a.has("period"):
+            # "how profitable lately": today's P&L asked over a span of time is the performance.
+            topics = {self._period_topics.get(t, t) for t in topics}
         if len(topics) > 1:
             return _refuse("ambiguous_intent", "several topics: " + ", ".join(sorted(topics)))
         intent = next(iter(topics))
-        for kind in ("negations", "conditionals", "others", "modifiers", "other_assets"):
+        for kind in ("negations", "conditionals", "others", "modifiers", "other_assets", "limit_words"):
             if a.has(kind):
                 return _refuse("no_match", f"a question with {kind.replace('_', ' ')}", intent)
-        if a.numbers or a.stray_numbers or a.percents:
+        if (a.numbers or a.stray_numbers or a.percents or a.prices) and intent not in self._numeric_topics:
+            # Figures belong to some questions only ("the top 10 features", "the worst 5 % of
+            # cases"); elsewhere a number is something the question does not explain.
             return _refuse("no_match", "a number the question does not explain", intent)
         if a.unknown_after_topic:
             return _refuse("no_match", "words no grammar knows after the topic", intent)
