@@ -283,10 +283,16 @@ class FrameMatcher:
         # Next to a side word, only the sentence's own language counts: "re" is English ("we're")
         # but in "vend re" it is a fragment of a misheard "vendre".
         self._known_by_language = {code: common | comp.vocabulary for code, comp in self._languages.items()}
+        self._topics_frozen = frozenset(self._topic_intents)
         for intent in self._topic_intents | set(self._period_topics.values()) | self._numeric_topics:
             for comp in self._languages.values():
                 if intent not in comp.grammar.intents:
                     raise FrameError(f"frames: topic '{intent}' is not an intent of language '{comp.code}'")
+
+    @property
+    def topic_intents(self) -> frozenset[str]:
+        """Read-only intents the frames answer (their `topics`)."""
+        return self._topics_frozen
 
     def mentions_money(self, raw: str, normalized: str) -> bool:
         """True when the sentence states an amount of money ("$5,000", "5000 dollars", "5k"):
@@ -305,6 +311,21 @@ class FrameMatcher:
                 cue = self._table.at(tokens, i, _PRIORITY)
                 if cue is not None and cue.category == "money":
                     return True
+        return False
+
+    def chit_chat(self, normalized: str) -> bool:
+        """True when the sentence holds a chit-chat cue ("how's it going", "what is a"): small
+        talk or a definition, which an approximate match must not turn into a command."""
+        tokens = normalized.split()
+        i = 0
+        while i < len(tokens):
+            cue = self._table.at(tokens, i, _PRIORITY)
+            if cue is None:
+                i += 1
+                continue
+            if cue.category == "chit_chat":
+                return True
+            i += len(cue.words)
         return False
 
     # ------------------------------------------------------------------ analysis
@@ -631,6 +652,9 @@ class FrameMatcher:
                 return _refuse("no_match", f"{intent} with {kind.replace('_', ' ')}", intent)
         if a.numbers or a.stray_numbers or a.percents:
             return _refuse("no_match", f"a number in a {intent} command", intent)
+        if a.question_mark:
+            # "le trading peut reprendre ?", "tu ne trades plus ?": asked about, not ordered.
+            return _refuse("no_match", f"a question about {intent}, not a command", intent)
         if a.unknown_words:
             return _refuse("no_match", f"{intent} with words no grammar knows ({intent} what?)", intent)
         return FrameOutcome("accept", intent)

@@ -41,6 +41,9 @@ from assistant.nlu.result import ParseResult
 
 __all__ = ["Parser", "ParseResult", "default_parser"]
 
+#: The two answers to a read-back: a lead-in "yes" before a "no" (or the reverse) contradicts.
+_ANSWERS = frozenset({"confirm", "cancel"})
+
 
 class Parser:
     """Grammar-based parser. Build once (compiling takes a moment), then call `parse` freely;
@@ -147,7 +150,11 @@ class Parser:
             return False
         lead = comp.lead(stripped)
         lead_hit = comp.match_exact(lead) if lead else None
-        return lead_hit is not None and lead_hit.intent in comp.answer_like and lead_hit.intent != hit.intent
+        if lead_hit is None or lead_hit.intent not in comp.answer_like or lead_hit.intent == hit.intent:
+            return False
+        # "ok, you can trade again": an agreeing lead-in before a command is no answer; only
+        # a yes against a no (either way round) is.
+        return lead_hit.intent in _ANSWERS and hit.intent in _ANSWERS
 
     # ------------------------------------------------------------------ parsing
     def parse(self, text: str, lang: str = "auto", *, prefer: str | None = None) -> ParseResult:
@@ -249,6 +256,11 @@ class Parser:
             certain = True
         alternatives = [a for a in out.alternatives if a[0] != out.intent]
         matched = out.status == "accept"
+        if matched and self._frames is not None and self._frames.chit_chat(stripped):
+            # "hey how's it going" is close to "how is it going" (performance): small talk.
+            return ParseResult(text, stripped[:-1], False, None, language=code, language_certain=certain,
+                               score=round(out.score, 4), method="fuzzy", reason="no_match",
+                               detail="small talk or a definition, not a request", nearest=out.intent)
         if not matched and self._frames is not None and self._frames_may_try(out):
             framed = self._frame(text, as_said, tokens, prefer, out)
             if framed is not None:
@@ -261,14 +273,17 @@ class Parser:
         )
 
 
-    @staticmethod
-    def _frames_may_try(out: FuzzyOutcome) -> bool:
+    def _frames_may_try(self, out: FuzzyOutcome) -> bool:
         """Frames may overrule a refusal for want of a match, never one about an unclear slot
-        ("buy twenty to ES" stays ambiguous_quantity; the frames then read their own side words
-        only when the templates' side list heard none)."""
+        of a command ("buy twenty to ES" stays ambiguous_quantity; the frames then read their
+        own side words only when the templates' side list heard none). A question's unclear
+        market ("quel régime pour MNQ aujourd'hui") may be re-read: see `_frame`."""
         reason = out.reason or "no_match"
         if reason == "ambiguous_side" and "side" not in out.slots:
             return True  # no side word of the templates at all: "joue la baisse", "bullish"
+        if reason.startswith("ambiguous_") and self._frames is not None \
+                and out.intent in self._frames.topic_intents:
+            return True
         return reason in ("no_match", "ambiguous_intent") or reason.startswith("missing_")
 
     def _frame(self, text: str, per_lang: list[tuple[CompiledLanguage, str]], tokens: list[str],
@@ -277,6 +292,10 @@ class Parser:
         code, certain = self._pick_language((c.code for c, _ in per_lang), tokens, prefer)
         candidates = sorted(per_lang, key=lambda item: item[0].code != code) if certain else per_lang
         out: FrameOutcome = self._frames.match(candidates, text, chosen_first=certain)
+        if (fuzzy.reason or "").startswith("ambiguous_") and fuzzy.intent in self._frames.topic_intents \
+                and fuzzy.reason != "ambiguous_side" and not (out.status == "accept"
+                                                               and out.intent in self._frames.topic_intents):
+            return None  # after an unclear slot, only a read-only answer
         if out.status == "accept" or (out.status == "missing" and (fuzzy.reason or "no_match") == "no_match"):
             code = out.language or code
             stripped = next(s for c, s in per_lang if c.code == code)
