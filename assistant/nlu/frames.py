@@ -267,8 +267,10 @@ class FrameMatcher:
             for form, side in comp.text_values.get(_SIDE, {}).items():
                 self._table.add(form, f"side:{side}")
                 self._side_languages.setdefault(normalize(form), set()).add(comp.code)
-            for neg in comp.negations:
-                self._table.add(neg, "negations")
+            # As phrases: "can't" is the cue "can t", never "can" or "t" alone ("t'as le P&L ?").
+            for neg in comp.grammar.negations:
+                if normalize(neg):
+                    self._table.add(neg, "negations")
             self._number_words.update(w for w in comp.numbers.words
                                       if comp.numbers.parse(w) is not None)
         self._number_words -= self._article_words
@@ -368,12 +370,10 @@ class FrameMatcher:
                 continue
             cue = self._table.at(tokens, i, _PRIORITY)
             if cue is not None and any(j in values for j in range(i + 1, i + len(cue.words))):
-                # A cue may run over an article read as a number ("c'est quoi *un* régime"),
-                # never over any other value.
-                if all(values[j][0].text in self._article_words and values[j][1] == 1
-                       for j in range(i + 1, i + len(cue.words)) if j in values) \
-                        and not any(self._in_value(values, j) and j not in values
-                                    for j in range(i + 1, i + len(cue.words))):
+                # A cue may run over an article or a number it says literally ("c'est quoi *un*
+                # régime", "entre les *trois* modèles"), never over a market or a side.
+                if all(values[j][0].kind == NUMBER_KIND and j + values[j][1] <= i + len(cue.words)
+                       for j in range(i + 1, i + len(cue.words)) if j in values):
                     for j in range(i + 1, i + len(cue.words)):
                         values.pop(j, None)
                 else:
@@ -483,6 +483,8 @@ class FrameMatcher:
             out = self._close(a)
         elif a.has("halt", "resume"):
             out = self._halt_resume(a)
+        elif (a.topics or a.weak_topics) and a.question_mark and not a.has("no", "cancel"):
+            out = self._read_only(a)  # "tu sers à quoi *exactement* ?": an adverb, not a yes
         elif a.has("yes", "no", "cancel") or (a.has("yes_typed") and not (a.topics or a.weak_topics)):
             out = self._answer(a)
         elif a.topics or a.weak_topics:

@@ -5,7 +5,7 @@ always agree on spelling: lower case, accents dropped ("achète" == "achete"), p
 removed, hyphens and apostrophes turned into spaces ("quatre-vingt-dix" -> "quatre vingt dix",
 "qu'est-ce" -> "qu est ce"), "%" / "pour cent" / "per cent" -> "percent", "&" -> "and"
 ("S&P" -> "s and p"), "@" -> "at", and numbers written with separators made plain
-("5 012,25" -> "5012.25", "5,012.25" -> "5012.25", "0,5" -> "0.5").
+("5 012,25" -> "5012.25", "5,012.25" -> "5012.25", "0,5" -> "0.5"), "x3" -> "3".
 
 It is written for speed (it runs on every utterance, budget a few microseconds): one
 `str.translate` for the common Latin accents, Unicode decomposition only when something
@@ -50,6 +50,8 @@ _DIGIT = re.compile(r"\d")
 # matches it. Dropped like other punctuation it would turn -3 into 3 (a different order).
 _NEGATIVE = re.compile(r"(?:^|(?<=\s))-\s*(?=\d)")
 _GROUPED = re.compile(r"\d[ ,]\d")
+# "x3" (trader shorthand for "three of them": "long spoos x3") is the number itself.
+_TIMES = re.compile(r"(?<![\w.])x(?=\d+(?![\w.,]))")
 _PERCENT_PHRASE = re.compile(r"\b(?:pour ?cent|per ?cent|pct|pourcents?)\b")
 
 
@@ -77,6 +79,8 @@ def normalize(text: str) -> str:
     if _DIGIT.search(text):
         if "-" in text:
             text = _NEGATIVE.sub(" minus ", text)
+        if "x" in text:
+            text = _TIMES.sub("", text)
         if _GROUPED.search(text):
             text = _SPACE_GROUPS.sub(_join_groups, text)
             if "," in text:
