@@ -40,6 +40,10 @@ FRAME_KEYS = frozenset({
 
 
 _SYMBOL = "symbol"
+#: Words before a side word that make it a position ("my short"), not an order's side.
+_POSSESSIVES = frozenset({"my", "our", "the", "mon", "ma", "mes", "notre", "nos", "le", "la", "ce", "cette"})
+#: Topics a close may name as its object ("close every open position").
+_CLOSE_OBJECTS = frozenset({"positions"})
 _SIDE = "side"
 
 Status = Literal["accept", "missing", "refuse", "none"]
@@ -194,6 +198,9 @@ class _Analysis:
     """A currency sign ("$5,000"): always money."""
     absolute_percent: bool = False
     """A percentage said right after "to" / "à" ("lower the risk *to* 0.5 %")."""
+    side_nouns: int = 0
+    """Side words said as a position ("my ES *short*", "mon *long*"): with a close cue, the
+    position to close, not a side."""
     last_answer_at: int = -1
     last_unclear_at: int = -1
     last_answer: str = ""
@@ -407,6 +414,13 @@ class FrameMatcher:
                 out.weak_topics.add(value)
             elif kind == "side":
                 out.sides.append((value, " ".join(tokens[i:i + len(cue.words)])))
+                before = i - 1
+                if before >= 0 and self._in_value(values, before) and before not in values:
+                    before = max(start for start in values if start <= before)
+                if before >= 0 and before in values and values[before][0].kind == _SYMBOL:
+                    before -= 1
+                if before >= 0 and tokens[before] in _POSSESSIVES:
+                    out.side_nouns += 1
                 # Next to a side word, the words of the side word's own language count ("vend
                 # re" is a misheard "vendre" even in a sentence that ends in English).
                 owners = self._side_languages.get(" ".join(tokens[i:i + len(cue.words)]), {comp.code})
@@ -475,7 +489,9 @@ class FrameMatcher:
             return _refuse("no_match", "talk about a topic, not a request")
         if a.has("elsewhen"):
             return _refuse("no_match", "about another day than today")
-        if a.sides:
+        if a.sides and a.has("close") and a.side_nouns == len(a.sides):
+            out = self._close(a)  # "buy back my ES short", "sell out my MNQ long"
+        elif a.sides:
             out = self._order(comp, a)
         elif a.has("risk") and a.percents:
             out = self._set_risk(comp, a)
@@ -622,7 +638,7 @@ class FrameMatcher:
 
     def _close(self, a: _Analysis) -> FrameOutcome:
         intent = "close_positions"
-        if a.has("halt", "resume", "yes", "yes_typed", "no", "cancel") or a.topics:
+        if a.has("halt", "resume", "yes", "yes_typed", "no", "cancel") or a.topics - _CLOSE_OBJECTS:
             return _refuse("ambiguous_intent", "a close mixed with another request", intent)
         for kind in ("negations", "unclear", "conditionals", "questions", "past", "others", "modifiers",
                      "order_modifiers", "money", "other_assets", "limit_words", "risk", "period", "relative"):
