@@ -729,7 +729,9 @@ class FrameMatcher:
             # Figures belong to some questions only ("the top 10 features", "the worst 5 % of
             # cases"); elsewhere a number is something the question does not explain.
             return _refuse("no_match", "a number the question does not explain", intent)
-        if a.unknown_after_topic:
+        # One word no grammar knows may follow the topic in a question ("which features have the
+        # most *impact*?"); a command-like sentence gets none ("show my positions *twice*").
+        if a.unknown_after_topic > (1 if a.question_mark or a.has("questions") else 0):
             return _refuse("no_match", "words no grammar knows after the topic", intent)
         trouble, symbol = self._one_symbol(a)
         if trouble is not None:
