@@ -34,7 +34,7 @@ FRAME_KEYS = frozenset({
     "topics", "weak_topics", "sides", "contracts", "articles", "close", "all", "halt", "resume", "yes",
     "yes_typed", "no", "cancel", "negations", "conditionals", "questions", "money",
     "other_assets", "modifiers", "order_modifiers", "past", "elsewhen", "others", "chit_chat", "neutral", "unclear",
-    "period", "period_topics", "numeric_topics", "risk", "relative", "to_markers", "price_markers", "limit_words",
+    "period", "period_topics", "numeric_topics", "pronouns", "risk", "relative", "to_markers", "price_markers", "limit_words",
 })
 
 
@@ -160,7 +160,8 @@ class _CueTable:
 _PRIORITY = {name: rank for rank, name in enumerate((
     "neutral", "unclear", "no", "cancel", "yes_typed", "yes", "halt", "resume", "close", "all", "topic", "weak",
     "side", "contracts", "price_markers", "limit_words", "risk", "relative", "to_markers", "money", "other_assets",
-    "modifiers", "order_modifiers", "conditionals", "questions", "past", "elsewhen", "period", "others", "chit_chat",
+    "modifiers", "order_modifiers", "conditionals", "questions", "past", "elsewhen", "period", "pronouns", "others",
+    "chit_chat",
     "articles", "negations",
 ))}
 
@@ -322,10 +323,12 @@ class FrameMatcher:
                     return True
         return False
 
-    def chit_chat(self, normalized: str) -> bool:
-        """True when the sentence holds a chit-chat cue ("how's it going", "what is a"): small
-        talk or a definition, which an approximate match must not turn into a command."""
+    def vetoes(self, normalized: str, intent: str | None) -> str | None:
+        """Why an approximate (fuzzy) match of `intent` must not stand, or None: small talk or a
+        definition ("how's it going", "what is a"), or an action told of someone else ("il a
+        fermé tout")."""
         tokens = normalized.split()
+        action = intent not in self._topic_intents
         i = 0
         while i < len(tokens):
             cue = self._table.at(tokens, i, _PRIORITY)
@@ -333,9 +336,11 @@ class FrameMatcher:
                 i += 1
                 continue
             if cue.category == "chit_chat":
-                return True
+                return "small talk or a definition, not a request"
+            if action and cue.category in ("others", "pronouns"):
+                return "said of someone else, not a request"
             i += len(cue.words)
-        return False
+        return None
 
     # ------------------------------------------------------------------ analysis
     def _analyse(self, comp: CompiledLanguage, spaced: str, raw: str) -> _Analysis:
@@ -530,6 +535,7 @@ class FrameMatcher:
                           ("questions", "a question about an order, not an order"),
                           ("past", "an order told about, not given"),
                           ("others", "an order for or by someone else"),
+                          ("pronouns", "an order for or by someone else"),
                           ("modifiers", "an order with a condition the frames do not read"),
                           ("order_modifiers", "an order with a condition the frames do not read")):
             if a.has(kind):
@@ -610,7 +616,7 @@ class FrameMatcher:
         if a.has("close", "halt", "resume", "yes", "yes_typed", "no", "cancel") or a.topics:
             return _refuse("ambiguous_intent", "a risk setting mixed with another request", intent)
         for kind in ("negations", "unclear", "conditionals", "questions", "past", "others", "modifiers",
-                     "limit_words", "other_assets", "period"):
+                     "limit_words", "other_assets", "period", "pronouns"):
             if a.has(kind):
                 return _refuse("no_match", f"a risk setting with {kind.replace('_', ' ')}", intent)
         if a.currency:
@@ -641,10 +647,11 @@ class FrameMatcher:
         if a.has("halt", "resume", "yes", "yes_typed", "no", "cancel") or a.topics - _CLOSE_OBJECTS:
             return _refuse("ambiguous_intent", "a close mixed with another request", intent)
         for kind in ("negations", "unclear", "conditionals", "questions", "past", "others", "modifiers",
-                     "order_modifiers", "money", "other_assets", "limit_words", "risk", "period", "relative"):
+                     "order_modifiers", "money", "other_assets", "limit_words", "risk", "period", "relative",
+                     "pronouns"):
             if a.has(kind):
                 return _refuse("no_match", f"a close with {kind.replace('_', ' ')}", intent)
-        if a.numbers or a.stray_numbers or a.percents:
+        if a.numbers or a.stray_numbers or a.percents or a.prices:
             return _refuse("no_match", "a number in a close (partial closes are not read by frames)", intent)
         if a.unknown_words:
             return _refuse("no_match", "a close with words no grammar knows (close what?)", intent)
@@ -665,10 +672,10 @@ class FrameMatcher:
         if a.has("yes", "yes_typed", "no", "cancel") or a.topics or a.symbols:
             return _refuse("ambiguous_intent", f"{intent} mixed with another request", intent)
         for kind in ("negations", "unclear", "conditionals", "questions", "past", "others", "modifiers",
-                     "money", "other_assets", "limit_words", "risk", "period", "relative"):
+                     "money", "other_assets", "limit_words", "risk", "period", "relative", "pronouns"):
             if a.has(kind):
                 return _refuse("no_match", f"{intent} with {kind.replace('_', ' ')}", intent)
-        if a.numbers or a.stray_numbers or a.percents:
+        if a.numbers or a.stray_numbers or a.percents or a.prices:
             return _refuse("no_match", f"a number in a {intent} command", intent)
         if a.question_mark:
             # "le trading peut reprendre ?", "tu ne trades plus ?": asked about, not ordered.
@@ -679,14 +686,14 @@ class FrameMatcher:
 
     @staticmethod
     def _answer(a: _Analysis) -> FrameOutcome:
-        if a.topics or a.symbols or a.numbers or a.stray_numbers or a.percents:
+        if a.topics or a.symbols or a.numbers or a.stray_numbers or a.percents or a.prices:
             return _refuse("ambiguous_intent", "an answer mixed with a request")
         if a.question_mark:
             return _refuse("no_match", "a question is not an answer")
         if a.unknown_words:
             return _refuse("no_match", "an answer with words no grammar knows")
         for kind in ("conditionals", "questions", "past", "others", "modifiers", "money",
-                     "other_assets", "limit_words", "risk", "period"):
+                     "other_assets", "limit_words", "risk", "period", "pronouns"):
             if a.has(kind):
                 return _refuse("no_match", f"an answer with {kind.replace('_', ' ')}")
         yes = a.has("yes", "yes_typed")

@@ -256,11 +256,13 @@ class Parser:
             certain = True
         alternatives = [a for a in out.alternatives if a[0] != out.intent]
         matched = out.status == "accept"
-        if matched and self._frames is not None and self._frames.chit_chat(stripped):
-            # "hey how's it going" is close to "how is it going" (performance): small talk.
+        veto = self._frames.vetoes(stripped, out.intent) if matched and self._frames is not None else None
+        if veto is not None:
+            # "hey how's it going" is close to "how is it going" (performance), "il a fermé tout"
+            # to "ferme tout": an approximate match never turns these into a request.
             return ParseResult(text, stripped[:-1], False, None, language=code, language_certain=certain,
                                score=round(out.score, 4), method="fuzzy", reason="no_match",
-                               detail="small talk or a definition, not a request", nearest=out.intent)
+                               detail=veto, nearest=out.intent)
         if not matched and self._frames is not None and self._frames_may_try(out):
             framed = self._frame(text, as_said, tokens, prefer, out)
             if framed is not None:
