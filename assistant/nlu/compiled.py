@@ -128,6 +128,7 @@ class CompiledLanguage:
         self.numbers: NumberLanguage = number_language(grammar.language)
         self.warnings: list[str] = []
         self._literal_cache: dict[str, list[str]] = {}
+        self._near_cache: dict[str, list[str]] = {}
         self._spoken_cache: dict[str, list[str] | None] = {}
         self._inflection_cache: dict[str, list[str]] = {}
         self._build_skip()
@@ -566,9 +567,18 @@ class CompiledLanguage:
         return True
 
     def _candidates(self, tok: str) -> list[str]:
-        """Template words close to an unknown word, best first (at most three)."""
+        """Template words close to an unknown word, best first (at most three; memoised, the
+        vocabulary being fixed)."""
         if len(tok) <= 2:
             return []
+        cached = self._near_cache.get(tok)
+        if cached is None:
+            if len(self._near_cache) > 20_000:
+                self._near_cache.clear()  # typed text may hold any word: keep the memo bounded
+            cached = self._near_cache[tok] = self._near(tok)
+        return cached
+
+    def _near(self, tok: str) -> list[str]:
         found = process.extract(tok, self._correctable_to.get(tok[0], ()), scorer=fuzz.ratio,
                                 score_cutoff=_CORRECTION_NEAR_CUTOFF, limit=5)
         out = []

@@ -19,6 +19,7 @@ and what it accepts goes through the same read-back and confirmation as every co
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -47,6 +48,9 @@ _CLOSE_OBJECTS = frozenset({"positions"})
 _SIDE = "side"
 
 Status = Literal["accept", "missing", "refuse", "none"]
+
+#: Words whose candidate cues are memoised before the memo is emptied.
+_CACHE_LIMIT = 20_000
 
 
 class FrameError(ValueError):
@@ -78,10 +82,14 @@ class _Cue:
     words: tuple[str, ...]
     """Normalised words; a word ending in "*" matches any word starting with it."""
     category: str
+    plain: bool = False
+    """No stem among the words: compared as a whole."""
 
     def match(self, tokens: Sequence[str], start: int) -> bool:
         if start + len(self.words) > len(tokens):
             return False
+        if self.plain:
+            return tuple(tokens[start:start + len(self.words)]) == self.words
         for offset, word in enumerate(self.words):
             token = tokens[start + offset]
             if word.endswith("*"):
@@ -100,6 +108,9 @@ class _CueTable:
         self._stems: dict[str, list[_Cue]] = {}
         self._stem_lengths: set[int] = set()
         self._seen: set[tuple[tuple[str, ...], str]] = set()
+        # Candidate cues per first word, memoised per category order (the parser calls `at`
+        # for every word of every sentence the frames read).
+        self._cache: dict[int, dict[str, tuple[_Cue, ...]]] = {}
 
     def add(self, phrase: str, category: str) -> None:
         star = phrase.rstrip().endswith("*")
@@ -117,7 +128,8 @@ class _CueTable:
         if key in self._seen:
             return
         self._seen.add(key)
-        cue = _Cue(tuple(joined), category)
+        cue = _Cue(tuple(joined), category, not any(w.endswith("*") for w in joined))
+        self._cache.clear()
         first = joined[0]
         if first.endswith("*"):
             self._stems.setdefault(first[:-1], []).append(cue)
@@ -139,20 +151,30 @@ class _CueTable:
                            and (len(cue.words) == 1 or len(w) >= 3))
         return out
 
-    def at(self, tokens: Sequence[str], start: int, order: Mapping[str, int]) -> _Cue | None:
-        token = tokens[start]
+    def _candidates(self, token: str, order: Mapping[str, int]) -> tuple[_Cue, ...]:
+        """Cues that may start at `token`, best first (longest, then by category order)."""
         candidates = list(self._exact.get(token, ()))
         for size in self._stem_lengths:
             if len(token) >= size:
                 candidates.extend(self._stems.get(token[:size], ()))
-        best: _Cue | None = None
+        # A stable sort: among equals, the first found wins (as the cue lists are written).
+        candidates.sort(key=lambda cue: (-len(cue.words), order.get(cue.category.split(":")[0], 99)))
+        return tuple(candidates)
+
+    def at(self, tokens: Sequence[str], start: int, order: Mapping[str, int]) -> _Cue | None:
+        token = tokens[start]
+        cache = self._cache.get(id(order))
+        if cache is None:
+            cache = self._cache[id(order)] = {}
+        candidates = cache.get(token)
+        if candidates is None:
+            if len(cache) > _CACHE_LIMIT:
+                cache.clear()  # typed text may hold any word: keep the memo bounded
+            candidates = cache[token] = self._candidates(token, order)
         for cue in candidates:
-            if not cue.match(tokens, start):
-                continue
-            if best is None or (len(cue.words), -order.get(cue.category.split(":")[0], 99)) > \
-                    (len(best.words), -order.get(best.category.split(":")[0], 99)):
-                best = cue
-        return best
+            if cue.match(tokens, start):
+                return cue
+        return None
 
 
 # When two cues of the same length start at the same word, the category listed first wins
@@ -283,9 +305,16 @@ class FrameMatcher:
                                       if comp.numbers.parse(w) is not None)
         self._number_words -= self._article_words
         money = self._table.cues("money")
-        self._money_starts: tuple[frozenset[str], tuple[str, ...]] = (
-            frozenset(c.words[0] for c in money if not c.words[0].endswith("*")),
-            tuple(c.words[0][:-1] for c in money if c.words[0].endswith("*")))
+        firsts = sorted({c.words[0] for c in money if not c.words[0].endswith("*")}, key=len, reverse=True)
+        stems = sorted({c.words[0][:-1] for c in money if c.words[0].endswith("*")}, key=len, reverse=True)
+        # One C-level scan for the first word of any money cue, or "5k": most sentences hold
+        # none, and this runs on every matched order, templates included.
+        alternatives = [r"\d+(?:\.\d+)?k(?= |$)"]
+        if firsts:
+            alternatives.append("(?:" + "|".join(re.escape(w) for w in firsts) + ")(?= |$)")
+        if stems:
+            alternatives.append("(?:" + "|".join(re.escape(w) for w in stems) + ")")
+        self._money_re = re.compile(r"(?:^| )(?:" + "|".join(alternatives) + ")")
         common = set(self._number_words) | self._article_words | self._table.words()
         self._known = set(common)
         for comp in self._languages.values():
@@ -309,18 +338,17 @@ class FrameMatcher:
         whatever matched it, such a number is never a number of contracts."""
         if any(ch in raw for ch in "$€£¥"):
             return True
+        if self._money_re.search(normalized) is None:
+            return False
         tokens = normalized.split()
-        firsts, stems = self._money_starts
         for i, token in enumerate(tokens):
             if token[0].isdigit():
                 if token[-1] == "k" and token[:-1].replace(".", "").isdigit():
                     return True
                 continue
-            # Cheap set test first: this runs on every matched order, templates included.
-            if token in firsts or any(token.startswith(stem) for stem in stems):
-                cue = self._table.at(tokens, i, _PRIORITY)
-                if cue is not None and cue.category == "money":
-                    return True
+            cue = self._table.at(tokens, i, _PRIORITY)
+            if cue is not None and cue.category == "money":
+                return True
         return False
 
     def vetoes(self, normalized: str, intent: str | None) -> str | None:

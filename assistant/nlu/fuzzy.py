@@ -55,6 +55,8 @@ _MEMBERS_PER_KEY = 24
 _TOKEN_MATCH = 80.0
 #: …both at least this long: shorter words match exactly or not at all.
 _TOKEN_MATCH_MIN_LEN = 5
+#: Words whose close vocabulary words are memoised per group before the memo is emptied.
+_MEMO_LIMIT = 20_000
 #: Whole-carrier similarity a fuzzy acceptance needs whatever its content words.
 _WORDING_FLOOR = 0.75
 #: Shared words at least this long must be ones the matched sentence can say (`_common_words_ok`).
@@ -113,6 +115,27 @@ class _Group:
     _words: dict[str, list[int]] | None = None
     _lengths: list[int] | None = None
     _vocabulary: list[str] | None = None
+    _similar: dict[str, list[str]] = field(default_factory=dict)
+    _key_tokens: list[list[str]] | None = None
+
+    def similar(self, word: str) -> list[str]:
+        """Other vocabulary words close to `word` (at most three, memoised: the vocabulary is
+        fixed, and the same words come back sentence after sentence)."""
+        found = self._similar.get(word)
+        if found is None:
+            if len(self._similar) > _MEMO_LIMIT:
+                self._similar.clear()
+            found = self._similar[word] = [
+                w for w, _, _ in process.extract(word, self.vocabulary(), scorer=fuzz.ratio,
+                                                 score_cutoff=_TOKEN_MATCH, limit=3)
+                if w != word and len(w) >= _TOKEN_MATCH_MIN_LEN]
+        return found
+
+    def key_tokens(self) -> list[list[str]]:
+        """Words of each key (cached)."""
+        if self._key_tokens is None or len(self._key_tokens) != len(self.keys):
+            self._key_tokens = [key.split() for key in self.keys]
+        return self._key_tokens
 
     def vocabulary(self) -> list[str]:
         """Every content word of the group's keys (cached)."""
@@ -539,9 +562,7 @@ class CarrierIndex:
             for word in set(said):
                 similar = [word] if word in by_word else []
                 if len(word) >= _TOKEN_MATCH_MIN_LEN:
-                    similar += [w for w, _, _ in process.extract(word, group.vocabulary(), scorer=fuzz.ratio,
-                                                                 score_cutoff=_TOKEN_MATCH, limit=3)
-                                if w != word and len(w) >= _TOKEN_MATCH_MIN_LEN]
+                    similar += group.similar(word)
                 for w in similar:
                     counts.update(by_word[w][:_POSTINGS_EXAMINED])
             lengths = group.key_lengths()
@@ -552,7 +573,8 @@ class CarrierIndex:
         else:
             keyed = group.short_keys()
         # Content words first (cheap), then whole carriers for the best few keys only.
-        scored = sorted(((self._token_f1(said, group.keys[idx].split()), idx) for idx in keyed), reverse=True)
+        key_tokens = group.key_tokens()
+        scored = sorted(((self._token_f1(said, key_tokens[idx]), idx) for idx in keyed), reverse=True)
         out: list[tuple[float, CarrierInfo, str]] = []
         for key_score, idx in scored[:4]:
             if 0.5 * key_score + 0.5 < cutoff:
