@@ -55,7 +55,7 @@ def test_dev_paraphrases_reach_the_target_with_nothing_wrong(parser: Parser, lan
 #: then used as development data (issue #13). Their labels were reviewed: a relabelled line
 #: says why in a YAML comment. The floors are what the parser reached; they may only go up.
 HELDOUT_FLOORS = {
-    "heldout1_fr": 0.96, "heldout1_en": 0.92, "heldout2_fr": 0.93, "heldout2_en": 0.91,
+    "heldout1_fr": 0.985, "heldout1_en": 0.988, "heldout2_fr": 0.99, "heldout2_en": 0.99,
 }
 
 
