@@ -559,6 +559,7 @@ class FrameMatcher:
         for kind, why in (("negations", "a negated order"), ("conditionals", "a hypothetical order"),
                           ("period", "an order over a period of time"),
                           ("relative", "an order that changes something by an amount"),
+                          ("all", "an order for 'all' or 'every' (how much? how often?)"),
                           ("unclear", "an order said with doubt"),
                           ("questions", "a question about an order, not an order"),
                           ("past", "an order told about, not given"),
