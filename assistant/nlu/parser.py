@@ -32,7 +32,7 @@ from collections.abc import Iterable
 from assistant.grammar.expand import possible_slot_refs
 from assistant.grammar.loader import GrammarPaths, load_grammar
 from assistant.grammar.model import Grammar
-from assistant.nlu.compiled import CompiledLanguage, ExactHit
+from assistant.nlu.compiled import NUMBER_KIND, CompiledLanguage, ExactHit
 from assistant.nlu.frames import FrameMatcher, FrameOutcome
 from assistant.nlu.fuzzy import CarrierIndex, FuzzyOutcome
 from assistant.nlu.normalize import normalize
@@ -144,6 +144,15 @@ class Parser:
         return leaders[0], False
 
     @staticmethod
+    def _quantity_as_scanned(comp: CompiledLanguage, stripped: str, hit: ExactHit) -> bool:
+        """The template's quantity is a number the scanner reads too (longest value first):
+        in "achète de s et p cinq cents" (a misheard "deux") the template could read 500
+        contracts of "s et p", but "s et p cinq cents" is the S&P 500 and no number was said."""
+        said = hit.slot_text["quantity"]
+        return any(item.text == said for item in comp.scan_items(stripped)
+                   if not isinstance(item, str) and item.kind == NUMBER_KIND)
+
+    @staticmethod
     def _contradicts(comp: CompiledLanguage, stripped: str, hit: ExactHit) -> bool:
         """"yes no", "oui non": the lead-in is itself an answer the rest contradicts."""
         if hit.intent not in comp.answer_like:
@@ -221,6 +230,10 @@ class Parser:
             comp, stripped, hit = next(h for h in hits if h[0].code == code)
             alternatives = sorted({(h.intent, 1.0) for c, _, h in hits
                                    if c.code != code and h.intent != hit.intent})
+            if hit.error is None and "quantity" in hit.slot_text and not self._quantity_as_scanned(comp, stripped, hit):
+                return ParseResult(text, stripped[:-1], False, hit.intent, hit.slots, hit.slot_text,
+                                   code, certain, 1.0, "exact", alternatives, "ambiguous_quantity",
+                                   "the quantity may be part of a market's name", nearest=hit.intent)
             if hit.error is not None:
                 return ParseResult(text, stripped[:-1], False, hit.intent, hit.slots, hit.slot_text,
                                    code, certain, 1.0, "exact", alternatives, hit.error[0], hit.error[1],
