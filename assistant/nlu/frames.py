@@ -619,9 +619,9 @@ class FrameMatcher:
             slots["price"] = value
             texts["price"] = price.text
         if a.percent_items:
-            trouble, (slot, value, text) = self._percent(comp, a)
-            if trouble is not None:
-                return _refuse(trouble[0], trouble[1], intent)
+            percent_error, (slot, value, text) = self._percent(comp, a)
+            if percent_error is not None:
+                return _refuse(percent_error[0], percent_error[1], intent)
             slots[slot] = value
             texts[slot] = text
         return FrameOutcome("accept", intent, slots, texts)
