@@ -110,7 +110,7 @@ class _CueTable:
         self._seen: set[tuple[tuple[str, ...], str]] = set()
         # Candidate cues per first word, memoised per category order (the parser calls `at`
         # for every word of every sentence the frames read).
-        self._cache: dict[int, dict[str, tuple[_Cue, ...]]] = {}
+        self._cache: dict[int, dict[tuple[str, str | None], tuple[_Cue, ...]]] = {}
 
     def add(self, phrase: str, category: str) -> None:
         star = phrase.rstrip().endswith("*")
@@ -163,14 +163,21 @@ class _CueTable:
 
     def at(self, tokens: Sequence[str], start: int, order: Mapping[str, int]) -> _Cue | None:
         token = tokens[start]
+        following = tokens[start + 1] if start + 1 < len(tokens) else None
         cache = self._cache.get(id(order))
         if cache is None:
             cache = self._cache[id(order)] = {}
-        candidates = cache.get(token)
+        key = (token, following)
+        candidates = cache.get(key)
         if candidates is None:
             if len(cache) > _CACHE_LIMIT:
                 cache.clear()  # typed text may hold any word: keep the memo bounded
-            candidates = cache[token] = self._candidates(token, order)
+            # Only the cues whose second word fits the next word ("hold off *on*") are tried.
+            candidates = cache[key] = tuple(
+                cue for cue in self._candidates(token, order)
+                if len(cue.words) == 1 or (following is not None and (
+                    following == cue.words[1] or (cue.words[1].endswith("*")
+                                                  and following.startswith(cue.words[1][:-1])))))
         for cue in candidates:
             if cue.match(tokens, start):
                 return cue
