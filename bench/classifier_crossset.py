@@ -56,12 +56,64 @@ def line(s: object) -> str:
             f"({100.0 * c['ok'] / max(1, c['total']):.1f} %), WRONG {c['wrong']}")
 
 
+def _percentile(data: list[int], q: float) -> float:
+    data = sorted(data)
+    return data[min(len(data) - 1, int(q * len(data)))] / 1000.0
+
+
+def cost(repeat: int = 5) -> int:
+    """CPU time per parse on the throughput corpus (tests/nlu/cases_*.yaml, as
+    bench/parser_throughput.py) with and without the classifier, the two parsers interleaved
+    sentence by sentence so that machine load hits both alike."""
+    import yaml
+
+    from assistant.grammar import load_grammar
+    from assistant.nlu.parser import Parser
+
+    sentences = [str(c["t"]) for name in ("cases_en.yaml", "cases_fr.yaml")
+                 for c in yaml.safe_load((CORPUS / name).read_text(encoding="utf-8"))]
+    grammar = load_grammar(None)
+    parsers = {"without classifier": Parser(grammar, classifier=False), "with classifier": Parser(grammar)}
+    times: dict[str, list[int]] = {name: [] for name in parsers}
+    for _ in range(repeat):
+        for text in sentences:
+            for name, parser in parsers.items():
+                t0 = time.thread_time_ns()
+                parser.parse(text)
+                times[name].append(time.thread_time_ns() - t0)
+    decided = sum(1 for t in sentences if parsers["with classifier"].parse(t).method == "classifier")
+    print(f"corpus: {len(sentences)} sentences x {repeat} (cases_en/fr.yaml); {decided} decided by the classifier")
+    print(f"{'parser':<20} {'utt/s':>8} {'p50 µs':>8} {'p90 µs':>8} {'p99 µs':>8} {'max µs':>8}   (CPU time)")
+    for name, data in times.items():
+        print(f"{name:<20} {len(data) / (sum(data) / 1e9):>8.0f} {_percentile(data, 0.5):>8.1f} "
+              f"{_percentile(data, 0.9):>8.1f} {_percentile(data, 0.99):>8.1f} {max(data) / 1000:>8.1f}")
+    stage = parsers["with classifier"]._classifier
+    if stage is not None:
+        refused = [t for t in sentences if not parsers["without classifier"].parse(t).matched]
+        spent: list[int] = []
+        scored = 0
+        for _ in range(repeat):
+            for text in refused:
+                t0 = time.thread_time_ns()
+                guess = stage.classify(text, "en")
+                spent.append(time.thread_time_ns() - t0)
+                scored += guess.ranking != ()
+        print(f"the stage alone on the {len(refused)} refused sentences: p50 {_percentile(spent, 0.5):.1f} µs, "
+              f"p99 {_percentile(spent, 0.99):.1f} µs CPU ({scored // repeat} reached the model, the rest were "
+              f"gated)")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--failures", action="store_true", help="list the misses and wrong lines after")
     ap.add_argument("--probability", type=float, help="override the probability threshold")
     ap.add_argument("--margin", type=float, help="override the margin threshold")
+    ap.add_argument("--cost", action="store_true",
+                    help="only measure the parse cost with and without the classifier (CPU time)")
     args = ap.parse_args(argv)
+    if args.cost:
+        return cost()
 
     from assistant.grammar import load_grammar
     from assistant.nlu.classifier import ClassifierOptions, ReadOnlyClassifier, default_corpora
