@@ -136,10 +136,11 @@ def main(argv: list[str] | None = None) -> int:
         stage = after._classifier
         c1 = time.process_time()
         t0 = time.process_time()
-        stage.train(stage.training_examples())
+        examples = stage.training_examples()
+        stage.train(examples)
         train_s = time.process_time() - t0
         print(f"== {name}: trained without {', '.join(p.name for p in held)} "
-              f"({len(corpora)} corpora, {stage.examples} examples; parser + classifier built in "
+              f"({len(corpora)} corpora, {len(examples)} examples; parser + classifier built in "
               f"{c1 - c0:.2f} s CPU, of which the classifier's fit alone {train_s:.2f} s CPU)")
         for path in held:
             b, a = score(bench, before, path), score(bench, after, path)

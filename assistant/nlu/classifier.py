@@ -359,24 +359,42 @@ class ReadOnlyClassifier:
         self._domain = _Lexicon(w for entries in (lexicon.get("domain") or {}).values() for w in entries)
         self._definitions = _phrases(w for entries in (lexicon.get("definitions") or {}).values() for w in entries)
         self._grammar = grammar
-        examples = self.training_examples()
-        self.examples = len(examples)
-        self.key = _digest(examples, self.options)
-        self.model = self._load_or_train(examples)
+        self._corpora = self.options.corpora if self.options.corpora is not None else default_corpora()
+        self.key = self._source_digest() or _digest(self.training_examples(), self.options)
+        self.model = self._load_or_train()
 
     def training_examples(self) -> list[Example]:
         """Grammar sentences, labelled corpora and out-of-domain sentences, in a fixed order."""
         default = "en" if "en" in self._compiled else next(iter(self._compiled))
-        corpora = self.options.corpora if self.options.corpora is not None else default_corpora()
         return (grammar_examples(self._grammar, self.targets, self.options.per_template)
-                + corpus_examples(corpora, self.targets, default)
+                + corpus_examples(self._corpora, self.targets, default)
                 + out_of_domain_examples(self._compiled, self.options.per_template))
+
+    def _source_digest(self) -> str | None:
+        """Cache key from what the training data and the features are made of: the grammar
+        files, the corpora (names: their suffix is the language), the classifier's data files
+        and the code that reads them (grammar loader, scanner, frames, this module). Cheaper
+        than generating the examples on every start; None when a grammar was not read from
+        files (then the examples themselves are hashed)."""
+        files = [Path(p) for p in self._grammar.sources]
+        if not files:
+            return None
+        code = sorted(HERE.glob("*.py")) + sorted((HERE.parent / "grammar").glob("*.py"))
+        h = hashlib.sha256(f"{MODEL_VERSION}|{self.options.per_template}|{self.options.regularisation}".encode())
+        try:
+            for group in (sorted(files), list(self._corpora), sorted(DATA_DIR.glob("*.yaml")), code):
+                for path in group:
+                    h.update(f"\n{path.name}\n".encode())
+                    h.update(path.read_bytes())
+        except OSError:
+            return None
+        return h.hexdigest()[:24]
 
     # ------------------------------------------------------------------ model
     def _cache_file(self) -> Path:
         return (self.options.cache_dir or default_cache_dir()) / f"nlu-classifier-{self.key}.joblib"
 
-    def _load_or_train(self, examples: Sequence[Example]) -> LinearModel | None:
+    def _load_or_train(self) -> LinearModel | None:
         import joblib
 
         path = self._cache_file()
@@ -385,7 +403,7 @@ class ReadOnlyClassifier:
                 return LinearModel.from_dict(joblib.load(path))
             except Exception as exc:  # corrupt, truncated, older format: rebuild it
                 log.info("nlu classifier: cache %s unreadable (%s); retraining", path, exc)
-        model = self.train(examples)
+        model = self.train(self.training_examples())
         if model is not None and self.options.cache:
             try:
                 path.parent.mkdir(parents=True, exist_ok=True)
