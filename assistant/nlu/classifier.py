@@ -78,9 +78,13 @@ ROOT = HERE.parents[1]
 CORPUS_DIR = ROOT / "tests" / "nlu"
 CORPUS_PATTERNS = ("cases_*.yaml", "frames_*.yaml", "paraphrases_*.yaml")
 
-# Frame categories that make a sentence more than a question (see grammars/frames_*.yaml).
-_GATES = ("close", "halt", "resume", "yes", "yes_typed", "no", "cancel", "negations", "conditionals",
-          "money", "other_assets", "others", "modifiers", "order_modifiers", "chit_chat")
+# Frame categories that make a sentence more than a question (see grammars/frames_*.yaml), as
+# in the frames' own rules for questions ("order_modifiers" such as "per", "each" are harmless
+# in a question; "all", "everything" are how a close is said: "wrap up all positions"). Negations are checked as whole phrases (see `_negation`), and a few cues of
+# "chit_chat" / "others" are forgiven (lexicon.yaml `forgiven`), then the gate is checked again.
+_GATES = ("close", "halt", "resume", "yes", "yes_typed", "no", "cancel", "conditionals",
+          "money", "other_assets", "others", "modifiers", "chit_chat", "all")
+_RECHECK = frozenset({"others", "chit_chat"})
 
 
 def default_corpora() -> tuple[Path, ...]:
@@ -111,7 +115,7 @@ class ClassifierOptions:
     cache: bool = True
     per_template: int = 12
     """Sentences generated per template of a read-only intent (other intents: a third)."""
-    regularisation: float = 8.0
+    regularisation: float = 16.0
     """Inverse regularisation strength C of the logistic regression."""
 
     def __post_init__(self) -> None:
@@ -358,6 +362,12 @@ class ReadOnlyClassifier:
         lexicon = _yaml(DATA_DIR / "lexicon.yaml") or {}
         self._domain = _Lexicon(w for entries in (lexicon.get("domain") or {}).values() for w in entries)
         self._definitions = _phrases(w for entries in (lexicon.get("definitions") or {}).values() for w in entries)
+        self._forgiven = _phrases(w for entries in (lexicon.get("forgiven") or {}).values() for w in entries)
+        # Negations as whole phrases of the grammars and the frames ("can't" is "can t": the
+        # frames' table also holds the single tokens "can" and "t", which a question may say).
+        self._negation = _phrases(sorted({
+            phrase for lg in grammar.languages.values()
+            for phrase in list(lg.negations) + [str(c) for c in (lg.frames or {}).get("negations", ())]}))
         self._grammar = grammar
         self._corpora = self.options.corpora if self.options.corpora is not None else default_corpora()
         self.key = self._source_digest() or _digest(self.training_examples(), self.options)
@@ -449,11 +459,20 @@ class ReadOnlyClassifier:
         spaced = comp.strip_skip(norm + " ")
         if not spaced.strip():
             return None
+        if self._negation is not None and self._negation.search(spaced):
+            return "a negation"
         a = self._frames._analyse(comp, spaced, text)
         if a.sides:
             return "an order word"
+        recheck = None
         for kind in _GATES:
             if a.has(kind):
+                if kind in _RECHECK and self._forgiven is not None:
+                    if recheck is None:
+                        kept = self._forgiven.sub("", spaced)
+                        recheck = self._frames._analyse(comp, kept, text) if kept.strip() else a
+                    if not recheck.has(kind):
+                        continue
                 return f"a {kind.replace('_', ' ')} word"
         markets = {value for value, _ in a.symbols}
         if len(markets) > 1:

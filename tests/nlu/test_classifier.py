@@ -40,7 +40,7 @@ HELD_OUT = {
 #: of correct lines of each held-out file with the classifier trained WITHOUT that set. Other
 #: stages improving only raises these; the classifier must not lower them.
 CROSS_SET_FLOORS = {
-    "paraphrases_heldout2_fr.yaml": 0.82, "paraphrases_heldout2_en.yaml": 0.815,
+    "paraphrases_heldout2_fr.yaml": 0.84, "paraphrases_heldout2_en.yaml": 0.835,
     "paraphrases_heldout1_fr.yaml": 0.92, "paraphrases_heldout1_en.yaml": 0.83,
 }
 
@@ -81,7 +81,7 @@ def test_the_project_parser_has_the_stage(parser: Parser) -> None:
 
 def test_it_answers_freely_worded_read_only_questions(parser: Parser) -> None:
     understood = [parser.parse(t) for t in (
-        "where do the three agents stand in the mix", "what signals are pushing the algo right now",
+        "where do the three agents stand in the mix", "quels facteurs font bouger les prédictions ?",
         "le modèle estime quoi comme perte moyenne sur les très mauvais jours ?",
         "répartition des votes entre les agents", "quels indicateurs comptent le plus pour l'IA ?")]
     assert all(r.matched and r.intent in READ_ONLY_INTENTS for r in understood)
@@ -117,6 +117,7 @@ def test_refusals_stay_refused(parser: Parser) -> None:
     "what is a quantile", "explain the sharpe ratio to me", "explique-moi le ratio de sharpe",
     "how much did my friend make today", "combien mon patron a gagné aujourd'hui",
     "do you think the market will go up tomorrow", "P&L for last week", "le P&L de la semaine dernière",
+    "what does CVaR mean", "que veut dire shap",
 ])
 def test_out_of_domain_is_refused(parser: Parser, text: str) -> None:
     result = parser.parse(text)
@@ -139,6 +140,8 @@ def test_out_of_domain_is_refused(parser: Parser, text: str) -> None:
     ("les poids des agents pour 3 contrats", "fr", "quantity"),
     ("what's my friend's tail risk", "en", "someone else"),
     ("yes show the quantiles", "en", "answer"),
+    ("wrap up all positions", "en", "an 'all' cue: how a close is said"),
+    ("what can't the model see", "en", "negation"),
 ])
 def test_gates_refuse_before_the_model(parser: Parser, text: str, lang: str, why: str) -> None:
     stage = parser._classifier
@@ -149,13 +152,27 @@ def test_gates_refuse_before_the_model(parser: Parser, text: str, lang: str, why
     assert result.method != "classifier"
 
 
+@pytest.mark.parametrize("text, lang", [
+    # cues the frames block in any sentence, harmless in a question: the token "can" of "can't",
+    # "per", a dislocated pronoun, "what does ... say"
+    ("can you remind me what the agents weigh", "en"), ("how bad is the tail, per the model", "en"),
+    ("le PPO, il a combien de poids ?", "fr"), ("what does the QR-DQN say", "en"),
+])
+def test_cues_harmless_in_a_question_do_not_gate(parser: Parser, text: str, lang: str) -> None:
+    stage = parser._classifier
+    assert stage is not None
+    assert stage.classify(text, lang).ranking != ()  # reached the model
+
+
 def test_a_market_only_when_exactly_one_is_named(parser: Parser) -> None:
     stage = parser._classifier
     assert stage is not None
-    one = stage.classify("what signals are pushing the algo right now on MNQ", "en")
-    assert one.intent == "shap_features" and one.slots == {"symbol": "MNQ"}
-    none = stage.classify("what signals are pushing the algo right now", "en")
+    one = stage.classify("quels facteurs font bouger les prédictions sur ES ?", "fr")
+    assert one.intent == "shap_features" and one.slots == {"symbol": "ES"}
+    none = stage.classify("quels facteurs font bouger les prédictions ?", "fr")
     assert none.intent == "shap_features" and none.slots == {}
+    two = stage.classify("quels facteurs font bouger les prédictions sur ES et MNQ ?", "fr")
+    assert two.intent is None and two.ranking == ()
 
 
 def test_no_stage_without_fuzzy_matching_or_when_disabled(parser: Parser) -> None:
