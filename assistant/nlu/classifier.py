@@ -13,7 +13,9 @@ Three independent safeguards keep "wrong" at zero:
    action word (close, halt, resume), an answer (yes/no/cancel), a negation, a conditional, a
    money amount, another asset, someone else's trade, an order modifier, two markets, or a
    number that may be a quantity (a number next to a market or a contracts word, or any
-   number when a market is named) leave the sentence refused without asking the model.
+   number when a market is named), a word only the grammar's commands use ("liquidate"), or a
+   statement (no "?", no question word first) with a word no grammar knows ("wrap up my MNQ
+   position") leave the sentence refused without asking the model.
 2. **A domain cue**: at least one domain word (`classifier_data/domain_words.yaml`), a topic
    cue of the frames, or a market. "hey how's it going" never reaches the model.
 3. **A "none of these" class** trained on every refusal line of the labelled corpora, on the
@@ -47,7 +49,8 @@ import yaml
 
 from assistant.grammar.expand import Part, sample_expansions
 from assistant.grammar.model import Grammar, LanguageGrammar, RangeList, TextList
-from assistant.grammar.template import SlotRef, parse_template
+from assistant.grammar.template import Alternative, Expr, RuleRef, SlotRef, Words, parse_template
+from assistant.grammar.template import Sequence as Seq
 from assistant.nlu.compiled import NUMBER_KIND, PERCENT_KIND, CompiledLanguage
 from assistant.nlu.normalize import normalize
 
@@ -85,6 +88,7 @@ CORPUS_PATTERNS = ("cases_*.yaml", "frames_*.yaml", "paraphrases_*.yaml")
 _GATES = ("close", "halt", "resume", "yes", "yes_typed", "no", "cancel", "conditionals",
           "money", "other_assets", "others", "modifiers", "chit_chat", "all")
 _RECHECK = frozenset({"others", "chit_chat"})
+_MASKS = frozenset({"sym", "num", "pct"})
 
 
 def default_corpora() -> tuple[Path, ...]:
@@ -331,6 +335,40 @@ class _Lexicon:
         return token in self.words or token.startswith(self.stems)
 
 
+#: Intents whose words are commands: a word only they use ("add", "liquidate", "raise") makes a
+#: sentence a command, never a question.
+ACTION_INTENTS = frozenset({"place_trade", "close_positions", "set_risk", "reduce_only", "halt", "resume",
+                            "autopilot_mode"})
+
+
+def _template_words(expr: Expr, rules: Mapping[str, Expr], out: set[str], seen: frozenset[str] = frozenset()) -> None:
+    if isinstance(expr, Words):
+        out.update(normalize(expr.text).split())
+    elif isinstance(expr, RuleRef):
+        if expr.name not in seen and expr.name in rules:
+            _template_words(rules[expr.name], rules, out, seen | {expr.name})
+    elif isinstance(expr, Seq):
+        for item in expr.items:
+            _template_words(item, rules, out, seen)
+    elif isinstance(expr, Alternative):
+        for option in expr.options:
+            _template_words(option, rules, out, seen)
+
+
+def action_words(grammar: Grammar, targets: frozenset[str]) -> frozenset[str]:
+    """Words the templates of command intents use and no read-only question's template does
+    (every language together: traders mix them)."""
+    commands: set[str] = set()
+    questions: set[str] = set()
+    for lg in grammar.languages.values():
+        for name, intent in lg.intents.items():
+            bucket = commands if name in ACTION_INTENTS else questions if name in targets else None
+            if bucket is not None:
+                for tpl in intent.templates:
+                    _template_words(tpl.expr, lg.rules, bucket)
+    return frozenset(commands - questions)
+
+
 def _phrases(entries: Iterable[str]) -> re.Pattern[str] | None:
     """One regex over token+space text for phrases where "stem*" is a word prefix and a lone
     "*" is a gap of one to three words ("what does * mean")."""
@@ -362,6 +400,11 @@ class ReadOnlyClassifier:
         lexicon = _yaml(DATA_DIR / "lexicon.yaml") or {}
         self._domain = _Lexicon(w for entries in (lexicon.get("domain") or {}).values() for w in entries)
         self._definitions = _phrases(w for entries in (lexicon.get("definitions") or {}).values() for w in entries)
+        generic = _Lexicon(w for entries in (lexicon.get("not_actions") or {}).values() for w in entries)
+        self._actions = frozenset(w for w in action_words(grammar, self.targets)
+                                  if w not in self._domain and w not in generic)
+        self._question_starts = _Lexicon(w for entries in (lexicon.get("question_starts") or {}).values()
+                                         for w in entries)
         self._forgiven = _phrases(w for entries in (lexicon.get("forgiven") or {}).values() for w in entries)
         # Negations as whole phrases of the grammars and the frames ("can't" is "can t": the
         # frames' table also holds the single tokens "can" and "t", which a question may say).
@@ -496,6 +539,14 @@ class ReadOnlyClassifier:
                 words.extend(item.text.split())
         if not (a.topics or a.weak_topics or markets or any(w in self._domain for w in words)):
             return "no domain word"
+        action = next((w for w in words if w in self._actions), None)
+        if action is not None:
+            return f"a word of commands only ('{action}')"
+        if "?" not in text and not (words and words[0] in self._question_starts):
+            known = self._frames._known
+            strange = [w for w in words if w not in known and w not in self._domain and w not in _MASKS]
+            if strange:
+                return f"a statement with words no grammar knows ('{strange[0]}'): maybe an action"
         return " ".join(words), (a.symbols[0] if a.symbols else None), frozenset(a.topics)
 
     def classify(self, text: str, language: str) -> Guess:
@@ -522,6 +573,10 @@ class ReadOnlyClassifier:
             return Guess(None, p_best, margin, ranking=ranking, reason="not sure enough")
         if topics and best not in topics:
             return Guess(None, p_best, margin, ranking=ranking, reason="the model and the topic words disagree")
+        if len(topics) > 1:
+            # The cue words of two questions ("which *factor* carries the most *weight*"): the
+            # frames refuse it as ambiguous, and so does this stage, however sure the model is.
+            return Guess(None, p_best, margin, ranking=ranking, reason="the topic words of several questions")
         if market is not None:
             if best not in self._symbol_intents:
                 return Guess(None, p_best, margin, ranking=ranking, reason=f"'{best}' does not take a market")
