@@ -86,9 +86,10 @@ CORPUS_PATTERNS = ("cases_*.yaml", "frames_*.yaml", "paraphrases_*.yaml")
 # in a question; "all", "everything" are how a close is said: "wrap up all positions"). Negations are checked as whole phrases (see `_negation`), and a few cues of
 # "chit_chat" / "others" are forgiven (lexicon.yaml `forgiven`), then the gate is checked again.
 _GATES = ("close", "halt", "resume", "yes", "yes_typed", "no", "cancel", "conditionals",
-          "money", "other_assets", "others", "modifiers", "chit_chat", "all")
-_RECHECK = frozenset({"others", "chit_chat"})
+          "money", "other_assets", "others", "modifiers", "chit_chat", "all", "elsewhen")
+_RECHECK = frozenset({"others", "chit_chat", "elsewhen"})
 _MASKS = frozenset({"sym", "num", "pct"})
+_NOT_TODAY = "#not-today"  # a marker among the topics: another period than today was named
 
 
 def default_corpora() -> tuple[Path, ...]:
@@ -400,6 +401,7 @@ class ReadOnlyClassifier:
         lexicon = _yaml(DATA_DIR / "lexicon.yaml") or {}
         self._domain = _Lexicon(w for entries in (lexicon.get("domain") or {}).values() for w in entries)
         self._definitions = _phrases(w for entries in (lexicon.get("definitions") or {}).values() for w in entries)
+        self._not_today = _Lexicon(w for entries in (lexicon.get("not_today") or {}).values() for w in entries)
         generic = _Lexicon(w for entries in (lexicon.get("not_actions") or {}).values() for w in entries)
         self._actions = frozenset(w for w in action_words(grammar, self.targets)
                                   if w not in self._domain and w not in generic)
@@ -520,8 +522,6 @@ class ReadOnlyClassifier:
         markets = {value for value, _ in a.symbols}
         if len(markets) > 1:
             return "two markets"
-        if a.has("elsewhen") and "pnl_today" in (a.topics | a.weak_topics):
-            return "today's P&L asked about another day"
         numbered = bool(a.numbers or a.stray_numbers or a.percents)
         if numbered and (markets or a.has("contracts")):
             return "a number that may be a quantity"
@@ -547,7 +547,10 @@ class ReadOnlyClassifier:
             strange = [w for w in words if w not in known and w not in self._domain and w not in _MASKS]
             if strange:
                 return f"a statement with words no grammar knows ('{strange[0]}'): maybe an action"
-        return " ".join(words), (a.symbols[0] if a.symbols else None), frozenset(a.topics)
+        topics = frozenset(a.topics)
+        if any(w in self._not_today for w in words):
+            topics |= {_NOT_TODAY}
+        return " ".join(words), (a.symbols[0] if a.symbols else None), topics
 
     def classify(self, text: str, language: str) -> Guess:
         """The read-only intent of `text` (in `language`), or a refusal with its reason."""
@@ -571,6 +574,9 @@ class ReadOnlyClassifier:
             return Guess(None, p_best, margin, ranking=ranking, reason="none of the questions")
         if p_best < self.options.probability or margin < self.options.margin:
             return Guess(None, p_best, margin, ranking=ranking, reason="not sure enough")
+        if _NOT_TODAY in topics and best == "pnl_today":
+            return Guess(None, p_best, margin, ranking=ranking, reason="today's P&L asked about another period")
+        topics = topics - {_NOT_TODAY}
         if topics and best not in topics:
             return Guess(None, p_best, margin, ranking=ranking, reason="the model and the topic words disagree")
         if len(topics) > 1:
