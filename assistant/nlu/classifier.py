@@ -109,9 +109,9 @@ def default_cache_dir() -> Path:
 class ClassifierOptions:
     """How the stage is trained and when it answers."""
 
-    probability: float = 0.70
+    probability: float = 0.75
     """The winning intent's probability must reach this..."""
-    margin: float = 0.50
+    margin: float = 0.55
     """...and beat the runner-up (the "none" class included) by this much."""
     corpora: tuple[Path, ...] | None = None
     """Labelled corpora to learn from (None: `default_corpora()`)."""
