@@ -250,6 +250,7 @@ TEXTS: dict[str, tuple[str, str]] = {
         " Combined action {action}, target position {target}.",
         " Action combinée {action}, position cible {target}.",
     ),
+    "understood_as": ("About {what}: {answer}", "Voici {what_fr} : {answer}"),
     "query_failed": ("I could not get {what}: {error}", "Je n'ai pas pu obtenir {what_fr} : {error}"),
     "help": (
         "You can say, for example: {examples}. I read orders, closing and halting back: say yes to confirm, "

@@ -392,7 +392,7 @@ class Dialogue:
             if intent == "reduce_only":
                 return await self._readback_reduce_only(parsed, lang, now, src)
             if intent in AP.INTENTS:
-                return await AP.answer(self, intent, parsed, lang, now, src)
+                return self._understood_as(await AP.answer(self, intent, parsed, lang, now, src), parsed)
             if intent == "followup_answer":
                 # "deux", "ES", "tout": an answer, but no question was asked. Never acted on.
                 return self._reply(A.text("no_question", lang), lang, "info", parsed, src)
@@ -414,8 +414,9 @@ class Dialogue:
                 return self._repeat(parsed, lang, src)
             if intent == "help":
                 examples = (" ; " if lang == "fr" else "; ").join(e for e, _ in A.HELP_EXAMPLES[lang])
-                return self._reply(A.text("help", lang, examples=examples), lang, "help", parsed, src)
-            return await self._query(intent, parsed, lang, src)
+                return self._understood_as(
+                    self._reply(A.text("help", lang, examples=examples), lang, "help", parsed, src), parsed)
+            return self._understood_as(await self._query(intent, parsed, lang, src), parsed)
         except Exception as exc:  # an engine failure must be said, never crash the front end
             log.exception("dialogue: %s failed", intent)
             return self._error(exc, intent, lang, parsed, src)
@@ -783,6 +784,9 @@ class Dialogue:
         "positions": ("the positions", "les positions"),
         "pnl_today": ("today's P&L", "le résultat du jour"),
         "status": ("the status", "le statut"),
+        "help": ("what I can do", "ce que je sais faire"),
+        "autopilot_status": ("the autopilot", "le pilote automatique"),
+        "volatility_forecast": ("the volatility forecast", "la prévision de volatilité"),
         "order": ("sending the order", "l'envoi de l'ordre"),
         "close": ("closing the positions", "la fermeture des positions"),
         "halt": ("halting trading", "l'arrêt du trading"),
@@ -841,6 +845,18 @@ class Dialogue:
             return self._reply(A.text("query_failed", lang, what=what_en, what_fr=what_fr, error=message),
                                lang, "error", parsed, src)
         return self._reply(sentence, lang, "answer", parsed, src, result=result)
+
+    def _understood_as(self, reply: Reply, parsed: ParseResult) -> Reply:
+        """A question understood by the parser's learned last stage (method "classifier") was
+        worded freely: the answer starts with what was understood ("Voici le régime de marché :
+        …"), so a trader who meant something else hears it at once. Nothing moves on a question,
+        so no read-back is needed."""
+        if parsed.method != "classifier" or reply.kind not in ("answer", "help", "info") \
+                or parsed.intent not in self._WHAT:
+            return reply
+        what_en, what_fr = self._WHAT[parsed.intent]
+        return replace(reply, text=A.text("understood_as", reply.lang, what=what_en, what_fr=what_fr,
+                                          answer=reply.text))
 
     # ------------------------------------------------------------------ replies
     def _reply(self, sentence: str, lang: str, kind: str, parsed: ParseResult | None, src: str, **extra: Any) -> Reply:

@@ -18,6 +18,9 @@ Order of work for one utterance:
 4. only if that refused for want of a match (not for an unclear slot), the **frame** matcher
    (assistant/nlu/frames.py, cue lexicons in the grammars' `frames:` sections) reads cue
    words under strict rules; method "frame".
+5. only if everything refused for want of a match, the learned **classifier**
+   (assistant/nlu/classifier.py) may answer with a READ-ONLY question intent (never an order,
+   a close, a halt...); method "classifier".
 
 Whatever the stage, a money amount ("$5,000 of MNQ", "5000 dollars") is never a number of
 contracts: such an order is refused as `invalid_quantity`.
@@ -32,6 +35,7 @@ from collections.abc import Iterable
 from assistant.grammar.expand import possible_slot_refs
 from assistant.grammar.loader import GrammarPaths, load_grammar
 from assistant.grammar.model import Grammar
+from assistant.nlu.classifier import ClassifierOptions, ReadOnlyClassifier
 from assistant.nlu.compiled import NUMBER_KIND, CompiledLanguage, ExactHit
 from assistant.nlu.frames import FrameMatcher, FrameOutcome
 from assistant.nlu.fuzzy import CarrierIndex, FuzzyOutcome
@@ -51,7 +55,8 @@ class Parser:
 
     def __init__(self, grammar: Grammar, *, default_language: str | None = None,
                  fuzzy: bool = True, accept: float = 0.80, margin: float = 0.05,
-                 refuse: float = 0.72, frames: bool = True) -> None:
+                 refuse: float = 0.72, frames: bool = True,
+                 classifier: bool | ClassifierOptions = True) -> None:
         if not 0.0 < accept <= 1.0 or not 0.0 < refuse <= 1.0 or not 0.0 <= margin < 1.0:
             raise ValueError("accept and refuse must be in (0, 1], margin in [0, 1)")
         self.grammar = grammar
@@ -81,6 +86,7 @@ class Parser:
         if frames and frame_data:
             symbol_intents = [name for name in self.intents() if "symbol" in self.slot_names(name)]
             self._frames = FrameMatcher(self._compiled, frame_data, symbol_intents)
+        self._classifier = self._build_classifier(classifier)
         self.warnings: list[str] = list(grammar.warnings)
         for comp in self._compiled.values():
             self.warnings.extend(comp.warnings)
@@ -173,6 +179,8 @@ class Parser:
         language of the conversation so far). Raises ValueError for an unknown `lang`.
         """
         result = self._parse(text, lang, prefer)
+        if self._classifier is not None and not result.matched and result.reason in _CLASSIFIABLE:
+            result = self._classify(result)
         if result.matched and "quantity" in result.slots and self._frames is not None \
                 and self._frames.mentions_money(text, result.normalized):
             return ParseResult(text, result.normalized, False, result.intent, result.slots, result.slot_text,
@@ -320,6 +328,34 @@ class Parser:
                                None if matched else out.reason, None if matched else out.detail,
                                out.missing, out.typed_only, None if matched else out.intent)
         return None
+
+
+    # ------------------------------------------------------------------ learned last resort
+    def _build_classifier(self, option: bool | ClassifierOptions) -> ReadOnlyClassifier | None:
+        """The classifier stage (assistant/nlu/classifier.py) when asked for and the grammar has
+        read-only intents and frames (whose detectors gate it). Like the frames, it is a later
+        link of the fuzzy chain: off when fuzzy matching is (exact templates only)."""
+        if option is False or self._frames is None or not self.fuzzy_enabled:
+            return None
+        options = option if isinstance(option, ClassifierOptions) else ClassifierOptions()
+        stage = ReadOnlyClassifier(self.grammar, self._compiled, self._frames,
+                                   [name for name in self.intents() if "symbol" in self.slot_names(name)], options)
+        return stage if stage.targets and stage.model is not None else None
+
+    def _classify(self, refused: ParseResult) -> ParseResult:
+        guess = self._classifier.classify(refused.text, refused.language or self.default_language) \
+            if self._classifier is not None else None
+        if guess is None or guess.intent is None:
+            return refused
+        return ParseResult(refused.text, refused.normalized, True, guess.intent, dict(guess.slots),
+                           dict(guess.slot_text), refused.language, refused.language_certain,
+                           round(guess.probability, 4), "classifier",
+                           [item for item in guess.ranking[1:] if item[0] != guess.intent])
+
+
+#: Refusals the classifier may overrule: nothing came close, or two intents tied. Never one
+#: about an unclear slot (two markets, no clear side, a missing quantity...).
+_CLASSIFIABLE = frozenset({"no_match", "ambiguous_intent"})
 
 
 def default_parser() -> Parser:

@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 __all__ = ["ParseResult", "Method", "REASONS"]
 
-Method = Literal["exact", "fuzzy", "frame", "none"]
+Method = Literal["exact", "fuzzy", "frame", "classifier", "none"]
 
 #: Reasons a result is not matched (`reason` may also be "<prefix><slot name>" for the
 #: slot-specific ones, e.g. "ambiguous_symbol", "missing_quantity", "invalid_quantity").
@@ -51,7 +51,9 @@ class ParseResult:
     method: Method = "none"
     """"exact" (a template matched), "fuzzy" (decided by the fuzzy stage: accepted, or refused
     as a recognisable command), "frame" (decided by the frame matcher after both failed: cue
-    words and strict rules, see assistant/nlu/frames.py), "none" (nothing came close, or
+    words and strict rules, see assistant/nlu/frames.py), "classifier" (a READ-ONLY question
+    understood by the learned last stage, assistant/nlu/classifier.py; `score` is its
+    probability), "none" (nothing came close, or
     empty input)."""
     alternatives: list[tuple[str, float]] = field(default_factory=list)
     """Other intents considered, best first, as (intent, score); excludes `intent`."""
