@@ -195,6 +195,12 @@ _PRIORITY = {name: rank for rank, name in enumerate((
 ))}
 
 
+#: Intents whose keywords mark a sentence as a mode switch (see `_Analysis.switch_words`), and
+#: their keywords too common to mark anything ("only", "seulement").
+SWITCH_INTENTS = ("autopilot_mode", "reduce_only")
+GENERIC_SWITCH_WORDS = frozenset({"only", "seulement", "uniquement", "off"})
+
+
 @dataclass(slots=True)
 class _Analysis:
     categories: dict[str, int] = field(default_factory=dict)
@@ -235,6 +241,10 @@ class _Analysis:
     last_unclear_at: int = -1
     last_answer: str = ""
     """Category of the last answer cue (yes, yes_typed, no, cancel): "wait, no, cancel"."""
+    switch_words: int = 0
+    """Words of the mode switches the frames do not read (autopilot, reduce-only): a sentence
+    about them is never an answer, a halt, a resume or a close ("go full auto on the autopilot"
+    is not a yes, "coupe l'autopilote" is not a close)."""
 
     def has(self, *names: str) -> bool:
         return any(self.categories.get(n, 0) for n in names)
@@ -264,6 +274,10 @@ class FrameMatcher:
         self._period_topics: dict[str, str] = {}
         self._side_languages: dict[str, set[str]] = {}  # side phrase -> languages that say it
         self._numeric_topics: set[str] = set()
+        self._switch_words = frozenset(
+            word for comp in self._languages.values()
+            for intent in SWITCH_INTENTS for word in comp.keywords.get(intent, ())
+        ) - GENERIC_SWITCH_WORDS
         for code, section in frames.items():
             unknown = set(section) - FRAME_KEYS
             if unknown:
@@ -395,6 +409,7 @@ class FrameMatcher:
             out.categories["money"] = 1
             out.currency = True
         out.question_mark = "?" in raw
+        out.switch_words = sum(1 for token in tokens if token in self._switch_words)
         i = 0
         n = len(tokens)
         marker_ends: set[int] = set()  # token index right after a price marker ("at", "limite")
@@ -527,6 +542,9 @@ class FrameMatcher:
     def _decide(self, comp: CompiledLanguage, a: _Analysis, code: str) -> FrameOutcome:
         if a.has("chit_chat"):
             return _refuse("no_match", "talk about a topic, not a request")
+        if a.switch_words and not a.sides and not (a.topics or a.weak_topics):
+            # The frames read no autopilot or reduce-only request: only the templates do.
+            return _refuse("no_match", "about a mode switch the frames do not read")
         if a.has("elsewhen"):
             return _refuse("no_match", "about another day than today")
         if a.sides and a.has("close") and a.side_nouns == len(a.sides):

@@ -69,6 +69,24 @@ _POSTINGS_EXAMINED = 40
 _CONJUNCTIONS = frozenset({"and", "or", "et", "ou", "plus", "then", "puis"})
 
 
+#: Words that turn a following negation into politeness: "why don't you switch to reduce only"
+#: asks for it, "don't switch to reduce only" forbids it.
+_POLITE_BEFORE_NEGATION = frozenset({"why", "pourquoi"})
+
+
+def _real_negations(tokens: list[str], negations: frozenset[str]) -> set[str]:
+    """The negation words of a sentence that negate ("why don't you" / "pourquoi ne pas" do not):
+    a template's polite "why don't you" may not explain a user's bare "don't"."""
+    out: set[str] = set()
+    polite_until = -1
+    for i, token in enumerate(tokens):
+        if token in _POLITE_BEFORE_NEGATION:
+            polite_until = i + 3  # "why don t", "pourquoi ne pas", "why not"
+        elif token in negations and i > polite_until:
+            out.add(token)
+    return out
+
+
 @dataclass(frozen=True, slots=True)
 class CarrierSlot:
     kind: str
@@ -475,8 +493,8 @@ class CarrierIndex:
         negations = self.negations
         if not negations:
             return True
-        said = {t for t in spaced.split() if t in negations}
-        return said <= set(carrier_tokens)
+        said = _real_negations(spaced.split(), negations)
+        return said <= _real_negations(list(carrier_tokens), negations)
 
     def group_sizes(self) -> dict[tuple[str, ...], int]:
         return {seq: len(g.keys) for seq, g in self._index.items()}

@@ -284,6 +284,12 @@ class Parser:
             return ParseResult(text, stripped[:-1], False, None, language=code, language_certain=certain,
                                score=round(out.score, 4), method="fuzzy", reason="no_match",
                                detail=veto, nearest=out.intent)
+        if matched and out.intent in _SWITCHES and "?" in text and not _REQUEST_WORDS.intersection(tokens):
+            # "l'autopilote est coupé ?" is close to "coupe l'autopilote": a question about a
+            # switch is not an approximate order to flip it ("tu peux couper l'autopilote ?" is).
+            return ParseResult(text, stripped[:-1], False, None, language=code, language_certain=certain,
+                               score=round(out.score, 4), method="fuzzy", reason="no_match",
+                               detail="a question about a switch, not a request", nearest=out.intent)
         if not matched and self._frames is not None and self._frames_may_try(out):
             framed = self._frame(text, as_said, tokens, prefer, out)
             if framed is not None:
@@ -353,6 +359,11 @@ class Parser:
                            [item for item in guess.ranking[1:] if item[0] != guess.intent])
 
 
+#: Intents that flip a switch: an approximate match of one asked as a question is refused unless
+#: the question is a request ("can you…", "tu peux…").
+_SWITCHES = frozenset({"autopilot_mode", "halt", "resume", "reduce_only"})
+_REQUEST_WORDS = frozenset({"can", "could", "would", "will", "please", "pls", "peux", "pouvez", "pourrais",
+                            "pourriez", "veux", "voudrais", "stp", "svp", "plait"})
 #: Refusals the classifier may overrule: nothing came close, or two intents tied. Never one
 #: about an unclear slot (two markets, no clear side, a missing quantity...).
 _CLASSIFIABLE = frozenset({"no_match", "ambiguous_intent"})

@@ -80,18 +80,28 @@ def test_the_project_parser_has_the_stage(parser: Parser) -> None:
 
 
 def test_it_answers_freely_worded_read_only_questions(parser: Parser) -> None:
-    # Asked of the stage itself: other stages may learn some of these phrasings later.
+    # Asked of the stage itself: other stages may learn some of these phrasings later. A learned
+    # model is scored on the set: most understood, none understood as another question.
     stage = parser._classifier
     assert stage is not None
-    for text, lang, intent in (
-            ("where do the three agents stand in the mix", "en", "ensemble_weights"),
-            ("quels facteurs font bouger les prédictions ?", "fr", "shap_features"),
-            ("le modèle estime quoi comme perte moyenne sur les très mauvais jours ?", "fr", "cvar_loss"),
-            ("répartition des votes entre les agents", "fr", "ensemble_weights"),
-            ("quels indicateurs comptent le plus pour l'IA ?", "fr", "shap_features")):
-        assert stage.classify(text, lang).intent == intent, text
+    questions = (
+        ("where do the three agents stand in the mix", "en", "ensemble_weights"),
+        ("quels facteurs font bouger les prédictions ?", "fr", "shap_features"),
+        ("le modèle estime quoi comme perte moyenne sur les très mauvais jours ?", "fr", "cvar_loss"),
+        ("répartition des votes entre les agents", "fr", "ensemble_weights"),
+        ("quels indicateurs comptent le plus pour l'IA ?", "fr", "shap_features"),
+        ("which inputs drive the model's decisions the most", "en", "shap_features"),
+        ("how much could I lose on a really bad day according to the model", "en", "cvar_loss"),
+        ("how are the votes split between the agents", "en", "ensemble_weights"),
+    )
+    right = 0
+    for text, lang, intent in questions:
+        guess = stage.classify(text, lang).intent
+        assert guess in (None, intent), (text, guess)
         result = parser.parse(text)
-        assert result.matched and result.intent == intent, text
+        assert not result.matched or result.intent == intent, (text, result.intent)
+        right += guess == intent and result.matched
+    assert right >= len(questions) - 2, right
 
 
 def test_it_never_returns_anything_but_a_read_only_intent(parser: Parser) -> None:
