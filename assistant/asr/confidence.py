@@ -23,6 +23,8 @@ The finished sentences are first re-ranked with their agreement with the free de
 * `no_speech`: Whisper's no-speech probability.
 * `weakest`: the lowest share (log) that a token of the path had among the tokens the grammar
   allowed at its step: a number or symbol chosen narrowly against another value.
+* `cover`: where Whisper's alignment heads look when the sentence ends, minus the end of the
+  speech (seconds, clipped to [-1, 1]): a finished sentence looks into the silence after it.
 
 `confidence = sigmoid(w . features + b)`: a logistic model fitted on labelled natural-voice sets
 (correct best sentence vs. wrong sentence or out-of-domain speech) by `bench/asr_calibrate.py`,
@@ -39,7 +41,7 @@ from typing import Any
 from .constrained_search import Finished, SearchResult
 from .whisper_tokenizer import WhisperTokenizer
 
-FEATURES = ("margin", "agreement", "partial", "end", "lang_margin", "mean", "rate", "no_speech", "weakest")
+FEATURES = ("margin", "agreement", "partial", "end", "lang_margin", "mean", "rate", "no_speech", "weakest", "cover")
 MARGIN_CAP = 10.0  # a sentence with no competing meaning in the search counts as this margin
 
 
@@ -140,6 +142,8 @@ def features(result: SearchResult, tokenizer: WhisperTokenizer, audio_s: float,
         "end": round(max(best.end_score, -20.0), 4), "lang_margin": round(max(-20.0, min(20.0, lang_margin)), 4),
         "mean": round(best.total / (n + 2), 4), "rate": round(math.log((n + 1) / max(audio_s, 0.1)), 4),
         "no_speech": round(result.no_speech_prob, 4), "weakest": round(max(best.weakest, -20.0), 4),
+        "cover": round(max(-1.0, min(1.0, best.look_s - result.speech_end_s)), 4)
+        if result.speech_end_s is not None and best.look_s >= 0 else 1.0,
     }
 
 

@@ -52,6 +52,7 @@ class Finished:
     regret: float  # sum over tokens of (best token's log-prob - chosen token's log-prob)
     weakest: float = 0.0  # lowest share, among the tokens the grammar allowed, of a chosen token (log)
     score: float = 0.0  # total + token bonus x (tokens + end): what finished sentences are ranked by
+    look_s: float = -1.0  # where in the audio the alignment heads look when the sentence ends (s)
 
     @property
     def n_tokens(self) -> int:
@@ -68,6 +69,7 @@ class SearchResult:
     steps: int = 0
     timings: dict[str, float] = field(default_factory=dict)
     cross: Any = None  # the decoder's cross-attention keys/values (forced rescoring reuses them)
+    speech_end_s: float | None = None  # as given to the search
 
     @property
     def best(self) -> Finished | None:
@@ -95,7 +97,7 @@ class ConstrainedSearch:
 
     def __init__(self, decoder: WhisperDecoder, automaton: TokenAutomaton, tokenizer: WhisperTokenizer,
                  *, beam: int = 6, max_steps: int = 48, prune: float = 10.0,
-                 token_bonus: float = 0.5) -> None:
+                 token_bonus: float = 0.5, cover_s: float = 0.8) -> None:
         import torch
 
         self.torch = torch
@@ -106,6 +108,7 @@ class ConstrainedSearch:
         self.max_steps = max_steps
         self.prune = prune
         self.token_bonus = token_bonus
+        self.cover_s = cover_s
         self.sot = tokenizer.token_id("<|startoftranscript|>")
         self.eot = tokenizer.token_id("<|endoftext|>")
         self.transcribe = tokenizer.token_id("<|transcribe|>")
@@ -118,16 +121,19 @@ class ConstrainedSearch:
         self.end_set = frozenset(ends)
 
     def run(self, encoder_output: np.ndarray, langs: tuple[str, ...] | None = None,
-            frames: int = 0) -> SearchResult:
+            frames: int = 0, speech_end_s: float | None = None) -> SearchResult:
         """Search one utterance. `frames`: extend the encoder output with silence to that many
-        frames (see `WhisperDecoder.cross`)."""
+        frames (see `WhisperDecoder.cross`). `speech_end_s`: where the speech ends in the audio; a
+        sentence may end only where the model's alignment heads look at most `cover_s` before it
+        (a sentence cut short looks at the words still to come)."""
         torch = self.torch
         langs = langs or self.automaton.langs
         t0 = time.perf_counter()
         cross = self.decoder.cross(encoder_output, frames)
         t_cross = time.perf_counter()
         prompts = [[self.sot, self.lang_tokens[lang], self.transcribe, self.notimestamps] for lang in langs]
-        lp, cache = self.decoder.step(prompts, 0, None, cross)
+        lp, cache = self.decoder.step(prompts, 0, None, cross, align=True)
+        att = self.decoder.last_alignment[:, 3]
         first = lp[0, 0]
         no_speech = float(first[self.nospeech].exp())
         lang_lp = {lang: float(first[self.lang_tokens[lang]]) for lang in langs}
@@ -157,10 +163,13 @@ class ConstrainedSearch:
                 meanings = self.automaton.meanings(h.frontier)
                 if meanings:
                     end = float(torch.logsumexp(row[self.end_ids], 0))
+                    look = float(att[h.row].argmax()) * 0.02 if att is not None else -1.0
+                    if speech_end_s is not None and self.cover_s >= 0 and look < speech_end_s - self.cover_s:
+                        meanings = set()
                     for m in meanings:
                         total = h.score + end
                         done = Finished(m, h.tokens, total, h.score - h.lang_score, end, h.lang_score,
-                                        h.regret, h.weakest, total + self.token_bonus * (len(h.tokens) + 1))
+                                        h.regret, h.weakest, total + self.token_bonus * (len(h.tokens) + 1), look)
                         if m not in finished or done.score > finished[m].score:
                             finished[m] = done
                 allowed = self.automaton.allowed(h.frontier)
@@ -208,8 +217,9 @@ class ConstrainedSearch:
             for i, h in enumerate(chosen):
                 h.row = i
             free_row = len(chosen)
-            current, cache = self.decoder.step(tokens, offset, cache, cross)
+            current, cache = self.decoder.step(tokens, offset, cache, cross, align=True)
             current = current[:, 0]
+            att = self.decoder.last_alignment[:, 0] if self.decoder.last_alignment is not None else None
             offset += 1
             hyps = chosen
         ranked = sorted(finished.values(), key=lambda f: -f.score)
@@ -218,6 +228,7 @@ class ConstrainedSearch:
             finished=ranked, no_speech_prob=no_speech, lang_logprobs=lang_lp, free_tokens=tuple(free),
             free_logprob=float(np.mean(free_lps)) if free_lps else 0.0, steps=steps,
             timings={"cross_s": t_cross - t0, "search_s": t_end - t_cross}, cross=cross,
+            speech_end_s=speech_end_s,
         )
 
 
@@ -235,4 +246,4 @@ def describe(finished: list[Finished], tokenizer: WhisperTokenizer, limit: int =
     """The first finished paths of a list, for diagnostics."""
     return [{"intent": f.meaning.intent, "slots": f.meaning.as_dict(), "lang": f.meaning.lang,
              "surface": tokenizer.decode(f.tokens), "score": round(f.score, 3), "end": round(f.end_score, 3),
-             "regret": round(f.regret, 3)} for f in finished[:limit]]
+             "regret": round(f.regret, 3), "look_s": round(f.look_s, 2), "n": f.n_tokens} for f in finished[:limit]]
