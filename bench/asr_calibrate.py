@@ -294,6 +294,9 @@ def fit_voices(rows: list[dict[str, Any]], safety: float) -> None:
     figures on the held-out voices, which took no part in the fit."""
     from sklearn.linear_model import LogisticRegression
 
+    for r in rows:
+        if not r.get("lang"):  # an out-of-domain row of an older collection: the voice's language
+            r["lang"] = "fr" if "fr" in r["file"].split("/")[0] else "en"
     calib = [r for r in rows if r.get("features") and not _held_out(r)]
     test = [r for r in rows if r.get("features") and _held_out(r)]
     if not calib or not test:
@@ -330,7 +333,7 @@ def fit_voices(rows: list[dict[str, Any]], safety: float) -> None:
     print("\nHeld-out voices: understood exactly as labelled / commands [wrong actions]; out-of-domain accepted")
     for lang in ("en", "fr"):
         for cond in sorted({r["condition"] for r in test}, key=lambda c: (c != "clean", c)):
-            sel = [r for r in test if (r.get("lang") or "en") == lang and r["condition"] == cond]
+            sel = [r for r in test if r["lang"] == lang and r["condition"] == cond]
             if not sel:
                 continue
             cells = []

@@ -70,7 +70,7 @@ def _segments(args: argparse.Namespace, items: list[Any]) -> dict[tuple[str, str
                       repr(cfg)])
     import hashlib
 
-    cache = Path(args.cache) / f"segments-{hashlib.sha256(key.encode()).hexdigest()[:12]}.pkl"
+    cache = Path(args.cache) / f"segments-v2-{hashlib.sha256(key.encode()).hexdigest()[:12]}.pkl"
     if cache.is_file():
         with open(cache, "rb") as fh:
             return pickle.load(fh)  # noqa: S301 - our own cache file
@@ -91,7 +91,7 @@ def _segments(args: argparse.Namespace, items: list[Any]) -> dict[tuple[str, str
                 chunks = iter_chunks(mix.pcm, source.chunk_samples)
             listener = Listener({"fr": cap, "en": cap}, Endpointer(cfg))
             heard = [h for h in listener.listen(chunks) if not (lead and h.utterance.speech_end_s <= lead)]
-            out[(label.file, cond)] = [h.transcripts["fr"].detail["pcm"] for h in heard if h.transcripts]
+            out[(str(path), cond)] = [h.transcripts["fr"].detail["pcm"] for h in heard if h.transcripts]
     cache.parent.mkdir(parents=True, exist_ok=True)
     with open(cache, "wb") as fh:
         pickle.dump(out, fh)
@@ -152,16 +152,17 @@ def main(argv: list[str] | None = None) -> int:
     segments = _segments(args, items)
     settings = _settings(args.set)
     rec = ConstrainedWhisperRecognizer(args.model, load_grammar(None), settings=settings)
-    by_file = {label.file: label for _, label in items}
+    by_path = {str(path): label for path, label in items}  # "none/..." exists in both languages
     stats: dict[tuple[str, str], dict[str, int]] = {}
     cpu: list[float] = []
     wrong_shown = 0
     out = open(args.out, "w", encoding="utf-8") if args.out else None
     t0 = time.perf_counter()
-    for n, ((file, cond), pcms) in enumerate(segments.items()):
-        label = by_file.get(file)
+    for n, ((key, cond), pcms) in enumerate(segments.items()):
+        label = by_path.get(key)
         if label is None:
             continue
+        file = label.file
         lang = label.language or "?"
         cell = stats.setdefault((lang if label.intent else "ood", cond),
                                 dict(n=0, best=0, among=0, accepted=0, wrong=0))
@@ -192,7 +193,7 @@ def main(argv: list[str] | None = None) -> int:
                       f"(free {det.get('free')!r}) accepted={tr.accepted}", file=sys.stderr)
             if out:
                 out.write(json.dumps({
-                    "file": file, "lang": lang if label.intent else None, "condition": cond, "segment": seg_i,
+                    "file": file, "lang": lang, "condition": cond, "segment": seg_i,
                     "segments": len(pcms), "command": label.intent is not None, "right": best_right,
                     "features": det.get("features"), "accepted_now": tr.accepted, "logistic_accepted": tr.accepted,
                     "confidence_now": tr.confidence, "hypothesis": det.get("hypothesis"), "free": det.get("free"),

@@ -129,3 +129,39 @@ def test_model_folder_problems_are_explained(tmp_path: Path, grammar: Any) -> No
     (tmp_path / "tokenizer.json").write_text("{}")
     with pytest.raises(BackendUnavailable):
         ConstrainedWhisperRecognizer(tmp_path, grammar)
+
+
+def test_long_commands_are_not_cut_short(natural: Path, recognizer: Any) -> None:
+    """Long natural-voice commands ("go long fifteen contracts of micro nasdaq", "placer un trade
+    long sur ES avec 2 contrats"): the search's best sentence is never the command cut short (the
+    labelled intent with only some of its slots, "go long 15"), which it was before sentences had
+    to reach the end of the speech; and most of them are the whole command."""
+    import json
+
+    from assistant.audio import WavSource
+    from assistant.harness.labels import Label
+    from assistant.harness.scoring import Inferred, score
+    from audio_fixtures import generate
+
+    picks = {"en": ("go long", ("pico-en-US", "pico-en-GB", "mb-en1", "mb-us3")),
+             "fr": ("Placer un trade", ("pico-fr-FR", "mb-fr1", "mb-fr3", "mb-fr4"))}
+    right = cut = n = 0
+    for lang, (start, voices) in picks.items():
+        data = json.loads(generate.labels_path(lang).read_text(encoding="utf-8"))
+        for voice in voices:
+            names = sorted((k for k, v in data.items() if k.startswith(voice + "/") and (v.get("text") or "").startswith(start)),
+                           key=lambda k: -len(data[k]["text"]))
+            for name in names[:1]:
+                entry = data[name]
+                tr = recognizer.recognize(WavSource(natural / lang / name).pcm)
+                got = tr.detail.get("slots") or {}
+                label = Label(name, entry["intent"], dict(entry["slots"]), lang, entry["text"])
+                n += 1
+                right += bool(tr.detail.get("intent")) and score(label, [Inferred(tr.detail["intent"], dict(got))]).accepted
+                cut += (tr.detail.get("intent") == entry["intent"] and set(got) < set(entry["slots"]))
+    print(f"\nlong commands: best sentence right {right}/{n}, cut short {cut}")
+    # Measured here: right 7/8, cut short 0 (with the end-of-speech condition off, cover_s=-1:
+    # right 6/8, cut short 1).
+    assert n == 8
+    assert cut == 0
+    assert right >= 6
