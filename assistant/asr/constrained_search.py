@@ -13,19 +13,27 @@ One search per utterance:
    language out in the first steps (a short French word can have a better English prior).
 3. A hypothesis whose frontier can end the sentence is *finished* with the probability that the
    sentence ends there: end-of-text or a closing punctuation mark (". ? !"). Whisper on a short
-   window often repeats a sentence instead of emitting end-of-text, but a sentence that is not
-   over gives these tokens almost no probability - so "stop" is not taken for "stop trading".
-4. Finished sentences are ranked by mean log-probability per token (language token and end
-   included), as Whisper's own beam search does. A live hypothesis is dropped when its mean falls
-   more than `prune` nats per token below the best finished sentence's, or its total more than
-   `prune_total` nats below that sentence's total (it would need several near-certain tokens to
-   come back). The search stops when no hypothesis is left, or after `max_steps` tokens.
+   window often repeats a sentence instead of emitting end-of-text, and it writes cut-off
+   sentences freely too ("Go Long 47" for "go long forty seven contracts of micro nasdaq"), so
+   the end probability alone does not say that the sentence is over. The model's own alignment
+   does: the cross-attention of its alignment heads (Whisper's word-timestamp heads, read from
+   the model's config.json) at the step that would end the sentence looks where the next token's
+   audio is. A sentence may end only where that look is at most `cover_s` (0.8 s) before the end
+   of the speech; a sentence cut short looks at the words still to come, a finished one into the
+   silence after them. Measured on the natural-voice fixtures: the right sentences' look lies
+   within 0.8 s of the speech end for 98 %, the wrong finished sentences' for 43 %.
+4. Finished sentences are ranked by total log-probability (language token and end included)
+   plus `token_bonus` per token. A live hypothesis is dropped when its score (with the same
+   bonus) falls more than `prune` nats below the best finished sentence's; since only sentences
+   that reach the end of the speech finish, a cut-off sentence no longer prunes the longer paths
+   that would complete it. The search stops when no hypothesis is left, or after `max_steps`
+   tokens.
 5. Alongside, one unconstrained greedy row (the *garbage* path) decodes freely in the most likely
    language: the rejection compares the grammar's best path with what Whisper would write
    without a grammar.
 
-Within a step hypotheses of equal length compete by summed log-probability; meanings are
-compared by their best path's mean.
+Within a step hypotheses of equal length compete by summed log-probability; each meaning keeps
+its best finished path.
 """
 from __future__ import annotations
 
