@@ -20,12 +20,14 @@ import pytest
 from assistant.asr.base import BackendUnavailable
 
 WRONG = {"wrong_intent", "wrong_value", "missing_slot", "extra_slot", "several_inferences"}
-# Measured here on the CI subset (docs/asr.md): clean fr 8/32, en 17/32 (rejection items included);
-# babble 15 dB + clatter 6 dB fr 7/32, en 13/32; short answers fr 7/18, en 14/18. The thresholds sit
-# a little under, for other CPUs' rounding. They are far from the issue's targets (97 %): the
-# confidence gate is set for zero wrong actions and refuses many right sentences (docs/asr.md).
-MIN_CLEAN = {"fr": 0.18, "en": 0.42}
-MIN_NOISY = {"fr": 0.12, "en": 0.3}
+# Measured here on the CI subset (docs/asr.md), since sentences must reach the end of the speech
+# (Silero endpointer): clean fr 10/32, en 16/32 (rejection items included); babble 15 dB + clatter
+# 6 dB fr 8/32, en 11/32; short answers fr 7/18, en 15/18 (before: 8/32, 17/32, 7/32, 13/32, 7/18,
+# 14/18). The thresholds sit a little under, for other CPUs' rounding. They are far from the
+# issue's targets (97 %): the confidence gate is set for zero wrong actions and refuses many right
+# sentences, and Whisper base's best sentence is wrong for many MBROLA commands (docs/asr.md).
+MIN_CLEAN = {"fr": 0.25, "en": 0.42}
+MIN_NOISY = {"fr": 0.18, "en": 0.3}
 MIN_SHORT = {"fr": 0.25, "en": 0.6}
 
 
