@@ -50,7 +50,10 @@ MAX_AUDIO_S = 28.0
 class SearchSettings:
     beam: int = 4  # hypotheses per language
     token_bonus: float = 1.0  # nats per token: balances the sum of log-probabilities against length
-    prune: float = 10.0
+    # Live paths more than this many nats under the best finished sentence are dropped. 5 (was
+    # 10) since only sentences that reach the end of the speech finish: measured on 158 commands,
+    # the same commands accepted, one best sentence fewer right, 17 % less CPU per utterance.
+    prune: float = 5.0
     # A sentence may end only where Whisper's alignment heads look at most this long before the
     # end of the speech (negative: no such condition). Measured on natural voices: the right
     # sentences' look lies within 0.8 s of the speech end for 98 %, cut-off ones' for 43 %.
