@@ -1,6 +1,6 @@
 """How often the grammar-constrained search finds the right sentence, per language and condition.
 
-    python bench/asr_search.py --audio DIR [DIR ...] --labels LABELS.json [...] [--every 4] \
+    python bench/asr_search.py [--audio DIR ... --labels LABELS.json ...] [--every 5] \
         [--noise babble.wav --snr 6] [--set beam=6 token_bonus=0.5 ...] [--out rows.jsonl]
 
 Separates the *search* (is the labelled command the best finished sentence?) from the *gate*
@@ -125,8 +125,10 @@ def _settings(pairs: list[str]) -> Any:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--audio", nargs="+", required=True)
-    p.add_argument("--labels", nargs="+", required=True)
+    fixtures = REPO / "audio_fixtures"
+    p.add_argument("--audio", nargs="+", default=[str(fixtures / "generated" / "en"), str(fixtures / "generated" / "fr")],
+                   help="audio folders (default: the project fixtures, both languages)")
+    p.add_argument("--labels", nargs="+", default=[str(fixtures / "labels_en.json"), str(fixtures / "labels_fr.json")])
     p.add_argument("--model", default=str(REPO.parent / "shared" / "models" / "faster-whisper-base"))
     p.add_argument("--noise", nargs="+")
     p.add_argument("--snr", nargs="+", type=float, default=[6.0])

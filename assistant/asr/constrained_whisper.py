@@ -12,7 +12,8 @@ Per utterance (`final()`, after the endpointer closed it):
 2. a beam search of the decoder runs through the token automaton compiled from the grammar
    (`token_graph.py`; French and English are branches of the same search, the language token
    is the first token of every path), beside one unconstrained *garbage* row
-   (`constrained_search.py`);
+   (`constrained_search.py`); a sentence may end only where Whisper's alignment heads look at
+   the end of the speech (`speech_end`), so a command is not cut short;
 3. the best path's meaning is accepted or refused by `confidence.py` (margin to the best path
    with another meaning, agreement with the free decoding, end-of-sentence and no-speech
    probabilities), which also gives the calibrated confidence;
