@@ -117,7 +117,8 @@ def test_one_recogniser_serves_both_languages(model_dir: Path, grammar: Any) -> 
     recs = build_recognizers(choices, grammar)
     assert recs["fr"] is recs["en"] and recs["fr"].backend == "whisper-grammar"
     assert set(recs["fr"].langs) == {"fr", "en"}
-    assert recs["fr"].compile_s < 5.0
+    # CPU time, not wall time: on the shared 2-core machine the wall time reached 5.3 s under load.
+    assert recs["fr"].compile_cpu_s < 5.0
 
 
 def test_model_folder_problems_are_explained(tmp_path: Path, grammar: Any) -> None:
