@@ -13,19 +13,27 @@ One search per utterance:
    language out in the first steps (a short French word can have a better English prior).
 3. A hypothesis whose frontier can end the sentence is *finished* with the probability that the
    sentence ends there: end-of-text or a closing punctuation mark (". ? !"). Whisper on a short
-   window often repeats a sentence instead of emitting end-of-text, but a sentence that is not
-   over gives these tokens almost no probability - so "stop" is not taken for "stop trading".
-4. Finished sentences are ranked by mean log-probability per token (language token and end
-   included), as Whisper's own beam search does. A live hypothesis is dropped when its mean falls
-   more than `prune` nats per token below the best finished sentence's, or its total more than
-   `prune_total` nats below that sentence's total (it would need several near-certain tokens to
-   come back). The search stops when no hypothesis is left, or after `max_steps` tokens.
+   window often repeats a sentence instead of emitting end-of-text, and it writes cut-off
+   sentences freely too ("Go Long 47" for "go long forty seven contracts of micro nasdaq"), so
+   the end probability alone does not say that the sentence is over. The model's own alignment
+   does: the cross-attention of its alignment heads (Whisper's word-timestamp heads, read from
+   the model's config.json) at the step that would end the sentence looks where the next token's
+   audio is. A sentence may end only where that look is at most `cover_s` (0.8 s) before the end
+   of the speech; a sentence cut short looks at the words still to come, a finished one into the
+   silence after them. Measured on the natural-voice fixtures: the right sentences' look lies
+   within 0.8 s of the speech end for 98 %, the wrong finished sentences' for 43 %.
+4. Finished sentences are ranked by total log-probability (language token and end included)
+   plus `token_bonus` per token. A live hypothesis is dropped when its score (with the same
+   bonus) falls more than `prune` nats below the best finished sentence's; since only sentences
+   that reach the end of the speech finish, a cut-off sentence no longer prunes the longer paths
+   that would complete it. The search stops when no hypothesis is left, or after `max_steps`
+   tokens.
 5. Alongside, one unconstrained greedy row (the *garbage* path) decodes freely in the most likely
    language: the rejection compares the grammar's best path with what Whisper would write
    without a grammar.
 
-Within a step hypotheses of equal length compete by summed log-probability; meanings are
-compared by their best path's mean.
+Within a step hypotheses of equal length compete by summed log-probability; each meaning keeps
+its best finished path.
 """
 from __future__ import annotations
 
@@ -52,6 +60,7 @@ class Finished:
     regret: float  # sum over tokens of (best token's log-prob - chosen token's log-prob)
     weakest: float = 0.0  # lowest share, among the tokens the grammar allowed, of a chosen token (log)
     score: float = 0.0  # total + token bonus x (tokens + end): what finished sentences are ranked by
+    look_s: float = -1.0  # where in the audio the alignment heads look when the sentence ends (s)
 
     @property
     def n_tokens(self) -> int:
@@ -68,6 +77,7 @@ class SearchResult:
     steps: int = 0
     timings: dict[str, float] = field(default_factory=dict)
     cross: Any = None  # the decoder's cross-attention keys/values (forced rescoring reuses them)
+    speech_end_s: float | None = None  # as given to the search
 
     @property
     def best(self) -> Finished | None:
@@ -95,7 +105,7 @@ class ConstrainedSearch:
 
     def __init__(self, decoder: WhisperDecoder, automaton: TokenAutomaton, tokenizer: WhisperTokenizer,
                  *, beam: int = 6, max_steps: int = 48, prune: float = 10.0,
-                 token_bonus: float = 0.5) -> None:
+                 token_bonus: float = 0.5, cover_s: float = 0.8) -> None:
         import torch
 
         self.torch = torch
@@ -106,6 +116,7 @@ class ConstrainedSearch:
         self.max_steps = max_steps
         self.prune = prune
         self.token_bonus = token_bonus
+        self.cover_s = cover_s
         self.sot = tokenizer.token_id("<|startoftranscript|>")
         self.eot = tokenizer.token_id("<|endoftext|>")
         self.transcribe = tokenizer.token_id("<|transcribe|>")
@@ -118,16 +129,19 @@ class ConstrainedSearch:
         self.end_set = frozenset(ends)
 
     def run(self, encoder_output: np.ndarray, langs: tuple[str, ...] | None = None,
-            frames: int = 0) -> SearchResult:
+            frames: int = 0, speech_end_s: float | None = None) -> SearchResult:
         """Search one utterance. `frames`: extend the encoder output with silence to that many
-        frames (see `WhisperDecoder.cross`)."""
+        frames (see `WhisperDecoder.cross`). `speech_end_s`: where the speech ends in the audio; a
+        sentence may end only where the model's alignment heads look at most `cover_s` before it
+        (a sentence cut short looks at the words still to come)."""
         torch = self.torch
         langs = langs or self.automaton.langs
         t0 = time.perf_counter()
         cross = self.decoder.cross(encoder_output, frames)
         t_cross = time.perf_counter()
         prompts = [[self.sot, self.lang_tokens[lang], self.transcribe, self.notimestamps] for lang in langs]
-        lp, cache = self.decoder.step(prompts, 0, None, cross)
+        lp, cache = self.decoder.step(prompts, 0, None, cross, align=True)
+        att = self.decoder.last_alignment[:, 3]
         first = lp[0, 0]
         no_speech = float(first[self.nospeech].exp())
         lang_lp = {lang: float(first[self.lang_tokens[lang]]) for lang in langs}
@@ -157,10 +171,13 @@ class ConstrainedSearch:
                 meanings = self.automaton.meanings(h.frontier)
                 if meanings:
                     end = float(torch.logsumexp(row[self.end_ids], 0))
+                    look = float(att[h.row].argmax()) * 0.02 if att is not None else -1.0
+                    if speech_end_s is not None and self.cover_s >= 0 and look < speech_end_s - self.cover_s:
+                        meanings = set()
                     for m in meanings:
                         total = h.score + end
                         done = Finished(m, h.tokens, total, h.score - h.lang_score, end, h.lang_score,
-                                        h.regret, h.weakest, total + self.token_bonus * (len(h.tokens) + 1))
+                                        h.regret, h.weakest, total + self.token_bonus * (len(h.tokens) + 1), look)
                         if m not in finished or done.score > finished[m].score:
                             finished[m] = done
                 allowed = self.automaton.allowed(h.frontier)
@@ -208,8 +225,9 @@ class ConstrainedSearch:
             for i, h in enumerate(chosen):
                 h.row = i
             free_row = len(chosen)
-            current, cache = self.decoder.step(tokens, offset, cache, cross)
+            current, cache = self.decoder.step(tokens, offset, cache, cross, align=True)
             current = current[:, 0]
+            att = self.decoder.last_alignment[:, 0] if self.decoder.last_alignment is not None else None
             offset += 1
             hyps = chosen
         ranked = sorted(finished.values(), key=lambda f: -f.score)
@@ -218,6 +236,7 @@ class ConstrainedSearch:
             finished=ranked, no_speech_prob=no_speech, lang_logprobs=lang_lp, free_tokens=tuple(free),
             free_logprob=float(np.mean(free_lps)) if free_lps else 0.0, steps=steps,
             timings={"cross_s": t_cross - t0, "search_s": t_end - t_cross}, cross=cross,
+            speech_end_s=speech_end_s,
         )
 
 
@@ -235,4 +254,4 @@ def describe(finished: list[Finished], tokenizer: WhisperTokenizer, limit: int =
     """The first finished paths of a list, for diagnostics."""
     return [{"intent": f.meaning.intent, "slots": f.meaning.as_dict(), "lang": f.meaning.lang,
              "surface": tokenizer.decode(f.tokens), "score": round(f.score, 3), "end": round(f.end_score, 3),
-             "regret": round(f.regret, 3)} for f in finished[:limit]]
+             "regret": round(f.regret, 3), "look_s": round(f.look_s, 2), "n": f.n_tokens} for f in finished[:limit]]

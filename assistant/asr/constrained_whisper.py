@@ -12,7 +12,8 @@ Per utterance (`final()`, after the endpointer closed it):
 2. a beam search of the decoder runs through the token automaton compiled from the grammar
    (`token_graph.py`; French and English are branches of the same search, the language token
    is the first token of every path), beside one unconstrained *garbage* row
-   (`constrained_search.py`);
+   (`constrained_search.py`); a sentence may end only where Whisper's alignment heads look at
+   the end of the speech (`speech_end`), so a command is not cut short;
 3. the best path's meaning is accepted or refused by `confidence.py` (margin to the best path
    with another meaning, agreement with the free decoding, end-of-sentence and no-speech
    probabilities), which also gives the calibrated confidence;
@@ -50,7 +51,14 @@ MAX_AUDIO_S = 28.0
 class SearchSettings:
     beam: int = 4  # hypotheses per language
     token_bonus: float = 1.0  # nats per token: balances the sum of log-probabilities against length
-    prune: float = 10.0
+    # Live paths more than this many nats under the best finished sentence are dropped. 5 (was
+    # 10) since only sentences that reach the end of the speech finish: measured on 158 commands,
+    # the same commands accepted, one best sentence fewer right, 17 % less CPU per utterance.
+    prune: float = 5.0
+    # A sentence may end only where Whisper's alignment heads look at most this long before the
+    # end of the speech (negative: no such condition). Measured on natural voices: the right
+    # sentences' look lies within 0.8 s of the speech end for 98 %, cut-off ones' for 43 %.
+    cover_s: float = 0.8
     max_steps: int = 48
     pad_s: float = 1.0  # silence encoded after the audio
     window_frames: int = 1500  # the decoder reads the utterance then silence up to this many frames
@@ -60,6 +68,22 @@ class SearchSettings:
     # computed and reported in `detail` either way (bench/asr_calibrate.py compares them).
     gate: str = "logistic"
     compare_gates: bool = False  # also run the forced rescoring when the logistic gate decides (benches)
+
+
+#: The endpointer hands over the utterance with its trailing silence (0.5 s by default): in noise,
+#: where the frame energies cannot tell the speech end, it is taken this long before the end.
+TRAILING_S = 0.3
+
+
+def speech_end(audio: np.ndarray) -> float:
+    """Where the speech ends (s): the end of the last 20-ms frame within 35 dB of the loudest,
+    and at most `TRAILING_S` before the end of the audio."""
+    frames = audio[: len(audio) // 320 * 320].reshape(-1, 320)
+    if not len(frames):
+        return 0.0
+    energy = 10.0 * np.log10((frames.astype(np.float64) ** 2).mean(1) + 1e-10)
+    active = np.flatnonzero(energy > energy.max() - 35.0)
+    return min(float(active[-1] + 1) * 0.02, max(0.0, len(audio) / SAMPLE_RATE - TRAILING_S))
 
 
 class _Engine:
@@ -127,7 +151,7 @@ class ConstrainedWhisperRecognizer(Recognizer):
         super().__init__("+".join(known))
         self.settings = settings or SearchSettings()
         self.engine = engine_for(model_dir, 1)
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         try:
             graphs = {code: word_graph(grammar, code) for code in known}
         except (KeyError, ValueError) as exc:
@@ -135,9 +159,11 @@ class ConstrainedWhisperRecognizer(Recognizer):
         self.automaton = TokenAutomaton(graphs, self.engine.tokenizer)
         self.automaton.prepare()
         self.compile_s = time.perf_counter() - t0
+        self.compile_cpu_s = time.process_time() - c0  # what a loaded machine inflates less
         self.search = ConstrainedSearch(self.engine.decoder, self.automaton, self.engine.tokenizer,
                                         beam=self.settings.beam, max_steps=self.settings.max_steps,
-                                        prune=self.settings.prune, token_bonus=self.settings.token_bonus)
+                                        prune=self.settings.prune, token_bonus=self.settings.token_bonus,
+                                        cover_s=self.settings.cover_s)
         self.calibration = Calibration()
         from .rescoring import Gate, Rescorer
 
@@ -188,7 +214,7 @@ class ConstrainedWhisperRecognizer(Recognizer):
                 t0 = time.perf_counter()
                 encoded = engine.encoder.encode(audio, s.pad_s)
                 t1 = time.perf_counter()
-                result = self.search.run(encoded, frames=s.window_frames)
+                result = self.search.run(encoded, frames=s.window_frames, speech_end_s=speech_end(audio))
                 t2 = time.perf_counter()
                 rescored = None
                 if s.gate == "rescore" or s.compare_gates:

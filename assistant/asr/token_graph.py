@@ -270,6 +270,10 @@ class TokenAutomaton:
         self._arc_tries: list[dict[int, _Trie]] = [{} for _ in self.graphs]
         self._allowed: dict[Frontier, np.ndarray] = {}
         self._next: dict[tuple[Frontier, int], Frontier] = {}
+        # Frontiers that also carry the grammar's output words (`text`): kept apart from the
+        # search's, whose meanings do not hold words and so merge more.
+        self._next_text: dict[tuple[Frontier, int], Frontier] = {}
+        self._initial: dict[tuple[str, bool], Frontier] = {}
 
     # ------------------------------------------------------------------ compile-time
     @staticmethod
@@ -406,9 +410,13 @@ class TokenAutomaton:
         return out
 
     def initial(self, lang: str, *, with_text: bool = False) -> Frontier:
-        g = self.langs.index(lang)
-        sem: Sem = (None, (), None, () if with_text else None)  # type: ignore[assignment]
-        return Frontier(g, frozenset(self._closure(g, [(self.graphs[g].start, -1, sem)])))
+        key = (lang, with_text)
+        cached = self._initial.get(key)
+        if cached is None:  # the start's closure: tens of milliseconds on a large grammar
+            g = self.langs.index(lang)
+            sem: Sem = (None, (), None, () if with_text else None)  # type: ignore[assignment]
+            cached = self._initial[key] = Frontier(g, frozenset(self._closure(g, [(self.graphs[g].start, -1, sem)])))
+        return cached
 
     def allowed(self, frontier: Frontier) -> np.ndarray:
         """Token ids that continue at least one item of the frontier (sorted)."""
@@ -540,8 +548,11 @@ class TokenAutomaton:
         return None
 
     def _advance_uncached(self, frontier: Frontier, token: int) -> Frontier:
+        """`advance` with the cache of text-carrying frontiers (not the search's)."""
         saved = self._next
-        self._next = {}
+        if len(self._next_text) > 50_000:
+            self._next_text.clear()
+        self._next = self._next_text
         try:
             return self.advance(frontier, token)
         finally:

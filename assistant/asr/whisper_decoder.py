@@ -134,6 +134,22 @@ class _Layer:
     ff_out: tuple[Any, Any]
 
 
+def alignment_heads(model_dir: Path, layers: int, heads: int) -> dict[int, list[int]]:
+    """Layer -> cross-attention heads that follow the audio (the model's `alignment_heads` in
+    config.json, as Whisper's word timestamps use them; else every head of the upper half)."""
+    import json
+
+    out: dict[int, list[int]] = {}
+    try:
+        pairs = json.loads((model_dir / "config.json").read_text(encoding="utf-8")).get("alignment_heads") or []
+        for layer, head in pairs:
+            if 0 <= int(layer) < layers and 0 <= int(head) < heads:
+                out.setdefault(int(layer), []).append(int(head))
+    except (OSError, ValueError, TypeError):
+        out = {}
+    return out or {layer: list(range(heads)) for layer in range(layers // 2, layers)}
+
+
 class WhisperDecoder:
     """Cached, batched decoding steps of Whisper's decoder.
 
@@ -166,6 +182,8 @@ class WhisperDecoder:
         heads = self.width // 64
         self.heads = heads
         self.head_dim = self.width // heads
+        self.alignment_heads = alignment_heads(Path(model_dir), self.layers_n, heads)
+        self.last_alignment: Any = None  # (B, S, frames) after a step(..., align=True)
 
         def t(name: str) -> Any:
             return torch.from_numpy(np.ascontiguousarray(weights[name])).to(self.dtype)
@@ -236,9 +254,11 @@ class WhisperDecoder:
 
     # ------------------------------------------------------------------ steps
     def step(self, tokens: Any, offset: int, cache: list[tuple[Any, Any]] | None,
-             cross: list[tuple[Any, Any]]) -> tuple[Any, list[tuple[Any, Any]]]:
-        """Log-probabilities (float32, (B, S, vocab)) after each of the S new tokens of B rows."""
-        x, new_cache = self._forward(tokens, offset, cache, cross)
+             cross: list[tuple[Any, Any]], *, align: bool = False) -> tuple[Any, list[tuple[Any, Any]]]:
+        """Log-probabilities (float32, (B, S, vocab)) after each of the S new tokens of B rows.
+        With `align`, `last_alignment` holds the alignment heads' mean cross-attention (B, S,
+        frames): where in the audio the model looks for the next token."""
+        x, new_cache = self._forward(tokens, offset, cache, cross, align=align)
         return self.project(x), new_cache
 
     def hidden(self, tokens: Any, cross: list[tuple[Any, Any]]) -> Any:
@@ -247,7 +267,7 @@ class WhisperDecoder:
         return self._forward(tokens, 0, None, cross)[0]
 
     def _forward(self, tokens: Any, offset: int, cache: list[tuple[Any, Any]] | None,
-                 cross: list[tuple[Any, Any]]) -> tuple[Any, list[tuple[Any, Any]]]:
+                 cross: list[tuple[Any, Any]], align: bool = False) -> tuple[Any, list[tuple[Any, Any]]]:
         torch = self.torch
         F = torch.nn.functional
         with torch.inference_mode():
@@ -261,6 +281,7 @@ class WhisperDecoder:
                 raise ValueError(f"Whisper's decoder holds {self.max_positions} positions")
             x = self.embeddings[tokens] + self.positions[offset:offset + s]
             new_cache: list[tuple[Any, Any]] = []
+            attention = None
             for i, layer in enumerate(self.layers):
                 h = F.layer_norm(x, (self.width,), *layer.sa_ln)
                 q, k, v = F.linear(h, *layer.sa_qkv).split(self.width, -1)
@@ -277,10 +298,21 @@ class WhisperDecoder:
                 q = F.linear(h, *layer.ca_q).reshape(1, b * s, self.heads, self.head_dim).transpose(1, 2)
                 ck, cv = cross[i]
                 a = F.scaled_dot_product_attention(q, ck, cv)  # (1, H, b*s, d)
+                heads = self.alignment_heads.get(i) if align else None
+                if heads:
+                    # The attention weights themselves, only for the alignment heads (sdpa does
+                    # not return them): the model's own word-to-audio alignment.
+                    idx = torch.as_tensor(heads, dtype=torch.long)
+                    w = torch.softmax((q[:, idx] @ ck[:, idx].transpose(-1, -2)) * self.head_dim ** -0.5, -1)
+                    w = w.sum(1)[0]
+                    attention = w if attention is None else attention + w
                 x = x + F.linear(a.transpose(1, 2).reshape(b, s, self.width), *layer.ca_out)
                 h = F.layer_norm(x, (self.width,), *layer.ff_ln)
                 x = x + F.linear(F.gelu(F.linear(h, *layer.ff_in)), *layer.ff_out)
             x = F.layer_norm(x, (self.width,), *self.final_ln)
+            if align:
+                n_heads = sum(len(h) for h in self.alignment_heads.values())
+                self.last_alignment = None if attention is None else (attention / n_heads).view(b, s, -1)
             return x, new_cache
 
     def project(self, hidden: Any) -> Any:

@@ -20,12 +20,14 @@ import pytest
 from assistant.asr.base import BackendUnavailable
 
 WRONG = {"wrong_intent", "wrong_value", "missing_slot", "extra_slot", "several_inferences"}
-# Measured here on the CI subset (docs/asr.md): clean fr 8/32, en 17/32 (rejection items included);
-# babble 15 dB + clatter 6 dB fr 7/32, en 13/32; short answers fr 7/18, en 14/18. The thresholds sit
-# a little under, for other CPUs' rounding. They are far from the issue's targets (97 %): the
-# confidence gate is set for zero wrong actions and refuses many right sentences (docs/asr.md).
-MIN_CLEAN = {"fr": 0.18, "en": 0.42}
-MIN_NOISY = {"fr": 0.12, "en": 0.3}
+# Measured here on the CI subset (docs/asr.md), since sentences must reach the end of the speech
+# (Silero endpointer): clean fr 10/32, en 16/32 (rejection items included); babble 15 dB + clatter
+# 6 dB fr 8/32, en 11/32; short answers fr 7/18, en 15/18 (before: 8/32, 17/32, 7/32, 13/32, 7/18,
+# 14/18). The thresholds sit a little under, for other CPUs' rounding. They are far from the
+# issue's targets (97 %): the confidence gate is set for zero wrong actions and refuses many right
+# sentences, and Whisper base's best sentence is wrong for many MBROLA commands (docs/asr.md).
+MIN_CLEAN = {"fr": 0.25, "en": 0.42}
+MIN_NOISY = {"fr": 0.18, "en": 0.3}
 MIN_SHORT = {"fr": 0.25, "en": 0.6}
 
 
@@ -115,7 +117,8 @@ def test_one_recogniser_serves_both_languages(model_dir: Path, grammar: Any) -> 
     recs = build_recognizers(choices, grammar)
     assert recs["fr"] is recs["en"] and recs["fr"].backend == "whisper-grammar"
     assert set(recs["fr"].langs) == {"fr", "en"}
-    assert recs["fr"].compile_s < 5.0
+    # CPU time, not wall time: on the shared 2-core machine the wall time reached 5.3 s under load.
+    assert recs["fr"].compile_cpu_s < 5.0
 
 
 def test_model_folder_problems_are_explained(tmp_path: Path, grammar: Any) -> None:
@@ -129,3 +132,39 @@ def test_model_folder_problems_are_explained(tmp_path: Path, grammar: Any) -> No
     (tmp_path / "tokenizer.json").write_text("{}")
     with pytest.raises(BackendUnavailable):
         ConstrainedWhisperRecognizer(tmp_path, grammar)
+
+
+def test_long_commands_are_not_cut_short(natural: Path, recognizer: Any) -> None:
+    """Long natural-voice commands ("go long fifteen contracts of micro nasdaq", "placer un trade
+    long sur ES avec 2 contrats"): the search's best sentence is never the command cut short (the
+    labelled intent with only some of its slots, "go long 15"), which it was before sentences had
+    to reach the end of the speech; and most of them are the whole command."""
+    import json
+
+    from assistant.audio import WavSource
+    from assistant.harness.labels import Label
+    from assistant.harness.scoring import Inferred, score
+    from audio_fixtures import generate
+
+    picks = {"en": ("go long", ("pico-en-US", "pico-en-GB", "mb-en1", "mb-us3")),
+             "fr": ("Placer un trade", ("pico-fr-FR", "mb-fr1", "mb-fr3", "mb-fr4"))}
+    right = cut = n = 0
+    for lang, (start, voices) in picks.items():
+        data = json.loads(generate.labels_path(lang).read_text(encoding="utf-8"))
+        for voice in voices:
+            names = sorted((k for k, v in data.items() if k.startswith(voice + "/") and (v.get("text") or "").startswith(start)),
+                           key=lambda k: -len(data[k]["text"]))
+            for name in names[:1]:
+                entry = data[name]
+                tr = recognizer.recognize(WavSource(natural / lang / name).pcm)
+                got = tr.detail.get("slots") or {}
+                label = Label(name, entry["intent"], dict(entry["slots"]), lang, entry["text"])
+                n += 1
+                right += bool(tr.detail.get("intent")) and score(label, [Inferred(tr.detail["intent"], dict(got))]).accepted
+                cut += (tr.detail.get("intent") == entry["intent"] and set(got) < set(entry["slots"]))
+    print(f"\nlong commands: best sentence right {right}/{n}, cut short {cut}")
+    # Measured here: right 7/8, cut short 0 (with the end-of-speech condition off, cover_s=-1:
+    # right 6/8, cut short 1).
+    assert n == 8
+    assert cut == 0
+    assert right >= 6

@@ -94,3 +94,63 @@ def test_unreadable_or_quantised_models_are_refused(tmp_path: Path) -> None:
     bad.write_bytes(quantised[:30])
     with pytest.raises(BackendUnavailable, match="truncated"):
         read_ct2_variables(bad)
+
+
+def _long_commands(natural: Path, per_voice: dict[str, str]) -> list[tuple[Path, str]]:
+    """The longest command of each voice whose labelled text starts as given (both languages)."""
+    import json
+
+    from audio_fixtures import generate
+
+    out = []
+    for voice, start in per_voice.items():
+        lang = "fr" if "fr" in voice else "en"
+        data = json.loads(generate.labels_path(lang).read_text(encoding="utf-8"))
+        name = max((k for k, v in data.items() if k.startswith(voice + "/") and (v.get("text") or "").startswith(start)),
+                   key=lambda k: (len(data[k]["text"]), k))
+        out.append((natural / lang / name, data[name]["text"]))
+    return out
+
+
+LONG = {"pico-en-US": "go long", "mb-en1": "go long", "pico-fr-FR": "Placer un trade long", "mb-fr1": "Placer un trade long"}
+
+
+def test_alignment_heads_follow_the_speech(model_dir: Path, tokenizer: Any, natural: Path) -> None:
+    """The alignment heads' cross-attention (`step(..., align=True)`) looks, after a command's last
+    word, into the silence after the speech, and after half the command at the speech still to
+    come: what lets the search refuse to end a sentence early (natural voices, both languages)."""
+    from assistant.asr.constrained_whisper import speech_end
+    from assistant.asr.whisper_encoder import WhisperEncoder
+    from assistant.audio import WavSource
+
+    decoder = WhisperDecoder(model_dir)
+    assert decoder.alignment_heads and all(0 <= layer < decoder.layers_n for layer in decoder.alignment_heads)
+    encoder = WhisperEncoder(model_dir)
+    decoder.set_silence(encoder.silence(model_dir))
+    for path, text in _long_commands(natural, LONG):
+        audio = WavSource(path).pcm.astype(np.float32) / 32768.0
+        end_s = speech_end(audio)
+        cross = decoder.cross(encoder.encode(audio, 1.0), 1500)
+        lang = "fr" if "/fr/" in str(path) else "en"
+        prompt = [tokenizer.token_id("<|startoftranscript|>"), tokenizer.language_token(lang),
+                  tokenizer.token_id("<|transcribe|>"), tokenizer.token_id("<|notimestamps|>")]
+        words = text.split()
+        half = list(tokenizer.encode(" " + " ".join(words[: len(words) // 2])))
+        whole = list(tokenizer.encode(" " + text))
+        decoder.step([prompt + whole], 0, None, cross, align=True)
+        att = decoder.last_alignment[0]
+        assert att.shape[-1] == 1500 and np.allclose(att.sum(-1).numpy(), 1.0, atol=1e-3)
+        look = att.argmax(-1).numpy() * 0.02  # where the model looks for the token after each position
+        look_half = look[len(prompt) - 1 + len(half)]
+        look_end = look[len(prompt) - 1 + len(whole)]
+        assert look_half < end_s - 0.8, (path.name, look_half, end_s)
+        assert look_end >= end_s - 0.8, (path.name, look_end, end_s)
+
+
+def test_alignment_heads_from_the_model_or_the_upper_layers(tmp_path: Path) -> None:
+    from assistant.asr.whisper_decoder import alignment_heads
+
+    (tmp_path / "config.json").write_text('{"alignment_heads": [[3, 1], [5, 2], [5, 6], [9, 0]]}')
+    assert alignment_heads(tmp_path, 6, 8) == {3: [1], 5: [2, 6]}  # out of range pairs dropped
+    (tmp_path / "config.json").write_text("not json")
+    assert alignment_heads(tmp_path, 6, 8) == {layer: list(range(8)) for layer in (3, 4, 5)}
