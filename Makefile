@@ -64,7 +64,7 @@ run: setup
 test: setup test-voices fixtures
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
-bench: setup
+bench: setup fixtures
 	@for b in bench/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
 
 clean:

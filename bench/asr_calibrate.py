@@ -356,8 +356,10 @@ def fit_voices(rows: list[dict[str, Any]], safety: float) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--audio", nargs="+", default=[])
-    p.add_argument("--labels", nargs="+", default=[])
+    fixtures = REPO / "audio_fixtures"
+    p.add_argument("--audio", nargs="+", default=[str(fixtures / "generated" / "en"), str(fixtures / "generated" / "fr")],
+                   help="audio folders (default: the project fixtures, both languages)")
+    p.add_argument("--labels", nargs="+", default=[str(fixtures / "labels_en.json"), str(fixtures / "labels_fr.json")])
     p.add_argument("--grammar", nargs="+")
     p.add_argument("--model", default=str(REPO.parent / "shared" / "models" / "faster-whisper-base"))
     p.add_argument("--noise", nargs="+")

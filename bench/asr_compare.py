@@ -152,11 +152,14 @@ def automaton_figures(model: str) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--audio", nargs="+", required=True)
-    p.add_argument("--labels", nargs="+", required=True)
+    fixtures = REPO / "audio_fixtures"
+    # Without arguments (`make bench`): the project fixtures, both languages, a 1-in-10 subset.
+    p.add_argument("--audio", nargs="+", default=[str(fixtures / "generated" / "en"), str(fixtures / "generated" / "fr")],
+                   help="audio folders (default: the project fixtures, both languages)")
+    p.add_argument("--labels", nargs="+", default=[str(fixtures / "labels_en.json"), str(fixtures / "labels_fr.json")])
     p.add_argument("--noise", nargs="+")
     p.add_argument("--snr", nargs="+", type=float, default=[24.0, 15.0, 6.0])
-    p.add_argument("--every", type=int, default=1, help="use every k-th labelled file (a quicker subset)")
+    p.add_argument("--every", type=int, default=10, help="use every k-th labelled file (default 10: a quicker subset; 1 for all)")
     p.add_argument("--every-noisy", type=int, default=0, help="in noise, every k-th of those (default: same)")
     p.add_argument("--systems", default="baseline,whisper,whisper-grammar")
     p.add_argument("--model", default=str(REPO.parent / "shared" / "models" / "faster-whisper-base"))
