@@ -207,8 +207,16 @@ async def run_front_end(services: Services) -> None:
         report(services, "input", typed_part(ui_lang, why_not_voice))
     else:
         print(typed_banner(ui_lang))
-    await run_text_loop(dialogue, output, stop=services.stop, prompt="> " if sys.stdin.isatty() else None,
-                        feed=AutopilotFeed(services.engine))
+    at_terminal = sys.stdin.isatty()
+
+    def input_ended(how: str) -> None:
+        # "quit" typed, or Ctrl-D at a terminal, ends the run; a script's input running out does
+        # not (the run goes on until --duration or Ctrl-C, as a service with no more input).
+        if how == "quit" or at_terminal:
+            services.stop.set()
+
+    await run_text_loop(dialogue, output, stop=services.stop, prompt="> " if at_terminal else None,
+                        feed=AutopilotFeed(services.engine), on_end=input_ended)
 
 
 __all__ = [

@@ -335,6 +335,7 @@ async def run_text_loop(
     source: str = "text",
     feed: Any = None,
     quit_words: bool = True,
+    on_end: Callable[[str], None] | None = None,
 ) -> list[Reply]:
     """Typed commands, one per line, until end of input, a quit word ("quit", "quitter") or `stop`.
     Confirmation timeouts use the wall clock, and an expired read-back is announced when it
@@ -375,6 +376,8 @@ async def run_text_loop(
                 continue
             if line is _END or (quit_words and is_quit_line(line)):
                 show(await dialogue.close_input())
+                if on_end is not None:  # "eof" (end of input, Ctrl-D) or "quit" (a quit word)
+                    on_end("eof" if line is _END else "quit")
                 return replies
             text = line.strip()
             if not text:

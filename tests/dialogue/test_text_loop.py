@@ -192,3 +192,13 @@ def test_quit_words_are_whole_lines_only():
     from assistant.voice.loop import is_quit_line
     assert all(is_quit_line(t) for t in ("quit", "EXIT", "quitter.", " au revoir ! "))
     assert not any(is_quit_line(t) for t in ("quit trading", "exit ES", "arrête de trader", "stop"))
+
+
+async def test_the_front_end_learns_how_the_input_ended(dialogue, engine):
+    # mia run stops on a quit word (and on Ctrl-D at a terminal), not when a script's input runs out.
+    ends: list[str] = []
+    stream, _ = pipe_with("mes positions\nexit\n")
+    await run_text_loop(dialogue, AnswerOutput(None, echo=None), stream=stream, on_end=ends.append)
+    stream, _ = pipe_with("mes positions\n")
+    await run_text_loop(dialogue, AnswerOutput(None, echo=None), stream=stream, on_end=ends.append)
+    assert ends == ["quit", "eof"]
