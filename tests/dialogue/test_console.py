@@ -86,10 +86,11 @@ def test_mia_run_log_level_is_validated_and_documented(tmp_path):
 
 
 def test_market_and_level_choose_the_log_folder_and_level(tmp_path):
-    proc = run_mia(["--data-dir", str(tmp_path), "run", "--market", "MNQ", "--log-level", "warning",
-                    "--input", "none", "--no-speech", "--duration", "6"])
-    assert proc.returncode == 0, proc.stderr
-    assert "MIA paper · MNQ" in proc.stdout and "(WARNING)" in proc.stdout
+    code, stdout, stderr = run_mia_until(["--data-dir", str(tmp_path), "run", "--market", "MNQ", "--log-level",
+                                          "warning", "--input", "none", "--no-speech", "--duration", "60"],
+                                         "", last="MIA paper · MNQ")
+    assert code == 0, stderr
+    assert "MIA paper · MNQ" in stdout and "(WARNING)" in stdout
     assert (tmp_path / "logs" / "MNQ").is_dir() and not (tmp_path / "logs" / "ES").exists()
     engine_log = tmp_path / "logs" / "MNQ" / "engine.log"
     assert not engine_log.exists() or " INFO " not in engine_log.read_text()
