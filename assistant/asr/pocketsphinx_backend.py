@@ -30,8 +30,10 @@ search fails to reach the grammar's final state; we reject in three ways:
 Confidence = logistic(S, centre `reject_score`, slope 6) x logistic(coverage, centre 0.30, slope 0.03);
 below 0.5 the utterance is out of grammar. `reject_score` is calibrated through the live path (the
 harness: endpointer, recogniser, parser) on the natural-voice fixture set, every English file clean and
-in babble, music and kitchen clatter at 24/15/6 dB: see `CALIBRATION` below and
-`bench/ps_rejection.py`, which prints acceptance and false accepts for any centre.
+in babble, music and kitchen clatter at 24/15/6 dB (`bench/ps_rejection.py` prints acceptance and false
+accepts for any centre). At -118, clean: 341/389 commands understood exactly as labelled, 0 of 33
+out-of-domain/non-speech items accepted (the grammar-only normaliser at -96 accepted 4 of 33 clean and
+10 of 330 over all conditions). Lower centres accept a few more commands but also more wrong ones.
 Because the normaliser no longer depends on what the grammar keeps active, S no longer moves with the
 grammar's size (it did by about 40 points between a 20-phrase grammar and the project's); a very
 different domain may still want its own centre (the bench takes `--grammar`). A phone loop decoded as
