@@ -12,9 +12,10 @@ any centre is then scored offline (`--load` re-scores a saved run without decodi
 
 Printed per centre: commands understood exactly as labelled (accepted/n) per condition, wrong actions
 (a command understood as another one) in brackets, and false accepts (anything inferred for an
-out-of-domain or non-speech item) per condition. `--active-senones` decodes as PocketSphinx does by
-default (senones of the grammar's active HMMs only: the normaliser the backend used before; see
-assistant/asr/pocketsphinx_backend.py) to compare. CPU time per file is printed (the machine may be
+out-of-domain or non-speech item) per condition. The run decodes with `compute_all_senones` (every senone
+scored: the fit's normaliser is an unconstrained bound); `--active-senones` decodes with PocketSphinx's
+and the backend's default (senones of the grammar's active HMMs only) to compare; see
+assistant/asr/pocketsphinx_backend.py. CPU time per file is printed (the machine may be
 shared: compare within one run).
 """
 from __future__ import annotations
@@ -52,19 +53,16 @@ def collect(args: argparse.Namespace) -> list[dict[str, Any]]:
     pipeline = runner.build_pipeline(config, lang="en", backend="pocketsphinx")
     rec = pipeline.recognizers["en"]
     assert isinstance(rec, PocketsphinxRecognizer)
-    if args.active_senones:
-        import warnings
+    import warnings
 
-        from assistant.grammar import load_grammar
-        from assistant.grammar.compile import to_jsgf
+    from assistant.grammar import load_grammar
+    from assistant.grammar.compile import to_jsgf
 
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            jsgf = to_jsgf(load_grammar(None), "en")
-        rec.close()
-        rec = pipeline.recognizers["en"] = PocketsphinxRecognizer(jsgf, lang="en", settings=open_gate)
-    else:
-        rec.settings = open_gate
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        jsgf = to_jsgf(load_grammar(None), "en")
+    rec.close()  # rebuilt: the normaliser is chosen when the decoder is made
+    rec = pipeline.recognizers["en"] = PocketsphinxRecognizer(jsgf, lang="en", settings=open_gate)
     fits: list[dict[str, Any]] = []  # the fit of each decoded utterance, in order
     final = rec._final
 
@@ -173,7 +171,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--snr", nargs="+", type=float, default=[24.0, 15.0, 6.0])
     p.add_argument("--centres", default="-118", help="comma-separated reject_score values to score")
     p.add_argument("--active-senones", action="store_true",
-                   help="decode with PocketSphinx's default normaliser (the backend before compute_all_senones)")
+                   help="decode with the default normaliser (grammar-active senones only), as the backend does by default")
     p.add_argument("--save", help="write the decoded run (JSON) to re-score it later with --load")
     p.add_argument("--load", help="score a saved run instead of decoding")
     p.add_argument("-v", "--verbose", action="store_true", help="list every false accept and wrong action")

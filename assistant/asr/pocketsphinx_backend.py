@@ -12,14 +12,14 @@ search fails to reach the grammar's final state; we reject in three ways:
 1. no complete path (`hyp()` is None or empty) -> out of grammar;
 2. acoustic fit. PocketSphinx normalises each frame's senone scores by the best senone *it computed*
    in that frame. By default it computes only the senones of the grammar's active HMMs, so the
-   normaliser is the best the *grammar* can do there, and on speech the grammar does not cover that
-   is as poor as the grammar path itself: the fit looked good exactly when it should look bad
-   ("turn on the kitchen lights" -> "turn on the autopilot", confidence 0.98; "i need to buy a new
-   phone" -> "buy four e s", 0.84). With `compute_all_senones` (PocketSphinx's `compallsen`) every
-   senone is scored every frame, the normaliser is the best any phone could do, and a word's acoustic
-   score divided by its frames is a likelihood ratio against an unconstrained phone "garbage" model
-   (a per-frame one: the bound of a phone loop, at no extra search). It costs about 13 % more CPU
-   and does not change the decoded sentence (same search, scores shifted by a per-frame constant).
+   normaliser is the best the *grammar* can do there; on speech the grammar does not cover, that is
+   as poor as the grammar path itself and the fit looks good exactly when it should look bad
+   ("turn on the kitchen lights" -> "turn on the autopilot", confidence 0.98). This is the cause of
+   the false accepts. `compute_all_senones` (PocketSphinx's `compallsen`) scores every senone every
+   frame, so the normaliser is the best any phone could do (an unconstrained garbage bound); same
+   decoded sentence, about 12 % more CPU. It is opt-in, not the default, because its centre depends
+   on the grammar even more (the 6-phrase home-lights grammar of tests/harness scores about 60
+   points lower than with the default, 35 for the trading grammar) and no single centre serves both.
    The fit combines the mean per-frame score over words, the worst word (one foreign word in a known
    carrier phrase: "buy two apples"), and the whole utterance including silences:
    S = word_pf + 0.25 * worst_word_pf + all_pf;
@@ -28,20 +28,17 @@ search fails to reach the grammar's final state; we reject in three ways:
    10 ms frames (within 20 dB of the utterance's loud frames) that the decoder labelled silence
    or noise; above 30 % the grammar did not explain what was said.
 Confidence = logistic(S, centre `reject_score`, slope 6) x logistic(coverage, centre 0.30, slope 0.03);
-below 0.5 the utterance is out of grammar. `reject_score` is calibrated through the live path (the
-harness: endpointer, recogniser, parser) on the natural-voice fixture set, every English file clean and
-in babble, music and kitchen clatter at 24/15/6 dB (`bench/ps_rejection.py` prints acceptance and false
-accepts for any centre). Measured at -118: 0 of 330 out-of-domain/non-speech runs acted on (33 items,
-clean and the nine noisy conditions; the grammar-only normaliser at -96: 10 of 330, 4 of them clean);
-clean commands understood exactly as labelled 341/389 = 87.7 % (on every other file: 84.6 % against
-95.9 % before; the price of the rejection). A lower centre accepts a few more commands but acts on more
-wrong ones (-124: 89.5 %, 12 wrong actions against 8), and no centre of the old normaliser rejected the
-false accepts above without losing far more commands.
-Because the normaliser no longer depends on what the grammar keeps active, S no longer moves with the
-grammar's size (it did by about 40 points between a 20-phrase grammar and the project's); a very
-different domain may still want its own centre (the bench takes `--grammar`). A phone loop decoded as
-a second pass was measured as well: 25 % more CPU, and it separated out-of-domain speech less well
-than the all-senone normaliser on the same clips.
+below 0.5 the utterance is out of grammar. Default (grammar-only normaliser, -96): calibrated with the
+project grammar on 120 in-grammar and 69 out-of-grammar espeak-ng utterances. Measured through the live
+path (harness: endpointer, recogniser, parser) on the natural-voice fixture set with
+`bench/ps_rejection.py` (acceptance and false accepts for any centre, clean and in noise):
+- default, -96: out-of-domain/non-speech items acted on 10 of 330 (33 items, clean and babble, music,
+  kitchen clatter at 24/15/6 dB; 4 of 33 clean); commands understood exactly as labelled, every other
+  file, clean: 187/195 = 95.9 %;
+- all senones, -118: 0 of 330 acted on; commands 165/195 = 84.6 % on the same files (341/389 on all);
+  on espeak-ng commands 9 of 12 instead of 12 of 12, and the home-lights grammar needs its own centre.
+The fit S depends on the grammar: a very different grammar needs `reject_score` re-calibrated
+(bench/asr_latency.py prints the scores, bench/ps_rejection.py the trade-off on the fixture set).
 """
 from __future__ import annotations
 
@@ -62,12 +59,12 @@ _ALT_PRON = re.compile(r"\(\d+\)$")  # "close(2)": second pronunciation of "clos
 
 @dataclass(frozen=True)
 class PocketsphinxSettings:
-    reject_score: float = -118.0  # S at which the fit factor = 0.5 (see module docstring, CALIBRATION)
+    reject_score: float = -96.0  # S at which the fit factor = 0.5 (see module docstring); -118 with all senones
     score_scale: float = 6.0  # logistic slope of the fit factor
     max_unexplained: float = 0.30  # share of voiced frames labelled silence at which coverage = 0.5
     unexplained_scale: float = 0.03
-    word_center: float = -50.0  # per-word confidence: per-frame score at which it is 0.5
-    compute_all_senones: bool = True  # the fit's normaliser is the best of all senones (docstring, 2.)
+    word_center: float = -45.0  # per-word confidence: per-frame score at which it is 0.5 (-50 with all senones)
+    compute_all_senones: bool = False  # the fit's normaliser: best of all senones (docstring, 2.); opt-in
     beam: float = 1e-48  # PocketSphinx defaults
     wbeam: float = 7e-29
     pbeam: float = 1e-48
