@@ -10,25 +10,35 @@ Decoding choices, measured on espeak-ng commands (see bench/asr_latency.py and t
 Rejection of out-of-grammar speech. A grammar decoder always returns *some* phrase unless the
 search fails to reach the grammar's final state; we reject in three ways:
 1. no complete path (`hyp()` is None or empty) -> out of grammar;
-2. acoustic fit. PocketSphinx normalises senone scores per frame against the best active senone of
-   that frame, so a word's acoustic score divided by its frames measures how far the grammar's phones
-   are from the best any phone could do on that audio - a likelihood ratio against an
-   unconstrained phone "garbage" model, for free. The fit combines the mean per-frame score over
-   words, the worst word (one foreign word in a known carrier phrase: "buy two apples"), and the
-   whole utterance including silences:  S = word_pf + 0.25 * worst_word_pf + all_pf;
+2. acoustic fit. PocketSphinx normalises each frame's senone scores by the best senone *it computed*
+   in that frame. By default it computes only the senones of the grammar's active HMMs, so the
+   normaliser is the best the *grammar* can do there; on speech the grammar does not cover, that is
+   as poor as the grammar path itself and the fit looks good exactly when it should look bad
+   ("turn on the kitchen lights" -> "turn on the autopilot", confidence 0.98). This is the cause of
+   the false accepts. `compute_all_senones` (PocketSphinx's `compallsen`) scores every senone every
+   frame, so the normaliser is the best any phone could do (an unconstrained garbage bound); same
+   decoded sentence, about 12 % more CPU. It is opt-in, not the default, because its centre depends
+   on the grammar even more (the 6-phrase home-lights grammar of tests/harness scores about 60
+   points lower than with the default, 35 for the trading grammar) and no single centre serves both.
+   The fit combines the mean per-frame score over words, the worst word (one foreign word in a known
+   carrier phrase: "buy two apples"), and the whole utterance including silences:
+   S = word_pf + 0.25 * worst_word_pf + all_pf;
 3. coverage. A short phrase can match the start of a long sentence while the silence model
    swallows the rest ("yesterday was sunny" -> "yes"). We measure the share of clearly voiced
    10 ms frames (within 20 dB of the utterance's loud frames) that the decoder labelled silence
    or noise; above 30 % the grammar did not explain what was said.
-Confidence = logistic(S, centre -96, slope 6) x logistic(coverage, centre 0.30, slope 0.03);
-below 0.5 the utterance is out of grammar. Calibrated with the project grammar on 120
-in-grammar (20 commands, 3 voices, 2 speeds) and 69 out-of-grammar espeak-ng utterances:
-3 % false rejections, 4 % false acceptances, on top of the 39 of 69 with no complete path.
-The fit S depends on the grammar: PocketSphinx normalises against the best *active* senone, and
-a bigger grammar keeps more competitors active (a 20-phrase grammar scores about 40 points
-higher). A very different grammar needs `reject_score` re-calibrated (bench/asr_latency.py
-prints the scores). A phone-loop garbage model - as a second pass or as a branch of the
-grammar - was measured as well: slower, and it out-scored correct commands on synthetic voices.
+Confidence = logistic(S, centre `reject_score`, slope 6) x logistic(coverage, centre 0.30, slope 0.03);
+below 0.5 the utterance is out of grammar. Default (grammar-only normaliser, -96): calibrated with the
+project grammar on 120 in-grammar and 69 out-of-grammar espeak-ng utterances. Measured through the live
+path (harness: endpointer, recogniser, parser) on the natural-voice fixture set with
+`bench/ps_rejection.py` (acceptance and false accepts for any centre, clean and in noise):
+- default, -96: out-of-domain/non-speech items acted on 10 of 330 (33 items, clean and babble, music,
+  kitchen clatter at 24/15/6 dB; 4 of 33 clean); commands understood exactly as labelled, every other
+  file, clean: 187/195 = 95.9 %;
+- all senones, -118: 0 of 330 acted on; commands 165/195 = 84.6 % on the same files (341/389 on all);
+  on espeak-ng commands 9 of 12 instead of 12 of 12, and the home-lights grammar needs its own centre.
+The fit S depends on the grammar: a very different grammar needs `reject_score` re-calibrated
+(bench/asr_latency.py prints the scores, bench/ps_rejection.py the trade-off on the fixture set).
 """
 from __future__ import annotations
 
@@ -49,11 +59,12 @@ _ALT_PRON = re.compile(r"\(\d+\)$")  # "close(2)": second pronunciation of "clos
 
 @dataclass(frozen=True)
 class PocketsphinxSettings:
-    reject_score: float = -96.0  # S at which the fit factor = 0.5 (see module docstring)
+    reject_score: float = -96.0  # S at which the fit factor = 0.5 (see module docstring); -118 with all senones
     score_scale: float = 6.0  # logistic slope of the fit factor
     max_unexplained: float = 0.30  # share of voiced frames labelled silence at which coverage = 0.5
     unexplained_scale: float = 0.03
-    word_center: float = -45.0  # per-word confidence: per-frame score at which it is 0.5
+    word_center: float = -45.0  # per-word confidence: per-frame score at which it is 0.5 (-50 with all senones)
+    compute_all_senones: bool = False  # the fit's normaliser: best of all senones (docstring, 2.); opt-in
     beam: float = 1e-48  # PocketSphinx defaults
     wbeam: float = 7e-29
     pbeam: float = 1e-48
@@ -109,7 +120,7 @@ class PocketsphinxRecognizer(Recognizer):
                 "Grammaire JSGF vide ou sans règle publique",
                 "Empty JSGF grammar or no public rule",
             )
-        kwargs: dict[str, Any] = dict(lm=None, loglevel="FATAL", bestpath=False,
+        kwargs: dict[str, Any] = dict(lm=None, loglevel="FATAL", bestpath=False, compallsen=s.compute_all_senones,
                                       beam=s.beam, wbeam=s.wbeam, pbeam=s.pbeam)
         if hmm:
             kwargs["hmm"] = hmm

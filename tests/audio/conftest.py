@@ -6,13 +6,17 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 
+from assistant.asr import Heard
 from assistant.audio import read_audio
+from assistant.harness.labels import Label
 
 REPO = Path(__file__).resolve().parents[2]
 WHISPER_MODEL = (REPO / "../shared/models/faster-whisper-base").resolve()
@@ -107,3 +111,75 @@ def parser():
     """The project's parser over grammars/ (skipped if the NLU package is absent)."""
     nlu = pytest.importorskip("assistant.nlu.parser")
     return nlu.default_parser()
+
+
+# ---------------------------------------------------------------- natural voices, scored as sets
+@dataclass(frozen=True)
+class NaturalClips:
+    """The English natural-voice clips of audio_fixtures/ (pico2wave, MBROLA) and their labels."""
+
+    root: Path
+    labels: dict[str, Label]
+
+    def pick(self, group: str, n: int) -> list[str]:
+        """`n` clips of a fixture group, spread over the voices by the CI-subset rule (fixed, not chosen
+        by how well they are recognised)."""
+        from audio_fixtures import generate
+
+        return generate.ci_subset("en", {group: n})
+
+    def pcm(self, key: str) -> np.ndarray:
+        return read_audio(self.root / key)
+
+
+@pytest.fixture(scope="session")
+def natural_en() -> NaturalClips:
+    """Skips, saying how to install them, when espeak-ng or the natural test voices are missing."""
+    import os
+
+    if not have_espeak():
+        pytest.skip("espeak-ng not installed: the audio fixtures cannot be generated")
+    from audio_fixtures import generate, voices
+    from assistant.harness.labels import load_labels
+
+    missing = voices.missing_natural()
+    if missing:
+        pytest.skip(f"natural test voices not installed ({' '.join(missing)}): {voices.INSTALL_HINT}")
+    out = generate.ensure(Path(os.environ.get("AUDIO_FIXTURES_DIR") or generate.DEFAULT_OUT))
+    return NaturalClips(out / "en", load_labels(generate.labels_path("en")))
+
+
+WRONG_ACTIONS = {"wrong_intent", "wrong_value", "missing_slot", "extra_slot", "several_inferences", "false_accept"}
+
+
+@dataclass
+class MeaningScore:
+    """Intent + slots of heard utterances against their labels (the harness's scoring)."""
+
+    n: int = 0
+    right: int = 0
+    wrong: list[str] = field(default_factory=list)  # acted on, but not as labelled: never allowed
+    missed: list[str] = field(default_factory=list)  # refused or not understood: allowed up to a threshold
+
+    def add(self, label: Label, heard: Sequence[Heard], parser: Any) -> None:
+        from assistant.harness.scoring import Inferred, score
+
+        inferred = []
+        for h in heard:
+            best = h.best
+            if h.understood and best is not None:
+                parsed = parser.parse(best.text, best.lang)
+                if parsed.matched and parsed.intent is not None:
+                    inferred.append(Inferred(parsed.intent, dict(parsed.slots)))
+        verdict = score(label, inferred, segments=max(1, len(heard)))
+        self.n += 1
+        if verdict.accepted:
+            self.right += 1
+        elif verdict.error in WRONG_ACTIONS:
+            self.wrong.append(f"{label.file}: {verdict.detail}")
+        else:
+            self.missed.append(f"{label.file}: {verdict.error} {verdict.detail}")
+
+    @property
+    def rate(self) -> float:
+        return self.right / self.n if self.n else 0.0

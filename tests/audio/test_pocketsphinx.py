@@ -39,7 +39,7 @@ def test_commands_are_recognised_as_a_set(ps_recognizer, speak) -> None:
             else:
                 # Never a different command: a miss is a refusal.
                 assert tr.out_of_grammar or tr.text == text, (text, voice, tr.text)
-    assert exact >= 11  # measured 12 of 12 (espeak-ng voices)
+    assert exact >= 11  # measured 12 of 12 (espeak-ng voices; 9 of 12 with the opt-in all-senone fit at -118)
 
 
 @pytest.mark.parametrize("text", OUT_OF_GRAMMAR)

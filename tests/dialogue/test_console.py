@@ -25,12 +25,41 @@ def run_mia(args: list[str], stdin: str = "", timeout: float = 150) -> subproces
                           text=True, timeout=timeout, cwd=REPO, env=env)
 
 
+def run_mia_until(args: list[str], stdin: str, last: str, timeout: float = 150) -> tuple[int, str, str]:
+    """`mia run` typed a conversation, stopped with Ctrl-C once the line starting with `last` is printed
+    (a fixed --duration waited 25 s whatever the machine's speed)."""
+    import signal
+    import threading
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MIA_")}
+    env["PYTHONPATH"] = str(REPO)
+    proc = subprocess.Popen([sys.executable, "-m", "assistant.cli", *args], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO, env=env)
+    assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
+    proc.stdin.write(stdin)
+    proc.stdin.close()
+    timer = threading.Timer(timeout, proc.kill)  # a hung run fails the test instead of the suite
+    timer.start()
+    out: list[str] = []
+    try:
+        for line in proc.stdout:
+            out.append(line)
+            if line.startswith(last):
+                proc.send_signal(signal.SIGINT)
+        err = proc.stderr.read()
+        code = proc.wait()
+    finally:
+        timer.cancel()
+    return code, "".join(out), err
+
+
 def test_mia_run_terminal_shows_only_the_conversation(tmp_path):
-    proc = run_mia(["--data-dir", str(tmp_path), "run", "--input", "text", "--no-speech", "--duration", "25"],
-                   stdin="buy ES\ntwo\nyes\nshow my positions\n")
-    assert proc.returncode == 0, proc.stderr
-    assert proc.stderr == ""  # no log record, no library warning
-    lines = proc.stdout.splitlines()
+    code, stdout, stderr = run_mia_until(
+        ["--data-dir", str(tmp_path), "run", "--input", "text", "--no-speech", "--duration", "120"],
+        "buy ES\ntwo\nyes\nshow my positions\n", last="MIA: You have one position")
+    assert code == 0, stderr
+    assert stderr == ""  # no log record, no library warning
+    lines = stdout.splitlines()
     startup = [l for l in lines if l.startswith("MIA paper · ES · active")]
     assert len(startup) == 1, lines
     assert "typed input" in startup[0] and "alerts: no channel configured" in startup[0]
@@ -57,10 +86,11 @@ def test_mia_run_log_level_is_validated_and_documented(tmp_path):
 
 
 def test_market_and_level_choose_the_log_folder_and_level(tmp_path):
-    proc = run_mia(["--data-dir", str(tmp_path), "run", "--market", "MNQ", "--log-level", "warning",
-                    "--input", "none", "--no-speech", "--duration", "6"])
-    assert proc.returncode == 0, proc.stderr
-    assert "MIA paper · MNQ" in proc.stdout and "(WARNING)" in proc.stdout
+    code, stdout, stderr = run_mia_until(["--data-dir", str(tmp_path), "run", "--market", "MNQ", "--log-level",
+                                          "warning", "--input", "none", "--no-speech", "--duration", "60"],
+                                         "", last="MIA paper · MNQ")
+    assert code == 0, stderr
+    assert "MIA paper · MNQ" in stdout and "(WARNING)" in stdout
     assert (tmp_path / "logs" / "MNQ").is_dir() and not (tmp_path / "logs" / "ES").exists()
     engine_log = tmp_path / "logs" / "MNQ" / "engine.log"
     assert not engine_log.exists() or " INFO " not in engine_log.read_text()
