@@ -32,18 +32,20 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from audio_fixtures import add_fixture_arguments  # noqa: E402
+
 from assistant.asr.confidence import FEATURES  # noqa: E402
 
 
 def collect(args: argparse.Namespace, out: Any) -> int:
     from assistant.asr.constrained_whisper import ConstrainedWhisperRecognizer, SearchSettings
     from assistant.asr.pipeline import Listener
-    from assistant.audio import Endpointer, EndpointerConfig, WavSource, iter_chunks
-    from assistant.audio.pcm import SAMPLE_RATE
+    from assistant.audio import Endpointer, EndpointerConfig, iter_chunks
     from assistant.grammar import load_grammar
     from assistant.harness.labels import load_dataset
-    from assistant.harness.noise import load_noise, mix_at_snr
-    from assistant.harness.runner import lead_in_s, reference_speech_power
+    from assistant.harness.noise import load_noise
+    from assistant.harness.runner import Condition, reference_speech_power
+    from assistant.harness.segmentation import stream_for
     from assistant.harness.scoring import Inferred, score
 
     grammar = load_grammar(args.grammar or None)
@@ -64,16 +66,9 @@ def collect(args: argparse.Namespace, out: Any) -> int:
         chosen = [it for i, it in enumerate(items)
                   if i % step == 0 or (it[1].intent is None and (noise is None or i % 2 == 0))]
         for path, label in chosen:
-            source = WavSource(path, trailing_silence_s=cfg.trailing_silence_s + 0.1)
-            chunks: Any = source
-            lead = 0.0
-            if noise is not None:
-                lead = lead_in_s(cfg)
-                pad = int(source.trailing_silence_s * SAMPLE_RATE)
-                stream = np.concatenate([np.zeros(int(lead * SAMPLE_RATE), np.int16), source.pcm])
-                mix = mix_at_snr(stream, (int(lead * SAMPLE_RATE), len(stream) - pad), noise, float(snr),
-                                 seed=0, utterance=label.file, reference_power=reference)
-                chunks = iter_chunks(mix.pcm, source.chunk_samples)
+            # The file as the harness plays it (lead-in and noise mixed in when noisy).
+            stream, lead, _ = stream_for(path, label, Condition(noise, snr), cfg, reference_power=reference)
+            chunks = iter_chunks(stream)
             listener = Listener({"fr": rec, "en": rec}, Endpointer(cfg))
             cpu0 = time.process_time()
             heard = [h for h in listener.listen(chunks) if not (lead and h.utterance.speech_end_s <= lead)]
@@ -356,10 +351,7 @@ def fit_voices(rows: list[dict[str, Any]], safety: float) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    fixtures = REPO / "audio_fixtures"
-    p.add_argument("--audio", nargs="+", default=[str(fixtures / "generated" / "en"), str(fixtures / "generated" / "fr")],
-                   help="audio folders (default: the project fixtures, both languages)")
-    p.add_argument("--labels", nargs="+", default=[str(fixtures / "labels_en.json"), str(fixtures / "labels_fr.json")])
+    add_fixture_arguments(p)
     p.add_argument("--grammar", nargs="+")
     p.add_argument("--model", default=str(REPO.parent / "shared" / "models" / "faster-whisper-base"))
     p.add_argument("--noise", nargs="+")

@@ -33,6 +33,8 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from audio_fixtures import add_fixture_arguments  # noqa: E402
+
 SYSTEMS = {
     "baseline": ({"backend_en": "pocketsphinx", "backend_fr": "whisper"}, "PocketSphinx EN + free Whisper FR"),
     "whisper": ({"backend_en": "whisper", "backend_fr": "whisper"}, "free Whisper + parser, EN and FR"),
@@ -152,11 +154,8 @@ def automaton_figures(model: str) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    fixtures = REPO / "audio_fixtures"
     # Without arguments (`make bench`): the project fixtures, both languages, a 1-in-10 subset.
-    p.add_argument("--audio", nargs="+", default=[str(fixtures / "generated" / "en"), str(fixtures / "generated" / "fr")],
-                   help="audio folders (default: the project fixtures, both languages)")
-    p.add_argument("--labels", nargs="+", default=[str(fixtures / "labels_en.json"), str(fixtures / "labels_fr.json")])
+    add_fixture_arguments(p)
     p.add_argument("--noise", nargs="+")
     p.add_argument("--snr", nargs="+", type=float, default=[24.0, 15.0, 6.0])
     p.add_argument("--every", type=int, default=10, help="use every k-th labelled file (default 10: a quicker subset; 1 for all)")

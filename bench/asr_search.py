@@ -31,15 +31,17 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from audio_fixtures import add_fixture_arguments  # noqa: E402
+
 
 def _segments(args: argparse.Namespace, items: list[Any]) -> dict[tuple[str, str], list[np.ndarray]]:
     """(file, condition) -> the PCM of every endpointed utterance, as the live path cuts them."""
     from assistant.asr.base import Partial, Recognizer, Transcript
     from assistant.asr.pipeline import Listener
-    from assistant.audio import Endpointer, EndpointerConfig, WavSource, iter_chunks
-    from assistant.audio.pcm import SAMPLE_RATE
-    from assistant.harness.noise import load_noise, mix_at_snr
-    from assistant.harness.runner import lead_in_s, reference_speech_power
+    from assistant.audio import Endpointer, EndpointerConfig, iter_chunks
+    from assistant.harness.noise import load_noise
+    from assistant.harness.runner import Condition, reference_speech_power
+    from assistant.harness.segmentation import stream_for
 
     class Capture(Recognizer):
         def __init__(self) -> None:
@@ -79,16 +81,9 @@ def _segments(args: argparse.Namespace, items: list[Any]) -> dict[tuple[str, str
     for noise, snr in conditions:
         cond = "clean" if noise is None else f"{noise.name}@{snr:g}"
         for path, label in items:
-            source = WavSource(path, trailing_silence_s=cfg.trailing_silence_s + 0.1)
-            chunks: Any = source
-            lead = 0.0
-            if noise is not None:
-                lead = lead_in_s(cfg)
-                pad = int(source.trailing_silence_s * SAMPLE_RATE)
-                stream = np.concatenate([np.zeros(int(lead * SAMPLE_RATE), np.int16), source.pcm])
-                mix = mix_at_snr(stream, (int(lead * SAMPLE_RATE), len(stream) - pad), noise, float(snr),
-                                 seed=0, utterance=label.file, reference_power=reference)
-                chunks = iter_chunks(mix.pcm, source.chunk_samples)
+            # The file as the harness plays it (lead-in and noise mixed in when noisy).
+            stream, lead, _ = stream_for(path, label, Condition(noise, snr), cfg, reference_power=reference)
+            chunks = iter_chunks(stream)
             listener = Listener({"fr": cap, "en": cap}, Endpointer(cfg))
             heard = [h for h in listener.listen(chunks) if not (lead and h.utterance.speech_end_s <= lead)]
             out[(str(path), cond)] = [h.transcripts["fr"].detail["pcm"] for h in heard if h.transcripts]
@@ -125,10 +120,7 @@ def _settings(pairs: list[str]) -> Any:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    fixtures = REPO / "audio_fixtures"
-    p.add_argument("--audio", nargs="+", default=[str(fixtures / "generated" / "en"), str(fixtures / "generated" / "fr")],
-                   help="audio folders (default: the project fixtures, both languages)")
-    p.add_argument("--labels", nargs="+", default=[str(fixtures / "labels_en.json"), str(fixtures / "labels_fr.json")])
+    add_fixture_arguments(p)
     p.add_argument("--model", default=str(REPO.parent / "shared" / "models" / "faster-whisper-base"))
     p.add_argument("--noise", nargs="+")
     p.add_argument("--snr", nargs="+", type=float, default=[6.0])

@@ -36,6 +36,7 @@ FRAME_KEYS = frozenset({
     "yes_typed", "no", "cancel", "negations", "conditionals", "questions", "money",
     "other_assets", "modifiers", "order_modifiers", "past", "elsewhen", "others", "chit_chat", "neutral", "unclear",
     "period", "period_topics", "numeric_topics", "pronouns", "risk", "relative", "to_markers", "price_markers", "limit_words",
+    "requests",
 })
 
 
@@ -198,6 +199,9 @@ _PRIORITY = {name: rank for rank, name in enumerate((
 #: Intents whose keywords mark a sentence as a mode switch (see `_Analysis.switch_words`), and
 #: their keywords too common to mark anything ("only", "seulement").
 SWITCH_INTENTS = ("autopilot_mode", "reduce_only")
+#: Intents that flip a switch: an approximate match of one asked as a question is vetoed unless
+#: the question is a request (the frames' `requests` words).
+FLIP_INTENTS = frozenset({"autopilot_mode", "halt", "resume", "reduce_only"})
 GENERIC_SWITCH_WORDS = frozenset({"only", "seulement", "uniquement", "off"})
 
 
@@ -274,6 +278,7 @@ class FrameMatcher:
         self._period_topics: dict[str, str] = {}
         self._side_languages: dict[str, set[str]] = {}  # side phrase -> languages that say it
         self._numeric_topics: set[str] = set()
+        self._request_words: set[str] = set()
         self._switch_words = frozenset(
             word for comp in self._languages.values()
             for intent in SWITCH_INTENTS for word in comp.keywords.get(intent, ())
@@ -302,6 +307,9 @@ class FrameMatcher:
                         self._period_topics[intent] = names[0]
                 elif key == "numeric_topics":
                     self._numeric_topics.update(_strings(value, f"frames ({code}) numeric_topics"))
+                elif key == "requests":  # read by `vetoes` only, not cues of the analysis
+                    for word in _strings(value, f"frames ({code}) requests"):
+                        self._request_words.update(normalize(word).split())
                 elif key == "sides":
                     if not isinstance(value, dict):
                         raise FrameError(f"frames ({code}) sides: expected BUY/SELL: [cues]")
@@ -372,10 +380,14 @@ class FrameMatcher:
                 return True
         return False
 
-    def vetoes(self, normalized: str, intent: str | None) -> str | None:
+    def vetoes(self, normalized: str, intent: str | None, *, asked: str | None = None) -> str | None:
         """Why an approximate (fuzzy) match of `intent` must not stand, or None: small talk or a
-        definition ("how's it going", "what is a"), or an action told of someone else ("il a
-        fermé tout")."""
+        definition ("how's it going", "what is a"), an action told of someone else ("il a
+        fermé tout"), or a switch asked about rather than requested (`asked`: the whole
+        normalized sentence when a "?" was written; "l'autopilote est coupé ?" is close to
+        "coupe l'autopilote", "tu peux couper l'autopilote ?" is a request)."""
+        if asked is not None and intent in FLIP_INTENTS and not self._request_words.intersection(asked.split()):
+            return "a question about a switch, not a request"
         tokens = normalized.split()
         action = intent not in self._topic_intents
         i = 0

@@ -277,19 +277,14 @@ class Parser:
             certain = True
         alternatives = [a for a in out.alternatives if a[0] != out.intent]
         matched = out.status == "accept"
-        veto = self._frames.vetoes(stripped, out.intent) if matched and self._frames is not None else None
+        veto = self._frames.vetoes(stripped, out.intent, asked=norm if "?" in text else None) \
+            if matched and self._frames is not None else None
         if veto is not None:
             # "hey how's it going" is close to "how is it going" (performance), "il a fermé tout"
             # to "ferme tout": an approximate match never turns these into a request.
             return ParseResult(text, stripped[:-1], False, None, language=code, language_certain=certain,
                                score=round(out.score, 4), method="fuzzy", reason="no_match",
                                detail=veto, nearest=out.intent)
-        if matched and out.intent in _SWITCHES and "?" in text and not _REQUEST_WORDS.intersection(tokens):
-            # "l'autopilote est coupé ?" is close to "coupe l'autopilote": a question about a
-            # switch is not an approximate order to flip it ("tu peux couper l'autopilote ?" is).
-            return ParseResult(text, stripped[:-1], False, None, language=code, language_certain=certain,
-                               score=round(out.score, 4), method="fuzzy", reason="no_match",
-                               detail="a question about a switch, not a request", nearest=out.intent)
         if not matched and self._frames is not None and self._frames_may_try(out):
             framed = self._frame(text, as_said, tokens, prefer, out)
             if framed is not None:
@@ -359,11 +354,6 @@ class Parser:
                            [item for item in guess.ranking[1:] if item[0] != guess.intent])
 
 
-#: Intents that flip a switch: an approximate match of one asked as a question is refused unless
-#: the question is a request ("can you…", "tu peux…").
-_SWITCHES = frozenset({"autopilot_mode", "halt", "resume", "reduce_only"})
-_REQUEST_WORDS = frozenset({"can", "could", "would", "will", "please", "pls", "peux", "pouvez", "pourrais",
-                            "pourriez", "veux", "voudrais", "stp", "svp", "plait"})
 #: Refusals the classifier may overrule: nothing came close, or two intents tied. Never one
 #: about an unclear slot (two markets, no clear side, a missing quantity...).
 _CLASSIFIABLE = frozenset({"no_match", "ambiguous_intent"})
