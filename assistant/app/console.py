@@ -15,10 +15,12 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from assistant.app.services import Services
 
-__all__ = ["StartupSummary", "report", "short_reason", "summary_line", "alert_line"]
+__all__ = ["SUMMARY_WAIT_S", "StartupSummary", "report", "short_reason", "summary_line", "alert_line"]
 
 #: Parts the lifecycle waits for before printing the start-up line.
 PARTS = ("input", "alerts")
+#: How long the start-up line waits for the front ends to report (grammar compilation included).
+SUMMARY_WAIT_S = 30.0
 
 
 class StartupSummary:
@@ -28,6 +30,7 @@ class StartupSummary:
         self.expected = tuple(expected)
         self.parts: dict[str, str] = {}
         self._complete = asyncio.Event()
+        self._shown = asyncio.Event()
 
     def report(self, part: str, text: str) -> None:
         self.parts[part] = text
@@ -41,6 +44,18 @@ class StartupSummary:
             return True
         except asyncio.TimeoutError:
             return False
+
+    def shown(self) -> None:
+        """The lifecycle printed the line (or gave up on it)."""
+        self._shown.set()
+
+    async def until_shown(self, timeout: float) -> None:
+        """Wait until the line is on the terminal, so that no answer is printed above it (typed input
+        piped in is read at once)."""
+        try:
+            await asyncio.wait_for(self._shown.wait(), timeout)
+        except asyncio.TimeoutError:
+            pass
 
 
 def report(services: Services, part: str, text: str) -> None:

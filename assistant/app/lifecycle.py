@@ -197,29 +197,28 @@ async def run_preset(preset: Preset, config: MiaConfig, options: RunOptions, lan
             loop.remove_signal_handler(sig)
 
 
-# How long the start-up line waits for the front ends to report (grammar compilation included).
-_SUMMARY_WAIT_S = 30.0
-
-
 async def _print_summary(services: Services, stop: asyncio.Event) -> None:
     """One start-up line once the fronts said what they run (compiling the grammars takes seconds);
     nothing when the run stops first."""
-    from assistant.app.console import summary_line
+    from assistant.app.console import SUMMARY_WAIT_S, summary_line
 
     summary = services.startup
     assert summary is not None
-    waiting = asyncio.create_task(summary.wait(_SUMMARY_WAIT_S))
-    stopping = asyncio.create_task(stop.wait())
-    await asyncio.wait({waiting, stopping}, return_when=asyncio.FIRST_COMPLETED)
-    waiting.cancel()
-    stopping.cancel()
-    if stop.is_set():
-        return
-    engine, config = services.engine, services.config
-    level = logging.getLevelName(logging.getLogger("mia").level)
-    print(summary_line(services.lang, mode=engine.mode, market=config.market, state=engine.state.value,
-                       parts=summary.parts, log_dir=config.data_path / "logs" / config.market, log_level=level),
-          flush=True)
+    try:
+        waiting = asyncio.create_task(summary.wait(SUMMARY_WAIT_S))
+        stopping = asyncio.create_task(stop.wait())
+        await asyncio.wait({waiting, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        waiting.cancel()
+        stopping.cancel()
+        if stop.is_set():
+            return
+        engine, config = services.engine, services.config
+        level = logging.getLevelName(logging.getLogger("mia").level)
+        print(summary_line(services.lang, mode=engine.mode, market=config.market, state=engine.state.value,
+                           parts=summary.parts, log_dir=config.data_path / "logs" / config.market,
+                           log_level=level), flush=True)
+    finally:
+        summary.shown()
 
 
 def interface_lang(setting: str | None) -> str:

@@ -136,7 +136,7 @@ def dialogue_for(services: Services, parser: Any, source: str) -> Dialogue:
 async def run_front_end(services: Services) -> None:
     """`mia run`'s voice or typed input. `--input auto` listens to the microphone when there is one
     and a recogniser for a listening language, and reads typed commands otherwise."""
-    from assistant.app.console import report
+    from assistant.app.console import SUMMARY_WAIT_S, report
 
     options = services.options
     mode = options.input or "auto"
@@ -207,6 +207,8 @@ async def run_front_end(services: Services) -> None:
         report(services, "input", typed_part(ui_lang, why_not_voice))
     else:
         print(typed_banner(ui_lang))
+    if services.startup is not None:  # the start-up line first, then the conversation
+        await services.startup.until_shown(SUMMARY_WAIT_S + 1.0)
     at_terminal = sys.stdin.isatty()
 
     def input_ended(how: str) -> None:

@@ -66,6 +66,8 @@ def test_mia_run_terminal_shows_only_the_conversation(tmp_path):
     assert f"logs: {tmp_path / 'logs' / 'ES'} (INFO)" in startup[0]
     others = [l for l in lines if l not in startup]
     assert others[-1].startswith("Stopped. Snapshot: ")
+    # piped input is read at once, yet no answer comes above the start-up line
+    assert all(l.startswith("MIA (alert)") for l in lines[:lines.index(startup[0])]), lines
     # Everything else is the conversation or a spoken-alert line ("MIA (alert): CPU usage…" under load).
     assert all(l.startswith(("MIA: ", "MIA (alert): ")) for l in others[:-1]), others
     answers = [l for l in others if l.startswith("MIA: ")]
@@ -150,3 +152,15 @@ async def test_startup_summary_collects_parts():
     assert short_reason("No microphone is available. Plug one in.") == "No microphone is available"
     assert alert_line("Trading halted.", "en") == "MIA (alert): Trading halted."
     assert alert_line("Trading arrêté.", "fr") == "MIA (alerte) : Trading arrêté."
+
+
+async def test_typed_input_waits_for_the_startup_line():
+    import asyncio
+
+    summary = StartupSummary()
+    waiter = asyncio.create_task(summary.until_shown(5.0))
+    await asyncio.sleep(0.01)
+    assert not waiter.done()  # the conversation waits for the line
+    summary.shown()
+    await asyncio.wait_for(waiter, 1.0)
+    await asyncio.wait_for(StartupSummary().until_shown(0.01), 1.0)  # a line that never comes does not block
