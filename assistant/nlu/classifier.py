@@ -401,6 +401,7 @@ class ReadOnlyClassifier:
         lexicon = _yaml(DATA_DIR / "lexicon.yaml") or {}
         self._domain = _Lexicon(w for entries in (lexicon.get("domain") or {}).values() for w in entries)
         self._definitions = _phrases(w for entries in (lexicon.get("definitions") or {}).values() for w in entries)
+        self._opinions = _phrases(w for entries in (lexicon.get("opinions") or {}).values() for w in entries)
         self._not_today = _Lexicon(w for entries in (lexicon.get("not_today") or {}).values() for w in entries)
         generic = _Lexicon(w for entries in (lexicon.get("not_actions") or {}).values() for w in entries)
         self._actions = frozenset(w for w in action_words(grammar, self.targets)
@@ -501,6 +502,8 @@ class ReadOnlyClassifier:
             return None
         if self._definitions is not None and self._definitions.search(norm + " "):
             return "a definition or an explanation"
+        if self._opinions is not None and self._opinions.search(norm + " "):
+            return "an opinion asked"
         spaced = comp.strip_skip(norm + " ")
         if not spaced.strip():
             return None

@@ -38,6 +38,7 @@ FRAME_KEYS = frozenset({
     "period", "period_topics", "numeric_topics", "pronouns", "risk", "relative", "to_markers", "price_markers", "limit_words",
     "requests", "question_starts", "explain_questions", "mechanism", "states", "opinions",
     "reduce_only", "reduce_only_extras", "autopilot", "autopilot_modes", "switch_on", "switch_off",
+    "forecast_days", "forecast_topics", "addressees", "polite",
 })
 
 
@@ -266,6 +267,8 @@ class _Analysis:
     autopilot off; "arrête de trader" says more."""
     tokens: tuple[str, ...] = ()
     unclear_symbol: bool = False
+    days: list[tuple[str, ...]] = field(default_factory=list)
+    """The `elsewhen` cues said ("hier", "tomorrow")."""
     """A spelled market followed by one more letter ("E S P"): maybe another name misheard."""
 
     def has(self, *names: str) -> bool:
@@ -302,6 +305,10 @@ class FrameMatcher:
         self._mechanism: set[str] = set()
         self._state_words: set[str] = set()
         self._opinion_words: set[str] = set()
+        self._addressees: set[str] = set()
+        self._polite: set[str] = set()
+        self._forecast_days: set[tuple[str, ...]] = set()
+        self._forecast_topics: set[str] = set()
         self._switch_words = frozenset(
             word for comp in self._languages.values()
             for intent in SWITCH_INTENTS for word in comp.keywords.get(intent, ())
@@ -328,13 +335,19 @@ class FrameMatcher:
                         if len(names) != 1:
                             raise FrameError(f"frames ({code}) period_topics.{intent}: expected one intent")
                         self._period_topics[intent] = names[0]
+                elif key == "forecast_days":
+                    self._forecast_days.update(tuple(normalize(w).split()) for w in _strings(value, f"frames ({code}) {key}"))
+                elif key == "forecast_topics":
+                    self._forecast_topics.update(_strings(value, f"frames ({code}) {key}"))
                 elif key == "numeric_topics":
                     self._numeric_topics.update(_strings(value, f"frames ({code}) numeric_topics"))
-                elif key in ("requests", "question_starts", "explain_questions", "mechanism", "states", "opinions"):
+                elif key in ("requests", "question_starts", "explain_questions", "mechanism", "states", "opinions",
+                             "addressees", "polite"):
                     # Words looked up one by one, not cues of the analysis.
                     target = {"requests": self._request_words, "question_starts": self._question_starts,
                               "explain_questions": self._explain_questions, "mechanism": self._mechanism,
-                              "states": self._state_words, "opinions": self._opinion_words}[key]
+                              "states": self._state_words, "opinions": self._opinion_words,
+                              "addressees": self._addressees, "polite": self._polite}[key]
                     for word in _strings(value, f"frames ({code}) {key}"):
                         target.update(normalize(word).split())
                 elif key == "autopilot_modes":
@@ -425,6 +438,13 @@ class FrameMatcher:
         if asked is not None and intent in FLIP_INTENTS and not self._request_words.intersection(asked.split()):
             return SWITCH_QUESTION
         tokens = normalized.split()
+        if intent in SWITCH_INTENTS and tokens and tokens[0] in self._question_starts \
+                and not self._request_words.intersection(tokens):
+            return SWITCH_QUESTION  # "is reduce-only on right now": asked without a "?"
+        if intent == "reduce_only" and any(
+                (cue := self._table.at(tokens, i, _PRIORITY)) is not None and cue.category == "switch_off"
+                for i in range(len(tokens))):
+            return "the reverse of the switch"  # "sors du mode réduction seule" is close to the mode's name
         action = intent not in self._topic_intents
         i = 0
         while i < len(tokens):
@@ -507,6 +527,8 @@ class FrameMatcher:
                 continue
             kind, _, value = cue.category.partition(":")
             out.categories[kind] = out.categories.get(kind, 0) + 1
+            if kind == "elsewhen":
+                out.days.append(cue.words)
             if kind in ("yes", "yes_typed", "no", "cancel"):
                 out.last_answer = kind
                 out.last_answer_at = i
@@ -565,6 +587,9 @@ class FrameMatcher:
                 out.numbers.append((item, end))
         out.absolute_percent = any(start in to_ends for _, start in out.percent_items)
         out.tokens = tuple(tokens)
+        said = out.topics | out.weak_topics
+        if out.days and said and said <= self._forecast_topics and all(d in self._forecast_days for d in out.days):
+            del out.categories["elsewhen"]  # "la vol prévue pour demain": a forecast's day, not another day
         return out
 
     @staticmethod
@@ -654,7 +679,14 @@ class FrameMatcher:
         a state described ("l'autopilote *est* coupé"), a request word ("can", "peux")."""
         words = set(a.tokens)
         asked = a.question_mark or a.has("questions") or bool(a.tokens and a.tokens[0] in self._question_starts)
-        return asked, bool(words & self._state_words), bool(words & self._request_words)
+        t = a.tokens
+        # A request is addressed to MIA ("can you", "tu peux") or polite ("please"); "can the
+        # autopilot trade without asking me?" asks about the autopilot.
+        requested = bool(words & self._polite) or any(
+            word in self._request_words and ((i > 0 and t[i - 1] in self._addressees)
+                                             or (i + 1 < len(t) and t[i + 1] in self._addressees))
+            for i, word in enumerate(t))
+        return asked, bool(words & self._state_words), requested
 
     _SWITCH_BLOCKERS = ("negations", "conditionals", "others", "past", "period", "money", "other_assets",
                         "modifiers", "order_modifiers", "risk", "relative", "limit_words", "yes", "yes_typed",
@@ -669,19 +701,22 @@ class FrameMatcher:
             return _refuse("no_match", "the autopilot with a market, a side or a number", intent)
         if a.has("reduce_only") or a.has("all") or (a.topics or a.weak_topics) - {"autopilot_status", "status"}:
             return _refuse("ambiguous_intent", "the autopilot mixed with another request", intent)
+        asked, stated, requested = self._asked(a)
+        status_question = (asked or stated) and not requested
         for kind in self._SWITCH_BLOCKERS:
-            if a.has(kind):
+            # "l'autopilote est allumé ou pas ?": a doubt is the question itself
+            if a.has(kind) and not (kind == "unclear" and status_question):
                 return _refuse("no_match", f"the autopilot with {kind.replace('_', ' ')}", intent)
         if self._opinion_words.intersection(a.tokens):
             return _refuse("no_match", "an opinion asked about the autopilot", intent)
-        asked, stated, requested = self._asked(a)
-        if (asked or stated) and not requested:
+        if status_question:
             if a.unknown_words > 1:
                 return _refuse("no_match", "words no grammar knows in a question", "autopilot_status")
             return FrameOutcome("accept", "autopilot_status")
         if stated or a.has("pronouns"):
             return _refuse("no_match", "a request about the autopilot's state (ask or switch?)", intent)
-        if a.unknown_words:
+        if a.unknown_words > (1 if a.modes else 0):
+            # One unknown word next to a mode said in words ("que l'autopilote me *fasse* des suggestions").
             return _refuse("no_match", "words no grammar knows in a switch", intent)
         modes = set(a.modes)
         if a.has("switch_off", "close") or any(n == 1 for n in a.halt_lengths):
@@ -702,15 +737,16 @@ class FrameMatcher:
             return _refuse("no_match", "reduce-only with a market, a side or a number", intent)
         if a.has("halt", "resume", "close", "all", "switch_off") or (a.topics | a.weak_topics) - _CLOSE_OBJECTS - {"status"}:
             return _refuse("ambiguous_intent", "reduce-only mixed with another request", intent)
+        asked, stated, requested = self._asked(a)
+        status_question = (asked or stated) and not requested
         for kind in self._SWITCH_BLOCKERS + ("pronouns",):
-            if a.has(kind):
+            if a.has(kind) and not (kind == "unclear" and status_question):
                 return _refuse("no_match", f"reduce-only with {kind.replace('_', ' ')}", intent)
         if a.unknown_words:
             return _refuse("no_match", "words no grammar knows in a switch", intent)
         if self._opinion_words.intersection(a.tokens):
             return _refuse("no_match", "an opinion asked about reduce-only", intent)
-        asked, stated, requested = self._asked(a)
-        if (asked or stated) and not requested:
+        if status_question:
             return FrameOutcome("accept", "status")  # "are we in reduce-only?": the state, not the switch
         if stated:
             return _refuse("no_match", "a request about the state (ask or switch?)", intent)
