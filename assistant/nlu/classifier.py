@@ -86,7 +86,9 @@ CORPUS_PATTERNS = ("cases_*.yaml", "frames_*.yaml", "paraphrases_*.yaml")
 # in a question; "all", "everything" are how a close is said: "wrap up all positions"). Negations are checked as whole phrases (see `_negation`), and a few cues of
 # "chit_chat" / "others" are forgiven (lexicon.yaml `forgiven`), then the gate is checked again.
 _GATES = ("close", "halt", "resume", "yes", "yes_typed", "no", "cancel", "conditionals",
-          "money", "other_assets", "others", "modifiers", "chit_chat", "all", "elsewhen")
+          "money", "other_assets", "others", "modifiers", "chit_chat", "all", "elsewhen",
+          # a mode switch ("only exits for the rest of the day"): the frames read it, or nobody
+          "reduce_only", "reduce_only_extras", "switch_on", "switch_off")
 _RECHECK = frozenset({"others", "chit_chat", "elsewhen"})
 _MASKS = frozenset({"sym", "num", "pct"})
 _NOT_TODAY = "#not-today"  # a marker among the topics: another period than today was named

@@ -49,8 +49,8 @@ _POSSESSIVES = frozenset({"my", "our", "the", "mon", "ma", "mes", "notre", "nos"
 #: Topics a close may name as its object ("close every open position").
 _CLOSE_OBJECTS = frozenset({"positions"})
 _SIDE = "side"
-#: One-letter words and elisions ("E S *à* 5 000", "M N Q *s*'il te plaît"); any other letter right
-#: after a spelled market makes the market unclear ("E S P").
+#: One-letter words ("E S *à* 5 000") and elisions ("M N Q *s*'il te plaît", never last); any other
+#: letter right after a spelled market makes the market unclear ("E S P", "E S T").
 _WORD_LETTERS = frozenset("aydjlmnstci")
 
 Status = Literal["accept", "missing", "refuse", "none"]
@@ -490,8 +490,9 @@ class FrameMatcher:
                     spelled = item.text.split()
                     after = i + size
                     if len(spelled) > 1 and all(len(w) == 1 for w in spelled) and after < n \
-                            and after not in values and len(tokens[after]) == 1 and tokens[after] not in _WORD_LETTERS:
-                        out.unclear_symbol = True  # "E S P": a spelled market and one more letter
+                            and after not in values and len(tokens[after]) == 1 and not (
+                                tokens[after] in _WORD_LETTERS and (after + 1 < n or tokens[after] in "ay")):
+                        out.unclear_symbol = True  # "E S P", "E S T": a spelled market and one more letter
                     if out.symbol_at < 0:
                         out.symbol_at = i
                 elif item.kind == NUMBER_KIND:
@@ -587,8 +588,9 @@ class FrameMatcher:
                 out.numbers.append((item, end))
         out.absolute_percent = any(start in to_ends for _, start in out.percent_items)
         out.tokens = tuple(tokens)
-        said = out.topics | out.weak_topics
-        if out.days and said and said <= self._forecast_topics and all(d in self._forecast_days for d in out.days):
+        topics_said = out.topics | out.weak_topics
+        if out.days and topics_said and topics_said <= self._forecast_topics \
+                and all(d in self._forecast_days for d in out.days):
             del out.categories["elsewhen"]  # "la vol prévue pour demain": a forecast's day, not another day
         return out
 
@@ -670,9 +672,12 @@ class FrameMatcher:
         """"how does QR-DQN actually work", "comment le modèle fonctionne": how something works,
         "what does reduce only do": a question word, then the sentence ends on a verb of working
         (the help topic excepted: "how does this work")."""
-        if not a.tokens or a.tokens[-1] not in self._mechanism or "help" in a.topics:
+        t = a.tokens
+        if not t or "help" in a.topics:
             return False
-        return any(word in self._explain_questions for word in a.tokens[:-1])
+        if any(t[i] in self._explain_questions and t[i + 1] in self._mechanism for i in range(len(t) - 1)):
+            return True  # "comment marchent les quantiles"
+        return t[-1] in self._mechanism and any(word in self._explain_questions for word in t[:-1])
 
     def _asked(self, a: _Analysis) -> tuple[bool, bool, bool]:
         """(asked, stated, requested): a question ("?", a question word, a question's first word),

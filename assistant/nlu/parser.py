@@ -310,8 +310,8 @@ class Parser:
         reason = out.reason or "no_match"
         if reason == "ambiguous_side" and "side" not in out.slots:
             return True  # no side word of the templates at all: "joue la baisse", "bullish"
-        if reason == "ambiguous_symbol" and out.intent == "close_positions":
-            return True  # "close both ES and MNQ": the frames read every market named as all
+        if reason == "ambiguous_symbol":
+            return True  # "close both ES and MNQ": the frames read every market named as all (see `_frame`)
         if reason.startswith("ambiguous_") and self._frames is not None \
                 and out.intent in self._frames.topic_intents:
             return True
@@ -323,13 +323,13 @@ class Parser:
         code, certain = self._pick_language((c.code for c, _ in per_lang), tokens, prefer)
         candidates = sorted(per_lang, key=lambda item: item[0].code != code) if certain else per_lang
         out: FrameOutcome = self._frames.match(candidates, text, chosen_first=certain)
+        close_all = out.status == "accept" and out.intent == "close_positions" and out.slots == {"scope": "all"}
+        if fuzzy.reason == "ambiguous_symbol" and not close_all and fuzzy.intent not in self._frames.topic_intents:
+            return None  # two markets: only a close naming every market with "all", read as all
         if (fuzzy.reason or "").startswith("ambiguous_") and fuzzy.intent in self._frames.topic_intents \
-                and fuzzy.reason != "ambiguous_side" and not (out.status == "accept"
-                                                               and out.intent in self._frames.topic_intents):
-            return None  # after an unclear slot, only a read-only answer
-        if fuzzy.reason == "ambiguous_symbol" and fuzzy.intent == "close_positions" \
-                and not (out.status == "accept" and out.intent == "close_positions" and out.slots == {"scope": "all"}):
-            return None  # two markets in a close: only "every market", read as all
+                and fuzzy.reason != "ambiguous_side" and not close_all and not (
+                    out.status == "accept" and out.intent in self._frames.topic_intents):
+            return None  # after an unclear slot, only a read-only answer (or that close)
         if out.status == "accept" or (out.status == "missing" and (fuzzy.reason or "no_match") == "no_match"):
             code = out.language or code
             stripped = next(s for c, s in per_lang if c.code == code)
