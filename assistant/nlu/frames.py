@@ -642,7 +642,7 @@ class FrameMatcher:
             # the templates understand these.
             return _refuse("no_match", "about a mode switch the frames do not read")
         elif a.has("switch_off", "mode", "reduce_only_extras") or (
-                a.has("switch_on") and not a.sides and not a.has("resume") and not (a.topics or a.weak_topics)):
+                a.has("switch_on") and not a.sides and not a.has("resume", "halt") and not (a.topics or a.weak_topics)):
             # "désactive…", "full auto", "pas ajouter", "allume…" without the switch they belong to.
             return _refuse("no_match", "a switch word the frames cannot place")
         elif a.sides and a.has("close") and a.side_nouns == len(a.sides):
@@ -707,7 +707,9 @@ class FrameMatcher:
         if a.has("reduce_only") or a.has("all") or (a.topics or a.weak_topics) - {"autopilot_status", "status"}:
             return _refuse("ambiguous_intent", "the autopilot mixed with another request", intent)
         asked, stated, requested = self._asked(a)
-        status_question = (asked or stated) and not requested
+        # A state described is a question only without a mode named: "the autopilot is on auto,
+        # switch it to proposals" is a command about a state (refused below).
+        status_question = (asked or (stated and not a.modes)) and not requested
         for kind in self._SWITCH_BLOCKERS:
             # "l'autopilote est allumé ou pas ?": a doubt is the question itself
             if a.has(kind) and not (kind == "unclear" and status_question):
