@@ -16,6 +16,14 @@ with another intent or another slot value, a sentence to refuse matched, an inco
 matched as if complete. The target is 0 wrong on every corpus. A ``followup_answer`` match
 ("deux", "ES") counts as refused: the dialogue never acts on one without a pending question.
 
+**Refused by validation.** The parser reads figures as said ("buy zero ES", "200 contracts",
+"risk 50 %"); the dialogue then refuses them with a clear message before any read-back, with
+the engine's own checks: the risk gate's quantity checks (`RiskGate.check`, run by
+`Engine.preview_order`) and `sizing.validate_risk_percent` (run by `Engine.set_risk`), here
+with the project's configuration (config/default.yaml). A line labelled as a refusal that the
+parser matches and that validation refuses is counted as refused, and reported apart ("refused
+by validation"); the raw parser figures, without that step, are printed too.
+
 Accuracy figures do not depend on machine load; only the timing line at the end does.
 """
 from __future__ import annotations
@@ -62,13 +70,74 @@ class Verdict:
     wrong: bool
     lenient_ok: bool  # followup: recognised as incomplete of that intent (slots not checked)
     got: str
+    validation: str | None = None
+    """The code of the dialogue's validation refusal of a matched order or risk setting, if any."""
 
 
-def judge(case: dict[str, Any], result: Any) -> Verdict:
+class _Validation:
+    """The checks the dialogue runs on a parsed order or risk setting before any read-back, as
+    the engine runs them (imported, not copied): only those that depend on the request itself,
+    not on the market or the account (a flat, active account is assumed)."""
+
+    def __init__(self) -> None:
+        from trading_core.config import load_config
+        from trading_core.instruments import get_instrument
+        from trading_core.risk.gate import RiskGate
+
+        self.config = load_config(env={}).risk
+        self.gate = RiskGate(self.config, get_instrument)
+
+    def refusal(self, result: Any) -> str | None:
+        from datetime import datetime, timezone
+        from decimal import Decimal
+
+        from trading_core.risk import sizing
+        from trading_core.risk.gate import OrderIntent, RiskContext
+        from trading_core.risk.reasons import ReasonCode
+        from trading_core.types import OrderType, Side, TradingState
+
+        slots = result.slots or {}
+        if result.intent == "set_risk" and "risk_percent" in slots:
+            bad = sizing.validate_risk_percent(Decimal(str(slots["risk_percent"])), self.config.max_risk_percent)
+            return None if bad is None else str(bad.code.value)
+        if result.intent != "place_trade" or "quantity" not in slots:
+            return None
+        price = slots.get("price")
+        ctx = RiskContext(now=datetime.now(timezone.utc), state=TradingState.ACTIVE, market_open=True, positions={},
+                          pending={}, last_prices={}, equity=Decimal(0), balance=Decimal(0), pnl_today=Decimal(0),
+                          consecutive_losses=0)
+        order = OrderIntent(symbol=str(slots["symbol"]), side=Side(slots["side"]), quantity=int(slots["quantity"]),
+                            order_type=OrderType.LIMIT if price is not None else OrderType.MARKET,
+                            limit_price=float(price) if price is not None else None)
+        bad = self.gate.check(ctx, order)
+        # The gate's first checks (market, quantity) depend on the request only; later ones on
+        # the market and the account, which a bench does not have.
+        static = {ReasonCode.UNKNOWN_SYMBOL, ReasonCode.QTY_NOT_POSITIVE, ReasonCode.QTY_ABOVE_MAX}
+        return str(bad.code.value) if bad is not None and bad.code in static else None
+
+
+_validation: _Validation | None = None
+
+
+def validation_refusal(result: Any) -> str | None:
+    """The dialogue's refusal code for a matched order or risk setting ("QTY_ABOVE_MAX"), or None."""
+    global _validation
+    if not result.matched or result.intent not in ("place_trade", "set_risk"):
+        return None
+    if _validation is None:
+        _validation = _Validation()
+    return _validation.refusal(result)
+
+
+def judge(case: dict[str, Any], result: Any, *, validate: bool = True) -> Verdict:
+    """The verdict on one line; `validate=False`: the raw parser, without the dialogue's validation."""
     matched = bool(result.matched) and result.intent != ANSWER_INTENT
     got = (f"matched={result.matched} intent={result.intent} slots={result.slots} "
            f"reason={result.reason} method={result.method} score={result.score}")
+    refused = validation_refusal(result) if validate and matched else None
     if case.get("reject"):
+        if refused is not None:
+            return Verdict("reject", True, False, True, got + f" validation={refused}", refused)
         return Verdict("reject", not matched, matched, not matched, got)
     if "followup" in case:
         incomplete = (not matched and result.intent == case["followup"]
@@ -77,7 +146,7 @@ def judge(case: dict[str, Any], result: Any) -> Verdict:
         return Verdict("followup", ok, matched, incomplete, got)
     ok = matched and result.intent == case["i"] and same_slots(case.get("s") or {}, result.slots)
     wrong = matched and not ok
-    return Verdict("command", ok, wrong, ok, got)
+    return Verdict("command", ok, wrong, ok, got, refused)
 
 
 @dataclass
@@ -86,7 +155,12 @@ class Score:
     counts: Counter[str] = field(default_factory=Counter)
     failures: list[tuple[str, dict[str, Any], Verdict]] = field(default_factory=list)
 
-    def add(self, case: dict[str, Any], verdict: Verdict) -> None:
+    def add(self, case: dict[str, Any], verdict: Verdict, raw: Verdict | None = None) -> None:
+        if raw is not None:
+            self.counts["raw_ok"] += raw.ok
+            self.counts["raw_wrong"] += raw.wrong
+        if verdict.validation is not None:
+            self.counts[f"validation_{verdict.kind}"] += 1
         self.counts[f"{verdict.kind}_total"] += 1
         self.counts[f"{verdict.kind}_ok"] += verdict.ok
         self.counts[f"{verdict.kind}_lenient"] += verdict.lenient_ok
@@ -134,7 +208,7 @@ def main(argv: list[str] | None = None) -> int:
             result = parser.parse(str(case["t"]))
             cpu += time.process_time() - c0
             n += 1
-            score.add(case, judge(case, result))
+            score.add(case, judge(case, result), judge(case, result, validate=False))
         scores.append(score)
 
     for s in scores:
@@ -145,6 +219,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"   follow-ups          {s.pct('followup_ok', 'followup_total')} "
               f"(incomplete intent recognised, slots not checked: {s.pct('followup_lenient', 'followup_total')})")
         print(f"   WRONG (other intent/slot, refusal accepted, incomplete accepted): {s.counts['wrong']}")
+        print(f"   refused by validation (parsed as said, then refused by the dialogue before any read-back): "
+              f"{s.counts['validation_reject']} of the refusals; also {s.counts['validation_command']} "
+              f"correctly parsed commands the default limits refuse")
+        print(f"   raw parser, without validation: correct {s.pct('raw_ok', 'total')}, WRONG {s.counts['raw_wrong']}")
         if args.failures:
             for tag, case, verdict in s.failures:
                 expected = (f"reject" if case.get("reject") else

@@ -63,7 +63,14 @@ async def answer(d: Dialogue, intent: str, parsed: ParseResult, lang: str, now: 
         return d._reply(status_text(status, lang), lang, "answer", parsed, src, result=status)
     if intent == "volatility_forecast":
         forecast = await engine.volatility_forecast()
-        return d._reply(forecast_text(forecast, lang), lang, "answer", parsed, src, result=forecast)
+        said = forecast_text(forecast, lang)
+        symbol = parsed.slots.get("symbol")
+        if symbol:
+            # The VIX is the S&P 500's volatility: one forecast for every market, and the answer says so.
+            said = t(lang, f"For {symbol}, the forecast is the VIX's (S&P 500 volatility), the same for every market. ",
+                     f"Pour {symbol}, la prévision est celle du VIX (volatilité du S&P 500), la même pour chaque "
+                     f"marché. ") + said
+        return d._reply(said, lang, "answer", parsed, src, result=forecast)
     mode = str(parsed.slots.get("mode", "propose"))
     status = engine.autopilot_status()
     if status is None:

@@ -86,7 +86,9 @@ CORPUS_PATTERNS = ("cases_*.yaml", "frames_*.yaml", "paraphrases_*.yaml")
 # in a question; "all", "everything" are how a close is said: "wrap up all positions"). Negations are checked as whole phrases (see `_negation`), and a few cues of
 # "chit_chat" / "others" are forgiven (lexicon.yaml `forgiven`), then the gate is checked again.
 _GATES = ("close", "halt", "resume", "yes", "yes_typed", "no", "cancel", "conditionals",
-          "money", "other_assets", "others", "modifiers", "chit_chat", "all", "elsewhen")
+          "money", "other_assets", "others", "modifiers", "chit_chat", "all", "elsewhen",
+          # a mode switch ("only exits for the rest of the day"): the frames read it, or nobody
+          "reduce_only", "reduce_only_extras", "switch_on", "switch_off")
 _RECHECK = frozenset({"others", "chit_chat", "elsewhen"})
 _MASKS = frozenset({"sym", "num", "pct"})
 _NOT_TODAY = "#not-today"  # a marker among the topics: another period than today was named
@@ -401,6 +403,7 @@ class ReadOnlyClassifier:
         lexicon = _yaml(DATA_DIR / "lexicon.yaml") or {}
         self._domain = _Lexicon(w for entries in (lexicon.get("domain") or {}).values() for w in entries)
         self._definitions = _phrases(w for entries in (lexicon.get("definitions") or {}).values() for w in entries)
+        self._opinions = _phrases(w for entries in (lexicon.get("opinions") or {}).values() for w in entries)
         self._not_today = _Lexicon(w for entries in (lexicon.get("not_today") or {}).values() for w in entries)
         generic = _Lexicon(w for entries in (lexicon.get("not_actions") or {}).values() for w in entries)
         self._actions = frozenset(w for w in action_words(grammar, self.targets)
@@ -501,6 +504,8 @@ class ReadOnlyClassifier:
             return None
         if self._definitions is not None and self._definitions.search(norm + " "):
             return "a definition or an explanation"
+        if self._opinions is not None and self._opinions.search(norm + " "):
+            return "an opinion asked"
         spaced = comp.strip_skip(norm + " ")
         if not spaced.strip():
             return None

@@ -27,7 +27,7 @@ from typing import Any, Literal
 from assistant.nlu.compiled import NUMBER_KIND, PERCENT_KIND, CompiledLanguage, ScannedValue
 from assistant.nlu.normalize import normalize
 
-__all__ = ["FrameError", "FrameMatcher", "FrameOutcome", "FRAME_KEYS"]
+__all__ = ["FrameError", "FrameMatcher", "FrameOutcome", "FRAME_KEYS", "STATE_INTENTS", "SWITCH_QUESTION"]
 
 #: Keys of a `frames:` section (every value a list of cue phrases, except `topics`,
 #: `weak_topics` and `sides`: mappings of intent / side value to cue phrases).
@@ -36,7 +36,9 @@ FRAME_KEYS = frozenset({
     "yes_typed", "no", "cancel", "negations", "conditionals", "questions", "money",
     "other_assets", "modifiers", "order_modifiers", "past", "elsewhen", "others", "chit_chat", "neutral", "unclear",
     "period", "period_topics", "numeric_topics", "pronouns", "risk", "relative", "to_markers", "price_markers", "limit_words",
-    "requests",
+    "requests", "question_starts", "explain_questions", "mechanism", "states", "opinions",
+    "reduce_only", "reduce_only_extras", "autopilot", "autopilot_modes", "switch_on", "switch_off",
+    "forecast_days", "forecast_topics", "addressees", "polite",
 })
 
 
@@ -47,6 +49,9 @@ _POSSESSIVES = frozenset({"my", "our", "the", "mon", "ma", "mes", "notre", "nos"
 #: Topics a close may name as its object ("close every open position").
 _CLOSE_OBJECTS = frozenset({"positions"})
 _SIDE = "side"
+#: One-letter words ("E S *à* 5 000") and elisions ("M N Q *s*'il te plaît", never last); any other
+#: letter right after a spelled market makes the market unclear ("E S P", "E S T").
+_WORD_LETTERS = frozenset("aydjlmnstci")
 
 Status = Literal["accept", "missing", "refuse", "none"]
 
@@ -188,7 +193,8 @@ class _CueTable:
 # When two cues of the same length start at the same word, the category listed first wins
 # (a cancel word over a plain negation, a topic over chit-chat).
 _PRIORITY = {name: rank for rank, name in enumerate((
-    "neutral", "unclear", "no", "cancel", "yes_typed", "yes", "halt", "resume", "close", "all", "topic", "weak",
+    "neutral", "reduce_only", "reduce_only_extras", "autopilot", "mode", "switch_off", "switch_on",
+    "unclear", "no", "cancel", "yes_typed", "yes", "halt", "resume", "close", "all", "topic", "weak",
     "side", "contracts", "price_markers", "limit_words", "risk", "relative", "to_markers", "money", "other_assets",
     "modifiers", "order_modifiers", "conditionals", "questions", "past", "elsewhen", "period", "pronouns", "others",
     "chit_chat",
@@ -203,6 +209,10 @@ SWITCH_INTENTS = ("autopilot_mode", "reduce_only")
 #: the question is a request (the frames' `requests` words).
 FLIP_INTENTS = frozenset({"autopilot_mode", "halt", "resume", "reduce_only"})
 GENERIC_SWITCH_WORDS = frozenset({"only", "seulement", "uniquement", "off"})
+#: The fuzzy veto of a switch asked about; the parser then lets the frames answer with its state.
+SWITCH_QUESTION = "a question about a switch, not a request"
+#: What a switch asked about may be answered with (read-only).
+STATE_INTENTS = frozenset({"status", "autopilot_status"})
 
 
 @dataclass(slots=True)
@@ -250,6 +260,17 @@ class _Analysis:
     about them is never an answer, a halt, a resume or a close ("go full auto on the autopilot"
     is not a yes, "coupe l'autopilote" is not a close)."""
 
+    modes: set[str] = field(default_factory=set)
+    """Autopilot modes named by `autopilot_modes` cues ("full auto", "suggestions")."""
+    halt_lengths: list[int] = field(default_factory=list)
+    """Word counts of the halt cues said: a one-word verb ("arrête", "stop") may switch the
+    autopilot off; "arrête de trader" says more."""
+    tokens: tuple[str, ...] = ()
+    unclear_symbol: bool = False
+    days: list[tuple[str, ...]] = field(default_factory=list)
+    """The `elsewhen` cues said ("hier", "tomorrow")."""
+    """A spelled market followed by one more letter ("E S P"): maybe another name misheard."""
+
     def has(self, *names: str) -> bool:
         return any(self.categories.get(n, 0) for n in names)
 
@@ -279,6 +300,15 @@ class FrameMatcher:
         self._side_languages: dict[str, set[str]] = {}  # side phrase -> languages that say it
         self._numeric_topics: set[str] = set()
         self._request_words: set[str] = set()
+        self._question_starts: set[str] = set()
+        self._explain_questions: set[str] = set()
+        self._mechanism: set[str] = set()
+        self._state_words: set[str] = set()
+        self._opinion_words: set[str] = set()
+        self._addressees: set[str] = set()
+        self._polite: set[str] = set()
+        self._forecast_days: set[tuple[str, ...]] = set()
+        self._forecast_topics: set[str] = set()
         self._switch_words = frozenset(
             word for comp in self._languages.values()
             for intent in SWITCH_INTENTS for word in comp.keywords.get(intent, ())
@@ -305,11 +335,27 @@ class FrameMatcher:
                         if len(names) != 1:
                             raise FrameError(f"frames ({code}) period_topics.{intent}: expected one intent")
                         self._period_topics[intent] = names[0]
+                elif key == "forecast_days":
+                    self._forecast_days.update(tuple(normalize(w).split()) for w in _strings(value, f"frames ({code}) {key}"))
+                elif key == "forecast_topics":
+                    self._forecast_topics.update(_strings(value, f"frames ({code}) {key}"))
                 elif key == "numeric_topics":
                     self._numeric_topics.update(_strings(value, f"frames ({code}) numeric_topics"))
-                elif key == "requests":  # read by `vetoes` only, not cues of the analysis
-                    for word in _strings(value, f"frames ({code}) requests"):
-                        self._request_words.update(normalize(word).split())
+                elif key in ("requests", "question_starts", "explain_questions", "mechanism", "states", "opinions",
+                             "addressees", "polite"):
+                    # Words looked up one by one, not cues of the analysis.
+                    target = {"requests": self._request_words, "question_starts": self._question_starts,
+                              "explain_questions": self._explain_questions, "mechanism": self._mechanism,
+                              "states": self._state_words, "opinions": self._opinion_words,
+                              "addressees": self._addressees, "polite": self._polite}[key]
+                    for word in _strings(value, f"frames ({code}) {key}"):
+                        target.update(normalize(word).split())
+                elif key == "autopilot_modes":
+                    if not isinstance(value, dict):
+                        raise FrameError(f"frames ({code}) autopilot_modes: expected mode: [cues]")
+                    for mode, cues in value.items():
+                        for cue in _strings(cues, f"frames ({code}) autopilot_modes.{mode}"):
+                            self._table.add(cue, f"mode:{mode}")
                 elif key == "sides":
                     if not isinstance(value, dict):
                         raise FrameError(f"frames ({code}) sides: expected BUY/SELL: [cues]")
@@ -348,6 +394,9 @@ class FrameMatcher:
         self._known = set(common)
         for comp in self._languages.values():
             self._known |= comp.vocabulary
+            # A skip word of another language is a known word ("mode reduce only stp" read as English).
+            for word in comp.grammar.skip_words:
+                self._known.update(normalize(word).split())
         # Next to a side word, only the sentence's own language counts: "re" is English ("we're")
         # but in "vend re" it is a fragment of a misheard "vendre".
         self._known_by_language = {code: common | comp.vocabulary for code, comp in self._languages.items()}
@@ -387,8 +436,15 @@ class FrameMatcher:
         normalized sentence when a "?" was written; "l'autopilote est coupé ?" is close to
         "coupe l'autopilote", "tu peux couper l'autopilote ?" is a request)."""
         if asked is not None and intent in FLIP_INTENTS and not self._request_words.intersection(asked.split()):
-            return "a question about a switch, not a request"
+            return SWITCH_QUESTION
         tokens = normalized.split()
+        if intent in SWITCH_INTENTS and tokens and tokens[0] in self._question_starts \
+                and not self._request_words.intersection(tokens):
+            return SWITCH_QUESTION  # "is reduce-only on right now": asked without a "?"
+        if intent == "reduce_only" and any(
+                (cue := self._table.at(tokens, i, _PRIORITY)) is not None and cue.category == "switch_off"
+                for i in range(len(tokens))):
+            return "the reverse of the switch"  # "sors du mode réduction seule" is close to the mode's name
         action = intent not in self._topic_intents
         i = 0
         while i < len(tokens):
@@ -431,6 +487,12 @@ class FrameMatcher:
                 item, size = values[i]
                 if item.kind == _SYMBOL:
                     out.symbols.append((comp.text_values[_SYMBOL][item.text], item.text))
+                    spelled = item.text.split()
+                    after = i + size
+                    if len(spelled) > 1 and all(len(w) == 1 for w in spelled) and after < n \
+                            and after not in values and len(tokens[after]) == 1 and not (
+                                tokens[after] in _WORD_LETTERS and (after + 1 < n or tokens[after] in "ay")):
+                        out.unclear_symbol = True  # "E S P", "E S T": a spelled market and one more letter
                     if out.symbol_at < 0:
                         out.symbol_at = i
                 elif item.kind == NUMBER_KIND:
@@ -466,6 +528,8 @@ class FrameMatcher:
                 continue
             kind, _, value = cue.category.partition(":")
             out.categories[kind] = out.categories.get(kind, 0) + 1
+            if kind == "elsewhen":
+                out.days.append(cue.words)
             if kind in ("yes", "yes_typed", "no", "cancel"):
                 out.last_answer = kind
                 out.last_answer_at = i
@@ -475,6 +539,10 @@ class FrameMatcher:
                 marker_ends.add(i + len(cue.words))
             elif kind == "to_markers":
                 to_ends.add(i + len(cue.words))
+            elif kind == "mode":
+                out.modes.add(value)
+            elif kind == "halt":
+                out.halt_lengths.append(len(cue.words))
             if kind == "topic":
                 out.topics.add(value)
             elif kind == "weak":
@@ -519,6 +587,11 @@ class FrameMatcher:
             else:
                 out.numbers.append((item, end))
         out.absolute_percent = any(start in to_ends for _, start in out.percent_items)
+        out.tokens = tuple(tokens)
+        topics_said = out.topics | out.weak_topics
+        if out.days and topics_said and topics_said <= self._forecast_topics \
+                and all(d in self._forecast_days for d in out.days):
+            del out.categories["elsewhen"]  # "la vol prévue pour demain": a forecast's day, not another day
         return out
 
     @staticmethod
@@ -554,12 +627,25 @@ class FrameMatcher:
     def _decide(self, comp: CompiledLanguage, a: _Analysis, code: str) -> FrameOutcome:
         if a.has("chit_chat"):
             return _refuse("no_match", "talk about a topic, not a request")
-        if a.switch_words and not a.sides and not (a.topics or a.weak_topics):
-            # The frames read no autopilot or reduce-only request: only the templates do.
-            return _refuse("no_match", "about a mode switch the frames do not read")
+        if self._explains(a):
+            return _refuse("no_match", "how something works: an explanation, not a request")
+        if a.unclear_symbol:
+            return _refuse("ambiguous_symbol", "a spelled market followed by another letter (misheard?)")
         if a.has("elsewhen"):
             return _refuse("no_match", "about another day than today")
-        if a.sides and a.has("close") and a.side_nouns == len(a.sides):
+        if a.has("autopilot"):
+            out = self._autopilot(a)
+        elif a.has("reduce_only"):
+            out = self._reduce_only(a)
+        elif a.switch_words and not a.sides and not (a.topics or a.weak_topics):
+            # A word of the mode switches without a cue the frames read ("reduce my ES"): only
+            # the templates understand these.
+            return _refuse("no_match", "about a mode switch the frames do not read")
+        elif a.has("switch_off", "mode", "reduce_only_extras") or (
+                a.has("switch_on") and not a.sides and not a.has("resume", "halt") and not (a.topics or a.weak_topics)):
+            # "désactive…", "full auto", "pas ajouter", "allume…" without the switch they belong to.
+            return _refuse("no_match", "a switch word the frames cannot place")
+        elif a.sides and a.has("close") and a.side_nouns == len(a.sides):
             out = self._close(a)  # "buy back my ES short", "sell out my MNQ long"
         elif a.sides:
             out = self._order(comp, a)
@@ -581,6 +667,102 @@ class FrameMatcher:
             return out
         return FrameOutcome(out.status, out.intent, out.slots, out.slot_text, out.reason, out.detail,
                             out.missing, out.typed_only, code)
+
+    def _explains(self, a: _Analysis) -> bool:
+        """"how does QR-DQN actually work", "comment le modèle fonctionne": how something works,
+        "what does reduce only do": a question word, then the sentence ends on a verb of working
+        (the help topic excepted: "how does this work")."""
+        t = a.tokens
+        if not t or "help" in a.topics:
+            return False
+        if any(t[i] in self._explain_questions and t[i + 1] in self._mechanism for i in range(len(t) - 1)):
+            return True  # "comment marchent les quantiles"
+        return t[-1] in self._mechanism and any(word in self._explain_questions for word in t[:-1])
+
+    def _asked(self, a: _Analysis) -> tuple[bool, bool, bool]:
+        """(asked, stated, requested): a question ("?", a question word, a question's first word),
+        a state described ("l'autopilote *est* coupé"), a request word ("can", "peux")."""
+        words = set(a.tokens)
+        asked = a.question_mark or a.has("questions") or bool(a.tokens and a.tokens[0] in self._question_starts)
+        t = a.tokens
+        # A request is addressed to MIA ("can you", "tu peux") or polite ("please"); "can the
+        # autopilot trade without asking me?" asks about the autopilot.
+        requested = bool(words & self._polite) or any(
+            word in self._request_words and ((i > 0 and t[i - 1] in self._addressees)
+                                             or (i + 1 < len(t) and t[i + 1] in self._addressees))
+            for i, word in enumerate(t))
+        return asked, bool(words & self._state_words), requested
+
+    _SWITCH_BLOCKERS = ("negations", "conditionals", "others", "past", "period", "money", "other_assets",
+                        "modifiers", "order_modifiers", "risk", "relative", "limit_words", "yes", "yes_typed",
+                        "no", "cancel", "unclear", "price_markers")
+
+    def _autopilot(self, a: _Analysis) -> FrameOutcome:
+        """The autopilot named: its status when asked or described ("l'autopilote est coupé ?",
+        "is the autopilot trading"), else a switch to exactly one mode ("laisse l'autopilote
+        trader tout seul" -> auto, "allume l'autopilote" -> propose, "kill the autopilot" -> off)."""
+        intent = "autopilot_mode"
+        if a.sides or a.symbols or a.numbers or a.stray_numbers or a.percents or a.prices:
+            return _refuse("no_match", "the autopilot with a market, a side or a number", intent)
+        if a.has("reduce_only") or a.has("all") or (a.topics or a.weak_topics) - {"autopilot_status", "status"}:
+            return _refuse("ambiguous_intent", "the autopilot mixed with another request", intent)
+        asked, stated, requested = self._asked(a)
+        # A state described is a question only without a mode named: "the autopilot is on auto,
+        # switch it to proposals" is a command about a state (refused below).
+        status_question = (asked or (stated and not a.modes)) and not requested
+        for kind in self._SWITCH_BLOCKERS:
+            # "l'autopilote est allumé ou pas ?": a doubt is the question itself
+            if a.has(kind) and not (kind == "unclear" and status_question):
+                return _refuse("no_match", f"the autopilot with {kind.replace('_', ' ')}", intent)
+        if self._opinion_words.intersection(a.tokens):
+            return _refuse("no_match", "an opinion asked about the autopilot", intent)
+        if status_question:
+            if a.unknown_words > 1:
+                return _refuse("no_match", "words no grammar knows in a question", "autopilot_status")
+            return FrameOutcome("accept", "autopilot_status")
+        if stated or a.has("pronouns"):
+            return _refuse("no_match", "a request about the autopilot's state (ask or switch?)", intent)
+        if a.unknown_words > (1 if a.modes else 0):
+            # One unknown word next to a mode said in words ("que l'autopilote me *fasse* des suggestions").
+            return _refuse("no_match", "words no grammar knows in a switch", intent)
+        modes = set(a.modes)
+        if a.has("switch_off", "close") or any(n == 1 for n in a.halt_lengths):
+            modes.add("off")
+        if len(a.halt_lengths) > sum(1 for n in a.halt_lengths if n == 1) or a.has("resume") and len(modes) > 1:
+            return _refuse("ambiguous_intent", "stop trading or switch the autopilot?", intent)
+        if not modes and a.has("switch_on", "resume"):
+            modes.add("propose")  # switched on: proposals, every trade still needs the trader's word
+        if len(modes) != 1:
+            return _refuse("no_match", "which autopilot mode?" if not modes else "several autopilot modes", intent)
+        return FrameOutcome("accept", intent, {"mode": next(iter(modes))})
+
+    def _reduce_only(self, a: _Analysis) -> FrameOutcome:
+        """Reduce-only mode asked for ("exits only", "n'autorise que les ordres de réduction");
+        asked about ("are we reduce-only?") it is the status, never the switch."""
+        intent = "reduce_only"
+        if a.sides or a.symbols or a.numbers or a.stray_numbers or a.percents or a.prices:
+            return _refuse("no_match", "reduce-only with a market, a side or a number", intent)
+        if a.has("halt", "resume", "close", "all", "switch_off") or (a.topics | a.weak_topics) - _CLOSE_OBJECTS - {"status"}:
+            return _refuse("ambiguous_intent", "reduce-only mixed with another request", intent)
+        asked, stated, requested = self._asked(a)
+        status_question = (asked or stated) and not requested
+        for kind in self._SWITCH_BLOCKERS + ("pronouns",):
+            if a.has(kind) and not (kind == "unclear" and status_question):
+                return _refuse("no_match", f"reduce-only with {kind.replace('_', ' ')}", intent)
+        if a.unknown_words:
+            return _refuse("no_match", "words no grammar knows in a switch", intent)
+        if self._opinion_words.intersection(a.tokens):
+            return _refuse("no_match", "an opinion asked about reduce-only", intent)
+        if status_question:
+            return FrameOutcome("accept", "status")  # "are we in reduce-only?": the state, not the switch
+        if stated:
+            return _refuse("no_match", "a request about the state (ask or switch?)", intent)
+        return FrameOutcome("accept", intent)
+
+    def _every_market(self, a: _Analysis) -> bool:
+        named = {value for value, _ in a.symbols}
+        markets = {value for comp in self._languages.values() for value in comp.text_values.get(_SYMBOL, {}).values()}
+        return bool(markets) and named == markets
 
     @staticmethod
     def _one_symbol(a: _Analysis) -> tuple[FrameOutcome | None, tuple[str, str] | None]:
@@ -679,7 +861,8 @@ class FrameMatcher:
         intent = "set_risk"
         if intent not in comp.grammar.intents:
             return _NONE
-        if a.has("close", "halt", "resume", "yes", "yes_typed", "no", "cancel") or a.topics:
+        if a.has("close", "halt", "resume", "yes", "yes_typed", "no", "cancel") or a.topics - _CLOSE_OBJECTS:
+            # "calibre *mes positions* pour risquer 2,5 %": the positions are what is sized
             return _refuse("ambiguous_intent", "a risk setting mixed with another request", intent)
         for kind in ("negations", "unclear", "conditionals", "questions", "past", "others", "modifiers",
                      "limit_words", "other_assets", "period", "pronouns"):
@@ -721,6 +904,11 @@ class FrameMatcher:
             return _refuse("no_match", "a number in a close (partial closes are not read by frames)", intent)
         if a.unknown_words:
             return _refuse("no_match", "a close with words no grammar knows (close what?)", intent)
+        if len({value for value, _ in a.symbols}) > 1 and a.has("all") and self._every_market(a):
+            # "ferme toutes les positions, ES et MNQ", "close both ES and MNQ": every market MIA
+            # trades named, with "all" / "both", is all of them ("clôture de ES et de MNQ" alone
+            # stays unclear).
+            return FrameOutcome("accept", intent, {"scope": "all"}, {})
         trouble, symbol = self._one_symbol(a)
         if trouble is not None:
             return trouble

@@ -37,7 +37,7 @@ from assistant.grammar.loader import GrammarPaths, load_grammar
 from assistant.grammar.model import Grammar
 from assistant.nlu.classifier import ClassifierOptions, ReadOnlyClassifier
 from assistant.nlu.compiled import NUMBER_KIND, CompiledLanguage, ExactHit
-from assistant.nlu.frames import FrameMatcher, FrameOutcome
+from assistant.nlu.frames import STATE_INTENTS, SWITCH_QUESTION, FrameMatcher, FrameOutcome
 from assistant.nlu.fuzzy import CarrierIndex, FuzzyOutcome
 from assistant.nlu.normalize import normalize
 from assistant.nlu.spoken import base_language
@@ -281,7 +281,12 @@ class Parser:
             if matched and self._frames is not None else None
         if veto is not None:
             # "hey how's it going" is close to "how is it going" (performance), "il a fermé tout"
-            # to "ferme tout": an approximate match never turns these into a request.
+            # to "ferme tout": an approximate match never turns these into a request. A switch
+            # asked about ("l'autopilote est coupé ?") may still be a question about its state.
+            if veto == SWITCH_QUESTION and self._frames is not None:
+                framed = self._frame(text, as_said, tokens, prefer, out)
+                if framed is not None and framed.matched and framed.intent in STATE_INTENTS:
+                    return framed
             return ParseResult(text, stripped[:-1], False, None, language=code, language_certain=certain,
                                score=round(out.score, 4), method="fuzzy", reason="no_match",
                                detail=veto, nearest=out.intent)
@@ -305,6 +310,8 @@ class Parser:
         reason = out.reason or "no_match"
         if reason == "ambiguous_side" and "side" not in out.slots:
             return True  # no side word of the templates at all: "joue la baisse", "bullish"
+        if reason == "ambiguous_symbol":
+            return True  # "close both ES and MNQ": the frames read every market named as all (see `_frame`)
         if reason.startswith("ambiguous_") and self._frames is not None \
                 and out.intent in self._frames.topic_intents:
             return True
@@ -316,10 +323,13 @@ class Parser:
         code, certain = self._pick_language((c.code for c, _ in per_lang), tokens, prefer)
         candidates = sorted(per_lang, key=lambda item: item[0].code != code) if certain else per_lang
         out: FrameOutcome = self._frames.match(candidates, text, chosen_first=certain)
+        close_all = out.status == "accept" and out.intent == "close_positions" and out.slots == {"scope": "all"}
+        if fuzzy.reason == "ambiguous_symbol" and not close_all and fuzzy.intent not in self._frames.topic_intents:
+            return None  # two markets: only a close naming every market with "all", read as all
         if (fuzzy.reason or "").startswith("ambiguous_") and fuzzy.intent in self._frames.topic_intents \
-                and fuzzy.reason != "ambiguous_side" and not (out.status == "accept"
-                                                               and out.intent in self._frames.topic_intents):
-            return None  # after an unclear slot, only a read-only answer
+                and fuzzy.reason != "ambiguous_side" and not close_all and not (
+                    out.status == "accept" and out.intent in self._frames.topic_intents):
+            return None  # after an unclear slot, only a read-only answer (or that close)
         if out.status == "accept" or (out.status == "missing" and (fuzzy.reason or "no_match") == "no_match"):
             code = out.language or code
             stripped = next(s for c, s in per_lang if c.code == code)

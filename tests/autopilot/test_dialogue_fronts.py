@@ -66,6 +66,14 @@ async def test_mode_switches_status_and_the_forecast_by_voice_or_chat(tmp_path, 
     assert r.kind == "executed" and pilot.mode is AutopilotMode.OFF and r.lang == "en"
     r = await talk.say("quelle est la prévision de volatilité ?")
     assert r.kind == "answer" and "mia train --model-type lstm_vix" in r.text
+    # A market named: the forecast is the VIX's, and the answer says it is the same for every market.
+    r = await talk.say("vol attendue sur MNQ ?")
+    assert r.kind == "answer" and r.text.startswith("Pour MNQ, la prévision est celle du VIX")
+    r = await talk.say("expected vol on ES?")
+    assert r.kind == "answer" and r.text.startswith("For ES, the forecast is the VIX's") and r.lang == "en"
+    # A switch asked about is answered with the state, never flipped.
+    r = await talk.say("l'autopilote est coupé ?")
+    assert r.kind == "answer" and pilot.mode is AutopilotMode.OFF and r.pending is None
     await engine.halt("test")
     assert (await talk.say("autopilot on")).kind == "readback"
     r = await talk.say("yes")

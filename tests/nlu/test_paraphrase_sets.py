@@ -56,6 +56,8 @@ def test_dev_paraphrases_reach_the_target_with_nothing_wrong(parser: Parser, lan
 #: says why in a YAML comment. The floors are what the parser reached; they may only go up.
 HELDOUT_FLOORS = {
     "heldout1_fr": 0.985, "heldout1_en": 0.988, "heldout2_fr": 0.99, "heldout2_en": 0.99,
+    # Held-out set 3 (round 4): 87.2 % FR / 90.0 % EN when first measured; three lines relabelled.
+    "heldout3_fr": 0.993, "heldout3_en": 0.997,
 }
 
 
@@ -74,3 +76,48 @@ def test_heldout_paraphrases_keep_their_floor_with_nothing_wrong(parser: Parser,
             missed.append(case["t"])
     assert wrong == []
     assert ok / len(cases) >= HELDOUT_FLOORS[name], f"{ok}/{len(cases)} correct; missed: {missed}"
+
+
+#: Round 4's own corpus (written for the categories that round touched: volatility, reduce-only,
+#: the autopilot, repeat, help, status, shorthand positions, explanations, closes naming every
+#: market, figures refused by validation), with refusals and confusable pairs.
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_round4_paraphrases_reach_the_target_with_nothing_wrong(parser: Parser, lang: str) -> None:
+    bench = _bench()
+    cases = bench.load_cases(HERE / f"paraphrases_round4_{lang}.yaml")
+    assert len(cases) >= 150
+    ok, wrong, missed = 0, [], []
+    for case in cases:
+        verdict = bench.judge(case, parser.parse(str(case["t"])))
+        ok += verdict.ok
+        if verdict.wrong:
+            wrong.append((case["t"], verdict.got))
+        elif not verdict.ok:
+            missed.append(case["t"])
+    assert wrong == []
+    assert ok / len(cases) >= TARGET, f"{ok}/{len(cases)} correct; missed: {missed}"
+    assert sum(1 for c in cases if c.get("reject")) >= 40
+
+
+@pytest.mark.parametrize(("text", "code"), [
+    ("achète zéro contrat ES", "QTY_NOT_POSITIVE"), ("buy two hundred ES", "QTY_ABOVE_MAX"),
+    ("mets le risque à 50 %", "RISK_PERCENT_OUT_OF_RANGE"), ("set risk to 40%", "RISK_PERCENT_OUT_OF_RANGE"),
+])
+def test_figures_parsed_as_said_are_refused_by_the_dialogues_validation(parser: Parser, text: str, code: str) -> None:
+    """The parser reads the figure as said; the bench counts the line as refused only because the
+    engine's own check (the risk gate, the risk-percent range) refuses it, and says so."""
+    bench = _bench()
+    result = parser.parse(text)
+    assert result.matched and result.intent in ("place_trade", "set_risk")
+    assert bench.validation_refusal(result) == code
+    verdict = bench.judge({"t": text, "reject": True}, result)
+    assert verdict.ok and not verdict.wrong and verdict.validation == code
+    raw = bench.judge({"t": text, "reject": True}, result, validate=False)
+    assert raw.wrong and not raw.ok  # the raw parser figure hides nothing
+
+
+@pytest.mark.parametrize("text", ["achète 2 ES", "mets le risque à 1 %", "set risk to 5%", "buy 10 MNQ"])
+def test_figures_within_the_limits_pass_validation(parser: Parser, text: str) -> None:
+    result = parser.parse(text)
+    assert result.matched
+    assert _bench().validation_refusal(result) is None
