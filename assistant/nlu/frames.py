@@ -205,6 +205,8 @@ _PRIORITY = {name: rank for rank, name in enumerate((
 #: Intents whose keywords mark a sentence as a mode switch (see `_Analysis.switch_words`), and
 #: their keywords too common to mark anything ("only", "seulement").
 SWITCH_INTENTS = ("autopilot_mode", "reduce_only")
+#: Words that say nothing next to a name ("l'autopilote", "the autopilot").
+_NAME_ONLY = frozenset({"l", "le", "la", "the", "a", "an", "my", "mon", "ton", "your", "ok", "hey"})
 #: Intents that flip a switch: an approximate match of one asked as a question is vetoed unless
 #: the question is a request (the frames' `requests` words).
 FLIP_INTENTS = frozenset({"autopilot_mode", "halt", "resume", "reduce_only"})
@@ -446,17 +448,22 @@ class FrameMatcher:
                 for i in range(len(tokens))):
             return "the reverse of the switch"  # "sors du mode réduction seule" is close to the mode's name
         action = intent not in self._topic_intents
+        named_only = intent == "autopilot_mode"  # nothing said but the autopilot's name (and politeness)
         i = 0
         while i < len(tokens):
             cue = self._table.at(tokens, i, _PRIORITY)
             if cue is None:
+                named_only = named_only and (tokens[i] in self._polite or tokens[i] in _NAME_ONLY)
                 i += 1
                 continue
             if cue.category == "chit_chat":
                 return "small talk or a definition, not a request"
             if action and cue.category in ("others", "pronouns"):
                 return "said of someone else, not a request"
+            named_only = named_only and cue.category == "autopilot"
             i += len(cue.words)
+        if named_only:
+            return "the autopilot named, no switch asked"  # "autopilote" alone: the state, or which switch?
         return None
 
     # ------------------------------------------------------------------ analysis
