@@ -27,6 +27,7 @@ parts, see `assistant.grammar.expand.representative_expansions`).
 """
 from __future__ import annotations
 
+import heapq
 import random
 from collections import Counter
 from dataclasses import dataclass, field
@@ -135,6 +136,7 @@ class _Group:
     _vocabulary: list[str] | None = None
     _similar: dict[str, list[str]] = field(default_factory=dict)
     _key_tokens: list[list[str]] | None = None
+    _plain_top: list[tuple[float, int]] | None = None
 
     def similar(self, word: str) -> list[str]:
         """Other vocabulary words close to `word` (at most three, memoised: the vocabulary is
@@ -187,6 +189,14 @@ class _Group:
             self._skeletons = (list(first), list(first.values()))
         return self._skeletons
 
+    def plain_top(self) -> list[tuple[float, int]]:
+        """`CarrierIndex._search`'s four best (content score, key) for a sentence without content
+        words: only the empty key scores (1.0), so the ranking is the group's own (cached)."""
+        if self._plain_top is None:
+            key_tokens = self.key_tokens()
+            self._plain_top = heapq.nlargest(4, ((0.0 if key_tokens[idx] else 1.0, idx) for idx in self.short_keys()))
+        return self._plain_top
+
     def short_keys(self) -> list[int]:
         """Keys with few content words: the only ones a sentence without content words
         (slots and function words only) can be close to."""
@@ -204,6 +214,7 @@ class _Group:
 
     def add(self, key: str, full: str, info: CarrierInfo) -> None:
         self._flat = None
+        self._plain_top = None
         self._short = None
         self._skeletons = None
         self._words = None
@@ -584,17 +595,18 @@ class CarrierIndex:
                 for w in similar:
                     counts.update(by_word[w][:_POSTINGS_EXAMINED])
             lengths = group.key_lengths()
-            best = sorted([(-n, lengths[idx], idx) for idx, n in counts.items()])
-            keyed = [idx for _, _, idx in best[:max(limit, _KEYS_EXAMINED)]]
+            # (nsmallest / nlargest are sorted(...)[:n], without sorting everything.)
+            best = heapq.nsmallest(max(limit, _KEYS_EXAMINED), [(-n, lengths[idx], idx) for idx, n in counts.items()])
+            keyed = [idx for _, _, idx in best]
             if "" in group.where:
                 keyed.append(group.where[""])
+            # Content words first (cheap), then whole carriers for the best few keys only.
+            key_tokens = group.key_tokens()
+            scored = heapq.nlargest(4, [(self._token_f1(said, key_tokens[idx]), idx) for idx in keyed])
         else:
-            keyed = group.short_keys()
-        # Content words first (cheap), then whole carriers for the best few keys only.
-        key_tokens = group.key_tokens()
-        scored = sorted(((self._token_f1(said, key_tokens[idx]), idx) for idx in keyed), reverse=True)
+            scored = group.plain_top()
         out: list[tuple[float, CarrierInfo, str]] = []
-        for key_score, idx in scored[:4]:
+        for key_score, idx in scored:
             if 0.5 * key_score + 0.5 < cutoff:
                 break
             # Two sentences without content words ("what time is it", "what do I have") agree
