@@ -27,6 +27,7 @@ parts, see `assistant.grammar.expand.representative_expansions`).
 """
 from __future__ import annotations
 
+import bisect
 import heapq
 import random
 from collections import Counter
@@ -131,6 +132,7 @@ class _Group:
     _flat: tuple[list[str], list[CarrierInfo]] | None = None
     _short: list[int] | None = None
     _skeletons: tuple[list[str], list[int]] | None = None
+    _skeleton_lengths: tuple[list[int], list[str], list[int]] | None = None
     _words: dict[str, list[int]] | None = None
     _lengths: list[int] | None = None
     _vocabulary: list[str] | None = None
@@ -197,6 +199,28 @@ class _Group:
             self._plain_top = heapq.nlargest(4, ((0.0 if key_tokens[idx] else 1.0, idx) for idx in self.short_keys()))
         return self._plain_top
 
+    def close_skeletons(self, index: "CarrierIndex", query: str, cutoff: float, limit: int) -> list[int]:
+        """Positions in `skeletons()` of the `limit` skeletons closest to `query` (fuzz.ratio at
+        least `cutoff`), best first, ties in list order: what `process.extract(query, skeletons,
+        scorer=fuzz.ratio, score_cutoff=cutoff, limit=limit)` returns, without scoring the
+        skeletons whose length alone keeps them under `cutoff` (ratio <= 100 * (1 - |la - lb| /
+        (la + lb)))."""
+        if self._skeleton_lengths is None:
+            skeletons = self.skeletons(index)[0]
+            order = sorted(range(len(skeletons)), key=lambda k: (len(skeletons[k]), k))
+            self._skeleton_lengths = ([len(skeletons[k]) for k in order], [skeletons[k] for k in order], order)
+        lengths, texts, positions = self._skeleton_lengths
+        size = len(query)
+        share = max(cutoff, 0.0) / 100.0
+        # Lengths that can reach the cutoff, one character wider on each side (float rounding).
+        low = size * share / (2.0 - share) - 1.0
+        high = size * (2.0 - share) / share + 1.0 if share > 0.0 else float("inf")
+        start = bisect.bisect_left(lengths, low)
+        end = bisect.bisect_right(lengths, high)
+        found = process.extract(query, texts[start:end], scorer=fuzz.ratio, score_cutoff=cutoff, limit=None)
+        ranked = sorted((-score, positions[start + k]) for _, score, k in found)
+        return [k for _, k in ranked[:limit]]
+
     def short_keys(self) -> list[int]:
         """Keys with few content words: the only ones a sentence without content words
         (slots and function words only) can be close to."""
@@ -217,6 +241,7 @@ class _Group:
         self._plain_top = None
         self._short = None
         self._skeletons = None
+        self._skeleton_lengths = None
         self._words = None
         self._vocabulary = None
         idx = self.where.get(key)
@@ -927,14 +952,13 @@ class CarrierIndex:
             # deux contrats ES" is "{side} {quantity} contrats {symbol}" whatever the lead-in.
             # A word the grammar does not know is likely the unclear value itself: the sentence
             # is also looked up without it.
-            skeletons, where = group.skeletons(self)
+            where = group.skeletons(self)[1]
             seen: set[int] = set()
             unknown = set(self.comp.unknown_words(" ".join(said))) - self._placeholders
             queries = {self.skeleton(said), self.skeleton([t for t in said if t not in unknown])}
             fulls, infos = group.flat()
             for query in queries:
-                for _, _, k in process.extract(query, skeletons, scorer=fuzz.ratio,
-                                               score_cutoff=(refuse - 0.1) * 100.0, limit=_KEYS_EXAMINED):
+                for k in group.close_skeletons(self, query, (refuse - 0.1) * 100.0, _KEYS_EXAMINED):
                     idx = where[k]
                     if idx not in seen:
                         seen.add(idx)
