@@ -32,7 +32,7 @@ import heapq
 import random
 from collections import Counter
 from dataclasses import dataclass, field
-from difflib import SequenceMatcher
+from collections.abc import Sequence as Seq
 from typing import Any
 
 from rapidfuzz import fuzz, process
@@ -282,6 +282,73 @@ class FuzzyOutcome:
 NEAREST_FLOOR = 0.6
 
 
+def _opcodes(a: Seq[str], b: Seq[str]) -> list[tuple[str, int, int, int, int]]:
+    """`difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes()`, step for step (the
+    same longest-match search, tie-breaks and merging), without the matcher's set-up: with no
+    junk, its junk extensions never apply. About a third cheaper on a sentence's words."""
+    b2j: dict[str, list[int]] = {}
+    for j, item in enumerate(b):
+        b2j.setdefault(item, []).append(j)
+    nothing: list[int] = []
+    blocks: list[tuple[int, int, int]] = []
+    queue = [(0, len(a), 0, len(b))]
+    while queue:
+        alo, ahi, blo, bhi = queue.pop()
+        besti, bestj, bestsize = alo, blo, 0
+        j2len: dict[int, int] = {}
+        for i in range(alo, ahi):
+            j2lenget = j2len.get
+            newj2len: dict[int, int] = {}
+            for j in b2j.get(a[i], nothing):
+                if j < blo:
+                    continue
+                if j >= bhi:
+                    break
+                k = newj2len[j] = j2lenget(j - 1, 0) + 1
+                if k > bestsize:
+                    besti, bestj, bestsize = i - k + 1, j - k + 1, k
+            j2len = newj2len
+        while besti > alo and bestj > blo and a[besti - 1] == b[bestj - 1]:
+            besti, bestj, bestsize = besti - 1, bestj - 1, bestsize + 1
+        while besti + bestsize < ahi and bestj + bestsize < bhi and a[besti + bestsize] == b[bestj + bestsize]:
+            bestsize += 1
+        if bestsize:
+            blocks.append((besti, bestj, bestsize))
+            if alo < besti and blo < bestj:
+                queue.append((alo, besti, blo, bestj))
+            if besti + bestsize < ahi and bestj + bestsize < bhi:
+                queue.append((besti + bestsize, ahi, bestj + bestsize, bhi))
+    blocks.sort()
+    i1 = j1 = k1 = 0
+    merged: list[tuple[int, int, int]] = []
+    for i2, j2, k2 in blocks:
+        if i1 + k1 == i2 and j1 + k1 == j2:
+            k1 += k2
+        else:
+            if k1:
+                merged.append((i1, j1, k1))
+            i1, j1, k1 = i2, j2, k2
+    if k1:
+        merged.append((i1, j1, k1))
+    merged.append((len(a), len(b), 0))
+    out: list[tuple[str, int, int, int, int]] = []
+    i = j = 0
+    for ai, bj, size in merged:
+        tag = ""
+        if i < ai and j < bj:
+            tag = "replace"
+        elif i < ai:
+            tag = "delete"
+        elif j < bj:
+            tag = "insert"
+        if tag:
+            out.append((tag, i, ai, j, bj))
+        i, j = ai + size, bj + size
+        if size:
+            out.append(("equal", ai, i, bj, j))
+    return out
+
+
 def _slot_stand_in(said: tuple[str, ...] | list[str], full: list[str], slot: int) -> tuple[int, int] | None:
     """The words of `said` that stand where `full[slot]` (a slot) is, as (start, end), or None
     when nothing stands there. The common case (the words around the slot said as written) is
@@ -295,7 +362,7 @@ def _slot_stand_in(said: tuple[str, ...] | list[str], full: list[str], slot: int
         q += 1
     if p == slot and q == m - slot - 1:
         return (p, n - q) if n - q > p else None
-    for tag, i1, i2, j1, j2 in SequenceMatcher(None, said, full, autojunk=False).get_opcodes():
+    for tag, i1, i2, j1, j2 in _opcodes(said, full):
         if tag == "replace" and j1 <= slot < j2:
             return (i1, i2)
     return None
