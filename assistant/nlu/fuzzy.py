@@ -282,6 +282,29 @@ class FuzzyOutcome:
 NEAREST_FLOOR = 0.6
 
 
+#: fuzz.ratio of (word said, template word), memoised: the vocabulary is fixed and the words
+#: said recur, while `_token_f1` compares them key after key.
+_WORD_RATIOS: dict[tuple[str, str], float] = {}
+
+
+def _closest_word(word: str, choices: list[str]) -> int:
+    """Index of what `process.extractOne(word, choices, scorer=fuzz.ratio, score_cutoff=
+    _TOKEN_MATCH)` returns (the first of the best; it stops at a perfect score), -1 for None."""
+    best, best_score = -1, 0.0
+    ratios = _WORD_RATIOS
+    for k, choice in enumerate(choices):
+        score = ratios.get((word, choice))
+        if score is None:
+            if len(ratios) > 5 * _MEMO_LIMIT:
+                ratios.clear()  # typed text may hold any word: keep the memo bounded
+            score = ratios[(word, choice)] = fuzz.ratio(word, choice)
+        if score >= _TOKEN_MATCH and (best < 0 or score > best_score):
+            best, best_score = k, score
+            if score == 100.0:
+                break
+    return best
+
+
 def _opcodes(a: Seq[str], b: Seq[str]) -> list[tuple[str, int, int, int, int]]:
     """`difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes()`, step for step (the
     same longest-match search, tie-breaks and merging), without the matcher's set-up: with no
@@ -621,9 +644,9 @@ class CarrierIndex:
                 continue
             if len(word) < _TOKEN_MATCH_MIN_LEN:
                 continue  # a short word matches exactly or not at all ("old" is not "hold")
-            best = process.extractOne(word, remaining, scorer=fuzz.ratio, score_cutoff=_TOKEN_MATCH)
-            if best is not None and len(best[0]) >= _TOKEN_MATCH_MIN_LEN:
-                remaining.pop(best[2])
+            best = _closest_word(word, remaining)
+            if best >= 0 and len(remaining[best]) >= _TOKEN_MATCH_MIN_LEN:
+                remaining.pop(best)
                 matched += 1
         if not matched:
             return 0.0

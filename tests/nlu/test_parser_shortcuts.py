@@ -12,7 +12,7 @@ from rapidfuzz import fuzz, process
 from assistant.grammar.expand import sample_expansions
 from assistant.grammar.model import RangeList, TextList
 from assistant.grammar.template import SlotRef
-from assistant.nlu.fuzzy import _opcodes
+from assistant.nlu.fuzzy import _TOKEN_MATCH, _closest_word, _opcodes
 from assistant.nlu.normalize import normalize
 from assistant.nlu.parser import Parser
 
@@ -39,6 +39,17 @@ def test_opcodes_are_sequence_matchers() -> None:
                 full[k:k + rng.randrange(2)] = [rng.choice(words)] * rng.randrange(2)
         expected = [tuple(op) for op in SequenceMatcher(None, said, full, autojunk=False).get_opcodes()]
         assert _opcodes(said, full) == expected, (said, full)
+
+
+def test_closest_word_is_rapidfuzz_extract_one() -> None:
+    rng = random.Random(5)
+    vocabulary = ["positions", "position", "features", "feature", "regime", "regimes", "trading", "trade",
+                  "treading", "risque", "risk", "posiitons", "featrues", "x", "", "positons"]
+    for _ in range(3000):
+        word = rng.choice(vocabulary)
+        choices = [rng.choice(vocabulary) for _ in range(rng.randrange(0, 6))]
+        best = process.extractOne(word, choices, scorer=fuzz.ratio, score_cutoff=_TOKEN_MATCH)
+        assert _closest_word(word, choices) == (-1 if best is None else best[2]), (word, choices)
 
 
 def test_close_skeletons_rank_as_rapidfuzz_extract(parser: Parser) -> None:
