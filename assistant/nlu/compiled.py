@@ -278,7 +278,11 @@ class CompiledLanguage:
             tokens = tokens[:-1]
             if len(tokens) > 1 and tokens[-1] == "de" and tokens[-2] in ("quart", "quarts"):
                 tokens = tokens[:-1]
-        value = self.numbers.parse(" ".join(tokens)) if tokens else None
+        joined = " ".join(tokens)
+        if joined.isdecimal():
+            value: int | float | None = int(joined)  # plain digits: what `parse` makes of them, without its regex
+        else:
+            value = self.numbers.parse(joined) if tokens else None
         if value is not None and half:
             if isinstance(value, float) and not value.is_integer():
                 return None, (f"invalid_{slot}", f"'{text}' is not one percentage")
@@ -613,6 +617,8 @@ class CompiledLanguage:
         """False when a word is foreign to every template of this language (then no
         template can match exactly and the regex need not run)."""
         known = self._known_words
+        if known.issuperset(tokens):
+            return True  # the common case, in one C-level pass
         for tok in tokens:
             if tok not in known and not tok[0].isdigit():
                 return False
