@@ -629,12 +629,12 @@ class FrameMatcher:
         candidate: its decision, or when it recognises nothing, the other languages' (cue
         words are shared: "works for me" loses its "for me" to English skip words). Otherwise
         an accept only when every language reads the same command."""
-        outcomes = [self._decide(comp, self.analysis(comp, spaced, raw), comp.code)
-                    for comp, spaced in candidates]
-        if len(outcomes) == 1:
-            return outcomes[0]
-        if outcomes[0].status != "none" and chosen_first:
-            return outcomes[0]
+        comp, spaced = candidates[0]
+        first = self._decide(comp, self.analysis(comp, spaced, raw), comp.code)
+        if len(candidates) == 1 or (first.status != "none" and chosen_first):
+            return first  # decided without reading the other languages
+        outcomes = [first] + [self._decide(comp, self.analysis(comp, spaced, raw), comp.code)
+                              for comp, spaced in candidates[1:]]
         if chosen_first:
             outcomes = [o for o in outcomes if o.status != "none"] or outcomes
         refusals = [o for o in outcomes if o.status == "refuse"]
