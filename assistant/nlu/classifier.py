@@ -511,7 +511,7 @@ class ReadOnlyClassifier:
             return None
         if self._negation is not None and self._negation.search(spaced):
             return "a negation"
-        a = self._frames._analyse(comp, spaced, text)
+        a = self._frames.analysis(comp, spaced, text)
         if a.sides:
             return "an order word"
         recheck = None

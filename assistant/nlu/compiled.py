@@ -36,6 +36,12 @@ PERCENT_KIND = "#percent"
 #: What may follow the percent word: "un pour cent et demi", "one percent and a half".
 _PERCENT_HALF_TOKENS: tuple[tuple[str, ...], ...] = (("et", "demi"), ("et", "demie"), ("and", "a", "half"))
 _PERCENT_HALF = "|".join(" ".join(t) + " " for t in _PERCENT_HALF_TOKENS)
+#: Words a number or percentage slot can hold besides number words and digits (see
+#: `NumberLanguage.loose_pattern` and `_build_lists`).
+_RANGE_EXTRA_WORDS = frozenset({PERCENT_WORD, "de", "a", "of"} | {w for t in _PERCENT_HALF_TOKENS for w in t})
+_HAS_DIGIT = re.compile(r"\d")
+#: A word said twice in a row, in token+space text ("ferme ferme tout ").
+_REPEATED_WORD = re.compile(r"(?:^| )([^ ]+) \1 ")
 #: Minimum similarity (0-100) for correcting an unknown word to a template word…
 _CORRECTION_CUTOFF = 75.0
 #: …or to one of about the same length that starts with the same three letters
@@ -70,9 +76,10 @@ class ExactHit:
     typed_only: bool = False
 
 
-_Bucket = tuple[re.Pattern[str], dict[int, tuple[ExactTemplate, int, int]]]
-"""A dispatch bucket: one alternation of templates and, per wrapper group, (template, wrapper
-group, position in the grammar's order)."""
+_Bucket = tuple[re.Pattern[str], dict[int, tuple[ExactTemplate, int, int]], frozenset[str]]
+"""A dispatch bucket: one alternation of templates, per wrapper group (template, wrapper group,
+position in the grammar's order), and every word its templates can say (digits aside): a
+sentence holding any other word cannot match, and the regex need not run."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,6 +179,8 @@ class CompiledLanguage:
         as said matches nothing. A repeated slot word ("deux deux") is never collapsed: it may
         be a misheard number. Returns `spaced` itself when nothing changes."""
         out = spaced[len(self.lead(spaced)):]
+        if _REPEATED_WORD.search(out) is None:
+            return out if out != spaced else spaced  # no word said twice in a row: no stutter
         tokens = out.split()
         if len(tokens) > 1:
             kept = [tokens[0]]
@@ -269,7 +278,11 @@ class CompiledLanguage:
             tokens = tokens[:-1]
             if len(tokens) > 1 and tokens[-1] == "de" and tokens[-2] in ("quart", "quarts"):
                 tokens = tokens[:-1]
-        value = self.numbers.parse(" ".join(tokens)) if tokens else None
+        joined = " ".join(tokens)
+        if joined.isdecimal():
+            value: int | float | None = int(joined)  # plain digits: what `parse` makes of them, without its regex
+        else:
+            value = self.numbers.parse(joined) if tokens else None
         if value is not None and half:
             if isinstance(value, float) and not value.is_integer():
                 return None, (f"invalid_{slot}", f"'{text}' is not one percentage")
@@ -309,6 +322,30 @@ class CompiledLanguage:
         body = "|".join(self._regex(e, groups) for e in expr.options)
         return "(?:" + body + ")" + ("?" if expr.optional else "")
 
+    def _regex_words(self, expr: Expr, out: set[str]) -> None:
+        """Every word `_regex(expr)` can match, digits aside (it must follow `_regex` exactly:
+        `match_exact` skips the templates of a bucket when a word of the sentence is not here)."""
+        if isinstance(expr, Words):
+            out.update(self.literal_tokens(expr.text))
+            out.update(self.spoken_tokens(expr.text) or ())
+        elif isinstance(expr, SlotRef):
+            mapping = self.text_values.get(expr.list_name)
+            if mapping is None:
+                out.update(self.numbers.words)
+                out.update(_RANGE_EXTRA_WORDS)
+            else:
+                for form in mapping:
+                    out.update(form.split())
+        elif isinstance(expr, RuleRef):
+            self._regex_words(self.grammar.rules[expr.name], out)
+        elif isinstance(expr, Sequence):
+            for item in expr.items:
+                self._regex_words(item, out)
+        else:
+            assert isinstance(expr, Alternative)
+            for option in expr.options:
+                self._regex_words(option, out)
+
     def _core_words(self, expr: Expr) -> set[str] | None:
         """First words of the first part that every sentence of `expr` says (None when `expr`
         can be empty). Every sentence of the template holds one of these words somewhere, so
@@ -343,7 +380,7 @@ class CompiledLanguage:
         return out
 
     def _build_exact(self) -> None:
-        branches: list[tuple[str, ExactTemplate, set[str]]] = []
+        branches: list[tuple[str, ExactTemplate, set[str], set[str]]] = []
         # Complete sentences first: when two templates match, the earlier one wins, and a
         # sentence that is a complete command must never be read as an incomplete one.
         ordered = sorted(((intent, tpl) for intent in self.grammar.intents.values() for tpl in intent.templates),
@@ -353,7 +390,9 @@ class CompiledLanguage:
             body = self._regex(tpl.expr, groups)
             core = self._core_words(tpl.expr)
             meta = ExactTemplate(intent.name, tuple(enumerate(groups)), tpl.fixed_slots, tpl)
-            branches.append((body, meta, core if core is not None else {""}))
+            words: set[str] = set()
+            self._regex_words(tpl.expr, words)
+            branches.append((body, meta, core if core is not None else {""}, words))
         self._branches = branches
         # Dispatch: templates filed under the same words form one group, compiled once as one
         # alternation; a word of the utterance -> the groups filed under it. Number phrases can
@@ -361,7 +400,7 @@ class CompiledLanguage:
         # and digits. Templates that can be empty are filed under "" (tried for every sentence).
         number_starts = {w for w in self.numbers.words} | {"#digit"}
         filed: dict[frozenset[str], list[int]] = {}
-        for idx, (_, _, firsts) in enumerate(branches):
+        for idx, (_, _, firsts, _) in enumerate(branches):
             keys = set(firsts)
             if "#num" in keys:
                 keys.discard("#num")
@@ -378,15 +417,17 @@ class CompiledLanguage:
     def _compile_branches(self, members: list[int]) -> "_Bucket":
         parts: list[str] = []
         table: dict[int, tuple[ExactTemplate, int, int]] = {}
+        vocabulary: set[str] = set()
         group = 0
         for idx in members:
-            body, meta, _ = self._branches[idx]
+            body, meta, _, words = self._branches[idx]
+            vocabulary |= words
             group += 1
             wrapper = group
             parts.append("(" + body + ")")
             table[wrapper] = (meta, wrapper, idx)
             group += len(meta.slot_groups)
-        return re.compile("|".join(parts)), table
+        return re.compile("|".join(parts)), table, frozenset(vocabulary)
 
     def match_exact(self, spaced: str) -> ExactHit | None:
         """Exact grammar match of token+space text, or None.
@@ -398,14 +439,20 @@ class CompiledLanguage:
         dispatch = self._dispatch
         tried: set[int] = set()
         best: tuple[int, re.Match[str], ExactTemplate, int] | None = None
-        for tok in spaced.split():
+        tokens = spaced.split()
+        said: set[str] | None = None  # the words to check buckets against, after a first miss
+        for tok in tokens:
             for bucket in dispatch.get("#digit" if tok[0].isdigit() else tok, ()):
                 if id(bucket) in tried:
                     continue
                 tried.add(id(bucket))
-                pattern, table = bucket
+                pattern, table, vocabulary = bucket
+                if said is not None and not said <= vocabulary:
+                    continue  # a word none of these templates can say: no regex needed
                 m = pattern.fullmatch(spaced)
                 if m is None:
+                    if said is None:
+                        said = self._plain_words(spaced, tokens)
                     continue
                 meta, wrapper, order = table[m.lastindex]  # type: ignore[index]
                 if best is None or order < best[0]:
@@ -414,6 +461,8 @@ class CompiledLanguage:
                     # A complete command: it outranks any incomplete or typed-only reading.
                     return self._hit(meta, wrapper, m)
         for bucket in self._empty_buckets:
+            if said is not None and not said <= bucket[2]:
+                continue
             m = bucket[0].fullmatch(spaced)
             if m is not None:
                 meta, wrapper, order = bucket[1][m.lastindex]  # type: ignore[index]
@@ -422,6 +471,13 @@ class CompiledLanguage:
         if best is None:
             return None
         return self._hit(best[2], best[3], best[1])
+
+    @staticmethod
+    def _plain_words(spaced: str, tokens: list[str]) -> set[str]:
+        """The distinct words of a sentence, digits aside."""
+        if _HAS_DIGIT.search(spaced) is None:
+            return set(tokens)
+        return {tok for tok in tokens if not tok[0].isdigit()}
 
     def _hit(self, meta: ExactTemplate, wrapper: int, m: re.Match[str]) -> ExactHit:
         """Typed slots of a template match (or why a value is unusable)."""
@@ -561,6 +617,8 @@ class CompiledLanguage:
         """False when a word is foreign to every template of this language (then no
         template can match exactly and the regex need not run)."""
         known = self._known_words
+        if known.issuperset(tokens):
+            return True  # the common case, in one C-level pass
         for tok in tokens:
             if tok not in known and not tok[0].isdigit():
                 return False

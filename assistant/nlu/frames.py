@@ -274,7 +274,11 @@ class _Analysis:
     """A spelled market followed by one more letter ("E S P"): maybe another name misheard."""
 
     def has(self, *names: str) -> bool:
-        return any(self.categories.get(n, 0) for n in names)
+        categories = self.categories  # counts, never 0
+        for name in names:
+            if name in categories:
+                return True
+        return False
 
 
 def _strings(value: Any, where: str) -> list[str]:
@@ -311,6 +315,8 @@ class FrameMatcher:
         self._polite: set[str] = set()
         self._forecast_days: set[tuple[str, ...]] = set()
         self._forecast_topics: set[str] = set()
+        #: The last analysis per language: code -> (spaced, raw, analysis) (see `analysis`).
+        self._last: dict[str, tuple[str, str, _Analysis]] = {}
         self._switch_words = frozenset(
             word for comp in self._languages.values()
             for intent in SWITCH_INTENTS for word in comp.keywords.get(intent, ())
@@ -467,6 +473,16 @@ class FrameMatcher:
         return None
 
     # ------------------------------------------------------------------ analysis
+    def analysis(self, comp: CompiledLanguage, spaced: str, raw: str) -> _Analysis:
+        """`_analyse`, reusing the analysis just made of the same sentence in the same language
+        (in one parse the frames stage reads it, then the classifier stage). Read-only."""
+        last = self._last.get(comp.code)
+        if last is not None and last[0] == spaced and last[1] == raw:
+            return last[2]
+        out = self._analyse(comp, spaced, raw)
+        self._last[comp.code] = (spaced, raw, out)
+        return out
+
     def _analyse(self, comp: CompiledLanguage, spaced: str, raw: str) -> _Analysis:
         out = _Analysis()
         tokens: list[str] = []
@@ -512,7 +528,7 @@ class FrameMatcher:
                 i += size
                 continue
             cue = self._table.at(tokens, i, _PRIORITY)
-            if cue is not None and any(j in values for j in range(i + 1, i + len(cue.words))):
+            if cue is not None and len(cue.words) > 1 and any(j in values for j in range(i + 1, i + len(cue.words))):
                 # A cue may run over an article or a number it says literally ("c'est quoi *un*
                 # régime", "entre les *trois* modèles"), never over a market or a side.
                 if all(values[j][0].kind == NUMBER_KIND and j + values[j][1] <= i + len(cue.words)
@@ -523,7 +539,7 @@ class FrameMatcher:
                     cue = None
             if cue is None:
                 token = tokens[i]
-                if any(ch.isdigit() for ch in token) or token in self._number_words:
+                if (not token.isalpha() and any(ch.isdigit() for ch in token)) or token in self._number_words:
                     out.stray_numbers += 1
                 elif token not in self._known:
                     out.unknown_words += 1
@@ -613,12 +629,12 @@ class FrameMatcher:
         candidate: its decision, or when it recognises nothing, the other languages' (cue
         words are shared: "works for me" loses its "for me" to English skip words). Otherwise
         an accept only when every language reads the same command."""
-        outcomes = [self._decide(comp, self._analyse(comp, spaced, raw), comp.code)
-                    for comp, spaced in candidates]
-        if len(outcomes) == 1:
-            return outcomes[0]
-        if outcomes[0].status != "none" and chosen_first:
-            return outcomes[0]
+        comp, spaced = candidates[0]
+        first = self._decide(comp, self.analysis(comp, spaced, raw), comp.code)
+        if len(candidates) == 1 or (first.status != "none" and chosen_first):
+            return first  # decided without reading the other languages
+        outcomes = [first] + [self._decide(comp, self.analysis(comp, spaced, raw), comp.code)
+                              for comp, spaced in candidates[1:]]
         if chosen_first:
             outcomes = [o for o in outcomes if o.status != "none"] or outcomes
         refusals = [o for o in outcomes if o.status == "refuse"]

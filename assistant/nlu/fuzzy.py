@@ -27,10 +27,12 @@ parts, see `assistant.grammar.expand.representative_expansions`).
 """
 from __future__ import annotations
 
+import bisect
+import heapq
 import random
 from collections import Counter
 from dataclasses import dataclass, field
-from difflib import SequenceMatcher
+from collections.abc import Sequence as Seq
 from typing import Any
 
 from rapidfuzz import fuzz, process
@@ -130,11 +132,13 @@ class _Group:
     _flat: tuple[list[str], list[CarrierInfo]] | None = None
     _short: list[int] | None = None
     _skeletons: tuple[list[str], list[int]] | None = None
+    _skeleton_lengths: tuple[list[int], list[str], list[int]] | None = None
     _words: dict[str, list[int]] | None = None
     _lengths: list[int] | None = None
     _vocabulary: list[str] | None = None
     _similar: dict[str, list[str]] = field(default_factory=dict)
     _key_tokens: list[list[str]] | None = None
+    _plain_top: list[tuple[float, int]] | None = None
 
     def similar(self, word: str) -> list[str]:
         """Other vocabulary words close to `word` (at most three, memoised: the vocabulary is
@@ -187,6 +191,36 @@ class _Group:
             self._skeletons = (list(first), list(first.values()))
         return self._skeletons
 
+    def plain_top(self) -> list[tuple[float, int]]:
+        """`CarrierIndex._search`'s four best (content score, key) for a sentence without content
+        words: only the empty key scores (1.0), so the ranking is the group's own (cached)."""
+        if self._plain_top is None:
+            key_tokens = self.key_tokens()
+            self._plain_top = heapq.nlargest(4, ((0.0 if key_tokens[idx] else 1.0, idx) for idx in self.short_keys()))
+        return self._plain_top
+
+    def close_skeletons(self, index: "CarrierIndex", query: str, cutoff: float, limit: int) -> list[int]:
+        """Positions in `skeletons()` of the `limit` skeletons closest to `query` (fuzz.ratio at
+        least `cutoff`), best first, ties in list order: what `process.extract(query, skeletons,
+        scorer=fuzz.ratio, score_cutoff=cutoff, limit=limit)` returns, without scoring the
+        skeletons whose length alone keeps them under `cutoff` (ratio <= 100 * (1 - |la - lb| /
+        (la + lb)))."""
+        if self._skeleton_lengths is None:
+            skeletons = self.skeletons(index)[0]
+            order = sorted(range(len(skeletons)), key=lambda k: (len(skeletons[k]), k))
+            self._skeleton_lengths = ([len(skeletons[k]) for k in order], [skeletons[k] for k in order], order)
+        lengths, texts, positions = self._skeleton_lengths
+        size = len(query)
+        share = max(cutoff, 0.0) / 100.0
+        # Lengths that can reach the cutoff, one character wider on each side (float rounding).
+        low = size * share / (2.0 - share) - 1.0
+        high = size * (2.0 - share) / share + 1.0 if share > 0.0 else float("inf")
+        start = bisect.bisect_left(lengths, low)
+        end = bisect.bisect_right(lengths, high)
+        found = process.extract(query, texts[start:end], scorer=fuzz.ratio, score_cutoff=cutoff, limit=None)
+        ranked = sorted((-score, positions[start + k]) for _, score, k in found)
+        return [k for _, k in ranked[:limit]]
+
     def short_keys(self) -> list[int]:
         """Keys with few content words: the only ones a sentence without content words
         (slots and function words only) can be close to."""
@@ -204,8 +238,10 @@ class _Group:
 
     def add(self, key: str, full: str, info: CarrierInfo) -> None:
         self._flat = None
+        self._plain_top = None
         self._short = None
         self._skeletons = None
+        self._skeleton_lengths = None
         self._words = None
         self._vocabulary = None
         idx = self.where.get(key)
@@ -246,6 +282,96 @@ class FuzzyOutcome:
 NEAREST_FLOOR = 0.6
 
 
+#: fuzz.ratio of (word said, template word), memoised: the vocabulary is fixed and the words
+#: said recur, while `_token_f1` compares them key after key.
+_WORD_RATIOS: dict[tuple[str, str], float] = {}
+
+
+def _closest_word(word: str, choices: list[str]) -> int:
+    """Index of what `process.extractOne(word, choices, scorer=fuzz.ratio, score_cutoff=
+    _TOKEN_MATCH)` returns (the first of the best; it stops at a perfect score), -1 for None."""
+    best, best_score = -1, 0.0
+    ratios = _WORD_RATIOS
+    for k, choice in enumerate(choices):
+        score = ratios.get((word, choice))
+        if score is None:
+            if len(ratios) > 5 * _MEMO_LIMIT:
+                ratios.clear()  # typed text may hold any word: keep the memo bounded
+            score = ratios[(word, choice)] = fuzz.ratio(word, choice)
+        if score >= _TOKEN_MATCH and (best < 0 or score > best_score):
+            best, best_score = k, score
+            if score == 100.0:
+                break
+    return best
+
+
+def _opcodes(a: Seq[str], b: Seq[str]) -> list[tuple[str, int, int, int, int]]:
+    """`difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes()`, step for step (the
+    same longest-match search, tie-breaks and merging), without the matcher's set-up: with no
+    junk, its junk extensions never apply. About a third cheaper on a sentence's words."""
+    b2j: dict[str, list[int]] = {}
+    for j, item in enumerate(b):
+        b2j.setdefault(item, []).append(j)
+    nothing: list[int] = []
+    blocks: list[tuple[int, int, int]] = []
+    queue = [(0, len(a), 0, len(b))]
+    while queue:
+        alo, ahi, blo, bhi = queue.pop()
+        besti, bestj, bestsize = alo, blo, 0
+        j2len: dict[int, int] = {}
+        for i in range(alo, ahi):
+            j2lenget = j2len.get
+            newj2len: dict[int, int] = {}
+            for j in b2j.get(a[i], nothing):
+                if j < blo:
+                    continue
+                if j >= bhi:
+                    break
+                k = newj2len[j] = j2lenget(j - 1, 0) + 1
+                if k > bestsize:
+                    besti, bestj, bestsize = i - k + 1, j - k + 1, k
+            j2len = newj2len
+        while besti > alo and bestj > blo and a[besti - 1] == b[bestj - 1]:
+            besti, bestj, bestsize = besti - 1, bestj - 1, bestsize + 1
+        while besti + bestsize < ahi and bestj + bestsize < bhi and a[besti + bestsize] == b[bestj + bestsize]:
+            bestsize += 1
+        if bestsize:
+            blocks.append((besti, bestj, bestsize))
+            if alo < besti and blo < bestj:
+                queue.append((alo, besti, blo, bestj))
+            if besti + bestsize < ahi and bestj + bestsize < bhi:
+                queue.append((besti + bestsize, ahi, bestj + bestsize, bhi))
+    blocks.sort()
+    i1 = j1 = k1 = 0
+    merged: list[tuple[int, int, int]] = []
+    for i2, j2, k2 in blocks:
+        if i1 + k1 == i2 and j1 + k1 == j2:
+            k1 += k2
+        else:
+            if k1:
+                merged.append((i1, j1, k1))
+            i1, j1, k1 = i2, j2, k2
+    if k1:
+        merged.append((i1, j1, k1))
+    merged.append((len(a), len(b), 0))
+    out: list[tuple[str, int, int, int, int]] = []
+    i = j = 0
+    for ai, bj, size in merged:
+        tag = ""
+        if i < ai and j < bj:
+            tag = "replace"
+        elif i < ai:
+            tag = "delete"
+        elif j < bj:
+            tag = "insert"
+        if tag:
+            out.append((tag, i, ai, j, bj))
+        i, j = ai + size, bj + size
+        if size:
+            out.append(("equal", ai, i, bj, j))
+    return out
+
+
 def _slot_stand_in(said: tuple[str, ...] | list[str], full: list[str], slot: int) -> tuple[int, int] | None:
     """The words of `said` that stand where `full[slot]` (a slot) is, as (start, end), or None
     when nothing stands there. The common case (the words around the slot said as written) is
@@ -259,7 +385,7 @@ def _slot_stand_in(said: tuple[str, ...] | list[str], full: list[str], slot: int
         q += 1
     if p == slot and q == m - slot - 1:
         return (p, n - q) if n - q > p else None
-    for tag, i1, i2, j1, j2 in SequenceMatcher(None, said, full, autojunk=False).get_opcodes():
+    for tag, i1, i2, j1, j2 in _opcodes(said, full):
         if tag == "replace" and j1 <= slot < j2:
             return (i1, i2)
     return None
@@ -518,9 +644,9 @@ class CarrierIndex:
                 continue
             if len(word) < _TOKEN_MATCH_MIN_LEN:
                 continue  # a short word matches exactly or not at all ("old" is not "hold")
-            best = process.extractOne(word, remaining, scorer=fuzz.ratio, score_cutoff=_TOKEN_MATCH)
-            if best is not None and len(best[0]) >= _TOKEN_MATCH_MIN_LEN:
-                remaining.pop(best[2])
+            best = _closest_word(word, remaining)
+            if best >= 0 and len(remaining[best]) >= _TOKEN_MATCH_MIN_LEN:
+                remaining.pop(best)
                 matched += 1
         if not matched:
             return 0.0
@@ -584,17 +710,18 @@ class CarrierIndex:
                 for w in similar:
                     counts.update(by_word[w][:_POSTINGS_EXAMINED])
             lengths = group.key_lengths()
-            best = sorted([(-n, lengths[idx], idx) for idx, n in counts.items()])
-            keyed = [idx for _, _, idx in best[:max(limit, _KEYS_EXAMINED)]]
+            # (nsmallest / nlargest are sorted(...)[:n], without sorting everything.)
+            best = heapq.nsmallest(max(limit, _KEYS_EXAMINED), [(-n, lengths[idx], idx) for idx, n in counts.items()])
+            keyed = [idx for _, _, idx in best]
             if "" in group.where:
                 keyed.append(group.where[""])
+            # Content words first (cheap), then whole carriers for the best few keys only.
+            key_tokens = group.key_tokens()
+            scored = heapq.nlargest(4, [(self._token_f1(said, key_tokens[idx]), idx) for idx in keyed])
         else:
-            keyed = group.short_keys()
-        # Content words first (cheap), then whole carriers for the best few keys only.
-        key_tokens = group.key_tokens()
-        scored = sorted(((self._token_f1(said, key_tokens[idx]), idx) for idx in keyed), reverse=True)
+            scored = group.plain_top()
         out: list[tuple[float, CarrierInfo, str]] = []
-        for key_score, idx in scored[:4]:
+        for key_score, idx in scored:
             if 0.5 * key_score + 0.5 < cutoff:
                 break
             # Two sentences without content words ("what time is it", "what do I have") agree
@@ -915,14 +1042,13 @@ class CarrierIndex:
             # deux contrats ES" is "{side} {quantity} contrats {symbol}" whatever the lead-in.
             # A word the grammar does not know is likely the unclear value itself: the sentence
             # is also looked up without it.
-            skeletons, where = group.skeletons(self)
+            where = group.skeletons(self)[1]
             seen: set[int] = set()
             unknown = set(self.comp.unknown_words(" ".join(said))) - self._placeholders
             queries = {self.skeleton(said), self.skeleton([t for t in said if t not in unknown])}
             fulls, infos = group.flat()
             for query in queries:
-                for _, _, k in process.extract(query, skeletons, scorer=fuzz.ratio,
-                                               score_cutoff=(refuse - 0.1) * 100.0, limit=_KEYS_EXAMINED):
+                for k in group.close_skeletons(self, query, (refuse - 0.1) * 100.0, _KEYS_EXAMINED):
                     idx = where[k]
                     if idx not in seen:
                         seen.add(idx)

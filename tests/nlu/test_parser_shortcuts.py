@@ -1,0 +1,133 @@
+"""The parser's speed shortcuts compute exactly what they replace (bench/parser_equivalence.py
+checks whole parse results on the corpora; these check each shortcut on its own, more widely)."""
+from __future__ import annotations
+
+import random
+from difflib import SequenceMatcher
+from pathlib import Path
+
+import yaml
+from rapidfuzz import fuzz, process
+
+from assistant.grammar.expand import sample_expansions
+from assistant.grammar.model import RangeList, TextList
+from assistant.grammar.template import SlotRef
+from assistant.nlu.fuzzy import _TOKEN_MATCH, _closest_word, _opcodes
+from assistant.nlu.normalize import normalize
+from assistant.nlu.parser import Parser
+
+HERE = Path(__file__).parent
+
+
+def _corpus() -> list[str]:
+    lines: list[str] = []
+    for name in ("cases_en.yaml", "cases_fr.yaml", "frames_en.yaml", "frames_fr.yaml"):
+        lines.extend(str(line["t"]) for line in yaml.safe_load((HERE / name).read_text(encoding="utf-8")))
+    return lines
+
+
+def test_opcodes_are_sequence_matchers() -> None:
+    rng = random.Random(7)
+    for _ in range(3000):
+        words = rng.choice((["a", "b"], ["a", "b", "c", "d"], ["buy", "two", "es", "\ue001", "de", "le"]))
+        said = [rng.choice(words) for _ in range(rng.randrange(0, 10))]
+        full = [rng.choice(words) for _ in range(rng.randrange(0, 10))]
+        if said and rng.random() < 0.5:  # near copies, as a sentence and its carrier are
+            full = list(said)
+            for _ in range(rng.randrange(1, 4)):
+                k = rng.randrange(len(full) + 1)
+                full[k:k + rng.randrange(2)] = [rng.choice(words)] * rng.randrange(2)
+        expected = [tuple(op) for op in SequenceMatcher(None, said, full, autojunk=False).get_opcodes()]
+        assert _opcodes(said, full) == expected, (said, full)
+
+
+def test_closest_word_is_rapidfuzz_extract_one() -> None:
+    rng = random.Random(5)
+    vocabulary = ["positions", "position", "features", "feature", "regime", "regimes", "trading", "trade",
+                  "treading", "risque", "risk", "posiitons", "featrues", "x", "", "positons"]
+    for _ in range(3000):
+        word = rng.choice(vocabulary)
+        choices = [rng.choice(vocabulary) for _ in range(rng.randrange(0, 6))]
+        best = process.extractOne(word, choices, scorer=fuzz.ratio, score_cutoff=_TOKEN_MATCH)
+        assert _closest_word(word, choices) == (-1 if best is None else best[2]), (word, choices)
+
+
+def test_close_skeletons_rank_as_rapidfuzz_extract(parser: Parser) -> None:
+    rng = random.Random(11)
+    checked = 0
+    for index in parser._carriers.values():
+        for group in index._minus.values():
+            skeletons = group.skeletons(index)[0]
+            for _ in range(8):
+                words = rng.choice(skeletons).split()
+                if words and rng.random() < 0.7:
+                    del words[rng.randrange(len(words))]
+                if rng.random() < 0.5:
+                    words.insert(rng.randrange(len(words) + 1), rng.choice(("de", "buy", "positions", "x")))
+                query = " ".join(words)
+                for cutoff in (0.0, 50.0, 62.0, 80.0, 100.0):
+                    expected = [k for _, _, k in process.extract(query, skeletons, scorer=fuzz.ratio,
+                                                                 score_cutoff=cutoff, limit=12)]
+                    assert group.close_skeletons(index, query, cutoff, 12) == expected, (query, cutoff)
+                    checked += 1
+    assert checked > 1000
+
+
+def test_plain_top_is_the_sorted_ranking(parser: Parser) -> None:
+    for index in parser._carriers.values():
+        for group in index._index.values():
+            tokens = group.key_tokens()
+            expected = sorted(((index._token_f1([], tokens[idx]), idx) for idx in group.short_keys()),
+                              reverse=True)[:4]
+            assert group.plain_top() == expected
+
+
+def test_a_bucket_matches_only_sentences_within_its_words(parser: Parser) -> None:
+    """`match_exact` skips a bucket whose words do not cover the sentence's: every sentence a
+    bucket's regex matches (corpus lines, and sentences sampled from every template with real
+    list values and numbers) must be made of its words and digits."""
+    rng = random.Random(3)
+    for code, comp in parser._compiled.items():
+        lg = comp.grammar
+        sentences = {comp.strip_skip(normalize(t) + " ") for t in _corpus()}
+        for intent in lg.intents.values():
+            for tpl in intent.templates:
+                for parts in sample_expansions(tpl.expr, lg.rules, 6, seed=rng.randrange(1 << 30)):
+                    words: list[str] = []
+                    for part in parts:
+                        if not isinstance(part, SlotRef):
+                            words.append(part)
+                            continue
+                        slot_list = lg.lists[part.list_name]
+                        if isinstance(slot_list, TextList):
+                            value = rng.choice(slot_list.values)
+                            words.append(rng.choice(value.forms))
+                        elif isinstance(slot_list, RangeList):
+                            number = rng.choice(("2", "12", "deux", "two", "0.5", "un et demi", "one and a half"))
+                            words.append(number + (" %" if slot_list.kind == "percent" else ""))
+                    sentences.add(comp.strip_skip(normalize(" ".join(words)) + " "))
+        buckets = {id(b): b for group in comp._dispatch.values() for b in group}
+        matched = 0
+        for spaced in sentences:
+            if not spaced.strip():
+                continue
+            said = {t for t in spaced.split() if not t[0].isdigit()}
+            for pattern, _, vocabulary in buckets.values():
+                if pattern.fullmatch(spaced) is not None:
+                    matched += 1
+                    assert said <= vocabulary, (code, spaced, sorted(said - vocabulary))
+        assert matched > 500, code
+
+
+def test_the_classifier_reuses_only_the_same_sentences_analysis(parser: Parser) -> None:
+    frames = parser._frames
+    assert frames is not None
+    comp = parser._compiled["en"]
+    spaced = comp.strip_skip(normalize("what are my positions") + " ")
+    first = frames.analysis(comp, spaced, "what are my positions")
+    assert frames.analysis(comp, spaced, "what are my positions") is first
+    asked = frames.analysis(comp, spaced, "what are my positions?")
+    assert asked is not first and asked.question_mark and not first.question_mark
+    fresh = frames._analyse(comp, spaced, "what are my positions?")
+    assert (fresh.categories, fresh.topics, fresh.question_mark) == (asked.categories, asked.topics,
+                                                                      asked.question_mark)
