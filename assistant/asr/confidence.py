@@ -25,6 +25,10 @@ The finished sentences are first re-ranked with their agreement with the free de
   allowed at its step: a number or symbol chosen narrowly against another value.
 * `cover`: where Whisper's alignment heads look when the sentence ends, minus the end of the
   speech (seconds, clipped to [-1, 1]): a finished sentence looks into the silence after it.
+* `lowest`: the lowest log-probability (over the whole vocabulary) of a token of the path: one
+  word Whisper did not want (a slot word forced by the grammar) however good the rest.
+* `free_parse`: 1 when the project parser (exact templates only) reads the free decoding as the
+  same intent and slot values as the best sentence, else 0: Whisper wrote the command unaided.
 
 `confidence = sigmoid(w . features + b)`: a logistic model fitted on labelled natural-voice sets
 (correct best sentence vs. wrong sentence or out-of-domain speech) by `bench/asr_calibrate.py`,
@@ -41,7 +45,8 @@ from typing import Any
 from .constrained_search import Finished, SearchResult
 from .whisper_tokenizer import WhisperTokenizer
 
-FEATURES = ("margin", "agreement", "partial", "end", "lang_margin", "mean", "rate", "no_speech", "weakest", "cover")
+FEATURES = ("margin", "agreement", "partial", "end", "lang_margin", "mean", "rate", "no_speech", "weakest", "cover",
+            "lowest", "free_parse")
 MARGIN_CAP = 10.0  # a sentence with no competing meaning in the search counts as this margin
 
 
@@ -60,7 +65,8 @@ MARGIN_CAP = 10.0  # a sentence with no competing meaning in the search counts a
 # weighted: the search only finishes sentences that reach the end of the speech, and the refit
 # gave it no weight either (-0.02).
 _WEIGHTS = {"margin": 0.1675, "agreement": 3.7379, "partial": 0.4117, "end": 0.4423, "lang_margin": 0.1071,
-            "mean": 1.1483, "rate": -0.3844, "no_speech": 1.3867, "weakest": 0.2965, "cover": 0.0}
+            "mean": 1.1483, "rate": -0.3844, "no_speech": 1.3867, "weakest": 0.2965, "cover": 0.0,
+            "lowest": 0.0, "free_parse": 0.0}
 _INTERCEPT = -0.5008
 _THRESHOLD = 0.99
 
@@ -74,7 +80,7 @@ class Calibration:
     threshold: float = _THRESHOLD
 
     def probability(self, feats: dict[str, float]) -> float:
-        z = self.intercept + sum(self.weights.get(name, 0.0) * feats[name] for name in FEATURES)
+        z = self.intercept + sum(self.weights.get(name, 0.0) * feats.get(name, 0.0) for name in FEATURES)
         return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
 
 
@@ -126,9 +132,27 @@ def _sense(f: Finished) -> tuple[str, tuple[tuple[str, Any], ...]]:
     return f.meaning.intent, f.meaning.slots
 
 
+def same_meaning(parsed: Any, finished: Finished) -> bool:
+    """Whether a parser result (`assistant.nlu.ParseResult`) means what a finished path means."""
+    if parsed is None or not parsed.matched or parsed.intent != finished.meaning.intent:
+        return False
+    mine = finished.meaning.as_dict()
+    if set(parsed.slots) != set(mine):
+        return False
+    for name, value in mine.items():
+        other = parsed.slots[name]
+        if isinstance(value, (int, float)) and isinstance(other, (int, float)):
+            if abs(float(value) - float(other)) > 1e-9:
+                return False
+        elif str(value).lower() != str(other).lower():
+            return False
+    return True
+
+
 def features(result: SearchResult, tokenizer: WhisperTokenizer, audio_s: float,
-             ranked: list[Ranked] | None = None) -> dict[str, float] | None:
-    """The feature vector of the best sentence (None when the search finished no sentence)."""
+             ranked: list[Ranked] | None = None, parser: Any = None) -> dict[str, float] | None:
+    """The feature vector of the best sentence (None when the search finished no sentence).
+    `parser`: the project parser (exact templates suffice) for `free_parse`; without it 0."""
     from rapidfuzz import fuzz
 
     ranked = ranked if ranked is not None else rank(result, tokenizer)
@@ -147,6 +171,9 @@ def features(result: SearchResult, tokenizer: WhisperTokenizer, audio_s: float,
     others = [lp for lang, lp in langs.items() if lang != best.meaning.lang]
     lang_margin = langs.get(best.meaning.lang, 0.0) - max(others) if others else 0.0
     n = best.n_tokens
+    parsed = None
+    if parser is not None and result.free_tokens:
+        parsed = parser.parse(tokenizer.decode(result.free_tokens), best.meaning.lang)
     return {
         "margin": round(margin, 4), "agreement": round(agreement, 4), "partial": round(partial, 4),
         "end": round(max(best.end_score, -20.0), 4), "lang_margin": round(max(-20.0, min(20.0, lang_margin)), 4),
@@ -154,13 +181,15 @@ def features(result: SearchResult, tokenizer: WhisperTokenizer, audio_s: float,
         "no_speech": round(result.no_speech_prob, 4), "weakest": round(max(best.weakest, -20.0), 4),
         "cover": round(max(-1.0, min(1.0, best.look_s - result.speech_end_s)), 4)
         if result.speech_end_s is not None and best.look_s >= 0 else 1.0,
+        "lowest": round(max(best.lowest, -20.0), 4),
+        "free_parse": 1.0 if same_meaning(parsed, best) else 0.0,
     }
 
 
 def decide(result: SearchResult, tokenizer: WhisperTokenizer, audio_s: float,
-           calibration: Calibration, ranked: list[Ranked] | None = None) -> Decision:
+           calibration: Calibration, ranked: list[Ranked] | None = None, parser: Any = None) -> Decision:
     ranked = ranked if ranked is not None else rank(result, tokenizer)
-    feats = features(result, tokenizer, audio_s, ranked)
+    feats = features(result, tokenizer, audio_s, ranked, parser)
     if feats is None:
         return Decision(False, 0.0, "no grammar sentence fits", {})
     best = ranked[0].finished

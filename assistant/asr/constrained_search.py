@@ -61,6 +61,7 @@ class Finished:
     weakest: float = 0.0  # lowest share, among the tokens the grammar allowed, of a chosen token (log)
     score: float = 0.0  # total + token bonus x (tokens + end): what finished sentences are ranked by
     look_s: float = -1.0  # where in the audio the alignment heads look when the sentence ends (s)
+    lowest: float = 0.0  # lowest log-probability (full vocabulary) of a chosen token
 
     @property
     def n_tokens(self) -> int:
@@ -97,6 +98,7 @@ class _Hyp:
     row: int
     regret: float
     weakest: float = 0.0
+    lowest: float = 0.0
 
 
 class ConstrainedSearch:
@@ -105,7 +107,8 @@ class ConstrainedSearch:
 
     def __init__(self, decoder: WhisperDecoder, automaton: TokenAutomaton, tokenizer: WhisperTokenizer,
                  *, beam: int = 6, max_steps: int = 48, prune: float = 10.0,
-                 token_bonus: float = 0.5, cover_s: float = 0.8) -> None:
+                 token_bonus: float = 0.5, cover_s: float = 0.8,
+                 prompts: dict[str, str] | None = None, lang_weight: float = 1.0) -> None:
         import torch
 
         self.torch = torch
@@ -127,6 +130,20 @@ class ConstrainedSearch:
         ends = [self.eot, *tokenizer.ids_matching(r" ?(?:[.?!…]+)")]
         self.end_ids = torch.as_tensor(sorted(set(ends)), dtype=torch.long)
         self.end_set = frozenset(ends)
+        self.lang_weight = lang_weight
+        self.prefix = self._prefixes(prompts or {})
+
+    def _prefixes(self, prompts: dict[str, str]) -> dict[str, list[int]]:
+        """`<|startofprev|>` + the last tokens of each language's prompt text, all languages cut
+        to the same length (the rows of one batch share positions; Whisper itself keeps the end
+        of a prompt that is too long)."""
+        texts = {lang: prompts.get(lang.split("-")[0]) or prompts.get(lang) for lang in self.automaton.langs}
+        if not all(texts.values()):
+            return {lang: [] for lang in self.automaton.langs}
+        tokens = {lang: list(self.tokenizer.encode(" " + str(text).strip())) for lang, text in texts.items()}
+        n = min(len(t) for t in tokens.values())
+        prev = self.tokenizer.token_id("<|startofprev|>")
+        return {lang: [prev, *t[len(t) - n:]] for lang, t in tokens.items()}
 
     def run(self, encoder_output: np.ndarray, langs: tuple[str, ...] | None = None,
             frames: int = 0, speech_end_s: float | None = None) -> SearchResult:
@@ -139,22 +156,36 @@ class ConstrainedSearch:
         t0 = time.perf_counter()
         cross = self.decoder.cross(encoder_output, frames)
         t_cross = time.perf_counter()
-        prompts = [[self.sot, self.lang_tokens[lang], self.transcribe, self.notimestamps] for lang in langs]
-        lp, cache = self.decoder.step(prompts, 0, None, cross, align=True)
-        att = self.decoder.last_alignment[:, 3]
-        first = lp[0, 0]
+        # With prompts, each language's row reads its own previous text (the domain's words in that
+        # language) before <|startoftranscript|>. The garbage row and the language / no-speech
+        # probabilities stay unprompted: one more row per language, padded to the prompt's length
+        # (masked, positions shifted: it decodes as if alone), which shows what Whisper writes
+        # without being told what to expect.
+        pre = len(self.prefix[langs[0]])
+        rows = [[*self.prefix[lang], self.sot, self.lang_tokens[lang], self.transcribe, self.notimestamps]
+                for lang in langs]
+        pads = [0] * len(langs)
+        if pre:
+            rows += [[self.sot] * pre + [self.sot, self.lang_tokens[lang], self.transcribe, self.notimestamps]
+                     for lang in langs]
+            pads += [pre] * len(langs)
+        lp, cache = self.decoder.step(rows, 0, None, cross, align=True, pad=pads if pre else None)
+        att = self.decoder.last_alignment[:, pre + 3]
+        unprompted = len(langs) if pre else 0
+        first = lp[unprompted, pre]
         no_speech = float(first[self.nospeech].exp())
         lang_lp = {lang: float(first[self.lang_tokens[lang]]) for lang in langs}
-        hyps = [_Hyp((), lang_lp[lang], lang_lp[lang], self.automaton.initial(lang), i, 0.0)
+        w = self.lang_weight
+        hyps = [_Hyp((), w * lang_lp[lang], w * lang_lp[lang], self.automaton.initial(lang), i, 0.0)
                 for i, lang in enumerate(langs)]
-        current = lp[:, 3]
+        current = lp[:, pre + 3]
         # The garbage row: free greedy decoding in the most likely language, sharing the batch.
-        free_row = max(range(len(langs)), key=lambda i: lang_lp[langs[i]])
+        free_row = unprompted + max(range(len(langs)), key=lambda i: lang_lp[langs[i]])
         free: list[int] = []
         free_lps: list[float] = []
         free_live = True
         finished: dict[Meaning, Finished] = {}
-        offset = 4
+        offset = pre + 4
         steps = 0
         for steps in range(1, self.max_steps + 1):
             row_max = current.max(-1).values.tolist()
@@ -177,7 +208,8 @@ class ConstrainedSearch:
                     for m in meanings:
                         total = h.score + end
                         done = Finished(m, h.tokens, total, h.score - h.lang_score, end, h.lang_score,
-                                        h.regret, h.weakest, total + self.token_bonus * (len(h.tokens) + 1), look)
+                                        h.regret, h.weakest, total + self.token_bonus * (len(h.tokens) + 1), look,
+                                        h.lowest)
                         if m not in finished or done.score > finished[m].score:
                             finished[m] = done
                 allowed = self.automaton.allowed(h.frontier)
@@ -211,7 +243,7 @@ class ConstrainedSearch:
                 seen.add(frontier)
                 per_lang[lang] += 1
                 chosen.append(_Hyp(h.tokens + (tok,), score, h.lang_score, frontier, h.row,
-                                   h.regret + row_max[h.row] - v, min(h.weakest, share)))
+                                   h.regret + row_max[h.row] - v, min(h.weakest, share), min(h.lowest, v)))
                 if len(chosen) >= self.beam * len(per_lang):
                     break
             if not chosen or offset + 1 >= self.decoder.max_positions:
@@ -225,7 +257,8 @@ class ConstrainedSearch:
             for i, h in enumerate(chosen):
                 h.row = i
             free_row = len(chosen)
-            current, cache = self.decoder.step(tokens, offset, cache, cross, align=True)
+            pad = [0] * len(chosen) + [pre] if free_live and pre else None
+            current, cache = self.decoder.step(tokens, offset, cache, cross, align=True, pad=pad)
             current = current[:, 0]
             att = self.decoder.last_alignment[:, 0] if self.decoder.last_alignment is not None else None
             offset += 1

@@ -68,6 +68,21 @@ class SearchSettings:
     # computed and reported in `detail` either way (bench/asr_calibrate.py compares them).
     gate: str = "logistic"
     compare_gates: bool = False  # also run the forced rescoring when the logistic gate decides (benches)
+    # Whisper's previous-text prompt (<|startofprev|> ...) before each language's row: the domain's
+    # words in that language (`PROMPTS`), which shift the decoder's priors toward them.
+    prompt: bool = False
+    # Weight of the language token's log-probability in a path's score (1: counted once).
+    lang_weight: float = 1.0
+
+
+#: The previous-text prompts (`SearchSettings.prompt`). A glossary, not a command: if Whisper
+#: repeats its prompt on unclear audio (it does, on noise), the repetition is no grammar sentence.
+PROMPTS = {
+    "fr": "Trading de contrats à terme ES et MNQ, micro Nasdaq : achète, vends, long, court, contrats, "
+          "positions, stop, régime de marché, CVaR, PnL, quantiles QR-DQN.",
+    "en": "Trading ES and MNQ futures, micro Nasdaq: buy, sell, long, short, contracts, positions, stop, "
+          "market regime, CVaR, PnL, QR-DQN quantiles.",
+}
 
 
 #: The endpointer hands over the utterance with its trailing silence (0.5 s by default): in noise,
@@ -163,8 +178,15 @@ class ConstrainedWhisperRecognizer(Recognizer):
         self.search = ConstrainedSearch(self.engine.decoder, self.automaton, self.engine.tokenizer,
                                         beam=self.settings.beam, max_steps=self.settings.max_steps,
                                         prune=self.settings.prune, token_bonus=self.settings.token_bonus,
-                                        cover_s=self.settings.cover_s)
+                                        cover_s=self.settings.cover_s,
+                                        prompts=PROMPTS if self.settings.prompt else None,
+                                        lang_weight=self.settings.lang_weight)
         self.calibration = Calibration()
+        from assistant.nlu.parser import Parser
+
+        # Reads the free decoding for the gate's `free_parse` feature: exact templates only (cheap,
+        # and a fuzzy reading is no evidence that Whisper wrote the command).
+        self.free_parser = Parser(grammar, fuzzy=False, frames=False, classifier=False)
         from .rescoring import Gate, Rescorer
 
         tok = self.engine.tokenizer
@@ -229,7 +251,8 @@ class ConstrainedWhisperRecognizer(Recognizer):
         from .rescoring import agreement, coverage
 
         ranked = rank(result, engine.tokenizer)
-        decision = decide(result, engine.tokenizer, len(audio) / SAMPLE_RATE, self.calibration, ranked)
+        decision = decide(result, engine.tokenizer, len(audio) / SAMPLE_RATE, self.calibration, ranked,
+                          self.free_parser)
         best = ranked[0].finished if ranked else None
         rescore_detail: dict[str, Any] = {}
         rescore_ok = False
