@@ -255,14 +255,18 @@ class WhisperDecoder:
     # ------------------------------------------------------------------ steps
     def step(self, tokens: Any, offset: int, cache: list[tuple[Any, Any]] | None,
              cross: list[tuple[Any, Any]], *, align: bool = False,
-             pad: list[int] | None = None) -> tuple[Any, list[tuple[Any, Any]]]:
-        """Log-probabilities (float32, (B, S, vocab)) after each of the S new tokens of B rows.
+             pad: list[int] | None = None, read: list[int] | None = None) -> tuple[Any, list[tuple[Any, Any]]]:
+        """Log-probabilities (float32, (B, S, vocab)) after each of the S new tokens of B rows
+        (with `read`, only after those of the S positions: (B, len(read), vocab); projecting a
+        position onto the 51,865-token vocabulary costs more than the decoder layers).
         With `align`, `last_alignment` holds the alignment heads' mean cross-attention (B, S,
         frames): where in the audio the model looks for the next token. `pad`: per row, how many
         leading positions are padding: no token attends to them and the row's positions count
         from the first real one, so a row without a prompt shares a batch with prompted rows and
         decodes as if alone."""
         x, new_cache = self._forward(tokens, offset, cache, cross, align=align, pad=pad)
+        if read is not None:
+            x = x[:, read]
         return self.project(x), new_cache
 
     def hidden(self, tokens: Any, cross: list[tuple[Any, Any]]) -> Any:
