@@ -173,3 +173,31 @@ def test_long_commands_are_not_cut_short(natural: Path, recognizer: Any) -> None
     assert n == 8
     assert cut <= 2
     assert right >= 6
+
+
+def test_the_prompt_leaves_the_free_decoding_unprompted(natural: Path, model_dir: Path, grammar: Any,
+                                                        recognizer: Any) -> None:
+    """The domain prompt (the default) conditions the grammar's rows only: the garbage row, the
+    language and no-speech probabilities are what Whisper gives without it (an independent
+    witness for the gate), while the prompt does change the grammar rows' scores."""
+    import os
+
+    from assistant.asr.constrained_whisper import ConstrainedWhisperRecognizer, SearchSettings
+    from assistant.audio import WavSource
+
+    assert recognizer.settings.prompt
+    plain = ConstrainedWhisperRecognizer(model_dir, grammar, settings=SearchSettings(prompt=False), warm_up=False)
+    changed = 0
+    for name in ("fr/pico-fr-FR/guide_01.wav", "en/mb-us1/guide_01.wav", "fr/mb-fr4/guide_02.wav"):
+        pcm = WavSource(natural / name).pcm
+        with_prompt, without = recognizer.recognize(pcm).detail, plain.recognize(pcm).detail
+        # Rounding differs with the batch's shape (bfloat16 projection on some CPUs), and greedy
+        # decoding can part at a near tie late in the text: the same text up to there.
+        a, b = with_prompt["free"], without["free"]
+        common = len(os.path.commonprefix([a, b]))
+        assert common >= 0.6 * max(len(a), len(b)), (name, a, b)
+        for lang, lp in without["language_logprobs"].items():
+            assert abs(with_prompt["language_logprobs"][lang] - lp) < 0.05
+        assert abs(with_prompt["no_speech_prob"] - without["no_speech_prob"]) < 0.02
+        changed += with_prompt["alternatives"] != without["alternatives"]
+    assert changed >= 1
