@@ -31,6 +31,15 @@ One search per utterance:
 5. Alongside, one unconstrained greedy row (the *garbage* path) decodes freely in the most likely
    language: the rejection compares the grammar's best path with what Whisper would write
    without a grammar.
+6. Optionally (`prompts`), each language's grammar row first reads a previous-text prompt
+   (`<|startofprev|>` + the domain's words in that language), which moves Whisper's priors toward
+   the command vocabulary. The prompt's keys/values depend on the audio (the decoder attends to
+   it at every layer), so it is one more batched pass per utterance, not a cache. The garbage row
+   and the language / no-speech probabilities stay unprompted (a padded row of the same batch),
+   so the free decoding stays an independent witness.
+7. Optionally (`max_jump_s`), a path may not leap over more than that much audio between two
+   tokens, by its alignment heads' look (from the speech start for the first token): a short
+   sentence for long speech ("sell MNQ" for "sell ninety eight M N Q") skips the words between.
 
 Within a step hypotheses of equal length compete by summed log-probability; each meaning keeps
 its best finished path.
@@ -61,6 +70,8 @@ class Finished:
     weakest: float = 0.0  # lowest share, among the tokens the grammar allowed, of a chosen token (log)
     score: float = 0.0  # total + token bonus x (tokens + end): what finished sentences are ranked by
     look_s: float = -1.0  # where in the audio the alignment heads look when the sentence ends (s)
+    lowest: float = 0.0  # lowest log-probability (full vocabulary) of a chosen token
+    jump_s: float = 0.0  # the longest stretch of audio the alignment heads skipped between tokens (s)
 
     @property
     def n_tokens(self) -> int:
@@ -97,6 +108,9 @@ class _Hyp:
     row: int
     regret: float
     weakest: float = 0.0
+    lowest: float = 0.0
+    reach: float = 0.0  # the furthest point (s) the alignment heads looked at for this path's tokens
+    jump: float = 0.0  # the longest forward jump (s) of that look from one token to the next
 
 
 class ConstrainedSearch:
@@ -105,7 +119,9 @@ class ConstrainedSearch:
 
     def __init__(self, decoder: WhisperDecoder, automaton: TokenAutomaton, tokenizer: WhisperTokenizer,
                  *, beam: int = 6, max_steps: int = 48, prune: float = 10.0,
-                 token_bonus: float = 0.5, cover_s: float = 0.8) -> None:
+                 token_bonus: float = 0.5, cover_s: float = 0.8,
+                 prompts: dict[str, str] | None = None, lang_weight: float = 1.0,
+                 max_jump_s: float = -1.0) -> None:
         import torch
 
         self.torch = torch
@@ -127,9 +143,25 @@ class ConstrainedSearch:
         ends = [self.eot, *tokenizer.ids_matching(r" ?(?:[.?!…]+)")]
         self.end_ids = torch.as_tensor(sorted(set(ends)), dtype=torch.long)
         self.end_set = frozenset(ends)
+        self.lang_weight = lang_weight
+        self.max_jump_s = max_jump_s
+        self.prefix = self._prefixes(prompts or {})
+
+    def _prefixes(self, prompts: dict[str, str]) -> dict[str, list[int]]:
+        """`<|startofprev|>` + the last tokens of each language's prompt text, all languages cut
+        to the same length (the rows of one batch share positions; Whisper itself keeps the end
+        of a prompt that is too long)."""
+        texts = {lang: prompts.get(lang.split("-")[0]) or prompts.get(lang) for lang in self.automaton.langs}
+        if not all(texts.values()):
+            return {lang: [] for lang in self.automaton.langs}
+        tokens = {lang: list(self.tokenizer.encode(" " + str(text).strip())) for lang, text in texts.items()}
+        n = min(len(t) for t in tokens.values())
+        prev = self.tokenizer.token_id("<|startofprev|>")
+        return {lang: [prev, *t[len(t) - n:]] for lang, t in tokens.items()}
 
     def run(self, encoder_output: np.ndarray, langs: tuple[str, ...] | None = None,
-            frames: int = 0, speech_end_s: float | None = None) -> SearchResult:
+            frames: int = 0, speech_end_s: float | None = None,
+            speech_start_s: float | None = None) -> SearchResult:
         """Search one utterance. `frames`: extend the encoder output with silence to that many
         frames (see `WhisperDecoder.cross`). `speech_end_s`: where the speech ends in the audio; a
         sentence may end only where the model's alignment heads look at most `cover_s` before it
@@ -139,25 +171,54 @@ class ConstrainedSearch:
         t0 = time.perf_counter()
         cross = self.decoder.cross(encoder_output, frames)
         t_cross = time.perf_counter()
-        prompts = [[self.sot, self.lang_tokens[lang], self.transcribe, self.notimestamps] for lang in langs]
-        lp, cache = self.decoder.step(prompts, 0, None, cross, align=True)
-        att = self.decoder.last_alignment[:, 3]
-        first = lp[0, 0]
+        # With prompts, each language's row reads its own previous text (the domain's words in that
+        # language) before <|startoftranscript|>. The garbage row and the language / no-speech
+        # probabilities stay unprompted: one more row per language, its cache padded at the front
+        # to the prompt's length (masked, positions shifted: it decodes as if alone), which shows
+        # what Whisper writes without being told what to expect.
+        pre = len(self.prefix[langs[0]])
+        plain = [[self.sot, self.lang_tokens[lang], self.transcribe, self.notimestamps] for lang in langs]
+        # Only two positions are read: after <|startoftranscript|> (language, no speech) and after
+        # <|notimestamps|> (the first word).
+        if pre:
+            prompted = [[*self.prefix[lang], *p] for lang, p in zip(langs, plain)]
+            lp, cache = self.decoder.step(prompted, 0, None, cross, align=True, read=[pre, pre + 3])
+            att = self.decoder.last_alignment[:, pre + 3]
+            # The unprompted rows run alone (4 positions, not the prompt's length) and join the
+            # cache behind zeros that their padding masks.
+            lp_free, cache_free = self.decoder.step(plain, 0, None, cross, read=[0, 3])
+            torch_cat, zeros = torch.cat, torch.zeros
+            cache = [(torch_cat([k, torch_cat([zeros(kf.shape[0], kf.shape[1], pre, kf.shape[3]), kf], 2)], 0),
+                      torch_cat([v, torch_cat([zeros(vf.shape[0], vf.shape[1], pre, vf.shape[3]), vf], 2)], 0))
+                     for (k, v), (kf, vf) in zip(cache, cache_free)]
+            lp = torch.cat([lp, lp_free], 0)
+        else:
+            lp, cache = self.decoder.step(plain, 0, None, cross, align=True, read=[0, 3])
+            att = self.decoder.last_alignment[:, 3]
+        unprompted = len(langs) if pre else 0
+        first = lp[unprompted, 0]
         no_speech = float(first[self.nospeech].exp())
         lang_lp = {lang: float(first[self.lang_tokens[lang]]) for lang in langs}
-        hyps = [_Hyp((), lang_lp[lang], lang_lp[lang], self.automaton.initial(lang), i, 0.0)
-                for i, lang in enumerate(langs)]
-        current = lp[:, 3]
+        w = self.lang_weight
+        start = speech_start_s or 0.0
+        hyps = [_Hyp((), w * lang_lp[lang], w * lang_lp[lang], self.automaton.initial(lang), i, 0.0,
+                     reach=start) for i, lang in enumerate(langs)]
+        max_jump = self.max_jump_s if self.max_jump_s >= 0 else math.inf
+        current = lp[:, 1]
         # The garbage row: free greedy decoding in the most likely language, sharing the batch.
-        free_row = max(range(len(langs)), key=lambda i: lang_lp[langs[i]])
+        free_row = unprompted + max(range(len(langs)), key=lambda i: lang_lp[langs[i]])
         free: list[int] = []
         free_lps: list[float] = []
         free_live = True
         finished: dict[Meaning, Finished] = {}
-        offset = 4
+        offset = pre + 4
         steps = 0
         for steps in range(1, self.max_steps + 1):
             row_max = current.max(-1).values.tolist()
+            # Where each row's next token is looked for in the audio: a path whose look leaps over
+            # more than `max_jump_s` of speech between two tokens has skipped words ("So 50" for
+            # "sell fifty contracts"); the first token is looked for from the start of the speech.
+            looks = (att.argmax(-1) * 0.02).tolist() if att is not None else None
             if free_live:
                 ftok = int(current[free_row].argmax())
                 free_lps.append(float(current[free_row, ftok]))
@@ -171,13 +232,16 @@ class ConstrainedSearch:
                 meanings = self.automaton.meanings(h.frontier)
                 if meanings:
                     end = float(torch.logsumexp(row[self.end_ids], 0))
-                    look = float(att[h.row].argmax()) * 0.02 if att is not None else -1.0
+                    look = looks[h.row] if looks is not None else -1.0
+                    # (The end is looked for in the silence after the speech: not a skip.)
+                    jump = h.jump
                     if speech_end_s is not None and self.cover_s >= 0 and look < speech_end_s - self.cover_s:
                         meanings = set()
                     for m in meanings:
                         total = h.score + end
                         done = Finished(m, h.tokens, total, h.score - h.lang_score, end, h.lang_score,
-                                        h.regret, h.weakest, total + self.token_bonus * (len(h.tokens) + 1), look)
+                                        h.regret, h.weakest, total + self.token_bonus * (len(h.tokens) + 1), look,
+                                        h.lowest, jump)
                         if m not in finished or done.score > finished[m].score:
                             finished[m] = done
                 allowed = self.automaton.allowed(h.frontier)
@@ -205,13 +269,18 @@ class ConstrainedSearch:
                 lang = h.frontier.lang
                 if per_lang[lang] >= self.beam:
                     continue
+                look = looks[h.row] if looks is not None else h.reach
+                jump = max(h.jump, look - h.reach)
+                if jump > max_jump:
+                    continue
                 frontier = self.automaton.advance(h.frontier, tok)
                 if frontier.empty or frontier in seen:
                     continue
                 seen.add(frontier)
                 per_lang[lang] += 1
                 chosen.append(_Hyp(h.tokens + (tok,), score, h.lang_score, frontier, h.row,
-                                   h.regret + row_max[h.row] - v, min(h.weakest, share)))
+                                   h.regret + row_max[h.row] - v, min(h.weakest, share), min(h.lowest, v),
+                                   max(h.reach, look), jump))
                 if len(chosen) >= self.beam * len(per_lang):
                     break
             if not chosen or offset + 1 >= self.decoder.max_positions:
@@ -225,7 +294,8 @@ class ConstrainedSearch:
             for i, h in enumerate(chosen):
                 h.row = i
             free_row = len(chosen)
-            current, cache = self.decoder.step(tokens, offset, cache, cross, align=True)
+            pad = [0] * len(chosen) + [pre] if free_live and pre else None
+            current, cache = self.decoder.step(tokens, offset, cache, cross, align=True, pad=pad)
             current = current[:, 0]
             att = self.decoder.last_alignment[:, 0] if self.decoder.last_alignment is not None else None
             offset += 1

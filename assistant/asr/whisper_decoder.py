@@ -254,11 +254,19 @@ class WhisperDecoder:
 
     # ------------------------------------------------------------------ steps
     def step(self, tokens: Any, offset: int, cache: list[tuple[Any, Any]] | None,
-             cross: list[tuple[Any, Any]], *, align: bool = False) -> tuple[Any, list[tuple[Any, Any]]]:
-        """Log-probabilities (float32, (B, S, vocab)) after each of the S new tokens of B rows.
+             cross: list[tuple[Any, Any]], *, align: bool = False,
+             pad: list[int] | None = None, read: list[int] | None = None) -> tuple[Any, list[tuple[Any, Any]]]:
+        """Log-probabilities (float32, (B, S, vocab)) after each of the S new tokens of B rows
+        (with `read`, only after those of the S positions: (B, len(read), vocab); projecting a
+        position onto the 51,865-token vocabulary costs more than the decoder layers).
         With `align`, `last_alignment` holds the alignment heads' mean cross-attention (B, S,
-        frames): where in the audio the model looks for the next token."""
-        x, new_cache = self._forward(tokens, offset, cache, cross, align=align)
+        frames): where in the audio the model looks for the next token. `pad`: per row, how many
+        leading positions are padding: no token attends to them and the row's positions count
+        from the first real one, so a row without a prompt shares a batch with prompted rows and
+        decodes as if alone."""
+        x, new_cache = self._forward(tokens, offset, cache, cross, align=align, pad=pad)
+        if read is not None:
+            x = x[:, read]
         return self.project(x), new_cache
 
     def hidden(self, tokens: Any, cross: list[tuple[Any, Any]]) -> Any:
@@ -267,7 +275,8 @@ class WhisperDecoder:
         return self._forward(tokens, 0, None, cross)[0]
 
     def _forward(self, tokens: Any, offset: int, cache: list[tuple[Any, Any]] | None,
-                 cross: list[tuple[Any, Any]], align: bool = False) -> tuple[Any, list[tuple[Any, Any]]]:
+                 cross: list[tuple[Any, Any]], align: bool = False,
+                 pad: list[int] | None = None) -> tuple[Any, list[tuple[Any, Any]]]:
         torch = self.torch
         F = torch.nn.functional
         with torch.inference_mode():
@@ -279,7 +288,17 @@ class WhisperDecoder:
                 raise ValueError("several new tokens after a cache: not supported")
             if offset + s > self.max_positions:
                 raise ValueError(f"Whisper's decoder holds {self.max_positions} positions")
-            x = self.embeddings[tokens] + self.positions[offset:offset + s]
+            mask = None
+            if pad is not None and any(pad):
+                shift = torch.as_tensor(pad, dtype=torch.long)[:, None]
+                where = offset + torch.arange(s)[None, :]  # (1, s): the new tokens' slots
+                x = self.embeddings[tokens] + self.positions[(where - shift).clamp(min=0)]
+                keys = torch.arange(offset + s)[None, None, :]  # (1, 1, L): every key slot
+                mask = (keys >= shift[:, :, None]) & (keys <= where[:, :, None])
+                # A padding slot attends to itself (a row of nothing but masked keys gives NaN).
+                mask = (mask | (keys == where[:, :, None]))[:, None]  # (B, 1, s, L)
+            else:
+                x = self.embeddings[tokens] + self.positions[offset:offset + s]
             new_cache: list[tuple[Any, Any]] = []
             attention = None
             for i, layer in enumerate(self.layers):
@@ -290,7 +309,10 @@ class WhisperDecoder:
                     k = torch.cat([cache[i][0], k], 2)
                     v = torch.cat([cache[i][1], v], 2)
                 new_cache.append((k, v))
-                a = F.scaled_dot_product_attention(q, k, v, is_causal=s > 1)
+                if mask is not None:
+                    a = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
+                else:
+                    a = F.scaled_dot_product_attention(q, k, v, is_causal=s > 1)
                 x = x + F.linear(a.transpose(1, 2).reshape(b, s, self.width), *layer.sa_out)
                 h = F.layer_norm(x, (self.width,), *layer.ca_ln)
                 # Every row attends to the same encoder keys/values: fold the rows into the query

@@ -20,15 +20,15 @@ import pytest
 from assistant.asr.base import BackendUnavailable
 
 WRONG = {"wrong_intent", "wrong_value", "missing_slot", "extra_slot", "several_inferences"}
-# Measured here on the CI subset (docs/asr.md), since sentences must reach the end of the speech
-# (Silero endpointer): clean fr 10/32, en 16/32 (rejection items included); babble 15 dB + clatter
-# 6 dB fr 8/32, en 11/32; short answers fr 7/18, en 15/18 (before: 8/32, 17/32, 7/32, 13/32, 7/18,
-# 14/18). The thresholds sit a little under, for other CPUs' rounding. They are far from the
+# Measured here on the CI subset (docs/asr.md), with the domain prompt and its gate (branch asr4):
+# clean fr 14/32, en 23/32 (rejection items included); babble 15 dB + clatter 6 dB fr 13/32, en
+# 17/32; short answers fr 8/18, en 15/18 (before, without the prompt: 10/32, 16/32, 8/32, 11/32,
+# 7/18, 15/18). The thresholds sit a little under, for other CPUs' rounding. They are far from the
 # issue's targets (97 %): the confidence gate is set for zero wrong actions and refuses many right
 # sentences, and Whisper base's best sentence is wrong for many MBROLA commands (docs/asr.md).
-MIN_CLEAN = {"fr": 0.25, "en": 0.42}
-MIN_NOISY = {"fr": 0.18, "en": 0.3}
-MIN_SHORT = {"fr": 0.25, "en": 0.6}
+MIN_CLEAN = {"fr": 0.4, "en": 0.65}
+MIN_NOISY = {"fr": 0.36, "en": 0.48}
+MIN_SHORT = {"fr": 0.4, "en": 0.75}
 
 
 def _subset(natural: Path, tmp_path: Path, lang: str, names: list[str]) -> Any:
@@ -136,9 +136,9 @@ def test_model_folder_problems_are_explained(tmp_path: Path, grammar: Any) -> No
 
 def test_long_commands_are_not_cut_short(natural: Path, recognizer: Any) -> None:
     """Long natural-voice commands ("go long fifteen contracts of micro nasdaq", "placer un trade
-    long sur ES avec 2 contrats"): the search's best sentence is never the command cut short (the
-    labelled intent with only some of its slots, "go long 15"), which it was before sentences had
-    to reach the end of the speech; and most of them are the whole command."""
+    long sur ES avec 2 contrats"): a best sentence that is the command cut short (the labelled
+    intent with only some of its slots, "go long 15") is never accepted, and rare; most of them
+    are the whole command."""
     import json
 
     from assistant.audio import WavSource
@@ -161,10 +161,43 @@ def test_long_commands_are_not_cut_short(natural: Path, recognizer: Any) -> None
                 label = Label(name, entry["intent"], dict(entry["slots"]), lang, entry["text"])
                 n += 1
                 right += bool(tr.detail.get("intent")) and score(label, [Inferred(tr.detail["intent"], dict(got))]).accepted
-                cut += (tr.detail.get("intent") == entry["intent"] and set(got) < set(entry["slots"]))
+                short = tr.detail.get("intent") == entry["intent"] and set(got) < set(entry["slots"])
+                cut += short
+                # A sentence cut short is never acted on.
+                assert not (short and tr.accepted), (name, tr.text)
     print(f"\nlong commands: best sentence right {right}/{n}, cut short {cut}")
-    # Measured here: right 7/8, cut short 0 (with the end-of-speech condition off, cover_s=-1:
-    # right 6/8, cut short 1).
+    # Measured here with the domain prompt (SearchSettings.prompt, the default since branch asr4):
+    # right 6/8, cut short 2, both refused by the gate. Without the prompt: right 7/8, cut short 0;
+    # without the prompt nor the end-of-speech condition (cover_s=-1): right 6/8, cut short 1. The
+    # prompt stays on because it doubles the accepted commands with no wrong action (docs/asr.md).
     assert n == 8
-    assert cut == 0
+    assert cut <= 2
     assert right >= 6
+
+
+def test_the_prompt_leaves_the_free_decoding_unprompted(natural: Path, model_dir: Path, grammar: Any,
+                                                        recognizer: Any) -> None:
+    """The domain prompt (the default) conditions the grammar's rows only: the garbage row, the
+    language and no-speech probabilities are what Whisper gives without it (an independent
+    witness for the gate), while the prompt does change the grammar rows' scores."""
+    import os
+
+    from assistant.asr.constrained_whisper import ConstrainedWhisperRecognizer, SearchSettings
+    from assistant.audio import WavSource
+
+    assert recognizer.settings.prompt
+    plain = ConstrainedWhisperRecognizer(model_dir, grammar, settings=SearchSettings(prompt=False), warm_up=False)
+    changed = 0
+    for name in ("fr/pico-fr-FR/guide_01.wav", "en/mb-us1/guide_01.wav", "fr/mb-fr4/guide_02.wav"):
+        pcm = WavSource(natural / name).pcm
+        with_prompt, without = recognizer.recognize(pcm).detail, plain.recognize(pcm).detail
+        # Rounding differs with the batch's shape (bfloat16 projection on some CPUs), and greedy
+        # decoding can part at a near tie late in the text: the same text up to there.
+        a, b = with_prompt["free"], without["free"]
+        common = len(os.path.commonprefix([a, b]))
+        assert common >= 0.6 * max(len(a), len(b)), (name, a, b)
+        for lang, lp in without["language_logprobs"].items():
+            assert abs(with_prompt["language_logprobs"][lang] - lp) < 0.05
+        assert abs(with_prompt["no_speech_prob"] - without["no_speech_prob"]) < 0.02
+        changed += with_prompt["alternatives"] != without["alternatives"]
+    assert changed >= 1

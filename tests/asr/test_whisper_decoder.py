@@ -73,6 +73,29 @@ def test_cached_batched_steps_equal_one_full_pass(model_dir: Path, tokenizer: An
     assert np.allclose(swapped[0][0][0].numpy(), cache[0][0][1].numpy())
 
 
+def test_a_padded_row_decodes_as_if_alone(model_dir: Path, tokenizer: Any, encoded: tuple[Any, np.ndarray]) -> None:
+    """A prompted row (<|startofprev|> + text) and an unprompted row share one batch: the
+    unprompted one, padded at the front, gets the log-probabilities it gets alone, at every
+    cached step too (the constrained search's garbage row stays unprompted this way)."""
+    _, out = encoded
+    decoder = WhisperDecoder(model_dir, dtype="float32")
+    cross = decoder.cross(out)
+    prompt = [tokenizer.token_id("<|startoftranscript|>"), tokenizer.language_token("en"),
+              tokenizer.token_id("<|transcribe|>"), tokenizer.token_id("<|notimestamps|>")]
+    previous = [tokenizer.token_id("<|startofprev|>"), *tokenizer.encode(" Buy, sell, ES, MNQ.")]
+    words = list(tokenizer.encode(" Buy two ES"))
+    alone, _ = decoder.step([prompt + words], 0, None, cross)
+    pre = len(previous)
+    padded = [prompt[0]] * pre + prompt
+    lp, cache = decoder.step([previous + prompt, padded], 0, None, cross, pad=[0, pre])
+    assert np.abs(lp[1, pre:].numpy() - alone[0, :len(prompt)].numpy()).max() < 1e-3
+    # The prompt changes the prompted row: it is not the padded row's twin.
+    assert np.abs(lp[0, -1].numpy() - lp[1, -1].numpy()).max() > 0.1
+    for i, tok in enumerate(words):
+        lp, cache = decoder.step([tok, tok], pre + len(prompt) + i, cache, cross, pad=[0, pre])
+        assert np.abs(lp[1, 0].numpy() - alone[0, len(prompt) + i].numpy()).max() < 1e-3
+
+
 def test_unreadable_or_quantised_models_are_refused(tmp_path: Path) -> None:
     bad = tmp_path / "model.bin"
     bad.write_bytes(struct.pack("<I", 99))
