@@ -266,6 +266,13 @@ class WhisperDecoder:
         forcing projects only the positions it reads (`rescoring.Rescorer.force_score`)."""
         return self._forward(tokens, 0, None, cross)[0]
 
+    def extend(self, tokens: Any, offset: int, cache: list[tuple[Any, Any]] | None,
+               cross: list[tuple[Any, Any]]) -> tuple[Any, list[tuple[Any, Any]]]:
+        """Final hidden states (B, S, width) of S new tokens per row after a cached prefix of
+        `offset` positions (several tokens at once, unlike `step`), and the extended cache:
+        teacher forcing of sentences that share a prefix computes the prefix once."""
+        return self._forward(tokens, offset, cache, cross)
+
     def _forward(self, tokens: Any, offset: int, cache: list[tuple[Any, Any]] | None,
                  cross: list[tuple[Any, Any]], align: bool = False) -> tuple[Any, list[tuple[Any, Any]]]:
         torch = self.torch
@@ -275,8 +282,9 @@ class WhisperDecoder:
             if tokens.dim() == 1:
                 tokens = tokens[:, None]
             b, s = tokens.shape
-            if s > 1 and cache is not None:
-                raise ValueError("several new tokens after a cache: not supported")
+            # Several new tokens after a cache: new token i sees the prefix and new tokens 0..i.
+            mask = (torch.ones(s, offset + s, dtype=torch.bool).tril(offset)
+                    if s > 1 and cache is not None else None)
             if offset + s > self.max_positions:
                 raise ValueError(f"Whisper's decoder holds {self.max_positions} positions")
             x = self.embeddings[tokens] + self.positions[offset:offset + s]
@@ -290,7 +298,8 @@ class WhisperDecoder:
                     k = torch.cat([cache[i][0], k], 2)
                     v = torch.cat([cache[i][1], v], 2)
                 new_cache.append((k, v))
-                a = F.scaled_dot_product_attention(q, k, v, is_causal=s > 1)
+                a = (F.scaled_dot_product_attention(q, k, v, attn_mask=mask) if mask is not None
+                     else F.scaled_dot_product_attention(q, k, v, is_causal=s > 1))
                 x = x + F.linear(a.transpose(1, 2).reshape(b, s, self.width), *layer.sa_out)
                 h = F.layer_norm(x, (self.width,), *layer.ca_ln)
                 # Every row attends to the same encoder keys/values: fold the rows into the query
