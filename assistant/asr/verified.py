@@ -1,32 +1,37 @@
 """PocketSphinx proposes, Whisper verifies: the English recogniser `pocketsphinx-verified`.
 
-PocketSphinx on the grammar's JSGF is fast (milliseconds) and its best sentence is usually right,
-but not always ("forty" heard "four", "start trading" for "stop trading") and it accepts some
-out-of-domain speech. Whisper base, forced to score a few candidate sentences, picks the right
-one reliably, yet its own grammar search finds the right sentence too rarely. Here each does
-what it is good at. Per utterance (`final()`, after the endpointer closed it):
+PocketSphinx on the grammar's JSGF is cheap and its best sentence is usually right (97 % of the
+clean fixture commands), but not always ("forty" heard "four", "start trading" for "stop
+trading") and its own gate acts on some out-of-domain speech. Whisper base, forced to score a few
+candidate sentences, tells them apart well, yet its own grammar search finds the right sentence
+too rarely. Here each does what it is good at. Per utterance:
 
-1. PocketSphinx decodes while the audio streams in (`feed`); its sentence is the *proposal*. No
-   proposal (no complete grammar path, silence only, or PocketSphinx's own fit below
-   `VerifySettings.min_ps_confidence`) -> "not understood".
+1. PocketSphinx decodes while the audio streams in (`feed`); its sentence is the *proposal*
+   (`final()`). No proposal (no complete grammar path, silence only) -> "not understood".
 2. The proposal is written in Whisper's tokens as a path of the English token automaton
    (`proposal_paths`: each PocketSphinx word in the spellings Whisper uses, spelled letters as
    one acronym, "e s" -> "ES"); its meaning is that path's.
-3. The utterance is encoded once on a short window (`whisper_encoder.py`, utterance + `pad_s`,
-   followed by the cached encoding of silence), and Whisper decodes it freely (greedy, English:
-   the *garbage* row). When the free text is itself a grammar sentence it is a candidate too.
-4. Candidates: the proposal, the free sentence, and the grammar's *confusable competitors* of
-   both (`rescoring.Rescorer.competitors`: one slot word - number, side, symbol, start/stop,
-   intent word - replaced, removed or inserted, only edits with another meaning). All are
-   teacher-forced in one decoder batch (`Rescorer.force_score`) and scored by mean token
-   log-probability (end clipped, `rescoring.combine`); a meaning scores its best candidate.
-5. Accept the proposal's meaning only when it is also Whisper's best meaning, with a margin of
-   at least `margin` nats over the best different meaning, the proposal's text agrees with the
-   free decoding (`agreement`, character similarity after the parser's normalisation) and
-   covers it (`coverage`), and Whisper's no-speech probability is below `max_no_speech`.
-   Otherwise "not understood" (`out_of_grammar`, empty text, `detail["reason"]`).
+3. The utterance is encoded once on a short window (`whisper_encoder.py`: utterance + `pad_s`,
+   then the cached encoding of silence up to Whisper's 30 s); one teacher-forced pass of the
+   proposal (`_anchor`) serves the free decoding and the scoring.
+4. Whisper decodes freely (greedy, English: the *garbage* row), speculatively along the proposal:
+   while its choice is the proposal's next token, no decoder step is needed. When the free text
+   is itself a grammar sentence ("Sell 5 ES at 5,087.75"), it is a candidate too.
+5. Candidates: the proposal, the free sentence, the grammar's *confusable competitors* of the
+   proposal (`rescoring.Rescorer.competitors`: one slot word - number, side, symbol - replaced,
+   removed or inserted) and its one-word swaps (`word_competitors`: any word replaced by any word
+   of the grammar, or removed: "start" / "stop" trading, "buy" / "sell"), only edits with another
+   meaning. All are teacher-forced with the prefix they share with the proposal computed once
+   (`_force_score`) and scored by mean token log-probability, end clipped (`rescoring.combine`);
+   a meaning scores its best candidate.
+6. Accept the proposal's meaning only when it is also Whisper's best meaning with a margin of at
+   least `margin` nats over the best different meaning, the proposal is not much less likely
+   than what Whisper writes freely (`max_gap` nats per token: speech outside the grammar makes
+   every grammar sentence far less likely than the free text), and PocketSphinx's own fit is at
+   least `min_ps_confidence`. Otherwise "not understood" (`out_of_grammar`, empty text,
+   `detail["reason"]`).
 
-The thresholds were calibrated on calibration voices and tested on held-out voices
+The thresholds were fitted on calibration voices and tested on held-out voices
 (`bench/asr_verify.py`, figures in docs/asr.md).
 """
 from __future__ import annotations
@@ -50,20 +55,23 @@ SAMPLE_RATE = 16000
 MIN_AUDIO_S = 0.1
 MAX_AUDIO_S = 28.0
 MAX_FREE_TOKENS = 40
-SWAPS_PER_WORD = 12  # grammar words tried in place of each word of the proposal
-WORD_COMPETITORS = 12  # one-word swaps kept as competitors
+WORD_COMPETITORS = 24  # one-word swaps kept as competitors
+PER_MEANING = 3  # writings kept per other meaning
 
 
 @dataclass(frozen=True)
 class VerifySettings:
     """Decision thresholds (calibrated by bench/asr_verify.py on the calibration voices)."""
 
-    margin: float = 0.5  # nats of mean token log-probability over the best different meaning
-    agreement: float = 0.5  # similarity of the proposal to Whisper's free decoding
+    # Fitted on the calibration voices (bench/asr_verify.py --fit, docs/asr.md): margin 0.1,
+    # PocketSphinx confidence 0.2, gap 3.0, no agreement / coverage / no-speech condition; the
+    # margin shipped with 0.2 of safety.
+    margin: float = 0.3  # nats of mean token log-probability over the best different meaning
+    agreement: float = 0.0  # similarity of the proposal to Whisper's free decoding
     coverage: float = 0.0  # proposal length / free decoding length
-    max_no_speech: float = 0.6
+    max_no_speech: float = 1.0  # Whisper's no-speech probability (high on short commands: unused)
     max_gap: float = 3.0  # free decoding's mean token log-probability minus the proposal's
-    min_ps_confidence: float = 0.0  # PocketSphinx's own fit x coverage (0..1)
+    min_ps_confidence: float = 0.2  # PocketSphinx's own fit x coverage (0..1)
     pad_s: float = 1.0
     window_frames: int = 1500
     threads: int = 1
@@ -122,14 +130,18 @@ class VerifiedRecognizer(Recognizer):
         self.eot = tok.token_id("<|endoftext|>")
         # Every word of the grammar: the pool of one-word swaps that change the intent.
         self.vocabulary = sorted(w for w in graph.words if w.strip())
-        self._forms: dict[str, tuple[tuple[int, ...], ...]] = {}
+        self._spelling: dict[str, tuple[int, ...]] = {}
         self._chunks: list[np.ndarray] = []
         if warm_up:
-            # torch's first passes allocate and tune: do them now, not on the user's first command.
+            # torch's first passes allocate and tune, the grammar's words are tokenised: do it
+            # now, not on the user's first command.
+            for v in self.vocabulary:
+                self._spelled(v, False)
+                self._spelled(v, True)
             with self.engine.lock:
                 encoded = self.engine.encoder.encode(np.zeros(SAMPLE_RATE // 2, np.float32), s.pad_s)
                 cross = self.engine.decoder.cross(encoded, s.window_frames)
-                lp, _, cache = self._anchor(cross, ())
+                lp, cache = self._anchor(cross, ())
                 self._free_decode(cross, (), lp, cache)
 
     # ------------------------------------------------------------------ streaming hooks
@@ -238,19 +250,27 @@ class VerifiedRecognizer(Recognizer):
                 f = a.advance(f, t)
             prefixes.append(f)
         mine = sense(proposal.meaning)
-        found: dict[Any, tuple[float, Candidate]] = {}
-        for i, word in enumerate(words):
-            written = tok.decode(word).strip()
+        found: dict[Any, list[tuple[float, Candidate]]] = {}
+        for i in range(len(words) + 1):
             rest = tuple(t for w in words[i + 1:] for t in w)
             head = tuple(t for w in words[:i] for t in w)
-            options: list[tuple[float, tuple[int, ...]]] = [(50.0, ())]  # removal
-            for v, sim, _ in process.extract(written.lower(), self.vocabulary, scorer=fuzz.ratio,
-                                             limit=SWAPS_PER_WORD):
-                if v.lower() == written.lower():
-                    continue
-                form = v.capitalize() if written[:1].isupper() and v.islower() else v
-                options.append((float(sim), tok.encode(" " + form)))
-            for sim, edit in options:
+            options: list[tuple[float, tuple[int, ...], tuple[int, ...]]] = []
+            if i < len(words):
+                written = tok.decode(words[i]).strip()
+                options.append((50.0, (), rest))  # removal
+                # Every word of the grammar is tried: writing is a poor guide to what sounds alike
+                # ("start" / "stop" are less alike in writing than "start" / "that").
+                capital = written[:1].isupper()
+                for v, sim, _ in process.extract(written.lower(), self.vocabulary, scorer=fuzz.ratio, limit=None):
+                    if v.lower() != written.lower():
+                        options.append((float(sim), self._spelled(v, capital), rest))
+            else:
+                # A last word PocketSphinx may have missed ("buy two" for "buy two E S"): the shorter
+                # sentence must compete with its completions, or a cut-off one would win. (Words
+                # missed inside are slot words, which `Rescorer.competitors` inserts.)
+                for v in self.vocabulary:
+                    options.append((60.0, self._spelled(v, i == 0), ()))
+            for sim, edit, rest in options:
                 f = prefixes[i]
                 for t in edit + rest:
                     f = a.advance(f, t)
@@ -260,10 +280,23 @@ class VerifiedRecognizer(Recognizer):
                     continue
                 for m in a.meanings(f):
                     key = sense(m)
-                    if key != mine and (key not in found or sim > found[key][0]):
-                        found[key] = (sim, Candidate(m, head + edit + rest, "word"))
-        ranked = sorted(found.values(), key=lambda sc: -sc[0])
-        return [c for _, c in ranked[:WORD_COMPETITORS]]
+                    if key != mine:
+                        found.setdefault(key, []).append((sim, Candidate(m, head + edit + rest, "word")))
+        # Each other meaning in turn, its most similar writing first, then its second... (the
+        # writing that sounds most alike is not always the most alike in letters: "halt" / "stop").
+        queues = [sorted(v, key=lambda sc: -sc[0])[:PER_MEANING] for v in found.values()]
+        queues.sort(key=lambda q: -q[0][0])
+        out: list[Candidate] = []
+        for depth in range(PER_MEANING):
+            out += [q[depth][1] for q in queues if depth < len(q)]
+        return out[:WORD_COMPETITORS]
+
+    def _spelled(self, word: str, capital: bool) -> tuple[int, ...]:
+        key = ("^" if capital else "") + word
+        if key not in self._spelling:
+            form = word.capitalize() if capital and word.islower() else word
+            self._spelling[key] = self.engine.tokenizer.encode(" " + form)
+        return self._spelling[key]
 
     def _grammar_meanings(self, tokens: tuple[int, ...]) -> set[Meaning]:
         a = self.automaton
@@ -275,18 +308,17 @@ class VerifiedRecognizer(Recognizer):
         return a.meanings(f)
 
     # ------------------------------------------------------------------ Whisper
-    def _anchor(self, cross: Any, tokens: tuple[int, ...]) -> tuple[Any, Any, list[tuple[Any, Any]]]:
+    def _anchor(self, cross: Any, tokens: tuple[int, ...]) -> tuple[Any, list[tuple[Any, Any]]]:
         """One teacher-forced pass of the prompt + the proposal: the log-probabilities after each of
-        its positions (the prompt's first one included, for the no-speech probability), its final
-        hidden states and its key/value cache, which the free decoding and the scoring of the
-        competitors reuse."""
+        its positions (the prompt's first one included, for the no-speech probability) and its
+        key/value cache, which the free decoding and the scoring of the competitors reuse."""
         dec = self.engine.decoder
         torch = dec.torch
         seq = [self.sot, self.lang_token, self.transcribe, self.notimestamps, *tokens]
         h, cache = dec.extend([seq], 0, None, cross)
         with torch.inference_mode():
             lp = dec.project(torch.cat([h[0, :1], h[0, 3:]]))
-        return lp, h, cache
+        return lp, cache
 
     def _free_decode(self, cross: Any, draft: tuple[int, ...], anchor_lp: Any,
                      cache: list[tuple[Any, Any]]) -> tuple[tuple[int, ...], float, float]:
@@ -333,7 +365,7 @@ class VerifiedRecognizer(Recognizer):
             offset += 1
         return tuple(out), (sum(lps) / len(lps) if lps else 0.0), no_speech
 
-    def _force_score(self, cross: Any, cands: list[Candidate], anchor_lp: Any, h_anchor: Any,
+    def _force_score(self, cross: Any, cands: list[Candidate], anchor_lp: Any,
                      cache: list[tuple[Any, Any]]) -> list[tuple[float, float]]:
         """(summed token log-probability, end log-probability) of each candidate by teacher forcing,
         as `Rescorer.force_score`, but the prefix a candidate shares with the first one (the
@@ -402,7 +434,7 @@ class VerifiedRecognizer(Recognizer):
                 encoded = engine.encoder.encode(audio, s.pad_s)
                 t1 = time.perf_counter()
                 cross = engine.decoder.cross(encoded, s.window_frames)
-                anchor_lp, h_anchor, cache = self._anchor(cross, proposal.tokens)
+                anchor_lp, cache = self._anchor(cross, proposal.tokens)
                 free, free_mean, no_speech = self._free_decode(cross, proposal.tokens, anchor_lp, cache)
                 t2 = time.perf_counter()
                 cands: list[Candidate] = [Candidate(p.meaning, p.tokens, "proposal") for p in paths]
@@ -417,7 +449,7 @@ class VerifiedRecognizer(Recognizer):
                 for c in cands:
                     unique.setdefault((sense(c.meaning), c.tokens), c)
                 cands = list(unique.values())
-                raw = self._force_score(cross, cands, anchor_lp, h_anchor, cache)
+                raw = self._force_score(cross, cands, anchor_lp, cache)
                 t3 = time.perf_counter()
             except RuntimeError as exc:  # ctranslate2 / torch failures: say why
                 raise RecognizerError(f"Échec du décodage Whisper : {exc}", f"Whisper decoding failed: {exc}") from None
