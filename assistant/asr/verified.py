@@ -225,7 +225,7 @@ class VerifiedRecognizer(Recognizer):
             states = nxt[:limit]
         return list(done.values())
 
-    def word_competitors(self, proposal: Proposal) -> list[Candidate]:
+    def word_competitors(self, proposal: Proposal, free: str = "") -> list[Candidate]:
         """The proposal with one word (any, not only a slot word) replaced by one of the grammar's
         words most alike in writing, or removed, where that is a sentence with another meaning:
         "start" / "stop" trading, "buy" / "sell", "close" / "show"; the most similar first, one per
@@ -268,8 +268,11 @@ class VerifiedRecognizer(Recognizer):
                 # A last word PocketSphinx may have missed ("buy two" for "buy two E S"): the shorter
                 # sentence must compete with its completions, or a cut-off one would win. (Words
                 # missed inside are slot words, which `Rescorer.competitors` inserts.)
+                # Most like the end of what Whisper writes freely first ("by 2ES": "ES").
+                tail = free.lower()[-12:]
                 for v in self.vocabulary:
-                    options.append((60.0, self._spelled(v, i == 0), ()))
+                    near = fuzz.partial_ratio(v.lower(), tail) if tail else 0.0
+                    options.append((60.0 + near / 2, self._spelled(v, i == 0), ()))
             for sim, edit, rest in options:
                 f = prefixes[i]
                 for t in edit + rest:
@@ -444,7 +447,7 @@ class VerifiedRecognizer(Recognizer):
                 cands += [Candidate(m, free, "free") for m in free_meanings]
                 fake = Finished(proposal.meaning, proposal.tokens, 0.0, 0.0, 0.0, 0.0, 0.0)
                 cands += self.rescorer.competitors(fake)
-                cands += self.word_competitors(proposal)
+                cands += self.word_competitors(proposal, tok.decode(free))
                 unique: dict[tuple[Any, tuple[int, ...]], Candidate] = {}
                 for c in cands:
                     unique.setdefault((sense(c.meaning), c.tokens), c)
