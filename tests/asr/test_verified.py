@@ -2,10 +2,11 @@
 
 Through the live path (the harness: WAV -> endpointer -> recogniser -> project parser) on the
 English CI subset of `audio_fixtures/` (`generate.ci_subset`), clean and, for every fourth file, in
-babble at 6 dB. Clean acceptance is scored on the set against a threshold just under what was measured
-here; the safety properties hold item by item: no wrong action, every rejection item refused, a
-wrong PocketSphinx proposal (one slot word changed) vetoed by Whisper, French speech never taken
-for an English command. Full figures: bench/asr_verify.py, bench/asr_compare.py and docs/asr.md.
+babble at 6 dB. Clean acceptance is scored on the set against a threshold just under what was
+measured here; the safety properties hold item by item: no wrong action, every rejection item
+refused, a wrong PocketSphinx proposal (one slot word changed) vetoed by Whisper, French speech
+never taken for an English command.
+Full figures: bench/asr_verify.py, bench/asr_compare.py and docs/asr.md.
 """
 from __future__ import annotations
 
