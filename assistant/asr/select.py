@@ -14,6 +14,12 @@ PocketSphinx (English) and free Whisper did, although they accept more commands:
 - else PocketSphinx for English (its model ships in the wheel, so English works on a fresh
   machine), free-transcription Whisper for French;
 - else nothing - and the start-up message says what to install.
+
+`pocketsphinx-verified` (English: PocketSphinx proposes, Whisper verifies, `verified.py`) is chosen
+only on request (`asr.backend_en: pocketsphinx-verified`): measured on the same English files it
+accepts about twice as many clean commands as `whisper-grammar`, with no wrong action, but with it
+French is searched alone and the French acceptance halved (11/51 -> 5/51), and the CPU per
+utterance is 3-4x (docs/asr.md). Add it to `AUTO_ORDER["en"]` to make it the English default.
 An explicit backend (config `asr.backend_en/fr`, or `--backend`) that cannot run is an error, not
 a silent fallback: the user asked for it.
 """
