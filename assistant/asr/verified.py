@@ -38,7 +38,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -75,7 +75,7 @@ class VerifySettings:
     pad_s: float = 1.0
     window_frames: int = 1500
     threads: int = 1
-    ps_settings: Any = field(default=None)  # PocketsphinxSettings | None
+    ps_settings: Any = None  # PocketsphinxSettings | None
 
 
 @dataclass(frozen=True)
