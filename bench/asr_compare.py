@@ -1,8 +1,12 @@
 """Side by side on the same labelled recordings: PocketSphinx (English) + free Whisper (French) as
-shipped before, free Whisper + parser for both languages, and the grammar-constrained Whisper.
+shipped before, free Whisper + parser for both languages, the grammar-constrained Whisper, and
+PocketSphinx verified by Whisper for English (`verified`; French by the constrained Whisper), next
+to PocketSphinx alone for English (`mixed`).
 
     python bench/asr_compare.py --audio DIR --labels labels_en.json labels_fr.json \
         [--noise babble.wav --snr 24 15 6] [--every 1] [--systems baseline,whisper,whisper-grammar]
+    python bench/asr_compare.py --audio audio_fixtures/generated/en --labels audio_fixtures/labels_en.json \
+        --systems mixed,whisper-grammar,verified --every 4 --noise babble.wav --snr 6
 
 Every configuration listens to *both* languages, through exactly the live path (the harness:
 WAV source -> endpointer -> recognisers -> parser -> confidence gate). Printed per system:
@@ -40,6 +44,8 @@ SYSTEMS = {
     "whisper": ({"backend_en": "whisper", "backend_fr": "whisper"}, "free Whisper + parser, EN and FR"),
     "whisper-grammar": ({"backend_en": "whisper-grammar", "backend_fr": "whisper-grammar"},
                         "Whisper constrained by the grammar, EN+FR in one search"),
+    "verified": ({"backend_en": "pocketsphinx-verified", "backend_fr": "whisper-grammar"},
+                 "PocketSphinx verified by Whisper EN + Whisper constrained by the French grammar"),
     "mixed": ({"backend_en": "pocketsphinx", "backend_fr": "whisper-grammar"},
               "PocketSphinx EN + Whisper constrained by the French grammar"),
 }

@@ -104,7 +104,7 @@ class SpeechConfig(_Section):
 
 
 class AsrConfig(_Section):
-    backend_en: Literal["auto", "whisper-grammar", "vosk", "pocketsphinx", "whisper"] = "auto"
+    backend_en: Literal["auto", "whisper-grammar", "pocketsphinx-verified", "vosk", "pocketsphinx", "whisper"] = "auto"
     backend_fr: Literal["auto", "whisper-grammar", "vosk", "whisper"] = "auto"
     vosk_model_en: str | None = None
     vosk_model_fr: str | None = None

@@ -53,7 +53,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     r.add_argument("--market", choices=["ES", "MNQ"], help="main market (default: config)")
     r.add_argument("--speed", type=float, help="simulated seconds per wall second for the simulated market")
     r.add_argument("--input", choices=["auto", "mic", "text", "none"], default="auto", help="voice, typed, or no input")
-    r.add_argument("--backend", choices=["whisper-grammar", "vosk", "pocketsphinx", "whisper"], help="speech recogniser override")
+    r.add_argument("--backend", choices=["whisper-grammar", "pocketsphinx-verified", "vosk", "pocketsphinx", "whisper"], help="speech recogniser override")
     r.add_argument("--no-speech", action="store_true", help="do not speak answers (text only)")
     r.add_argument("--duration", type=float, help="stop after this many seconds (demos and tests)")
     r.add_argument("--log-level", type=_log_level, default=logging.INFO, metavar="LEVEL",

@@ -274,6 +274,13 @@ class WhisperDecoder:
         forcing projects only the positions it reads (`rescoring.Rescorer.force_score`)."""
         return self._forward(tokens, 0, None, cross)[0]
 
+    def extend(self, tokens: Any, offset: int, cache: list[tuple[Any, Any]] | None,
+               cross: list[tuple[Any, Any]]) -> tuple[Any, list[tuple[Any, Any]]]:
+        """Final hidden states (B, S, width) of S new tokens per row after a cached prefix of
+        `offset` positions (several tokens at once, unlike `step`), and the extended cache:
+        teacher forcing of sentences that share a prefix computes the prefix once."""
+        return self._forward(tokens, offset, cache, cross)
+
     def _forward(self, tokens: Any, offset: int, cache: list[tuple[Any, Any]] | None,
                  cross: list[tuple[Any, Any]], align: bool = False,
                  pad: list[int] | None = None) -> tuple[Any, list[tuple[Any, Any]]]:
@@ -284,8 +291,6 @@ class WhisperDecoder:
             if tokens.dim() == 1:
                 tokens = tokens[:, None]
             b, s = tokens.shape
-            if s > 1 and cache is not None:
-                raise ValueError("several new tokens after a cache: not supported")
             if offset + s > self.max_positions:
                 raise ValueError(f"Whisper's decoder holds {self.max_positions} positions")
             mask = None
@@ -299,6 +304,10 @@ class WhisperDecoder:
                 mask = (mask | (keys == where[:, :, None]))[:, None]  # (B, 1, s, L)
             else:
                 x = self.embeddings[tokens] + self.positions[offset:offset + s]
+                if s > 1 and cache is not None:
+                    # Several new tokens after a cache: new token i sees the prefix and new tokens 0..i
+                    # (the padded mask above is causal too).
+                    mask = torch.ones(s, offset + s, dtype=torch.bool).tril(offset)
             new_cache: list[tuple[Any, Any]] = []
             attention = None
             for i, layer in enumerate(self.layers):
@@ -309,10 +318,8 @@ class WhisperDecoder:
                     k = torch.cat([cache[i][0], k], 2)
                     v = torch.cat([cache[i][1], v], 2)
                 new_cache.append((k, v))
-                if mask is not None:
-                    a = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
-                else:
-                    a = F.scaled_dot_product_attention(q, k, v, is_causal=s > 1)
+                a = (F.scaled_dot_product_attention(q, k, v, attn_mask=mask) if mask is not None
+                     else F.scaled_dot_product_attention(q, k, v, is_causal=s > 1))
                 x = x + F.linear(a.transpose(1, 2).reshape(b, s, self.width), *layer.sa_out)
                 h = F.layer_norm(x, (self.width,), *layer.ca_ln)
                 # Every row attends to the same encoder keys/values: fold the rows into the query

@@ -1,6 +1,6 @@
 """`mia harness`: score the whole speech-to-action path on folders of labelled audio, in noise.
 
-    mia harness --audio DIR --labels LABELS.json [--grammar PATH ...] [--backend whisper-grammar|vosk|pocketsphinx|whisper]
+    mia harness --audio DIR --labels LABELS.json [--grammar PATH ...] [--backend whisper-grammar|pocketsphinx-verified|vosk|pocketsphinx|whisper]
                 [--lang auto|fr|en] [--noise NOISE.wav|babble|music|clatter|pink|brown ... --snr 24 15 6] [--seed N]
                 [--report report.json] [--min-accept 0.95] [--plot acceptance.png]
 
@@ -56,7 +56,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="labels: {file: {intent, slots}}; null/absent intent = must be rejected")
     p.add_argument("--grammar", nargs="+", metavar="PATH",
                    help="grammar files or folders in the project format (default: grammars/)")
-    p.add_argument("--backend", choices=["whisper-grammar", "vosk", "pocketsphinx", "whisper"], help="speech recogniser override")
+    p.add_argument("--backend", choices=["whisper-grammar", "pocketsphinx-verified", "vosk", "pocketsphinx", "whisper"], help="speech recogniser override")
     p.add_argument("--lang", choices=["auto", "fr", "en"], default=argparse.SUPPRESS,
                    help="listening language(s) (default auto: every language of the grammar)")
     p.add_argument("--noise", nargs="+", metavar="NOISE",

@@ -46,7 +46,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="language to listen and answer in (default: config; auto = per utterance)")
     p.add_argument("--input", nargs="+", metavar="KIND", default=["auto"],
                    help="auto (default), mic, text, or wav FILE")
-    p.add_argument("--backend", choices=["whisper-grammar", "vosk", "pocketsphinx", "whisper"], help="speech recogniser override")
+    p.add_argument("--backend", choices=["whisper-grammar", "pocketsphinx-verified", "vosk", "pocketsphinx", "whisper"], help="speech recogniser override")
     p.add_argument("--device", help="microphone name or index (default: config asr.input_device, else the system default)")
     p.add_argument("--no-speech", action="store_true", help="do not speak answers (text only)")
     p.add_argument("--speak-to", metavar="DIR", help="write each spoken answer as a WAV file in DIR instead of playing it")

@@ -73,7 +73,7 @@ def interpret(heard: Heard, dialogue: Dialogue) -> tuple[ParseResult | None, Tra
 
 
 #: Recognisers whose transcript is a sentence of the grammar of its own language: parsed in that language.
-GRAMMAR_BACKENDS = ("pocketsphinx", "vosk", "whisper-grammar")
+GRAMMAR_BACKENDS = ("pocketsphinx", "vosk", "whisper-grammar", "pocketsphinx-verified")
 
 
 def choose_parse(heard: Heard, parser: Any, prefer: str | None) -> tuple[ParseResult | None, Transcript | None]:

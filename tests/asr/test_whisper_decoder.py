@@ -177,3 +177,25 @@ def test_alignment_heads_from_the_model_or_the_upper_layers(tmp_path: Path) -> N
     assert alignment_heads(tmp_path, 6, 8) == {3: [1], 5: [2, 6]}  # out of range pairs dropped
     (tmp_path / "config.json").write_text("not json")
     assert alignment_heads(tmp_path, 6, 8) == {layer: list(range(8)) for layer in (3, 4, 5)}
+
+
+def test_extend_after_a_cached_prefix_equals_one_full_pass(model_dir: Path, tokenizer: Any,
+                                                          encoded: tuple[Any, np.ndarray]) -> None:
+    """Several new tokens after a cached prefix (teacher forcing of sentences sharing a prefix)
+    see exactly what a full pass sees: the prefix and the new tokens before them."""
+    _, out = encoded
+    decoder = WhisperDecoder(model_dir, dtype="float32")
+    cross = decoder.cross(out)
+    prompt = [tokenizer.token_id("<|startoftranscript|>"), tokenizer.language_token("en"),
+              tokenizer.token_id("<|transcribe|>"), tokenizer.token_id("<|notimestamps|>")]
+    rows = [prompt + list(tokenizer.encode(s)) for s in (" Buy two ES contracts", " Buy twelve ES")]
+    shared = len(prompt) + 1  # " Buy"
+    full = [decoder.hidden([r], cross)[0] for r in rows]
+    _, cache = decoder.extend([rows[0][:shared]], 0, None, cross)
+    width = max(len(r) for r in rows) - shared
+    tails = [r[shared:] + [r[-1]] * (width - len(r) + shared) for r in rows]
+    prefix = [(k.expand(2, -1, -1, -1), v.expand(2, -1, -1, -1)) for k, v in cache]
+    h, _ = decoder.extend(tails, shared, prefix, cross)
+    for i, r in enumerate(rows):
+        n = len(r) - shared
+        assert np.abs(h[i, :n].numpy() - full[i][shared:].numpy()).max() < 1e-3
