@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 
+from tests.asr.support import live_pipeline
+
 REPO = Path(__file__).resolve().parents[2]
 WHISPER_MODEL = (REPO.parent / "shared" / "models" / "faster-whisper-base").resolve()
 
@@ -78,11 +80,6 @@ def natural() -> Path:
 @pytest.fixture(scope="session")
 def grammar_pipeline(model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Any:
     """The live listening path with the grammar-constrained Whisper, both languages listening."""
-    from assistant.harness.runner import build_pipeline
-    from trading_core.config import load_config
-
-    config = load_config(None, env={}, overrides={"data_dir": str(tmp_path_factory.mktemp("mia-data")),
-                                                  "asr": {"whisper_model": str(model_dir)}})
-    pipeline = build_pipeline(config, lang="auto", backend="whisper-grammar")
+    pipeline = live_pipeline(model_dir, tmp_path_factory, lang="auto", backend="whisper-grammar")
     yield pipeline
     pipeline.close()

@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 
 from assistant.asr.base import BackendUnavailable
+from tests.asr.support import live_pipeline
 
 WRONG = {"wrong_intent", "wrong_value", "missing_slot", "extra_slot", "several_inferences"}
 # Measured here on the CI subset (32 files, rejection items included): clean 27/32; babble 6 dB
@@ -44,12 +45,7 @@ def verified(model_dir: Path, grammar: Any) -> Any:
 
 @pytest.fixture(scope="module")
 def verified_pipeline(model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Any:
-    from assistant.harness.runner import build_pipeline
-    from trading_core.config import load_config
-
-    config = load_config(None, env={}, overrides={"data_dir": str(tmp_path_factory.mktemp("mia-data")),
-                                                  "asr": {"whisper_model": str(model_dir)}})
-    pipeline = build_pipeline(config, lang="en", backend="pocketsphinx-verified")
+    pipeline = live_pipeline(model_dir, tmp_path_factory, lang="en", backend="pocketsphinx-verified")
     yield pipeline
     pipeline.close()
 

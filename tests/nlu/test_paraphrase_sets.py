@@ -31,11 +31,8 @@ def _bench() -> ModuleType:
     return module
 
 
-@pytest.mark.parametrize("lang", ["fr", "en"])
-def test_dev_paraphrases_reach_the_target_with_nothing_wrong(parser: Parser, lang: str) -> None:
-    bench = _bench()
-    cases = bench.load_cases(HERE / f"paraphrases_dev_{lang}.yaml")
-    assert len(cases) >= 500
+def _score(bench: ModuleType, parser: Parser, cases: list[dict]) -> tuple[int, list[str]]:
+    """How many lines are right and which were missed; any wrong line fails the test at once."""
     ok, wrong, missed = 0, [], []
     for case in cases:
         verdict = bench.judge(case, parser.parse(str(case["t"])))
@@ -45,6 +42,15 @@ def test_dev_paraphrases_reach_the_target_with_nothing_wrong(parser: Parser, lan
         elif not verdict.ok:
             missed.append(case["t"])
     assert wrong == []
+    return ok, missed
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_dev_paraphrases_reach_the_target_with_nothing_wrong(parser: Parser, lang: str) -> None:
+    bench = _bench()
+    cases = bench.load_cases(HERE / f"paraphrases_dev_{lang}.yaml")
+    assert len(cases) >= 500
+    ok, missed = _score(bench, parser, cases)
     assert ok / len(cases) >= TARGET, f"{ok}/{len(cases)} correct; missed: {missed}"
     # every kind of line is in the set: commands, refusals, incomplete commands
     assert {("reject" in c) for c in cases} == {True, False}
@@ -66,15 +72,7 @@ def test_heldout_paraphrases_keep_their_floor_with_nothing_wrong(parser: Parser,
     bench = _bench()
     cases = bench.load_cases(HERE / f"paraphrases_{name}.yaml")
     assert len(cases) >= 300
-    ok, wrong, missed = 0, [], []
-    for case in cases:
-        verdict = bench.judge(case, parser.parse(str(case["t"])))
-        ok += verdict.ok
-        if verdict.wrong:
-            wrong.append((case["t"], verdict.got))
-        elif not verdict.ok:
-            missed.append(case["t"])
-    assert wrong == []
+    ok, missed = _score(bench, parser, cases)
     assert ok / len(cases) >= HELDOUT_FLOORS[name], f"{ok}/{len(cases)} correct; missed: {missed}"
 
 
@@ -86,15 +84,7 @@ def test_round4_paraphrases_reach_the_target_with_nothing_wrong(parser: Parser, 
     bench = _bench()
     cases = bench.load_cases(HERE / f"paraphrases_round4_{lang}.yaml")
     assert len(cases) >= 150
-    ok, wrong, missed = 0, [], []
-    for case in cases:
-        verdict = bench.judge(case, parser.parse(str(case["t"])))
-        ok += verdict.ok
-        if verdict.wrong:
-            wrong.append((case["t"], verdict.got))
-        elif not verdict.ok:
-            missed.append(case["t"])
-    assert wrong == []
+    ok, missed = _score(bench, parser, cases)
     assert ok / len(cases) >= TARGET, f"{ok}/{len(cases)} correct; missed: {missed}"
     assert sum(1 for c in cases if c.get("reject")) >= 40
 
