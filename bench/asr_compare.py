@@ -98,8 +98,9 @@ def run_system(name: str, args: argparse.Namespace, items: list[Any], conditions
                 cell.n += 1
                 cell.accepted += out.accepted
                 cell.wrong += (not out.accepted) and (out.score.error in WRONG)
-                print(f"\r    {cond.name}: {k + 1}/{len(subset)}", end="", file=sys.stderr, flush=True)
-            print(file=sys.stderr)
+                if sys.stderr.isatty():  # a progress line on a terminal; a log file gets the total only
+                    print(f"\r    {cond.name}: {k + 1}/{len(subset)}", end="", file=sys.stderr, flush=True)
+            print(f"\r    {cond.name}: {len(subset)}/{len(subset)}", file=sys.stderr)
     finally:
         pipeline.close()
     return tally
