@@ -17,8 +17,8 @@ pyttsx3 gotchas handled here (pyttsx3 2.99, espeak driver):
 from __future__ import annotations
 
 import contextlib
-import io
 import os
+import sys
 import tempfile
 import threading
 import time
@@ -71,6 +71,40 @@ def _with_prosody(text: str, profile: VoiceProfile) -> str:
     amplitude = max(0, min(200, int(round(float(profile.volume) * 100))))
     pitch = max(0, min(99, int(profile.pitch)))
     return f"\x01{rate}S\x01{amplitude}A\x01{pitch}P " + text.translate(_CONTROL)
+
+
+class _OtherThreadsOnly:
+    """sys.stdout while pyttsx3 runs: what the synthesising thread prints (pyttsx3's chatter) is
+    dropped, every other thread's output goes through. `contextlib.redirect_stdout` swaps the
+    stream for the whole process, which swallowed the answers the dialogue printed meanwhile."""
+
+    def __init__(self, stream: Any, muted: int) -> None:
+        self._stream = stream
+        self._muted = muted
+
+    def write(self, text: str) -> int:
+        if threading.get_ident() == self._muted:
+            return len(text)
+        return int(self._stream.write(text))
+
+    def flush(self) -> None:
+        if threading.get_ident() != self._muted:
+            self._stream.flush()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+@contextlib.contextmanager
+def _quiet_thread() -> Any:
+    real = sys.stdout
+    quiet = _OtherThreadsOnly(real, threading.get_ident())
+    sys.stdout = quiet
+    try:
+        yield
+    finally:
+        if sys.stdout is quiet:  # unless someone else swapped it meanwhile
+            sys.stdout = real
 
 
 class Pyttsx3Synth:
@@ -151,7 +185,7 @@ class Pyttsx3Synth:
             path.unlink()
             self._finished.clear()
             try:
-                with contextlib.redirect_stdout(io.StringIO()):
+                with _quiet_thread():
                     eng.save_to_file(_with_prosody(text, profile), str(path))
                     eng.runAndWait()
                 deadline = time.monotonic() + timeout_s

@@ -159,3 +159,36 @@ def test_live_speaker_without_sound_device_warns_and_goes_on(caplog: pytest.LogC
     warnings = [r for r in caplog.records if NO_OUTPUT_WARNING in r.getMessage()]
     assert len(warnings) == 1  # said once, not per sentence
     sp.close()
+
+
+def test_what_other_threads_print_while_speech_is_synthesised_is_not_lost(capsys: pytest.CaptureFixture[str]) -> None:
+    """The dialogue prints its answers while the speaker's thread synthesises the previous one;
+    silencing pyttsx3 used to swap sys.stdout for the whole process and swallowed them."""
+    import threading
+    import time
+
+    from assistant.speech.synth import Pyttsx3Synth
+
+    synth = Pyttsx3Synth.shared()
+    profile = SpeechSettings.default().profiles["calm"]
+    voice = SpeechSettings.default().voices["fr"]
+    done = threading.Event()
+
+    def speak() -> None:
+        try:
+            for _ in range(3):
+                synth.synthesize(TEXT_FR, voice, profile)
+        finally:
+            done.set()
+
+    worker = threading.Thread(target=speak)
+    worker.start()
+    printed = 0
+    while not done.is_set():
+        print(f"answer {printed}")
+        printed += 1
+        time.sleep(0.002)
+    worker.join()
+    out = capsys.readouterr().out.splitlines()
+    assert printed > 10  # the prints overlapped the synthesis
+    assert out == [f"answer {i}" for i in range(printed)]
