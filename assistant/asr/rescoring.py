@@ -38,6 +38,17 @@ from .whisper_tokenizer import WhisperTokenizer
 #       --noise audio_fixtures/generated/noise/babble.wav --snr 15 --features rescore.jsonl --gate rescore --safety 0.1
 #   (+ French babble --no-clean --every-noisy 3, fitted together with --fit-only)
 END_FLOOR = -8.0  # nats: the end-of-sentence term is clipped here (see the module docstring)
+
+
+def word_tokens(tokens: Any, texts: Any) -> list[list[int]]:
+    """A sentence's tokens grouped by word: Whisper's BPE starts each word with its leading space."""
+    words: list[list[int]] = []
+    for tok in tokens:
+        if not words or texts[tok].startswith(" "):
+            words.append([tok])
+        else:
+            words[-1].append(tok)
+    return words
 AGREEMENT_WEIGHT = 0.0  # nats per unit of similarity to the free decoding, added to the ranking score
 MAX_COMPETITORS = 32  # generated competitors kept per utterance (each kind of change in turn, most similar first)
 
@@ -139,13 +150,7 @@ class Rescorer:
         from rapidfuzz import fuzz
 
         lang = best.meaning.lang
-        texts = self.tokenizer.token_texts
-        words: list[list[int]] = []
-        for tok in best.tokens:
-            if not words or texts[tok].startswith(" "):
-                words.append([tok])
-            else:
-                words[-1].append(tok)
+        words = word_tokens(best.tokens, self.tokenizer.token_texts)
         numbers, others = self.vocab.get(lang, ([], []))
         number_words = {w.lower() for w, _ in numbers}
         other_words = {w.lower() for w, _ in others}

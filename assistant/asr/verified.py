@@ -235,16 +235,11 @@ class VerifiedRecognizer(Recognizer):
         meaning, at most `WORD_COMPETITORS`."""
         from rapidfuzz import fuzz, process
 
-        from .rescoring import Candidate, sense
+        from .rescoring import Candidate, sense, word_tokens
 
         tok = self.engine.tokenizer
         texts = tok.token_texts
-        words: list[list[int]] = []
-        for t in proposal.tokens:
-            if not words or texts[t].startswith(" "):
-                words.append([t])
-            else:
-                words[-1].append(t)
+        words = word_tokens(proposal.tokens, texts)
         a = self.automaton
         prefixes = [a.initial(self.lang)]
         for word in words:
