@@ -47,17 +47,25 @@ def automaton(grammar: Any, tokenizer: Any) -> Any:
 
 
 @pytest.fixture(scope="session")
-def parser(grammar: Any) -> Any:
-    from assistant.nlu.parser import Parser
+def parser() -> Any:
+    """The project parser: the very object the dialogue and the pipelines use (`shared_parser`
+    compiles grammars/ once per process, about 4 s of CPU; `Parser.parse` does not mutate it)."""
+    from assistant.dialogue import shared_parser
 
-    return Parser(grammar)
+    return shared_parser()
 
 
 @pytest.fixture(scope="session")
-def recognizer(model_dir: Path, grammar: Any) -> Any:
-    from assistant.asr.constrained_whisper import ConstrainedWhisperRecognizer
+def recognizer(grammar_pipeline: Any) -> Any:
+    """The grammar-constrained Whisper with its default settings, for both languages: the live
+    path's own (`ConstrainedWhisperRecognizer(model_dir, grammar)` builds the same one, compiled
+    again). Each `recognize` starts from a reset state."""
+    from assistant.asr.constrained_whisper import ConstrainedWhisperRecognizer, SearchSettings
 
-    return ConstrainedWhisperRecognizer(model_dir, grammar)
+    rec = grammar_pipeline.recognizers["fr"]
+    assert isinstance(rec, ConstrainedWhisperRecognizer) and rec is grammar_pipeline.recognizers["en"]
+    assert rec.settings == SearchSettings() and rec.automaton.langs == ("en", "fr")
+    return rec
 
 
 @pytest.fixture(scope="session")

@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 
 from assistant.asr.base import BackendUnavailable
+from tests.asr.support import run_once
 
 WRONG = {"wrong_intent", "wrong_value", "missing_slot", "extra_slot", "several_inferences"}
 # Measured here on the CI subset (docs/asr.md), with the domain prompt and its gate (branch asr4):
@@ -58,18 +59,18 @@ def _check_safety(outcomes: list[Any]) -> None:
 def test_ci_subset_clean_and_in_noise(natural: Path, grammar_pipeline: Any, tmp_path: Path, lang: str) -> None:
     from assistant.harness.noise import load_noise
     from assistant.harness.report import summarise
-    from assistant.harness.runner import conditions_for, run
+    from assistant.harness.runner import conditions_for
     from audio_fixtures import generate
 
     names = generate.ci_subset(lang)
     dataset = _subset(natural, tmp_path, lang, names)
     assert grammar_pipeline.backends == {"fr": "whisper-grammar", "en": "whisper-grammar"}
-    outcomes = run(grammar_pipeline, dataset.items, conditions_for([], []), progress=False).outcomes
+    outcomes = run_once(grammar_pipeline, dataset.items, conditions_for([], []))
     clean = summarise(outcomes).by_snr["clean"]
     noisy = []
     for name, snr in (("babble", 15.0), ("clatter", 6.0)):
         cond = conditions_for([load_noise(natural / "noise" / f"{name}.wav")], [snr], include_clean=False)
-        noisy += run(grammar_pipeline, dataset.items[::2], cond, progress=False).outcomes
+        noisy += run_once(grammar_pipeline, dataset.items[::2], cond)
     noisy_rate = summarise(noisy).overall.rate
     print(f"\n{lang} whisper-grammar: clean {clean.accepted}/{clean.n}, noisy {summarise(noisy).overall.accepted}/"
           f"{len(noisy)}, errors {summarise(outcomes + noisy).errors}")
@@ -85,7 +86,7 @@ def test_short_answers_are_never_confused(natural: Path, grammar_pipeline: Any, 
     pico voice and two MBROLA voices: each understood as itself or refused, never as the other."""
     import json
 
-    from assistant.harness.runner import conditions_for, run
+    from assistant.harness.runner import conditions_for
     from audio_fixtures import generate
 
     data = json.loads(generate.labels_path(lang).read_text(encoding="utf-8"))
@@ -93,7 +94,7 @@ def test_short_answers_are_never_confused(natural: Path, grammar_pipeline: Any, 
     names = [k for k in data if "/short_" in k and k.split("/")[0] in voices]
     assert len(names) >= 12
     dataset = _subset(natural, tmp_path, lang, names)
-    outcomes = run(grammar_pipeline, dataset.items, conditions_for([], []), progress=False).outcomes
+    outcomes = run_once(grammar_pipeline, dataset.items, conditions_for([], []))
     print(f"\n{lang} short answers: {sum(o.accepted for o in outcomes)}/{len(outcomes)} understood")
     _check_safety(outcomes)
     assert sum(o.accepted for o in outcomes) / len(outcomes) >= MIN_SHORT[lang]

@@ -35,19 +35,21 @@ def _wav(path: Path) -> np.ndarray:
 
 
 @pytest.fixture(scope="module")
-def verified(model_dir: Path, grammar: Any) -> Any:
-    from assistant.asr.verified import VerifiedRecognizer
-
-    rec = VerifiedRecognizer(model_dir, grammar)
-    yield rec
-    rec.close()
-
-
-@pytest.fixture(scope="module")
 def verified_pipeline(model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Any:
     pipeline = live_pipeline(model_dir, tmp_path_factory, lang="en", backend="pocketsphinx-verified")
     yield pipeline
     pipeline.close()
+
+
+@pytest.fixture(scope="module")
+def verified(verified_pipeline: Any) -> Any:
+    """`VerifiedRecognizer(model_dir, grammar)` with its default settings: the live path's own, built
+    once for the module. Each `recognize` starts from a reset state."""
+    from assistant.asr.verified import VerifiedRecognizer, VerifySettings
+
+    rec = verified_pipeline.recognizers["en"]
+    assert isinstance(rec, VerifiedRecognizer) and rec.settings == VerifySettings() and rec.lang == "en"
+    return rec
 
 
 def _subset(natural: Path, tmp_path: Path, lang: str, names: list[str]) -> Any:

@@ -108,9 +108,10 @@ def whisper_model_path() -> Path:
 
 @pytest.fixture(scope="session")
 def parser():
-    """The project's parser over grammars/ (skipped if the NLU package is absent)."""
-    nlu = pytest.importorskip("assistant.nlu.parser")
-    return nlu.default_parser()
+    """The project's parser over grammars/, the process's shared one (compiled once: about 4 s of CPU)."""
+    from assistant.dialogue import shared_parser
+
+    return shared_parser()
 
 
 # ---------------------------------------------------------------- natural voices, scored as sets

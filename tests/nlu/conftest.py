@@ -11,8 +11,11 @@ HERE = Path(__file__).parent
 
 @pytest.fixture(scope="session")
 def parser() -> Parser:
-    """The project grammars, compiled once for the whole test session (about 2 s)."""
-    return Parser.from_paths()
+    """The project grammars, compiled once for the whole test session (about 4 s of CPU): the
+    process's shared parser, which the dialogue, audio and recogniser tests use too."""
+    from assistant.dialogue import shared_parser
+
+    return shared_parser()
 
 
 @pytest.fixture(scope="session")
