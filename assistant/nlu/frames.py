@@ -26,6 +26,7 @@ from typing import Any, Literal
 
 from assistant.nlu.compiled import NUMBER_KIND, PERCENT_KIND, CompiledLanguage, ScannedValue
 from assistant.nlu.normalize import normalize
+from assistant.nlu.restate import RESTATE_KEYS
 
 __all__ = ["FrameError", "FrameMatcher", "FrameOutcome", "FRAME_KEYS", "STATE_INTENTS", "SWITCH_QUESTION"]
 
@@ -39,7 +40,7 @@ FRAME_KEYS = frozenset({
     "requests", "question_starts", "explain_questions", "mechanism", "states", "opinions",
     "reduce_only", "reduce_only_extras", "autopilot", "autopilot_modes", "switch_on", "switch_off",
     "forecast_days", "forecast_topics", "addressees", "polite",
-})
+}) | RESTATE_KEYS
 
 
 
@@ -327,6 +328,8 @@ class FrameMatcher:
                 raise FrameError(f"frames ({code}): unknown key(s) {', '.join(sorted(unknown))} "
                                  f"(expected: {', '.join(sorted(FRAME_KEYS))})")
             for key, value in section.items():
+                if key in RESTATE_KEYS:
+                    continue  # read by the restatement stage (assistant/nlu/restate.py)
                 if key in ("topics", "weak_topics"):
                     if not isinstance(value, dict):
                         raise FrameError(f"frames ({code}) {key}: expected intent: [cues]")
@@ -986,6 +989,10 @@ class FrameMatcher:
                 return FrameOutcome("accept", "cancel")
             return _refuse("no_match", "an answer with doubt")
         if negated:
+            if cancel_verb and yes and not refusal:
+                # "je confirme pas, annule", "don't confirm, cancel": a refused yes and a cancel
+                # say the same (and "I don't cancel, confirm" lands on the safe side).
+                return FrameOutcome("accept", "cancel")
             if cancel_verb:
                 return _refuse("ambiguous_intent", "a negated cancel (keep or cancel?)")
             if yes or refusal:

@@ -18,7 +18,12 @@ Order of work for one utterance:
 4. only if that refused for want of a match (not for an unclear slot), the **frame** matcher
    (assistant/nlu/frames.py, cue lexicons in the grammars' `frames:` sections) reads cue
    words under strict rules; method "frame".
-5. only if everything refused for want of a match, the learned **classifier**
+5. only if all that refused, the **restatements** (assistant/nlu/restate.py, phrases in the
+   grammars' `frames:` sections): a self-correction applied ("buy two ES, no, three" -> "buy
+   three ES"), time-buying phrases dropped ("attends que je regarde"), an indirect question
+   unwrapped ("je me demande si …", read-only answers only); the restated sentence goes
+   through stages 1-4 again. A correction this stage cannot read refuses the sentence;
+6. only if everything refused for want of a match, the learned **classifier**
    (assistant/nlu/classifier.py) may answer with a READ-ONLY question intent (never an order,
    a close, a halt...); method "classifier".
 
@@ -31,6 +36,7 @@ The language is decided per utterance: the one that matched, and when several di
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 
 from assistant.grammar.expand import possible_slot_refs
 from assistant.grammar.loader import GrammarPaths, load_grammar
@@ -40,6 +46,7 @@ from assistant.nlu.compiled import NUMBER_KIND, CompiledLanguage, ExactHit
 from assistant.nlu.frames import STATE_INTENTS, SWITCH_QUESTION, FrameMatcher, FrameOutcome
 from assistant.nlu.fuzzy import CarrierIndex, FuzzyOutcome
 from assistant.nlu.normalize import normalize
+from assistant.nlu.restate import Restatement, Restater
 from assistant.nlu.spoken import base_language
 from assistant.nlu.result import ParseResult
 
@@ -86,6 +93,11 @@ class Parser:
         if frames and frame_data:
             symbol_intents = [name for name in self.intents() if "symbol" in self.slot_names(name)]
             self._frames = FrameMatcher(self._compiled, frame_data, symbol_intents)
+        self._restater: Restater | None = None
+        if self._frames is not None:
+            restater = Restater(frame_data)
+            self._restater = restater if restater else None
+        self._read_only = (self._frames.topic_intents | STATE_INTENTS) if self._frames is not None else frozenset()
         self._classifier = self._build_classifier(classifier)
         self.warnings: list[str] = list(grammar.warnings)
         for comp in self._compiled.values():
@@ -179,7 +191,10 @@ class Parser:
         language of the conversation so far). Raises ValueError for an unknown `lang`.
         """
         result = self._parse(text, lang, prefer)
-        if self._classifier is not None and not result.matched and result.reason in _CLASSIFIABLE:
+        final = False
+        if not result.matched and self._restater is not None and result.reason != "empty":
+            result, final = self._restate(result, lang, prefer)
+        if not final and self._classifier is not None and not result.matched and result.reason in _CLASSIFIABLE:
             result = self._classify(result)
         if result.matched and "quantity" in result.slots and self._frames is not None \
                 and self._frames.mentions_money(text, result.normalized):
@@ -301,6 +316,74 @@ class Parser:
             () if matched else out.missing, out.typed_only, None if matched else out.nearest,
         )
 
+
+    # ------------------------------------------------------------------ restatements
+    def _restate(self, refused: ParseResult, lang: str, prefer: str | None) -> tuple[ParseResult, bool]:
+        """`refused` said again the way it was meant (see assistant/nlu/restate.py), or as it was.
+        The flag is True when the answer is final (no classifier after it): a restated sentence
+        was understood, or a self-correction could not be read (refused, never guessed)."""
+        assert self._restater is not None
+        norm = normalize(refused.text)
+        if not self._restater.may_apply(norm.split()):
+            return refused, False
+        # The restated words lose the punctuation: a question stays a question for the frames.
+        asked = " ?" if "?" in refused.text else ""
+        languages: list[tuple[CompiledLanguage, str]] = []
+        for comp in self._select(lang):
+            stripped = comp.strip_skip(norm + " ")
+            if stripped:
+                languages.append((comp, stripped))
+        if not languages:
+            return refused, False
+        code, _ = self._pick_language((c.code for c, _ in languages), norm.split(), prefer or refused.language)
+        languages.sort(key=lambda item: item[0].code != code)
+        # 1. A self-correction, read in the first language whose words make one of it.
+        unreadable = False
+        for comp, _ in languages:
+            # As said: skip words hold markers too ("actually", "I mean").
+            corrected = self._restater.correction(comp, norm + " ")
+            if corrected is False:
+                unreadable = True
+            elif isinstance(corrected, Restatement):
+                again = self._parse(corrected.text + asked, lang, prefer)
+                if again.matched or (again.reason or "").startswith("missing_"):
+                    return self._restated(refused, again), True
+                unreadable = True
+                break
+        if unreadable:
+            return ParseResult(refused.text, refused.normalized, False, None, language=refused.language,
+                               language_certain=refused.language_certain, reason="no_match",
+                               detail="a self-correction that does not say one clear replacement",
+                               nearest=refused.nearest or refused.intent), True
+        # 2. An indirect question unwrapped; 3. time-buying phrases dropped (and then an indirect
+        # question unwrapped: "je me demande, attends voir, si…"). On the words as said: skip
+        # words hold wrappers too ("do *you know* if", "tu sais si").
+        comp = languages[0][0]
+        tokens = norm.split()
+        for attempt in range(2):
+            leads = (0, len(comp.lead(" ".join(tokens) + " ").split()))
+            inner = self._restater.unwrapped_question(tokens, leads)
+            if inner is not None:
+                again = self._parse(inner.text + asked, lang, prefer)
+                if self._classifier is not None and not again.matched and again.reason in _CLASSIFIABLE:
+                    again = self._classify(again)
+                if again.matched and again.intent in self._read_only:
+                    return self._restated(refused, again), True
+            if attempt:
+                break
+            hesitant = self._restater.without_hesitations(tokens)
+            if hesitant is None:
+                break
+            again = self._parse(hesitant.text + asked, lang, prefer)
+            if again.matched or (again.reason or "").startswith("missing_"):
+                return self._restated(refused, again), True
+            tokens = hesitant.text.split()
+        return refused, False
+
+    @staticmethod
+    def _restated(said: ParseResult, again: ParseResult) -> ParseResult:
+        """The result of the restated sentence, for the sentence as said."""
+        return replace(again, text=said.text)
 
     def _frames_may_try(self, out: FuzzyOutcome) -> bool:
         """Frames may overrule a refusal for want of a match, never one about an unclear slot
