@@ -95,7 +95,8 @@ class Parser:
             self._frames = FrameMatcher(self._compiled, frame_data, symbol_intents)
         self._restater: Restater | None = None
         if self._frames is not None:
-            restater = Restater(frame_data)
+            restater = Restater(frame_data, [n for lg in grammar.languages.values() for n in lg.negations]
+                                + [n for section in frame_data.values() for n in section.get("negations", ())])
             self._restater = restater if restater else None
         self._read_only = (self._frames.topic_intents | STATE_INTENTS) if self._frames is not None else frozenset()
         self._classifier = self._build_classifier(classifier)
@@ -395,6 +396,10 @@ class Parser:
             return True  # no side word of the templates at all: "joue la baisse", "bullish"
         if reason == "ambiguous_symbol":
             return True  # "close both ES and MNQ": the frames read every market named as all (see `_frame`)
+        if reason == "ambiguous_quantity" and out.intent == "place_trade":
+            # "achète 2 cts MNQ à 21 010,75 avec 1,5 % de risque": the other number may be the
+            # order's price, "je suis short de combien ?" a question (see `_frame`).
+            return True
         if reason.startswith("ambiguous_") and self._frames is not None \
                 and out.intent in self._frames.topic_intents:
             return True
@@ -407,6 +412,12 @@ class Parser:
         candidates = sorted(per_lang, key=lambda item: item[0].code != code) if certain else per_lang
         out: FrameOutcome = self._frames.match(candidates, text, chosen_first=certain)
         close_all = out.status == "accept" and out.intent == "close_positions" and out.slots == {"scope": "all"}
+        if fuzzy.reason == "ambiguous_quantity" and fuzzy.intent == "place_trade" and not (
+                out.status == "accept" and ((out.intent == "place_trade" and "price" in out.slots)
+                                            or out.intent in self._frames.topic_intents)):
+            # After an order's unclear quantity, only the same order whose other number the frames
+            # read as its price ("à 21 010,75" after the market), or a read-only question.
+            return None
         if fuzzy.reason == "ambiguous_symbol" and not close_all and fuzzy.intent not in self._frames.topic_intents:
             return None  # two markets: only a close naming every market with "all", read as all
         if (fuzzy.reason or "").startswith("ambiguous_") and fuzzy.intent in self._frames.topic_intents \

@@ -82,7 +82,9 @@ Unit = str | ScannedValue
 class Restater:
     """Builds restatements from the cue phrases of every loaded language (merged: traders mix)."""
 
-    def __init__(self, frames: Mapping[str, Mapping[str, Any]]) -> None:
+    def __init__(self, frames: Mapping[str, Mapping[str, Any]], negations: Iterable[str] = ()) -> None:
+        #: As phrases: "can't" is "can t", and "can" alone is no negation ("can you buy…").
+        self.negations = _Phrases(negations)
         self.corrections = _phrases(frames, "corrections")
         self.tails = _phrases(frames, "correction_tails")
         self.hesitations = _phrases(frames, "hesitations")
@@ -142,7 +144,8 @@ class Restater:
         led, after = [u for u in after[:lead] if isinstance(u, str)], after[lead:]
         if not after or isinstance(after[0], str):
             return False  # another verb, a negation, an explanation: not one replacement
-        if any(isinstance(u, str) and u in comp.negations for u in before + after):
+        said = [u if isinstance(u, str) else "\x00" for u in before + after]
+        if any(self.negations.at(said, k) for k in range(len(said))):
             return False  # "n'achète pas deux ES, non, trois": what is corrected?
         new = after[0]
         assert isinstance(new, ScannedValue)
