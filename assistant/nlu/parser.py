@@ -381,6 +381,12 @@ class Parser:
             tokens = hesitant.text.split()
         return refused, False
 
+    def context_answer(self, text: str) -> str | None:
+        """"confirm" or "cancel" for a short answer that is one only while a read-back waits ("y",
+        "n", "c'est bon": grammar data, `context_yes` / `context_no`), else None. `parse` refuses
+        these; the dialogue asks this only with a read-back pending."""
+        return self._restater.context_answer(text) if self._restater is not None else None
+
     @staticmethod
     def _restated(said: ParseResult, again: ParseResult) -> ParseResult:
         """The result of the restated sentence, for the sentence as said."""

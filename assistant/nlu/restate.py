@@ -16,7 +16,9 @@ read-back, confirmation and every veto still apply):
   only ("je me demande si j'achète deux ES" stays refused).
 
 The phrases are grammar data (`frames:` keys `corrections`, `correction_tails`, `hesitations`,
-`trailers`, `indirect_questions` of each language file; see grammars/README.md). The parser
+`trailers`, `indirect_questions` of each language file; see grammars/README.md). The same
+sections list the short answers that are a yes or a no only while a read-back waits
+(`context_yes`, `context_no`: "y", "n", "c'est bon"), which the dialogue asks `context_answer`. The parser
 calls this stage only after every other stage refused, behind a one-set-lookup gate, so a
 sentence understood as said pays nothing.
 """
@@ -32,7 +34,8 @@ from assistant.nlu.normalize import normalize
 __all__ = ["RESTATE_KEYS", "Restatement", "Restater"]
 
 #: The `frames:` keys this stage reads (the frame matcher leaves them alone).
-RESTATE_KEYS = frozenset({"corrections", "correction_tails", "hesitations", "trailers", "indirect_questions"})
+RESTATE_KEYS = frozenset({"corrections", "correction_tails", "hesitations", "trailers", "indirect_questions",
+                          "context_yes", "context_no"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,12 +71,12 @@ class _Phrases:
         return bool(self._by_first)
 
 
+def _strings(value: Any) -> list[str]:
+    return [value] if isinstance(value, str) else list(value)
+
+
 def _phrases(frames: Mapping[str, Mapping[str, Any]], key: str) -> _Phrases:
-    out: list[str] = []
-    for section in frames.values():
-        value = section.get(key, ())
-        out.extend([value] if isinstance(value, str) else value)
-    return _Phrases(out)
+    return _Phrases(p for section in frames.values() for p in _strings(section.get(key, ())))
 
 
 Unit = str | ScannedValue
@@ -90,11 +93,21 @@ class Restater:
         self.hesitations = _phrases(frames, "hesitations")
         self.trailers = _phrases(frames, "trailers")
         self.indirect = _phrases(frames, "indirect_questions")
+        self._context = {" ".join(words): answer
+                         for key, answer in (("context_yes", "confirm"), ("context_no", "cancel"))
+                         for words in (tuple(normalize(p).split()) for section in frames.values()
+                                       for p in _strings(section.get(key, ())))
+                         if words}
         self._gate = (self.corrections.first_words | self.hesitations.first_words
                       | self.trailers.first_words | self.indirect.first_words)
 
     def __bool__(self) -> bool:
-        return bool(self._gate)
+        return bool(self._gate or self._context)
+
+    def context_answer(self, text: str) -> str | None:
+        """"confirm" / "cancel" for the short answers that are one only while a read-back waits
+        ("y", "n", "c'est bon"), else None. Out of that context they stay refused."""
+        return self._context.get(normalize(text))
 
     def may_apply(self, tokens: Iterable[str]) -> bool:
         """The cheap gate: one word of the sentence may begin a phrase of this stage."""
