@@ -203,6 +203,10 @@ _PRIORITY = {name: rank for rank, name in enumerate((
 ))}
 
 
+#: Cue categories of an action or an answer (see `FrameMatcher.says_something`).
+_ACTION_CATEGORIES = ("close", "all", "halt", "resume", "yes", "yes_typed", "no", "cancel", "risk", "autopilot",
+                      "reduce_only", "mode", "switch_on", "switch_off")
+
 #: Intents whose keywords mark a sentence as a mode switch (see `_Analysis.switch_words`), and
 #: their keywords too common to mark anything ("only", "seulement").
 SWITCH_INTENTS = ("autopilot_mode", "reduce_only")
@@ -439,6 +443,14 @@ class FrameMatcher:
             if cue is not None and cue.category == "money":
                 return True
         return False
+
+    def says_something(self, comp: CompiledLanguage, spaced: str, raw: str) -> bool:
+        """The sentence holds something the frames read: a slot value, a topic, or a word of an
+        action or answer (the restatement stage's gate: a sentence without any is not worth
+        saying again)."""
+        a = self.analysis(comp, spaced, raw)
+        return bool(a.sides or a.symbols or a.numbers or a.percents or a.prices or a.topics or a.weak_topics
+                    or a.switch_words or a.has(*_ACTION_CATEGORIES))
 
     def vetoes(self, normalized: str, intent: str | None, *, asked: str | None = None) -> str | None:
         """Why an approximate (fuzzy) match of `intent` must not stand, or None: small talk or a

@@ -338,6 +338,10 @@ class Parser:
             return refused, False
         code, _ = self._pick_language((c.code for c, _ in languages), norm.split(), prefer or refused.language)
         languages.sort(key=lambda item: item[0].code != code)
+        if self._frames is not None and not self._frames.says_something(*languages[0], refused.text):
+            # Nothing the frames recognise (no value, no topic, no action word): "tell me a joke"
+            # said again is still nothing (the analysis is usually the frames stage's, memoised).
+            return refused, False
         # 1. A self-correction, read in the first language whose words make one of it.
         unreadable = False
         for comp, _ in languages:
