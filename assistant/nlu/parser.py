@@ -325,7 +325,9 @@ class Parser:
         was understood, or a self-correction could not be read (refused, never guessed)."""
         assert self._restater is not None
         norm = normalize(refused.text)
-        if not self._restater.may_apply(norm.split()):
+        said = norm.split()
+        corrects, hesitates, asks = self._restater.may_apply(said)
+        if not (corrects or hesitates or asks):
             return refused, False
         # The restated words lose the punctuation: a question stays a question for the frames.
         asked = " ?" if "?" in refused.text else ""
@@ -336,7 +338,7 @@ class Parser:
                 languages.append((comp, stripped))
         if not languages:
             return refused, False
-        code, _ = self._pick_language((c.code for c, _ in languages), norm.split(), prefer or refused.language)
+        code, _ = self._pick_language((c.code for c, _ in languages), said, prefer or refused.language)
         languages.sort(key=lambda item: item[0].code != code)
         if self._frames is not None and not self._frames.says_something(*languages[0], refused.text):
             # Nothing the frames recognise (no value, no topic, no action word): "tell me a joke"
@@ -344,7 +346,7 @@ class Parser:
             return refused, False
         # 1. A self-correction, read in the first language whose words make one of it.
         unreadable = False
-        for comp, _ in languages:
+        for comp, _ in (languages if corrects else ()):
             # As said: skip words hold markers too ("actually", "I mean").
             corrected = self._restater.correction(comp, norm + " ")
             if corrected is False:
@@ -364,17 +366,17 @@ class Parser:
         # question unwrapped: "je me demande, attends voir, si…"). On the words as said: skip
         # words hold wrappers too ("do *you know* if", "tu sais si").
         comp = languages[0][0]
-        tokens = norm.split()
+        tokens = said
         for attempt in range(2):
             leads = (0, len(comp.lead(" ".join(tokens) + " ").split()))
-            inner = self._restater.unwrapped_question(tokens, leads)
+            inner = self._restater.unwrapped_question(tokens, leads) if asks else None
             if inner is not None:
                 again = self._parse(inner.text + asked, lang, prefer)
                 if self._classifier is not None and not again.matched and again.reason in _CLASSIFIABLE:
                     again = self._classify(again)
                 if again.matched and again.intent in self._read_only:
                     return self._restated(refused, again), True
-            if attempt:
+            if attempt or not hesitates:
                 break
             hesitant = self._restater.without_hesitations(tokens)
             if hesitant is None:
@@ -406,9 +408,11 @@ class Parser:
             return True  # no side word of the templates at all: "joue la baisse", "bullish"
         if reason == "ambiguous_symbol":
             return True  # "close both ES and MNQ": the frames read every market named as all (see `_frame`)
-        if reason == "ambiguous_quantity" and out.intent == "place_trade":
-            # "achète 2 cts MNQ à 21 010,75 avec 1,5 % de risque": the other number may be the
-            # order's price, "je suis short de combien ?" a question (see `_frame`).
+        if reason == "ambiguous_quantity" and out.intent == "place_trade" and out.slots.get("quantity") is None \
+                and not (out.detail or "").startswith("an unexpected word"):
+            # Two numbers or none: "achète 2 cts MNQ à 21 010,75 avec 1,5 % de risque" (the other
+            # number may be the order's price), "je suis short de combien ?" (a question); see
+            # `_frame`. A stray word by the quantity ("buy twenty *to* ES") stays refused as is.
             return True
         if reason.startswith("ambiguous_") and self._frames is not None \
                 and out.intent in self._frames.topic_intents:

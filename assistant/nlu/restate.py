@@ -109,9 +109,22 @@ class Restater:
         ("y", "n", "c'est bon"), else None. Out of that context they stay refused."""
         return self._context.get(normalize(text))
 
-    def may_apply(self, tokens: Iterable[str]) -> bool:
-        """The cheap gate: one word of the sentence may begin a phrase of this stage."""
-        return not self._gate.isdisjoint(tokens)
+    def may_apply(self, tokens: Sequence[str]) -> tuple[bool, bool, bool]:
+        """The cheap gate: (a correction marker, a time-buying phrase, an indirect-question
+        wrapper among the first words) said in the sentence. One set look-up when none of its
+        words may begin such a phrase (most sentences)."""
+        if self._gate.isdisjoint(tokens):
+            return False, False, False
+        corrects = hesitates = False
+        for i in range(len(tokens)):
+            corrects = corrects or bool(self.corrections.at(tokens, i))
+            hesitates = hesitates or bool(self.hesitations.at(tokens, i))
+        if not hesitates and tokens:
+            hesitates = any(self.trailers.at(tokens, len(tokens) - size) == size
+                            for size in range(1, min(4, len(tokens)) + 1))
+        # A wrapper comes first, after at most a few lead words ("alors, je me demande si…").
+        asks = any(self.indirect.at(tokens, i) for i in range(min(4, len(tokens))))
+        return corrects, hesitates, asks
 
     # ------------------------------------------------------------------ corrections
     def correction(self, comp: CompiledLanguage, spaced: str) -> Restatement | None | bool:
