@@ -45,7 +45,7 @@ from assistant.nlu.classifier import ClassifierOptions, ReadOnlyClassifier
 from assistant.nlu.compiled import NUMBER_KIND, CompiledLanguage, ExactHit
 from assistant.nlu.frames import STATE_INTENTS, SWITCH_QUESTION, FrameMatcher, FrameOutcome
 from assistant.nlu.fuzzy import CarrierIndex, FuzzyOutcome
-from assistant.nlu.normalize import normalize
+from assistant.nlu.normalize import cached_normalize as normalize
 from assistant.nlu.restate import Restatement, Restater
 from assistant.nlu.spoken import base_language
 from assistant.nlu.result import ParseResult
