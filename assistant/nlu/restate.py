@@ -165,7 +165,10 @@ class Restater:
                  if not (isinstance(u, str) and self.tails.at(words, end + k))]
         # "à 5000, non, *à* 5001", "le MNQ, non, *l'*ES": the words that led to the value, said again.
         lead = 0
-        while lead < len(after) and isinstance(after[lead], str) and (after[lead] in before or len(after[lead]) == 1):
+        while lead < len(after):
+            word = after[lead]
+            if not (isinstance(word, str) and (word in before or len(word) == 1)):
+                break
             lead += 1
         led, after = [u for u in after[:lead] if isinstance(u, str)], after[lead:]
         if not after or isinstance(after[0], str):
@@ -195,7 +198,7 @@ class Restater:
             # The speaker restarted at the replaced value: what follows it is said again, and a
             # value said before that is not said again is kept ("buy two ES, no, three contracts").
             kinds = {u.kind for u in after if isinstance(u, ScannedValue)}
-            kept = [u for u in before[j + 1:] if isinstance(u, ScannedValue) and u.kind not in kinds]
+            kept: list[Unit] = [u for u in before[j + 1:] if isinstance(u, ScannedValue) and u.kind not in kinds]
             corrected = before[:j] + after + kept
         return Restatement("correction", _join(corrected))
 
