@@ -326,6 +326,11 @@ class Dialogue:
                 prefix.append(A.text("followup.dropped", lang))
 
         pending = self._pending
+        if intent is None and not spoken and pending is not None and not pending.is_due(now) and not parsed.matched:
+            # "y", "n", "c'est bon": typed answers only while a read-back waits (refused elsewhere).
+            answer = self.parser.context_answer(parsed.text)
+            if answer is not None:
+                intent = answer
         if typed_only_spoken and pending is not None and not pending.is_due(now):
             # "ok" said to a read-back: never a confirmation from speech; ask for a clear word.
             return self._reply(A.text("say_yes", pending.lang), pending.lang, "info", parsed, src)

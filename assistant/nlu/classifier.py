@@ -52,7 +52,7 @@ from assistant.grammar.model import Grammar, LanguageGrammar, RangeList, TextLis
 from assistant.grammar.template import Alternative, Expr, RuleRef, SlotRef, Words, parse_template
 from assistant.grammar.template import Sequence as Seq
 from assistant.nlu.compiled import NUMBER_KIND, PERCENT_KIND, CompiledLanguage
-from assistant.nlu.normalize import normalize
+from assistant.nlu.normalize import cached_normalize, normalize
 
 if TYPE_CHECKING:
     from assistant.nlu.frames import FrameMatcher
@@ -499,7 +499,7 @@ class ReadOnlyClassifier:
         """(featurised sentence, the market named or None, the intents of the frames' topic cues
         said), or the reason it is refused (a string), or None when nothing is left after
         normalisation."""
-        norm = normalize(text)
+        norm = cached_normalize(text)
         if not norm:
             return None
         if self._definitions is not None and self._definitions.search(norm + " "):

@@ -26,6 +26,7 @@ from typing import Any, Literal
 
 from assistant.nlu.compiled import NUMBER_KIND, PERCENT_KIND, CompiledLanguage, ScannedValue
 from assistant.nlu.normalize import normalize
+from assistant.nlu.restate import RESTATE_KEYS
 
 __all__ = ["FrameError", "FrameMatcher", "FrameOutcome", "FRAME_KEYS", "STATE_INTENTS", "SWITCH_QUESTION"]
 
@@ -39,7 +40,7 @@ FRAME_KEYS = frozenset({
     "requests", "question_starts", "explain_questions", "mechanism", "states", "opinions",
     "reduce_only", "reduce_only_extras", "autopilot", "autopilot_modes", "switch_on", "switch_off",
     "forecast_days", "forecast_topics", "addressees", "polite",
-})
+}) | RESTATE_KEYS
 
 
 
@@ -202,6 +203,10 @@ _PRIORITY = {name: rank for rank, name in enumerate((
 ))}
 
 
+#: Cue categories of an action or an answer (see `FrameMatcher.says_something`).
+_ACTION_CATEGORIES = ("close", "all", "halt", "resume", "yes", "yes_typed", "no", "cancel", "risk", "autopilot",
+                      "reduce_only", "mode", "switch_on", "switch_off")
+
 #: Intents whose keywords mark a sentence as a mode switch (see `_Analysis.switch_words`), and
 #: their keywords too common to mark anything ("only", "seulement").
 SWITCH_INTENTS = ("autopilot_mode", "reduce_only")
@@ -327,6 +332,8 @@ class FrameMatcher:
                 raise FrameError(f"frames ({code}): unknown key(s) {', '.join(sorted(unknown))} "
                                  f"(expected: {', '.join(sorted(FRAME_KEYS))})")
             for key, value in section.items():
+                if key in RESTATE_KEYS:
+                    continue  # read by the restatement stage (assistant/nlu/restate.py)
                 if key in ("topics", "weak_topics"):
                     if not isinstance(value, dict):
                         raise FrameError(f"frames ({code}) {key}: expected intent: [cues]")
@@ -436,6 +443,14 @@ class FrameMatcher:
             if cue is not None and cue.category == "money":
                 return True
         return False
+
+    def says_something(self, comp: CompiledLanguage, spaced: str, raw: str) -> bool:
+        """The sentence holds something the frames read: a slot value, a topic, or a word of an
+        action or answer (the restatement stage's gate: a sentence without any is not worth
+        saying again)."""
+        a = self.analysis(comp, spaced, raw)
+        return bool(a.sides or a.symbols or a.numbers or a.percents or a.prices or a.topics or a.weak_topics
+                    or a.switch_words or a.has(*_ACTION_CATEGORIES))
 
     def vetoes(self, normalized: str, intent: str | None, *, asked: str | None = None) -> str | None:
         """Why an approximate (fuzzy) match of `intent` must not stand, or None: small talk or a
@@ -986,6 +1001,10 @@ class FrameMatcher:
                 return FrameOutcome("accept", "cancel")
             return _refuse("no_match", "an answer with doubt")
         if negated:
+            if cancel_verb and yes and not refusal:
+                # "je confirme pas, annule", "don't confirm, cancel": a refused yes and a cancel
+                # say the same (and "I don't cancel, confirm" lands on the safe side).
+                return FrameOutcome("accept", "cancel")
             if cancel_verb:
                 return _refuse("ambiguous_intent", "a negated cancel (keep or cancel?)")
             if yes or refusal:

@@ -13,6 +13,7 @@ exotic is left, and the digit rewrites only when the text holds a digit.
 """
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -94,3 +95,8 @@ def normalize(text: str) -> str:
     if "cent" in text or "pct" in text:
         text = _PERCENT_PHRASE.sub(PERCENT_WORD, text)
     return " ".join(text.split())
+
+
+#: `normalize` remembering its last few sentences: one parse normalises the same text at several
+#: stages (the matcher, the restatements, the classifier of a refused sentence).
+cached_normalize = functools.lru_cache(maxsize=256)(normalize)

@@ -77,7 +77,15 @@ class NumberLanguage:
         # A run may start with a connector ("a hundred") but never end with one, so that the
         # "of" of "sixteen of the ES" stays outside the number; "half a", "a quarter of a",
         # "three quarters of a" are the only phrases that do end with one.
-        return (f"(?:(?:{_alt(words)}|{_alt(connectors)}|{DIGITS_PATTERN}))*?"
+        # "a" joins a run only as the article of "a hundred", "a half": "à 3 %" ("a 3 percent"
+        # once normalised) and "with a one percent risk" hold an article and one number, not a
+        # run of two.
+        others = [c for c in connectors if c != "a"]
+        joins = [_alt(others)] if others else []
+        if "a" in connectors:
+            joins.append("a (?=(?:hundred|thousand|million|half|quarter|dozen) )")
+        join = "(?:" + "|".join(joins) + ")"
+        return (f"(?:(?:{_alt(words)}|{join}|{DIGITS_PATTERN}))*?"
                 f"(?:{_alt(words)}|{DIGITS_PATTERN})(?:(?<=half )a |(?<=quarter )of a |(?<=quarters )of a )?")
 
     def matches(self, normalized: str) -> bool:

@@ -18,7 +18,12 @@ Order of work for one utterance:
 4. only if that refused for want of a match (not for an unclear slot), the **frame** matcher
    (assistant/nlu/frames.py, cue lexicons in the grammars' `frames:` sections) reads cue
    words under strict rules; method "frame".
-5. only if everything refused for want of a match, the learned **classifier**
+5. only if all that refused, the **restatements** (assistant/nlu/restate.py, phrases in the
+   grammars' `frames:` sections): a self-correction applied ("buy two ES, no, three" -> "buy
+   three ES"), time-buying phrases dropped ("attends que je regarde"), an indirect question
+   unwrapped ("je me demande si …", read-only answers only); the restated sentence goes
+   through stages 1-4 again. A correction this stage cannot read refuses the sentence;
+6. only if everything refused for want of a match, the learned **classifier**
    (assistant/nlu/classifier.py) may answer with a READ-ONLY question intent (never an order,
    a close, a halt...); method "classifier".
 
@@ -31,6 +36,7 @@ The language is decided per utterance: the one that matched, and when several di
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 
 from assistant.grammar.expand import possible_slot_refs
 from assistant.grammar.loader import GrammarPaths, load_grammar
@@ -39,7 +45,8 @@ from assistant.nlu.classifier import ClassifierOptions, ReadOnlyClassifier
 from assistant.nlu.compiled import NUMBER_KIND, CompiledLanguage, ExactHit
 from assistant.nlu.frames import STATE_INTENTS, SWITCH_QUESTION, FrameMatcher, FrameOutcome
 from assistant.nlu.fuzzy import CarrierIndex, FuzzyOutcome
-from assistant.nlu.normalize import normalize
+from assistant.nlu.normalize import cached_normalize as normalize
+from assistant.nlu.restate import Restatement, Restater
 from assistant.nlu.spoken import base_language
 from assistant.nlu.result import ParseResult
 
@@ -86,6 +93,12 @@ class Parser:
         if frames and frame_data:
             symbol_intents = [name for name in self.intents() if "symbol" in self.slot_names(name)]
             self._frames = FrameMatcher(self._compiled, frame_data, symbol_intents)
+        self._restater: Restater | None = None
+        if self._frames is not None:
+            restater = Restater(frame_data, [n for lg in grammar.languages.values() for n in lg.negations]
+                                + [n for section in frame_data.values() for n in section.get("negations", ())])
+            self._restater = restater if restater else None
+        self._read_only = (self._frames.topic_intents | STATE_INTENTS) if self._frames is not None else frozenset()
         self._classifier = self._build_classifier(classifier)
         self.warnings: list[str] = list(grammar.warnings)
         for comp in self._compiled.values():
@@ -179,7 +192,10 @@ class Parser:
         language of the conversation so far). Raises ValueError for an unknown `lang`.
         """
         result = self._parse(text, lang, prefer)
-        if self._classifier is not None and not result.matched and result.reason in _CLASSIFIABLE:
+        final = False
+        if not result.matched and self._restater is not None and result.reason != "empty":
+            result, final = self._restate(result, lang, prefer)
+        if not final and self._classifier is not None and not result.matched and result.reason in _CLASSIFIABLE:
             result = self._classify(result)
         if result.matched and "quantity" in result.slots and self._frames is not None \
                 and self._frames.mentions_money(text, result.normalized):
@@ -302,6 +318,86 @@ class Parser:
         )
 
 
+    # ------------------------------------------------------------------ restatements
+    def _restate(self, refused: ParseResult, lang: str, prefer: str | None) -> tuple[ParseResult, bool]:
+        """`refused` said again the way it was meant (see assistant/nlu/restate.py), or as it was.
+        The flag is True when the answer is final (no classifier after it): a restated sentence
+        was understood, or a self-correction could not be read (refused, never guessed)."""
+        assert self._restater is not None
+        norm = normalize(refused.text)
+        said = norm.split()
+        corrects, hesitates, asks = self._restater.may_apply(said)
+        if not (corrects or hesitates or asks):
+            return refused, False
+        # The restated words lose the punctuation: a question stays a question for the frames.
+        asked = " ?" if "?" in refused.text else ""
+        languages: list[tuple[CompiledLanguage, str]] = []
+        for comp in self._select(lang):
+            stripped = comp.strip_skip(norm + " ")
+            if stripped:
+                languages.append((comp, stripped))
+        if not languages:
+            return refused, False
+        code, _ = self._pick_language((c.code for c, _ in languages), said, prefer or refused.language)
+        languages.sort(key=lambda item: item[0].code != code)
+        if self._frames is not None and not self._frames.says_something(*languages[0], refused.text):
+            # Nothing the frames recognise (no value, no topic, no action word): "tell me a joke"
+            # said again is still nothing (the analysis is usually the frames stage's, memoised).
+            return refused, False
+        # 1. A self-correction, read in the first language whose words make one of it.
+        unreadable = False
+        for comp, _ in (languages if corrects else ()):
+            # As said: skip words hold markers too ("actually", "I mean").
+            corrected = self._restater.correction(comp, norm + " ")
+            if corrected is False:
+                unreadable = True
+            elif isinstance(corrected, Restatement):
+                again = self._parse(corrected.text + asked, lang, prefer)
+                if again.matched or (again.reason or "").startswith("missing_"):
+                    return self._restated(refused, again), True
+                unreadable = True
+                break
+        if unreadable:
+            return ParseResult(refused.text, refused.normalized, False, None, language=refused.language,
+                               language_certain=refused.language_certain, reason="no_match",
+                               detail="a self-correction that does not say one clear replacement",
+                               nearest=refused.nearest or refused.intent), True
+        # 2. An indirect question unwrapped; 3. time-buying phrases dropped (and then an indirect
+        # question unwrapped: "je me demande, attends voir, si…"). On the words as said: skip
+        # words hold wrappers too ("do *you know* if", "tu sais si").
+        comp = languages[0][0]
+        tokens = said
+        for attempt in range(2):
+            leads = (0, len(comp.lead(" ".join(tokens) + " ").split()))
+            inner = self._restater.unwrapped_question(tokens, leads) if asks else None
+            if inner is not None:
+                again = self._parse(inner.text + asked, lang, prefer)
+                if self._classifier is not None and not again.matched and again.reason in _CLASSIFIABLE:
+                    again = self._classify(again)
+                if again.matched and again.intent in self._read_only:
+                    return self._restated(refused, again), True
+            if attempt or not hesitates:
+                break
+            hesitant = self._restater.without_hesitations(tokens)
+            if hesitant is None:
+                break
+            again = self._parse(hesitant.text + asked, lang, prefer)
+            if again.matched or (again.reason or "").startswith("missing_"):
+                return self._restated(refused, again), True
+            tokens = hesitant.text.split()
+        return refused, False
+
+    def context_answer(self, text: str) -> str | None:
+        """"confirm" or "cancel" for a short answer that is one only while a read-back waits ("y",
+        "n", "c'est bon": grammar data, `context_yes` / `context_no`), else None. `parse` refuses
+        these; the dialogue asks this only with a read-back pending."""
+        return self._restater.context_answer(text) if self._restater is not None else None
+
+    @staticmethod
+    def _restated(said: ParseResult, again: ParseResult) -> ParseResult:
+        """The result of the restated sentence, for the sentence as said."""
+        return replace(again, text=said.text)
+
     def _frames_may_try(self, out: FuzzyOutcome) -> bool:
         """Frames may overrule a refusal for want of a match, never one about an unclear slot
         of a command ("buy twenty to ES" stays ambiguous_quantity; the frames then read their
@@ -312,6 +408,12 @@ class Parser:
             return True  # no side word of the templates at all: "joue la baisse", "bullish"
         if reason == "ambiguous_symbol":
             return True  # "close both ES and MNQ": the frames read every market named as all (see `_frame`)
+        if reason == "ambiguous_quantity" and out.intent == "place_trade" and out.slots.get("quantity") is None \
+                and not (out.detail or "").startswith("an unexpected word"):
+            # Two numbers or none: "achète 2 cts MNQ à 21 010,75 avec 1,5 % de risque" (the other
+            # number may be the order's price), "je suis short de combien ?" (a question); see
+            # `_frame`. A stray word by the quantity ("buy twenty *to* ES") stays refused as is.
+            return True
         if reason.startswith("ambiguous_") and self._frames is not None \
                 and out.intent in self._frames.topic_intents:
             return True
@@ -324,6 +426,12 @@ class Parser:
         candidates = sorted(per_lang, key=lambda item: item[0].code != code) if certain else per_lang
         out: FrameOutcome = self._frames.match(candidates, text, chosen_first=certain)
         close_all = out.status == "accept" and out.intent == "close_positions" and out.slots == {"scope": "all"}
+        if fuzzy.reason == "ambiguous_quantity" and fuzzy.intent == "place_trade" and not (
+                out.status == "accept" and ((out.intent == "place_trade" and "price" in out.slots)
+                                            or out.intent in self._frames.topic_intents)):
+            # After an order's unclear quantity, only the same order whose other number the frames
+            # read as its price ("à 21 010,75" after the market), or a read-only question.
+            return None
         if fuzzy.reason == "ambiguous_symbol" and not close_all and fuzzy.intent not in self._frames.topic_intents:
             return None  # two markets: only a close naming every market with "all", read as all
         if (fuzzy.reason or "").startswith("ambiguous_") and fuzzy.intent in self._frames.topic_intents \

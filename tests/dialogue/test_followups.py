@@ -274,3 +274,23 @@ async def test_telegram_like_source_answers_follow_ups_too(engine, parser, confi
 def test_default_market_comes_from_the_config(tmp_path, parser):
     config = make_config(tmp_path, market="MNQ")
     assert Dialogue(make_engine(config), parser, config=config).default_market == "MNQ"
+
+
+# ---------------------------------------------------------------------------- answers only in context
+@pytest.mark.parametrize(("answer", "kind"), [("y", "executed"), ("c'est bon", "executed"), ("n", "cancelled")])
+async def test_short_typed_answers_count_only_while_a_readback_waits(typed, engine, answer, kind):
+    alone = await typed.handle(answer, 0.0)
+    assert alone.kind not in ("executed", "cancelled") and orders_of(engine) == []  # nothing to answer
+    await typed.handle("buy 1 ES", 1.0)
+    reply = await typed.handle(answer, 2.0)
+    assert reply.kind == kind
+    assert len(orders_of(engine)) == (1 if kind == "executed" else 0)
+
+
+async def test_short_answers_from_speech_or_after_the_timeout_confirm_nothing(typed, dialogue, engine):
+    await dialogue.handle("buy 1 ES", 0.0)
+    reply = await dialogue.handle("c'est bon", 1.0, confidence=0.95)
+    assert reply.kind != "executed" and orders_of(engine) == []
+    await typed.handle("buy 1 ES", 10.0)
+    late = await typed.handle("y", 10.0 + typed.pending.timeout_s + 1.0)
+    assert late.kind != "executed" and orders_of(engine) == []

@@ -1,0 +1,242 @@
+"""Restatements: a sentence no stage understood, said again the way it was meant.
+
+People do not speak in templates. Three habits defeat a grammar however broad, and each is
+undone here by rewriting the sentence, which then goes through the whole parser again (so
+read-back, confirmation and every veto still apply):
+
+* **self-corrections** — "achète deux ES... non, pardon, trois", "sell six, sorry, sixteen
+  MNQ", "vends... non, achète plutôt deux micro nasdaq": a correction marker followed by a
+  slot value of the SAME kind as one said before replaces that value ("achète trois ES").
+  Anything else after the marker (another verb, a negation, nothing) is no correction: the
+  sentence is refused, never guessed;
+* **hesitations between slots** — "tu vas me vendre, attends que je regarde... cinquante-huit
+  micro nasdaq, voilà": phrases that only buy time are dropped;
+* **indirect questions** — "je me demande si on est en régime défensif", "any idea if the
+  autopilot is on": the wrapper is dropped and the rest is accepted as a READ-ONLY question
+  only ("je me demande si j'achète deux ES" stays refused).
+
+The phrases are grammar data (`frames:` keys `corrections`, `correction_tails`, `hesitations`,
+`trailers`, `indirect_questions` of each language file; see grammars/README.md). The same
+sections list the short answers that are a yes or a no only while a read-back waits
+(`context_yes`, `context_no`: "y", "n", "c'est bon"), which the dialogue asks `context_answer`. The parser
+calls this stage only after every other stage refused, behind a one-set-lookup gate, so a
+sentence understood as said pays nothing.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from assistant.nlu.compiled import CompiledLanguage, ScannedValue
+from assistant.nlu.normalize import normalize
+
+__all__ = ["RESTATE_KEYS", "Restatement", "Restater"]
+
+#: The `frames:` keys this stage reads (the frame matcher leaves them alone).
+RESTATE_KEYS = frozenset({"corrections", "correction_tails", "hesitations", "trailers", "indirect_questions",
+                          "context_yes", "context_no"})
+
+
+@dataclass(frozen=True, slots=True)
+class Restatement:
+    """A sentence said again: `text` (normalised words) to parse instead, and what kind of
+    restatement it is ("correction", "hesitation", "indirect")."""
+
+    kind: str
+    text: str
+
+
+class _Phrases:
+    """Longest-match lookup of normalised phrases, by first word."""
+
+    def __init__(self, phrases: Iterable[str]) -> None:
+        self._by_first: dict[str, list[tuple[str, ...]]] = {}
+        for phrase in phrases:
+            words = tuple(normalize(phrase).split())
+            if words and words not in self._by_first.get(words[0], ()):
+                self._by_first.setdefault(words[0], []).append(words)
+        for entries in self._by_first.values():
+            entries.sort(key=len, reverse=True)
+        self.first_words = frozenset(self._by_first)
+
+    def at(self, tokens: Sequence[str], start: int) -> int:
+        """Length of the longest phrase starting at `tokens[start]` (0: none)."""
+        for words in self._by_first.get(tokens[start], ()):
+            if tuple(tokens[start:start + len(words)]) == words:
+                return len(words)
+        return 0
+
+    def __bool__(self) -> bool:
+        return bool(self._by_first)
+
+
+def _strings(value: Any) -> list[str]:
+    return [value] if isinstance(value, str) else list(value)
+
+
+def _phrases(frames: Mapping[str, Mapping[str, Any]], key: str) -> _Phrases:
+    return _Phrases(p for section in frames.values() for p in _strings(section.get(key, ())))
+
+
+Unit = str | ScannedValue
+
+
+class Restater:
+    """Builds restatements from the cue phrases of every loaded language (merged: traders mix)."""
+
+    def __init__(self, frames: Mapping[str, Mapping[str, Any]], negations: Iterable[str] = ()) -> None:
+        #: As phrases: "can't" is "can t", and "can" alone is no negation ("can you buy…").
+        self.negations = _Phrases(negations)
+        self.corrections = _phrases(frames, "corrections")
+        self.tails = _phrases(frames, "correction_tails")
+        self.hesitations = _phrases(frames, "hesitations")
+        self.trailers = _phrases(frames, "trailers")
+        self.indirect = _phrases(frames, "indirect_questions")
+        self._context = {" ".join(words): answer
+                         for key, answer in (("context_yes", "confirm"), ("context_no", "cancel"))
+                         for words in (tuple(normalize(p).split()) for section in frames.values()
+                                       for p in _strings(section.get(key, ())))
+                         if words}
+        self._gate = (self.corrections.first_words | self.hesitations.first_words
+                      | self.trailers.first_words | self.indirect.first_words)
+
+    def __bool__(self) -> bool:
+        return bool(self._gate or self._context)
+
+    def context_answer(self, text: str) -> str | None:
+        """"confirm" / "cancel" for the short answers that are one only while a read-back waits
+        ("y", "n", "c'est bon"), else None. Out of that context they stay refused."""
+        return self._context.get(normalize(text))
+
+    def may_apply(self, tokens: Sequence[str]) -> tuple[bool, bool, bool]:
+        """The cheap gate: (a correction marker, a time-buying phrase, an indirect-question
+        wrapper among the first words) said in the sentence. One set look-up when none of its
+        words may begin such a phrase (most sentences)."""
+        if self._gate.isdisjoint(tokens):
+            return False, False, False
+        corrects = hesitates = False
+        for i in range(len(tokens)):
+            corrects = corrects or bool(self.corrections.at(tokens, i))
+            hesitates = hesitates or bool(self.hesitations.at(tokens, i))
+        if not hesitates and tokens:
+            hesitates = any(self.trailers.at(tokens, len(tokens) - size) == size
+                            for size in range(1, min(4, len(tokens)) + 1))
+        # A wrapper comes first, after at most a few lead words ("alors, je me demande si…").
+        asks = any(self.indirect.at(tokens, i) for i in range(min(4, len(tokens))))
+        return corrects, hesitates, asks
+
+    # ------------------------------------------------------------------ corrections
+    def correction(self, comp: CompiledLanguage, spaced: str) -> Restatement | None | bool:
+        """The corrected sentence, False when the sentence holds a correction this stage cannot
+        read (then the sentence must be refused), None when it holds no correction at all.
+
+        `spaced`: the normalised sentence in token+space form, skip words kept (they hold
+        markers: "actually", "I mean"); the corrected sentence is parsed from scratch."""
+        units: list[Unit] = list(comp.scan_items(spaced))
+        words = [u if isinstance(u, str) else "\x00" for u in units]  # values never start a marker
+        regions: list[tuple[int, int]] = []
+        i = 0
+        while i < len(units):
+            size = self.corrections.at(words, i) if isinstance(units[i], str) else 0
+            if size and regions and i == regions[-1][1] + 1 and self.tails.at(words, i):
+                size = 0  # "non, achète *plutôt* deux": the tail of the correction just made
+            if size:
+                end = i + size
+                while end < len(units) and isinstance(units[end], str) and (
+                        step := self.corrections.at(words, end) or self.hesitations.at(words, end)):
+                    end += step  # "non, pardon", "no wait, sorry", "euh non"
+                regions.append((i, end))
+                i = end
+            else:
+                i += 1
+        # A marker before any value is not a correction ("non, annule", "no wait"), nor one
+        # with nothing after it ("buy two ES, no").
+        regions = [(a, b) for a, b in regions
+                   if b < len(units) and any(not isinstance(u, str) for u in units[:a])]
+        if not regions:
+            return None
+        if len(regions) > 1:
+            return False  # corrected twice: which one stands?
+        start, end = regions[0]
+        before, after = units[:start], units[end:]
+        # "achète plutôt", "buy instead": a tail marker right after the new value is part of it.
+        after = [u for k, u in enumerate(after)
+                 if not (isinstance(u, str) and self.tails.at(words, end + k))]
+        # "à 5000, non, *à* 5001", "le MNQ, non, *l'*ES": the words that led to the value, said again.
+        lead = 0
+        while lead < len(after):
+            word = after[lead]
+            if not (isinstance(word, str) and (word in before or len(word) == 1)):
+                break
+            lead += 1
+        led, after = [u for u in after[:lead] if isinstance(u, str)], after[lead:]
+        if not after or isinstance(after[0], str):
+            return False  # another verb, a negation, an explanation: not one replacement
+        said = [u if isinstance(u, str) else "\x00" for u in before + after]
+        if any(self.negations.at(said, k) for k in range(len(said))):
+            return False  # "n'achète pas deux ES, non, trois": what is corrected?
+        new = after[0]
+        assert isinstance(new, ScannedValue)
+        same = [k for k, u in enumerate(before) if isinstance(u, ScannedValue) and u.kind == new.kind]
+        if len(same) > 1 and led:
+            # "à 5000, non, à 5001": the value the same words led to (the price, not the quantity).
+            same = [k for k in same if [u for u in before[max(0, k - len(led)):k]] == led]
+        if len(same) != 1:
+            # Nothing of that kind to replace (an addition, not a correction), or two ("buy 2 ES
+            # at 5000, no, 3": the quantity or the price?).
+            return False
+        if any(isinstance(u, str) and u not in before for u in after):
+            # A correction says values again, with at most words of the sentence it corrects
+            # ("non, achète deux micro nasdaq"); new words ("vends-les, je sais plus") are more
+            # than one replacement.
+            return False
+        j = same[-1]
+        if len(after) == 1:
+            corrected = before[:j] + [new] + before[j + 1:]
+        else:
+            # The speaker restarted at the replaced value: what follows it is said again, and a
+            # value said before that is not said again is kept ("buy two ES, no, three contracts").
+            kinds = {u.kind for u in after if isinstance(u, ScannedValue)}
+            kept: list[Unit] = [u for u in before[j + 1:] if isinstance(u, ScannedValue) and u.kind not in kinds]
+            corrected = before[:j] + after + kept
+        return Restatement("correction", _join(corrected))
+
+    # ------------------------------------------------------------------ hesitations
+    def without_hesitations(self, tokens: Sequence[str]) -> Restatement | None:
+        """The sentence without its time-buying phrases ("attends que je regarde", "let me
+        check", a final "voilà"), None when it has none or is nothing else."""
+        kept: list[str] = []
+        i = 0
+        while i < len(tokens):
+            size = self.hesitations.at(tokens, i)
+            if size:
+                i += size
+                continue
+            kept.append(tokens[i])
+            i += 1
+        while kept:
+            for size in range(min(4, len(kept)), 0, -1):
+                if self.trailers.at(kept, len(kept) - size) == size:
+                    del kept[len(kept) - size:]
+                    break
+            else:
+                break
+        if not kept or len(kept) == len(tokens):
+            return None
+        return Restatement("hesitation", " ".join(kept))
+
+    # ------------------------------------------------------------------ indirect questions
+    def unwrapped_question(self, tokens: Sequence[str], leads: Iterable[int] = (0,)) -> Restatement | None:
+        """The question inside an indirect one ("je me demande si | on est en régime défensif"),
+        None when the sentence does not start with a wrapper (at one of the `leads` positions)."""
+        for start in leads:
+            if start < len(tokens):
+                size = self.indirect.at(tokens, start)
+                if size and start + size < len(tokens):
+                    return Restatement("indirect", " ".join(tokens[start + size:]))
+        return None
+
+
+def _join(units: Sequence[Unit]) -> str:
+    return " ".join(u if isinstance(u, str) else u.text for u in units)
