@@ -193,7 +193,11 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"  {cond} {file}: said {label.text!r} -> {det.get('surface')!r} "
                       f"(free {det.get('free')!r}) accepted={tr.accepted}", file=sys.stderr)
             if out:
+                rescore = dict(det.get("rescore") or {})  # with --set compare_gates=true
+                for c in rescore.get("scored", []):
+                    c["right"] = bool(label.intent and score(label, [Inferred(c["intent"], dict(c["slots"]))]).accepted)
                 out.write(json.dumps({
+                    "rescore": rescore,
                     "file": file, "lang": lang, "condition": cond, "segment": seg_i,
                     "segments": len(pcms), "command": label.intent is not None, "right": best_right,
                     "features": det.get("features"), "accepted_now": tr.accepted, "logistic_accepted": tr.accepted,
