@@ -132,6 +132,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--cache", default="/tmp/mia-asr-search-cache")
     p.add_argument("--out", help="one JSON line per utterance")
     p.add_argument("--show-wrong", type=int, default=0, help="print that many wrong best sentences")
+    p.add_argument("--adapter", help="a decoder adapter (.npz, bench/whisper_adapter.py) for the grammar rows")
     args = p.parse_args(argv)
 
     from assistant.asr.constrained_whisper import ConstrainedWhisperRecognizer
@@ -146,6 +147,12 @@ def main(argv: list[str] | None = None) -> int:
     segments = _segments(args, items)
     settings = _settings(args.set)
     rec = ConstrainedWhisperRecognizer(args.model, load_grammar(None), settings=settings)
+    if args.adapter:
+        from assistant.asr.adapter import load_adapter
+
+        dec = rec.engine.decoder
+        dec.set_adapter(load_adapter(args.adapter, args.model, dec.layers_n, dec.width))
+        print(f"adapter: {args.adapter}", file=sys.stderr)
     by_path = {str(path): label for path, label in items}  # "none/..." exists in both languages
     stats: dict[tuple[str, str], dict[str, int]] = {}
     cpu: list[float] = []
@@ -186,7 +193,11 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"  {cond} {file}: said {label.text!r} -> {det.get('surface')!r} "
                       f"(free {det.get('free')!r}) accepted={tr.accepted}", file=sys.stderr)
             if out:
+                rescore = dict(det.get("rescore") or {})  # with --set compare_gates=true
+                for c in rescore.get("scored", []):
+                    c["right"] = bool(label.intent and score(label, [Inferred(c["intent"], dict(c["slots"]))]).accepted)
                 out.write(json.dumps({
+                    "rescore": rescore,
                     "file": file, "lang": lang, "condition": cond, "segment": seg_i,
                     "segments": len(pcms), "command": label.intent is not None, "right": best_right,
                     "features": det.get("features"), "accepted_now": tr.accepted, "logistic_accepted": tr.accepted,

@@ -182,7 +182,8 @@ class ConstrainedSearch:
         # <|notimestamps|> (the first word).
         if pre:
             prompted = [[*self.prefix[lang], *p] for lang, p in zip(langs, plain)]
-            lp, cache = self.decoder.step(prompted, 0, None, cross, align=True, read=[pre, pre + 3])
+            lp, cache = self.decoder.step(prompted, 0, None, cross, align=True, read=[pre, pre + 3],
+                                          adapt=[True] * len(prompted))
             att = self.decoder.last_alignment[:, pre + 3]
             # The unprompted rows run alone (4 positions, not the prompt's length) and join the
             # cache behind zeros that their padding masks.
@@ -295,7 +296,10 @@ class ConstrainedSearch:
                 h.row = i
             free_row = len(chosen)
             pad = [0] * len(chosen) + [pre] if free_live and pre else None
-            current, cache = self.decoder.step(tokens, offset, cache, cross, align=True, pad=pad)
+            # The domain adapter (if the decoder has one) applies to the grammar rows only, with the
+            # prompt (the layout it was trained on); the free row stays the base model.
+            adapt = [bool(pre)] * len(chosen) + ([False] if free_live else [])
+            current, cache = self.decoder.step(tokens, offset, cache, cross, align=True, pad=pad, adapt=adapt)
             current = current[:, 0]
             att = self.decoder.last_alignment[:, 0] if self.decoder.last_alignment is not None else None
             offset += 1

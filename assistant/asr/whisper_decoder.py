@@ -255,7 +255,8 @@ class WhisperDecoder:
     # ------------------------------------------------------------------ steps
     def step(self, tokens: Any, offset: int, cache: list[tuple[Any, Any]] | None,
              cross: list[tuple[Any, Any]], *, align: bool = False,
-             pad: list[int] | None = None, read: list[int] | None = None) -> tuple[Any, list[tuple[Any, Any]]]:
+             pad: list[int] | None = None, read: list[int] | None = None,
+             adapt: list[bool] | None = None) -> tuple[Any, list[tuple[Any, Any]]]:
         """Log-probabilities (float32, (B, S, vocab)) after each of the S new tokens of B rows
         (with `read`, only after those of the S positions: (B, len(read), vocab); projecting a
         position onto the 51,865-token vocabulary costs more than the decoder layers).
@@ -263,8 +264,10 @@ class WhisperDecoder:
         frames): where in the audio the model looks for the next token. `pad`: per row, how many
         leading positions are padding: no token attends to them and the row's positions count
         from the first real one, so a row without a prompt shares a batch with prompted rows and
-        decodes as if alone."""
-        x, new_cache = self._forward(tokens, offset, cache, cross, align=align, pad=pad)
+        decodes as if alone. `adapt`: per row, whether the domain adapter (`set_adapter`) applies
+        to it (the grammar rows); rows without it, and every row when it is None, run the base
+        model: the free row and the language / no-speech probabilities stay an independent witness."""
+        x, new_cache = self._forward(tokens, offset, cache, cross, align=align, pad=pad, adapt=adapt)
         if read is not None:
             x = x[:, read]
         return self.project(x), new_cache
@@ -281,68 +284,105 @@ class WhisperDecoder:
         teacher forcing of sentences that share a prefix computes the prefix once."""
         return self._forward(tokens, offset, cache, cross)
 
+    def set_adapter(self, adapter: Any) -> None:
+        """Low-rank deltas (`adapter.LoraWeights`) added to some of the layers' projections for the
+        rows a step marks with `adapt`; None removes them."""
+        self.adapter = adapter
+
     def _forward(self, tokens: Any, offset: int, cache: list[tuple[Any, Any]] | None,
                  cross: list[tuple[Any, Any]], align: bool = False,
-                 pad: list[int] | None = None) -> tuple[Any, list[tuple[Any, Any]]]:
+                 pad: list[int] | None = None, adapt: list[bool] | Any = None,
+                 lora: Any = None) -> tuple[Any, list[tuple[Any, Any]]]:
+        """`lora` (training): deltas applied to every row, with gradients; cross keys/values may
+        then be per row ((B, H, T, d)) instead of shared."""
+        if lora is not None:  # the caller decides whether gradients are tracked
+            return self._layers(tokens, offset, cache, cross, align, pad, adapt, lora)
+        with self.torch.inference_mode():
+            return self._layers(tokens, offset, cache, cross, align, pad, adapt, lora)
+
+    def _layers(self, tokens: Any, offset: int, cache: list[tuple[Any, Any]] | None,
+                cross: list[tuple[Any, Any]], align: bool, pad: list[int] | None, adapt: Any,
+                lora: Any) -> tuple[Any, list[tuple[Any, Any]]]:
         torch = self.torch
         F = torch.nn.functional
-        with torch.inference_mode():
-            tokens = torch.as_tensor(tokens, dtype=torch.long)
-            if tokens.dim() == 1:
-                tokens = tokens[:, None]
-            b, s = tokens.shape
-            if offset + s > self.max_positions:
-                raise ValueError(f"Whisper's decoder holds {self.max_positions} positions")
-            mask = None
-            if pad is not None and any(pad):
-                shift = torch.as_tensor(pad, dtype=torch.long)[:, None]
-                where = offset + torch.arange(s)[None, :]  # (1, s): the new tokens' slots
-                x = self.embeddings[tokens] + self.positions[(where - shift).clamp(min=0)]
-                keys = torch.arange(offset + s)[None, None, :]  # (1, 1, L): every key slot
-                mask = (keys >= shift[:, :, None]) & (keys <= where[:, :, None])
-                # A padding slot attends to itself (a row of nothing but masked keys gives NaN).
-                mask = (mask | (keys == where[:, :, None]))[:, None]  # (B, 1, s, L)
+        tokens = torch.as_tensor(tokens, dtype=torch.long)
+        if tokens.dim() == 1:
+            tokens = tokens[:, None]
+        b, s = tokens.shape
+        if lora is None and adapt is not None and getattr(self, "adapter", None) is not None and any(adapt):
+            lora = self.adapter
+            rows = torch.as_tensor([1.0 if a else 0.0 for a in adapt], dtype=self.dtype)[:, None, None]
+        else:
+            rows = None
+
+        def delta(name: str, i: int, h: Any) -> Any:
+            # A low-rank update of one projection (zero for rows the adapter does not apply to).
+            d = lora.delta(name, i, h)
+            return d if rows is None else d * rows
+        if offset + s > self.max_positions:
+            raise ValueError(f"Whisper's decoder holds {self.max_positions} positions")
+        mask = None
+        if pad is not None and any(pad):
+            shift = torch.as_tensor(pad, dtype=torch.long)[:, None]
+            where = offset + torch.arange(s)[None, :]  # (1, s): the new tokens' slots
+            x = self.embeddings[tokens] + self.positions[(where - shift).clamp(min=0)]
+            keys = torch.arange(offset + s)[None, None, :]  # (1, 1, L): every key slot
+            mask = (keys >= shift[:, :, None]) & (keys <= where[:, :, None])
+            # A padding slot attends to itself (a row of nothing but masked keys gives NaN).
+            mask = (mask | (keys == where[:, :, None]))[:, None]  # (B, 1, s, L)
+        else:
+            x = self.embeddings[tokens] + self.positions[offset:offset + s]
+            if s > 1 and cache is not None:
+                # Several new tokens after a cache: new token i sees the prefix and new tokens 0..i
+                # (the padded mask above is causal too).
+                mask = torch.ones(s, offset + s, dtype=torch.bool).tril(offset)
+        new_cache: list[tuple[Any, Any]] = []
+        attention = None
+        for i, layer in enumerate(self.layers):
+            h = F.layer_norm(x, (self.width,), *layer.sa_ln)
+            q, k, v = F.linear(h, *layer.sa_qkv).split(self.width, -1)
+            if lora is not None:
+                q = q + delta("sa_q", i, h)
+                v = v + delta("sa_v", i, h)
+            q, k, v = self._heads(q), self._heads(k), self._heads(v)
+            if cache is not None:
+                k = torch.cat([cache[i][0], k], 2)
+                v = torch.cat([cache[i][1], v], 2)
+            new_cache.append((k, v))
+            a = (F.scaled_dot_product_attention(q, k, v, attn_mask=mask) if mask is not None
+                 else F.scaled_dot_product_attention(q, k, v, is_causal=s > 1))
+            x = x + F.linear(a.transpose(1, 2).reshape(b, s, self.width), *layer.sa_out)
+            h = F.layer_norm(x, (self.width,), *layer.ca_ln)
+            q = F.linear(h, *layer.ca_q)
+            if lora is not None:
+                q = q + delta("ca_q", i, h)
+            ck, cv = cross[i]
+            if ck.shape[0] == b and b > 1:  # training: one utterance per row
+                a = F.scaled_dot_product_attention(self._heads(q), ck, cv)  # (b, H, s, d)
             else:
-                x = self.embeddings[tokens] + self.positions[offset:offset + s]
-                if s > 1 and cache is not None:
-                    # Several new tokens after a cache: new token i sees the prefix and new tokens 0..i
-                    # (the padded mask above is causal too).
-                    mask = torch.ones(s, offset + s, dtype=torch.bool).tril(offset)
-            new_cache: list[tuple[Any, Any]] = []
-            attention = None
-            for i, layer in enumerate(self.layers):
-                h = F.layer_norm(x, (self.width,), *layer.sa_ln)
-                q, k, v = F.linear(h, *layer.sa_qkv).split(self.width, -1)
-                q, k, v = self._heads(q), self._heads(k), self._heads(v)
-                if cache is not None:
-                    k = torch.cat([cache[i][0], k], 2)
-                    v = torch.cat([cache[i][1], v], 2)
-                new_cache.append((k, v))
-                a = (F.scaled_dot_product_attention(q, k, v, attn_mask=mask) if mask is not None
-                     else F.scaled_dot_product_attention(q, k, v, is_causal=s > 1))
-                x = x + F.linear(a.transpose(1, 2).reshape(b, s, self.width), *layer.sa_out)
-                h = F.layer_norm(x, (self.width,), *layer.ca_ln)
                 # Every row attends to the same encoder keys/values: fold the rows into the query
                 # length (one matrix product per head) instead of expanding the keys per row.
-                q = F.linear(h, *layer.ca_q).reshape(1, b * s, self.heads, self.head_dim).transpose(1, 2)
-                ck, cv = cross[i]
+                q = q.reshape(1, b * s, self.heads, self.head_dim).transpose(1, 2)
                 a = F.scaled_dot_product_attention(q, ck, cv)  # (1, H, b*s, d)
-                heads = self.alignment_heads.get(i) if align else None
-                if heads:
-                    # The attention weights themselves, only for the alignment heads (sdpa does
-                    # not return them): the model's own word-to-audio alignment.
-                    idx = torch.as_tensor(heads, dtype=torch.long)
-                    w = torch.softmax((q[:, idx] @ ck[:, idx].transpose(-1, -2)) * self.head_dim ** -0.5, -1)
-                    w = w.sum(1)[0]
-                    attention = w if attention is None else attention + w
-                x = x + F.linear(a.transpose(1, 2).reshape(b, s, self.width), *layer.ca_out)
-                h = F.layer_norm(x, (self.width,), *layer.ff_ln)
-                x = x + F.linear(F.gelu(F.linear(h, *layer.ff_in)), *layer.ff_out)
-            x = F.layer_norm(x, (self.width,), *self.final_ln)
-            if align:
-                n_heads = sum(len(h) for h in self.alignment_heads.values())
-                self.last_alignment = None if attention is None else (attention / n_heads).view(b, s, -1)
-            return x, new_cache
+            heads = self.alignment_heads.get(i) if align else None
+            if heads:
+                # The attention weights themselves, only for the alignment heads (sdpa does
+                # not return them): the model's own word-to-audio alignment.
+                idx = torch.as_tensor(heads, dtype=torch.long)
+                w = torch.softmax((q[:, idx] @ ck[:, idx].transpose(-1, -2)) * self.head_dim ** -0.5, -1)
+                w = w.sum(1)[0]
+                attention = w if attention is None else attention + w
+            a = a.transpose(1, 2).reshape(b, s, self.width)
+            x = x + F.linear(a, *layer.ca_out)
+            if lora is not None:
+                x = x + delta("ca_out", i, a)
+            h = F.layer_norm(x, (self.width,), *layer.ff_ln)
+            x = x + F.linear(F.gelu(F.linear(h, *layer.ff_in)), *layer.ff_out)
+        x = F.layer_norm(x, (self.width,), *self.final_ln)
+        if align:
+            n_heads = sum(len(h) for h in self.alignment_heads.values())
+            self.last_alignment = None if attention is None else (attention / n_heads).view(b, s, -1)
+        return x, new_cache
 
     def project(self, hidden: Any) -> Any:
         """Log-probabilities over the vocabulary (float32) from final hidden states."""
