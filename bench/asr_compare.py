@@ -24,7 +24,8 @@ WAV source -> endpointer -> recognisers -> parser -> confidence gate). Printed p
 * `--realtime` delivers the audio at the speed of speech, as a microphone does: needed to measure
   the speculative final decoding (started at the endpointer's pause announcement, 0.3 s before it
   closes the utterance); read as fast as possible, the file reaches the close before a speculation
-  can have done anything. `--no-speculation` turns the pause announcement off (the path before it).
+  can have done anything. `--speculate 0.2` turns the endpointer's pause announcement on (off by
+  default: see docs/asr.md, "Latency").
 * the compile time and size of the grammar automaton.
 
 On a shared, loaded machine wall-clock figures are inflated: compare systems within one run, and
@@ -89,8 +90,8 @@ def run_system(name: str, args: argparse.Namespace, items: list[Any], conditions
     overrides, _ = SYSTEMS[name]
     config = load_config(None, env={}, overrides={"asr": {"whisper_model": args.model, **overrides}})
     pipeline = build_pipeline(config, lang="auto")
-    if args.no_speculation:
-        pipeline.endpointer_config = replace(pipeline.endpointer_config, pause_s=0.0)
+    if args.speculate:
+        pipeline.endpointer_config = replace(pipeline.endpointer_config, pause_s=args.speculate)
     for line in pipeline.startup:
         print("   ", line)
     reference = reference_speech_power(items) if any(not c.is_clean for c in conditions) else None
@@ -197,8 +198,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--systems", default="baseline,whisper,whisper-grammar")
     p.add_argument("--realtime", action="store_true",
                    help="deliver the audio at the speed of speech (live latencies; takes the audio's duration)")
-    p.add_argument("--no-speculation", action="store_true",
-                   help="no pause announcement: the final decoding starts when the endpointer closes (as before)")
+    p.add_argument("--speculate", type=float, default=0.0, metavar="PAUSE_S",
+                   help="announce a pause this long after the last speech frame, so the final decoding starts "
+                        "then (speculative; off by default: it changes the recogniser's input, docs/asr.md)")
     p.add_argument("--model", default=str(REPO.parent / "shared" / "models" / "faster-whisper-base"))
     args = p.parse_args(argv)
 

@@ -32,10 +32,11 @@ once on the recogniser's worker thread (`_Speculation`); `final()` waits for it,
 `resume()`/`reset()` drop it (a dropped one stops after its encoder call, or before it if it has
 not started). The 0.3 s not heard yet are stood in for by the end of the pause repeated
 (`pause_fill`), and `final()` decodes the same stand-in whether or not it speculated, so both give
-the same transcript. That input differs from the one before (the room's real 0.3 s): measured on
-the fixtures, Whisper base's refused hypotheses change on about 1 file in 6, the decisions
-(accepted / wrong) did not (docs/asr.md, "Latency"); with digital silence instead of the
-stand-in, 2 wrong actions appeared.
+the same transcript. That input differs from the one before (the room's real 0.3 s), and Whisper
+base notices: on the fixtures its hypotheses changed on about 1 file in 8, and decisions with
+them, both ways, a wrong action among them (docs/asr.md, "Latency"). So the endpointer does not
+announce pauses by default (`EndpointerConfig.pause_s = 0`): without an announcement nothing here
+runs and the input is the one before.
 """
 from __future__ import annotations
 

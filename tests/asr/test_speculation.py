@@ -33,6 +33,7 @@ from assistant.audio import (
 FILES = ["en/pico-en-US/guide_01.wav", "en/mb-us1/guide_05.wav", "fr/pico-fr-FR/guide_03.wav",
          "fr/mb-fr1/guide_01.wav"]
 TIMINGS = ("encode_s", "search_s", "speculated")
+PAUSING = EndpointerConfig(pause_s=0.2)  # the announcement is off by default
 
 
 def _comparable(tr: Any) -> tuple[Any, ...]:
@@ -46,7 +47,7 @@ def _comparable(tr: Any) -> tuple[Any, ...]:
 def _listen(recognizer: Any, source: Any, speculate: bool) -> list[Any]:
     recognizer.settings = replace(recognizer.settings, speculate=speculate)
     try:
-        return list(Listener({"fr": recognizer, "en": recognizer}, Endpointer(EndpointerConfig())).listen(source))
+        return list(Listener({"fr": recognizer, "en": recognizer}, Endpointer(PAUSING)).listen(source))
     finally:
         recognizer.settings = replace(recognizer.settings, speculate=True)
 
@@ -68,7 +69,7 @@ def test_speculative_and_plain_finals_are_identical(natural: Path, recognizer: A
 
 
 def _events(pcm: np.ndarray) -> list[Any]:
-    ep = Endpointer(EndpointerConfig())
+    ep = Endpointer(PAUSING)
     out: list[Any] = []
     for i in range(0, len(pcm), 320):
         out += ep.process(pcm[i:i + 320])
