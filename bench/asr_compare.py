@@ -17,8 +17,15 @@ WAV source -> endpointer -> recognisers -> parser -> confidence gate). Printed p
   acted on twice), and false accepts: anything inferred for an out-of-domain item;
 * latency, end of speech -> intent: from the endpointer's decision (which comes after its
   trailing silence, `asr.trailing_silence_s`, 0.5 s by default, reported separately) to the
-  parsed intent, p50 / p95; and CPU time per utterance (process time of the whole path, which a
-  loaded machine inflates much less than wall time);
+  parsed intent, p50 / p95; with `--realtime` also from the last speech frame (what the user
+  feels: the trailing silence included); and CPU time per utterance (process time of the whole
+  path, speculative decodings included, which a loaded machine inflates much less than wall time),
+  with the load average before and after each system;
+* `--realtime` delivers the audio at the speed of speech, as a microphone does: needed to measure
+  the speculative final decoding (started at the endpointer's pause announcement, 0.3 s before it
+  closes the utterance); read as fast as possible, the file reaches the close before a speculation
+  can have done anything. `--speculate 0.2` turns the endpointer's pause announcement on (off by
+  default: see docs/asr.md, "Latency").
 * the compile time and size of the grammar automaton.
 
 On a shared, loaded machine wall-clock figures are inflated: compare systems within one run, and
@@ -30,7 +37,7 @@ import argparse
 import statistics
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -64,7 +71,16 @@ class Tally:
     cells: dict[tuple[str, str], Cell] = field(default_factory=dict)  # (language, condition) -> commands
     ood: dict[str, Cell] = field(default_factory=dict)  # condition -> out-of-domain items
     latency: list[float] = field(default_factory=list)
+    from_speech_end: list[float] = field(default_factory=list)
     cpu: list[float] = field(default_factory=list)
+    load: list[str] = field(default_factory=list)  # load average before and after
+
+
+def load_average() -> str:
+    try:
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return "?"
 
 
 def run_system(name: str, args: argparse.Namespace, items: list[Any], conditions: list[Any], noisy_every: int) -> Tally:
@@ -74,21 +90,25 @@ def run_system(name: str, args: argparse.Namespace, items: list[Any], conditions
     overrides, _ = SYSTEMS[name]
     config = load_config(None, env={}, overrides={"asr": {"whisper_model": args.model, **overrides}})
     pipeline = build_pipeline(config, lang="auto")
+    if args.speculate:
+        pipeline.endpointer_config = replace(pipeline.endpointer_config, pause_s=args.speculate)
     for line in pipeline.startup:
         print("   ", line)
     reference = reference_speech_power(items) if any(not c.is_clean for c in conditions) else None
     tally = Tally()
+    tally.load.append(load_average())
     try:
         for cond in conditions:
             subset = items if cond.is_clean else items[::noisy_every]
             for k, (path, label) in enumerate(subset):
                 c0 = time.process_time()
-                out = run_file(pipeline, path, label, cond, reference_power=reference)
+                out = run_file(pipeline, path, label, cond, reference_power=reference, realtime=args.realtime)
                 cpu = time.process_time() - c0
                 heard = out.scored_heard
                 if heard:
                     tally.cpu.append(cpu / len(heard))
                     tally.latency.extend(h.latency_s for h in heard)
+                    tally.from_speech_end.extend(h.from_speech_end_s for h in heard)
                 if label.intent is None:
                     cell = tally.ood.setdefault(cond.name, Cell())
                     cell.n += 1
@@ -103,6 +123,7 @@ def run_system(name: str, args: argparse.Namespace, items: list[Any], conditions
             print(f"\r    {cond.name}: {len(subset)}/{len(subset)}", file=sys.stderr)
     finally:
         pipeline.close()
+    tally.load.append(load_average())
     return tally
 
 
@@ -111,7 +132,7 @@ def _pct(values: list[float], q: float) -> float:
     return ordered[max(0, min(len(ordered) - 1, int(round(q / 100 * len(ordered) + 0.5)) - 1))]
 
 
-def report(results: dict[str, Tally], conditions: list[Any], trailing_s: float) -> None:
+def report(results: dict[str, Tally], conditions: list[Any], trailing_s: float, realtime: bool = False) -> None:
     names = [c.name for c in conditions]
     print(f"\nCommand acceptance (accepted/n, wrong actions in brackets); end of speech = the endpointer's "
           f"decision, after {trailing_s:.1f} s of trailing silence")
@@ -134,6 +155,13 @@ def report(results: dict[str, Tally], conditions: list[Any], trailing_s: float) 
             print(f"  end of speech -> intent: p50 {statistics.median(tally.latency) * 1000:.0f} ms, "
                   f"p95 {_pct(tally.latency, 95) * 1000:.0f} ms (n={len(tally.latency)}); CPU per utterance "
                   f"p50 {statistics.median(tally.cpu) * 1000:.0f} ms, p95 {_pct(tally.cpu, 95) * 1000:.0f} ms")
+            if realtime:
+                print(f"  last speech frame -> intent (real time, {trailing_s:.1f} s trailing silence included): "
+                      f"p50 {statistics.median(tally.from_speech_end) * 1000:.0f} ms, "
+                      f"p95 {_pct(tally.from_speech_end, 95) * 1000:.0f} ms")
+            else:
+                print("  (audio read as fast as possible: --realtime for live latencies)")
+            print(f"  load average (1/5/15 min) before: {tally.load[0]}, after: {tally.load[-1]}")
 
 
 def automaton_figures(model: str) -> None:
@@ -168,6 +196,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--every", type=int, default=10, help="use every k-th labelled file (default 10: a quicker subset; 1 for all)")
     p.add_argument("--every-noisy", type=int, default=0, help="in noise, every k-th of those (default: same)")
     p.add_argument("--systems", default="baseline,whisper,whisper-grammar")
+    p.add_argument("--realtime", action="store_true",
+                   help="deliver the audio at the speed of speech (live latencies; takes the audio's duration)")
+    p.add_argument("--speculate", type=float, default=0.0, metavar="PAUSE_S",
+                   help="announce a pause this long after the last speech frame, so the final decoding starts "
+                        "then (speculative; off by default: it changes the recogniser's input, docs/asr.md)")
     p.add_argument("--model", default=str(REPO.parent / "shared" / "models" / "faster-whisper-base"))
     args = p.parse_args(argv)
 
@@ -186,8 +219,8 @@ def main(argv: list[str] | None = None) -> int:
     for name in args.systems.split(","):
         print(f"\n== {name}")
         results[name] = run_system(name.strip(), args, items, conditions, max(1, args.every_noisy or 1))
-        report({name: results[name]}, conditions, EndpointerConfig().trailing_silence_s)
-    report(results, conditions, EndpointerConfig().trailing_silence_s)
+        report({name: results[name]}, conditions, EndpointerConfig().trailing_silence_s, args.realtime)
+    report(results, conditions, EndpointerConfig().trailing_silence_s, args.realtime)
     return 0
 
 

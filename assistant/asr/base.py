@@ -1,7 +1,9 @@
 """The one streaming recogniser interface shared by every backend.
 
 Feed 16 kHz mono int16 chunks as they arrive (`feed` may return a partial result), then call
-`final()` once the endpointer closes the utterance. `final()` returns a `Transcript` and leaves
+`final()` once the endpointer closes the utterance. `pause(silence)` says the speech paused: unless
+`resume()` follows, the utterance is the audio fed so far plus `silence` samples that are not
+speech; a backend may then start its final decoding early (the constrained Whisper does). `final()` returns a `Transcript` and leaves
 the recogniser ready for the next utterance; `reset()` drops the current one (noise segment).
 
 `out_of_grammar` is the backend's own verdict that the audio is not one of the phrases it was
@@ -114,6 +116,17 @@ class Recognizer(ABC):
         self._processing_s = 0.0
         return out
 
+    def pause(self, silence: int) -> None:
+        """The speech paused; `silence` samples of non-speech will follow before `final()`, unless
+        `resume()` is called first."""
+        if self._active:
+            self._pause(silence)
+
+    def resume(self) -> None:
+        """The speech resumed after `pause()`: the utterance goes on."""
+        if self._active:
+            self._resume()
+
     def reset(self) -> None:
         if self._active:
             self._reset()
@@ -144,6 +157,12 @@ class Recognizer(ABC):
 
     @abstractmethod
     def _reset(self) -> None: ...
+
+    def _pause(self, silence: int) -> None:
+        """Optional: most backends decode at `final()` only."""
+
+    def _resume(self) -> None:
+        """Optional: undo what `_pause` started."""
 
 
 def normalise_text(text: str) -> str:

@@ -24,14 +24,29 @@ Per utterance (`final()`, after the endpointer closed it):
 Refused utterances come back with `out_of_grammar=True`, an empty text, and what was heard in
 `detail` ("hypothesis", "reason"). Work happens in the caller's thread (the voice loop decodes in a
 worker thread); one search runs at a time per model.
+
+Speculative final decoding (`pause()`, see assistant/asr/pipeline.py): when the endpointer
+announces a pause (0.2 s after the last speech frame), the utterance is known unless speech
+resumes: the audio so far, then the rest of the trailing silence (0.3 s). Its decoding starts at
+once on the recogniser's worker thread (`_Speculation`); `final()` waits for it, and
+`resume()`/`reset()` drop it (a dropped one stops after its encoder call, or before it if it has
+not started). The 0.3 s not heard yet are stood in for by the end of the pause repeated
+(`pause_fill`), and `final()` decodes the same stand-in whether or not it speculated, so both give
+the same transcript. That input differs from the one before (the room's real 0.3 s), and Whisper
+base notices: on the fixtures its hypotheses changed on about 1 file in 8, and decisions with
+them, both ways, a wrong action among them (docs/asr.md, "Latency"). So the endpointer does not
+announce pauses by default (`EndpointerConfig.pause_s = 0`): without an announcement nothing here
+runs and the input is the one before.
 """
 from __future__ import annotations
 
 import math
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+from collections.abc import Callable
+from concurrent.futures import CancelledError, Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -85,6 +100,9 @@ class SearchSettings:
     # look (negative: no such condition); the first token is looked for from the speech start.
     # Measured at 1.2 s: the same best sentences (en 82.1 %, fr 50.0 %), so off by default.
     max_jump_s: float = -1.0
+    # Start the final decoding at the endpointer's pause announcement, in a worker thread
+    # (module docstring); False: decode at `final()` (the same input, so the same result).
+    speculate: bool = True
 
 
 #: The previous-text prompts (`SearchSettings.prompt`). A glossary, not a command: if Whisper
@@ -122,6 +140,50 @@ def speech_end(audio: np.ndarray) -> float:
     return min(float(active[-1] + 1) * 0.02, max(0.0, len(audio) / SAMPLE_RATE - TRAILING_S))
 
 
+#: The stand-in for the rest of the trailing silence is made of the last this-many seconds of the
+#: pause (furthest from the speech), repeated.
+FILL_SOURCE_S = 0.1
+
+
+def pause_fill(pcm: np.ndarray, n: int) -> np.ndarray:
+    """`n` samples standing for the rest of the trailing silence after a pause: the room's own
+    sound at the end of the pause, repeated (digital silence in its place changed decisions)."""
+    src = pcm[-int(FILL_SOURCE_S * SAMPLE_RATE):]
+    if n <= 0 or not len(src):
+        return np.zeros(max(0, n), np.int16)
+    return np.resize(src, n).astype(np.int16)
+
+
+class _Cancelled(Exception):
+    """A speculative decoding that was dropped before it finished."""
+
+
+class _Speculation:
+    """One final decoding started at a speech pause, on the recogniser's worker thread."""
+
+    def __init__(self, pool: ThreadPoolExecutor, run: Callable[[threading.Event], Transcript], mark: int,
+                 silence: int) -> None:
+        self.mark = mark  # samples of the utterance's audio it decodes (then `silence` zeros)
+        self.silence = silence
+        self.cancelled = threading.Event()
+        self.future: Future[Transcript] = pool.submit(run, self.cancelled)
+
+    @property
+    def running(self) -> bool:
+        return not self.future.done()
+
+    def cancel(self) -> None:
+        self.cancelled.set()
+        self.future.cancel()  # not started yet: never will
+
+    def wait(self) -> Transcript:
+        """The result (raises `_Cancelled` if it was dropped, or the decoding's own error)."""
+        try:
+            return self.future.result()
+        except CancelledError:
+            raise _Cancelled() from None
+
+
 class _Engine:
     """Model parts shared by every recogniser of one model folder: tokenizer, encoder, decoder."""
 
@@ -140,6 +202,13 @@ class _Engine:
         self.lock = threading.Lock()
 
 
+#: CTranslate2 threads of the encoder. 2 (was 1): the encoder output is bit-for-bit the same, and
+#: its wall time halves when the second core is free (measured here on a 2.9 s command with 1 s
+#: of padding: 176-180 ms -> 92 ms, 75 -> 90 ms CPU, under a load average of 5-7). While it
+#: runs, the other thread of the listening path waits (final decoding) or only feeds the VAD
+#: (speculative decoding).
+ENCODER_THREADS = 2
+
 _engines: dict[tuple[str, int], _Engine] = {}
 _engines_lock = threading.Lock()
 
@@ -155,7 +224,8 @@ def check_model_dir(path: str | Path) -> Path:
     return p
 
 
-def engine_for(model_dir: str | Path, threads: int = 1) -> _Engine:
+def engine_for(model_dir: str | Path, threads: int = ENCODER_THREADS) -> _Engine:
+    """The shared engine of a model folder; `threads`: the encoder's CTranslate2 threads."""
     p = check_model_dir(model_dir).resolve()
     key = (str(p), threads)
     with _engines_lock:
@@ -186,7 +256,7 @@ class ConstrainedWhisperRecognizer(Recognizer):
             )
         super().__init__("+".join(known))
         self.settings = settings or SearchSettings()
-        self.engine = engine_for(model_dir, 1)
+        self.engine = engine_for(model_dir)
         t0, c0 = time.perf_counter(), time.process_time()
         try:
             graphs = {code: word_graph(grammar, code) for code in known}
@@ -219,6 +289,14 @@ class ConstrainedWhisperRecognizer(Recognizer):
         self.gate = Gate()
         self.langs = known
         self._chunks: list[np.ndarray] = []
+        self._samples = 0
+        self._paused: tuple[int, int] | None = None  # (samples before the pause, silence to come)
+        self._speculation: _Speculation | None = None
+        self._dropped: list[_Speculation] = []  # cancelled, maybe still running: waited for by close()
+        # One long-lived worker thread: a new thread per utterance cost 50-100 ms more CPU per
+        # decoding here (the native libraries set up their per-thread state again).
+        self._pool: ThreadPoolExecutor | None = None
+        self._decode_lock = threading.Lock()  # one decoding at a time (post-processing included)
         if warm_up:
             # The first search allocates and fills the automaton's caches: do it now, not on the
             # user's first command.
@@ -226,27 +304,100 @@ class ConstrainedWhisperRecognizer(Recognizer):
 
     # ------------------------------------------------------------------ streaming hooks
     def _start(self) -> None:
-        self._chunks = []
+        self._clear()
 
     def _feed(self, pcm: np.ndarray) -> Partial | None:
         self._chunks.append(pcm.copy())
+        self._samples += len(pcm)
         return None
 
     def _reset(self) -> None:
+        self._clear()
+
+    def _pause(self, silence: int) -> None:
+        self._drop()
+        mark = self._samples
+        self._paused = (mark, max(0, silence))
+        if self.settings.speculate:
+            pcm = np.concatenate(self._chunks)
+            pcm = np.concatenate([pcm, pause_fill(pcm, max(0, silence))])
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(1, thread_name_prefix="mia-asr-speculate")
+            self._speculation = _Speculation(self._pool, lambda cancelled: self._transcribe(pcm, mark, cancelled),
+                                             mark, silence)
+
+    def _resume(self) -> None:
+        self._drop()
+        self._paused = None
+
+    def _clear(self) -> None:
+        self._drop()
         self._chunks = []
+        self._samples = 0
+        self._paused = None
+
+    def _drop(self) -> None:
+        """Cancel the current speculation (`close()` waits for what still runs)."""
+        if self._speculation is not None:
+            self._speculation.cancel()
+            self._dropped.append(self._speculation)
+            self._speculation = None
+        self._dropped = [s for s in self._dropped if s.running]
+
+    def close(self) -> None:
+        """Drop any speculation and stop the worker thread (waits for a decoding under way)."""
+        super().close()
+        self._drop()
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+        self._dropped = []
+
+    @property
+    def speculations_running(self) -> int:
+        """Speculative decodings not finished yet, dropped ones included (tests, diagnostics)."""
+        current = [self._speculation] if self._speculation is not None else []
+        return sum(s.running for s in [*current, *self._dropped])
 
     def _final(self) -> Transcript:
         pcm = np.concatenate(self._chunks) if self._chunks else np.zeros(0, np.int16)
-        self._chunks = []
-        default_lang = self.langs[0]
-        if len(pcm) < MIN_AUDIO_S * SAMPLE_RATE:
-            return Transcript("", 0.0, default_lang, self.backend, True, detail={"reason": "too short"})
-        if len(pcm) > MAX_AUDIO_S * SAMPLE_RATE:
-            return Transcript("", 0.0, default_lang, self.backend, True, detail={"reason": "too long"})
-        return self._decode(pcm.astype(np.float32) / 32768.0)
+        paused, spec = self._paused, self._speculation
+        self._speculation = None
+        self._clear()
+        if paused is None:
+            return self._transcribe(pcm, len(pcm))
+        mark, silence = paused
+        if spec is not None and len(pcm) - mark == spec.silence:
+            try:
+                tr = spec.wait()
+                return replace(tr, detail={**tr.detail, "speculated": True})
+            except _Cancelled:
+                pass
+        elif spec is not None:  # closed early (end of the stream): not what was speculated
+            spec.cancel()
+            self._dropped.append(spec)
+        # After the pause only silence was heard: decoded with the same stand-in, as speculated.
+        return self._transcribe(np.concatenate([pcm[:mark], pause_fill(pcm[:mark], len(pcm) - mark)]), mark)
 
-    # ------------------------------------------------------------------ decoding
-    def _decode(self, audio: np.ndarray) -> Transcript:
+    def _transcribe(self, pcm: np.ndarray, heard: int, cancelled: threading.Event | None = None) -> Transcript:
+        """Decode `pcm`, whose samples after `heard` are the digital silence put after a pause."""
+        default_lang = self.langs[0]
+        until = {"decoded_until_s": round(heard / SAMPLE_RATE, 3)}
+        if len(pcm) < MIN_AUDIO_S * SAMPLE_RATE:
+            return Transcript("", 0.0, default_lang, self.backend, True, detail={"reason": "too short", **until})
+        if len(pcm) > MAX_AUDIO_S * SAMPLE_RATE:
+            return Transcript("", 0.0, default_lang, self.backend, True, detail={"reason": "too long", **until})
+        tr = self._decode(pcm.astype(np.float32) / 32768.0, cancelled)
+        tr.detail.update(until)
+        return tr
+
+    def _decode(self, audio: np.ndarray, cancelled: threading.Event | None = None) -> Transcript:
+        with self._decode_lock:
+            if cancelled is not None and cancelled.is_set():
+                raise _Cancelled()
+            return self._decode_now(audio, cancelled)
+
+    def _decode_now(self, audio: np.ndarray, cancelled: threading.Event | None) -> Transcript:
         from .confidence import decide, rank
         from .constrained_search import describe
 
@@ -260,6 +411,8 @@ class ConstrainedWhisperRecognizer(Recognizer):
                 t0 = time.perf_counter()
                 encoded = engine.encoder.encode(audio, s.pad_s)
                 t1 = time.perf_counter()
+                if cancelled is not None and cancelled.is_set():
+                    raise _Cancelled()
                 result = self.search.run(encoded, frames=s.window_frames, speech_end_s=speech_end(audio),
                                          speech_start_s=speech_start(audio))
                 t2 = time.perf_counter()

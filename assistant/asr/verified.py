@@ -107,7 +107,7 @@ class VerifiedRecognizer(Recognizer):
         self.settings = s = settings or VerifySettings()
         self.ps = PocketsphinxRecognizer(jsgf if jsgf is not None else to_jsgf(grammar, lang), lang=lang,
                                          settings=s.ps_settings)
-        self.engine = engine_for(model_dir, 1)
+        self.engine = engine_for(model_dir)
         t0, c0 = time.perf_counter(), time.process_time()
         try:
             graph = word_graph(grammar, lang)

@@ -4,6 +4,8 @@ from .endpointer import (
     EndpointerConfig,
     SegmentDiscarded,
     SpeechAudio,
+    SpeechPaused,
+    SpeechResumed,
     SpeechStarted,
     Utterance,
     UtteranceEnded,
@@ -12,11 +14,11 @@ from .endpointer import (
 from .errors import AudioInputError
 from .mic_source import InputDevice, MicSource, list_input_devices, refresh_devices, resolve_input_device
 from .pcm import FRAME_SAMPLES, SAMPLE_RATE, dbfs, iter_chunks, resample, to_16k_mono_int16
-from .wav_source import AudioInfo, WavSource, probe, read_audio
+from .wav_source import AudioInfo, WavSource, paced, probe, read_audio
 
 __all__ = [
     "FRAME_SAMPLES", "SAMPLE_RATE", "AudioInfo", "AudioInputError", "Endpointer", "EndpointerConfig",
-    "InputDevice", "MicSource", "SegmentDiscarded", "SpeechAudio", "SpeechStarted", "Utterance",
-    "UtteranceEnded", "VadEvent", "WavSource", "dbfs", "iter_chunks", "list_input_devices", "probe",
+    "InputDevice", "MicSource", "SegmentDiscarded", "SpeechAudio", "SpeechPaused", "SpeechResumed", "SpeechStarted", "Utterance",
+    "UtteranceEnded", "VadEvent", "WavSource", "dbfs", "iter_chunks", "list_input_devices", "paced", "probe",
     "read_audio", "refresh_devices", "resample", "resolve_input_device", "to_16k_mono_int16",
 ]

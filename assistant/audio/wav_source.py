@@ -6,7 +6,7 @@ so the harness can use compact FLAC fixtures without a conversion step.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -108,13 +108,18 @@ class WavSource:
         return len(self.pcm) / SAMPLE_RATE
 
     def __iter__(self) -> Iterator[np.ndarray]:
-        start = time.monotonic()
-        sent = 0
-        for chunk in iter_chunks(self.pcm, self.chunk_samples):
-            sent += len(chunk)
-            if self.realtime:
-                # A microphone hands a block over once it has been fully recorded.
-                delay = start + sent / SAMPLE_RATE - time.monotonic()
-                if delay > 0:
-                    time.sleep(delay)
-            yield chunk
+        chunks = iter_chunks(self.pcm, self.chunk_samples)
+        return paced(chunks) if self.realtime else chunks
+
+
+def paced(chunks: Iterable[np.ndarray]) -> Iterator[np.ndarray]:
+    """16 kHz chunks delivered at the speed of speech: each once it would have been fully recorded
+    by a microphone (the time spent by the consumer between chunks counts)."""
+    start = time.monotonic()
+    sent = 0
+    for chunk in chunks:
+        sent += len(chunk)
+        delay = start + sent / SAMPLE_RATE - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
+        yield chunk

@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from assistant.asr.pipeline import Heard, Listener
-from assistant.audio import Endpointer, EndpointerConfig, WavSource, iter_chunks
+from assistant.audio import Endpointer, EndpointerConfig, WavSource, iter_chunks, paced
 from assistant.audio.pcm import FRAME_SAMPLES, SAMPLE_RATE, to_float
 
 from .labels import Label
@@ -164,6 +164,9 @@ class HeardRecord:
     latency_s: float  # endpoint decision -> intent (final decoding + parsing)
     warmup: bool = False  # ended inside the noise lead-in: not scored
     on_speech: bool = False  # overlaps the labelled speech of the file (else noise or silence made it)
+    # last speech frame -> intent: what the user feels, trailing silence included (meaningful when the
+    # audio is paced in real time, `run_file(realtime=True)`)
+    from_speech_end_s: float = 0.0
 
 
 @dataclass
@@ -263,7 +266,8 @@ def _decide(heard: Heard, pipeline: Pipeline, warmup: bool) -> tuple[HeardRecord
         reason = "low_confidence"
     else:
         understood, reason = True, None
-    latency = heard.latency_s + (time.perf_counter() - t0)
+    parse_s = time.perf_counter() - t0
+    latency = heard.latency_s + parse_s
     unique = {id(t): t for t in heard.transcripts.values()}.values()
     record = HeardRecord(
         start_s=heard.utterance.start_s, end_s=heard.utterance.end_s, speech_end_s=heard.utterance.speech_end_s,
@@ -273,6 +277,7 @@ def _decide(heard: Heard, pipeline: Pipeline, warmup: bool) -> tuple[HeardRecord
         backend="+".join(sorted({t.backend for t in unique})) or "+".join(sorted(set(pipeline.backends.values()))),
         parse=_parse_dict(parsed) if parsed is not None else None,
         understood=understood, reason=reason, latency_s=latency, warmup=warmup,
+        from_speech_end_s=heard.from_speech_end_s + parse_s,
     )
     inferred = (Inferred(parsed.intent, dict(parsed.slots))
                 if understood and parsed is not None and parsed.intent is not None else None)
@@ -280,8 +285,10 @@ def _decide(heard: Heard, pipeline: Pipeline, warmup: bool) -> tuple[HeardRecord
 
 
 def run_file(pipeline: Pipeline, path: Path, label: Label, condition: Condition, *, seed: int = 0,
-             reference_power: float | None = None) -> Outcome:
-    """One file under one condition, through the live path."""
+             reference_power: float | None = None, realtime: bool = False) -> Outcome:
+    """One file under one condition, through the live path. `realtime`: the audio is delivered at
+    the speed of speech, as a microphone would (latencies then are the live ones; without it the
+    file is read as fast as it is processed, so nothing can be done during the trailing silence)."""
     cfg = pipeline.endpointer_config
     source = WavSource(path, trailing_silence_s=cfg.trailing_silence_s + 0.1)  # as `mia listen --input wav`
     pcm = source.pcm
@@ -308,6 +315,8 @@ def run_file(pipeline: Pipeline, path: Path, label: Label, condition: Condition,
     for rec in {id(r): r for r in pipeline.recognizers.values()}.values():
         rec.reset()
     listener = Listener(pipeline.recognizers, Endpointer(cfg))
+    if realtime:
+        chunks = paced(chunks)
     heard: list[HeardRecord] = []
     inferred: list[Inferred] = []
     stream_span = None if span is None else (span[0] + lead, span[1] + lead)

@@ -232,3 +232,34 @@ def test_real_speech_two_commands(speak) -> None:
     utts = utterances(run(pcm, EndpointerConfig()))
     assert len(utts) == 2
     assert utts[0].voiced_s > 0.2 and utts[1].voiced_s > 0.2
+
+
+def test_a_pause_is_announced_and_speech_after_it_resumes_the_utterance() -> None:
+    """`pause_s` after the last speech frame: SpeechPaused, whose `silence_to_close` is exactly the
+    audio still streamed before the close when no speech follows; speech after it: SpeechResumed,
+    and the utterance goes on (one utterance for both bursts)."""
+    from assistant.audio import SpeechPaused, SpeechResumed
+
+    cfg = EndpointerConfig(vad="energy", pause_s=0.2)
+    pcm = np.concatenate([silence(0.5), tone(0.6), silence(0.3), tone(0.6), silence(1.0)])
+    events = run(pcm, cfg)
+    kinds = [type(e).__name__ for e in events if not isinstance(e, SpeechAudio)]
+    assert kinds == ["SpeechStarted", "SpeechPaused", "SpeechResumed", "SpeechPaused", "UtteranceEnded"]
+    streamed = 0
+    last_pause = None
+    for e in events:
+        if isinstance(e, SpeechAudio):
+            streamed += len(e.pcm)
+        elif isinstance(e, SpeechPaused):
+            last_pause = (streamed, e.silence_to_close)
+    (utt,) = utterances(events)
+    assert last_pause is not None and last_pause[0] + last_pause[1] == len(utt.pcm)
+    assert not any(isinstance(e, (SpeechPaused, SpeechResumed)) for e in run(pcm, replace_pause(cfg, 0.0)))
+    with pytest.raises(ValueError, match="pause_s"):
+        EndpointerConfig(pause_s=0.5, trailing_silence_s=0.5)
+
+
+def replace_pause(cfg: EndpointerConfig, pause_s: float) -> EndpointerConfig:
+    from dataclasses import replace
+
+    return replace(cfg, pause_s=pause_s)
