@@ -372,6 +372,19 @@ def _opcodes(a: Seq[str], b: Seq[str]) -> list[tuple[str, int, int, int, int]]:
     return out
 
 
+def _inflected(word: str, forms: frozenset[str]) -> bool:
+    """`word` is one of `forms` or another inflection of one ("desactiviez" for "desactivez"):
+    they share all but the last three letters of the form, and at least four, and differ in
+    length by three letters at most ("autopilot" is no inflection of "auto")."""
+    if word in forms:
+        return True
+    for form in forms:
+        size = max(4, len(form) - 3)
+        if len(word) >= size and abs(len(word) - len(form)) <= 3 and word[:size] == form[:size]:
+            return True
+    return False
+
+
 def _slot_stand_in(said: tuple[str, ...] | list[str], full: list[str], slot: int) -> tuple[int, int] | None:
     """The words of `said` that stand where `full[slot]` (a slot) is, as (start, end), or None
     when nothing stands there. The common case (the words around the slot said as written) is
@@ -502,7 +515,9 @@ class CarrierIndex:
         if words is None:
             return False
         telling, own = words
-        return own.isdisjoint(said) and any(w in telling and w not in said for w in full.split(" "))
+        if not any(w in telling and w not in said for w in full.split(" ")):
+            return False
+        return not any(_inflected(word, own) for word in said)
 
     def _all_words(self, expr: Expr, out: set[str]) -> None:
         """Every normalised literal word `expr` can say, through its rules."""

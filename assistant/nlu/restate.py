@@ -167,9 +167,9 @@ class Restater:
     @staticmethod
     def without_repeat(comp: CompiledLanguage, spaced: str, said: str) -> Restatement | None:
         """"vends treize, euh, treize e-mini" -> "vends treize e-mini": the same number said
-        twice in a row (`spaced`: fillers already dropped) is one value; two different ones
-        ("deux douze") stay ambiguous, and so do the same digits typed side by side in `said`
-        (the sentence as said: "3 3" may be a mistyped 33)."""
+        twice with a filler between (`spaced`: fillers already dropped; `said`: the sentence as
+        said) is one value; two different ones ("deux douze") stay ambiguous, and so does the
+        same number side by side ("3 3" may be a mistyped 33, "two two" a misheard number)."""
         units = list(comp.scan_items(spaced))
         padded = " " + said
         kept: list[Unit] = []
@@ -177,8 +177,8 @@ class Restater:
             previous = kept[-1] if kept else None
             if isinstance(unit, ScannedValue) and isinstance(previous, ScannedValue) \
                     and unit.kind == previous.kind == "#number" and unit.text == previous.text:
-                if any(c.isdigit() for c in unit.text) and f" {unit.text} {unit.text} " in padded:
-                    return None
+                if f" {unit.text} {unit.text} " in padded:
+                    return None  # side by side, nothing between: a stutter or a mistyped 33, not a pause
                 continue
             kept.append(unit)
         return Restatement("repeat", _join(kept)) if len(kept) < len(units) else None
