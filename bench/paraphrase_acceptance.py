@@ -11,6 +11,11 @@ Each file is a YAML list of lines in one of three forms:
   question: correct when the parser refuses it as that intent with a ``missing_<slot>`` reason
   and the slots it does state (the dialogue then asks for the missing one).
 
+Any line may also say ``context: readback``: it is said while a read-back waits, and parsed the
+way the dialogue parses it then ("y", "n", "c'est bon" are a confirmation or a cancellation only
+there; see `parse_case`). The figures count such lines in their context; the summary also says
+how many of them are right parsed out of it.
+
 A **wrong** result is one that could lead to a different action than meant: a command matched
 with another intent or another slot value, a sentence to refuse matched, an incomplete command
 matched as if complete. The target is 0 wrong on every corpus. A ``followup_answer`` match
@@ -33,7 +38,7 @@ import math
 import sys
 import time
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -129,6 +134,25 @@ def validation_refusal(result: Any) -> str | None:
     return _validation.refusal(result)
 
 
+#: Per-line contexts (key ``context``): how the dialogue parses a line said in that situation.
+CONTEXTS = ("readback",)
+
+
+def parse_case(parser: Any, case: dict[str, Any]) -> Any:
+    """The parse of one line as the dialogue makes it. ``context: readback``: said while a
+    read-back waits, where a short answer the parser refuses out of context ("y", "n", "c'est
+    bon") is a confirmation or a cancellation — the dialogue's own call, `Parser.context_answer`
+    (assistant/dialogue/manager.py asks it only then)."""
+    text = str(case["t"])
+    result = parser.parse(text)
+    if case.get("context") == "readback" and not result.matched:
+        answer = parser.context_answer(text)
+        if answer is not None:
+            return replace(result, matched=True, intent=answer, slots={}, slot_text={}, method="context",
+                           reason=None, detail=None, missing=(), nearest=None)
+    return result
+
+
 def judge(case: dict[str, Any], result: Any, *, validate: bool = True) -> Verdict:
     """The verdict on one line; `validate=False`: the raw parser, without the dialogue's validation."""
     matched = bool(result.matched) and result.intent != ANSWER_INTENT
@@ -183,6 +207,8 @@ def load_cases(path: Path) -> list[dict[str, Any]]:
         if not isinstance(case, dict) or "t" not in case or not (
                 "i" in case or "reject" in case or "followup" in case):
             raise SystemExit(f"{path}: entry {n} is not {{t, i, s}}, {{t, reject}} or {{t, followup, s}}: {case!r}")
+        if case.get("context", CONTEXTS[0]) not in CONTEXTS:
+            raise SystemExit(f"{path}: entry {n}: unknown context {case['context']!r} (known: {', '.join(CONTEXTS)})")
     return cases
 
 
@@ -205,10 +231,16 @@ def main(argv: list[str] | None = None) -> int:
         score = Score(path.name)
         for case in load_cases(path):
             c0 = time.process_time()
-            result = parser.parse(str(case["t"]))
+            result = parse_case(parser, case)
             cpu += time.process_time() - c0
             n += 1
             score.add(case, judge(case, result), judge(case, result, validate=False))
+            if "context" in case:
+                # The same line out of its context: what a corpus without the key would count.
+                plain = judge(case, parser.parse(str(case["t"])))
+                score.counts["context_total"] += 1
+                score.counts["context_ok"] += judge(case, result).ok
+                score.counts["context_plain_ok"] += plain.ok
         scores.append(score)
 
     for s in scores:
@@ -223,6 +255,11 @@ def main(argv: list[str] | None = None) -> int:
               f"{s.counts['validation_reject']} of the refusals; also {s.counts['validation_command']} "
               f"correctly parsed commands the default limits refuse")
         print(f"   raw parser, without validation: correct {s.pct('raw_ok', 'total')}, WRONG {s.counts['raw_wrong']}")
+        if s.counts["context_total"]:
+            without = s.counts["ok"] - s.counts["context_ok"] + s.counts["context_plain_ok"]
+            print(f"   lines with a context (read-back answers): {s.pct('context_ok', 'context_total')} in their "
+                  f"context, {s.pct('context_plain_ok', 'context_total')} parsed out of it; overall without "
+                  f"contexts {without}/{s.counts['total']} ({100.0 * without / s.counts['total']:.1f} %)")
         if args.failures:
             for tag, case, verdict in s.failures:
                 expected = (f"reject" if case.get("reject") else

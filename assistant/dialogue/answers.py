@@ -111,6 +111,12 @@ TEXTS: dict[str, tuple[str, str]] = {
         "What percentage? For example: set risk to 1 percent on ES.",
         "Quel pourcentage ? Par exemple : mets le risque à 1 % sur ES.",
     ),
+    "missing_mode": (
+        "Which autopilot mode: proposals, automatic or off? Please say the whole command, for example: "
+        "switch the autopilot to automatic.",
+        "Quel mode pour l'autopilote : propositions, automatique ou coupé ? Dites la commande en entier, "
+        "par exemple : passe l'autopilote en automatique.",
+    ),
     "missing_other": (
         "Something is missing in that command ({slot}). Please say it again in full.",
         "Il manque un élément dans cette commande ({slot_fr}). Répétez-la en entier.",

@@ -748,6 +748,10 @@ class FrameMatcher:
         # A state described is a question only without a mode named: "the autopilot is on auto,
         # switch it to proposals" is a command about a state (refused below).
         status_question = (asked or (stated and not a.modes)) and not requested
+        if "status" in a.topics and not (a.modes or a.halt_lengths) \
+                and not a.has("switch_on", "switch_off", "close", "resume"):
+            # "ap status", "statut de l'autopilote": its state named, nothing switched.
+            status_question = True
         for kind in self._SWITCH_BLOCKERS:
             # "l'autopilote est allumé ou pas ?": a doubt is the question itself
             if a.has(kind) and not (kind == "unclear" and status_question):

@@ -372,6 +372,19 @@ def _opcodes(a: Seq[str], b: Seq[str]) -> list[tuple[str, int, int, int, int]]:
     return out
 
 
+def _inflected(word: str, forms: frozenset[str]) -> bool:
+    """`word` is one of `forms` or another inflection of one ("desactiviez" for "desactivez"):
+    they share all but the last three letters of the form, and at least four, and differ in
+    length by three letters at most ("autopilot" is no inflection of "auto")."""
+    if word in forms:
+        return True
+    for form in forms:
+        size = max(4, len(form) - 3)
+        if len(word) >= size and abs(len(word) - len(form)) <= 3 and word[:size] == form[:size]:
+            return True
+    return False
+
+
 def _slot_stand_in(said: tuple[str, ...] | list[str], full: list[str], slot: int) -> tuple[int, int] | None:
     """The words of `said` that stand where `full[slot]` (a slot) is, as (start, end), or None
     when nothing stands there. The common case (the words around the slot said as written) is
@@ -446,6 +459,7 @@ class CarrierIndex:
                 carriers.sort(key=lambda c: len(c[0]))
                 for tokens, positions in carriers:
                     built.append((intent.name, tokens, positions, tpl.fixed_slots, required, tpl_id))
+        self._value_words = self._fixed_value_words(comp)
         self._index: dict[tuple[str, ...], _Group] = {}
         self._minus: dict[tuple[str, ...], _Group] = {}
         self.carrier_count = len(built)
@@ -469,6 +483,42 @@ class CarrierIndex:
                     CarrierInfo(intent_name, rest, fixed, tpl_id, pos, full, offset))
 
     # ------------------------------------------------------------------ building
+    def _fixed_value_words(self, comp: CompiledLanguage
+                           ) -> dict[tuple[str, str], tuple[frozenset[str], frozenset[str]]]:
+        """For an intent whose sentences carry different fixed values (autopilot mode propose /
+        auto / off), by (intent, repr of the fixed slots): the words that may say which value
+        (not said by the sentences of every value: "on", "off", "mode", "proposal") and the
+        words only the sentences of this value say ("proposal", "enable", "automatic")."""
+        out: dict[tuple[str, str], tuple[frozenset[str], frozenset[str]]] = {}
+        for intent in comp.grammar.intents.values():
+            by_value: dict[str, set[str]] = {}
+            for tpl in intent.templates:
+                if tpl.fixed_slots:
+                    self._all_words(tpl.expr, by_value.setdefault(repr(sorted(tpl.fixed_slots.items())), set()))
+            if len(by_value) < 2:
+                continue
+            shared = set.intersection(*by_value.values())
+            for value, words in by_value.items():
+                others = set().union(*(w for v, w in by_value.items() if v != value))
+                out[(intent.name, value)] = (frozenset(words - shared - self._placeholders),
+                                             frozenset(words - others - self._placeholders))
+        return out
+
+    def _value_unsaid(self, info: CarrierInfo, full: str, said: Seq[str]) -> bool:
+        """The matched sentence gets its fixed value from words that were not said ("switch the
+        autopilot to" is close to "switch the autopilot on", "turn the autopilot" to "turn on
+        the autopilot") and no word only that value's sentences say was said: a sentence cut
+        before its value never gets one by approximation."""
+        if not info.fixed:
+            return False
+        words = self._value_words.get((info.intent, repr(sorted(info.fixed.items()))))
+        if words is None:
+            return False
+        telling, own = words
+        if not any(w in telling and w not in said for w in full.split(" ")):
+            return False
+        return not any(_inflected(word, own) for word in said)
+
     def _all_words(self, expr: Expr, out: set[str]) -> None:
         """Every normalised literal word `expr` can say, through its rules."""
         if isinstance(expr, Words):
@@ -955,6 +1005,13 @@ class CarrierIndex:
                     objection = objection or FuzzyOutcome(
                         "none", score, top_intent, reason="no_match",
                         detail="a negation was said that the command does not contain", alternatives=others)
+                    continue
+                if self._value_unsaid(info, full, scan.tokens):
+                    # Refused with its reason, no follow-up: the value is not a slot to ask for.
+                    first = next(iter(info.fixed))
+                    objection = objection or FuzzyOutcome(
+                        "refuse", score, top_intent, reason=f"missing_{first}",
+                        detail=f"no {first} was said", alternatives=others, nearest=top_intent)
                     continue
                 assigned = self._assign(info, scan.values)
                 if assigned is None:

@@ -293,8 +293,11 @@ class Parser:
             certain = True
         alternatives = [a for a in out.alternatives if a[0] != out.intent]
         matched = out.status == "accept"
+        # A switch whose value was not said (assistant/nlu/fuzzy.py `_value_unsaid`) is vetoed like
+        # an accepted one: "autopilot" alone names the autopilot, it asks no switch.
+        unsaid_value = out.status == "refuse" and not out.missing and (out.reason or "").startswith("missing_")
         veto = self._frames.vetoes(stripped, out.intent, asked=norm if "?" in text else None) \
-            if matched and self._frames is not None else None
+            if (matched or unsaid_value) and self._frames is not None else None
         if veto is not None:
             # "hey how's it going" is close to "how is it going" (performance), "il a fermé tout"
             # to "ferme tout": an approximate match never turns these into a request. A switch
@@ -326,6 +329,25 @@ class Parser:
         assert self._restater is not None
         norm = normalize(refused.text)
         said = norm.split()
+        if self._restater.may_be_chat_order(said):
+            # "b 1 es", "vd 4 mnq": an order typed in chat shorthand, in that one shape only.
+            for comp in self._select(lang):
+                chat = self._restater.chat_order(comp, norm + " ")
+                if chat is not None:
+                    again = self._parse(chat.text, lang, prefer)
+                    if again.matched and again.intent == "place_trade":
+                        return self._restated(refused, again), True
+                    break
+        if refused.reason == "ambiguous_quantity":
+            # "sell thirteen, uh, thirteen e-mini": one number said twice.
+            for comp in self._select(lang):
+                stripped = comp.strip_skip(norm + " ")
+                once = self._restater.without_repeat(comp, stripped, norm + " ") if stripped else None
+                if once is not None:
+                    again = self._parse(once.text, lang, prefer)
+                    if again.matched or (again.reason or "").startswith("missing_"):
+                        return self._restated(refused, again), True
+                    break
         corrects, hesitates, asks = self._restater.may_apply(said)
         if not (corrects or hesitates or asks):
             return refused, False
@@ -344,6 +366,14 @@ class Parser:
             # Nothing the frames recognise (no value, no topic, no action word): "tell me a joke"
             # said again is still nothing (the analysis is usually the frames stage's, memoised).
             return refused, False
+        # 0. A whole command said again after a correction marker ("close ES, um no, close
+        # everything"): kept when both parts are complete commands of the same intent.
+        parts = self._restater.restart(said) if corrects else None
+        if parts is not None:
+            first, second = (self._parse(part, lang, prefer) for part in parts)
+            if first.matched and second.matched and first.intent == second.intent \
+                    and first.intent not in _ANSWERS and first.intent != "followup_answer":
+                return self._restated(refused, second), True
         # 1. A self-correction, read in the first language whose words make one of it.
         unreadable = False
         for comp, _ in (languages if corrects else ()):

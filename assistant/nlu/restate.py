@@ -35,7 +35,7 @@ __all__ = ["RESTATE_KEYS", "Restatement", "Restater"]
 
 #: The `frames:` keys this stage reads (the frame matcher leaves them alone).
 RESTATE_KEYS = frozenset({"corrections", "correction_tails", "hesitations", "trailers", "indirect_questions",
-                          "context_yes", "context_no"})
+                          "context_yes", "context_no", "chat_sides", "chat_limit"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,11 +98,21 @@ class Restater:
                          for words in (tuple(normalize(p).split()) for section in frames.values()
                                        for p in _strings(section.get(key, ())))
                          if words}
+        # Chat abbreviations of an order's side ("b", "s", "ach", "vd": `chat_sides`, each with
+        # the side word it stands for) and of a limit ("lmt": `chat_limit`, the language's price
+        # marker), by language: the rewritten order is said in one language.
+        self._chat: dict[str, tuple[str, dict[str, str]]] = {}
+        for section in frames.values():
+            limits = {normalize(short): str(word) for word, shorts in (section.get("chat_limit") or {}).items()
+                      for short in _strings(shorts)}
+            for side, shorts in (section.get("chat_sides") or {}).items():
+                for short in _strings(shorts):
+                    self._chat[normalize(short)] = (str(side), limits)
         self._gate = (self.corrections.first_words | self.hesitations.first_words
                       | self.trailers.first_words | self.indirect.first_words)
 
     def __bool__(self) -> bool:
-        return bool(self._gate or self._context)
+        return bool(self._gate or self._context or self._chat)
 
     def context_answer(self, text: str) -> str | None:
         """"confirm" / "cancel" for the short answers that are one only while a read-back waits
@@ -125,6 +135,79 @@ class Restater:
         # A wrapper comes first, after at most a few lead words ("alors, je me demande si…").
         asks = any(self.indirect.at(tokens, i) for i in range(min(4, len(tokens))))
         return corrects, hesitates, asks
+
+    # ------------------------------------------------------------------ chat orders
+    def may_be_chat_order(self, tokens: Sequence[str]) -> bool:
+        """The cheap gate of `chat_order`: the first word is a side's chat abbreviation."""
+        return bool(tokens) and tokens[0] in self._chat
+
+    def chat_order(self, comp: CompiledLanguage, spaced: str) -> Restatement | None:
+        """"b 1 es" -> "buy 1 es", "vd 5 es lmt 6012.75" -> "vends 5 es à 6012.75": an
+        abbreviated side only in exactly that shape (abbreviation, number, market, and an
+        optional limit abbreviation and price); "s" or "b" anywhere else means nothing."""
+        units = list(comp.scan_items(spaced))
+        first = units[0] if units else None
+        if not isinstance(first, str) or first not in self._chat or len(units) not in (3, 5):
+            return None
+        side, limits = self._chat[first]
+        number, market = units[1], units[2]
+        if not (isinstance(number, ScannedValue) and number.kind == "#number"
+                and isinstance(market, ScannedValue) and market.kind == "symbol"):
+            return None
+        words = [side, number.text, market.text]
+        if len(units) == 5:
+            marker, price = units[3], units[4]
+            if not (isinstance(marker, str) and marker in limits
+                    and isinstance(price, ScannedValue) and price.kind == "#number"):
+                return None
+            words += [limits[marker], price.text]
+        return Restatement("chat", " ".join(words))
+
+    # ------------------------------------------------------------------ a value said twice
+    @staticmethod
+    def without_repeat(comp: CompiledLanguage, spaced: str, said: str) -> Restatement | None:
+        """"vends treize, euh, treize e-mini" -> "vends treize e-mini": the same number said
+        twice with a filler between (`spaced`: fillers already dropped; `said`: the sentence as
+        said) is one value; two different ones ("deux douze") stay ambiguous, and so does the
+        same number side by side ("3 3" may be a mistyped 33, "two two" a misheard number)."""
+        units = list(comp.scan_items(spaced))
+        padded = " " + said
+        kept: list[Unit] = []
+        for unit in units:
+            previous = kept[-1] if kept else None
+            if isinstance(unit, ScannedValue) and isinstance(previous, ScannedValue) \
+                    and unit.kind == previous.kind == "#number" and unit.text == previous.text:
+                if f" {unit.text} {unit.text} " in padded:
+                    return None  # side by side, nothing between: a stutter or a mistyped 33, not a pause
+                continue
+            kept.append(unit)
+        return Restatement("repeat", _join(kept)) if len(kept) < len(units) else None
+
+    # ------------------------------------------------------------------ a command said again
+    def restart(self, tokens: Sequence[str]) -> tuple[str, str] | None:
+        """(what was said before, what was said after) one correction marker, when the sentence
+        holds exactly one and words on both sides ("clôture ES, euh non, clôture tout"): the
+        parser keeps the second part only when both parts are complete commands of the same
+        intent (the second one a whole restatement of the first). None otherwise."""
+        regions: list[tuple[int, int]] = []
+        i = 0
+        while i < len(tokens):
+            size = self.corrections.at(tokens, i)
+            if size:
+                end = i + size
+                while end < len(tokens) and (step := self.corrections.at(tokens, end)
+                                             or self.hesitations.at(tokens, end)):
+                    end += step
+                regions.append((i, end))
+                i = end
+            else:
+                i += 1
+        if len(regions) != 1:
+            return None
+        start, end = regions[0]
+        if start == 0 or end >= len(tokens):
+            return None
+        return " ".join(tokens[:start]), " ".join(tokens[end:])
 
     # ------------------------------------------------------------------ corrections
     def correction(self, comp: CompiledLanguage, spaced: str) -> Restatement | None | bool:

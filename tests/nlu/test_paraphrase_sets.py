@@ -35,7 +35,7 @@ def _score(bench: ModuleType, parser: Parser, cases: list[dict]) -> tuple[int, l
     """How many lines are right and which were missed; any wrong line fails the test at once."""
     ok, wrong, missed = 0, [], []
     for case in cases:
-        verdict = bench.judge(case, parser.parse(str(case["t"])))
+        verdict = bench.judge(case, bench.parse_case(parser, case))
         ok += verdict.ok
         if verdict.wrong:
             wrong.append((case["t"], verdict.got))
@@ -67,6 +67,9 @@ HELDOUT_FLOORS = {
     # Held-out set 4 (round 5): 91.9 % FR / 93.3 % EN when first measured (2 wrong each); five
     # lines relabelled ("stop", "autopilot" alone, "vends-moi un ES").
     "heldout4_fr": 0.983, "heldout4_en": 0.983,
+    # Held-out set 5 (round 6): 90.9 % FR / 92.7 % EN when first measured after round 5 (2 wrong
+    # each); its read-back answers carry `context: readback` (parsed as the dialogue parses them then).
+    "heldout5_fr": 0.933, "heldout5_en": 0.945,
 }
 
 
@@ -127,3 +130,18 @@ def test_round5_paraphrases_reach_the_target_with_nothing_wrong(parser: Parser, 
     ok, missed = _score(bench, parser, cases)
     assert ok / len(cases) >= TARGET, f"{ok}/{len(cases)} correct; missed: {missed}"
     assert sum(1 for c in cases if c.get("reject")) >= 40
+
+
+#: Round 6's own corpus (a switch cut before its value, "clôt/clos", "ap", chat shorthand of a
+#: side in its one shape, answers typed while a read-back waits), with refusals and pairs.
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_round6_paraphrases_reach_the_target_with_nothing_wrong(parser: Parser, lang: str) -> None:
+    bench = _bench()
+    cases = bench.load_cases(HERE / f"paraphrases_round6_{lang}.yaml")
+    assert len(cases) >= 45
+    ok, missed = _score(bench, parser, cases)
+    assert ok / len(cases) >= TARGET, f"{ok}/{len(cases)} correct; missed: {missed}"
+    assert sum(1 for c in cases if c.get("reject")) >= 12
+    # read-back answers are counted in their context, and refused out of it
+    assert any(c.get("context") == "readback" for c in cases)
+    assert any(c.get("reject") and c["t"] in ("n", "o", "y") for c in cases)
