@@ -82,17 +82,30 @@ def test_heldout_paraphrases_keep_their_floor_with_nothing_wrong(parser: Parser,
     assert ok / len(cases) >= HELDOUT_FLOORS[name], f"{ok}/{len(cases)} correct; missed: {missed}"
 
 
-#: Round 4's own corpus (written for the categories that round touched: volatility, reduce-only,
-#: the autopilot, repeat, help, status, shorthand positions, explanations, closes naming every
-#: market, figures refused by validation), with refusals and confusable pairs.
+#: Each round's own corpus, written for the categories that round touched, with refusals and
+#: confusable pairs that must never swap (name: fewest cases, fewest refusals per language):
+#: round 4 - volatility, reduce-only, the autopilot, repeat, help, status, shorthand positions,
+#: explanations, closes naming every market, figures refused by validation;
+#: round 5 - self-corrections, hesitations between the parts of an order, indirect questions, long
+#: wordings of reduce-only and the autopilot, short forms;
+#: round 6 - a switch cut before its value, "clôt/clos", "ap", chat shorthand of a side in its one
+#: shape, answers typed while a read-back waits (counted in their context, refused out of it).
+ROUNDS = {"round4": (150, 40), "round5": (140, 40), "round6": (45, 12)}
+
+
 @pytest.mark.parametrize("lang", ["fr", "en"])
-def test_round4_paraphrases_reach_the_target_with_nothing_wrong(parser: Parser, lang: str) -> None:
+@pytest.mark.parametrize("name", sorted(ROUNDS))
+def test_round_paraphrases_reach_the_target_with_nothing_wrong(parser: Parser, name: str, lang: str) -> None:
     bench = _bench()
-    cases = bench.load_cases(HERE / f"paraphrases_round4_{lang}.yaml")
-    assert len(cases) >= 150
+    cases = bench.load_cases(HERE / f"paraphrases_{name}_{lang}.yaml")
+    fewest_cases, fewest_refusals = ROUNDS[name]
+    assert len(cases) >= fewest_cases
     ok, missed = _score(bench, parser, cases)
     assert ok / len(cases) >= TARGET, f"{ok}/{len(cases)} correct; missed: {missed}"
-    assert sum(1 for c in cases if c.get("reject")) >= 40
+    assert sum(1 for c in cases if c.get("reject")) >= fewest_refusals
+    if name == "round6":
+        assert any(c.get("context") == "readback" for c in cases)
+        assert any(c.get("reject") and c["t"] in ("n", "o", "y") for c in cases)
 
 
 @pytest.mark.parametrize(("text", "code"), [
@@ -117,31 +130,3 @@ def test_figures_within_the_limits_pass_validation(parser: Parser, text: str) ->
     result = parser.parse(text)
     assert result.matched
     assert _bench().validation_refusal(result) is None
-
-
-#: Round 5's own corpus (written for the structures that round reads: self-corrections,
-#: hesitations between the parts of an order, indirect questions, long wordings of reduce-only
-#: and the autopilot, short forms), with refusals and confusable pairs that must never swap.
-@pytest.mark.parametrize("lang", ["fr", "en"])
-def test_round5_paraphrases_reach_the_target_with_nothing_wrong(parser: Parser, lang: str) -> None:
-    bench = _bench()
-    cases = bench.load_cases(HERE / f"paraphrases_round5_{lang}.yaml")
-    assert len(cases) >= 140
-    ok, missed = _score(bench, parser, cases)
-    assert ok / len(cases) >= TARGET, f"{ok}/{len(cases)} correct; missed: {missed}"
-    assert sum(1 for c in cases if c.get("reject")) >= 40
-
-
-#: Round 6's own corpus (a switch cut before its value, "clôt/clos", "ap", chat shorthand of a
-#: side in its one shape, answers typed while a read-back waits), with refusals and pairs.
-@pytest.mark.parametrize("lang", ["fr", "en"])
-def test_round6_paraphrases_reach_the_target_with_nothing_wrong(parser: Parser, lang: str) -> None:
-    bench = _bench()
-    cases = bench.load_cases(HERE / f"paraphrases_round6_{lang}.yaml")
-    assert len(cases) >= 45
-    ok, missed = _score(bench, parser, cases)
-    assert ok / len(cases) >= TARGET, f"{ok}/{len(cases)} correct; missed: {missed}"
-    assert sum(1 for c in cases if c.get("reject")) >= 12
-    # read-back answers are counted in their context, and refused out of it
-    assert any(c.get("context") == "readback" for c in cases)
-    assert any(c.get("reject") and c["t"] in ("n", "o", "y") for c in cases)
