@@ -163,7 +163,7 @@ class _Speculation:
 
     def __init__(self, pool: ThreadPoolExecutor, run: Callable[[threading.Event], Transcript], mark: int,
                  silence: int) -> None:
-        self.mark = mark  # samples of the utterance's audio it decodes (then `silence` zeros)
+        self.mark = mark  # samples of the utterance's audio it decodes (then `silence` samples of `pause_fill`)
         self.silence = silence
         self.cancelled = threading.Event()
         self.future: Future[Transcript] = pool.submit(run, self.cancelled)
@@ -380,7 +380,8 @@ class ConstrainedWhisperRecognizer(Recognizer):
         return self._transcribe(np.concatenate([pcm[:mark], pause_fill(pcm[:mark], len(pcm) - mark)]), mark)
 
     def _transcribe(self, pcm: np.ndarray, heard: int, cancelled: threading.Event | None = None) -> Transcript:
-        """Decode `pcm`, whose samples after `heard` are the digital silence put after a pause."""
+        """Decode `pcm`, whose samples after `heard` stand in for the rest of the trailing silence
+        after a pause (`pause_fill`)."""
         default_lang = self.langs[0]
         until = {"decoded_until_s": round(heard / SAMPLE_RATE, 3)}
         if len(pcm) < MIN_AUDIO_S * SAMPLE_RATE:

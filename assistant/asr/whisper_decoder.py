@@ -178,6 +178,7 @@ class WhisperDecoder:
         self.width = emb.shape[1]
         self.vocab = emb.shape[0]
         self.max_positions = pos.shape[0]
+        self.adapter: Any = None  # the domain adapter's weights (`set_adapter`), if any
         self.layers_n = sum(1 for k in weights if k.endswith("/self_attention/linear_0/weight"))
         heads = self.width // 64
         self.heads = heads
@@ -309,7 +310,7 @@ class WhisperDecoder:
         if tokens.dim() == 1:
             tokens = tokens[:, None]
         b, s = tokens.shape
-        if lora is None and adapt is not None and getattr(self, "adapter", None) is not None and any(adapt):
+        if lora is None and adapt is not None and self.adapter is not None and any(adapt):
             lora = self.adapter
             rows = torch.as_tensor([1.0 if a else 0.0 for a in adapt], dtype=self.dtype)[:, None, None]
         else:
