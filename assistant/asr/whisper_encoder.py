@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import tempfile
 import threading
 from pathlib import Path
 from typing import Any
@@ -69,13 +70,16 @@ class WhisperEncoder:
             out = np.load(cache)
             if out.ndim == 3 and out.shape[1] == 1500:
                 return out.astype(np.float32)
-        except (OSError, ValueError):
+        except (OSError, ValueError, EOFError):  # missing, truncated or empty: computed again
             pass
         out = self.encode(np.zeros(int(MAX_WINDOW_S * SAMPLE_RATE), np.float32), 0.0)
         try:
             cache.parent.mkdir(parents=True, exist_ok=True)
-            tmp = cache.with_suffix(".tmp.npy")
-            np.save(tmp, out.astype(np.float16))
+            # A temporary name of its own: two processes (test workers, a bench beside `mia run`) may
+            # write the cache at once, and a shared name let one publish the other's half-written file.
+            fd, tmp = tempfile.mkstemp(dir=cache.parent, prefix=cache.name, suffix=".tmp")
+            with os.fdopen(fd, "wb") as fh:
+                np.save(fh, out.astype(np.float16))
             os.replace(tmp, cache)
         except OSError:  # a read-only home only costs the 2-3 s again next time
             pass
