@@ -138,6 +138,7 @@ class CompiledLanguage:
         self._near_cache: dict[str, list[str]] = {}
         self._spoken_cache: dict[str, list[str] | None] = {}
         self._inflection_cache: dict[str, list[str]] = {}
+        self._convert_cache: dict[tuple[str, str, str], tuple[Any, tuple[str, str] | None]] = {}
         self._build_skip()
         self._build_lists()
         self._build_exact()
@@ -259,7 +260,17 @@ class CompiledLanguage:
         return PERCENT_KIND if rng.kind == "percent" else NUMBER_KIND
 
     def convert(self, list_name: str, text: str, slot: str) -> tuple[Any, tuple[str, str] | None]:
-        """Typed value of `text` for `list_name`, or (None, (reason, detail))."""
+        """Typed value of `text` for `list_name`, or (None, (reason, detail)). Memoised: a pure
+        function of the fixed lists, and the same values ("two", "es", "5012.25") recur."""
+        key = (list_name, text, slot)
+        cached = self._convert_cache.get(key)
+        if cached is None:
+            if len(self._convert_cache) > 20_000:
+                self._convert_cache.clear()  # typed text may hold any value: keep the memo bounded
+            cached = self._convert_cache[key] = self._convert(list_name, text, slot)
+        return cached
+
+    def _convert(self, list_name: str, text: str, slot: str) -> tuple[Any, tuple[str, str] | None]:
         mapping = self.text_values.get(list_name)
         if mapping is not None:
             if text in mapping:

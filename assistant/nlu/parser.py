@@ -152,7 +152,8 @@ class Parser:
         codes = list(codes)
         if len(codes) == 1:
             return codes[0], True
-        scores = {c: sum(1 for t in tokens if t in self._exclusive[c]) for c in codes}
+        # (sum of booleans over a C-level map: the count of words only that language uses)
+        scores = {c: sum(map(self._exclusive[c].__contains__, tokens)) for c in codes}
         top = max(scores.values())
         leaders = [c for c in codes if scores[c] == top]
         if len(leaders) == 1:
@@ -273,7 +274,7 @@ class Parser:
 
         # Fuzzy matching is the expensive part: skip languages the words rule out (a sentence
         # with French-only words and no English-only word is not fuzzed as English).
-        evidence = {c.code: sum(1 for t in tokens if t in self._exclusive[c.code]) for c, _ in per_lang}
+        evidence = {c.code: sum(map(self._exclusive[c.code].__contains__, tokens)) for c, _ in per_lang}
         if max(evidence.values()) > 0:
             per_lang = [(c, s) for c, s in per_lang if evidence[c.code] > 0]
         outcomes: list[tuple[CompiledLanguage, str, FuzzyOutcome]] = [
