@@ -139,6 +139,7 @@ class _Group:
     _similar: dict[str, list[str]] = field(default_factory=dict)
     _key_tokens: list[list[str]] | None = None
     _plain_top: list[tuple[float, int]] | None = None
+    _ranks: tuple[list[int], list[int]] | None = None
 
     def similar(self, word: str) -> list[str]:
         """Other vocabulary words close to `word` (at most three, memoised: the vocabulary is
@@ -170,6 +171,17 @@ class _Group:
         if self._lengths is None or len(self._lengths) != len(self.keys):
             self._lengths = [len(key.split()) for key in self.keys]
         return self._lengths
+
+    def key_ranks(self) -> tuple[list[int], list[int]]:
+        """Each key's rank in (number of words, index) order, and the keys in that order (cached)."""
+        if self._ranks is None or len(self._ranks[0]) != len(self.keys):
+            lengths = self.key_lengths()
+            order = sorted(range(len(self.keys)), key=lambda i: (lengths[i], i))
+            rank = [0] * len(order)
+            for position, idx in enumerate(order):
+                rank[idx] = position
+            self._ranks = (rank, order)
+        return self._ranks
 
     def by_word(self) -> dict[str, list[int]]:
         """Content word -> the keys holding it, fewest words first (cached)."""
@@ -244,6 +256,7 @@ class _Group:
         self._skeleton_lengths = None
         self._words = None
         self._vocabulary = None
+        self._ranks = None
         idx = self.where.get(key)
         if idx is None:
             self.where[key] = len(self.keys)
@@ -430,6 +443,7 @@ class CarrierIndex:
         self.common = frozenset(w for w, names in intents_of_word.items()
                                 if len(names) >= threshold and w not in self._placeholders)
         self._function_only: dict[int, bool] = {}
+        self._full_cache: dict[str, tuple[list[str], list[str]]] = {}
         self._vocab: dict[int, frozenset[str]] = {}
         rng = random.Random(0)
         for intent in comp.grammar.intents.values():
@@ -759,10 +773,13 @@ class CarrierIndex:
                     similar += group.similar(word)
                 for w in similar:
                     counts.update(by_word[w][:_POSTINGS_EXAMINED])
-            lengths = group.key_lengths()
-            # (nsmallest / nlargest are sorted(...)[:n], without sorting everything.)
-            best = heapq.nsmallest(max(limit, _KEYS_EXAMINED), [(-n, lengths[idx], idx) for idx, n in counts.items()])
-            keyed = [idx for _, _, idx in best]
+            # The keys by (-count, words, index), each as one int: -count * size + the key's rank
+            # in (words, index) order (nsmallest / nlargest are sorted(...)[:n], without sorting
+            # everything).
+            rank, order = group.key_ranks()
+            size = len(order)
+            best = heapq.nsmallest(max(limit, _KEYS_EXAMINED), [rank[idx] - n * size for idx, n in counts.items()])
+            keyed = [order[code % size] for code in best]
             if "" in group.where:
                 keyed.append(group.where[""])
             # Content words first (cheap), then whole carriers for the best few keys only.
@@ -1054,7 +1071,9 @@ class CarrierIndex:
         """
         comp = self.comp
         outcomes: list[FuzzyOutcome] = []
-        repeated = {k for k, c in Counter(scan.seq).items() if c > 1}
+        # (most sentences hold each slot kind once: no Counter needed to see it)
+        repeated = {k for k, c in Counter(scan.seq).items() if c > 1} \
+            if len(set(scan.seq)) < len(scan.seq) else set()
         if repeated:
             # Keep the first value of each repeated kind and drop the others (with the "and"
             # joining them): if *that* sentence is a command, the repeat is the ambiguity.
@@ -1088,6 +1107,16 @@ class CarrierIndex:
             return None
         return max(outcomes, key=lambda o: o.score)
 
+    def _full_words(self, full: str) -> tuple[list[str], list[str]]:
+        """The words of a full carrier, and its content words (neither function words nor
+        placeholders), memoised: the carriers are fixed. Read-only for callers."""
+        cached = self._full_cache.get(full)
+        if cached is None:
+            tokens = full.split(" ")
+            cached = self._full_cache[full] = (
+                tokens, [t for t in tokens if t not in self.common and t not in self._placeholders])
+        return cached
+
     def _missing_slot(self, scan: Scan, refuse: float, beaten: float) -> FuzzyOutcome | None:
         """A command with one required slot not said ("buy ES": no quantity) or replaced by
         something unclear ("by two ES": no clear side), with the slots it does hold."""
@@ -1119,7 +1148,7 @@ class CarrierIndex:
                 continue  # cannot win, whatever the content words
             # Was something else heard where the slot belongs, or nothing at all? Aligned word
             # by word: the words said in the slot's place are the unclear value.
-            full_tokens = info.full.split(" ")
+            full_tokens, template_words = self._full_words(info.full)
             slot_index = info.full.count(" ", 0, info.missing_at)
             replaced = _slot_stand_in(said, full_tokens, slot_index)
             words = list(said)
@@ -1131,7 +1160,6 @@ class CarrierIndex:
                 ratio = max(ratio, self._ratio(" ".join(stand_in), info.full))
             # A short carrier loses much similarity for one missing slot, so it is compared
             # with the full carrier (slot in place) too (above). Content words must match.
-            template_words = [t for t in info.full.split(" ") if t not in self.common and t not in self._placeholders]
             said_words = [w for w in words if w not in self.common and w not in self._placeholders]
             if not said_words and not template_words:
                 score = ratio  # no content word on either side: only the wording counts ("am I long ES")
