@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -139,6 +138,7 @@ class CompiledLanguage:
         self._spoken_cache: dict[str, list[str] | None] = {}
         self._inflection_cache: dict[str, list[str]] = {}
         self._convert_cache: dict[tuple[str, str, str], tuple[Any, tuple[str, str] | None]] = {}
+        self._last_scan: tuple[str, tuple[str | ScannedValue, ...]] | None = None
         self._build_skip()
         self._build_lists()
         self._build_exact()
@@ -537,12 +537,25 @@ class CompiledLanguage:
         self.placeholder = {k: chr(_PLACEHOLDER_BASE + i) for i, k in enumerate(kinds)}
         self.placeholder_kind = {v: k for k, v in self.placeholder.items()}
 
-    def scan_items(self, spaced: str) -> Iterator[str | ScannedValue]:
+    def scan_items(self, spaced: str) -> tuple[str | ScannedValue, ...]:
         """Words and slot values of token+space text, left to right (longest value first).
+
+        The last sentence's items are kept: one parse scans the same words at several stages
+        (the fuzzy carrier, the frames, the classifier's features)."""
+        last = self._last_scan
+        if last is not None and last[0] == spaced:
+            return last[1]
+        items = tuple(self._scan_items(spaced))
+        self._last_scan = (spaced, items)
+        return items
+
+    def _scan_items(self, spaced: str) -> list[str | ScannedValue]:
+        """`scan_items`, computed.
 
         The regex only runs at words that can begin a value (a set lookup decides), which
         keeps scanning cheap: most words of a sentence are carrier words.
         """
+        out: list[str | ScannedValue] = []
         starters = self._value_starters
         match = self._scan_re.match
         pos = 0
@@ -557,16 +570,17 @@ class CompiledLanguage:
                 if m is not None:
                     text = m.group(0)[:-1]
                     if m.group("p") is not None:
-                        yield ScannedValue(PERCENT_KIND, text, None)
+                        out.append(ScannedValue(PERCENT_KIND, text, None))
                     elif m.group("n") is not None:
-                        yield ScannedValue(NUMBER_KIND, text, None)
+                        out.append(ScannedValue(NUMBER_KIND, text, None))
                     else:
-                        yield ScannedValue(self.form_list[text], text, self.form_list[text])
+                        out.append(ScannedValue(self.form_list[text], text, self.form_list[text]))
                     pos = m.end()
                     continue
             if token:
-                yield token
+                out.append(token)
             pos = space + 1
+        return out
 
     def scan(self, spaced: str) -> Scan:
         tokens: list[str] = []
