@@ -164,6 +164,7 @@ class CompiledLanguage:
         leads = [normalize(w) for w in self.grammar.lead_words]
         leads = [p for p in leads if p]
         self._lead_re = re.compile("(?:" + _token_alt(leads) + ")+") if leads else None
+        self._lead_words = frozenset(t for lead in leads for t in lead.split())
 
     def lead(self, spaced: str) -> str:
         """The leading discourse words of a sentence ("ok ", "alors "), "" when none (or when
@@ -193,6 +194,17 @@ class CompiledLanguage:
             if len(kept) != len(tokens):
                 out = " ".join(kept) + " "
         return out if out != spaced else spaced
+
+    def variant_may_match(self, tokens: list[str]) -> bool:
+        """False when `variant` of the sentence of these words cannot match exactly: it holds a
+        word foreign to every template that is no lead word. (`variant` drops lead words only,
+        and keeps one of each stutter, so that word stays, and `could_match_exactly` says no.)"""
+        known = self._known_words
+        leads = self._lead_words
+        for tok in tokens:
+            if tok not in known and not tok[0].isdigit() and tok not in leads:
+                return False
+        return True
 
     def strip_skip(self, spaced: str) -> str:
         """Remove skip words from token+space text ("please buy 2 es " -> "buy 2 es ")."""

@@ -228,10 +228,18 @@ class Parser:
         # Second attempts: without leading "ok"/"alors" and with stutters collapsed. The
         # fuzzy stage below works on these too.
         variants: list[tuple[CompiledLanguage, str]] = []
-        for comp, stripped in per_lang:
-            hit = comp.match_exact(stripped) if comp.could_match_exactly(stripped.split()) else None
+        said = [stripped.split() for _, stripped in per_lang]
+        first = [comp.match_exact(stripped) if comp.could_match_exactly(words) else None
+                 for (comp, stripped), words in zip(per_lang, said)]
+        # With a language matched as said, a second attempt only matters where it can match: the
+        # variants are not used otherwise (a hit returns below).
+        matched_as_said = any(hit is not None for hit in first)
+        for (comp, stripped), words, hit in zip(per_lang, said, first):
             if hit is not None:
                 hits.append((comp, stripped, hit))
+                variants.append((comp, stripped))
+                continue
+            if matched_as_said and not comp.variant_may_match(words):
                 variants.append((comp, stripped))
                 continue
             variant = comp.variant(stripped)
