@@ -594,6 +594,32 @@ class CompiledLanguage:
             pos = space + 1
         return out
 
+    def reads_number(self, spaced: str, text: str) -> bool:
+        """Whether `scan_items(spaced)` holds a number value said as `text`, scanning only as far
+        as needed (the last scan's items when they are this sentence's)."""
+        last = self._last_scan
+        if last is not None and last[0] == spaced:
+            return any(not isinstance(item, str) and item.kind == NUMBER_KIND and item.text == text
+                       for item in last[1])
+        starters = self._value_starters
+        match = self._scan_re.match
+        pos = 0
+        end = len(spaced)
+        while pos < end:
+            space = spaced.find(" ", pos)
+            if space < 0:
+                space = end
+            token = spaced[pos:space]
+            if token and (token in starters or token[0].isdigit()):
+                m = match(spaced, pos)
+                if m is not None:
+                    if m.group("p") is None and m.group("n") is not None and m.group(0)[:-1] == text:
+                        return True
+                    pos = m.end()
+                    continue
+            pos = space + 1
+        return False
+
     def scan(self, spaced: str) -> Scan:
         tokens: list[str] = []
         values: list[ScannedValue] = []

@@ -42,7 +42,7 @@ from assistant.grammar.expand import possible_slot_refs
 from assistant.grammar.loader import GrammarPaths, load_grammar
 from assistant.grammar.model import Grammar
 from assistant.nlu.classifier import ClassifierOptions, ReadOnlyClassifier
-from assistant.nlu.compiled import NUMBER_KIND, CompiledLanguage, ExactHit
+from assistant.nlu.compiled import CompiledLanguage, ExactHit
 from assistant.nlu.frames import STATE_INTENTS, SWITCH_QUESTION, FrameMatcher, FrameOutcome
 from assistant.nlu.fuzzy import CarrierIndex, FuzzyOutcome
 from assistant.nlu.normalize import cached_normalize as normalize
@@ -168,9 +168,7 @@ class Parser:
         """The template's quantity is a number the scanner reads too (longest value first):
         in "achète de s et p cinq cents" (a misheard "deux") the template could read 500
         contracts of "s et p", but "s et p cinq cents" is the S&P 500 and no number was said."""
-        said = hit.slot_text["quantity"]
-        return any(item.text == said for item in comp.scan_items(stripped)
-                   if not isinstance(item, str) and item.kind == NUMBER_KIND)
+        return comp.reads_number(stripped, hit.slot_text["quantity"])
 
     @staticmethod
     def _contradicts(comp: CompiledLanguage, stripped: str, hit: ExactHit) -> bool:
