@@ -161,6 +161,8 @@ class CompiledLanguage:
         phrases = [normalize(w) for w in self.grammar.skip_words]
         phrases = [p for p in phrases if p]
         self._skip_re = re.compile(r"(?<![^ ])" + _token_alt(phrases)) if phrases else None
+        #: A skip phrase starts at a word's start and its first word is a whole word of the text.
+        self._skip_firsts = frozenset(p.split()[0] for p in phrases)
         leads = [normalize(w) for w in self.grammar.lead_words]
         leads = [p for p in leads if p]
         self._lead_re = re.compile("(?:" + _token_alt(leads) + ")+") if leads else None
@@ -208,8 +210,8 @@ class CompiledLanguage:
 
     def strip_skip(self, spaced: str) -> str:
         """Remove skip words from token+space text ("please buy 2 es " -> "buy 2 es ")."""
-        if self._skip_re is None:
-            return spaced
+        if self._skip_re is None or self._skip_firsts.isdisjoint(spaced.split()):
+            return spaced  # no word that begins a skip phrase: nothing to remove
         return self._skip_re.sub("", spaced)
 
     def literal_tokens(self, text: str) -> list[str]:

@@ -35,7 +35,7 @@ The language is decided per utterance: the one that matched, and when several di
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 
 from assistant.grammar.expand import possible_slot_refs
@@ -73,6 +73,7 @@ class Parser:
         for index in self._carriers.values():
             index.negations = all_negations
         self.languages: tuple[str, ...] = tuple(self._compiled)
+        self._all_languages = tuple(self._compiled.values())
         if default_language is not None and default_language not in self._compiled:
             raise ValueError(f"default language '{default_language}' has no grammar "
                              f"(loaded: {', '.join(self.languages)})")
@@ -140,9 +141,9 @@ class Parser:
         except KeyError:
             raise ValueError(f"no grammar for language '{code}' (loaded: {', '.join(self.languages)})") from None
 
-    def _select(self, lang: str) -> list[CompiledLanguage]:
+    def _select(self, lang: str) -> Sequence[CompiledLanguage]:
         if lang == "auto":
-            return list(self._compiled.values())
+            return self._all_languages
         if lang not in self._compiled:
             lang = base_language(lang) if base_language(lang) in self._compiled else lang  # "fr-FR"
         return [self._language(lang)]
