@@ -131,3 +131,92 @@ def test_the_classifier_reuses_only_the_same_sentences_analysis(parser: Parser) 
     fresh = frames._analyse(comp, spaced, "what are my positions?")
     assert (fresh.categories, fresh.topics, fresh.question_mark) == (asked.categories, asked.topics,
                                                                       asked.question_mark)
+
+
+def _perturbed(lines: list[str], rng: random.Random) -> list[str]:
+    """Corpus lines, and each with a word dropped, doubled, or led by a lead or skip word."""
+    out = list(lines)
+    for line in lines:
+        words = line.split()
+        if not words:
+            continue
+        k = rng.randrange(len(words))
+        out.append(" ".join(words[:k] + words[k + 1:]))
+        out.append(" ".join(words[:k + 1] + words[k:]))
+        out.append(rng.choice(("ok ", "alors ", "euh ", "please ", "so ", "um ")) + line)
+    return out
+
+
+def test_skip_words_shortcut_is_the_substitution(parser: Parser) -> None:
+    """`strip_skip` returns a sentence without a word that begins a skip phrase as is: the regex
+    would not change it either."""
+    rng = random.Random(17)
+    checked = 0
+    for comp in parser._compiled.values():
+        assert comp._skip_re is not None
+        for line in _perturbed(_corpus(), rng):
+            spaced = normalize(line) + " "
+            assert comp.strip_skip(spaced) == comp._skip_re.sub("", spaced), (comp.code, spaced)
+            checked += 1
+    assert checked > 1000
+
+
+def test_reads_number_is_the_scan(parser: Parser) -> None:
+    """`reads_number` (a scan that stops at the number) says what the full scan's items say."""
+    rng = random.Random(19)
+    checked = 0
+    for comp in parser._compiled.values():
+        for line in _perturbed(_corpus(), rng):
+            spaced = normalize(line) + " "
+            if not spaced.strip():
+                continue
+            comp._last_scan = None
+            numbers = [item.text for item in comp._scan_items(spaced) if not isinstance(item, str)]
+            for text in numbers + ["2", "deux", "two", "es"]:
+                expected = any(not isinstance(item, str) and item.kind == "#number" and item.text == text
+                               for item in comp._scan_items(spaced))
+                comp._last_scan = None
+                assert comp.reads_number(spaced, text) == expected, (spaced, text)
+                comp.scan_items(spaced)  # and from the last scan kept
+                assert comp.reads_number(spaced, text) == expected, (spaced, text)
+                checked += 1
+    assert checked > 1000
+
+
+def test_a_variant_ruled_out_never_matches(parser: Parser) -> None:
+    """`variant_may_match` is False only for sentences whose variant (lead words dropped,
+    stutters collapsed) `could_match_exactly` refuses."""
+    rng = random.Random(23)
+    ruled_out = 0
+    for comp in parser._compiled.values():
+        for line in _perturbed(_corpus(), rng):
+            spaced = comp.strip_skip(normalize(line) + " ")
+            if not spaced.strip():
+                continue
+            if not comp.variant_may_match(spaced.split()):
+                ruled_out += 1
+                assert not comp.could_match_exactly(comp.variant(spaced).split()), (comp.code, spaced)
+    assert ruled_out > 500
+
+
+def test_key_ranks_order_as_the_tuples(parser: Parser) -> None:
+    """`_search` ranks keys on `rank - count * size`: the order of (-count, words, index)."""
+    rng = random.Random(29)
+    for index in parser._carriers.values():
+        for group in index._index.values():
+            rank, order = group.key_ranks()
+            size = len(order)
+            lengths = group.key_lengths()
+            for _ in range(5):
+                counts = {idx: rng.randrange(1, 6) for idx in rng.sample(range(size), min(size, 30))}
+                expected = [idx for _, _, idx in sorted((-n, lengths[idx], idx) for idx, n in counts.items())]
+                got = [order[code % size] for code in sorted(rank[idx] - n * size for idx, n in counts.items())]
+                assert got == expected
+
+
+def test_convert_memo_is_the_conversion(parser: Parser) -> None:
+    for comp in parser._compiled.values():
+        for list_name in comp.text_values.keys() | comp.range_lists.keys():
+            for text in ("es", "two", "deux", "2", "2.5", "5012.25", "1 percent", "un pour cent et demi", "x"):
+                first = comp.convert(list_name, text, "slot")
+                assert first == comp._convert(list_name, text, "slot") == comp.convert(list_name, text, "slot")
