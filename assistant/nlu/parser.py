@@ -227,12 +227,18 @@ class Parser:
         # Second attempts: without leading "ok"/"alors" and with stutters collapsed. The
         # fuzzy stage below works on these too.
         variants: list[tuple[CompiledLanguage, str]] = []
-        said = [stripped.split() for _, stripped in per_lang]
-        first = [comp.match_exact(stripped) if comp.could_match_exactly(words) else None
-                 for (comp, stripped), words in zip(per_lang, said)]
+        said: list[list[str]] = []
+        first: list[ExactHit | None] = []
+        matched_as_said = False
+        for comp, stripped in per_lang:
+            words = stripped.split()
+            hit = comp.match_exact(stripped) if comp.could_match_exactly(words) else None
+            said.append(words)
+            first.append(hit)
+            if hit is not None:
+                matched_as_said = True
         # With a language matched as said, a second attempt only matters where it can match: the
         # variants are not used otherwise (a hit returns below).
-        matched_as_said = any(hit is not None for hit in first)
         for (comp, stripped), words, hit in zip(per_lang, said, first):
             if hit is not None:
                 hits.append((comp, stripped, hit))
@@ -258,10 +264,15 @@ class Parser:
             hits = [h for h in hits if not h[2].missing]
         tokens = norm.split()
         if hits:
-            code, certain = self._pick_language((c.code for c, _, _ in hits), tokens, prefer)
-            comp, stripped, hit = next(h for h in hits if h[0].code == code)
-            alternatives = sorted({(h.intent, 1.0) for c, _, h in hits
-                                   if c.code != code and h.intent != hit.intent})
+            alternatives: list[tuple[str, float]] = []
+            if len(hits) == 1:  # (what the general case below makes of one hit)
+                comp, stripped, hit = hits[0]
+                code, certain = comp.code, True
+            else:
+                code, certain = self._pick_language((c.code for c, _, _ in hits), tokens, prefer)
+                comp, stripped, hit = next(h for h in hits if h[0].code == code)
+                alternatives = sorted({(h.intent, 1.0) for c, _, h in hits
+                                       if c.code != code and h.intent != hit.intent})
             if hit.error is None and "quantity" in hit.slot_text and not self._quantity_as_scanned(comp, stripped, hit):
                 return ParseResult(text, stripped[:-1], False, hit.intent, hit.slots, hit.slot_text,
                                    code, certain, 1.0, "exact", alternatives, "ambiguous_quantity",
