@@ -454,7 +454,7 @@ class CompiledLanguage:
             group += len(meta.slot_groups)
         return re.compile("|".join(parts)), table, frozenset(vocabulary)
 
-    def match_exact(self, spaced: str) -> ExactHit | None:
+    def match_exact(self, spaced: str, *, likely_miss: bool = False) -> ExactHit | None:
         """Exact grammar match of token+space text, or None.
 
         Every group of templates filed under a word of the utterance is tried; when two
@@ -465,7 +465,9 @@ class CompiledLanguage:
         tried: set[int] = set()
         best: tuple[int, re.Match[str], ExactTemplate, int] | None = None
         tokens = spaced.split()
-        said: set[str] | None = None  # the words to check buckets against, after a first miss
+        # The words to check buckets against: after a first miss, or from the start when a miss
+        # is likely (a bucket whose words do not cover them cannot match).
+        said: set[str] | None = self._plain_words(spaced, tokens) if likely_miss else None
         for tok in tokens:
             for bucket in dispatch.get("#digit" if tok[0].isdigit() else tok, ()):
                 if id(bucket) in tried:
