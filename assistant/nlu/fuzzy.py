@@ -681,9 +681,10 @@ class CarrierIndex:
     def _negation_ok(self, spaced: str, carrier_tokens: list[str] | tuple[str, ...]) -> bool:
         """A negation said ("don't stop trading") must be part of the sentence matched."""
         negations = self.negations
-        if not negations:
-            return True
-        said = _real_negations(spaced.split(), negations)
+        tokens = spaced.split()
+        if not negations or negations.isdisjoint(tokens):
+            return True  # no negation word said at all
+        said = _real_negations(tokens, negations)
         return said <= _real_negations(list(carrier_tokens), negations)
 
     def group_sizes(self) -> dict[tuple[str, ...], int]:
