@@ -49,14 +49,17 @@ def collect(args: argparse.Namespace, out: Any) -> int:
     from assistant.harness.scoring import Inferred, score
 
     grammar = load_grammar(args.grammar or None)
-    # Both gates on every utterance: the rescoring's raw candidate scores are what --gate rescore fits.
-    rec = ConstrainedWhisperRecognizer(args.model, grammar, settings=SearchSettings(compare_gates=True))
+    # Both gates on every utterance (unless --logistic-only): the rescoring's raw candidate scores
+    # are what --gate rescore fits. speculate=False: with --pause-s the final decoding reads the
+    # speculative input itself (the audio up to the pause, then `pause_fill`), without real-time pacing.
+    rec = ConstrainedWhisperRecognizer(args.model, grammar, settings=SearchSettings(
+        compare_gates=not args.logistic_only, speculate=False))
     dataset = load_dataset(args.audio, args.labels)
     items = dataset.items
     noises = [load_noise(n) for n in args.noise or []]
     conditions: list[tuple[Any, float | None]] = [] if args.no_clean else [(None, None)]
     conditions += [(n, s) for n in noises for s in args.snr]
-    cfg = EndpointerConfig()
+    cfg = EndpointerConfig(pause_s=args.pause_s) if args.pause_s else EndpointerConfig()
     reference = reference_speech_power(items) if noises else None
     count = 0
     t0 = time.perf_counter()
@@ -85,7 +88,9 @@ def collect(args: argparse.Namespace, out: Any) -> int:
                 for c in rescore.get("scored", []):
                     c["right"] = label.intent is not None and score(label, [Inferred(c["intent"], dict(c["slots"]))]).accepted
                 out.write(json.dumps({
-                    "file": label.file, "lang": label.language, "condition": "clean" if noise is None else f"{noise.name}@{snr:g}",
+                    "file": label.file, "lang": label.language, "voice": label.file.split("/")[0],
+                    "intent": label.intent, "slots": label.slots, "heard_intent": tr.detail.get("intent"), "heard_lang": tr.lang,
+                    "heard_slots": tr.detail.get("slots"), "decoded_until_s": tr.detail.get("decoded_until_s"), "condition": "clean" if noise is None else f"{noise.name}@{snr:g}",
                     "segment": i, "segments": len(heard), "command": label.intent is not None, "right": right,
                     "features": tr.detail["features"], "accepted_now": tr.accepted, "confidence_now": tr.confidence,
                     "hypothesis": tr.detail.get("hypothesis"), "free": tr.detail.get("free"), "text": label.text,
@@ -310,7 +315,12 @@ def fit_voices(rows: list[dict[str, Any]], safety: float) -> None:
         if len(set(y[train])) < 2:
             continue
         probs[~train] = LogisticRegression(C=1.0, max_iter=5000).fit(X[train], y[train]).predict_proba(X[~train])[:, 1]
-    wrong = [p for p, r in zip(probs, calib) if not r["right"]]
+    from assistant.asr.confidence import refusal
+
+    # A sentence a rule of confidence.py refuses (`refusal`) does not set the threshold.
+    ruled = {id(r) for r in rows if r.get("features") and refusal(rule_features(r)) is not None}
+    ambiguous = {id(r) for r in rows if r.get("confidence_now") == 0.0 and not r.get("accepted_now")}
+    wrong = [p for p, r in zip(probs, calib) if not r["right"] and id(r) not in ruled and id(r) not in ambiguous]
     lowest = min(0.999, max(wrong, default=0.5) + 1e-4)
     threshold = round(min(0.999, lowest + safety), 4)
     model = LogisticRegression(C=1.0, max_iter=5000).fit(X, y)
@@ -333,7 +343,8 @@ def fit_voices(rows: list[dict[str, Any]], safety: float) -> None:
                 continue
             cells = []
             for name, fn in (("before (shipped gate)", lambda r: (bool(r.get("accepted_now")), bool(r["right"]))),
-                             ("refitted", lambda r: (by_id[id(r)] >= threshold, bool(r["right"])))):
+                             ("refitted", lambda r: (by_id[id(r)] >= threshold and id(r) not in ruled
+                                                     and id(r) not in ambiguous, bool(r["right"])))):
                 per = _per_file(sel, fn)
                 n_cmd = sum(c for c, _, _ in per.values())
                 ok = sum(o for _, o, _ in per.values())
@@ -343,10 +354,116 @@ def fit_voices(rows: list[dict[str, Any]], safety: float) -> None:
                 cells.append(f"{name}: {ok}/{n_cmd} {ok / max(1, n_cmd):.1%} [{wr}], OOD {fa}/{n_ood}")
             best = sum(bool(r["right"]) for r in sel if r["command"]) / max(1, sum(r["command"] for r in sel))
             print(f"  {lang} {cond:12s} best path right {best:.1%} | " + " | ".join(cells))
-    shown = sorted((r for r in test if not r["right"]), key=lambda r: -by_id[id(r)])[:8]
+    from assistant.asr.confidence import Calibration
+
+    print("\nThe whole set, the refitted gate with the rules as 'now':")
+    audit(rows, Calibration(weights=weights, intercept=round(float(model.intercept_[0]), 4), threshold=threshold))
+    shown = sorted((r for r in test if not r["right"] and id(r) not in ruled), key=lambda r: -by_id[id(r)])[:8]
     print("\nMost confident wrong sentences on the held-out voices:")
     for r in shown:
         print(f"  {by_id[id(r)]:.4f} {r['condition']} {r['file']}: said {r['text']!r}, best {r['hypothesis']!r}")
+
+
+def voice_group(row: dict[str, Any]) -> str:
+    """calibration / held-out (natural voices, CALIBRATION_VOICES or not), espeak, or none (noise-only)."""
+    voice = row["file"].split("/")[0]
+    if voice == "none":
+        return "none"
+    if voice.startswith("espeak"):
+        return "espeak"
+    return "calibration" if voice in CALIBRATION_VOICES else "held-out"
+
+
+_PARSER: list[Any] = []
+
+
+def rule_features(row: dict[str, Any]) -> dict[str, float]:
+    """A row's saved features, with the rule features of confidence.py computed again from its
+    best sentence and free decoding when it was collected before they existed."""
+    from assistant.asr.confidence import unsupported_incomplete, unwritten_price
+
+    feats = dict(row.get("features") or {})
+    if feats and "unwritten_price" not in feats:
+        feats["unwritten_price"] = float(unwritten_price(row.get("heard_slots") or {}, row.get("free") or ""))
+    if feats and "incomplete" not in feats:
+        if not _PARSER:
+            from assistant.grammar import load_grammar
+            from assistant.nlu.parser import Parser
+
+            _PARSER.append(Parser(load_grammar(None), fuzzy=False, frames=False, classifier=False))
+        langs = [row["heard_lang"]] if row.get("heard_lang") else [row["lang"], "en" if row["lang"] == "fr" else "fr"]
+        lang = next((x for x in langs if _PARSER[0].parse(row.get("hypothesis") or "", x).intent), langs[0])
+        feats["incomplete"] = float(unsupported_incomplete(_PARSER[0], row.get("hypothesis") or "",
+                                                           row.get("free") or "", lang))
+    return feats
+
+
+def shipped_accept(row: dict[str, Any], calibration: Any = None) -> tuple[bool, bool]:
+    """The decision of the gate in confidence.py now (or of `calibration` with its rules),
+    recomputed from a row's saved features (an ambiguous sentence, saved with confidence 0,
+    stays refused)."""
+    from assistant.asr.confidence import PROMPTED, refusal
+
+    cal = calibration or PROMPTED
+    ambiguous = row.get("confidence_now") == 0.0 and not row.get("accepted_now")
+    feats = rule_features(row)
+    ok = (bool(feats) and not ambiguous and cal.probability(feats) >= cal.threshold
+          and refusal(feats) is None)
+    return ok, bool(row["right"])
+
+
+def error_kind(row: dict[str, Any]) -> str:
+    """What an accepted wrong sentence gets wrong: out_of_domain, wrong_intent, wrong_value,
+    missing_slot (the dialogue then asks for it) or extra_slot."""
+    if not row["command"]:
+        return "out_of_domain"
+    if row.get("heard_intent") != row.get("intent"):
+        return "wrong_intent"
+    said, heard = row.get("slots") or {}, row.get("heard_slots") or {}
+    if any(k in heard and str(heard[k]).lower() != str(v).lower() for k, v in said.items()):
+        return "wrong_value"
+    return "missing_slot" if set(said) - set(heard) else "extra_slot"
+
+
+def audit(rows: list[dict[str, Any]], calibration: Any = None) -> None:
+    """Per language, voice group and condition, files: commands understood exactly as labelled
+    [wrong actions], out-of-domain items refused; before (the decisions saved when collected) and
+    now (the gate of confidence.py recomputed from the saved features); then every wrong action."""
+    for r in rows:
+        r.setdefault("voice", r["file"].split("/")[0])
+    print("files: commands accepted as labelled / commands [wrong actions]; out-of-domain refused / items")
+    print(f"  {'lang':4s} {'voices':11s} {'condition':10s} {'collected':>28s} {'now':>28s}")
+    keys = sorted({(r["lang"], voice_group(r), r["condition"]) for r in rows},
+                  key=lambda k: (k[0], k[2] != "clean", k[2], k[1]))
+    totals: dict[str, list[int]] = {}
+    for lang, group, cond in keys:
+        sel = [r for r in rows if (r["lang"], voice_group(r), r["condition"]) == (lang, group, cond)]
+        cells = []
+        for name, fn in (("collected", lambda r: (bool(r.get("accepted_now")), bool(r["right"]))),
+                         ("now", lambda r: shipped_accept(r, calibration))):
+            per = _per_file(sel, fn)
+            n_cmd = sum(c for c, _, _ in per.values())
+            ok = sum(o for _, o, _ in per.values())
+            wr = sum(w for c, _, w in per.values() if c)
+            n_ood = sum(not c for c, _, _ in per.values())
+            fa = sum(w for c, _, w in per.values() if not c)
+            t = totals.setdefault(f"{name} {lang} {cond}", [0, 0, 0, 0, 0])
+            for i, v in enumerate((ok, n_cmd, wr, n_ood - fa, n_ood)):
+                t[i] += v
+            cells.append(f"{ok:3d}/{n_cmd:3d} {ok / max(1, n_cmd):5.1%} [{wr}] OOD {n_ood - fa}/{n_ood}")
+        print(f"  {lang:4s} {group:11s} {cond:10s} " + " | ".join(f"{c:>28s}" for c in cells))
+    print("totals:")
+    for key, (ok, n, wr, ref, n_ood) in totals.items():
+        print(f"  {key:28s} {ok}/{n} {ok / max(1, n):.1%} [{wr} wrong], out-of-domain refused {ref}/{n_ood}")
+    for name, fn in (("collected", lambda r: (bool(r.get("accepted_now")), bool(r["right"]))),
+                     ("now", lambda r: shipped_accept(r, calibration))):
+        wrong = [r for r in rows if fn(r)[0] and not r["right"]]
+        print(f"\nwrong actions and out-of-domain acceptances ({name}): {len(wrong)}")
+        for r in wrong:
+            print(f"  {error_kind(r)}: {r['lang']} {r['condition']} {r['file']} ({voice_group(r)}): said {r['text']!r} "
+                  f"{r.get('intent')} {r.get('slots')}; understood {r['hypothesis']!r} {r.get('heard_intent')} "
+                  f"{r.get('heard_slots')}; free {r['free']!r}; confidence {r.get('confidence_now')}")
+            print(f"      features {r['features']}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -361,7 +478,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--every-noisy", type=int, default=1, help="use every k-th file in noise")
     p.add_argument("--features", help="write the collected features here (JSON lines)")
     p.add_argument("--fit-only", nargs="+", metavar="FEATURES.jsonl", help="fit from features collected earlier")
+    p.add_argument("--pause-s", type=float, default=0.0,
+                   help="collect with the endpointer's pause announcement (e.g. 0.2): every utterance is decoded "
+                        "from the speculative final decoding's input, computed offline (no --realtime needed)")
+    p.add_argument("--logistic-only", action="store_true",
+                   help="skip the forced rescoring (what --gate rescore fits): about a third less CPU")
     p.add_argument("--safety", type=float, default=0.05, help="added to the lowest safe threshold")
+    p.add_argument("--audit", action="store_true",
+                   help="print the audit table (per language, voice group, condition) and every wrong action, "
+                        "collected and with the gate of confidence.py now, instead of fitting")
     p.add_argument("--gate", choices=("logistic", "logistic-voices", "rescore"), default="logistic",
                    help="what to fit: the logistic confidence (5-fold over files), the same fitted on the "
                         "calibration voices and reported on the held-out ones, or the rescoring gate "
@@ -382,7 +507,9 @@ def main(argv: list[str] | None = None) -> int:
     if not rows:
         print("no utterance collected", file=sys.stderr)
         return 1
-    if args.gate == "rescore":
+    if args.audit:
+        audit(rows)
+    elif args.gate == "rescore":
         fit_rescore(rows, args.safety)
     elif args.gate == "logistic-voices":
         fit_voices(rows, args.safety)
