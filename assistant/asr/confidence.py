@@ -37,6 +37,12 @@ The finished sentences are first re-ranked with their agreement with the free de
 which prints the weights below. The recogniser accepts when `confidence >= threshold`, chosen
 on those sets for *no wrong action* first, then as many commands as possible: see
 docs/asr.md for the figures and for how to recalibrate on your own recordings.
+
+Rules (`RULES`, `refusal`) then refuse, whatever the confidence, what the audit of the whole
+fixture set found the logistic features blind to (docs/asr.md, "Gate audit"): an incomplete
+command that the free decoding does not write (`incomplete`: a word lost, "selling MNQ" for
+"sell eighteen M N Q"), a price whose whole part the free decoding does not write in digits
+(`unwritten_price`). Their flags are in the features (unweighted).
 """
 from __future__ import annotations
 
