@@ -96,8 +96,9 @@ class EndpointerConfig:
     # A pause this long (s) after the last speech frame is announced (`SpeechPaused`) so that the
     # final decoding can start before the trailing silence has elapsed (0.2 measured: 0.3 s sooner);
     # 0: no announcement. Off by default: the constrained Whisper then cannot decode the room's
-    # own last 0.3 s, and that change of its input changed decisions on the fixtures, a wrong action
-    # among them (docs/asr.md, "Latency"), until its gate is calibrated on that input.
+    # own last 0.3 s, and that change of its input changed decisions on the fixtures: on the whole
+    # fixture set it accepted fewer commands and one more wrong one than the default input, with the
+    # gate as shipped or refitted on it (docs/asr.md, "Gate audit").
     pause_s: float = 0.0
 
     def __post_init__(self) -> None:
