@@ -39,7 +39,7 @@ FRAME_KEYS = frozenset({
     "period", "period_topics", "numeric_topics", "pronouns", "risk", "relative", "to_markers", "price_markers", "limit_words",
     "requests", "question_starts", "explain_questions", "mechanism", "states", "opinions",
     "reduce_only", "reduce_only_extras", "autopilot", "autopilot_modes", "switch_on", "switch_off",
-    "forecast_days", "forecast_topics", "addressees", "polite", "lead_ins", "change_verbs", "change_auxiliaries", "no_new",
+    "forecast_days", "forecast_topics", "addressees", "polite", "lead_ins", "change_verbs", "change_auxiliaries", "no_new", "market_lookalikes",
 }) | RESTATE_KEYS
 
 
@@ -203,6 +203,9 @@ _PRIORITY = {name: rank for rank, name in enumerate((
 ))}
 
 
+#: Cue categories of a switch's own phrases (see `_Analysis.opens_with_switch`).
+_SWITCH_PHRASES = frozenset({"reduce_only", "reduce_only_extras", "mode", "halt", "resume"})
+
 #: Cue categories of an action or an answer (see `FrameMatcher.says_something`).
 _ACTION_CATEGORIES = ("close", "all", "halt", "resume", "yes", "yes_typed", "no", "cancel", "risk", "autopilot",
                       "reduce_only", "mode", "switch_on", "switch_off")
@@ -276,6 +279,9 @@ class _Analysis:
     unclear_symbol: bool = False
     days: list[tuple[str, ...]] = field(default_factory=list)
     """The `elsewhen` cues said ("hier", "tomorrow")."""
+    opens_with_switch: bool = False
+    """The sentence opens on a switch's own phrase ("que des sorties…", "plus de nouvelles
+    positions"): its first word is then no question word ("que", "quel")."""
     halt_phrases: list[tuple[str, ...]] = field(default_factory=list)
     """The halt cues said: "no new positions" is also the half of a reduce-only request (`no_new`)."""
     """A spelled market followed by one more letter ("E S P"): maybe another name misheard."""
@@ -326,6 +332,7 @@ class FrameMatcher:
         self._change_verbs: set[str] = set()
         self._change_auxiliaries: set[tuple[str, ...]] = set()
         self._no_new: set[tuple[str, ...]] = set()
+        self._market_lookalikes: dict[str, set[str]] = {}
         #: The last analysis per language: code -> (spaced, raw, analysis) (see `analysis`).
         self._last: dict[str, tuple[str, str, _Analysis]] = {}
         self._switch_words = frozenset(
@@ -364,6 +371,12 @@ class FrameMatcher:
                             "change_auxiliaries": self._change_auxiliaries}[key]
                     into.update(tuple(normalize(w).split()) for w in _strings(value, f"frames ({code}) {key}")
                                 if normalize(w))
+                elif key == "market_lookalikes":
+                    if not isinstance(value, dict):
+                        raise FrameError(f"frames ({code}) market_lookalikes: expected form: [words before]")
+                    for form, before in value.items():
+                        self._market_lookalikes.setdefault(normalize(str(form)), set()).update(
+                            normalize(w) for w in _strings(before, f"frames ({code}) market_lookalikes.{form}"))
                 elif key == "change_verbs":
                     self._change_verbs.update(normalize(w) for w in _strings(value, f"frames ({code}) {key}"))
                 elif key == "forecast_topics":
@@ -533,8 +546,10 @@ class FrameMatcher:
         for item in comp.scan_items(spaced):
             if isinstance(item, str):
                 tokens.append(item)
-            elif item.kind == _SIDE:
-                tokens.extend(item.text.split())  # sides are cues of every language
+            elif item.kind == _SIDE or (item.kind == _SYMBOL and tokens
+                                        and tokens[-1] in self._market_lookalikes.get(item.text, ())):
+                # sides are cues of every language; "tu es", "t'es": a verb, not the market ES
+                tokens.extend(item.text.split())
             else:
                 size = len(item.text.split())
                 values[len(tokens)] = (item, size)
@@ -594,6 +609,8 @@ class FrameMatcher:
                 continue
             kind, _, value = cue.category.partition(":")
             out.categories[kind] = out.categories.get(kind, 0) + 1
+            if i == 0 and len(cue.words) > 1 and kind in _SWITCH_PHRASES:
+                out.opens_with_switch = True
             if kind == "elsewhen":
                 out.days.append(cue.words)
             if kind in ("yes", "yes_typed", "no", "cancel"):
@@ -780,7 +797,8 @@ class FrameMatcher:
         """(asked, stated, requested): a question ("?", a question word, a question's first word),
         a state described ("l'autopilote *est* coupé"), a request word ("can", "peux")."""
         words = set(a.tokens)
-        asked = a.question_mark or a.has("questions") or bool(a.tokens and a.tokens[0] in self._question_starts)
+        asked = a.question_mark or a.has("questions") or bool(
+            a.tokens and a.tokens[0] in self._question_starts and not a.opens_with_switch)
         t = a.tokens
         # A request is addressed to MIA ("can you", "tu peux") or polite ("please"); "can the
         # autopilot trade without asking me?" asks about the autopilot.

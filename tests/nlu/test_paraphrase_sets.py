@@ -66,10 +66,11 @@ HELDOUT_FLOORS = {
     "heldout3_fr": 0.993, "heldout3_en": 0.997,
     # Held-out set 4 (round 5): 91.9 % FR / 93.3 % EN when first measured (2 wrong each); five
     # lines relabelled ("stop", "autopilot" alone, "vends-moi un ES").
-    "heldout4_fr": 0.983, "heldout4_en": 0.983,
+    "heldout4_fr": 0.985, "heldout4_en": 0.985,
     # Held-out set 5 (round 6): 90.9 % FR / 92.7 % EN when first measured after round 5 (2 wrong
     # each); its read-back answers carry `context: readback` (parsed as the dialogue parses them then).
-    "heldout5_fr": 0.933, "heldout5_en": 0.945,
+    # Round 8 (questions and switches in free words): 95.7 % FR / 96.7 % EN.
+    "heldout5_fr": 0.957, "heldout5_en": 0.967,
 }
 
 
