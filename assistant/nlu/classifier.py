@@ -524,6 +524,8 @@ class ReadOnlyClassifier:
                     if not recheck.has(kind):
                         continue
                 return f"a {kind.replace('_', ' ')} word"
+        if self._frames.asks_change(a):
+            return "a change asked of a figure MIA only reports"
         markets = {value for value, _ in a.symbols}
         if len(markets) > 1:
             return "two markets"

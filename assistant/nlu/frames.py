@@ -39,7 +39,7 @@ FRAME_KEYS = frozenset({
     "period", "period_topics", "numeric_topics", "pronouns", "risk", "relative", "to_markers", "price_markers", "limit_words",
     "requests", "question_starts", "explain_questions", "mechanism", "states", "opinions",
     "reduce_only", "reduce_only_extras", "autopilot", "autopilot_modes", "switch_on", "switch_off",
-    "forecast_days", "forecast_topics", "addressees", "polite",
+    "forecast_days", "forecast_topics", "addressees", "polite", "lead_ins", "change_verbs", "change_auxiliaries", "no_new", "market_lookalikes",
 }) | RESTATE_KEYS
 
 
@@ -203,6 +203,9 @@ _PRIORITY = {name: rank for rank, name in enumerate((
 ))}
 
 
+#: Cue categories of a switch's own phrases (see `_Analysis.opens_with_switch`).
+_SWITCH_PHRASES = frozenset({"reduce_only", "reduce_only_extras", "mode", "halt", "resume"})
+
 #: Cue categories of an action or an answer (see `FrameMatcher.says_something`).
 _ACTION_CATEGORIES = ("close", "all", "halt", "resume", "yes", "yes_typed", "no", "cancel", "risk", "autopilot",
                       "reduce_only", "mode", "switch_on", "switch_off")
@@ -276,6 +279,11 @@ class _Analysis:
     unclear_symbol: bool = False
     days: list[tuple[str, ...]] = field(default_factory=list)
     """The `elsewhen` cues said ("hier", "tomorrow")."""
+    opens_with_switch: bool = False
+    """The sentence opens on a switch's own phrase ("que des sorties…", "plus de nouvelles
+    positions"): its first word is then no question word ("que", "quel")."""
+    halt_phrases: list[tuple[str, ...]] = field(default_factory=list)
+    """The halt cues said: "no new positions" is also the half of a reduce-only request (`no_new`)."""
     """A spelled market followed by one more letter ("E S P"): maybe another name misheard."""
 
     def has(self, *names: str) -> bool:
@@ -320,6 +328,11 @@ class FrameMatcher:
         self._polite: set[str] = set()
         self._forecast_days: set[tuple[str, ...]] = set()
         self._forecast_topics: set[str] = set()
+        self._lead_ins: set[tuple[str, ...]] = set()
+        self._change_verbs: set[str] = set()
+        self._change_auxiliaries: set[tuple[str, ...]] = set()
+        self._no_new: set[tuple[str, ...]] = set()
+        self._market_lookalikes: dict[str, set[str]] = {}
         #: The last analysis per language: code -> (spaced, raw, analysis) (see `analysis`).
         self._last: dict[str, tuple[str, str, _Analysis]] = {}
         self._switch_words = frozenset(
@@ -352,6 +365,20 @@ class FrameMatcher:
                         self._period_topics[intent] = names[0]
                 elif key == "forecast_days":
                     self._forecast_days.update(tuple(normalize(w).split()) for w in _strings(value, f"frames ({code}) {key}"))
+                elif key in ("lead_ins", "no_new", "change_auxiliaries"):
+                    # Phrases compared as whole token runs, not cues of the analysis.
+                    into = {"lead_ins": self._lead_ins, "no_new": self._no_new,
+                            "change_auxiliaries": self._change_auxiliaries}[key]
+                    into.update(tuple(normalize(w).split()) for w in _strings(value, f"frames ({code}) {key}")
+                                if normalize(w))
+                elif key == "market_lookalikes":
+                    if not isinstance(value, dict):
+                        raise FrameError(f"frames ({code}) market_lookalikes: expected form: [words before]")
+                    for form, before in value.items():
+                        self._market_lookalikes.setdefault(normalize(str(form)), set()).update(
+                            normalize(w) for w in _strings(before, f"frames ({code}) market_lookalikes.{form}"))
+                elif key == "change_verbs":
+                    self._change_verbs.update(normalize(w) for w in _strings(value, f"frames ({code}) {key}"))
                 elif key == "forecast_topics":
                     self._forecast_topics.update(_strings(value, f"frames ({code}) {key}"))
                 elif key == "numeric_topics":
@@ -464,6 +491,8 @@ class FrameMatcher:
         if intent in SWITCH_INTENTS and tokens and tokens[0] in self._question_starts \
                 and not self._request_words.intersection(tokens):
             return SWITCH_QUESTION  # "is reduce-only on right now": asked without a "?"
+        if intent in FLIP_INTENTS and self._describes_state(tokens):
+            return SWITCH_QUESTION  # "the autopilot is on auto", "le trading est arrêté": a state told
         if intent == "reduce_only" and any(
                 (cue := self._table.at(tokens, i, _PRIORITY)) is not None and cue.category == "switch_off"
                 for i in range(len(tokens))):
@@ -487,6 +516,18 @@ class FrameMatcher:
             return "the autopilot named, no switch asked"  # "autopilote" alone: the state, or which switch?
         return None
 
+    #: Words before a state word that make it no state of a switch ("c'est", "let's", "it's").
+    _NOT_STATE_BEFORE = frozenset({"c", "qu", "n", "ce", "let", "that", "it", "what", "there", "here", "who",
+                                   "where", "how", "he", "she"})
+
+    def _describes_state(self, tokens: Sequence[str]) -> bool:
+        """A state told ("the autopilot is on auto", "l'autopilote est coupé"), not asked for: a
+        state word not after "c'" / "let" / "it", and no request word ("can you", "peux")."""
+        if self._request_words.intersection(tokens) or self._polite.intersection(tokens):
+            return False
+        return any(word in self._state_words and (i == 0 or tokens[i - 1] not in self._NOT_STATE_BEFORE)
+                   for i, word in enumerate(tokens))
+
     # ------------------------------------------------------------------ analysis
     def analysis(self, comp: CompiledLanguage, spaced: str, raw: str) -> _Analysis:
         """`_analyse`, reusing the analysis just made of the same sentence in the same language
@@ -505,8 +546,10 @@ class FrameMatcher:
         for item in comp.scan_items(spaced):
             if isinstance(item, str):
                 tokens.append(item)
-            elif item.kind == _SIDE:
-                tokens.extend(item.text.split())  # sides are cues of every language
+            elif item.kind == _SIDE or (item.kind == _SYMBOL and tokens
+                                        and tokens[-1] in self._market_lookalikes.get(item.text, ())):
+                # sides are cues of every language; "tu es", "t'es": a verb, not the market ES
+                tokens.extend(item.text.split())
             else:
                 size = len(item.text.split())
                 values[len(tokens)] = (item, size)
@@ -566,6 +609,8 @@ class FrameMatcher:
                 continue
             kind, _, value = cue.category.partition(":")
             out.categories[kind] = out.categories.get(kind, 0) + 1
+            if i == 0 and len(cue.words) > 1 and kind in _SWITCH_PHRASES:
+                out.opens_with_switch = True
             if kind == "elsewhen":
                 out.days.append(cue.words)
             if kind in ("yes", "yes_typed", "no", "cancel"):
@@ -581,6 +626,7 @@ class FrameMatcher:
                 out.modes.add(value)
             elif kind == "halt":
                 out.halt_lengths.append(len(cue.words))
+                out.halt_phrases.append(tuple(tokens[i:i + len(cue.words)]))
             if kind == "topic":
                 out.topics.add(value)
             elif kind == "weak":
@@ -663,7 +709,22 @@ class FrameMatcher:
         return first
 
     def _decide(self, comp: CompiledLanguage, a: _Analysis, code: str) -> FrameOutcome:
-        if a.has("chit_chat"):
+        out = self._decide_said(comp, a, code)
+        if out.status == "accept" or not a.has("halt", "resume"):
+            return out
+        # "ok, back in business", "c'est bon, on reprend les affaires", "ok that's enough, stop
+        # trading": a lead-in said before a halt or a resume (`lead_ins`) decides nothing; only
+        # the halt or resume read without it may stand.
+        size = max((len(p) for p in self._lead_ins if a.tokens[:len(p)] == p), default=0)
+        if not size or size >= len(a.tokens):
+            return out
+        marks = ("?" if a.question_mark else "") + ("$" if a.currency else "")
+        again = self._decide(comp, self._analyse(comp, " ".join(a.tokens[size:]) + " ", marks), code)
+        return again if again.status == "accept" and again.intent in ("halt", "resume") else out
+
+    def _decide_said(self, comp: CompiledLanguage, a: _Analysis, code: str) -> FrameOutcome:
+        if a.has("chit_chat") and not (a.topics == {"help"} and not a.weak_topics):
+            # "pourriez-vous m'expliquer ce que vous savez faire": explaining MIA is its help
             return _refuse("no_match", "talk about a topic, not a request")
         if self._explains(a):
             return _refuse("no_match", "how something works: an explanation, not a request")
@@ -706,6 +767,21 @@ class FrameMatcher:
         return FrameOutcome(out.status, out.intent, out.slots, out.slot_text, out.reason, out.detail,
                             out.missing, out.typed_only, code)
 
+    def asks_change(self, a: _Analysis) -> bool:
+        """A figure MIA only reports asked to change ("increase PPO's weight", "tu peux baisser
+        la CVaR ?"): a `change_verbs` word in a statement or a request, not in a question ("will
+        the volatility increase?")."""
+        t = a.tokens
+        if not self._change_verbs.intersection(t):
+            return False
+        asked, _, requested = self._asked(a)
+        if requested:
+            return True
+        # "la vol va monter", "vol is going to increase": a change foretold, not asked for
+        return not asked and any(
+            word in self._change_verbs and not any(t[max(0, i - len(aux)):i] == aux for aux in self._change_auxiliaries)
+            for i, word in enumerate(t))
+
     def _explains(self, a: _Analysis) -> bool:
         """"how does QR-DQN actually work", "comment le modèle fonctionne": how something works,
         "what does reduce only do": a question word, then the sentence ends on a verb of working
@@ -721,7 +797,8 @@ class FrameMatcher:
         """(asked, stated, requested): a question ("?", a question word, a question's first word),
         a state described ("l'autopilote *est* coupé"), a request word ("can", "peux")."""
         words = set(a.tokens)
-        asked = a.question_mark or a.has("questions") or bool(a.tokens and a.tokens[0] in self._question_starts)
+        asked = a.question_mark or a.has("questions") or bool(
+            a.tokens and a.tokens[0] in self._question_starts and not a.opens_with_switch)
         t = a.tokens
         # A request is addressed to MIA ("can you", "tu peux") or polite ("please"); "can the
         # autopilot trade without asking me?" asks about the autopilot.
@@ -784,7 +861,9 @@ class FrameMatcher:
         intent = "reduce_only"
         if a.sides or a.symbols or a.numbers or a.stray_numbers or a.percents or a.prices:
             return _refuse("no_match", "reduce-only with a market, a side or a number", intent)
-        if a.has("halt", "resume", "close", "all", "switch_off") or (a.topics | a.weak_topics) - _CLOSE_OBJECTS - {"status"}:
+        # "no new positions, exits only": that halt cue is the other half of the request (`no_new`)
+        halt = a.has("halt") and not all(p in self._no_new for p in a.halt_phrases)
+        if halt or a.has("resume", "close", "all", "switch_off") or (a.topics | a.weak_topics) - _CLOSE_OBJECTS - {"status"}:
             return _refuse("ambiguous_intent", "reduce-only mixed with another request", intent)
         asked, stated, requested = self._asked(a)
         status_question = (asked or stated) and not requested
@@ -1032,6 +1111,8 @@ class FrameMatcher:
         for kind in ("negations", "conditionals", "others", "modifiers", "other_assets", "limit_words"):
             if a.has(kind):
                 return _refuse("no_match", f"a question with {kind.replace('_', ' ')}", intent)
+        if self.asks_change(a):
+            return _refuse("no_match", "a change asked of a figure MIA only reports", intent)
         if (a.numbers or a.stray_numbers or a.percents or a.prices) and intent not in self._numeric_topics:
             # Figures belong to some questions only ("the top 10 features", "the worst 5 % of
             # cases"); elsewhere a number is something the question does not explain.

@@ -132,3 +132,41 @@ def test_frames_yes_and_no_keys_are_words_not_booleans(tmp_path: Path) -> None:
     parser = Parser.from_paths(tmp_path)
     assert parser.parse("sure thing").intent == "confirm"
     assert parser.parse("nope").intent == "cancel"
+
+
+@pytest.mark.parametrize(("text", "intent"), [
+    # a switch told or asked about in the past is answered with the state, never flipped
+    ("did you stop trading?", "status"), ("tu as arrêté le trading ?", "status"),
+    ("the autopilot is off", "autopilot_status"), ("dis-moi si l'autopilote est coupé", "autopilot_status"),
+    # a lead-in before a halt or a resume decides nothing
+    ("ok, back in business", "resume"), ("c'est bon, on reprend les affaires", "resume"),
+    ("ok that's enough, stop trading", "halt"),
+    # "no new positions" next to a reduce-only phrase is the reduce-only request
+    ("no new positions, exits only", "reduce_only"), ("plus de nouvelles positions, uniquement des sorties", "reduce_only"),
+    # "tu es": the verb, not the market ES
+    ("tu es toujours là ?", "status"),
+])
+def test_round8_switch_and_question_rules(parser: Parser, text: str, intent: str) -> None:
+    result = parser.parse(text)
+    assert result.matched and result.intent == intent, (text, result)
+
+
+@pytest.mark.parametrize("text", [
+    "increase PPO's weight", "augmente le poids de PPO", "can you raise the weight of SAC?",
+    "on arrête les frais pour aujourd'hui",  # a lead-in alone: halt or close everything?
+    "ok", "c'est bon",  # a lead-in alone is no halt or resume
+])
+def test_round8_refusals(parser: Parser, text: str) -> None:
+    result = parser.parse(text)
+    assert not (result.matched and result.intent in ("halt", "resume", "ensemble_weights")), (text, result)
+
+
+def test_a_change_foretold_is_still_a_question(parser: Parser) -> None:
+    assert parser.parse("la vol va monter d'après ton modèle ?").intent == "volatility_forecast"
+
+
+def test_market_lookalikes_must_be_a_mapping(tmp_path: Path) -> None:
+    (tmp_path / "g.yaml").write_text(
+        "language: en\nintents:\n  help: ['help']\nframes:\n  market_lookalikes: [es]\n", encoding="utf-8")
+    with pytest.raises(GrammarError, match="market_lookalikes"):
+        Parser.from_paths(tmp_path)

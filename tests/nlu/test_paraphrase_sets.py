@@ -66,10 +66,11 @@ HELDOUT_FLOORS = {
     "heldout3_fr": 0.993, "heldout3_en": 0.997,
     # Held-out set 4 (round 5): 91.9 % FR / 93.3 % EN when first measured (2 wrong each); five
     # lines relabelled ("stop", "autopilot" alone, "vends-moi un ES").
-    "heldout4_fr": 0.983, "heldout4_en": 0.983,
+    "heldout4_fr": 0.985, "heldout4_en": 0.985,
     # Held-out set 5 (round 6): 90.9 % FR / 92.7 % EN when first measured after round 5 (2 wrong
     # each); its read-back answers carry `context: readback` (parsed as the dialogue parses them then).
-    "heldout5_fr": 0.933, "heldout5_en": 0.945,
+    # Round 8 (questions and switches in free words): 95.7 % FR / 96.7 % EN.
+    "heldout5_fr": 0.957, "heldout5_en": 0.967,
 }
 
 
@@ -89,8 +90,11 @@ def test_heldout_paraphrases_keep_their_floor_with_nothing_wrong(parser: Parser,
 #: round 5 - self-corrections, hesitations between the parts of an order, indirect questions, long
 #: wordings of reduce-only and the autopilot, short forms;
 #: round 6 - a switch cut before its value, "clôt/clos", "ap", chat shorthand of a side in its one
-#: shape, answers typed while a read-back waits (counted in their context, refused out of it).
-ROUNDS = {"round4": (150, 40), "round5": (140, 40), "round6": (45, 12)}
+#: shape, answers typed while a read-back waits (counted in their context, refused out of it);
+#: round 8 - every read-only question, halt/resume, reduce-only, the autopilot, help, repeat and
+#: read-back answers in free words, with negated, hypothetical, past/future and "how does it work"
+#: refusals, and switches asked about (answered with the state, never flipped).
+ROUNDS = {"round4": (150, 40), "round5": (140, 40), "round6": (45, 12), "round8": (170, 25)}
 
 
 @pytest.mark.parametrize("lang", ["fr", "en"])
