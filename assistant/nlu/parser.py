@@ -400,6 +400,8 @@ class Parser:
         again = self._parse(corrected, lang, prefer)
         if not again.matched and self._slot_reader is not None and again.reason in _SLOT_READABLE:
             again = self._read_slots(again, lang, prefer) or again
+        if again.intent in _NO_TYPO_INTENTS:
+            return None  # "release the kipll switch": a resume, a yes or a mode switch is never guessed
         if again.matched or (again.reason or "").startswith("missing_"):
             # Typed only: a recogniser's odd word ("achter") is a mishearing, never corrected into
             # a side or an action (the dialogue does not act on it from speech).
@@ -620,6 +622,9 @@ _SLOT_READABLE = frozenset({"no_match", "ambiguous_intent", "ambiguous_side", "a
 #: Intents whose keywords a typo may be corrected to: a close, a halt (the safe switch). Never an
 #: answer ("yse"), a resume ("star trading" is no "start trading") or a mode switch.
 _TYPO_ACTIONS = ("close_positions", "halt")
+
+#: Intents a typo-corrected sentence may never give: they re-enable or hand over trading, or say yes.
+_NO_TYPO_INTENTS = frozenset({"resume", "confirm", "autopilot_mode", "reduce_only"})
 
 #: Commands whose one value a bare correction may replace ("…enfin non, juste le MNQ"). An order's
 #: bare number stays with the self-corrections (`Restater.correction`): "buy 2 ES at 5000, no, 3"

@@ -210,6 +210,9 @@ class SlotReader:
                 if value is None or pending not in (None, "symbol") or not reading.put("symbol", value, unit.text):
                     return None
             elif unit.kind == NUMBER_KIND:
+                previous = units[i - 1] if i else None
+                if isinstance(previous, ScannedValue) and previous.kind == NUMBER_KIND:
+                    return None  # "3 3", "douze douze": a stutter, a mistyped 33 or two values
                 if pending == "quantity":
                     value = self._quantity(comp, unit.text)
                     if value is None or not reading.put("quantity", value, unit.text):
