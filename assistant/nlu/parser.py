@@ -373,12 +373,14 @@ class Parser:
                 code, certain = max(votes, key=lambda c: votes[c]), True
         languages.sort(key=lambda item: item[0].code != code)
         selected = [comp for comp, _ in languages]
-        readings = [(comp, stripped, self._slot_reader.read(comp, stripped, [c for c in selected if c is not comp]))
-                    for comp, stripped in languages]
-        found = [(comp, stripped, order) for comp, stripped, order in readings if order is not None]
-        if not found or any(order.slots != found[0][2].slots for _, _, order in found):
-            return None  # nothing read, or two languages reading two orders
-        comp, stripped, order = found[0]
+        # The sentence's language first (the other's side words and numbers count too: "je veux
+        # buy 2 ES"); the other language only when that reads nothing ("s and p" forms).
+        for comp, stripped in languages:
+            order = self._slot_reader.read(comp, stripped, [c for c in selected if c is not comp])
+            if order is not None:
+                break
+        else:
+            return None
         if order.missing:
             slot = order.missing[0]
             return ParseResult(refused.text, stripped[:-1], False, "place_trade", dict(order.slots),
@@ -392,8 +394,6 @@ class Parser:
         word one edit away), parsed again; None unless that is understood or incomplete."""
         assert self._typos is not None
         said = normalize(refused.text).split()
-        if not self._typos.unknown(said):
-            return None
         corrected = self._typos.correct(said)
         if corrected is None:
             return None
@@ -614,10 +614,11 @@ class Parser:
                            [item for item in guess.ranking[1:] if item[0] != guess.intent])
 
 
-#: Refusals the slot-filling reader may overrule: nothing matched, or the side or quantity was
-#: unclear to the templates ("qté 10 MNQ", "2x ES long"). A stray word by a number ("buy twenty
+#: Refusals the slot-filling reader may overrule: nothing matched, or the side, quantity or market
+#: was unclear to the templates ("qté 10 MNQ", "2x ES long"). A stray word by a number ("buy twenty
 #: *to* ES") is no word of the reader's: it still refuses.
-_SLOT_READABLE = frozenset({"no_match", "ambiguous_intent", "ambiguous_side", "ambiguous_quantity"})
+_SLOT_READABLE = frozenset({"no_match", "ambiguous_intent", "ambiguous_side", "ambiguous_quantity",
+                            "ambiguous_symbol"})
 
 #: Intents whose keywords a typo may be corrected to: a close, a halt (the safe switch). Never an
 #: answer ("yse"), a resume ("star trading" is no "start trading") or a mode switch.

@@ -25,13 +25,13 @@ side and a market asks for the quantity. The vocabulary is grammar data: the `fr
 `slot_fillers`, `urgency`, `market_order`, `vague_quantities` of each language file.
 
 The parser calls this stage only after the templates, the fuzzy matcher and the frames refused
-a sentence for want of a match or for an unclear side or quantity, behind one set look-up (a
-market form or a digit among the words), so a sentence understood as said pays nothing.
+a sentence for want of a match or for an unclear side or quantity, behind set look-ups (a
+word that may begin a market, and no word a reading cannot hold), so a sentence understood as said pays nothing.
 """
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -116,11 +116,26 @@ class SlotReader:
             for code, comp in self._compiled.items()}
         self._symbol_starts = frozenset(form.split()[0] for comp in self._compiled.values()
                                         for form in comp.text_values.get("symbol", {}))
+        # Every word a reading may hold: the gate refuses at once a sentence with any other word
+        # (most refused sentences), before any scanning.
+        words: set[str] = set()
+        for comp in self._compiled.values():
+            for name in ("side", "symbol"):
+                for form in comp.text_values.get(name, {}):
+                    words.update(form.split())
+            words.update(comp.numbers.words)
+            for phrase in comp.grammar.skip_words:
+                words.update(normalize(phrase).split())
+        for section in frames.values():
+            for key in (*SLOT_KEYS, "price_markers"):
+                for phrase in _strings(section.get(key, ())):
+                    words.update(normalize(phrase).split())
         # One-word price markers of the frames ("à", "at"): a number right after one, once the
         # market was said, is the price ("achat ES 2 à 5012,25"; "3 à 5 ES" stays two numbers).
         self._price_markers = frozenset(normalize(p) for section in frames.values()
                                         for p in _strings(section.get("price_markers", ()))
                                         if len(normalize(p).split()) == 1)
+        self._words = frozenset(words)
         self.enabled = any(self._tables.values()) and bool(self._symbol_starts)
 
     def language_words(self, code: str, tokens: Sequence[str]) -> int:
@@ -133,14 +148,19 @@ class SlotReader:
         return sum(1 for k in range(len(tokens)) if table.at(tokens, k)[0]
                    and not any(other.at(tokens, k)[0] for other in others))
 
-    def may_read(self, tokens: Iterable[str]) -> bool:
-        """The cheap gate: a word that may begin a market, or a digit-led word ("2x")."""
-        return self.enabled and any(t in self._symbol_starts or t[:1].isdigit() for t in tokens)
+    def may_read(self, tokens: Sequence[str]) -> bool:
+        """The cheap gate: a word that may begin a market (every reading needs one), and no word
+        a reading cannot hold (digits aside: numbers, "2x")."""
+        words = self._words
+        return self.enabled and not self._symbol_starts.isdisjoint(tokens) \
+            and all(t in words or t[:1].isdigit() for t in tokens)
 
     def read(self, comp: CompiledLanguage, spaced: str, others: Sequence[CompiledLanguage] = ()) -> SlotOrder | None:
         """The order in `spaced` (normalised token+space text, skip words dropped), or None
         when any word is not accounted for or a slot is unclear. `others`: the other languages
         whose one-word sides and numbers may be said too (franglais)."""
+        if len({side for o in (comp, *others) for t in spaced.split() if (side := self._sides[o.code].get(t))}) > 1:
+            return None  # "achète vends deux ES": two sides, before any scanning
         units = list(comp.scan_items(spaced))
         words = [u if isinstance(u, str) else "\x00" for u in units]
         tables = [self._tables[c.code] for c in (comp, *others) if c.code in self._tables]

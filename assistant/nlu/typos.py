@@ -31,21 +31,34 @@ __all__ = ["TYPO_KEYS", "TypoFixer"]
 #: The `frames:` keys this stage reads.
 TYPO_KEYS = frozenset({"typo_words"})
 
-_LETTERS = "abcdefghijklmnopqrstuvwxyz"
 #: Shortest word this stage corrects (and shortest word it corrects to).
 _MIN_TYPO = 4
 _MIN_TARGET = 3
 
 
-def _edits(word: str) -> set[str]:
-    """Every string one edit away from `word` (Damerau: a transposition counts as one)."""
-    splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
-    out = {a + b[1:] for a, b in splits if b}
-    out |= {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1}
-    out |= {a + c + b[1:] for a, b in splits if b for c in _LETTERS}
-    out |= {a + c + b for a, b in splits for c in _LETTERS}
-    out.discard(word)
-    return out
+#: More unknown words than this and the sentence is not a command with typos (nor worth the look-ups).
+_MAX_TYPOS = 2
+
+
+def _deletes(word: str) -> set[str]:
+    """`word` with one letter dropped, every way."""
+    return {word[:i] + word[i + 1:] for i in range(len(word))}
+
+
+def _one_edit(a: str, b: str) -> bool:
+    """True when `a` and `b` are one edit apart (Damerau: a swap of neighbours counts as one)."""
+    if a == b or abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) > len(b):
+        a, b = b, a
+    i = 0
+    while i < len(a) and a[i] == b[i]:
+        i += 1
+    if len(a) < len(b):
+        return a[i:] == b[i + 1:]  # one letter added
+    if a[i + 1:] == b[i + 1:]:
+        return True  # one letter struck wrong
+    return i + 1 < len(a) and a[i] == b[i + 1] and a[i + 1] == b[i] and a[i + 2:] == b[i + 2:]
 
 
 class TypoFixer:
@@ -79,6 +92,14 @@ class TypoFixer:
         self._targets = frozenset(targets)
         self._known = frozenset(known)
         self._stems = tuple(sorted(s for s in stems if s))
+        # Every known word under itself and under each of its one-letter deletions: the words one
+        # edit away from a typo are found among a handful of look-ups (a symmetric-delete index),
+        # not by generating every edit of it.
+        self._index: dict[str, set[str]] = {}
+        for word in self._known | self._targets:
+            if word.isalpha() and len(word) >= _MIN_TARGET:
+                for key in _deletes(word) | {word}:
+                    self._index.setdefault(key, set()).add(word)
 
     def unknown(self, tokens: Iterable[str]) -> list[str]:
         """The words of `tokens` this stage may correct (the cheap gate: one set look-up each)."""
@@ -89,13 +110,16 @@ class TypoFixer:
         """The sentence with each correctable typo replaced, None when there is none or one of
         them is not one unique grammar word away (then nothing is guessed)."""
         todo = set(self.unknown(tokens))
-        if not todo:
+        if not todo or len(todo) > _MAX_TYPOS:
             return None
         fixed: dict[str, str] = {}
         for word in todo:
             # Every word MIA knows one edit away competes ("lons": long or lots?); the one
             # candidate must also be a word that carries a command.
-            candidates = [c for c in _edits(word) if c in self._known or c in self._targets]
+            near: set[str] = set()
+            for key in _deletes(word) | {word}:
+                near |= self._index.get(key, set())
+            candidates = [c for c in near if _one_edit(word, c)]
             if len(candidates) != 1 or candidates[0] not in self._targets or flips_prefix(word, candidates[0]):
                 return None
             fixed[word] = candidates[0]

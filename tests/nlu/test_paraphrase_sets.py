@@ -69,7 +69,8 @@ HELDOUT_FLOORS = {
     "heldout4_fr": 0.983, "heldout4_en": 0.983,
     # Held-out set 5 (round 6): 90.9 % FR / 92.7 % EN when first measured after round 5 (2 wrong
     # each); its read-back answers carry `context: readback` (parsed as the dialogue parses them then).
-    "heldout5_fr": 0.933, "heldout5_en": 0.945,
+    # Round 7 raised them to 95.0 % / 95.8 % (orders without a side, slots in any order, typos).
+    "heldout5_fr": 0.95, "heldout5_en": 0.957,
 }
 
 
@@ -89,8 +90,10 @@ def test_heldout_paraphrases_keep_their_floor_with_nothing_wrong(parser: Parser,
 #: round 5 - self-corrections, hesitations between the parts of an order, indirect questions, long
 #: wordings of reduce-only and the autopilot, short forms;
 #: round 6 - a switch cut before its value, "clôt/clos", "ap", chat shorthand of a side in its one
-#: shape, answers typed while a read-back waits (counted in their context, refused out of it).
-ROUNDS = {"round4": (150, 40), "round5": (140, 40), "round6": (45, 12)}
+#: shape, answers typed while a read-back waits (counted in their context, refused out of it);
+#: round 7 - orders without a side (a follow-up), slots in any order with labels and units, bare-value
+#: corrections of a close or a mode, franglais, typos, urgency words.
+ROUNDS = {"round4": (150, 40), "round5": (140, 40), "round6": (45, 12), "round7": (80, 24)}
 
 
 @pytest.mark.parametrize("lang", ["fr", "en"])
