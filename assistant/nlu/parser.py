@@ -18,11 +18,16 @@ Order of work for one utterance:
 4. only if that refused for want of a match (not for an unclear slot), the **frame** matcher
    (assistant/nlu/frames.py, cue lexicons in the grammars' `frames:` sections) reads cue
    words under strict rules; method "frame".
+4b. only if that refused for want of a match or an unclear side, quantity or market, the
+   **slot-filling reader** (assistant/nlu/slot_reader.py): an order said as its slots in any order
+   ("prix 5012,25 qté 3 achat MNQ"), every word accounted for; no side is a follow-up question;
 5. only if all that refused, the **restatements** (assistant/nlu/restate.py, phrases in the
    grammars' `frames:` sections): a self-correction applied ("buy two ES, no, three" -> "buy
    three ES"), time-buying phrases dropped ("attends que je regarde"), an indirect question
    unwrapped ("je me demande si …", read-only answers only); the restated sentence goes
    through stages 1-4 again. A correction this stage cannot read refuses the sentence;
+5b. then a fast typist's **typos** (assistant/nlu/typos.py): an unknown word replaced by the one
+   command word one edit away, parsed again, typed only;
 6. only if everything refused for want of a match, the learned **classifier**
    (assistant/nlu/classifier.py) may answer with a READ-ONLY question intent (never an order,
    a close, a halt...); method "classifier".
