@@ -183,6 +183,8 @@ class SlotReader:
                             return None
                     elif pending is not None and "slot_fillers" not in tags:
                         return None  # a label followed by another label or word
+                    elif after_number and size == 1 and not tags & _SLOT_NAMES:
+                        return None  # "buy twenty on ES": a stray word by a number (twenty-one?)
                     elif tags & _SLOT_NAMES:
                         if pending is not None or len(tags & _SLOT_NAMES) > 1:
                             return None
