@@ -241,8 +241,8 @@ class SlotReader:
                         return None
                     reading.quantity_at = i
                 elif pending == "price":
-                    value = self._price(comp, unit.text)
-                    if value is None or not reading.put("price", value, unit.text):
+                    price = self._price(comp, unit.text)
+                    if price is None or not reading.put("price", price, unit.text):
                         return None
                 elif pending is None:
                     reading.unlabelled.append((i, unit.text))
