@@ -18,7 +18,7 @@ accounted for:
   market-order words ("au marché", "at market": no price then) are dropped.
 
 Anything else — a word the reader does not know (a negation, a condition, "demain", "j'ai"), a
-label without its value, a slot said twice with two values, a percentage, two markets — and the
+label without its value, a slot said twice (even with the same value: "ES ES"), a percentage, two markets — and the
 reader answers nothing (the earlier refusal stands). A vague quantity ("quelques", "a few") with a
 side and a market asks for the quantity. The vocabulary is grammar data: the `frames:` keys
 `quantity_labels`, `price_labels`, `side_labels`, `market_labels`, `quantity_units`,
@@ -91,9 +91,11 @@ class _Reading:
     quantity_at: int = -1
 
     def put(self, slot: str, value: Any, said: str) -> bool:
-        """False when the slot was already said with another value."""
+        """False when the slot was already said: with another value it is unclear, and the same
+        one twice ("ES ES", "micro micro nasdaq") may be a stutter or a misheard word — the
+        templates refuse it too."""
         if slot in self.slots:
-            return bool(self.slots[slot] == value)
+            return False
         self.slots[slot] = value
         self.text[slot] = said
         return True
