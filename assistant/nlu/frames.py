@@ -27,6 +27,8 @@ from typing import Any, Literal
 from assistant.nlu.compiled import NUMBER_KIND, PERCENT_KIND, CompiledLanguage, ScannedValue
 from assistant.nlu.normalize import normalize
 from assistant.nlu.restate import RESTATE_KEYS
+from assistant.nlu.slot_reader import SLOT_KEYS
+from assistant.nlu.typos import TYPO_KEYS
 
 __all__ = ["FrameError", "FrameMatcher", "FrameOutcome", "FRAME_KEYS", "STATE_INTENTS", "SWITCH_QUESTION"]
 
@@ -39,8 +41,9 @@ FRAME_KEYS = frozenset({
     "period", "period_topics", "numeric_topics", "pronouns", "risk", "relative", "to_markers", "price_markers", "limit_words",
     "requests", "question_starts", "explain_questions", "mechanism", "states", "opinions",
     "reduce_only", "reduce_only_extras", "autopilot", "autopilot_modes", "switch_on", "switch_off",
-    "forecast_days", "forecast_topics", "addressees", "polite", "lead_ins", "change_verbs", "change_auxiliaries", "no_new", "market_lookalikes",
-}) | RESTATE_KEYS
+    "forecast_days", "forecast_topics", "addressees", "polite", "lead_ins", "change_verbs", "change_auxiliaries", "no_new",
+    "market_lookalikes",
+}) | RESTATE_KEYS | SLOT_KEYS | TYPO_KEYS
 
 
 
@@ -345,8 +348,8 @@ class FrameMatcher:
                 raise FrameError(f"frames ({code}): unknown key(s) {', '.join(sorted(unknown))} "
                                  f"(expected: {', '.join(sorted(FRAME_KEYS))})")
             for key, value in section.items():
-                if key in RESTATE_KEYS:
-                    continue  # read by the restatement stage (assistant/nlu/restate.py)
+                if key in RESTATE_KEYS or key in SLOT_KEYS or key in TYPO_KEYS:
+                    continue  # read by restate.py, slot_reader.py, typos.py
                 if key in ("topics", "weak_topics"):
                     if not isinstance(value, dict):
                         raise FrameError(f"frames ({code}) {key}: expected intent: [cues]")

@@ -18,11 +18,16 @@ Order of work for one utterance:
 4. only if that refused for want of a match (not for an unclear slot), the **frame** matcher
    (assistant/nlu/frames.py, cue lexicons in the grammars' `frames:` sections) reads cue
    words under strict rules; method "frame".
+4b. only if that refused for want of a match or an unclear side, quantity or market, the
+   **slot-filling reader** (assistant/nlu/slot_reader.py): an order said as its slots in any order
+   ("prix 5012,25 qté 3 achat MNQ"), every word accounted for; no side is a follow-up question;
 5. only if all that refused, the **restatements** (assistant/nlu/restate.py, phrases in the
    grammars' `frames:` sections): a self-correction applied ("buy two ES, no, three" -> "buy
    three ES"), time-buying phrases dropped ("attends que je regarde"), an indirect question
    unwrapped ("je me demande si …", read-only answers only); the restated sentence goes
    through stages 1-4 again. A correction this stage cannot read refuses the sentence;
+5b. then a fast typist's **typos** (assistant/nlu/typos.py): an unknown word replaced by the one
+   command word one edit away, parsed again, typed only;
 6. only if everything refused for want of a match, the learned **classifier**
    (assistant/nlu/classifier.py) may answer with a READ-ONLY question intent (never an order,
    a close, a halt...); method "classifier".
@@ -47,6 +52,8 @@ from assistant.nlu.frames import STATE_INTENTS, SWITCH_QUESTION, FrameMatcher, F
 from assistant.nlu.fuzzy import CarrierIndex, FuzzyOutcome
 from assistant.nlu.normalize import cached_normalize as normalize
 from assistant.nlu.restate import Restatement, Restater
+from assistant.nlu.slot_reader import SlotReader
+from assistant.nlu.typos import TypoFixer
 from assistant.nlu.spoken import base_language
 from assistant.nlu.result import ParseResult
 
@@ -99,6 +106,11 @@ class Parser:
             restater = Restater(frame_data, [n for lg in grammar.languages.values() for n in lg.negations]
                                 + [n for section in frame_data.values() for n in section.get("negations", ())])
             self._restater = restater if restater else None
+        self._slot_reader: SlotReader | None = None
+        if self._frames is not None and "place_trade" in self.intents():
+            reader = SlotReader(self._compiled, frame_data)
+            self._slot_reader = reader if reader.enabled else None
+        self._typos = TypoFixer(self._compiled, frame_data, _TYPO_ACTIONS) if self._frames is not None else None
         self._read_only = (self._frames.topic_intents | STATE_INTENTS) if self._frames is not None else frozenset()
         self._classifier = self._build_classifier(classifier)
         self.warnings: list[str] = list(grammar.warnings)
@@ -192,9 +204,13 @@ class Parser:
         language of the conversation so far). Raises ValueError for an unknown `lang`.
         """
         result = self._parse(text, lang, prefer)
+        if not result.matched and self._slot_reader is not None and result.reason in _SLOT_READABLE:
+            result = self._read_slots(result, lang, prefer) or result
         final = False
         if not result.matched and self._restater is not None and result.reason != "empty":
             result, final = self._restate(result, lang, prefer)
+        if not final and not result.matched and self._typos is not None and result.reason in _SLOT_READABLE:
+            result = self._fix_typos(result, lang, prefer) or result
         if not final and self._classifier is not None and not result.matched and result.reason in _CLASSIFIABLE:
             result = self._classify(result)
         if result.matched and "quantity" in result.slots and self._frames is not None \
@@ -340,6 +356,63 @@ class Parser:
         )
 
 
+    # ------------------------------------------------------------------ slot-filling reader
+    def _read_slots(self, refused: ParseResult, lang: str, prefer: str | None) -> ParseResult | None:
+        """An order said as its slots in any order ("prix 5012,25 qté 3 achat MNQ", "qty 10 MNQ"),
+        read by assistant/nlu/slot_reader.py; None when the reader leaves a word unexplained."""
+        assert self._slot_reader is not None
+        norm = normalize(refused.text)
+        said = norm.split()
+        if not self._slot_reader.may_read(said):
+            return None
+        languages = [(comp, comp.strip_skip(norm + " ")) for comp in self._select(lang)]
+        languages = [(comp, stripped) for comp, stripped in languages if stripped]
+        if not languages:
+            return None
+        code, certain = self._pick_language((c.code for c, _ in languages), said, prefer or refused.language)
+        if not certain and len(languages) > 1:
+            # Words no template knows may still be one language's labels ("qté", "qty").
+            votes = {c.code: self._slot_reader.language_words(c.code, said) for c, _ in languages}
+            best = max(votes.values())
+            if best and list(votes.values()).count(best) == 1:
+                code, certain = max(votes, key=lambda c: votes[c]), True
+        languages.sort(key=lambda item: item[0].code != code)
+        selected = [comp for comp, _ in languages]
+        # The sentence's language first (the other's side words and numbers count too: "je veux
+        # buy 2 ES"); the other language only when that reads nothing ("s and p" forms).
+        for comp, stripped in languages:
+            order = self._slot_reader.read(comp, stripped, [c for c in selected if c is not comp])
+            if order is not None:
+                break
+        else:
+            return None
+        if order.missing:
+            slot = order.missing[0]
+            return ParseResult(refused.text, stripped[:-1], False, "place_trade", dict(order.slots),
+                               dict(order.slot_text), comp.code, certain, 1.0, "frame", [], f"missing_{slot}",
+                               f"an order without its {slot}", order.missing, nearest="place_trade")
+        return ParseResult(refused.text, stripped[:-1], True, "place_trade", dict(order.slots),
+                           dict(order.slot_text), comp.code, certain, 1.0, "frame")
+
+    def _fix_typos(self, refused: ParseResult, lang: str, prefer: str | None) -> ParseResult | None:
+        """The sentence with its typos corrected (assistant/nlu/typos.py: one unique grammar
+        word one edit away), parsed again; None unless that is understood or incomplete."""
+        assert self._typos is not None
+        said = normalize(refused.text).split()
+        corrected = self._typos.correct(said)
+        if corrected is None:
+            return None
+        again = self._parse(corrected, lang, prefer)
+        if not again.matched and self._slot_reader is not None and again.reason in _SLOT_READABLE:
+            again = self._read_slots(again, lang, prefer) or again
+        if again.intent in _NO_TYPO_INTENTS:
+            return None  # "release the kipll switch": a resume, a yes or a mode switch is never guessed
+        if again.matched or (again.reason or "").startswith("missing_"):
+            # Typed only: a recogniser's odd word ("achter") is a mishearing, never corrected into
+            # a side or an action (the dialogue does not act on it from speech).
+            return replace(again, text=refused.text, typed_only=True)
+        return None
+
     # ------------------------------------------------------------------ restatements
     def _restate(self, refused: ParseResult, lang: str, prefer: str | None) -> tuple[ParseResult, bool]:
         """`refused` said again the way it was meant (see assistant/nlu/restate.py), or as it was.
@@ -393,6 +466,13 @@ class Parser:
             if first.matched and second.matched and first.intent == second.intent \
                     and first.intent not in _ANSWERS and first.intent != "followup_answer":
                 return self._restated(refused, second), True
+            if first.matched and first.intent in _BARE_CORRECTABLE and not (
+                    second.matched and second.intent not in (first.intent, "followup_answer")):
+                # 0b. A bare value said again ("ferme tout… enfin non, juste le MNQ", "mets le
+                # pilote en automatique, euh non, en proposition"): see `_bare_correction`.
+                bare = self._bare_correction(first, parts[1].split(), lang, prefer)
+                if bare is not None:
+                    return self._restated(refused, bare), True
         # 1. A self-correction, read in the first language whose words make one of it.
         unreadable = False
         for comp, _ in (languages if corrects else ()):
@@ -435,6 +515,24 @@ class Parser:
                 return self._restated(refused, again), True
             tokens = hesitant.text.split()
         return refused, False
+
+    def _bare_correction(self, first: ParseResult, second: list[str], lang: str,
+                         prefer: str | None) -> ParseResult | None:
+        """The first command with one value replaced by the bare value said after the marker: the
+        head of the first command followed by the second part ("ferme" + "le MNQ"), the longest
+        head that gives the same intent with exactly one kind of value changed (the market or
+        "all" of a close, the autopilot's mode, a quantity...). None when no head does, or when
+        the second part holds a negation."""
+        assert self._restater is not None
+        value = self._restater.bare_value(second)
+        if value is None:
+            return None
+        head = first.normalized.split()
+        for k in range(len(head) - 1, 0, -1):
+            again = self._parse(" ".join(head[:k] + value), lang, prefer)
+            if again.matched and again.intent == first.intent and _one_kind_changed(first.slots, again.slots):
+                return again
+        return None
 
     def context_answer(self, text: str) -> str | None:
         """"confirm" or "cancel" for a short answer that is one only while a read-back waits ("y",
@@ -519,6 +617,33 @@ class Parser:
                            dict(guess.slot_text), refused.language, refused.language_certain,
                            round(guess.probability, 4), "classifier",
                            [item for item in guess.ranking[1:] if item[0] != guess.intent])
+
+
+#: Refusals the slot-filling reader may overrule: nothing matched, or the side, quantity or market
+#: was unclear to the templates ("qté 10 MNQ", "2x ES long"). A stray word by a number ("buy twenty
+#: *to* ES") is no word of the reader's: it still refuses.
+_SLOT_READABLE = frozenset({"no_match", "ambiguous_intent", "ambiguous_side", "ambiguous_quantity",
+                            "ambiguous_symbol"})
+
+#: Intents whose keywords a typo may be corrected to: a close, a halt (the safe switch). Never an
+#: answer ("yse"), a resume ("star trading" is no "start trading") or a mode switch.
+_TYPO_ACTIONS = ("close_positions", "halt")
+
+#: Intents a typo-corrected sentence may never give: they re-enable or hand over trading, or say yes.
+_NO_TYPO_INTENTS = frozenset({"resume", "confirm", "autopilot_mode", "reduce_only"})
+
+#: Commands whose one value a bare correction may replace ("…enfin non, juste le MNQ"). An order's
+#: bare number stays with the self-corrections (`Restater.correction`): "buy 2 ES at 5000, no, 3"
+#: (the quantity or the price?) is refused there.
+_BARE_CORRECTABLE = frozenset({"close_positions", "autopilot_mode"})
+#: Slots that are one kind of value: a close names a market OR "all".
+_SLOT_KINDS = {"scope": "symbol"}
+
+
+def _one_kind_changed(before: dict[str, object], after: dict[str, object]) -> bool:
+    """Exactly one kind of value differs between two readings of a command, and nothing else."""
+    changed = {_SLOT_KINDS.get(name, name) for name in set(before) | set(after) if before.get(name) != after.get(name)}
+    return len(changed) == 1
 
 
 #: Refusals the classifier may overrule: nothing came close, or two intents tied. Never one

@@ -34,8 +34,8 @@ from assistant.nlu.normalize import normalize
 __all__ = ["RESTATE_KEYS", "Restatement", "Restater"]
 
 #: The `frames:` keys this stage reads (the frame matcher leaves them alone).
-RESTATE_KEYS = frozenset({"corrections", "correction_tails", "hesitations", "trailers", "indirect_questions",
-                          "context_yes", "context_no", "chat_sides", "chat_limit"})
+RESTATE_KEYS = frozenset({"corrections", "correction_tails", "correction_only", "hesitations", "trailers",
+                          "indirect_questions", "context_yes", "context_no", "chat_sides", "chat_limit"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +90,7 @@ class Restater:
         self.negations = _Phrases(negations)
         self.corrections = _phrases(frames, "corrections")
         self.tails = _phrases(frames, "correction_tails")
+        self.only = _phrases(frames, "correction_only")
         self.hesitations = _phrases(frames, "hesitations")
         self.trailers = _phrases(frames, "trailers")
         self.indirect = _phrases(frames, "indirect_questions")
@@ -208,6 +209,17 @@ class Restater:
         if start == 0 or end >= len(tokens):
             return None
         return " ".join(tokens[:start]), " ".join(tokens[end:])
+
+    def bare_value(self, tokens: Sequence[str]) -> list[str] | None:
+        """The second part of a restart without its leading "juste" / "just only" (`correction_only`),
+        None when it says a negation ("non, pas le MNQ": what then?) or nothing else."""
+        if any(self.negations.at(tokens, k) for k in range(len(tokens))):
+            return None
+        start = 0
+        while start < len(tokens) and (size := self.only.at(tokens, start)):
+            start += size
+        rest = list(tokens[start:])
+        return rest or None
 
     # ------------------------------------------------------------------ corrections
     def correction(self, comp: CompiledLanguage, spaced: str) -> Restatement | None | bool:

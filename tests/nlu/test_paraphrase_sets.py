@@ -69,7 +69,8 @@ HELDOUT_FLOORS = {
     "heldout4_fr": 0.985, "heldout4_en": 0.985,
     # Held-out set 5 (round 6): 90.9 % FR / 92.7 % EN when first measured after round 5 (2 wrong
     # each); its read-back answers carry `context: readback` (parsed as the dialogue parses them then).
-    # Round 8 (questions and switches in free words): 95.7 % FR / 96.7 % EN.
+    # Rounds 7 and 8 (orders without a side, slots in any order, typos; questions and switches in
+    # free words) raised them; floors set after both were merged.
     "heldout5_fr": 0.957, "heldout5_en": 0.967,
 }
 
@@ -91,10 +92,12 @@ def test_heldout_paraphrases_keep_their_floor_with_nothing_wrong(parser: Parser,
 #: wordings of reduce-only and the autopilot, short forms;
 #: round 6 - a switch cut before its value, "clôt/clos", "ap", chat shorthand of a side in its one
 #: shape, answers typed while a read-back waits (counted in their context, refused out of it);
+#: round 7 - orders without a side (a follow-up), slots in any order with labels and units, bare-value
+#: corrections of a close or a mode, franglais, typos, urgency words;
 #: round 8 - every read-only question, halt/resume, reduce-only, the autopilot, help, repeat and
 #: read-back answers in free words, with negated, hypothetical, past/future and "how does it work"
 #: refusals, and switches asked about (answered with the state, never flipped).
-ROUNDS = {"round4": (150, 40), "round5": (140, 40), "round6": (45, 12), "round8": (170, 25)}
+ROUNDS = {"round4": (150, 40), "round5": (140, 40), "round6": (45, 12), "round7": (80, 24), "round8": (170, 25)}
 
 
 @pytest.mark.parametrize("lang", ["fr", "en"])

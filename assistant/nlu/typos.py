@@ -1,0 +1,137 @@
+"""A fast typist's typos, corrected only where the meaning stays unique.
+
+"ahcète 2 ES", "achte 3 MNQ", "vnds 2 ES", "clsoe all", "ferme ma positon ES": one letter
+swapped, dropped, doubled or struck wrong. A word is corrected only when:
+
+* no loaded grammar, frame cue or number knows it as written (a word MIA knows is never
+  "corrected" into another: "lots" stays "lots");
+* it holds no digit and has at least four letters (short words are too close to each other);
+* exactly ONE word MIA knows is one edit away ("lons": long or lots? refused), and it carries a command: a side word, a keyword of an action
+  (close, halt, resume, reduce-only, autopilot) or a word of the `typo_words` lists of the
+  `frames:` sections ("position", "tout", "everything") — never an answer word (yes/no), and
+  never an ordinary word: "frais" is not "fais", "minus" not "minis" (a swap of two neighbouring letters, one
+  letter dropped, added or replaced): "lons" (long? lots?) and "vens" (vends? vers?) refuse;
+* the correction does not add or drop a reversing prefix ("désactive" / "active").
+
+The corrected sentence then goes through the whole parser again (so every veto, the read-back
+and the confirmation still apply); it is kept only when understood (or incomplete, for the
+follow-up question). The parser calls this stage only after every other stage refused, behind
+one set look-up (a word no grammar knows), so a sentence understood as said pays nothing.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from assistant.nlu.compiled import CompiledLanguage, flips_prefix
+from assistant.nlu.normalize import normalize
+
+__all__ = ["TYPO_KEYS", "TypoFixer"]
+
+#: The `frames:` keys this stage reads.
+TYPO_KEYS = frozenset({"typo_words"})
+
+#: Shortest word this stage corrects (and shortest word it corrects to).
+_MIN_TYPO = 4
+_MIN_TARGET = 3
+
+
+#: More unknown words than this and the sentence is not a command with typos (nor worth the look-ups).
+_MAX_TYPOS = 2
+
+
+def _deletes(word: str) -> set[str]:
+    """`word` with one letter dropped, every way."""
+    return {word[:i] + word[i + 1:] for i in range(len(word))}
+
+
+def _one_edit(a: str, b: str) -> bool:
+    """True when `a` and `b` are one edit apart (Damerau: a swap of neighbours counts as one)."""
+    if a == b or abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) > len(b):
+        a, b = b, a
+    i = 0
+    while i < len(a) and a[i] == b[i]:
+        i += 1
+    if len(a) < len(b):
+        return a[i:] == b[i + 1:]  # one letter added
+    if a[i + 1:] == b[i + 1:]:
+        return True  # one letter struck wrong
+    return i + 1 < len(a) and a[i] == b[i + 1] and a[i + 1] == b[i] and a[i + 2:] == b[i + 2:]
+
+
+class TypoFixer:
+    """Corrects unknown words to the one grammar word one edit away, with every loaded language's
+    vocabulary (traders mix languages)."""
+
+    def __init__(self, compiled: Mapping[str, CompiledLanguage], frames: Mapping[str, Mapping[str, Any]],
+                 actions: Iterable[str] = ()) -> None:
+        targets: set[str] = set()
+        known: set[str] = set()
+        for comp in compiled.values():
+            targets.update(form for form in comp.text_values.get("side", {}) if " " not in form)
+            for intent in actions:
+                targets.update(k for k in comp.keywords.get(intent, ()) if " " not in k)
+            known.update(comp.vocabulary)
+            known.update(comp.numbers.words)
+            for phrase in comp.grammar.skip_words:
+                known.update(normalize(phrase).split())
+        stems: set[str] = set()
+        for section in frames.values():
+            for word in section.get("typo_words", ()):
+                targets.update(normalize(word).split())
+        targets = {w for w in targets if len(w) >= _MIN_TARGET and w.isalpha()}
+        for section in frames.values():
+            for cue in _cues(section):
+                for word in cue.split():
+                    if word.endswith("*"):
+                        stems.add(normalize(word[:-1]))
+                    else:
+                        known.update(normalize(word).split())
+        self._targets = frozenset(targets)
+        self._known = frozenset(known)
+        self._stems = tuple(sorted(s for s in stems if s))
+        # Every known word under itself and under each of its one-letter deletions: the words one
+        # edit away from a typo are found among a handful of look-ups (a symmetric-delete index),
+        # not by generating every edit of it.
+        self._index: dict[str, set[str]] = {}
+        for word in self._known | self._targets:
+            if word.isalpha() and len(word) >= _MIN_TARGET:
+                for key in _deletes(word) | {word}:
+                    self._index.setdefault(key, set()).add(word)
+
+    def unknown(self, tokens: Iterable[str]) -> list[str]:
+        """The words of `tokens` this stage may correct (the cheap gate: one set look-up each)."""
+        return [t for t in tokens if t not in self._known and len(t) >= _MIN_TYPO and t.isalpha()
+                and not t.startswith(self._stems)]
+
+    def correct(self, tokens: Sequence[str]) -> str | None:
+        """The sentence with each correctable typo replaced, None when there is none or one of
+        them is not one unique grammar word away (then nothing is guessed)."""
+        todo = set(self.unknown(tokens))
+        if not todo or len(todo) > _MAX_TYPOS:
+            return None
+        fixed: dict[str, str] = {}
+        for word in todo:
+            # Every word MIA knows one edit away competes ("lons": long or lots?); the one
+            # candidate must also be a word that carries a command.
+            near: set[str] = set()
+            for key in _deletes(word) | {word}:
+                near |= self._index.get(key, set())
+            candidates = [c for c in near if _one_edit(word, c)]
+            if len(candidates) != 1 or candidates[0] not in self._targets or flips_prefix(word, candidates[0]):
+                return None
+            fixed[word] = candidates[0]
+        return " ".join(fixed.get(t, t) for t in tokens)
+
+
+def _cues(section: Mapping[str, Any]) -> Iterable[str]:
+    for value in section.values():
+        if isinstance(value, str):
+            yield value
+        elif isinstance(value, Mapping):
+            for inner in value.values():
+                yield from ([inner] if isinstance(inner, str) else inner)
+        else:
+            yield from value
