@@ -72,6 +72,9 @@ HELDOUT_FLOORS = {
     # Rounds 7 and 8 (orders without a side, slots in any order, typos; questions and switches in
     # free words) raised them; floors set after both were merged.
     "heldout5_fr": 0.957, "heldout5_en": 0.967,
+    # Held-out set 6 (round 9): 93.7 % FR / 93.8 % EN when first measured after rounds 7 and 8
+    # (5 / 7 wrong, five of them relabelled as the project decided before; the others fixed).
+    "heldout6_fr": 0.947, "heldout6_en": 0.951,
 }
 
 
