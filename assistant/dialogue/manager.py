@@ -614,9 +614,13 @@ class Dialogue:
         # Complete: the command now takes the normal road (read-back and confirmation).
         self._followup = None
         transcript = f"{followup.transcript} / {parsed.text}".strip(" /")
-        complete = ParseResult(transcript, transcript, True, followup.intent, merged, {}, followup.lang,
+        # "3 MNQ" says no language, "achète" does: the read-back follows the answer's language then.
+        done_lang = followup.lang
+        if not self.forced_lang and parsed.language in LANGS and parsed.language_certain:
+            done_lang = self._lang = parsed.language
+        complete = ParseResult(transcript, transcript, True, followup.intent, merged, {}, done_lang,
                                True, 1.0, "exact")
-        return await self._dispatch(complete, followup.intent, followup.lang, now, src)
+        return await self._dispatch(complete, followup.intent, done_lang, now, src)
 
     # ------------------------------------------------------------------ confirmations
     def _end_pending(self, *, expired: bool) -> None:

@@ -95,7 +95,8 @@ class Parser:
             for other_code, other in self._compiled.items():
                 if other_code != code:
                     others |= other.vocabulary
-            self._exclusive[code] = comp.vocabulary - others
+            # A figure ("3", "95") says nothing of the language, even if one grammar happens to spell it.
+            self._exclusive[code] = frozenset(w for w in comp.vocabulary - others if not w.isdigit())
         frame_data = {code: lg.frames for code, lg in grammar.languages.items() if lg.frames}
         self._frames: FrameMatcher | None = None
         if frames and frame_data:

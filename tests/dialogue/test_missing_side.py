@@ -71,3 +71,13 @@ async def test_telegram_asks_for_the_side_too(engine, parser, config):
     chat = Dialogue(engine, parser, config=config, source="telegram")
     assert (await chat.handle("qte 2 ES", 0.0)).kind == "question"
     assert (await chat.handle("vente", 1.0)).kind == "readback"
+
+
+@pytest.mark.parametrize("answer,readback_starts", [("achète", "Long 3 contrats MNQ"), ("sell", "Sell 3 MNQ")])
+async def test_the_read_back_follows_the_language_of_the_answer(typed, engine, answer, readback_starts):
+    # "3 MNQ" says no language; the answer does, and the read-back is said in it.
+    asked = await typed.handle("3 MNQ", 0.0)
+    assert asked.kind == "question"
+    done = await typed.handle(answer, 1.0)
+    assert done.kind == "readback" and done.text.startswith(readback_starts), done.text
+    assert orders_of(engine) == []
