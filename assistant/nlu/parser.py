@@ -400,13 +400,16 @@ class Parser:
         word one edit away), parsed again; None unless that is understood or incomplete."""
         assert self._typos is not None
         said = normalize(refused.text).split()
-        corrected = self._typos.correct(said)
+        # A stretched word ("ouiii", "yesss") is the one known word its letters spell: no guess,
+        # so a yes or a resume may be read that way (a typo never becomes one).
+        unstretched = self._typos.unstretched(said)
+        corrected = unstretched or self._typos.correct(said)
         if corrected is None:
             return None
         again = self._parse(corrected, lang, prefer)
         if not again.matched and self._slot_reader is not None and again.reason in _SLOT_READABLE:
             again = self._read_slots(again, lang, prefer) or again
-        if again.intent in _NO_TYPO_INTENTS:
+        if unstretched is None and again.intent in _NO_TYPO_INTENTS:
             return None  # "release the kipll switch": a resume, a yes or a mode switch is never guessed
         if again.matched or (again.reason or "").startswith("missing_"):
             # Typed only: a recogniser's odd word ("achter") is a mishearing, never corrected into

@@ -1,5 +1,11 @@
 """A fast typist's typos, corrected only where the meaning stays unique.
 
+A word typed stretched for emphasis ("ouiii", "yesss", "nooon", "stoppp") is no typo: a run of
+three or more of one letter is shrunk to one or two, and the word is read so only when exactly
+one of those shrunk forms is a word MIA knows ("yesss": "yes" known, "yess" not). That holds for
+answer words too (they are what people stretch), since nothing is guessed: the letters typed are
+the word's letters.
+
 "ahcète 2 ES", "achte 3 MNQ", "vnds 2 ES", "clsoe all", "ferme ma positon ES": one letter
 swapped, dropped, doubled or struck wrong. A word is corrected only when:
 
@@ -20,6 +26,8 @@ one set look-up (a word no grammar knows), so a sentence understood as said pays
 """
 from __future__ import annotations
 
+import itertools
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -38,6 +46,18 @@ _MIN_TARGET = 3
 
 #: More unknown words than this and the sentence is not a command with typos (nor worth the look-ups).
 _MAX_TYPOS = 2
+
+
+#: A letter typed three times or more in a row ("ouiii"): emphasis, never a word's spelling.
+_STRETCH = re.compile(r"([a-z])\1{2,}")
+
+
+def _shrunk(word: str) -> set[str]:
+    """`word` with each run of three or more of one letter shrunk to one or to two of it."""
+    parts = _STRETCH.split(word)
+    # split() alternates: text, the run's letter, text, ...
+    choices = [[part] if i % 2 == 0 else [part, part * 2] for i, part in enumerate(parts)]
+    return {"".join(combo) for combo in itertools.product(*choices)}
 
 
 def _deletes(word: str) -> set[str]:
@@ -105,6 +125,23 @@ class TypoFixer:
         """The words of `tokens` this stage may correct (the cheap gate: one set look-up each)."""
         return [t for t in tokens if t not in self._known and len(t) >= _MIN_TYPO and t.isalpha()
                 and not t.startswith(self._stems)]
+
+    def unstretched(self, tokens: Sequence[str]) -> str | None:
+        """The sentence with each stretched word ("ouiii", "yesss") read as the one word MIA knows
+        among its shrunk forms; None when no word is stretched or one of them is not exactly one
+        known word once shrunk."""
+        if not any(_STRETCH.search(t) for t in tokens):
+            return None
+        out: list[str] = []
+        for token in tokens:
+            if token in self._known or not _STRETCH.search(token):
+                out.append(token)
+                continue
+            known = [w for w in _shrunk(token) if w in self._known]
+            if len(known) != 1:
+                return None
+            out.append(known[0])
+        return " ".join(out)
 
     def correct(self, tokens: Sequence[str]) -> str | None:
         """The sentence with each correctable typo replaced, None when there is none or one of
