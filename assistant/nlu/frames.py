@@ -42,7 +42,7 @@ FRAME_KEYS = frozenset({
     "requests", "question_starts", "explain_questions", "mechanism", "states", "opinions",
     "reduce_only", "reduce_only_extras", "autopilot", "autopilot_modes", "switch_on", "switch_off",
     "forecast_days", "forecast_topics", "addressees", "polite", "lead_ins", "change_verbs", "change_auxiliaries", "no_new",
-    "market_lookalikes",
+    "market_lookalikes", "stress_words",
 }) | RESTATE_KEYS | SLOT_KEYS | TYPO_KEYS
 
 
@@ -323,6 +323,7 @@ class FrameMatcher:
         self._numeric_topics: set[str] = set()
         self._request_words: set[str] = set()
         self._question_starts: set[str] = set()
+        self._stress_words: set[str] = set()
         self._explain_questions: set[str] = set()
         self._mechanism: set[str] = set()
         self._state_words: set[str] = set()
@@ -387,12 +388,13 @@ class FrameMatcher:
                 elif key == "numeric_topics":
                     self._numeric_topics.update(_strings(value, f"frames ({code}) numeric_topics"))
                 elif key in ("requests", "question_starts", "explain_questions", "mechanism", "states", "opinions",
-                             "addressees", "polite"):
+                             "addressees", "polite", "stress_words"):
                     # Words looked up one by one, not cues of the analysis.
                     target = {"requests": self._request_words, "question_starts": self._question_starts,
                               "explain_questions": self._explain_questions, "mechanism": self._mechanism,
                               "states": self._state_words, "opinions": self._opinion_words,
-                              "addressees": self._addressees, "polite": self._polite}[key]
+                              "addressees": self._addressees, "polite": self._polite,
+                              "stress_words": self._stress_words}[key]
                     for word in _strings(value, f"frames ({code}) {key}"):
                         target.update(normalize(word).split())
                 elif key == "autopilot_modes":
@@ -757,8 +759,10 @@ class FrameMatcher:
             out = self._close(a)
         elif a.has("halt", "resume"):
             out = self._halt_resume(a)
-        elif (a.topics or a.weak_topics) and a.question_mark and not a.has("no", "cancel"):
-            out = self._read_only(a)  # "tu sers à quoi *exactement* ?": an adverb, not a yes
+        elif (a.topics or a.weak_topics) and not a.has("no", "cancel") and (
+                a.question_mark or (a.categories.get("yes") == 1 and a.tokens[-1] in self._stress_words)):
+            # "tu sers à quoi *exactement* ?", "what are you for exactly": an adverb, not a yes
+            out = self._read_only(a)
         elif a.has("yes", "no", "cancel") or (a.has("yes_typed") and not (a.topics or a.weak_topics)):
             out = self._answer(a)
         elif a.topics or a.weak_topics:
