@@ -434,6 +434,13 @@ class Parser:
                     if again.matched and again.intent == "place_trade":
                         return self._restated(refused, again), True
                     break
+        if said and said[-1][:1].isdigit():
+            # "risque par trade 0.8": after a label that only names a percentage, the figure is one.
+            labelled = self._restater.labelled_percent(said)
+            if labelled is not None:
+                again = self._parse(labelled.text, lang, prefer)
+                if again.matched and again.intent == "set_risk":
+                    return self._restated(refused, again), True
         if refused.reason == "ambiguous_quantity":
             # "sell thirteen, uh, thirteen e-mini": one number said twice.
             for comp in self._select(lang):

@@ -24,6 +24,7 @@ sentence understood as said pays nothing.
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -35,7 +36,8 @@ __all__ = ["RESTATE_KEYS", "Restatement", "Restater"]
 
 #: The `frames:` keys this stage reads (the frame matcher leaves them alone).
 RESTATE_KEYS = frozenset({"corrections", "correction_tails", "correction_only", "hesitations", "trailers",
-                          "indirect_questions", "context_yes", "context_no", "chat_sides", "chat_limit"})
+                          "indirect_questions", "context_yes", "context_no", "chat_sides", "chat_limit",
+                          "percent_labels"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +83,9 @@ def _phrases(frames: Mapping[str, Mapping[str, Any]], key: str) -> _Phrases:
 
 Unit = str | ScannedValue
 
+#: A figure in digits ("0.8", "1,25", "2"), as normalised.
+_FIGURE = re.compile(r"\d+(?:[.,]\d+)?")
+
 
 class Restater:
     """Builds restatements from the cue phrases of every loaded language (merged: traders mix)."""
@@ -94,6 +99,7 @@ class Restater:
         self.hesitations = _phrases(frames, "hesitations")
         self.trailers = _phrases(frames, "trailers")
         self.indirect = _phrases(frames, "indirect_questions")
+        self.percent_labels = _phrases(frames, "percent_labels")
         self._context = {" ".join(words): answer
                          for key, answer in (("context_yes", "confirm"), ("context_no", "cancel"))
                          for words in (tuple(normalize(p).split()) for section in frames.values()
@@ -136,6 +142,19 @@ class Restater:
         # A wrapper comes first, after at most a few lead words ("alors, je me demande si…").
         asks = any(self.indirect.at(tokens, i) for i in range(min(4, len(tokens))))
         return corrects, hesitates, asks
+
+    # ------------------------------------------------------------------ labelled percentages
+    def labelled_percent(self, tokens: Sequence[str]) -> Restatement | None:
+        """"risque par trade 0.8" -> "risque par trade 0.8 %": a label that only ever names a
+        percentage (`percent_labels`), then one figure in digits and nothing else, is that
+        percentage. Any other shape (a word after the figure, a number in words, no label) is
+        left alone."""
+        if len(tokens) < 2 or not _FIGURE.fullmatch(tokens[-1]):
+            return None
+        size = self.percent_labels.at(tokens, 0)
+        if not size or size != len(tokens) - 1:
+            return None
+        return Restatement("percent", " ".join(tokens) + " %")
 
     # ------------------------------------------------------------------ chat orders
     def may_be_chat_order(self, tokens: Sequence[str]) -> bool:
