@@ -83,6 +83,9 @@ def _phrases(frames: Mapping[str, Mapping[str, Any]], key: str) -> _Phrases:
 
 Unit = str | ScannedValue
 
+#: Longest trailer looked for at the end of a sentence, in words ("j'en ai plein le dos": six).
+_MAX_TRAILER = 6
+
 #: A figure in digits ("0.8", "1,25", "2"), as normalised.
 _FIGURE = re.compile(r"\d+(?:[.,]\d+)?")
 
@@ -138,7 +141,7 @@ class Restater:
             hesitates = hesitates or bool(self.hesitations.at(tokens, i))
         if not hesitates and tokens:
             hesitates = any(self.trailers.at(tokens, len(tokens) - size) == size
-                            for size in range(1, min(4, len(tokens)) + 1))
+                            for size in range(1, min(_MAX_TRAILER, len(tokens)) + 1))
         # A wrapper comes first, after at most a few lead words ("alors, je me demande si…").
         asks = any(self.indirect.at(tokens, i) for i in range(min(4, len(tokens))))
         return corrects, hesitates, asks
@@ -330,7 +333,7 @@ class Restater:
             kept.append(tokens[i])
             i += 1
         while kept:
-            for size in range(min(4, len(kept)), 0, -1):
+            for size in range(min(_MAX_TRAILER, len(kept)), 0, -1):
                 if self.trailers.at(kept, len(kept) - size) == size:
                     del kept[len(kept) - size:]
                     break

@@ -100,7 +100,11 @@ def test_heldout_paraphrases_keep_their_floor_with_nothing_wrong(parser: Parser,
 #: round 8 - every read-only question, halt/resume, reduce-only, the autopilot, help, repeat and
 #: read-back answers in free words, with negated, hypothetical, past/future and "how does it work"
 #: refusals, and switches asked about (answered with the state, never flipped).
-ROUNDS = {"round4": (150, 40), "round5": (140, 40), "round6": (45, 12), "round7": (80, 24), "round8": (170, 25)}
+#: round 9 - venting and chat thanks around a whole command, urgency after it, stretched typed words,
+#: a changed mind while a read-back waits, a risk percentage without "%" after its label, reduce-only
+#: as "reductions only", what MIA is for, a yes word that only stresses a question.
+ROUNDS = {"round4": (150, 40), "round5": (140, 40), "round6": (45, 12), "round7": (80, 24), "round8": (170, 25),
+          "round9": (60, 16)}
 
 
 @pytest.mark.parametrize("lang", ["fr", "en"])
