@@ -37,7 +37,7 @@ __all__ = ["RESTATE_KEYS", "Restatement", "Restater"]
 #: The `frames:` keys this stage reads (the frame matcher leaves them alone).
 RESTATE_KEYS = frozenset({"corrections", "correction_tails", "correction_only", "hesitations", "trailers",
                           "indirect_questions", "context_yes", "context_no", "chat_sides", "chat_limit",
-                          "percent_labels"})
+                          "percent_labels", "percent_units"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +103,8 @@ class Restater:
         self.trailers = _phrases(frames, "trailers")
         self.indirect = _phrases(frames, "indirect_questions")
         self.percent_labels = _phrases(frames, "percent_labels")
+        self.percent_units = {tuple(normalize(p).split()) for section in frames.values()
+                              for p in _strings(section.get("percent_units", ()))}
         self._context = {" ".join(words): answer
                          for key, answer in (("context_yes", "confirm"), ("context_no", "cancel"))
                          for words in (tuple(normalize(p).split()) for section in frames.values()
@@ -303,6 +305,12 @@ class Restater:
             # Nothing of that kind to replace (an addition, not a correction), or two ("buy 2 ES
             # at 5000, no, 3": the quantity or the price?).
             return False
+        unit: list[Unit] = []
+        if new.kind == "#percent":
+            # "mets 2 %, non, 1,2 % de risque": what the percentage is of, said with the new value only.
+            tail = tuple(u for u in after[1:] if isinstance(u, str))
+            if len(tail) == len(after) - 1 and tail in self.percent_units:
+                unit, after = after[1:], after[:1]
         if any(isinstance(u, str) and u not in before for u in after):
             # A correction says values again, with at most words of the sentence it corrects
             # ("non, achète deux micro nasdaq"); new words ("vends-les, je sais plus") are more
@@ -310,7 +318,7 @@ class Restater:
             return False
         j = same[-1]
         if len(after) == 1:
-            corrected = before[:j] + [new] + before[j + 1:]
+            corrected = before[:j] + [new] + unit + before[j + 1:]
         else:
             # The speaker restarted at the replaced value: what follows it is said again, and a
             # value said before that is not said again is kept ("buy two ES, no, three contracts").
