@@ -120,11 +120,16 @@ class Restater:
             for side, shorts in (section.get("chat_sides") or {}).items():
                 for short in _strings(shorts):
                     self._chat[normalize(short)] = (str(side), limits)
-        self._gate = (self.corrections.first_words | self.hesitations.first_words
-                      | self.trailers.first_words | self.indirect.first_words)
+        self._gate = self.corrections.first_words | self.hesitations.first_words | self.indirect.first_words
+        # Trailers are said last: gated on the last word ("j'en ai marre" must not open the gate
+        # to every sentence with a "j" in it).
+        self._trailer_ends = frozenset(words[-1] for section in frames.values()
+                                       for words in (tuple(normalize(p).split())
+                                                     for p in _strings(section.get("trailers", ())))
+                                       if words)
 
     def __bool__(self) -> bool:
-        return bool(self._gate or self._context or self._chat)
+        return bool(self._gate or self._trailer_ends or self._context or self._chat)
 
     def context_answer(self, text: str) -> str | None:
         """"confirm" / "cancel" for the short answers that are one only while a read-back waits
@@ -135,7 +140,7 @@ class Restater:
         """The cheap gate: (a correction marker, a time-buying phrase, an indirect-question
         wrapper among the first words) said in the sentence. One set look-up when none of its
         words may begin such a phrase (most sentences)."""
-        if self._gate.isdisjoint(tokens):
+        if self._gate.isdisjoint(tokens) and not (tokens and tokens[-1] in self._trailer_ends):
             return False, False, False
         corrects = hesitates = False
         for i in range(len(tokens)):
