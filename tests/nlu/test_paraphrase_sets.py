@@ -74,7 +74,10 @@ HELDOUT_FLOORS = {
     "heldout5_fr": 0.957, "heldout5_en": 0.967,
     # Held-out set 6 (round 9): 93.7 % FR / 93.8 % EN when first measured after rounds 7 and 8
     # (5 / 7 wrong, five of them relabelled as the project decided before; the others fixed).
-    "heldout6_fr": 0.947, "heldout6_en": 0.951,
+    # Round 9 (venting and chat thanks around a command, urgency after it, stretched words, a
+    # changed mind, risk percentages without "%" and corrected, "reductions only", what MIA is for):
+    # 96.9 % FR / 96.7 % EN.
+    "heldout6_fr": 0.968, "heldout6_en": 0.967,
 }
 
 
