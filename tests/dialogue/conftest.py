@@ -96,3 +96,14 @@ def copies() -> list[tuple[str, str, str, str]]:
 @pytest.fixture
 def dialogue(engine: Engine, parser: Parser, config: MiaConfig, copies: list[tuple[str, str, str, str]]) -> Dialogue:
     return Dialogue(engine, parser, config=config, copy_sink=lambda *a: copies.append(a), fill_wait_s=2.0)
+
+
+def orders_of(engine: Engine) -> list:
+    """Every order the engine's ledger holds (what reached the broker)."""
+    return engine.ledger.orders(limit=None)
+
+
+@pytest.fixture
+def typed(engine: Engine, parser: Parser, config: MiaConfig) -> Dialogue:
+    """The dialogue of the typed loop (`mia run --input text`)."""
+    return Dialogue(engine, parser, config=config, source="text", fill_wait_s=2.0)

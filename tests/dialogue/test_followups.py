@@ -12,17 +12,7 @@ from assistant.dialogue import Dialogue
 from assistant.dialogue.answers import INTENT_EXAMPLES
 from trading_core.types import OrderRequest, Side, TradingState
 
-from .conftest import make_config, make_engine
-
-
-def orders_of(engine) -> list:
-    return engine.ledger.orders(limit=None)
-
-
-@pytest.fixture
-def typed(engine, parser, config) -> Dialogue:
-    """The dialogue of the typed loop (`mia run --input text`)."""
-    return Dialogue(engine, parser, config=config, source="text", fill_wait_s=2.0)
+from .conftest import make_config, make_engine, orders_of
 
 
 # ---------------------------------------------------------------------------- orders

@@ -9,14 +9,7 @@ import pytest
 from assistant.dialogue import Dialogue
 from trading_core.types import OrderRequest, Side
 
-
-def orders_of(engine) -> list:
-    return engine.ledger.orders(limit=None)
-
-
-@pytest.fixture
-def typed(engine, parser, config) -> Dialogue:
-    return Dialogue(engine, parser, config=config, source="text", fill_wait_s=2.0)
+from .conftest import orders_of
 
 
 @pytest.mark.parametrize(
