@@ -175,10 +175,21 @@ def _rule_texts(language: Any) -> dict[str, tuple[None, None, str]]:
     return out
 
 
+def passes(text: str) -> int:
+    """A number of passes over the corpus: 1 or more (0 would time nothing)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} passes: at least 1 is needed to time anything")
+    return value
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--repeat", type=int, default=5, help="passes over the corpus for MIA")
-    ap.add_argument("--hassil-repeat", type=int, default=1, help="passes over the corpus for hassil")
+    ap.add_argument("--repeat", type=passes, default=5, help="passes over the corpus for MIA (>= 1)")
+    ap.add_argument("--hassil-repeat", type=passes, default=1, help="passes over the corpus for hassil (>= 1)")
     ap.add_argument("--json", type=Path, help="also write the figures as JSON")
     args = ap.parse_args()
 
