@@ -204,9 +204,7 @@ class Parser:
         `prefer` breaks ties between languages for sentences valid in several (pass the
         language of the conversation so far). Raises ValueError for an unknown `lang`.
         """
-        result = self._parse(text, lang, prefer)
-        if not result.matched and self._slot_reader is not None and result.reason in _SLOT_READABLE:
-            result = self._read_slots(result, lang, prefer) or result
+        result = self._parse_or_read(text, lang, prefer)
         final = False
         if not result.matched and self._restater is not None and result.reason != "empty":
             result, final = self._restate(result, lang, prefer)
@@ -358,6 +356,13 @@ class Parser:
 
 
     # ------------------------------------------------------------------ slot-filling reader
+    def _parse_or_read(self, text: str, lang: str, prefer: str | None) -> ParseResult:
+        """Stages 1-4, then the slot-filling reader (4b) when they refused in a way it may overrule."""
+        result = self._parse(text, lang, prefer)
+        if not result.matched and self._slot_reader is not None and result.reason in _SLOT_READABLE:
+            result = self._read_slots(result, lang, prefer) or result
+        return result
+
     def _read_slots(self, refused: ParseResult, lang: str, prefer: str | None) -> ParseResult | None:
         """An order said as its slots in any order ("prix 5012,25 qté 3 achat MNQ", "qty 10 MNQ"),
         read by assistant/nlu/slot_reader.py; None when the reader leaves a word unexplained."""
@@ -406,9 +411,7 @@ class Parser:
         corrected = unstretched or self._typos.correct(said)
         if corrected is None:
             return None
-        again = self._parse(corrected, lang, prefer)
-        if not again.matched and self._slot_reader is not None and again.reason in _SLOT_READABLE:
-            again = self._read_slots(again, lang, prefer) or again
+        again = self._parse_or_read(corrected, lang, prefer)
         if unstretched is None and again.intent in _NO_TYPO_INTENTS:
             return None  # "release the kipll switch": a resume, a yes or a mode switch is never guessed
         if again.matched or (again.reason or "").startswith("missing_"):
