@@ -24,6 +24,7 @@ from rapidfuzz import fuzz, process
 from assistant.grammar.expand import possible_slot_refs
 from assistant.grammar.model import LanguageGrammar, RangeList, Template, TextList
 from assistant.grammar.template import Alternative, Expr, RuleRef, Sequence, SlotRef, Words
+from assistant.nlu.frozen_init import fast_frozen_init
 from assistant.nlu.normalize import PERCENT_WORD, normalize
 from assistant.nlu.numbers import NumberLanguage, number_language
 from assistant.nlu.spoken import spoken_words
@@ -63,6 +64,7 @@ class ExactTemplate:
     template: Template
 
 
+@fast_frozen_init  # built for every exact match
 @dataclass(frozen=True, slots=True)
 class ExactHit:
     intent: str
