@@ -730,16 +730,20 @@ class CompiledLanguage:
         nothing could be corrected), and how many words remain unknown in the first one.
         """
         known = self._known_words
+        slot_words = self._slot_words
         tokens = spaced.split()
         merged: list[str] = []
         i = 0
-        while i < len(tokens):
+        last = len(tokens) - 1
+        while i <= last:
             tok = tokens[i]
-            if i + 1 < len(tokens) and tok + tokens[i + 1] in known and tok + tokens[i + 1] not in self._slot_words \
-                    and tok not in self._slot_words and tokens[i + 1] not in self._slot_words:
-                merged.append(tok + tokens[i + 1])
-                i += 2
-                continue
+            if i < last:
+                joined = tok + tokens[i + 1]
+                if joined in known and joined not in slot_words and tok not in slot_words \
+                        and tokens[i + 1] not in slot_words:
+                    merged.append(joined)
+                    i += 2
+                    continue
             merged.append(tok)
             i += 1
         readings: list[str] = []
