@@ -75,6 +75,12 @@ def _join_groups(match: re.Match[str]) -> str:
 def normalize(text: str) -> str:
     """Return the canonical, space-separated token string for `text` (may be empty)."""
     text = fold_accents(text)
+    if text.isascii() and text.replace(" ", "").isalpha():
+        # Plain words and spaces (most of what is typed or recognised): no symbol, digit, dot or
+        # punctuation, so every rewrite below but the percent phrase would change nothing.
+        if "cent" in text or "pct" in text:
+            text = _PERCENT_PHRASE.sub(PERCENT_WORD, text)
+        return " ".join(text.split())
     if _SYMBOLS.search(text):
         text = _SYMBOLS.sub(lambda m: _SYMBOL_WORDS[m.group(0)], text)
     if _DIGIT.search(text):
