@@ -17,6 +17,7 @@ from __future__ import annotations
 import itertools
 import re
 from dataclasses import dataclass
+from collections.abc import Callable
 from typing import Any
 
 from rapidfuzz import fuzz, process
@@ -24,6 +25,7 @@ from rapidfuzz import fuzz, process
 from assistant.grammar.expand import possible_slot_refs
 from assistant.grammar.model import LanguageGrammar, RangeList, Template, TextList
 from assistant.grammar.template import Alternative, Expr, RuleRef, Sequence, SlotRef, Words
+from assistant.nlu.frozen_init import fast_frozen_init
 from assistant.nlu.normalize import PERCENT_WORD, normalize
 from assistant.nlu.numbers import NumberLanguage, number_language
 from assistant.nlu.spoken import spoken_words
@@ -63,6 +65,7 @@ class ExactTemplate:
     template: Template
 
 
+@fast_frozen_init  # built for every exact match
 @dataclass(frozen=True, slots=True)
 class ExactHit:
     intent: str
@@ -75,10 +78,13 @@ class ExactHit:
     typed_only: bool = False
 
 
-_Bucket = tuple[re.Pattern[str], dict[int, tuple[ExactTemplate, int, int]], frozenset[str]]
-"""A dispatch bucket: one alternation of templates, per wrapper group (template, wrapper group,
-position in the grammar's order), and every word its templates can say (digits aside): a
-sentence holding any other word cannot match, and the regex need not run."""
+_Bucket = tuple[int, Callable[[str], "re.Match[str] | None"], dict[int, tuple[ExactTemplate, int, int, bool]],
+                frozenset[str]]
+"""A dispatch bucket: its number (a bucket filed under several words of a sentence is tried once),
+the `fullmatch` of one alternation of templates, per wrapper group (template, wrapper group,
+position in the grammar's order, whether it is a complete command: neither incomplete nor typed
+only), and every word its templates can say (digits aside): a sentence holding any other word
+cannot match, and the regex need not run."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -432,16 +438,16 @@ class CompiledLanguage:
                 keys |= number_starts
             filed.setdefault(frozenset(keys), []).append(idx)
         by_word: dict[str, list[_Bucket]] = {}
-        for filed_under, members in filed.items():
-            bucket = self._compile_branches(members)
+        for number, (filed_under, members) in enumerate(filed.items()):
+            bucket = self._compile_branches(members, number)
             for key in filed_under:
                 by_word.setdefault(key, []).append(bucket)
         self._dispatch: dict[str, tuple[_Bucket, ...]] = {k: tuple(v) for k, v in by_word.items()}
         self._empty_buckets = self._dispatch.get("", ())
 
-    def _compile_branches(self, members: list[int]) -> "_Bucket":
+    def _compile_branches(self, members: list[int], number: int) -> "_Bucket":
         parts: list[str] = []
-        table: dict[int, tuple[ExactTemplate, int, int]] = {}
+        table: dict[int, tuple[ExactTemplate, int, int, bool]] = {}
         vocabulary: set[str] = set()
         group = 0
         for idx in members:
@@ -450,9 +456,9 @@ class CompiledLanguage:
             group += 1
             wrapper = group
             parts.append("(" + body + ")")
-            table[wrapper] = (meta, wrapper, idx)
+            table[wrapper] = (meta, wrapper, idx, not meta.template.missing and not meta.template.typed_only)
             group += len(meta.slot_groups)
-        return re.compile("|".join(parts)), table, frozenset(vocabulary)
+        return number, re.compile("|".join(parts)).fullmatch, table, frozenset(vocabulary)
 
     def match_exact(self, spaced: str, *, likely_miss: bool = False) -> ExactHit | None:
         """Exact grammar match of token+space text, or None.
@@ -469,30 +475,29 @@ class CompiledLanguage:
         # is likely (a bucket whose words do not cover them cannot match).
         said: set[str] | None = self._plain_words(spaced, tokens) if likely_miss else None
         for tok in tokens:
-            for bucket in dispatch.get("#digit" if tok[0].isdigit() else tok, ()):
-                if id(bucket) in tried:
+            for number, fullmatch, table, vocabulary in dispatch.get("#digit" if tok[0].isdigit() else tok, ()):
+                if number in tried:
                     continue
-                tried.add(id(bucket))
-                pattern, table, vocabulary = bucket
+                tried.add(number)
                 if said is not None and not said <= vocabulary:
                     continue  # a word none of these templates can say: no regex needed
-                m = pattern.fullmatch(spaced)
+                m = fullmatch(spaced)
                 if m is None:
                     if said is None:
                         said = self._plain_words(spaced, tokens)
                     continue
-                meta, wrapper, order = table[m.lastindex]  # type: ignore[index]
-                if best is None or order < best[0]:
-                    best = (order, m, meta, wrapper)
-                if not meta.template.missing and not meta.template.typed_only:
+                meta, wrapper, order, complete = table[m.lastindex]  # type: ignore[index]
+                if complete:
                     # A complete command: it outranks any incomplete or typed-only reading.
                     return self._hit(meta, wrapper, m)
-        for bucket in self._empty_buckets:
-            if said is not None and not said <= bucket[2]:
+                if best is None or order < best[0]:
+                    best = (order, m, meta, wrapper)
+        for _, fullmatch, table, vocabulary in self._empty_buckets:
+            if said is not None and not said <= vocabulary:
                 continue
-            m = bucket[0].fullmatch(spaced)
+            m = fullmatch(spaced)
             if m is not None:
-                meta, wrapper, order = bucket[1][m.lastindex]  # type: ignore[index]
+                meta, wrapper, order, _ = table[m.lastindex]  # type: ignore[index]
                 if best is None or order < best[0]:
                     best = (order, m, meta, wrapper)
         if best is None:
@@ -725,16 +730,20 @@ class CompiledLanguage:
         nothing could be corrected), and how many words remain unknown in the first one.
         """
         known = self._known_words
+        slot_words = self._slot_words
         tokens = spaced.split()
         merged: list[str] = []
         i = 0
-        while i < len(tokens):
+        last = len(tokens) - 1
+        while i <= last:
             tok = tokens[i]
-            if i + 1 < len(tokens) and tok + tokens[i + 1] in known and tok + tokens[i + 1] not in self._slot_words \
-                    and tok not in self._slot_words and tokens[i + 1] not in self._slot_words:
-                merged.append(tok + tokens[i + 1])
-                i += 2
-                continue
+            if i < last:
+                joined = tok + tokens[i + 1]
+                if joined in known and joined not in slot_words and tok not in slot_words \
+                        and tokens[i + 1] not in slot_words:
+                    merged.append(joined)
+                    i += 2
+                    continue
             merged.append(tok)
             i += 1
         readings: list[str] = []

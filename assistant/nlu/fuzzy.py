@@ -300,6 +300,20 @@ NEAREST_FLOOR = 0.6
 _WORD_RATIOS: dict[tuple[str, str], float] = {}
 
 
+#: Above this many values `heapq.nsmallest` (a Python loop) beats sorting them all in C.
+_SORT_ALL_BELOW = 600
+
+
+def _smallest(n: int, values: list[int]) -> list[int]:
+    """`heapq.nsmallest(n, values)` (that is `sorted(values)[:n]`), by whichever is cheaper: the
+    key counts of one sentence are usually a few dozen, where sorting them all in C is several
+    times faster than the heap's Python loop."""
+    if len(values) <= _SORT_ALL_BELOW:
+        values.sort()
+        return values[:n]
+    return heapq.nsmallest(n, values)
+
+
 def _closest_word(word: str, choices: list[str]) -> int:
     """Index of what `process.extractOne(word, choices, scorer=fuzz.ratio, score_cutoff=
     _TOKEN_MATCH)` returns (the first of the best; it stops at a perfect score), -1 for None."""
@@ -775,17 +789,17 @@ class CarrierIndex:
                 for w in similar:
                     counts.update(by_word[w][:_POSTINGS_EXAMINED])
             # The keys by (-count, words, index), each as one int: -count * size + the key's rank
-            # in (words, index) order (nsmallest / nlargest are sorted(...)[:n], without sorting
-            # everything).
+            # in (words, index) order; the first few of them (distinct ints: one order only).
             rank, order = group.key_ranks()
             size = len(order)
-            best = heapq.nsmallest(max(limit, _KEYS_EXAMINED), [rank[idx] - n * size for idx, n in counts.items()])
+            best = _smallest(max(limit, _KEYS_EXAMINED), [rank[idx] - n * size for idx, n in counts.items()])
             keyed = [order[code % size] for code in best]
             if "" in group.where:
                 keyed.append(group.where[""])
-            # Content words first (cheap), then whole carriers for the best few keys only.
+            # Content words first (cheap), then whole carriers for the best few keys only. (A dozen
+            # distinct (score, key) pairs: sorted in C, what heapq.nlargest(4, ...) returns.)
             key_tokens = group.key_tokens()
-            scored = heapq.nlargest(4, [(self._token_f1(said, key_tokens[idx]), idx) for idx in keyed])
+            scored = sorted([(self._token_f1(said, key_tokens[idx]), idx) for idx in keyed], reverse=True)[:4]
         else:
             scored = group.plain_top()
         out: list[tuple[float, CarrierInfo, str]] = []

@@ -75,9 +75,13 @@ def _join_groups(match: re.Match[str]) -> str:
 def normalize(text: str) -> str:
     """Return the canonical, space-separated token string for `text` (may be empty)."""
     text = fold_accents(text)
-    if _SYMBOLS.search(text):
+    bare = text.replace(" ", "")
+    # Plain ASCII words, figures and spaces (most of what is typed or recognised): no symbol, dot
+    # or punctuation to rewrite, and with letters only no number either.
+    plain = text.isascii() and bare.isalnum()
+    if not plain and _SYMBOLS.search(text):
         text = _SYMBOLS.sub(lambda m: _SYMBOL_WORDS[m.group(0)], text)
-    if _DIGIT.search(text):
+    if not (plain and bare.isalpha()) and _DIGIT.search(text):
         if "-" in text:
             text = _NEGATIVE.sub(" minus ", text)
         if "x" in text:
@@ -89,9 +93,10 @@ def normalize(text: str) -> str:
                 text = _DECIMAL_COMMA.sub(".", text)
         if "." in text:
             text = _LEADING_DOT.sub("0.", text)
-    text = _PUNCT.sub(" ", text)
-    if "." in text:
-        text = _STRAY_DOT.sub(" ", text)
+    if not plain:  # (the number rewrites keep a plain sentence plain: digits and spaces)
+        text = _PUNCT.sub(" ", text)
+        if "." in text:
+            text = _STRAY_DOT.sub(" ", text)
     if "cent" in text or "pct" in text:
         text = _PERCENT_PHRASE.sub(PERCENT_WORD, text)
     return " ".join(text.split())

@@ -4,6 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from assistant.nlu.frozen_init import fast_frozen_init
+
 __all__ = ["ParseResult", "Method", "REASONS"]
 
 Method = Literal["exact", "fuzzy", "frame", "classifier", "none"]
@@ -22,6 +24,7 @@ REASONS = {
 }
 
 
+@fast_frozen_init  # built at least once per utterance
 @dataclass(frozen=True, slots=True)
 class ParseResult:
     """Outcome of `Parser.parse`.

@@ -101,6 +101,12 @@ def test_unknown_language_reads_digits_only() -> None:
     ("  lots   of\tspace ", "lots of space"),
     ("œuvre Ça Noël", "oeuvre ca noel"),
     ("", ""),
+    # Plain words and spaces only (the fast path): the percent phrase is still rewritten.
+    ("Un Pour Cent   de risque", "un percent de risque"),
+    ("risk one per cent", "risk one percent"),
+    ("two pct", "two percent"),
+    ("ferme tout", "ferme tout"),
+    ("   ", ""),
 ])
 def test_normalize(text: str, expected: str) -> None:
     assert normalize(text) == expected

@@ -112,8 +112,8 @@ def test_a_bucket_matches_only_sentences_within_its_words(parser: Parser) -> Non
             if not spaced.strip():
                 continue
             said = {t for t in spaced.split() if not t[0].isdigit()}
-            for pattern, _, vocabulary in buckets.values():
-                if pattern.fullmatch(spaced) is not None:
+            for _, fullmatch, _, vocabulary in buckets.values():
+                if fullmatch(spaced) is not None:
                     matched += 1
                     assert said <= vocabulary, (code, spaced, sorted(said - vocabulary))
         assert matched > 500, code
