@@ -487,8 +487,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--features", help="write the collected features here (JSON lines)")
     p.add_argument("--fit-only", nargs="+", metavar="FEATURES.jsonl", help="fit from features collected earlier")
     p.add_argument("--pause-s", type=float, default=None,
-                   help="the endpointer's pause announcement (default: EndpointerConfig's, 0.2; 0: none, the input "
-                        "before the speculation): every utterance is decoded from the speculative final decoding's "
+                   help="the endpointer's pause announcement, e.g. 0.2 (default: EndpointerConfig's, 0: none, the "
+                        "audio as heard): every utterance is decoded from the speculative final decoding's "
                         "input, computed offline (no --realtime needed)")
     p.add_argument("--fill", choices=FILLS, default=SearchSettings.fill,
                    help="with --pause-s: what stands in for the trailing silence not heard at the pause")

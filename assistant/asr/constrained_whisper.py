@@ -25,7 +25,7 @@ Refused utterances come back with `out_of_grammar=True`, an empty text, and what
 `detail` ("hypothesis", "reason"). Work happens in the caller's thread (the voice loop decodes in a
 worker thread); one search runs at a time per model.
 
-Speculative final decoding (`pause()`, see assistant/asr/pipeline.py; on by default): when the
+Speculative final decoding (`pause()`, see assistant/asr/pipeline.py; off by default): when the
 endpointer announces a pause (0.2 s after the last speech frame), the utterance is known unless
 speech resumes: the audio so far, then the rest of the trailing silence (0.3 s). Its decoding
 starts at once on the recogniser's worker thread (`_Speculation`); `final()` waits for it, and
@@ -33,10 +33,12 @@ starts at once on the recogniser's worker thread (`_Speculation`); `final()` wai
 not started). The 0.3 s not heard yet are stood in for by the room's sound before the speech (the
 first 0.1 s of the pre-roll, repeated: `pause_fill`, `SearchSettings.fill`), and `final()` decodes
 that same input whether or not it speculated, so both give the same transcript by construction.
-The stand-in was chosen by auditing the whole fixture set (docs/asr.md, "Exact speculation"): the
-end of the pause repeated (the first stand-in) can hold the tail of the speech and changed
-decisions; the pre-roll holds none. Without an announcement (`pause_s = 0`) nothing here runs and
-the input is the whole utterance as heard.
+The stand-ins were audited on the whole fixture set (docs/asr.md, "Exact speculation"): the end of
+the pause repeated (the first stand-in) can hold the tail of the speech; the pre-roll holds none
+and adds no wrong action, but like every change of the input it flips decisions near the gate's
+threshold both ways, and the held-out voices lost a few more commands than they gained. So the
+endpointer does not announce pauses by default (`EndpointerConfig.pause_s = 0`): nothing here runs
+and the input is the whole utterance as heard.
 """
 from __future__ import annotations
 

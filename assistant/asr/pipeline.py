@@ -5,8 +5,8 @@ closes the utterance only the final decoding step is left: that is the latency t
 after the trailing silence. Several languages can listen at once (one recogniser per language,
 all fed the same audio); the parser then chooses among the transcripts.
 
-Speculative final decoding (on by default: `EndpointerConfig.pause_s` / config `asr.pause_s`,
-docs/asr.md "Latency"): when the endpointer announces a pause (`SpeechPaused`, 0.2 s after the
+Speculative final decoding (off by default: `EndpointerConfig.pause_s` / config `asr.pause_s`,
+docs/asr.md "Exact speculation"): when the endpointer announces a pause (`SpeechPaused`, 0.2 s after the
 last speech frame), each recogniser is told (`Recognizer.pause`) and may start its final decoding
 then, on the audio so far followed by a stand-in for the silence still to come; if speech resumes
 (`SpeechResumed`) that work is dropped. The constrained Whisper does so in a worker thread: its

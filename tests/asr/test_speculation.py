@@ -33,7 +33,7 @@ from assistant.audio import (
 FILES = ["en/pico-en-US/guide_01.wav", "en/mb-us1/guide_05.wav", "fr/pico-fr-FR/guide_03.wav",
          "fr/mb-fr1/guide_01.wav"]
 TIMINGS = ("encode_s", "search_s", "speculated")
-PAUSING = EndpointerConfig(pause_s=0.2)  # the default announcement (config asr.pause_s)
+PAUSING = EndpointerConfig(pause_s=0.2)  # the announcement is off by default (config asr.pause_s)
 
 
 def _comparable(tr: Any) -> tuple[Any, ...]:
