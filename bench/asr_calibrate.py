@@ -35,6 +35,7 @@ sys.path.insert(0, str(REPO))
 from audio_fixtures import add_fixture_arguments  # noqa: E402
 
 from assistant.asr.confidence import FEATURES  # noqa: E402
+from assistant.asr.constrained_whisper import FILLS, SearchSettings  # noqa: E402
 
 
 def collect(args: argparse.Namespace, out: Any) -> int:
@@ -53,13 +54,15 @@ def collect(args: argparse.Namespace, out: Any) -> int:
     # are what --gate rescore fits. speculate=False: with --pause-s the final decoding reads the
     # speculative input itself (the audio up to the pause, then `pause_fill`), without real-time pacing.
     rec = ConstrainedWhisperRecognizer(args.model, grammar, settings=SearchSettings(
-        compare_gates=not args.logistic_only, speculate=False))
+        compare_gates=not args.logistic_only, speculate=False, fill=args.fill))
     dataset = load_dataset(args.audio, args.labels)
     items = dataset.items
+    if args.only:
+        items = [it for it in items if it[1].file in set(args.only)]
     noises = [load_noise(n) for n in args.noise or []]
     conditions: list[tuple[Any, float | None]] = [] if args.no_clean else [(None, None)]
     conditions += [(n, s) for n in noises for s in args.snr]
-    cfg = EndpointerConfig(pause_s=args.pause_s) if args.pause_s else EndpointerConfig()
+    cfg = EndpointerConfig(pause_s=args.pause_s) if args.pause_s is not None else EndpointerConfig()
     reference = reference_speech_power(items) if noises else None
     count = 0
     t0 = time.perf_counter()
@@ -95,7 +98,7 @@ def collect(args: argparse.Namespace, out: Any) -> int:
                     "features": tr.detail["features"], "accepted_now": tr.accepted, "confidence_now": tr.confidence,
                     "hypothesis": tr.detail.get("hypothesis"), "free": tr.detail.get("free"), "text": label.text,
                     "cpu_s": tr.processing_s, "logistic_accepted": tr.detail.get("logistic_accepted"),
-                    "rescore": rescore, "latency_s": h.latency_s, "cpu_file_s": cpu_file,
+                    "rescore": rescore, "latency_s": h.latency_s, "intent_rival": tr.detail.get("intent_rival"), "cpu_file_s": cpu_file,
                 }, ensure_ascii=False) + "\n")
                 out.flush()
                 count += 1
@@ -379,10 +382,15 @@ _PARSER: list[Any] = []
 
 def rule_features(row: dict[str, Any]) -> dict[str, float]:
     """A row's saved features, with the rule features of confidence.py computed again from its
-    best sentence and free decoding when it was collected before they existed."""
+    best sentence and free decoding when it was collected before they existed (`confusable`
+    needs the forced scores: rows collected before it have no `intent_margin` and pass it)."""
     from assistant.asr.confidence import unsupported_incomplete, unwritten_price
 
+    from assistant.asr.confidence import CONFUSABLE_MARGIN
+
     feats = dict(row.get("features") or {})
+    if "intent_margin" in feats:  # the rule as it is now (its margin may have changed since collection)
+        feats["confusable"] = float(feats["intent_margin"] < CONFUSABLE_MARGIN)
     if feats and "unwritten_price" not in feats:
         feats["unwritten_price"] = float(unwritten_price(row.get("heard_slots") or {}, row.get("free") or ""))
     if feats and "incomplete" not in feats:
@@ -478,9 +486,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--every-noisy", type=int, default=1, help="use every k-th file in noise")
     p.add_argument("--features", help="write the collected features here (JSON lines)")
     p.add_argument("--fit-only", nargs="+", metavar="FEATURES.jsonl", help="fit from features collected earlier")
-    p.add_argument("--pause-s", type=float, default=0.0,
-                   help="collect with the endpointer's pause announcement (e.g. 0.2): every utterance is decoded "
-                        "from the speculative final decoding's input, computed offline (no --realtime needed)")
+    p.add_argument("--pause-s", type=float, default=None,
+                   help="the endpointer's pause announcement, e.g. 0.2 (default: EndpointerConfig's, 0: none, the "
+                        "audio as heard): every utterance is decoded from the speculative final decoding's "
+                        "input, computed offline (no --realtime needed)")
+    p.add_argument("--fill", choices=FILLS, default=SearchSettings.fill,
+                   help="with --pause-s: what stands in for the trailing silence not heard at the pause")
+    p.add_argument("--only", nargs="+", metavar="VOICE/FILE.wav",
+                   help="collect these files only (as labelled, e.g. mb-en1/conf_15.wav)")
     p.add_argument("--logistic-only", action="store_true",
                    help="skip the forced rescoring (what --gate rescore fits): about a third less CPU")
     p.add_argument("--safety", type=float, default=0.05, help="added to the lowest safe threshold")

@@ -45,6 +45,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from audio_fixtures import add_fixture_arguments  # noqa: E402
+from assistant.asr.constrained_whisper import FILLS  # noqa: E402
 
 SYSTEMS = {
     "baseline": ({"backend_en": "pocketsphinx", "backend_fr": "whisper"}, "PocketSphinx EN + free Whisper FR"),
@@ -90,8 +91,11 @@ def run_system(name: str, args: argparse.Namespace, items: list[Any], conditions
     overrides, _ = SYSTEMS[name]
     config = load_config(None, env={}, overrides={"asr": {"whisper_model": args.model, **overrides}})
     pipeline = build_pipeline(config, lang="auto")
-    if args.speculate:
+    if args.speculate is not None:
         pipeline.endpointer_config = replace(pipeline.endpointer_config, pause_s=args.speculate)
+    for rec in pipeline.recognizers.values():
+        if args.fill and hasattr(rec, "settings") and hasattr(rec.settings, "fill"):
+            rec.settings = replace(rec.settings, fill=args.fill)
     for line in pipeline.startup:
         print("   ", line)
     reference = reference_speech_power(items) if any(not c.is_clean for c in conditions) else None
@@ -198,9 +202,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--systems", default="baseline,whisper,whisper-grammar")
     p.add_argument("--realtime", action="store_true",
                    help="deliver the audio at the speed of speech (live latencies; takes the audio's duration)")
-    p.add_argument("--speculate", type=float, default=0.0, metavar="PAUSE_S",
+    p.add_argument("--speculate", type=float, default=None, metavar="PAUSE_S",
                    help="announce a pause this long after the last speech frame, so the final decoding starts "
-                        "then (speculative; off by default: it changes the recogniser's input, docs/asr.md)")
+                        "then (speculative); 0: no announcement, the final decoding starts at the close "
+                        "(default: the endpointer's setting, EndpointerConfig.pause_s)")
+    p.add_argument("--fill", choices=FILLS, default=None,
+                   help="what stands in for the trailing silence not heard at the pause "
+                        "(default: SearchSettings.fill; docs/asr.md, 'Latency')")
     p.add_argument("--model", default=str(REPO.parent / "shared" / "models" / "faster-whisper-base"))
     args = p.parse_args(argv)
 

@@ -116,6 +116,10 @@ class AsrConfig(_Section):
     # Endpointer frame classifier: silero (trained VAD, ignores clatter/music/knocks), energy (level +
     # pitch), auto = silero when installed, else energy.
     vad: Literal["auto", "silero", "energy"] = "auto"
+    # Speculative final decoding (opt-in): the endpointer announces a pause this long (s, e.g. 0.2)
+    # after the last speech frame, and whisper-grammar starts its final decoding then, not at the
+    # close (docs/asr.md, "Exact speculation"); 0, or not shorter than trailing_silence_s: at the close.
+    pause_s: float = Field(0.0, ge=0, le=5)
     models_dir: str | None = None  # downloaded models; None = $MIA_MODELS_DIR or ~/.local/share/mia/models
 
 

@@ -211,11 +211,14 @@ def features(result: SearchResult, tokenizer: WhisperTokenizer, audio_s: float,
 
 
 def decide(result: SearchResult, tokenizer: WhisperTokenizer, audio_s: float,
-           calibration: Calibration, ranked: list[Ranked] | None = None, parser: Any = None) -> Decision:
+           calibration: Calibration, ranked: list[Ranked] | None = None, parser: Any = None,
+           extra: dict[str, float] | None = None) -> Decision:
+    """`extra`: more unweighted features (the recogniser's `intent_margin` / `confusable`)."""
     ranked = ranked if ranked is not None else rank(result, tokenizer)
     feats = features(result, tokenizer, audio_s, ranked, parser)
     if feats is None:
         return Decision(False, 0.0, "no grammar sentence fits", {})
+    feats.update(extra or {})
     best = ranked[0].finished
     if any(r.finished.tokens == best.tokens and _sense(r.finished) != _sense(best) for r in ranked[1:]):
         # One sentence, two meanings in the grammar ("all positions": the positions question, or
@@ -282,7 +285,15 @@ def unwritten_price(slots: dict[str, Any], free: str) -> bool:
 RULES = {
     "incomplete": "an incomplete command the free decoding does not write (a word was probably lost)",
     "unwritten_price": "the price is not what Whisper writes unaided",
+    "confusable": "a sentence of another intent with a confusable command word scores nearly as well",
 }
+
+#: `confusable`: the best sentence's forced score minus its best confusable other-intent sentence's
+#: (`rescoring.CONFUSABLE_WORDS`, `Rescorer.intent_margin`) under which it is refused. Measured on
+#: every fixture file whose best sentence held "stop" / "je voudrais" (docs/asr.md, "Exact
+#: speculation"): the wrong ones at 0.28-1.74 nats, the right ones the gate accepts at 1.27-2.00;
+#: 1.86 refuses every wrong one and one right "stop trading" (a calibration voice). A thin gap.
+CONFUSABLE_MARGIN = 1.86
 
 
 def refusal(feats: dict[str, float]) -> str | None:

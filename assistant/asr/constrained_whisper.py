@@ -25,18 +25,20 @@ Refused utterances come back with `out_of_grammar=True`, an empty text, and what
 `detail` ("hypothesis", "reason"). Work happens in the caller's thread (the voice loop decodes in a
 worker thread); one search runs at a time per model.
 
-Speculative final decoding (`pause()`, see assistant/asr/pipeline.py): when the endpointer
-announces a pause (0.2 s after the last speech frame), the utterance is known unless speech
-resumes: the audio so far, then the rest of the trailing silence (0.3 s). Its decoding starts at
-once on the recogniser's worker thread (`_Speculation`); `final()` waits for it, and
+Speculative final decoding (`pause()`, see assistant/asr/pipeline.py; off by default): when the
+endpointer announces a pause (0.2 s after the last speech frame), the utterance is known unless
+speech resumes: the audio so far, then the rest of the trailing silence (0.3 s). Its decoding
+starts at once on the recogniser's worker thread (`_Speculation`); `final()` waits for it, and
 `resume()`/`reset()` drop it (a dropped one stops after its encoder call, or before it if it has
-not started). The 0.3 s not heard yet are stood in for by the end of the pause repeated
-(`pause_fill`), and `final()` decodes the same stand-in whether or not it speculated, so both give
-the same transcript. That input differs from the one before (the room's real 0.3 s), and Whisper
-base notices: on the fixtures its hypotheses changed on about 1 file in 8, and decisions with
-them, both ways, a wrong action among them (docs/asr.md, "Latency"). So the endpointer does not
-announce pauses by default (`EndpointerConfig.pause_s = 0`): without an announcement nothing here
-runs and the input is the one before.
+not started). The 0.3 s not heard yet are stood in for by the room's sound before the speech (the
+first 0.1 s of the pre-roll, repeated: `pause_fill`, `SearchSettings.fill`), and `final()` decodes
+that same input whether or not it speculated, so both give the same transcript by construction.
+The stand-ins were audited on the whole fixture set (docs/asr.md, "Exact speculation"): the end of
+the pause repeated (the first stand-in) can hold the tail of the speech; the pre-roll holds none
+and adds no wrong action, but like every change of the input it flips decisions near the gate's
+threshold both ways, and the held-out voices lost a few more commands than they gained. So the
+endpointer does not announce pauses by default (`EndpointerConfig.pause_s = 0`): nothing here runs
+and the input is the whole utterance as heard.
 """
 from __future__ import annotations
 
@@ -103,6 +105,8 @@ class SearchSettings:
     # Start the final decoding at the endpointer's pause announcement, in a worker thread
     # (module docstring); False: decode at `final()` (the same input, so the same result).
     speculate: bool = True
+    # What stands in for the trailing silence not heard yet at the pause (`FILLS`, `pause_fill`).
+    fill: str = "preroll"
 
 
 #: The previous-text prompts (`SearchSettings.prompt`). A glossary, not a command: if Whisper
@@ -129,26 +133,53 @@ def speech_start(audio: np.ndarray) -> float:
     return float(np.flatnonzero(energy > energy.max() - 35.0)[0]) * 0.02
 
 
-def speech_end(audio: np.ndarray) -> float:
+def speech_end(audio: np.ndarray, trailing_s: float = TRAILING_S) -> float:
     """Where the speech ends (s): the end of the last 20-ms frame within 35 dB of the loudest,
-    and at most `TRAILING_S` before the end of the audio."""
+    and at most `trailing_s` before the end of the audio."""
     frames = audio[: len(audio) // 320 * 320].reshape(-1, 320)
     if not len(frames):
         return 0.0
     energy = 10.0 * np.log10((frames.astype(np.float64) ** 2).mean(1) + 1e-10)
     active = np.flatnonzero(energy > energy.max() - 35.0)
-    return min(float(active[-1] + 1) * 0.02, max(0.0, len(audio) / SAMPLE_RATE - TRAILING_S))
+    return min(float(active[-1] + 1) * 0.02, max(0.0, len(audio) / SAMPLE_RATE - trailing_s))
 
 
-#: The stand-in for the rest of the trailing silence is made of the last this-many seconds of the
-#: pause (furthest from the speech), repeated.
+#: The stand-in for the rest of the trailing silence is made of this many seconds of the room's
+#: own sound, repeated.
 FILL_SOURCE_S = 0.1
 
+#: What stands in for the rest of the trailing silence after a pause (`pause_fill`):
+#: "pause_end": the last `FILL_SOURCE_S` of the pause (can hold the tail of the speech);
+#: "preroll": the first `FILL_SOURCE_S` of the utterance's pre-roll (the room before the speech);
+#: "quiet": the quietest `FILL_SOURCE_S` of the pre-roll's head and of the pause;
+#: "none": nothing: the decoding stops at the pause and the encoder's padding follows.
+FILLS = ("pause_end", "preroll", "quiet", "none")
 
-def pause_fill(pcm: np.ndarray, n: int) -> np.ndarray:
-    """`n` samples standing for the rest of the trailing silence after a pause: the room's own
-    sound at the end of the pause, repeated (digital silence in its place changed decisions)."""
-    src = pcm[-int(FILL_SOURCE_S * SAMPLE_RATE):]
+
+def _quietest(pcm: np.ndarray, width: int) -> np.ndarray:
+    """The quietest `width` samples of the pre-roll's head and of the last 0.2 s (20-ms steps)."""
+    step = SAMPLE_RATE // 50
+    head = pcm[: min(len(pcm), 3 * width)]
+    tail = pcm[-min(len(pcm), 2 * width):]
+    best, best_e = pcm[-width:], math.inf
+    for part in (head, tail):
+        for i in range(0, max(1, len(part) - width + 1), step):
+            win = part[i:i + width]
+            if len(win) < width:
+                continue
+            e = float(np.mean(win.astype(np.float64) ** 2))
+            if e < best_e:
+                best, best_e = win, e
+    return best
+
+
+def pause_fill(pcm: np.ndarray, n: int, fill: str = "preroll") -> np.ndarray:
+    """`n` samples standing for the rest of the trailing silence after a pause, from the audio
+    heard so far only (`FILLS`; "none" gives no samples)."""
+    width = int(FILL_SOURCE_S * SAMPLE_RATE)
+    if fill == "none":
+        return np.zeros(0, np.int16)
+    src = pcm[:width] if fill == "preroll" else _quietest(pcm, width) if fill == "quiet" else pcm[-width:]
     if n <= 0 or not len(src):
         return np.zeros(max(0, n), np.int16)
     return np.resize(src, n).astype(np.int16)
@@ -320,11 +351,12 @@ class ConstrainedWhisperRecognizer(Recognizer):
         self._paused = (mark, max(0, silence))
         if self.settings.speculate:
             pcm = np.concatenate(self._chunks)
-            pcm = np.concatenate([pcm, pause_fill(pcm, max(0, silence))])
+            pcm = np.concatenate([pcm, pause_fill(pcm, max(0, silence), self.settings.fill)])
             if self._pool is None:
                 self._pool = ThreadPoolExecutor(1, thread_name_prefix="mia-asr-speculate")
-            self._speculation = _Speculation(self._pool, lambda cancelled: self._transcribe(pcm, mark, cancelled),
-                                             mark, silence)
+            unheard = max(0, silence) + mark - len(pcm)
+            self._speculation = _Speculation(
+                self._pool, lambda cancelled: self._transcribe(pcm, mark, cancelled, unheard), mark, silence)
 
     def _resume(self) -> None:
         self._drop()
@@ -377,29 +409,34 @@ class ConstrainedWhisperRecognizer(Recognizer):
             spec.cancel()
             self._dropped.append(spec)
         # After the pause only silence was heard: decoded with the same stand-in, as speculated.
-        return self._transcribe(np.concatenate([pcm[:mark], pause_fill(pcm[:mark], len(pcm) - mark)]), mark)
+        fill = pause_fill(pcm[:mark], len(pcm) - mark, self.settings.fill)
+        return self._transcribe(np.concatenate([pcm[:mark], fill]), mark, None, len(pcm) - mark - len(fill))
 
-    def _transcribe(self, pcm: np.ndarray, heard: int, cancelled: threading.Event | None = None) -> Transcript:
+    def _transcribe(self, pcm: np.ndarray, heard: int, cancelled: threading.Event | None = None,
+                    unheard: int = 0) -> Transcript:
         """Decode `pcm`, whose samples after `heard` stand in for the rest of the trailing silence
-        after a pause (`pause_fill`)."""
+        after a pause (`pause_fill`); `unheard`: samples of trailing silence left out (fill "none"),
+        which the speech end's cap accounts for."""
         default_lang = self.langs[0]
         until = {"decoded_until_s": round(heard / SAMPLE_RATE, 3)}
         if len(pcm) < MIN_AUDIO_S * SAMPLE_RATE:
             return Transcript("", 0.0, default_lang, self.backend, True, detail={"reason": "too short", **until})
         if len(pcm) > MAX_AUDIO_S * SAMPLE_RATE:
             return Transcript("", 0.0, default_lang, self.backend, True, detail={"reason": "too long", **until})
-        tr = self._decode(pcm.astype(np.float32) / 32768.0, cancelled)
+        tr = self._decode(pcm.astype(np.float32) / 32768.0, cancelled,
+                          max(0.0, TRAILING_S - unheard / SAMPLE_RATE))
         tr.detail.update(until)
         return tr
 
-    def _decode(self, audio: np.ndarray, cancelled: threading.Event | None = None) -> Transcript:
+    def _decode(self, audio: np.ndarray, cancelled: threading.Event | None = None,
+                trailing_s: float = TRAILING_S) -> Transcript:
         with self._decode_lock:
             if cancelled is not None and cancelled.is_set():
                 raise _Cancelled()
-            return self._decode_now(audio, cancelled)
+            return self._decode_now(audio, cancelled, trailing_s)
 
-    def _decode_now(self, audio: np.ndarray, cancelled: threading.Event | None) -> Transcript:
-        from .confidence import decide, rank
+    def _decode_now(self, audio: np.ndarray, cancelled: threading.Event | None, trailing_s: float) -> Transcript:
+        from .confidence import CONFUSABLE_MARGIN, MARGIN_CAP, decide, rank
         from .constrained_search import describe
 
         s = self.settings
@@ -414,7 +451,7 @@ class ConstrainedWhisperRecognizer(Recognizer):
                 t1 = time.perf_counter()
                 if cancelled is not None and cancelled.is_set():
                     raise _Cancelled()
-                result = self.search.run(encoded, frames=s.window_frames, speech_end_s=speech_end(audio),
+                result = self.search.run(encoded, frames=s.window_frames, speech_end_s=speech_end(audio, trailing_s),
                                          speech_start_s=speech_start(audio))
                 t2 = time.perf_counter()
                 rescored = None
@@ -422,6 +459,10 @@ class ConstrainedWhisperRecognizer(Recognizer):
                     rescored = self.rescorer.rescore(result.cross, result.finished,
                                                      engine.tokenizer.decode(result.free_tokens))
                 t3 = time.perf_counter()
+                ranked = rank(result, engine.tokenizer)
+                # The best sentence's confusable other-intent sentences, force-scored (a rule of confidence.py).
+                intent_margin, intent_rival = (self.rescorer.intent_margin(result.cross, ranked[0].finished)
+                                               if ranked else (MARGIN_CAP, None))
                 result.cross = None
             except RuntimeError as exc:  # ctranslate2 / torch failures: refuse, say why
                 raise RecognizerError(f"Échec du décodage Whisper : {exc}", f"Whisper decoding failed: {exc}") from None
@@ -429,9 +470,9 @@ class ConstrainedWhisperRecognizer(Recognizer):
                 torch.set_num_threads(previous)
         from .rescoring import agreement, coverage
 
-        ranked = rank(result, engine.tokenizer)
         decision = decide(result, engine.tokenizer, len(audio) / SAMPLE_RATE, self.calibration, ranked,
-                          self.free_parser)
+                          self.free_parser, {"intent_margin": round(intent_margin, 4),
+                                             "confusable": float(intent_margin < CONFUSABLE_MARGIN)})
         best = ranked[0].finished if ranked else None
         rescore_detail: dict[str, Any] = {}
         rescore_ok = False
@@ -488,6 +529,7 @@ class ConstrainedWhisperRecognizer(Recognizer):
             "intent": best_meaning.intent if best_meaning else None,
             "slots": best_meaning.as_dict() if best_meaning else {},
             "rescore": rescore_detail, "logistic_accepted": logistic_accepted,
+            "intent_rival": engine.tokenizer.decode(intent_rival.tokens) if intent_rival is not None else None,
             "free": engine.tokenizer.decode(result.free_tokens), "no_speech_prob": round(result.no_speech_prob, 4),
             "language_logprobs": {k: round(v, 3) for k, v in result.lang_logprobs.items()},
             "alternatives": [dict(a, agreement=round(r.agreement, 3), rank_score=round(r.score, 3))

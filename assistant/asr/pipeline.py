@@ -5,11 +5,12 @@ closes the utterance only the final decoding step is left: that is the latency t
 after the trailing silence. Several languages can listen at once (one recogniser per language,
 all fed the same audio); the parser then chooses among the transcripts.
 
-Speculative final decoding (off by default: `EndpointerConfig.pause_s`, docs/asr.md "Latency"):
-when the endpointer announces a pause (`SpeechPaused`, e.g. 0.2 s after the last speech frame), each recogniser is told (`Recognizer.pause`) and may start its final
-decoding then, on the audio so far followed by the silence still to come; if speech resumes
+Speculative final decoding (off by default: `EndpointerConfig.pause_s` / config `asr.pause_s`,
+docs/asr.md "Exact speculation"): when the endpointer announces a pause (`SpeechPaused`, 0.2 s after the
+last speech frame), each recogniser is told (`Recognizer.pause`) and may start its final decoding
+then, on the audio so far followed by a stand-in for the silence still to come; if speech resumes
 (`SpeechResumed`) that work is dropped. The constrained Whisper does so in a worker thread: its
-result is the one `final()` would give at the close, and it is ready about 0.3 s sooner.
+result is the one `final()` gives at the close (which decodes the same input), about 0.3 s sooner.
 
 A segment the endpointer discards (noise burst, click) resets the recognisers. An utterance cut
 at the maximum length is not decoded at all: a 60-second ramble is "not understood", never

@@ -86,6 +86,19 @@ class Rescored:
 
 MARGIN_CAP = 10.0
 
+#: Command words Whisper base writes for others across intents, found by the whole-fixture audit
+#: (docs/asr.md, "Gate audit"): "stop everything" (halt) for "flatten everything", "stop trading"
+#: for "start trading" in babble, "je voudrais toutes les positions" (the positions question) for
+#: "clôturer toutes les positions". The free decoding writes the same wrong words, so no feature
+#: of the search tells. When the best sentence holds the word on the left, each sentence with a
+#: word on the right in its place (a grammar sentence of another intent) is force-scored on the
+#: same audio (`Rescorer.intent_margin`); confidence.py refuses when one comes close. Only that
+#: direction: the words on the right were never written for the one on the left.
+CONFUSABLE_WORDS: dict[str, tuple[tuple[str, tuple[str, ...]], ...]] = {
+    "en": (("stop", ("start", "flatten")),),
+    "fr": (("je voudrais", ("clôturer",)),),
+}
+
 
 def combine(total: float, n: int, end: float, end_floor: float = END_FLOOR) -> float:
     """Mean log-probability per token, the clipped end counted as one more token."""
@@ -215,6 +228,47 @@ class Rescorer:
             out += [c for _, c in round_][:MAX_COMPETITORS - len(out)]
             depth += 1
         return out
+
+    def intent_competitors(self, best: Finished) -> list[Candidate]:
+        """`best` with a left word of `CONFUSABLE_WORDS` replaced by one of its right words, where
+        that is a sentence of the grammar with another intent (the case of the first letter kept)."""
+        lang = best.meaning.lang
+        words = word_tokens(best.tokens, self.tokenizer.token_texts)
+        written = [self.tokenizer.decode(w).strip().strip(",.?!").lower() for w in words]
+        seen = {best.tokens}
+        out: list[Candidate] = []
+        for src, targets in CONFUSABLE_WORDS.get(lang, ()):
+            n = len(src.split())
+            for i in range(len(words) - n + 1):
+                if " ".join(written[i:i + n]) != src:
+                    continue
+                head = tuple(t for w in words[:i] for t in w)
+                tail = tuple(t for w in words[i + n:] for t in w)
+                upper = self.tokenizer.decode(words[i]).strip()[:1].isupper()
+                for dst in targets:
+                    for variant in ((dst[:1].upper() + dst[1:], dst) if upper else (dst, dst[:1].upper() + dst[1:])):
+                        tokens = head + tuple(self.tokenizer.encode(" " + variant)) + tail
+                        if tokens in seen:
+                            continue
+                        seen.add(tokens)
+                        other = next((m for m in self._meanings(self._initial(lang), tokens)
+                                      if m.intent != best.meaning.intent), None)
+                        if other is not None:
+                            out.append(Candidate(other, tokens, "confusable"))
+                            break
+        return out
+
+    def intent_margin(self, cross: Any, best: Finished) -> tuple[float, Candidate | None]:
+        """The forced score (`combine`) of `best` minus that of its best `intent_competitors`
+        (MARGIN_CAP and None when it has none)."""
+        comps = self.intent_competitors(best)
+        if not comps:
+            return MARGIN_CAP, None
+        cands = [Candidate(best.meaning, best.tokens, "search"), *comps]
+        scores = [combine(t, len(c.tokens), e) for c, (t, e) in zip(cands, self.force_score(cross, cands))]
+        i = max(range(1, len(cands)), key=lambda k: scores[k])
+        margin = scores[0] - scores[i]
+        return (min(MARGIN_CAP, margin) if math.isfinite(margin) else MARGIN_CAP), cands[i]
 
     # ------------------------------------------------------------------ forced scoring
     def force_score(self, cross: Any, candidates: list[Candidate]) -> list[tuple[float, float]]:

@@ -97,3 +97,55 @@ def test_recordings_that_were_wrong_actions_are_refused(natural: Path, recognize
                     assert tr.detail["intent"] == label["intent"], (name, tr.detail["hypothesis"])
                     assert {k: str(v).lower() for k, v in tr.detail["slots"].items()} == \
                         {k: str(v).lower() for k, v in label["slots"].items()}, (name, tr.detail["hypothesis"])
+
+
+# Command words Whisper base writes for others (rescoring.CONFUSABLE_WORDS): the best sentence with
+# the left word gets the sentences with a right word in its place force-scored (another intent).
+@pytest.mark.parametrize("lang,said,rivals", [
+    ("en", "stop trading", ["start trading"]),                      # halt vs resume
+    ("en", "stop everything", ["flatten everything"]),              # halt vs close all
+    ("fr", "je voudrais toutes les positions sur MNQ", ["clôturer toutes les positions sur MNQ"]),  # query vs close
+    ("en", "start trading", []),                                    # one direction only
+    ("en", "what is my pnl", []),                                   # no confusable word
+])
+def test_confusable_command_words_get_their_rivals(recognizer: Any, lang: str, said: str, rivals: list[str]) -> None:
+    from types import SimpleNamespace
+
+    rescorer, tok = recognizer.rescorer, recognizer.engine.tokenizer
+    tokens = tuple(tok.encode(" " + said))
+    meaning = next(iter(rescorer._meanings(rescorer._initial(lang), tokens)))
+    found = rescorer.intent_competitors(SimpleNamespace(meaning=meaning, tokens=tokens))
+    assert [tok.decode(c.tokens).strip().lower() for c in found] == [r.lower() for r in rivals]
+    assert all(c.meaning.intent != meaning.intent for c in found)
+
+
+# Recordings the gate accepted as another intent before the `confusable` rule (whole-fixture
+# audit, docs/asr.md): folder, labels, file, babble SNR (None: clean).
+CONFUSED_BEFORE = [
+    ("espeak/en", "labels_espeak_en.json", "espeak-en-us+m3/phr_12.wav", None),  # "flatten everything" -> "stop everything"
+    ("en", "labels_en.json", "mb-en1/conf_15.wav", 6.0),         # "start trading" -> "stop trading"
+    ("fr", "labels_fr.json", "mb-fr6/guide_03.wav", 6.0),        # "Clôturer toutes les positions sur MNQ" -> "je voudrais ..."
+]
+
+
+def test_confused_command_words_are_refused(natural: Path, grammar_pipeline: Any, tmp_path: Path) -> None:
+    """Through the live path, as the audit ran them: each is refused or understood as labelled."""
+    import json
+
+    from assistant.harness.labels import load_dataset
+    from assistant.harness.noise import load_noise
+    from assistant.harness.runner import conditions_for
+    from audio_fixtures import generate
+    from tests.asr.support import run_once
+
+    for folder, labels, name, snr in CONFUSED_BEFORE:
+        data = json.loads((generate.labels_path("en").parent / labels).read_text(encoding="utf-8"))
+        path = tmp_path / labels
+        path.write_text(json.dumps({name: data[name]}, ensure_ascii=False), encoding="utf-8")
+        dataset = load_dataset([natural / folder], [path])
+        cond = (conditions_for([load_noise(natural / "noise" / "babble.wav")], [snr], include_clean=False)
+                if snr is not None else conditions_for([], []))
+        outcomes = run_once(grammar_pipeline, dataset.items, cond)
+        assert len(outcomes) == 1 and outcomes[0].scored_heard, name
+        # What the harness infers from what the recogniser accepted: nothing, or the labelled intent.
+        assert all(i.intent == data[name]["intent"] for i in outcomes[0].inferred), (name, outcomes[0].inferred)

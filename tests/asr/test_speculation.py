@@ -33,7 +33,7 @@ from assistant.audio import (
 FILES = ["en/pico-en-US/guide_01.wav", "en/mb-us1/guide_05.wav", "fr/pico-fr-FR/guide_03.wav",
          "fr/mb-fr1/guide_01.wav"]
 TIMINGS = ("encode_s", "search_s", "speculated")
-PAUSING = EndpointerConfig(pause_s=0.2)  # the announcement is off by default
+PAUSING = EndpointerConfig(pause_s=0.2)  # the announcement is off by default (config asr.pause_s)
 
 
 def _comparable(tr: Any) -> tuple[Any, ...]:
@@ -153,3 +153,22 @@ def test_no_thread_is_left_after_close(natural: Path, recognizer: Any) -> None:
     again = _listen(recognizer, _wav(natural, FILES[0]), speculate=True)
     assert _comparable(again[0].transcripts["en"]) == _comparable(heard[0].transcripts["en"])
     recognizer.close()
+
+
+def test_the_stand_ins_use_only_the_audio_heard_before_the_pause() -> None:
+    """`pause_fill` (a function of the audio up to the pause only, which the speculation and
+    `final()` both have): each kind of stand-in takes what it says."""
+    from assistant.asr.constrained_whisper import FILLS, pause_fill
+
+    rng = np.random.default_rng(0)
+    pre = (rng.standard_normal(4800) * 20).astype(np.int16)        # the room before the speech
+    speech = (rng.standard_normal(16000) * 3000).astype(np.int16)
+    pause = np.concatenate([(rng.standard_normal(1600) * 400).astype(np.int16),   # the speech's tail
+                            (rng.standard_normal(1600) * 30).astype(np.int16)])
+    heard = np.concatenate([pre, speech, pause])
+    assert pause_fill(heard, 4800, "none").size == 0
+    assert np.array_equal(pause_fill(heard, 4800, "preroll"), np.resize(pre[:1600], 4800))
+    assert np.array_equal(pause_fill(heard, 4800, "pause_end"), np.resize(pause[-1600:], 4800))
+    quiet = pause_fill(heard, 4800, "quiet")
+    assert float(np.abs(quiet).mean()) < 40  # room sound, never the speech or its tail
+    assert {len(pause_fill(heard, 4800, f)) for f in FILLS if f != "none"} == {4800}

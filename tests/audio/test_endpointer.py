@@ -193,6 +193,21 @@ def test_from_asr_config() -> None:
     cfg = EndpointerConfig.from_asr_config(AsrConfig(trailing_silence_s=0.7, max_utterance_s=8, pre_roll_s=0.2))
     assert (cfg.trailing_silence_s, cfg.max_utterance_s, cfg.pre_roll_s, cfg.vad) == (0.7, 8, 0.2, "silero")
     assert EndpointerConfig.from_asr_config(AsrConfig(vad="energy")).vad == "energy"
+    # The pause announcement (speculative final decoding) is off by default, and configurable.
+    assert EndpointerConfig.from_asr_config(AsrConfig()).pause_s == EndpointerConfig().pause_s == 0.0
+    assert EndpointerConfig.from_asr_config(AsrConfig(pause_s=0.2)).pause_s == 0.2
+
+
+def test_a_pause_not_shorter_than_the_trailing_silence_is_not_announced() -> None:
+    """A user who shortens the trailing silence to 0.2 s or less needs not change `pause_s`: the
+    final decoding then starts at the close; a negative pause is a config error."""
+    from trading_core.config import ConfigError, load_config
+
+    cfg = EndpointerConfig(vad="energy", trailing_silence_s=0.2, pause_s=0.2)
+    kinds = {type(e).__name__ for e in run(np.concatenate([silence(0.5), tone(0.6), silence(1.0)]), cfg)}
+    assert "UtteranceEnded" in kinds and "SpeechPaused" not in kinds
+    with pytest.raises(ConfigError, match="pause_s"):
+        load_config(None, env={}, overrides={"asr": {"pause_s": -0.1}})
 
 
 def test_silero_is_the_default_and_energy_the_fallback(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -256,7 +271,7 @@ def test_a_pause_is_announced_and_speech_after_it_resumes_the_utterance() -> Non
     assert last_pause is not None and last_pause[0] + last_pause[1] == len(utt.pcm)
     assert not any(isinstance(e, (SpeechPaused, SpeechResumed)) for e in run(pcm, replace_pause(cfg, 0.0)))
     with pytest.raises(ValueError, match="pause_s"):
-        EndpointerConfig(pause_s=0.5, trailing_silence_s=0.5)
+        EndpointerConfig(pause_s=-0.1)
 
 
 def replace_pause(cfg: EndpointerConfig, pause_s: float) -> EndpointerConfig:
