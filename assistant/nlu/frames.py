@@ -42,7 +42,7 @@ FRAME_KEYS = frozenset({
     "requests", "question_starts", "explain_questions", "mechanism", "states", "opinions",
     "reduce_only", "reduce_only_extras", "autopilot", "autopilot_modes", "switch_on", "switch_off",
     "forecast_days", "forecast_topics", "addressees", "polite", "lead_ins", "change_verbs", "change_auxiliaries", "no_new",
-    "market_lookalikes", "stress_words",
+    "market_lookalikes", "stress_words", "name_only", "not_state_before", "answer_fillers", "answer_objects",
 }) | RESTATE_KEYS | SLOT_KEYS | TYPO_KEYS
 
 
@@ -216,8 +216,6 @@ _ACTION_CATEGORIES = ("close", "all", "halt", "resume", "yes", "yes_typed", "no"
 #: Intents whose keywords mark a sentence as a mode switch (see `_Analysis.switch_words`), and
 #: their keywords too common to mark anything ("only", "seulement").
 SWITCH_INTENTS = ("autopilot_mode", "reduce_only")
-#: Words that say nothing next to a name ("l'autopilote", "the autopilot").
-_NAME_ONLY = frozenset({"l", "le", "la", "the", "a", "an", "my", "mon", "ton", "your", "ok", "hey"})
 #: Intents that flip a switch: an approximate match of one asked as a question is vetoed unless
 #: the question is a request (the frames' `requests` words).
 FLIP_INTENTS = frozenset({"autopilot_mode", "halt", "resume", "reduce_only"})
@@ -330,6 +328,11 @@ class FrameMatcher:
         self._opinion_words: set[str] = set()
         self._addressees: set[str] = set()
         self._polite: set[str] = set()
+        #: Words that say nothing next to a name ("l'autopilote", "the autopilot"): `name_only`.
+        self._name_only: set[str] = set()
+        #: Words before a state word that make it no state of a switch ("c'est", "let's", "it's"):
+        #: `not_state_before`.
+        self._not_state_before: set[str] = set()
         self._forecast_days: set[tuple[str, ...]] = set()
         self._forecast_topics: set[str] = set()
         self._lead_ins: set[tuple[str, ...]] = set()
@@ -388,13 +391,14 @@ class FrameMatcher:
                 elif key == "numeric_topics":
                     self._numeric_topics.update(_strings(value, f"frames ({code}) numeric_topics"))
                 elif key in ("requests", "question_starts", "explain_questions", "mechanism", "states", "opinions",
-                             "addressees", "polite", "stress_words"):
+                             "addressees", "polite", "stress_words", "name_only", "not_state_before"):
                     # Words looked up one by one, not cues of the analysis.
                     target = {"requests": self._request_words, "question_starts": self._question_starts,
                               "explain_questions": self._explain_questions, "mechanism": self._mechanism,
                               "states": self._state_words, "opinions": self._opinion_words,
                               "addressees": self._addressees, "polite": self._polite,
-                              "stress_words": self._stress_words}[key]
+                              "stress_words": self._stress_words, "name_only": self._name_only,
+                              "not_state_before": self._not_state_before}[key]
                     for word in _strings(value, f"frames ({code}) {key}"):
                         target.update(normalize(word).split())
                 elif key == "autopilot_modes":
@@ -508,7 +512,7 @@ class FrameMatcher:
         while i < len(tokens):
             cue = self._table.at(tokens, i, _PRIORITY)
             if cue is None:
-                named_only = named_only and (tokens[i] in self._polite or tokens[i] in _NAME_ONLY)
+                named_only = named_only and (tokens[i] in self._polite or tokens[i] in self._name_only)
                 i += 1
                 continue
             if cue.category == "chit_chat":
@@ -521,16 +525,12 @@ class FrameMatcher:
             return "the autopilot named, no switch asked"  # "autopilote" alone: the state, or which switch?
         return None
 
-    #: Words before a state word that make it no state of a switch ("c'est", "let's", "it's").
-    _NOT_STATE_BEFORE = frozenset({"c", "qu", "n", "ce", "let", "that", "it", "what", "there", "here", "who",
-                                   "where", "how", "he", "she"})
-
     def _describes_state(self, tokens: Sequence[str]) -> bool:
         """A state told ("the autopilot is on auto", "l'autopilote est coupé"), not asked for: a
         state word not after "c'" / "let" / "it", and no request word ("can you", "peux")."""
         if self._request_words.intersection(tokens) or self._polite.intersection(tokens):
             return False
-        return any(word in self._state_words and (i == 0 or tokens[i - 1] not in self._NOT_STATE_BEFORE)
+        return any(word in self._state_words and (i == 0 or tokens[i - 1] not in self._not_state_before)
                    for i, word in enumerate(tokens))
 
     # ------------------------------------------------------------------ analysis
