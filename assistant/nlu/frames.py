@@ -30,7 +30,8 @@ from assistant.nlu.restate import RESTATE_KEYS
 from assistant.nlu.slot_reader import SLOT_KEYS
 from assistant.nlu.typos import TYPO_KEYS
 
-__all__ = ["FrameError", "FrameMatcher", "FrameOutcome", "FRAME_KEYS", "STATE_INTENTS", "SWITCH_QUESTION"]
+__all__ = ["ANSWER_OBJECT_KINDS", "FrameError", "FrameMatcher", "FrameOutcome", "FRAME_KEYS", "STATE_INTENTS",
+           "SWITCH_QUESTION", "UNCLEAR_ANSWER"]
 
 #: Keys of a `frames:` section (every value a list of cue phrases, except `topics`,
 #: `weak_topics` and `sides`: mappings of intent / side value to cue phrases).
@@ -206,6 +207,14 @@ _PRIORITY = {name: rank for rank, name in enumerate((
 ))}
 
 
+#: Cue categories an answer is made of (see `FrameMatcher._answer_words`).
+_ANSWER_PARTS = frozenset({"yes", "yes_typed", "no", "cancel", "unclear", "negations"})
+#: What an answer may name as its object (`answer_objects`): the read-back kinds of the
+#: dialogue ("" or `any`: whatever is read back).
+ANSWER_OBJECT_KINDS = frozenset({"", "any", "order", "close", "halt", "reduce_only", "autopilot_mode"})
+#: The refusal of an answer that is not a clean yes or no: the dialogue asks again.
+UNCLEAR_ANSWER = "unclear_answer"
+
 #: Cue categories of a switch's own phrases (see `_Analysis.opens_with_switch`).
 _SWITCH_PHRASES = frozenset({"reduce_only", "reduce_only_extras", "mode", "halt", "resume"})
 
@@ -333,6 +342,10 @@ class FrameMatcher:
         #: Words before a state word that make it no state of a switch ("c'est", "let's", "it's"):
         #: `not_state_before`.
         self._not_state_before: set[str] = set()
+        #: Phrases an answer may hold besides its answer words (`answer_fillers`, `answer_objects`).
+        #: phrase -> the read-back it names ("" for any: a filler, "it", "the order").
+        self._answer_words_set: dict[tuple[str, ...], str] = {}
+        self._answer_sizes: tuple[int, ...] = ()
         self._forecast_days: set[tuple[str, ...]] = set()
         self._forecast_topics: set[str] = set()
         self._lead_ins: set[tuple[str, ...]] = set()
@@ -372,6 +385,18 @@ class FrameMatcher:
                         self._period_topics[intent] = names[0]
                 elif key == "forecast_days":
                     self._forecast_days.update(tuple(normalize(w).split()) for w in _strings(value, f"frames ({code}) {key}"))
+                elif key in ("answer_fillers", "answer_objects"):
+                    # answer_objects: a list (any read-back) or read-back kind: [phrases]
+                    groups = value.items() if isinstance(value, dict) else [("", value)]
+                    if key == "answer_fillers" and isinstance(value, dict):
+                        raise FrameError(f"frames ({code}) answer_fillers: expected a list of phrases")
+                    for action, phrases in groups:
+                        if action not in ANSWER_OBJECT_KINDS:
+                            raise FrameError(f"frames ({code}) answer_objects: unknown read-back kind '{action}' "
+                                             f"(expected: {', '.join(sorted(k for k in ANSWER_OBJECT_KINDS if k))})")
+                        for phrase in _strings(phrases, f"frames ({code}) {key}"):
+                            if normalize(phrase):
+                                self._answer_words_set[tuple(normalize(phrase).split())] = str(action)
                 elif key in ("lead_ins", "no_new", "change_auxiliaries"):
                     # Phrases compared as whole token runs, not cues of the analysis.
                     into = {"lead_ins": self._lead_ins, "no_new": self._no_new,
@@ -430,6 +455,7 @@ class FrameMatcher:
             self._number_words.update(w for w in comp.numbers.words
                                       if comp.numbers.parse(w) is not None)
         self._number_words -= self._article_words
+        self._answer_sizes = tuple(sorted({len(p) for p in self._answer_words_set}, reverse=True))
         money = self._table.cues("money")
         firsts = sorted({c.words[0] for c in money if not c.words[0].endswith("*")}, key=len, reverse=True)
         stems = sorted({c.words[0][:-1] for c in money if c.words[0].endswith("*")}, key=len, reverse=True)
@@ -749,6 +775,8 @@ class FrameMatcher:
                 a.has("switch_on") and not a.sides and not a.has("resume", "halt") and not (a.topics or a.weak_topics)):
             # "désactive…", "full auto", "pas ajouter", "allume…" without the switch they belong to.
             return _refuse("no_match", "a switch word the frames cannot place")
+        elif a.sides and self._opens_with_answer(a):
+            out = self._answer(a)  # "yes, buy them", "oui, confirme l'achat": the side read back
         elif a.sides and a.has("close") and a.side_nouns == len(a.sides):
             out = self._close(a)  # "buy back my ES short", "sell out my MNQ long"
         elif a.sides:
@@ -773,6 +801,24 @@ class FrameMatcher:
             return out
         return FrameOutcome(out.status, out.intent, out.slots, out.slot_text, out.reason, out.detail,
                             out.missing, out.typed_only, code)
+
+    def opens_with_answer(self, normalized: str) -> bool:
+        """The sentence opens with a yes / no word and says more ("oui mais plutôt le MNQ", "yes
+        3 MNQ"): said to a read-back, an answer with doubt whatever the rest parses to."""
+        tokens = normalized.split()
+        if len(tokens) < 2:
+            return False
+        cue = self._table.at(tokens, 0, _PRIORITY)
+        if cue is not None and cue.category == "unclear":
+            cue = self._table.at(tokens[:1], 0, _PRIORITY)  # "oui mais…", "yes but…": the first word alone
+        return cue is not None and cue.category in ("yes", "yes_typed", "no", "cancel") and len(tokens) > len(cue.words)
+
+    def _opens_with_answer(self, a: _Analysis) -> bool:
+        """The sentence's first word starts an answer cue ("yes, buy them", "non, vends")."""
+        if not a.has("yes", "yes_typed", "no", "cancel") or not a.tokens:
+            return False
+        cue = self._table.at(a.tokens, 0, _PRIORITY)
+        return cue is not None and cue.category in ("yes", "yes_typed", "no", "cancel")
 
     def asks_change(self, a: _Analysis) -> bool:
         """A figure MIA only reports asked to change ("increase PPO's weight", "tu peux baisser
@@ -1066,46 +1112,100 @@ class FrameMatcher:
             return _refuse("no_match", f"{intent} with words no grammar knows ({intent} what?)", intent)
         return FrameOutcome("accept", intent)
 
-    @staticmethod
-    def _answer(a: _Analysis) -> FrameOutcome:
-        if a.topics or a.symbols or a.numbers or a.stray_numbers or a.percents or a.prices:
-            return _refuse("ambiguous_intent", "an answer mixed with a request")
+    def _answer_words(self, a: _Analysis) -> tuple[int, set[str], set[str], bool, int]:
+        """Read an answer word by word: (content words, sides named, read-back kinds named, doubt
+        said, where the last doubt starts). Besides its answer cues (yes / no / cancel, doubt, negations) an answer
+        may hold fillers, politeness, intensifiers, MIA's name (`answer_fillers`) and the
+        read-back named (`answer_objects`, or a side word: the dialogue checks what is named
+        against what was read back); every other word is content ("ok *mets le en route*", "yes *go back*",
+        "oui *plus tard*"), and an answer with content is doubt, never a confirmation. A filler
+        phrase at least as long as a cue there wins ("oui oui *c'est bon*")."""
+        t = a.tokens
+        n = len(t)
+        content = 0
+        sides: set[str] = set()
+        kinds: set[str] = set()
+        unclear = soft_doubt = False
+        last_soft = -1
+        last_unclear = -1
+        i = 0
+        while i < n:
+            size = next((k for k in self._answer_sizes
+                         if i + k <= n and tuple(t[i:i + k]) in self._answer_words_set), 0)
+            cue = self._table.at(t, i, _PRIORITY)
+            kind, _, value = cue.category.partition(":") if cue is not None else ("", "", "")
+            if cue is not None and kind in _ANSWER_PARTS and len(cue.words) > size:
+                if kind == "unclear":
+                    unclear, last_unclear = True, i
+                i += len(cue.words)
+            elif size:
+                if kind == "unclear":
+                    # "oui oui *c'est bon*": reassurance after a yes; with a no, it stays doubt
+                    # ("non c'est bon": drop it, or it is fine?)
+                    soft_doubt, last_soft = True, i
+                named = self._answer_words_set[tuple(t[i:i + size])]
+                if named not in ("", "any"):
+                    kinds.add(named)
+                i += size
+            elif kind == "side":
+                sides.add(value)
+                i += len(cue.words)  # type: ignore[union-attr]
+            else:
+                content += 1
+                i += 1
+        if soft_doubt and not a.has("yes", "yes_typed"):
+            unclear, last_unclear = True, max(last_unclear, last_soft)
+        return content, sides, kinds, unclear, last_unclear
+
+    def _answer(self, a: _Analysis) -> FrameOutcome:
+        """Confirm, cancel, or doubt (`unclear_answer`: the dialogue asks again, nothing is done)."""
         if a.question_mark:
-            return _refuse("no_match", "a question is not an answer")
-        if a.unknown_words:
-            return _refuse("no_match", "an answer with words no grammar knows")
-        for kind in ("conditionals", "questions", "past", "others", "modifiers", "money",
-                     "other_assets", "limit_words", "risk", "period", "pronouns"):
-            if a.has(kind):
-                return _refuse("no_match", f"an answer with {kind.replace('_', ' ')}")
+            return _refuse(UNCLEAR_ANSWER, "a question is not an answer")
+        content, sides, kinds, unclear, last_unclear_at = self._answer_words(a)
+        if content or a.symbols or a.numbers or a.stray_numbers or a.percents or a.prices or a.currency:
+            # "ok mets le en route", "yes go back", "oui plus tard", "yes 3 MNQ": more than an answer
+            return _refuse(UNCLEAR_ANSWER, "an answer with words that are not an answer")
         yes = a.has("yes", "yes_typed")
         negated = a.has("negations")
         refusal = a.has("no")
         cancel_verb = a.has("cancel")
-        if a.has("unclear"):
+        if unclear:
             # "wait, no, cancel", "vas-y... non attends, annule": a hesitation that ends on a
             # refusal is a cancel (the safe side); any other hesitation decides nothing.
             # After a yes, only a cancel verb undoes it ("yes wait no" stays unclear).
             ends_refusing = a.last_answer == "cancel" or (a.last_answer == "no" and not yes)
-            if ends_refusing and a.last_answer_at > a.last_unclear_at and not (negated and cancel_verb):
+            if ends_refusing and a.last_answer_at > last_unclear_at and not (negated and cancel_verb):
                 return FrameOutcome("accept", "cancel")
-            return _refuse("no_match", "an answer with doubt")
+            return _refuse(UNCLEAR_ANSWER, "an answer with doubt")
         if negated:
             if cancel_verb and yes and not refusal:
                 # "je confirme pas, annule", "don't confirm, cancel": a refused yes and a cancel
                 # say the same (and "I don't cancel, confirm" lands on the safe side).
                 return FrameOutcome("accept", "cancel")
             if cancel_verb:
-                return _refuse("ambiguous_intent", "a negated cancel (keep or cancel?)")
+                return _refuse(UNCLEAR_ANSWER, "a negated cancel (keep or cancel?)")
             if yes or refusal:
                 return FrameOutcome("accept", "cancel")  # "je ne valide pas": the safe side
             return _refuse("no_match", "a negation without an answer")
         if refusal or cancel_verb:
             if yes:
-                return _refuse("ambiguous_intent", "the sentence says yes and no")
+                return _refuse(UNCLEAR_ANSWER, "the sentence says yes and no")
+            if sides or kinds:
+                return _refuse(UNCLEAR_ANSWER, "a refusal that names what to do (a new command?)")
             return FrameOutcome("accept", "cancel")
+        if sides:
+            kinds.add("order")
+        if len(sides) > 1 or len(kinds) > 1:
+            return _refuse(UNCLEAR_ANSWER, "an answer that names two different things")
         typed_only = not a.has("yes")  # "ok", "go" alone: typed only, as in the templates
-        return FrameOutcome("accept", "confirm", typed_only=typed_only)
+        # What the answer names is checked against the read-back by the dialogue ("yes, buy them"
+        # to a sell is asked again).
+        slots: dict[str, Any] = {}
+        if sides:
+            slots["side"] = next(iter(sides))
+        if kinds:
+            slots["readback"] = next(iter(kinds))
+        return FrameOutcome("accept", "confirm", slots, typed_only=typed_only)
 
     def _read_only(self, a: _Analysis) -> FrameOutcome:
         topics = a.topics or a.weak_topics

@@ -48,7 +48,7 @@ from assistant.grammar.loader import GrammarPaths, load_grammar
 from assistant.grammar.model import Grammar
 from assistant.nlu.classifier import ClassifierOptions, ReadOnlyClassifier
 from assistant.nlu.compiled import CompiledLanguage, ExactHit
-from assistant.nlu.frames import STATE_INTENTS, SWITCH_QUESTION, FrameMatcher, FrameOutcome
+from assistant.nlu.frames import STATE_INTENTS, SWITCH_QUESTION, UNCLEAR_ANSWER, FrameMatcher, FrameOutcome
 from assistant.nlu.fuzzy import CarrierIndex, FuzzyOutcome
 from assistant.nlu.normalize import cached_normalize as normalize
 from assistant.nlu.restate import Restatement, Restater
@@ -57,7 +57,7 @@ from assistant.nlu.typos import TypoFixer
 from assistant.nlu.spoken import base_language
 from assistant.nlu.result import ParseResult
 
-__all__ = ["Parser", "ParseResult", "default_parser"]
+__all__ = ["Parser", "ParseResult", "UNCLEAR_ANSWER", "default_parser"]
 
 #: The two answers to a read-back: a lead-in "yes" before a "no" (or the reverse) contradicts.
 _ANSWERS = frozenset({"confirm", "cancel"})
@@ -208,7 +208,9 @@ class Parser:
         final = False
         if not result.matched and self._restater is not None and result.reason != "empty":
             result, final = self._restate(result, lang, prefer)
-        if not final and not result.matched and self._typos is not None and result.reason in _SLOT_READABLE:
+        if not final and not result.matched and self._typos is not None and (
+                result.reason in _SLOT_READABLE or result.reason == UNCLEAR_ANSWER):
+            # ("yeeees send it": a stretched yes is read again as the yes it spells)
             result = self._fix_typos(result, lang, prefer) or result
         if not final and self._classifier is not None and not result.matched and result.reason in _CLASSIFIABLE:
             result = self._classify(result)
@@ -554,6 +556,12 @@ class Parser:
         these; the dialogue asks this only with a read-back pending."""
         return self._restater.context_answer(text) if self._restater is not None else None
 
+    def opens_with_answer(self, text: str) -> bool:
+        """True when `text` opens with a yes or a no and says more ("oui plus tard", "yes 3 MNQ"):
+        the dialogue asks such a sentence again while a read-back waits, whatever else it parses to
+        short of a complete command."""
+        return self._frames is not None and self._frames.opens_with_answer(normalize(text))
+
     @staticmethod
     def _restated(said: ParseResult, again: ParseResult) -> ParseResult:
         """The result of the restated sentence, for the sentence as said."""
@@ -586,6 +594,13 @@ class Parser:
         code, certain = self._pick_language((c.code for c, _ in per_lang), tokens, prefer)
         candidates = sorted(per_lang, key=lambda item: item[0].code != code) if certain else per_lang
         out: FrameOutcome = self._frames.match(candidates, text, chosen_first=certain)
+        if out.status == "refuse" and out.reason == UNCLEAR_ANSWER:
+            # A yes or a no with more in it ("ok mets le en route", "oui plus tard"): doubt, which
+            # the dialogue answers by asking again (never a different command).
+            code = out.language or code
+            stripped = next(s for c, s in per_lang if c.code == code)
+            return ParseResult(text, stripped[:-1], False, None, {}, {}, code, certain, 0.0, "frame", [],
+                               out.reason, out.detail, nearest=out.intent)
         close_all = out.status == "accept" and out.intent == "close_positions" and out.slots == {"scope": "all"}
         if fuzzy.reason == "ambiguous_quantity" and fuzzy.intent == "place_trade" and not (
                 out.status == "accept" and ((out.intent == "place_trade" and "price" in out.slots)
