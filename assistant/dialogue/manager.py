@@ -349,7 +349,8 @@ class Dialogue:
                 return self._ask_again(pending, parsed, src)  # "yes, buy them" to a sell read back
             if intent == "confirm":
                 return await self._execute(pending, lang, parsed, src)
-            if intent is None and (parsed.reason == UNCLEAR_ANSWER or self.parser.opens_with_answer(parsed.text)):
+            if intent in (None, "followup_answer") and (
+                    parsed.reason == UNCLEAR_ANSWER or self.parser.opens_with_answer(parsed.text)):
                 # "ok mets le en route", "oui plus tard": a yes or a no with more in it is doubt. The
                 # read-back stays as it is (same deadline) and the question is asked again.
                 return self._ask_again(pending, parsed, src)

@@ -44,6 +44,7 @@ FRAME_KEYS = frozenset({
     "reduce_only", "reduce_only_extras", "autopilot", "autopilot_modes", "switch_on", "switch_off",
     "forecast_days", "forecast_topics", "addressees", "polite", "lead_ins", "change_verbs", "change_auxiliaries", "no_new",
     "market_lookalikes", "stress_words", "name_only", "not_state_before", "answer_fillers", "answer_objects",
+    "negating_prefixes", "hedges",
 }) | RESTATE_KEYS | SLOT_KEYS | TYPO_KEYS
 
 
@@ -198,7 +199,7 @@ class _CueTable:
 # When two cues of the same length start at the same word, the category listed first wins
 # (a cancel word over a plain negation, a topic over chit-chat).
 _PRIORITY = {name: rank for rank, name in enumerate((
-    "neutral", "reduce_only", "reduce_only_extras", "autopilot", "mode", "switch_off", "switch_on",
+    "hedges", "neutral", "reduce_only", "reduce_only_extras", "autopilot", "mode", "switch_off", "switch_on",
     "unclear", "no", "cancel", "yes_typed", "yes", "halt", "resume", "close", "all", "topic", "weak",
     "side", "contracts", "price_markers", "limit_words", "risk", "relative", "to_markers", "money", "other_assets",
     "modifiers", "order_modifiers", "conditionals", "questions", "past", "elsewhen", "period", "pronouns", "others",
@@ -365,7 +366,7 @@ class FrameMatcher:
                 raise FrameError(f"frames ({code}): unknown key(s) {', '.join(sorted(unknown))} "
                                  f"(expected: {', '.join(sorted(FRAME_KEYS))})")
             for key, value in section.items():
-                if key in RESTATE_KEYS or key in SLOT_KEYS or key in TYPO_KEYS:
+                if key in RESTATE_KEYS or key in SLOT_KEYS or key in TYPO_KEYS or key == "negating_prefixes":
                     continue  # read by restate.py, slot_reader.py, typos.py
                 if key in ("topics", "weak_topics"):
                     if not isinstance(value, dict):
@@ -810,7 +811,14 @@ class FrameMatcher:
             return False
         cue = self._table.at(tokens, 0, _PRIORITY)
         if cue is not None and cue.category == "unclear":
-            cue = self._table.at(tokens[:1], 0, _PRIORITY)  # "oui mais…", "yes but…": the first word alone
+            # "oui mais…", "d'accord mais…": the answer cue inside the doubt's first words
+            size = len(cue.words)
+            cue = None
+            for k in range(size - 1, 0, -1):
+                cue = self._table.at(tokens[:k], 0, _PRIORITY)
+                if cue is not None and len(cue.words) == k:
+                    break
+                cue = None
         return cue is not None and cue.category in ("yes", "yes_typed", "no", "cancel") and len(tokens) > len(cue.words)
 
     def _opens_with_answer(self, a: _Analysis) -> bool:
@@ -863,7 +871,7 @@ class FrameMatcher:
 
     _SWITCH_BLOCKERS = ("negations", "conditionals", "others", "past", "period", "money", "other_assets",
                         "modifiers", "order_modifiers", "risk", "relative", "limit_words", "yes", "yes_typed",
-                        "no", "cancel", "unclear", "price_markers")
+                        "no", "cancel", "unclear", "price_markers", "hedges")
 
     def _autopilot(self, a: _Analysis) -> FrameOutcome:
         """The autopilot named: its status when asked or described ("l'autopilote est coupé ?",
@@ -877,7 +885,9 @@ class FrameMatcher:
         asked, stated, requested = self._asked(a)
         # A state described is a question only without a mode named: "the autopilot is on auto,
         # switch it to proposals" is a command about a state (refused below).
-        status_question = (asked or (stated and not a.modes)) and not requested
+        # Two modes with a state word ("l'autopilote est en auto ou en propose là") ask which one:
+        # no switch goes to two modes.
+        status_question = (asked or (stated and len(a.modes) != 1)) and not requested
         if "status" in a.topics and not (a.modes or a.halt_lengths) \
                 and not a.has("switch_on", "switch_off", "close", "resume"):
             # "ap status", "statut de l'autopilote": its state named, nothing switched.
@@ -950,6 +960,7 @@ class FrameMatcher:
         if a.has("close", "halt", "resume", "yes", "yes_typed", "no", "cancel") or a.topics:
             return _refuse("ambiguous_intent", "an order mixed with another request", intent)
         for kind, why in (("negations", "a negated order"), ("conditionals", "a hypothetical order"),
+                          ("hedges", "an order wrapped in a hedge ('when you get a sec')"),
                           ("period", "an order over a period of time"),
                           ("relative", "an order that changes something by an amount"),
                           ("all", "an order for 'all' or 'every' (how much? how often?)"),
@@ -1039,7 +1050,7 @@ class FrameMatcher:
             # "calibre *mes positions* pour risquer 2,5 %": the positions are what is sized
             return _refuse("ambiguous_intent", "a risk setting mixed with another request", intent)
         for kind in ("negations", "unclear", "conditionals", "questions", "past", "others", "modifiers",
-                     "limit_words", "other_assets", "period", "pronouns"):
+                     "limit_words", "other_assets", "period", "pronouns", "hedges"):
             if a.has(kind):
                 return _refuse("no_match", f"a risk setting with {kind.replace('_', ' ')}", intent)
         if a.currency:
@@ -1071,7 +1082,7 @@ class FrameMatcher:
             return _refuse("ambiguous_intent", "a close mixed with another request", intent)
         for kind in ("negations", "unclear", "conditionals", "questions", "past", "others", "modifiers",
                      "order_modifiers", "money", "other_assets", "limit_words", "risk", "period", "relative",
-                     "pronouns"):
+                     "pronouns", "hedges"):
             if a.has(kind):
                 return _refuse("no_match", f"a close with {kind.replace('_', ' ')}", intent)
         if a.numbers or a.stray_numbers or a.percents or a.prices:
@@ -1100,7 +1111,7 @@ class FrameMatcher:
         if a.has("yes", "yes_typed", "no", "cancel") or a.topics or a.symbols:
             return _refuse("ambiguous_intent", f"{intent} mixed with another request", intent)
         for kind in ("negations", "unclear", "conditionals", "questions", "past", "others", "modifiers",
-                     "money", "other_assets", "limit_words", "risk", "period", "relative", "pronouns"):
+                     "money", "other_assets", "limit_words", "risk", "period", "relative", "pronouns", "hedges"):
             if a.has(kind):
                 return _refuse("no_match", f"{intent} with {kind.replace('_', ' ')}", intent)
         if a.numbers or a.stray_numbers or a.percents or a.prices:

@@ -77,8 +77,13 @@ class Parser:
         self._compiled = {code: CompiledLanguage(lg) for code, lg in grammar.languages.items()}
         self._carriers = {code: CarrierIndex(comp) for code, comp in self._compiled.items()} if fuzzy else {}
         all_negations = frozenset().union(*(comp.negations for comp in self._compiled.values()))
+        all_words = frozenset().union(*(comp.vocabulary for comp in self._compiled.values()))
+        prefixes = tuple(sorted({normalize(p) for lg in grammar.languages.values() if lg.frames
+                                 for p in lg.frames.get("negating_prefixes", ()) if normalize(p)}))
         for index in self._carriers.values():
             index.negations = all_negations
+            index.negating_prefixes = prefixes
+            index.words = all_words
         self.languages: tuple[str, ...] = tuple(self._compiled)
         self._all_languages = tuple(self._compiled.values())
         if default_language is not None and default_language not in self._compiled:
@@ -214,6 +219,10 @@ class Parser:
             result = self._fix_typos(result, lang, prefer) or result
         if not final and self._classifier is not None and not result.matched and result.reason in _CLASSIFIABLE:
             result = self._classify(result)
+        if result.matched and result.intent == "confirm" and "?" in text:
+            # "yes?", "ok?": a question is no answer (whatever stage read the yes)
+            return replace(result, matched=False, intent=None, slots={}, slot_text={}, reason=UNCLEAR_ANSWER,
+                           detail="a question is not an answer", nearest="confirm")
         if result.matched and "quantity" in result.slots and self._frames is not None \
                 and self._frames.mentions_money(text, result.normalized):
             return ParseResult(text, result.normalized, False, result.intent, result.slots, result.slot_text,
@@ -345,6 +354,12 @@ class Parser:
             return ParseResult(text, stripped[:-1], False, None, language=code, language_certain=certain,
                                score=round(out.score, 4), method="fuzzy", reason="no_match",
                                detail=veto, nearest=out.intent)
+        if matched and out.intent == "confirm" and self._frames is not None:
+            # An approximate yes must also be a clean one: "yes go back" is close to "yes go
+            # ahead", and a yes with other words in it is doubt (the frames' answer rule).
+            framed = self._frame(text, as_said, tokens, prefer, out)
+            if framed is not None and framed.reason == UNCLEAR_ANSWER:
+                return framed
         if not matched and self._frames is not None and self._frames_may_try(out):
             framed = self._frame(text, as_said, tokens, prefer, out)
             if framed is not None:
