@@ -445,6 +445,7 @@ class CarrierIndex:
         #: orders" is not "block orders").
         self.negating_prefixes: tuple[str, ...] = ()
         self.words: frozenset[str] = comp.vocabulary
+        self._opposites: dict[str, frozenset[str]] = {}  # word -> its opposites (memo)
         self._placeholders = frozenset(comp.placeholder.values())
         built: list[tuple[str, list[str], tuple[CarrierSlot, ...], dict[str, Any], frozenset[str], int]] = []
         self.templates: list[Template] = []
@@ -953,18 +954,29 @@ class CarrierIndex:
         """The opposites of the words said, that were not said themselves: "block" for "unblock",
         "bloque" for "débloque", "unfreeze" for "freeze" (a word and a negating prefix, both
         grammar words). Usually empty: a few set look-ups per word."""
-        prefixes = self.negating_prefixes
-        if not prefixes:
+        if not self.negating_prefixes:
             return frozenset()
-        words = self.words
+        memo = self._opposites
         out: set[str] = set()
         for token in tokens:
-            for prefix in prefixes:
-                if token.startswith(prefix) and len(token) - len(prefix) >= 3 and token[len(prefix):] in words:
-                    out.add(token[len(prefix):])
-                if prefix + token in words:
-                    out.add(prefix + token)
+            found = memo.get(token)
+            if found is None:
+                if len(memo) > 20_000:
+                    memo.clear()  # typed text may hold any word: keep the memo bounded
+                found = memo[token] = self._opposites_of(token)
+            if found:
+                out.update(found)
         return frozenset(out.difference(tokens)) if out else frozenset()
+
+    def _opposites_of(self, token: str) -> frozenset[str]:
+        words = self.words
+        out: set[str] = set()
+        for prefix in self.negating_prefixes:
+            if token.startswith(prefix) and len(token) - len(prefix) >= 3 and token[len(prefix):] in words:
+                out.add(token[len(prefix):])
+            if prefix + token in words:
+                out.add(prefix + token)
+        return frozenset(out)
 
     # ------------------------------------------------------------------ matching
     def match(self, spaced: str, accept: float, margin: float, refuse: float) -> FuzzyOutcome:
