@@ -1158,9 +1158,9 @@ class FrameMatcher:
                 if named not in ("", "any"):
                     kinds.add(named)
                 i += size
-            elif kind == "side":
+            elif cue is not None and kind == "side":
                 sides.add(value)
-                i += len(cue.words)  # type: ignore[union-attr]
+                i += len(cue.words)
             else:
                 content += 1
                 i += 1
