@@ -158,6 +158,12 @@ TEXTS: dict[str, tuple[str, str]] = {
         "No question is pending. Say the whole command, for example: buy 2 ES.",
         "Aucune question en attente. Dites la commande complète, par exemple : achète 2 contrats ES.",
     ),
+    # an answer to a read-back with more than a yes or a no in it ("ok, put it back", "oui plus tard")
+    "answer_unclear": (
+        "I did not understand your answer, nothing is done yet. {summary} Say yes to go ahead, or no to drop it.",
+        "Je n'ai pas compris votre réponse, rien n'est fait pour l'instant. {summary} Dites oui pour continuer, "
+        "ou non pour abandonner.",
+    ),
     "say_yes": (
         "To go ahead, say yes or confirm; to drop it, say no.",
         "Pour continuer, dites oui ou je confirme ; pour abandonner, dites non.",

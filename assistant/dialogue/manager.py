@@ -33,7 +33,7 @@ from typing import Any
 from assistant.dialogue import answers as A
 from assistant.dialogue import autopilot as AP
 from assistant.dialogue.reply import ActionKind, PendingConfirmation, PendingFollowUp, Reply
-from assistant.nlu.parser import Parser
+from assistant.nlu.parser import UNCLEAR_ANSWER, Parser
 from assistant.nlu.result import ParseResult
 from assistant.present import readback as R
 from assistant.present.numbers import format_percent
@@ -345,8 +345,15 @@ class Dialogue:
                 return self._reply(self._expired_text(pending, lang), lang, "expired", parsed, src, discarded=pending)
             prefix.append(self._expired_text(pending, lang))
         elif pending is not None:
+            if intent == "confirm" and not self._answer_fits(pending, parsed):
+                return self._ask_again(pending, parsed, src)  # "yes, buy them" to a sell read back
             if intent == "confirm":
                 return await self._execute(pending, lang, parsed, src)
+            if intent in (None, "followup_answer") and (
+                    parsed.reason == UNCLEAR_ANSWER or self.parser.opens_with_answer(parsed.text)):
+                # "ok mets le en route", "oui plus tard": a yes or a no with more in it is doubt. The
+                # read-back stays as it is (same deadline) and the question is asked again.
+                return self._ask_again(pending, parsed, src)
             if intent == "cancel":
                 self._end_pending(expired=False)
                 await AP.decline(self, pending)
@@ -662,6 +669,23 @@ class Dialogue:
                          plang, "cancelled", intent=intent, source=src, discarded=pending)
         synthetic = ParseResult(intent, intent, True, intent, language=plang, score=1.0, method="exact")
         return await self._execute(pending, plang, synthetic, src)
+
+    @staticmethod
+    def _answer_fits(pending: PendingConfirmation, parsed: ParseResult) -> bool:
+        """What a yes names ("oui, confirme *l'achat*", "yes, *close* it": the parser's `side` and
+        `readback` slots of a confirm) is what was read back; a yes that names nothing fits."""
+        named = parsed.slots.get("readback")
+        action = "order" if pending.action == "autopilot_signal" else pending.action
+        if named is not None and named != action:
+            return False
+        side = parsed.slots.get("side")
+        if side is not None:
+            return pending.request is not None and pending.request.side.value == side
+        return True
+
+    def _ask_again(self, pending: PendingConfirmation, parsed: ParseResult, src: str) -> Reply:
+        return self._reply(A.text("answer_unclear", pending.lang, summary=pending.summary), pending.lang, "info",
+                           parsed, src)
 
     async def _execute(self, pending: PendingConfirmation, lang: str, parsed: ParseResult, src: str) -> Reply:
         # The pending action is consumed before the engine call: whatever happens, it runs once.

@@ -30,7 +30,8 @@ from assistant.nlu.restate import RESTATE_KEYS
 from assistant.nlu.slot_reader import SLOT_KEYS
 from assistant.nlu.typos import TYPO_KEYS
 
-__all__ = ["FrameError", "FrameMatcher", "FrameOutcome", "FRAME_KEYS", "STATE_INTENTS", "SWITCH_QUESTION"]
+__all__ = ["ANSWER_OBJECT_KINDS", "FrameError", "FrameMatcher", "FrameOutcome", "FRAME_KEYS", "STATE_INTENTS",
+           "SWITCH_QUESTION", "UNCLEAR_ANSWER"]
 
 #: Keys of a `frames:` section (every value a list of cue phrases, except `topics`,
 #: `weak_topics` and `sides`: mappings of intent / side value to cue phrases).
@@ -42,7 +43,8 @@ FRAME_KEYS = frozenset({
     "requests", "question_starts", "explain_questions", "mechanism", "states", "opinions",
     "reduce_only", "reduce_only_extras", "autopilot", "autopilot_modes", "switch_on", "switch_off",
     "forecast_days", "forecast_topics", "addressees", "polite", "lead_ins", "change_verbs", "change_auxiliaries", "no_new",
-    "market_lookalikes", "stress_words",
+    "market_lookalikes", "stress_words", "name_only", "not_state_before", "answer_fillers", "answer_objects",
+    "negating_prefixes", "hedges",
 }) | RESTATE_KEYS | SLOT_KEYS | TYPO_KEYS
 
 
@@ -197,7 +199,7 @@ class _CueTable:
 # When two cues of the same length start at the same word, the category listed first wins
 # (a cancel word over a plain negation, a topic over chit-chat).
 _PRIORITY = {name: rank for rank, name in enumerate((
-    "neutral", "reduce_only", "reduce_only_extras", "autopilot", "mode", "switch_off", "switch_on",
+    "hedges", "neutral", "reduce_only", "reduce_only_extras", "autopilot", "mode", "switch_off", "switch_on",
     "unclear", "no", "cancel", "yes_typed", "yes", "halt", "resume", "close", "all", "topic", "weak",
     "side", "contracts", "price_markers", "limit_words", "risk", "relative", "to_markers", "money", "other_assets",
     "modifiers", "order_modifiers", "conditionals", "questions", "past", "elsewhen", "period", "pronouns", "others",
@@ -205,6 +207,14 @@ _PRIORITY = {name: rank for rank, name in enumerate((
     "articles", "negations",
 ))}
 
+
+#: Cue categories an answer is made of (see `FrameMatcher._answer_words`).
+_ANSWER_PARTS = frozenset({"yes", "yes_typed", "no", "cancel", "unclear", "negations"})
+#: What an answer may name as its object (`answer_objects`): the read-back kinds of the
+#: dialogue ("" or `any`: whatever is read back).
+ANSWER_OBJECT_KINDS = frozenset({"", "any", "order", "close", "halt", "reduce_only", "autopilot_mode"})
+#: The refusal of an answer that is not a clean yes or no: the dialogue asks again.
+UNCLEAR_ANSWER = "unclear_answer"
 
 #: Cue categories of a switch's own phrases (see `_Analysis.opens_with_switch`).
 _SWITCH_PHRASES = frozenset({"reduce_only", "reduce_only_extras", "mode", "halt", "resume"})
@@ -216,8 +226,6 @@ _ACTION_CATEGORIES = ("close", "all", "halt", "resume", "yes", "yes_typed", "no"
 #: Intents whose keywords mark a sentence as a mode switch (see `_Analysis.switch_words`), and
 #: their keywords too common to mark anything ("only", "seulement").
 SWITCH_INTENTS = ("autopilot_mode", "reduce_only")
-#: Words that say nothing next to a name ("l'autopilote", "the autopilot").
-_NAME_ONLY = frozenset({"l", "le", "la", "the", "a", "an", "my", "mon", "ton", "your", "ok", "hey"})
 #: Intents that flip a switch: an approximate match of one asked as a question is vetoed unless
 #: the question is a request (the frames' `requests` words).
 FLIP_INTENTS = frozenset({"autopilot_mode", "halt", "resume", "reduce_only"})
@@ -330,6 +338,15 @@ class FrameMatcher:
         self._opinion_words: set[str] = set()
         self._addressees: set[str] = set()
         self._polite: set[str] = set()
+        #: Words that say nothing next to a name ("l'autopilote", "the autopilot"): `name_only`.
+        self._name_only: set[str] = set()
+        #: Words before a state word that make it no state of a switch ("c'est", "let's", "it's"):
+        #: `not_state_before`.
+        self._not_state_before: set[str] = set()
+        #: Phrases an answer may hold besides its answer words (`answer_fillers`, `answer_objects`).
+        #: phrase -> the read-back it names ("" for any: a filler, "it", "the order").
+        self._answer_words_set: dict[tuple[str, ...], str] = {}
+        self._answer_sizes: tuple[int, ...] = ()
         self._forecast_days: set[tuple[str, ...]] = set()
         self._forecast_topics: set[str] = set()
         self._lead_ins: set[tuple[str, ...]] = set()
@@ -349,7 +366,7 @@ class FrameMatcher:
                 raise FrameError(f"frames ({code}): unknown key(s) {', '.join(sorted(unknown))} "
                                  f"(expected: {', '.join(sorted(FRAME_KEYS))})")
             for key, value in section.items():
-                if key in RESTATE_KEYS or key in SLOT_KEYS or key in TYPO_KEYS:
+                if key in RESTATE_KEYS or key in SLOT_KEYS or key in TYPO_KEYS or key == "negating_prefixes":
                     continue  # read by restate.py, slot_reader.py, typos.py
                 if key in ("topics", "weak_topics"):
                     if not isinstance(value, dict):
@@ -369,6 +386,18 @@ class FrameMatcher:
                         self._period_topics[intent] = names[0]
                 elif key == "forecast_days":
                     self._forecast_days.update(tuple(normalize(w).split()) for w in _strings(value, f"frames ({code}) {key}"))
+                elif key in ("answer_fillers", "answer_objects"):
+                    # answer_objects: a list (any read-back) or read-back kind: [phrases]
+                    groups = value.items() if isinstance(value, dict) else [("", value)]
+                    if key == "answer_fillers" and isinstance(value, dict):
+                        raise FrameError(f"frames ({code}) answer_fillers: expected a list of phrases")
+                    for action, phrases in groups:
+                        if action not in ANSWER_OBJECT_KINDS:
+                            raise FrameError(f"frames ({code}) answer_objects: unknown read-back kind '{action}' "
+                                             f"(expected: {', '.join(sorted(k for k in ANSWER_OBJECT_KINDS if k))})")
+                        for phrase in _strings(phrases, f"frames ({code}) {key}"):
+                            if normalize(phrase):
+                                self._answer_words_set[tuple(normalize(phrase).split())] = str(action)
                 elif key in ("lead_ins", "no_new", "change_auxiliaries"):
                     # Phrases compared as whole token runs, not cues of the analysis.
                     into = {"lead_ins": self._lead_ins, "no_new": self._no_new,
@@ -388,13 +417,14 @@ class FrameMatcher:
                 elif key == "numeric_topics":
                     self._numeric_topics.update(_strings(value, f"frames ({code}) numeric_topics"))
                 elif key in ("requests", "question_starts", "explain_questions", "mechanism", "states", "opinions",
-                             "addressees", "polite", "stress_words"):
+                             "addressees", "polite", "stress_words", "name_only", "not_state_before"):
                     # Words looked up one by one, not cues of the analysis.
                     target = {"requests": self._request_words, "question_starts": self._question_starts,
                               "explain_questions": self._explain_questions, "mechanism": self._mechanism,
                               "states": self._state_words, "opinions": self._opinion_words,
                               "addressees": self._addressees, "polite": self._polite,
-                              "stress_words": self._stress_words}[key]
+                              "stress_words": self._stress_words, "name_only": self._name_only,
+                              "not_state_before": self._not_state_before}[key]
                     for word in _strings(value, f"frames ({code}) {key}"):
                         target.update(normalize(word).split())
                 elif key == "autopilot_modes":
@@ -426,6 +456,7 @@ class FrameMatcher:
             self._number_words.update(w for w in comp.numbers.words
                                       if comp.numbers.parse(w) is not None)
         self._number_words -= self._article_words
+        self._answer_sizes = tuple(sorted({len(p) for p in self._answer_words_set}, reverse=True))
         money = self._table.cues("money")
         firsts = sorted({c.words[0] for c in money if not c.words[0].endswith("*")}, key=len, reverse=True)
         stems = sorted({c.words[0][:-1] for c in money if c.words[0].endswith("*")}, key=len, reverse=True)
@@ -508,7 +539,7 @@ class FrameMatcher:
         while i < len(tokens):
             cue = self._table.at(tokens, i, _PRIORITY)
             if cue is None:
-                named_only = named_only and (tokens[i] in self._polite or tokens[i] in _NAME_ONLY)
+                named_only = named_only and (tokens[i] in self._polite or tokens[i] in self._name_only)
                 i += 1
                 continue
             if cue.category == "chit_chat":
@@ -521,16 +552,12 @@ class FrameMatcher:
             return "the autopilot named, no switch asked"  # "autopilote" alone: the state, or which switch?
         return None
 
-    #: Words before a state word that make it no state of a switch ("c'est", "let's", "it's").
-    _NOT_STATE_BEFORE = frozenset({"c", "qu", "n", "ce", "let", "that", "it", "what", "there", "here", "who",
-                                   "where", "how", "he", "she"})
-
     def _describes_state(self, tokens: Sequence[str]) -> bool:
         """A state told ("the autopilot is on auto", "l'autopilote est coupé"), not asked for: a
         state word not after "c'" / "let" / "it", and no request word ("can you", "peux")."""
         if self._request_words.intersection(tokens) or self._polite.intersection(tokens):
             return False
-        return any(word in self._state_words and (i == 0 or tokens[i - 1] not in self._NOT_STATE_BEFORE)
+        return any(word in self._state_words and (i == 0 or tokens[i - 1] not in self._not_state_before)
                    for i, word in enumerate(tokens))
 
     # ------------------------------------------------------------------ analysis
@@ -749,6 +776,8 @@ class FrameMatcher:
                 a.has("switch_on") and not a.sides and not a.has("resume", "halt") and not (a.topics or a.weak_topics)):
             # "désactive…", "full auto", "pas ajouter", "allume…" without the switch they belong to.
             return _refuse("no_match", "a switch word the frames cannot place")
+        elif a.sides and self._opens_with_answer(a):
+            out = self._answer(a)  # "yes, buy them", "oui, confirme l'achat": the side read back
         elif a.sides and a.has("close") and a.side_nouns == len(a.sides):
             out = self._close(a)  # "buy back my ES short", "sell out my MNQ long"
         elif a.sides:
@@ -773,6 +802,31 @@ class FrameMatcher:
             return out
         return FrameOutcome(out.status, out.intent, out.slots, out.slot_text, out.reason, out.detail,
                             out.missing, out.typed_only, code)
+
+    def opens_with_answer(self, normalized: str) -> bool:
+        """The sentence opens with a yes / no word and says more ("oui mais plutôt le MNQ", "yes
+        3 MNQ"): said to a read-back, an answer with doubt whatever the rest parses to."""
+        tokens = normalized.split()
+        if len(tokens) < 2:
+            return False
+        cue = self._table.at(tokens, 0, _PRIORITY)
+        if cue is not None and cue.category == "unclear":
+            # "oui mais…", "d'accord mais…": the answer cue inside the doubt's first words
+            size = len(cue.words)
+            cue = None
+            for k in range(size - 1, 0, -1):
+                cue = self._table.at(tokens[:k], 0, _PRIORITY)
+                if cue is not None and len(cue.words) == k:
+                    break
+                cue = None
+        return cue is not None and cue.category in ("yes", "yes_typed", "no", "cancel") and len(tokens) > len(cue.words)
+
+    def _opens_with_answer(self, a: _Analysis) -> bool:
+        """The sentence's first word starts an answer cue ("yes, buy them", "non, vends")."""
+        if not a.has("yes", "yes_typed", "no", "cancel") or not a.tokens:
+            return False
+        cue = self._table.at(a.tokens, 0, _PRIORITY)
+        return cue is not None and cue.category in ("yes", "yes_typed", "no", "cancel")
 
     def asks_change(self, a: _Analysis) -> bool:
         """A figure MIA only reports asked to change ("increase PPO's weight", "tu peux baisser
@@ -817,7 +871,7 @@ class FrameMatcher:
 
     _SWITCH_BLOCKERS = ("negations", "conditionals", "others", "past", "period", "money", "other_assets",
                         "modifiers", "order_modifiers", "risk", "relative", "limit_words", "yes", "yes_typed",
-                        "no", "cancel", "unclear", "price_markers")
+                        "no", "cancel", "unclear", "price_markers", "hedges")
 
     def _autopilot(self, a: _Analysis) -> FrameOutcome:
         """The autopilot named: its status when asked or described ("l'autopilote est coupé ?",
@@ -831,7 +885,9 @@ class FrameMatcher:
         asked, stated, requested = self._asked(a)
         # A state described is a question only without a mode named: "the autopilot is on auto,
         # switch it to proposals" is a command about a state (refused below).
-        status_question = (asked or (stated and not a.modes)) and not requested
+        # Two modes with a state word ("l'autopilote est en auto ou en propose là") ask which one:
+        # no switch goes to two modes.
+        status_question = (asked or (stated and len(a.modes) != 1)) and not requested
         if "status" in a.topics and not (a.modes or a.halt_lengths) \
                 and not a.has("switch_on", "switch_off", "close", "resume"):
             # "ap status", "statut de l'autopilote": its state named, nothing switched.
@@ -904,6 +960,7 @@ class FrameMatcher:
         if a.has("close", "halt", "resume", "yes", "yes_typed", "no", "cancel") or a.topics:
             return _refuse("ambiguous_intent", "an order mixed with another request", intent)
         for kind, why in (("negations", "a negated order"), ("conditionals", "a hypothetical order"),
+                          ("hedges", "an order wrapped in a hedge ('when you get a sec')"),
                           ("period", "an order over a period of time"),
                           ("relative", "an order that changes something by an amount"),
                           ("all", "an order for 'all' or 'every' (how much? how often?)"),
@@ -993,7 +1050,7 @@ class FrameMatcher:
             # "calibre *mes positions* pour risquer 2,5 %": the positions are what is sized
             return _refuse("ambiguous_intent", "a risk setting mixed with another request", intent)
         for kind in ("negations", "unclear", "conditionals", "questions", "past", "others", "modifiers",
-                     "limit_words", "other_assets", "period", "pronouns"):
+                     "limit_words", "other_assets", "period", "pronouns", "hedges"):
             if a.has(kind):
                 return _refuse("no_match", f"a risk setting with {kind.replace('_', ' ')}", intent)
         if a.currency:
@@ -1025,7 +1082,7 @@ class FrameMatcher:
             return _refuse("ambiguous_intent", "a close mixed with another request", intent)
         for kind in ("negations", "unclear", "conditionals", "questions", "past", "others", "modifiers",
                      "order_modifiers", "money", "other_assets", "limit_words", "risk", "period", "relative",
-                     "pronouns"):
+                     "pronouns", "hedges"):
             if a.has(kind):
                 return _refuse("no_match", f"a close with {kind.replace('_', ' ')}", intent)
         if a.numbers or a.stray_numbers or a.percents or a.prices:
@@ -1054,7 +1111,7 @@ class FrameMatcher:
         if a.has("yes", "yes_typed", "no", "cancel") or a.topics or a.symbols:
             return _refuse("ambiguous_intent", f"{intent} mixed with another request", intent)
         for kind in ("negations", "unclear", "conditionals", "questions", "past", "others", "modifiers",
-                     "money", "other_assets", "limit_words", "risk", "period", "relative", "pronouns"):
+                     "money", "other_assets", "limit_words", "risk", "period", "relative", "pronouns", "hedges"):
             if a.has(kind):
                 return _refuse("no_match", f"{intent} with {kind.replace('_', ' ')}", intent)
         if a.numbers or a.stray_numbers or a.percents or a.prices:
@@ -1066,46 +1123,100 @@ class FrameMatcher:
             return _refuse("no_match", f"{intent} with words no grammar knows ({intent} what?)", intent)
         return FrameOutcome("accept", intent)
 
-    @staticmethod
-    def _answer(a: _Analysis) -> FrameOutcome:
-        if a.topics or a.symbols or a.numbers or a.stray_numbers or a.percents or a.prices:
-            return _refuse("ambiguous_intent", "an answer mixed with a request")
+    def _answer_words(self, a: _Analysis) -> tuple[int, set[str], set[str], bool, int]:
+        """Read an answer word by word: (content words, sides named, read-back kinds named, doubt
+        said, where the last doubt starts). Besides its answer cues (yes / no / cancel, doubt, negations) an answer
+        may hold fillers, politeness, intensifiers, MIA's name (`answer_fillers`) and the
+        read-back named (`answer_objects`, or a side word: the dialogue checks what is named
+        against what was read back); every other word is content ("ok *mets le en route*", "yes *go back*",
+        "oui *plus tard*"), and an answer with content is doubt, never a confirmation. A filler
+        phrase at least as long as a cue there wins ("oui oui *c'est bon*")."""
+        t = a.tokens
+        n = len(t)
+        content = 0
+        sides: set[str] = set()
+        kinds: set[str] = set()
+        unclear = soft_doubt = False
+        last_soft = -1
+        last_unclear = -1
+        i = 0
+        while i < n:
+            size = next((k for k in self._answer_sizes
+                         if i + k <= n and tuple(t[i:i + k]) in self._answer_words_set), 0)
+            cue = self._table.at(t, i, _PRIORITY)
+            kind, _, value = cue.category.partition(":") if cue is not None else ("", "", "")
+            if cue is not None and kind in _ANSWER_PARTS and len(cue.words) > size:
+                if kind == "unclear":
+                    unclear, last_unclear = True, i
+                i += len(cue.words)
+            elif size:
+                if kind == "unclear":
+                    # "oui oui *c'est bon*": reassurance after a yes; with a no, it stays doubt
+                    # ("non c'est bon": drop it, or it is fine?)
+                    soft_doubt, last_soft = True, i
+                named = self._answer_words_set[tuple(t[i:i + size])]
+                if named not in ("", "any"):
+                    kinds.add(named)
+                i += size
+            elif cue is not None and kind == "side":
+                sides.add(value)
+                i += len(cue.words)
+            else:
+                content += 1
+                i += 1
+        if soft_doubt and not a.has("yes", "yes_typed"):
+            unclear, last_unclear = True, max(last_unclear, last_soft)
+        return content, sides, kinds, unclear, last_unclear
+
+    def _answer(self, a: _Analysis) -> FrameOutcome:
+        """Confirm, cancel, or doubt (`unclear_answer`: the dialogue asks again, nothing is done)."""
         if a.question_mark:
-            return _refuse("no_match", "a question is not an answer")
-        if a.unknown_words:
-            return _refuse("no_match", "an answer with words no grammar knows")
-        for kind in ("conditionals", "questions", "past", "others", "modifiers", "money",
-                     "other_assets", "limit_words", "risk", "period", "pronouns"):
-            if a.has(kind):
-                return _refuse("no_match", f"an answer with {kind.replace('_', ' ')}")
+            return _refuse(UNCLEAR_ANSWER, "a question is not an answer")
+        content, sides, kinds, unclear, last_unclear_at = self._answer_words(a)
+        if content or a.symbols or a.numbers or a.stray_numbers or a.percents or a.prices or a.currency:
+            # "ok mets le en route", "yes go back", "oui plus tard", "yes 3 MNQ": more than an answer
+            return _refuse(UNCLEAR_ANSWER, "an answer with words that are not an answer")
         yes = a.has("yes", "yes_typed")
         negated = a.has("negations")
         refusal = a.has("no")
         cancel_verb = a.has("cancel")
-        if a.has("unclear"):
+        if unclear:
             # "wait, no, cancel", "vas-y... non attends, annule": a hesitation that ends on a
             # refusal is a cancel (the safe side); any other hesitation decides nothing.
             # After a yes, only a cancel verb undoes it ("yes wait no" stays unclear).
             ends_refusing = a.last_answer == "cancel" or (a.last_answer == "no" and not yes)
-            if ends_refusing and a.last_answer_at > a.last_unclear_at and not (negated and cancel_verb):
+            if ends_refusing and a.last_answer_at > last_unclear_at and not (negated and cancel_verb):
                 return FrameOutcome("accept", "cancel")
-            return _refuse("no_match", "an answer with doubt")
+            return _refuse(UNCLEAR_ANSWER, "an answer with doubt")
         if negated:
             if cancel_verb and yes and not refusal:
                 # "je confirme pas, annule", "don't confirm, cancel": a refused yes and a cancel
                 # say the same (and "I don't cancel, confirm" lands on the safe side).
                 return FrameOutcome("accept", "cancel")
             if cancel_verb:
-                return _refuse("ambiguous_intent", "a negated cancel (keep or cancel?)")
+                return _refuse(UNCLEAR_ANSWER, "a negated cancel (keep or cancel?)")
             if yes or refusal:
                 return FrameOutcome("accept", "cancel")  # "je ne valide pas": the safe side
             return _refuse("no_match", "a negation without an answer")
         if refusal or cancel_verb:
             if yes:
-                return _refuse("ambiguous_intent", "the sentence says yes and no")
+                return _refuse(UNCLEAR_ANSWER, "the sentence says yes and no")
+            if sides or kinds:
+                return _refuse(UNCLEAR_ANSWER, "a refusal that names what to do (a new command?)")
             return FrameOutcome("accept", "cancel")
+        if sides:
+            kinds.add("order")
+        if len(sides) > 1 or len(kinds) > 1:
+            return _refuse(UNCLEAR_ANSWER, "an answer that names two different things")
         typed_only = not a.has("yes")  # "ok", "go" alone: typed only, as in the templates
-        return FrameOutcome("accept", "confirm", typed_only=typed_only)
+        # What the answer names is checked against the read-back by the dialogue ("yes, buy them"
+        # to a sell is asked again).
+        slots: dict[str, Any] = {}
+        if sides:
+            slots["side"] = next(iter(sides))
+        if kinds:
+            slots["readback"] = next(iter(kinds))
+        return FrameOutcome("accept", "confirm", slots, typed_only=typed_only)
 
     def _read_only(self, a: _Analysis) -> FrameOutcome:
         topics = a.topics or a.weak_topics

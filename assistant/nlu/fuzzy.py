@@ -439,6 +439,13 @@ class CarrierIndex:
         #: Negation words guarding fuzzy acceptance; the parser widens this to every loaded
         #: language, since "don't stop trading" must not become French "stop trading".
         self.negations: frozenset[str] = comp.negations
+        #: Prefixes that reverse a word ("un" of "unblock", "de" of "débloque"; grammar data, the
+        #: frames' `negating_prefixes`) and the words they are checked against (every loaded
+        #: language's): the parser sets both. A candidate sentence never crosses one ("unblock
+        #: orders" is not "block orders").
+        self.negating_prefixes: tuple[str, ...] = ()
+        self.words: frozenset[str] = comp.vocabulary
+        self._opposites: dict[str, frozenset[str]] = {}  # word -> its opposites (memo)
         self._placeholders = frozenset(comp.placeholder.values())
         built: list[tuple[str, list[str], tuple[CarrierSlot, ...], dict[str, Any], frozenset[str], int]] = []
         self.templates: list[Template] = []
@@ -943,6 +950,34 @@ class CarrierIndex:
                                   scorer=fuzz.ratio, score_cutoff=_TOKEN_MATCH)
         return best is not None
 
+    def _reversed_words(self, tokens: Seq[str]) -> frozenset[str]:
+        """The opposites of the words said, that were not said themselves: "block" for "unblock",
+        "bloque" for "débloque", "unfreeze" for "freeze" (a word and a negating prefix, both
+        grammar words). Usually empty: a few set look-ups per word."""
+        if not self.negating_prefixes:
+            return frozenset()
+        memo = self._opposites
+        out: set[str] = set()
+        for token in tokens:
+            found = memo.get(token)
+            if found is None:
+                if len(memo) > 20_000:
+                    memo.clear()  # typed text may hold any word: keep the memo bounded
+                found = memo[token] = self._opposites_of(token)
+            if found:
+                out.update(found)
+        return frozenset(out.difference(tokens)) if out else frozenset()
+
+    def _opposites_of(self, token: str) -> frozenset[str]:
+        words = self.words
+        out: set[str] = set()
+        for prefix in self.negating_prefixes:
+            if token.startswith(prefix) and len(token) - len(prefix) >= 3 and token[len(prefix):] in words:
+                out.add(token[len(prefix):])
+            if prefix + token in words:
+                out.add(prefix + token)
+        return frozenset(out)
+
     # ------------------------------------------------------------------ matching
     def match(self, spaced: str, accept: float, margin: float, refuse: float) -> FuzzyOutcome:
         """Fuzzy-match token+space text (already normalised, skip words removed)."""
@@ -959,6 +994,8 @@ class CarrierIndex:
             if hit is None:
                 continue
             original_tokens, corrected_tokens = spaced.split(), corrected.split()
+            if not self._reversed_words(original_tokens).isdisjoint(corrected_tokens):
+                break  # "unblock" read as "block": never a word turned into its opposite
             score = 0.5 * self._ratio(self.content(original_tokens), self.content(corrected_tokens)) \
                 + 0.5 * self._ratio(spaced, corrected)
             if score >= accept and self._has_keyword(hit.intent, spaced) \
@@ -974,6 +1011,9 @@ class CarrierIndex:
         scan = comp.scan(spaced)
         content = self.content(scan.tokens)
         found = self._search(self._index.get(scan.seq), scan.carrier, content, min(accept, refuse) - 0.15)
+        reversed_words = self._reversed_words(scan.tokens)
+        if reversed_words:
+            found = [item for item in found if reversed_words.isdisjoint(item[2].split(" "))]
         best: dict[str, float] = {}
         for score, info, _ in found:
             if score > best.get(info.intent, -1.0):

@@ -48,7 +48,7 @@ from assistant.grammar.loader import GrammarPaths, load_grammar
 from assistant.grammar.model import Grammar
 from assistant.nlu.classifier import ClassifierOptions, ReadOnlyClassifier
 from assistant.nlu.compiled import CompiledLanguage, ExactHit
-from assistant.nlu.frames import STATE_INTENTS, SWITCH_QUESTION, FrameMatcher, FrameOutcome
+from assistant.nlu.frames import STATE_INTENTS, SWITCH_QUESTION, UNCLEAR_ANSWER, FrameMatcher, FrameOutcome
 from assistant.nlu.fuzzy import CarrierIndex, FuzzyOutcome
 from assistant.nlu.normalize import cached_normalize as normalize
 from assistant.nlu.restate import Restatement, Restater
@@ -57,7 +57,7 @@ from assistant.nlu.typos import TypoFixer
 from assistant.nlu.spoken import base_language
 from assistant.nlu.result import ParseResult
 
-__all__ = ["Parser", "ParseResult", "default_parser"]
+__all__ = ["Parser", "ParseResult", "UNCLEAR_ANSWER", "default_parser"]
 
 #: The two answers to a read-back: a lead-in "yes" before a "no" (or the reverse) contradicts.
 _ANSWERS = frozenset({"confirm", "cancel"})
@@ -77,8 +77,13 @@ class Parser:
         self._compiled = {code: CompiledLanguage(lg) for code, lg in grammar.languages.items()}
         self._carriers = {code: CarrierIndex(comp) for code, comp in self._compiled.items()} if fuzzy else {}
         all_negations = frozenset().union(*(comp.negations for comp in self._compiled.values()))
+        all_words = frozenset().union(*(comp.vocabulary for comp in self._compiled.values()))
+        prefixes = tuple(sorted({normalize(p) for lg in grammar.languages.values() if lg.frames
+                                 for p in lg.frames.get("negating_prefixes", ()) if normalize(p)}))
         for index in self._carriers.values():
             index.negations = all_negations
+            index.negating_prefixes = prefixes
+            index.words = all_words
         self.languages: tuple[str, ...] = tuple(self._compiled)
         self._all_languages = tuple(self._compiled.values())
         if default_language is not None and default_language not in self._compiled:
@@ -208,10 +213,16 @@ class Parser:
         final = False
         if not result.matched and self._restater is not None and result.reason != "empty":
             result, final = self._restate(result, lang, prefer)
-        if not final and not result.matched and self._typos is not None and result.reason in _SLOT_READABLE:
+        if not final and not result.matched and self._typos is not None and (
+                result.reason in _SLOT_READABLE or result.reason == UNCLEAR_ANSWER):
+            # ("yeeees send it": a stretched yes is read again as the yes it spells)
             result = self._fix_typos(result, lang, prefer) or result
         if not final and self._classifier is not None and not result.matched and result.reason in _CLASSIFIABLE:
             result = self._classify(result)
+        if result.matched and result.intent == "confirm" and "?" in text:
+            # "yes?", "ok?": a question is no answer (whatever stage read the yes)
+            return replace(result, matched=False, intent=None, slots={}, slot_text={}, reason=UNCLEAR_ANSWER,
+                           detail="a question is not an answer", nearest="confirm")
         if result.matched and "quantity" in result.slots and self._frames is not None \
                 and self._frames.mentions_money(text, result.normalized):
             return ParseResult(text, result.normalized, False, result.intent, result.slots, result.slot_text,
@@ -343,6 +354,12 @@ class Parser:
             return ParseResult(text, stripped[:-1], False, None, language=code, language_certain=certain,
                                score=round(out.score, 4), method="fuzzy", reason="no_match",
                                detail=veto, nearest=out.intent)
+        if matched and out.intent == "confirm" and self._frames is not None:
+            # An approximate yes must also be a clean one: "yes go back" is close to "yes go
+            # ahead", and a yes with other words in it is doubt (the frames' answer rule).
+            framed = self._frame(text, as_said, tokens, prefer, out)
+            if framed is not None and framed.reason == UNCLEAR_ANSWER:
+                return framed
         if not matched and self._frames is not None and self._frames_may_try(out):
             framed = self._frame(text, as_said, tokens, prefer, out)
             if framed is not None:
@@ -554,6 +571,12 @@ class Parser:
         these; the dialogue asks this only with a read-back pending."""
         return self._restater.context_answer(text) if self._restater is not None else None
 
+    def opens_with_answer(self, text: str) -> bool:
+        """True when `text` opens with a yes or a no and says more ("oui plus tard", "yes 3 MNQ"):
+        the dialogue asks such a sentence again while a read-back waits, whatever else it parses to
+        short of a complete command."""
+        return self._frames is not None and self._frames.opens_with_answer(normalize(text))
+
     @staticmethod
     def _restated(said: ParseResult, again: ParseResult) -> ParseResult:
         """The result of the restated sentence, for the sentence as said."""
@@ -586,6 +609,13 @@ class Parser:
         code, certain = self._pick_language((c.code for c, _ in per_lang), tokens, prefer)
         candidates = sorted(per_lang, key=lambda item: item[0].code != code) if certain else per_lang
         out: FrameOutcome = self._frames.match(candidates, text, chosen_first=certain)
+        if out.status == "refuse" and out.reason == UNCLEAR_ANSWER:
+            # A yes or a no with more in it ("ok mets le en route", "oui plus tard"): doubt, which
+            # the dialogue answers by asking again (never a different command).
+            code = out.language or code
+            stripped = next(s for c, s in per_lang if c.code == code)
+            return ParseResult(text, stripped[:-1], False, None, {}, {}, code, certain, 0.0, "frame", [],
+                               out.reason, out.detail, nearest=out.intent)
         close_all = out.status == "accept" and out.intent == "close_positions" and out.slots == {"scope": "all"}
         if fuzzy.reason == "ambiguous_quantity" and fuzzy.intent == "place_trade" and not (
                 out.status == "accept" and ((out.intent == "place_trade" and "price" in out.slots)

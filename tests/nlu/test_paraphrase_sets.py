@@ -106,8 +106,12 @@ def test_heldout_paraphrases_keep_their_floor_with_nothing_wrong(parser: Parser,
 #: round 9 - venting and chat thanks around a whole command, urgency after it, stretched typed words,
 #: a changed mind while a read-back waits, a risk percentage without "%" after its label, reduce-only
 #: as "reductions only", what MIA is for, a yes word that only stresses a question.
+#: round 10 - read-only questions in free words: long polite or hedged preambles, short chat questions,
+#: metric names alone, P&L in many forms, execution and autopilot state (never a switch); a value asked
+#: ("what is CVaR", "c'est quoi le CVaR") is answered, a definition ("what's a CVaR", "ça veut dire
+#: quoi", "explain") refused, in both languages.
 ROUNDS = {"round4": (150, 40), "round5": (140, 40), "round6": (45, 12), "round7": (80, 24), "round8": (170, 25),
-          "round9": (60, 16)}
+          "round9": (60, 16), "round10": (66, 19)}
 
 
 @pytest.mark.parametrize("lang", ["fr", "en"])

@@ -1,0 +1,80 @@
+"""A yes (or a no) with more in it is doubt: said to a read-back, MIA asks again and nothing is
+done; a plain yes afterwards still executes. A yes that names something else than what was read
+back ("yes, buy them" to a sell) is asked again too (issue #13, round 10)."""
+from __future__ import annotations
+
+import pytest
+
+from tests.dialogue.conftest import orders_of
+
+
+@pytest.mark.parametrize("doubt", ["ok mets le en route", "oui plus tard", "oui mais plutôt le MNQ", "ok rather the other",
+                                   "yes go back", "yes, but later", "yes 3 MNQ", "d'accord, remets-le à demain"])
+async def test_a_yes_with_other_words_is_asked_again_then_a_plain_yes_executes(typed, engine, doubt):
+    first = await typed.handle("achète deux contrats ES", 0.0)
+    assert first.kind == "readback" and typed.pending is not None
+    pending = typed.pending
+    again = await typed.handle(doubt, 1.0)
+    assert again.kind == "info" and not again.executed, again.text
+    assert typed.pending is pending  # the same read-back, same deadline
+    assert orders_of(engine) == []
+    assert "rien n'est fait" in again.text or "nothing is done" in again.text
+    assert pending.summary in again.text  # the read-back said again
+    done = await typed.handle("oui", 2.0)
+    assert done.kind == "executed" and done.executed
+    assert len(engine.ledger.fills()) == 1
+
+
+async def test_ok_mets_le_en_route_said_to_a_read_back_by_voice(dialogue, engine):
+    await dialogue.handle("achète deux contrats ES", 0.0)
+    again = await dialogue.handle("ok mets le en route", 1.0)
+    assert not again.executed and dialogue.pending is not None and orders_of(engine) == []
+    assert (await dialogue.handle("oui", 2.0)).executed
+
+
+@pytest.mark.parametrize("answer", ["yes, buy them", "oui, confirme l'achat", "oui vas-y", "yes please do it",
+                                    "ok go", "oui oui c'est bon", "confirmed thanks", "yes, send the order"])
+async def test_a_yes_with_fillers_or_the_read_back_named_executes(typed, engine, answer):
+    await typed.handle("buy two e s", 0.0)
+    reply = await typed.handle(answer, 1.0)
+    assert reply.kind == "executed" and reply.executed, reply.text
+    assert len(engine.ledger.fills()) == 1
+
+
+@pytest.mark.parametrize("answer", ["yes, buy them", "oui, confirme l'achat", "yes, close it", "oui, confirme l'arrêt",
+                                    "oui, la clôture"])
+async def test_a_yes_naming_another_thing_than_the_read_back_is_asked_again(typed, engine, answer):
+    await typed.handle("sell two e s", 0.0)
+    pending = typed.pending
+    reply = await typed.handle(answer, 1.0)
+    assert not reply.executed and typed.pending is pending and orders_of(engine) == [], reply.text
+    assert (await typed.handle("yes", 2.0)).executed
+    assert [f.side.value for f in engine.ledger.fills()] == ["SELL"]
+
+
+async def test_yes_sell_them_to_a_sell_executes(typed, engine):
+    await typed.handle("sell two e s", 0.0)
+    assert (await typed.handle("yes, sell them", 1.0)).executed
+
+
+async def test_an_unclear_answer_without_a_read_back_is_not_understood(typed, engine):
+    reply = await typed.handle("oui plus tard", 0.0)
+    assert reply.kind == "not_understood" and not reply.executed
+    assert orders_of(engine) == []
+
+
+@pytest.mark.parametrize("answer", ["no thanks", "non merci", "non, annule l'ordre", "no, cancel it please"])
+async def test_a_no_with_fillers_cancels(typed, engine, answer):
+    await typed.handle("buy two e s", 0.0)
+    reply = await typed.handle(answer, 1.0)
+    assert reply.kind == "cancelled" and typed.pending is None and orders_of(engine) == []
+
+
+async def test_a_yes_then_another_complete_command_reads_that_one_back(typed, engine):
+    """"yes, the halt" is understood as a whole command: the order read back is dropped (said so)
+    and the halt is read back in turn; nothing is executed without its own yes."""
+    await typed.handle("sell two e s", 0.0)
+    reply = await typed.handle("yes, the halt", 1.0)
+    assert reply.kind == "readback" and not reply.executed and typed.pending is not None
+    assert typed.pending.action == "halt" and orders_of(engine) == []
+    assert "not sent" in reply.text
