@@ -471,6 +471,8 @@ class Parser:
                     if again.matched or (again.reason or "").startswith("missing_"):
                         return self._restated(refused, again), True
                     break
+        if said and (preamble := self._preamble(refused, said, lang, prefer)) is not None:
+            return preamble, True
         corrects, hesitates, asks = self._restater.may_apply(said)
         if not (corrects or hesitates or asks):
             return refused, False
@@ -497,6 +499,14 @@ class Parser:
             if first.matched and second.matched and first.intent == second.intent \
                     and first.intent not in _ANSWERS and first.intent != "followup_answer":
                 return self._restated(refused, second), True
+            cut = parts[0].split()
+            if second.matched and second.intent in _RESTARTABLE and not first.slots \
+                    and (len(cut) == 1 or (len(cut) == 2 and not first.matched)) \
+                    and not any(self._restater.negations.at(words, k) for words in (cut, parts[1].split())
+                                for k in range(len(words))):
+                # "débloque… pardon, déboucle tout", "vide… non, déboucle l'ES": a verb alone, cut
+                # off (a slip) and said again as a whole command (no value, no negation anywhere).
+                return self._restated(refused, second), True
             if first.matched and first.intent in _BARE_CORRECTABLE and not (
                     second.matched and second.intent not in (first.intent, "followup_answer")):
                 # 0b. A bare value said again ("ferme tout… enfin non, juste le MNQ", "mets le
@@ -513,6 +523,15 @@ class Parser:
                 unreadable = True
             elif isinstance(corrected, Restatement):
                 again = self._parse(corrected.text + asked, lang, prefer)
+                if not (again.matched or (again.reason or "").startswith("missing_")) and hesitates:
+                    # "mets-moi, euh, attends, vingt-deux… non vingt-trois MNQ à l'achat": the pause
+                    # before the corrected value is dropped too, and then the lead words ("ok listen").
+                    paused = self._restater.without_hesitations(corrected.text.split())
+                    if paused is not None:
+                        again = self._parse(paused.text + asked, lang, prefer)
+                        lead = comp.lead(paused.text + " ")
+                        if not again.matched and lead:
+                            again = self._parse(paused.text[len(lead):] + asked, lang, prefer)
                 if again.matched or (again.reason or "").startswith("missing_"):
                     return self._restated(refused, again), True
                 unreadable = True
@@ -546,6 +565,24 @@ class Parser:
                 return self._restated(refused, again), True
             tokens = hesitant.text.split()
         return refused, False
+
+    def _preamble(self, refused: ParseResult, said: list[str], lang: str, prefer: str | None) -> ParseResult | None:
+        """"i don't want anything on, close it all", "on arrête pour aujourd'hui, plus aucun ordre":
+        the command after a mood clause (`Restater.without_preamble`), kept only when it is a close
+        or a halt (complete, or a close asking which market). The clause alone, or before anything
+        else ("je veux plus rien en position, achète 2 ES"), changes nothing: refused as it was."""
+        assert self._restater is not None
+        for comp in self._select(lang):
+            leads = (0, len(comp.lead(" ".join(said) + " ").split()))
+            rest = self._restater.without_preamble(said, leads)
+            if rest is None:
+                continue
+            again = self._parse_or_read(rest.text, lang, prefer)
+            if again.intent in _AFTER_PREAMBLE and (
+                    again.matched or (again.intent == "close_positions" and (again.reason or "").startswith("missing_"))):
+                return self._restated(refused, again)
+            return None
+        return None
 
     def _bare_correction(self, first: ParseResult, second: list[str], lang: str,
                          prefer: str | None) -> ParseResult | None:
@@ -680,6 +717,9 @@ _NO_TYPO_INTENTS = frozenset({"resume", "confirm", "autopilot_mode", "reduce_onl
 #: bare number stays with the self-corrections (`Restater.correction`): "buy 2 ES at 5000, no, 3"
 #: (the quantity or the price?) is refused there.
 _BARE_CORRECTABLE = frozenset({"close_positions", "autopilot_mode"})
+#: Commands that may follow a verb cut off alone ("débloque… pardon, déboucle tout"): a close or
+#: an order, whose read-back says what will be done. Never a switch or an answer.
+_RESTARTABLE = frozenset({"close_positions", "place_trade"})
 #: Slots that are one kind of value: a close names a market OR "all".
 _SLOT_KINDS = {"scope": "symbol"}
 
@@ -689,6 +729,10 @@ def _one_kind_changed(before: dict[str, object], after: dict[str, object]) -> bo
     changed = {_SLOT_KINDS.get(name, name) for name in set(before) | set(after) if before.get(name) != after.get(name)}
     return len(changed) == 1
 
+
+#: What a mood clause said first ("je veux plus rien en position, …", "we're done for the day, …")
+#: may announce: a way out, never an order or a switch back on.
+_AFTER_PREAMBLE = frozenset({"close_positions", "halt"})
 
 #: Refusals the classifier may overrule: nothing came close, or two intents tied. Never one
 #: about an unclear slot (two markets, no clear side, a missing quantity...).

@@ -110,8 +110,12 @@ def test_heldout_paraphrases_keep_their_floor_with_nothing_wrong(parser: Parser,
 #: metric names alone, P&L in many forms, execution and autopilot state (never a switch); a value asked
 #: ("what is CVaR", "c'est quoi le CVaR") is answered, a definition ("what's a CVaR", "ça veut dire
 #: quoi", "explain") refused, in both languages.
+#: round 11 - orders as traders say them: references to the position without a side (asked, never
+#: guessed), self-corrections inside a long order, long polite orders, a mood clause before a close or
+#: a halt, the risk per trade in words, "flatten", numbers and prices in words, orders carrying what MIA
+#: cannot honour (a stop, a target, a time, a condition, two orders: refused), typos of order words.
 ROUNDS = {"round4": (150, 40), "round5": (140, 40), "round6": (45, 12), "round7": (80, 24), "round8": (170, 25),
-          "round9": (60, 16), "round10": (66, 19)}
+          "round9": (60, 16), "round10": (66, 19), "round11": (75, 28)}
 
 
 @pytest.mark.parametrize("lang", ["fr", "en"])
