@@ -51,6 +51,7 @@ from assistant.nlu.compiled import CompiledLanguage, ExactHit
 from assistant.nlu.frames import STATE_INTENTS, SWITCH_QUESTION, UNCLEAR_ANSWER, FrameMatcher, FrameOutcome
 from assistant.nlu.fuzzy import CarrierIndex, FuzzyOutcome
 from assistant.nlu.normalize import cached_normalize as normalize
+from assistant.nlu.order_extras import OrderExtras
 from assistant.nlu.restate import Restatement, Restater
 from assistant.nlu.slot_reader import SlotReader
 from assistant.nlu.typos import TypoFixer
@@ -116,6 +117,10 @@ class Parser:
         if self._frames is not None and "place_trade" in self.intents():
             reader = SlotReader(self._compiled, frame_data)
             self._slot_reader = reader if reader.enabled else None
+        self._extras: OrderExtras | None = None
+        if self._frames is not None:
+            extras = OrderExtras(self._compiled, frame_data)
+            self._extras = extras if extras else None
         self._typos = TypoFixer(self._compiled, frame_data, _TYPO_ACTIONS) if self._frames is not None else None
         self._read_only = (self._frames.topic_intents | STATE_INTENTS) if self._frames is not None else frozenset()
         self._classifier = self._build_classifier(classifier)
@@ -223,6 +228,8 @@ class Parser:
             # "yes?", "ok?": a question is no answer (whatever stage read the yes)
             return replace(result, matched=False, intent=None, slots={}, slot_text={}, reason=UNCLEAR_ANSWER,
                            detail="a question is not an answer", nearest="confirm")
+        if not result.matched and self._extras is not None and result.reason != "empty":
+            result = self._unsupported(result, lang, prefer)
         if result.matched and "quantity" in result.slots and self._frames is not None \
                 and self._frames.mentions_money(text, result.normalized):
             return ParseResult(text, result.normalized, False, result.intent, result.slots, result.slot_text,
@@ -230,6 +237,23 @@ class Parser:
                                result.alternatives, "invalid_quantity",
                                "a money amount is not a number of contracts", nearest=result.intent)
         return result
+
+    def _unsupported(self, refused: ParseResult, lang: str, prefer: str | None) -> ParseResult:
+        """`refused` with its reason `unsupported_<kind>` when it is an order carrying what MIA cannot
+        honour (a stop, a target, a time, a condition, two orders: assistant/nlu/order_extras.py), so
+        the dialogue says why; as it was otherwise. Never makes a sentence understood."""
+        assert self._extras is not None
+        # Politeness is no condition: "si c'est possible, achète des ES" asks the quantity as before.
+        spaced = normalize(refused.text) + " "
+        for comp in self._all_languages:
+            spaced = comp.strip_skip(spaced) or " "
+        kind = self._extras.kind(spaced.split(), lambda part: self._parse_or_read(part, lang, prefer))
+        if kind is None:
+            return refused
+        return ParseResult(refused.text, refused.normalized, False, None, language=refused.language,
+                           language_certain=refused.language_certain, score=1.0, method=refused.method,
+                           reason=f"unsupported_{kind}", detail=_UNSUPPORTED_DETAIL[kind],
+                           nearest=refused.nearest or refused.intent)
 
     def _parse(self, text: str, lang: str, prefer: str | None) -> ParseResult:
         if not isinstance(text, str):
@@ -729,6 +753,15 @@ def _one_kind_changed(before: dict[str, object], after: dict[str, object]) -> bo
     changed = {_SLOT_KINDS.get(name, name) for name in set(before) | set(after) if before.get(name) != after.get(name)}
     return len(changed) == 1
 
+
+#: Why an order carrying more than MIA can do is refused (ParseResult.detail; the dialogue says it).
+_UNSUPPORTED_DETAIL = {
+    "stop": "an order with a stop-loss: MIA places market or limit orders only",
+    "target": "an order with a take-profit: MIA places market or limit orders only",
+    "time": "an order for a later time: MIA places orders now only",
+    "condition": "a conditional order: MIA places orders now, unconditionally",
+    "two_orders": "two commands in one sentence: one at a time",
+}
 
 #: What a mood clause said first ("je veux plus rien en position, …", "we're done for the day, …")
 #: may announce: a way out, never an order or a switch back on.
