@@ -97,6 +97,11 @@ class OrderExtras:
     def __bool__(self) -> bool:
         return bool(self._kinds or self._joins)
 
+    def may_apply(self, tokens: Sequence[str]) -> bool:
+        """The cheap gate: an order word and the first word of a cue (or a clock time) said."""
+        return not ((self._sides.isdisjoint(tokens) and self._closes.isdisjoint(tokens))
+                    or (self._firsts.isdisjoint(tokens) and not any(_CLOCK.fullmatch(t) for t in tokens)))
+
     def kind(self, tokens: Sequence[str], parse: Callable[[str], ParseResult]) -> str | None:
         """"stop", "target", "time", "condition" or "two_orders" for an order that says such a part,
         else None. `tokens`: the normalised sentence; `parse` parses a part (for two orders)."""

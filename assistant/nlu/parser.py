@@ -243,8 +243,11 @@ class Parser:
         honour (a stop, a target, a time, a condition, two orders: assistant/nlu/order_extras.py), so
         the dialogue says why; as it was otherwise. Never makes a sentence understood."""
         assert self._extras is not None
+        norm = normalize(refused.text)
+        if not self._extras.may_apply(norm.split()):
+            return refused
         # Politeness is no condition: "si c'est possible, achète des ES" asks the quantity as before.
-        spaced = normalize(refused.text) + " "
+        spaced = norm + " "
         for comp in self._all_languages:
             spaced = comp.strip_skip(spaced) or " "
         kind = self._extras.kind(spaced.split(), lambda part: self._parse_or_read(part, lang, prefer))
