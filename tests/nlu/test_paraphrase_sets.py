@@ -66,18 +66,19 @@ HELDOUT_FLOORS = {
     "heldout3_fr": 0.993, "heldout3_en": 0.997,
     # Held-out set 4 (round 5): 91.9 % FR / 93.3 % EN when first measured (2 wrong each); five
     # lines relabelled ("stop", "autopilot" alone, "vends-moi un ES").
-    "heldout4_fr": 0.985, "heldout4_en": 0.985,
+    "heldout4_fr": 0.985, "heldout4_en": 0.989,
     # Held-out set 5 (round 6): 90.9 % FR / 92.7 % EN when first measured after round 5 (2 wrong
     # each); its read-back answers carry `context: readback` (parsed as the dialogue parses them then).
     # Rounds 7 and 8 (orders without a side, slots in any order, typos; questions and switches in
     # free words) raised them; floors set after both were merged.
-    "heldout5_fr": 0.957, "heldout5_en": 0.967,
+    "heldout5_fr": 0.981, "heldout5_en": 0.985,
     # Held-out set 6 (round 9): 93.7 % FR / 93.8 % EN when first measured after rounds 7 and 8
     # (5 / 7 wrong, five of them relabelled as the project decided before; the others fixed).
     # Round 9 (venting and chat thanks around a command, urgency after it, stretched words, a
     # changed mind, risk percentages without "%" and corrected, "reductions only", what MIA is for):
-    # 96.9 % FR / 96.7 % EN.
-    "heldout6_fr": 0.968, "heldout6_en": 0.967,
+    # 96.9 % FR / 96.7 % EN. Round 11 (orders as traders say them): 98.6 % FR / 98.6 % EN; heldout5
+    # 98.2 % FR / 98.5 % EN, heldout4 EN 99.0 %.
+    "heldout6_fr": 0.986, "heldout6_en": 0.986,
 }
 
 
