@@ -95,6 +95,34 @@ TEXTS: dict[str, tuple[str, str]] = {
         "I heard two values for the {slot}, so I will not guess. Please say the command again.",
         "J'ai entendu deux valeurs pour {slot_fr}, je ne devine pas. Répétez la commande.",
     ),
+    # orders carrying what MIA cannot honour (assistant/nlu/order_extras.py): refused, never executed without it
+    "unsupported_stop": (
+        "I can't attach a stop to an order: I place market or limit orders only. Nothing was done; "
+        "say the order without the stop.",
+        "Je ne sais pas attacher un stop à un ordre : je ne passe que des ordres au marché ou à cours limité. "
+        "Rien n'a été fait ; redites l'ordre sans le stop.",
+    ),
+    "unsupported_target": (
+        "I can't attach a take-profit to an order: I place market or limit orders only. Nothing was done; "
+        "say the order without the target.",
+        "Je ne sais pas attacher un objectif de gain à un ordre : je ne passe que des ordres au marché ou à "
+        "cours limité. Rien n'a été fait ; redites l'ordre sans l'objectif.",
+    ),
+    "unsupported_time": (
+        "I can't schedule an order for later: I act now only. Nothing was done; say it again when you want it done.",
+        "Je ne sais pas programmer un ordre pour plus tard : j'agis tout de suite seulement. Rien n'a été fait ; "
+        "redites-le au moment voulu.",
+    ),
+    "unsupported_condition": (
+        "I can't place a conditional order: I act now, unconditionally. Nothing was done; say the order when "
+        "the condition is met, or give a limit price.",
+        "Je ne sais pas passer un ordre conditionnel : j'agis tout de suite, sans condition. Rien n'a été fait ; "
+        "redites l'ordre quand la condition est remplie, ou donnez un prix limite.",
+    ),
+    "unsupported_two_orders": (
+        "That is two commands in one sentence: nothing was done. Please say them one at a time.",
+        "Ce sont deux commandes dans une même phrase : rien n'a été fait. Dites-les une à la fois.",
+    ),
     "missing_quantity": (
         "How many contracts? Please say the whole order again, for example: buy 2 ES.",
         "Combien de contrats ? Répétez l'ordre complet, par exemple : achète 2 contrats ES.",

@@ -26,6 +26,7 @@ from typing import Any, Literal
 
 from assistant.nlu.compiled import NUMBER_KIND, PERCENT_KIND, CompiledLanguage, ScannedValue
 from assistant.nlu.normalize import normalize
+from assistant.nlu.order_extras import EXTRAS_KEYS
 from assistant.nlu.restate import RESTATE_KEYS
 from assistant.nlu.slot_reader import SLOT_KEYS
 from assistant.nlu.typos import TYPO_KEYS
@@ -45,7 +46,7 @@ FRAME_KEYS = frozenset({
     "forecast_days", "forecast_topics", "addressees", "polite", "lead_ins", "change_verbs", "change_auxiliaries", "no_new",
     "market_lookalikes", "stress_words", "name_only", "not_state_before", "answer_fillers", "answer_objects",
     "negating_prefixes", "hedges",
-}) | RESTATE_KEYS | SLOT_KEYS | TYPO_KEYS
+}) | RESTATE_KEYS | SLOT_KEYS | TYPO_KEYS | EXTRAS_KEYS
 
 
 
@@ -366,8 +367,9 @@ class FrameMatcher:
                 raise FrameError(f"frames ({code}): unknown key(s) {', '.join(sorted(unknown))} "
                                  f"(expected: {', '.join(sorted(FRAME_KEYS))})")
             for key, value in section.items():
-                if key in RESTATE_KEYS or key in SLOT_KEYS or key in TYPO_KEYS or key == "negating_prefixes":
-                    continue  # read by restate.py, slot_reader.py, typos.py
+                if key in RESTATE_KEYS or key in SLOT_KEYS or key in TYPO_KEYS or key in EXTRAS_KEYS \
+                        or key == "negating_prefixes":
+                    continue  # read by restate.py, slot_reader.py, typos.py, order_extras.py
                 if key in ("topics", "weak_topics"):
                     if not isinstance(value, dict):
                         raise FrameError(f"frames ({code}) {key}: expected intent: [cues]")

@@ -51,6 +51,7 @@ from assistant.nlu.compiled import CompiledLanguage, ExactHit
 from assistant.nlu.frames import STATE_INTENTS, SWITCH_QUESTION, UNCLEAR_ANSWER, FrameMatcher, FrameOutcome
 from assistant.nlu.fuzzy import CarrierIndex, FuzzyOutcome
 from assistant.nlu.normalize import cached_normalize as normalize
+from assistant.nlu.order_extras import OrderExtras
 from assistant.nlu.restate import Restatement, Restater
 from assistant.nlu.slot_reader import SlotReader
 from assistant.nlu.typos import TypoFixer
@@ -116,6 +117,10 @@ class Parser:
         if self._frames is not None and "place_trade" in self.intents():
             reader = SlotReader(self._compiled, frame_data)
             self._slot_reader = reader if reader.enabled else None
+        self._extras: OrderExtras | None = None
+        if self._frames is not None:
+            extras = OrderExtras(self._compiled, frame_data)
+            self._extras = extras if extras else None
         self._typos = TypoFixer(self._compiled, frame_data, _TYPO_ACTIONS) if self._frames is not None else None
         self._read_only = (self._frames.topic_intents | STATE_INTENTS) if self._frames is not None else frozenset()
         self._classifier = self._build_classifier(classifier)
@@ -223,6 +228,8 @@ class Parser:
             # "yes?", "ok?": a question is no answer (whatever stage read the yes)
             return replace(result, matched=False, intent=None, slots={}, slot_text={}, reason=UNCLEAR_ANSWER,
                            detail="a question is not an answer", nearest="confirm")
+        if not result.matched and self._extras is not None and result.reason != "empty":
+            result = self._unsupported(result, lang, prefer)
         if result.matched and "quantity" in result.slots and self._frames is not None \
                 and self._frames.mentions_money(text, result.normalized):
             return ParseResult(text, result.normalized, False, result.intent, result.slots, result.slot_text,
@@ -230,6 +237,26 @@ class Parser:
                                result.alternatives, "invalid_quantity",
                                "a money amount is not a number of contracts", nearest=result.intent)
         return result
+
+    def _unsupported(self, refused: ParseResult, lang: str, prefer: str | None) -> ParseResult:
+        """`refused` with its reason `unsupported_<kind>` when it is an order carrying what MIA cannot
+        honour (a stop, a target, a time, a condition, two orders: assistant/nlu/order_extras.py), so
+        the dialogue says why; as it was otherwise. Never makes a sentence understood."""
+        assert self._extras is not None
+        norm = normalize(refused.text)
+        if not self._extras.may_apply(norm.split()):
+            return refused
+        # Politeness is no condition: "si c'est possible, achète des ES" asks the quantity as before.
+        spaced = norm + " "
+        for comp in self._all_languages:
+            spaced = comp.strip_skip(spaced) or " "
+        kind = self._extras.kind(spaced.split(), lambda part: self._parse_or_read(part, lang, prefer))
+        if kind is None:
+            return refused
+        return ParseResult(refused.text, refused.normalized, False, None, language=refused.language,
+                           language_certain=refused.language_certain, score=1.0, method=refused.method,
+                           reason=f"unsupported_{kind}", detail=_UNSUPPORTED_DETAIL[kind],
+                           nearest=refused.nearest or refused.intent)
 
     def _parse(self, text: str, lang: str, prefer: str | None) -> ParseResult:
         if not isinstance(text, str):
@@ -471,6 +498,8 @@ class Parser:
                     if again.matched or (again.reason or "").startswith("missing_"):
                         return self._restated(refused, again), True
                     break
+        if said and (preamble := self._preamble(refused, said, lang, prefer)) is not None:
+            return preamble, True
         corrects, hesitates, asks = self._restater.may_apply(said)
         if not (corrects or hesitates or asks):
             return refused, False
@@ -497,6 +526,14 @@ class Parser:
             if first.matched and second.matched and first.intent == second.intent \
                     and first.intent not in _ANSWERS and first.intent != "followup_answer":
                 return self._restated(refused, second), True
+            cut = parts[0].split()
+            if second.matched and second.intent in _RESTARTABLE and not first.slots \
+                    and (len(cut) == 1 or (len(cut) == 2 and not first.matched)) \
+                    and not any(self._restater.negations.at(words, k) for words in (cut, parts[1].split())
+                                for k in range(len(words))):
+                # "débloque… pardon, déboucle tout", "vide… non, déboucle l'ES": a verb alone, cut
+                # off (a slip) and said again as a whole command (no value, no negation anywhere).
+                return self._restated(refused, second), True
             if first.matched and first.intent in _BARE_CORRECTABLE and not (
                     second.matched and second.intent not in (first.intent, "followup_answer")):
                 # 0b. A bare value said again ("ferme tout… enfin non, juste le MNQ", "mets le
@@ -513,6 +550,15 @@ class Parser:
                 unreadable = True
             elif isinstance(corrected, Restatement):
                 again = self._parse(corrected.text + asked, lang, prefer)
+                if not (again.matched or (again.reason or "").startswith("missing_")) and hesitates:
+                    # "mets-moi, euh, attends, vingt-deux… non vingt-trois MNQ à l'achat": the pause
+                    # before the corrected value is dropped too, and then the lead words ("ok listen").
+                    paused = self._restater.without_hesitations(corrected.text.split())
+                    if paused is not None:
+                        again = self._parse(paused.text + asked, lang, prefer)
+                        lead = comp.lead(paused.text + " ")
+                        if not again.matched and lead:
+                            again = self._parse(paused.text[len(lead):] + asked, lang, prefer)
                 if again.matched or (again.reason or "").startswith("missing_"):
                     return self._restated(refused, again), True
                 unreadable = True
@@ -546,6 +592,24 @@ class Parser:
                 return self._restated(refused, again), True
             tokens = hesitant.text.split()
         return refused, False
+
+    def _preamble(self, refused: ParseResult, said: list[str], lang: str, prefer: str | None) -> ParseResult | None:
+        """"i don't want anything on, close it all", "on arrête pour aujourd'hui, plus aucun ordre":
+        the command after a mood clause (`Restater.without_preamble`), kept only when it is a close
+        or a halt (complete, or a close asking which market). The clause alone, or before anything
+        else ("je veux plus rien en position, achète 2 ES"), changes nothing: refused as it was."""
+        assert self._restater is not None
+        for comp in self._select(lang):
+            leads = (0, len(comp.lead(" ".join(said) + " ").split()))
+            rest = self._restater.without_preamble(said, leads)
+            if rest is None:
+                continue
+            again = self._parse_or_read(rest.text, lang, prefer)
+            if again.intent in _AFTER_PREAMBLE and (
+                    again.matched or (again.intent == "close_positions" and (again.reason or "").startswith("missing_"))):
+                return self._restated(refused, again)
+            return None
+        return None
 
     def _bare_correction(self, first: ParseResult, second: list[str], lang: str,
                          prefer: str | None) -> ParseResult | None:
@@ -680,6 +744,9 @@ _NO_TYPO_INTENTS = frozenset({"resume", "confirm", "autopilot_mode", "reduce_onl
 #: bare number stays with the self-corrections (`Restater.correction`): "buy 2 ES at 5000, no, 3"
 #: (the quantity or the price?) is refused there.
 _BARE_CORRECTABLE = frozenset({"close_positions", "autopilot_mode"})
+#: Commands that may follow a verb cut off alone ("débloque… pardon, déboucle tout"): a close or
+#: an order, whose read-back says what will be done. Never a switch or an answer.
+_RESTARTABLE = frozenset({"close_positions", "place_trade"})
 #: Slots that are one kind of value: a close names a market OR "all".
 _SLOT_KINDS = {"scope": "symbol"}
 
@@ -689,6 +756,19 @@ def _one_kind_changed(before: dict[str, object], after: dict[str, object]) -> bo
     changed = {_SLOT_KINDS.get(name, name) for name in set(before) | set(after) if before.get(name) != after.get(name)}
     return len(changed) == 1
 
+
+#: Why an order carrying more than MIA can do is refused (ParseResult.detail; the dialogue says it).
+_UNSUPPORTED_DETAIL = {
+    "stop": "an order with a stop-loss: MIA places market or limit orders only",
+    "target": "an order with a take-profit: MIA places market or limit orders only",
+    "time": "an order for a later time: MIA places orders now only",
+    "condition": "a conditional order: MIA places orders now, unconditionally",
+    "two_orders": "two commands in one sentence: one at a time",
+}
+
+#: What a mood clause said first ("je veux plus rien en position, …", "we're done for the day, …")
+#: may announce: a way out, never an order or a switch back on.
+_AFTER_PREAMBLE = frozenset({"close_positions", "halt"})
 
 #: Refusals the classifier may overrule: nothing came close, or two intents tied. Never one
 #: about an unclear slot (two markets, no clear side, a missing quantity...).

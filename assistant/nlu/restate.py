@@ -37,7 +37,8 @@ __all__ = ["RESTATE_KEYS", "Restatement", "Restater"]
 #: The `frames:` keys this stage reads (the frame matcher leaves them alone).
 RESTATE_KEYS = frozenset({"corrections", "correction_tails", "correction_only", "hesitations", "trailers",
                           "indirect_questions", "context_yes", "context_no", "chat_sides", "chat_limit",
-                          "percent_labels", "percent_units"})
+                          "percent_labels", "percent_units", "preambles",
+                          "correction_glue", "pauses"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +103,14 @@ class Restater:
         self.hesitations = _phrases(frames, "hesitations")
         self.trailers = _phrases(frames, "trailers")
         self.indirect = _phrases(frames, "indirect_questions")
+        self.preambles = _phrases(frames, "preambles")
+        # Words that only tie a corrected value to the order ("… non vingt-trois micro nasdaq *à l'*achat",
+        # "… no twenty-three MNQ *on the* buy *side*"): a restart may say them anew.
+        self.glue = frozenset(normalize(p) for section in frames.values()
+                              for p in _strings(section.get("correction_glue", ())))
+        # A pause between two parts of an order ("mets-moi, attends, vingt-trois…", "get long, say four
+        # ES"): dropped only with words on both sides (said first or last, it is doubt).
+        self.pauses = _phrases(frames, "pauses")
         self.percent_labels = _phrases(frames, "percent_labels")
         self.percent_units = {tuple(normalize(p).split()) for section in frames.values()
                               for p in _strings(section.get("percent_units", ()))}
@@ -120,7 +129,8 @@ class Restater:
             for side, shorts in (section.get("chat_sides") or {}).items():
                 for short in _strings(shorts):
                     self._chat[normalize(short)] = (str(side), limits)
-        self._gate = self.corrections.first_words | self.hesitations.first_words | self.indirect.first_words
+        self._gate = self.corrections.first_words | self.hesitations.first_words | self.indirect.first_words \
+            | self.pauses.first_words
         # Trailers are said last: gated on the last word ("j'en ai marre" must not open the gate
         # to every sentence with a "j" in it).
         self._trailer_ends = frozenset(words[-1] for section in frames.values()
@@ -146,12 +156,28 @@ class Restater:
         for i in range(len(tokens)):
             corrects = corrects or bool(self.corrections.at(tokens, i))
             hesitates = hesitates or bool(self.hesitations.at(tokens, i))
+            if not hesitates and i and (size := self.pauses.at(tokens, i)):
+                hesitates = i + size < len(tokens)
         if not hesitates and tokens:
             hesitates = any(self.trailers.at(tokens, len(tokens) - size) == size
                             for size in range(1, min(_MAX_TRAILER, len(tokens)) + 1))
         # A wrapper comes first, after at most a few lead words ("alors, je me demande si…").
         asks = any(self.indirect.at(tokens, i) for i in range(min(4, len(tokens))))
         return corrects, hesitates, asks
+
+    # ------------------------------------------------------------------ preambles
+    def without_preamble(self, tokens: Sequence[str], leads: Iterable[int] = (0,)) -> Restatement | None:
+        """"je veux plus rien en position | ferme tout", "we're done for the day | no new orders": a
+        mood clause (`preambles`) said first, at one of the `leads` positions, dropped; None when the
+        sentence does not start with one or is nothing else. The parser keeps the rest only when it
+        is a close or a halt, the commands such a clause announces."""
+        if not self.preambles or self.preambles.first_words.isdisjoint(tokens[:4]):
+            return None
+        for start in leads:
+            size = self.preambles.at(tokens, start) if start < len(tokens) else 0
+            if size and start + size < len(tokens):
+                return Restatement("preamble", " ".join(tokens[start + size:]))
+        return None
 
     # ------------------------------------------------------------------ labelled percentages
     def labelled_percent(self, tokens: Sequence[str]) -> Restatement | None:
@@ -316,7 +342,7 @@ class Restater:
             tail = tuple(u for u in after[1:] if isinstance(u, str))
             if len(tail) == len(after) - 1 and tail in self.percent_units:
                 unit, after = after[1:], after[:1]
-        if any(isinstance(u, str) and u not in before for u in after):
+        if any(isinstance(u, str) and u not in before and u not in self.glue for u in after):
             # A correction says values again, with at most words of the sentence it corrects
             # ("non, achète deux micro nasdaq"); new words ("vends-les, je sais plus") are more
             # than one replacement.
@@ -340,6 +366,9 @@ class Restater:
         i = 0
         while i < len(tokens):
             size = self.hesitations.at(tokens, i)
+            if not size and i:
+                size = self.pauses.at(tokens, i)
+                size = size if i + size < len(tokens) else 0
             if size:
                 i += size
                 continue

@@ -12,7 +12,9 @@ swapped, dropped, doubled or struck wrong. A word is corrected only when:
 * no loaded grammar, frame cue or number knows it as written (a word MIA knows is never
   "corrected" into another: "lots" stays "lots");
 * it holds no digit and has at least four letters (short words are too close to each other);
-* exactly ONE word MIA knows is one edit away ("lons": long or lots? refused), and it carries a command: a side word, a keyword of an action
+* exactly ONE word MIA knows is one edit away ("lons": long or lots? refused) — or several that
+  are forms of one command word with one meaning ("fermr": ferme or fermer, both a close; "vendd":
+  vends or vendu? refused) — and it carries a command: a side word, a keyword of an action
   (close, halt, resume, reduce-only, autopilot) or a word of the `typo_words` lists of the
   `frames:` sections ("position", "tout", "everything") — never an answer word (yes/no), and
   never an ordinary word: "frais" is not "fais", "minus" not "minis" (a swap of two neighbouring letters, one
@@ -89,10 +91,19 @@ class TypoFixer:
                  actions: Iterable[str] = ()) -> None:
         targets: set[str] = set()
         known: set[str] = set()
+        #: What each target word means (a side's value, an action's intent): two candidates one edit
+        #: away that mean the same ("fermr": ferme or fermer, both a close) are no ambiguity.
+        meaning: dict[str, set[str]] = {}
         for comp in compiled.values():
-            targets.update(form for form in comp.text_values.get("side", {}) if " " not in form)
+            for form, value in comp.text_values.get("side", {}).items():
+                if " " not in form:
+                    targets.add(form)
+                    meaning.setdefault(form, set()).add(f"side:{value}")
             for intent in actions:
-                targets.update(k for k in comp.keywords.get(intent, ()) if " " not in k)
+                for k in comp.keywords.get(intent, ()):
+                    if " " not in k:
+                        targets.add(k)
+                        meaning.setdefault(k, set()).add(intent)
             known.update(comp.vocabulary)
             known.update(comp.numbers.words)
             for phrase in comp.grammar.skip_words:
@@ -110,6 +121,7 @@ class TypoFixer:
                     else:
                         known.update(normalize(word).split())
         self._targets = frozenset(targets)
+        self._meaning = {word: frozenset(m) for word, m in meaning.items()}
         self._known = frozenset(known)
         self._stems = tuple(sorted(s for s in stems if s))
         # Every known word under itself and under each of its one-letter deletions: the words one
@@ -156,8 +168,13 @@ class TypoFixer:
             near: set[str] = set()
             for key in _deletes(word) | {word}:
                 near |= self._index.get(key, set())
-            candidates = [c for c in near if _one_edit(word, c)]
-            if len(candidates) != 1 or candidates[0] not in self._targets or flips_prefix(word, candidates[0]):
+            candidates = sorted(c for c in near if _one_edit(word, c))
+            if len(candidates) > 1 and len({self._meaning.get(c) for c in candidates}) == 1 \
+                    and len(self._meaning.get(candidates[0]) or ()) == 1:
+                # "fermr" (ferme? fermer?), "achetr" (achete? acheter?): forms of one command word.
+                candidates = candidates[:1]
+            if len(candidates) != 1 or candidates[0] not in self._targets \
+                    or any(flips_prefix(word, c) for c in candidates):
                 return None
             fixed[word] = candidates[0]
         return " ".join(fixed.get(t, t) for t in tokens)

@@ -316,7 +316,8 @@ async def test_low_confidence_yes_does_not_confirm(dialogue, engine):
     "utterance,expected",
     [
         ("achète deux ES MNQ", "J'ai entendu deux symboles, je ne devine pas. Répétez la commande avec un seul symbole, ES ou MNQ."),
-        ("buy two e s and one m n q", "I heard two quantities, so I will not guess. Please say the command again with one quantity."),
+        # two orders in one sentence (round 11): said as such, not as two quantities of one order
+        ("buy two e s and one m n q", "That is two commands in one sentence: nothing was done. Please say them one at a time."),
         ("buy 2.5 e s", "The quantity must be a whole number of contracts. Please say the order again."),
     ],
 )

@@ -66,18 +66,19 @@ HELDOUT_FLOORS = {
     "heldout3_fr": 0.993, "heldout3_en": 0.997,
     # Held-out set 4 (round 5): 91.9 % FR / 93.3 % EN when first measured (2 wrong each); five
     # lines relabelled ("stop", "autopilot" alone, "vends-moi un ES").
-    "heldout4_fr": 0.985, "heldout4_en": 0.985,
+    "heldout4_fr": 0.985, "heldout4_en": 0.989,
     # Held-out set 5 (round 6): 90.9 % FR / 92.7 % EN when first measured after round 5 (2 wrong
     # each); its read-back answers carry `context: readback` (parsed as the dialogue parses them then).
     # Rounds 7 and 8 (orders without a side, slots in any order, typos; questions and switches in
     # free words) raised them; floors set after both were merged.
-    "heldout5_fr": 0.957, "heldout5_en": 0.967,
+    "heldout5_fr": 0.981, "heldout5_en": 0.985,
     # Held-out set 6 (round 9): 93.7 % FR / 93.8 % EN when first measured after rounds 7 and 8
     # (5 / 7 wrong, five of them relabelled as the project decided before; the others fixed).
     # Round 9 (venting and chat thanks around a command, urgency after it, stretched words, a
     # changed mind, risk percentages without "%" and corrected, "reductions only", what MIA is for):
-    # 96.9 % FR / 96.7 % EN.
-    "heldout6_fr": 0.968, "heldout6_en": 0.967,
+    # 96.9 % FR / 96.7 % EN. Round 11 (orders as traders say them): 98.6 % FR / 98.6 % EN; heldout5
+    # 98.2 % FR / 98.5 % EN, heldout4 EN 99.0 %.
+    "heldout6_fr": 0.986, "heldout6_en": 0.986,
 }
 
 
@@ -110,8 +111,12 @@ def test_heldout_paraphrases_keep_their_floor_with_nothing_wrong(parser: Parser,
 #: metric names alone, P&L in many forms, execution and autopilot state (never a switch); a value asked
 #: ("what is CVaR", "c'est quoi le CVaR") is answered, a definition ("what's a CVaR", "ça veut dire
 #: quoi", "explain") refused, in both languages.
+#: round 11 - orders as traders say them: references to the position without a side (asked, never
+#: guessed), self-corrections inside a long order, long polite orders, a mood clause before a close or
+#: a halt, the risk per trade in words, "flatten", numbers and prices in words, orders carrying what MIA
+#: cannot honour (a stop, a target, a time, a condition, two orders: refused), typos of order words.
 ROUNDS = {"round4": (150, 40), "round5": (140, 40), "round6": (45, 12), "round7": (80, 24), "round8": (170, 25),
-          "round9": (60, 16), "round10": (66, 19)}
+          "round9": (60, 16), "round10": (66, 19), "round11": (75, 28)}
 
 
 @pytest.mark.parametrize("lang", ["fr", "en"])

@@ -1,0 +1,125 @@
+"""Orders carrying what MIA cannot honour: say why they are refused.
+
+MIA places one market or limit order at a time, now. A trader says more: a stop-loss ("achète 2 ES
+avec un stop à 5950"), a take-profit ("buy 2 ES target 6000"), a time ("à l'ouverture", "tomorrow
+morning"), a condition ("si ça casse 5900", "when it hits 21000"), or two commands in one sentence
+("ferme l'ES et achète 2 MNQ"). Executing such an order without the part would be a different order,
+so every stage refuses it already; this module only names WHY, so the dialogue can say it
+("MIA cannot attach a stop to an order…") instead of a bare "not understood".
+
+It runs last, on a sentence every stage refused (or found incomplete: "achète des ES à l'ouverture"
+must not ask the quantity and then drop the time), and changes only the refusal's reason to
+`unsupported_<kind>`: it never makes a sentence understood. A kind is named when the sentence holds
+an order word (a side of the grammar's `side` list, or a close keyword) and one of the kind's cue
+phrases (`order_extras:` in the grammars' `frames:` sections, by kind), or — for `two_orders` — when
+a joining word (`order_joins`) splits it into two parts that are each a command.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from assistant.nlu.compiled import CompiledLanguage
+from assistant.nlu.normalize import normalize
+from assistant.nlu.result import ParseResult
+
+__all__ = ["EXTRAS_KEYS", "EXTRA_KINDS", "OrderExtras"]
+
+#: The `frames:` keys this module reads (the frame matcher leaves them alone).
+EXTRAS_KEYS = frozenset({"order_extras", "order_joins"})
+
+#: The kinds, in the order they are looked for (the first found is named).
+EXTRA_KINDS = ("stop", "target", "time", "condition")
+
+#: Commands that count as one of two orders said together.
+_COMMANDS = frozenset({"place_trade", "close_positions", "halt", "resume", "set_risk", "reduce_only",
+                       "autopilot_mode"})
+
+#: A clock time typed as one token: "16h", "9h30", "4pm", "10am".
+_CLOCK = re.compile(r"\d{1,2}(?:h\d{0,2}|am|pm)")
+
+#: Kinds that belong to a new order only (a close has no stop); the others go with a close too.
+_ORDER_ONLY = frozenset({"stop", "target"})
+
+
+def _strings(value: Any) -> list[str]:
+    return [value] if isinstance(value, str) else list(value or ())
+
+
+class _Cues:
+    """Normalised cue phrases, found anywhere in a token list."""
+
+    def __init__(self, phrases: Sequence[str]) -> None:
+        self._by_first: dict[str, list[tuple[str, ...]]] = {}
+        for phrase in phrases:
+            words = tuple(normalize(phrase).split())
+            if words:
+                self._by_first.setdefault(words[0], []).append(words)
+
+    def positions(self, tokens: Sequence[str]) -> list[tuple[int, int]]:
+        """(start, size) of every cue said."""
+        found = []
+        for i, token in enumerate(tokens):
+            for words in self._by_first.get(token, ()):
+                if tuple(tokens[i:i + len(words)]) == words:
+                    found.append((i, len(words)))
+        return found
+
+    def __bool__(self) -> bool:
+        return bool(self._by_first)
+
+
+class OrderExtras:
+    """Names the part of a refused order that MIA cannot honour."""
+
+    def __init__(self, compiled: Mapping[str, CompiledLanguage], frames: Mapping[str, Mapping[str, Any]]) -> None:
+        by_kind: dict[str, list[str]] = {kind: [] for kind in EXTRA_KINDS}
+        joins: list[str] = []
+        for code, section in frames.items():
+            extras = section.get("order_extras") or {}
+            if not isinstance(extras, dict) or set(extras) - set(EXTRA_KINDS):
+                raise ValueError(f"frames ({code}) order_extras: expected a mapping of "
+                                 f"{', '.join(EXTRA_KINDS)} to cue phrases")
+            for kind, cues in extras.items():
+                by_kind[kind].extend(_strings(cues))
+            joins.extend(_strings(section.get("order_joins")))
+        self._kinds = {kind: _Cues(cues) for kind, cues in by_kind.items() if cues}
+        self._joins = _Cues(joins)
+        self._sides = frozenset(form for comp in compiled.values()
+                                for form in comp.text_values.get("side", {}) if " " not in form)
+        self._closes = frozenset(word for comp in compiled.values()
+                                 for word in comp.keywords.get("close_positions", ()))
+        #: Every first word of a cue: the gate (most refused sentences hold none).
+        self._firsts = frozenset(word for cues in (*self._kinds.values(), self._joins)
+                                 for word in cues._by_first)
+
+    def __bool__(self) -> bool:
+        return bool(self._kinds or self._joins)
+
+    def may_apply(self, tokens: Sequence[str]) -> bool:
+        """The cheap gate: an order word and the first word of a cue (or a clock time) said."""
+        return not ((self._sides.isdisjoint(tokens) and self._closes.isdisjoint(tokens))
+                    or (self._firsts.isdisjoint(tokens) and not any(_CLOCK.fullmatch(t) for t in tokens)))
+
+    def kind(self, tokens: Sequence[str], parse: Callable[[str], ParseResult]) -> str | None:
+        """"stop", "target", "time", "condition" or "two_orders" for an order that says such a part,
+        else None. `tokens`: the normalised sentence; `parse` parses a part (for two orders)."""
+        if self._firsts.isdisjoint(tokens) and not any(_CLOCK.fullmatch(t) for t in tokens):
+            return None
+        side = not self._sides.isdisjoint(tokens)
+        close = not self._closes.isdisjoint(tokens)
+        if not (side or close):
+            return None
+        for start, size in self._joins.positions(tokens):
+            if 0 < start and start + size < len(tokens):
+                parts = (parse(" ".join(tokens[:start])), parse(" ".join(tokens[start + size:])))
+                if all(p.intent in _COMMANDS and (p.matched or (p.reason or "").startswith("missing_"))
+                       for p in parts):
+                    return "two_orders"
+        for kind, cues in self._kinds.items():
+            if (side or kind not in _ORDER_ONLY) and cues.positions(tokens):
+                return kind
+        if "time" in self._kinds and any(_CLOCK.fullmatch(t) for t in tokens):
+            return "time"
+        return None

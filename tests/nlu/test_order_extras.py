@@ -1,0 +1,47 @@
+"""Orders carrying what MIA cannot honour (issue #13, round 11; assistant/nlu/order_extras.py): every
+stage refuses them — executing without the part would be another order — and the refusal names the
+part, so MIA can say why. Politeness is no condition, and a sentence without an order word keeps its
+plain refusal."""
+from __future__ import annotations
+
+import pytest
+
+from assistant.nlu.parser import Parser
+
+
+@pytest.mark.parametrize(("text", "kind"), [
+    ("achète 2 ES avec un stop à 5950", "stop"), ("vends 3 MNQ stop loss à 21100", "stop"),
+    ("buy 2 ES at 5950 with a stop at 5940", "stop"), ("buy 2 ES with a bracket", "stop"),
+    ("achète 1 ES avec un objectif à 6000", "target"), ("buy 2 ES take profit 6010", "target"),
+    ("achète 2 ES à l'ouverture", "time"), ("vends 2 MNQ à la clôture", "time"), ("buy 2 ES tomorrow morning", "time"),
+    ("ferme tout à 16h", "time"), ("close everything at 4pm", "time"), ("achète des ES à l'ouverture", "time"),
+    ("achète 2 ES si ça casse 5900", "condition"), ("sell 3 MNQ when it hits 21000", "condition"),
+    ("vends des ES si ça casse 5900", "condition"),
+    ("ferme l'ES et achète 2 MNQ", "two_orders"), ("buy 2 ES and sell 2 MNQ", "two_orders"),
+    ("ferme tout puis achète 1 ES", "two_orders"), ("close everything and stop trading", "two_orders"),
+])
+def test_the_part_mia_cannot_honour_is_named(parser: Parser, text: str, kind: str) -> None:
+    result = parser.parse(text)
+    assert not result.matched and result.reason == f"unsupported_{kind}"
+    assert result.score == 1.0 and result.detail
+
+
+@pytest.mark.parametrize(("text", "intent"), [
+    ("achète 2 ES si possible", "place_trade"), ("buy 2 ES if you can", "place_trade"),
+    ("j'aimerais, si c'est possible, acheter 2 ES", "place_trade"), ("achète 2 ES à 5950", "place_trade"),
+    ("close ES", "close_positions"),
+])
+def test_politeness_and_a_limit_price_are_no_extra(parser: Parser, text: str, intent: str) -> None:
+    result = parser.parse(text)
+    assert result.matched and result.intent == intent
+
+
+@pytest.mark.parametrize("text", ["si ça casse 5900", "what if it breaks 5900", "stop", "demain", "et puis"])
+def test_without_an_order_word_the_refusal_stays_plain(parser: Parser, text: str) -> None:
+    result = parser.parse(text)
+    assert not (result.reason or "").startswith("unsupported_")
+
+
+def test_an_incomplete_order_with_an_extra_does_not_ask_the_missing_slot(parser: Parser) -> None:
+    result = parser.parse("achète des ES à l'ouverture")
+    assert result.reason == "unsupported_time" and not result.missing
