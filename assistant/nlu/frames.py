@@ -45,7 +45,7 @@ FRAME_KEYS = frozenset({
     "reduce_only", "reduce_only_extras", "autopilot", "autopilot_modes", "switch_on", "switch_off",
     "forecast_days", "forecast_topics", "addressees", "polite", "lead_ins", "change_verbs", "change_auxiliaries", "no_new",
     "market_lookalikes", "stress_words", "name_only", "not_state_before", "answer_fillers", "answer_objects",
-    "negating_prefixes", "hedges",
+    "negating_prefixes", "hedges", "greetings",
 }) | RESTATE_KEYS | SLOT_KEYS | TYPO_KEYS | EXTRAS_KEYS
 
 
@@ -412,6 +412,8 @@ class FrameMatcher:
                     for form, before in value.items():
                         self._market_lookalikes.setdefault(normalize(str(form)), set()).update(
                             normalize(w) for w in _strings(before, f"frames ({code}) market_lookalikes.{form}"))
+                elif key == "greetings":
+                    continue  # read by the parser: a sentence of greetings only (`Parser._greeting`)
                 elif key == "change_verbs":
                     self._change_verbs.update(normalize(w) for w in _strings(value, f"frames ({code}) {key}"))
                 elif key == "forecast_topics":
@@ -548,6 +550,10 @@ class FrameMatcher:
                 return "small talk or a definition, not a request"
             if action and cue.category in ("others", "pronouns"):
                 return "said of someone else, not a request"
+            if action and cue.category in ("conditionals", "unclear") and intent != "cancel":
+                # "peut-être acheter deux ES" is close to "acheter deux ES": a doubt or a condition
+                # is never approximated away (a doubtful cancel still only cancels)
+                return "a request said with doubt or a condition"
             named_only = named_only and cue.category == "autopilot"
             i += len(cue.words)
         if named_only:
