@@ -53,6 +53,9 @@ FRAME_KEYS = frozenset({
 _SYMBOL = "symbol"
 #: Words before a side word that make it a position ("my short"), not an order's side.
 _POSSESSIVES = frozenset({"my", "our", "the", "mon", "ma", "mes", "notre", "nos", "le", "la", "ce", "cette"})
+#: Plural possessives right before an order's quantity ("sell *my* 3 ES"): contracts already held,
+#: so the order is a close or a new one? (flat, it would open a short the trader never meant).
+_HELD = frozenset({"my", "our", "mes", "nos"})
 #: Topics a close may name as its object ("close every open position").
 _CLOSE_OBJECTS = frozenset({"positions"})
 _SIDE = "side"
@@ -983,6 +986,10 @@ class FrameMatcher:
                 return _refuse("no_match", why, intent)
         if a.has("money"):
             return _refuse("invalid_quantity", "a money amount is not a number of contracts", intent)
+        for item, end in a.numbers:
+            start = end - len(item.text.split())
+            if start > 0 and a.tokens[start - 1] in _HELD:
+                return _refuse("no_match", "an order on contracts already held: a close, or a new order?", intent)
         if a.has("other_assets"):
             return _refuse("invalid_symbol", "a market MIA does not trade", intent)
         if a.percents > 1 or (a.percents and not a.has("risk")):
