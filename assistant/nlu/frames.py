@@ -45,7 +45,7 @@ FRAME_KEYS = frozenset({
     "reduce_only", "reduce_only_extras", "autopilot", "autopilot_modes", "switch_on", "switch_off",
     "forecast_days", "forecast_topics", "addressees", "polite", "lead_ins", "change_verbs", "change_auxiliaries", "no_new",
     "market_lookalikes", "stress_words", "name_only", "not_state_before", "answer_fillers", "answer_objects",
-    "negating_prefixes", "hedges", "greetings",
+    "negating_prefixes", "hedges", "greetings", "why_words",
 }) | RESTATE_KEYS | SLOT_KEYS | TYPO_KEYS | EXTRAS_KEYS
 
 
@@ -337,6 +337,7 @@ class FrameMatcher:
         self._question_starts: set[str] = set()
         self._stress_words: set[str] = set()
         self._explain_questions: set[str] = set()
+        self._why_words: set[str] = set()
         self._mechanism: set[str] = set()
         self._state_words: set[str] = set()
         self._opinion_words: set[str] = set()
@@ -424,10 +425,11 @@ class FrameMatcher:
                 elif key == "numeric_topics":
                     self._numeric_topics.update(_strings(value, f"frames ({code}) numeric_topics"))
                 elif key in ("requests", "question_starts", "explain_questions", "mechanism", "states", "opinions",
-                             "addressees", "polite", "stress_words", "name_only", "not_state_before"):
+                             "addressees", "polite", "stress_words", "name_only", "not_state_before", "why_words"):
                     # Words looked up one by one, not cues of the analysis.
                     target = {"requests": self._request_words, "question_starts": self._question_starts,
                               "explain_questions": self._explain_questions, "mechanism": self._mechanism,
+                              "why_words": self._why_words,
                               "states": self._state_words, "opinions": self._opinion_words,
                               "addressees": self._addressees, "polite": self._polite,
                               "stress_words": self._stress_words, "name_only": self._name_only,
@@ -855,12 +857,16 @@ class FrameMatcher:
             for i, word in enumerate(t))
 
     def _explains(self, a: _Analysis) -> bool:
-        """"how does QR-DQN actually work", "comment le modèle fonctionne": how something works,
+        """"how does QR-DQN actually work", "comment le modèle fonctionne": how something works, "why…",
         "what does reduce only do": a question word, then the sentence ends on a verb of working
         (the help topic excepted: "how does this work")."""
         t = a.tokens
         if not t or "help" in a.topics:
             return False
+        if self._why_words.intersection(t) and "shap_features" not in a.topics:
+            # "why is PPO weighted so heavily": a reason MIA cannot give; why the *model decides* is
+            # what the SHAP features answer ("why does the model decide what it does")
+            return True
         if any(t[i] in self._explain_questions and t[i + 1] in self._mechanism for i in range(len(t) - 1)):
             return True  # "comment marchent les quantiles"
         return t[-1] in self._mechanism and any(word in self._explain_questions for word in t[:-1])
