@@ -196,6 +196,11 @@ TEXTS: dict[str, tuple[str, str]] = {
         "To go ahead, say yes or confirm; to drop it, say no.",
         "Pour continuer, dites oui ou je confirme ; pour abandonner, dites non.",
     ),
+    # a greeting alone ("bonjour", "hello MIA")
+    "greeting": (
+        "Hello! Say for example “buy two ES contracts” or “what is the market regime?”; say “help” for more.",
+        "Bonjour ! Dites par exemple « achète deux contrats ES » ou « quel est le régime de marché ? » ; dites « aide » pour en savoir plus.",
+    ),
     # refusals with examples of the nearest command
     "not_understood_for": (
         "I did not understand. For {topic}, you can say: “{first}” or “{second}”.",

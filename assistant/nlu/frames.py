@@ -45,7 +45,7 @@ FRAME_KEYS = frozenset({
     "reduce_only", "reduce_only_extras", "autopilot", "autopilot_modes", "switch_on", "switch_off",
     "forecast_days", "forecast_topics", "addressees", "polite", "lead_ins", "change_verbs", "change_auxiliaries", "no_new",
     "market_lookalikes", "stress_words", "name_only", "not_state_before", "answer_fillers", "answer_objects",
-    "negating_prefixes", "hedges",
+    "negating_prefixes", "hedges", "greetings", "why_words",
 }) | RESTATE_KEYS | SLOT_KEYS | TYPO_KEYS | EXTRAS_KEYS
 
 
@@ -53,6 +53,9 @@ FRAME_KEYS = frozenset({
 _SYMBOL = "symbol"
 #: Words before a side word that make it a position ("my short"), not an order's side.
 _POSSESSIVES = frozenset({"my", "our", "the", "mon", "ma", "mes", "notre", "nos", "le", "la", "ce", "cette"})
+#: Plural possessives right before an order's quantity ("sell *my* 3 ES"): contracts already held,
+#: so the order is a close or a new one? (flat, it would open a short the trader never meant).
+_HELD = frozenset({"my", "our", "mes", "nos"})
 #: Topics a close may name as its object ("close every open position").
 _CLOSE_OBJECTS = frozenset({"positions"})
 _SIDE = "side"
@@ -334,6 +337,7 @@ class FrameMatcher:
         self._question_starts: set[str] = set()
         self._stress_words: set[str] = set()
         self._explain_questions: set[str] = set()
+        self._why_words: set[str] = set()
         self._mechanism: set[str] = set()
         self._state_words: set[str] = set()
         self._opinion_words: set[str] = set()
@@ -412,6 +416,8 @@ class FrameMatcher:
                     for form, before in value.items():
                         self._market_lookalikes.setdefault(normalize(str(form)), set()).update(
                             normalize(w) for w in _strings(before, f"frames ({code}) market_lookalikes.{form}"))
+                elif key == "greetings":
+                    continue  # read by the parser: a sentence of greetings only (`Parser._greeting`)
                 elif key == "change_verbs":
                     self._change_verbs.update(normalize(w) for w in _strings(value, f"frames ({code}) {key}"))
                 elif key == "forecast_topics":
@@ -419,10 +425,11 @@ class FrameMatcher:
                 elif key == "numeric_topics":
                     self._numeric_topics.update(_strings(value, f"frames ({code}) numeric_topics"))
                 elif key in ("requests", "question_starts", "explain_questions", "mechanism", "states", "opinions",
-                             "addressees", "polite", "stress_words", "name_only", "not_state_before"):
+                             "addressees", "polite", "stress_words", "name_only", "not_state_before", "why_words"):
                     # Words looked up one by one, not cues of the analysis.
                     target = {"requests": self._request_words, "question_starts": self._question_starts,
                               "explain_questions": self._explain_questions, "mechanism": self._mechanism,
+                              "why_words": self._why_words,
                               "states": self._state_words, "opinions": self._opinion_words,
                               "addressees": self._addressees, "polite": self._polite,
                               "stress_words": self._stress_words, "name_only": self._name_only,
@@ -548,6 +555,10 @@ class FrameMatcher:
                 return "small talk or a definition, not a request"
             if action and cue.category in ("others", "pronouns"):
                 return "said of someone else, not a request"
+            if action and cue.category in ("conditionals", "unclear") and intent != "cancel":
+                # "peut-être acheter deux ES" is close to "acheter deux ES": a doubt or a condition
+                # is never approximated away (a doubtful cancel still only cancels)
+                return "a request said with doubt or a condition"
             named_only = named_only and cue.category == "autopilot"
             i += len(cue.words)
         if named_only:
@@ -846,12 +857,16 @@ class FrameMatcher:
             for i, word in enumerate(t))
 
     def _explains(self, a: _Analysis) -> bool:
-        """"how does QR-DQN actually work", "comment le modèle fonctionne": how something works,
+        """"how does QR-DQN actually work", "comment le modèle fonctionne": how something works, "why…",
         "what does reduce only do": a question word, then the sentence ends on a verb of working
         (the help topic excepted: "how does this work")."""
         t = a.tokens
         if not t or "help" in a.topics:
             return False
+        if self._why_words.intersection(t) and "shap_features" not in a.topics:
+            # "why is PPO weighted so heavily": a reason MIA cannot give; why the *model decides* is
+            # what the SHAP features answer ("why does the model decide what it does")
+            return True
         if any(t[i] in self._explain_questions and t[i + 1] in self._mechanism for i in range(len(t) - 1)):
             return True  # "comment marchent les quantiles"
         return t[-1] in self._mechanism and any(word in self._explain_questions for word in t[:-1])
@@ -977,6 +992,10 @@ class FrameMatcher:
                 return _refuse("no_match", why, intent)
         if a.has("money"):
             return _refuse("invalid_quantity", "a money amount is not a number of contracts", intent)
+        for item, end in a.numbers:
+            start = end - len(item.text.split())
+            if start > 0 and a.tokens[start - 1] in _HELD:
+                return _refuse("no_match", "an order on contracts already held: a close, or a new order?", intent)
         if a.has("other_assets"):
             return _refuse("invalid_symbol", "a market MIA does not trade", intent)
         if a.percents > 1 or (a.percents and not a.has("risk")):

@@ -104,6 +104,14 @@ class Parser:
             # A figure ("3", "95") says nothing of the language, even if one grammar happens to spell it.
             self._exclusive[code] = frozenset(w for w in comp.vocabulary - others if not w.isdigit())
         frame_data = {code: lg.frames for code, lg in grammar.languages.items() if lg.frames}
+        # A sentence of greetings only ("bonjour", "hello MIA") is refused as a greeting, in the
+        # language of its words, so the reply greets back with examples instead of "not understood"
+        # in the wrong language. (frames key `greetings`; addressees and polite words may join them.)
+        self._greetings = {
+            code: (frozenset(w for g in section.get("greetings", ()) for w in normalize(str(g)).split()),
+                   frozenset(w for key in ("addressees", "polite") for g in section.get(key, ())
+                             for w in normalize(str(g)).split()))
+            for code, section in frame_data.items() if section.get("greetings")}
         self._frames: FrameMatcher | None = None
         if frames and frame_data:
             symbol_intents = [name for name in self.intents() if "symbol" in self.slot_names(name)]
@@ -230,6 +238,11 @@ class Parser:
                            detail="a question is not an answer", nearest="confirm")
         if not result.matched and self._extras is not None and result.reason != "empty":
             result = self._unsupported(result, lang, prefer)
+        if not result.matched and result.reason == "no_match" and self._greetings:
+            greeted = self._greeting(result.normalized or normalize(text), lang)
+            if greeted is not None:
+                return ParseResult(text, result.normalized, False, None, language=greeted, language_certain=True,
+                                   score=1.0, reason="greeting", detail="a greeting, no request", nearest="help")
         if result.matched and "quantity" in result.slots and self._frames is not None \
                 and self._frames.mentions_money(text, result.normalized):
             return ParseResult(text, result.normalized, False, result.intent, result.slots, result.slot_text,
@@ -257,6 +270,18 @@ class Parser:
                            language_certain=refused.language_certain, score=1.0, method=refused.method,
                            reason=f"unsupported_{kind}", detail=_UNSUPPORTED_DETAIL[kind],
                            nearest=refused.nearest or refused.intent)
+
+    def _greeting(self, normalized: str, lang: str) -> str | None:
+        """The language of a sentence made of greetings only (and the assistant's name, "please"),
+        or None."""
+        tokens = normalized.split()
+        for code, (greetings, extras) in self._greetings.items():
+            if lang not in ("auto", code) and base_language(lang) != code:
+                continue
+            own = greetings.difference(*(g for c, (g, _) in self._greetings.items() if c != code))
+            if tokens and own.intersection(tokens) and all(t in greetings or t in extras for t in tokens):
+                return code  # at least one greeting only this language says ("mia" alone says none)
+        return None
 
     def _parse(self, text: str, lang: str, prefer: str | None) -> ParseResult:
         if not isinstance(text, str):

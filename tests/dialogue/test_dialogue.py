@@ -289,11 +289,22 @@ async def test_risk_setting_out_of_range_is_refused_and_in_range_is_applied(dial
 
 
 # ---------------------------------------------------------------------------- not understood / ambiguous
-@pytest.mark.parametrize("utterance", ["", "   ", "uh um", "i need a coffee with milk", "bonjour", "i need coffee"])
+@pytest.mark.parametrize("utterance", ["", "   ", "uh um", "i need a coffee with milk", "i need coffee"])
 async def test_no_match_is_not_understood(dialogue, engine, utterance):
     reply = await dialogue.handle(utterance, 0.0)
     assert reply.kind == "not_understood"
     assert reply.text in ("I did not understand, can you repeat?", "Je n'ai pas compris, pouvez-vous répéter ?")
+    assert orders_of(engine) == []
+
+
+@pytest.mark.parametrize(("utterance", "start"), [("bonjour", "Bonjour !"), ("Salut MIA !", "Bonjour !"),
+                                                  ("hello", "Hello!"), ("good morning MIA", "Hello!")])
+async def test_a_greeting_is_answered_in_its_language_with_examples(dialogue, engine, utterance, start):
+    # A greeting alone is no request: nothing is done, but the reply greets back in the trader's
+    # language with examples (it was "I did not understand" in English for "bonjour").
+    reply = await dialogue.handle(utterance, 0.0)
+    assert reply.kind == "not_understood" and reply.pending is None
+    assert reply.text.startswith(start) and ("ES" in reply.text)
     assert orders_of(engine) == []
 
 
