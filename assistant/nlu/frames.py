@@ -563,6 +563,9 @@ class FrameMatcher:
             i += len(cue.words)
         if named_only:
             return "the autopilot named, no switch asked"  # "autopilote" alone: the state, or which switch?
+        if intent != "help" and len(tokens) > 1 and tokens[-1] in self._mechanism \
+                and any(word in self._explain_questions for word in tokens[:-1]):
+            return "how something works or what it is for: an explanation, not a request"  # "what's the autopilot for"
         return None
 
     def _describes_state(self, tokens: Sequence[str]) -> bool:

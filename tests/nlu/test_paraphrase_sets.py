@@ -79,6 +79,11 @@ HELDOUT_FLOORS = {
     # 96.9 % FR / 96.7 % EN. Round 11 (orders as traders say them): 98.6 % FR / 98.6 % EN; heldout5
     # 98.2 % FR / 98.5 % EN, heldout4 EN 99.0 %.
     "heldout6_fr": 0.986, "heldout6_en": 0.986,
+    # Held-out set 7 (session 7): 94.1 % FR / 94.8 % EN when first measured blind on 8d24a53 (9 / 8
+    # wrong), 94.3 / 95.2 % after rounds 10-11 (still blind to them); seven lines relabelled as the
+    # project decided before ("stop", the figure named, P&L over a period), the other wrong lines
+    # fixed (doubt approximated into an order, an order on contracts held, reasons and purposes asked).
+    "heldout7_fr": 0.96, "heldout7_en": 0.96,
 }
 
 
