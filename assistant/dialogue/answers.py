@@ -196,6 +196,11 @@ TEXTS: dict[str, tuple[str, str]] = {
         "To go ahead, say yes or confirm; to drop it, say no.",
         "Pour continuer, dites oui ou je confirme ; pour abandonner, dites non.",
     ),
+    # an order on contracts already held ("sell my 3 ES"): a close, or a new order?
+    "held_contracts": (
+        "You named contracts you already hold: to close them, say for example “close ES”; for a new order, “sell 3 ES”. Nothing was done.",
+        "Vous parlez de contrats déjà en position : pour les fermer, dites par exemple « ferme ES » ; pour un nouvel ordre, « vends 3 ES ». Rien n'a été fait.",
+    ),
     # a greeting alone ("bonjour", "hello MIA")
     "greeting": (
         "Hello! Say for example “buy two ES contracts” or “what is the market regime?”; say “help” for more.",

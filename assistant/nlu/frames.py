@@ -219,6 +219,9 @@ _ANSWER_PARTS = frozenset({"yes", "yes_typed", "no", "cancel", "unclear", "negat
 ANSWER_OBJECT_KINDS = frozenset({"", "any", "order", "close", "halt", "reduce_only", "autopilot_mode"})
 #: The refusal of an answer that is not a clean yes or no: the dialogue asks again.
 UNCLEAR_ANSWER = "unclear_answer"
+#: Refusal reason of an order on contracts already held ("vends mes 3 ES"): the dialogue says how
+#: to close them or to place a new order, instead of a generic "not understood".
+HELD_CONTRACTS = "held_contracts"
 
 #: Cue categories of a switch's own phrases (see `_Analysis.opens_with_switch`).
 _SWITCH_PHRASES = frozenset({"reduce_only", "reduce_only_extras", "mode", "halt", "resume"})
@@ -998,7 +1001,7 @@ class FrameMatcher:
         for item, end in a.numbers:
             start = end - len(item.text.split())
             if start > 0 and a.tokens[start - 1] in _HELD:
-                return _refuse("no_match", "an order on contracts already held: a close, or a new order?", intent)
+                return _refuse(HELD_CONTRACTS, "an order on contracts already held: a close, or a new order?", intent)
         if a.has("other_assets"):
             return _refuse("invalid_symbol", "a market MIA does not trade", intent)
         if a.percents > 1 or (a.percents and not a.has("risk")):

@@ -48,7 +48,7 @@ from assistant.grammar.loader import GrammarPaths, load_grammar
 from assistant.grammar.model import Grammar
 from assistant.nlu.classifier import ClassifierOptions, ReadOnlyClassifier
 from assistant.nlu.compiled import CompiledLanguage, ExactHit
-from assistant.nlu.frames import STATE_INTENTS, SWITCH_QUESTION, UNCLEAR_ANSWER, FrameMatcher, FrameOutcome
+from assistant.nlu.frames import HELD_CONTRACTS, STATE_INTENTS, SWITCH_QUESTION, UNCLEAR_ANSWER, FrameMatcher, FrameOutcome
 from assistant.nlu.fuzzy import CarrierIndex, FuzzyOutcome
 from assistant.nlu.normalize import cached_normalize as normalize
 from assistant.nlu.order_extras import OrderExtras
@@ -704,6 +704,13 @@ class Parser:
             code = out.language or code
             stripped = next(s for c, s in per_lang if c.code == code)
             return ParseResult(text, stripped[:-1], False, None, {}, {}, code, certain, 0.0, "frame", [],
+                               out.reason, out.detail, nearest=out.intent)
+        if out.status == "refuse" and out.reason == HELD_CONTRACTS:
+            # "vends mes 3 ES": contracts already held; the reply says how to close them or to place a
+            # new order (never a guess of which)
+            code = out.language or code
+            stripped = next(s for c, s in per_lang if c.code == code)
+            return ParseResult(text, stripped[:-1], False, None, {}, {}, code, certain, 1.0, "frame", [],
                                out.reason, out.detail, nearest=out.intent)
         close_all = out.status == "accept" and out.intent == "close_positions" and out.slots == {"scope": "all"}
         if fuzzy.reason == "ambiguous_quantity" and fuzzy.intent == "place_trade" and not (

@@ -308,6 +308,16 @@ async def test_a_greeting_is_answered_in_its_language_with_examples(dialogue, en
     assert orders_of(engine) == []
 
 
+@pytest.mark.parametrize(("utterance", "close_hint"), [("vends mes 3 ES", "« ferme ES »"), ("sell my 3 ES", "“close ES”")])
+async def test_an_order_on_contracts_already_held_says_how_to_close_or_order(dialogue, engine, utterance, close_hint):
+    # "sell my 3 ES": close them, or a new order (flat, a short nobody asked for)? Never a guess:
+    # nothing is sent or left waiting, and the reply says both ways.
+    reply = await dialogue.handle(utterance, 0.0)
+    assert reply.kind == "not_understood" and reply.pending is None
+    assert close_hint in reply.text
+    assert orders_of(engine) == []
+
+
 async def test_low_recogniser_confidence_is_not_understood(dialogue, engine):
     parsed = dialogue.parse("buy two e s")
     reply = await dialogue.handle(parsed, 0.0, confidence=0.3)  # min_confidence 0.5
