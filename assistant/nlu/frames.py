@@ -566,8 +566,7 @@ class FrameMatcher:
             i += len(cue.words)
         if named_only:
             return "the autopilot named, no switch asked"  # "autopilote" alone: the state, or which switch?
-        if intent != "help" and len(tokens) > 1 and tokens[-1] in self._mechanism \
-                and any(word in self._explain_questions for word in tokens[:-1]):
+        if intent != "help" and self._ends_on_mechanism(tokens):
             return "how something works or what it is for: an explanation, not a request"  # "what's the autopilot for"
         return None
 
@@ -875,7 +874,13 @@ class FrameMatcher:
             return True
         if any(t[i] in self._explain_questions and t[i + 1] in self._mechanism for i in range(len(t) - 1)):
             return True  # "comment marchent les quantiles"
-        return t[-1] in self._mechanism and any(word in self._explain_questions for word in t[:-1])
+        return self._ends_on_mechanism(t)
+
+    def _ends_on_mechanism(self, tokens: Sequence[str]) -> bool:
+        """A question word, then the sentence ends on a verb of working or "for" ("what does
+        reduce only do", "what's the autopilot for")."""
+        return bool(tokens) and tokens[-1] in self._mechanism \
+            and any(word in self._explain_questions for word in tokens[:-1])
 
     def _asked(self, a: _Analysis) -> tuple[bool, bool, bool]:
         """(asked, stated, requested): a question ("?", a question word, a question's first word),

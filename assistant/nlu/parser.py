@@ -107,11 +107,14 @@ class Parser:
         # A sentence of greetings only ("bonjour", "hello MIA") is refused as a greeting, in the
         # language of its words, so the reply greets back with examples instead of "not understood"
         # in the wrong language. (frames key `greetings`; addressees and polite words may join them.)
+        greetings = {code: frozenset(w for g in section.get("greetings", ()) for w in normalize(str(g)).split())
+                     for code, section in frame_data.items() if section.get("greetings")}
+        #: per language: (greetings only it says, every word a greeting sentence may hold)
         self._greetings = {
-            code: (frozenset(w for g in section.get("greetings", ()) for w in normalize(str(g)).split()),
-                   frozenset(w for key in ("addressees", "polite") for g in section.get(key, ())
-                             for w in normalize(str(g)).split()))
-            for code, section in frame_data.items() if section.get("greetings")}
+            code: (words.difference(*(g for c, g in greetings.items() if c != code)),
+                   words | frozenset(w for key in ("addressees", "polite") for g in frame_data[code].get(key, ())
+                                     for w in normalize(str(g)).split()))
+            for code, words in greetings.items()}
         self._frames: FrameMatcher | None = None
         if frames and frame_data:
             symbol_intents = [name for name in self.intents() if "symbol" in self.slot_names(name)]
@@ -275,11 +278,10 @@ class Parser:
         """The language of a sentence made of greetings only (and the assistant's name, "please"),
         or None."""
         tokens = normalized.split()
-        for code, (greetings, extras) in self._greetings.items():
+        for code, (own, allowed) in self._greetings.items():
             if lang not in ("auto", code) and base_language(lang) != code:
                 continue
-            own = greetings.difference(*(g for c, (g, _) in self._greetings.items() if c != code))
-            if tokens and own.intersection(tokens) and all(t in greetings or t in extras for t in tokens):
+            if tokens and own.intersection(tokens) and allowed.issuperset(tokens):
                 return code  # at least one greeting only this language says ("mia" alone says none)
         return None
 
@@ -698,19 +700,14 @@ class Parser:
         code, certain = self._pick_language((c.code for c, _ in per_lang), tokens, prefer)
         candidates = sorted(per_lang, key=lambda item: item[0].code != code) if certain else per_lang
         out: FrameOutcome = self._frames.match(candidates, text, chosen_first=certain)
-        if out.status == "refuse" and out.reason == UNCLEAR_ANSWER:
-            # A yes or a no with more in it ("ok mets le en route", "oui plus tard"): doubt, which
-            # the dialogue answers by asking again (never a different command).
+        if out.status == "refuse" and out.reason in (UNCLEAR_ANSWER, HELD_CONTRACTS):
+            # Refusals the dialogue answers in their own words, never a different command: a yes or a
+            # no with more in it ("ok mets le en route": asked again), contracts already held ("vends
+            # mes 3 ES": how to close them or to place a new order; scored sure so the reason is said).
             code = out.language or code
             stripped = next(s for c, s in per_lang if c.code == code)
-            return ParseResult(text, stripped[:-1], False, None, {}, {}, code, certain, 0.0, "frame", [],
-                               out.reason, out.detail, nearest=out.intent)
-        if out.status == "refuse" and out.reason == HELD_CONTRACTS:
-            # "vends mes 3 ES": contracts already held; the reply says how to close them or to place a
-            # new order (never a guess of which)
-            code = out.language or code
-            stripped = next(s for c, s in per_lang if c.code == code)
-            return ParseResult(text, stripped[:-1], False, None, {}, {}, code, certain, 1.0, "frame", [],
+            return ParseResult(text, stripped[:-1], False, None, {}, {}, code, certain,
+                               1.0 if out.reason == HELD_CONTRACTS else 0.0, "frame", [],
                                out.reason, out.detail, nearest=out.intent)
         close_all = out.status == "accept" and out.intent == "close_positions" and out.slots == {"scope": "all"}
         if fuzzy.reason == "ambiguous_quantity" and fuzzy.intent == "place_trade" and not (
