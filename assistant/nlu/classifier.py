@@ -86,7 +86,7 @@ CORPUS_PATTERNS = ("cases_*.yaml", "frames_*.yaml", "paraphrases_*.yaml")
 # in a question; "all", "everything" are how a close is said: "wrap up all positions"). Negations are checked as whole phrases (see `_negation`), and a few cues of
 # "chit_chat" / "others" are forgiven (lexicon.yaml `forgiven`), then the gate is checked again.
 _GATES = ("close", "halt", "resume", "yes", "yes_typed", "no", "cancel", "conditionals",
-          "money", "other_assets", "others", "modifiers", "chit_chat", "all", "elsewhen",
+          "money", "other_assets", "others", "modifiers", "chit_chat", "all", "elsewhen", "quotes",
           # a mode switch ("only exits for the rest of the day"): the frames read it, or nobody
           "reduce_only", "reduce_only_extras", "switch_on", "switch_off")
 _RECHECK = frozenset({"others", "chit_chat", "elsewhen"})
@@ -526,6 +526,13 @@ class ReadOnlyClassifier:
                 return f"a {kind.replace('_', ' ')} word"
         if self._frames.asks_change(a):
             return "a change asked of a figure MIA only reports"
+        if self._frames.names_year(a):
+            return "a year: another period than the figures cover"
+        said = norm.split()
+        if said[-1] == "for" and self._frames.ends_on_mechanism(said):
+            # "what's SHAP for?": what a thing is for, refused by the frames; a guess of the topic
+            # would answer a question nobody asked
+            return "what something is for"
         markets = {value for value, _ in a.symbols}
         if len(markets) > 1:
             return "two markets"

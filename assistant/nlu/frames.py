@@ -45,12 +45,14 @@ FRAME_KEYS = frozenset({
     "reduce_only", "reduce_only_extras", "autopilot", "autopilot_modes", "switch_on", "switch_off",
     "forecast_days", "forecast_topics", "addressees", "polite", "lead_ins", "change_verbs", "change_auxiliaries", "no_new",
     "market_lookalikes", "stress_words", "name_only", "not_state_before", "answer_fillers", "answer_objects",
-    "negating_prefixes", "hedges", "greetings", "why_words",
+    "negating_prefixes", "hedges", "greetings", "why_words", "causatives", "quotes",
 }) | RESTATE_KEYS | SLOT_KEYS | TYPO_KEYS | EXTRAS_KEYS
 
 
 
 _SYMBOL = "symbol"
+#: A year said in digits ("le drawdown de 2025"): another period than the figures MIA reports.
+_YEAR = re.compile(r"(?:19|20)\d\d")
 #: Words before a side word that make it a position ("my short"), not an order's side.
 _POSSESSIVES = frozenset({"my", "our", "the", "mon", "ma", "mes", "notre", "nos", "le", "la", "ce", "cette"})
 #: Plural possessives right before an order's quantity ("sell *my* 3 ES"): contracts already held,
@@ -358,7 +360,11 @@ class FrameMatcher:
         self._forecast_days: set[tuple[str, ...]] = set()
         self._forecast_topics: set[str] = set()
         self._lead_ins: set[tuple[str, ...]] = set()
+        #: Openings of a request that start like a question ("have the autopilot…"): `causatives`.
+        self._causatives: set[tuple[str, ...]] = set()
         self._change_verbs: set[str] = set()
+        #: One-word joins of two commands (`order_joins`, also read by order_extras.py).
+        self._joins: set[str] = set()
         self._change_auxiliaries: set[tuple[str, ...]] = set()
         self._no_new: set[tuple[str, ...]] = set()
         self._market_lookalikes: dict[str, set[str]] = {}
@@ -374,6 +380,9 @@ class FrameMatcher:
                 raise FrameError(f"frames ({code}): unknown key(s) {', '.join(sorted(unknown))} "
                                  f"(expected: {', '.join(sorted(FRAME_KEYS))})")
             for key, value in section.items():
+                if key == "order_joins":
+                    self._joins.update(w for w in (normalize(p) for p in _strings(value, f"frames ({code}) {key}"))
+                                       if w and " " not in w)
                 if key in RESTATE_KEYS or key in SLOT_KEYS or key in TYPO_KEYS or key in EXTRAS_KEYS \
                         or key == "negating_prefixes":
                     continue  # read by restate.py, slot_reader.py, typos.py, order_extras.py
@@ -407,10 +416,10 @@ class FrameMatcher:
                         for phrase in _strings(phrases, f"frames ({code}) {key}"):
                             if normalize(phrase):
                                 self._answer_words_set[tuple(normalize(phrase).split())] = str(action)
-                elif key in ("lead_ins", "no_new", "change_auxiliaries"):
+                elif key in ("lead_ins", "no_new", "change_auxiliaries", "causatives"):
                     # Phrases compared as whole token runs, not cues of the analysis.
                     into = {"lead_ins": self._lead_ins, "no_new": self._no_new,
-                            "change_auxiliaries": self._change_auxiliaries}[key]
+                            "change_auxiliaries": self._change_auxiliaries, "causatives": self._causatives}[key]
                     into.update(tuple(normalize(w).split()) for w in _strings(value, f"frames ({code}) {key}")
                                 if normalize(w))
                 elif key == "market_lookalikes":
@@ -556,6 +565,8 @@ class FrameMatcher:
                 continue
             if cue.category == "chit_chat":
                 return "small talk or a definition, not a request"
+            if not action and cue.category == "quotes":
+                return "a market price asked: MIA does not report quotes"
             if action and cue.category in ("others", "pronouns"):
                 return "said of someone else, not a request"
             if action and cue.category in ("conditionals", "unclear") and intent != "cancel":
@@ -566,7 +577,7 @@ class FrameMatcher:
             i += len(cue.words)
         if named_only:
             return "the autopilot named, no switch asked"  # "autopilote" alone: the state, or which switch?
-        if intent != "help" and self._ends_on_mechanism(tokens):
+        if intent != "help" and self.ends_on_mechanism(tokens):
             return "how something works or what it is for: an explanation, not a request"  # "what's the autopilot for"
         return None
 
@@ -776,11 +787,12 @@ class FrameMatcher:
         if a.has("chit_chat") and not (a.topics == {"help"} and not a.weak_topics):
             # "pourriez-vous m'expliquer ce que vous savez faire": explaining MIA is its help
             return _refuse("no_match", "talk about a topic, not a request")
-        if self._explains(a):
+        if self.explains(a):
             return _refuse("no_match", "how something works: an explanation, not a request")
         if a.unclear_symbol:
             return _refuse("ambiguous_symbol", "a spelled market followed by another letter (misheard?)")
-        if a.has("elsewhen"):
+        if a.has("elsewhen") or self.names_year(a):
+            # "drawdown for 2025": a year is another period than MIA's figures cover
             return _refuse("no_match", "about another day than today")
         if a.has("autopilot"):
             out = self._autopilot(a)
@@ -861,6 +873,24 @@ class FrameMatcher:
             word in self._change_verbs and not any(t[max(0, i - len(aux)):i] == aux for aux in self._change_auxiliaries)
             for i, word in enumerate(t))
 
+    def _joined_change(self, tokens: Sequence[str]) -> bool:
+        """A joining word ("and", "et", "then") followed within two words by a verb of change
+        ("and *set* risk to 1%", "et *mets* le risque à 1%"): a second command."""
+        return any(word in self._joins and not self._change_verbs.isdisjoint(tokens[i + 1:i + 3])
+                   for i, word in enumerate(tokens))
+
+    @staticmethod
+    def names_year(a: _Analysis) -> bool:
+        """A year said in digits ("drawdown for 2025")."""
+        return any(_YEAR.fullmatch(word) for word in a.tokens)
+
+    def explains(self, a: _Analysis) -> bool:
+        """How something works, why, or what it is for is asked (see `_explains`); why the model
+        decides is what the SHAP features answer ("why does the model decide what it does")."""
+        if "shap_features" in a.topics and self._why_words.intersection(a.tokens):
+            return False
+        return self._explains(a)
+
     def _explains(self, a: _Analysis) -> bool:
         """"how does QR-DQN actually work", "comment le modèle fonctionne": how something works, "why…",
         "what does reduce only do": a question word, then the sentence ends on a verb of working
@@ -874,9 +904,9 @@ class FrameMatcher:
             return True
         if any(t[i] in self._explain_questions and t[i + 1] in self._mechanism for i in range(len(t) - 1)):
             return True  # "comment marchent les quantiles"
-        return self._ends_on_mechanism(t)
+        return self.ends_on_mechanism(t)
 
-    def _ends_on_mechanism(self, tokens: Sequence[str]) -> bool:
+    def ends_on_mechanism(self, tokens: Sequence[str]) -> bool:
         """A question word, then the sentence ends on a verb of working or "for" ("what does
         reduce only do", "what's the autopilot for")."""
         return bool(tokens) and tokens[-1] in self._mechanism \
@@ -887,7 +917,8 @@ class FrameMatcher:
         a state described ("l'autopilote *est* coupé"), a request word ("can", "peux")."""
         words = set(a.tokens)
         asked = a.question_mark or a.has("questions") or bool(
-            a.tokens and a.tokens[0] in self._question_starts and not a.opens_with_switch)
+            a.tokens and a.tokens[0] in self._question_starts and not a.opens_with_switch
+            and not any(a.tokens[:len(c)] == c for c in self._causatives))
         t = a.tokens
         # A request is addressed to MIA ("can you", "tu peux") or polite ("please"); "can the
         # autopilot trade without asking me?" asks about the autopilot.
@@ -1013,6 +1044,10 @@ class FrameMatcher:
             return _refuse("no_match", "a percentage in an order the frames do not read", intent)
         if a.has("risk") and not a.percents:
             return _refuse("no_match", "a risk in an order without its percentage", intent)
+        if a.has("risk") and self._joined_change(a.tokens):
+            # "long 1 ES and set risk to 1%": an order, then the risk setting changed (two commands),
+            # not the order's own risk ("long 1 ES with 1% risk")
+            return _refuse("ambiguous_intent", "an order and a change of the risk setting: one at a time", intent)
         if len(a.prices) > 1:
             return _refuse("ambiguous_price", "two prices in one order", intent)
         if a.has("limit_words") and not a.prices:
@@ -1258,7 +1293,7 @@ class FrameMatcher:
         if len(topics) > 1:
             return _refuse("ambiguous_intent", "several topics: " + ", ".join(sorted(topics)))
         intent = next(iter(topics))
-        for kind in ("negations", "conditionals", "others", "modifiers", "other_assets", "limit_words"):
+        for kind in ("negations", "conditionals", "others", "modifiers", "other_assets", "limit_words", "quotes"):
             if a.has(kind):
                 return _refuse("no_match", f"a question with {kind.replace('_', ' ')}", intent)
         if self.asks_change(a):

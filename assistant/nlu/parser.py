@@ -227,6 +227,12 @@ class Parser:
         """
         result = self._parse_or_read(text, lang, prefer)
         final = False
+        if result.matched and result.intent == "halt" and self._restater is not None:
+            # "I'm done for the day, get me flat": the mood clause holds a halt's words, the
+            # command after it is the close the trader asked for.
+            closed = self._preamble(result, result.normalized.split(), lang, prefer)
+            if closed is not None and closed.intent == "close_positions":
+                result = closed
         if not result.matched and self._restater is not None and result.reason != "empty":
             result, final = self._restate(result, lang, prefer)
         if not final and not result.matched and self._typos is not None and (
