@@ -46,6 +46,7 @@ FRAME_KEYS = frozenset({
     "forecast_days", "forecast_topics", "addressees", "polite", "lead_ins", "change_verbs", "change_auxiliaries", "no_new",
     "market_lookalikes", "stress_words", "name_only", "not_state_before", "answer_fillers", "answer_objects",
     "negating_prefixes", "hedges", "greetings", "why_words", "causatives", "quotes",
+    "market_opinions",
 }) | RESTATE_KEYS | SLOT_KEYS | TYPO_KEYS | EXTRAS_KEYS
 
 
@@ -362,6 +363,9 @@ class FrameMatcher:
         self._lead_ins: set[tuple[str, ...]] = set()
         #: Openings of a request that start like a question ("have the autopilot…"): `causatives`.
         self._causatives: set[tuple[str, ...]] = set()
+        #: A view of the market said before an order ("je pense que ça va monter, achète 2 ES"):
+        #: `market_opinions`, no doubt about the order itself.
+        self._market_opinions: set[tuple[str, ...]] = set()
         self._change_verbs: set[str] = set()
         #: One-word joins of two commands (`order_joins`, also read by order_extras.py).
         self._joins: set[str] = set()
@@ -416,10 +420,11 @@ class FrameMatcher:
                         for phrase in _strings(phrases, f"frames ({code}) {key}"):
                             if normalize(phrase):
                                 self._answer_words_set[tuple(normalize(phrase).split())] = str(action)
-                elif key in ("lead_ins", "no_new", "change_auxiliaries", "causatives"):
+                elif key in ("lead_ins", "no_new", "change_auxiliaries", "causatives", "market_opinions"):
                     # Phrases compared as whole token runs, not cues of the analysis.
                     into = {"lead_ins": self._lead_ins, "no_new": self._no_new,
-                            "change_auxiliaries": self._change_auxiliaries, "causatives": self._causatives}[key]
+                            "change_auxiliaries": self._change_auxiliaries, "causatives": self._causatives,
+                    "market_opinions": self._market_opinions}[key]
                     into.update(tuple(normalize(w).split()) for w in _strings(value, f"frames ({code}) {key}")
                                 if normalize(w))
                 elif key == "market_lookalikes":
@@ -878,6 +883,44 @@ class FrameMatcher:
         ("and *set* risk to 1%", "et *mets* le risque à 1%"): a second command."""
         return any(word in self._joins and not self._change_verbs.isdisjoint(tokens[i + 1:i + 3])
                    for i, word in enumerate(tokens))
+
+    #: What a clause said before a command must not hold (`plain_commentary`): another command, an
+    #: answer, a condition, someone else's words, doubt, a switch.
+    #: (A price marker alone, "a", "to", is common in a comment and commits to nothing; a modifier
+    #: said of the market, "rolling over", "tenu deux fois", is a `market_opinions` phrase.)
+    _COMMITTING = ("close", "halt", "resume", "yes", "yes_typed", "no", "cancel", "conditionals", "others",
+                   "unclear", "negations", "reduce_only", "reduce_only_extras", "autopilot", "risk",
+                   "modifiers", "order_modifiers", "limit_words")
+
+    #: Questions about the account or MIA before a command ("je suis short de combien, je vends deux
+    #: ES"): a question and an order, not a comment on the market.
+    _ACCOUNT_TOPICS = frozenset({"positions", "pnl_today", "status", "autopilot_status", "help", "repeat"})
+
+    def plain_commentary(self, head: str) -> bool:
+        """The words before a command ("bon le marché tourne mal, | coupe tout", "honestly I think
+        tech is toppy here, | short 2 MNQ") only comment: no side, price, percentage or cue of
+        `_COMMITTING` once the lead-ins said first ("ok so", "bon") and the views of the market
+        (`market_opinions`: "je pense que", "imo") are left out."""
+        tokens = head.split()
+        lead = max((len(p) for p in self._lead_ins if tuple(tokens[:len(p)]) == p), default=0)
+        kept: list[str] = []
+        i = lead
+        while i < len(tokens):
+            size = max((len(p) for p in self._market_opinions if tuple(tokens[i:i + len(p)]) == p), default=0)
+            if size:
+                i += size
+                continue
+            kept.append(tokens[i])
+            i += 1
+        for comp in self._languages.values():
+            spaced = comp.strip_skip(" ".join(kept) + " ")
+            if not spaced.strip():
+                continue
+            a = self._analyse(comp, spaced, head)
+            if a.sides or a.side_nouns or a.prices or a.percents or a.currency or a.switch_words \
+                    or a.has(*self._COMMITTING) or (a.topics | a.weak_topics) & self._ACCOUNT_TOPICS:
+                return False
+        return True
 
     @staticmethod
     def names_year(a: _Analysis) -> bool:

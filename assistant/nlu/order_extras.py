@@ -102,6 +102,12 @@ class OrderExtras:
         return not ((self._sides.isdisjoint(tokens) and self._closes.isdisjoint(tokens))
                     or (self._firsts.isdisjoint(tokens) and not any(_CLOCK.fullmatch(t) for t in tokens)))
 
+    def says_extra(self, tokens: Sequence[str]) -> bool:
+        """A stop, a target, a time or a condition is said (a cue phrase or a clock time), with or
+        without an order word: "on a eu un gros gap *à l'ouverture*" before an order."""
+        return any(cues.positions(tokens) for cues in self._kinds.values()) \
+            or ("time" in self._kinds and any(_CLOCK.fullmatch(t) for t in tokens))
+
     def kind(self, tokens: Sequence[str], parse: Callable[[str], ParseResult]) -> str | None:
         """"stop", "target", "time", "condition" or "two_orders" for an order that says such a part,
         else None. `tokens`: the normalised sentence; `parse` parses a part (for two orders)."""

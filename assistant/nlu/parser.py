@@ -533,6 +533,8 @@ class Parser:
                     break
         if said and (preamble := self._preamble(refused, said, lang, prefer)) is not None:
             return preamble, True
+        if said and (commented := self._commentary(refused, lang, prefer)) is not None:
+            return commented, True
         corrects, hesitates, asks = self._restater.may_apply(said)
         if not (corrects or hesitates or asks):
             return refused, False
@@ -642,6 +644,26 @@ class Parser:
                     again.matched or (again.intent == "close_positions" and (again.reason or "").startswith("missing_"))):
                 return self._restated(refused, again)
             return None
+        return None
+
+    def _commentary(self, refused: ParseResult, lang: str, prefer: str | None) -> ParseResult | None:
+        """"franchement je le sens pas ce marché, vends 2 micro", "bears are in control imo, sell 5
+        MNQ": a whole order, close or halt said after a clause that only comments
+        (`Restater.commentary_splits`, `FrameMatcher.plain_commentary`). Never with a question, nor
+        when the comment holds a time, a stop, a target or a condition (`OrderExtras.says_extra`)."""
+        assert self._restater is not None
+        if self._frames is None or "?" in refused.text:
+            return None
+        for head, tail in self._restater.commentary_splits(refused.text):
+            again = self._parse_or_read(tail, lang, prefer)
+            if not (again.matched and again.intent in _AFTER_COMMENTARY):
+                continue
+            said = head.split()
+            if (self._extras is not None and self._extras.says_extra(said)) \
+                    or self._restater.preambles.at(said, 0) or not self._frames.plain_commentary(head):
+                # ("je veux plus rien en position, achète 2 ES": the mood contradicts the order)
+                return None
+            return self._restated(refused, again)
         return None
 
     def _bare_correction(self, first: ParseResult, second: list[str], lang: str,
@@ -804,6 +826,9 @@ _UNSUPPORTED_DETAIL = {
 #: What a mood clause said first ("je veux plus rien en position, …", "we're done for the day, …")
 #: may announce: a way out, never an order or a switch back on.
 _AFTER_PREAMBLE = frozenset({"close_positions", "halt"})
+
+#: What may follow a comment on the market ("bears are in control imo, sell 5 MNQ").
+_AFTER_COMMENTARY = frozenset({"place_trade", "close_positions", "halt"})
 
 #: Refusals the classifier may overrule: nothing came close, or two intents tied. Never one
 #: about an unclear slot (two markets, no clear side, a missing quantity...).

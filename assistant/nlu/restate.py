@@ -37,7 +37,7 @@ __all__ = ["RESTATE_KEYS", "Restatement", "Restater"]
 #: The `frames:` keys this stage reads (the frame matcher leaves them alone).
 RESTATE_KEYS = frozenset({"corrections", "correction_tails", "correction_only", "hesitations", "trailers",
                           "indirect_questions", "context_yes", "context_no", "chat_sides", "chat_limit",
-                          "percent_labels", "percent_units", "preambles",
+                          "percent_labels", "percent_units", "preambles", "commentary_joins",
                           "correction_glue", "pauses"})
 
 
@@ -87,6 +87,10 @@ Unit = str | ScannedValue
 #: Longest trailer looked for at the end of a sentence, in words ("j'en ai plein le dos": six).
 _MAX_TRAILER = 6
 
+#: The end of a clause as typed: a comma not inside a number ("5 970,25"), ";", ":", "!", "…", a
+#: full stop before a space, a dash between spaces.
+_CLAUSE_END = re.compile(r",(?!\d)|[;:!…]+|\.(?=\s)|\s[-–—]\s")
+
 #: A figure in digits ("0.8", "1,25", "2"), as normalised.
 _FIGURE = re.compile(r"\d+(?:[.,]\d+)?")
 
@@ -104,6 +108,7 @@ class Restater:
         self.trailers = _phrases(frames, "trailers")
         self.indirect = _phrases(frames, "indirect_questions")
         self.preambles = _phrases(frames, "preambles")
+        self.commentary_joins = _phrases(frames, "commentary_joins")
         # Words that only tie a corrected value to the order ("… non vingt-trois micro nasdaq *à l'*achat",
         # "… no twenty-three MNQ *on the* buy *side*"): a restart may say them anew.
         self.glue = frozenset(normalize(p) for section in frames.values()
@@ -178,6 +183,27 @@ class Restater:
             if size and start + size < len(tokens):
                 return Restatement("preamble", " ".join(tokens[start + size:]))
         return None
+
+    # ------------------------------------------------------------------ commentary, then a command
+    def commentary_splits(self, text: str) -> list[tuple[str, str]]:
+        """"les chiffres sont bons, achète 3 ES", "tech is toppy here so short 2 MNQ": (what was said
+        before, the command after) for every clause boundary of the sentence as typed (a comma
+        not inside a number, ";", ":", "!", "…", a full stop, a dash) and every joining word
+        (`commentary_joins`: "donc", "so"), normalised; the shortest command first. The parser keeps
+        a split only when the part after is a whole command and the part before commits to
+        nothing (`FrameMatcher.plain_commentary`)."""
+        splits: dict[str, str] = {}
+        for mark in _CLAUSE_END.finditer(text):
+            head, tail = normalize(text[:mark.start()]), normalize(text[mark.end():])
+            if head and tail:
+                splits.setdefault(tail, head)
+        tokens = normalize(text).split()
+        if self.commentary_joins and not self.commentary_joins.first_words.isdisjoint(tokens):
+            for i in range(1, len(tokens) - 1):
+                size = self.commentary_joins.at(tokens, i)
+                if size and i + size < len(tokens):
+                    splits.setdefault(" ".join(tokens[i + size:]), " ".join(tokens[:i]))
+        return sorted(((head, tail) for tail, head in splits.items()), key=lambda split: len(split[1]))
 
     # ------------------------------------------------------------------ labelled percentages
     def labelled_percent(self, tokens: Sequence[str]) -> Restatement | None:

@@ -120,8 +120,12 @@ def test_heldout_paraphrases_keep_their_floor_with_nothing_wrong(parser: Parser,
 #: guessed), self-corrections inside a long order, long polite orders, a mood clause before a close or
 #: a halt, the risk per trade in words, "flatten", numbers and prices in words, orders carrying what MIA
 #: cannot honour (a stop, a target, a time, a condition, two orders: refused), typos of order words.
+#: round 14 (the lead, after the eighth blind set) - a comment on the market before a command (read
+#: when the comment commits to nothing; refused with a condition, a time, doubt, someone else's words,
+#: another command or a question), two agents named together, the VIX level and market quotes, what a
+#: figure is for, a year, "have the autopilot…", an order joined to a change of the risk.
 ROUNDS = {"round4": (150, 40), "round5": (140, 40), "round6": (45, 12), "round7": (80, 24), "round8": (170, 25),
-          "round9": (60, 16), "round10": (66, 19), "round11": (75, 28)}
+          "round9": (60, 16), "round10": (66, 19), "round11": (75, 28), "round14": (42, 23)}
 
 
 @pytest.mark.parametrize("lang", ["fr", "en"])
