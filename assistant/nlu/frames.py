@@ -46,7 +46,7 @@ FRAME_KEYS = frozenset({
     "forecast_days", "forecast_topics", "addressees", "polite", "lead_ins", "change_verbs", "change_auxiliaries", "no_new",
     "market_lookalikes", "stress_words", "name_only", "not_state_before", "answer_fillers", "answer_objects",
     "negating_prefixes", "hedges", "greetings", "why_words", "causatives", "quotes",
-    "market_opinions",
+    "market_opinions", "index_markets",
 }) | RESTATE_KEYS | SLOT_KEYS | TYPO_KEYS | EXTRAS_KEYS
 
 
@@ -303,6 +303,9 @@ class _Analysis:
     opens_with_switch: bool = False
     """The sentence opens on a switch's own phrase ("que des sorties…", "plus de nouvelles
     positions"): its first word is then no question word ("que", "quel")."""
+    other_asset_phrases: list[tuple[str, ...]] = field(default_factory=list)
+    """The `other_assets` cues said ("nasdaq", "gold"): an index MIA trades through one market
+    (`index_markets`) may name it in a question or a close."""
     halt_phrases: list[tuple[str, ...]] = field(default_factory=list)
     """The halt cues said: "no new positions" is also the half of a reduce-only request (`no_new`)."""
     """A spelled market followed by one more letter ("E S P"): maybe another name misheard."""
@@ -366,6 +369,9 @@ class FrameMatcher:
         #: A view of the market said before an order ("je pense que ça va monter, achète 2 ES"):
         #: `market_opinions`, no doubt about the order itself.
         self._market_opinions: set[tuple[str, ...]] = set()
+        #: An index said for the one market MIA trades on it ("le nasdaq" -> MNQ): `index_markets`,
+        #: phrase -> market. Read in questions and closes only; an order stays refused (NQ or MNQ?).
+        self._index_markets: dict[tuple[str, ...], str] = {}
         self._change_verbs: set[str] = set()
         #: One-word joins of two commands (`order_joins`, also read by order_extras.py).
         self._joins: set[str] = set()
@@ -433,6 +439,12 @@ class FrameMatcher:
                     for form, before in value.items():
                         self._market_lookalikes.setdefault(normalize(str(form)), set()).update(
                             normalize(w) for w in _strings(before, f"frames ({code}) market_lookalikes.{form}"))
+                elif key == "index_markets":
+                    if not isinstance(value, dict):
+                        raise FrameError(f"frames ({code}) index_markets: expected market: [index names]")
+                    for market, names in value.items():
+                        for name in _strings(names, f"frames ({code}) index_markets.{market}"):
+                            self._index_markets[tuple(normalize(name).split())] = str(market)
                 elif key == "greetings":
                     continue  # read by the parser: a sentence of greetings only (`Parser._greeting`)
                 elif key == "change_verbs":
@@ -679,6 +691,8 @@ class FrameMatcher:
                 out.opens_with_switch = True
             if kind == "elsewhen":
                 out.days.append(cue.words)
+            elif kind == "other_assets":
+                out.other_asset_phrases.append(tuple(tokens[i:i + len(cue.words)]))
             if kind in ("yes", "yes_typed", "no", "cancel"):
                 out.last_answer = kind
                 out.last_answer_at = i
@@ -1057,6 +1071,18 @@ class FrameMatcher:
             return _refuse("ambiguous_symbol", "two markets in one sentence"), None
         return None, (a.symbols[0] if a.symbols else None)
 
+    def _index_symbol(self, a: _Analysis) -> tuple[str, str] | None:
+        """The market an index names when it is the only other asset said and no market is
+        ("tendance ou range sur le nasdaq ?" -> MNQ), else None."""
+        if a.symbols or not a.other_asset_phrases:
+            return None
+        markets = {self._index_markets.get(phrase) for phrase in a.other_asset_phrases}
+        if len(markets) != 1 or None in markets:
+            return None
+        market = markets.pop()
+        assert market is not None
+        return market, " ".join(a.other_asset_phrases[0])
+
     def _order(self, comp: CompiledLanguage, a: _Analysis) -> FrameOutcome:
         intent = "place_trade"
         if a.has("close", "halt", "resume", "yes", "yes_typed", "no", "cancel") or a.topics:
@@ -1190,10 +1216,11 @@ class FrameMatcher:
         intent = "close_positions"
         if a.has("halt", "resume", "yes", "yes_typed", "no", "cancel") or a.topics - _CLOSE_OBJECTS:
             return _refuse("ambiguous_intent", "a close mixed with another request", intent)
+        index = self._index_symbol(a)
         for kind in ("negations", "unclear", "conditionals", "questions", "past", "others", "modifiers",
                      "order_modifiers", "money", "other_assets", "limit_words", "risk", "period", "relative",
                      "pronouns", "hedges"):
-            if a.has(kind):
+            if a.has(kind) and not (kind == "other_assets" and index is not None):
                 return _refuse("no_match", f"a close with {kind.replace('_', ' ')}", intent)
         if a.numbers or a.stray_numbers or a.percents or a.prices:
             return _refuse("no_match", "a number in a close (partial closes are not read by frames)", intent)
@@ -1207,6 +1234,7 @@ class FrameMatcher:
         trouble, symbol = self._one_symbol(a)
         if trouble is not None:
             return trouble
+        symbol = symbol or index
         if symbol is not None:
             return FrameOutcome("accept", intent, {"symbol": symbol[0]}, {"symbol": symbol[1]})
         if a.has("all"):
@@ -1336,8 +1364,9 @@ class FrameMatcher:
         if len(topics) > 1:
             return _refuse("ambiguous_intent", "several topics: " + ", ".join(sorted(topics)))
         intent = next(iter(topics))
+        index = self._index_symbol(a)
         for kind in ("negations", "conditionals", "others", "modifiers", "other_assets", "limit_words", "quotes"):
-            if a.has(kind):
+            if a.has(kind) and not (kind == "other_assets" and index is not None):
                 return _refuse("no_match", f"a question with {kind.replace('_', ' ')}", intent)
         if self.asks_change(a):
             return _refuse("no_match", "a change asked of a figure MIA only reports", intent)
@@ -1352,6 +1381,7 @@ class FrameMatcher:
         trouble, symbol = self._one_symbol(a)
         if trouble is not None:
             return trouble
+        symbol = symbol or index
         if symbol is None:
             return FrameOutcome("accept", intent)
         if intent not in self._symbol_intents:
