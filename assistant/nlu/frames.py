@@ -870,6 +870,15 @@ class FrameMatcher:
                 cue = None
         return cue is not None and cue.category in ("yes", "yes_typed", "no", "cancel") and len(tokens) > len(cue.words)
 
+    def after_yes(self, normalized: str) -> str | None:
+        """The words after a yes said first ("ok buy 2 ES là", "ouais alors là on va acheter 4
+        micro"), or None: out of a read-back, the command that follows is the request."""
+        tokens = normalized.split()
+        cue = self._table.at(tokens, 0, _PRIORITY) if tokens else None
+        if cue is None or cue.category not in ("yes", "yes_typed") or len(tokens) <= len(cue.words):
+            return None
+        return " ".join(tokens[len(cue.words):])
+
     def _opens_with_answer(self, a: _Analysis) -> bool:
         """The sentence's first word starts an answer cue ("yes, buy them", "non, vends")."""
         if not a.has("yes", "yes_typed", "no", "cancel") or not a.tokens:

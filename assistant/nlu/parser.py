@@ -245,6 +245,13 @@ class Parser:
             # "yes?", "ok?": a question is no answer (whatever stage read the yes)
             return replace(result, matched=False, intent=None, slots={}, slot_text={}, reason=UNCLEAR_ANSWER,
                            detail="a question is not an answer", nearest="confirm")
+        if not result.matched and result.reason == UNCLEAR_ANSWER and self._frames is not None \
+                and (rest := self._frames.after_yes(result.normalized or normalize(text))) is not None:
+            # "ok buy 2 ES là", "let's go achète 2 ES !!!": a yes said before a whole command is the
+            # command (read back as any other); while a read-back waits, the dialogue asks again.
+            again = self.parse(rest, lang, prefer=prefer)
+            if again.matched and again.intent in _AFTER_YES:
+                result = self._restated(result, again)
         if not result.matched and self._extras is not None and result.reason != "empty":
             result = self._unsupported(result, lang, prefer)
         if not result.matched and result.reason == "no_match" and self._greetings:
@@ -826,6 +833,9 @@ _UNSUPPORTED_DETAIL = {
 #: What a mood clause said first ("je veux plus rien en position, …", "we're done for the day, …")
 #: may announce: a way out, never an order or a switch back on.
 _AFTER_PREAMBLE = frozenset({"close_positions", "halt"})
+
+#: What a yes said first may open ("ok buy 2 ES là"): a command read back, never an answer.
+_AFTER_YES = frozenset({"place_trade", "close_positions", "halt"})
 
 #: What may follow a comment on the market ("bears are in control imo, sell 5 MNQ").
 _AFTER_COMMENTARY = frozenset({"place_trade", "close_positions", "halt"})

@@ -78,3 +78,24 @@ async def test_a_yes_then_another_complete_command_reads_that_one_back(typed, en
     assert reply.kind == "readback" and not reply.executed and typed.pending is not None
     assert typed.pending.action == "halt" and orders_of(engine) == []
     assert "not sent" in reply.text
+
+
+@pytest.mark.parametrize("said", ["ok buy 2 ES là", "let's go achète 2 ES !!!", "ouais alors là on va acheter 2 ES voilà"])
+async def test_a_yes_said_before_a_whole_order_without_a_read_back_is_that_order_read_back(typed, engine, said):
+    """Out of a read-back, "ok" / "let's go" / "ouais" before a whole order opens it (round 14): the
+    order is read back, and executed only on its own yes."""
+    reply = await typed.handle(said, 0.0)
+    assert reply.kind == "readback" and not reply.executed and typed.pending is not None, reply.text
+    assert orders_of(engine) == []
+    assert (await typed.handle("oui", 1.0)).executed
+    fills = engine.ledger.fills()
+    assert [(f.side.value, f.quantity) for f in fills] == [("BUY", 2)]
+
+
+async def test_a_yes_then_a_whole_other_order_to_a_read_back_reads_the_new_one_back(typed, engine):
+    await typed.handle("vends deux contrats ES", 0.0)
+    reply = await typed.handle("oui achète 3 MNQ", 1.0)
+    assert reply.kind == "readback" and not reply.executed and orders_of(engine) == [], reply.text
+    assert typed.pending is not None and "3" in typed.pending.summary
+    assert (await typed.handle("oui", 2.0)).executed
+    assert [(f.side.value, f.quantity) for f in engine.ledger.fills()] == [("BUY", 3)]
