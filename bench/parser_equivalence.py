@@ -10,10 +10,11 @@ their text, language, score, method/stage, alternatives, refusal reason and deta
 slots, typed-only, nearest intent: what the "not understood, you can say..." examples come
 from) for
 
-* every line of tests/nlu/*.yaml, the paraphrase sets /work/notes/paraphrases/{dev,heldout,
+* every line of tests/nlu/*.yaml (the answers files' `cases` too), the paraphrase sets /work/notes/paraphrases/{dev,heldout,
   heldout2,heldout3}_{en,fr}.yaml and the audio fixtures' sentences and labels
   (audio_fixtures/sentences_*.yaml, labels_*.json), each parsed with lang "auto", with
-  `prefer="fr"`, and in its own language;
+  `prefer="fr"`, and in its own language, and what `context_answer` and `opens_with_answer`
+  make of it (the read-back answers of tests/nlu/test_answers.py);
 * `--variants` seeded perturbations of each (a word dropped or doubled, a typo, a swap of
   two words, upper/title/random case, accents removed, two of these at once), lang "auto";
 * the original lines again through the test grammar tests/nlu/grammars/coffee.yaml (a grammar
@@ -69,7 +70,10 @@ def corpus(root: Path) -> list[tuple[str, str | None]]:
 
     for path in sorted((root / "tests" / "nlu").glob("*.yaml")):
         lang = path.stem.rsplit("_", 1)[-1] if path.stem[-3:] in ("_en", "_fr") else None
-        for line in _yaml(path) or []:
+        data = _yaml(path) or []
+        if isinstance(data, dict):  # answers_*.yaml: {language, cases: [...]}
+            data = data.get("cases") or []
+        for line in data:
             if isinstance(line, dict):
                 add(line.get("t"), lang)
     for name in PARAPHRASE_SETS:
@@ -166,6 +170,9 @@ def parses(root: Path, count: int, seed: int) -> Iterator[str]:
         yield _row("prefer-fr", parser.parse(text, prefer="fr"))
         if lang in parser.languages:
             yield _row(lang, parser.parse(text, lang))
+        # What the dialogue asks of a sentence said while a read-back waits (tests/nlu/test_answers.py).
+        yield json.dumps(["answer", text, parser.context_answer(text), parser.opens_with_answer(text)],
+                         ensure_ascii=False)
     for text, _ in lines:
         for variant in variants(text, count, seed):
             yield _row("variant", parser.parse(variant))

@@ -129,7 +129,7 @@ class _CueTable:
         self._seen: set[tuple[tuple[str, ...], str]] = set()
         # Candidate cues per first word, memoised per category order (the parser calls `at`
         # for every word of every sentence the frames read).
-        self._cache: dict[int, dict[tuple[str, str | None], tuple[_Cue, ...]]] = {}
+        self._cache: dict[int, dict[tuple[str, str | None], tuple[tuple[_Cue, ...], _Cue | None]]] = {}
 
     def add(self, phrase: str, category: str) -> None:
         star = phrase.rstrip().endswith("*")
@@ -187,20 +187,31 @@ class _CueTable:
         if cache is None:
             cache = self._cache[id(order)] = {}
         key = (token, following)
-        candidates = cache.get(key)
-        if candidates is None:
+        entry = cache.get(key)
+        if entry is None:
             if len(cache) > _CACHE_LIMIT:
                 cache.clear()  # typed text may hold any word: keep the memo bounded
             # Only the cues whose second word fits the next word ("hold off *on*") are tried.
-            candidates = cache[key] = tuple(
+            candidates = [
                 cue for cue in self._candidates(token, order)
                 if len(cue.words) == 1 or (following is not None and (
                     following == cue.words[1] or (cue.words[1].endswith("*")
-                                                  and following.startswith(cue.words[1][:-1])))))
-        for cue in candidates:
+                                                  and following.startswith(cue.words[1][:-1]))))]
+            # A cue of one or two words kept here matches for sure (its first word is the token
+            # or its stem, its second was just checked): the first one ends the list, and only
+            # the longer cues before it are matched word by word.
+            longer: list[_Cue] = []
+            sure: _Cue | None = None
+            for cue in candidates:
+                if len(cue.words) <= 2:
+                    sure = cue
+                    break
+                longer.append(cue)
+            entry = cache[key] = (tuple(longer), sure)
+        for cue in entry[0]:
             if cue.match(tokens, start):
                 return cue
-        return None
+        return entry[1]
 
 
 # When two cues of the same length start at the same word, the category listed first wins

@@ -134,6 +134,7 @@ class _Group:
     _skeletons: tuple[list[str], list[int]] | None = None
     _skeleton_lengths: tuple[list[int], list[str], list[int]] | None = None
     _words: dict[str, list[int]] | None = None
+    _postings: dict[str, list[int]] | None = None
     _lengths: list[int] | None = None
     _vocabulary: list[str] | None = None
     _similar: dict[str, list[str]] = field(default_factory=dict)
@@ -192,6 +193,12 @@ class _Group:
                     words.setdefault(word, []).append(idx)
             self._words = words
         return self._words
+
+    def postings(self) -> dict[str, list[int]]:
+        """`by_word()` with each word's keys cut to the first `_POSTINGS_EXAMINED` (cached)."""
+        if self._postings is None:
+            self._postings = {word: keys[:_POSTINGS_EXAMINED] for word, keys in self.by_word().items()}
+        return self._postings
 
     def skeletons(self, index: "CarrierIndex") -> tuple[list[str], list[int]]:
         """Distinct skeletons of the group's full carriers, and for each the position of its
@@ -255,6 +262,7 @@ class _Group:
         self._skeletons = None
         self._skeleton_lengths = None
         self._words = None
+        self._postings = None
         self._vocabulary = None
         self._ranks = None
         idx = self.where.get(key)
@@ -295,9 +303,10 @@ class FuzzyOutcome:
 NEAREST_FLOOR = 0.6
 
 
-#: fuzz.ratio of (word said, template word), memoised: the vocabulary is fixed and the words
-#: said recur, while `_token_f1` compares them key after key.
-_WORD_RATIOS: dict[tuple[str, str], float] = {}
+#: fuzz.ratio of a word said and a template word, memoised per word said (a row per word: no
+#: pair tuple to build and hash per look-up): the vocabulary is fixed and the words said recur,
+#: while `_token_f1` compares them key after key.
+_WORD_RATIOS: dict[str, dict[str, float]] = {}
 
 
 #: Above this many values `heapq.nsmallest` (a Python loop) beats sorting them all in C.
@@ -318,13 +327,15 @@ def _closest_word(word: str, choices: list[str]) -> int:
     """Index of what `process.extractOne(word, choices, scorer=fuzz.ratio, score_cutoff=
     _TOKEN_MATCH)` returns (the first of the best; it stops at a perfect score), -1 for None."""
     best, best_score = -1, 0.0
-    ratios = _WORD_RATIOS
+    ratios = _WORD_RATIOS.get(word)
+    if ratios is None:
+        if len(_WORD_RATIOS) > _MEMO_LIMIT:
+            _WORD_RATIOS.clear()  # typed text may hold any word: keep the memo bounded
+        ratios = _WORD_RATIOS[word] = {}
     for k, choice in enumerate(choices):
-        score = ratios.get((word, choice))
+        score = ratios.get(choice)
         if score is None:
-            if len(ratios) > 5 * _MEMO_LIMIT:
-                ratios.clear()  # typed text may hold any word: keep the memo bounded
-            score = ratios[(word, choice)] = fuzz.ratio(word, choice)
+            score = ratios[choice] = fuzz.ratio(word, choice)
         if score >= _TOKEN_MATCH and (best < 0 or score > best_score):
             best, best_score = k, score
             if score == 100.0:
@@ -787,14 +798,17 @@ class CarrierIndex:
         if content_query:
             # Keys sharing the most content words with the sentence (a misheard word counts
             # through its close vocabulary words): the word-level F1 is computed next.
-            by_word = group.by_word()
-            counts: Counter[int] = Counter()
+            # (The postings of every word, then counted in one C-level pass.)
+            postings = group.postings()
+            found: list[int] = []
             for word in set(said):
-                similar = [word] if word in by_word else []
+                head = postings.get(word)
+                if head is not None:
+                    found += head
                 if len(word) >= _TOKEN_MATCH_MIN_LEN:
-                    similar += group.similar(word)
-                for w in similar:
-                    counts.update(by_word[w][:_POSTINGS_EXAMINED])
+                    for w in group.similar(word):
+                        found += postings[w]
+            counts = Counter(found)
             # The keys by (-count, words, index), each as one int: -count * size + the key's rank
             # in (words, index) order; the first few of them (distinct ints: one order only).
             rank, order = group.key_ranks()
