@@ -134,6 +134,12 @@ class Parser:
             self._extras = extras if extras else None
         self._typos = TypoFixer(self._compiled, frame_data, _TYPO_ACTIONS) if self._frames is not None else None
         self._read_only = (self._frames.topic_intents | STATE_INTENTS) if self._frames is not None else frozenset()
+        # An order or a close said with a "?" last ("achète 2 ES ?", "buy 2 ES??", "out ES?") asks
+        # whether to ("j'achète ?": should I?), unless a polite or request word, or MIA addressed,
+        # makes it a request ("tu peux acheter 2 ES ?", "could you buy 2 ES?", "achète 2 ES stp ?").
+        self._requesting = frozenset(w for section in frame_data.values()
+                                     for key in ("polite", "requests", "addressees")
+                                     for g in section.get(key, ()) for w in normalize(str(g)).split())
         self._classifier = self._build_classifier(classifier)
         self.warnings: list[str] = list(grammar.warnings)
         for comp in self._compiled.values():
@@ -239,6 +245,9 @@ class Parser:
                 result.reason in _SLOT_READABLE or result.reason == UNCLEAR_ANSWER):
             # ("yeeees send it": a stretched yes is read again as the yes it spells)
             result = self._fix_typos(result, lang, prefer) or result
+        elif result.matched and result.method == "frame" and self._typos is not None \
+                and result.intent in self._read_only:
+            result = self._typo_passed_over(result, lang, prefer)
         if not final and self._classifier is not None and not result.matched and result.reason in _CLASSIFIABLE:
             result = self._classify(result)
         if result.matched and result.intent == "confirm" and "?" in text:
@@ -252,6 +261,11 @@ class Parser:
             again = self.parse(rest, lang, prefer=prefer)
             if again.matched and again.intent in _AFTER_YES:
                 result = self._restated(result, again)
+        if result.intent in _ASKABLE_ACTIONS and "?" in text and (
+                result.matched or (result.reason or "").startswith("missing_")) and self._order_asked(text):
+            # (an incomplete one too: "u long ES?" asks about the position, not "how many?")
+            return replace(result, matched=False, intent=None, slots={}, slot_text={}, reason="no_match",
+                           detail="an order asked as a question", nearest=result.intent)
         if not result.matched and self._extras is not None and result.reason != "empty":
             result = self._unsupported(result, lang, prefer)
         if not result.matched and result.reason == "no_match" and self._greetings:
@@ -489,10 +503,15 @@ class Parser:
         word one edit away), parsed again; None unless that is understood or incomplete."""
         assert self._typos is not None
         said = normalize(refused.text).split()
+        unglued = self._typos.unglued(said)  # "achète 2ES": the space before the market
+        said = unglued or said
         # A stretched word ("ouiii", "yesss") is the one known word its letters spell: no guess,
         # so a yes or a resume may be read that way (a typo never becomes one).
         unstretched = self._typos.unstretched(said)
-        corrected = unstretched or self._typos.correct(said)
+        if unstretched is None and unglued is not None and not self._typos.unknown(said):
+            corrected: str | None = " ".join(said)
+        else:
+            corrected = unstretched or self._typos.correct(said)
         if corrected is None:
             return None
         again = self._parse_or_read(corrected, lang, prefer)
@@ -503,6 +522,30 @@ class Parser:
             # a side or an action (the dialogue does not act on it from speech).
             return replace(again, text=refused.text, typed_only=True)
         return None
+
+    def _order_asked(self, text: str) -> bool:
+        """True for an order or a close said with a "?" last and no polite or request word, MIA not
+        addressed ("achète 2 ES ?", "buy 2 ES??": should I?; "achète 2 ES stp ?" is a request)."""
+        return bool(self._requesting) and text.rstrip().endswith("?") \
+            and self._requesting.isdisjoint(normalize(text).split())
+
+    def _typo_passed_over(self, answer: ParseResult, lang: str, prefer: str | None) -> ParseResult:
+        """A question the frames answered over an unknown word ("cloturre ma position ES": the
+        positions) is no answer when that word is a typo of a command word: the corrected sentence
+        is what was meant (parsed again, its own rules apply), and when that is not understood the
+        sentence is refused, never answered as if the word were not there."""
+        assert self._typos is not None
+        said = (answer.normalized or normalize(answer.text)).split()
+        if not self._typos.unknown(said):  # (the cheap gate: one set look-up a word)
+            return answer
+        corrected = self._typos.correct(said)
+        if corrected is None:
+            return answer
+        fixed = self._fix_typos(answer, lang, prefer)
+        if fixed is not None:
+            return fixed
+        return replace(answer, matched=False, intent=None, slots={}, slot_text={}, reason="no_match",
+                       detail="a word that may be a command's, mistyped", nearest=answer.intent)
 
     # ------------------------------------------------------------------ restatements
     def _restate(self, refused: ParseResult, lang: str, prefer: str | None) -> tuple[ParseResult, bool]:
@@ -796,6 +839,9 @@ class Parser:
 #: *to* ES") is no word of the reader's: it still refuses.
 _SLOT_READABLE = frozenset({"no_match", "ambiguous_intent", "ambiguous_side", "ambiguous_quantity",
                             "ambiguous_symbol"})
+
+#: Actions a "?" said last turns into a question unless they are requested ("buy 2 ES?": should I?).
+_ASKABLE_ACTIONS = frozenset({"place_trade", "close_positions"})
 
 #: Intents whose keywords a typo may be corrected to: a close, a halt (the safe switch). Never an
 #: answer ("yse"), a resume ("star trading" is no "start trading") or a mode switch.

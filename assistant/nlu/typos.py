@@ -21,6 +21,10 @@ swapped, dropped, doubled or struck wrong. A word is corrected only when:
   letter dropped, added or replaced): "lons" (long? lots?) and "vens" (vends? vers?) refuse;
 * the correction does not add or drop a reversing prefix ("désactive" / "active").
 
+A number typed against a market's name ("achète 2ES", "sell 3mnq": the space missed) is split in
+two when the letters are exactly one of the markets' one-word names; a market typed first ("ES2":
+TradingView's second month, or two contracts?) is not.
+
 The corrected sentence then goes through the whole parser again (so every veto, the read-back
 and the confirmation still apply); it is kept only when understood (or incomplete, for the
 follow-up question). The parser calls this stage only after every other stage refused, behind
@@ -52,6 +56,9 @@ _MAX_TYPOS = 2
 
 #: A letter typed three times or more in a row ("ouiii"): emphasis, never a word's spelling.
 _STRETCH = re.compile(r"([a-z])\1{2,}")
+
+#: A whole number glued to letters ("2es", "3mnq"): a space missed before a market.
+_GLUED = re.compile(r"(\d+)([a-z]+)")
 
 
 def _shrunk(word: str) -> set[str]:
@@ -108,10 +115,18 @@ class TypoFixer:
             known.update(comp.numbers.words)
             for phrase in comp.grammar.skip_words:
                 known.update(normalize(phrase).split())
+        #: The markets' one-word names ("es", "mnq", "spoos"): what a number may be glued to.
+        markets = {form for comp in compiled.values() for form in comp.text_values.get("symbol", {})
+                   if form.isalpha()}
         stems: set[str] = set()
         for section in frames.values():
             for word in section.get("typo_words", ()):
                 targets.update(normalize(word).split())
+            # The frames' one-word close cues mean a close too: "cloes" (clos? close? closes?) is
+            # one command word whichever was meant.
+            for cue in section.get("close", ()):
+                if " " not in cue and not cue.endswith("*"):
+                    meaning.setdefault(normalize(cue), set()).add("close_positions")
         targets = {w for w in targets if len(w) >= _MIN_TARGET and w.isalpha()}
         for section in frames.values():
             for cue in _cues(section):
@@ -121,6 +136,7 @@ class TypoFixer:
                     else:
                         known.update(normalize(word).split())
         self._targets = frozenset(targets)
+        self._markets = frozenset(markets)
         self._meaning = {word: frozenset(m) for word, m in meaning.items()}
         self._known = frozenset(known)
         self._stems = tuple(sorted(s for s in stems if s))
@@ -137,6 +153,18 @@ class TypoFixer:
         """The words of `tokens` this stage may correct (the cheap gate: one set look-up each)."""
         return [t for t in tokens if t not in self._known and len(t) >= _MIN_TYPO and t.isalpha()
                 and not t.startswith(self._stems)]
+
+    def unglued(self, tokens: Sequence[str]) -> list[str] | None:
+        """`tokens` with each number glued to a market's name split ("2es" -> "2", "es"); None when
+        there is none."""
+        out: list[str] = []
+        for token in tokens:
+            glued = _GLUED.fullmatch(token) if token[:1].isdigit() else None
+            if glued is not None and glued.group(2) in self._markets:
+                out += glued.groups()
+            else:
+                out.append(token)
+        return out if len(out) > len(tokens) else None
 
     def unstretched(self, tokens: Sequence[str]) -> str | None:
         """The sentence with each stretched word ("ouiii", "yesss") read as the one word MIA knows
@@ -172,7 +200,7 @@ class TypoFixer:
             if len(candidates) > 1 and len({self._meaning.get(c) for c in candidates}) == 1 \
                     and len(self._meaning.get(candidates[0]) or ()) == 1:
                 # "fermr" (ferme? fermer?), "achetr" (achete? acheter?): forms of one command word.
-                candidates = candidates[:1]
+                candidates = [c for c in candidates if c in self._targets][:1] or candidates[:1]
             if len(candidates) != 1 or candidates[0] not in self._targets \
                     or any(flips_prefix(word, c) for c in candidates):
                 return None
