@@ -46,7 +46,7 @@ FRAME_KEYS = frozenset({
     "forecast_days", "forecast_topics", "addressees", "polite", "lead_ins", "change_verbs", "change_auxiliaries", "no_new",
     "market_lookalikes", "stress_words", "name_only", "not_state_before", "answer_fillers", "answer_objects",
     "negating_prefixes", "hedges", "greetings", "why_words", "causatives", "quotes",
-    "market_opinions", "index_markets",
+    "market_opinions", "index_markets", "counted_sides",
 }) | RESTATE_KEYS | SLOT_KEYS | TYPO_KEYS | EXTRAS_KEYS
 
 
@@ -383,6 +383,9 @@ class FrameMatcher:
         #: An index said for the one market MIA trades on it ("le nasdaq" -> MNQ): `index_markets`,
         #: phrase -> market. Read in questions and closes only; an order stays refused (NQ or MNQ?).
         self._index_markets: dict[tuple[str, ...], str] = {}
+        #: Side cues that are an order's side only before its quantity ("grab 2 ES", not "grab the
+        #: pnl"): `counted_sides`.
+        self._counted_sides: set[tuple[str, ...]] = set()
         self._change_verbs: set[str] = set()
         #: One-word joins of two commands (`order_joins`, also read by order_extras.py).
         self._joins: set[str] = set()
@@ -437,11 +440,11 @@ class FrameMatcher:
                         for phrase in _strings(phrases, f"frames ({code}) {key}"):
                             if normalize(phrase):
                                 self._answer_words_set[tuple(normalize(phrase).split())] = str(action)
-                elif key in ("lead_ins", "no_new", "change_auxiliaries", "causatives", "market_opinions"):
+                elif key in ("lead_ins", "no_new", "change_auxiliaries", "causatives", "market_opinions", "counted_sides"):
                     # Phrases compared as whole token runs, not cues of the analysis.
                     into = {"lead_ins": self._lead_ins, "no_new": self._no_new,
                             "change_auxiliaries": self._change_auxiliaries, "causatives": self._causatives,
-                    "market_opinions": self._market_opinions}[key]
+                    "market_opinions": self._market_opinions, "counted_sides": self._counted_sides}[key]
                     into.update(tuple(normalize(w).split()) for w in _strings(value, f"frames ({code}) {key}")
                                 if normalize(w))
                 elif key == "market_lookalikes":
@@ -722,6 +725,13 @@ class FrameMatcher:
                 out.topics.add(value)
             elif kind == "weak":
                 out.weak_topics.add(value)
+            elif kind == "side" and tuple(tokens[i:i + len(cue.words)]) in self._counted_sides and not (
+                    i + len(cue.words) in values and values[i + len(cue.words)][0].kind == NUMBER_KIND):
+                # "grab the pnl", "lemme get my positions": a verb of getting, an order only when a
+                # quantity follows it ("grab 2 ES")
+                out.categories["side"] -= 1
+                if not out.categories["side"]:
+                    del out.categories["side"]
             elif kind == "side":
                 out.sides.append((value, " ".join(tokens[i:i + len(cue.words)])))
                 before = i - 1

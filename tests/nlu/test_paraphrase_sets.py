@@ -130,7 +130,7 @@ def test_heldout_paraphrases_keep_their_floor_with_nothing_wrong(parser: Parser,
 #: figure is for, a year, "have the autopilot…", an order joined to a change of the risk, the Nasdaq
 #: index named for MNQ (questions and closes only).
 ROUNDS = {"round4": (150, 40), "round5": (140, 40), "round6": (45, 12), "round7": (80, 24), "round8": (170, 25),
-          "round9": (60, 16), "round10": (66, 19), "round11": (75, 28), "round13": (95, 30), "round14": (57, 28)}
+          "round9": (60, 16), "round10": (66, 19), "round11": (75, 28), "round13": (95, 30), "round14": (62, 28)}
 
 
 #: Below the issue's target on purpose: round 13 EN's two misses are typos the typo rule refuses as
