@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from assistant.nlu.compiled import NUMBER_KIND, PERCENT_KIND, CompiledLanguage, ScannedValue
@@ -46,7 +46,7 @@ FRAME_KEYS = frozenset({
     "forecast_days", "forecast_topics", "addressees", "polite", "lead_ins", "change_verbs", "change_auxiliaries", "no_new",
     "market_lookalikes", "stress_words", "name_only", "not_state_before", "answer_fillers", "answer_objects",
     "negating_prefixes", "hedges", "greetings", "why_words", "causatives", "quotes",
-    "market_opinions", "index_markets", "counted_sides",
+    "market_opinions", "index_markets", "counted_sides", "negated_mode_glue", "negated_mode_nouns",
 }) | RESTATE_KEYS | SLOT_KEYS | TYPO_KEYS | EXTRAS_KEYS
 
 
@@ -297,6 +297,8 @@ class _Analysis:
     last_unclear_at: int = -1
     last_answer: str = ""
     """Category of the last answer cue (yes, yes_typed, no, cancel): "wait, no, cancel"."""
+    no_after_yes: bool = False
+    """A `no` cue said after the last yes ("oui... *non* non annule"), not "oui annule"."""
     switch_words: int = 0
     """Words of the mode switches the frames do not read (autopilot, reduce-only): a sentence
     about them is never an answer, a halt, a resume or a close ("go full auto on the autopilot"
@@ -304,6 +306,12 @@ class _Analysis:
 
     modes: set[str] = field(default_factory=set)
     """Autopilot modes named by `autopilot_modes` cues ("full auto", "suggestions")."""
+    mode_cues: list[tuple[int, str]] = field(default_factory=list)
+    """Those cues with their start token."""
+    negation_ends: list[int] = field(default_factory=list)
+    """Token index right after each negation cue ("not", "pas")."""
+    no_ends: list[int] = field(default_factory=list)
+    """Token index right after each `no` cue: "no automatic execution" negates the mode after it."""
     halt_lengths: list[int] = field(default_factory=list)
     """Word counts of the halt cues said: a one-word verb ("arrête", "stop") may switch the
     autopilot off; "arrête de trader" says more."""
@@ -361,6 +369,11 @@ class FrameMatcher:
         self._mechanism: set[str] = set()
         self._state_words: set[str] = set()
         self._opinion_words: set[str] = set()
+        #: Words between a negation and the autopilot mode it negates ("pas *en* auto", "not *trade*
+        #: on its own"): `negated_mode_glue`.
+        self._negated_mode_glue: set[str] = set()
+        #: Nouns after a mode that make a `no` before it a negation ("no automatic *execution*").
+        self._negated_mode_nouns: set[str] = set()
         self._addressees: set[str] = set()
         self._polite: set[str] = set()
         #: Words that say nothing next to a name ("l'autopilote", "the autopilot"): `name_only`.
@@ -468,7 +481,8 @@ class FrameMatcher:
                 elif key == "numeric_topics":
                     self._numeric_topics.update(_strings(value, f"frames ({code}) numeric_topics"))
                 elif key in ("requests", "question_starts", "explain_questions", "mechanism", "states", "opinions",
-                             "addressees", "polite", "stress_words", "name_only", "not_state_before", "why_words"):
+                             "addressees", "polite", "stress_words", "name_only", "not_state_before", "why_words",
+                             "negated_mode_glue", "negated_mode_nouns"):
                     # Words looked up one by one, not cues of the analysis.
                     target = {"requests": self._request_words, "question_starts": self._question_starts,
                               "explain_questions": self._explain_questions, "mechanism": self._mechanism,
@@ -476,7 +490,9 @@ class FrameMatcher:
                               "states": self._state_words, "opinions": self._opinion_words,
                               "addressees": self._addressees, "polite": self._polite,
                               "stress_words": self._stress_words, "name_only": self._name_only,
-                              "not_state_before": self._not_state_before}[key]
+                              "not_state_before": self._not_state_before,
+                              "negated_mode_glue": self._negated_mode_glue,
+                              "negated_mode_nouns": self._negated_mode_nouns}[key]
                     for word in _strings(value, f"frames ({code}) {key}"):
                         target.update(normalize(word).split())
                 elif key == "autopilot_modes":
@@ -710,6 +726,11 @@ class FrameMatcher:
             if kind in ("yes", "yes_typed", "no", "cancel"):
                 out.last_answer = kind
                 out.last_answer_at = i
+                if kind == "no":
+                    out.no_ends.append(i + len(cue.words))
+                    out.no_after_yes = True
+                elif kind != "cancel":
+                    out.no_after_yes = False
             elif kind == "unclear":
                 out.last_unclear_at = i
             elif kind in ("price_markers", "limit_words"):
@@ -718,6 +739,9 @@ class FrameMatcher:
                 to_ends.add(i + len(cue.words))
             elif kind == "mode":
                 out.modes.add(value)
+                out.mode_cues.append((i, value))
+            elif kind == "negations":
+                out.negation_ends.append(i + len(cue.words))
             elif kind == "halt":
                 out.halt_lengths.append(len(cue.words))
                 out.halt_phrases.append(tuple(tokens[i:i + len(cue.words)]))
@@ -811,6 +835,17 @@ class FrameMatcher:
 
     def _decide(self, comp: CompiledLanguage, a: _Analysis, code: str) -> FrameOutcome:
         out = self._decide_said(comp, a, code)
+        if out.status != "accept" and a.sides and self._opens_with_answer(a):
+            # "yeah let me get uh fifty-five e-mini long", "ouais alors mets-moi 35 MNQ à la vente": the
+            # language's lead words (`lead_words`, as the templates drop them) before an order are no
+            # answer; only an order read without them may stand.
+            spaced = " ".join(a.tokens) + " "
+            lead = comp.lead(spaced)
+            if lead:
+                marks = ("?" if a.question_mark else "") + ("$" if a.currency else "")
+                again = self._decide(comp, self._analyse(comp, spaced[len(lead):], marks), code)
+                if again.intent == "place_trade" and (again.status == "accept" or again.missing):
+                    return again
         if out.status == "accept" or not a.has("halt", "resume"):
             return out
         # "ok, back in business", "c'est bon, on reprend les affaires", "ok that's enough, stop
@@ -872,6 +907,12 @@ class FrameMatcher:
             return out
         return FrameOutcome(out.status, out.intent, out.slots, out.slot_text, out.reason, out.detail,
                             out.missing, out.typed_only, code)
+
+    def ends_on_cancel_verb(self, comp: CompiledLanguage, spaced: str) -> bool:
+        """The sentence ends on a no then a cancel verb after its last yes, not negated ("oui...
+        non non *annule*"): that undoes the yes ("oui annule" does not: yes to what?)."""
+        a = self.analysis(comp, spaced, spaced)
+        return a.last_answer == "cancel" and a.no_after_yes and not a.has("negations")
 
     def opens_with_answer(self, normalized: str) -> bool:
         """The sentence opens with a yes / no word and says more ("oui mais plutôt le MNQ", "yes
@@ -1028,6 +1069,7 @@ class FrameMatcher:
             return _refuse("no_match", "the autopilot with a market, a side or a number", intent)
         if a.has("reduce_only") or a.has("all") or (a.topics or a.weak_topics) - {"autopilot_status", "status"}:
             return _refuse("ambiguous_intent", "the autopilot mixed with another request", intent)
+        a = self._without_negated_mode(a)
         asked, stated, requested = self._asked(a)
         # A state described is a question only without a mode named: "the autopilot is on auto,
         # switch it to proposals" is a command about a state (refused below).
@@ -1063,6 +1105,36 @@ class FrameMatcher:
         if len(modes) != 1:
             return _refuse("no_match", "which autopilot mode?" if not modes else "several autopilot modes", intent)
         return FrameOutcome("accept", intent, {"mode": next(iter(modes))})
+
+    def _without_negated_mode(self, a: _Analysis) -> _Analysis:
+        """"autopilot just suggestions, not automatic", "en auto, pas en proposition": a mode
+        negated right where it is said ("not", "pas", then at most two `negated_mode_glue` words)
+        next to exactly one other mode said plainly is that other mode; the analysis then holds
+        the plain mode only and no negation. Any other negation stays (and refuses the switch):
+        "not X" never selects X, and a negated mode alone selects nothing."""
+        if not (a.negation_ends or a.no_ends) or not a.mode_cues:
+            return a
+        negated: set[str] = set()
+        plain: set[str] = set()
+        used: set[int] = set()
+        for start, mode in a.mode_cues:
+            k = start
+            while k > 0 and k not in a.negation_ends and start - k < 2 and a.tokens[k - 1] in self._negated_mode_glue:
+                k -= 1
+            # "no automatic execution": a `no` right before the mode, a noun right after it; "propose,
+            # no, auto" is a self-correction (the restatement stage reads it), never a negation.
+            after = start + next((len(c.words) for c in (self._table.at(a.tokens, start, _PRIORITY),) if c), 1)
+            said_no = start in a.no_ends and after < len(a.tokens) and a.tokens[after] in self._negated_mode_nouns
+            if k in a.negation_ends or said_no:
+                negated.add(mode)
+                used.add(k if k in a.negation_ends else start)
+            else:
+                plain.add(mode)
+        ends = set(a.negation_ends) | set(a.no_ends)
+        if not negated or used != ends or len(plain) != 1 or plain & negated:
+            return a
+        categories = {kind: n for kind, n in a.categories.items() if kind not in ("negations", "no")}
+        return replace(a, categories=categories, modes=plain, negation_ends=[], no_ends=[])
 
     def _reduce_only(self, a: _Analysis) -> FrameOutcome:
         """Reduce-only mode asked for ("exits only", "n'autorise que les ordres de réduction");
@@ -1367,6 +1439,11 @@ class FrameMatcher:
                 return FrameOutcome("accept", "cancel")  # "je ne valide pas": the safe side
             return _refuse("no_match", "a negation without an answer")
         if refusal or cancel_verb:
+            if yes and a.last_answer == "cancel" and a.no_after_yes and not (sides or kinds):
+                # "oui... non non annule", "yep, no no, scrap that": a no then a cancel verb said last
+                # undo the yes (the safe side); "oui annule" (yes to what?) and a yes said last after
+                # a no ("no... ok go") stay doubt.
+                return FrameOutcome("accept", "cancel")
             if yes:
                 return _refuse(UNCLEAR_ANSWER, "the sentence says yes and no")
             if sides or kinds:

@@ -211,9 +211,9 @@ class Parser:
         contracts of "s et p", but "s et p cinq cents" is the S&P 500 and no number was said."""
         return comp.reads_number(stripped, hit.slot_text["quantity"])
 
-    @staticmethod
-    def _contradicts(comp: CompiledLanguage, stripped: str, hit: ExactHit) -> bool:
-        """"yes no", "oui non": the lead-in is itself an answer the rest contradicts."""
+    def _contradicts(self, comp: CompiledLanguage, stripped: str, hit: ExactHit) -> bool:
+        """"yes no", "oui non": the lead-in is itself an answer the rest contradicts; not when the
+        rest ends on a cancel verb ("oui... non non annule": the final cancel stands)."""
         if hit.intent not in comp.answer_like:
             return False
         lead = comp.lead(stripped)
@@ -222,6 +222,8 @@ class Parser:
             return False
         # "ok, you can trade again": an agreeing lead-in before a command is no answer; only
         # a yes against a no (either way round) is.
+        if hit.intent == "cancel" and self._frames is not None and self._frames.ends_on_cancel_verb(comp, stripped):
+            return False
         return lead_hit.intent in _ANSWERS and hit.intent in _ANSWERS
 
     # ------------------------------------------------------------------ parsing

@@ -170,3 +170,53 @@ def test_market_lookalikes_must_be_a_mapping(tmp_path: Path) -> None:
         "language: en\nintents:\n  help: ['help']\nframes:\n  market_lookalikes: [es]\n", encoding="utf-8")
     with pytest.raises(GrammarError, match="market_lookalikes"):
         Parser.from_paths(tmp_path)
+
+
+@pytest.mark.parametrize(("text", "mode"), [
+    # round 12: a mode negated where it is said, next to one other mode said plainly: that other mode
+    ("autopilot just suggestions, not automatic", "propose"),
+    ("autopilot in proposal mode only, no automatic execution", "propose"),
+    ("l'autopilote en auto, pas en proposition", "auto"),
+    ("l'autopilote, tu le mets juste en suggestion, pas en automatique", "propose"),
+    ("pilote automatique en propositions seulement, pas d'exécution automatique", "propose"),
+    # "propose, no, on auto": a self-correction (the last mode), never "no auto"
+    ("put autopilot on propose, no, on auto", "auto"),
+    ("mets l'autopilote en propose, non, en auto", "auto"),
+])
+def test_a_negated_mode_never_selects_that_mode(parser: Parser, text: str, mode: str) -> None:
+    result = parser.parse(text)
+    assert (result.matched, result.intent, result.slots) == (True, "autopilot_mode", {"mode": mode})
+
+
+@pytest.mark.parametrize("text", [
+    "ne passe pas l'autopilote en automatique", "don't put the autopilot on full auto",
+    "autopilot not automatic", "l'autopilote pas en auto, pas en proposition",
+    "autopilot not auto, not proposals", "the autopilot no automatic execution",
+])
+def test_a_negated_mode_alone_selects_nothing(parser: Parser, text: str) -> None:
+    assert not parser.parse(text).matched
+
+
+@pytest.mark.parametrize(("text", "slots"), [
+    # round 12: lead words before an order the frames read are no answer ("yeah", "ouais alors")
+    ("yeah let me get uh fifty-five e-mini long", {"side": "BUY", "quantity": 55, "symbol": "ES"}),
+    ("ouais alors mets-moi euh trente-cinq MNQ à la vente", {"side": "SELL", "quantity": 35, "symbol": "MNQ"}),
+])
+def test_lead_words_before_an_order_read_by_the_frames(parser: Parser, text: str, slots: dict[str, Any]) -> None:
+    result = parser.parse(text)
+    assert (result.matched, result.intent, result.slots) == (True, "place_trade", slots)
+
+
+@pytest.mark.parametrize("text", ["yes, buy them", "oui, confirme l'achat"])
+def test_an_answer_naming_the_side_stays_an_answer(parser: Parser, text: str) -> None:
+    assert parser.parse(text).intent == "confirm"
+
+
+@pytest.mark.parametrize(("text", "intent"), [
+    # round 12: a no then a cancel verb said last undo a yes; "yes cancel" alone (yes to what?) does not
+    ("oui... non non annule", "cancel"), ("yes... no no cancel", "cancel"), ("yep, no no, scrap that", "cancel"),
+    ("oui annule", None), ("yes, cancel it", None), ("oui non", None), ("no... ok go", None),
+])
+def test_an_answer_that_corrects_itself(parser: Parser, text: str, intent: str | None) -> None:
+    result = parser.parse(text)
+    assert (result.intent if result.matched else None) == intent

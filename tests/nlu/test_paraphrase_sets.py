@@ -83,7 +83,9 @@ HELDOUT_FLOORS = {
     # wrong), 94.3 / 95.2 % after rounds 10-11 (still blind to them); seven lines relabelled as the
     # project decided before ("stop", the figure named, P&L over a period), the other wrong lines
     # fixed (doubt approximated into an order, an order on contracts held, reasons and purposes asked).
-    "heldout7_fr": 0.96, "heldout7_en": 0.96,
+    # Round 12 (formal register, set-risk / reduce-only / autopilot wordings, which way a position is,
+    # read-back answers that correct themselves, orders after a lead-in): 99.2 % FR / 99.6 % EN.
+    "heldout7_fr": 0.99, "heldout7_en": 0.995,
 }
 
 
@@ -120,6 +122,10 @@ def test_heldout_paraphrases_keep_their_floor_with_nothing_wrong(parser: Parser,
 #: guessed), self-corrections inside a long order, long polite orders, a mood clause before a close or
 #: a halt, the risk per trade in words, "flatten", numbers and prices in words, orders carrying what MIA
 #: cannot honour (a stop, a target, a time, a condition, two orders: refused), typos of order words.
+#: round 12 - the formal register for every intent ("veuillez", "je vous prie de", "kindly", "I would
+#: appreciate it if you could"), the risk per trade worded otherwise ("risk me 1%", "réduis la taille à…"),
+#: reduce-only and the autopilot in long sentences ("not X" never selects X), which way a position is,
+#: read-back answers that correct themselves (a no then a cancel said last cancels), orders after a lead-in.
 #: round 13 - how people type in a chat (no accents, SMS shorthand, one-letter typos, caps, a number glued
 #: to a market, repeated punctuation, emoji), franglais, trader shorthand ("2 ES bid", "lift 2 ES", "out
 #: MNQ", "size 1%"), voice-transcript fillers; doubt, conditions, definitions, negations, greetings, other
@@ -130,7 +136,8 @@ def test_heldout_paraphrases_keep_their_floor_with_nothing_wrong(parser: Parser,
 #: figure is for, a year, "have the autopilot…", an order joined to a change of the risk, the Nasdaq
 #: index named for MNQ (questions and closes only).
 ROUNDS = {"round4": (150, 40), "round5": (140, 40), "round6": (45, 12), "round7": (80, 24), "round8": (170, 25),
-          "round9": (60, 16), "round10": (66, 19), "round11": (75, 28), "round13": (95, 30), "round14": (62, 28)}
+          "round9": (60, 16), "round10": (66, 19), "round11": (75, 28), "round12": (85, 21), "round13": (95, 30),
+          "round14": (62, 28)}
 
 
 #: Below the issue's target on purpose: round 13 EN's two misses are typos the typo rule refuses as
