@@ -93,7 +93,8 @@ def collect(args: argparse.Namespace, out: Any) -> int:
                 out.write(json.dumps({
                     "file": label.file, "lang": label.language, "voice": label.file.split("/")[0],
                     "intent": label.intent, "slots": label.slots, "heard_intent": tr.detail.get("intent"), "heard_lang": tr.lang,
-                    "heard_slots": tr.detail.get("slots"), "decoded_until_s": tr.detail.get("decoded_until_s"), "condition": "clean" if noise is None else f"{noise.name}@{snr:g}",
+                    "heard_slots": tr.detail.get("slots"), "decoded_until_s": tr.detail.get("decoded_until_s"),
+                    "pause_s": cfg.pause_s, "fill": args.fill if cfg.pause_s else None, "condition": "clean" if noise is None else f"{noise.name}@{snr:g}",
                     "segment": i, "segments": len(heard), "command": label.intent is not None, "right": right,
                     "features": tr.detail["features"], "accepted_now": tr.accepted, "confidence_now": tr.confidence,
                     "hypothesis": tr.detail.get("hypothesis"), "free": tr.detail.get("free"), "text": label.text,
@@ -287,14 +288,15 @@ def fit_rescore(rows: list[dict[str, Any]], safety: float) -> None:
               f"rescoring alone p50 {q(resc, .5):.3f} s p95 {q(resc, .95):.3f} s (wall)")
     wrong_rows = [r for r in test if rescore_accept(r)[0] and not rescore_accept(r)[1]]
     for r in wrong_rows[:10]:
-        print(f"  held-out wrong: {r['condition']} {r['file']}: said {r['text']!r}, chosen {views[id(r)][0]['surface']!r}")
+        print(f"  held-out wrong: {r['condition']} {r['file']}: said {r['text']!r}, chosen {(views[id(r)][0] or {}).get('surface')!r}")
 
 
-def fit_voices(rows: list[dict[str, Any]], safety: float) -> None:
+def fit_voices(rows: list[dict[str, Any]], safety: float, unweighted: tuple[str, ...] = ("jump",)) -> None:
     """The logistic confidence fitted on the calibration voices only (CALIBRATION_VOICES, half the
     noise-only items); the threshold is the lowest with no wrong action and no out-of-domain
     acceptance in 5-fold cross-validation over the calibration files, plus `safety`; then the
-    figures on the held-out voices, which took no part in the fit."""
+    figures on the held-out voices, which took no part in the fit. `unweighted`: features left out
+    of the fit (weight 0; `jump` is reported but unweighted in `PROMPTED`)."""
     from sklearn.linear_model import LogisticRegression
 
     for r in rows:
@@ -307,7 +309,7 @@ def fit_voices(rows: list[dict[str, Any]], safety: float) -> None:
         return
 
     def matrix(sel: list[dict[str, Any]]) -> np.ndarray:
-        return np.array([[r["features"].get(k, 0.0) for k in FEATURES] for r in sel])
+        return np.array([[0.0 if k in unweighted else r["features"].get(k, 0.0) for k in FEATURES] for r in sel])
 
     X, y = matrix(calib), np.array([bool(r["right"]) for r in calib])
     files = sorted({r["file"] for r in calib})
@@ -345,7 +347,7 @@ def fit_voices(rows: list[dict[str, Any]], safety: float) -> None:
             if not sel:
                 continue
             cells = []
-            for name, fn in (("before (shipped gate)", lambda r: (bool(r.get("accepted_now")), bool(r["right"]))),
+            for name, fn in (("shipped gate now", lambda r: shipped_accept(r)),
                              ("refitted", lambda r: (by_id[id(r)] >= threshold and id(r) not in ruled
                                                      and id(r) not in ambiguous, bool(r["right"])))):
                 per = _per_file(sel, fn)
@@ -497,6 +499,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--logistic-only", action="store_true",
                    help="skip the forced rescoring (what --gate rescore fits): about a third less CPU")
     p.add_argument("--safety", type=float, default=0.05, help="added to the lowest safe threshold")
+    p.add_argument("--unweighted", nargs="*", default=["jump"], metavar="FEATURE",
+                   help="with --gate logistic-voices: features left out of the fit (default: jump, as PROMPTED)")
     p.add_argument("--audit", action="store_true",
                    help="print the audit table (per language, voice group, condition) and every wrong action, "
                         "collected and with the gate of confidence.py now, instead of fitting")
@@ -525,7 +529,7 @@ def main(argv: list[str] | None = None) -> int:
     elif args.gate == "rescore":
         fit_rescore(rows, args.safety)
     elif args.gate == "logistic-voices":
-        fit_voices(rows, args.safety)
+        fit_voices(rows, args.safety, tuple(args.unweighted))
     else:
         fit(rows, args.safety)
     return 0
