@@ -664,7 +664,8 @@ class Parser:
             leads = (0, len(comp.lead(" ".join(tokens) + " ").split()))
             inner = self._restater.unwrapped_question(tokens, leads) if asks else None
             if inner is not None:
-                again = self._parse(inner.text + asked, lang, prefer)
+                # what "dis-moi si…" / "do you know if…" wraps is a question, "?" typed or not
+                again = self._parse(inner.text + " ?", lang, prefer)
                 if self._classifier is not None and not again.matched and again.reason in _CLASSIFIABLE:
                     again = self._classify(again)
                 if again.matched and again.intent in self._read_only:
