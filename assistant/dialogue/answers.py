@@ -119,6 +119,12 @@ TEXTS: dict[str, tuple[str, str]] = {
         "Je ne sais pas passer un ordre conditionnel : j'agis tout de suite, sans condition. Rien n'a été fait ; "
         "redites l'ordre quand la condition est remplie, ou donnez un prix limite.",
     ),
+    "unsupported_quote": (
+        "I don't give market prices: I report positions, P&L and the models' figures. Ask for example "
+        "“what are my positions” or “what is the market regime”.",
+        "Je ne donne pas les cours : je rapporte les positions, le P&L et les chiffres des modèles. Demandez "
+        "par exemple « montre mes positions » ou « quel est le régime de marché ».",
+    ),
     "unsupported_two_orders": (
         "That is two commands in one sentence: nothing was done. Please say them one at a time.",
         "Ce sont deux commandes dans une même phrase : rien n'a été fait. Dites-les une à la fois.",

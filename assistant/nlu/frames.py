@@ -932,6 +932,12 @@ class FrameMatcher:
                 cue = None
         return cue is not None and cue.category in ("yes", "yes_typed", "no", "cancel") and len(tokens) > len(cue.words)
 
+    def asks_quote(self, normalized: str) -> bool:
+        """A market's price is asked (a `quotes` cue: "le cours du micro", "what's ES trading at")."""
+        tokens = normalized.split()
+        return any((cue := self._table.at(tokens, i, _PRIORITY)) is not None and cue.category == "quotes"
+                   for i in range(len(tokens)))
+
     def after_yes(self, normalized: str) -> str | None:
         """The words after a yes said first ("ok buy 2 ES là", "ouais alors là on va acheter 4
         micro"), or None: out of a read-back, the command that follows is the request."""

@@ -270,6 +270,11 @@ class Parser:
                            detail="an order asked as a question", nearest=result.intent)
         if not result.matched and self._extras is not None and result.reason != "empty":
             result = self._unsupported(result, lang, prefer)
+        if not result.matched and result.reason == "no_match" and self._frames is not None \
+                and self._frames.asks_quote(result.normalized or normalize(text)):
+            # "c'est quoi le cours du micro": say that MIA gives no quotes, not only "not understood"
+            return replace(result, reason="unsupported_quote", detail="a market price asked: MIA reports no quotes",
+                           score=1.0)
         if not result.matched and result.reason == "no_match" and self._greetings:
             greeted = self._greeting(result.normalized or normalize(text), lang)
             if greeted is not None:
