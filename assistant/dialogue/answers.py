@@ -119,6 +119,12 @@ TEXTS: dict[str, tuple[str, str]] = {
         "Je ne sais pas passer un ordre conditionnel : j'agis tout de suite, sans condition. Rien n'a été fait ; "
         "redites l'ordre quand la condition est remplie, ou donnez un prix limite.",
     ),
+    "ambiguous_index": (
+        "The Nasdaq: the full-size contract (NQ), which I don't trade, or the micro (MNQ)? Say for example "
+        "“buy 2 MNQ”. Nothing was done.",
+        "Le Nasdaq : le contrat plein (NQ), que je ne traite pas, ou le micro (MNQ) ? Dites par exemple "
+        "« achète 2 MNQ ». Rien n'a été fait.",
+    ),
     "unsupported_quote": (
         "I don't give market prices: I report positions, P&L and the models' figures. Ask for example "
         "“what are my positions” or “what is the market regime”.",

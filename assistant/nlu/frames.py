@@ -932,6 +932,27 @@ class FrameMatcher:
                 cue = None
         return cue is not None and cue.category in ("yes", "yes_typed", "no", "cancel") and len(tokens) > len(cue.words)
 
+    def index_order(self, normalized: str) -> str | None:
+        """The market of an index named in an order with no market ("achète 2 nasdaq": NQ or the
+        micro, MNQ?), else None."""
+        tokens = normalized.split()
+        sided, market = False, None
+        i = 0
+        while i < len(tokens):
+            cue = self._table.at(tokens, i, _PRIORITY)
+            if cue is None:
+                i += 1
+                continue
+            words = tuple(tokens[i:i + len(cue.words)])
+            if cue.category.startswith("side:"):
+                sided = True
+            elif cue.category == "other_assets":
+                if words not in self._index_markets:
+                    return None
+                market = self._index_markets[words]
+            i += len(cue.words)
+        return market if sided else None
+
     def asks_quote(self, normalized: str) -> bool:
         """A market's price is asked (a `quotes` cue: "le cours du micro", "what's ES trading at")."""
         tokens = normalized.split()

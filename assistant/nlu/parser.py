@@ -275,6 +275,12 @@ class Parser:
             # "c'est quoi le cours du micro": say that MIA gives no quotes, not only "not understood"
             return replace(result, reason="unsupported_quote", detail="a market price asked: MIA reports no quotes",
                            score=1.0)
+        if not result.matched and result.reason == "no_match" and self._frames is not None \
+                and not result.slots.get("symbol") \
+                and self._frames.index_order(result.normalized or normalize(text)) is not None:
+            # "achète 2 nasdaq": the full-size NQ (not traded here) or the micro? Asked, never guessed.
+            return replace(result, reason="ambiguous_index", detail="an index named in an order: which contract?",
+                           score=1.0)
         if not result.matched and result.reason == "no_match" and self._greetings:
             greeted = self._greeting(result.normalized or normalize(text), lang)
             if greeted is not None:
