@@ -20,7 +20,7 @@ and what it accepts goes through the same read-back and confirmation as every co
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
@@ -851,7 +851,7 @@ class FrameMatcher:
         # "ok, back in business", "c'est bon, on reprend les affaires", "ok that's enough, stop
         # trading": a lead-in said before a halt or a resume (`lead_ins`) decides nothing; only
         # the halt or resume read without it may stand.
-        size = max((len(p) for p in self._lead_ins if a.tokens[:len(p)] == p), default=0)
+        size = self._lead_in_size(a.tokens)
         if not size or size >= len(a.tokens):
             return out
         marks = ("?" if a.question_mark else "") + ("$" if a.currency else "")
@@ -932,25 +932,29 @@ class FrameMatcher:
                 cue = None
         return cue is not None and cue.category in ("yes", "yes_typed", "no", "cancel") and len(tokens) > len(cue.words)
 
-    def index_order(self, normalized: str) -> str | None:
-        """The market of an index named in an order with no market ("achète 2 nasdaq": NQ or the
-        micro, MNQ?), else None."""
-        tokens = normalized.split()
-        sided, market = False, None
+    def _cue_spans(self, tokens: Sequence[str]) -> Iterator[tuple[int, _Cue]]:
+        """The cues said, left to right, each the longest at its place (as the analysis reads them)."""
         i = 0
         while i < len(tokens):
             cue = self._table.at(tokens, i, _PRIORITY)
             if cue is None:
                 i += 1
                 continue
-            words = tuple(tokens[i:i + len(cue.words)])
+            yield i, cue
+            i += len(cue.words)
+
+    def index_order(self, normalized: str) -> str | None:
+        """The market of an index named in an order with no market ("achète 2 nasdaq": NQ or the
+        micro, MNQ?), else None."""
+        tokens = normalized.split()
+        sided, market = False, None
+        for i, cue in self._cue_spans(tokens):
             if cue.category.startswith("side:"):
                 sided = True
             elif cue.category == "other_assets":
-                if words not in self._index_markets:
+                market = self._index_markets.get(tuple(tokens[i:i + len(cue.words)]))
+                if market is None:
                     return None
-                market = self._index_markets[words]
-            i += len(cue.words)
         return market if sided else None
 
     def asks_quote(self, normalized: str) -> bool:
@@ -1014,9 +1018,8 @@ class FrameMatcher:
         `_COMMITTING` once the lead-ins said first ("ok so", "bon") and the views of the market
         (`market_opinions`: "je pense que", "imo") are left out."""
         tokens = head.split()
-        lead = max((len(p) for p in self._lead_ins if tuple(tokens[:len(p)]) == p), default=0)
         kept: list[str] = []
-        i = lead
+        i = self._lead_in_size(tokens)
         while i < len(tokens):
             size = max((len(p) for p in self._market_opinions if tuple(tokens[i:i + len(p)]) == p), default=0)
             if size:
@@ -1034,29 +1037,26 @@ class FrameMatcher:
                 return False
         return True
 
+    def _lead_in_size(self, tokens: Sequence[str]) -> int:
+        """Words of the longest `lead_ins` phrase the sentence opens with ("ok so", "bon"), or 0."""
+        return max((len(p) for p in self._lead_ins if tuple(tokens[:len(p)]) == p), default=0)
+
     @staticmethod
     def names_year(a: _Analysis) -> bool:
         """A year said in digits ("drawdown for 2025")."""
         return any(_YEAR.fullmatch(word) for word in a.tokens)
 
     def explains(self, a: _Analysis) -> bool:
-        """How something works, why, or what it is for is asked (see `_explains`); why the model
-        decides is what the SHAP features answer ("why does the model decide what it does")."""
-        if "shap_features" in a.topics and self._why_words.intersection(a.tokens):
-            return False
-        return self._explains(a)
-
-    def _explains(self, a: _Analysis) -> bool:
         """"how does QR-DQN actually work", "comment le modèle fonctionne": how something works, "why…",
         "what does reduce only do": a question word, then the sentence ends on a verb of working
         (the help topic excepted: "how does this work")."""
         t = a.tokens
         if not t or "help" in a.topics:
             return False
-        if self._why_words.intersection(t) and "shap_features" not in a.topics:
+        if self._why_words.intersection(t):
             # "why is PPO weighted so heavily": a reason MIA cannot give; why the *model decides* is
             # what the SHAP features answer ("why does the model decide what it does")
-            return True
+            return "shap_features" not in a.topics
         if any(t[i] in self._explain_questions and t[i + 1] in self._mechanism for i in range(len(t) - 1)):
             return True  # "comment marchent les quantiles"
         return self.ends_on_mechanism(t)
@@ -1206,11 +1206,8 @@ class FrameMatcher:
         if a.symbols or not a.other_asset_phrases:
             return None
         markets = {self._index_markets.get(phrase) for phrase in a.other_asset_phrases}
-        if len(markets) != 1 or None in markets:
-            return None
-        market = markets.pop()
-        assert market is not None
-        return market, " ".join(a.other_asset_phrases[0])
+        market = markets.pop() if len(markets) == 1 else None
+        return (market, " ".join(a.other_asset_phrases[0])) if market is not None else None
 
     def _order(self, comp: CompiledLanguage, a: _Analysis) -> FrameOutcome:
         intent = "place_trade"

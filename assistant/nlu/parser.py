@@ -261,7 +261,7 @@ class Parser:
             # "ok buy 2 ES là", "let's go achète 2 ES !!!": a yes said before a whole command is the
             # command (read back as any other); while a read-back waits, the dialogue asks again.
             again = self.parse(rest, lang, prefer=prefer)
-            if again.matched and again.intent in _AFTER_YES:
+            if again.matched and again.intent in _AFTER_LEAD_CLAUSE:
                 result = self._restated(result, again)
         if result.intent in _ASKABLE_ACTIONS and "?" in text and (
                 result.matched or (result.reason or "").startswith("missing_")) and self._order_asked(text):
@@ -720,7 +720,7 @@ class Parser:
             return None
         for head, tail in self._restater.commentary_splits(refused.text):
             again = self._parse_or_read(tail, lang, prefer)
-            if not (again.matched and again.intent in _AFTER_COMMENTARY):
+            if not (again.matched and again.intent in _AFTER_LEAD_CLAUSE):
                 continue
             said = head.split()
             if (self._extras is not None and self._extras.says_extra(said)) \
@@ -894,11 +894,9 @@ _UNSUPPORTED_DETAIL = {
 #: may announce: a way out, never an order or a switch back on.
 _AFTER_PREAMBLE = frozenset({"close_positions", "halt"})
 
-#: What a yes said first may open ("ok buy 2 ES là"): a command read back, never an answer.
-_AFTER_YES = frozenset({"place_trade", "close_positions", "halt"})
-
-#: What may follow a comment on the market ("bears are in control imo, sell 5 MNQ").
-_AFTER_COMMENTARY = frozenset({"place_trade", "close_positions", "halt"})
+#: What may follow a yes said first ("ok buy 2 ES là") or a comment on the market ("bears are in
+#: control imo, sell 5 MNQ"): a command read back, never an answer or a switch.
+_AFTER_LEAD_CLAUSE = frozenset({"place_trade", "close_positions", "halt"})
 
 #: Refusals the classifier may overrule: nothing came close, or two intents tied. Never one
 #: about an unclear slot (two markets, no clear side, a missing quantity...).
