@@ -24,7 +24,8 @@ matched as if complete. The target is 0 wrong on every corpus. A ``followup_answ
 **Refused by validation.** The parser reads figures as said ("buy zero ES", "200 contracts",
 "risk 50 %"); the dialogue then refuses them with a clear message before any read-back, with
 the engine's own checks: the risk gate's quantity checks (`RiskGate.check`, run by
-`Engine.preview_order`) and `sizing.validate_risk_percent` (run by `Engine.set_risk`), here
+`Engine.preview_order`) and `sizing.validate_risk_percent` (run by `Engine.set_risk`, and by
+`Engine.preview_order` on a risk said with an order), here
 with the project's configuration (config/default.yaml). A line labelled as a refusal that the
 parser matches and that validation refuses is counted as refused, and reported apart ("refused
 by validation"); the raw parser figures, without that step, are printed too.
@@ -102,9 +103,11 @@ class _Validation:
         from trading_core.types import OrderType, Side, TradingState
 
         slots = result.slots or {}
-        if result.intent == "set_risk" and "risk_percent" in slots:
+        # A risk said with an order is checked as a risk setting is (Engine.preview_order does).
+        if result.intent in ("set_risk", "place_trade") and "risk_percent" in slots:
             bad = sizing.validate_risk_percent(Decimal(str(slots["risk_percent"])), self.config.max_risk_percent)
-            return None if bad is None else str(bad.code.value)
+            if bad is not None or result.intent == "set_risk":
+                return None if bad is None else str(bad.code.value)
         if result.intent != "place_trade" or "quantity" not in slots:
             return None
         price = slots.get("price")

@@ -661,11 +661,22 @@ class Engine:
             assert stop_points is not None
             quantity, rejection = self._resolve_quantity(req, instrument, stop_points, now)
         else:
-            quantity, rejection = req.quantity, None
+            # A risk said with a quantity ("2 ES with 8 % risk") does not size the order, but one
+            # beyond the policy is refused rather than dropped silently.
+            quantity, rejection = req.quantity, self._stated_risk(req)
         if rejection is None:
             rejection = self.gate.check(self._risk_context(now), self._intent(req, quantity))
         risk_usd = sizing.estimated_risk_usd(quantity, stop_points, instrument) if quantity > 0 and stop_points else None
         return OrderPreview(req, quantity, ref, risk_usd, stop_points, rejection)
+
+    def _stated_risk(self, req: OrderRequest) -> Rejection | None:
+        if req.risk_percent is None:
+            return None
+        maximum = self.config.risk.max_risk_percent
+        bad = sizing.validate_risk_percent(Decimal(str(req.risk_percent)), maximum)
+        if bad is None or bad.variant:
+            return bad
+        return reject(ReasonCode.RISK_PERCENT_OUT_OF_RANGE, "order", percent=bad.params["percent"], max=bad.params["max"])
 
     def _resolve_quantity(
         self, req: OrderRequest, instrument: Instrument, stop_points: float, now: datetime

@@ -325,6 +325,12 @@ _SENTENCES: Mapping[tuple[ReasonCode, str], _T] = MappingProxyType({
         "à 0\u202f% et d'au plus {max}.",
         {"percent": _text, "max": _percent},
     ),
+    (_R.RISK_PERCENT_OUT_OF_RANGE, "order"): _T(
+        "Order refused: a risk of {percent} per trade is out of range; it must be above 0% and at most {max}.",
+        "Ordre refusé : un risque de {percent} par trade est hors limites ; il doit être supérieur à 0\u202f% "
+        "et d'au plus {max}.",
+        {"percent": _percent, "max": _percent},
+    ),
     (_R.SIZE_ZERO_FROM_RISK, ""): _T(
         "Order refused: a risk of {percent} is too small for even one {symbol} contract at this stop distance.",
         "Ordre refusé : un risque de {percent} est trop faible pour un seul contrat {symbol} avec cette "

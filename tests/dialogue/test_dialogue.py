@@ -56,6 +56,20 @@ async def test_risk_percent_said_is_read_back_as_share_of_equity(dialogue):
     assert "estimated risk $500.00 (0.5% of equity)" in reply.text
 
 
+@pytest.mark.parametrize(
+    "utterance,expected",
+    [
+        ("buy two e s with eight percent risk", "Order refused: a risk of 8% per trade is out of range"),
+        ("achète deux ES avec huit pour cent de risque", "Ordre refusé : un risque de 8 % par trade est hors limites"),
+    ],
+)
+async def test_risk_percent_said_beyond_the_policy_refuses_the_order(dialogue, engine, utterance, expected):
+    reply = await dialogue.handle(utterance, 0.0)
+    assert reply.kind == "refused" and reply.pending is None, reply.text
+    assert expected in plain(reply.text)
+    assert orders_of(engine) == []
+
+
 async def test_close_all_and_halt_are_read_back_with_figures(dialogue, engine):
     await engine.place_order(OrderRequest("ES", Side.BUY, 2), wait_fill=2.0)
     await engine.place_order(OrderRequest("MNQ", Side.SELL, 1), wait_fill=2.0)

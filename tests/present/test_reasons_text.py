@@ -100,6 +100,9 @@ SAMPLES: dict[tuple[ReasonCode, str], tuple[dict[str, Any], list[str], list[str]
     (ReasonCode.RISK_PERCENT_OUT_OF_RANGE, "not_a_number"): (
         {"percent": "lots", "max": Decimal("2.5")}, ["\u201clots\u201d", "2.5%"], ["« lots »", f"2,5{S}%"]
     ),
+    (ReasonCode.RISK_PERCENT_OUT_OF_RANGE, "order"): (
+        {"percent": Decimal("8"), "max": Decimal("5.0")}, ["Order refused", "8%", "5%"], ["Ordre refusé", f"8{S}%", f"5{S}%"]
+    ),
     (ReasonCode.SIZE_ZERO_FROM_RISK, ""): (
         {"percent": Decimal("0.1"), "symbol": "ES"}, ["0.1%", "ES"], [f"0,1{S}%", "ES"]
     ),

@@ -139,6 +139,7 @@ PARAMS: Mapping[tuple[ReasonCode, str], tuple[str, ...]] = MappingProxyType({
     (_R.INVALID_PRICE, "take_profit_below"): ("take_profit", "entry"),
     (_R.RISK_PERCENT_OUT_OF_RANGE, ""): ("percent", "max"),
     (_R.RISK_PERCENT_OUT_OF_RANGE, "not_a_number"): ("percent", "max"),
+    (_R.RISK_PERCENT_OUT_OF_RANGE, "order"): ("percent", "max"),  # said with a quantity
     (_R.SIZE_ZERO_FROM_RISK, ""): ("percent", "symbol"),
     (_R.SIZE_ZERO_FROM_RISK, "detailed"): ("percent", "equity", "budget", "per_contract", "symbol", "stop"),
     (_R.PREVIEW_CHANGED, ""): (),
