@@ -1367,8 +1367,7 @@ class FrameMatcher:
             return FrameOutcome("accept", intent, {"scope": "all"}, {})
         return _refuse("no_match", "a close without a market", intent)
 
-    @staticmethod
-    def _halt_resume(a: _Analysis) -> FrameOutcome:
+    def _halt_resume(self, a: _Analysis) -> FrameOutcome:
         if a.has("halt") and a.has("resume"):
             return _refuse("ambiguous_intent", "both stop and resume")
         intent = "halt" if a.has("halt") else "resume"
@@ -1380,8 +1379,12 @@ class FrameMatcher:
                 return _refuse("no_match", f"{intent} with {kind.replace('_', ' ')}", intent)
         if a.numbers or a.stray_numbers or a.percents or a.prices:
             return _refuse("no_match", f"a number in a {intent} command", intent)
-        if a.question_mark:
-            # "le trading peut reprendre ?", "tu ne trades plus ?": asked about, not ordered.
+        asked, stated, requested = self._asked(a)
+        if not requested and (asked or (stated and a.has("switch_on", "switch_off"))):
+            # "le kill switch est-il activé": its state asked about (the status says it); "le
+            # trading peut reprendre ?", "are we done trading for today?": asked, refused.
+            if a.has("switch_on", "switch_off") and self._describes_state(a.tokens) and not a.unknown_words:
+                return FrameOutcome("accept", "status")
             return _refuse("no_match", f"a question about {intent}, not a command", intent)
         if a.unknown_words:
             return _refuse("no_match", f"{intent} with words no grammar knows ({intent} what?)", intent)
