@@ -255,6 +255,8 @@ GENERIC_SWITCH_WORDS = frozenset({"only", "seulement", "uniquement", "off"})
 SWITCH_QUESTION = "a question about a switch, not a request"
 #: What a switch asked about may be answered with (read-only).
 STATE_INTENTS = frozenset({"status", "autopilot_status"})
+#: Cue categories of the questions about a switch's state (`vetoes`).
+_STATE_TOPICS = frozenset(f"topic:{intent}" for intent in STATE_INTENTS)
 
 
 @dataclass(slots=True)
@@ -612,6 +614,8 @@ class FrameMatcher:
                 continue
             if cue.category == "chit_chat":
                 return "small talk or a definition, not a request"
+            if intent in FLIP_INTENTS and cue.category in _STATE_TOPICS:
+                return SWITCH_QUESTION  # "l'autopilote a des propositions pour moi": asked, not switched
             if not action and cue.category == "quotes":
                 return "a market price asked: MIA does not report quotes"
             if action and cue.category in ("others", "pronouns"):
@@ -1103,6 +1107,8 @@ class FrameMatcher:
         # Two modes with a state word ("l'autopilote est en auto ou en propose là") ask which one:
         # no switch goes to two modes.
         status_question = (asked or (stated and len(a.modes) != 1)) and not requested
+        if "autopilot_status" in a.topics:
+            status_question = not requested  # "l'autopilote a des propositions ?", "any proposals from the autopilot"
         if "status" in a.topics and not (a.modes or a.halt_lengths) \
                 and not a.has("switch_on", "switch_off", "close", "resume"):
             # "ap status", "statut de l'autopilote": its state named, nothing switched.
