@@ -85,6 +85,9 @@ CORPUS_PATTERNS = ("cases_*.yaml", "frames_*.yaml", "paraphrases_*.yaml")
 # in the frames' own rules for questions ("order_modifiers" such as "per", "each" are harmless
 # in a question; "all", "everything" are how a close is said: "wrap up all positions"). Negations are checked as whole phrases (see `_negation`), and a few cues of
 # "chit_chat" / "others" are forgiven (lexicon.yaml `forgiven`), then the gate is checked again.
+#: Last words of a question about what a thing is for or how it works ("what's SHAP for", "how does
+#: the ensemble work"); "what does QR-DQN say" asks its figures.
+_EXPLAINED_ENDS = frozenset({"for", "work", "works", "function", "functions", "fonctionne", "fonctionnent"})
 _GATES = ("close", "halt", "resume", "yes", "yes_typed", "no", "cancel", "conditionals",
           "money", "other_assets", "others", "modifiers", "chit_chat", "all", "elsewhen", "quotes",
           # a mode switch ("only exits for the rest of the day"): the frames read it, or nobody
@@ -529,8 +532,9 @@ class ReadOnlyClassifier:
         if self._frames.names_year(a):
             return "a year: another period than the figures cover"
         said = norm.split()
-        if said[-1] == "for" and self._frames.ends_on_mechanism(said):
-            # "what's SHAP for?": what a thing is for, refused by the frames; a guess of the topic
+        if said[-1] in _EXPLAINED_ENDS and self._frames.ends_on_mechanism(said):
+            # "what's SHAP for?", "how does the PPO DQN ensemble work": what a thing is for or how
+            # it works, refused by the frames; a guess of the topic
             # would answer a question nobody asked
             return "what something is for"
         markets = {value for value, _ in a.symbols}
