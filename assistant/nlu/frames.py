@@ -881,6 +881,8 @@ class FrameMatcher:
             # A word of the mode switches without a cue the frames read ("reduce my ES"): only
             # the templates understand these.
             return _refuse("no_match", "about a mode switch the frames do not read")
+        elif a.has("halt") and a.has("switch_on", "switch_off") and not a.sides and self._describes_state(a.tokens):
+            out = self._halt_resume(a)  # "le kill switch est désactivé ?": its state asked about
         elif a.has("switch_off", "mode", "reduce_only_extras") or (
                 a.has("switch_on") and not a.sides and not a.has("resume", "halt") and not (a.topics or a.weak_topics)):
             # "désactive…", "full auto", "pas ajouter", "allume…" without the switch they belong to.

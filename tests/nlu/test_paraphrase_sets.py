@@ -140,9 +140,13 @@ def test_heldout_paraphrases_keep_their_floor_with_nothing_wrong(parser: Parser,
 #: another command or a question), two agents named together, the VIX level and market quotes, what a
 #: figure is for, a year, "have the autopilot…", an order joined to a change of the risk, the Nasdaq
 #: index named for MNQ (questions and closes only).
+#: round 17 (the lead, after the ninth blind set) - what went wrong there: a switch asked about ("le kill
+#: switch est-il activé") is the status, a mode removed is never put on, the autopilot's proposals asked
+#: about are its status, another day named (weekdays, "la semaine passée") is never today's P&L nor an
+#: order now, how something works is refused, a risk said with an order beyond the policy is refused.
 ROUNDS = {"round4": (150, 40), "round5": (140, 40), "round6": (45, 12), "round7": (80, 24), "round8": (170, 25),
           "round9": (60, 16), "round10": (66, 19), "round11": (75, 28), "round12": (85, 21), "round13": (95, 30),
-          "round14": (62, 28)}
+          "round14": (62, 28), "round17": (38, 17)}
 
 
 #: Below the issue's target on purpose: round 13 EN's two misses are typos the typo rule refuses as
