@@ -30,6 +30,7 @@ from __future__ import annotations
 import bisect
 import heapq
 import random
+from operator import itemgetter
 from collections import Counter
 from dataclasses import dataclass, field
 from collections.abc import Sequence as Seq
@@ -67,6 +68,11 @@ _COMMON_CHECK_MIN_LEN = _TOKEN_MATCH_MIN_LEN
 _KEYS_EXAMINED = 12
 #: …chosen among this many keys per word said (the keys with the fewest words first).
 _POSTINGS_EXAMINED = 40
+#: How far under the needed score rapidfuzz is asked to keep candidates (0-100 scale): the
+#: exact test is made on its scores afterwards, so float rounding never drops one.
+_CUTOFF_MARGIN = 0.01
+#: The count of a (key rank, count) pair of `CarrierIndex._search`.
+_COUNT = itemgetter(1)
 #: Words that join two repeated values ("ES and MNQ", "deux ou trois").
 _CONJUNCTIONS = frozenset({"and", "or", "et", "ou", "plus", "then", "puis"})
 
@@ -195,9 +201,12 @@ class _Group:
         return self._words
 
     def postings(self) -> dict[str, list[int]]:
-        """`by_word()` with each word's keys cut to the first `_POSTINGS_EXAMINED` (cached)."""
+        """`by_word()` with each word's keys cut to the first `_POSTINGS_EXAMINED`, each key as its
+        rank in `key_ranks()` order (ascending, as `by_word()` lists them; cached)."""
         if self._postings is None:
-            self._postings = {word: keys[:_POSTINGS_EXAMINED] for word, keys in self.by_word().items()}
+            rank = self.key_ranks()[0]
+            self._postings = {word: [rank[idx] for idx in keys[:_POSTINGS_EXAMINED]]
+                              for word, keys in self.by_word().items()}
         return self._postings
 
     def skeletons(self, index: "CarrierIndex") -> tuple[list[str], list[int]]:
@@ -305,37 +314,29 @@ NEAREST_FLOOR = 0.6
 
 #: fuzz.ratio of a word said and a template word, memoised per word said (a row per word: no
 #: pair tuple to build and hash per look-up): the vocabulary is fixed and the words said recur,
-#: while `_token_f1` compares them key after key.
-_WORD_RATIOS: dict[str, dict[str, float]] = {}
-
-
-#: Above this many values `heapq.nsmallest` (a Python loop) beats sorting them all in C.
-_SORT_ALL_BELOW = 600
-
-
-def _smallest(n: int, values: list[int]) -> list[int]:
-    """`heapq.nsmallest(n, values)` (that is `sorted(values)[:n]`), by whichever is cheaper: the
-    key counts of one sentence are usually a few dozen, where sorting them all in C is several
-    times faster than the heap's Python loop."""
-    if len(values) <= _SORT_ALL_BELOW:
-        values.sort()
-        return values[:n]
-    return heapq.nsmallest(n, values)
+#: while `_token_f1` compares them key after key. With each row, the template words known to
+#: score under `_TOKEN_MATCH`: when every choice is one of them, one C-level set test answers.
+_WORD_RATIOS: dict[str, tuple[dict[str, float], set[str]]] = {}
 
 
 def _closest_word(word: str, choices: list[str]) -> int:
     """Index of what `process.extractOne(word, choices, scorer=fuzz.ratio, score_cutoff=
     _TOKEN_MATCH)` returns (the first of the best; it stops at a perfect score), -1 for None."""
-    best, best_score = -1, 0.0
-    ratios = _WORD_RATIOS.get(word)
-    if ratios is None:
+    row = _WORD_RATIOS.get(word)
+    if row is None:
         if len(_WORD_RATIOS) > _MEMO_LIMIT:
             _WORD_RATIOS.clear()  # typed text may hold any word: keep the memo bounded
-        ratios = _WORD_RATIOS[word] = {}
+        row = _WORD_RATIOS[word] = ({}, set())
+    ratios, far = row
+    if far.issuperset(choices):
+        return -1  # (the usual answer: no choice is close)
+    best, best_score = -1, 0.0
     for k, choice in enumerate(choices):
         score = ratios.get(choice)
         if score is None:
             score = ratios[choice] = fuzz.ratio(word, choice)
+            if score < _TOKEN_MATCH:
+                far.add(choice)
         if score >= _TOKEN_MATCH and (best < 0 or score > best_score):
             best, best_score = k, score
             if score == 100.0:
@@ -798,7 +799,7 @@ class CarrierIndex:
         if content_query:
             # Keys sharing the most content words with the sentence (a misheard word counts
             # through its close vocabulary words): the word-level F1 is computed next.
-            # (The postings of every word, then counted in one C-level pass.)
+            # (The postings of every word, as key ranks, then counted in one C-level pass.)
             postings = group.postings()
             found: list[int] = []
             for word in set(said):
@@ -808,13 +809,13 @@ class CarrierIndex:
                 if len(word) >= _TOKEN_MATCH_MIN_LEN:
                     for w in group.similar(word):
                         found += postings[w]
-            counts = Counter(found)
-            # The keys by (-count, words, index), each as one int: -count * size + the key's rank
-            # in (words, index) order; the first few of them (distinct ints: one order only).
-            rank, order = group.key_ranks()
-            size = len(order)
-            best = _smallest(max(limit, _KEYS_EXAMINED), [rank[idx] - n * size for idx, n in counts.items()])
-            keyed = [order[code % size] for code in best]
+            # The keys by (-count, words, index), the first few: counted in ascending rank order
+            # (the rank is the (words, index) order), then sorted by count alone, which keeps
+            # that order among equal counts (a stable sort, in C throughout).
+            counts = Counter(sorted(found))
+            order = group.key_ranks()[1]
+            best = sorted(counts.items(), key=_COUNT, reverse=True)[:max(limit, _KEYS_EXAMINED)]
+            keyed = [order[code] for code, _ in best]
             if "" in group.where:
                 keyed.append(group.where[""])
             # Content words first (cheap), then whole carriers for the best few keys only. (A dozen
@@ -831,7 +832,11 @@ class CarrierIndex:
             # on nothing that names an intent: only the whole wording counts then.
             weight = 0.0 if not said and not group.keys[idx] else 0.5
             fulls = group.fulls[idx]
-            for full, full_score, j in process.extract(full_query, fulls, scorer=fuzz.ratio, limit=4):
+            # (rapidfuzz skips the carriers that cannot reach the cutoff, with a margin for rounding:
+            # the test below decides, on the same scores)
+            floor = (cutoff - weight * key_score) / (1.0 - weight) * 100.0 - _CUTOFF_MARGIN
+            for full, full_score, j in process.extract(full_query, fulls, scorer=fuzz.ratio, limit=4,
+                                                       score_cutoff=max(floor, 0.0)):
                 score = weight * key_score + (1.0 - weight) * full_score / 100.0
                 if score >= cutoff:
                     out.append((score, group.infos[idx][j], full))
