@@ -121,6 +121,8 @@ class Parser:
             symbol_intents = [name for name in self.intents() if "symbol" in self.slot_names(name)]
             self._frames = FrameMatcher(self._compiled, frame_data, symbol_intents)
         self._restater: Restater | None = None
+        #: Every language's number words ("two", "vingt", "and"): a run of them alone is no repetition.
+        self._number_words = frozenset().union(*(comp.numbers.words for comp in self._compiled.values()))
         if self._frames is not None:
             restater = Restater(frame_data, [n for lg in grammar.languages.values() for n in lg.negations]
                                 + [n for section in frame_data.values() for n in section.get("negations", ())])
@@ -646,6 +648,16 @@ class Parser:
                     if again.matched or (again.reason or "").startswith("missing_"):
                         return self._restated(refused, again), True
                     break
+        if refused.reason in _REPEATABLE:
+            # "achète 2 ES euh 2 ES", "buy two uh buy two ES": the same words said twice, said once.
+            for comp in self._select(lang):
+                stripped = comp.strip_skip(norm + " ")
+                once = self._restater.without_repeated_run(stripped.split(), self._number_words) if stripped else None
+                if once is not None:
+                    again = self.parse(once.text + (" ?" if "?" in refused.text else ""), lang, prefer=prefer)
+                    if again.matched or (again.reason or "").startswith("missing_"):
+                        return self._restated(refused, again), True
+                    break
         if said and (full := self._restater.expanded(said)) is not None:
             # "chui long combien d'ES": said again in full words, through every stage.
             # What the full words make of it is final, refusal included ("chais pas, achète 2 ES": doubt).
@@ -958,6 +970,10 @@ _AFTER_LEAD_CLAUSE = frozenset({"place_trade", "close_positions", "halt"})
 #: Refusals the classifier may overrule: nothing came close, or two intents tied. Never one
 #: about an unclear slot (two markets, no clear side, a missing quantity...).
 _CLASSIFIABLE = frozenset({"no_match", "ambiguous_intent"})
+#: Refusals a sentence with the same words said twice in a row may get ("buy two ES two ES": two
+#: quantities, two markets), read again with them said once (`Restater.without_repeated_run`).
+_REPEATABLE = frozenset({"no_match", "ambiguous_quantity", "ambiguous_symbol", "ambiguous_side",
+                         "ambiguous_intent"})
 
 
 def default_parser() -> Parser:

@@ -280,6 +280,22 @@ class Restater:
             kept.append(unit)
         return Restatement("repeat", _join(kept)) if len(kept) < len(units) else None
 
+    @staticmethod
+    def without_repeated_run(tokens: Sequence[str], number_words: frozenset[str]) -> Restatement | None:
+        """"buy two ES, uh, two ES", "achète deux contrats euh deux contrats ES", "sell two uh sell two
+        MNQ": the same words said twice in a row (fillers already dropped) said once, longest run
+        first. A run of number words only is never one ("fifty nine fifty nine" may be 5959, "deux
+        deux" a misheard number): those stay as said. The same words make the same values, so the
+        sentence said once can mean nothing else; the parser keeps it only when it is understood."""
+        n = len(tokens)
+        for size in range(n // 2, 0, -1):
+            for i in range(n - 2 * size + 1):
+                run = tokens[i:i + size]
+                if run == tokens[i + size:i + 2 * size] \
+                        and not all(t in number_words or t[:1].isdigit() for t in run):
+                    return Restatement("repeat", " ".join([*tokens[:i + size], *tokens[i + 2 * size:]]))
+        return None
+
     # ------------------------------------------------------------------ a command said again
     def restart(self, tokens: Sequence[str]) -> tuple[str, str] | None:
         """(what was said before, what was said after) one correction marker, when the sentence

@@ -96,3 +96,30 @@ def test_a_figure_then_a_half_or_a_quarter_in_words(text: str, lang: str, value:
     from assistant.nlu.numbers import parse_number
 
     assert parse_number(text, lang) == value
+
+
+@pytest.mark.parametrize(("text", "slots"), [
+    ("achète 2 ES euh 2 ES", {"side": "BUY", "quantity": 2, "symbol": "ES"}),
+    ("buy two uh buy two ES", {"side": "BUY", "quantity": 2, "symbol": "ES"}),
+    ("vends un micro vends un micro", {"side": "SELL", "quantity": 1, "symbol": "MNQ"}),
+])
+def test_the_same_words_said_twice_are_said_once(parser: Parser, text: str, slots: dict[str, object]) -> None:
+    result = parser.parse(text)
+    assert result.matched and result.intent == "place_trade" and result.slots == slots
+
+
+@pytest.mark.parametrize("text", [
+    "buy two uh buy three ES", "achète deux ES deux MNQ", "sell two two ES", "achète deux deux ES",
+    "buy 2 ES at fifty nine fifty nine", "achète deux ES à six mille euh six mille dix",
+])
+def test_repetitions_that_change_or_may_change_a_value_stay_refused(parser: Parser, text: str) -> None:
+    assert not parser.parse(text).matched
+
+
+def test_a_run_of_number_words_alone_is_never_collapsed() -> None:
+    from assistant.nlu.restate import Restater
+
+    numbers = frozenset({"fifty", "nine", "two"})
+    assert Restater.without_repeated_run("buy fifty nine fifty nine".split(), numbers) is None
+    again = Restater.without_repeated_run("buy two es two es".split(), numbers)
+    assert again is not None and again.text == "buy two es"
