@@ -47,6 +47,7 @@ FRAME_KEYS = frozenset({
     "market_lookalikes", "stress_words", "name_only", "not_state_before", "answer_fillers", "answer_objects",
     "negating_prefixes", "hedges", "greetings", "why_words", "causatives", "quotes",
     "market_opinions", "index_markets", "counted_sides", "negated_mode_glue", "negated_mode_nouns",
+    "number_alternatives",
 }) | RESTATE_KEYS | SLOT_KEYS | TYPO_KEYS | EXTRAS_KEYS
 
 
@@ -358,6 +359,8 @@ class FrameMatcher:
         self._symbol_intents = frozenset(symbol_intents)
         self._number_words: set[str] = set()
         self._article_words: set[str] = set()
+        #: "ou", "or": between two numbers, an alternative ("un ou deux %"): the first is no article.
+        self._alternatives: set[str] = set()
         self._period_topics: dict[str, str] = {}
         self._side_languages: dict[str, set[str]] = {}  # side phrase -> languages that say it
         self._numeric_topics: set[str] = set()
@@ -460,6 +463,9 @@ class FrameMatcher:
                     "market_opinions": self._market_opinions, "counted_sides": self._counted_sides}[key]
                     into.update(tuple(normalize(w).split()) for w in _strings(value, f"frames ({code}) {key}")
                                 if normalize(w))
+                elif key == "number_alternatives":
+                    self._alternatives.update(w for w in (normalize(p) for p in _strings(value, f"frames ({code}) {key}"))
+                                              if w and " " not in w)
                 elif key == "market_lookalikes":
                     if not isinstance(value, dict):
                         raise FrameError(f"frames ({code}) market_lookalikes: expected form: [words before]")
@@ -783,8 +789,9 @@ class FrameMatcher:
                 nxt = values.get(end)
                 follows_contract = end < n and (cue := self._table.at(tokens, end, _PRIORITY)) is not None \
                     and cue.category == "contracts"
-                if not (nxt is not None and nxt[0].kind == _SYMBOL) and not follows_contract:
-                    continue
+                if not (nxt is not None and nxt[0].kind == _SYMBOL) and not follows_contract \
+                        and not (end + 1 in values and tokens[end] in self._alternatives):
+                    continue  # (before "ou"/"or" and a number: "un ou deux %", two numbers)
             kept.append((item, end))
         # "at 5012.25" after the market: a price. Before the market ("achète 3 à 5 ES") the
         # number stays a number (and two numbers refuse the order).

@@ -38,7 +38,7 @@ __all__ = ["RESTATE_KEYS", "Restatement", "Restater"]
 RESTATE_KEYS = frozenset({"corrections", "correction_tails", "correction_only", "hesitations", "trailers",
                           "indirect_questions", "context_yes", "context_no", "chat_sides", "chat_limit",
                           "percent_labels", "percent_units", "preambles", "commentary_joins",
-                          "correction_glue", "pauses"})
+                          "correction_glue", "pauses", "contractions"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,6 +134,14 @@ class Restater:
             for side, shorts in (section.get("chat_sides") or {}).items():
                 for short in _strings(shorts):
                     self._chat[normalize(short)] = (str(side), limits)
+        # Words run together as people say or type them ("chui", "chu", "jsuis": "je suis"), each with
+        # the words it stands for (`contractions`: full form -> [contracted forms]).
+        self._contracted: dict[str, str] = {}
+        for section in frames.values():
+            for full, forms in (section.get("contractions") or {}).items():
+                for form in _strings(forms):
+                    if normalize(form):
+                        self._contracted[normalize(form)] = normalize(str(full))
         self._gate = self.corrections.first_words | self.hesitations.first_words | self.indirect.first_words \
             | self.pauses.first_words
         # Trailers are said last: gated on the last word ("j'en ai marre" must not open the gate
@@ -144,7 +152,14 @@ class Restater:
                                        if words)
 
     def __bool__(self) -> bool:
-        return bool(self._gate or self._trailer_ends or self._context or self._chat)
+        return bool(self._gate or self._trailer_ends or self._context or self._chat or self._contracted)
+
+    def expanded(self, tokens: Sequence[str]) -> Restatement | None:
+        """The sentence with its contracted words said in full ("chui long ?" -> "je suis long ?"),
+        or None when it holds none (one set look-up a word)."""
+        if not self._contracted or self._contracted.keys().isdisjoint(tokens):
+            return None
+        return Restatement("contraction", " ".join(self._contracted.get(t, t) for t in tokens))
 
     def context_answer(self, text: str) -> str | None:
         """"confirm" / "cancel" for the short answers that are one only while a read-back waits
@@ -264,6 +279,22 @@ class Restater:
                 continue
             kept.append(unit)
         return Restatement("repeat", _join(kept)) if len(kept) < len(units) else None
+
+    @staticmethod
+    def without_repeated_run(tokens: Sequence[str], number_words: frozenset[str]) -> Restatement | None:
+        """"buy two ES, uh, two ES", "achète deux contrats euh deux contrats ES", "sell two uh sell two
+        MNQ": the same words said twice in a row (fillers already dropped) said once, longest run
+        first. A run of number words only is never one ("fifty nine fifty nine" may be 5959, "deux
+        deux" a misheard number): those stay as said. The same words make the same values, so the
+        sentence said once can mean nothing else; the parser keeps it only when it is understood."""
+        n = len(tokens)
+        for size in range(n // 2, 0, -1):
+            for i in range(n - 2 * size + 1):
+                run = tokens[i:i + size]
+                if run == tokens[i + size:i + 2 * size] \
+                        and not all(t in number_words or t[:1].isdigit() for t in run):
+                    return Restatement("repeat", " ".join([*tokens[:i + size], *tokens[i + 2 * size:]]))
+        return None
 
     # ------------------------------------------------------------------ a command said again
     def restart(self, tokens: Sequence[str]) -> tuple[str, str] | None:
