@@ -667,6 +667,8 @@ class Parser:
             return preamble, True
         if said and (commented := self._commentary(refused, lang, prefer)) is not None:
             return commented, True
+        if said and (aside := self._aside(refused, lang, prefer)) is not None:
+            return aside, True
         corrects, hesitates, asks = self._restater.may_apply(said)
         if not (corrects or hesitates or asks):
             return refused, False
@@ -797,6 +799,32 @@ class Parser:
                 # ("je veux plus rien en position, achète 2 ES": the mood contradicts the order)
                 return None
             return self._restated(refused, again)
+        return None
+
+    def _aside(self, refused: ParseResult, lang: str, prefer: str | None) -> ParseResult | None:
+        """"coupe tout, je pars déjeuner", "vends 2 ES parce que le CPI sort bientôt": a whole command
+        said first, then a reason or an aside that commits to nothing (`Restater.aside_splits`,
+        `FrameMatcher.plain_aside`; never a time, a stop, a target or a condition). A split whose
+        command is understood and whose aside says more is passed over for a longer command (which
+        the parser judges whole: "ferme l'ES, le MNQ aussi" is no close), never read without the
+        aside. An action is never read so from a question."""
+        assert self._restater is not None
+        if self._frames is None:
+            return None
+        said = normalize(refused.text).split()
+        # ("buy two ES, sorry, just kidding": an action said with a self-correction is read as one, or refused)
+        corrected = any(self._restater.corrections.at(said, i) for i in range(len(said)))
+        for head, tail in self._restater.aside_splits(refused.text):
+            # (the whole parser: the command may follow a comment of its own; never the classifier's guess)
+            again = self.parse(head, lang, prefer=prefer)
+            asked = again.intent in self._read_only
+            if not (again.matched and again.method != "classifier" and (again.intent in _BEFORE_ASIDE or asked)):
+                continue
+            if not asked and ("?" in refused.text or corrected):
+                return None
+            if (self._extras is None or not self._extras.says_extra(tail.split())) \
+                    and self._frames.plain_aside(tail, after_question=again.intent if asked else None):
+                return self._restated(refused, again)
         return None
 
     def _bare_correction(self, first: ParseResult, second: list[str], lang: str,
@@ -966,6 +994,11 @@ _AFTER_PREAMBLE = frozenset({"close_positions", "halt"})
 #: What may follow a yes said first ("ok buy 2 ES là") or a comment on the market ("bears are in
 #: control imo, sell 5 MNQ"): a command read back, never an answer or a switch.
 _AFTER_LEAD_CLAUSE = frozenset({"place_trade", "close_positions", "halt"})
+
+#: Commands that may be said before an aside ("coupe tout, je pars déjeuner"): every action read
+#: back or switched on its own words (read-only questions may be too), never an answer.
+_BEFORE_ASIDE = frozenset({"place_trade", "close_positions", "halt", "resume", "set_risk", "reduce_only",
+                           "autopilot_mode"})
 
 #: Refusals the classifier may overrule: nothing came close, or two intents tied. Never one
 #: about an unclear slot (two markets, no clear side, a missing quantity...).

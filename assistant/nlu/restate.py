@@ -25,7 +25,7 @@ sentence understood as said pays nothing.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,7 +38,7 @@ __all__ = ["RESTATE_KEYS", "Restatement", "Restater"]
 RESTATE_KEYS = frozenset({"corrections", "correction_tails", "correction_only", "hesitations", "trailers",
                           "indirect_questions", "context_yes", "context_no", "chat_sides", "chat_limit",
                           "percent_labels", "percent_units", "preambles", "commentary_joins",
-                          "correction_glue", "pauses", "contractions"})
+                          "correction_glue", "pauses", "contractions", "aside_markers"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +109,7 @@ class Restater:
         self.indirect = _phrases(frames, "indirect_questions")
         self.preambles = _phrases(frames, "preambles")
         self.commentary_joins = _phrases(frames, "commentary_joins")
+        self.aside_markers = _phrases(frames, "aside_markers")
         # Words that only tie a corrected value to the order ("… non vingt-trois micro nasdaq *à l'*achat",
         # "… no twenty-three MNQ *on the* buy *side*"): a restart may say them anew.
         self.glue = frozenset(normalize(p) for section in frames.values()
@@ -212,13 +213,27 @@ class Restater:
             head, tail = normalize(text[:mark.start()]), normalize(text[mark.end():])
             if head and tail:
                 splits.setdefault(tail, head)
-        tokens = normalize(text).split()
-        if self.commentary_joins and not self.commentary_joins.first_words.isdisjoint(tokens):
-            for i in range(1, len(tokens) - 1):
-                size = self.commentary_joins.at(tokens, i)
-                if size and i + size < len(tokens):
-                    splits.setdefault(" ".join(tokens[i + size:]), " ".join(tokens[:i]))
+        for head, tail in _joined(normalize(text).split(), self.commentary_joins):
+            splits.setdefault(tail, head)
         return sorted(((head, tail) for tail, head in splits.items()), key=lambda split: len(split[1]))
+
+    # ------------------------------------------------------------------ a command, then an aside
+    def aside_splits(self, text: str) -> list[tuple[str, str]]:
+        """"coupe tout, je pars déjeuner", "vends 2 ES parce que le CPI sort bientôt": (the command
+        said first, the aside after it) for every clause boundary of the sentence as typed (see
+        `commentary_splits`) and every word that opens a reason (`aside_markers`: "parce que",
+        "car"), normalised; the shortest command first. The parser keeps a split only when the
+        command is understood and the aside commits to nothing (`FrameMatcher.plain_aside`). The
+        command is given as typed when a mark ends it (it may hold a comment of its own: "le
+        marché est lourd, vends 2 ES, je pars déjeuner")."""
+        splits: dict[str, str] = {}
+        for mark in _CLAUSE_END.finditer(text):
+            head, tail = text[:mark.start()], normalize(text[mark.end():])
+            if normalize(head) and tail:
+                splits.setdefault(head, tail)
+        for head, tail in _joined(normalize(text).split(), self.aside_markers):
+            splits.setdefault(head, tail)
+        return sorted(splits.items(), key=lambda split: len(split[0]))
 
     # ------------------------------------------------------------------ labelled percentages
     def labelled_percent(self, tokens: Sequence[str]) -> Restatement | None:
@@ -452,6 +467,15 @@ class Restater:
                 if size and start + size < len(tokens):
                     return Restatement("indirect", " ".join(tokens[start + size:]))
         return None
+
+
+def _joined(tokens: Sequence[str], joins: _Phrases) -> Iterator[tuple[str, str]]:
+    """(the words before, the words after) each phrase of `joins` said between two other words."""
+    if joins and not joins.first_words.isdisjoint(tokens):
+        for i in range(1, len(tokens) - 1):
+            size = joins.at(tokens, i)
+            if size and i + size < len(tokens):
+                yield " ".join(tokens[:i]), " ".join(tokens[i + size:])
 
 
 def _join(units: Sequence[Unit]) -> str:
