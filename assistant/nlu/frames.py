@@ -616,6 +616,8 @@ class FrameMatcher:
                 return "a market price asked: MIA does not report quotes"
             if action and cue.category in ("others", "pronouns"):
                 return "said of someone else, not a request"
+            if action and cue.category == "past":
+                return "told of, not requested"  # "I'm out of MNQ" is close to "get me out of MNQ"
             if action and cue.category in ("conditionals", "unclear") and intent != "cancel":
                 # "peut-être acheter deux ES" is close to "acheter deux ES": a doubt or a condition
                 # is never approximated away (a doubtful cancel still only cancels)
@@ -1012,11 +1014,18 @@ class FrameMatcher:
     #: ES"): a question and an order, not a comment on the market.
     _ACCOUNT_TOPICS = frozenset({"positions", "pnl_today", "status", "autopilot_status", "help", "repeat"})
 
-    def plain_commentary(self, head: str) -> bool:
+    #: What an aside after a command may not say either ("buy 2 ES, *already did*", "close ES,
+    #: *since the open*", "close ES, *everything*"): it tells of no other moment, no advice, and names no market,
+    #: "all", figure or topic.
+    _ASIDE_COMMITTING = ("all", "past", "elsewhen", "period", "questions", "money", "other_assets", "pronouns")
+
+    def plain_commentary(self, head: str, *, aside: bool = False) -> bool:
         """The words before a command ("bon le marché tourne mal, | coupe tout", "honestly I think
         tech is toppy here, | short 2 MNQ") only comment: no side, price, percentage or cue of
         `_COMMITTING` once the lead-ins said first ("ok so", "bon") and the views of the market
-        (`market_opinions`: "je pense que", "imo") are left out."""
+        (`market_opinions`: "je pense que", "imo") are left out. `aside`: the words after a command
+        ("flatten everything, | I'm off to lunch"), which must also hold no market, number, topic or
+        cue of `_ASIDE_COMMITTING`."""
         tokens = head.split()
         kept: list[str] = []
         i = self._lead_in_size(tokens)
@@ -1034,6 +1043,9 @@ class FrameMatcher:
             a = self._analyse(comp, spaced, head)
             if a.sides or a.side_nouns or a.prices or a.percents or a.currency or a.switch_words \
                     or a.has(*self._COMMITTING) or (a.topics | a.weak_topics) & self._ACCOUNT_TOPICS:
+                return False
+            if aside and (a.symbols or a.numbers or a.stray_numbers or a.topics or a.weak_topics or a.modes
+                          or a.unclear_symbol or a.has(*self._ASIDE_COMMITTING)):
                 return False
         return True
 

@@ -525,11 +525,14 @@ class Parser:
             corrected: str | None = " ".join(said)
         else:
             corrected = unstretched or self._typos.correct(said)
+        side_only = corrected is None and (corrected := self._typos.short_side(said)) is not None
         if corrected is None:
             return None
         again = self._parse_or_read(corrected, lang, prefer)
         if unstretched is None and again.intent in _NO_TYPO_INTENTS:
             return None  # "release the kipll switch": a resume, a yes or a mode switch is never guessed
+        if side_only and not (again.matched and again.intent == "place_trade"):
+            return None  # "sel 2 ES" is a whole order or nothing
         if again.matched or (again.reason or "").startswith("missing_"):
             # Typed only: a recogniser's odd word ("achter") is a mishearing, never corrected into
             # a side or an action (the dialogue does not act on it from speech).
@@ -598,6 +601,8 @@ class Parser:
             return preamble, True
         if said and (commented := self._commentary(refused, lang, prefer)) is not None:
             return commented, True
+        if said and (aside := self._aside(refused, lang, prefer)) is not None:
+            return aside, True
         corrects, hesitates, asks = self._restater.may_apply(said)
         if not (corrects or hesitates or asks):
             return refused, False
@@ -726,6 +731,25 @@ class Parser:
             if (self._extras is not None and self._extras.says_extra(said)) \
                     or self._restater.preambles.at(said, 0) or not self._frames.plain_commentary(head):
                 # ("je veux plus rien en position, achète 2 ES": the mood contradicts the order)
+                return None
+            return self._restated(refused, again)
+        return None
+
+    def _aside(self, refused: ParseResult, lang: str, prefer: str | None) -> ParseResult | None:
+        """"flatten everything, I'm off to lunch", "sell 2 ES because CPI is out soon": a whole
+        command said first, then an aside that commits to nothing (`Restater.aside_splits`,
+        `FrameMatcher.plain_commentary(aside=True)`). The first split after a command decides:
+        never with a question, nor when the aside holds a time, a stop, a target or a condition
+        ("close my ES unless it bounces"), a value, another command or doubt ("…, just kidding")."""
+        assert self._restater is not None
+        if self._frames is None or "?" in refused.text:
+            return None
+        for head, tail in self._restater.aside_splits(refused.text):
+            again = self._parse_or_read(head, lang, prefer)
+            if not (again.matched and again.intent in _BEFORE_ASIDE):
+                continue
+            if (self._extras is not None and self._extras.says_extra(tail.split())) \
+                    or not self._frames.plain_commentary(tail, aside=True):
                 return None
             return self._restated(refused, again)
         return None
@@ -897,6 +921,10 @@ _AFTER_PREAMBLE = frozenset({"close_positions", "halt"})
 #: What may follow a yes said first ("ok buy 2 ES là") or a comment on the market ("bears are in
 #: control imo, sell 5 MNQ"): a command read back, never an answer or a switch.
 _AFTER_LEAD_CLAUSE = frozenset({"place_trade", "close_positions", "halt"})
+
+#: Commands an aside may follow ("stop trading, my internet is acting up").
+_BEFORE_ASIDE = frozenset({"place_trade", "close_positions", "halt", "resume", "set_risk", "reduce_only",
+                           "autopilot_mode"})
 
 #: Refusals the classifier may overrule: nothing came close, or two intents tied. Never one
 #: about an unclear slot (two markets, no clear side, a missing quantity...).

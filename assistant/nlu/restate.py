@@ -38,7 +38,7 @@ __all__ = ["RESTATE_KEYS", "Restatement", "Restater"]
 RESTATE_KEYS = frozenset({"corrections", "correction_tails", "correction_only", "hesitations", "trailers",
                           "indirect_questions", "context_yes", "context_no", "chat_sides", "chat_limit",
                           "percent_labels", "percent_units", "preambles", "commentary_joins",
-                          "correction_glue", "pauses"})
+                          "aside_markers", "correction_glue", "pauses"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +109,7 @@ class Restater:
         self.indirect = _phrases(frames, "indirect_questions")
         self.preambles = _phrases(frames, "preambles")
         self.commentary_joins = _phrases(frames, "commentary_joins")
+        self.aside_markers = _phrases(frames, "aside_markers")
         # Words that only tie a corrected value to the order ("… non vingt-trois micro nasdaq *à l'*achat",
         # "… no twenty-three MNQ *on the* buy *side*"): a restart may say them anew.
         self.glue = frozenset(normalize(p) for section in frames.values()
@@ -192,18 +193,40 @@ class Restater:
         (`commentary_joins`: "donc", "so"), normalised; the shortest command first. The parser keeps
         a split only when the part after is a whole command and the part before commits to
         nothing (`FrameMatcher.plain_commentary`)."""
+        splits = self._splits(text, self.commentary_joins, keep_join=False)
+        return sorted(((head, tail) for tail, head in splits.items()), key=lambda split: len(split[1]))
+
+    def aside_splits(self, text: str) -> list[tuple[str, str]]:
+        """"flatten everything, I'm off to lunch", "sell 2 ES because CPI is out soon": (the command
+        said first, the aside after it) at every clause boundary (as `commentary_splits`) and before
+        every `aside_markers` word ("because"), which stays in the aside (read with it, as said); the
+        shortest command first, so the aside is everything after it. The parser
+        keeps a split only when the part before is a whole command and the aside commits to nothing
+        (`FrameMatcher.plain_commentary` with `aside`)."""
+        splits = self._splits(text, self.aside_markers, keep_join=True)
+        return sorted(splits.items(), key=lambda split: len(split[0]))
+
+    def _splits(self, text: str, joins: _Phrases, *, keep_join: bool) -> dict[str, str]:
+        """tail -> head (`commentary_splits`) or head -> tail (`aside_splits`: `keep_join`) at every
+        clause boundary as typed and every `joins` phrase, normalised."""
         splits: dict[str, str] = {}
         for mark in _CLAUSE_END.finditer(text):
             head, tail = normalize(text[:mark.start()]), normalize(text[mark.end():])
             if head and tail:
-                splits.setdefault(tail, head)
+                if keep_join:
+                    splits.setdefault(head, tail)
+                else:
+                    splits.setdefault(tail, head)
         tokens = normalize(text).split()
-        if self.commentary_joins and not self.commentary_joins.first_words.isdisjoint(tokens):
+        if joins and not joins.first_words.isdisjoint(tokens):
             for i in range(1, len(tokens) - 1):
-                size = self.commentary_joins.at(tokens, i)
+                size = joins.at(tokens, i)
                 if size and i + size < len(tokens):
-                    splits.setdefault(" ".join(tokens[i + size:]), " ".join(tokens[:i]))
-        return sorted(((head, tail) for tail, head in splits.items()), key=lambda split: len(split[1]))
+                    if keep_join:
+                        splits.setdefault(" ".join(tokens[:i]), " ".join(tokens[i:]))
+                    else:
+                        splits.setdefault(" ".join(tokens[i + size:]), " ".join(tokens[:i]))
+        return splits
 
     # ------------------------------------------------------------------ labelled percentages
     def labelled_percent(self, tokens: Sequence[str]) -> Restatement | None:
