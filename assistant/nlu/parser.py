@@ -601,7 +601,7 @@ class Parser:
             return preamble, True
         if said and (commented := self._commentary(refused, lang, prefer)) is not None:
             return commented, True
-        if said and (aside := self._aside(refused, lang, prefer)) is not None:
+        if said and (aside := self._commentary(refused, lang, prefer, aside=True)) is not None:
             return aside, True
         corrects, hesitates, asks = self._restater.may_apply(said)
         if not (corrects or hesitates or asks):
@@ -715,41 +715,33 @@ class Parser:
             return None
         return None
 
-    def _commentary(self, refused: ParseResult, lang: str, prefer: str | None) -> ParseResult | None:
+    def _commentary(self, refused: ParseResult, lang: str, prefer: str | None, *,
+                    aside: bool = False) -> ParseResult | None:
         """"franchement je le sens pas ce marché, vends 2 micro", "bears are in control imo, sell 5
         MNQ": a whole order, close or halt said after a clause that only comments
-        (`Restater.commentary_splits`, `FrameMatcher.plain_commentary`). Never with a question, nor
-        when the comment holds a time, a stop, a target or a condition (`OrderExtras.says_extra`)."""
+        (`Restater.commentary_splits`, `FrameMatcher.plain_commentary`). `aside`: a whole command said
+        first, then an aside ("flatten everything, I'm off to lunch", "sell 2 ES because CPI is out
+        soon": `Restater.aside_splits`), the first split after a command deciding. Never with a
+        question, nor when the clause holds a time, a stop, a target or a condition
+        (`OrderExtras.says_extra`: "close my ES unless it bounces"), nor a value, another command or
+        doubt ("…, just kidding")."""
         assert self._restater is not None
         if self._frames is None or "?" in refused.text:
             return None
-        for head, tail in self._restater.commentary_splits(refused.text):
-            again = self._parse_or_read(tail, lang, prefer)
-            if not (again.matched and again.intent in _AFTER_LEAD_CLAUSE):
+        if aside:
+            splits, intents = self._restater.aside_splits(refused.text), _BEFORE_ASIDE
+        else:
+            splits = [(tail, head) for head, tail in self._restater.commentary_splits(refused.text)]
+            intents = _AFTER_LEAD_CLAUSE
+        for command, clause in splits:
+            again = self._parse_or_read(command, lang, prefer)
+            if not (again.matched and again.intent in intents):
                 continue
-            said = head.split()
+            said = clause.split()
             if (self._extras is not None and self._extras.says_extra(said)) \
-                    or self._restater.preambles.at(said, 0) or not self._frames.plain_commentary(head):
+                    or (not aside and self._restater.preambles.at(said, 0)) \
+                    or not self._frames.plain_commentary(clause, aside=aside):
                 # ("je veux plus rien en position, achète 2 ES": the mood contradicts the order)
-                return None
-            return self._restated(refused, again)
-        return None
-
-    def _aside(self, refused: ParseResult, lang: str, prefer: str | None) -> ParseResult | None:
-        """"flatten everything, I'm off to lunch", "sell 2 ES because CPI is out soon": a whole
-        command said first, then an aside that commits to nothing (`Restater.aside_splits`,
-        `FrameMatcher.plain_commentary(aside=True)`). The first split after a command decides:
-        never with a question, nor when the aside holds a time, a stop, a target or a condition
-        ("close my ES unless it bounces"), a value, another command or doubt ("…, just kidding")."""
-        assert self._restater is not None
-        if self._frames is None or "?" in refused.text:
-            return None
-        for head, tail in self._restater.aside_splits(refused.text):
-            again = self._parse_or_read(head, lang, prefer)
-            if not (again.matched and again.intent in _BEFORE_ASIDE):
-                continue
-            if (self._extras is not None and self._extras.says_extra(tail.split())) \
-                    or not self._frames.plain_commentary(tail, aside=True):
                 return None
             return self._restated(refused, again)
         return None
