@@ -628,6 +628,8 @@ class FrameMatcher:
                 return "a market price asked: MIA does not report quotes"
             if action and cue.category in ("others", "pronouns"):
                 return "said of someone else, not a request"
+            if action and cue.category == "past":
+                return "told of, not requested"  # "I'm out of MNQ" is close to "get me out of MNQ"
             if action and cue.category in ("conditionals", "unclear") and intent != "cancel":
                 # "peut-être acheter deux ES" is close to "acheter deux ES": a doubt or a condition
                 # is never approximated away (a doubtful cancel still only cancels)
@@ -1071,7 +1073,8 @@ class FrameMatcher:
                     or a.has(*committing) or (a.topics | a.weak_topics) & self._ACCOUNT_TOPICS:
                 return False
             if aside and (a.symbols or a.numbers or a.stray_numbers or (a.topics | a.weak_topics) - {asked} or a.days
-                          or a.has("all", "period", "questions")
+                          or a.modes or a.unclear_symbol
+                          or a.has("all", "period", "questions", "elsewhen", "money", "other_assets")
                           or (not lenient and a.has("others", "past", "pronouns"))
                           # (after a question, "in general", "ça veut dire quoi": a definition asked)
                           or (lenient and (a.has("chit_chat") or not self._mechanism.isdisjoint(a.tokens)))):

@@ -579,11 +579,14 @@ class Parser:
             corrected: str | None = " ".join(said)
         else:
             corrected = unstretched or self._typos.correct(said)
+        side_only = corrected is None and (corrected := self._typos.short_side(said)) is not None
         if corrected is None:
             return None
         again = self._parse_or_read(corrected, lang, prefer)
         if unstretched is None and again.intent in _NO_TYPO_INTENTS:
             return None  # "release the kipll switch": a resume, a yes or a mode switch is never guessed
+        if side_only and not (again.matched and again.intent == "place_trade"):
+            return None  # "sel 2 ES" is a whole order or nothing
         if again.matched or (again.reason or "").startswith("missing_"):
             # Typed only: a recogniser's odd word ("achter") is a mishearing, never corrected into
             # a side or an action (the dialogue does not act on it from speech).

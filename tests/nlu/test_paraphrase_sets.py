@@ -161,7 +161,10 @@ ROUNDS = {"round4": (150, 40), "round5": (140, 40), "round6": (45, 12), "round7"
 #: Round 15 FR's misses (108/118) are refused on purpose or left for later: typos that are one edit from
 #: two words ("vens": vends, viens, vend? "fremme": femme?), and 35-word sentences whose comment or aside holds
 #: a side word, a negation, a yes word or another topic (a comment that commits is doubt: refused).
-ROUND_TARGETS = {"round13_en": 0.97, "round15_fr": 0.91}
+#: Round 15 EN (helper nlu15): its misses are very long sentences whose clauses the frames refuse on purpose
+#: ("after that" is a condition, "all week long" says a side, a mood clause with a negation), a formal
+#: autopilot request with "before each trade", "what are my spoos doing"; 125/136 lines, none wrong.
+ROUND_TARGETS = {"round13_en": 0.97, "round15_fr": 0.91, "round15_en": 0.9}
 
 
 @pytest.mark.parametrize("lang", ["fr", "en"])
