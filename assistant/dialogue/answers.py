@@ -131,6 +131,12 @@ TEXTS: dict[str, tuple[str, str]] = {
         "Je ne donne pas les cours : je rapporte les positions, le P&L et les chiffres des modèles. Demandez "
         "par exemple « montre mes positions » ou « quel est le régime de marché ».",
     ),
+    "unknown_command": (
+        "That is not one of my commands, or not with those words after it: nothing was done. /help lists "
+        "the commands; an order is typed as a sentence, for example “buy 2 ES”.",
+        "Ce n'est pas une de mes commandes, ou pas avec ces mots après : rien n'a été fait. /help donne la "
+        "liste des commandes ; un ordre s'écrit en phrase, par exemple « achète 2 ES ».",
+    ),
     "unsupported_two_orders": (
         "That is two commands in one sentence: nothing was done. Please say them one at a time.",
         "Ce sont deux commandes dans une même phrase : rien n'a été fait. Dites-les une à la fois.",

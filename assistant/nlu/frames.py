@@ -47,6 +47,8 @@ FRAME_KEYS = frozenset({
     "market_lookalikes", "stress_words", "name_only", "not_state_before", "answer_fillers", "answer_objects",
     "negating_prefixes", "hedges", "greetings", "why_words", "causatives", "quotes",
     "market_opinions", "index_markets", "counted_sides", "negated_mode_glue", "negated_mode_nouns",
+    "number_alternatives",
+    "others_possessives",
 }) | RESTATE_KEYS | SLOT_KEYS | TYPO_KEYS | EXTRAS_KEYS
 
 
@@ -360,6 +362,8 @@ class FrameMatcher:
         self._symbol_intents = frozenset(symbol_intents)
         self._number_words: set[str] = set()
         self._article_words: set[str] = set()
+        #: "ou", "or": between two numbers, an alternative ("un ou deux %"): the first is no article.
+        self._alternatives: set[str] = set()
         self._period_topics: dict[str, str] = {}
         self._side_languages: dict[str, set[str]] = {}  # side phrase -> languages that say it
         self._numeric_topics: set[str] = set()
@@ -369,6 +373,8 @@ class FrameMatcher:
         self._explain_questions: set[str] = set()
         self._why_words: set[str] = set()
         self._mechanism: set[str] = set()
+        #: Words before a market that make it someone else's ("ferme *son* MNQ"): `others_possessives`.
+        self._others_possessives: set[str] = set()
         self._state_words: set[str] = set()
         self._opinion_words: set[str] = set()
         #: Words between a negation and the autopilot mode it negates ("pas *en* auto", "not *trade*
@@ -462,6 +468,9 @@ class FrameMatcher:
                     "market_opinions": self._market_opinions, "counted_sides": self._counted_sides}[key]
                     into.update(tuple(normalize(w).split()) for w in _strings(value, f"frames ({code}) {key}")
                                 if normalize(w))
+                elif key == "number_alternatives":
+                    self._alternatives.update(w for w in (normalize(p) for p in _strings(value, f"frames ({code}) {key}"))
+                                              if w and " " not in w)
                 elif key == "market_lookalikes":
                     if not isinstance(value, dict):
                         raise FrameError(f"frames ({code}) market_lookalikes: expected form: [words before]")
@@ -484,7 +493,7 @@ class FrameMatcher:
                     self._numeric_topics.update(_strings(value, f"frames ({code}) numeric_topics"))
                 elif key in ("requests", "question_starts", "explain_questions", "mechanism", "states", "opinions",
                              "addressees", "polite", "stress_words", "name_only", "not_state_before", "why_words",
-                             "negated_mode_glue", "negated_mode_nouns"):
+                             "negated_mode_glue", "negated_mode_nouns", "others_possessives"):
                     # Words looked up one by one, not cues of the analysis.
                     target = {"requests": self._request_words, "question_starts": self._question_starts,
                               "explain_questions": self._explain_questions, "mechanism": self._mechanism,
@@ -494,7 +503,8 @@ class FrameMatcher:
                               "stress_words": self._stress_words, "name_only": self._name_only,
                               "not_state_before": self._not_state_before,
                               "negated_mode_glue": self._negated_mode_glue,
-                              "negated_mode_nouns": self._negated_mode_nouns}[key]
+                              "negated_mode_nouns": self._negated_mode_nouns,
+                              "others_possessives": self._others_possessives}[key]
                     for word in _strings(value, f"frames ({code}) {key}"):
                         target.update(normalize(word).split())
                 elif key == "autopilot_modes":
@@ -607,6 +617,8 @@ class FrameMatcher:
         named_only = intent == "autopilot_mode"  # nothing said but the autopilot's name (and politeness)
         i = 0
         while i < len(tokens):
+            if action and tokens[i] in self._others_possessives:
+                return "said of someone else, not a request"  # "coupe leurs ES" is close to "coupe les ES"
             cue = self._table.at(tokens, i, _PRIORITY)
             if cue is None:
                 named_only = named_only and (tokens[i] in self._polite or tokens[i] in self._name_only)
@@ -620,6 +632,8 @@ class FrameMatcher:
                 return "a market price asked: MIA does not report quotes"
             if action and cue.category in ("others", "pronouns"):
                 return "said of someone else, not a request"
+            if action and cue.category == "past":
+                return "told of, not requested"  # "I'm out of MNQ" is close to "get me out of MNQ"
             if action and cue.category in ("conditionals", "unclear") and intent != "cancel":
                 # "peut-être acheter deux ES" is close to "acheter deux ES": a doubt or a condition
                 # is never approximated away (a doubtful cancel still only cancels)
@@ -680,6 +694,8 @@ class FrameMatcher:
                 item, size = values[i]
                 if item.kind == _SYMBOL:
                     out.symbols.append((comp.text_values[_SYMBOL][item.text], item.text))
+                    if i and tokens[i - 1] in self._others_possessives:
+                        out.categories["others"] = out.categories.get("others", 0) + 1  # "ferme *son* MNQ"
                     spelled = item.text.split()
                     after = i + size
                     if len(spelled) > 1 and all(len(w) == 1 for w in spelled) and after < n \
@@ -787,8 +803,9 @@ class FrameMatcher:
                 nxt = values.get(end)
                 follows_contract = end < n and (cue := self._table.at(tokens, end, _PRIORITY)) is not None \
                     and cue.category == "contracts"
-                if not (nxt is not None and nxt[0].kind == _SYMBOL) and not follows_contract:
-                    continue
+                if not (nxt is not None and nxt[0].kind == _SYMBOL) and not follows_contract \
+                        and not (end + 1 in values and tokens[end] in self._alternatives):
+                    continue  # (before "ou"/"or" and a number: "un ou deux %", two numbers)
             kept.append((item, end))
         # "at 5012.25" after the market: a price. Before the market ("achète 3 à 5 ES") the
         # number stays a number (and two numbers refuse the order).
@@ -1023,7 +1040,26 @@ class FrameMatcher:
         tech is toppy here, | short 2 MNQ") only comment: no side, price, percentage or cue of
         `_COMMITTING` once the lead-ins said first ("ok so", "bon") and the views of the market
         (`market_opinions`: "je pense que", "imo") are left out."""
-        tokens = head.split()
+        return self._commits_to_nothing(head, aside=False)
+
+    def plain_aside(self, tail: str, *, after_question: str | None = None) -> bool:
+        """The words after a whole command ("coupe tout, | je pars déjeuner", "vends 2 ES parce que |
+        le CPI sort bientôt") only give a reason: what `plain_commentary` asks of a comment, and no
+        market, number or topic either (a second order or question, a value changed). After a
+        read-only question (`after_question`: its intent), doubt, a negation, someone else or
+        orders said in the reason change nothing ("…sur l'ES, parce que je ne m'en souviens plus",
+        "…connecté, j'ai l'impression que mes ordres ne partent pas"), nor the same topic said again
+        ("…dans l'ensemble, pour que je voie lequel domine"); talk about something else does ("what is
+        volatility, in general": a definition)."""
+        return self._commits_to_nothing(tail, aside=True, asked=after_question)
+
+    #: What a reason said after a read-only question may hold (`plain_aside`).
+    _HARMLESS_AFTER_QUESTION = frozenset({"negations", "unclear", "conditionals", "others", "past", "modifiers",
+                                          "order_modifiers", "limit_words", "risk"})
+
+    def _commits_to_nothing(self, clause: str, *, aside: bool, asked: str | None = None) -> bool:
+        lenient = asked is not None
+        tokens = clause.split()
         kept: list[str] = []
         i = self._lead_in_size(tokens)
         while i < len(tokens):
@@ -1037,9 +1073,17 @@ class FrameMatcher:
             spaced = comp.strip_skip(" ".join(kept) + " ")
             if not spaced.strip():
                 continue
-            a = self._analyse(comp, spaced, head)
+            a = self._analyse(comp, spaced, clause)
+            committing = [c for c in self._COMMITTING if not (lenient and c in self._HARMLESS_AFTER_QUESTION)]
             if a.sides or a.side_nouns or a.prices or a.percents or a.currency or a.switch_words \
-                    or a.has(*self._COMMITTING) or (a.topics | a.weak_topics) & self._ACCOUNT_TOPICS:
+                    or a.has(*committing) or (a.topics | a.weak_topics) & self._ACCOUNT_TOPICS:
+                return False
+            if aside and (a.symbols or a.numbers or a.stray_numbers or (a.topics | a.weak_topics) - {asked} or a.days
+                          or a.modes or a.unclear_symbol
+                          or a.has("all", "period", "questions", "elsewhen", "money", "other_assets")
+                          or (not lenient and a.has("others", "past", "pronouns"))
+                          # (after a question, "in general", "ça veut dire quoi": a definition asked)
+                          or (lenient and (a.has("chit_chat") or not self._mechanism.isdisjoint(a.tokens)))):
                 return False
         return True
 

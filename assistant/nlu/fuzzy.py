@@ -30,11 +30,13 @@ from __future__ import annotations
 import bisect
 import heapq
 import random
+from operator import itemgetter
 from collections import Counter
 from dataclasses import dataclass, field
 from collections.abc import Sequence as Seq
 from typing import Any
 
+import numpy as np
 from rapidfuzz import fuzz, process
 
 from assistant.grammar.expand import Part, core_expansions, representative_expansions
@@ -67,6 +69,11 @@ _COMMON_CHECK_MIN_LEN = _TOKEN_MATCH_MIN_LEN
 _KEYS_EXAMINED = 12
 #: …chosen among this many keys per word said (the keys with the fewest words first).
 _POSTINGS_EXAMINED = 40
+#: How far under the needed score rapidfuzz is asked to keep candidates (0-100 scale): the
+#: exact test is made on its scores afterwards, so float rounding never drops one.
+_CUTOFF_MARGIN = 0.01
+#: The count of a (key rank, count) pair of `CarrierIndex._search`.
+_COUNT = itemgetter(1)
 #: Words that join two repeated values ("ES and MNQ", "deux ou trois").
 _CONJUNCTIONS = frozenset({"and", "or", "et", "ou", "plus", "then", "puis"})
 
@@ -121,6 +128,43 @@ class _Adjacency:
     pairs: frozenset[tuple[str, str]]
 
 
+#: From this many skeletons in the length window on, `_SkeletonBags` sorts out those whose letters
+#: cannot reach the cutoff before rapidfuzz scores the rest (below it, numpy's calls cost more).
+_BAG_FILTER_MIN = 48
+
+
+class _SkeletonBags:
+    """The letter counts of a group's skeletons (in `close_skeletons`' length order), for a bound
+    on `fuzz.ratio`: it is 200 * LCS / (la + lb), and the longest common subsequence of two strings
+    holds at most min(count in a, count in b) of each character. A skeleton whose bound is under the
+    cutoff cannot reach it: only the others are scored (the same matches, the same scores)."""
+
+    __slots__ = ("alphabet", "counts", "lengths", "texts", "positions", "zeros", "ones")
+
+    def __init__(self, lengths: list[int], texts: list[str], positions: list[int]) -> None:
+        self.alphabet = sorted({ch for text in texts for ch in text})
+        column = {ch: k for k, ch in enumerate(self.alphabet)}
+        self.counts = np.zeros((len(texts), len(self.alphabet)), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for ch, n in Counter(text).items():
+                self.counts[row, column[ch]] = n
+        self.lengths = np.array(lengths, dtype=np.float32)
+        self.texts = np.array(texts, dtype=object)
+        self.positions = np.array(positions, dtype=np.int64)
+        self.zeros = [0] * len(self.alphabet)
+        self.ones = np.ones(len(self.alphabet), dtype=np.float32)
+
+    def within(self, query: str, cutoff: float, start: int, end: int) -> tuple[list[str], list[int]]:
+        """The skeletons `start`..`end` whose letters may reach `cutoff` against `query`, and
+        their positions. (The bound is lowered by `_CUTOFF_MARGIN`: float rounding never drops
+        a skeleton that reaches the cutoff.)"""
+        said = np.fromiter(map(Counter(query).get, self.alphabet, self.zeros), np.float32, len(self.alphabet))
+        common = np.minimum(self.counts[start:end], said) @ self.ones
+        keep = np.flatnonzero(common >= (self.lengths[start:end] + len(query)) * ((cutoff - _CUTOFF_MARGIN) / 200.0))
+        keep += start
+        return self.texts[keep].tolist(), self.positions[keep].tolist()
+
+
 @dataclass(slots=True)
 class _Group:
     """Carriers sharing one slot sequence, keyed by their content words."""
@@ -133,6 +177,7 @@ class _Group:
     _short: list[int] | None = None
     _skeletons: tuple[list[str], list[int]] | None = None
     _skeleton_lengths: tuple[list[int], list[str], list[int]] | None = None
+    _bags: "_SkeletonBags | None" = None
     _words: dict[str, list[int]] | None = None
     _postings: dict[str, list[int]] | None = None
     _lengths: list[int] | None = None
@@ -195,9 +240,12 @@ class _Group:
         return self._words
 
     def postings(self) -> dict[str, list[int]]:
-        """`by_word()` with each word's keys cut to the first `_POSTINGS_EXAMINED` (cached)."""
+        """`by_word()` with each word's keys cut to the first `_POSTINGS_EXAMINED`, each key as its
+        rank in `key_ranks()` order (ascending, as `by_word()` lists them; cached)."""
         if self._postings is None:
-            self._postings = {word: keys[:_POSTINGS_EXAMINED] for word, keys in self.by_word().items()}
+            rank = self.key_ranks()[0]
+            self._postings = {word: [rank[idx] for idx in keys[:_POSTINGS_EXAMINED]]
+                              for word, keys in self.by_word().items()}
         return self._postings
 
     def skeletons(self, index: "CarrierIndex") -> tuple[list[str], list[int]]:
@@ -223,7 +271,7 @@ class _Group:
         least `cutoff`), best first, ties in list order: what `process.extract(query, skeletons,
         scorer=fuzz.ratio, score_cutoff=cutoff, limit=limit)` returns, without scoring the
         skeletons whose length alone keeps them under `cutoff` (ratio <= 100 * (1 - |la - lb| /
-        (la + lb)))."""
+        (la + lb))), nor, among many, those whose letters alone do (`_SkeletonBags`)."""
         if self._skeleton_lengths is None:
             skeletons = self.skeletons(index)[0]
             order = sorted(range(len(skeletons)), key=lambda k: (len(skeletons[k]), k))
@@ -236,8 +284,14 @@ class _Group:
         high = size * (2.0 - share) / share + 1.0 if share > 0.0 else float("inf")
         start = bisect.bisect_left(lengths, low)
         end = bisect.bisect_right(lengths, high)
-        found = process.extract(query, texts[start:end], scorer=fuzz.ratio, score_cutoff=cutoff, limit=None)
-        ranked = sorted((-score, positions[start + k]) for _, score, k in found)
+        if end - start >= _BAG_FILTER_MIN and query:
+            if self._bags is None:
+                self._bags = _SkeletonBags(lengths, texts, positions)
+            choices, where = self._bags.within(query, cutoff, start, end)
+        else:
+            choices, where = texts[start:end], positions[start:end]
+        found = process.extract(query, choices, scorer=fuzz.ratio, score_cutoff=cutoff, limit=None)
+        ranked = sorted((-score, where[k]) for _, score, k in found)
         return [k for _, k in ranked[:limit]]
 
     def short_keys(self) -> list[int]:
@@ -261,6 +315,7 @@ class _Group:
         self._short = None
         self._skeletons = None
         self._skeleton_lengths = None
+        self._bags = None
         self._words = None
         self._postings = None
         self._vocabulary = None
@@ -305,37 +360,29 @@ NEAREST_FLOOR = 0.6
 
 #: fuzz.ratio of a word said and a template word, memoised per word said (a row per word: no
 #: pair tuple to build and hash per look-up): the vocabulary is fixed and the words said recur,
-#: while `_token_f1` compares them key after key.
-_WORD_RATIOS: dict[str, dict[str, float]] = {}
-
-
-#: Above this many values `heapq.nsmallest` (a Python loop) beats sorting them all in C.
-_SORT_ALL_BELOW = 600
-
-
-def _smallest(n: int, values: list[int]) -> list[int]:
-    """`heapq.nsmallest(n, values)` (that is `sorted(values)[:n]`), by whichever is cheaper: the
-    key counts of one sentence are usually a few dozen, where sorting them all in C is several
-    times faster than the heap's Python loop."""
-    if len(values) <= _SORT_ALL_BELOW:
-        values.sort()
-        return values[:n]
-    return heapq.nsmallest(n, values)
+#: while `_token_f1` compares them key after key. With each row, the template words known to
+#: score under `_TOKEN_MATCH`: when every choice is one of them, one C-level set test answers.
+_WORD_RATIOS: dict[str, tuple[dict[str, float], set[str]]] = {}
 
 
 def _closest_word(word: str, choices: list[str]) -> int:
     """Index of what `process.extractOne(word, choices, scorer=fuzz.ratio, score_cutoff=
     _TOKEN_MATCH)` returns (the first of the best; it stops at a perfect score), -1 for None."""
-    best, best_score = -1, 0.0
-    ratios = _WORD_RATIOS.get(word)
-    if ratios is None:
+    row = _WORD_RATIOS.get(word)
+    if row is None:
         if len(_WORD_RATIOS) > _MEMO_LIMIT:
             _WORD_RATIOS.clear()  # typed text may hold any word: keep the memo bounded
-        ratios = _WORD_RATIOS[word] = {}
+        row = _WORD_RATIOS[word] = ({}, set())
+    ratios, far = row
+    if far.issuperset(choices):
+        return -1  # (the usual answer: no choice is close)
+    best, best_score = -1, 0.0
     for k, choice in enumerate(choices):
         score = ratios.get(choice)
         if score is None:
             score = ratios[choice] = fuzz.ratio(word, choice)
+            if score < _TOKEN_MATCH:
+                far.add(choice)
         if score >= _TOKEN_MATCH and (best < 0 or score > best_score):
             best, best_score = k, score
             if score == 100.0:
@@ -343,18 +390,20 @@ def _closest_word(word: str, choices: list[str]) -> int:
     return best
 
 
-def _opcodes(a: Seq[str], b: Seq[str]) -> list[tuple[str, int, int, int, int]]:
-    """`difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes()`, step for step (the
-    same longest-match search, tie-breaks and merging), without the matcher's set-up: with no
-    junk, its junk extensions never apply. About a third cheaper on a sentence's words."""
+def _replaced_span(a: Seq[str], b: Seq[str], slot: int) -> tuple[int, int] | None:
+    """(i1, i2) of the "replace" opcode of `difflib.SequenceMatcher(None, a, b, autojunk=False)
+    .get_opcodes()` whose b-range holds `slot`, None when the opcode there is no replacement.
+
+    The matcher's own longest-match search, step for step (same tie-breaks; with no junk its
+    junk extensions never apply), followed down the one branch that holds `slot`: the gap between
+    two matching blocks is the last range that search leaves, so the blocks elsewhere, the
+    merging and the other opcodes need not be computed."""
     b2j: dict[str, list[int]] = {}
     for j, item in enumerate(b):
         b2j.setdefault(item, []).append(j)
     nothing: list[int] = []
-    blocks: list[tuple[int, int, int]] = []
-    queue = [(0, len(a), 0, len(b))]
-    while queue:
-        alo, ahi, blo, bhi = queue.pop()
+    alo, ahi, blo, bhi = 0, len(a), 0, len(b)
+    while True:
         besti, bestj, bestsize = alo, blo, 0
         j2len: dict[int, int] = {}
         for i in range(alo, ahi):
@@ -373,41 +422,17 @@ def _opcodes(a: Seq[str], b: Seq[str]) -> list[tuple[str, int, int, int, int]]:
             besti, bestj, bestsize = besti - 1, bestj - 1, bestsize + 1
         while besti + bestsize < ahi and bestj + bestsize < bhi and a[besti + bestsize] == b[bestj + bestsize]:
             bestsize += 1
-        if bestsize:
-            blocks.append((besti, bestj, bestsize))
-            if alo < besti and blo < bestj:
-                queue.append((alo, besti, blo, bestj))
-            if besti + bestsize < ahi and bestj + bestsize < bhi:
-                queue.append((besti + bestsize, ahi, bestj + bestsize, bhi))
-    blocks.sort()
-    i1 = j1 = k1 = 0
-    merged: list[tuple[int, int, int]] = []
-    for i2, j2, k2 in blocks:
-        if i1 + k1 == i2 and j1 + k1 == j2:
-            k1 += k2
+        if not bestsize:
+            # No block in the range: one opcode covers it, a replacement when both sides hold words.
+            return (alo, ahi) if alo < ahi and blo < bhi else None
+        if slot < bestj:
+            ahi, bhi = besti, bestj
+        elif slot >= bestj + bestsize:
+            alo, blo = besti + bestsize, bestj + bestsize
         else:
-            if k1:
-                merged.append((i1, j1, k1))
-            i1, j1, k1 = i2, j2, k2
-    if k1:
-        merged.append((i1, j1, k1))
-    merged.append((len(a), len(b), 0))
-    out: list[tuple[str, int, int, int, int]] = []
-    i = j = 0
-    for ai, bj, size in merged:
-        tag = ""
-        if i < ai and j < bj:
-            tag = "replace"
-        elif i < ai:
-            tag = "delete"
-        elif j < bj:
-            tag = "insert"
-        if tag:
-            out.append((tag, i, ai, j, bj))
-        i, j = ai + size, bj + size
-        if size:
-            out.append(("equal", ai, i, bj, j))
-    return out
+            return None  # an "equal" opcode
+        if alo >= ahi:
+            return None  # b's words alone there: an insertion
 
 
 def _inflected(word: str, forms: frozenset[str]) -> bool:
@@ -436,10 +461,7 @@ def _slot_stand_in(said: tuple[str, ...] | list[str], full: list[str], slot: int
         q += 1
     if p == slot and q == m - slot - 1:
         return (p, n - q) if n - q > p else None
-    for tag, i1, i2, j1, j2 in _opcodes(said, full):
-        if tag == "replace" and j1 <= slot < j2:
-            return (i1, i2)
-    return None
+    return _replaced_span(said, full, slot)
 
 
 class CarrierIndex:
@@ -798,7 +820,7 @@ class CarrierIndex:
         if content_query:
             # Keys sharing the most content words with the sentence (a misheard word counts
             # through its close vocabulary words): the word-level F1 is computed next.
-            # (The postings of every word, then counted in one C-level pass.)
+            # (The postings of every word, as key ranks, then counted in one C-level pass.)
             postings = group.postings()
             found: list[int] = []
             for word in set(said):
@@ -808,13 +830,13 @@ class CarrierIndex:
                 if len(word) >= _TOKEN_MATCH_MIN_LEN:
                     for w in group.similar(word):
                         found += postings[w]
-            counts = Counter(found)
-            # The keys by (-count, words, index), each as one int: -count * size + the key's rank
-            # in (words, index) order; the first few of them (distinct ints: one order only).
-            rank, order = group.key_ranks()
-            size = len(order)
-            best = _smallest(max(limit, _KEYS_EXAMINED), [rank[idx] - n * size for idx, n in counts.items()])
-            keyed = [order[code % size] for code in best]
+            # The keys by (-count, words, index), the first few: counted in ascending rank order
+            # (the rank is the (words, index) order), then sorted by count alone, which keeps
+            # that order among equal counts (a stable sort, in C throughout).
+            counts = Counter(sorted(found))
+            order = group.key_ranks()[1]
+            best = sorted(counts.items(), key=_COUNT, reverse=True)[:max(limit, _KEYS_EXAMINED)]
+            keyed = [order[code] for code, _ in best]
             if "" in group.where:
                 keyed.append(group.where[""])
             # Content words first (cheap), then whole carriers for the best few keys only. (A dozen
@@ -831,7 +853,11 @@ class CarrierIndex:
             # on nothing that names an intent: only the whole wording counts then.
             weight = 0.0 if not said and not group.keys[idx] else 0.5
             fulls = group.fulls[idx]
-            for full, full_score, j in process.extract(full_query, fulls, scorer=fuzz.ratio, limit=4):
+            # (rapidfuzz skips the carriers that cannot reach the cutoff, with a margin for rounding:
+            # the test below decides, on the same scores)
+            floor = (cutoff - weight * key_score) / (1.0 - weight) * 100.0 - _CUTOFF_MARGIN
+            for full, full_score, j in process.extract(full_query, fulls, scorer=fuzz.ratio, limit=4,
+                                                       score_cutoff=max(floor, 0.0)):
                 score = weight * key_score + (1.0 - weight) * full_score / 100.0
                 if score >= cutoff:
                     out.append((score, group.infos[idx][j], full))

@@ -5,7 +5,8 @@ always agree on spelling: lower case, accents dropped ("achète" == "achete"), p
 removed, hyphens and apostrophes turned into spaces ("quatre-vingt-dix" -> "quatre vingt dix",
 "qu'est-ce" -> "qu est ce"), "%" / "pour cent" / "per cent" -> "percent", "&" -> "and"
 ("S&P" -> "s and p"), "@" -> "at", and numbers written with separators made plain
-("5 012,25" -> "5012.25", "5,012.25" -> "5012.25", "0,5" -> "0.5"), "x3" -> "3".
+("5 012,25" -> "5012.25", "5,012.25" -> "5012.25", "0,5" -> "0.5"), "x3" -> "3", written fractions
+read as decimals ("1/2 %" -> "0.5 percent", "1 1/2" -> "1.5", "½").
 
 It is written for speed (it runs on every utterance, budget a few microseconds): one
 `str.translate` for the common Latin accents, Unicode decomposition only when something
@@ -54,6 +55,10 @@ _GROUPED = re.compile(r"\d[ ,]\d")
 # "x3" (trader shorthand for "three of them": "long spoos x3") is the number itself.
 _TIMES = re.compile(r"(?<![\w.])x(?=\d+(?![\w.,]))")
 _PERCENT_PHRASE = re.compile(r"\b(?:pour ?cent|per ?cent|pct|pourcents?)\b")
+# A written fraction: "1/2", "1 1/2", "3/4" (and "½", "¼", "¾"), read as its decimal value; other
+# figures around a slash ("12/15") are left alone.
+_WRITTEN_FRACTION = re.compile(r"(?<![\d/.,])(?:(\d+) )?([13])/([24])(?![\d/])")
+_VULGAR = {"\u00bd": " 1/2", "\u00bc": " 1/4", "\u00be": " 3/4"}
 
 
 def fold_accents(text: str) -> str:
@@ -72,8 +77,18 @@ def _join_groups(match: re.Match[str]) -> str:
     return match.group(1) + match.group(2).replace(" ", "").replace(",", "")
 
 
+def _fraction(match: re.Match[str]) -> str:
+    num, den = int(match.group(2)), int(match.group(3))
+    if num >= den:
+        return match.group(0)  # ("3/2" is no fraction said as such)
+    value = int(match.group(1) or 0) + num / den
+    return f"{value:g}"
+
+
 def normalize(text: str) -> str:
     """Return the canonical, space-separated token string for `text` (may be empty)."""
+    if not text.isascii() and any(ch in text for ch in _VULGAR):
+        text = "".join(_VULGAR.get(ch, ch) for ch in text)
     text = fold_accents(text)
     bare = text.replace(" ", "")
     # Plain ASCII words, figures and spaces (most of what is typed or recognised): no symbol, dot
@@ -91,6 +106,8 @@ def normalize(text: str) -> str:
             if "," in text:
                 text = _COMMA_GROUPS.sub(_join_groups, text)
                 text = _DECIMAL_COMMA.sub(".", text)
+        if "/" in text:
+            text = _WRITTEN_FRACTION.sub(_fraction, text)
         if "." in text:
             text = _LEADING_DOT.sub("0.", text)
     if not plain:  # (the number rewrites keep a plain sentence plain: digits and spaces)

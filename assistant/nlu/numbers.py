@@ -7,7 +7,8 @@ Each supported language has one `NumberLanguage` that holds, from the same word 
   number phrase: digits ("2", "5012.25"), integers in words up to 999 999 ("vingt et un",
   "quatre vingt dix neuf", "five thousand twelve"), decimals ("deux virgule cinq",
   "zero point five", "point two five") and halves/quarters ("un et demi", "un demi",
-  "one and a half", "half a"). Two numbers in a row ("deux douze", "two ten") are *not* one
+  "one and a half", "half a", and after a figure as transcribers write it: "6000 and a quarter",
+  "1 et demi"). Two numbers in a row ("deux douze", "two ten") are *not* one
   phrase, which is what lets the parser refuse ambiguous quantities.
 * `parse(text)` — the value of such a phrase (int when whole, float otherwise), or None.
 * `to_words(value)` — the spoken form, used to build recogniser vocabularies.
@@ -166,7 +167,7 @@ def _en_pattern() -> str:
     digit = _alt(["zero", "oh", *_EN_UNITS])
     dec = f"point (?:{tens}(?:{u})?|{teen}|(?:{digit})+|\\d+ )"
     frac_alone = "(?:(?:a |one )?half (?:a )?|(?:a |one )?quarter (?:of a )?|three quarters (?:of a )?)"
-    return (f"(?:{DIGITS_PATTERN}|{frac_alone}|{nint}(?:{dec}|and a (?:half|quarter) )?"
+    return (f"(?:{DIGITS_PATTERN}|\\d+ and a (?:half|quarter) |{frac_alone}|{nint}(?:{dec}|and a (?:half|quarter) )?"
             f"|{dec})")
 
 
@@ -197,6 +198,8 @@ def _parse_en(tokens: list[str]) -> Number | None:
         tok = tokens[i]
         if tok in _EN_SIMPLE:
             current += _EN_SIMPLE[tok]
+        elif i == 0 and tok.isdigit():
+            current = int(tok)  # "6000 and a quarter" (the pattern allows a figure only there)
         elif tok == "a":
             current += 1  # "a hundred", "a thousand"
         elif tok == "hundred":
@@ -299,7 +302,7 @@ def _fr_pattern() -> str:
     digit = _alt(list(_FR_DIGIT_WORDS))
     dec = f"virgule (?:{n99}|(?:{digit})+|\\d+ )"
     frac_alone = "(?:(?:une? )?demie? |(?:un )?quart |trois quarts )"
-    return (f"(?:{DIGITS_PATTERN}|{frac_alone}|{nint}(?:{dec}|et (?:demie?|quart) )?"
+    return (f"(?:{DIGITS_PATTERN}|\\d+ et (?:demie?|quart) |{frac_alone}|{nint}(?:{dec}|et (?:demie?|quart) )?"
             f"|{dec})")
 
 
@@ -318,6 +321,8 @@ def _parse_fr(tokens: list[str]) -> Number | None:
     for i, tok in enumerate(tokens):
         if tok in ("vingt", "vingts") and prev == "quatre":
             current += 80 - 4  # "quatre vingt(s)" is 4 x 20, not 4 + 20
+        elif i == 0 and tok.isdigit():
+            current = int(tok)  # "6000 et quart" (the pattern allows a figure only there)
         elif tok in _FR_SIMPLE:
             current += _FR_SIMPLE[tok]
         elif tok in ("cent", "cents"):
@@ -406,7 +411,8 @@ _FR_JSGF = {
     "unit": " | ".join(_FR_UNITS),
     "unit2": " | ".join(w for w in _FR_UNITS if w not in ("un", "une")),
     "teen": " | ".join([*_FR_TEENS, "dix sept", "dix huit", "dix neuf"]),
-    "tens": "vingt | trente | quarante | cinquante | soixante",
+    # (Belgian/Swiss tens too: a recogniser held to this grammar must be able to hear "septante")
+    "tens": "vingt | trente | quarante | cinquante | soixante | septante | huitante | octante | nonante",
     "n99": ("soixante (et onze | <teen>) | quatre (vingt | vingts) [<teen> | <unit>]"
             " | <tens> [et (un | une) | <unit>] | <teen> | <unit>"),
     "n999": "[<unit2>] (cent | cents) [<n99>] | <n99>",

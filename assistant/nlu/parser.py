@@ -47,12 +47,13 @@ from assistant.grammar.expand import possible_slot_refs
 from assistant.grammar.loader import GrammarPaths, load_grammar
 from assistant.grammar.model import Grammar
 from assistant.nlu.classifier import ClassifierOptions, ReadOnlyClassifier
-from assistant.nlu.compiled import CompiledLanguage, ExactHit
+from assistant.nlu.compiled import NUMBER_KIND, PERCENT_KIND, CompiledLanguage, ExactHit, ScannedValue
 from assistant.nlu.frames import HELD_CONTRACTS, STATE_INTENTS, SWITCH_QUESTION, UNCLEAR_ANSWER, FrameMatcher, FrameOutcome
 from assistant.nlu.fuzzy import CarrierIndex, FuzzyOutcome
 from assistant.nlu.normalize import cached_normalize as normalize
 from assistant.nlu.order_extras import OrderExtras
 from assistant.nlu.restate import Restatement, Restater
+from assistant.nlu.slash import RISK_COMMAND, SYMBOL_ARG, SlashCommand, slash_command
 from assistant.nlu.slot_reader import SlotReader
 from assistant.nlu.typos import TypoFixer
 from assistant.nlu.spoken import base_language
@@ -120,6 +121,8 @@ class Parser:
             symbol_intents = [name for name in self.intents() if "symbol" in self.slot_names(name)]
             self._frames = FrameMatcher(self._compiled, frame_data, symbol_intents)
         self._restater: Restater | None = None
+        #: Every language's number words ("two", "vingt", "and"): a run of them alone is no repetition.
+        self._number_words = frozenset().union(*(comp.numbers.words for comp in self._compiled.values()))
         if self._frames is not None:
             restater = Restater(frame_data, [n for lg in grammar.languages.values() for n in lg.negations]
                                 + [n for section in frame_data.values() for n in section.get("negations", ())])
@@ -233,6 +236,10 @@ class Parser:
         `prefer` breaks ties between languages for sentences valid in several (pass the
         language of the conversation so far). Raises ValueError for an unknown `lang`.
         """
+        if text[:1] == "/" or text.lstrip()[:1] == "/":
+            command = slash_command(text)
+            if command is not None:
+                return self._slash(text, command, lang, prefer)
         result = self._parse_or_read(text, lang, prefer)
         final = False
         if result.matched and result.intent == "halt" and self._restater is not None:
@@ -293,6 +300,53 @@ class Parser:
                                result.alternatives, "invalid_quantity",
                                "a money amount is not a number of contracts", nearest=result.intent)
         return result
+
+    def _slash(self, text: str, command: SlashCommand, lang: str, prefer: str | None) -> ParseResult:
+        """A chat slash command (assistant/nlu/slash.py): exactly the intent it names, with the
+        arguments that command takes, or refused (`unknown_command`); never the words after the slash.
+        A command word says nothing of the language: the conversation's (`prefer`) answers."""
+        code = lang if lang in self._compiled else prefer if prefer in self._compiled else self.default_language
+        norm = normalize(text)
+        slots: dict[str, object] | None = {} if not command.args else None
+        slot_text: dict[str, str] = {}
+        if command.args and (command.name in SYMBOL_ARG or command.name == RISK_COMMAND):
+            for comp in (self._compiled[code], *self._all_languages):
+                items = comp.scan_items(normalize(command.args) + " ")
+                values = [item for item in items if not isinstance(item, str)]
+                if values and len(values) == len(items):  # values only, no other word
+                    slots, slot_text = self._slash_args(comp, command.name, values)
+                    break
+        if command.name == RISK_COMMAND and (slots is None or "risk_percent" not in slots):
+            slots = None  # "/risk" alone, "/risk ES": the bot answers with its usage
+        if command.intent is None or slots is None:
+            return ParseResult(text, norm, False, None, language=code, language_certain=False, score=1.0,
+                               reason="unknown_command",
+                               detail=f"/{command.name}: no such command, or not with these arguments",
+                               nearest=command.intent)
+        return ParseResult(text, norm, True, command.intent, dict(slots), slot_text, code, False, 1.0, "exact")
+
+    @staticmethod
+    def _slash_args(comp: CompiledLanguage, name: str,
+                    values: list[ScannedValue]) -> tuple[dict[str, object] | None, dict[str, str]]:
+        """Slots of a slash command's arguments: one market ("/positions ES"), or a percentage and
+        an optional market ("/risk 1 ES", "/risk 0,5 %"); None when they are anything else."""
+        slots: dict[str, object] = {}
+        slot_text: dict[str, str] = {}
+        if name == RISK_COMMAND and values[0].kind in (NUMBER_KIND, PERCENT_KIND):
+            percent = comp.literal_value(values[0])
+            if percent is None:
+                return None, {}
+            slots["risk_percent"] = float(percent)
+            slot_text["risk_percent"] = values[0].text
+            values = values[1:]
+        if len(values) > 1 or (name != RISK_COMMAND and not values):
+            return None, {}
+        for item in values:
+            if item.list_name != "symbol":
+                return None, {}
+            slots["symbol"] = comp.literal_value(item)
+            slot_text["symbol"] = item.text
+        return slots, slot_text
 
     def _unsupported(self, refused: ParseResult, lang: str, prefer: str | None) -> ParseResult:
         """`refused` with its reason `unsupported_<kind>` when it is an order carrying what MIA cannot
@@ -525,11 +579,14 @@ class Parser:
             corrected: str | None = " ".join(said)
         else:
             corrected = unstretched or self._typos.correct(said)
+        side_only = corrected is None and (corrected := self._typos.short_side(said)) is not None
         if corrected is None:
             return None
         again = self._parse_or_read(corrected, lang, prefer)
         if unstretched is None and again.intent in _NO_TYPO_INTENTS:
             return None  # "release the kipll switch": a resume, a yes or a mode switch is never guessed
+        if side_only and not (again.matched and again.intent == "place_trade"):
+            return None  # "sel 2 ES" is a whole order or nothing
         if again.matched or (again.reason or "").startswith("missing_"):
             # Typed only: a recogniser's odd word ("achter") is a mishearing, never corrected into
             # a side or an action (the dialogue does not act on it from speech).
@@ -594,10 +651,27 @@ class Parser:
                     if again.matched or (again.reason or "").startswith("missing_"):
                         return self._restated(refused, again), True
                     break
+        if refused.reason in _REPEATABLE:
+            # "achète 2 ES euh 2 ES", "buy two uh buy two ES": the same words said twice, said once.
+            for comp in self._select(lang):
+                stripped = comp.strip_skip(norm + " ")
+                once = self._restater.without_repeated_run(stripped.split(), self._number_words) if stripped else None
+                if once is not None:
+                    again = self.parse(once.text + (" ?" if "?" in refused.text else ""), lang, prefer=prefer)
+                    if again.matched or (again.reason or "").startswith("missing_"):
+                        return self._restated(refused, again), True
+                    break
+        if said and (full := self._restater.expanded(said)) is not None:
+            # "chui long combien d'ES": said again in full words, through every stage.
+            # What the full words make of it is final, refusal included ("chais pas, achète 2 ES": doubt).
+            again = self.parse(full.text + (" ?" if "?" in refused.text else ""), lang, prefer=prefer)
+            return self._restated(refused, again), True
         if said and (preamble := self._preamble(refused, said, lang, prefer)) is not None:
             return preamble, True
         if said and (commented := self._commentary(refused, lang, prefer)) is not None:
             return commented, True
+        if said and (aside := self._aside(refused, lang, prefer)) is not None:
+            return aside, True
         corrects, hesitates, asks = self._restater.may_apply(said)
         if not (corrects or hesitates or asks):
             return refused, False
@@ -728,6 +802,32 @@ class Parser:
                 # ("je veux plus rien en position, achète 2 ES": the mood contradicts the order)
                 return None
             return self._restated(refused, again)
+        return None
+
+    def _aside(self, refused: ParseResult, lang: str, prefer: str | None) -> ParseResult | None:
+        """"coupe tout, je pars déjeuner", "vends 2 ES parce que le CPI sort bientôt": a whole command
+        said first, then a reason or an aside that commits to nothing (`Restater.aside_splits`,
+        `FrameMatcher.plain_aside`; never a time, a stop, a target or a condition). A split whose
+        command is understood and whose aside says more is passed over for a longer command (which
+        the parser judges whole: "ferme l'ES, le MNQ aussi" is no close), never read without the
+        aside. An action is never read so from a question."""
+        assert self._restater is not None
+        if self._frames is None:
+            return None
+        said = normalize(refused.text).split()
+        # ("buy two ES, sorry, just kidding": an action said with a self-correction is read as one, or refused)
+        corrected = any(self._restater.corrections.at(said, i) for i in range(len(said)))
+        for head, tail in self._restater.aside_splits(refused.text):
+            # (the whole parser: the command may follow a comment of its own; never the classifier's guess)
+            again = self.parse(head, lang, prefer=prefer)
+            asked = again.intent in self._read_only
+            if not (again.matched and again.method != "classifier" and (again.intent in _BEFORE_ASIDE or asked)):
+                continue
+            if not asked and ("?" in refused.text or corrected):
+                return None
+            if (self._extras is None or not self._extras.says_extra(tail.split())) \
+                    and self._frames.plain_aside(tail, after_question=again.intent if asked else None):
+                return self._restated(refused, again)
         return None
 
     def _bare_correction(self, first: ParseResult, second: list[str], lang: str,
@@ -898,9 +998,18 @@ _AFTER_PREAMBLE = frozenset({"close_positions", "halt"})
 #: control imo, sell 5 MNQ"): a command read back, never an answer or a switch.
 _AFTER_LEAD_CLAUSE = frozenset({"place_trade", "close_positions", "halt"})
 
+#: Commands that may be said before an aside ("coupe tout, je pars déjeuner"): every action read
+#: back or switched on its own words (read-only questions may be too), never an answer.
+_BEFORE_ASIDE = frozenset({"place_trade", "close_positions", "halt", "resume", "set_risk", "reduce_only",
+                           "autopilot_mode"})
+
 #: Refusals the classifier may overrule: nothing came close, or two intents tied. Never one
 #: about an unclear slot (two markets, no clear side, a missing quantity...).
 _CLASSIFIABLE = frozenset({"no_match", "ambiguous_intent"})
+#: Refusals a sentence with the same words said twice in a row may get ("buy two ES two ES": two
+#: quantities, two markets), read again with them said once (`Restater.without_repeated_run`).
+_REPEATABLE = frozenset({"no_match", "ambiguous_quantity", "ambiguous_symbol", "ambiguous_side",
+                         "ambiguous_intent"})
 
 
 def default_parser() -> Parser:

@@ -25,7 +25,7 @@ sentence understood as said pays nothing.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,7 +38,7 @@ __all__ = ["RESTATE_KEYS", "Restatement", "Restater"]
 RESTATE_KEYS = frozenset({"corrections", "correction_tails", "correction_only", "hesitations", "trailers",
                           "indirect_questions", "context_yes", "context_no", "chat_sides", "chat_limit",
                           "percent_labels", "percent_units", "preambles", "commentary_joins",
-                          "correction_glue", "pauses"})
+                          "correction_glue", "pauses", "contractions", "aside_markers"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +109,7 @@ class Restater:
         self.indirect = _phrases(frames, "indirect_questions")
         self.preambles = _phrases(frames, "preambles")
         self.commentary_joins = _phrases(frames, "commentary_joins")
+        self.aside_markers = _phrases(frames, "aside_markers")
         # Words that only tie a corrected value to the order ("… non vingt-trois micro nasdaq *à l'*achat",
         # "… no twenty-three MNQ *on the* buy *side*"): a restart may say them anew.
         self.glue = frozenset(normalize(p) for section in frames.values()
@@ -134,6 +135,14 @@ class Restater:
             for side, shorts in (section.get("chat_sides") or {}).items():
                 for short in _strings(shorts):
                     self._chat[normalize(short)] = (str(side), limits)
+        # Words run together as people say or type them ("chui", "chu", "jsuis": "je suis"), each with
+        # the words it stands for (`contractions`: full form -> [contracted forms]).
+        self._contracted: dict[str, str] = {}
+        for section in frames.values():
+            for full, forms in (section.get("contractions") or {}).items():
+                for form in _strings(forms):
+                    if normalize(form):
+                        self._contracted[normalize(form)] = normalize(str(full))
         self._gate = self.corrections.first_words | self.hesitations.first_words | self.indirect.first_words \
             | self.pauses.first_words
         # Trailers are said last: gated on the last word ("j'en ai marre" must not open the gate
@@ -144,7 +153,14 @@ class Restater:
                                        if words)
 
     def __bool__(self) -> bool:
-        return bool(self._gate or self._trailer_ends or self._context or self._chat)
+        return bool(self._gate or self._trailer_ends or self._context or self._chat or self._contracted)
+
+    def expanded(self, tokens: Sequence[str]) -> Restatement | None:
+        """The sentence with its contracted words said in full ("chui long ?" -> "je suis long ?"),
+        or None when it holds none (one set look-up a word)."""
+        if not self._contracted or self._contracted.keys().isdisjoint(tokens):
+            return None
+        return Restatement("contraction", " ".join(self._contracted.get(t, t) for t in tokens))
 
     def context_answer(self, text: str) -> str | None:
         """"confirm" / "cancel" for the short answers that are one only while a read-back waits
@@ -197,13 +213,27 @@ class Restater:
             head, tail = normalize(text[:mark.start()]), normalize(text[mark.end():])
             if head and tail:
                 splits.setdefault(tail, head)
-        tokens = normalize(text).split()
-        if self.commentary_joins and not self.commentary_joins.first_words.isdisjoint(tokens):
-            for i in range(1, len(tokens) - 1):
-                size = self.commentary_joins.at(tokens, i)
-                if size and i + size < len(tokens):
-                    splits.setdefault(" ".join(tokens[i + size:]), " ".join(tokens[:i]))
+        for head, tail in _joined(normalize(text).split(), self.commentary_joins):
+            splits.setdefault(tail, head)
         return sorted(((head, tail) for tail, head in splits.items()), key=lambda split: len(split[1]))
+
+    # ------------------------------------------------------------------ a command, then an aside
+    def aside_splits(self, text: str) -> list[tuple[str, str]]:
+        """"coupe tout, je pars déjeuner", "vends 2 ES parce que le CPI sort bientôt": (the command
+        said first, the aside after it) for every clause boundary of the sentence as typed (see
+        `commentary_splits`) and every word that opens a reason (`aside_markers`: "parce que",
+        "car"), normalised; the shortest command first. The parser keeps a split only when the
+        command is understood and the aside commits to nothing (`FrameMatcher.plain_aside`). The
+        command is given as typed when a mark ends it (it may hold a comment of its own: "le
+        marché est lourd, vends 2 ES, je pars déjeuner")."""
+        splits: dict[str, str] = {}
+        for mark in _CLAUSE_END.finditer(text):
+            head, tail = text[:mark.start()], normalize(text[mark.end():])
+            if normalize(head) and tail:
+                splits.setdefault(head, tail)
+        for head, tail in _joined(normalize(text).split(), self.aside_markers):
+            splits.setdefault(head, tail)
+        return sorted(splits.items(), key=lambda split: len(split[0]))
 
     # ------------------------------------------------------------------ labelled percentages
     def labelled_percent(self, tokens: Sequence[str]) -> Restatement | None:
@@ -264,6 +294,22 @@ class Restater:
                 continue
             kept.append(unit)
         return Restatement("repeat", _join(kept)) if len(kept) < len(units) else None
+
+    @staticmethod
+    def without_repeated_run(tokens: Sequence[str], number_words: frozenset[str]) -> Restatement | None:
+        """"buy two ES, uh, two ES", "achète deux contrats euh deux contrats ES", "sell two uh sell two
+        MNQ": the same words said twice in a row (fillers already dropped) said once, longest run
+        first. A run of number words only is never one ("fifty nine fifty nine" may be 5959, "deux
+        deux" a misheard number): those stay as said. The same words make the same values, so the
+        sentence said once can mean nothing else; the parser keeps it only when it is understood."""
+        n = len(tokens)
+        for size in range(n // 2, 0, -1):
+            for i in range(n - 2 * size + 1):
+                run = tokens[i:i + size]
+                if run == tokens[i + size:i + 2 * size] \
+                        and not all(t in number_words or t[:1].isdigit() for t in run):
+                    return Restatement("repeat", " ".join([*tokens[:i + size], *tokens[i + 2 * size:]]))
+        return None
 
     # ------------------------------------------------------------------ a command said again
     def restart(self, tokens: Sequence[str]) -> tuple[str, str] | None:
@@ -421,6 +467,15 @@ class Restater:
                 if size and start + size < len(tokens):
                     return Restatement("indirect", " ".join(tokens[start + size:]))
         return None
+
+
+def _joined(tokens: Sequence[str], joins: _Phrases) -> Iterator[tuple[str, str]]:
+    """(the words before, the words after) each phrase of `joins` said between two other words."""
+    if joins and not joins.first_words.isdisjoint(tokens):
+        for i in range(1, len(tokens) - 1):
+            size = joins.at(tokens, i)
+            if size and i + size < len(tokens):
+                yield " ".join(tokens[:i]), " ".join(tokens[i + size:])
 
 
 def _join(units: Sequence[Unit]) -> str:

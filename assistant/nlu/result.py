@@ -16,6 +16,7 @@ REASONS = {
     "empty": "nothing was said (empty or only filler words)",
     "no_match": "no intent of the grammar is close enough",
     "ambiguous_intent": "two intents are equally close; refusing to guess",
+    "unknown_command": "a chat slash command that is not one, or not with these arguments (\"/flat\", \"/halt ES\")",
     "ambiguous_": "a slot was heard twice (two symbols, two quantities…) or, for a required "
                   "slot, something unclear was heard where it should be (e.g. no clear side)",
     "missing_": "a required slot was not said (e.g. an order without a quantity)",

@@ -11,7 +11,9 @@ swapped, dropped, doubled or struck wrong. A word is corrected only when:
 
 * no loaded grammar, frame cue or number knows it as written (a word MIA knows is never
   "corrected" into another: "lots" stays "lots");
-* it holds no digit and has at least four letters (short words are too close to each other);
+* it holds no digit and has at least four letters (short words are too close to each other; a
+  three-letter word said first, right before an order's number, is read as the one side it is one
+  edit from: "sel 2 ES", "buu 3 MNQ");
 * exactly ONE word MIA knows is one edit away ("lons": long or lots? refused) — or several that
   are forms of one command word with one meaning ("fermr": ferme or fermer, both a close; "vendd":
   vends or vendu? refused) — and it carries a command: a side word, a keyword of an action
@@ -60,6 +62,9 @@ _STRETCH = re.compile(r"([a-z])\1{2,}")
 #: A whole number glued to letters ("2es", "3mnq"): a space missed before a market.
 _GLUED = re.compile(r"(\d+)([a-z]+)")
 
+#: A name glued to its figure ("sp500"): one market's name when its words are ("sp 500").
+_FIGURE_GLUED = re.compile(r"([a-z]+)(\d+)")
+
 
 def _shrunk(word: str) -> set[str]:
     """`word` with each run of three or more of one letter shrunk to one or to two of it."""
@@ -72,6 +77,19 @@ def _shrunk(word: str) -> set[str]:
 def _deletes(word: str) -> set[str]:
     """`word` with one letter dropped, every way."""
     return {word[:i] + word[i + 1:] for i in range(len(word))}
+
+
+def _same_keys(typed: str, word: str) -> bool:
+    """True when `typed` is `word` typed with its own keys, slipped once: two neighbours swapped
+    ("byu"), a double letter typed once ("sel"), or a letter typed again instead of its neighbour
+    ("buu"). A letter struck wrong ("biy") or a letter dropped ("lon") is not."""
+    if len(typed) == len(word):
+        diff = [i for i in range(len(word)) if typed[i] != word[i]]
+        if len(diff) == 2 and diff[1] == diff[0] + 1:
+            return typed[diff[0]] == word[diff[1]] and typed[diff[1]] == word[diff[0]]
+        return len(diff) == 1 and typed[diff[0]] in typed[max(diff[0] - 1, 0):diff[0]] + typed[diff[0] + 1:diff[0] + 2]
+    return len(typed) == len(word) - 1 and any(
+        word[i] == word[i - 1] and word[:i] + word[i + 1:] == typed for i in range(1, len(word)))
 
 
 def _one_edit(a: str, b: str) -> bool:
@@ -118,6 +136,11 @@ class TypoFixer:
         #: The markets' one-word names ("es", "mnq", "spoos"): what a number may be glued to.
         markets = {form for comp in compiled.values() for form in comp.text_values.get("symbol", {})
                    if form.isalpha()}
+        #: The markets' names that end on a word and a figure ("sp 500", "s and p 500", "micro nas 100"):
+        #: that figure may be typed glued to the word ("SP500", "S&P500").
+        self._figure_names = frozenset(
+            words for comp in compiled.values() for words in (tuple(f.split()) for f in comp.text_values.get("symbol", {}))
+            if len(words) >= 2 and words[-1].isdigit() and words[-2].isalpha())
         stems: set[str] = set()
         for section in frames.values():
             for word in section.get("typo_words", ()):
@@ -136,6 +159,9 @@ class TypoFixer:
                     else:
                         known.update(normalize(word).split())
         self._targets = frozenset(targets)
+        #: The side words by meaning ("sell" -> "side:SELL"): a short word first in an order (`short_side`).
+        self._sides = {w: frozenset(m) for w, m in meaning.items() if w in self._targets and all(v.startswith("side:") for v in m)}
+        self._number_words = frozenset(w for comp in compiled.values() for w in comp.numbers.words)
         self._markets = frozenset(markets)
         self._meaning = {word: frozenset(m) for word, m in meaning.items()}
         self._known = frozenset(known)
@@ -155,12 +181,14 @@ class TypoFixer:
                 and not t.startswith(self._stems)]
 
     def unglued(self, tokens: Sequence[str]) -> list[str] | None:
-        """`tokens` with each number glued to a market's name split ("2es" -> "2", "es"); None when
+        """`tokens` with each number glued to a market's name split ("2es" -> "2", "es"), and each
+        market's name typed with its figure glued ("sp500" -> "sp", "500"; not "es2"); None when
         there is none."""
         out: list[str] = []
         for token in tokens:
-            glued = _GLUED.fullmatch(token) if token[:1].isdigit() else None
-            if glued is not None and glued.group(2) in self._markets:
+            glued = _GLUED.fullmatch(token) if token[:1].isdigit() else _FIGURE_GLUED.fullmatch(token)
+            if glued is not None and (glued.group(2) in self._markets if token[:1].isdigit() else any(
+                    tuple(out[len(out) - k:] if k else ()) + glued.groups() in self._figure_names for k in range(4))):
                 out += glued.groups()
             else:
                 out.append(token)
@@ -182,6 +210,23 @@ class TypoFixer:
                 return None
             out.append(known[0])
         return " ".join(out)
+
+    def short_side(self, tokens: Sequence[str]) -> str | None:
+        """"sel 2 ES", "buu 3 MNQ", "byu 1 MNQ": a word too short for `correct` (three letters), said
+        first and right before a number — in an order, the one place only a side can be — read as
+        the side word it types with the side's own keys (`_same_keys`: two letters swapped, a double
+        letter typed once, a letter typed again for the next) when all such side words mean one side.
+        A letter struck wrong or dropped ("biy", "lon": buy? long? lot?) and two letters or a word MIA
+        knows ("by", "bye") are never read so. The parser keeps it only as a whole order."""
+        if len(tokens) < 3 or not (tokens[1].isdigit() or tokens[1] in self._number_words):
+            return None
+        word = tokens[0]
+        if len(word) != _MIN_TYPO - 1 or not word.isalpha() or word in self._known:
+            return None
+        sides = {side for side in self._sides if _same_keys(word, side)}
+        if len({self._sides[side] for side in sides}) != 1:
+            return None
+        return " ".join([min(sides), *tokens[1:]])
 
     def correct(self, tokens: Sequence[str]) -> str | None:
         """The sentence with each correctable typo replaced, None when there is none or one of

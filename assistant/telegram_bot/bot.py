@@ -57,6 +57,7 @@ from assistant.dialogue import Dialogue, PendingConfirmation, Reply, confirm_lab
 from assistant.dialogue.manager import CopySink
 from assistant.nlu.parser import Parser
 from assistant.nlu.result import ParseResult
+from assistant.nlu.slash import COMMAND_INTENTS, SYMBOL_ARG
 from assistant.telegram_bot import texts as T
 from trading_core.config import MiaConfig
 from trading_core.instruments import get_instrument
@@ -74,20 +75,8 @@ QUERY_INTENTS = frozenset({
     "cvar_loss", "qr_quantiles", "ensemble_weights", "help",
 })
 
-# Slash command -> dialogue intent. /risk is parsed separately (it takes arguments).
-COMMAND_INTENTS: dict[str, str] = {
-    "status": "status",
-    "positions": "positions",
-    "pnl": "pnl_today",
-    "regime": "market_regime",
-    "metrics": "performance_metrics",
-    "halt": "halt",
-    "resume": "resume",
-    "help": "help",
-    "start": "help",  # what Telegram sends when a user opens the chat
-}
-# Commands whose optional argument is a symbol (/positions ES, /regime MNQ).
-_SYMBOL_ARG = frozenset({"positions", "regime"})
+# Slash commands -> dialogue intents: COMMAND_INTENTS, SYMBOL_ARG (assistant/nlu/slash.py, one table
+# with the parser, which reads the same commands typed elsewhere); /risk is parsed apart (it takes arguments).
 
 _T = TypeVar("_T")
 
@@ -462,7 +451,7 @@ class TelegramChatBot:
 
     def _command_parse(self, name: str, args: str | None, lang: str, text: str) -> ParseResult:
         slots: dict[str, Any] = {}
-        if name in _SYMBOL_ARG and args and args.strip():
+        if name in SYMBOL_ARG and args and args.strip():
             with contextlib.suppress(Exception):
                 slots["symbol"] = get_instrument(args.split()[0]).symbol
         return _synthetic(COMMAND_INTENTS[name], text, lang, slots)

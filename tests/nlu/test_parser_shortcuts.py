@@ -12,7 +12,7 @@ from rapidfuzz import fuzz, process
 from assistant.grammar.expand import sample_expansions
 from assistant.grammar.model import RangeList, TextList
 from assistant.grammar.template import SlotRef
-from assistant.nlu.fuzzy import _TOKEN_MATCH, _closest_word, _opcodes
+from assistant.nlu.fuzzy import _TOKEN_MATCH, _closest_word, _replaced_span
 from assistant.nlu.normalize import normalize
 from assistant.nlu.parser import Parser
 
@@ -26,19 +26,23 @@ def _corpus() -> list[str]:
     return lines
 
 
-def test_opcodes_are_sequence_matchers() -> None:
+def test_replaced_span_is_the_sequence_matchers_replacement() -> None:
     rng = random.Random(7)
     for _ in range(3000):
         words = rng.choice((["a", "b"], ["a", "b", "c", "d"], ["buy", "two", "es", "\ue001", "de", "le"]))
         said = [rng.choice(words) for _ in range(rng.randrange(0, 10))]
-        full = [rng.choice(words) for _ in range(rng.randrange(0, 10))]
+        full = [rng.choice(words) for _ in range(rng.randrange(1, 10))]
         if said and rng.random() < 0.5:  # near copies, as a sentence and its carrier are
             full = list(said)
             for _ in range(rng.randrange(1, 4)):
                 k = rng.randrange(len(full) + 1)
                 full[k:k + rng.randrange(2)] = [rng.choice(words)] * rng.randrange(2)
-        expected = [tuple(op) for op in SequenceMatcher(None, said, full, autojunk=False).get_opcodes()]
-        assert _opcodes(said, full) == expected, (said, full)
+            full = full or ["a"]
+        opcodes = SequenceMatcher(None, said, full, autojunk=False).get_opcodes()
+        for slot in range(len(full)):
+            expected = next(((i1, i2) for tag, i1, i2, j1, j2 in opcodes if tag == "replace" and j1 <= slot < j2),
+                            None)
+            assert _replaced_span(said, full, slot) == expected, (said, full, slot)
 
 
 def test_closest_word_is_rapidfuzz_extract_one() -> None:
