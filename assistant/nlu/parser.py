@@ -303,7 +303,8 @@ class Parser:
 
     def _slash(self, text: str, command: SlashCommand, lang: str, prefer: str | None) -> ParseResult:
         """A chat slash command (assistant/nlu/slash.py): exactly the intent it names, with the
-        arguments that command takes, or refused (`unknown_command`); never the words after the slash.
+        arguments that command takes, or refused (`unknown_command`); a command the bot does not
+        know is read as its words only when they ask a read-only question ("/cvar").
         A command word says nothing of the language: the conversation's (`prefer`) answers."""
         code = lang if lang in self._compiled else prefer if prefer in self._compiled else self.default_language
         norm = normalize(text)
@@ -318,6 +319,12 @@ class Parser:
                     break
         if command.name == RISK_COMMAND and (slots is None or "risk_percent" not in slots):
             slots = None  # "/risk" alone, "/risk ES": the bot answers with its usage
+        if command.intent is None:
+            # "/cvar", "/perf", "/aide": not a bot command, but a question in its words is answered as
+            # typed without the slash; an action ("/buy 2 ES", "/flat") never comes from one.
+            said = self.parse(f"{command.name} {command.args}".strip(), lang, prefer=prefer)
+            if said.matched and said.intent in self._read_only:
+                return replace(said, text=text)
         if command.intent is None or slots is None:
             return ParseResult(text, norm, False, None, language=code, language_certain=False, score=1.0,
                                reason="unknown_command",

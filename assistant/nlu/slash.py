@@ -4,8 +4,9 @@ The Telegram bot (assistant/telegram_bot/bot.py) routes its commands itself, fro
 below; the same words typed anywhere else (the console, a pasted message, a bot whose command
 handler did not fire) reach the parser. There they mean exactly the intent the command names, or
 nothing: a command the bot does not know ("/flat", "/buy 2 ES"), or known but with arguments it
-does not take ("/halt ES"), is refused (reason `unknown_command`), never read as the words after
-the slash. An order is never a slash command.
+does not take ("/halt ES"), is refused (reason `unknown_command`). The one exception: an unknown
+command whose words ask a read-only question ("/cvar", "/perf", "/aide") is that question. An
+order, a close or a switch is never a slash command.
 
 Arguments: "/positions ES", "/regime MNQ" take one market; "/risk PERCENT [MARKET]" the risk per
 trade ("/risk 1 ES", "/risk 0,5", "/risk 1% MNQ"). "/cmd@botname" is the command addressed to a bot

@@ -30,7 +30,7 @@ def test_a_slash_command_is_exactly_the_intent_it_names(parser: Parser, text: st
 
 
 @pytest.mark.parametrize("text", [
-    "/flat", "/buy", "/buy 2 ES", "/sell 2 ES", "/close ES", "/aide", "/halt ES", "/pnl today",
+    "/flat", "/buy", "/buy 2 ES", "/sell 2 ES", "/close ES", "/halt ES", "/pnl today", "/achat 2 MNQ", "/reduceonly",
     "/risk", "/risk ES", "/risk 1 ES MNQ", "/regime ES MNQ", "/positions SPY",
 ])
 def test_any_other_slash_command_is_refused_never_read_as_its_words(parser: Parser, text: str) -> None:
@@ -123,3 +123,13 @@ def test_a_run_of_number_words_alone_is_never_collapsed() -> None:
     assert Restater.without_repeated_run("buy fifty nine fifty nine".split(), numbers) is None
     again = Restater.without_repeated_run("buy two es two es".split(), numbers)
     assert again is not None and again.text == "buy two es"
+
+
+@pytest.mark.parametrize(("text", "intent"), [
+    ("/cvar", "cvar_loss"), ("/perf", "performance_metrics"), ("/aide", "help"), ("/shap", "shap_features"),
+    ("/quantiles", "qr_quantiles"),
+])
+def test_an_unknown_slash_command_asking_a_question_is_that_question(parser: Parser, text: str, intent: str) -> None:
+    """Not a bot command, but its words ask a read-only question: answered (an action never is)."""
+    result = parser.parse(text)
+    assert result.matched and result.intent == intent and result.text == text
