@@ -90,7 +90,16 @@ HELDOUT_FLOORS = {
     # / 87.8 % EN when first measured blind on 27f75dc (7 / 10 wrong), 88.4 / 89.0 % after rounds
     # 12-13 and perf9 (still blind to them, same wrong lines); every wrong line fixed by the lead
     # (round 14: no relabel), then 94.9 % FR / 96.0 % EN.
-    "heldout8_fr": 0.945, "heldout8_en": 0.955,
+    # Rounds 15-17 (session 9: asides after a command, indirect requests, numbers and chat text): 97.4 %
+    # FR / 98.4 % EN.
+    "heldout8_fr": 0.97, "heldout8_en": 0.98,
+    # Held-out set 9 (session 9: speech-style text, regional French, indirect requests, asides,
+    # quantities said many ways, emoji and slash commands): 83.9 % FR / 85.8 % EN when first measured
+    # blind on 9533592 (14 / 13 wrong), 84.5 / 86.8 % after rounds 15-16 and perf10 (still blind to
+    # them); 20 lines relabelled as the project decided before (a yes alone out of a read-back, the
+    # figure named, a figure over a period, a correction marker, a yes then another command, "pogne"),
+    # the other wrong lines fixed by the lead (round 17); 89.1 % FR / 91.1 % EN once in the corpus.
+    "heldout9_fr": 0.885, "heldout9_en": 0.905,
 }
 
 
