@@ -560,6 +560,9 @@ class ReadOnlyClassifier:
         action = next((w for w in words if w in self._actions), None)
         if action is not None:
             return f"a word of commands only ('{action}')"
+        if "?" not in text and a.has("unclear"):
+            # "my P&L is terrible today lol": doubt or a remark taken back, and no question mark
+            return "doubt or a remark taken back ('lol', 'just kidding'), no question asked"
         if "?" not in text and not (words and words[0] in self._question_starts):
             known = self._frames._known
             strange = [w for w in words if w not in known and w not in self._domain and w not in _MASKS]
