@@ -81,13 +81,14 @@ ROOT = HERE.parents[1]
 CORPUS_DIR = ROOT / "tests" / "nlu"
 CORPUS_PATTERNS = ("cases_*.yaml", "frames_*.yaml", "paraphrases_*.yaml")
 
+#: Last words of a question about what a thing is for or how it works ("what's SHAP for", "how does
+#: the ensemble work"); "what does QR-DQN say" asks its figures.
+_EXPLAINED_ENDS = frozenset({"for", "work", "works", "function", "functions", "fonctionne", "fonctionnent"})
+
 # Frame categories that make a sentence more than a question (see grammars/frames_*.yaml), as
 # in the frames' own rules for questions ("order_modifiers" such as "per", "each" are harmless
 # in a question; "all", "everything" are how a close is said: "wrap up all positions"). Negations are checked as whole phrases (see `_negation`), and a few cues of
 # "chit_chat" / "others" are forgiven (lexicon.yaml `forgiven`), then the gate is checked again.
-#: Last words of a question about what a thing is for or how it works ("what's SHAP for", "how does
-#: the ensemble work"); "what does QR-DQN say" asks its figures.
-_EXPLAINED_ENDS = frozenset({"for", "work", "works", "function", "functions", "fonctionne", "fonctionnent"})
 _GATES = ("close", "halt", "resume", "yes", "yes_typed", "no", "cancel", "conditionals",
           "money", "other_assets", "others", "modifiers", "chit_chat", "all", "elsewhen", "quotes",
           # a mode switch ("only exits for the rest of the day"): the frames read it, or nobody

@@ -1059,6 +1059,7 @@ class FrameMatcher:
 
     def _commits_to_nothing(self, clause: str, *, aside: bool, asked: str | None = None) -> bool:
         lenient = asked is not None
+        committing = [c for c in self._COMMITTING if not (lenient and c in self._HARMLESS_AFTER_QUESTION)]
         tokens = clause.split()
         kept: list[str] = []
         i = self._lead_in_size(tokens)
@@ -1074,7 +1075,6 @@ class FrameMatcher:
             if not spaced.strip():
                 continue
             a = self._analyse(comp, spaced, clause)
-            committing = [c for c in self._COMMITTING if not (lenient and c in self._HARMLESS_AFTER_QUESTION)]
             if a.sides or a.side_nouns or a.prices or a.percents or a.currency or a.switch_words \
                     or a.has(*committing) or (a.topics | a.weak_topics) & self._ACCOUNT_TOPICS:
                 return False

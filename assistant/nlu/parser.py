@@ -306,6 +306,12 @@ class Parser:
         arguments that command takes, or refused (`unknown_command`); a command the bot does not
         know is read as its words only when they ask a read-only question ("/cvar").
         A command word says nothing of the language: the conversation's (`prefer`) answers."""
+        if command.intent is None:
+            # "/cvar", "/perf", "/aide": not a bot command, but a question in its words is answered as
+            # typed without the slash; an action ("/buy 2 ES", "/flat") never comes from one.
+            said = self.parse(f"{command.name} {command.args}".strip(), lang, prefer=prefer)
+            if said.matched and said.intent in self._read_only:
+                return replace(said, text=text)
         code = lang if lang in self._compiled else prefer if prefer in self._compiled else self.default_language
         norm = normalize(text)
         slots: dict[str, object] | None = {} if not command.args else None
@@ -319,12 +325,6 @@ class Parser:
                     break
         if command.name == RISK_COMMAND and (slots is None or "risk_percent" not in slots):
             slots = None  # "/risk" alone, "/risk ES": the bot answers with its usage
-        if command.intent is None:
-            # "/cvar", "/perf", "/aide": not a bot command, but a question in its words is answered as
-            # typed without the slash; an action ("/buy 2 ES", "/flat") never comes from one.
-            said = self.parse(f"{command.name} {command.args}".strip(), lang, prefer=prefer)
-            if said.matched and said.intent in self._read_only:
-                return replace(said, text=text)
         if command.intent is None or slots is None:
             return ParseResult(text, norm, False, None, language=code, language_certain=False, score=1.0,
                                reason="unknown_command",
@@ -677,7 +677,7 @@ class Parser:
             return preamble, True
         if said and (commented := self._commentary(refused, lang, prefer)) is not None:
             return commented, True
-        if said and (aside := self._aside(refused, lang, prefer)) is not None:
+        if said and (aside := self._aside(refused, said, lang, prefer)) is not None:
             return aside, True
         corrects, hesitates, asks = self._restater.may_apply(said)
         if not (corrects or hesitates or asks):
@@ -811,7 +811,7 @@ class Parser:
             return self._restated(refused, again)
         return None
 
-    def _aside(self, refused: ParseResult, lang: str, prefer: str | None) -> ParseResult | None:
+    def _aside(self, refused: ParseResult, said: list[str], lang: str, prefer: str | None) -> ParseResult | None:
         """"coupe tout, je pars déjeuner", "vends 2 ES parce que le CPI sort bientôt": a whole command
         said first, then a reason or an aside that commits to nothing (`Restater.aside_splits`,
         `FrameMatcher.plain_aside`; never a time, a stop, a target or a condition). A split whose
@@ -821,16 +821,14 @@ class Parser:
         assert self._restater is not None
         if self._frames is None:
             return None
-        said = normalize(refused.text).split()
-        # ("buy two ES, sorry, just kidding": an action said with a self-correction is read as one, or refused)
-        corrected = any(self._restater.corrections.at(said, i) for i in range(len(said)))
         for head, tail in self._restater.aside_splits(refused.text):
             # (the whole parser: the command may follow a comment of its own; never the classifier's guess)
             again = self.parse(head, lang, prefer=prefer)
             asked = again.intent in self._read_only
             if not (again.matched and again.method != "classifier" and (again.intent in _BEFORE_ASIDE or asked)):
                 continue
-            if not asked and ("?" in refused.text or corrected):
+            # ("buy two ES, sorry, just kidding": an action said with a self-correction is read as one, or refused)
+            if not asked and ("?" in refused.text or any(self._restater.corrections.at(said, i) for i in range(len(said)))):
                 return None
             if (self._extras is None or not self._extras.says_extra(tail.split())) \
                     and self._frames.plain_aside(tail, after_question=again.intent if asked else None):

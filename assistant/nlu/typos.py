@@ -186,10 +186,9 @@ class TypoFixer:
         there is none."""
         out: list[str] = []
         for token in tokens:
-            glued = _GLUED.fullmatch(token) if token[:1].isdigit() else _FIGURE_GLUED.fullmatch(token)
-            if glued is not None and (glued.group(2) in self._markets if token[:1].isdigit() else any(
-                    tuple(out[len(out) - k:] if k else ()) + glued.groups() in self._figure_names for k in range(4))):
-                out += glued.groups()
+            parts = self._split_glued(token, out)
+            if parts is not None:
+                out += parts
             else:
                 out.append(token)
         return out if len(out) > len(tokens) else None
@@ -210,6 +209,18 @@ class TypoFixer:
                 return None
             out.append(known[0])
         return " ".join(out)
+
+    def _split_glued(self, token: str, before: Sequence[str]) -> tuple[str, str] | None:
+        """("2", "es") for "2es", ("sp", "500") for "sp500" when the words `before` it and these two
+        make a market's name; None otherwise."""
+        if token[:1].isdigit():
+            glued = _GLUED.fullmatch(token)
+            return (glued.group(1), glued.group(2)) if glued is not None and glued.group(2) in self._markets else None
+        glued = _FIGURE_GLUED.fullmatch(token)
+        if glued is None:
+            return None
+        parts = (glued.group(1), glued.group(2))
+        return parts if any(tuple(before[len(before) - k:]) + parts in self._figure_names for k in range(4)) else None
 
     def short_side(self, tokens: Sequence[str]) -> str | None:
         """"sel 2 ES", "buu 3 MNQ", "byu 1 MNQ": a word too short for `correct` (three letters), said
