@@ -8,7 +8,6 @@ in both languages.
 from __future__ import annotations
 
 import random
-import time
 from pathlib import Path
 from typing import Any
 
@@ -170,34 +169,30 @@ def test_both_languages_are_branches_of_one_automaton(automaton: TokenAutomaton,
 
 
 def _bigger_grammar(tmp_path: Path, copies: int) -> Path:
-    """The project grammars with every intent of fr.yaml and en.yaml repeated `copies` times
-    (renamed), as a much broader grammar would be."""
-    import yaml
+    """The project grammars with every intent repeated `copies` times, renamed (bench/grammar_compile.py)."""
+    import importlib.util
 
-    repo_grammars = Path(__file__).resolve().parents[2] / "grammars"
-    out = tmp_path / "big"
-    out.mkdir()
-    (out / "slots.yaml").write_text((repo_grammars / "slots.yaml").read_text(encoding="utf-8"), encoding="utf-8")
-    for lang in ("fr", "en"):
-        data = yaml.safe_load((repo_grammars / f"{lang}.yaml").read_text(encoding="utf-8"))
-        intents = {}
-        for k in range(copies):
-            for name, body in data["intents"].items():
-                intents[f"{name}_{k}" if k else name] = body
-        data["intents"] = intents
-        (out / f"{lang}.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
-    return out
+    bench = Path(__file__).resolve().parents[2] / "bench" / "grammar_compile.py"
+    spec = importlib.util.spec_from_file_location("grammar_compile", bench)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.scaled_grammar(tmp_path / "big", copies)  # type: ignore[no-any-return]
 
 
-def test_compile_time_budget_for_a_grammar_five_times_larger(tmp_path: Path, tokenizer: Any) -> None:
-    """Compile budget (documented in docs/asr.md): a grammar 5x the project's compiles (word graphs,
-    token tries, digits automaton) in under 5 s of CPU here; the project's own takes a few tenths."""
+def test_a_grammar_five_times_larger_compiles_and_keeps_each_copy_distinct(tmp_path: Path, tokenizer: Any) -> None:
+    """A grammar 5x the project's compiles into one automaton (word graphs, token tries, digits automaton)
+    and each renamed copy of an intent keeps its own meaning. Its CPU cost is a budget, printed by
+    bench/grammar_compile.py --scale 5 (docs/asr.md), not asserted here: a timing is no behaviour."""
     grammar = load_grammar(_bigger_grammar(tmp_path, 5))
-    t0 = time.process_time()
     ta = TokenAutomaton({lang: word_graph(grammar, lang) for lang in ("fr", "en")}, tokenizer)
     ta.prepare()
-    elapsed = time.process_time() - t0
-    arcs = sum(len(g.arcs) for g in ta.graphs)
-    print(f"\n5x grammar: {arcs} word-graph arcs, compiled in {elapsed:.2f} s CPU")
-    assert arcs > 5 * 10_000
-    assert elapsed < 5.0
+    assert sum(len(g.arcs) for g in ta.graphs) > 5 * 10_000
+    frontier = ta.initial("en")
+    for tok in tokenizer.encode(" stop trading"):
+        frontier = ta.advance(frontier, tok)
+    intents = {m.intent for m in ta.meanings(frontier)}
+    base = {i for i in intents if not i[-2:-1] == "_" or not i[-1].isdigit()}
+    assert len(base) == 1, intents
+    (name,) = base
+    assert intents == {name} | {f"{name}_{k}" for k in range(1, 5)}
