@@ -1131,7 +1131,10 @@ class FrameMatcher:
             word in self._request_words and ((i > 0 and t[i - 1] in self._addressees)
                                              or (i + 1 < len(t) and t[i + 1] in self._addressees))
             for i, word in enumerate(t))
-        return asked, bool(words & self._state_words), requested
+        # ("l'autopilote propose et *c'est* moi qui valide": no state word after "c'", as `_describes_state`)
+        stated = any(word in self._state_words and (i == 0 or t[i - 1] not in self._not_state_before)
+                     for i, word in enumerate(t))
+        return asked, stated, requested
 
     _SWITCH_BLOCKERS = ("negations", "conditionals", "others", "past", "period", "money", "other_assets",
                         "modifiers", "order_modifiers", "risk", "relative", "limit_words", "yes", "yes_typed",
@@ -1433,9 +1436,12 @@ class FrameMatcher:
             return _refuse("no_match", f"a number in a {intent} command", intent)
         asked, stated, requested = self._asked(a)
         if not requested and (asked or (stated and a.has("switch_on", "switch_off"))):
-            # "le kill switch est-il activé": its state asked about (the status says it); "le
-            # trading peut reprendre ?", "are we done trading for today?": asked, refused.
-            if a.has("switch_on", "switch_off") and self._describes_state(a.tokens) and not a.unknown_words:
+            # "le kill switch est-il activé", "is the engine halted" (a one-word halt: its participle): its
+            # state asked about (the status says it); "le trading peut reprendre ?", "are we done trading for
+            # today?": asked, refused.
+            participle = asked and intent == "halt" and all(n == 1 for n in a.halt_lengths)
+            if (a.has("switch_on", "switch_off") or participle) and self._describes_state(a.tokens) \
+                    and not a.unknown_words:
                 return FrameOutcome("accept", "status")
             return _refuse("no_match", f"a question about {intent}, not a command", intent)
         if a.unknown_words:

@@ -679,6 +679,13 @@ class Parser:
             return commented, True
         if said and (aside := self._aside(refused, said, lang, prefer)) is not None:
             return aside, True
+        if said and said[-1] in self._restater.tags.last_words \
+                and (tagged := self._restater.untagged_question(said)) is not None:
+            # "are we live right now or not", "le bot est en pause ou quoi ?": the question without its
+            # tag (whose doubt word refused it), through every stage; only a read-only answer stands.
+            again = self.parse(tagged.text + " ?", lang, prefer=prefer)
+            if again.matched and again.intent in self._read_only:
+                return self._restated(refused, again), True
         corrects, hesitates, asks = self._restater.may_apply(said)
         if not (corrects or hesitates or asks):
             return refused, False
@@ -889,6 +896,10 @@ class Parser:
         if reason.startswith("ambiguous_") and self._frames is not None \
                 and out.intent in self._frames.topic_intents:
             return True
+        if reason == "ambiguous_risk_percent" and not out.slots:
+            # "je veux que l'autopilote me demande avant chaque trade" is close to "… risque par trade",
+            # but says no figure: the frames may read a switch (only a switch, see `_frame`)
+            return True
         return reason in ("no_match", "ambiguous_intent") or reason.startswith("missing_")
 
     def _frame(self, text: str, per_lang: list[tuple[CompiledLanguage, str]], tokens: list[str],
@@ -912,6 +923,9 @@ class Parser:
                                             or out.intent in self._frames.topic_intents)):
             # After an order's unclear quantity, only the same order whose other number the frames
             # read as its price ("à 21 010,75" after the market), or a read-only question.
+            return None
+        if fuzzy.reason == "ambiguous_risk_percent" and not (
+                out.status == "accept" and out.intent in _WITHOUT_FIGURES):
             return None
         if fuzzy.reason == "ambiguous_symbol" and not close_all and fuzzy.intent not in self._frames.topic_intents:
             return None  # two markets: only a close naming every market with "all", read as all
@@ -1007,6 +1021,11 @@ _AFTER_LEAD_CLAUSE = frozenset({"place_trade", "close_positions", "halt"})
 #: back or switched on its own words (read-only questions may be too), never an answer.
 _BEFORE_ASIDE = frozenset({"place_trade", "close_positions", "halt", "resume", "set_risk", "reduce_only",
                            "autopilot_mode"})
+
+#: What the frames may read after the templates heard a risk per trade without its figure ("je veux que
+#: l'autopilote me demande avant *chaque trade*"): a switch that says no figure (never a question:
+#: "prends tes bénéfices" is no P&L asked).
+_WITHOUT_FIGURES = frozenset({"autopilot_mode", "reduce_only", "halt", "resume"})
 
 #: Refusals the classifier may overrule: nothing came close, or two intents tied. Never one
 #: about an unclear slot (two markets, no clear side, a missing quantity...).

@@ -38,7 +38,8 @@ __all__ = ["RESTATE_KEYS", "Restatement", "Restater"]
 RESTATE_KEYS = frozenset({"corrections", "correction_tails", "correction_only", "hesitations", "trailers",
                           "indirect_questions", "context_yes", "context_no", "chat_sides", "chat_limit",
                           "percent_labels", "percent_units", "preambles", "commentary_joins",
-                          "correction_glue", "pauses", "contractions", "aside_markers"})
+                          "correction_glue", "pauses", "contractions", "aside_markers",
+                          "question_tags"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +63,7 @@ class _Phrases:
         for entries in self._by_first.values():
             entries.sort(key=len, reverse=True)
         self.first_words = frozenset(self._by_first)
+        self.last_words = frozenset(words[-1] for entries in self._by_first.values() for words in entries)
 
     def at(self, tokens: Sequence[str], start: int) -> int:
         """Length of the longest phrase starting at `tokens[start]` (0: none)."""
@@ -107,6 +109,7 @@ class Restater:
         self.hesitations = _phrases(frames, "hesitations")
         self.trailers = _phrases(frames, "trailers")
         self.indirect = _phrases(frames, "indirect_questions")
+        self.tags = _phrases(frames, "question_tags")
         self.preambles = _phrases(frames, "preambles")
         self.commentary_joins = _phrases(frames, "commentary_joins")
         self.aside_markers = _phrases(frames, "aside_markers")
@@ -466,6 +469,15 @@ class Restater:
                 size = self.indirect.at(tokens, start)
                 if size and start + size < len(tokens):
                     return Restatement("indirect", " ".join(tokens[start + size:]))
+        return None
+
+
+    def untagged_question(self, tokens: Sequence[str]) -> Restatement | None:
+        """The question before a tag said last ("are we live right now | or not", "on est en live là |
+        ou pas"), None when the sentence does not end on one (or is nothing but one)."""
+        for start in range(max(1, len(tokens) - _MAX_TRAILER), len(tokens)):
+            if self.tags.at(tokens, start) == len(tokens) - start:
+                return Restatement("tagged", " ".join(tokens[:start]))
         return None
 
 

@@ -164,9 +164,17 @@ def test_heldout_paraphrases_keep_their_floor_with_nothing_wrong(parser: Parser,
 #: switch est-il activé") is the status, a mode removed is never put on, the autopilot's proposals asked
 #: about are its status, another day named (weekdays, "la semaine passée") is never today's P&L nor an
 #: order now, how something works is refused, a risk said with an order beyond the policy is refused.
+#: round 18c (helper nlu19: questions, wishes and states) - indirect and casual questions ("do you happen to know
+#: if…", "dis-moi voir si…") and a question tag said last ("or not", "ou pas", "ou quoi": the question is read,
+#: never an action), a wished state instead of a command ("I want the autopilot to ask me before every trade",
+#: "j'aimerais qu'on passe en réduction seule pour le reste de la séance", "I want trading paused"), switches said
+#: by their state (the kill switch on/off: halt/resume; asked: the status; "l'autopilote en manuel": off; "go
+#: manual" alone: refused), state questions ("am I flat?", "how's the algo doing"); a wish about the market, a
+#: preference, a regret, advice, the past: refused.
 ROUNDS = {"round4": (150, 40), "round5": (140, 40), "round6": (45, 12), "round7": (80, 24), "round8": (170, 25),
           "round9": (60, 16), "round10": (66, 19), "round11": (75, 28), "round12": (85, 21), "round13": (95, 30),
-          "round14": (62, 28), "round15": (110, 27), "round16": (105, 30), "round17": (38, 17)}
+          "round14": (62, 28), "round15": (110, 27), "round16": (105, 30), "round17": (38, 17),
+          "round18c": (80, 22)}
 
 
 #: Below the issue's target on purpose: round 13 EN's two misses are typos the typo rule refuses as
