@@ -679,10 +679,11 @@ class Parser:
             return commented, True
         if said and (aside := self._aside(refused, said, lang, prefer)) is not None:
             return aside, True
-        if said and said[-1] in self._restater.tags.last_words \
+        if said and not self._restater.tag_words.isdisjoint(said) \
                 and (tagged := self._restater.untagged_question(said)) is not None:
-            # "are we live right now or not", "le bot est en pause ou quoi ?": the question without its
-            # tag (whose doubt word refused it), through every stage; only a read-only answer stands.
+            # "are we live right now or not", "le bot est en pause ou quoi ?", "j'ai-tu fait de l'argent
+            # aujourd'hui": the question without its tag or particle, through every stage; only a read-only
+            # answer stands.
             again = self.parse(tagged.text + " ?", lang, prefer=prefer)
             if again.matched and again.intent in self._read_only:
                 return self._restated(refused, again), True

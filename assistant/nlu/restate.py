@@ -39,7 +39,7 @@ RESTATE_KEYS = frozenset({"corrections", "correction_tails", "correction_only", 
                           "indirect_questions", "context_yes", "context_no", "chat_sides", "chat_limit",
                           "percent_labels", "percent_units", "preambles", "commentary_joins",
                           "correction_glue", "pauses", "contractions", "aside_markers",
-                          "question_tags"})
+                          "question_tags", "question_particles"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +110,14 @@ class Restater:
         self.trailers = _phrases(frames, "trailers")
         self.indirect = _phrases(frames, "indirect_questions")
         self.tags = _phrases(frames, "question_tags")
+        # A particle said after a verb that makes a question of it (Québec "j'ai-*tu* fait de l'argent",
+        # "on est-*tu* en live"): particle -> the verbs it follows.
+        self._particles: dict[str, frozenset[str]] = {}
+        for section in frames.values():
+            for particle, verbs in (section.get("question_particles") or {}).items():
+                self._particles[normalize(str(particle))] = self._particles.get(normalize(str(particle)), frozenset()) \
+                    | {normalize(verb) for verb in _strings(verbs)}
+        self.tag_words = self.tags.last_words | frozenset(self._particles)
         self.preambles = _phrases(frames, "preambles")
         self.commentary_joins = _phrases(frames, "commentary_joins")
         self.aside_markers = _phrases(frames, "aside_markers")
@@ -474,10 +482,14 @@ class Restater:
 
     def untagged_question(self, tokens: Sequence[str]) -> Restatement | None:
         """The question before a tag said last ("are we live right now | or not", "on est en live là |
-        ou pas"), None when the sentence does not end on one (or is nothing but one)."""
+        ou pas"), or without the particle that made a question of a verb ("j'ai-tu fait de l'argent"); None
+        when the sentence holds neither (or is nothing but a tag)."""
         for start in range(max(1, len(tokens) - _MAX_TRAILER), len(tokens)):
             if self.tags.at(tokens, start) == len(tokens) - start:
                 return Restatement("tagged", " ".join(tokens[:start]))
+        for i in range(1, len(tokens) - 1):
+            if tokens[i - 1] in self._particles.get(tokens[i], ()):
+                return Restatement("tagged", " ".join((*tokens[:i], *tokens[i + 1:])))
         return None
 
 

@@ -74,16 +74,18 @@ def test_an_indirect_question_never_yields_an_action(parser: Parser, text: str) 
     ("are we live right now or not", "status"), ("on est en live là ou pas", "status"),
     ("le bot est en pause ou quoi ?", "status"), ("is the autopilot on or not", "autopilot_status"),
     ("le kill switch est activé ou pas ?", "status"), ("am I green today or not", "pnl_today"),
+    ("j'ai-tu fait de l'argent aujourd'hui", "pnl_today"), ("on est-tu en live", "status"),  # Québec "-tu"
 ])
 def test_a_question_tag_said_last_leaves_the_question(parser: Parser, text: str, intent: str) -> None:
-    """"or not", "ou pas" (`question_tags`): the doubt word of the tag does not refuse the question."""
+    """"or not", "ou pas" (`question_tags`): the doubt word of the tag does not refuse the question; nor
+    does a particle after a verb (`question_particles`: "j'ai-tu…")."""
     result = parser.parse(text)
     assert result.matched and result.intent == intent
 
 
 @pytest.mark.parametrize("text", [
     "should I buy ES or not", "j'achète du ES ou pas", "buy 2 ES or not", "stop trading or not",
-    "ferme tout ou pas", "vends deux ES ou quoi", "or not",
+    "ferme tout ou pas", "vends deux ES ou quoi", "or not", "j'ai-tu acheté des ES hier",
 ])
 def test_a_question_tag_never_yields_an_action(parser: Parser, text: str) -> None:
     assert not parser.parse(text).matched
