@@ -48,7 +48,7 @@ FRAME_KEYS = frozenset({
     "negating_prefixes", "hedges", "greetings", "why_words", "causatives", "quotes",
     "market_opinions", "index_markets", "counted_sides", "negated_mode_glue", "negated_mode_nouns",
     "number_alternatives",
-    "others_possessives",
+    "others_possessives", "story_joins",
 }) | RESTATE_KEYS | SLOT_KEYS | TYPO_KEYS | EXTRAS_KEYS
 
 
@@ -56,6 +56,11 @@ FRAME_KEYS = frozenset({
 _SYMBOL = "symbol"
 #: A year said in digits ("le drawdown de 2025"): another period than the figures MIA reports.
 _YEAR = re.compile(r"(?:19|20)\d\d")
+#: A comment said before a command of this many words or more is a story (`_commits_to_nothing`): its
+#: negations and the account words it says ("la journée", "the day") are its own, unless a negation comes
+#: within its first `_STORY_NEGATION` words ("don't, …", "pas maintenant, …").
+_STORY_WORDS = 10
+_STORY_NEGATION = 3
 #: Words before a side word that make it a position ("my short"), not an order's side.
 _POSSESSIVES = frozenset({"my", "our", "the", "mon", "ma", "mes", "notre", "nos", "le", "la", "ce", "cette"})
 #: Plural possessives right before an order's quantity ("sell *my* 3 ES"): contracts already held,
@@ -242,6 +247,9 @@ HELD_CONTRACTS = "held_contracts"
 #: Cue categories of a switch's own phrases (see `_Analysis.opens_with_switch`).
 _SWITCH_PHRASES = frozenset({"reduce_only", "reduce_only_extras", "mode", "halt", "resume"})
 
+#: Cue categories of a command's words (see `FrameMatcher.names_action`).
+_COMMAND_CATEGORIES = ("close", "halt", "resume", "risk", "autopilot", "reduce_only", "mode", "switch_on", "switch_off")
+
 #: Cue categories of an action or an answer (see `FrameMatcher.says_something`).
 _ACTION_CATEGORIES = ("close", "all", "halt", "resume", "yes", "yes_typed", "no", "cancel", "risk", "autopilot",
                       "reduce_only", "mode", "switch_on", "switch_off")
@@ -401,6 +409,9 @@ class FrameMatcher:
         #: A view of the market said before an order ("je pense que ça va monter, achète 2 ES"):
         #: `market_opinions`, no doubt about the order itself.
         self._market_opinions: set[tuple[str, ...]] = set()
+        #: Words that join the clauses of a story told before a command ("…isn't over yet *but* I've had
+        #: enough…"): `story_joins`, left out of a long comment only (`_commits_to_nothing`).
+        self._story_joins: set[tuple[str, ...]] = set()
         #: An index said for the one market MIA trades on it ("le nasdaq" -> MNQ): `index_markets`,
         #: phrase -> market. Read in questions and closes only; an order stays refused (NQ or MNQ?).
         self._index_markets: dict[tuple[str, ...], str] = {}
@@ -461,11 +472,13 @@ class FrameMatcher:
                         for phrase in _strings(phrases, f"frames ({code}) {key}"):
                             if normalize(phrase):
                                 self._answer_words_set[tuple(normalize(phrase).split())] = str(action)
-                elif key in ("lead_ins", "no_new", "change_auxiliaries", "causatives", "market_opinions", "counted_sides"):
+                elif key in ("lead_ins", "no_new", "change_auxiliaries", "causatives", "market_opinions", "counted_sides",
+                             "story_joins"):
                     # Phrases compared as whole token runs, not cues of the analysis.
                     into = {"lead_ins": self._lead_ins, "no_new": self._no_new,
                             "change_auxiliaries": self._change_auxiliaries, "causatives": self._causatives,
-                    "market_opinions": self._market_opinions, "counted_sides": self._counted_sides}[key]
+                    "market_opinions": self._market_opinions, "counted_sides": self._counted_sides,
+                    "story_joins": self._story_joins}[key]
                     into.update(tuple(normalize(w).split()) for w in _strings(value, f"frames ({code}) {key}")
                                 if normalize(w))
                 elif key == "number_alternatives":
@@ -594,6 +607,12 @@ class FrameMatcher:
         a = self.analysis(comp, spaced, raw)
         return bool(a.sides or a.symbols or a.numbers or a.percents or a.prices or a.topics or a.weak_topics
                     or a.switch_words or a.has(*_ACTION_CATEGORIES))
+
+    def names_action(self, comp: CompiledLanguage, spaced: str, raw: str) -> bool:
+        """The sentence holds a side or a word of a command (a close, a halt, a switch, the risk): the
+        gate of a command looked for before an aside said with no mark (parser `_aside`)."""
+        a = self.analysis(comp, spaced, raw)
+        return bool(a.sides or a.switch_words or a.has(*_COMMAND_CATEGORIES))
 
     def vetoes(self, normalized: str, intent: str | None, *, asked: str | None = None) -> str | None:
         """Why an approximate (fuzzy) match of `intent` must not stand, or None: small talk or a
@@ -1042,7 +1061,7 @@ class FrameMatcher:
         (`market_opinions`: "je pense que", "imo") are left out."""
         return self._commits_to_nothing(head, aside=False)
 
-    def plain_aside(self, tail: str, *, after_question: str | None = None) -> bool:
+    def plain_aside(self, tail: str, *, after_question: str | None = None, feeling: bool = False) -> bool:
         """The words after a whole command ("coupe tout, | je pars déjeuner", "vends 2 ES parce que |
         le CPI sort bientôt") only give a reason: what `plain_commentary` asks of a comment, and no
         market, number or topic either (a second order or question, a value changed). After a
@@ -1050,21 +1069,31 @@ class FrameMatcher:
         orders said in the reason change nothing ("…sur l'ES, parce que je ne m'en souviens plus",
         "…connecté, j'ai l'impression que mes ordres ne partent pas"), nor the same topic said again
         ("…dans l'ensemble, pour que je voie lequel domine"); talk about something else does ("what is
-        volatility, in general": a definition)."""
-        return self._commits_to_nothing(tail, aside=True, asked=after_question)
+        volatility, in general": a definition). `feeling`: a negation said of something impersonal after a
+        way out ("close the ES, | this doesn't feel right") changes nothing either."""
+        return self._commits_to_nothing(tail, aside=True, asked=after_question, feeling=feeling)
+
+    #: What a feeling said after a way out may hold (`plain_aside` with `feeling`: "this doesn't feel right").
+    _HARMLESS_IN_FEELING = frozenset({"negations", "yes"})
 
     #: What a reason said after a read-only question may hold (`plain_aside`).
     _HARMLESS_AFTER_QUESTION = frozenset({"negations", "unclear", "conditionals", "others", "past", "modifiers",
                                           "order_modifiers", "limit_words", "risk"})
 
-    def _commits_to_nothing(self, clause: str, *, aside: bool, asked: str | None = None) -> bool:
+    def _commits_to_nothing(self, clause: str, *, aside: bool, asked: str | None = None, feeling: bool = False) -> bool:
         lenient = asked is not None
-        committing = [c for c in self._COMMITTING if not (lenient and c in self._HARMLESS_AFTER_QUESTION)]
+        committing = [c for c in self._COMMITTING if not (lenient and c in self._HARMLESS_AFTER_QUESTION)
+                      and not (feeling and c in self._HARMLESS_IN_FEELING)]
         tokens = clause.split()
+        # A long story told before a command ("listen I know the day isn't over yet but I've had enough of
+        # this chop and I'm tired, | close all my positions"): its own negations and the day it names
+        # change nothing; a story that opens on a negation, or asks, still does.
+        story = not aside and len(tokens) >= _STORY_WORDS
+        dropped = self._market_opinions | self._story_joins if story else self._market_opinions
         kept: list[str] = []
         i = self._lead_in_size(tokens)
         while i < len(tokens):
-            size = max((len(p) for p in self._market_opinions if tuple(tokens[i:i + len(p)]) == p), default=0)
+            size = max((len(p) for p in dropped if tuple(tokens[i:i + len(p)]) == p), default=0)
             if size:
                 i += size
                 continue
@@ -1075,13 +1104,18 @@ class FrameMatcher:
             if not spaced.strip():
                 continue
             a = self._analyse(comp, spaced, clause)
+            told = story and not a.question_mark and not a.has("questions")
             if a.sides or a.side_nouns or a.prices or a.percents or a.currency or a.switch_words \
-                    or a.has(*committing) or (a.topics | a.weak_topics) & self._ACCOUNT_TOPICS:
+                    or a.has(*(c for c in committing if not (told and c == "negations"))) \
+                    or (told and min(a.negation_ends, default=_STORY_WORDS) < _STORY_NEGATION) \
+                    or (not told and (a.topics | a.weak_topics) & self._ACCOUNT_TOPICS):
                 return False
             if aside and (a.symbols or a.numbers or a.stray_numbers or (a.topics | a.weak_topics) - {asked} or a.days
                           or a.modes or a.unclear_symbol
                           or a.has("all", "period", "questions", "elsewhen", "money", "other_assets")
-                          or (not lenient and a.has("others", "past", "pronouns"))
+                          or (not lenient and (a.has("others", "past", "pronouns")
+                                               # ("le reduce only ça marche comment": a question, not an aside)
+                                               or not self._explain_questions.isdisjoint(a.tokens)))
                           # (after a question, "in general", "ça veut dire quoi": a definition asked)
                           or (lenient and (a.has("chit_chat") or not self._mechanism.isdisjoint(a.tokens)))):
                 return False
@@ -1165,6 +1199,10 @@ class FrameMatcher:
                 return _refuse("no_match", f"the autopilot with {kind.replace('_', ' ')}", intent)
         if self._opinion_words.intersection(a.tokens):
             return _refuse("no_match", "an opinion asked about the autopilot", intent)
+        if status_question and a.modes and a.tokens[0] in self._change_verbs:
+            # "put the autopilot on proposals I want to see what it does first": a switch said first, then
+            # a question of the aside's: neither the status nor (with that question) the switch alone.
+            return _refuse("ambiguous_intent", "a mode switched, then a question", intent)
         if status_question:
             if a.unknown_words > 1:
                 return _refuse("no_match", "words no grammar knows in a question", "autopilot_status")

@@ -164,9 +164,14 @@ def test_heldout_paraphrases_keep_their_floor_with_nothing_wrong(parser: Parser,
 #: switch est-il activé") is the status, a mode removed is never put on, the autopilot's proposals asked
 #: about are its status, another day named (weekdays, "la semaine passée") is never today's P&L nor an
 #: order now, how something works is refused, a risk said with an order beyond the policy is refused.
+#: round 18a (helper nlu17, session 10) - where the command is in a longer utterance: an aside, a reason or a
+#: feeling after it with or without punctuation, an aside naming a time or a past day that does not time the
+#: order ("sell two ES, Powell speaks at 2pm"), a long preamble before it; a second command, a negated or
+#: hypothetical command, a correction, a narrative of the past, a time or condition of the order: refused.
 ROUNDS = {"round4": (150, 40), "round5": (140, 40), "round6": (45, 12), "round7": (80, 24), "round8": (170, 25),
           "round9": (60, 16), "round10": (66, 19), "round11": (75, 28), "round12": (85, 21), "round13": (95, 30),
-          "round14": (62, 28), "round15": (110, 27), "round16": (105, 30), "round17": (38, 17)}
+          "round14": (62, 28), "round15": (110, 27), "round16": (105, 30), "round17": (38, 17),
+          "round18a": (60, 17)}
 
 
 #: Below the issue's target on purpose: round 13 EN's two misses are typos the typo rule refuses as
