@@ -48,7 +48,7 @@ FRAME_KEYS = frozenset({
     "negating_prefixes", "hedges", "greetings", "why_words", "causatives", "quotes",
     "market_opinions", "index_markets", "counted_sides", "negated_mode_glue", "negated_mode_nouns",
     "number_alternatives",
-    "others_possessives", "story_joins",
+    "others_possessives",
 }) | RESTATE_KEYS | SLOT_KEYS | TYPO_KEYS | EXTRAS_KEYS
 
 
@@ -56,10 +56,8 @@ FRAME_KEYS = frozenset({
 _SYMBOL = "symbol"
 #: A year said in digits ("le drawdown de 2025"): another period than the figures MIA reports.
 _YEAR = re.compile(r"(?:19|20)\d\d")
-#: A comment said before a command of this many words or more is a story (`_commits_to_nothing`): its
-#: negations and the account words it says ("la journée", "the day") are its own, unless a negation comes
-#: within its first `_STORY_NEGATION` words ("don't, …", "pas maintenant, …").
-_STORY_WORDS = 10
+#: A story told before a command (`plain_commentary`) whose negation comes within its first words ("don't, …",
+#: "pas maintenant, …") may be said of the command.
 _STORY_NEGATION = 3
 #: Words before a side word that make it a position ("my short"), not an order's side.
 _POSSESSIVES = frozenset({"my", "our", "the", "mon", "ma", "mes", "notre", "nos", "le", "la", "ce", "cette"})
@@ -126,6 +124,11 @@ class _Cue:
         return True
 
 
+def _longest(words: Sequence[str]) -> str:
+    """The longest of a cue's words (the first of equals): the one a gate looks for."""
+    return max(words, key=lambda word: len(word.rstrip("*")))
+
+
 class _CueTable:
     """Longest-match lookup of cue phrases, indexed by first word (exact) or stem."""
 
@@ -166,6 +169,13 @@ class _CueTable:
     def cues(self, category: str) -> list[_Cue]:
         return [cue for cues in list(self._exact.values()) + list(self._stems.values())
                 for cue in cues if cue.category == category]
+
+    def key_words(self, categories: Iterable[str]) -> tuple[frozenset[str], frozenset[str]]:
+        """(words, stems): the longest word of each cue of `categories` (said whenever the cue is)."""
+        wanted = set(categories)
+        keys = [_longest(cue.words) for cues in list(self._exact.values()) + list(self._stems.values())
+                for cue in cues if cue.category.split(":")[0] in wanted]
+        return (frozenset(k for k in keys if not k.endswith("*")), frozenset(k[:-1] for k in keys if k.endswith("*")))
 
     def words(self) -> set[str]:
         """Whole words (not stems) of the cues: one-word cues, and words of three letters or
@@ -247,7 +257,7 @@ HELD_CONTRACTS = "held_contracts"
 #: Cue categories of a switch's own phrases (see `_Analysis.opens_with_switch`).
 _SWITCH_PHRASES = frozenset({"reduce_only", "reduce_only_extras", "mode", "halt", "resume"})
 
-#: Cue categories of a command's words (see `FrameMatcher.names_action`).
+#: Cue categories of a command's words (see `FrameMatcher.command_end`).
 _COMMAND_CATEGORIES = ("close", "halt", "resume", "risk", "autopilot", "reduce_only", "mode", "switch_on", "switch_off")
 
 #: Cue categories of an action or an answer (see `FrameMatcher.says_something`).
@@ -409,9 +419,6 @@ class FrameMatcher:
         #: A view of the market said before an order ("je pense que ça va monter, achète 2 ES"):
         #: `market_opinions`, no doubt about the order itself.
         self._market_opinions: set[tuple[str, ...]] = set()
-        #: Words that join the clauses of a story told before a command ("…isn't over yet *but* I've had
-        #: enough…"): `story_joins`, left out of a long comment only (`_commits_to_nothing`).
-        self._story_joins: set[tuple[str, ...]] = set()
         #: An index said for the one market MIA trades on it ("le nasdaq" -> MNQ): `index_markets`,
         #: phrase -> market. Read in questions and closes only; an order stays refused (NQ or MNQ?).
         self._index_markets: dict[tuple[str, ...], str] = {}
@@ -426,6 +433,8 @@ class FrameMatcher:
         self._market_lookalikes: dict[str, set[str]] = {}
         #: The last analysis per language: code -> (spaced, raw, analysis) (see `analysis`).
         self._last: dict[str, tuple[str, str, _Analysis]] = {}
+        #: (side and market words, words of a command's cues, their stems, stem sizes): `command_end`.
+        self._command_gate: tuple[frozenset[str], frozenset[str], frozenset[str], frozenset[int]] | None = None
         self._switch_words = frozenset(
             word for comp in self._languages.values()
             for intent in SWITCH_INTENTS for word in comp.keywords.get(intent, ())
@@ -472,13 +481,11 @@ class FrameMatcher:
                         for phrase in _strings(phrases, f"frames ({code}) {key}"):
                             if normalize(phrase):
                                 self._answer_words_set[tuple(normalize(phrase).split())] = str(action)
-                elif key in ("lead_ins", "no_new", "change_auxiliaries", "causatives", "market_opinions", "counted_sides",
-                             "story_joins"):
+                elif key in ("lead_ins", "no_new", "change_auxiliaries", "causatives", "market_opinions", "counted_sides"):
                     # Phrases compared as whole token runs, not cues of the analysis.
                     into = {"lead_ins": self._lead_ins, "no_new": self._no_new,
                             "change_auxiliaries": self._change_auxiliaries, "causatives": self._causatives,
-                    "market_opinions": self._market_opinions, "counted_sides": self._counted_sides,
-                    "story_joins": self._story_joins}[key]
+                    "market_opinions": self._market_opinions, "counted_sides": self._counted_sides}[key]
                     into.update(tuple(normalize(w).split()) for w in _strings(value, f"frames ({code}) {key}")
                                 if normalize(w))
                 elif key == "number_alternatives":
@@ -608,11 +615,25 @@ class FrameMatcher:
         return bool(a.sides or a.symbols or a.numbers or a.percents or a.prices or a.topics or a.weak_topics
                     or a.switch_words or a.has(*_ACTION_CATEGORIES))
 
-    def names_action(self, comp: CompiledLanguage, spaced: str, raw: str) -> bool:
-        """The sentence holds a side or a word of a command (a close, a halt, a switch, the risk): the
-        gate of a command looked for before an aside said with no mark (parser `_aside`)."""
-        a = self.analysis(comp, spaced, raw)
-        return bool(a.sides or a.switch_words or a.has(*_COMMAND_CATEGORIES))
+    def command_end(self, tokens: Sequence[str]) -> int | None:
+        """How many of `tokens` a command said first holds at least: up to its first side, market or command
+        cue (a close, a halt, a switch, the risk: by its longest word) and to the last side or market said
+        (an aside holds none); None when none is said. The cheap gate (set look-ups, no analysis) of a
+        command looked for before an aside said with no mark (parser `_aside`)."""
+        if self._command_gate is None:
+            # (a market spelled out, "e s", "s and p": by no word of its own; only a pruning)
+            values = frozenset(word for comp in self._languages.values() for kind in (_SIDE, _SYMBOL)
+                               for text in comp.text_values.get(kind, {}) if text.strip()
+                               for word in [_longest(text.split())] if " " not in text or len(word) > 3)
+            firsts, stems = self._table.key_words(_COMMAND_CATEGORIES)
+            self._command_gate = (values, firsts | values | self._switch_words, stems,
+                                  frozenset(len(stem) for stem in stems))
+        values, keys, stems, sizes = self._command_gate
+        first = next((i + 1 for i, token in enumerate(tokens)
+                      if token in keys or any(token[:size] in stems for size in sizes)), None)
+        if first is None:
+            return None
+        return max(first, max((i + 1 for i, token in enumerate(tokens) if token in values), default=0))
 
     def vetoes(self, normalized: str, intent: str | None, *, asked: str | None = None) -> str | None:
         """Why an approximate (fuzzy) match of `intent` must not stand, or None: small talk or a
@@ -1054,12 +1075,14 @@ class FrameMatcher:
     #: ES"): a question and an order, not a comment on the market.
     _ACCOUNT_TOPICS = frozenset({"positions", "pnl_today", "status", "autopilot_status", "help", "repeat"})
 
-    def plain_commentary(self, head: str) -> bool:
+    def plain_commentary(self, head: str, *, story: bool = False) -> bool:
         """The words before a command ("bon le marché tourne mal, | coupe tout", "honestly I think
         tech is toppy here, | short 2 MNQ") only comment: no side, price, percentage or cue of
         `_COMMITTING` once the lead-ins said first ("ok so", "bon") and the views of the market
-        (`market_opinions`: "je pense que", "imo") are left out."""
-        return self._commits_to_nothing(head, aside=False)
+        (`market_opinions`: "je pense que", "imo") are left out. A `story` (a long comment, parser
+        `_commentary`) may hold negations of its own and the day it names ("listen I know the day isn't
+        over yet, …"), unless it opens on a negation or asks."""
+        return self._commits_to_nothing(head, aside=False, story=story)
 
     def plain_aside(self, tail: str, *, after_question: str | None = None, feeling: bool = False) -> bool:
         """The words after a whole command ("coupe tout, | je pars déjeuner", "vends 2 ES parce que |
@@ -1080,20 +1103,16 @@ class FrameMatcher:
     _HARMLESS_AFTER_QUESTION = frozenset({"negations", "unclear", "conditionals", "others", "past", "modifiers",
                                           "order_modifiers", "limit_words", "risk"})
 
-    def _commits_to_nothing(self, clause: str, *, aside: bool, asked: str | None = None, feeling: bool = False) -> bool:
+    def _commits_to_nothing(self, clause: str, *, aside: bool, asked: str | None = None, feeling: bool = False,
+                            story: bool = False) -> bool:
         lenient = asked is not None
         committing = [c for c in self._COMMITTING if not (lenient and c in self._HARMLESS_AFTER_QUESTION)
                       and not (feeling and c in self._HARMLESS_IN_FEELING)]
         tokens = clause.split()
-        # A long story told before a command ("listen I know the day isn't over yet but I've had enough of
-        # this chop and I'm tired, | close all my positions"): its own negations and the day it names
-        # change nothing; a story that opens on a negation, or asks, still does.
-        story = not aside and len(tokens) >= _STORY_WORDS
-        dropped = self._market_opinions | self._story_joins if story else self._market_opinions
         kept: list[str] = []
         i = self._lead_in_size(tokens)
         while i < len(tokens):
-            size = max((len(p) for p in dropped if tuple(tokens[i:i + len(p)]) == p), default=0)
+            size = max((len(p) for p in self._market_opinions if tuple(tokens[i:i + len(p)]) == p), default=0)
             if size:
                 i += size
                 continue
@@ -1107,7 +1126,7 @@ class FrameMatcher:
             told = story and not a.question_mark and not a.has("questions")
             if a.sides or a.side_nouns or a.prices or a.percents or a.currency or a.switch_words \
                     or a.has(*(c for c in committing if not (told and c == "negations"))) \
-                    or (told and min(a.negation_ends, default=_STORY_WORDS) < _STORY_NEGATION) \
+                    or (told and min(a.negation_ends, default=_STORY_NEGATION) < _STORY_NEGATION) \
                     or (not told and (a.topics | a.weak_topics) & self._ACCOUNT_TOPICS):
                 return False
             if aside and (a.symbols or a.numbers or a.stray_numbers or (a.topics | a.weak_topics) - {asked} or a.days

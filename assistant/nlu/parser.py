@@ -807,8 +807,10 @@ class Parser:
             if not (again.matched and again.intent in _AFTER_LEAD_CLAUSE):
                 continue
             said = head.split()
-            if (self._extras is not None and self._extras.says_extra(said)) \
-                    or self._restater.preambles.at(said, 0) or not self._frames.plain_commentary(head):
+            told = self._restater.told(said)  # (a long story: its past times and joins are its own)
+            if (self._extras is not None and self._extras.says_extra(told if told is not None else said)) \
+                    or self._restater.preambles.at(said, 0) \
+                    or not self._frames.plain_commentary(head if told is None else " ".join(told), story=told is not None):
                 # ("je veux plus rien en position, achète 2 ES": the mood contradicts the order)
                 return None
             return self._restated(refused, again)
@@ -830,11 +832,13 @@ class Parser:
             return None
         splits = [(head, tail, False) for head, tail in self._restater.aside_splits(refused.text)]
         marks = len(splits)
-        if _WORD_SPLITS.get() and len(said) > 3 and self._names_action(refused.text, said, lang):
-            # No mark at all between the command and the aside (speech has none): every word boundary,
-            # for an action only (a question cut short is another question: "what | is a futures contract").
+        if _WORD_SPLITS.get() and len(said) > 3 and (end := self._frames.command_end(said)) is not None:
+            # No mark at all between the command and the aside (speech has none): every word boundary after
+            # the last side or market said, for an action only (a question cut short is another question:
+            # "what | is a futures contract").
             marked = {normalize(head) for head, _, _ in splits}
-            splits += [split for split in self._restater.word_splits(said) if split[0] not in marked]
+            splits += [split for split in self._restater.word_splits(said)
+                       if split[0] not in marked and len(split[0].split()) >= end]
         for n, (head, tail, object_like) in enumerate(splits):
             aside = self._restater.said_of_something_else(tail.split())
             if n >= marks and not self._plain_aside(aside, feeling=True):
@@ -865,13 +869,6 @@ class Parser:
         assert self._frames is not None
         return (self._extras is None or not self._extras.says_extra(aside)) and self._frames.plain_aside(
             " ".join(aside), after_question=after_question, feeling=feeling)
-
-    def _names_action(self, text: str, said: list[str], lang: str) -> bool:
-        """A side or a command word said (`FrameMatcher.names_action`, the analysis the frames stage
-        usually made already): the cheap gate of the word boundaries tried by `_aside`."""
-        assert self._frames is not None
-        spaced = " ".join(said) + " "
-        return any(self._frames.names_action(comp, comp.strip_skip(spaced) or " ", text) for comp in self._select(lang))
 
     def _bare_correction(self, first: ParseResult, second: list[str], lang: str,
                          prefer: str | None) -> ParseResult | None:

@@ -40,7 +40,7 @@ RESTATE_KEYS = frozenset({"corrections", "correction_tails", "correction_only", 
                           "percent_labels", "percent_units", "preambles", "commentary_joins",
                           "correction_glue", "pauses", "contractions", "aside_markers", "aside_unfinished",
                           "aside_tied", "aside_objects", "aside_events", "aside_references", "aside_genitive_days",
-                          "aside_impersonal"})
+                          "aside_impersonal", "story_words"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +120,7 @@ class Restater:
         self._references = _phrases(frames, "aside_references")
         self._genitive_days = _phrases(frames, "aside_genitive_days")
         self.impersonal = _phrases(frames, "aside_impersonal")
+        self._story = _phrases(frames, "story_words")
         # Words that only tie a corrected value to the order ("… non vingt-trois micro nasdaq *à l'*achat",
         # "… no twenty-three MNQ *on the* buy *side*"): a restart may say them anew.
         self.glue = frozenset(normalize(p) for section in frames.values()
@@ -274,6 +275,22 @@ class Restater:
                 i += size or 1
             return kept
         return list(tokens)
+
+    def told(self, tokens: Sequence[str]) -> list[str] | None:
+        """A comment of `_STORY_WORDS` words or more said before a command is a story ("listen I know the
+        day isn't over yet but I've had enough of this chop and I'm tired, | close all my positions"): its
+        words without those that join its clauses or tell its past times (`story_words`: "but", "since
+        Monday"), which are its own. None for a shorter comment."""
+        if len(tokens) < _STORY_WORDS:
+            return None
+        kept: list[str] = []
+        i = 0
+        while i < len(tokens):
+            size = self._story.at(tokens, i) if self._story else 0
+            if not size:
+                kept.append(tokens[i])
+            i += size or 1
+        return kept
 
     # ------------------------------------------------------------------ labelled percentages
     def labelled_percent(self, tokens: Sequence[str]) -> Restatement | None:
@@ -521,6 +538,9 @@ def _joined(tokens: Sequence[str], joins: _Phrases) -> Iterator[tuple[str, str]]
 def _words(frames: Mapping[str, Mapping[str, Any]], key: str) -> frozenset[str]:
     return frozenset(normalize(p) for section in frames.values() for p in _strings(section.get(key, ())))
 
+
+#: Words of a comment said before a command that make it a story (`Restater.told`).
+_STORY_WORDS = 10
 
 #: Longest command tried before an aside said with no mark (`Restater.word_splits`), in words.
 _MAX_ASIDE_HEAD = 24
