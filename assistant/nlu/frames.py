@@ -615,6 +615,11 @@ class FrameMatcher:
         return bool(a.sides or a.symbols or a.numbers or a.percents or a.prices or a.topics or a.weak_topics
                     or a.switch_words or a.has(*_ACTION_CATEGORIES))
 
+    def opens_question(self, tokens: Sequence[str]) -> bool:
+        """The first word is a question's ("what", "where", "comment", "est ce")."""
+        return bool(tokens) and (tokens[0] in self._question_starts or tokens[0] in self._explain_questions
+                                 or tokens[0] in self._why_words)
+
     def command_end(self, tokens: Sequence[str]) -> int | None:
         """How many of `tokens` a command said first holds at least: up to its first side, market or command
         cue (a close, a halt, a switch, the risk: by its longest word) and to the last side or market said

@@ -832,13 +832,14 @@ class Parser:
             return None
         splits = [(head, tail, False) for head, tail in self._restater.aside_splits(refused.text)]
         marks = len(splits)
-        if _WORD_SPLITS.get() and len(said) > 3 and (end := self._frames.command_end(said)) is not None:
+        if _WORD_SPLITS.get() and len(said) > 3:
             # No mark at all between the command and the aside (speech has none): every word boundary after
-            # the last side or market said, for an action only (a question cut short is another question:
-            # "what | is a futures contract").
+            # the last side or market said (`FrameMatcher.command_end`), or (no command word said: a question)
+            # before the speaker's own clause only.
+            end = self._frames.command_end(said)
             marked = {normalize(head) for head, _, _ in splits}
-            splits += [split for split in self._restater.word_splits(said)
-                       if split[0] not in marked and len(split[0].split()) >= end]
+            splits += [split for split in self._restater.word_splits(said) if split[0] not in marked and (
+                len(split[0].split()) >= end if end is not None else self._restater.speakers.at(split[1].split(), 0))]
         for n, (head, tail, object_like) in enumerate(splits):
             aside = self._restater.said_of_something_else(tail.split())
             if n >= marks and not self._plain_aside(aside, feeling=True):
@@ -850,7 +851,10 @@ class Parser:
                 again = self.parse(head, lang, prefer=prefer)
             finally:
                 _WORD_SPLITS.reset(word_splits)
-            asked = again.intent in self._read_only and n < marks
+            # (with no mark, a question only before the speaker's own clause, its first word no question's:
+            # "today's P&L quick | I need to shut the laptop"; never "what | is a futures contract")
+            asked = again.intent in self._read_only and (n < marks or (
+                bool(self._restater.speakers.at(tail.split(), 0)) and not self._frames.opens_question(head.split())))
             if not (again.matched and again.method != "classifier" and (again.intent in _BEFORE_ASIDE or asked)):
                 continue
             if object_like and not _ends_on_value(again):

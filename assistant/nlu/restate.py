@@ -40,7 +40,7 @@ RESTATE_KEYS = frozenset({"corrections", "correction_tails", "correction_only", 
                           "percent_labels", "percent_units", "preambles", "commentary_joins",
                           "correction_glue", "pauses", "contractions", "aside_markers", "aside_unfinished",
                           "aside_tied", "aside_objects", "aside_events", "aside_references", "aside_genitive_days",
-                          "aside_impersonal", "story_words"})
+                          "aside_impersonal", "aside_speakers", "story_words"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +120,7 @@ class Restater:
         self._references = _phrases(frames, "aside_references")
         self._genitive_days = _phrases(frames, "aside_genitive_days")
         self.impersonal = _phrases(frames, "aside_impersonal")
+        self.speakers = _phrases(frames, "aside_speakers")
         self._story = _phrases(frames, "story_words")
         # Words that only tie a corrected value to the order ("… non vingt-trois micro nasdaq *à l'*achat",
         # "… no twenty-three MNQ *on the* buy *side*"): a restart may say them anew.

@@ -182,7 +182,11 @@ ROUNDS = {"round4": (150, 40), "round5": (140, 40), "round6": (45, 12), "round7"
 #: Round 15 EN (helper nlu15): its misses are very long sentences whose clauses the frames refuse on purpose
 #: ("after that" is a condition, "all week long" says a side, a mood clause with a negation), a formal
 #: autopilot request with "before each trade", "what are my spoos doing"; 125/136 lines, none wrong.
-ROUND_TARGETS = {"round13_en": 0.97, "round15_fr": 0.91, "round15_en": 0.9}
+#: Round 18a (helper nlu17): 54/67 FR, 56/68 EN, none wrong (47.8 % / 46.4 % before, 1 wrong EN). Its misses are
+#: asides or stories whose words the frames read as a command, a topic or a condition and refuse on purpose
+#: ("on est ensemble": the ensemble; "I'm done for the day": a halt; "et puis on verra": then; "after lunch",
+#: "what a session"), a close word said as a level ("that's Friday's close"), the rest vocabulary (helper nlu18).
+ROUND_TARGETS = {"round13_en": 0.97, "round15_fr": 0.91, "round15_en": 0.9, "round18a_fr": 0.8, "round18a_en": 0.82}
 
 
 @pytest.mark.parametrize("lang", ["fr", "en"])
