@@ -56,6 +56,9 @@ FRAME_KEYS = frozenset({
 _SYMBOL = "symbol"
 #: A year said in digits ("le drawdown de 2025"): another period than the figures MIA reports.
 _YEAR = re.compile(r"(?:19|20)\d\d")
+#: A story told before a command (`plain_commentary`) whose negation comes within its first words ("don't, …",
+#: "pas maintenant, …") may be said of the command.
+_STORY_NEGATION = 3
 #: Words before a side word that make it a position ("my short"), not an order's side.
 _POSSESSIVES = frozenset({"my", "our", "the", "mon", "ma", "mes", "notre", "nos", "le", "la", "ce", "cette"})
 #: Plural possessives right before an order's quantity ("sell *my* 3 ES"): contracts already held,
@@ -121,6 +124,11 @@ class _Cue:
         return True
 
 
+def _longest(words: Sequence[str]) -> str:
+    """The longest of a cue's words (the first of equals): the one a gate looks for."""
+    return max(words, key=lambda word: len(word.rstrip("*")))
+
+
 class _CueTable:
     """Longest-match lookup of cue phrases, indexed by first word (exact) or stem."""
 
@@ -161,6 +169,13 @@ class _CueTable:
     def cues(self, category: str) -> list[_Cue]:
         return [cue for cues in list(self._exact.values()) + list(self._stems.values())
                 for cue in cues if cue.category == category]
+
+    def key_words(self, categories: Iterable[str]) -> tuple[frozenset[str], frozenset[str]]:
+        """(words, stems): the longest word of each cue of `categories` (said whenever the cue is)."""
+        wanted = set(categories)
+        keys = [_longest(cue.words) for cues in list(self._exact.values()) + list(self._stems.values())
+                for cue in cues if cue.category.split(":")[0] in wanted]
+        return (frozenset(k for k in keys if not k.endswith("*")), frozenset(k[:-1] for k in keys if k.endswith("*")))
 
     def words(self) -> set[str]:
         """Whole words (not stems) of the cues: one-word cues, and words of three letters or
@@ -241,6 +256,9 @@ HELD_CONTRACTS = "held_contracts"
 
 #: Cue categories of a switch's own phrases (see `_Analysis.opens_with_switch`).
 _SWITCH_PHRASES = frozenset({"reduce_only", "reduce_only_extras", "mode", "halt", "resume"})
+
+#: Cue categories of a command's words (see `FrameMatcher.command_end`).
+_COMMAND_CATEGORIES = ("close", "halt", "resume", "risk", "autopilot", "reduce_only", "mode", "switch_on", "switch_off")
 
 #: Cue categories of an action or an answer (see `FrameMatcher.says_something`).
 _ACTION_CATEGORIES = ("close", "all", "halt", "resume", "yes", "yes_typed", "no", "cancel", "risk", "autopilot",
@@ -415,6 +433,8 @@ class FrameMatcher:
         self._market_lookalikes: dict[str, set[str]] = {}
         #: The last analysis per language: code -> (spaced, raw, analysis) (see `analysis`).
         self._last: dict[str, tuple[str, str, _Analysis]] = {}
+        #: (side and market words, words of a command's cues, their stems, stem sizes): `command_end`.
+        self._command_gate: tuple[frozenset[str], frozenset[str], frozenset[str], frozenset[int]] | None = None
         self._switch_words = frozenset(
             word for comp in self._languages.values()
             for intent in SWITCH_INTENTS for word in comp.keywords.get(intent, ())
@@ -594,6 +614,31 @@ class FrameMatcher:
         a = self.analysis(comp, spaced, raw)
         return bool(a.sides or a.symbols or a.numbers or a.percents or a.prices or a.topics or a.weak_topics
                     or a.switch_words or a.has(*_ACTION_CATEGORIES))
+
+    def opens_question(self, tokens: Sequence[str]) -> bool:
+        """The first word is a question's ("what", "where", "comment", "est ce")."""
+        return bool(tokens) and (tokens[0] in self._question_starts or tokens[0] in self._explain_questions
+                                 or tokens[0] in self._why_words)
+
+    def command_end(self, tokens: Sequence[str]) -> int | None:
+        """How many of `tokens` a command said first holds at least: up to its first side, market or command
+        cue (a close, a halt, a switch, the risk: by its longest word) and to the last side or market said
+        (an aside holds none); None when none is said. The cheap gate (set look-ups, no analysis) of a
+        command looked for before an aside said with no mark (parser `_aside`)."""
+        if self._command_gate is None:
+            # (a market spelled out, "e s", "s and p": by no word of its own; only a pruning)
+            values = frozenset(word for comp in self._languages.values() for kind in (_SIDE, _SYMBOL)
+                               for text in comp.text_values.get(kind, {}) if text.strip()
+                               for word in [_longest(text.split())] if " " not in text or len(word) > 3)
+            firsts, stems = self._table.key_words(_COMMAND_CATEGORIES)
+            self._command_gate = (values, firsts | values | self._switch_words, stems,
+                                  frozenset(len(stem) for stem in stems))
+        values, keys, stems, sizes = self._command_gate
+        first = next((i + 1 for i, token in enumerate(tokens)
+                      if token in keys or any(token[:size] in stems for size in sizes)), None)
+        if first is None:
+            return None
+        return max(first, max((i + 1 for i, token in enumerate(tokens) if token in values), default=0))
 
     def vetoes(self, normalized: str, intent: str | None, *, asked: str | None = None) -> str | None:
         """Why an approximate (fuzzy) match of `intent` must not stand, or None: small talk or a
@@ -1035,14 +1080,16 @@ class FrameMatcher:
     #: ES"): a question and an order, not a comment on the market.
     _ACCOUNT_TOPICS = frozenset({"positions", "pnl_today", "status", "autopilot_status", "help", "repeat"})
 
-    def plain_commentary(self, head: str) -> bool:
+    def plain_commentary(self, head: str, *, story: bool = False) -> bool:
         """The words before a command ("bon le marché tourne mal, | coupe tout", "honestly I think
         tech is toppy here, | short 2 MNQ") only comment: no side, price, percentage or cue of
         `_COMMITTING` once the lead-ins said first ("ok so", "bon") and the views of the market
-        (`market_opinions`: "je pense que", "imo") are left out."""
-        return self._commits_to_nothing(head, aside=False)
+        (`market_opinions`: "je pense que", "imo") are left out. A `story` (a long comment, parser
+        `_commentary`) may hold negations of its own and the day it names ("listen I know the day isn't
+        over yet, …"), unless it opens on a negation or asks."""
+        return self._commits_to_nothing(head, aside=False, story=story)
 
-    def plain_aside(self, tail: str, *, after_question: str | None = None) -> bool:
+    def plain_aside(self, tail: str, *, after_question: str | None = None, feeling: bool = False) -> bool:
         """The words after a whole command ("coupe tout, | je pars déjeuner", "vends 2 ES parce que |
         le CPI sort bientôt") only give a reason: what `plain_commentary` asks of a comment, and no
         market, number or topic either (a second order or question, a value changed). After a
@@ -1050,16 +1097,22 @@ class FrameMatcher:
         orders said in the reason change nothing ("…sur l'ES, parce que je ne m'en souviens plus",
         "…connecté, j'ai l'impression que mes ordres ne partent pas"), nor the same topic said again
         ("…dans l'ensemble, pour que je voie lequel domine"); talk about something else does ("what is
-        volatility, in general": a definition)."""
-        return self._commits_to_nothing(tail, aside=True, asked=after_question)
+        volatility, in general": a definition). `feeling`: a negation said of something impersonal after a
+        way out ("close the ES, | this doesn't feel right") changes nothing either."""
+        return self._commits_to_nothing(tail, aside=True, asked=after_question, feeling=feeling)
+
+    #: What a feeling said after a way out may hold (`plain_aside` with `feeling`: "this doesn't feel right").
+    _HARMLESS_IN_FEELING = frozenset({"negations", "yes"})
 
     #: What a reason said after a read-only question may hold (`plain_aside`).
     _HARMLESS_AFTER_QUESTION = frozenset({"negations", "unclear", "conditionals", "others", "past", "modifiers",
                                           "order_modifiers", "limit_words", "risk"})
 
-    def _commits_to_nothing(self, clause: str, *, aside: bool, asked: str | None = None) -> bool:
+    def _commits_to_nothing(self, clause: str, *, aside: bool, asked: str | None = None, feeling: bool = False,
+                            story: bool = False) -> bool:
         lenient = asked is not None
-        committing = [c for c in self._COMMITTING if not (lenient and c in self._HARMLESS_AFTER_QUESTION)]
+        committing = [c for c in self._COMMITTING if not (lenient and c in self._HARMLESS_AFTER_QUESTION)
+                      and not (feeling and c in self._HARMLESS_IN_FEELING)]
         tokens = clause.split()
         kept: list[str] = []
         i = self._lead_in_size(tokens)
@@ -1075,13 +1128,18 @@ class FrameMatcher:
             if not spaced.strip():
                 continue
             a = self._analyse(comp, spaced, clause)
+            told = story and not a.question_mark and not a.has("questions")
             if a.sides or a.side_nouns or a.prices or a.percents or a.currency or a.switch_words \
-                    or a.has(*committing) or (a.topics | a.weak_topics) & self._ACCOUNT_TOPICS:
+                    or a.has(*(c for c in committing if not (told and c == "negations"))) \
+                    or (told and min(a.negation_ends, default=_STORY_NEGATION) < _STORY_NEGATION) \
+                    or (not told and (a.topics | a.weak_topics) & self._ACCOUNT_TOPICS):
                 return False
             if aside and (a.symbols or a.numbers or a.stray_numbers or (a.topics | a.weak_topics) - {asked} or a.days
                           or a.modes or a.unclear_symbol
                           or a.has("all", "period", "questions", "elsewhen", "money", "other_assets")
-                          or (not lenient and a.has("others", "past", "pronouns"))
+                          or (not lenient and (a.has("others", "past", "pronouns")
+                                               # ("le reduce only ça marche comment": a question, not an aside)
+                                               or not self._explain_questions.isdisjoint(a.tokens)))
                           # (after a question, "in general", "ça veut dire quoi": a definition asked)
                           or (lenient and (a.has("chit_chat") or not self._mechanism.isdisjoint(a.tokens)))):
                 return False
@@ -1168,6 +1226,10 @@ class FrameMatcher:
                 return _refuse("no_match", f"the autopilot with {kind.replace('_', ' ')}", intent)
         if self._opinion_words.intersection(a.tokens):
             return _refuse("no_match", "an opinion asked about the autopilot", intent)
+        if status_question and a.modes and a.tokens[0] in self._change_verbs:
+            # "put the autopilot on proposals I want to see what it does first": a switch said first, then
+            # a question of the aside's: neither the status nor (with that question) the switch alone.
+            return _refuse("ambiguous_intent", "a mode switched, then a question", intent)
         if status_question:
             if a.unknown_words > 1:
                 return _refuse("no_match", "words no grammar knows in a question", "autopilot_status")

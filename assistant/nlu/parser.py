@@ -41,6 +41,7 @@ The language is decided per utterance: the one that matched, and when several di
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from contextvars import ContextVar
 from dataclasses import replace
 
 from assistant.grammar.expand import possible_slot_refs
@@ -809,11 +810,15 @@ class Parser:
             return None
         for head, tail in self._restater.commentary_splits(refused.text):
             again = self._parse_or_read(tail, lang, prefer)
+            if not again.matched and (then := self._aside(again, tail.split(), lang, prefer)) is not None:
+                again = then  # "… so buy me two ES at market please | and we'll see"
             if not (again.matched and again.intent in _AFTER_LEAD_CLAUSE):
                 continue
             said = head.split()
-            if (self._extras is not None and self._extras.says_extra(said)) \
-                    or self._restater.preambles.at(said, 0) or not self._frames.plain_commentary(head):
+            told = self._restater.told(said)  # (a long story: its past times and joins are its own)
+            if (self._extras is not None and self._extras.says_extra(told if told is not None else said)) \
+                    or self._restater.preambles.at(said, 0) \
+                    or not self._frames.plain_commentary(head if told is None else " ".join(told), story=told is not None):
                 # ("je veux plus rien en position, achète 2 ES": the mood contradicts the order)
                 return None
             return self._restated(refused, again)
@@ -825,23 +830,57 @@ class Parser:
         `FrameMatcher.plain_aside`; never a time, a stop, a target or a condition). A split whose
         command is understood and whose aside says more is passed over for a longer command (which
         the parser judges whole: "ferme l'ES, le MNQ aussi" is no close), never read without the
-        aside. An action is never read so from a question."""
+        aside. An action is never read so from a question. With no mark at all ("ferme tout je vais
+        manger", `Restater.word_splits`), only an action is read so, and an aside that names a time or a
+        day of something else ("la Fed parle à 20 h", `Restater.said_of_something_else`) commits to
+        nothing either; a negation said of something impersonal after a way out is a feeling ("ferme les
+        ES parce que ça sent pas bon")."""
         assert self._restater is not None
         if self._frames is None:
             return None
-        for head, tail in self._restater.aside_splits(refused.text):
-            # (the whole parser: the command may follow a comment of its own; never the classifier's guess)
-            again = self.parse(head, lang, prefer=prefer)
-            asked = again.intent in self._read_only
+        splits = [(head, tail, False) for head, tail in self._restater.aside_splits(refused.text)]
+        marks = len(splits)
+        if _WORD_SPLITS.get() and len(said) > 3:
+            # No mark at all between the command and the aside (speech has none): every word boundary after
+            # the last side or market said (`FrameMatcher.command_end`), or (no command word said: a question)
+            # before the speaker's own clause only.
+            end = self._frames.command_end(said)
+            marked = {normalize(head) for head, _, _ in splits}
+            splits += [split for split in self._restater.word_splits(said) if split[0] not in marked and (
+                len(split[0].split()) >= end if end is not None else self._restater.speakers.at(split[1].split(), 0))]
+        for n, (head, tail, object_like) in enumerate(splits):
+            aside = self._restater.said_of_something_else(tail.split())
+            if n >= marks and not self._plain_aside(aside, feeling=True):
+                continue  # (the cheaper test first: most word boundaries leave a value in the aside)
+            # (the whole parser: the command may follow a comment of its own; never the classifier's guess;
+            # its own words are split at their marks only)
+            word_splits = _WORD_SPLITS.set(False)
+            try:
+                again = self.parse(head, lang, prefer=prefer)
+            finally:
+                _WORD_SPLITS.reset(word_splits)
+            # (with no mark, a question only before the speaker's own clause, its first word no question's:
+            # "today's P&L quick | I need to shut the laptop"; never "what | is a futures contract")
+            asked = again.intent in self._read_only and (n < marks or (
+                bool(self._restater.speakers.at(tail.split(), 0)) and not self._frames.opens_question(head.split())))
             if not (again.matched and again.method != "classifier" and (again.intent in _BEFORE_ASIDE or asked)):
                 continue
+            if object_like and not _ends_on_value(again):
+                continue  # ("on arrête | les frais pour aujourd'hui": the object of the command, maybe)
             # ("buy two ES, sorry, just kidding": an action said with a self-correction is read as one, or refused)
             if not asked and ("?" in refused.text or any(self._restater.corrections.at(said, i) for i in range(len(said)))):
                 return None
-            if (self._extras is None or not self._extras.says_extra(tail.split())) \
-                    and self._frames.plain_aside(tail, after_question=again.intent if asked else None):
+            feeling = again.intent in _AFTER_PREAMBLE and bool(aside) and bool(self._restater.impersonal.at(aside, 0))
+            if self._plain_aside(aside, after_question=again.intent if asked else None, feeling=feeling):
                 return self._restated(refused, again)
         return None
+
+    def _plain_aside(self, aside: list[str], *, after_question: str | None = None, feeling: bool = False) -> bool:
+        """The words after a command say no time, stop, target or condition of it (`OrderExtras`) and
+        commit to nothing (`FrameMatcher.plain_aside`)."""
+        assert self._frames is not None
+        return (self._extras is None or not self._extras.says_extra(aside)) and self._frames.plain_aside(
+            " ".join(aside), after_question=after_question, feeling=feeling)
 
     def _bare_correction(self, first: ParseResult, second: list[str], lang: str,
                          prefer: str | None) -> ParseResult | None:
@@ -995,6 +1034,12 @@ _RESTARTABLE = frozenset({"close_positions", "place_trade"})
 _SLOT_KINDS = {"scope": "symbol"}
 
 
+def _ends_on_value(command: ParseResult) -> bool:
+    """The command's last word is one of its values ("sell one *ES*", "ferme *tout*")."""
+    words = command.normalized.split()
+    return bool(words) and any(normalize(text).split()[-1:] == words[-1:] for text in command.slot_text.values())
+
+
 def _one_kind_changed(before: dict[str, object], after: dict[str, object]) -> bool:
     """Exactly one kind of value differs between two readings of a command, and nothing else."""
     changed = {_SLOT_KINDS.get(name, name) for name in set(before) | set(after) if before.get(name) != after.get(name)}
@@ -1027,6 +1072,9 @@ _BEFORE_ASIDE = frozenset({"place_trade", "close_positions", "halt", "resume", "
 #: l'autopilote me demande avant *chaque trade*"): a switch that says no figure (never a question:
 #: "prends tes bénéfices" is no P&L asked).
 _WITHOUT_FIGURES = frozenset({"autopilot_mode", "reduce_only", "halt", "resume"})
+#: False while the command of an aside said with no mark is parsed (`Parser._aside`): its own words are
+#: split at their marks only, never again at every word.
+_WORD_SPLITS: ContextVar[bool] = ContextVar("mia_aside_word_splits", default=True)
 
 #: Refusals the classifier may overrule: nothing came close, or two intents tied. Never one
 #: about an unclear slot (two markets, no clear side, a missing quantity...).

@@ -38,8 +38,9 @@ __all__ = ["RESTATE_KEYS", "Restatement", "Restater"]
 RESTATE_KEYS = frozenset({"corrections", "correction_tails", "correction_only", "hesitations", "trailers",
                           "indirect_questions", "context_yes", "context_no", "chat_sides", "chat_limit",
                           "percent_labels", "percent_units", "preambles", "commentary_joins",
-                          "correction_glue", "pauses", "contractions", "aside_markers",
-                          "question_tags", "question_particles"})
+                          "correction_glue", "pauses", "contractions", "aside_markers", "aside_unfinished",
+                          "aside_tied", "aside_objects", "aside_events", "aside_references", "aside_genitive_days",
+                          "aside_impersonal", "aside_speakers", "story_words", "question_tags", "question_particles"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +122,16 @@ class Restater:
         self.preambles = _phrases(frames, "preambles")
         self.commentary_joins = _phrases(frames, "commentary_joins")
         self.aside_markers = _phrases(frames, "aside_markers")
+        # A command then an aside with no mark between (round 18a, `word_splits`, `said_of_something_else`).
+        self._unfinished = _words(frames, "aside_unfinished")
+        self._tied = _words(frames, "aside_tied")
+        self._objects = _words(frames, "aside_objects")
+        self._events = _phrases(frames, "aside_events")
+        self._references = _phrases(frames, "aside_references")
+        self._genitive_days = _phrases(frames, "aside_genitive_days")
+        self.impersonal = _phrases(frames, "aside_impersonal")
+        self.speakers = _phrases(frames, "aside_speakers")
+        self._story = _phrases(frames, "story_words")
         # Words that only tie a corrected value to the order ("… non vingt-trois micro nasdaq *à l'*achat",
         # "… no twenty-three MNQ *on the* buy *side*"): a restart may say them anew.
         self.glue = frozenset(normalize(p) for section in frames.values()
@@ -245,6 +256,52 @@ class Restater:
         for head, tail in _joined(normalize(text).split(), self.aside_markers):
             splits.setdefault(head, tail)
         return sorted(splits.items(), key=lambda split: len(split[0]))
+
+    def word_splits(self, tokens: Sequence[str]) -> list[tuple[str, str, bool]]:
+        """"flatten everything | I'm off to lunch", "ferme tout | je vais manger": (the command, the aside,
+        whether the aside opens like an object of the command) at every word boundary of a sentence said
+        with no mark (speech has none), the shortest command first, both two words or more; never after
+        a word a command does not end on (`aside_unfinished`: "sell two ES *at*") nor before one that ties
+        the rest to the command (`aside_tied`: "sell two ES | *at* 2pm", "buy | *when* Powell speaks").
+        An aside that opens with an article or a possessive (`aside_objects`: "on arrête | *les* frais")
+        is flagged: the parser reads it only after a value of the command."""
+        return [(" ".join(tokens[:k]), " ".join(tokens[k:]), tokens[k] in self._objects)
+                for k in range(2, min(len(tokens) - 1, _MAX_ASIDE_HEAD + 1))
+                if tokens[k - 1] not in self._unfinished and tokens[k] not in self._tied]
+
+    def said_of_something_else(self, tokens: Sequence[str]) -> list[str]:
+        """The aside's words without the time or day it says of something else than the order: a clock
+        time after an event named first ("la Fed parle | à 20 h", "Powell speaks | at 2pm"), a day in the
+        genitive after a reference said first ("c'est le support | d'hier", "that's | yesterday's | low").
+        Anything else (a time said first, "…, at 2pm"; "c'est pour vendredi") is left for the checks."""
+        if tokens and self._events.at(tokens, 0):
+            return [t for i, t in enumerate(tokens) if not _clock_word(tokens, i)]
+        if tokens and self._references.at(tokens, 0):
+            kept: list[str] = []
+            i = 0
+            while i < len(tokens):
+                size = self._genitive_days.at(tokens, i)
+                if not size:
+                    kept.append(tokens[i])
+                i += size or 1
+            return kept
+        return list(tokens)
+
+    def told(self, tokens: Sequence[str]) -> list[str] | None:
+        """A comment of `_STORY_WORDS` words or more said before a command is a story ("listen I know the
+        day isn't over yet but I've had enough of this chop and I'm tired, | close all my positions"): its
+        words without those that join its clauses or tell its past times (`story_words`: "but", "since
+        Monday"), which are its own. None for a shorter comment."""
+        if len(tokens) < _STORY_WORDS:
+            return None
+        kept: list[str] = []
+        i = 0
+        while i < len(tokens):
+            size = self._story.at(tokens, i) if self._story else 0
+            if not size:
+                kept.append(tokens[i])
+            i += size or 1
+        return kept
 
     # ------------------------------------------------------------------ labelled percentages
     def labelled_percent(self, tokens: Sequence[str]) -> Restatement | None:
@@ -500,6 +557,35 @@ def _joined(tokens: Sequence[str], joins: _Phrases) -> Iterator[tuple[str, str]]
             size = joins.at(tokens, i)
             if size and i + size < len(tokens):
                 yield " ".join(tokens[:i]), " ".join(tokens[i + size:])
+
+
+def _words(frames: Mapping[str, Mapping[str, Any]], key: str) -> frozenset[str]:
+    return frozenset(normalize(p) for section in frames.values() for p in _strings(section.get(key, ())))
+
+
+#: Words of a comment said before a command that make it a story (`Restater.told`).
+_STORY_WORDS = 10
+
+#: Longest command tried before an aside said with no mark (`Restater.word_splits`), in words.
+_MAX_ASIDE_HEAD = 24
+
+#: Words of a clock time ("à 20 h 30", "at 2pm", "at 8 30"): figures, their units, the "at" before.
+_CLOCK_UNITS = frozenset({"h", "am", "pm", "heure", "heures"})
+_CLOCK_AT = frozenset({"a", "at", "vers", "around", "about"})
+
+
+def _clock_word(tokens: Sequence[str], i: int) -> bool:
+    """`tokens[i]` is part of a clock time: a figure ("20", "2pm", "20h30"), a unit after a figure,
+    or "at"/"à" before a figure."""
+    word = tokens[i]
+    if _CLOCK_FIGURE.fullmatch(word):
+        return True
+    if word in _CLOCK_UNITS:
+        return i > 0 and bool(_CLOCK_FIGURE.fullmatch(tokens[i - 1]))
+    return word in _CLOCK_AT and i + 1 < len(tokens) and bool(_CLOCK_FIGURE.fullmatch(tokens[i + 1]))
+
+
+_CLOCK_FIGURE = re.compile(r"\d{1,2}(?:h\d{0,2}|am|pm)?")
 
 
 def _join(units: Sequence[Unit]) -> str:

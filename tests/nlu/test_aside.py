@@ -48,3 +48,59 @@ def test_someone_elses_market_is_no_close(parser: Parser) -> None:
     for text in ("ferme son MNQ", "coupe leurs ES", "coupe leurs positions"):
         assert not parser.parse(text).matched, text
     assert parser.parse("coupe les ES").intent == "close_positions"
+
+
+# Round 18a: the command somewhere in a longer utterance, marks or none (speech has none).
+@pytest.mark.parametrize(("text", "intent", "slots"), [
+    # an aside with no mark: every word boundary after the command's last side or market
+    ("flatten everything I'm off to lunch", "close_positions", {"scope": "all"}),
+    ("ferme tout je vais manger", "close_positions", {"scope": "all"}),
+    ("achète trois micro j'ai un bon feeling", "place_trade", {"side": "BUY", "quantity": 3, "symbol": "MNQ"}),
+    ("vends un ES le graphique est moche", "place_trade", {"side": "SELL", "quantity": 1, "symbol": "ES"}),
+    ("today's P&L quick I need to shut the laptop", "pnl_today", {}),
+    # a time or a day the aside says of something else than the order
+    ("sell two ES, Powell speaks at 2pm", "place_trade", {"side": "SELL", "quantity": 2, "symbol": "ES"}),
+    ("vends deux ES, la Fed parle à 20 h", "place_trade", {"side": "SELL", "quantity": 2, "symbol": "ES"}),
+    ("achète un ES à six mille cinq, c'est le support d'hier", "place_trade",
+     {"side": "BUY", "quantity": 1, "symbol": "ES", "price": 6005.0}),
+    # a feeling negated after a way out
+    ("ferme les ES parce que ça sent pas bon", "close_positions", {"symbol": "ES"}),
+    ("close the ES, this doesn't feel right", "close_positions", {"symbol": "ES"}),
+    # a long story, then the command (and an aside)
+    ("listen I know the day isn't over yet but I've had enough of this chop and I'm tired so close all my "
+     "positions right now please", "close_positions", {"scope": "all"}),
+    ("écoute mon vieux je ne vais pas y passer la journée on a un joli repli sur le support que je surveille "
+     "depuis lundi donc place-moi un achat d'un ES à six mille quinze", "place_trade",
+     {"side": "BUY", "quantity": 1, "symbol": "ES", "price": 6015.0}),
+    ("okay so I've been staring at the charts all morning and honestly it's been grinding higher since the open "
+     "so just go ahead and buy me two ES at market please and we'll see", "place_trade",
+     {"side": "BUY", "quantity": 2, "symbol": "ES"}),
+])
+def test_a_command_in_a_longer_utterance_is_the_command(parser: Parser, text: str, intent: str,
+                                                       slots: dict[str, object]) -> None:
+    result = parser.parse(text)
+    assert result.matched and result.intent == intent and result.slots == slots
+
+
+@pytest.mark.parametrize("text", [
+    "sell two ES at 2pm",                                  # the time is the order's
+    "sell two ES, at 2pm",
+    "sell two ES when Powell speaks",                      # a condition
+    "vends deux ES, à 20 h la Fed parle",                  # the time said first
+    "achète un ES, c'est pour vendredi",                   # a day of the order
+    "buy two ES at yesterday's low",                       # a level of the order
+    "flatten everything I'm off to lunch and buy two ES when I'm back",   # a second command
+    "achète deux ES je vais manger ferme le MNQ",
+    "n'achète pas deux ES je vais manger",                 # the command negated
+    "close the ES, don't",
+    "close the ES, I don't want to",
+    "buy two ES, this doesn't feel right",                 # a negation after an order
+    "achète deux ES non trois je le sens bien",            # a correction
+    "on arrête les frais pour aujourd'hui",                # the command's own object
+    "le reduce only ça marche comment",                    # a question
+    "what is a futures contract",
+    "don't get me wrong I know the market has been strong all day but close all my positions",  # story opens negated
+    "put the autopilot on proposals I want to see what it does first",  # a switch, then a question
+])
+def test_a_longer_utterance_that_changes_the_command_is_refused(parser: Parser, text: str) -> None:
+    assert not parser.parse(text).matched
