@@ -253,6 +253,8 @@ SWITCH_INTENTS = ("autopilot_mode", "reduce_only")
 #: the question is a request (the frames' `requests` words).
 FLIP_INTENTS = frozenset({"autopilot_mode", "halt", "resume", "reduce_only"})
 GENERIC_SWITCH_WORDS = frozenset({"only", "seulement", "uniquement", "off"})
+#: `_nothing_committed`'s `asked` for "after some read-only question, whichever" (`may_be_plain_aside`).
+_ANY_QUESTION = "\x00any read-only question"
 #: The fuzzy veto of a switch asked about; the parser then lets the frames answer with its state.
 SWITCH_QUESTION = "a question about a switch, not a request"
 #: What a switch asked about may be answered with (read-only).
@@ -401,6 +403,8 @@ class FrameMatcher:
         #: A view of the market said before an order ("je pense que ça va monter, achète 2 ES"):
         #: `market_opinions`, no doubt about the order itself.
         self._market_opinions: set[tuple[str, ...]] = set()
+        #: `_market_opinions` by first word (built on first use: `_opinion_size`).
+        self._opinions_by_first: dict[str, list[tuple[str, ...]]] | None = None
         #: An index said for the one market MIA trades on it ("le nasdaq" -> MNQ): `index_markets`,
         #: phrase -> market. Read in questions and closes only; an order stays refused (NQ or MNQ?).
         self._index_markets: dict[tuple[str, ...], str] = {}
@@ -1057,28 +1061,47 @@ class FrameMatcher:
     _HARMLESS_AFTER_QUESTION = frozenset({"negations", "unclear", "conditionals", "others", "past", "modifiers",
                                           "order_modifiers", "limit_words", "risk"})
 
+    def may_be_plain_aside(self, tail: str) -> bool:
+        """False only when `plain_aside(tail, after_question=q)` is False whatever `q` (None or any
+        intent): the parser then need not read the command said before that aside."""
+        analyses = self._clause_analyses(tail)
+        return self._nothing_committed(analyses, aside=True, asked=None) \
+            or self._nothing_committed(analyses, aside=True, asked=_ANY_QUESTION)
+
     def _commits_to_nothing(self, clause: str, *, aside: bool, asked: str | None = None) -> bool:
-        lenient = asked is not None
-        committing = [c for c in self._COMMITTING if not (lenient and c in self._HARMLESS_AFTER_QUESTION)]
+        return self._nothing_committed(self._clause_analyses(clause), aside=aside, asked=asked)
+
+    def _clause_analyses(self, clause: str) -> list[_Analysis]:
+        """The analyses of a clause in each language, once its lead-ins and views of the market are
+        left out (those that leave nothing aside)."""
         tokens = clause.split()
         kept: list[str] = []
         i = self._lead_in_size(tokens)
         while i < len(tokens):
-            size = max((len(p) for p in self._market_opinions if tuple(tokens[i:i + len(p)]) == p), default=0)
+            size = self._opinion_size(tokens, i)
             if size:
                 i += size
                 continue
             kept.append(tokens[i])
             i += 1
+        analyses: list[_Analysis] = []
         for comp in self._languages.values():
             spaced = comp.strip_skip(" ".join(kept) + " ")
-            if not spaced.strip():
-                continue
-            a = self._analyse(comp, spaced, clause)
+            if spaced.strip():
+                analyses.append(self._analyse(comp, spaced, clause))
+        return analyses
+
+    def _nothing_committed(self, analyses: list[_Analysis], *, aside: bool, asked: str | None) -> bool:
+        lenient = asked is not None
+        committing = [c for c in self._COMMITTING if not (lenient and c in self._HARMLESS_AFTER_QUESTION)]
+        for a in analyses:
+            topics = a.topics | a.weak_topics
             if a.sides or a.side_nouns or a.prices or a.percents or a.currency or a.switch_words \
-                    or a.has(*committing) or (a.topics | a.weak_topics) & self._ACCOUNT_TOPICS:
+                    or a.has(*committing) or topics & self._ACCOUNT_TOPICS:
                 return False
-            if aside and (a.symbols or a.numbers or a.stray_numbers or (a.topics | a.weak_topics) - {asked} or a.days
+            # (after any question: no more than one topic, the one that question may be about)
+            other_topics = len(topics) > 1 if asked is _ANY_QUESTION else topics - {asked}
+            if aside and (a.symbols or a.numbers or a.stray_numbers or other_topics or a.days
                           or a.modes or a.unclear_symbol
                           or a.has("all", "period", "questions", "elsewhen", "money", "other_assets")
                           or (not lenient and a.has("others", "past", "pronouns"))
@@ -1086,6 +1109,15 @@ class FrameMatcher:
                           or (lenient and (a.has("chit_chat") or not self._mechanism.isdisjoint(a.tokens)))):
                 return False
         return True
+
+    def _opinion_size(self, tokens: Sequence[str], i: int) -> int:
+        """Words of the longest `market_opinions` phrase said from token `i` ("je pense que", "imo"), or 0."""
+        by_first = self._opinions_by_first
+        if by_first is None:
+            by_first = self._opinions_by_first = {}
+            for phrase in self._market_opinions:
+                by_first.setdefault(phrase[0], []).append(phrase)
+        return max((len(p) for p in by_first.get(tokens[i], ()) if tuple(tokens[i:i + len(p)]) == p), default=0)
 
     def _lead_in_size(self, tokens: Sequence[str]) -> int:
         """Words of the longest `lead_ins` phrase the sentence opens with ("ok so", "bon"), or 0."""

@@ -40,8 +40,9 @@ The language is decided per utterance: the one that matched, and when several di
 """
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
+from typing import TypeVar
 
 from assistant.grammar.expand import possible_slot_refs
 from assistant.grammar.loader import GrammarPaths, load_grammar
@@ -60,6 +61,8 @@ from assistant.nlu.spoken import base_language
 from assistant.nlu.result import ParseResult
 
 __all__ = ["Parser", "ParseResult", "UNCLEAR_ANSWER", "default_parser"]
+
+_T = TypeVar("_T")
 
 #: The two answers to a read-back: a lead-in "yes" before a "no" (or the reverse) contradicts.
 _ANSWERS = frozenset({"confirm", "cancel"})
@@ -799,17 +802,25 @@ class Parser:
         assert self._restater is not None
         if self._frames is None or "?" in refused.text:
             return None
-        for head, tail in self._restater.commentary_splits(refused.text):
+        # (past the last split whose comment only comments, a split can only refuse: no command read there)
+        for head, tail in _up_to_last(self._restater.commentary_splits(refused.text),
+                                      lambda split: self._plain_comment(split[0])):
             again = self._parse_or_read(tail, lang, prefer)
             if not (again.matched and again.intent in _AFTER_LEAD_CLAUSE):
                 continue
-            said = head.split()
-            if (self._extras is not None and self._extras.says_extra(said)) \
-                    or self._restater.preambles.at(said, 0) or not self._frames.plain_commentary(head):
+            if not self._plain_comment(head):
                 # ("je veux plus rien en position, achète 2 ES": the mood contradicts the order)
                 return None
             return self._restated(refused, again)
         return None
+
+    def _plain_comment(self, head: str) -> bool:
+        """What `_commentary` asks of the words before a command: no time, stop, target or
+        condition, no mood clause first, a comment only (`FrameMatcher.plain_commentary`)."""
+        assert self._restater is not None and self._frames is not None
+        said = head.split()
+        return not ((self._extras is not None and self._extras.says_extra(said))
+                    or self._restater.preambles.at(said, 0) or not self._frames.plain_commentary(head))
 
     def _aside(self, refused: ParseResult, said: list[str], lang: str, prefer: str | None) -> ParseResult | None:
         """"coupe tout, je pars déjeuner", "vends 2 ES parce que le CPI sort bientôt": a whole command
@@ -821,7 +832,8 @@ class Parser:
         assert self._restater is not None
         if self._frames is None:
             return None
-        for head, tail in self._restater.aside_splits(refused.text):
+        # (past the last split whose aside may be plain, a split can only refuse: no command read there)
+        for head, tail in _up_to_last(self._restater.aside_splits(refused.text), self._may_be_aside):
             # (the whole parser: the command may follow a comment of its own; never the classifier's guess)
             again = self.parse(head, lang, prefer=prefer)
             asked = again.intent in self._read_only
@@ -834,6 +846,14 @@ class Parser:
                     and self._frames.plain_aside(tail, after_question=again.intent if asked else None):
                 return self._restated(refused, again)
         return None
+
+    def _may_be_aside(self, split: tuple[str, str]) -> bool:
+        """False when `_aside` can read no command before this split's aside, whatever that
+        command: a time, a stop, a target or a condition said, or more than any question allows."""
+        assert self._frames is not None
+        tail = split[1]
+        return (self._extras is None or not self._extras.says_extra(tail.split())) \
+            and self._frames.may_be_plain_aside(tail)
 
     def _bare_correction(self, first: ParseResult, second: list[str], lang: str,
                          prefer: str | None) -> ParseResult | None:
@@ -978,6 +998,14 @@ _BARE_CORRECTABLE = frozenset({"close_positions", "autopilot_mode"})
 _RESTARTABLE = frozenset({"close_positions", "place_trade"})
 #: Slots that are one kind of value: a close names a market OR "all".
 _SLOT_KINDS = {"scope": "symbol"}
+
+
+def _up_to_last(items: list[_T], test: Callable[[_T], bool]) -> list[_T]:
+    """`items` up to the last one that passes `test` (tested from the end), none when none does."""
+    for end in range(len(items), 0, -1):
+        if test(items[end - 1]):
+            return items[:end]
+    return []
 
 
 def _one_kind_changed(before: dict[str, object], after: dict[str, object]) -> bool:
