@@ -419,6 +419,8 @@ class FrameMatcher:
         #: A view of the market said before an order ("je pense que ça va monter, achète 2 ES"):
         #: `market_opinions`, no doubt about the order itself.
         self._market_opinions: set[tuple[str, ...]] = set()
+        #: `_market_opinions` by first word (built on first use: `_opinion_size`).
+        self._opinions_by_first: dict[str, list[tuple[str, ...]]] | None = None
         #: An index said for the one market MIA trades on it ("le nasdaq" -> MNQ): `index_markets`,
         #: phrase -> market. Read in questions and closes only; an order stays refused (NQ or MNQ?).
         self._index_markets: dict[tuple[str, ...], str] = {}
@@ -1117,12 +1119,13 @@ class FrameMatcher:
         kept: list[str] = []
         i = self._lead_in_size(tokens)
         while i < len(tokens):
-            size = max((len(p) for p in self._market_opinions if tuple(tokens[i:i + len(p)]) == p), default=0)
+            size = self._opinion_size(tokens, i)
             if size:
                 i += size
                 continue
             kept.append(tokens[i])
             i += 1
+        analyses: list[_Analysis] = []
         for comp in self._languages.values():
             spaced = comp.strip_skip(" ".join(kept) + " ")
             if not spaced.strip():
@@ -1144,6 +1147,15 @@ class FrameMatcher:
                           or (lenient and (a.has("chit_chat") or not self._mechanism.isdisjoint(a.tokens)))):
                 return False
         return True
+
+    def _opinion_size(self, tokens: Sequence[str], i: int) -> int:
+        """Words of the longest `market_opinions` phrase said from token `i` ("je pense que", "imo"), or 0."""
+        by_first = self._opinions_by_first
+        if by_first is None:
+            by_first = self._opinions_by_first = {}
+            for phrase in self._market_opinions:
+                by_first.setdefault(phrase[0], []).append(phrase)
+        return max((len(p) for p in by_first.get(tokens[i], ()) if tuple(tokens[i:i + len(p)]) == p), default=0)
 
     def _lead_in_size(self, tokens: Sequence[str]) -> int:
         """Words of the longest `lead_ins` phrase the sentence opens with ("ok so", "bon"), or 0."""

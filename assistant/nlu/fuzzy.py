@@ -165,6 +165,41 @@ class _SkeletonBags:
         return self.texts[keep].tolist(), self.positions[keep].tolist()
 
 
+class _TemplateWords:
+    """The content words of every full carrier of a `_minus` group, for a test that rules out the
+    whole refusal analysis of `CarrierIndex._missing_slot` before any skeleton is compared: a
+    candidate scores 0.5 * `_token_f1` + 0.5 * a ratio, and `_token_f1` is 0 unless a content word
+    said is one of the carrier's (or, both at least `_TOKEN_MATCH_MIN_LEN` long, `_TOKEN_MATCH` %
+    close to one), or neither side has any. With no such word anywhere in the group, no candidate
+    reaches a `refuse` above 0.5."""
+
+    __slots__ = ("words", "long_words", "any_empty", "_close")
+
+    def __init__(self, contents: list[list[str]]) -> None:
+        self.words = frozenset(w for words in contents for w in words)
+        self.long_words = sorted(w for w in self.words if len(w) >= _TOKEN_MATCH_MIN_LEN)
+        self.any_empty = any(not words for words in contents)
+        self._close: dict[str, bool] = {}
+
+    def may_share(self, said: list[str]) -> bool:
+        """A content word of `said` may find a partner in some carrier of the group (see above)."""
+        if self.any_empty or not self.words.isdisjoint(said):
+            return True
+        close = self._close
+        for word in said:
+            if len(word) < _TOKEN_MATCH_MIN_LEN:
+                continue
+            found = close.get(word)
+            if found is None:
+                if len(close) > _MEMO_LIMIT:
+                    close.clear()  # typed text may hold any word: keep the memo bounded
+                found = close[word] = process.extractOne(word, self.long_words, scorer=fuzz.ratio,
+                                                         score_cutoff=_TOKEN_MATCH) is not None
+            if found:
+                return True
+        return False
+
+
 @dataclass(slots=True)
 class _Group:
     """Carriers sharing one slot sequence, keyed by their content words."""
@@ -186,6 +221,7 @@ class _Group:
     _key_tokens: list[list[str]] | None = None
     _plain_top: list[tuple[float, int]] | None = None
     _ranks: tuple[list[int], list[int]] | None = None
+    _template_words: "_TemplateWords | None" = None
 
     def similar(self, word: str) -> list[str]:
         """Other vocabulary words close to `word` (at most three, memoised: the vocabulary is
@@ -320,6 +356,7 @@ class _Group:
         self._postings = None
         self._vocabulary = None
         self._ranks = None
+        self._template_words = None
         idx = self.where.get(key)
         if idx is None:
             self.where[key] = len(self.keys)
@@ -1212,11 +1249,21 @@ class CarrierIndex:
                 tokens, [t for t in tokens if t not in self.common and t not in self._placeholders])
         return cached
 
+    def _template_words(self, group: _Group) -> _TemplateWords:
+        """`_TemplateWords` of a `_minus` group (cached on it)."""
+        if group._template_words is None:
+            group._template_words = _TemplateWords(
+                [self._full_words(info.full)[1] for info in group.flat()[1] if info.missing is not None])
+        return group._template_words
+
     def _missing_slot(self, scan: Scan, refuse: float, beaten: float) -> FuzzyOutcome | None:
         """A command with one required slot not said ("buy ES": no quantity) or replaced by
         something unclear ("by two ES": no clear side), with the slots it does hold."""
         said = scan.tokens
         group = self._minus.get(scan.seq)
+        if group is not None and refuse > 0.5 and not self._template_words(group).may_share(
+                [t for t in said if t not in self.common and t not in self._placeholders]):
+            return None  # no candidate's content words can be said: none reaches `refuse` (`_TemplateWords`)
         candidates: list[tuple[float, CarrierInfo]] = []
         if group is not None:
             # Candidates by skeleton (content words and slots in order): "je voudrais achter

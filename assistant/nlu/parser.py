@@ -40,9 +40,10 @@ The language is decided per utterance: the one that matched, and when several di
 """
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from contextvars import ContextVar
 from dataclasses import replace
+from typing import TypeVar
 
 from assistant.grammar.expand import possible_slot_refs
 from assistant.grammar.loader import GrammarPaths, load_grammar
@@ -61,6 +62,8 @@ from assistant.nlu.spoken import base_language
 from assistant.nlu.result import ParseResult
 
 __all__ = ["Parser", "ParseResult", "UNCLEAR_ANSWER", "default_parser"]
+
+_T = TypeVar("_T")
 
 #: The two answers to a read-back: a lead-in "yes" before a "no" (or the reverse) contradicts.
 _ANSWERS = frozenset({"confirm", "cancel"})
@@ -808,21 +811,30 @@ class Parser:
         assert self._restater is not None
         if self._frames is None or "?" in refused.text:
             return None
-        for head, tail in self._restater.commentary_splits(refused.text):
+        # (past the last split whose comment only comments, a split can only refuse: no command read there)
+        for head, tail in _up_to_last(self._restater.commentary_splits(refused.text),
+                                      lambda split: self._plain_comment(split[0])):
             again = self._parse_or_read(tail, lang, prefer)
             if not again.matched and (then := self._aside(again, tail.split(), lang, prefer)) is not None:
                 again = then  # "… so buy me two ES at market please | and we'll see"
             if not (again.matched and again.intent in _AFTER_LEAD_CLAUSE):
                 continue
-            said = head.split()
-            told = self._restater.told(said)  # (a long story: its past times and joins are its own)
-            if (self._extras is not None and self._extras.says_extra(told if told is not None else said)) \
-                    or self._restater.preambles.at(said, 0) \
-                    or not self._frames.plain_commentary(head if told is None else " ".join(told), story=told is not None):
+            if not self._plain_comment(head):
                 # ("je veux plus rien en position, achète 2 ES": the mood contradicts the order)
                 return None
             return self._restated(refused, again)
         return None
+
+    def _plain_comment(self, head: str) -> bool:
+        """What `_commentary` asks of the words before a command: no time, stop, target or
+        condition, no mood clause first, a comment only (`FrameMatcher.plain_commentary`)."""
+        assert self._restater is not None and self._frames is not None
+        said = head.split()
+        told = self._restater.told(said)  # (a long story: its past times and joins are its own)
+        return not ((self._extras is not None and self._extras.says_extra(told if told is not None else said))
+                    or self._restater.preambles.at(said, 0)
+                    or not self._frames.plain_commentary(head if told is None else " ".join(told),
+                                                         story=told is not None))
 
     def _aside(self, refused: ParseResult, said: list[str], lang: str, prefer: str | None) -> ParseResult | None:
         """"coupe tout, je pars déjeuner", "vends 2 ES parce que le CPI sort bientôt": a whole command
@@ -1032,6 +1044,14 @@ _BARE_CORRECTABLE = frozenset({"close_positions", "autopilot_mode"})
 _RESTARTABLE = frozenset({"close_positions", "place_trade"})
 #: Slots that are one kind of value: a close names a market OR "all".
 _SLOT_KINDS = {"scope": "symbol"}
+
+
+def _up_to_last(items: list[_T], test: Callable[[_T], bool]) -> list[_T]:
+    """`items` up to the last one that passes `test` (tested from the end), none when none does."""
+    for end in range(len(items), 0, -1):
+        if test(items[end - 1]):
+            return items[:end]
+    return []
 
 
 def _ends_on_value(command: ParseResult) -> bool:

@@ -12,7 +12,7 @@ from rapidfuzz import fuzz, process
 from assistant.grammar.expand import sample_expansions
 from assistant.grammar.model import RangeList, TextList
 from assistant.grammar.template import SlotRef
-from assistant.nlu.fuzzy import _TOKEN_MATCH, _closest_word, _replaced_span
+from assistant.nlu.fuzzy import _TOKEN_MATCH, _TemplateWords, _closest_word, _replaced_span
 from assistant.nlu.normalize import normalize
 from assistant.nlu.parser import Parser
 
@@ -224,3 +224,37 @@ def test_convert_memo_is_the_conversion(parser: Parser) -> None:
             for text in ("es", "two", "deux", "2", "2.5", "5012.25", "1 percent", "un pour cent et demi", "x"):
                 first = comp.convert(list_name, text, "slot")
                 assert first == comp._convert(list_name, text, "slot") == comp.convert(list_name, text, "slot")
+
+
+def test_missing_slot_ruled_out_only_when_no_candidate_can_win(parser: Parser, monkeypatch) -> None:
+    """`CarrierIndex._missing_slot` returns early when no content word said can be a candidate's
+    (`_TemplateWords.may_share`): with that test always passed, the outcome is the same."""
+    rng = random.Random(31)
+    cases = []
+    for index in parser._carriers.values():
+        comp = index.comp
+        for line in rng.sample(_perturbed(_corpus(), rng), 2500):
+            spaced = comp.strip_skip(normalize(line) + " ")
+            if spaced.strip():
+                cases.append((index, comp.scan(spaced), rng.choice((0.0, 0.6, 0.8))))
+    gated = [index._missing_slot(scan, 0.72, beaten) for index, scan, beaten in cases]
+    ruled_out = sum(1 for index, scan, _ in cases if (group := index._minus.get(scan.seq)) is not None
+                    and not index._template_words(group).may_share(
+                        [t for t in scan.tokens if t not in index.common and t not in index._placeholders]))
+    monkeypatch.setattr(_TemplateWords, "may_share", lambda self, said: True)
+    assert [index._missing_slot(scan, 0.72, beaten) for index, scan, beaten in cases] == gated
+    assert ruled_out > 500
+
+
+def test_opinion_size_is_the_longest_phrase(parser: Parser) -> None:
+    frames = parser._frames
+    assert frames is not None
+    phrases = frames._market_opinions
+    assert phrases
+    rng = random.Random(41)
+    lines = rng.sample(_perturbed(_corpus(), rng), 1500) + [" ".join(p) + " tech is toppy" for p in phrases]
+    for line in lines:
+        tokens = normalize(line).split()
+        for i in range(len(tokens)):
+            expected = max((len(p) for p in phrases if tuple(tokens[i:i + len(p)]) == p), default=0)
+            assert frames._opinion_size(tokens, i) == expected, (tokens, i)
