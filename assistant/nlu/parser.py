@@ -240,7 +240,17 @@ class Parser:
             command = slash_command(text)
             if command is not None:
                 return self._slash(text, command, lang, prefer)
+        if "tu" in text and self._restater is not None \
+                and (asked := self._restater.particle_question(normalize(text).split())) is not None:
+            # "j'ai-tu fait de l'argent", "c'est-tu arrêté le trading": a yes/no question, never the
+            # command its words hold; read as the question said in full.
+            return replace(self.parse(asked.text + " ?", lang, prefer=prefer), text=text)
         result = self._parse_or_read(text, lang, prefer)
+        if result.reason == "empty" and self._restater is not None \
+                and (answer := self._restater.emoji_answer(text)) is not None:
+            # "👍", "👎": a yes or a no of no language (the conversation's answers)
+            code = lang if lang in self._compiled else prefer if prefer in self._compiled else self.default_language
+            return ParseResult(text, result.normalized, True, answer, {}, {}, code, False, 1.0, "exact")
         final = False
         if result.matched and result.intent == "halt" and self._restater is not None:
             # "I'm done for the day, get me flat": the mood clause holds a halt's words, the
