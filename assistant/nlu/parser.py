@@ -240,10 +240,11 @@ class Parser:
             command = slash_command(text)
             if command is not None:
                 return self._slash(text, command, lang, prefer)
-        if "tu" in text and self._restater is not None \
+        if "-tu" in text and self._restater is not None \
                 and (asked := self._restater.particle_question(normalize(text).split())) is not None:
             # "j'ai-tu fait de l'argent", "c'est-tu arrêté le trading": a yes/no question, never the
-            # command its words hold; read as the question said in full.
+            # command its words hold; read as the question said in full. (Written with its hyphen:
+            # "on arrête, tu ne trades plus" holds no particle.)
             return replace(self.parse(asked.text + " ?", lang, prefer=prefer), text=text)
         result = self._parse_or_read(text, lang, prefer)
         if result.reason == "empty" and self._restater is not None \

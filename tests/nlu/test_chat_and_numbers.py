@@ -167,3 +167,33 @@ def test_an_unknown_slash_command_asking_a_question_is_that_question(parser: Par
     """Not a bot command, but its words ask a read-only question: answered (an action never is)."""
     result = parser.parse(text)
     assert result.matched and result.intent == intent and result.text == text
+
+
+@pytest.mark.parametrize(("text", "intent", "slots"), [
+    ("j'ai-tu fait de l'argent aujourd'hui", "pnl_today", {}),
+    ("c'est-tu arrêté le trading", "status", {}),  # was read as a halt by the fuzzy stage
+    ("chu-tu long sur le micro", "positions", {"symbol": "MNQ"}),
+    ("peux-tu acheter deux ES", "place_trade", {"side": "BUY", "quantity": 2, "symbol": "ES"}),  # "tu": the subject
+    ("bon là on arrête, tu ne trades plus", "halt", {}),  # no hyphen: no particle
+])
+def test_the_quebec_tu_particle_asks_a_question(parser: Parser, text: str, intent: str, slots: dict[str, object]) -> None:
+    result = parser.parse(text)
+    assert result.matched and result.intent == intent and result.slots == slots
+
+
+@pytest.mark.parametrize("text", ["j'achète-tu deux ES", "on ferme-tu tout", "je vends-tu mes micros"])
+def test_an_order_asked_with_the_tu_particle_is_never_placed(parser: Parser, text: str) -> None:
+    assert not parser.parse(text).matched
+
+
+@pytest.mark.parametrize(("text", "intent"), [("👍", "confirm"), ("👍🏽 !", "confirm"), ("👎👎", "cancel"), ("✅", "confirm")])
+def test_an_answer_emoji_alone_is_a_yes_or_a_no_of_the_conversations_language(parser: Parser, text: str,
+                                                                               intent: str) -> None:
+    result = parser.parse(text, prefer="fr")
+    assert result.matched and result.intent == intent and result.language == "fr" and not result.language_certain
+
+
+@pytest.mark.parametrize("text", ["👍👎", "👍?", "👍 🚀", "🚀", "🚀 2 ES"])
+def test_other_emoji_or_both_answers_are_refused(parser: Parser, text: str) -> None:
+    result = parser.parse(text)
+    assert not result.matched or result.intent not in ("confirm", "cancel", "place_trade")
