@@ -133,9 +133,17 @@ TEXTS: dict[str, tuple[str, str]] = {
     ),
     "unknown_command": (
         "That is not one of my commands, or not with those words after it: nothing was done. /help lists "
-        "the commands; an order is typed as a sentence, for example “buy 2 ES”.",
+        "the commands; an order is typed as a sentence, for example “buy 2 ES”, or as /buy 2 ES.",
         "Ce n'est pas une de mes commandes, ou pas avec ces mots après : rien n'a été fait. /help donne la "
-        "liste des commandes ; un ordre s'écrit en phrase, par exemple « achète 2 ES ».",
+        "liste des commandes ; un ordre s'écrit en phrase, par exemple « achète 2 ES », ou /achat 2 ES.",
+    ),
+    "command_usage": (
+        "That command does not take those words: nothing was done. Orders as commands: /buy QTY SYMBOL "
+        "[PRICE] or /sell (for example /buy 2 MNQ, /sell 1 ES 6050.5), /flat, /close ES|MNQ|all, "
+        "/reduceonly, /autopilot auto|propose|off. Each one is read back before anything is done.",
+        "Cette commande ne prend pas ces mots : rien n'a été fait. Les ordres en commande : /achat QTÉ "
+        "MARCHÉ [PRIX] ou /vente (par exemple /achat 2 MNQ, /vente 1 ES 6050,5), /flat, /close ES|MNQ|all, "
+        "/reduceonly, /autopilot auto|propose|off. Chacun est relu avant que rien ne soit fait.",
     ),
     "unsupported_two_orders": (
         "That is two commands in one sentence: nothing was done. Please say them one at a time.",

@@ -162,12 +162,19 @@ def _en_pattern() -> str:
     teen = _alt(list(_EN_TEENS))
     tens = _alt(list(_EN_TENS))
     n99 = f"(?:{tens}(?:{u})?|{teen}|{u})"
+    n1099 = f"(?:{tens}(?:{u})?|{teen})"
     n999 = f"(?:(?:{u}|a )hundred (?:(?:and )?{n99})?|{n99})"
-    nint = f"(?:(?:{n999}|a )thousand (?:(?:and )?{n999})?|{n999}|zero )"
+    # After "thousand", the hundreds said as a pair, as traders say prices: "twenty one thousand
+    # three fifty" (21 350), "twenty two thousand oh fifty" (22 050); and hundreds counted past
+    # ten: "sixty one hundred" (6 100), "fifteen hundred". ("six thousand five" stays 6 005: as said.)
+    after_thousand = f"(?:(?:and )?{n999}|{u}{n1099}|(?:zero |oh ){n1099})"
+    hundreds = f"(?:{tens}{u}|{teen})hundred (?:(?:and )?{n99})?"
+    nint = f"(?:(?:{n999}|a )thousand (?:{after_thousand})?|{hundreds}|{n999}|zero )"
     digit = _alt(["zero", "oh", *_EN_UNITS])
     dec = f"point (?:{tens}(?:{u})?|{teen}|(?:{digit})+|\\d+ )"
     frac_alone = "(?:(?:a |one )?half (?:a )?|(?:a |one )?quarter (?:of a )?|three quarters (?:of a )?)"
-    return (f"(?:{DIGITS_PATTERN}|\\d+ and a (?:half|quarter) |{frac_alone}|{nint}(?:{dec}|and a (?:half|quarter) )?"
+    and_frac = "and (?:a (?:half|quarter)|three quarters) "
+    return (f"(?:{DIGITS_PATTERN}|\\d+ {and_frac}|{frac_alone}|{nint}(?:{dec}|{and_frac})?"
             f"|{dec})")
 
 
@@ -197,6 +204,9 @@ def _parse_en(tokens: list[str]) -> Number | None:
     while i < n:
         tok = tokens[i]
         if tok in _EN_SIMPLE:
+            if total and 10 <= _EN_SIMPLE[tok] and i >= 2 and tokens[i - 2] == "thousand" \
+                    and _EN_SIMPLE.get(tokens[i - 1], 10) < 10:
+                current *= 100  # "thousand three fifty": 350, "thousand oh fifty": 050
             current += _EN_SIMPLE[tok]
         elif i == 0 and tok.isdigit():
             current = int(tok)  # "6000 and a quarter" (the pattern allows a figure only there)
@@ -213,6 +223,9 @@ def _parse_en(tokens: list[str]) -> Number | None:
                 break
             if tokens[i + 1:i + 3] == ["a", "quarter"]:
                 extra = 0.25
+                break
+            if tokens[i + 1:i + 3] == ["three", "quarters"]:
+                extra = 0.75
                 break
         elif tok == "point":
             decimals = _decimal_tail(tokens[i + 1:], _EN_SIMPLE, _parse_en)
@@ -298,11 +311,15 @@ def _fr_pattern() -> str:
     n99 = (f"(?:soixante (?:et onze |{teen})|quatre vingts? (?:{teen}|{u1})?"
            f"|{tens}(?:et (?:une?|onze) |{u1})?|{teen}|{u1})")
     n999 = f"(?:(?:{u2})?cents? (?:{n99})?|{n99})"
-    nint = f"(?:(?:{n999})?mille (?:{n999})?|{n999}|zero )"
+    # "vingt-deux mille zéro cinquante" (22 050): the hundreds said as a zero, as traders say prices.
+    n1099 = (f"(?:soixante (?:et onze |{teen})|quatre vingts? (?:{teen}|{u1})?"
+             f"|{tens}(?:et (?:une?|onze) |{u1})?|{teen})")
+    nint = f"(?:(?:{n999})?mille (?:{n999}|zero {n1099})?|{n999}|zero )"
     digit = _alt(list(_FR_DIGIT_WORDS))
     dec = f"virgule (?:{n99}|(?:{digit})+|\\d+ )"
     frac_alone = "(?:(?:une? )?demie? |(?:un )?quart |trois quarts )"
-    return (f"(?:{DIGITS_PATTERN}|\\d+ et (?:demie?|quart) |{frac_alone}|{nint}(?:{dec}|et (?:demie?|quart) )?"
+    et_frac = "et (?:demie?|quart|trois quarts) "
+    return (f"(?:{DIGITS_PATTERN}|\\d+ {et_frac}|{frac_alone}|{nint}(?:{dec}|{et_frac})?"
             f"|{dec})")
 
 
@@ -337,6 +354,9 @@ def _parse_fr(tokens: list[str]) -> Number | None:
                 break
             if nxt == "quart":
                 extra = 0.25
+                break
+            if tokens[i + 1:i + 3] == ["trois", "quarts"]:
+                extra = 0.75
                 break
         elif tok == "virgule":
             decimals = _decimal_tail(tokens[i + 1:], _FR_SIMPLE, _parse_fr)

@@ -55,7 +55,7 @@ from assistant.nlu.fuzzy import CarrierIndex, FuzzyOutcome
 from assistant.nlu.normalize import cached_normalize as normalize
 from assistant.nlu.order_extras import OrderExtras
 from assistant.nlu.restate import Restatement, Restater
-from assistant.nlu.slash import RISK_COMMAND, SYMBOL_ARG, SlashCommand, slash_command
+from assistant.nlu.slash import ACTION_COMMANDS, RISK_COMMAND, SYMBOL_ARG, ActionCommand, SlashCommand, action_slots, slash_command
 from assistant.nlu.slot_reader import SlotReader
 from assistant.nlu.typos import TypoFixer
 from assistant.nlu.spoken import base_language
@@ -244,7 +244,18 @@ class Parser:
             command = slash_command(text)
             if command is not None:
                 return self._slash(text, command, lang, prefer)
+        if "-tu" in text and self._restater is not None \
+                and (asked := self._restater.particle_question(normalize(text).split())) is not None:
+            # "j'ai-tu fait de l'argent", "c'est-tu arrêté le trading": a yes/no question, never the
+            # command its words hold; read as the question said in full. (Written with its hyphen:
+            # "on arrête, tu ne trades plus" holds no particle.)
+            return replace(self.parse(asked.text + " ?", lang, prefer=prefer), text=text)
         result = self._parse_or_read(text, lang, prefer)
+        if result.reason == "empty" and self._restater is not None \
+                and (answer := self._restater.emoji_answer(text)) is not None:
+            # "👍", "👎": a yes or a no of no language (the conversation's answers)
+            code = lang if lang in self._compiled else prefer if prefer in self._compiled else self.default_language
+            return ParseResult(text, result.normalized, True, answer, {}, {}, code, False, 1.0, "exact")
         final = False
         if result.matched and result.intent == "halt" and self._restater is not None:
             # "I'm done for the day, get me flat": the mood clause holds a halt's words, the
@@ -310,13 +321,16 @@ class Parser:
         arguments that command takes, or refused (`unknown_command`); a command the bot does not
         know is read as its words only when they ask a read-only question ("/cvar").
         A command word says nothing of the language: the conversation's (`prefer`) answers."""
+        code = lang if lang in self._compiled else prefer if prefer in self._compiled else self.default_language
+        action = ACTION_COMMANDS.get(command.name)
+        if action is not None and (command.args or action.args[:1] != ("mode",)):  # ("/autopilot": its state)
+            return self._slash_action(text, command, action, self._compiled[code])
         if command.intent is None:
             # "/cvar", "/perf", "/aide": not a bot command, but a question in its words is answered as
             # typed without the slash; an action ("/buy 2 ES", "/flat") never comes from one.
             said = self.parse(f"{command.name} {command.args}".strip(), lang, prefer=prefer)
             if said.matched and said.intent in self._read_only:
                 return replace(said, text=text)
-        code = lang if lang in self._compiled else prefer if prefer in self._compiled else self.default_language
         norm = normalize(text)
         slots: dict[str, object] | None = {} if not command.args else None
         slot_text: dict[str, str] = {}
@@ -335,6 +349,24 @@ class Parser:
                                detail=f"/{command.name}: no such command, or not with these arguments",
                                nearest=command.intent)
         return ParseResult(text, norm, True, command.intent, dict(slots), slot_text, code, False, 1.0, "exact")
+
+    @staticmethod
+    def _slash_action(text: str, command: SlashCommand, action: ActionCommand, comp: CompiledLanguage) -> ParseResult:
+        """An order, close or switch command ("/buy 2 MNQ", "/flat", "/close ES"): the action, read
+        back and confirmed as the typed sentence is; refused (`command_usage`) unless its arguments
+        follow the command's strict grammar (assistant/nlu/slash.py)."""
+        def convert(slot: str, word: str) -> object | None:
+            value, error = comp.convert(slot, word, slot)
+            return None if error else value
+
+        norm = normalize(text)
+        slots = action_slots(action, normalize(command.args), convert)
+        if slots is None:
+            return ParseResult(text, norm, False, None, language=comp.code, language_certain=False, score=1.0,
+                               reason="command_usage", detail=f"usage: /{command.name} {action.usage}".rstrip(),
+                               nearest=action.intent)
+        return ParseResult(text, norm, True, action.intent, slots, {k: str(v) for k, v in slots.items()},
+                           comp.code, False, 1.0, "exact")
 
     @staticmethod
     def _slash_args(comp: CompiledLanguage, name: str,

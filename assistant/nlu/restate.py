@@ -25,6 +25,7 @@ sentence understood as said pays nothing.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -40,7 +41,8 @@ RESTATE_KEYS = frozenset({"corrections", "correction_tails", "correction_only", 
                           "percent_labels", "percent_units", "preambles", "commentary_joins",
                           "correction_glue", "pauses", "contractions", "aside_markers", "aside_unfinished",
                           "aside_tied", "aside_objects", "aside_events", "aside_references", "aside_genitive_days",
-                          "aside_impersonal", "aside_speakers", "story_words", "question_tags", "question_particles"})
+                          "aside_impersonal", "aside_speakers", "story_words", "question_tags", "particle_verbs",
+                          "question_particles", "answer_emoji"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +89,12 @@ def _phrases(frames: Mapping[str, Mapping[str, Any]], key: str) -> _Phrases:
 
 Unit = str | ScannedValue
 
+
+def _ignorable(ch: str) -> bool:
+    """A character that says nothing next to an emoji: a space, punctuation, a skin tone, a
+    variation selector or a joiner."""
+    return ch.isspace() or unicodedata.category(ch) in ("Po", "Sk", "Mn", "Cf")
+
 #: Longest trailer looked for at the end of a sentence, in words ("j'en ai plein le dos": six).
 _MAX_TRAILER = 6
 
@@ -113,12 +121,13 @@ class Restater:
         self.tags = _phrases(frames, "question_tags")
         # A particle said after a verb that makes a question of it (Québec "j'ai-*tu* fait de l'argent",
         # "on est-*tu* en live"): particle -> the verbs it follows.
-        self._particles: dict[str, frozenset[str]] = {}
+        self._particle_verbs: dict[str, frozenset[str]] = {}
         for section in frames.values():
-            for particle, verbs in (section.get("question_particles") or {}).items():
-                self._particles[normalize(str(particle))] = self._particles.get(normalize(str(particle)), frozenset()) \
+            for particle, verbs in (section.get("particle_verbs") or {}).items():
+                key = normalize(str(particle))
+                self._particle_verbs[key] = self._particle_verbs.get(key, frozenset()) \
                     | {normalize(verb) for verb in _strings(verbs)}
-        self.tag_words = self.tags.last_words | frozenset(self._particles)
+        self.tag_words = self.tags.last_words | frozenset(self._particle_verbs)
         self.preambles = _phrases(frames, "preambles")
         self.commentary_joins = _phrases(frames, "commentary_joins")
         self.aside_markers = _phrases(frames, "aside_markers")
@@ -165,6 +174,22 @@ class Restater:
                 for form in _strings(forms):
                     if normalize(form):
                         self._contracted[normalize(form)] = normalize(str(full))
+        # A particle that only marks a yes/no question after a verb whose subject is said (Québec
+        # "j'ai-tu fait de l'argent", "c'est-tu arrêté"): `question_particles` {opener: [subject verb particle]},
+        # by particle: (opener, the subject-verb heads it may follow, longest first).
+        particles: dict[str, tuple[str, set[tuple[str, ...]]]] = {}
+        for section in frames.values():
+            for opener, phrases in (section.get("question_particles") or {}).items():
+                for phrase in _strings(phrases):
+                    words = tuple(w for part in phrase.split() for w in ((part,) if part == "*" else normalize(part).split()))
+                    if len(words) > 1:
+                        particles.setdefault(words[-1], (normalize(str(opener)), set()))[1].add(words[:-1])
+        self._particles = {particle: (opener, tuple(sorted(heads, key=len, reverse=True)))
+                           for particle, (opener, heads) in particles.items()}
+        # An emoji alone as an answer ("👍", "👎"): `answer_emoji` {confirm|cancel: [emoji]}.
+        self._emoji = {ch: str(answer) for section in frames.values()
+                       for answer, marks in (section.get("answer_emoji") or {}).items()
+                       for mark in _strings(marks) for ch in mark if not _ignorable(ch)}
         self._gate = self.corrections.first_words | self.hesitations.first_words | self.indirect.first_words \
             | self.pauses.first_words
         # Trailers are said last: gated on the last word ("j'en ai marre" must not open the gate
@@ -183,6 +208,37 @@ class Restater:
         if not self._contracted or self._contracted.keys().isdisjoint(tokens):
             return None
         return Restatement("contraction", " ".join(self._contracted.get(t, t) for t in tokens))
+
+    def particle_question(self, tokens: Sequence[str]) -> Restatement | None:
+        """The yes/no question a question particle marks, said with its opener instead ("j ai tu fait
+        de l argent" -> "est ce que j ai fait de l argent"), or None (no particle after a listed
+        subject and verb: "peux tu acheter" is a request, its "tu" the subject)."""
+        if not self._particles or self._particles.keys().isdisjoint(tokens):
+            return None
+        for i, tok in enumerate(tokens):
+            spec = self._particles.get(tok)
+            if spec is None or not i:
+                continue
+            opener, heads = spec
+            for head in heads:  # ("*": any one word, the verb: "j * tu" is "j'achète-tu")
+                start = i - len(head)
+                if start >= 0 and all(h == "*" or h == t for h, t in zip(head, tokens[start:i])):
+                    return Restatement("particle", " ".join([*tokens[:start], opener, *tokens[start:i], *tokens[i + 1:]]))
+        return None
+
+    def emoji_answer(self, text: str) -> str | None:
+        """"confirm" / "cancel" for a text of answer emoji only ("👍", "👍🏽 !", "👎👎"), None for anything
+        else: another character, emoji of both answers ("👍👎"), a question ("👍?" asks, answers nothing)."""
+        if not self._emoji or "?" in text:
+            return None
+        answers = set()
+        for ch in text:
+            answer = self._emoji.get(ch)
+            if answer is not None:
+                answers.add(answer)
+            elif not _ignorable(ch):
+                return None
+        return answers.pop() if len(answers) == 1 else None
 
     def context_answer(self, text: str) -> str | None:
         """"confirm" / "cancel" for the short answers that are one only while a read-back waits
@@ -545,7 +601,7 @@ class Restater:
             if self.tags.at(tokens, start) == len(tokens) - start:
                 return Restatement("tagged", " ".join(tokens[:start]))
         for i in range(1, len(tokens) - 1):
-            if tokens[i - 1] in self._particles.get(tokens[i], ()):
+            if tokens[i - 1] in self._particle_verbs.get(tokens[i], ()):
                 return Restatement("tagged", " ".join((*tokens[:i], *tokens[i + 1:])))
         return None
 

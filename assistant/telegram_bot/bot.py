@@ -14,7 +14,12 @@
   confirms a newer action. The keyboard expires after `telegram.confirm_timeout_s`: a timer removes it
   and says so, and a press that arrives late is refused by the dialogue ("too late, nothing was done").
 - Slash commands map onto the same dialogue intents: /status /positions /pnl /regime /metrics /halt
-  (confirmed) /resume /help /risk PERCENT [SYMBOL] (bad arguments get the usage).
+  (confirmed) /resume /help /risk PERCENT [SYMBOL] (bad arguments get the usage). Orders, closes and
+  switches typed as commands (/buy QTY SYMBOL [PRICE], /sell, /achat, /vente, /flat, /close ES|MNQ|all,
+  /reduceonly, /autopilot auto|propose|off: `ACTION_COMMANDS`) are text for the dialogue like a typed
+  sentence: parsed under their strict grammar (assistant/nlu/slash.py), read back with the Confirm /
+  Cancel keyboard, acted on only once confirmed, then checked by the risk gate; bad arguments get the
+  usage, nothing is guessed.
 - Replies honour Telegram's 429 `retry_after` and retry network / 5xx failures with backoff.
 
 The token comes from the caller (the CLI reads `MIA_TELEGRAM_TOKEN` through `Secrets`) and is never logged.
@@ -57,7 +62,7 @@ from assistant.dialogue import Dialogue, PendingConfirmation, Reply, confirm_lab
 from assistant.dialogue.manager import CopySink
 from assistant.nlu.parser import Parser
 from assistant.nlu.result import ParseResult
-from assistant.nlu.slash import COMMAND_INTENTS, SYMBOL_ARG
+from assistant.nlu.slash import ACTION_COMMANDS, COMMAND_INTENTS, SYMBOL_ARG
 from assistant.telegram_bot import texts as T
 from trading_core.config import MiaConfig
 from trading_core.instruments import get_instrument
@@ -258,6 +263,8 @@ class TelegramChatBot:
         r = self.router
         r.message.register(self._on_risk, Command("risk"))
         r.message.register(self._on_command, Command(*COMMAND_INTENTS))
+        # "/buy 2 MNQ", "/flat": the same path as the typed sentence (parse, read-back, confirmation).
+        r.message.register(self._on_text, Command(*ACTION_COMMANDS))
         r.message.register(self._on_unknown_command, F.text.startswith("/"))
         r.message.register(self._on_text, F.text)
         r.message.register(self._on_other)

@@ -49,11 +49,13 @@ TEXTS: dict[str, tuple[str, str]] = {
     ),
     "commands": (
         "Commands: /status, /positions, /pnl, /regime, /metrics, /halt (asks to confirm), /resume, "
-        "/risk 1 ES, /help. Or type an order in English or French, for example \"buy 2 ES\": "
-        "it is read back with Confirm / Cancel buttons.",
+        "/risk 1 ES, /help. Orders: /buy 2 MNQ, /sell 1 ES 6050.5 (QTY SYMBOL [PRICE]), /flat, "
+        "/close ES|MNQ|all, /reduceonly, /autopilot auto|propose|off. Or type an order in English or "
+        "French, for example \"buy 2 ES\": every order is read back with Confirm / Cancel buttons.",
         "Commandes : /status, /positions, /pnl, /regime, /metrics, /halt (demande confirmation), /resume, "
-        "/risk 1 ES, /help. Ou tapez un ordre en français ou en anglais, par exemple « achète 2 contrats ES » : "
-        "il est relu avec les boutons Confirmer / Annuler.",
+        "/risk 1 ES, /help. Ordres : /achat 2 MNQ, /vente 1 ES 6050,5 (QTÉ MARCHÉ [PRIX]), /flat, "
+        "/close ES|MNQ|all, /reduceonly, /autopilot auto|propose|off. Ou tapez un ordre en français ou en "
+        "anglais, par exemple « achète 2 contrats ES » : tout ordre est relu avec les boutons Confirmer / Annuler.",
     ),
     "not_text": (
         "I only read text messages.",

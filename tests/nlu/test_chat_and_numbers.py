@@ -30,12 +30,46 @@ def test_a_slash_command_is_exactly_the_intent_it_names(parser: Parser, text: st
 
 
 @pytest.mark.parametrize("text", [
-    "/flat", "/buy", "/buy 2 ES", "/sell 2 ES", "/close ES", "/halt ES", "/pnl today", "/achat 2 MNQ", "/reduceonly",
-    "/risk", "/risk ES", "/risk 1 ES MNQ", "/regime ES MNQ", "/positions SPY",
+    "/halt ES", "/pnl today", "/risk", "/risk ES", "/risk 1 ES MNQ", "/regime ES MNQ", "/positions SPY", "/buyy 2 ES",
+    "/long 2 ES",
 ])
 def test_any_other_slash_command_is_refused_never_read_as_its_words(parser: Parser, text: str) -> None:
     result = parser.parse(text)
     assert not result.matched and result.reason == "unknown_command"
+
+
+@pytest.mark.parametrize(("text", "intent", "slots"), [
+    ("/buy 2 MNQ", "place_trade", {"side": "BUY", "quantity": 2, "symbol": "MNQ"}),
+    ("/achat 2 mnq", "place_trade", {"side": "BUY", "quantity": 2, "symbol": "MNQ"}),
+    ("/sell 1 ES 6050.5", "place_trade", {"side": "SELL", "quantity": 1, "symbol": "ES", "price": 6050.5}),
+    ("/vente 1 ES 6050,5", "place_trade", {"side": "SELL", "quantity": 1, "symbol": "ES", "price": 6050.5}),
+    ("/buy@mia_bot 12 ES", "place_trade", {"side": "BUY", "quantity": 12, "symbol": "ES"}),  # the risk gate's to refuse
+    ("/flat", "close_positions", {"scope": "all"}),
+    ("/flat MNQ", "close_positions", {"symbol": "MNQ"}),
+    ("/close ES", "close_positions", {"symbol": "ES"}),
+    ("/close all", "close_positions", {"scope": "all"}),
+    ("/reduceonly", "reduce_only", {}),
+    ("/autopilot propose", "autopilot_mode", {"mode": "propose"}),
+    ("/autopilot off", "autopilot_mode", {"mode": "off"}),
+])
+def test_an_action_command_is_the_action_it_names_for_the_read_back(parser: Parser, text: str, intent: str,
+                                                                     slots: dict[str, object]) -> None:
+    """Orders, closes and switches as commands: as safe as the typed sentence (read back, confirmed,
+    then the risk gate), so read; the conversation's language answers."""
+    result = parser.parse(text, prefer="en")
+    assert result.matched and result.intent == intent and result.slots == slots
+    assert result.language == "en" and not result.language_certain
+
+
+@pytest.mark.parametrize("text", [
+    "/buy", "/buy 2", "/buy 2 ES MNQ", "/sell ES 2", "/buy two ES", "/buy 2.5 ES", "/buy -1 ES", "/buy 2 nasdaq",
+    "/buy 2 NQ", "/sell 1 ES at 6050", "/sell 1 ES 6050 now", "/close", "/close ES MNQ", "/flat ES MNQ",
+    "/reduceonly off", "/autopilot on", "/autopilot auto now", "/achat 2 ES 6 050,5 x",
+])
+def test_an_action_command_with_other_arguments_is_refused_with_its_usage(parser: Parser, text: str) -> None:
+    """A strict grammar: a quantity in digits, a market, a price in digits, in that order; nothing guessed."""
+    result = parser.parse(text)
+    assert not result.matched and result.reason == "command_usage" and result.detail.startswith("usage: /")
 
 
 def test_the_bot_and_the_parser_share_one_command_table() -> None:
@@ -133,3 +167,33 @@ def test_an_unknown_slash_command_asking_a_question_is_that_question(parser: Par
     """Not a bot command, but its words ask a read-only question: answered (an action never is)."""
     result = parser.parse(text)
     assert result.matched and result.intent == intent and result.text == text
+
+
+@pytest.mark.parametrize(("text", "intent", "slots"), [
+    ("j'ai-tu fait de l'argent aujourd'hui", "pnl_today", {}),
+    ("c'est-tu arrêté le trading", "status", {}),  # was read as a halt by the fuzzy stage
+    ("chu-tu long sur le micro", "positions", {"symbol": "MNQ"}),
+    ("peux-tu acheter deux ES", "place_trade", {"side": "BUY", "quantity": 2, "symbol": "ES"}),  # "tu": the subject
+    ("bon là on arrête, tu ne trades plus", "halt", {}),  # no hyphen: no particle
+])
+def test_the_quebec_tu_particle_asks_a_question(parser: Parser, text: str, intent: str, slots: dict[str, object]) -> None:
+    result = parser.parse(text)
+    assert result.matched and result.intent == intent and result.slots == slots
+
+
+@pytest.mark.parametrize("text", ["j'achète-tu deux ES", "on ferme-tu tout", "je vends-tu mes micros"])
+def test_an_order_asked_with_the_tu_particle_is_never_placed(parser: Parser, text: str) -> None:
+    assert not parser.parse(text).matched
+
+
+@pytest.mark.parametrize(("text", "intent"), [("👍", "confirm"), ("👍🏽 !", "confirm"), ("👎👎", "cancel"), ("✅", "confirm")])
+def test_an_answer_emoji_alone_is_a_yes_or_a_no_of_the_conversations_language(parser: Parser, text: str,
+                                                                               intent: str) -> None:
+    result = parser.parse(text, prefer="fr")
+    assert result.matched and result.intent == intent and result.language == "fr" and not result.language_certain
+
+
+@pytest.mark.parametrize("text", ["👍👎", "👍?", "👍 🚀", "🚀", "🚀 2 ES"])
+def test_other_emoji_or_both_answers_are_refused(parser: Parser, text: str) -> None:
+    result = parser.parse(text)
+    assert not result.matched or result.intent not in ("confirm", "cancel", "place_trade")

@@ -22,6 +22,9 @@ FRENCH = {
     "zéro virgule zéro cinq": 0.05, "cinq mille douze virgule vingt-cinq": 5012.25,
     "cinq mille douze virgule deux cinq": 5012.25, "un quart": 0.25, "trois quarts": 0.75,
     "0,5": 0.5, "2": 2, "5012,25": 5012.25, "5 012,25": 5012.25, "10 000": 10000,
+    # prices as traders say them (round 18b)
+    "vingt-deux mille zéro cinquante": 22050, "vingt et un mille zéro vingt-cinq": 21025,
+    "vingt et un mille neuf cent quatre-vingt-dix-neuf et trois quarts": 21999.75, "six mille cinq": 6005,
 }
 ENGLISH = {
     "one": 1, "two": 2, "ten": 10, "twelve": 12, "twenty": 20, "twenty-one": 21,
@@ -34,6 +37,12 @@ ENGLISH = {
     "point two five": 0.25, "point twenty five": 0.25, "two point five": 2.5,
     "five thousand twelve point two five": 5012.25, "0.5": 0.5, "5012.25": 5012.25,
     "5,012.25": 5012.25, "10,000": 10000, "2": 2,
+    # prices as traders say them (round 18b): the hundreds as a pair or a zero after "thousand", hundreds
+    # counted past ten, three quarters; "six thousand five" is 6 005 as said
+    "twenty one thousand three fifty": 21350, "twenty two thousand oh fifty": 22050,
+    "six thousand two twelve": 6212, "sixty one hundred": 6100, "fifteen hundred": 1500,
+    "twenty one hundred fifty": 2150, "twenty one thousand nine hundred ninety nine and three quarters": 21999.75,
+    "6000 and three quarters": 6000.75, "six thousand five": 6005,
 }
 
 
@@ -62,6 +71,8 @@ def test_every_number_up_to_ten_thousand_round_trips_through_words(lang: str) ->
     ("deux douze", "fr"), ("two ten", "en"), ("vingt vingt", "fr"), ("one one", "en"),
     ("douze deux", "fr"), ("cent cent", "fr"), ("", "en"), ("ES", "en"), ("point", "en"),
     ("et demi", "fr"), ("and a half", "en"), ("un deux", "fr"),
+    ("six two twelve", "en"), ("six thousand twelve fifty", "en"), ("six mille deux douze", "fr"),
+    ("six mille zéro", "fr"), ("mille zéro cinq", "fr"), ("sixty hundred", "en"), ("thousand three", "en"),
 ])
 def test_two_numbers_or_non_numbers_are_not_one_number(text: str, lang: str) -> None:
     assert parse_number(text, lang) is None

@@ -153,8 +153,8 @@ def test_heldout_paraphrases_keep_their_floor_with_nothing_wrong(parser: Parser,
 #: repeated words, restarts: one value after a correction marker is read, two numbers in a row refused),
 #: Belgian/Swiss numbers and Québec/chat contractions ("pogne-moi", "chui", "chais pas": doubt), quantities and
 #: percentages said many ways (vague ones and "un ou deux %" refused), emoji, hashtags, ALL CAPS, stretched
-#: answers, and Telegram slash commands: the bot's commands only, with their arguments ("/flat", "/buy 2 ES",
-#: "/halt ES": refused).
+#: answers, and Telegram slash commands: the bot's commands only, with their arguments ("/halt ES", "/buy 2":
+#: refused; "/flat" relabelled in round 18b, when order commands became read-back actions).
 #: round 15 - indirect and embedded requests and questions ("tu pourrais me dire si…", "dis-moi voir…", "ça te
 #: dérangerait de…"), a command then a reason or an aside ("coupe tout, je pars déjeuner", "vends 2 ES parce que
 #: le CPI sort bientôt"; a condition, doubt, a second value or command after it: refused), possessives and
@@ -175,10 +175,15 @@ def test_heldout_paraphrases_keep_their_floor_with_nothing_wrong(parser: Parser,
 #: feeling after it with or without punctuation, an aside naming a time or a past day that does not time the
 #: order ("sell two ES, Powell speaks at 2pm"), a long preamble before it; a second command, a negated or
 #: hypothetical command, a correction, a narrative of the past, a time or condition of the order: refused.
+#: round 18b (helper nlu18, words) - discourse markers that carry no meaning ("tsé", "envoye", "-tu", Belgian
+#: "une fois" but never "une fois que", "innit", "mate", "do the needful", caps), order and close idioms
+#: ("débarque-moi du micro", "à plat", "square me up", "chuck on five ES longs"), prices said loosely ("pile",
+#: "mille zéro cinquante", "three fifty", "sixty one hundred", "and three quarters"), read-back emoji and
+#: words, and order slash commands ("/buy QTY SYMBOL [PRICE]", "/flat", "/close ES|all", anything else refused).
 ROUNDS = {"round4": (150, 40), "round5": (140, 40), "round6": (45, 12), "round7": (80, 24), "round8": (170, 25),
           "round9": (60, 16), "round10": (66, 19), "round11": (75, 28), "round12": (85, 21), "round13": (95, 30),
           "round14": (62, 28), "round15": (110, 27), "round16": (105, 30), "round17": (38, 17),
-          "round18a": (60, 17), "round18c": (80, 22)}
+          "round18a": (60, 17), "round18b": (75, 20), "round18c": (80, 22)}
 
 
 #: Below the issue's target on purpose: round 13 EN's two misses are typos the typo rule refuses as

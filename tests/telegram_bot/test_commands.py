@@ -1,9 +1,11 @@
-"""Slash commands through the real aiogram dispatcher: queries, /risk and its usage, /halt confirmed, /resume."""
+"""Slash commands through the real aiogram dispatcher: queries, /risk and its usage, /halt confirmed, /resume,
+orders as commands (/buy 2 MNQ, /flat) read back and confirmed, their usage."""
 from __future__ import annotations
 
+import asyncio
 from decimal import Decimal
 
-from tests.telegram_bot.conftest import ALLOWED, buttons, messages, wait_for
+from tests.telegram_bot.conftest import ALLOWED, STRANGER, buttons, messages, wait_for
 from trading_core.types import TradingState
 
 EN_CHAT = ALLOWED + 1
@@ -81,3 +83,38 @@ async def test_a_new_message_discards_the_pending_keyboard(tg, engine, start_bot
     assert "n'a pas été envoyé" in answer["text"] or "annul" in answer["text"].lower(), answer["text"]
     await wait_for(lambda: "reply_markup" not in tg.message(ALLOWED, question["message_id"]))
     assert engine.ledger.orders(limit=None) == []
+
+
+async def test_an_order_command_is_read_back_and_placed_only_once_confirmed(tg, engine, start_bot):
+    """"/buy 2 MNQ" is the typed sentence: the same read-back, keyboard and confirmation."""
+    await start_bot(allowed_chat_ids=[ALLOWED, EN_CHAT])
+    question = await ask(tg, EN_CHAT, "/buy 2 MNQ", language_code="en")
+    (ok_label, ok_data), (no_label, _) = buttons(question)
+    assert "Confirm" in ok_label and "Cancel" in no_label and "MNQ" in question["text"]
+    assert engine.ledger.orders(limit=None) == []  # nothing before the confirmation
+    tg.push_callback_query(EN_CHAT, question["message_id"], ok_data, language_code="en")
+    placed = await wait_for(lambda: engine.ledger.orders(limit=None))
+    assert [(o.symbol, o.side.value, o.quantity) for o in placed] == [("MNQ", "BUY", 2)]
+    close = await ask(tg, ALLOWED, "/flat")
+    assert buttons(close) and "Confirmez" in close["text"], close["text"]
+
+
+async def test_an_order_command_with_other_arguments_gets_the_usage_and_does_nothing(tg, engine, start_bot):
+    await start_bot(allowed_chat_ids=[ALLOWED, EN_CHAT])
+    for text in ("/buy two MNQ", "/sell ES 1", "/close"):
+        refused = await ask(tg, EN_CHAT, text, language_code="en")
+        assert not buttons(refused) and "/buy QTY SYMBOL [PRICE]" in refused["text"], (text, refused["text"])
+    french = await ask(tg, ALLOWED, "/achat 2")
+    assert not buttons(french) and "/achat QTÉ MARCHÉ [PRIX]" in french["text"], french["text"]
+    help_en = await ask(tg, EN_CHAT, "/help", language_code="en")
+    assert "/buy 2 MNQ" in help_en["text"] and "/flat" in help_en["text"]
+    await asyncio.sleep(0.2)
+    assert engine.ledger.orders(limit=None) == []
+
+
+async def test_a_stranger_never_orders_by_command(tg, engine, start_bot):
+    await start_bot(queries_from_strangers=True)
+    tg.push_message(STRANGER, "/buy 2 MNQ", language_code="en")
+    await wait_for(lambda: messages(tg, STRANGER))
+    await asyncio.sleep(0.2)
+    assert not buttons(messages(tg, STRANGER)[-1]) and engine.ledger.orders(limit=None) == []
