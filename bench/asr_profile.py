@@ -69,6 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     _timed(engine.encoder, "encode", "encoder", spent)
     _timed(engine.decoder, "cross", "cross keys/values", spent)
     _timed(engine.decoder, "step", "decoder steps", spent)
+    _timed(engine.decoder, "first_steps", "decoder steps", spent)
     _timed(rec.rescorer, "intent_margin", "confusable rule (forced)", spent)
     import assistant.asr.confidence as confidence
 

@@ -2,7 +2,7 @@
 
     python bench/asr_rows_diff.py before.jsonl after.jsonl [--tol 1e-6]
 
-Rows are matched by (file, condition, segment). Compared: the best sentence (`hypothesis`), the
+Rows are matched by (file, condition, segment) and order of occurrence. Compared: the best sentence (`hypothesis`), the
 decision (`accepted_now`), the confidence (within `--tol`), every gate feature (within `--tol`),
 the free decoding and the finished alternatives (surface, intent, slots, scores within `--tol`).
 Only the CPU time may differ. Prints every difference and exits 1 if there is any.
@@ -15,12 +15,17 @@ import sys
 from typing import Any
 
 
-def _load(path: str) -> dict[tuple[str, str, int], dict[str, Any]]:
-    out = {}
+def _load(path: str) -> dict[tuple[str, str, int, int], dict[str, Any]]:
+    """Rows by (file, condition, segment, occurrence): a file name can come twice (the noise-only
+    items of both languages' folders), in the order the bench writes them."""
+    out: dict[tuple[str, str, int, int], dict[str, Any]] = {}
     with open(path, encoding="utf-8") as fh:
         for line in fh:
             row = json.loads(line)
-            out[(row["file"], row["condition"], row["segment"])] = row
+            n = 0
+            while (row["file"], row["condition"], row["segment"], n) in out:
+                n += 1
+            out[(row["file"], row["condition"], row["segment"], n)] = row
     return out
 
 
@@ -44,8 +49,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("before")
     p.add_argument("after")
     p.add_argument("--tol", type=float, default=1e-6)
+    p.add_argument("--common", action="store_true", help="compare only the rows in both files (a run cut short)")
     args = p.parse_args(argv)
     before, after = _load(args.before), _load(args.after)
+    if args.common:
+        before = {k: v for k, v in before.items() if k in after}
+        after = {k: v for k, v in after.items() if k in before}
     problems = 0
     for key in sorted(set(before) | set(after)):
         if key not in before or key not in after:
