@@ -118,18 +118,30 @@ def _settings(pairs: list[str]) -> Any:
     return replace(SearchSettings(), **changes)
 
 
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def add_search_arguments(p: argparse.ArgumentParser, every: int) -> None:
+    """The fixtures, the subset, the conditions and the settings (this bench and bench/asr_profile.py)."""
     add_fixture_arguments(p)
     p.add_argument("--model", default=str(REPO.parent / "shared" / "models" / "faster-whisper-base"))
     p.add_argument("--noise", nargs="+")
     p.add_argument("--snr", nargs="+", type=float, default=[6.0])
     p.add_argument("--no-clean", action="store_true")
-    p.add_argument("--every", type=int, default=4)
+    p.add_argument("--every", type=int, default=every)
     p.add_argument("--offset", type=int, default=0, help="start the every-k-th subset at this index")
     p.add_argument("--voices", nargs="+", help="only these voice folders (e.g. mb-fr4 mb-us3)")
     p.add_argument("--set", nargs="*", default=[], metavar="NAME=VALUE", help="SearchSettings fields")
     p.add_argument("--cache", default="/tmp/mia-asr-search-cache")
+
+
+def subset(args: argparse.Namespace, dataset: Any) -> list[Any]:
+    """The (path, label) items of `--voices` and the every-k-th subset; every out-of-domain item is
+    kept: rejection is half of what is measured."""
+    items = [it for it in dataset.items if not args.voices or it[1].file.split("/")[0] in args.voices]
+    return [it for i, it in enumerate(items) if i % args.every == args.offset % args.every or it[1].intent is None]
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_search_arguments(p, every=4)
     p.add_argument("--out", help="one JSON line per utterance")
     p.add_argument("--show-wrong", type=int, default=0, help="print that many wrong best sentences")
     p.add_argument("--adapter", help="a decoder adapter (.npz, bench/whisper_adapter.py) for the grammar rows")
@@ -140,10 +152,7 @@ def main(argv: list[str] | None = None) -> int:
     from assistant.harness.labels import load_dataset
     from assistant.harness.scoring import Inferred, score
 
-    dataset = load_dataset(args.audio, args.labels)
-    items = [it for it in dataset.items if not args.voices or it[1].file.split("/")[0] in args.voices]
-    # Every out-of-domain item is kept: rejection is half of what is measured.
-    items = [it for i, it in enumerate(items) if i % args.every == args.offset % args.every or it[1].intent is None]
+    items = subset(args, load_dataset(args.audio, args.labels))
     segments = _segments(args, items)
     settings = _settings(args.set)
     rec = ConstrainedWhisperRecognizer(args.model, load_grammar(None), settings=settings)

@@ -182,12 +182,18 @@ class ConstrainedSearch:
         # <|notimestamps|> (the first word).
         if pre:
             prompted = [[*self.prefix[lang], *p] for lang, p in zip(langs, plain)]
-            lp, cache = self.decoder.step(prompted, 0, None, cross, align=True, read=[pre, pre + 3],
-                                          adapt=[True] * len(prompted))
-            att = self.decoder.last_alignment[:, pre + 3]
-            # The unprompted rows run alone (4 positions, not the prompt's length) and join the
-            # cache behind zeros that their padding masks.
-            lp_free, cache_free = self.decoder.step(plain, 0, None, cross, read=[0, 3])
+            # The unprompted rows run beside them (4 positions, not the prompt's length; one pass
+            # over the weights for both groups) and join the cache behind zeros that their padding
+            # masks.
+            if self.decoder.adapter is None:
+                (lp, cache, att), (lp_free, cache_free, _) = self.decoder.first_steps(
+                    [prompted, plain], [[pre, pre + 3], [0, 3]], [True, False], cross)
+            else:  # the adapter applies to the prompted rows only: two passes
+                lp, cache = self.decoder.step(prompted, 0, None, cross, align=True, read=[pre, pre + 3],
+                                              adapt=[True] * len(prompted))
+                att = self.decoder.last_alignment
+                lp_free, cache_free = self.decoder.step(plain, 0, None, cross, read=[0, 3])
+            att = att[:, 1]  # read position pre + 3
             torch_cat, zeros = torch.cat, torch.zeros
             cache = [(torch_cat([k, torch_cat([zeros(kf.shape[0], kf.shape[1], pre, kf.shape[3]), kf], 2)], 0),
                       torch_cat([v, torch_cat([zeros(vf.shape[0], vf.shape[1], pre, vf.shape[3]), vf], 2)], 0))
@@ -195,7 +201,7 @@ class ConstrainedSearch:
             lp = torch.cat([lp, lp_free], 0)
         else:
             lp, cache = self.decoder.step(plain, 0, None, cross, align=True, read=[0, 3])
-            att = self.decoder.last_alignment[:, 3]
+            att = self.decoder.last_alignment[:, 1]  # read position 3
         unprompted = len(langs) if pre else 0
         first = lp[unprompted, 0]
         no_speech = float(first[self.nospeech].exp())

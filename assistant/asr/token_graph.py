@@ -274,6 +274,11 @@ class TokenAutomaton:
         # search's, whose meanings do not hold words and so merge more.
         self._next_text: dict[tuple[Frontier, int], Frontier] = {}
         self._initial: dict[tuple[str, bool], Frontier] = {}
+        # Per graph and node: token -> the arcs out of the node that can start with it (WORD arcs
+        # whose trie starts with the token, DIGITS arcs whose automaton moves on it), in the
+        # node's arc order; `advance` steps only those (it scanned every arc of every item).
+        self._starts: list[dict[int, dict[int, tuple[int, ...]]]] = [{} for _ in self.graphs]
+        self._meanings: dict[Frontier, frozenset[Meaning]] = {}
 
     # ------------------------------------------------------------------ compile-time
     @staticmethod
@@ -473,11 +478,11 @@ class TokenAutomaton:
                 if token == self.comma and p == BOUNDARY and sem[2] is None and a != graph.start:
                     items.add(((a, AFTER_COMMA, call), sem))
                     continue
-                for ai in graph.out_arcs[a]:
+                for ai in self._arcs_starting(g, a).get(token, ()):
                     arc = graph.arcs[ai]
                     if arc.kind == WORD:
                         self._step_word(g, ai, 0, call, sem, token, text, items, done)
-                    elif arc.kind == DIGITS:
+                    else:
                         self._step_digits(g, ai, self._digits_start(g, arc), call, sem, token, text, items, done)
             elif graph.arcs[a].kind == WORD:
                 self._step_word(g, a, p, call, sem, token, text, items, done)
@@ -490,6 +495,25 @@ class TokenAutomaton:
             self._next.clear()
         self._next[key] = result
         return result
+
+    def _arcs_starting(self, g: int, node: int) -> dict[int, tuple[int, ...]]:
+        """Token -> the consuming arcs out of `node` whose first token it can be (see `_starts`)."""
+        index = self._starts[g].get(node)
+        if index is None:
+            graph = self.graphs[g]
+            lists: dict[int, list[int]] = {}
+            for ai in graph.out_arcs[node]:
+                arc = graph.arcs[ai]
+                if arc.kind == WORD:
+                    firsts: Iterable[int] = self.trie(g, ai).children[0]
+                elif arc.kind == DIGITS:
+                    firsts = self.digits.moves_from(self._digits_start(g, arc))
+                else:
+                    continue
+                for tok in firsts:
+                    lists.setdefault(tok, []).append(ai)
+            index = self._starts[g][node] = {tok: tuple(arcs) for tok, arcs in lists.items()}
+        return index
 
     def _step_word(self, g: int, ai: int, p: int, call: int, sem: Sem, token: int, text: str,
                    items: set[Item], done: list[tuple[int, int, Sem]]) -> None:
@@ -528,12 +552,14 @@ class TokenAutomaton:
         return [sem for (a, p, call), sem in frontier.items if p < 0 and a == graph.final and call < 0]
 
     def meanings(self, frontier: Frontier) -> set[Meaning]:
-        out = set()
-        for sem in self.finals(frontier):
-            m = self.meaning(frontier.lang, sem)
-            if m is not None:
-                out.add(m)
-        return out
+        cached = self._meanings.get(frontier)
+        if cached is None:
+            found = (self.meaning(frontier.lang, sem) for sem in self.finals(frontier))
+            cached = frozenset(m for m in found if m is not None)
+            if len(self._meanings) > 200_000:
+                self._meanings.clear()
+            self._meanings[frontier] = cached
+        return set(cached)
 
     def text(self, lang: str, tokens: Iterable[int], meaning: Meaning) -> str | None:
         """The grammar's words for a token path with that meaning: the text the parser reads."""

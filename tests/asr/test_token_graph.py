@@ -15,7 +15,7 @@ import pytest
 
 from assistant.asr.token_graph import Meaning, TokenAutomaton, digits_prefix_ok, spellings
 from assistant.grammar import load_grammar
-from assistant.grammar.graph import word_graph
+from assistant.grammar.graph import DIGITS, WORD, word_graph
 
 ROUND_TRIPS = 400  # random paths per language
 
@@ -196,3 +196,40 @@ def test_a_grammar_five_times_larger_compiles_and_keeps_each_copy_distinct(tmp_p
     assert len(base) == 1, intents
     (name,) = base
     assert intents == {name} | {f"{name}_{k}" for k in range(1, 5)}
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_the_arcs_indexed_by_first_token_give_the_frontiers_of_a_full_scan(automaton: TokenAutomaton, lang: str,
+                                                                            grammar: Any, tokenizer: Any) -> None:
+    """`advance` steps only the arcs that can start with the token (`_arcs_starting`): along
+    random paths, every allowed token gives the same frontier as an automaton scanning every arc."""
+
+    class Every(dict):  # type: ignore[type-arg]
+        def __init__(self, arcs: tuple[int, ...]) -> None:
+            super().__init__()
+            self.arcs = arcs
+
+        def get(self, key: Any, default: Any = None) -> Any:
+            return self.arcs
+
+    class Scanning(TokenAutomaton):
+        def _arcs_starting(self, g: int, node: int) -> dict[int, tuple[int, ...]]:
+            graph = self.graphs[g]
+            return Every(tuple(ai for ai in graph.out_arcs[node] if graph.arcs[ai].kind in (WORD, DIGITS)))
+
+    scanning = Scanning({code: word_graph(grammar, code) for code in automaton.langs}, tokenizer)
+    scanning.prepare()  # the digits automaton's states numbered as in `automaton`
+    rng = random.Random(11)
+    checked = 0
+    for _ in range(12):
+        tokens, _ = _walk(automaton, lang, rng)
+        mine, theirs = automaton.initial(lang), scanning.initial(lang)
+        for tok in tokens:
+            allowed = automaton.allowed(mine)
+            assert list(allowed) == list(scanning.allowed(theirs))
+            for other in rng.sample(list(allowed), min(8, len(allowed))):
+                assert automaton.advance(mine, int(other)).items == scanning.advance(theirs, int(other)).items
+                checked += 1
+            mine, theirs = automaton.advance(mine, tok), scanning.advance(theirs, tok)
+            assert automaton.meanings(mine) == scanning.meanings(theirs)
+    assert checked > 100

@@ -199,3 +199,37 @@ def test_extend_after_a_cached_prefix_equals_one_full_pass(model_dir: Path, toke
     for i, r in enumerate(rows):
         n = len(r) - shared
         assert np.abs(h[i, :n].numpy() - full[i][shared:].numpy()).max() < 1e-3
+
+
+def test_the_sliced_projection_and_the_packed_first_step_are_the_plain_arithmetic(
+        model_dir: Path, tokenizer: Any, encoded: tuple[Any, np.ndarray]) -> None:
+    """Two CPU savings of the search's decoder that must not change one bit: the float32 output
+    projection computed slice by slice of the vocabulary, and `first_steps` (the prompted rows
+    and the unprompted rows through one pass of the weights, the last layer only at the positions
+    read) against two `step` calls."""
+    import torch
+
+    _, out = encoded
+    decoder = WhisperDecoder(model_dir, dtype="float32")
+    assert len(decoder.projection_parts) > 1
+    cross = decoder.cross(out, 1500)
+    hidden = torch.randn(6, 512) * 5
+    plain_logits = torch.nn.functional.linear(hidden, decoder.projection)
+    assert torch.equal(decoder.project(hidden), torch.log_softmax(plain_logits, -1))
+    plain = [[tokenizer.token_id("<|startoftranscript|>"), tokenizer.language_token(lang),
+              tokenizer.token_id("<|transcribe|>"), tokenizer.token_id("<|notimestamps|>")] for lang in ("fr", "en")]
+    previous = [tokenizer.token_id("<|startofprev|>"), *tokenizer.encode(" Buy, sell, ES, MNQ, contrats.")]
+    prompted = [previous + p for p in plain]
+    pre = len(previous)
+    lp, cache = decoder.step(prompted, 0, None, cross, align=True, read=[pre, pre + 3])
+    att = decoder.last_alignment
+    lp_free, cache_free = decoder.step(plain, 0, None, cross, read=[0, 3])
+    (lp2, cache2, att2), (free2, cache_free2, none) = decoder.first_steps(
+        [prompted, plain], [[pre, pre + 3], [0, 3]], [True, False], cross)
+    assert none is None
+    assert torch.equal(lp, lp2) and torch.equal(att, att2) and torch.equal(lp_free, free2)
+    for (k, v), (k2, v2) in zip(cache + cache_free, cache2 + cache_free2):
+        assert torch.equal(k, k2) and torch.equal(v, v2)
+    # The last layer computed at the positions read only: what computing all of them gives.
+    full, _ = decoder.step(prompted, 0, None, cross)
+    assert torch.equal(full[:, [pre, pre + 3]], lp)
