@@ -137,6 +137,23 @@ def _log_detail(p: EventPayload) -> str:
     return repr(p)
 
 
+class MarketNotReadyError(Exception):
+    """No price for a market within the wait: a one-shot command cannot mark or fill anything.
+    Carries an English and a French sentence (the fronts say one)."""
+
+    def __init__(self, symbols: list[str], timeout: float) -> None:
+        self.symbols, self.timeout = symbols, timeout
+        names = ", ".join(symbols)
+        self.message_en = (f"no price for {names} within {timeout:g} s: the market data did not start "
+                           f"(a busy machine or a stopped feed); nothing was done, try again")
+        self.message_fr = (f"aucun prix pour {names} en {timeout:g} s : les données de marché n'ont pas démarré "
+                           f"(machine chargée ou flux arrêté) ; rien n'a été fait, réessayez")
+        super().__init__(self.message_en)
+
+    def message(self, lang: str) -> str:
+        return self.message_fr if lang == "fr" else self.message_en
+
+
 class EventSubscription:
     """An async iterator over engine events; close it (or leave the `async with`) to unsubscribe."""
 
@@ -298,12 +315,14 @@ class Engine:
         self._prices_dirty = False
         self._prices_persisted_at = time.monotonic()
 
-    async def prime_market(self, timeout: float = 10.0) -> None:
+    async def prime_market(self, timeout: float = 30.0) -> None:
         """Make sure every symbol has a current price: the last recorded one, else the feed's first
         live quotes (history is skipped: it never prices anything).
 
         Used by one-shot CLI commands, which do not run the feed continuously: for them the last
-        recorded price is the market (the paper broker fills at it)."""
+        recorded price is the market (the paper broker fills at it). Raises `MarketNotReadyError`
+        when a market has no price after `timeout` seconds (the simulated feed's warm-up takes a few
+        seconds on a busy machine: the wait is generous)."""
         self._current.update(s for s in self.symbols if s in self._last_prices)
         missing = [s for s in self.symbols if s not in self._current]
         if not missing or self.feed is None:
@@ -322,7 +341,10 @@ class Engine:
                 if all(s in self._current for s in self.symbols):
                     break
 
-        await asyncio.wait_for(first_prices(), timeout)
+        try:
+            await asyncio.wait_for(first_prices(), timeout)
+        except asyncio.TimeoutError:
+            raise MarketNotReadyError([s for s in self.symbols if s not in self._current], timeout) from None
         self._persist_market()
 
     async def pump_last_prices(self, interval: float = 0.02) -> None:

@@ -135,14 +135,18 @@ async def run_preset(preset: Preset, config: MiaConfig, options: RunOptions, lan
             return 2
         fronts = await asyncio.to_thread(import_fronts, preset, config)
         await engine.start(run_feed=options.feed)
+        from trading_core.api import MarketNotReadyError
+
         pump: asyncio.Task[None] | None = None
         if not options.feed:
             # no market feed: the last recorded prices are the market, repeated (as one-shot commands do)
             try:
                 await engine.prime_market()
-            except asyncio.TimeoutError:
-                print(_t(lang, "No market price yet (the feed gave none within 10 s).",
-                         "Pas encore de prix de marché (le flux n'en a donné aucun en 10 s)."), file=sys.stderr)
+            except MarketNotReadyError as exc:
+                names = ", ".join(exc.symbols)
+                print(_t(lang, f"No market price yet for {names} (the feed gave none within {exc.timeout:g} s).",
+                         f"Pas encore de prix de marché pour {names} (le flux n'en a donné aucun en "
+                         f"{exc.timeout:g} s)."), file=sys.stderr)
             pump = asyncio.create_task(engine.pump_last_prices(0.5), name="mia-pump")
         server = control.ControlServer(engine, ops.OPS, control.socket_path(config.data_path))
         services: Services | None = None

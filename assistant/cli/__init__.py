@@ -426,6 +426,16 @@ def _report_failure(exc: Exception) -> int:
         print(f"mia: the ledger cannot be used: {exc}", file=sys.stderr)
         print(f"mia : le registre ne peut pas être utilisé : {exc}", file=sys.stderr)
         return 2
+    message = getattr(exc, "message", None)
+    if callable(message):  # the core's errors carry their sentence in both languages
+        print(f"mia: {message('en')}.", file=sys.stderr)
+        print(f"mia : {message('fr')}.", file=sys.stderr)
+        return 1
+    if isinstance(exc, TimeoutError):  # an OSError whose text is empty: say what it is
+        print("mia: timed out (a busy machine?); check `mia status` before trying again.", file=sys.stderr)
+        print("mia : délai dépassé (machine chargée ?) ; vérifiez avec `mia status` avant de réessayer.",
+              file=sys.stderr)
+        return 1
     if isinstance(exc, OSError):
         where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
         print(f"mia: system error: {exc.strerror or exc}{where}.", file=sys.stderr)

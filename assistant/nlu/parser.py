@@ -1004,7 +1004,8 @@ class Parser:
         close_all = out.status == "accept" and out.intent == "close_positions" and out.slots == {"scope": "all"}
         if fuzzy.reason == "ambiguous_quantity" and fuzzy.intent == "place_trade" and not (
                 out.status == "accept" and ((out.intent == "place_trade" and "price" in out.slots)
-                                            or out.intent in self._frames.topic_intents)):
+                                            or out.intent in self._frames.topic_intents
+                                            or (out.intent == "close_positions" and "side" not in fuzzy.slot_text))):
             # After an order's unclear quantity, only the same order whose other number the frames
             # read as its price ("à 21 010,75" after the market), or a read-only question.
             return None
@@ -1020,6 +1021,10 @@ class Parser:
         if out.status == "accept" or (out.status == "missing" and (fuzzy.reason or "no_match") == "no_match"):
             code = out.language or code
             stripped = next(s for c, s in per_lang if c.code == code)
+            if out.intent in _TIMED_ORDERS and self._extras is not None and self._extras.says_extra(stripped.split()):
+                # The frames read an order's words and pass over the rest: "achète 1 ES en fin de
+                # séance" must not become an order now (refused later, with the reason said).
+                return None
             matched = out.status == "accept"
             return ParseResult(text, stripped[:-1], matched, out.intent, dict(out.slots), dict(out.slot_text),
                                code, certain, 1.0 if matched else 0.0, "frame", [],
@@ -1114,6 +1119,9 @@ _AFTER_PREAMBLE = frozenset({"close_positions", "halt"})
 #: What may follow a yes said first ("ok buy 2 ES là") or a comment on the market ("bears are in
 #: control imo, sell 5 MNQ"): a command read back, never an answer or a switch.
 _AFTER_LEAD_CLAUSE = frozenset({"place_trade", "close_positions", "halt"})
+
+#: Orders the frames never read when the sentence also says a time, a stop, a target or a condition.
+_TIMED_ORDERS = frozenset({"place_trade", "close_positions"})
 
 #: Commands that may be said before an aside ("coupe tout, je pars déjeuner"): every action read
 #: back or switched on its own words (read-only questions may be too), never an answer.

@@ -14,6 +14,11 @@ accounted for:
   is the only one;
 * a **price**: a number after a price label ("prix", "price", "@"), or after a price marker ("à",
   "at") once the market was said ("3 à 5 ES" stays two numbers);
+* a **limit order** ticket: a limit word (the frames' `limit_words`: "limit", "limite", "lim") makes
+  a number right after it the price once the market was said ("achète 2 es lim 6004,25"), and
+  with two unlabelled numbers, the one after the market the price ("buy limit 1 es 5985", "sell
+  1 E-mini 6027.25 limit"; at least 100, so "limit 2 ES 3" stays unclear); a limit word with no
+  price, or with "at market", is refused;
 * fillers (articles, prepositions, politeness), urgency words ("tout de suite", "asap") and the
   market-order words ("au marché", "at market": no price then) are dropped.
 
@@ -88,7 +93,9 @@ class _Reading:
     unlabelled: list[tuple[int, str]] = field(default_factory=list)
     vague: bool = False
     market_order: bool = False
+    limit: bool = False
     quantity_at: int = -1
+    symbol_at: int = -1
 
     def put(self, slot: str, value: Any, said: str) -> bool:
         """False when the slot was already said: with another value it is unclear, and the same
@@ -112,6 +119,8 @@ class SlotReader:
             for key in SLOT_KEYS:
                 for phrase in _strings(section.get(key, ())):
                     table.add(phrase, _LABELS.get(key, key))
+            for phrase in _strings(section.get("limit_words", ())):
+                table.add(phrase, "limit")
         # One-word sides of each language, for a side word of the other language ("je veux buy").
         self._sides: dict[str, dict[str, Any]] = {
             code: {form: value for form, value in comp.text_values.get("side", {}).items() if " " not in form}
@@ -129,7 +138,7 @@ class SlotReader:
             for phrase in comp.grammar.skip_words:
                 words.update(normalize(phrase).split())
         for section in frames.values():
-            for key in (*SLOT_KEYS, "price_markers"):
+            for key in (*SLOT_KEYS, "price_markers", "limit_words"):
                 for phrase in _strings(section.get(key, ())):
                     words.update(normalize(phrase).split())
         # One-word price markers of the frames ("à", "at"): a number right after one, once the
@@ -185,7 +194,7 @@ class SlotReader:
                             return None
                     elif pending is not None and "slot_fillers" not in tags:
                         return None  # a label followed by another label or word
-                    elif after_number and size == 1 and not tags & _SLOT_NAMES:
+                    elif after_number and size == 1 and not tags & (_SLOT_NAMES | {"limit"}):
                         return None  # "buy twenty on ES": a stray word by a number (twenty-one?)
                     elif tags & _SLOT_NAMES:
                         if pending is not None or len(tags & _SLOT_NAMES) > 1:
@@ -193,6 +202,14 @@ class SlotReader:
                         pending = next(iter(tags & _SLOT_NAMES))
                     elif "market_order" in tags:
                         reading.market_order = True
+                    elif "limit" in tags:
+                        if reading.limit:
+                            return None  # "limit ... limit": said twice
+                        reading.limit = True
+                        if "symbol" in reading.slots and i + size < len(units) \
+                                and isinstance(units[i + size], ScannedValue) \
+                                and units[i + size].kind == NUMBER_KIND:  # type: ignore[union-attr]
+                            pending = "price"  # "achète 2 es lim 6004,25"
                     elif "vague_quantities" in tags:
                         reading.vague = True
                     elif not tags & {"slot_fillers", "urgency"}:
@@ -233,6 +250,7 @@ class SlotReader:
                 value = comp.text_values["symbol"].get(unit.text)
                 if value is None or pending not in (None, "symbol") or not reading.put("symbol", value, unit.text):
                     return None
+                reading.symbol_at = i
             elif unit.kind == NUMBER_KIND:
                 previous = units[i - 1] if i else None
                 if isinstance(previous, ScannedValue) and previous.kind == NUMBER_KIND:
@@ -256,6 +274,13 @@ class SlotReader:
             i += 1
         if pending is not None:
             return None  # "qté" with nothing after it
+        if reading.limit and "price" not in reading.slots:
+            if len(reading.unlabelled) != 2 or not reading.unlabelled[0][0] < reading.symbol_at < reading.unlabelled[1][0]:
+                return None  # a limit with no price, or numbers that do not say which is which
+            _, said = reading.unlabelled.pop()
+            price = self._price(comp, said)
+            if price is None or price < 100 or not reading.put("price", price, said):
+                return None  # "buy limit 2 ES 3": a price? a quantity?
         for _, said in reading.unlabelled:
             value = self._quantity(comp, said)
             if value is None or not reading.put("quantity", value, said):
@@ -263,7 +288,7 @@ class SlotReader:
         if len(reading.unlabelled) > 1:
             return None  # "achat 2 ES 5000": two numbers, one slot
         slots = reading.slots
-        if reading.market_order and "price" in slots:
+        if reading.market_order and ("price" in slots or reading.limit):
             return None  # at market, and at a price?
         if reading.vague and "quantity" in slots:
             return None  # "quelques 3 ES"

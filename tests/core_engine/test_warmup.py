@@ -122,3 +122,43 @@ async def test_a_restart_continues_the_simulated_market_after_what_the_ledger_sa
     assert feed.live_from == later + timedelta(minutes=1)
     feed.continue_after(LIVE)  # never backwards
     assert feed.live_from == later + timedelta(minutes=1)
+
+
+class _SilentFeed(SyntheticFeed):
+    """A feed that starts but never prices anything (a stopped data source)."""
+
+    async def stream(self):  # type: ignore[override]
+        await asyncio.sleep(3600)
+        if False:  # pragma: no cover - an async generator that yields nothing
+            yield None
+
+
+async def test_a_market_that_never_prices_is_said_in_both_languages_not_a_bare_timeout(tmp_path):
+    from trading_core.api import MarketNotReadyError
+
+    engine = _engine(tmp_path, _SilentFeed(("ES", "MNQ"), realtime=False, live_from=LIVE))
+    await engine.start(run_feed=False)
+    try:
+        try:
+            await engine.prime_market(timeout=0.2)
+        except MarketNotReadyError as exc:
+            assert exc.symbols == ["ES", "MNQ"]
+            assert "no price for ES, MNQ within 0.2 s" in exc.message("en") and "nothing was done" in exc.message("en")
+            assert "aucun prix pour ES, MNQ en 0.2 s" in exc.message("fr") and "rien n'a été fait" in exc.message("fr")
+        else:
+            raise AssertionError("prime_market returned without any price")
+    finally:
+        await engine.stop()
+        engine.close()
+
+
+def test_the_cli_says_a_core_error_and_a_timeout_in_words(capsys):
+    from assistant.cli import _report_failure
+    from trading_core.api import MarketNotReadyError
+
+    assert _report_failure(MarketNotReadyError(["ES"], 30)) == 1
+    err = capsys.readouterr().err
+    assert "mia: no price for ES within 30 s" in err and "mia : aucun prix pour ES en 30 s" in err
+    assert _report_failure(TimeoutError()) == 1
+    err = capsys.readouterr().err
+    assert "timed out" in err and "délai dépassé" in err and "system error: ." not in err
