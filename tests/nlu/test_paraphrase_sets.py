@@ -205,7 +205,10 @@ ROUNDS = {"round4": (150, 40), "round5": (140, 40), "round6": (45, 12), "round7"
 #: asides or stories whose words the frames read as a command, a topic or a condition and refuse on purpose
 #: ("on est ensemble": the ensemble; "I'm done for the day": a halt; "et puis on verra": then; "after lunch",
 #: "what a session"), a close word said as a level ("that's Friday's close"), the rest vocabulary (helper nlu18).
-ROUND_TARGETS = {"round13_en": 0.97, "round15_fr": 0.91, "round15_en": 0.9, "round18a_fr": 0.8, "round18a_en": 0.82}
+#: Round 18b EN (helper nlu18): 79/82, none wrong; "pick up two ES" (pick up: buy, or collect?) and "flat now"
+#: ("now" is a skip word, so it reads as "flat" alone, which stays a follow-up) are left refused.
+ROUND_TARGETS = {"round13_en": 0.97, "round15_fr": 0.91, "round15_en": 0.9, "round18a_fr": 0.8, "round18a_en": 0.82,
+                 "round18b_en": 0.96}
 
 
 @pytest.mark.parametrize("lang", ["fr", "en"])
