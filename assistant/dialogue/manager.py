@@ -83,6 +83,17 @@ def _error_text(exc: Exception, lang: str) -> str:
     message = getattr(exc, "message", None)
     return str(message(lang)) if callable(message) else (str(exc) or type(exc).__name__)
 
+def _opens_with(text: str, what: str) -> bool:
+    """Whether `text` starts by naming `what` ("le résultat du jour" / "Résultat du jour : …",
+    "today's P&L" / "Today's P&L: …"), its article aside."""
+    words = what.casefold().split()
+    if words and words[0] in ("le", "la", "les", "the"):
+        words = words[1:]
+    elif words and words[0].startswith("l'"):
+        words[0] = words[0][2:]
+    return bool(words) and text.casefold().startswith(" ".join(words))
+
+
 class Dialogue:
     """Dialogue state machine for one user. Safe to call from several tasks: calls are serialised."""
 
@@ -888,6 +899,8 @@ class Dialogue:
                 or parsed.intent not in self._WHAT:
             return reply
         what_en, what_fr = self._WHAT[parsed.intent]
+        if _opens_with(reply.text, what_fr if reply.lang == "fr" else what_en):
+            return reply  # "Résultat du jour : …" already says what was understood: said once, not twice
         return replace(reply, text=A.text("understood_as", reply.lang, what=what_en, what_fr=what_fr,
                                           answer=reply.text))
 

@@ -19,7 +19,8 @@ def _as_classifier(text: str, intent: str, lang: str, **slots: str) -> ParseResu
     ("anything left on the book?", "positions", "en", "About the positions: "),
     ("petit check de l'état du moteur", "status", "fr", "Voici le statut : "),
     ("is the trading engine up", "status", "en", "About the status: "),
-    ("ça donne quoi ma journée niveau gains ?", "pnl_today", "fr", "Voici le résultat du jour : "),
+    ("ça donne quoi ma journée niveau gains ?", "pnl_today", "fr", ""),  # "Résultat du jour : …" names it already
+    ("how's my day money wise", "pnl_today", "en", ""),  # "Today's P&L: …" names it already
     ("what kind of stuff can I ask you", "help", "en", "About what I can do: "),
 ])
 async def test_a_classified_question_says_what_was_understood(dialogue: Dialogue, engine: Engine, text: str,
