@@ -333,14 +333,7 @@ class Restater:
         if tokens and self._events.at(tokens, 0):
             return [t for i, t in enumerate(tokens) if not _clock_word(tokens, i)]
         if tokens and self._references.at(tokens, 0):
-            kept: list[str] = []
-            i = 0
-            while i < len(tokens):
-                size = self._genitive_days.at(tokens, i)
-                if not size:
-                    kept.append(tokens[i])
-                i += size or 1
-            return kept
+            return _without(tokens, self._genitive_days)
         return list(tokens)
 
     def told(self, tokens: Sequence[str]) -> list[str] | None:
@@ -350,14 +343,7 @@ class Restater:
         Monday"), which are its own. None for a shorter comment."""
         if len(tokens) < _STORY_WORDS:
             return None
-        kept: list[str] = []
-        i = 0
-        while i < len(tokens):
-            size = self._story.at(tokens, i) if self._story else 0
-            if not size:
-                kept.append(tokens[i])
-            i += size or 1
-        return kept
+        return _without(tokens, self._story)
 
     # ------------------------------------------------------------------ labelled percentages
     def labelled_percent(self, tokens: Sequence[str]) -> Restatement | None:
@@ -613,6 +599,18 @@ def _joined(tokens: Sequence[str], joins: _Phrases) -> Iterator[tuple[str, str]]
             size = joins.at(tokens, i)
             if size and i + size < len(tokens):
                 yield " ".join(tokens[:i]), " ".join(tokens[i + size:])
+
+
+def _without(tokens: Sequence[str], phrases: _Phrases) -> list[str]:
+    """`tokens` with every phrase of `phrases` said among them left out (longest first)."""
+    kept: list[str] = []
+    i = 0
+    while i < len(tokens):
+        size = phrases.at(tokens, i) if phrases else 0
+        if not size:
+            kept.append(tokens[i])
+        i += size or 1
+    return kept
 
 
 def _words(frames: Mapping[str, Mapping[str, Any]], key: str) -> frozenset[str]:
