@@ -53,6 +53,7 @@ from assistant.nlu.compiled import NUMBER_KIND, PERCENT_KIND, CompiledLanguage, 
 from assistant.nlu.frames import HELD_CONTRACTS, STATE_INTENTS, SWITCH_QUESTION, UNCLEAR_ANSWER, FrameMatcher, FrameOutcome
 from assistant.nlu.fuzzy import CarrierIndex, FuzzyOutcome
 from assistant.nlu.normalize import cached_normalize as normalize
+from assistant.nlu.numbers import number_language
 from assistant.nlu.order_extras import OrderExtras
 from assistant.nlu.restate import Restatement, Restater
 from assistant.nlu.slash import ACTION_COMMANDS, RISK_COMMAND, SYMBOL_ARG, ActionCommand, SlashCommand, action_slots, slash_command
@@ -911,6 +912,8 @@ class Parser:
                 continue
             if object_like and not _ends_on_value(again):
                 continue  # ("on arrête | les frais pour aujourd'hui": the object of the command, maybe)
+            if _cuts_a_number(again, tail.split()):
+                continue  # ("buy one ES at six | thousand even": the price goes on after the split)
             # ("buy two ES, sorry, just kidding": an action said with a self-correction is read as one, or refused)
             if not asked and ("?" in refused.text or any(self._restater.corrections.at(said, i) for i in range(len(said)))):
                 return None
@@ -1095,6 +1098,27 @@ def _ends_on_value(command: ParseResult) -> bool:
     """The command's last word is one of its values ("sell one *ES*", "ferme *tout*")."""
     words = command.normalized.split()
     return bool(words) and any(normalize(text).split()[-1:] == words[-1:] for text in command.slot_text.values())
+
+
+def _cuts_a_number(command: ParseResult, rest: list[str]) -> bool:
+    """The command ends on a number value and the words after it go on with that number ("at six |
+    thousand even", "à six | mille pile", "2 | and a half"): the split would cut the value short."""
+    words = command.normalized.split()
+    if not rest or not words or not any(
+            isinstance(command.slots.get(name), (int, float)) and normalize(text).split()[-1:] == words[-1:]
+            for name, text in command.slot_text.items()):
+        return False
+    numbers = number_language(command.language or "en")
+    first = normalize(rest[0])
+    if first and (first[0].isdigit() or (first in numbers.words and first not in _NOT_NUMBER_STARTS)):
+        return True
+    return first in _NUMBER_JOINS and len(rest) > 1 and normalize(rest[1]) in numbers.words
+
+
+#: Number words that also start plain asides ("a", "of"); joins that go on with a number only when a
+#: number word follows ("and a half", "et demi").
+_NOT_NUMBER_STARTS = frozenset({"a", "of", "and", "et"})
+_NUMBER_JOINS = frozenset({"and", "et"})
 
 
 def _one_kind_changed(before: dict[str, object], after: dict[str, object]) -> bool:

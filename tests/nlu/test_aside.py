@@ -104,3 +104,26 @@ def test_a_command_in_a_longer_utterance_is_the_command(parser: Parser, text: st
 ])
 def test_a_longer_utterance_that_changes_the_command_is_refused(parser: Parser, text: str) -> None:
     assert not parser.parse(text).matched
+
+
+@pytest.mark.parametrize(("text", "price"), [
+    # an unmarked split never cuts a price said in words: "six | thousand blah" was read as a limit at 6
+    ("buy one ES at six thousand even", 6000.0),
+    ("buy one ES at 6000 even", 6000.0),
+    ("achète 1 ES à six mille pile", 6000.0),
+    ("achète 2 ES à six mille deux cents pile je vais manger", 6200.0),
+    ("sell two ES at 6000 and I'm off to lunch", 6000.0),
+])
+def test_a_price_said_whole_before_an_aside(parser: Parser, text: str, price: float) -> None:
+    result = parser.parse(text)
+    assert result.matched and result.intent == "place_trade" and result.slots["price"] == price
+
+
+@pytest.mark.parametrize("text", [
+    "buy one ES at six thousand blah",
+    "buy one es at six thousand nice",
+    "vends 1 ES à six mille truc",
+])
+def test_a_price_is_never_cut_at_an_unmarked_split(parser: Parser, text: str) -> None:
+    result = parser.parse(text)
+    assert not (result.matched and result.slots.get("price") in (6.0, 6))

@@ -187,10 +187,14 @@ def test_heldout_paraphrases_keep_their_floor_with_nothing_wrong(parser: Parser,
 #: ("débarque-moi du micro", "à plat", "square me up", "chuck on five ES longs"), prices said loosely ("pile",
 #: "mille zéro cinquante", "three fifty", "sixty one hundred", "and three quarters"), read-back emoji and
 #: words, and order slash commands ("/buy QTY SYMBOL [PRICE]", "/flat", "/close ES|all", anything else refused).
+#: round 21 (lead, session 11, after the eleventh blind set): a price said in words is never cut at an
+#: unmarked split ("buy one ES at six | thousand blah" was a limit at 6), "even" after a price, "chop" the
+#: regime only (not "chope"), "ça marche" / "pas maintenant" / "not now" in a read-back, risk wishes.
 ROUNDS = {"round4": (150, 40), "round5": (140, 40), "round6": (45, 12), "round7": (80, 24), "round8": (170, 25),
           "round9": (60, 16), "round10": (66, 19), "round11": (75, 28), "round12": (85, 21), "round13": (95, 30),
           "round14": (62, 28), "round15": (110, 27), "round16": (105, 30), "round17": (38, 17),
-          "round18a": (60, 17), "round18b": (75, 20), "round18c": (80, 22), "round19": (31, 13)}
+          "round18a": (60, 17), "round18b": (75, 20), "round18c": (80, 22), "round19": (31, 13),
+          "round21": (27, 4)}
 
 
 #: Below the issue's target on purpose: round 13 EN's two misses are typos the typo rule refuses as
