@@ -308,6 +308,15 @@ class Parser:
             if greeted is not None:
                 return ParseResult(text, result.normalized, False, None, language=greeted, language_certain=True,
                                    score=1.0, reason="greeting", detail="a greeting, no request", nearest="help")
+        if result.intent == "place_trade" and self._extras is not None \
+                and (result.matched or (result.reason or "").startswith("missing_")) \
+                and (clash := self._extras.contradiction(normalize(text).split(), result.slots)) is not None:
+            # "buy 2 ES limit at market", "b 2 es short": two incompatible things said, whatever stage
+            # read one of them: refused, never resolved by picking one.
+            return ParseResult(text, result.normalized, False, result.intent, result.slots, result.slot_text,
+                               result.language, result.language_certain, result.score, result.method,
+                               result.alternatives, _CONTRADICTION[clash][0], _CONTRADICTION[clash][1],
+                               nearest=result.intent)
         if result.matched and "quantity" in result.slots and self._frames is not None \
                 and self._frames.mentions_money(text, result.normalized):
             return ParseResult(text, result.normalized, False, result.intent, result.slots, result.slot_text,
@@ -669,13 +678,17 @@ class Parser:
         norm = normalize(refused.text)
         said = norm.split()
         if self._restater.may_be_chat_order(said):
-            # "b 1 es", "vd 4 mnq": an order typed in chat shorthand, in that one shape only.
+            # "b 1 es", "vd 4 mnq", "s1 mnq @ 21000 pls": an order typed in chat shorthand, in a ticket's
+            # shape only (a quantity glued to the market split first: "b 3es"). Glued, it is typed only, as
+            # any glued number ("achète 2ES").
+            unglued = self._typos.unglued(said) if self._typos is not None else None
             for comp in self._select(lang):
-                chat = self._restater.chat_order(comp, norm + " ")
+                chat = self._restater.chat_order(comp, " ".join(unglued or said) + " ")
                 if chat is not None:
-                    again = self._parse(chat.text, lang, prefer)
+                    again = self.parse(chat.text, lang, prefer=prefer)
                     if again.matched and again.intent == "place_trade":
-                        return self._restated(refused, again), True
+                        glued = unglued is not None or chat.kind == "chat_glued"
+                        return replace(again, text=refused.text, typed_only=again.typed_only or glued), True
                     break
         if said and said[-1][:1].isdigit():
             # "risque par trade 0.8": after a label that only names a percentage, the figure is one.
@@ -1110,6 +1123,12 @@ _UNSUPPORTED_DETAIL = {
     "time": "an order for a later time: MIA places orders now only",
     "condition": "a conditional order: MIA places orders now, unconditionally",
     "two_orders": "two commands in one sentence: one at a time",
+}
+
+#: The refusal (reason, detail) of an order that states two incompatible things (`OrderExtras.contradiction`).
+_CONTRADICTION = {
+    "price": ("ambiguous_order_type", "a market order with a price or a limit: which one?"),
+    "side": ("ambiguous_side", "two sides said: buy or sell?"),
 }
 
 #: What a mood clause said first ("je veux plus rien en position, …", "we're done for the day, …")

@@ -102,6 +102,9 @@ _MAX_TRAILER = 6
 #: full stop before a space, a dash between spaces.
 _CLAUSE_END = re.compile(r",(?!\d)|[;:!…]+|\.(?=\s)|\s[-–—]\s")
 
+#: A side's chat abbreviation with its quantity glued ("s1", "ach2"): letters, then digits.
+_GLUED_SIDE = re.compile(r"([a-z]+)(\d+)")
+
 #: A figure in digits ("0.8", "1,25", "2"), as normalised.
 _FIGURE = re.compile(r"\d+(?:[.,]\d+)?")
 
@@ -360,16 +363,29 @@ class Restater:
 
     # ------------------------------------------------------------------ chat orders
     def may_be_chat_order(self, tokens: Sequence[str]) -> bool:
-        """The cheap gate of `chat_order`: the first word is a side's chat abbreviation."""
-        return bool(tokens) and tokens[0] in self._chat
+        """The cheap gate of `chat_order`: the first word is a side's chat abbreviation, or one with
+        its quantity glued ("s1", "ach2")."""
+        return bool(tokens) and (tokens[0] in self._chat or self._glued_side(tokens[0]) is not None)
+
+    def _glued_side(self, token: str) -> tuple[str, str] | None:
+        """("s", "1") for "s1": a side's chat abbreviation with its quantity glued, or None."""
+        glued = _GLUED_SIDE.fullmatch(token)
+        return (glued[1], glued[2]) if glued is not None and glued[1] in self._chat else None
 
     def chat_order(self, comp: CompiledLanguage, spaced: str) -> Restatement | None:
-        """"b 1 es" -> "buy 1 es", "vd 5 es lmt 6012.75" -> "vends 5 es à 6012.75": an
-        abbreviated side only in exactly that shape (abbreviation, number, market, and an
-        optional limit abbreviation and price); "s" or "b" anywhere else means nothing."""
+        """"b 1 es" -> "buy 1 es", "vd 5 es lmt 6012.75" -> "vends 5 es à 6012.75", "s1 mnq @ 21000"
+        -> "sell 1 mnq at 21000": an abbreviated side only in a ticket's shape (abbreviation, number,
+        market, and an optional limit marker and price), said first; "s" or "b" anywhere else means
+        nothing. Words after the ticket ("pls", "asap", "tt de suite") are kept as said: the order
+        with its side word in full goes through every stage, so they count as they would there
+        ("tmrw" still times it); another value or abbreviation after it makes no ticket."""
+        tokens = spaced.split()
+        glued = self._glued_side(tokens[0]) if tokens else None
+        if glued is not None:
+            spaced = " ".join((*glued, *tokens[1:])) + " "
         units = list(comp.scan_items(spaced))
         first = units[0] if units else None
-        if not isinstance(first, str) or first not in self._chat or len(units) not in (3, 5):
+        if not isinstance(first, str) or first not in self._chat or len(units) < 3:
             return None
         side, limits = self._chat[first]
         number, market = units[1], units[2]
@@ -377,13 +393,15 @@ class Restater:
                 and isinstance(market, ScannedValue) and market.kind == "symbol"):
             return None
         words = [side, number.text, market.text]
-        if len(units) == 5:
-            marker, price = units[3], units[4]
-            if not (isinstance(marker, str) and marker in limits
-                    and isinstance(price, ScannedValue) and price.kind == "#number"):
-                return None
-            words += [limits[marker], price.text]
-        return Restatement("chat", " ".join(words))
+        rest = units[3:]
+        if len(rest) >= 2 and isinstance(rest[0], str) and rest[0] in limits \
+                and isinstance(rest[1], ScannedValue) and rest[1].kind == "#number":
+            words += [limits[rest[0]], rest[1].text]
+            rest = rest[2:]
+        after = [unit for unit in rest if isinstance(unit, str) and unit not in self._chat and unit not in limits]
+        if len(after) < len(rest):
+            return None  # "b 1 es 2", "b 1 es s 1 mnq", "b 1 es lmt": no ticket
+        return Restatement("chat" if glued is None else "chat_glued", " ".join((*words, *after)))
 
     # ------------------------------------------------------------------ a value said twice
     @staticmethod
