@@ -244,12 +244,15 @@ class Parser:
             command = slash_command(text)
             if command is not None:
                 return self._slash(text, command, lang, prefer)
-        if "-tu" in text and self._restater is not None \
-                and (asked := self._restater.particle_question(normalize(text).split())) is not None:
-            # "j'ai-tu fait de l'argent", "c'est-tu arrêté le trading": a yes/no question, never the
-            # command its words hold; read as the question said in full. (Written with its hyphen:
-            # "on arrête, tu ne trades plus" holds no particle.)
-            return replace(self.parse(asked.text + " ?", lang, prefer=prefer), text=text)
+        if self._restater is not None and (asked := self._restater.particle_question(text)) is not None:
+            # "j'ai-tu fait de l'argent", "c'est-tu arrêté le trading", "on est tu en live": a yes/no question
+            # (Québec "-tu"), read as the question said in full ("est-ce que …?"); only a read-only answer
+            # stands, never the command its words hold ("j'achète-tu 2 ES", "c'est-tu possible de fermer l'ES").
+            again = self.parse(asked.text + " ?", lang, prefer=prefer)
+            if again.intent not in self._read_only and (again.matched or (again.reason or "").startswith("missing_")):
+                return replace(again, text=text, matched=False, intent=None, slots={}, slot_text={}, reason="no_match",
+                               detail="a yes/no question (a '-tu' particle): never a command", nearest=again.intent)
+            return replace(again, text=text)
         result = self._parse_or_read(text, lang, prefer)
         if result.reason == "empty" and self._restater is not None \
                 and (answer := self._restater.emoji_answer(text)) is not None:
@@ -730,9 +733,8 @@ class Parser:
             return aside, True
         if said and not self._restater.tag_words.isdisjoint(said) \
                 and (tagged := self._restater.untagged_question(said)) is not None:
-            # "are we live right now or not", "le bot est en pause ou quoi ?", "j'ai-tu fait de l'argent
-            # aujourd'hui": the question without its tag or particle, through every stage; only a read-only
-            # answer stands.
+            # "are we live right now or not", "le bot est en pause ou quoi ?": the question without its tag,
+            # through every stage; only a read-only answer stands.
             again = self.parse(tagged.text + " ?", lang, prefer=prefer)
             if again.matched and again.intent in self._read_only:
                 return self._restated(refused, again), True

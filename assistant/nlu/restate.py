@@ -41,7 +41,7 @@ RESTATE_KEYS = frozenset({"corrections", "correction_tails", "correction_only", 
                           "percent_labels", "percent_units", "preambles", "commentary_joins",
                           "correction_glue", "pauses", "contractions", "aside_markers", "aside_unfinished",
                           "aside_tied", "aside_objects", "aside_events", "aside_references", "aside_genitive_days",
-                          "aside_impersonal", "aside_speakers", "story_words", "question_tags", "particle_verbs",
+                          "aside_impersonal", "aside_speakers", "story_words", "question_tags",
                           "question_particles", "answer_emoji"})
 
 
@@ -122,15 +122,7 @@ class Restater:
         self.trailers = _phrases(frames, "trailers")
         self.indirect = _phrases(frames, "indirect_questions")
         self.tags = _phrases(frames, "question_tags")
-        # A particle said after a verb that makes a question of it (Québec "j'ai-*tu* fait de l'argent",
-        # "on est-*tu* en live"): particle -> the verbs it follows.
-        self._particle_verbs: dict[str, frozenset[str]] = {}
-        for section in frames.values():
-            for particle, verbs in (section.get("particle_verbs") or {}).items():
-                key = normalize(str(particle))
-                self._particle_verbs[key] = self._particle_verbs.get(key, frozenset()) \
-                    | {normalize(verb) for verb in _strings(verbs)}
-        self.tag_words = self.tags.last_words | frozenset(self._particle_verbs)
+        self.tag_words = self.tags.last_words
         self.preambles = _phrases(frames, "preambles")
         self.commentary_joins = _phrases(frames, "commentary_joins")
         self.aside_markers = _phrases(frames, "aside_markers")
@@ -177,9 +169,10 @@ class Restater:
                 for form in _strings(forms):
                     if normalize(form):
                         self._contracted[normalize(form)] = normalize(str(full))
-        # A particle that only marks a yes/no question after a verb whose subject is said (Québec
-        # "j'ai-tu fait de l'argent", "c'est-tu arrêté"): `question_particles` {opener: [subject verb particle]},
-        # by particle: (opener, the subject-verb heads it may follow, longest first).
+        # A particle that only marks a yes/no question after a verb, its subject said or not (Québec
+        # "j'ai-tu fait de l'argent", "c'est-tu arrêté", "le trading est-tu en pause"): `question_particles`
+        # {opener: [subject verb particle | verb particle]}, by particle: (opener, the heads it may follow,
+        # longest first).
         particles: dict[str, tuple[str, set[tuple[str, ...]]]] = {}
         for section in frames.values():
             for opener, phrases in (section.get("question_particles") or {}).items():
@@ -189,6 +182,9 @@ class Restater:
                         particles.setdefault(words[-1], (normalize(str(opener)), set()))[1].add(words[:-1])
         self._particles = {particle: (opener, tuple(sorted(heads, key=len, reverse=True)))
                            for particle, (opener, heads) in particles.items()}
+        #: The cheap gate of `particle_question`: a particle said as a word ("-tu", " tu ").
+        self._particle_words = re.compile(r"\b(?:" + "|".join(map(re.escape, self._particles)) + r")\b") \
+            if self._particles else None
         # An emoji alone as an answer ("👍", "👎"): `answer_emoji` {confirm|cancel: [emoji]}.
         self._emoji = {ch: str(answer) for section in frames.values()
                        for answer, marks in (section.get("answer_emoji") or {}).items()
@@ -212,21 +208,29 @@ class Restater:
             return None
         return Restatement("contraction", " ".join(self._contracted.get(t, t) for t in tokens))
 
-    def particle_question(self, tokens: Sequence[str]) -> Restatement | None:
-        """The yes/no question a question particle marks, said with its opener instead ("j ai tu fait
-        de l argent" -> "est ce que j ai fait de l argent"), or None (no particle after a listed
-        subject and verb: "peux tu acheter" is a request, its "tu" the subject)."""
-        if not self._particles or self._particles.keys().isdisjoint(tokens):
+    def particle_question(self, text: str) -> Restatement | None:
+        """The yes/no question a question particle marks, said with its opener instead ("j'ai-tu fait
+        de l'argent" -> "est ce que j ai fait de l argent"), or None: no particle after a listed head
+        within one clause ("peux-tu acheter" is a request, its "tu" the subject; "on arrête, tu ne
+        trades plus" holds no particle). Typed with its hyphen or not ("on est tu en live")."""
+        if self._particle_words is None or self._particle_words.search(text.lower()) is None:
             return None
-        for i, tok in enumerate(tokens):
-            spec = self._particles.get(tok)
-            if spec is None or not i:
-                continue
-            opener, heads = spec
-            for head in heads:  # ("*": any one word, the verb: "j * tu" is "j'achète-tu")
-                start = i - len(head)
-                if start >= 0 and all(h == "*" or h == t for h, t in zip(head, tokens[start:i])):
-                    return Restatement("particle", " ".join([*tokens[:start], opener, *tokens[start:i], *tokens[i + 1:]]))
+        clauses = [normalize(part).split() for part in _CLAUSE_END.split(text)]
+        tokens = [token for clause in clauses for token in clause]
+        offset = 0
+        for clause in clauses:
+            for i, tok in enumerate(clause):
+                spec = self._particles.get(tok)
+                if spec is None or not i:
+                    continue
+                opener, heads = spec
+                for head in heads:  # ("*": any one word, the verb: "j * tu" is "j'achète-tu")
+                    start = i - len(head)
+                    if start >= 0 and all(h == "*" or h == t for h, t in zip(head, clause[start:i])):
+                        at, start = offset + i, offset + start
+                        return Restatement("particle", " ".join([*tokens[:start], opener, *tokens[start:at],
+                                                                 *tokens[at + 1:]]))
+            offset += len(clause)
         return None
 
     def emoji_answer(self, text: str) -> str | None:
@@ -599,14 +603,10 @@ class Restater:
 
     def untagged_question(self, tokens: Sequence[str]) -> Restatement | None:
         """The question before a tag said last ("are we live right now | or not", "on est en live là |
-        ou pas"), or without the particle that made a question of a verb ("j'ai-tu fait de l'argent"); None
-        when the sentence holds neither (or is nothing but a tag)."""
+        ou pas"); None when the sentence holds none (or is nothing but a tag)."""
         for start in range(max(1, len(tokens) - _MAX_TRAILER), len(tokens)):
             if self.tags.at(tokens, start) == len(tokens) - start:
                 return Restatement("tagged", " ".join(tokens[:start]))
-        for i in range(1, len(tokens) - 1):
-            if tokens[i - 1] in self._particle_verbs.get(tokens[i], ()):
-                return Restatement("tagged", " ".join((*tokens[:i], *tokens[i + 1:])))
         return None
 
 
