@@ -188,9 +188,10 @@ def test_heldout_paraphrases_keep_their_floor_with_nothing_wrong(parser: Parser,
 #: "mille zéro cinquante", "three fifty", "sixty one hundred", "and three quarters"), read-back emoji and
 #: words, and order slash commands ("/buy QTY SYMBOL [PRICE]", "/flat", "/close ES|all", anything else refused).
 #: round 20a (helper nlu20, session 11: terse chat) - tickets typed on a phone: a side letter or abbreviation
-#: opening "quantity market" ("b 2 es", "lg 2 es", "vte 1 mnq"), glued ("s1 mnq", "ach2 es", "b 3es"), with an "@"
+#: opening "quantity market" ("b 2 es", "lg 2 es", "shrt 1 mnq", "vds 3 mnq"; "vnds" a typo of vends or vds), glued ("s1 mnq", "ach2 es", "b 3es"), with an "@"
 #: price ("s 1 mnq @ 21000.5") and a word of thanks or urgency after it ("b 2 es pls", "vd 2 es tt de suite");
-#: metric names with a "?", two-word switches. Letters in any other shape, two sides, values or orders: refused.
+#: metric names with a "?", two-word switches ("mode automatique"; "ap auto" left refused: a bare "auto" mode cue
+#: read "the autopilot is on auto, switch it to proposals" as a status). Letters in any other shape: refused.
 #: round 20b (helper nlu20: contradictory orders) - a limit (or a price) with a market order, two prices, two
 #: sides (a ticket's letter and a side word: "b 2 es short"), two quantities, two markets: refused on every path;
 #: the corrected order after a correction marker and the plain neighbours stay accepted.
@@ -198,7 +199,7 @@ ROUNDS = {"round4": (150, 40), "round5": (140, 40), "round6": (45, 12), "round7"
           "round9": (60, 16), "round10": (66, 19), "round11": (75, 28), "round12": (85, 21), "round13": (95, 30),
           "round14": (62, 28), "round15": (110, 27), "round16": (105, 30), "round17": (38, 17),
           "round18a": (60, 17), "round18b": (75, 20), "round18c": (80, 22), "round19": (31, 13),
-          "round20a": (67, 22), "round20b": (47, 32)}
+          "round20a": (70, 22), "round20b": (47, 32)}
 
 
 #: Below the issue's target on purpose: round 13 EN's two misses are typos the typo rule refuses as

@@ -117,6 +117,9 @@ def test_a_past_someone_elses_trade_or_doubt_typed_loosely_is_no_order(parser: P
     ("b 2 es pls", {"side": B, "quantity": 2, "symbol": "ES"}, False),  # a word of thanks after the ticket
     ("vd 2 es tt de suite", {"side": S, "quantity": 2, "symbol": "ES"}, False),
     ("lg 2 es", {"side": B, "quantity": 2, "symbol": "ES"}, False),
+    ("shrt 1 mnq", {"side": S, "quantity": 1, "symbol": "MNQ"}, False),
+    ("vds 3 mnq", {"side": S, "quantity": 3, "symbol": "MNQ"}, False),
+    ("vnds 3 mnq", {"side": S, "quantity": 3, "symbol": "MNQ"}, True),  # a typo of vends or vds: one sell
     ("s 1 mnq @ 21000.5", {"side": S, "quantity": 1, "symbol": "MNQ", "price": 21000.5}, False),  # "@": a limit
     ("vte 1 mnq @ 21000", {"side": S, "quantity": 1, "symbol": "MNQ", "price": 21000.0}, False),
     ("s1 mnq", {"side": S, "quantity": 1, "symbol": "MNQ"}, True),  # glued: typed only
