@@ -111,6 +111,7 @@ class OrderExtras:
         #: limit or a price ("sell 1 MNQ at 21000 market").
         self._market_words = frozenset(normalize(p) for section in frames.values()
                                        for p in _strings(section.get("market_order_words")))
+        self._market_gate = frozenset(self._market_orders._by_first) | self._market_words
         self._limits = _Cues([p for section in frames.values() for p in _strings(section.get("limit_words"))])
         self._corrections = _Cues([p for section in frames.values() for p in _strings(section.get("corrections"))])
         #: Every first word of a cue: the gate (most refused sentences hold none).
@@ -158,19 +159,21 @@ class OrderExtras:
         "side" for one that says a
         side other than `slots`' (another side word, or a ticket's abbreviation: "b 2 es short"),
         else None. `tokens`: the normalised sentence; a correction marker said leaves the sides alone."""
+        if not tokens:
+            return None
         side = slots.get("side")
-        said = {self._side_values[t] for t in tokens if t in self._side_values}
-        if len(tokens) > 1 and tokens[1][:1].isdigit():
-            ticket = self._ticket_sides.get(tokens[0])  # "b 2 es …": the abbreviation opens a ticket
-        else:
-            ticket = self._ticket_sides.get(tokens[0].rstrip("0123456789")) if tokens and tokens[0][-1:].isdigit() else None
-        if ticket is not None:
-            said.add(ticket)
+        values = self._side_values
+        said = {values[t] for t in tokens if t in values}
+        first = tokens[0] if len(tokens) > 1 and tokens[1][:1].isdigit() \
+            else tokens[0].rstrip("0123456789") if tokens[0][-1:].isdigit() else None
+        if first is not None and (ticket := self._ticket_sides.get(first)) is not None:
+            said.add(ticket)  # "b 2 es …", "b2 es …": the abbreviation opens a ticket
         if side is not None and said - {side} and not self._corrections.positions(tokens):
             return "side"
-        markets = self._market_orders.positions(tokens) if self._market_orders else []
-        limits = self._limits.positions(tokens)
-        limit_at = {start for start, _ in limits}
+        if self._market_gate.isdisjoint(tokens):
+            return None  # (the cheap gate: no market order said)
+        markets = self._market_orders.positions(tokens)
+        limit_at = {start for start, _ in self._limits.positions(tokens)}
         markets += [(k, 1) for k, t in enumerate(tokens) if t in self._market_words
                     and (k + 1 == len(tokens) or k + 1 in limit_at or tokens[k + 1][:1].isdigit())]
         if markets:

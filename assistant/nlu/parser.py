@@ -313,9 +313,11 @@ class Parser:
                                    score=1.0, reason="greeting", detail="a greeting, no request", nearest="help")
         if result.intent == "place_trade" and self._extras is not None \
                 and (result.matched or (result.reason or "").startswith("missing_")) \
-                and (clash := self._extras.contradiction(normalize(text).split(), result.slots)) is not None:
+                and (clash := self._extras.contradiction((result.normalized or normalize(text)).split(),
+                                                         result.slots)) is not None:
             # "buy 2 ES limit at market", "b 2 es short": two incompatible things said, whatever stage
-            # read one of them: refused, never resolved by picking one.
+            # read one of them: refused, never resolved by picking one. (On the sentence as understood: a
+            # self-correction restated is the corrected order, an aside dropped was vetted by its stage.)
             return ParseResult(text, result.normalized, False, result.intent, result.slots, result.slot_text,
                                result.language, result.language_certain, result.score, result.method,
                                result.alternatives, _CONTRADICTION[clash][0], _CONTRADICTION[clash][1],

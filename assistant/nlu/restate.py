@@ -183,8 +183,11 @@ class Restater:
         self._particles = {particle: (opener, tuple(sorted(heads, key=len, reverse=True)))
                            for particle, (opener, heads) in particles.items()}
         #: The cheap gate of `particle_question`: a particle said as a word ("-tu", " tu ").
-        self._particle_words = re.compile(r"\b(?:" + "|".join(map(re.escape, self._particles)) + r")\b") \
-            if self._particles else None
+        self._particle_words = re.compile(r"\b(?:" + "|".join(map(re.escape, self._particles)) + r")\b",
+                                          re.IGNORECASE) if self._particles else None
+        #: (a particle follows its verb after a hyphen or a space: "-tu", " tu", "-TU")
+        self._particle_forms = tuple(sorted({sep + form for p in self._particles for form in (p, p.upper())
+                                             for sep in "- "}))
         # An emoji alone as an answer ("👍", "👎"): `answer_emoji` {confirm|cancel: [emoji]}.
         self._emoji = {ch: str(answer) for section in frames.values()
                        for answer, marks in (section.get("answer_emoji") or {}).items()
@@ -213,7 +216,12 @@ class Restater:
         de l'argent" -> "est ce que j ai fait de l argent"), or None: no particle after a listed head
         within one clause ("peux-tu acheter" is a request, its "tu" the subject; "on arrête, tu ne
         trades plus" holds no particle). Typed with its hyphen or not ("on est tu en live")."""
-        if self._particle_words is None or self._particle_words.search(text.lower()) is None:
+        for form in self._particle_forms:  # (the cheap gate: a substring look-up or three)
+            if form in text:
+                break
+        else:
+            return None
+        if self._particle_words is None or self._particle_words.search(text) is None:
             return None
         clauses = [normalize(part).split() for part in _CLAUSE_END.split(text)]
         tokens = [token for clause in clauses for token in clause]
