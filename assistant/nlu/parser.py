@@ -1079,8 +1079,10 @@ class Parser:
 _SLOT_READABLE = frozenset({"no_match", "ambiguous_intent", "ambiguous_side", "ambiguous_quantity",
                             "ambiguous_symbol"})
 
-#: Actions a "?" said last turns into a question unless they are requested ("buy 2 ES?": should I?).
-_ASKABLE_ACTIONS = frozenset({"place_trade", "close_positions"})
+#: Actions a "?" said last turns into a question unless they are requested ("buy 2 ES?": should I?), and
+#: the switches that let MIA trade ("mode auto ?", "autopilot on?", "resume?": is it? never switched); the
+#: protective ones (a halt, reduce-only) stay read back, as "stop" alone is.
+_ASKABLE_ACTIONS = frozenset({"place_trade", "close_positions", "autopilot_mode", "resume"})
 
 #: Intents whose keywords a typo may be corrected to: a close, a halt (the safe switch). Never an
 #: answer ("yse"), a resume ("star trading" is no "start trading") or a mode switch.

@@ -191,7 +191,8 @@ def test_heldout_paraphrases_keep_their_floor_with_nothing_wrong(parser: Parser,
 #: opening "quantity market" ("b 2 es", "lg 2 es", "shrt 1 mnq", "vds 3 mnq"; "vnds" a typo of vends or vds), glued ("s1 mnq", "ach2 es", "b 3es"), with an "@"
 #: price ("s 1 mnq @ 21000.5") and a word of thanks or urgency after it ("b 2 es pls", "vd 2 es tt de suite");
 #: metric names with a "?", two-word switches ("mode automatique"; "ap auto" left refused: a bare "auto" mode cue
-#: read "the autopilot is on auto, switch it to proposals" as a status). Letters in any other shape: refused.
+#: read "the autopilot is on auto, switch it to proposals" as a status); a switch that lets MIA trade asked with a
+#: "?" ("mode auto ?", "resume?") is never flipped. Letters in any other shape: refused.
 #: round 20b (helper nlu20: contradictory orders) - a limit (or a price) with a market order, two prices, two
 #: sides (a ticket's letter and a side word: "b 2 es short"), two quantities, two markets: refused on every path;
 #: the corrected order after a correction marker and the plain neighbours stay accepted.

@@ -140,3 +140,15 @@ def test_a_chat_ticket_is_read_glued_with_a_price_or_a_word_after_it(parser: Par
 def test_letters_in_any_other_shape_are_no_ticket(parser: Parser, text: str) -> None:
     result = parser.parse(text)
     assert not (result.matched and result.intent == "place_trade"), result
+
+
+@pytest.mark.parametrize("text", ["mode auto ?", "auto mode?", "autopilot on?", "autopilote off ?", "resume?"])
+def test_a_switch_that_lets_mia_trade_asked_with_a_question_mark_is_never_flipped(parser: Parser, text: str) -> None:
+    result = parser.parse(text)
+    assert not result.matched and result.nearest in ("autopilot_mode", "resume"), result
+
+
+@pytest.mark.parametrize(("text", "intent"), [("stop?", "halt"), ("can you resume trading?", "resume")])
+def test_a_protective_switch_or_a_request_with_a_question_mark_stays(parser: Parser, text: str, intent: str) -> None:
+    result = parser.parse(text)
+    assert result.matched and result.intent == intent
