@@ -83,6 +83,12 @@ TEXTS: dict[str, tuple[str, str]] = {
         "I heard two prices, so I will not guess. Please say the command again with one price.",
         "J'ai entendu deux prix, je ne devine pas. Répétez la commande avec un seul prix.",
     ),
+    "ambiguous_order_type": (
+        "I heard a market order and a limit price at once, so I will not guess. Please say the order again: "
+        "at market, or with one limit price.",
+        "J'ai entendu un ordre au marché et un prix limite à la fois, je ne devine pas. Répétez l'ordre : "
+        "au marché, ou avec un seul prix limite.",
+    ),
     "ambiguous_risk_percent": (
         "I heard two percentages, so I will not guess. Please say the command again with one percentage.",
         "J'ai entendu deux pourcentages, je ne devine pas. Répétez la commande avec un seul pourcentage.",

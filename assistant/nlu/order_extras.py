@@ -13,6 +13,13 @@ must not ask the quantity and then drop the time), and changes only the refusal'
 an order word (a side of the grammar's `side` list, or a close keyword) and one of the kind's cue
 phrases (`order_extras:` in the grammars' `frames:` sections, by kind), or — for `two_orders` — when
 a joining word (`order_joins`) splits it into two parts that are each a command.
+
+It also finds an order that states two incompatible things (`contradiction`), whatever stage read
+it: a market order with a price or a limit ("buy 2 ES limit at market": the frames' `market_order`
+phrases with a price, or a `limit_words` word said outside them), or a side word of the grammars
+(or a `chat_sides` abbreviation opening a ticket: "b 2 es short") other than the side read. Such an
+order is refused, never resolved by picking one; a self-correction (a `corrections` marker: "vends 2
+ES non achète 2 ES") says which one stands, and is left to the stages that read it.
 """
 from __future__ import annotations
 
@@ -27,7 +34,7 @@ from assistant.nlu.result import ParseResult
 __all__ = ["EXTRAS_KEYS", "EXTRA_KINDS", "OrderExtras"]
 
 #: The `frames:` keys this module reads (the frame matcher leaves them alone).
-EXTRAS_KEYS = frozenset({"order_extras", "order_joins"})
+EXTRAS_KEYS = frozenset({"order_extras", "order_joins", "market_order_words"})
 
 #: The kinds, in the order they are looked for (the first found is named).
 EXTRA_KINDS = ("stop", "target", "time", "condition")
@@ -90,6 +97,23 @@ class OrderExtras:
                                 for form in comp.text_values.get("side", {}) if " " not in form)
         self._closes = frozenset(word for comp in compiled.values()
                                  for word in comp.keywords.get("close_positions", ()))
+        # Contradictions (`contradiction`): one-word sides by value, a ticket's side abbreviations, the
+        # market-order phrases, the limit words, the correction markers (of every language).
+        self._side_values = {form: value for comp in compiled.values()
+                             for form, value in comp.text_values.get("side", {}).items() if " " not in form}
+        self._ticket_sides = {normalize(short): value for section in frames.values()
+                              for word, shorts in (section.get("chat_sides") or {}).items()
+                              for short in _strings(shorts)
+                              for value in {c.text_values.get("side", {}).get(normalize(str(word))) for c in compiled.values()}
+                              if value is not None}
+        self._market_orders = _Cues([p for section in frames.values() for p in _strings(section.get("market_order"))])
+        #: A market order said in one word ("mkt", "market": also a market's label) only last, or before a
+        #: limit or a price ("sell 1 MNQ at 21000 market").
+        self._market_words = frozenset(normalize(p) for section in frames.values()
+                                       for p in _strings(section.get("market_order_words")))
+        self._market_gate = frozenset(self._market_orders._by_first) | self._market_words
+        self._limits = _Cues([p for section in frames.values() for p in _strings(section.get("limit_words"))])
+        self._corrections = _Cues([p for section in frames.values() for p in _strings(section.get("corrections"))])
         #: Every first word of a cue: the gate (most refused sentences hold none).
         self._firsts = frozenset(word for cues in (*self._kinds.values(), self._joins)
                                  for word in cues._by_first)
@@ -128,4 +152,34 @@ class OrderExtras:
                 return kind
         if "time" in self._kinds and any(_CLOCK.fullmatch(t) for t in tokens):
             return "time"
+        return None
+
+    def contradiction(self, tokens: Sequence[str], slots: Mapping[str, Any]) -> str | None:
+        """"price" for an order said at market and at a price or a limit (refused as `ambiguous_order_type`),
+        "side" for one that says a
+        side other than `slots`' (another side word, or a ticket's abbreviation: "b 2 es short"),
+        else None. `tokens`: the normalised sentence; a correction marker said leaves the sides alone."""
+        if not tokens:
+            return None
+        side = slots.get("side")
+        values = self._side_values
+        said = {values[t] for t in tokens if t in values}
+        first = tokens[0] if len(tokens) > 1 and tokens[1][:1].isdigit() \
+            else tokens[0].rstrip("0123456789") if tokens[0][-1:].isdigit() else None
+        if first is not None and (ticket := self._ticket_sides.get(first)) is not None:
+            said.add(ticket)  # "b 2 es …", "b2 es …": the abbreviation opens a ticket
+        if side is not None and said - {side} and not self._corrections.positions(tokens):
+            return "side"
+        if self._market_gate.isdisjoint(tokens):
+            return None  # (the cheap gate: no market order said)
+        markets = self._market_orders.positions(tokens)
+        limit_at = {start for start, _ in self._limits.positions(tokens)}
+        markets += [(k, 1) for k, t in enumerate(tokens) if t in self._market_words
+                    and (k + 1 == len(tokens) or k + 1 in limit_at or tokens[k + 1][:1].isdigit())]
+        if markets:
+            if "price" in slots:
+                return "price"
+            inside = {k for start, size in markets for k in range(start, start + size)}
+            if any(start not in inside for start in limit_at):
+                return "price"
         return None

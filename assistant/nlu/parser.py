@@ -245,12 +245,15 @@ class Parser:
             command = slash_command(text)
             if command is not None:
                 return self._slash(text, command, lang, prefer)
-        if "-tu" in text and self._restater is not None \
-                and (asked := self._restater.particle_question(normalize(text).split())) is not None:
-            # "j'ai-tu fait de l'argent", "c'est-tu arrêté le trading": a yes/no question, never the
-            # command its words hold; read as the question said in full. (Written with its hyphen:
-            # "on arrête, tu ne trades plus" holds no particle.)
-            return replace(self.parse(asked.text + " ?", lang, prefer=prefer), text=text)
+        if self._restater is not None and (asked := self._restater.particle_question(text)) is not None:
+            # "j'ai-tu fait de l'argent", "c'est-tu arrêté le trading", "on est tu en live": a yes/no question
+            # (Québec "-tu"), read as the question said in full ("est-ce que …?"); only a read-only answer
+            # stands, never the command its words hold ("j'achète-tu 2 ES", "c'est-tu possible de fermer l'ES").
+            again = self.parse(asked.text + " ?", lang, prefer=prefer)
+            if again.intent not in self._read_only and (again.matched or (again.reason or "").startswith("missing_")):
+                return replace(again, text=text, matched=False, intent=None, slots={}, slot_text={}, reason="no_match",
+                               detail="a yes/no question (a '-tu' particle): never a command", nearest=again.intent)
+            return replace(again, text=text)
         result = self._parse_or_read(text, lang, prefer)
         if result.reason == "empty" and self._restater is not None \
                 and (answer := self._restater.emoji_answer(text)) is not None:
@@ -309,6 +312,17 @@ class Parser:
             if greeted is not None:
                 return ParseResult(text, result.normalized, False, None, language=greeted, language_certain=True,
                                    score=1.0, reason="greeting", detail="a greeting, no request", nearest="help")
+        if result.intent == "place_trade" and self._extras is not None \
+                and (result.matched or (result.reason or "").startswith("missing_")) \
+                and (clash := self._extras.contradiction((result.normalized or normalize(text)).split(),
+                                                         result.slots)) is not None:
+            # "buy 2 ES limit at market", "b 2 es short": two incompatible things said, whatever stage
+            # read one of them: refused, never resolved by picking one. (On the sentence as understood: a
+            # self-correction restated is the corrected order, an aside dropped was vetted by its stage.)
+            return ParseResult(text, result.normalized, False, result.intent, result.slots, result.slot_text,
+                               result.language, result.language_certain, result.score, result.method,
+                               result.alternatives, _CONTRADICTION[clash][0], _CONTRADICTION[clash][1],
+                               nearest=result.intent)
         if result.matched and "quantity" in result.slots and self._frames is not None \
                 and self._frames.mentions_money(text, result.normalized):
             return ParseResult(text, result.normalized, False, result.intent, result.slots, result.slot_text,
@@ -670,13 +684,17 @@ class Parser:
         norm = normalize(refused.text)
         said = norm.split()
         if self._restater.may_be_chat_order(said):
-            # "b 1 es", "vd 4 mnq": an order typed in chat shorthand, in that one shape only.
+            # "b 1 es", "vd 4 mnq", "s1 mnq @ 21000 pls": an order typed in chat shorthand, in a ticket's
+            # shape only (a quantity glued to the market split first: "b 3es"). Glued, it is typed only, as
+            # any glued number ("achète 2ES").
+            unglued = self._typos.unglued(said) if self._typos is not None else None
             for comp in self._select(lang):
-                chat = self._restater.chat_order(comp, norm + " ")
+                chat = self._restater.chat_order(comp, " ".join(unglued or said) + " ")
                 if chat is not None:
-                    again = self._parse(chat.text, lang, prefer)
+                    again = self.parse(chat.text, lang, prefer=prefer)
                     if again.matched and again.intent == "place_trade":
-                        return self._restated(refused, again), True
+                        glued = unglued is not None or chat.kind == "chat_glued"
+                        return replace(again, text=refused.text, typed_only=again.typed_only or glued), True
                     break
         if said and said[-1][:1].isdigit():
             # "risque par trade 0.8": after a label that only names a percentage, the figure is one.
@@ -718,9 +736,8 @@ class Parser:
             return aside, True
         if said and not self._restater.tag_words.isdisjoint(said) \
                 and (tagged := self._restater.untagged_question(said)) is not None:
-            # "are we live right now or not", "le bot est en pause ou quoi ?", "j'ai-tu fait de l'argent
-            # aujourd'hui": the question without its tag or particle, through every stage; only a read-only
-            # answer stands.
+            # "are we live right now or not", "le bot est en pause ou quoi ?": the question without its tag,
+            # through every stage; only a read-only answer stands.
             again = self.parse(tagged.text + " ?", lang, prefer=prefer)
             if again.matched and again.intent in self._read_only:
                 return self._restated(refused, again), True
@@ -1065,8 +1082,10 @@ class Parser:
 _SLOT_READABLE = frozenset({"no_match", "ambiguous_intent", "ambiguous_side", "ambiguous_quantity",
                             "ambiguous_symbol"})
 
-#: Actions a "?" said last turns into a question unless they are requested ("buy 2 ES?": should I?).
-_ASKABLE_ACTIONS = frozenset({"place_trade", "close_positions"})
+#: Actions a "?" said last turns into a question unless they are requested ("buy 2 ES?": should I?), and
+#: the switches that let MIA trade ("mode auto ?", "autopilot on?", "resume?": is it? never switched); the
+#: protective ones (a halt, reduce-only) stay read back, as "stop" alone is.
+_ASKABLE_ACTIONS = frozenset({"place_trade", "close_positions", "autopilot_mode", "resume"})
 
 #: Intents whose keywords a typo may be corrected to: a close, a halt (the safe switch). Never an
 #: answer ("yse"), a resume ("star trading" is no "start trading") or a mode switch.
@@ -1134,6 +1153,12 @@ _UNSUPPORTED_DETAIL = {
     "time": "an order for a later time: MIA places orders now only",
     "condition": "a conditional order: MIA places orders now, unconditionally",
     "two_orders": "two commands in one sentence: one at a time",
+}
+
+#: The refusal (reason, detail) of an order that states two incompatible things (`OrderExtras.contradiction`).
+_CONTRADICTION = {
+    "price": ("ambiguous_order_type", "a market order with a price or a limit: which one?"),
+    "side": ("ambiguous_side", "two sides said: buy or sell?"),
 }
 
 #: What a mood clause said first ("je veux plus rien en position, …", "we're done for the day, …")

@@ -41,7 +41,7 @@ RESTATE_KEYS = frozenset({"corrections", "correction_tails", "correction_only", 
                           "percent_labels", "percent_units", "preambles", "commentary_joins",
                           "correction_glue", "pauses", "contractions", "aside_markers", "aside_unfinished",
                           "aside_tied", "aside_objects", "aside_events", "aside_references", "aside_genitive_days",
-                          "aside_impersonal", "aside_speakers", "story_words", "question_tags", "particle_verbs",
+                          "aside_impersonal", "aside_speakers", "story_words", "question_tags",
                           "question_particles", "answer_emoji"})
 
 
@@ -102,6 +102,9 @@ _MAX_TRAILER = 6
 #: full stop before a space, a dash between spaces.
 _CLAUSE_END = re.compile(r",(?!\d)|[;:!…]+|\.(?=\s)|\s[-–—]\s")
 
+#: A side's chat abbreviation with its quantity glued ("s1", "ach2"): letters, then digits.
+_GLUED_SIDE = re.compile(r"([a-z]+)(\d+)")
+
 #: A figure in digits ("0.8", "1,25", "2"), as normalised.
 _FIGURE = re.compile(r"\d+(?:[.,]\d+)?")
 
@@ -119,15 +122,7 @@ class Restater:
         self.trailers = _phrases(frames, "trailers")
         self.indirect = _phrases(frames, "indirect_questions")
         self.tags = _phrases(frames, "question_tags")
-        # A particle said after a verb that makes a question of it (Québec "j'ai-*tu* fait de l'argent",
-        # "on est-*tu* en live"): particle -> the verbs it follows.
-        self._particle_verbs: dict[str, frozenset[str]] = {}
-        for section in frames.values():
-            for particle, verbs in (section.get("particle_verbs") or {}).items():
-                key = normalize(str(particle))
-                self._particle_verbs[key] = self._particle_verbs.get(key, frozenset()) \
-                    | {normalize(verb) for verb in _strings(verbs)}
-        self.tag_words = self.tags.last_words | frozenset(self._particle_verbs)
+        self.tag_words = self.tags.last_words
         self.preambles = _phrases(frames, "preambles")
         self.commentary_joins = _phrases(frames, "commentary_joins")
         self.aside_markers = _phrases(frames, "aside_markers")
@@ -174,9 +169,10 @@ class Restater:
                 for form in _strings(forms):
                     if normalize(form):
                         self._contracted[normalize(form)] = normalize(str(full))
-        # A particle that only marks a yes/no question after a verb whose subject is said (Québec
-        # "j'ai-tu fait de l'argent", "c'est-tu arrêté"): `question_particles` {opener: [subject verb particle]},
-        # by particle: (opener, the subject-verb heads it may follow, longest first).
+        # A particle that only marks a yes/no question after a verb, its subject said or not (Québec
+        # "j'ai-tu fait de l'argent", "c'est-tu arrêté", "le trading est-tu en pause"): `question_particles`
+        # {opener: [subject verb particle | verb particle]}, by particle: (opener, the heads it may follow,
+        # longest first).
         particles: dict[str, tuple[str, set[tuple[str, ...]]]] = {}
         for section in frames.values():
             for opener, phrases in (section.get("question_particles") or {}).items():
@@ -186,6 +182,12 @@ class Restater:
                         particles.setdefault(words[-1], (normalize(str(opener)), set()))[1].add(words[:-1])
         self._particles = {particle: (opener, tuple(sorted(heads, key=len, reverse=True)))
                            for particle, (opener, heads) in particles.items()}
+        #: The cheap gate of `particle_question`: a particle said as a word ("-tu", " tu ").
+        self._particle_words = re.compile(r"\b(?:" + "|".join(map(re.escape, self._particles)) + r")\b",
+                                          re.IGNORECASE) if self._particles else None
+        #: (a particle follows its verb after a hyphen or a space: "-tu", " tu", "-TU")
+        self._particle_forms = tuple(sorted({sep + form for p in self._particles for form in (p, p.upper())
+                                             for sep in "- "}))
         # An emoji alone as an answer ("👍", "👎"): `answer_emoji` {confirm|cancel: [emoji]}.
         self._emoji = {ch: str(answer) for section in frames.values()
                        for answer, marks in (section.get("answer_emoji") or {}).items()
@@ -209,21 +211,34 @@ class Restater:
             return None
         return Restatement("contraction", " ".join(self._contracted.get(t, t) for t in tokens))
 
-    def particle_question(self, tokens: Sequence[str]) -> Restatement | None:
-        """The yes/no question a question particle marks, said with its opener instead ("j ai tu fait
-        de l argent" -> "est ce que j ai fait de l argent"), or None (no particle after a listed
-        subject and verb: "peux tu acheter" is a request, its "tu" the subject)."""
-        if not self._particles or self._particles.keys().isdisjoint(tokens):
+    def particle_question(self, text: str) -> Restatement | None:
+        """The yes/no question a question particle marks, said with its opener instead ("j'ai-tu fait
+        de l'argent" -> "est ce que j ai fait de l argent"), or None: no particle after a listed head
+        within one clause ("peux-tu acheter" is a request, its "tu" the subject; "on arrête, tu ne
+        trades plus" holds no particle). Typed with its hyphen or not ("on est tu en live")."""
+        for form in self._particle_forms:  # (the cheap gate: a substring look-up or three)
+            if form in text:
+                break
+        else:
             return None
-        for i, tok in enumerate(tokens):
-            spec = self._particles.get(tok)
-            if spec is None or not i:
-                continue
-            opener, heads = spec
-            for head in heads:  # ("*": any one word, the verb: "j * tu" is "j'achète-tu")
-                start = i - len(head)
-                if start >= 0 and all(h == "*" or h == t for h, t in zip(head, tokens[start:i])):
-                    return Restatement("particle", " ".join([*tokens[:start], opener, *tokens[start:i], *tokens[i + 1:]]))
+        if self._particle_words is None or self._particle_words.search(text) is None:
+            return None
+        clauses = [normalize(part).split() for part in _CLAUSE_END.split(text)]
+        tokens = [token for clause in clauses for token in clause]
+        offset = 0
+        for clause in clauses:
+            for i, tok in enumerate(clause):
+                spec = self._particles.get(tok)
+                if spec is None or not i:
+                    continue
+                opener, heads = spec
+                for head in heads:  # ("*": any one word, the verb: "j * tu" is "j'achète-tu")
+                    start = i - len(head)
+                    if start >= 0 and all(h == "*" or h == t for h, t in zip(head, clause[start:i])):
+                        at, start = offset + i, offset + start
+                        return Restatement("particle", " ".join([*tokens[:start], opener, *tokens[start:at],
+                                                                 *tokens[at + 1:]]))
+            offset += len(clause)
         return None
 
     def emoji_answer(self, text: str) -> str | None:
@@ -360,16 +375,29 @@ class Restater:
 
     # ------------------------------------------------------------------ chat orders
     def may_be_chat_order(self, tokens: Sequence[str]) -> bool:
-        """The cheap gate of `chat_order`: the first word is a side's chat abbreviation."""
-        return bool(tokens) and tokens[0] in self._chat
+        """The cheap gate of `chat_order`: the first word is a side's chat abbreviation, or one with
+        its quantity glued ("s1", "ach2")."""
+        return bool(tokens) and (tokens[0] in self._chat or self._glued_side(tokens[0]) is not None)
+
+    def _glued_side(self, token: str) -> tuple[str, str] | None:
+        """("s", "1") for "s1": a side's chat abbreviation with its quantity glued, or None."""
+        glued = _GLUED_SIDE.fullmatch(token)
+        return (glued[1], glued[2]) if glued is not None and glued[1] in self._chat else None
 
     def chat_order(self, comp: CompiledLanguage, spaced: str) -> Restatement | None:
-        """"b 1 es" -> "buy 1 es", "vd 5 es lmt 6012.75" -> "vends 5 es à 6012.75": an
-        abbreviated side only in exactly that shape (abbreviation, number, market, and an
-        optional limit abbreviation and price); "s" or "b" anywhere else means nothing."""
+        """"b 1 es" -> "buy 1 es", "vd 5 es lmt 6012.75" -> "vends 5 es à 6012.75", "s1 mnq @ 21000"
+        -> "sell 1 mnq at 21000": an abbreviated side only in a ticket's shape (abbreviation, number,
+        market, and an optional limit marker and price), said first; "s" or "b" anywhere else means
+        nothing. Words after the ticket ("pls", "asap", "tt de suite") are kept as said: the order
+        with its side word in full goes through every stage, so they count as they would there
+        ("tmrw" still times it); another value or abbreviation after it makes no ticket."""
+        tokens = spaced.split()
+        glued = self._glued_side(tokens[0]) if tokens else None
+        if glued is not None:
+            spaced = " ".join((*glued, *tokens[1:])) + " "
         units = list(comp.scan_items(spaced))
         first = units[0] if units else None
-        if not isinstance(first, str) or first not in self._chat or len(units) not in (3, 5):
+        if not isinstance(first, str) or first not in self._chat or len(units) < 3:
             return None
         side, limits = self._chat[first]
         number, market = units[1], units[2]
@@ -377,13 +405,15 @@ class Restater:
                 and isinstance(market, ScannedValue) and market.kind == "symbol"):
             return None
         words = [side, number.text, market.text]
-        if len(units) == 5:
-            marker, price = units[3], units[4]
-            if not (isinstance(marker, str) and marker in limits
-                    and isinstance(price, ScannedValue) and price.kind == "#number"):
-                return None
-            words += [limits[marker], price.text]
-        return Restatement("chat", " ".join(words))
+        rest = units[3:]
+        if len(rest) >= 2 and isinstance(rest[0], str) and rest[0] in limits \
+                and isinstance(rest[1], ScannedValue) and rest[1].kind == "#number":
+            words += [limits[rest[0]], rest[1].text]
+            rest = rest[2:]
+        after = [unit for unit in rest if isinstance(unit, str) and unit not in self._chat and unit not in limits]
+        if len(after) < len(rest):
+            return None  # "b 1 es 2", "b 1 es s 1 mnq", "b 1 es lmt": no ticket
+        return Restatement("chat" if glued is None else "chat_glued", " ".join((*words, *after)))
 
     # ------------------------------------------------------------------ a value said twice
     @staticmethod
@@ -581,14 +611,10 @@ class Restater:
 
     def untagged_question(self, tokens: Sequence[str]) -> Restatement | None:
         """The question before a tag said last ("are we live right now | or not", "on est en live là |
-        ou pas"), or without the particle that made a question of a verb ("j'ai-tu fait de l'argent"); None
-        when the sentence holds neither (or is nothing but a tag)."""
+        ou pas"); None when the sentence holds none (or is nothing but a tag)."""
         for start in range(max(1, len(tokens) - _MAX_TRAILER), len(tokens)):
             if self.tags.at(tokens, start) == len(tokens) - start:
                 return Restatement("tagged", " ".join(tokens[:start]))
-        for i in range(1, len(tokens) - 1):
-            if tokens[i - 1] in self._particle_verbs.get(tokens[i], ()):
-                return Restatement("tagged", " ".join((*tokens[:i], *tokens[i + 1:])))
         return None
 
 

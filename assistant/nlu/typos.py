@@ -145,6 +145,12 @@ class TypoFixer:
         for section in frames.values():
             for word in section.get("typo_words", ()):
                 targets.update(normalize(word).split())
+            # A side's chat abbreviation means its side ("vnds": vends or vds, one sell).
+            for word, shorts in (section.get("chat_sides") or {}).items():
+                sides = {f"side:{value}" for comp in compiled.values()
+                         if (value := comp.text_values.get("side", {}).get(normalize(str(word)))) is not None}
+                for short in ([shorts] if isinstance(shorts, str) else shorts):
+                    meaning.setdefault(normalize(short), set()).update(sides)
             # The frames' one-word close cues mean a close too: "cloes" (clos? close? closes?) is
             # one command word whichever was meant.
             for cue in section.get("close", ()):

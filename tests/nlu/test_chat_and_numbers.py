@@ -181,7 +181,24 @@ def test_the_quebec_tu_particle_asks_a_question(parser: Parser, text: str, inten
     assert result.matched and result.intent == intent and result.slots == slots
 
 
-@pytest.mark.parametrize("text", ["j'achète-tu deux ES", "on ferme-tu tout", "je vends-tu mes micros"])
+@pytest.mark.parametrize(("text", "intent", "slots"), [
+    ("j'ai tu fait de l'argent aujourd'hui", "pnl_today", {}),  # typed without its hyphen: the same question
+    ("c'est tu arrêté le trading", "status", {}),  # (was read as a halt by the fuzzy stage)
+    ("chu tu long sur le micro", "positions", {"symbol": "MNQ"}),
+    ("mes positions sont-tu ouvertes", "positions", {}),  # the verb alone, any subject
+    ("l'autopilote va-tu trader tout seul", "autopilot_status", {}),  # (was read as the auto mode)
+])
+def test_the_tu_particle_is_one_mechanism_hyphen_or_not(parser: Parser, text: str, intent: str,
+                                                        slots: dict[str, object]) -> None:
+    result = parser.parse(text)
+    assert result.matched and result.intent == intent and result.slots == slots
+
+
+@pytest.mark.parametrize("text", [
+    "j'achète-tu deux ES", "on ferme-tu tout", "je vends-tu mes micros",
+    "j'achète tu deux ES", "on ferme tu tout",  # without the hyphen (were an order and a close)
+    "c'est-tu possible de fermer l'ES", "tu peux-tu fermer l'ES",  # a request asked with the particle: still asked
+])
 def test_an_order_asked_with_the_tu_particle_is_never_placed(parser: Parser, text: str) -> None:
     assert not parser.parse(text).matched
 

@@ -45,3 +45,28 @@ def test_without_an_order_word_the_refusal_stays_plain(parser: Parser, text: str
 def test_an_incomplete_order_with_an_extra_does_not_ask_the_missing_slot(parser: Parser) -> None:
     result = parser.parse("achète des ES à l'ouverture")
     assert result.reason == "unsupported_time" and not result.missing
+
+
+@pytest.mark.parametrize(("text", "reason"), [
+    # a market order with a price or a limit, read by the templates, the frames, the fuzzy matcher
+    ("buy 2 ES limit at market", "ambiguous_order_type"), ("buy 2 ES at 5990 at market", "ambiguous_order_type"),
+    ("achète 2 ES à 6000 au marché", "ambiguous_order_type"), ("vends 1 MNQ au mieux à 21000", "ambiguous_order_type"),
+    ("buy 2 ES limit 6000 market", "ambiguous_order_type"),
+    # a ticket's side letter and another side word (the frames read the word, the letter is a side too)
+    ("b 2 es short", "ambiguous_side"), ("ach 2 es vente", "ambiguous_side"), ("vd 2 es achat", "ambiguous_side"),
+])
+def test_an_order_that_states_two_incompatible_things_is_refused(parser: Parser, text: str, reason: str) -> None:
+    result = parser.parse(text)
+    assert not result.matched and result.reason == reason and result.detail
+
+
+@pytest.mark.parametrize(("text", "slots"), [
+    ("buy 2 ES at the market price", {"side": "BUY", "quantity": 2, "symbol": "ES"}),
+    ("sell 8 micros mkt", {"side": "SELL", "quantity": 8, "symbol": "MNQ"}),
+    ("side: sell / qty: 3 / mkt: ES", {"side": "SELL", "quantity": 3, "symbol": "ES"}),  # "mkt": a label
+    ("vends 2 ES, non, achète 2 ES", {"side": "BUY", "quantity": 2, "symbol": "ES"}),   # a correction
+    ("b 2 es buy", {"side": "BUY", "quantity": 2, "symbol": "ES"}),                      # one side, twice
+])
+def test_one_order_type_and_one_side_stay_accepted(parser: Parser, text: str, slots: dict[str, object]) -> None:
+    result = parser.parse(text)
+    assert result.matched and result.intent == "place_trade" and result.slots == slots

@@ -190,11 +190,20 @@ def test_heldout_paraphrases_keep_their_floor_with_nothing_wrong(parser: Parser,
 #: round 21 (lead, session 11, after the eleventh blind set): a price said in words is never cut at an
 #: unmarked split ("buy one ES at six | thousand blah" was a limit at 6), "even" after a price, "chop" the
 #: regime only (not "chope"), "ça marche" / "pas maintenant" / "not now" in a read-back, risk wishes.
+#: round 20a (helper nlu20, session 11: terse chat) - tickets typed on a phone: a side letter or abbreviation
+#: opening "quantity market" ("b 2 es", "lg 2 es", "shrt 1 mnq", "vds 3 mnq"; "vnds" a typo of vends or vds), glued ("s1 mnq", "ach2 es", "b 3es"), with an "@"
+#: price ("s 1 mnq @ 21000.5") and a word of thanks or urgency after it ("b 2 es pls", "vd 2 es tt de suite");
+#: metric names with a "?", two-word switches ("mode automatique"; "ap auto" left refused: a bare "auto" mode cue
+#: read "the autopilot is on auto, switch it to proposals" as a status); a switch that lets MIA trade asked with a
+#: "?" ("mode auto ?", "resume?") is never flipped. Letters in any other shape: refused.
+#: round 20b (helper nlu20: contradictory orders) - a limit (or a price) with a market order, two prices, two
+#: sides (a ticket's letter and a side word: "b 2 es short"), two quantities, two markets: refused on every path;
+#: the corrected order after a correction marker and the plain neighbours stay accepted.
 ROUNDS = {"round4": (150, 40), "round5": (140, 40), "round6": (45, 12), "round7": (80, 24), "round8": (170, 25),
           "round9": (60, 16), "round10": (66, 19), "round11": (75, 28), "round12": (85, 21), "round13": (95, 30),
           "round14": (62, 28), "round15": (110, 27), "round16": (105, 30), "round17": (38, 17),
           "round18a": (60, 17), "round18b": (75, 20), "round18c": (80, 22), "round19": (31, 13),
-          "round21": (27, 4)}
+          "round20a": (70, 22), "round20b": (47, 32), "round21": (27, 4)}
 
 
 #: Below the issue's target on purpose: round 13 EN's two misses are typos the typo rule refuses as

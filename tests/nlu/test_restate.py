@@ -78,7 +78,7 @@ def test_an_indirect_question_never_yields_an_action(parser: Parser, text: str) 
 ])
 def test_a_question_tag_said_last_leaves_the_question(parser: Parser, text: str, intent: str) -> None:
     """"or not", "ou pas" (`question_tags`): the doubt word of the tag does not refuse the question; nor
-    does a particle after a verb (`particle_verbs`: "j'ai-tu…")."""
+    does a particle after a verb (`question_particles`: "j'ai-tu…", with its hyphen or not)."""
     result = parser.parse(text)
     assert result.matched and result.intent == intent
 

@@ -111,3 +111,44 @@ def test_a_typo_near_several_forms_of_a_close_is_that_close(parser: Parser) -> N
 def test_a_past_someone_elses_trade_or_doubt_typed_loosely_is_no_order(parser: Parser, text: str) -> None:
     result = parser.parse(text)
     assert not (result.matched and result.intent == "place_trade"), result
+
+
+@pytest.mark.parametrize(("text", "slots", "typed_only"), [
+    ("b 2 es pls", {"side": B, "quantity": 2, "symbol": "ES"}, False),  # a word of thanks after the ticket
+    ("vd 2 es tt de suite", {"side": S, "quantity": 2, "symbol": "ES"}, False),
+    ("lg 2 es", {"side": B, "quantity": 2, "symbol": "ES"}, False),
+    ("shrt 1 mnq", {"side": S, "quantity": 1, "symbol": "MNQ"}, False),
+    ("vds 3 mnq", {"side": S, "quantity": 3, "symbol": "MNQ"}, False),
+    ("vnds 3 mnq", {"side": S, "quantity": 3, "symbol": "MNQ"}, True),  # a typo of vends or vds: one sell
+    ("s 1 mnq @ 21000.5", {"side": S, "quantity": 1, "symbol": "MNQ", "price": 21000.5}, False),  # "@": a limit
+    ("vte 1 mnq @ 21000", {"side": S, "quantity": 1, "symbol": "MNQ", "price": 21000.0}, False),
+    ("s1 mnq", {"side": S, "quantity": 1, "symbol": "MNQ"}, True),  # glued: typed only
+    ("ach2 es", {"side": B, "quantity": 2, "symbol": "ES"}, True),
+    ("b 3es", {"side": B, "quantity": 3, "symbol": "ES"}, True),
+])
+def test_a_chat_ticket_is_read_glued_with_a_price_or_a_word_after_it(parser: Parser, text: str, slots: dict,
+                                                                     typed_only: bool) -> None:
+    result = parser.parse(text)
+    assert result.matched and (result.intent, result.slots) == ("place_trade", slots), result
+    assert result.typed_only == typed_only
+
+
+@pytest.mark.parametrize("text", [
+    "b2es", "es 2", "b es", "s 2", "b s 2 es", "b 2 es s 1 mnq", "b 2 es mnq", "b 2 3 es", "b 2 es 5990",
+    "b 2 es @", "b 2 es tmrw", "s 2 es?", "bot 2 es", "a 2 es", "sh 1 mnq",
+])
+def test_letters_in_any_other_shape_are_no_ticket(parser: Parser, text: str) -> None:
+    result = parser.parse(text)
+    assert not (result.matched and result.intent == "place_trade"), result
+
+
+@pytest.mark.parametrize("text", ["mode auto ?", "auto mode?", "autopilot on?", "autopilote off ?", "resume?"])
+def test_a_switch_that_lets_mia_trade_asked_with_a_question_mark_is_never_flipped(parser: Parser, text: str) -> None:
+    result = parser.parse(text)
+    assert not result.matched and result.nearest in ("autopilot_mode", "resume"), result
+
+
+@pytest.mark.parametrize(("text", "intent"), [("stop?", "halt"), ("can you resume trading?", "resume")])
+def test_a_protective_switch_or_a_request_with_a_question_mark_stays(parser: Parser, text: str, intent: str) -> None:
+    result = parser.parse(text)
+    assert result.matched and result.intent == intent
