@@ -139,28 +139,18 @@ def report(rows: list[dict[str, Any]], gate: ReplyGate) -> None:
     cells: dict[tuple[str, str, str, str], list[dict[str, Any]]] = {}
     for r in rows:
         cells.setdefault((kind(r), r.get("lang") or "?", group_of(r), r["condition"]), []).append(r)
-    print("\nanswers to a read-back (confirm / cancel files): understood / wrong / refused")
-    print("lang  voices       condition   n    without context        with the context")
-    for (k, lang, grp, cond), rs in sorted(cells.items()):
-        if k != "reply":
-            continue
-        a, b = tally(rs, None), tally(rs, gate)
-        print(f"{lang:5s} {grp:12s} {cond:10s} {a['n']:3d}   {_triple(a):20s}   {_triple(b)}")
-    print("\ncommands said during a read-back, with the context: confirm / cancel / itself / other / refused "
-          "(without the context: itself)")
-    for (k, lang, grp, cond), rs in sorted(cells.items()):
-        if k != "command":
-            continue
-        a, b = tally(rs, None), tally(rs, gate)
-        print(f"{lang:5s} {grp:12s} {cond:10s} {b['n']:3d}   confirm {b['confirm']}  cancel {b['cancel']}  "
-              f"itself {b['itself']}  other {b['other']}  refused {b['refused']}   (without: itself {a['itself']}, "
-              f"other {a['other']}, confirm {a['confirm']}, cancel {a['cancel']})")
-    print("\nout-of-domain and noise-only items accepted as anything: with the context (without)")
-    for (k, lang, grp, cond), rs in sorted(cells.items()):
-        if k != "ood":
-            continue
-        a, b = tally(rs, None), tally(rs, gate)
-        print(f"{lang:5s} {grp:12s} {cond:10s} {b['n']:3d}   {b['wrong']} ({a['wrong']})")
+    sections = {
+        "reply": "\nanswers to a read-back (confirm / cancel files): understood / wrong / refused\n"
+                 "lang  voices       condition   n    without context        with the context",
+        "command": "\ncommands said during a read-back, with the context: confirm / cancel / itself / other / refused",
+        "ood": "\nout-of-domain and noise-only items accepted as anything: with the context (without)",
+    }
+    for section, title in sections.items():
+        print(title)
+        for (k, lang, grp, cond), rs in sorted(cells.items()):
+            if k == section:
+                a, b = tally(rs, None), tally(rs, gate)
+                print(f"{lang:5s} {grp:12s} {cond:10s} {b['n']:3d}   {_line(section, a, b)}")
     cpu = sorted(r["cpu_s"] for r in rows if r.get("cpu_s") is not None)
     scored = sorted((r.get("reply") or {}).get("reply_cpu_s", 0.0) for r in rows
                     if (r.get("reply") or {}).get("reply_cpu_s") is not None)
@@ -171,6 +161,17 @@ def report(rows: list[dict[str, Any]], gate: ReplyGate) -> None:
         print(f"  of which the reply scoring, when it ran: p50 {statistics.median(scored) * 1000:.0f} ms, "
               f"p95 {scored[int(0.95 * (len(scored) - 1))] * 1000:.0f} ms (n={len(scored)}; it does not run "
               f"when the search accepted a command other than confirm)")
+
+
+def _line(section: str, a: dict[str, int], b: dict[str, int]) -> str:
+    """One row of a section: `a` without the context, `b` with it."""
+    if section == "reply":
+        return f"{_triple(a):20s}   {_triple(b)}"
+    if section == "command":
+        return (f"confirm {b['confirm']}  cancel {b['cancel']}  itself {b['itself']}  other {b['other']}  "
+                f"refused {b['refused']}   (without: itself {a['itself']}, other {a['other']}, "
+                f"confirm {a['confirm']}, cancel {a['cancel']})")
+    return f"{b['wrong']} ({a['wrong']})"
 
 
 def _triple(t: dict[str, int]) -> str:
