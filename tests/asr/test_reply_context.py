@@ -22,9 +22,10 @@ from assistant.asr.replies import REPLY_FORMS, ReplyGate
 
 VOICES = {"fr": ("pico-fr-FR", "mb-fr1", "mb-fr4"), "en": ("pico-en-US", "mb-us1", "mb-en1")}
 REPLY_VOICE = {"fr": "mb-fr2", "en": "mb-us3"}
-# Measured here (2026-12-06, the shipped ReplyGate): answers understood fr 23/28, en 25/28 in the
-# context (without it, the same files: fr 11/28, en 23/28). Floors a little under.
-MIN_ANSWERS = {"fr": 0.7, "en": 0.78}
+# Measured here (2026-12-06, the shipped ReplyGate): answers understood fr 21/28, en 25/28 in the
+# context (without it, the same files: fr 9/28, en 23/28, bench/asr_replies.py rows). Floors one or
+# two answers under.
+MIN_ANSWERS = {"fr": 0.7, "en": 0.82}
 
 
 @pytest.fixture
