@@ -98,7 +98,7 @@ def load_items(lang: str) -> list[Item]:
     seen: set[str] = set()
     prefixes = {"guide": "guide", "short_answers": "short", "phrasings": "phr", "prices": "price",
                 "risk": "risk", "confusable": "conf", "numbers": "num", "out_of_domain": "ood",
-                "answers": "ans", "non_speech": "ns"}
+                "answers": "ans", "non_speech": "ns", "replies": "reply"}
     for group in data["groups"]:
         name = group["name"]
         prefix = prefixes.get(name, name)

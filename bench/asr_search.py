@@ -128,6 +128,7 @@ def add_search_arguments(p: argparse.ArgumentParser, every: int) -> None:
     p.add_argument("--every", type=int, default=every)
     p.add_argument("--offset", type=int, default=0, help="start the every-k-th subset at this index")
     p.add_argument("--voices", nargs="+", help="only these voice folders (e.g. mb-fr4 mb-us3)")
+    p.add_argument("--match", help="only the files whose name matches this regular expression (e.g. 'short_')")
     p.add_argument("--set", nargs="*", default=[], metavar="NAME=VALUE", help="SearchSettings fields")
     p.add_argument("--cache", default="/tmp/mia-asr-search-cache")
 
@@ -135,7 +136,10 @@ def add_search_arguments(p: argparse.ArgumentParser, every: int) -> None:
 def subset(args: argparse.Namespace, dataset: Any) -> list[Any]:
     """The (path, label) items of `--voices` and the every-k-th subset; every out-of-domain item is
     kept: rejection is half of what is measured."""
-    items = [it for it in dataset.items if not args.voices or it[1].file.split("/")[0] in args.voices]
+    import re
+
+    items = [it for it in dataset.items if (not args.voices or it[1].file.split("/")[0] in args.voices)
+             and (not getattr(args, "match", None) or re.search(args.match, it[1].file))]
     return [it for i, it in enumerate(items) if i % args.every == args.offset % args.every or it[1].intent is None]
 
 
@@ -144,6 +148,8 @@ def main(argv: list[str] | None = None) -> int:
     add_search_arguments(p, every=4)
     p.add_argument("--out", help="one JSON line per utterance")
     p.add_argument("--show-wrong", type=int, default=0, help="print that many wrong best sentences")
+    p.add_argument("--context", choices=["confirmation"],
+                   help="decode every file in this reply context (as said after a read-back; docs/asr.md)")
     p.add_argument("--adapter", help="a decoder adapter (.npz, bench/whisper_adapter.py) for the grammar rows")
     args = p.parse_args(argv)
 
@@ -162,6 +168,10 @@ def main(argv: list[str] | None = None) -> int:
         dec = rec.engine.decoder
         dec.set_adapter(load_adapter(args.adapter, args.model, dec.layers_n, dec.width))
         print(f"adapter: {args.adapter}", file=sys.stderr)
+    if args.context:
+        from assistant.asr.context import ReplyContext
+
+        rec.set_context(ReplyContext(args.context))
     by_path = {str(path): label for path, label in items}  # "none/..." exists in both languages
     stats: dict[tuple[str, str], dict[str, int]] = {}
     cpu: list[float] = []
@@ -212,6 +222,8 @@ def main(argv: list[str] | None = None) -> int:
                     "features": det.get("features"), "accepted_now": tr.accepted, "logistic_accepted": tr.accepted,
                     "confidence_now": tr.confidence, "hypothesis": det.get("hypothesis"), "free": det.get("free"),
                     "text": label.text, "alternatives": det.get("alternatives"), "cpu_s": cpu[-1],
+                    "label_intent": label.intent, "intent": det.get("intent") if tr.accepted else None,
+                    "reply": det.get("reply"), "search_intent": det.get("search_intent"),
                     "audio_s": round(len(audio) / 16000, 3), "speech_end_s": _speech_end(audio),
                     "alt_right": [bool(label.intent and score(label, [Inferred(a["intent"], dict(a["slots"]))]).accepted)
                                   for a in det.get("alternatives", [])],

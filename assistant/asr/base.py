@@ -15,11 +15,14 @@ from __future__ import annotations
 import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..audio.pcm import FRAME_SAMPLES, SAMPLE_RATE, iter_chunks
+
+if TYPE_CHECKING:
+    from .context import ReplyContext
 
 
 class RecognizerError(Exception):
@@ -79,9 +82,12 @@ class Recognizer(ABC):
     """Base class: subclasses implement `_start`, `_feed`, `_final`, `_reset`."""
 
     backend: str = ""
+    #: Whether the backend uses a reply context (`set_context`); the others ignore it.
+    uses_context: bool = False
 
     def __init__(self, lang: str) -> None:
         self.lang = lang
+        self.context: ReplyContext | None = None
         self._active = False
         self._audio_samples = 0
         self._processing_s = 0.0
@@ -133,6 +139,12 @@ class Recognizer(ABC):
         self._active = False
         self._audio_samples = 0
         self._processing_s = 0.0
+
+    def set_context(self, context: ReplyContext | None) -> None:
+        """What the dialogue waits for next (assistant/asr/context.py), None when nothing: it applies
+        to the utterances decoded from now on. A backend that cannot use it ignores it (the
+        default); `whisper-grammar` also scores the expected replies (docs/asr.md, "Reply contexts")."""
+        self.context = context
 
     def recognize(self, pcm: np.ndarray, chunk_samples: int = FRAME_SAMPLES) -> Transcript:
         """Whole utterance in one call (streams it through `feed` in chunks)."""

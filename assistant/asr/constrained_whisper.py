@@ -56,6 +56,7 @@ import numpy as np
 from .base import BackendUnavailable, GrammarError, Partial, Recognizer, RecognizerError, Transcript
 
 if TYPE_CHECKING:
+    from .replies import ReplyScore
     from .token_graph import Meaning
 
 BACKEND = "whisper-grammar"
@@ -269,6 +270,7 @@ class ConstrainedWhisperRecognizer(Recognizer):
     """See the module docstring. `langs`: grammar languages to listen for (default: all)."""
 
     backend = BACKEND
+    uses_context = True
 
     def __init__(self, model_dir: str | Path, grammar: Any, langs: tuple[str, ...] | None = None,
                  settings: SearchSettings | None = None, *, warm_up: bool = True) -> None:
@@ -318,6 +320,11 @@ class ConstrainedWhisperRecognizer(Recognizer):
         self.rescorer = Rescorer(self.automaton, tok, self.engine.decoder, self.search.lang_tokens,
                                  (self.search.sot, self.search.transcribe, self.search.notimestamps))
         self.gate = Gate()
+        from .replies import ReplyGate, ReplyScorer
+
+        # A confirmation context (`set_context`) also scores the grammar's reply sentences (replies.py).
+        self.replies = ReplyScorer(self.automaton, tok, self.rescorer)
+        self.reply_gate = ReplyGate()
         self.langs = known
         self._chunks: list[np.ndarray] = []
         self._samples = 0
@@ -451,8 +458,8 @@ class ConstrainedWhisperRecognizer(Recognizer):
                 t1 = time.perf_counter()
                 if cancelled is not None and cancelled.is_set():
                     raise _Cancelled()
-                result = self.search.run(encoded, frames=s.window_frames, speech_end_s=speech_end(audio, trailing_s),
-                                         speech_start_s=speech_start(audio))
+                end_s, start_s = speech_end(audio, trailing_s), speech_start(audio)
+                result = self.search.run(encoded, frames=s.window_frames, speech_end_s=end_s, speech_start_s=start_s)
                 t2 = time.perf_counter()
                 rescored = None
                 if s.gate == "rescore" or s.compare_gates:
@@ -463,7 +470,7 @@ class ConstrainedWhisperRecognizer(Recognizer):
                 # The best sentence's confusable other-intent sentences, force-scored (a rule of confidence.py).
                 intent_margin, intent_rival = (self.rescorer.intent_margin(result.cross, ranked[0].finished)
                                                if ranked else (MARGIN_CAP, None))
-                result.cross = None
+                cross, result.cross = result.cross, None
             except RuntimeError as exc:  # ctranslate2 / torch failures: refuse, say why
                 raise RecognizerError(f"Échec du décodage Whisper : {exc}", f"Whisper decoding failed: {exc}") from None
             finally:
@@ -538,7 +545,62 @@ class ConstrainedWhisperRecognizer(Recognizer):
             "encode_s": round(t1 - t0, 4), "search_s": round(result.timings.get("search_s", 0.0), 4),
             "steps": result.steps,
         }
+        context = self.context
+        if context is not None and context.kind == "confirmation":
+            accepted = decision.accepted and bool(text)
+            reply = None
+            # A command the search accepted stands as itself: the replies are scored only when it
+            # refused, or accepted a confirm (which the reply scoring may contradict).
+            if not accepted or detail["intent"] == "confirm":
+                c_reply = time.process_time()
+                lp = result.lang_logprobs
+                free_lang = max(lp, key=lambda k: lp[k]) if lp else self.langs[0]
+                with engine.lock:
+                    previous = torch.get_num_threads()
+                    torch.set_num_threads(s.threads)
+                    try:
+                        reply = self.replies.score(cross, result.finished, result.free_tokens, free_lang,
+                                                   max(0.0, end_s - start_s), result.no_speech_prob)
+                    except RuntimeError as exc:
+                        raise RecognizerError(f"Échec du décodage Whisper : {exc}",
+                                              f"Whisper decoding failed: {exc}") from None
+                    finally:
+                        torch.set_num_threads(previous)
+                reply.features["reply_cpu_s"] = round(time.process_time() - c_reply, 4)
+            return self._with_reply(reply, accepted, text, lang, decision, detail)
+        del cross
         if not decision.accepted or not text:
             detail["reason"] = decision.reason or "no grammar path"
             return Transcript("", round(decision.confidence, 4), lang, self.backend, True, detail=detail)
         return Transcript(text.lower(), round(decision.confidence, 4), lang, self.backend, False, detail=detail)
+
+    def _with_reply(self, reply: ReplyScore | None, accepted: bool, text: str, lang: str, decision: Any,
+                    detail: dict[str, Any]) -> Transcript:
+        """The decision in a confirmation context: what the full search accepted stands (a command
+        said during the read-back is heard as itself), except a confirm the reply scoring hears as
+        cancel (refused: confirming executes an order); what it refused may be a reply the gate
+        accepts (replies.py)."""
+        detail["context"] = "confirmation"
+        detail["search_intent"] = detail.get("intent") if accepted else None  # the decision without the context
+        confidence = round(decision.confidence, 4)
+        if reply is None:  # a command the search accepted: not scored
+            detail["reply"] = {"meaning": None, "accepted": False}
+            return Transcript(text.lower(), confidence, lang, self.backend, False, detail=detail)
+        f = reply.features
+        ok = self.reply_gate.accepts(f)
+        detail["reply"] = {**f, "accepted": ok}
+        if accepted:
+            if detail.get("intent") == "confirm" and f.get("meaning") == "cancel":
+                detail["reason"] = "confirm heard, the reply scoring hears cancel"
+                return Transcript("", confidence, lang, self.backend, True, detail=detail)
+            return Transcript(text.lower(), confidence, lang, self.backend, False, detail=detail)
+        cand = reply.candidate
+        said = self.automaton.text(cand.meaning.lang, cand.tokens, cand.meaning) if ok and cand is not None else None
+        if cand is None or not said:
+            detail["reason"] = decision.reason or "no grammar path"
+            return Transcript("", confidence, lang, self.backend, True, detail=detail)
+        detail.update(hypothesis=said, surface=f["surface"], intent=cand.meaning.intent, slots={})
+        detail["reply"]["text"] = said
+        # Accepted: at least the dialogue's 0.5, growing with the smaller of the two margins.
+        sure = 0.5 + 0.5 * (1.0 - math.exp(-max(0.0, min(f["margin"], f["command"]))))
+        return Transcript(said.lower(), round(sure, 4), cand.meaning.lang, self.backend, False, detail=detail)

@@ -38,6 +38,7 @@ from ..audio.endpointer import (
 )
 from ..audio.wav_source import WavSource
 from .base import Partial, Recognizer, Transcript
+from .context import ReplyContext
 
 PartialCallback = Callable[[str, Partial], None]
 
@@ -87,6 +88,7 @@ class Listener:
             unique.setdefault(id(rec), (lang, rec))
         self._fed = list(unique.values())
         self._unique = [rec for _, rec in self._fed]
+        self.context: ReplyContext | None = None
 
     def process(self, chunk: np.ndarray) -> list[Heard]:
         return self._handle(self.endpointer.process(chunk))
@@ -99,6 +101,13 @@ class Listener:
         for chunk in source:
             yield from self.process(chunk)
         yield from self.flush()
+
+    def set_context(self, context: ReplyContext | None) -> None:
+        """Hand the dialogue's reply context (assistant/asr/context.py) to every recogniser; None
+        clears it. Backends that cannot use it ignore it."""
+        self.context = context
+        for rec in self._unique:
+            rec.set_context(context)
 
     def reset(self) -> None:
         self.endpointer.reset()

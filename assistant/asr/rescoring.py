@@ -150,6 +150,10 @@ class Rescorer:
             self._initials[lang] = self.automaton.initial(lang)
         return self._initials[lang]
 
+    def meanings(self, lang: str, tokens: tuple[int, ...]) -> set[Meaning]:
+        """The meanings of a whole token path of the grammar of `lang` (empty: not a sentence)."""
+        return self._meanings(self._initial(lang), tokens)
+
     def _meanings(self, frontier: Frontier, tokens: tuple[int, ...]) -> set[Meaning]:
         a = self.automaton
         for tok in tokens:
@@ -251,7 +255,7 @@ class Rescorer:
                         if tokens in seen:
                             continue
                         seen.add(tokens)
-                        other = next((m for m in self._meanings(self._initial(lang), tokens)
+                        other = next((m for m in self.meanings(lang, tokens)
                                       if m.intent != best.meaning.intent), None)
                         if other is not None:
                             out.append(Candidate(other, tokens, "confusable"))

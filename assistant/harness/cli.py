@@ -72,6 +72,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="exit with code 1 when overall acceptance is below RATE (0..1), for CI")
     p.add_argument("--min-confidence", type=_fraction, metavar="C",
                    help="confidence gate (default: the config's dialogue.min_confidence, as live)")
+    p.add_argument("--context", choices=["confirmation"],
+                   help="score every file as said in this reply context: 'confirmation' = right after a "
+                        "read-back, when MIA waits for yes / no (docs/asr.md, \"Reply contexts\")")
     p.add_argument("--max-failures", type=int, default=40, metavar="N", help="failures listed on the terminal")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=harness_command)
@@ -124,6 +127,14 @@ def harness_command(args: argparse.Namespace, config: Any) -> int:
     except (RecognizerError, HarnessError) as exc:
         _say(ui, exc.en, exc.fr, err=True)
         return 2
+    if args.context:
+        from assistant.asr.context import ReplyContext
+
+        for rec in {id(r): r for r in pipeline.recognizers.values()}.values():
+            rec.set_context(ReplyContext(args.context))
+            if not rec.uses_context:
+                _say(ui, f"note: the {rec.backend} recogniser ignores the reply context",
+                     f"note : le moteur {rec.backend} ignore le contexte de réponse", err=True)
     try:
         for line in pipeline.startup:
             print("  " + line, file=sys.stderr)

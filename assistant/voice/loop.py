@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, Literal, TextIO
 import numpy as np
 
 from assistant.asr.base import Transcript
+from assistant.asr.context import context_for
 from assistant.asr.pipeline import Heard, Listener
 from assistant.audio.pcm import SAMPLE_RATE
 from assistant.dialogue import Dialogue, Reply
@@ -260,7 +261,16 @@ class VoiceLoop:
             raise error
         return result
 
+    def _sync_context(self) -> None:
+        """Tell the recognisers what the dialogue waits for now (a read-back's yes / no, a follow-up
+        question's answer), or that it waits for nothing: after every answer and every tick, so
+        the context is cleared once the read-back is answered, expired or dropped."""
+        ctx = context_for(self.dialogue.pending, self.dialogue.followup)
+        if ctx != self.listener.context:
+            self.listener.set_context(ctx)
+
     async def _deliver(self, reply: Reply | None, result: LoopResult) -> None:
+        self._sync_context()
         if reply is None:
             return
         result.replies.append(reply)
