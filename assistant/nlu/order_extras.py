@@ -156,9 +156,9 @@ class OrderExtras:
 
     def contradiction(self, tokens: Sequence[str], slots: Mapping[str, Any]) -> str | None:
         """"price" for an order said at market and at a price or a limit (refused as `ambiguous_order_type`),
-        "side" for one that says a
-        side other than `slots`' (another side word, or a ticket's abbreviation: "b 2 es short"),
-        else None. `tokens`: the normalised sentence; a correction marker said leaves the sides alone."""
+        "side" for one that says a side other than `slots`' (another side word, or a ticket's abbreviation:
+        "b 2 es short"), else None. `tokens`: the normalised sentence as understood; a correction marker
+        said leaves the sides alone."""
         if not tokens:
             return None
         side = slots.get("side")
