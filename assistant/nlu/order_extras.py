@@ -101,6 +101,7 @@ class OrderExtras:
         # market-order phrases, the limit words, the correction markers (of every language).
         self._side_values = {form: value for comp in compiled.values()
                              for form, value in comp.text_values.get("side", {}).items() if " " not in form}
+        self._side_words = frozenset(self._side_values)
         self._ticket_sides = {normalize(short): value for section in frames.values()
                               for word, shorts in (section.get("chat_sides") or {}).items()
                               for short in _strings(shorts)
@@ -111,7 +112,9 @@ class OrderExtras:
         #: limit or a price ("sell 1 MNQ at 21000 market").
         self._market_words = frozenset(normalize(p) for section in frames.values()
                                        for p in _strings(section.get("market_order_words")))
-        self._market_gate = frozenset(self._market_orders._by_first) | self._market_words
+        #: The last word of each market-order phrase, and the one-word ones: the gate ("at", "au" are common).
+        self._market_gate = frozenset(words[-1] for entries in self._market_orders._by_first.values()
+                                      for words in entries) | self._market_words
         self._limits = _Cues([p for section in frames.values() for p in _strings(section.get("limit_words"))])
         self._corrections = _Cues([p for section in frames.values() for p in _strings(section.get("corrections"))])
         #: Every first word of a cue: the gate (most refused sentences hold none).
@@ -156,19 +159,19 @@ class OrderExtras:
 
     def contradiction(self, tokens: Sequence[str], slots: Mapping[str, Any]) -> str | None:
         """"price" for an order said at market and at a price or a limit (refused as `ambiguous_order_type`),
-        "side" for one that says a
-        side other than `slots`' (another side word, or a ticket's abbreviation: "b 2 es short"),
-        else None. `tokens`: the normalised sentence; a correction marker said leaves the sides alone."""
+        "side" for one that says a side other than `slots`' (another side word, or a ticket's abbreviation:
+        "b 2 es short"), else None. `tokens`: the normalised sentence as understood; a correction marker
+        said leaves the sides alone."""
         if not tokens:
             return None
         side = slots.get("side")
-        values = self._side_values
-        said = {values[t] for t in tokens if t in values}
-        first = tokens[0] if len(tokens) > 1 and tokens[1][:1].isdigit() \
-            else tokens[0].rstrip("0123456789") if tokens[0][-1:].isdigit() else None
-        if first is not None and (ticket := self._ticket_sides.get(first)) is not None:
-            said.add(ticket)  # "b 2 es …", "b2 es …": the abbreviation opens a ticket
-        if side is not None and said - {side} and not self._corrections.positions(tokens):
+        said = [self._side_values[word] for word in self._side_words.intersection(tokens)]
+        first = tokens[0]  # "b 2 es …", "b2 es …": the abbreviation opens a ticket
+        if first in self._ticket_sides and len(tokens) > 1 and tokens[1][:1].isdigit():
+            said.append(self._ticket_sides[first])
+        elif first[-1:].isdigit() and (ticket := self._ticket_sides.get(first.rstrip("0123456789"))) is not None:
+            said.append(ticket)
+        if side is not None and any(value != side for value in said) and not self._corrections.positions(tokens):
             return "side"
         if self._market_gate.isdisjoint(tokens):
             return None  # (the cheap gate: no market order said)

@@ -182,7 +182,7 @@ class Restater:
                         particles.setdefault(words[-1], (normalize(str(opener)), set()))[1].add(words[:-1])
         self._particles = {particle: (opener, tuple(sorted(heads, key=len, reverse=True)))
                            for particle, (opener, heads) in particles.items()}
-        #: The cheap gate of `particle_question`: a particle said as a word ("-tu", " tu ").
+        #: A particle said as a word ("-tu", " tu "), after `_particle_forms`, the cheaper gate.
         self._particle_words = re.compile(r"\b(?:" + "|".join(map(re.escape, self._particles)) + r")\b",
                                           re.IGNORECASE) if self._particles else None
         #: (a particle follows its verb after a hyphen or a space: "-tu", " tu", "-TU")
@@ -216,7 +216,7 @@ class Restater:
         de l'argent" -> "est ce que j ai fait de l argent"), or None: no particle after a listed head
         within one clause ("peux-tu acheter" is a request, its "tu" the subject; "on arrête, tu ne
         trades plus" holds no particle). Typed with its hyphen or not ("on est tu en live")."""
-        for form in self._particle_forms:  # (the cheap gate: a substring look-up or three)
+        for form in self._particle_forms:  # (the cheap gate: a few substring look-ups)
             if form in text:
                 break
         else:
