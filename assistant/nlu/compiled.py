@@ -296,7 +296,10 @@ class CompiledLanguage:
             if text in mapping:
                 return mapping[text], None
             return None, (f"invalid_{slot}", f"'{text}' is not a known {list_name}")
-        rng = self.range_lists[list_name]
+        rng = self.range_lists.get(list_name)
+        if rng is None:
+            # (a slash command's argument in a grammar that has no such list: "/buy 2 MNQ" with a coffee grammar)
+            return None, (f"invalid_{slot}", f"this grammar has no list {list_name!r}")
         tokens = text.split()
         half = 0.0
         if rng.kind == "percent":

@@ -50,6 +50,10 @@ def test_coffee_grammar_fuzzy_carrier_and_rejections(coffee: Parser) -> None:
     assert coffee.parse("large lattes").reason == "missing_count"
     assert coffee.parse("two lattes and espressos").reason == "ambiguous_drink"
     assert coffee.intents() == ["cancel_order", "order_coffee"]
+    # The trading slash commands name lists this grammar has not: refused with their usage, never a crash.
+    for command in ("/buy 2 MNQ", "/sell 1 ES 6050.5", "/close MNQ"):
+        refused = coffee.parse(command)
+        assert not refused.matched and refused.reason in ("command_usage", "unknown_command")
 
 
 def test_directory_and_extension_files(tmp_path: Path) -> None:
