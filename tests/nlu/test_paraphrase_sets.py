@@ -111,8 +111,9 @@ HELDOUT_FLOORS = {
     # dictation, Belgian / Swiss / Québec / West-African French, British / Australian / Indian English, a
     # beginner, a pit veteran): 94.2 % FR / 93.9 % EN when first measured blind on 2ed2e93 (6 / 3 wrong),
     # 94.7 / 93.9 % after rounds 20a-b (still blind to them), 97.2 / 95.7 % after the lead's round 21 (2 / 2
-    # wrong: the VIX asked alone); those 4 lines relabelled to the project's decision, 97.7 % FR / 96.1 % EN.
-    "heldout11_fr": 0.97, "heldout11_en": 0.955,
+    # wrong: the VIX asked alone); those 4 lines relabelled to the project's decision, 97.7 % FR / 96.1 % EN;
+    # the rest of round 21 took it to 98.1 % FR / 96.7 % EN.
+    "heldout11_fr": 0.975, "heldout11_en": 0.96,
 }
 
 
