@@ -112,7 +112,7 @@ HELDOUT_FLOORS = {
     # beginner, a pit veteran): 94.2 % FR / 93.9 % EN when first measured blind on 2ed2e93 (6 / 3 wrong),
     # 94.7 / 93.9 % after rounds 20a-b (still blind to them), 97.2 / 95.7 % after the lead's round 21 (2 / 2
     # wrong: the VIX asked alone); those 4 lines relabelled to the project's decision, 97.7 % FR / 96.1 % EN;
-    # the rest of round 21 took it to 98.1 % FR / 96.7 % EN.
+    # the rest of round 21 took it to 97.9 % FR / 96.5 % EN.
     "heldout11_fr": 0.975, "heldout11_en": 0.96,
 }
 
@@ -210,7 +210,7 @@ ROUNDS = {"round4": (150, 40), "round5": (140, 40), "round6": (45, 12), "round7"
           "round9": (60, 16), "round10": (66, 19), "round11": (75, 28), "round12": (85, 21), "round13": (95, 30),
           "round14": (62, 28), "round15": (110, 27), "round16": (105, 30), "round17": (38, 17),
           "round18a": (60, 17), "round18b": (75, 20), "round18c": (80, 22), "round19": (31, 13),
-          "round20a": (70, 22), "round20b": (47, 32), "round21": (34, 5)}
+          "round20a": (70, 22), "round20b": (47, 32), "round21": (33, 5)}
 
 
 #: Below the issue's target on purpose: round 13 EN's two misses are typos the typo rule refuses as
@@ -227,8 +227,10 @@ ROUNDS = {"round4": (150, 40), "round5": (140, 40), "round6": (45, 12), "round7"
 #: "what a session"), a close word said as a level ("that's Friday's close"), the rest vocabulary (helper nlu18).
 #: Round 18b EN (helper nlu18): 79/82, none wrong; "pick up two ES" (pick up: buy, or collect?) and "flat now"
 #: ("now" is a skip word, so it reads as "flat" alone, which stays a follow-up) are left refused.
+#: Round 21 FR (lead): "je veux valider chaque trade de l'algo" (the propose mode) is left refused: "chaque trade"
+#: reads as a risk per trade with no figure, and the frames do not overrule that refusal.
 ROUND_TARGETS = {"round13_en": 0.97, "round15_fr": 0.91, "round15_en": 0.9, "round18a_fr": 0.8, "round18a_en": 0.82,
-                 "round18b_en": 0.96}
+                 "round18b_en": 0.96, "round21_fr": 0.95}
 
 
 @pytest.mark.parametrize("lang", ["fr", "en"])
