@@ -45,9 +45,10 @@ from __future__ import annotations
 import math
 import threading
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
-from collections.abc import Callable
 from concurrent.futures import CancelledError, Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
@@ -232,6 +233,21 @@ class _Engine:
             raise BackendUnavailable("pip install torch==2.13.0", "pip install torch==2.13.0") from None
         self.decoder.set_silence(self.encoder.silence(model_dir))
         self.lock = threading.Lock()
+
+    @contextmanager
+    def decoding(self, threads: int) -> Iterator[Any]:
+        """The model held for one decoding: the lock, torch on `threads` threads (restored after), and
+        a CTranslate2 / torch failure turned into a refusal that says why. Yields torch."""
+        with self.lock:
+            torch = self.decoder.torch
+            previous = torch.get_num_threads()
+            torch.set_num_threads(threads)
+            try:
+                yield torch
+            except RuntimeError as exc:
+                raise RecognizerError(f"Échec du décodage Whisper : {exc}", f"Whisper decoding failed: {exc}") from None
+            finally:
+                torch.set_num_threads(previous)
 
 
 #: CTranslate2 threads of the encoder. 2 (was 1): the encoder output is bit-for-bit the same, and
@@ -448,33 +464,25 @@ class ConstrainedWhisperRecognizer(Recognizer):
 
         s = self.settings
         engine = self.engine
-        with engine.lock:
-            torch = engine.decoder.torch
-            previous = torch.get_num_threads()
-            torch.set_num_threads(s.threads)
-            try:
-                t0 = time.perf_counter()
-                encoded = engine.encoder.encode(audio, s.pad_s)
-                t1 = time.perf_counter()
-                if cancelled is not None and cancelled.is_set():
-                    raise _Cancelled()
-                end_s, start_s = speech_end(audio, trailing_s), speech_start(audio)
-                result = self.search.run(encoded, frames=s.window_frames, speech_end_s=end_s, speech_start_s=start_s)
-                t2 = time.perf_counter()
-                rescored = None
-                if s.gate == "rescore" or s.compare_gates:
-                    rescored = self.rescorer.rescore(result.cross, result.finished,
-                                                     engine.tokenizer.decode(result.free_tokens))
-                t3 = time.perf_counter()
-                ranked = rank(result, engine.tokenizer)
-                # The best sentence's confusable other-intent sentences, force-scored (a rule of confidence.py).
-                intent_margin, intent_rival = (self.rescorer.intent_margin(result.cross, ranked[0].finished)
-                                               if ranked else (MARGIN_CAP, None))
-                cross, result.cross = result.cross, None
-            except RuntimeError as exc:  # ctranslate2 / torch failures: refuse, say why
-                raise RecognizerError(f"Échec du décodage Whisper : {exc}", f"Whisper decoding failed: {exc}") from None
-            finally:
-                torch.set_num_threads(previous)
+        with engine.decoding(s.threads):  # (ctranslate2 / torch failures: refused, saying why)
+            t0 = time.perf_counter()
+            encoded = engine.encoder.encode(audio, s.pad_s)
+            t1 = time.perf_counter()
+            if cancelled is not None and cancelled.is_set():
+                raise _Cancelled()
+            end_s, start_s = speech_end(audio, trailing_s), speech_start(audio)
+            result = self.search.run(encoded, frames=s.window_frames, speech_end_s=end_s, speech_start_s=start_s)
+            t2 = time.perf_counter()
+            rescored = None
+            if s.gate == "rescore" or s.compare_gates:
+                rescored = self.rescorer.rescore(result.cross, result.finished,
+                                                 engine.tokenizer.decode(result.free_tokens))
+            t3 = time.perf_counter()
+            ranked = rank(result, engine.tokenizer)
+            # The best sentence's confusable other-intent sentences, force-scored (a rule of confidence.py).
+            intent_margin, intent_rival = (self.rescorer.intent_margin(result.cross, ranked[0].finished)
+                                           if ranked else (MARGIN_CAP, None))
+            cross, result.cross = result.cross, None
         from .rescoring import agreement, coverage
 
         decision = decide(result, engine.tokenizer, len(audio) / SAMPLE_RATE, self.calibration, ranked,
@@ -555,17 +563,9 @@ class ConstrainedWhisperRecognizer(Recognizer):
                 c_reply = time.process_time()
                 lp = result.lang_logprobs
                 free_lang = max(lp, key=lambda k: lp[k]) if lp else self.langs[0]
-                with engine.lock:
-                    previous = torch.get_num_threads()
-                    torch.set_num_threads(s.threads)
-                    try:
-                        reply = self.replies.score(cross, result.finished, result.free_tokens, free_lang,
-                                                   max(0.0, end_s - start_s), result.no_speech_prob)
-                    except RuntimeError as exc:
-                        raise RecognizerError(f"Échec du décodage Whisper : {exc}",
-                                              f"Whisper decoding failed: {exc}") from None
-                    finally:
-                        torch.set_num_threads(previous)
+                with engine.decoding(s.threads):
+                    reply = self.replies.score(cross, result.finished, result.free_tokens, free_lang,
+                                               max(0.0, end_s - start_s), result.no_speech_prob)
                 reply.features["reply_cpu_s"] = round(time.process_time() - c_reply, 4)
             return self._with_reply(reply, accepted, text, lang, decision, detail)
         del cross

@@ -44,7 +44,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .base import GrammarError, Partial, Recognizer, RecognizerError, Transcript
+from .base import GrammarError, Partial, Recognizer, Transcript
 
 if TYPE_CHECKING:
     from .rescoring import Candidate
@@ -432,35 +432,27 @@ class VerifiedRecognizer(Recognizer):
         proposal = paths[0]
         detail: dict[str, Any] = {"hypothesis": ps_text, "intent": proposal.meaning.intent,
                                   "slots": proposal.meaning.as_dict()}
-        with engine.lock:
-            torch = engine.decoder.torch
-            previous = torch.get_num_threads()
-            torch.set_num_threads(s.threads)
-            try:
-                encoded = engine.encoder.encode(audio, s.pad_s)
-                t1 = time.perf_counter()
-                cross = engine.decoder.cross(encoded, s.window_frames)
-                anchor_lp, cache = self._anchor(cross, proposal.tokens)
-                free, free_mean, no_speech = self._free_decode(cross, proposal.tokens, anchor_lp, cache)
-                t2 = time.perf_counter()
-                cands: list[Candidate] = [Candidate(p.meaning, p.tokens, "proposal") for p in paths]
-                # Whisper's own sentence, when the grammar has it, in its own writing ("Sell 5 ES"):
-                # it competes for its meaning (or backs the proposal's, written as Whisper writes it).
-                free_meanings = self._grammar_meanings(free)
-                cands += [Candidate(m, free, "free") for m in free_meanings]
-                fake = Finished(proposal.meaning, proposal.tokens, 0.0, 0.0, 0.0, 0.0, 0.0)
-                cands += self.rescorer.competitors(fake)
-                cands += self.word_competitors(proposal, tok.decode(free))
-                unique: dict[tuple[Any, tuple[int, ...]], Candidate] = {}
-                for c in cands:
-                    unique.setdefault((sense(c.meaning), c.tokens), c)
-                cands = list(unique.values())
-                raw = self._force_score(cross, cands, anchor_lp, cache)
-                t3 = time.perf_counter()
-            except RuntimeError as exc:  # ctranslate2 / torch failures: say why
-                raise RecognizerError(f"Échec du décodage Whisper : {exc}", f"Whisper decoding failed: {exc}") from None
-            finally:
-                torch.set_num_threads(previous)
+        with engine.decoding(s.threads):  # (ctranslate2 / torch failures: refused, saying why)
+            encoded = engine.encoder.encode(audio, s.pad_s)
+            t1 = time.perf_counter()
+            cross = engine.decoder.cross(encoded, s.window_frames)
+            anchor_lp, cache = self._anchor(cross, proposal.tokens)
+            free, free_mean, no_speech = self._free_decode(cross, proposal.tokens, anchor_lp, cache)
+            t2 = time.perf_counter()
+            cands: list[Candidate] = [Candidate(p.meaning, p.tokens, "proposal") for p in paths]
+            # Whisper's own sentence, when the grammar has it, in its own writing ("Sell 5 ES"):
+            # it competes for its meaning (or backs the proposal's, written as Whisper writes it).
+            free_meanings = self._grammar_meanings(free)
+            cands += [Candidate(m, free, "free") for m in free_meanings]
+            fake = Finished(proposal.meaning, proposal.tokens, 0.0, 0.0, 0.0, 0.0, 0.0)
+            cands += self.rescorer.competitors(fake)
+            cands += self.word_competitors(proposal, tok.decode(free))
+            unique: dict[tuple[Any, tuple[int, ...]], Candidate] = {}
+            for c in cands:
+                unique.setdefault((sense(c.meaning), c.tokens), c)
+            cands = list(unique.values())
+            raw = self._force_score(cross, cands, anchor_lp, cache)
+            t3 = time.perf_counter()
         best_by_sense: dict[Any, tuple[float, Candidate]] = {}
         token_mean: dict[Candidate, float] = {}
         for c, (total, end) in zip(cands, raw):

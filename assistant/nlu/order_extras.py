@@ -31,7 +31,7 @@ from assistant.nlu.compiled import CompiledLanguage
 from assistant.nlu.normalize import normalize
 from assistant.nlu.result import ParseResult
 
-__all__ = ["EXTRAS_KEYS", "EXTRA_KINDS", "OrderExtras"]
+__all__ = ["EXTRAS_KEYS", "EXTRA_KINDS", "OrderExtras", "chat_side_values"]
 
 #: The `frames:` keys this module reads (the frame matcher leaves them alone).
 EXTRAS_KEYS = frozenset({"order_extras", "order_joins", "market_order_words"})
@@ -48,6 +48,20 @@ _CLOCK = re.compile(r"\d{1,2}(?:h\d{0,2}|am|pm)")
 
 #: Kinds that belong to a new order only (a close has no stop); the others go with a close too.
 _ORDER_ONLY = frozenset({"stop", "target"})
+
+
+def chat_side_values(frames: Mapping[str, Mapping[str, Any]],
+                     compiled: Mapping[str, CompiledLanguage]) -> dict[str, frozenset[str]]:
+    """Each chat abbreviation of a side (`chat_sides`: "b", "vds", "shrt") -> the side values it stands
+    for in the grammars ({"SELL"}); read by the contradiction check and the typo fixer alike."""
+    values: dict[str, set[str]] = {}
+    for section in frames.values():
+        for word, shorts in (section.get("chat_sides") or {}).items():
+            sides = {value for comp in compiled.values()
+                     if (value := comp.text_values.get("side", {}).get(normalize(str(word)))) is not None}
+            for short in _strings(shorts):
+                values.setdefault(normalize(short), set()).update(sides)
+    return {short: frozenset(sides) for short, sides in values.items()}
 
 
 def _strings(value: Any) -> list[str]:
@@ -93,20 +107,15 @@ class OrderExtras:
             joins.extend(_strings(section.get("order_joins")))
         self._kinds = {kind: _Cues(cues) for kind, cues in by_kind.items() if cues}
         self._joins = _Cues(joins)
-        self._sides = frozenset(form for comp in compiled.values()
-                                for form in comp.text_values.get("side", {}) if " " not in form)
-        self._closes = frozenset(word for comp in compiled.values()
-                                 for word in comp.keywords.get("close_positions", ()))
-        # Contradictions (`contradiction`): one-word sides by value, a ticket's side abbreviations, the
-        # market-order phrases, the limit words, the correction markers (of every language).
+        #: One-word sides by value (of every language): a side said, and which (`contradiction`).
         self._side_values = {form: value for comp in compiled.values()
                              for form, value in comp.text_values.get("side", {}).items() if " " not in form}
-        self._side_words = frozenset(self._side_values)
-        self._ticket_sides = {normalize(short): value for section in frames.values()
-                              for word, shorts in (section.get("chat_sides") or {}).items()
-                              for short in _strings(shorts)
-                              for value in {c.text_values.get("side", {}).get(normalize(str(word))) for c in compiled.values()}
-                              if value is not None}
+        self._sides = frozenset(self._side_values)
+        self._closes = frozenset(word for comp in compiled.values()
+                                 for word in comp.keywords.get("close_positions", ()))
+        # Contradictions (`contradiction`): a ticket's side abbreviations, the market-order phrases, the
+        # limit words, the correction markers (of every language).
+        self._ticket_sides = chat_side_values(frames, compiled)
         self._market_orders = _Cues([p for section in frames.values() for p in _strings(section.get("market_order"))])
         #: A market order said in one word ("mkt", "market": also a market's label) only last, or before a
         #: limit or a price ("sell 1 MNQ at 21000 market").
@@ -165,12 +174,12 @@ class OrderExtras:
         if not tokens:
             return None
         side = slots.get("side")
-        said = [self._side_values[word] for word in self._side_words.intersection(tokens)]
+        said = [self._side_values[word] for word in self._sides.intersection(tokens)]
         first = tokens[0]  # "b 2 es …", "b2 es …": the abbreviation opens a ticket
         if first in self._ticket_sides and len(tokens) > 1 and tokens[1][:1].isdigit():
-            said.append(self._ticket_sides[first])
+            said.extend(self._ticket_sides[first])
         elif first[-1:].isdigit() and (ticket := self._ticket_sides.get(first.rstrip("0123456789"))) is not None:
-            said.append(ticket)
+            said.extend(ticket)
         if side is not None and any(value != side for value in said) and not self._corrections.positions(tokens):
             return "side"
         if self._market_gate.isdisjoint(tokens):

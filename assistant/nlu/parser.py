@@ -1113,19 +1113,18 @@ def _up_to_last(items: list[_T], test: Callable[[_T], bool]) -> list[_T]:
     return []
 
 
-def _ends_on_value(command: ParseResult) -> bool:
-    """The command's last word is one of its values ("sell one *ES*", "ferme *tout*")."""
+def _ends_on_value(command: ParseResult, *, numeric: bool = False) -> bool:
+    """The command's last word is one of its values ("sell one *ES*", "ferme *tout*"); with `numeric`,
+    one of its number values ("at *six*")."""
     words = command.normalized.split()
-    return bool(words) and any(normalize(text).split()[-1:] == words[-1:] for text in command.slot_text.values())
+    return bool(words) and any(normalize(text).split()[-1:] == words[-1:] for name, text in command.slot_text.items()
+                               if not numeric or isinstance(command.slots.get(name), (int, float)))
 
 
 def _cuts_a_number(command: ParseResult, rest: list[str]) -> bool:
     """The command ends on a number value and the words after it go on with that number ("at six |
     thousand even", "à six | mille pile", "2 | and a half"): the split would cut the value short."""
-    words = command.normalized.split()
-    if not rest or not words or not any(
-            isinstance(command.slots.get(name), (int, float)) and normalize(text).split()[-1:] == words[-1:]
-            for name, text in command.slot_text.items()):
+    if not rest or not _ends_on_value(command, numeric=True):
         return False
     numbers = number_language(command.language or "en")
     first = normalize(rest[0])

@@ -41,6 +41,7 @@ from typing import Any
 
 from assistant.nlu.compiled import CompiledLanguage, flips_prefix
 from assistant.nlu.normalize import normalize
+from assistant.nlu.order_extras import chat_side_values
 
 __all__ = ["TYPO_KEYS", "TypoFixer"]
 
@@ -145,17 +146,14 @@ class TypoFixer:
         for section in frames.values():
             for word in section.get("typo_words", ()):
                 targets.update(normalize(word).split())
-            # A side's chat abbreviation means its side ("vnds": vends or vds, one sell).
-            for word, shorts in (section.get("chat_sides") or {}).items():
-                sides = {f"side:{value}" for comp in compiled.values()
-                         if (value := comp.text_values.get("side", {}).get(normalize(str(word)))) is not None}
-                for short in ([shorts] if isinstance(shorts, str) else shorts):
-                    meaning.setdefault(normalize(short), set()).update(sides)
             # The frames' one-word close cues mean a close too: "cloes" (clos? close? closes?) is
             # one command word whichever was meant.
             for cue in section.get("close", ()):
                 if " " not in cue and not cue.endswith("*"):
                     meaning.setdefault(normalize(cue), set()).add("close_positions")
+        # A side's chat abbreviation means its side ("vnds": vends or vds, one sell).
+        for short, values in chat_side_values(frames, compiled).items():
+            meaning.setdefault(short, set()).update(f"side:{value}" for value in values)
         targets = {w for w in targets if len(w) >= _MIN_TARGET and w.isalpha()}
         for section in frames.values():
             for cue in _cues(section):
