@@ -112,14 +112,13 @@ class ReplyScorer:
                     for written in {form, form.replace("-", " ")}:
                         # Whisper starts a transcript with a capital: " Oui", " Non merci" (the
                         # lowercase forms cost as much to score and were never the best, bench/asr_replies.py).
-                        for variant in (written[:1].upper() + written[1:],):
-                            tokens = tuple(self.tokenizer.encode(" " + variant))
-                            if (lang, tokens) in seen:
-                                continue
-                            seen.add((lang, tokens))
-                            meanings = self.rescorer.meanings(lang, tokens)
-                            if meanings and {m.intent for m in meanings} == {intent}:
-                                out.append(Candidate(min(meanings, key=repr), tokens, "reply"))
+                        tokens = tuple(self.tokenizer.encode(" " + written[:1].upper() + written[1:]))
+                        if (lang, tokens) in seen:
+                            continue
+                        seen.add((lang, tokens))
+                        meanings = self.rescorer.meanings(lang, tokens)
+                        if meanings and {m.intent for m in meanings} == {intent}:
+                            out.append(Candidate(min(meanings, key=repr), tokens, "reply"))
         return out
 
     def force_score(self, cross: Any, cands: list[Candidate]) -> list[tuple[float, float]]:
