@@ -219,7 +219,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--drop", nargs="*", default=[], metavar="SENTENCE",
                    help="leave these reply sentences out (as written: \"C'est parti\")")
     p.add_argument("--forms-only", action="store_true",
-                   help="only the reply sentences of replies.REPLY_FORMS (not the search's own)")
+                   help="only the grammar's reply sentences (the `replies:` of confirm / cancel), not the search's own")
     args = p.parse_args(argv)
     # One row per utterance: a file decoded in two runs counts once, as the later run heard it.
     unique = {(r["file"], r["lang"], r["condition"], r.get("segment", 0)): r

@@ -336,10 +336,10 @@ class ConstrainedWhisperRecognizer(Recognizer):
         self.rescorer = Rescorer(self.automaton, tok, self.engine.decoder, self.search.lang_tokens,
                                  (self.search.sot, self.search.transcribe, self.search.notimestamps))
         self.gate = Gate()
-        from .replies import ReplyGate, ReplyScorer
+        from .replies import ReplyGate, ReplyScorer, reply_forms
 
         # A confirmation context (`set_context`) also scores the grammar's reply sentences (replies.py).
-        self.replies = ReplyScorer(self.automaton, tok, self.rescorer)
+        self.replies = ReplyScorer(self.automaton, tok, self.rescorer, reply_forms(grammar))
         self.reply_gate = ReplyGate()
         self.langs = known
         self._chunks: list[np.ndarray] = []

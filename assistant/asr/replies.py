@@ -3,7 +3,7 @@
 After a read-back MIA waits for yes / no. The full search is not enough there: Whisper base's
 prior for a short French word is poor, and "oui" comes out as the English grammar sentence " Buy"
 on every French voice. In a confirmation context the recogniser also scores the *reply
-sentences* of the grammar (the confirm and cancel intents' short sentences of every language,
+sentences* of the grammar (the `replies:` of the confirm and cancel intents of every language,
 several written forms: " Oui", " oui", " Yes", " Annule", " Non merci" ...) by teacher forcing on
 the same encoder output, in one decoder batch (`Rescorer.force_score`), with:
 
@@ -26,6 +26,8 @@ import math
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from assistant.grammar.model import Grammar
+
 from .constrained_search import Finished
 from .rescoring import Candidate, Rescorer, combine
 from .token_graph import Meaning, TokenAutomaton
@@ -33,24 +35,23 @@ from .whisper_tokenizer import WhisperTokenizer
 
 REPLY_INTENTS = ("confirm", "cancel")
 
-#: The reply sentences scored in a confirmation context, as people say them; each must be a
-#: *spoken* sentence of the grammar with that intent (the typed-only "ok", "go", "sure" are not
-#: paths of the automaton and are dropped), checked when the scorer is built.
-REPLY_FORMS: dict[str, dict[str, tuple[str, ...]]] = {
-    "fr": {
-        "confirm": ("oui", "ouais", "oui oui", "confirme", "je confirme", "confirmé", "d'accord", "vas-y", "allez-y",
-                    "valide", "je valide", "oui vas-y", "c'est parti", "exécute", "affirmatif", "oui c'est ça",
-                    "c'est bon vas-y", "envoie"),
-        "cancel": ("non", "nan", "non non", "annule", "annuler", "annule ça", "non merci", "laisse tomber", "oublie",
-                   "oublie ça", "surtout pas", "négatif", "pas question", "non annule", "c'est une erreur"),
-    },
-    "en": {
-        "confirm": ("yes", "yeah", "yep", "yup", "confirm", "confirmed", "i confirm", "go ahead", "yes go ahead",
-                    "affirmative", "execute", "send it", "that's correct", "yes confirm", "yeah do it"),
-        "cancel": ("no", "nope", "nah", "cancel", "cancel it", "cancel that", "no thanks", "never mind", "forget it",
-                   "scratch that", "negative", "abort", "no cancel", "don't do it"),
-    },
-}
+#: The reply sentences scored in a confirmation context are the grammar's: the `replies:` key of the
+#: confirm and cancel intents of each language (grammars/*.yaml). Each must be a *spoken* sentence
+#: of the grammar with that intent (the typed-only "ok", "go", "sure" are not paths of the automaton
+#: and are dropped), checked when the scorer is built.
+ReplyForms = dict[str, dict[str, tuple[str, ...]]]
+
+
+def reply_forms(grammar: Grammar) -> ReplyForms:
+    """{language: {intent: reply sentences}} of the grammar's confirm and cancel intents."""
+    out: ReplyForms = {}
+    for lang, language in grammar.languages.items():
+        forms = {i: language.intents[i].replies for i in REPLY_INTENTS
+                 if i in language.intents and language.intents[i].replies}
+        if forms:
+            out[lang] = forms
+    return out
+
 
 #: The sentences are extended from the prompt's cache in one decoder call per bucket of lengths
 #: (tokens, at most): a call costs the cross-attention of every padded position, and each call
@@ -97,8 +98,10 @@ class ReplyScore:
 class ReplyScorer:
     """The reply sentences of the grammar as token paths, and their forced scores on one utterance."""
 
-    def __init__(self, automaton: TokenAutomaton, tokenizer: WhisperTokenizer, rescorer: Rescorer) -> None:
+    def __init__(self, automaton: TokenAutomaton, tokenizer: WhisperTokenizer, rescorer: Rescorer,
+                 forms: ReplyForms) -> None:
         self.automaton = automaton
+        self.forms = forms
         self.tokenizer = tokenizer
         self.rescorer = rescorer
         self.candidates = self._candidates()
@@ -107,7 +110,7 @@ class ReplyScorer:
         out: list[Candidate] = []
         seen: set[tuple[str, tuple[int, ...]]] = set()
         for lang in self.automaton.langs:
-            for intent, forms in REPLY_FORMS.get(lang, {}).items():
+            for intent, forms in self.forms.get(lang, {}).items():
                 for form in forms:
                     for written in {form, form.replace("-", " ")}:
                         # Whisper starts a transcript with a capital: " Oui", " Non merci" (the
@@ -208,4 +211,4 @@ class ReplyScorer:
         return ReplyScore(cand, features)
 
 
-__all__ = ["COMMANDS", "REPLY_FORMS", "REPLY_INTENTS", "ReplyGate", "ReplyScore", "ReplyScorer"]
+__all__ = ["COMMANDS", "REPLY_INTENTS", "ReplyForms", "ReplyGate", "ReplyScore", "ReplyScorer", "reply_forms"]

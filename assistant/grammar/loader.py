@@ -35,7 +35,7 @@ _LANGUAGE_KEYS = {"language", "intents", "lists", "rules", "skip_words", "negati
 _PHONE = re.compile(r"^([A-Z]{1,3})[0-2]?$")
 _PRON_WORD = re.compile(r"^[a-z][a-z'\-]*$")
 _SHARED_KEYS = {"lists", "rules"}
-_INTENT_KEYS = {"sentences", "slots", "data", "required", "keywords"}
+_INTENT_KEYS = {"sentences", "slots", "data", "required", "keywords", "replies"}
 _DATA_KEYS = {"sentences", "slots", "missing", "typed_only", "speech"}
 _LIST_KEYS = {"values", "range", "slot"}
 _RANGE_KEYS = {"type", "from", "to", "step"}
@@ -334,7 +334,8 @@ def _parse_intent(doc: _Doc, name: str, node: yaml.Node) -> IntentDef:
         raise doc.error(node, where, "intent has no sentences")
     required = tuple(s for s, _ in doc.strings(body["required"], where)) if "required" in body else ()
     keywords = tuple(s for s, _ in doc.strings(body["keywords"], where)) if "keywords" in body else ()
-    return IntentDef(name, templates, required, keywords, doc.origin(node))
+    replies = tuple(s for s, _ in doc.strings(body["replies"], where)) if "replies" in body else ()
+    return IntentDef(name, templates, required, keywords, doc.origin(node), replies)
 
 
 def _parse_rules(doc: _Doc, node: yaml.Node, target: dict[str, tuple[Expr, Origin, str]]) -> None:
@@ -493,7 +494,8 @@ def load_grammar(paths: GrammarPaths = None) -> Grammar:
                     parts.intents[name] = IntentDef(
                         name, old.templates + intent.templates,
                         tuple(dict.fromkeys(old.required + intent.required)),
-                        tuple(dict.fromkeys(old.keywords + intent.keywords)), old.origin)
+                        tuple(dict.fromkeys(old.keywords + intent.keywords)), old.origin,
+                        tuple(dict.fromkeys(old.replies + intent.replies)))
 
     grammar_languages: dict[str, LanguageGrammar] = {}
     for code, parts in languages.items():

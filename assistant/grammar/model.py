@@ -97,6 +97,9 @@ class IntentDef:
     required: tuple[str, ...]
     keywords: tuple[str, ...]
     origin: Origin
+    replies: tuple[str, ...] = ()
+    """Short answers as people say them ("oui", "non merci"), scored first by a recogniser
+    that waits for this intent's answer (a confirmation context, assistant/asr/replies.py)."""
 
 
 @dataclass(slots=True)

@@ -18,7 +18,8 @@ from typing import Any
 import pytest
 
 from assistant.asr.context import ReplyContext
-from assistant.asr.replies import REPLY_FORMS, ReplyGate
+from assistant.asr.replies import ReplyGate, reply_forms
+from assistant.grammar import load_grammar
 
 VOICES = {"fr": ("pico-fr-FR", "mb-fr1", "mb-fr4"), "en": ("pico-en-US", "mb-us1", "mb-en1")}
 REPLY_VOICE = {"fr": "mb-fr2", "en": "mb-us3"}
@@ -60,13 +61,30 @@ def test_reply_sentences_are_spoken_grammar_paths(recognizer: Any) -> None:
         for intent in ("confirm", "cancel"):
             written = {tok.decode(c.tokens).strip().lower() for c in cands
                        if c.meaning.lang == lang and c.meaning.intent == intent}
-            assert len(written) >= len(REPLY_FORMS[lang][intent]) // 2, (lang, intent, written)
+            assert len(written) >= len(recognizer.replies.forms[lang][intent]) // 2, (lang, intent, written)
     for c in cands:
         assert c.meaning.intent in ("confirm", "cancel")
         assert recognizer.rescorer.meanings(c.meaning.lang, c.tokens) == {c.meaning}
     # Typed-only words of the grammar ("ok", "go", "sure") are no paths of the spoken automaton.
     surfaces = {tok.decode(c.tokens).strip().lower() for c in cands}
     assert not surfaces & {"ok", "go", "sure", "okay"}
+
+
+def test_reply_sentences_are_grammar_data() -> None:
+    """The reply sentences are the `replies:` of the grammar's confirm / cancel intents, and each one
+    is understood as its intent typed (exact templates): the recogniser and the parser agree."""
+    from assistant.nlu.parser import Parser
+
+    grammar = load_grammar()
+    forms = reply_forms(grammar)
+    parser = Parser(grammar, fuzzy=False, frames=False, classifier=False)
+    for lang in ("fr", "en"):
+        assert set(forms[lang]) == {"confirm", "cancel"}
+        for intent, sentences in forms[lang].items():
+            assert len(sentences) >= 10, (lang, intent)
+            for sentence in sentences:
+                result = parser.parse(sentence)
+                assert result.matched and result.intent == intent, (lang, sentence, result)
 
 
 def test_the_gate_is_stricter_for_confirm() -> None:
