@@ -131,6 +131,12 @@ TEXTS: dict[str, tuple[str, str]] = {
         "Le Nasdaq : le contrat plein (NQ), que je ne traite pas, ou le micro (MNQ) ? Dites par exemple "
         "« achète 2 MNQ ». Rien n'a été fait.",
     ),
+    "unsupported_market": (
+        "I only trade two markets, ES (the E-mini S&P 500) and MNQ (the Micro Nasdaq-100), and that is not "
+        "one of them. Nothing was done.",
+        "Je ne traite que deux marchés, ES (l'E-mini S&P 500) et MNQ (le Micro Nasdaq-100), et celui-ci n'en "
+        "fait pas partie. Rien n'a été fait.",
+    ),
     "unsupported_quote": (
         "I don't give market prices: I report positions, P&L and the models' figures. Ask for example "
         "“what are my positions” or “what is the market regime”.",

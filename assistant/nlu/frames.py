@@ -1027,6 +1027,26 @@ class FrameMatcher:
                     return None
         return market if sided else None
 
+    def other_market(self, comps: Sequence[CompiledLanguage], normalized: str) -> str | None:
+        """The market MIA does not trade named in an order or a close ("buy 2 CL", "vends 3 NQ",
+        "close my gold") where none of its own is said (the "nq" of "micro nq" is MNQ): its words
+        as said, else None. An index MIA trades through one of its markets ("achète 2 nasdaq") is
+        `index_order`'s question, not this refusal."""
+        spaced = normalized + " "
+        if any(not isinstance(item, str) and item.kind == _SYMBOL for comp in comps for item in comp.scan_items(spaced)):
+            return None
+        tokens = normalized.split()
+        acted, other = False, None
+        for i, cue in self._cue_spans(tokens):
+            if cue.category.startswith("side:") or cue.category == "close":
+                acted = True
+            elif cue.category == "other_assets":
+                phrase = tuple(tokens[i:i + len(cue.words)])
+                if phrase in self._index_markets:
+                    return None
+                other = other or " ".join(phrase)
+        return other if acted else None
+
     def asks_quote(self, normalized: str) -> bool:
         """A market's price is asked (a `quotes` cue: "le cours du micro", "what's ES trading at")."""
         tokens = normalized.split()

@@ -307,6 +307,13 @@ class Parser:
             # "achète 2 nasdaq": the full-size NQ (not traded here) or the micro? Asked, never guessed.
             return replace(result, reason="ambiguous_index", detail="an index named in an order: which contract?",
                            score=1.0)
+        if not result.matched and result.reason in _OTHER_MARKET_REASONS and self._frames is not None \
+                and not result.slots.get("symbol") \
+                and (other := self._frames.other_market(self._select(lang), normalize(text))) is not None:
+            # "buy 2 CL", "vends 3 NQ": a market MIA does not trade. Said so, never asked "ES or MNQ?"
+            # (the trader wanted that market, not one of ours).
+            return replace(result, matched=False, reason="unsupported_market", missing=(), score=1.0,
+                           detail=f"'{other}' is not a market MIA trades", nearest=result.intent)
         if not result.matched and result.reason == "no_match" and self._greetings:
             greeted = self._greeting(result.normalized or normalize(text), lang)
             if greeted is not None:
@@ -1184,6 +1191,9 @@ _WITHOUT_FIGURES = frozenset({"autopilot_mode", "reduce_only", "halt", "resume"}
 #: split at their marks only, never again at every word.
 _WORD_SPLITS: ContextVar[bool] = ContextVar("mia_aside_word_splits", default=True)
 
+#: Refusals of an order or a close that may be for a market MIA does not trade ("buy 2 CL": no market
+#: of ours heard, or none said): then said so (`unsupported_market`), never asked "ES or MNQ?".
+_OTHER_MARKET_REASONS = frozenset({"no_match", "ambiguous_symbol", "missing_symbol", "ambiguous_intent"})
 #: Refusals the classifier may overrule: nothing came close, or two intents tied. Never one
 #: about an unclear slot (two markets, no clear side, a missing quantity...).
 _CLASSIFIABLE = frozenset({"no_match", "ambiguous_intent"})

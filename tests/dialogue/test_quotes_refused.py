@@ -29,3 +29,22 @@ async def test_an_order_on_the_nasdaq_asks_which_contract_and_does_nothing(typed
     reply = await typed.handle(said, 0.0)
     assert words in reply.text and not reply.executed and typed.pending is None, reply.text
     assert orders_of(engine) == []
+
+
+@pytest.mark.parametrize(("said", "words"), [("buy 2 CL", "only trade two markets"),
+                                             ("sell 3 NQ", "only trade two markets"),
+                                             ("close my gold position", "only trade two markets"),
+                                             ("achète 2 GC", "ne traite que deux marchés"),
+                                             ("ferme mon bitcoin", "ne traite que deux marchés")])
+async def test_an_order_on_a_market_mia_does_not_trade_is_refused_not_asked(typed, engine, said, words):
+    # Asking "which market, ES or MNQ?" would turn an order for crude oil into one of ours.
+    reply = await typed.handle(said, 0.0)
+    assert words in reply.text and ("Nothing was done" in reply.text or "Rien n'a été fait" in reply.text), reply.text
+    assert not reply.executed and typed.pending is None and typed.followup is None, reply.text
+    assert orders_of(engine) == []
+
+
+async def test_a_market_of_ours_next_to_an_other_asset_word_is_not_refused_as_unknown(typed, engine):
+    # "micro nq" is MNQ: the "nq" in it is no other market.
+    reply = await typed.handle("buy 2 micro nq", 0.0)
+    assert "MNQ" in reply.text and typed.pending is not None, reply.text
