@@ -42,7 +42,7 @@ FRAME_KEYS = frozenset({
     "other_assets", "modifiers", "order_modifiers", "past", "elsewhen", "others", "chit_chat", "neutral", "unclear",
     "period", "period_topics", "numeric_topics", "pronouns", "risk", "relative", "to_markers", "price_markers", "limit_words",
     "requests", "question_starts", "explain_questions", "mechanism", "states", "opinions",
-    "reduce_only", "reduce_only_extras", "autopilot", "autopilot_modes", "switch_on", "switch_off",
+    "reduce_only", "reduce_only_extras", "autopilot", "autopilot_names", "autopilot_modes", "switch_on", "switch_off",
     "forecast_days", "forecast_topics", "addressees", "polite", "lead_ins", "change_verbs", "change_auxiliaries", "no_new",
     "market_lookalikes", "stress_words", "name_only", "not_state_before", "answer_fillers", "answer_objects",
     "negating_prefixes", "hedges", "greetings", "why_words", "causatives", "quotes",
@@ -234,7 +234,7 @@ class _CueTable:
 # When two cues of the same length start at the same word, the category listed first wins
 # (a cancel word over a plain negation, a topic over chit-chat).
 _PRIORITY = {name: rank for rank, name in enumerate((
-    "hedges", "neutral", "reduce_only", "reduce_only_extras", "autopilot", "mode", "switch_off", "switch_on",
+    "hedges", "neutral", "reduce_only", "reduce_only_extras", "autopilot", "autopilot_names", "mode", "switch_off", "switch_on",
     "unclear", "no", "cancel", "yes_typed", "yes", "halt", "resume", "close", "all", "topic", "weak",
     "side", "contracts", "price_markers", "limit_words", "risk", "relative", "to_markers", "money", "other_assets",
     "modifiers", "order_modifiers", "conditionals", "questions", "past", "elsewhen", "period", "pronouns", "others",
@@ -937,6 +937,11 @@ class FrameMatcher:
         if a.has("elsewhen") or self.names_year(a):
             # "drawdown for 2025": a year is another period than MIA's figures cover
             return _refuse("no_match", "about another day than today")
+        if a.has("autopilot_names") and not a.has("autopilot") \
+                and not (a.topics | a.weak_topics) - {"autopilot_status", "status"} and all(n == 1 for n in a.halt_lengths):
+            # "coupe l'algo", "put the algo on full auto": a name of the autopilot's only when nothing else is
+            # asked ("sur quoi se base l'algo" is SHAP, "stoppe l'algo, plus aucune entrée" a halt)
+            a = replace(a, categories={**a.categories, "autopilot": a.categories["autopilot_names"]})
         if a.has("autopilot"):
             out = self._autopilot(a)
         elif a.has("reduce_only"):
