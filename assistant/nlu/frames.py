@@ -937,11 +937,8 @@ class FrameMatcher:
         if a.has("elsewhen") or self.names_year(a):
             # "drawdown for 2025": a year is another period than MIA's figures cover
             return _refuse("no_match", "about another day than today")
-        if a.has("autopilot_names") and not a.has("autopilot") \
-                and not (a.topics | a.weak_topics) - {"autopilot_status", "status"} and all(n == 1 for n in a.halt_lengths):
-            # "coupe l'algo", "put the algo on full auto": a name of the autopilot's only when nothing else is
-            # asked ("sur quoi se base l'algo" is SHAP, "stoppe l'algo, plus aucune entrée" a halt)
-            a = replace(a, categories={**a.categories, "autopilot": a.categories["autopilot_names"]})
+        if self._names_autopilot(a):
+            a = replace(a, categories={**a.categories, "autopilot": 1})
         if a.has("autopilot"):
             out = self._autopilot(a)
         elif a.has("reduce_only"):
@@ -1266,6 +1263,17 @@ class FrameMatcher:
         if len(modes) != 1:
             return _refuse("no_match", "which autopilot mode?" if not modes else "several autopilot modes", intent)
         return FrameOutcome("accept", intent, {"mode": next(iter(modes))})
+
+    @staticmethod
+    def _names_autopilot(a: _Analysis) -> bool:
+        """The autopilot meant without its own name, when nothing else is asked ("sur quoi se base l'algo" is
+        SHAP, "stoppe l'algo, plus aucune entrée" a halt): a name that is its only then (`autopilot_names`:
+        "coupe l'algo", "put the algo on full auto"), or one mode said twice ("propose trades but wait for my
+        ok", "you can trade automatically without asking me": only the autopilot has modes)."""
+        if a.has("autopilot") or (a.topics | a.weak_topics) - {"autopilot_status", "status"} \
+                or any(n > 1 for n in a.halt_lengths):
+            return False
+        return a.has("autopilot_names") or (len(a.modes) == 1 and len(a.mode_cues) > 1)
 
     def _without_negated_mode(self, a: _Analysis) -> _Analysis:
         """"autopilot just suggestions, not automatic", "en auto, pas en proposition": a mode
