@@ -234,7 +234,8 @@ class _CueTable:
 # When two cues of the same length start at the same word, the category listed first wins
 # (a cancel word over a plain negation, a topic over chit-chat).
 _PRIORITY = {name: rank for rank, name in enumerate((
-    "hedges", "neutral", "reduce_only", "reduce_only_extras", "autopilot", "autopilot_names", "mode", "switch_off", "switch_on",
+    "hedges", "neutral", "reduce_only", "reduce_only_extras", "autopilot", "autopilot_names", "mode", "switch_off",
+    "switch_on",
     "unclear", "no", "cancel", "yes_typed", "yes", "halt", "resume", "close", "all", "topic", "weak",
     "side", "contracts", "price_markers", "limit_words", "risk", "relative", "to_markers", "money", "other_assets",
     "modifiers", "order_modifiers", "conditionals", "questions", "past", "elsewhen", "period", "pronouns", "others",
@@ -1270,8 +1271,8 @@ class FrameMatcher:
         SHAP, "stoppe l'algo, plus aucune entrée" a halt): a name that is its only then (`autopilot_names`:
         "coupe l'algo", "put the algo on full auto"), or one mode said twice ("propose trades but wait for my
         ok", "you can trade automatically without asking me": only the autopilot has modes)."""
-        if a.has("autopilot") or (a.topics | a.weak_topics) - {"autopilot_status", "status"} \
-                or any(n > 1 for n in a.halt_lengths):
+        if a.has("autopilot", "reduce_only", "reduce_only_extras") \
+                or (a.topics | a.weak_topics) - {"autopilot_status", "status"} or any(n > 1 for n in a.halt_lengths):
             return False
         return a.has("autopilot_names") or (len(a.modes) == 1 and len(a.mode_cues) > 1)
 
