@@ -42,7 +42,7 @@ FRAME_KEYS = frozenset({
     "other_assets", "modifiers", "order_modifiers", "past", "elsewhen", "others", "chit_chat", "neutral", "unclear",
     "period", "period_topics", "numeric_topics", "pronouns", "risk", "relative", "to_markers", "price_markers", "limit_words",
     "requests", "question_starts", "explain_questions", "mechanism", "states", "opinions",
-    "reduce_only", "reduce_only_extras", "autopilot", "autopilot_modes", "switch_on", "switch_off",
+    "reduce_only", "reduce_only_extras", "autopilot", "autopilot_names", "autopilot_modes", "switch_on", "switch_off",
     "forecast_days", "forecast_topics", "addressees", "polite", "lead_ins", "change_verbs", "change_auxiliaries", "no_new",
     "market_lookalikes", "stress_words", "name_only", "not_state_before", "answer_fillers", "answer_objects",
     "negating_prefixes", "hedges", "greetings", "why_words", "causatives", "quotes",
@@ -234,7 +234,8 @@ class _CueTable:
 # When two cues of the same length start at the same word, the category listed first wins
 # (a cancel word over a plain negation, a topic over chit-chat).
 _PRIORITY = {name: rank for rank, name in enumerate((
-    "hedges", "neutral", "reduce_only", "reduce_only_extras", "autopilot", "mode", "switch_off", "switch_on",
+    "hedges", "neutral", "reduce_only", "reduce_only_extras", "autopilot", "autopilot_names", "mode", "switch_off",
+    "switch_on",
     "unclear", "no", "cancel", "yes_typed", "yes", "halt", "resume", "close", "all", "topic", "weak",
     "side", "contracts", "price_markers", "limit_words", "risk", "relative", "to_markers", "money", "other_assets",
     "modifiers", "order_modifiers", "conditionals", "questions", "past", "elsewhen", "period", "pronouns", "others",
@@ -937,6 +938,8 @@ class FrameMatcher:
         if a.has("elsewhen") or self.names_year(a):
             # "drawdown for 2025": a year is another period than MIA's figures cover
             return _refuse("no_match", "about another day than today")
+        if self._names_autopilot(a):
+            a = replace(a, categories={**a.categories, "autopilot": 1})
         if a.has("autopilot"):
             out = self._autopilot(a)
         elif a.has("reduce_only"):
@@ -1281,6 +1284,17 @@ class FrameMatcher:
         if len(modes) != 1:
             return _refuse("no_match", "which autopilot mode?" if not modes else "several autopilot modes", intent)
         return FrameOutcome("accept", intent, {"mode": next(iter(modes))})
+
+    @staticmethod
+    def _names_autopilot(a: _Analysis) -> bool:
+        """The autopilot meant without its own name, when nothing else is asked ("sur quoi se base l'algo" is
+        SHAP, "stoppe l'algo, plus aucune entrée" a halt): a name that is its only then (`autopilot_names`:
+        "coupe l'algo", "put the algo on full auto"), or one mode said twice ("propose trades but wait for my
+        ok", "you can trade automatically without asking me": only the autopilot has modes)."""
+        if a.has("autopilot", "reduce_only", "reduce_only_extras") \
+                or (a.topics | a.weak_topics) - {"autopilot_status", "status"} or any(n > 1 for n in a.halt_lengths):
+            return False
+        return a.has("autopilot_names") or (len(a.modes) == 1 and len(a.mode_cues) > 1)
 
     def _without_negated_mode(self, a: _Analysis) -> _Analysis:
         """"autopilot just suggestions, not automatic", "en auto, pas en proposition": a mode

@@ -203,6 +203,13 @@ def test_heldout_paraphrases_keep_their_floor_with_nothing_wrong(parser: Parser,
 #: metric names with a "?", two-word switches ("mode automatique"; "ap auto" left refused: a bare "auto" mode cue
 #: read "the autopilot is on auto, switch it to proposals" as a status); a switch that lets MIA trade asked with a
 #: "?" ("mode auto ?", "resume?") is never flipped. Letters in any other shape: refused.
+#: round 22b (helper nlu22, session 12: questions, status, autopilot supervision, switches and help as traders
+#: word them) - the status as a worry ("on tourne en réel ou en démo ?", "are we on the sim or the real account?",
+#: "t'es bien branché chez le courtier ?", "is trading switched off?"), a market over a period, the autopilot named
+#: "l'algo" / "the algo" when nothing else is asked ("coupe l'algo"; "sur quoi se base l'algo" stays SHAP), one
+#: mode said twice naming the autopilot ("propose trades but wait for my ok", "tu peux trader en automatique sans
+#: me demander"), everyday resume / halt ("break's over", "stoppe le moteur"), help for beginners, Telegram terseness;
+#: refusals: a past day, an explanation, another market, small talk, an opinion ("l'algo est bon ou pas ?").
 #: round 20b (helper nlu20: contradictory orders) - a limit (or a price) with a market order, two prices, two
 #: sides (a ticket's letter and a side word: "b 2 es short"), two quantities, two markets: refused on every path;
 #: the corrected order after a correction marker and the plain neighbours stay accepted.
@@ -210,7 +217,7 @@ ROUNDS = {"round4": (150, 40), "round5": (140, 40), "round6": (45, 12), "round7"
           "round9": (60, 16), "round10": (66, 19), "round11": (75, 28), "round12": (85, 21), "round13": (95, 30),
           "round14": (62, 28), "round15": (110, 27), "round16": (105, 30), "round17": (38, 17),
           "round18a": (60, 17), "round18b": (75, 20), "round18c": (80, 22), "round19": (31, 13),
-          "round20a": (70, 22), "round20b": (47, 32), "round21": (33, 5)}
+          "round20a": (70, 22), "round20b": (47, 32), "round21": (33, 5), "round22b": (88, 20)}
 
 
 #: Below the issue's target on purpose: round 13 EN's two misses are typos the typo rule refuses as
@@ -227,10 +234,8 @@ ROUNDS = {"round4": (150, 40), "round5": (140, 40), "round6": (45, 12), "round7"
 #: "what a session"), a close word said as a level ("that's Friday's close"), the rest vocabulary (helper nlu18).
 #: Round 18b EN (helper nlu18): 79/82, none wrong; "pick up two ES" (pick up: buy, or collect?) and "flat now"
 #: ("now" is a skip word, so it reads as "flat" alone, which stays a follow-up) are left refused.
-#: Round 21 FR (lead): "je veux valider chaque trade de l'algo" (the propose mode) is left refused: "chaque trade"
-#: reads as a risk per trade with no figure, and the frames do not overrule that refusal.
 ROUND_TARGETS = {"round13_en": 0.97, "round15_fr": 0.91, "round15_en": 0.9, "round18a_fr": 0.8, "round18a_en": 0.82,
-                 "round18b_en": 0.96, "round21_fr": 0.95}
+                 "round18b_en": 0.96}
 
 
 @pytest.mark.parametrize("lang", ["fr", "en"])
