@@ -206,11 +206,19 @@ def test_heldout_paraphrases_keep_their_floor_with_nothing_wrong(parser: Parser,
 #: round 20b (helper nlu20: contradictory orders) - a limit (or a price) with a market order, two prices, two
 #: sides (a ticket's letter and a side word: "b 2 es short"), two quantities, two markets: refused on every path;
 #: the corrected order after a correction marker and the plain neighbours stay accepted.
+#: round 22a (helper nlu21, session 12: orders and closes as traders word them) - the side said after the size
+#: and the market ("2 ES to buy", "3 micros à vendre": a side marker, `side_markers`), a market's plural or
+#: possessive ("2 ES's", "two mini S&Ps"), "add 2 more micros short" ("more" after a number is its unit), a side
+#: word with its quantity glued ("buy2 es", "achete2 es"), "buy a micro" (one), the position then its size ("open
+#: a short position, one ES"), the market before "risk" ("set S&P risk to 0.8%", "risque micro 0,5 %"), a market
+#: order with nothing else ("buy at market", "achète au marché": which market, how many? no quantity invented), a
+#: go-ahead after a whole command ("…, do it", "…, fais-le"; never after a yes or a no), a past conditional ("je
+#: me serais mis long") refused.
 ROUNDS = {"round4": (150, 40), "round5": (140, 40), "round6": (45, 12), "round7": (80, 24), "round8": (170, 25),
           "round9": (60, 16), "round10": (66, 19), "round11": (75, 28), "round12": (85, 21), "round13": (95, 30),
           "round14": (62, 28), "round15": (110, 27), "round16": (105, 30), "round17": (38, 17),
           "round18a": (60, 17), "round18b": (75, 20), "round18c": (80, 22), "round19": (31, 13),
-          "round20a": (70, 22), "round20b": (47, 32), "round21": (33, 5)}
+          "round20a": (70, 22), "round20b": (47, 32), "round21": (33, 5), "round22a": (99, 29)}
 
 
 #: Below the issue's target on purpose: round 13 EN's two misses are typos the typo rule refuses as
