@@ -159,10 +159,11 @@ class SlotReader:
         self._price_markers = frozenset(normalize(p) for section in frames.values()
                                         for p in _strings(section.get("price_markers", ()))
                                         if len(normalize(p).split()) == 1)
-        # One-word side markers ("to", "à"): a side word right after one is the order's side ("2 ES to buy").
-        self._side_markers = frozenset(normalize(p) for section in frames.values()
-                                       for p in _strings(section.get("side_markers", ()))
-                                       if len(normalize(p).split()) == 1)
+        # Side markers ("to", "à", "à l'"), longest first: a side word right after one is the order's side
+        # ("2 ES to buy", "2x MNQ à l'achat").
+        self._side_markers = sorted({tuple(normalize(p).split()) for section in frames.values()
+                                     for p in _strings(section.get("side_markers", ())) if normalize(p)},
+                                    key=len, reverse=True)
         # Articles that say one contract right before a market ("a", "an"), by language.
         self._articles = {code: frozenset(normalize(p) for p in _strings(section.get("single_articles", ())))
                           for code, section in frames.items()}
@@ -243,10 +244,11 @@ class SlotReader:
                     pending = "price"  # "achat ES 2 à 5012,25"; "3 à 5 ES" stays two numbers
                     i += 1
                     continue
-                if unit in self._side_markers and pending is None and "side" not in reading.slots \
-                        and i + 1 < len(units) and self._is_side(units[i + 1], others):
-                    pending = "side"  # "2 ES to buy", "3 micros à vendre"
-                    i += 1
+                size = next((len(m) for m in self._side_markers if tuple(words[i:i + len(m)]) == m), 0)
+                if size and pending is None and "side" not in reading.slots \
+                        and i + size < len(units) and self._is_side(units[i + size], others):
+                    pending = "side"  # "2 ES to buy", "3 micros à vendre", "2x MNQ à l'achat"
+                    i += size
                     continue
                 if unit in self._articles.get(comp.code, ()) and pending in (None, "quantity") \
                         and i + 1 < len(units) and isinstance(units[i + 1], ScannedValue) \
