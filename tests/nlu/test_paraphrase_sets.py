@@ -237,7 +237,13 @@ ROUNDS = {"round4": (150, 40), "round5": (140, 40), "round6": (45, 12), "round7"
 #: ("now" is a skip word, so it reads as "flat" alone, which stays a follow-up) are left refused.
 #: Round 21 FR (lead): "je veux valider chaque trade de l'algo" (the propose mode) is left refused: "chaque trade"
 #: reads as a risk per trade with no figure, and the frames do not overrule that refusal.
-ROUND_TARGETS = {"round13_en": 0.97, "round15_fr": 0.91, "round15_en": 0.9, "round18a_fr": 0.8, "round18a_en": 0.82,
+#: Round 22a FR (helper nlu21): 103/109, none wrong. "close stp" (a French "close" alone made the English "close" French),
+#: "achète au marché" / "vends au mieux" (a market order with no
+#: market nor quantity: a follow-up), "ouvre une position de 3 contrats" and "calcule mes tailles avec un risque de
+#: 0,5 %" are left refused: their templates moved the fuzzy matcher's sampled carriers of the intents after them
+#: (one random stream for every template) and a refused close lost its "you can say…" examples
+#: (tests/dialogue/test_followups.py).
+ROUND_TARGETS = {"round22a_fr": 0.94, "round13_en": 0.97, "round15_fr": 0.91, "round15_en": 0.9, "round18a_fr": 0.8, "round18a_en": 0.82,
                  "round18b_en": 0.96, "round21_fr": 0.95}
 
 
