@@ -1320,6 +1320,10 @@ class CarrierIndex:
             error = assigned[2]
             return FuzzyOutcome("refuse", score, info.intent, slots, slot_text, error[0], error[1],
                                 nearest=info.intent)
+        if info.fixed and not set(full_tokens).difference(self._placeholders).issubset(said):
+            # A value the sentence's own words give ("buy *a single* ES": one) only when they were
+            # said: "buy at market" is close to "buy a single … at market", but says no quantity.
+            slots = {k: v for k, v in slots.items() if k in slot_text}
         # A word the grammar does not know was said: something unclear stood for the slot.
         unclear = stood_in or bool(self.comp.unknown_words(" ".join(t for t in scan.tokens
                                                                   if t not in self._placeholders)))

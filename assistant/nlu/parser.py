@@ -837,6 +837,8 @@ class Parser:
             if hesitant is None:
                 break
             again = self._parse(hesitant.text + asked, lang, prefer)
+            if again.intent in _ANSWERS and self._restater.ends_with_go_ahead(tokens):
+                break  # "no... ok do it": an answer that corrects itself stays refused
             if again.matched or (again.reason or "").startswith("missing_"):
                 return self._restated(refused, again), True
             tokens = hesitant.text.split()

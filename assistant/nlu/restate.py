@@ -36,7 +36,7 @@ from assistant.nlu.normalize import normalize
 __all__ = ["RESTATE_KEYS", "Restatement", "Restater"]
 
 #: The `frames:` keys this stage reads (the frame matcher leaves them alone).
-RESTATE_KEYS = frozenset({"corrections", "correction_tails", "correction_only", "hesitations", "trailers",
+RESTATE_KEYS = frozenset({"corrections", "correction_tails", "correction_only", "hesitations", "trailers", "go_aheads",
                           "indirect_questions", "context_yes", "context_no", "chat_sides", "chat_limit",
                           "percent_labels", "percent_units", "preambles", "commentary_joins",
                           "correction_glue", "pauses", "contractions", "aside_markers", "aside_unfinished",
@@ -119,7 +119,10 @@ class Restater:
         self.tails = _phrases(frames, "correction_tails")
         self.only = _phrases(frames, "correction_only")
         self.hesitations = _phrases(frames, "hesitations")
-        self.trailers = _phrases(frames, "trailers")
+        self.trailers = _Phrases(p for section in frames.values() for key in ("trailers", "go_aheads")
+                                 for p in _strings(section.get(key, ())))
+        #: Go-aheads ("do it", "fais-le"): trailers after a command, never after a yes or a no.
+        self.go_aheads = _phrases(frames, "go_aheads")
         self.indirect = _phrases(frames, "indirect_questions")
         self.tags = _phrases(frames, "question_tags")
         self.tag_words = self.tags.last_words
@@ -198,7 +201,8 @@ class Restater:
         # to every sentence with a "j" in it).
         self._trailer_ends = frozenset(words[-1] for section in frames.values()
                                        for words in (tuple(normalize(p).split())
-                                                     for p in _strings(section.get("trailers", ())))
+                                                     for key in ("trailers", "go_aheads")
+                                                     for p in _strings(section.get(key, ())))
                                        if words)
 
     def __bool__(self) -> bool:
@@ -596,6 +600,11 @@ class Restater:
         if not kept or len(kept) == len(tokens):
             return None
         return Restatement("hesitation", " ".join(kept))
+
+    def ends_with_go_ahead(self, tokens: Sequence[str]) -> bool:
+        """True when `tokens` end with a go-ahead ("buy 2 ES, do it"; `go_aheads`)."""
+        return any(self.go_aheads.at(tokens, len(tokens) - size) == size
+                   for size in range(1, min(_MAX_TRAILER, len(tokens)) + 1))
 
     # ------------------------------------------------------------------ indirect questions
     def unwrapped_question(self, tokens: Sequence[str], leads: Iterable[int] = (0,)) -> Restatement | None:

@@ -19,6 +19,12 @@ accounted for:
   with two unlabelled numbers, the one after the market the price ("buy limit 1 es 5985", "sell
   1 E-mini 6027.25 limit"; at least 100, so "limit 2 ES 3" stays unclear); a limit word with no
   price, or with "at market", is refused;
+* a **side said after the order** ("2 ES to buy", "3 micros à vendre"): a side marker (`side_markers`:
+  "to", "à") counts only right before a side word; before anything else it is an unknown word;
+* an **article right before the market** (`single_articles`, "buy a micro": one contract), in the
+  sentence's own language only (a French "à" is no article);
+* a market's **plural or possessive "s"** ("2 ES's", "MNQ's": "es s" once normalised) right after the
+  market; anywhere else "s" is what it always is (a chat side letter, or nothing);
 * fillers (articles, prepositions, politeness), urgency words ("tout de suite", "asap") and the
   market-order words ("au marché", "at market": no price then) are dropped.
 
@@ -27,7 +33,8 @@ label without its value, a slot said twice (even with the same value: "ES ES"), 
 reader answers nothing (the earlier refusal stands). A vague quantity ("quelques", "a few") with a
 side and a market asks for the quantity. The vocabulary is grammar data: the `frames:` keys
 `quantity_labels`, `price_labels`, `side_labels`, `market_labels`, `quantity_units`,
-`slot_fillers`, `urgency`, `market_order`, `vague_quantities` of each language file.
+`slot_fillers`, `urgency`, `market_order`, `vague_quantities`, `side_markers`, `single_articles` of each
+language file.
 
 The parser calls this stage only after the templates, the fuzzy matcher and the frames refused
 a sentence for want of a match or for an unclear side or quantity, behind set look-ups (a
@@ -47,7 +54,11 @@ __all__ = ["SLOT_KEYS", "SlotOrder", "SlotReader"]
 
 #: The `frames:` keys this stage reads (the frame matcher leaves them alone).
 SLOT_KEYS = frozenset({"quantity_labels", "price_labels", "side_labels", "market_labels", "quantity_units",
-                       "slot_fillers", "urgency", "market_order", "vague_quantities"})
+                       "slot_fillers", "urgency", "market_order", "vague_quantities", "side_markers", "single_articles"})
+#: Keys read word by word (a word that counts only next to a given value), not looked up as phrases.
+_MARKER_KEYS = frozenset({"side_markers", "single_articles"})
+#: A market's plural or possessive ending, a word of its own once normalised ("ES's": "es s").
+_PLURAL_S = "s"
 
 _LABELS = {"quantity_labels": "quantity", "price_labels": "price", "side_labels": "side", "market_labels": "symbol"}
 _SLOT_NAMES = frozenset(_LABELS.values())
@@ -96,6 +107,8 @@ class _Reading:
     limit: bool = False
     quantity_at: int = -1
     symbol_at: int = -1
+    article: bool = False  # the quantity said as an article ("a micro")
+    foreign_side: bool = False  # the side said in another language ("vends" read with English words)
 
     def put(self, slot: str, value: Any, said: str) -> bool:
         """False when the slot was already said: with another value it is unclear, and the same
@@ -116,7 +129,7 @@ class SlotReader:
         self._tables: dict[str, _Table] = {}
         for code, section in frames.items():
             table = self._tables.setdefault(code, _Table())
-            for key in SLOT_KEYS:
+            for key in SLOT_KEYS - _MARKER_KEYS:
                 for phrase in _strings(section.get(key, ())):
                     table.add(phrase, _LABELS.get(key, key))
             for phrase in _strings(section.get("limit_words", ())):
@@ -146,6 +159,15 @@ class SlotReader:
         self._price_markers = frozenset(normalize(p) for section in frames.values()
                                         for p in _strings(section.get("price_markers", ()))
                                         if len(normalize(p).split()) == 1)
+        # Side markers ("to", "à", "à l'"), longest first: a side word right after one is the order's side
+        # ("2 ES to buy", "2x MNQ à l'achat").
+        self._side_markers = sorted({tuple(normalize(p).split()) for section in frames.values()
+                                     for p in _strings(section.get("side_markers", ())) if normalize(p)},
+                                    key=len, reverse=True)
+        # Articles that say one contract right before a market ("a", "an"), by language.
+        self._articles = {code: frozenset(normalize(p) for p in _strings(section.get("single_articles", ())))
+                          for code, section in frames.items()}
+        words.add(_PLURAL_S)
         self._words = frozenset(words)
         self.enabled = any(self._tables.values()) and bool(self._symbol_starts)
 
@@ -222,6 +244,24 @@ class SlotReader:
                     pending = "price"  # "achat ES 2 à 5012,25"; "3 à 5 ES" stays two numbers
                     i += 1
                     continue
+                size = next((len(m) for m in self._side_markers if tuple(words[i:i + len(m)]) == m), 0)
+                if size and pending is None and "side" not in reading.slots \
+                        and i + size < len(units) and self._is_side(units[i + size], others):
+                    pending = "side"  # "2 ES to buy", "3 micros à vendre", "2x MNQ à l'achat"
+                    i += size
+                    continue
+                if unit in self._articles.get(comp.code, ()) and pending in (None, "quantity") \
+                        and i + 1 < len(units) and isinstance(units[i + 1], ScannedValue) \
+                        and units[i + 1].kind == "symbol":  # type: ignore[union-attr]
+                    if not reading.put("quantity", 1, unit):
+                        return None  # "buy 2 a micro": two quantities
+                    reading.article = True
+                    pending = None
+                    i += 1
+                    continue
+                if unit == _PLURAL_S and pending is None and reading.symbol_at == i - 1:
+                    i += 1  # "2 ES's", "MNQ's": the market's own ending
+                    continue
                 fused = self._fused_quantity(comp, unit)
                 if fused is not None:
                     if pending not in (None, "quantity") or not reading.put("quantity", fused, unit):
@@ -233,6 +273,7 @@ class SlotReader:
                 if side is not None:
                     if pending not in (None, "side") or not reading.put("side", side, unit):
                         return None
+                    reading.foreign_side = True
                     pending = None
                     i += 1
                     continue
@@ -288,6 +329,8 @@ class SlotReader:
         if len(reading.unlabelled) > 1:
             return None  # "achat 2 ES 5000": two numbers, one slot
         slots = reading.slots
+        if reading.article and reading.foreign_side:
+            return None  # "vends a ES": a French "à", not an English article
         if reading.market_order and ("price" in slots or reading.limit):
             return None  # at market, and at a price?
         if reading.vague and "quantity" in slots:
@@ -300,6 +343,12 @@ class SlotReader:
             return None  # "achat ES": the templates ask for the quantity themselves
         missing = () if "side" in slots else ("side",)
         return SlotOrder(dict(slots), dict(reading.text), missing, comp.code)
+
+    def _is_side(self, unit: str | ScannedValue, others: Sequence[CompiledLanguage]) -> bool:
+        """True when `unit` is a side word of the sentence's language or of another loaded one."""
+        if isinstance(unit, ScannedValue):
+            return unit.kind == "side"
+        return any(unit in self._sides[o.code] for o in others)
 
     # ------------------------------------------------------------------ values
     @staticmethod

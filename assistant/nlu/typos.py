@@ -167,6 +167,10 @@ class TypoFixer:
         self._sides = {w: frozenset(m) for w, m in meaning.items() if w in self._targets and all(v.startswith("side:") for v in m)}
         self._number_words = frozenset(w for comp in compiled.values() for w in comp.numbers.words)
         self._markets = frozenset(markets)
+        #: The one-word side words of every language ("buy", "long", "achete", "vends"): what a quantity
+        #: may be typed glued to ("buy2 es", "achete2 es"; the chat abbreviations: restate.py).
+        self._side_words = frozenset(form for comp in compiled.values() for form in comp.text_values.get("side", {})
+                                     if form.isalpha())
         self._meaning = {word: frozenset(m) for word, m in meaning.items()}
         self._known = frozenset(known)
         self._stems = tuple(sorted(s for s in stems if s))
@@ -185,9 +189,9 @@ class TypoFixer:
                 and not t.startswith(self._stems)]
 
     def unglued(self, tokens: Sequence[str]) -> list[str] | None:
-        """`tokens` with each number glued to a market's name split ("2es" -> "2", "es"), and each
-        market's name typed with its figure glued ("sp500" -> "sp", "500"; not "es2"); None when
-        there is none."""
+        """`tokens` with each number glued to a market's name split ("2es" -> "2", "es"), each
+        market's name typed with its figure glued ("sp500" -> "sp", "500"; not "es2"), and a side
+        word typed with its quantity glued ("buy2" -> "buy", "2"); None when there is none."""
         out: list[str] = []
         for token in tokens:
             parts = self._split_glued(token, out)
@@ -224,6 +228,8 @@ class TypoFixer:
         if glued is None:
             return None
         parts = (glued.group(1), glued.group(2))
+        if parts[0] in self._side_words:
+            return parts  # "buy2 es", "achete2 es": the space missed after the side
         return parts if any(tuple(before[len(before) - k:]) + parts in self._figure_names for k in range(4)) else None
 
     def short_side(self, tokens: Sequence[str]) -> str | None:

@@ -213,11 +213,20 @@ def test_heldout_paraphrases_keep_their_floor_with_nothing_wrong(parser: Parser,
 #: round 20b (helper nlu20: contradictory orders) - a limit (or a price) with a market order, two prices, two
 #: sides (a ticket's letter and a side word: "b 2 es short"), two quantities, two markets: refused on every path;
 #: the corrected order after a correction marker and the plain neighbours stay accepted.
+#: round 22a (helper nlu21, session 12: orders and closes as traders word them) - the side said after the size
+#: and the market ("2 ES to buy", "3 micros à vendre": a side marker, `side_markers`), a market's plural or
+#: possessive ("2 ES's", "two mini S&Ps"), "add 2 more micros short" ("more" after a number is its unit), a side
+#: word with its quantity glued ("buy2 es", "achete2 es"), "buy a micro" (one), the position then its size ("open
+#: a short position, one ES"), the market before "risk" ("set S&P risk to 0.8%", "risque micro 0,5 %"), a market
+#: order with nothing else ("buy at market", "achète au marché": which market, how many? no quantity invented), a
+#: go-ahead after a whole command ("…, do it", "…, fais-le"; never after a yes or a no), a past conditional ("je
+#: me serais mis long") refused.
 ROUNDS = {"round4": (150, 40), "round5": (140, 40), "round6": (45, 12), "round7": (80, 24), "round8": (170, 25),
           "round9": (60, 16), "round10": (66, 19), "round11": (75, 28), "round12": (85, 21), "round13": (95, 30),
           "round14": (62, 28), "round15": (110, 27), "round16": (105, 30), "round17": (38, 17),
           "round18a": (60, 17), "round18b": (75, 20), "round18c": (80, 22), "round19": (31, 13),
-          "round20a": (70, 22), "round20b": (47, 32), "round21": (33, 5), "round22b": (88, 20)}
+          "round20a": (70, 22), "round20b": (47, 32), "round21": (33, 5), "round22a": (108, 32),
+          "round22b": (88, 20)}
 
 
 #: Below the issue's target on purpose: round 13 EN's two misses are typos the typo rule refuses as
@@ -234,7 +243,13 @@ ROUNDS = {"round4": (150, 40), "round5": (140, 40), "round6": (45, 12), "round7"
 #: "what a session"), a close word said as a level ("that's Friday's close"), the rest vocabulary (helper nlu18).
 #: Round 18b EN (helper nlu18): 79/82, none wrong; "pick up two ES" (pick up: buy, or collect?) and "flat now"
 #: ("now" is a skip word, so it reads as "flat" alone, which stays a follow-up) are left refused.
-ROUND_TARGETS = {"round13_en": 0.97, "round15_fr": 0.91, "round15_en": 0.9, "round18a_fr": 0.8, "round18a_en": 0.82,
+#: Round 22a FR (helper nlu21): 103/109, none wrong. "close stp" (a French "close" alone made the English "close" French),
+#: "achète au marché" / "vends au mieux" (a market order with no
+#: market nor quantity: a follow-up), "ouvre une position de 3 contrats" and "calcule mes tailles avec un risque de
+#: 0,5 %" are left refused: their templates moved the fuzzy matcher's sampled carriers of the intents after them
+#: (one random stream for every template) and a refused close lost its "you can say…" examples
+#: (tests/dialogue/test_followups.py).
+ROUND_TARGETS = {"round22a_fr": 0.94, "round13_en": 0.97, "round15_fr": 0.91, "round15_en": 0.9, "round18a_fr": 0.8, "round18a_en": 0.82,
                  "round18b_en": 0.96}
 
 
