@@ -137,6 +137,14 @@ class OrderExtras:
                                       for words in entries) | self._market_words
         self._limits = _Cues([p for section in frames.values() for p in _strings(section.get("limit_words"))])
         self._corrections = _Cues([p for section in frames.values() for p in _strings(section.get("corrections"))])
+        #: Every cue by its first word, with its kind ("stop"…) or, for a command's own, the kind it says
+        #: ("time" for `command_times`, "condition" for `command_levels`, tagged apart): `said` in one pass.
+        self._tagged: dict[str, list[tuple[tuple[str, ...], str]]] = {}
+        for tag, cues in [*self._kinds.items(), ("time+", self._command_times), ("condition+", self._command_levels)]:
+            for first, entries in cues._by_first.items():
+                self._tagged.setdefault(first, []).extend((entry, tag) for entry in entries)
+        #: The last word of each join (`cut_off`'s gate).
+        self._join_lasts = frozenset(words[-1] for entries in self._joins._by_first.values() for words in entries)
         #: Every first word of a cue: the gate (most refused sentences hold none).
         self._firsts = frozenset(word for cues in (*self._kinds.values(), self._joins, self._command_times,
                                                    self._command_levels)
@@ -175,31 +183,45 @@ class OrderExtras:
                     return "two_orders"
         return self.said_of_command(tokens, "place_trade" if side else "close_positions")
 
-    def said(self, tokens: Sequence[str], *, order: bool) -> str | None:
+    def said(self, tokens: Sequence[str], *, order: bool, intent: str | None = None) -> str | None:
         """The first kind ("stop", "target", "time", "condition") whose cue (or a clock time) is said in
-        `tokens`, else None; a stop or a target only when `order` (a new order: a close has none)."""
-        for kind, cues in self._kinds.items():
-            if (order or kind not in _ORDER_ONLY) and cues.positions(tokens):
+        `tokens`, else None; a stop or a target only when `order` (a new order: a close has none). With the
+        command's `intent` (`tokens` are the command as understood), a `command_times` / `command_levels` cue
+        said after a word of the command (a keyword of `intent`, a side for an order) is a "time" / a
+        "condition" too ("buy 2 ES overnight", "sell 2 ES at the vwap"; "le marché est lourd ce matin, vends 2
+        ES": the comment's time). One pass over the words (every command goes through it)."""
+        if self._firsts.isdisjoint(tokens) and not any(t[:1].isdigit() and _CLOCK.fullmatch(t) for t in tokens):
+            return None  # (the cheap gate: no cue's first word, no clock time, as most commands)
+        found: set[str] = set()
+        own: str | None = None
+        words = self._command_words.get(intent or "", frozenset())
+        for i, token in enumerate(tokens):
+            if token[:1].isdigit() and _CLOCK.fullmatch(token):
+                found.add("time")
+            for cue, tag in self._tagged.get(token, ()):
+                if tuple(tokens[i:i + len(cue)]) != cue:
+                    continue
+                if tag in EXTRA_KINDS:
+                    found.add(tag)
+                elif own is None and intent is not None and not words.isdisjoint(tokens[:i]):
+                    own = tag[:-1]  # ("time+": a command's own time)
+        for kind in EXTRA_KINDS:
+            if kind in found and (order or kind not in _ORDER_ONLY):
                 return kind
-        if "time" in self._kinds and any(_CLOCK.fullmatch(t) for t in tokens):
-            return "time"
-        return None
+        return own
 
     def said_of_command(self, tokens: Sequence[str], intent: str) -> str | None:
-        """`said`, or "time" / "condition" for a `command_times` / `command_levels` cue said after a word of the
-        command (a keyword of `intent`, a side for an order): `tokens` are the command as understood ("buy 2 ES
-        overnight", "sell 2 ES at the vwap"; "le marché est lourd ce matin, vends 2 ES": the comment's time)."""
-        kind = self.said(tokens, order=intent == "place_trade")
-        words = self._command_words.get(intent, frozenset())
-        for own, cues in (("time", self._command_times), ("condition", self._command_levels)):
-            if kind is None and any(not words.isdisjoint(tokens[:start]) for start, _ in cues.positions(tokens)):
-                kind = own
-        return kind
+        """`said` of a command as understood (see there)."""
+        return self.said(tokens, order=intent == "place_trade", intent=intent)
 
-    def cut_off(self, tokens: Sequence[str]) -> bool:
-        """The sentence ends on a join (`order_joins`: "buy two ES and", "ferme tout et"): cut off before
-        what came next (a second order, a stop), never read without it."""
-        tail = tokens[-3:]  # (the longest join is three words)
+    def cut_off(self, text: str) -> bool:
+        """The sentence as said ends on a join (`order_joins`: "buy two ES and", "ferme tout et"): cut off
+        before what came next (a second order, a stop), never read without it."""
+        raw = text.rstrip(" .,;:!?…").rsplit(None, 1)[-1:]
+        word = raw[0].lower() if raw else ""
+        if word not in self._join_lasts and (word.isascii() or not self._join_lasts.intersection(normalize(word).split())):
+            return False  # (the cheap gate: the last word ends no join; "ça", "après" folded only when not ASCII)
+        tail = normalize(text).split()[-3:]  # (the longest join is three words)
         return any(start + size == len(tail) for start, size in self._joins.positions(tail))
 
     def contradiction(self, tokens: Sequence[str], slots: Mapping[str, Any]) -> str | None:

@@ -440,11 +440,14 @@ class Parser:
         if self._extras is None or result.intent not in _EXTRA_CHECKED or not (
                 result.matched or (result.reason or "").startswith("missing_")):
             return result
-        if self._extras.cut_off(normalize(result.text).split()):
+        if self._extras.cut_off(result.text):
             # "buy two ES and", "ferme tout et": the sentence as said stops on a join, a part lost
             return replace(result, matched=False, intent=None, slots={}, slot_text={}, reason="no_match",
                            detail="a command cut off after a join: what came next?", nearest=result.intent)
-        kind = self._extras.said_of_command(self._unskipped(result.normalized or normalize(result.text)), result.intent)
+        norm = result.normalized or normalize(result.text)
+        if self._extras.said_of_command(norm.split(), result.intent) is None:
+            return result  # (the cheap gate: no cue even with the skip words, as most commands)
+        kind = self._extras.said_of_command(self._unskipped(norm), result.intent)
         if kind is None:
             return result
         return ParseResult(result.text, result.normalized, False, None, language=result.language,
