@@ -440,7 +440,8 @@ class Parser:
         if self._extras is None or result.intent not in _EXTRA_CHECKED or not (
                 result.matched or (result.reason or "").startswith("missing_")):
             return result
-        if self._extras.cut_off(result.text):
+        if result.method != "exact" and self._extras.cut_off(result.text):
+            # (an exact match is a path of the grammar, every word explained: "… do me a favor and")
             # "buy two ES and", "ferme tout et": the sentence as said stops on a join, a part lost
             return replace(result, matched=False, intent=None, slots={}, slot_text={}, reason="no_match",
                            detail="a command cut off after a join: what came next?", nearest=result.intent)
