@@ -161,12 +161,12 @@ def _raw_mapping(doc: _Doc, node: yaml.Node, where: str) -> list[tuple[str, yaml
 def _parse_frames(doc: _Doc, node: yaml.Node, frames: dict[str, Any]) -> None:
     """Merge a `frames:` section (see grammars/README.md) into `frames`: lists add up,
     `topics`, `weak_topics`, `sides`, `period_topics`, `autopilot_modes`, `chat_sides`,
-    `chat_limit`, `market_lookalikes`, `answer_objects`, `order_extras`, `index_markets`, `contractions`,
+    `chat_limit`, `market_lookalikes`, `market_lookalikes_next`, `answer_objects`, `order_extras`, `index_markets`, `contractions`,
     `question_particles` and `answer_emoji` merge per intent / side / mode / word / kind /
     market / full form / opener / particle / answer."""
     for key, value in _raw_mapping(doc, node, "frames"):
         if key in ("topics", "weak_topics", "sides", "period_topics", "autopilot_modes", "chat_sides", "chat_limit",
-                   "market_lookalikes", "answer_objects", "order_extras", "index_markets", "contractions",
+                   "market_lookalikes", "market_lookalikes_next", "answer_objects", "order_extras", "index_markets", "contractions",
                    "question_particles", "answer_emoji"):
             target = frames.setdefault(key, {})
             for name, cues in _raw_mapping(doc, value, f"frames {key}"):

@@ -44,7 +44,7 @@ FRAME_KEYS = frozenset({
     "requests", "question_starts", "explain_questions", "mechanism", "states", "opinions",
     "reduce_only", "reduce_only_extras", "autopilot", "autopilot_names", "autopilot_modes", "switch_on", "switch_off",
     "forecast_days", "forecast_topics", "addressees", "polite", "lead_ins", "change_verbs", "change_auxiliaries", "no_new",
-    "market_lookalikes", "stress_words", "name_only", "not_state_before", "answer_fillers", "answer_objects",
+    "market_lookalikes", "market_lookalikes_next", "stress_words", "name_only", "not_state_before", "answer_fillers", "answer_objects",
     "negating_prefixes", "hedges", "greetings", "why_words", "causatives", "quotes",
     "market_opinions", "index_markets", "counted_sides", "negated_mode_glue", "negated_mode_nouns",
     "number_alternatives",
@@ -62,8 +62,9 @@ _STORY_NEGATION = 3
 #: Words before a side word that make it a position ("my short"), not an order's side.
 _POSSESSIVES = frozenset({"my", "our", "the", "mon", "ma", "mes", "notre", "nos", "le", "la", "ce", "cette"})
 #: Plural possessives right before an order's quantity ("sell *my* 3 ES"): contracts already held,
-#: so the order is a close or a new one? (flat, it would open a short the trader never meant).
-_HELD = frozenset({"my", "our", "mes", "nos"})
+#: so the order is a close or a new one? (flat, it would open a short the trader never meant). A
+#: demonstrative points at one already there too ("sell *that* one ES": which one?).
+_HELD = frozenset({"my", "our", "mes", "nos", "that", "this", "those", "these", "ce", "cet", "cette", "ces"})
 #: Topics a close may name as its object ("close every open position").
 _CLOSE_OBJECTS = frozenset({"positions"})
 _SIDE = "side"
@@ -434,6 +435,8 @@ class FrameMatcher:
         self._change_auxiliaries: set[tuple[str, ...]] = set()
         self._no_new: set[tuple[str, ...]] = set()
         self._market_lookalikes: dict[str, set[str]] = {}
+        #: A market name that is a word before these words ("es-tu long ?": the verb, not the ES).
+        self._market_lookalikes_next: dict[str, set[str]] = {}
         #: The last analysis per language: code -> (spaced, raw, analysis) (see `analysis`).
         self._last: dict[str, tuple[str, str, _Analysis]] = {}
         #: (side and market words, words of a command's cues, their stems, stem sizes): `command_end`.
@@ -494,12 +497,13 @@ class FrameMatcher:
                 elif key == "number_alternatives":
                     self._alternatives.update(w for w in (normalize(p) for p in _strings(value, f"frames ({code}) {key}"))
                                               if w and " " not in w)
-                elif key == "market_lookalikes":
+                elif key in ("market_lookalikes", "market_lookalikes_next"):
                     if not isinstance(value, dict):
-                        raise FrameError(f"frames ({code}) market_lookalikes: expected form: [words before]")
-                    for form, before in value.items():
-                        self._market_lookalikes.setdefault(normalize(str(form)), set()).update(
-                            normalize(w) for w in _strings(before, f"frames ({code}) market_lookalikes.{form}"))
+                        raise FrameError(f"frames ({code}) {key}: expected form: [words next to it]")
+                    lookalikes = self._market_lookalikes if key == "market_lookalikes" else self._market_lookalikes_next
+                    for form, near in value.items():
+                        lookalikes.setdefault(normalize(str(form)), set()).update(
+                            normalize(w) for w in _strings(near, f"frames ({code}) {key}.{form}"))
                 elif key == "index_markets":
                     if not isinstance(value, dict):
                         raise FrameError(f"frames ({code}) index_markets: expected market: [index names]")
@@ -728,6 +732,10 @@ class FrameMatcher:
                 size = len(item.text.split())
                 values[len(tokens)] = (item, size)
                 tokens.extend(item.text.split())
+        for start, (item, size) in list(values.items()):
+            if item.kind == _SYMBOL and start + size < len(tokens) \
+                    and tokens[start + size] in self._market_lookalikes_next.get(item.text, ()):
+                del values[start]  # "es-tu long ?": a verb, not the market ES
         if any(ch in raw for ch in "$€£¥"):
             out.categories["money"] = 1
             out.currency = True
@@ -1143,7 +1151,8 @@ class FrameMatcher:
         i = self._lead_in_size(tokens)
         while i < len(tokens):
             size = self._opinion_size(tokens, i)
-            if size:
+            if size and not (aside and i + size == len(tokens)):
+                # (said last in an aside, it is read as any words: "buy 2 ES | I think" is a doubt of the order)
                 i += size
                 continue
             kept.append(tokens[i])

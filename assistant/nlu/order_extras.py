@@ -34,7 +34,7 @@ from assistant.nlu.result import ParseResult
 __all__ = ["EXTRAS_KEYS", "EXTRA_KINDS", "OrderExtras", "chat_side_values"]
 
 #: The `frames:` keys this module reads (the frame matcher leaves them alone).
-EXTRAS_KEYS = frozenset({"order_extras", "order_joins", "market_order_words"})
+EXTRAS_KEYS = frozenset({"order_extras", "order_joins", "market_order_words", "command_times", "command_levels"})
 
 #: The kinds, in the order they are looked for (the first found is named).
 EXTRA_KINDS = ("stop", "target", "time", "condition")
@@ -107,12 +107,23 @@ class OrderExtras:
             joins.extend(_strings(section.get("order_joins")))
         self._kinds = {kind: _Cues(cues) for kind, cues in by_kind.items() if cues}
         self._joins = _Cues(joins)
+        #: Times said of the command only (`command_times`: "ce matin", "overnight"), a description in a comment
+        #: said before it ("le marché est lourd ce matin, vends 2 ES").
+        self._command_times = _Cues([p for section in frames.values() for p in _strings(section.get("command_times"))])
+        #: Levels said of the command only (`command_levels`: "at the vwap", "au support"), a description in a
+        #: comment or an aside ("…, c'est le support d'hier").
+        self._command_levels = _Cues([p for section in frames.values() for p in _strings(section.get("command_levels"))])
         #: One-word sides by value (of every language): a side said, and which (`contradiction`).
         self._side_values = {form: value for comp in compiled.values()
                              for form, value in comp.text_values.get("side", {}).items() if " " not in form}
         self._sides = frozenset(self._side_values)
         self._closes = frozenset(word for comp in compiled.values()
                                  for word in comp.keywords.get("close_positions", ()))
+        #: Each command's keywords (of every language), the sides too for an order: where a command starts.
+        self._command_words = {intent: frozenset(word for comp in compiled.values()
+                                                 for word in comp.keywords.get(intent, ()))
+                               | (self._sides if intent == "place_trade" else frozenset())
+                               for intent in _COMMANDS}
         # Contradictions (`contradiction`): a ticket's side abbreviations, the market-order phrases, the
         # limit words, the correction markers (of every language).
         self._ticket_sides = chat_side_values(frames, compiled)
@@ -126,8 +137,17 @@ class OrderExtras:
                                       for words in entries) | self._market_words
         self._limits = _Cues([p for section in frames.values() for p in _strings(section.get("limit_words"))])
         self._corrections = _Cues([p for section in frames.values() for p in _strings(section.get("corrections"))])
+        #: Every cue by its first word, with its kind ("stop"…) or, for a command's own, the kind it says
+        #: ("time" for `command_times`, "condition" for `command_levels`, tagged apart): `said` in one pass.
+        self._tagged: dict[str, list[tuple[tuple[str, ...], str]]] = {}
+        for tag, cues in [*self._kinds.items(), ("time+", self._command_times), ("condition+", self._command_levels)]:
+            for first, entries in cues._by_first.items():
+                self._tagged.setdefault(first, []).extend((entry, tag) for entry in entries)
+        #: The last word of each join (`cut_off`'s gate).
+        self._join_lasts = frozenset(words[-1] for entries in self._joins._by_first.values() for words in entries)
         #: Every first word of a cue: the gate (most refused sentences hold none).
-        self._firsts = frozenset(word for cues in (*self._kinds.values(), self._joins)
+        self._firsts = frozenset(word for cues in (*self._kinds.values(), self._joins, self._command_times,
+                                                   self._command_levels)
                                  for word in cues._by_first)
 
     def __bool__(self) -> bool:
@@ -138,11 +158,13 @@ class OrderExtras:
         return not ((self._sides.isdisjoint(tokens) and self._closes.isdisjoint(tokens))
                     or (self._firsts.isdisjoint(tokens) and not any(_CLOCK.fullmatch(t) for t in tokens)))
 
-    def says_extra(self, tokens: Sequence[str]) -> bool:
+    def says_extra(self, tokens: Sequence[str], *, of_command: bool = False) -> bool:
         """A stop, a target, a time or a condition is said (a cue phrase or a clock time), with or
-        without an order word: "on a eu un gros gap *à l'ouverture*" before an order."""
+        without an order word: "on a eu un gros gap *à l'ouverture*" before an order. `of_command`: the
+        words go with a command (an aside said after it), its `command_times` count too."""
         return any(cues.positions(tokens) for cues in self._kinds.values()) \
-            or ("time" in self._kinds and any(_CLOCK.fullmatch(t) for t in tokens))
+            or ("time" in self._kinds and any(_CLOCK.fullmatch(t) for t in tokens)) \
+            or (of_command and bool(self._command_times.positions(tokens)))
 
     def kind(self, tokens: Sequence[str], parse: Callable[[str], ParseResult]) -> str | None:
         """"stop", "target", "time", "condition" or "two_orders" for an order that says such a part,
@@ -159,12 +181,48 @@ class OrderExtras:
                 if all(p.intent in _COMMANDS and (p.matched or (p.reason or "").startswith("missing_"))
                        for p in parts):
                     return "two_orders"
-        for kind, cues in self._kinds.items():
-            if (side or kind not in _ORDER_ONLY) and cues.positions(tokens):
+        return self.said_of_command(tokens, "place_trade" if side else "close_positions")
+
+    def said(self, tokens: Sequence[str], *, order: bool, intent: str | None = None) -> str | None:
+        """The first kind ("stop", "target", "time", "condition") whose cue (or a clock time) is said in
+        `tokens`, else None; a stop or a target only when `order` (a new order: a close has none). With the
+        command's `intent` (`tokens` are the command as understood), a `command_times` / `command_levels` cue
+        said after a word of the command (a keyword of `intent`, a side for an order) is a "time" / a
+        "condition" too ("buy 2 ES overnight", "sell 2 ES at the vwap"; "le marché est lourd ce matin, vends 2
+        ES": the comment's time). One pass over the words (every command goes through it)."""
+        if self._firsts.isdisjoint(tokens) and not any(t[:1].isdigit() and _CLOCK.fullmatch(t) for t in tokens):
+            return None  # (the cheap gate: no cue's first word, no clock time, as most commands)
+        found: set[str] = set()
+        own: str | None = None
+        words = self._command_words.get(intent or "", frozenset())
+        for i, token in enumerate(tokens):
+            if token[:1].isdigit() and _CLOCK.fullmatch(token):
+                found.add("time")
+            for cue, tag in self._tagged.get(token, ()):
+                if tuple(tokens[i:i + len(cue)]) != cue:
+                    continue
+                if tag in EXTRA_KINDS:
+                    found.add(tag)
+                elif own is None and intent is not None and not words.isdisjoint(tokens[:i]):
+                    own = tag[:-1]  # ("time+": a command's own time)
+        for kind in EXTRA_KINDS:
+            if kind in found and (order or kind not in _ORDER_ONLY):
                 return kind
-        if "time" in self._kinds and any(_CLOCK.fullmatch(t) for t in tokens):
-            return "time"
-        return None
+        return own
+
+    def said_of_command(self, tokens: Sequence[str], intent: str) -> str | None:
+        """`said` of a command as understood (see there)."""
+        return self.said(tokens, order=intent == "place_trade", intent=intent)
+
+    def cut_off(self, text: str) -> bool:
+        """The sentence as said ends on a join (`order_joins`: "buy two ES and", "ferme tout et"): cut off
+        before what came next (a second order, a stop), never read without it."""
+        raw = text.rstrip(" .,;:!?…").rsplit(None, 1)[-1:]
+        word = raw[0].lower() if raw else ""
+        if word not in self._join_lasts and (word.isascii() or not self._join_lasts.intersection(normalize(word).split())):
+            return False  # (the cheap gate: the last word ends no join; "ça", "après" folded only when not ASCII)
+        tail = normalize(text).split()[-3:]  # (the longest join is three words)
+        return any(start + size == len(tail) for start, size in self._joins.positions(tail))
 
     def contradiction(self, tokens: Sequence[str], slots: Mapping[str, Any]) -> str | None:
         """"price" for an order said at market and at a price or a limit (refused as `ambiguous_order_type`),

@@ -319,6 +319,7 @@ class Parser:
             if greeted is not None:
                 return ParseResult(text, result.normalized, False, None, language=greeted, language_certain=True,
                                    score=1.0, reason="greeting", detail="a greeting, no request", nearest="help")
+        result = self._unhonoured(result)
         if result.intent == "place_trade" and self._extras is not None \
                 and (result.matched or (result.reason or "").startswith("missing_")) \
                 and (clash := self._extras.contradiction((result.normalized or normalize(text)).split(),
@@ -421,17 +422,45 @@ class Parser:
         norm = normalize(refused.text)
         if not self._extras.may_apply(norm.split()):
             return refused
-        # Politeness is no condition: "si c'est possible, achète des ES" asks the quantity as before.
-        spaced = norm + " "
-        for comp in self._all_languages:
-            spaced = comp.strip_skip(spaced) or " "
-        kind = self._extras.kind(spaced.split(), lambda part: self._parse_or_read(part, lang, prefer))
+        kind = self._extras.kind(self._unskipped(norm), lambda part: self._parse_or_read(part, lang, prefer))
         if kind is None:
             return refused
         return ParseResult(refused.text, refused.normalized, False, None, language=refused.language,
                            language_certain=refused.language_certain, score=1.0, method=refused.method,
                            reason=f"unsupported_{kind}", detail=_UNSUPPORTED_DETAIL[kind],
                            nearest=refused.nearest or refused.intent)
+
+    def _unskipped(self, norm: str) -> list[str]:
+        """The words of a normalised sentence without any language's skip words (politeness is no
+        condition: "si c'est possible, achète des ES")."""
+        spaced = norm + " "
+        for comp in self._all_languages:
+            spaced = comp.strip_skip(spaced) or " "
+        return spaced.split()
+
+    def _unhonoured(self, result: ParseResult) -> ParseResult:
+        """`result` refused as `unsupported_<kind>` when the order or close it understood says what MIA
+        cannot honour (`OrderExtras.said`: a time, a session, a condition; a stop or a target for an order),
+        whatever stage read it ("buy 2 ES in the morning", "close ES market open": never sent now); as it
+        was otherwise (on the sentence as understood: an aside dropped was vetted by its stage); refused too
+        when the sentence as said stops on a join (`OrderExtras.cut_off`: "buy two ES and")."""
+        if self._extras is None or result.intent not in _EXTRA_CHECKED or not (
+                result.matched or (result.reason or "").startswith("missing_")):
+            return result
+        if result.method != "exact" and self._extras.cut_off(result.text):
+            # (an exact match is a path of the grammar, every word explained: "… do me a favor and")
+            # "buy two ES and", "ferme tout et": the sentence as said stops on a join, a part lost
+            return replace(result, matched=False, intent=None, slots={}, slot_text={}, reason="no_match",
+                           detail="a command cut off after a join: what came next?", nearest=result.intent)
+        norm = result.normalized or normalize(result.text)
+        if self._extras.said_of_command(norm.split(), result.intent) is None:
+            return result  # (the cheap gate: no cue even with the skip words, as most commands)
+        kind = self._extras.said_of_command(self._unskipped(norm), result.intent)
+        if kind is None:
+            return result
+        return ParseResult(result.text, result.normalized, False, None, language=result.language,
+                           language_certain=result.language_certain, score=1.0, method=result.method,
+                           reason=f"unsupported_{kind}", detail=_UNSUPPORTED_DETAIL[kind], nearest=result.intent)
 
     def _greeting(self, normalized: str, lang: str) -> str | None:
         """The language of a sentence made of greetings only (and the assistant's name, "please"),
@@ -952,7 +981,7 @@ class Parser:
         """The words after a command say no time, stop, target or condition of it (`OrderExtras`) and
         commit to nothing (`FrameMatcher.plain_aside`)."""
         assert self._frames is not None
-        return (self._extras is None or not self._extras.says_extra(aside)) and self._frames.plain_aside(
+        return (self._extras is None or not self._extras.says_extra(aside, of_command=True)) and self._frames.plain_aside(
             " ".join(aside), after_question=after_question, feeling=feeling)
 
     def _bare_correction(self, first: ParseResult, second: list[str], lang: str,
@@ -1155,6 +1184,12 @@ def _one_kind_changed(before: dict[str, object], after: dict[str, object]) -> bo
 
 
 #: Why an order carrying more than MIA can do is refused (ParseResult.detail; the dialogue says it).
+#: Commands an order extra (a time, a condition; a stop or a target for an order) is looked for in once
+#: understood (`Parser._unhonoured`): orders, closes and the switches that let MIA trade more ("resume
+#: trading at the open", "l'autopilote en auto ce matin" are never flipped now). A halt or reduce-only said
+#: with a time is left to the stages (stopping now is never the dangerous way).
+_EXTRA_CHECKED = frozenset({"place_trade", "close_positions", "resume", "autopilot_mode", "set_risk"})
+
 _UNSUPPORTED_DETAIL = {
     "stop": "an order with a stop-loss: MIA places market or limit orders only",
     "target": "an order with a take-profit: MIA places market or limit orders only",

@@ -172,6 +172,25 @@ def test_market_lookalikes_must_be_a_mapping(tmp_path: Path) -> None:
         Parser.from_paths(tmp_path)
 
 
+@pytest.mark.parametrize(("text", "slots"), [
+    # round 22c: "es-tu long ?" (`market_lookalikes_next`): the verb, never an order waiting for its quantity
+    ("es-tu long ?", {}), ("es-tu short sur le micro ?", {"symbol": "MNQ"}), ("es-tu long sur l'ES ?", {"symbol": "ES"}),
+])
+def test_an_inverted_es_tu_asks_the_positions(parser: Parser, text: str, slots: dict[str, str]) -> None:
+    result = parser.parse(text)
+    assert result.matched and result.intent == "positions" and result.slots == slots
+
+
+@pytest.mark.parametrize(("text", "accepted"), [
+    # round 22c: a market opinion said last in an aside is read as any words: a hedge of the order is doubt,
+    # a feeling about the market is not
+    ("buy 2 ES I think", False), ("sell 1 ES I guess", False), ("buy 2 ES, I think it's going up", True),
+    ("achète trois micro j'ai un bon feeling", True), ("achète 3 ES pour moi", True),
+])
+def test_an_opinion_said_last_is_read_as_any_words(parser: Parser, text: str, accepted: bool) -> None:
+    assert parser.parse(text).matched is accepted
+
+
 @pytest.mark.parametrize(("text", "mode"), [
     # round 12: a mode negated where it is said, next to one other mode said plainly: that other mode
     ("autopilot just suggestions, not automatic", "propose"),

@@ -70,3 +70,47 @@ def test_an_order_that_states_two_incompatible_things_is_refused(parser: Parser,
 def test_one_order_type_and_one_side_stay_accepted(parser: Parser, text: str, slots: dict[str, object]) -> None:
     result = parser.parse(text)
     assert result.matched and result.intent == "place_trade" and result.slots == slots
+
+
+@pytest.mark.parametrize("text", [
+    # round 22c: whatever stage read the rest (a frame, an aside, an approximate match), never sent now
+    "buy 2 ES market open", "buy 2 ES premarket", "close ES in the morning", "sell 1 ES into the bell",
+    "buy 2 ES overnight session", "achète 2 ES au open", "coupe le ES en séance US", "vends 3 MNQ la nuit",
+    "achète 2 ES ce matin",
+])
+def test_an_order_or_a_close_for_later_is_refused_whatever_stage_read_it(parser: Parser, text: str) -> None:
+    result = parser.parse(text)
+    assert not result.matched and result.reason == "unsupported_time", result
+
+
+@pytest.mark.parametrize(("text", "intent"), [
+    # a time of the command only (`command_times`): a comment said before it describes, it does not date
+    ("le marché est lourd ce matin, vends 2 ES", "place_trade"), ("what's my P&L this morning", "pnl_today"),
+    ("good morning, buy 2 ES", "place_trade"), ("buy 2 ES today", "place_trade"),
+])
+def test_a_morning_described_or_asked_about_dates_no_order(parser: Parser, text: str, intent: str) -> None:
+    result = parser.parse(text)
+    assert result.matched and result.intent == intent
+
+
+@pytest.mark.parametrize("text", ["buy two ES and", "achète deux ES et", "ferme tout et", "sell 1 MNQ then",
+                                  "close everything and then"])
+def test_a_command_cut_off_after_a_join_is_refused(parser: Parser, text: str) -> None:
+    result = parser.parse(text)
+    assert not result.matched
+
+
+@pytest.mark.parametrize("text", ["buy two ES and that's it", "achète deux ES et c'est tout"])
+def test_a_join_before_a_trailer_cuts_nothing(parser: Parser, text: str) -> None:
+    assert parser.parse(text).matched
+
+
+@pytest.mark.parametrize(("text", "matched"), [
+    # a level said of the command (`command_levels`) is a limit or a wait, never a market order now; said in a
+    # comment or an aside, it describes
+    ("sell 2 ES at the vwap", False), ("achète 2 ES au support", False), ("resume trading at the open", False),
+    ("bon ben le support a tenu deux fois, achete 2 es a 5985", True),
+    ("achète un ES à six mille cinq, c'est le support d'hier", True), ("achète 3 MNQ car le support a tenu", True),
+])
+def test_a_level_counts_when_said_of_the_command(parser: Parser, text: str, matched: bool) -> None:
+    assert parser.parse(text).matched is matched

@@ -221,12 +221,20 @@ def test_heldout_paraphrases_keep_their_floor_with_nothing_wrong(parser: Parser,
 #: order with nothing else ("buy at market", "achète au marché": which market, how many? no quantity invented), a
 #: go-ahead after a whole command ("…, do it", "…, fais-le"; never after a yes or a no), a past conditional ("je
 #: me serais mis long") refused.
+#: round 22c (helper nlu23, session 12: red team, money safety) - an order, a close or a switch that lets MIA
+#: trade, for later (a session, a part of the day, "in a sec": order_extras `time` and `command_times`, refused
+#: whatever stage read it), at a level instead of a price ("at the vwap": `command_levels`), on another contract
+#: month, with a size word against its quantity, a doubt said after it ("I reckon"), a demonstrative before
+#: the quantity ("sell that one ES"), cut off after a join ("buy two ES and"), "es-tu long ?" (the verb),
+#: "stop asking me" (no halt).
 ROUNDS = {"round4": (150, 40), "round5": (140, 40), "round6": (45, 12), "round7": (80, 24), "round8": (170, 25),
           "round9": (60, 16), "round10": (66, 19), "round11": (75, 28), "round12": (85, 21), "round13": (95, 30),
           "round14": (62, 28), "round15": (110, 27), "round16": (105, 30), "round17": (38, 17),
           "round18a": (60, 17), "round18b": (75, 20), "round18c": (80, 22), "round19": (31, 13),
+<<<<<<< HEAD
           "round20a": (70, 22), "round20b": (47, 32), "round21": (33, 5), "round22a": (108, 32),
-          "round22b": (88, 20)}
+          "round22b": (88, 20), "round22c": (80, 50)}
+>>>>>>> nlu23
 
 
 #: Below the issue's target on purpose: round 13 EN's two misses are typos the typo rule refuses as
