@@ -47,7 +47,7 @@ FRAME_KEYS = frozenset({
     "market_lookalikes", "market_lookalikes_next", "stress_words", "name_only", "not_state_before", "answer_fillers", "answer_objects",
     "negating_prefixes", "hedges", "greetings", "why_words", "causatives", "quotes",
     "market_opinions", "index_markets", "counted_sides", "negated_mode_glue", "negated_mode_nouns",
-    "number_alternatives",
+    "number_alternatives", "period_nouns",
     "others_possessives",
 }) | RESTATE_KEYS | SLOT_KEYS | TYPO_KEYS | EXTRAS_KEYS
 
@@ -392,6 +392,7 @@ class FrameMatcher:
         self._stress_words: set[str] = set()
         self._explain_questions: set[str] = set()
         self._why_words: set[str] = set()
+        self._period_nouns: set[str] = set()
         self._mechanism: set[str] = set()
         #: Words before a market that make it someone else's ("ferme *son* MNQ"): `others_possessives`.
         self._others_possessives: set[str] = set()
@@ -434,7 +435,7 @@ class FrameMatcher:
         self._joins: set[str] = set()
         self._change_auxiliaries: set[tuple[str, ...]] = set()
         self._no_new: set[tuple[str, ...]] = set()
-        self._market_lookalikes: dict[str, set[str]] = {}
+        self._market_lookalikes: dict[str, set[tuple[str, ...]]] = {}
         #: A market name that is a word before these words ("es-tu long ?": the verb, not the ES).
         self._market_lookalikes_next: dict[str, set[str]] = {}
         #: The last analysis per language: code -> (spaced, raw, analysis) (see `analysis`).
@@ -500,10 +501,13 @@ class FrameMatcher:
                 elif key in ("market_lookalikes", "market_lookalikes_next"):
                     if not isinstance(value, dict):
                         raise FrameError(f"frames ({code}) {key}: expected form: [words next to it]")
-                    lookalikes = self._market_lookalikes if key == "market_lookalikes" else self._market_lookalikes_next
                     for form, near in value.items():
-                        lookalikes.setdefault(normalize(str(form)), set()).update(
-                            normalize(w) for w in _strings(near, f"frames ({code}) {key}.{form}"))
+                        words = [normalize(w) for w in _strings(near, f"frames ({code}) {key}.{form}") if normalize(w)]
+                        if key == "market_lookalikes":  # phrases before it ("où en es-tu")
+                            self._market_lookalikes.setdefault(normalize(str(form)), set()).update(
+                                tuple(w.split()) for w in words)
+                        else:
+                            self._market_lookalikes_next.setdefault(normalize(str(form)), set()).update(words)
                 elif key == "index_markets":
                     if not isinstance(value, dict):
                         raise FrameError(f"frames ({code}) index_markets: expected market: [index names]")
@@ -520,7 +524,7 @@ class FrameMatcher:
                     self._numeric_topics.update(_strings(value, f"frames ({code}) numeric_topics"))
                 elif key in ("requests", "question_starts", "explain_questions", "mechanism", "states", "opinions",
                              "addressees", "polite", "stress_words", "name_only", "not_state_before", "why_words",
-                             "negated_mode_glue", "negated_mode_nouns", "others_possessives"):
+                             "negated_mode_glue", "negated_mode_nouns", "others_possessives", "period_nouns"):
                     # Words looked up one by one, not cues of the analysis.
                     target = {"requests": self._request_words, "question_starts": self._question_starts,
                               "explain_questions": self._explain_questions, "mechanism": self._mechanism,
@@ -531,7 +535,8 @@ class FrameMatcher:
                               "not_state_before": self._not_state_before,
                               "negated_mode_glue": self._negated_mode_glue,
                               "negated_mode_nouns": self._negated_mode_nouns,
-                              "others_possessives": self._others_possessives}[key]
+                              "others_possessives": self._others_possessives,
+                              "period_nouns": self._period_nouns}[key]
                     for word in _strings(value, f"frames ({code}) {key}"):
                         target.update(normalize(word).split())
                 elif key == "autopilot_modes":
@@ -724,8 +729,8 @@ class FrameMatcher:
         for item in comp.scan_items(spaced):
             if isinstance(item, str):
                 tokens.append(item)
-            elif item.kind == _SIDE or (item.kind == _SYMBOL and tokens
-                                        and tokens[-1] in self._market_lookalikes.get(item.text, ())):
+            elif item.kind == _SIDE or (item.kind == _SYMBOL and tokens and any(
+                    tuple(tokens[-len(before):]) == before for before in self._market_lookalikes.get(item.text, ()))):
                 # sides are cues of every language; "tu es", "t'es": a verb, not the market ES
                 tokens.extend(item.text.split())
             else:
@@ -1667,8 +1672,9 @@ class FrameMatcher:
 
     def _read_only(self, a: _Analysis) -> FrameOutcome:
         topics = a.topics or a.weak_topics
-        if a.has("period"):
-            # "how profitable lately": today's P&L asked over a span of time is the performance.
+        if a.has("period") or not self._period_nouns.isdisjoint(a.tokens):
+            # "how profitable lately", "pnl for the week": today's P&L asked over a span of time is the
+            # performance. (A period noun alone blocks no switch: "reduce only, I'm done for the week".)
             topics = {self._period_topics.get(t, t) for t in topics}
         if len(topics) > 1:
             return _refuse("ambiguous_intent", "several topics: " + ", ".join(sorted(topics)))

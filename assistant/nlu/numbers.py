@@ -316,7 +316,9 @@ def _fr_pattern() -> str:
              f"|{tens}(?:et (?:une?|onze) |{u1})?|{teen})")
     nint = f"(?:(?:{n999})?mille (?:{n999}|zero {n1099})?|{n999}|zero )"
     digit = _alt(list(_FR_DIGIT_WORDS))
-    dec = f"virgule (?:{n99}|(?:{digit})+|\\d+ )"
+    # Decimals said digit by digit first: a scan (which stops at its first match) must read "virgule deux
+    # cinq" as ,25, never ",2" then a stray "cinq" (a quantity!); "virgule vingt cinq" is no digit run.
+    dec = f"virgule (?:(?:{digit}){{2,}}|{n99}|(?:{digit})+|\\d+ )"
     frac_alone = "(?:(?:une? )?demie? |(?:un )?quart |trois quarts )"
     et_frac = "et (?:demie?|quart|trois quarts) "
     return (f"(?:{DIGITS_PATTERN}|\\d+ {et_frac}|{frac_alone}|{nint}(?:{dec}|{et_frac})?"

@@ -145,3 +145,18 @@ def test_spoken_fractions_of_a_percent(parser, text: str, value: float) -> None:
 ])
 def test_odd_fractions_are_never_a_value(parser, text: str) -> None:
     assert not parser.parse(text, "auto").matched
+
+
+@pytest.mark.parametrize(("text", "value"), [("cinq mille douze virgule deux cinq", 5012.25),
+                                             ("vingt et un mille virgule cinq zero", 21000.5),
+                                             ("cinq mille douze virgule vingt cinq", 5012.25),
+                                             ("cinq mille douze virgule cinq", 5012.5)])
+def test_a_scan_reads_decimals_said_digit_by_digit_as_one_number(text: str, value: float) -> None:
+    # The scanner stops at its first match: ",2" then a stray "cinq" would become a quantity.
+    from assistant.nlu.compiled import NUMBER_KIND
+    from assistant.nlu.parser import default_parser
+
+    comp = default_parser()._compiled["fr"]
+    items = [i for i in comp.scan_items(f"achete es a {text} ") if not isinstance(i, str) and i.kind == NUMBER_KIND]
+    assert [i.text for i in items] == [text]
+    assert parse_number(text, "fr") == value
