@@ -23,6 +23,8 @@ ES non achète 2 ES") says which one stands, and is left to the stages that read
 """
 from __future__ import annotations
 
+from collections import Counter
+
 import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -143,6 +145,12 @@ class OrderExtras:
         for tag, cues in [*self._kinds.items(), ("time+", self._command_times), ("condition+", self._command_levels)]:
             for first, entries in cues._by_first.items():
                 self._tagged.setdefault(first, []).extend((entry, tag) for entry in entries)
+        #: One word of each cue `said` reads, its longest (long words are rare ones), of two as long the one
+        #: fewer cues hold ("top" of "the top", not "the"): the gate. A cue is said only where each of its
+        #: words is.
+        cue_words = Counter(word for entries in self._tagged.values() for entry, _ in entries for word in entry)
+        self._anchors = frozenset(max(entry, key=lambda w: (len(w), -cue_words[w]))
+                                  for entries in self._tagged.values() for entry, _ in entries)
         #: The last word of each join (`cut_off`'s gate).
         self._join_lasts = frozenset(words[-1] for entries in self._joins._by_first.values() for words in entries)
         #: Every first word of a cue: the gate (most refused sentences hold none).
@@ -190,8 +198,8 @@ class OrderExtras:
         said after a word of the command (a keyword of `intent`, a side for an order) is a "time" / a
         "condition" too ("buy 2 ES overnight", "sell 2 ES at the vwap"; "le marché est lourd ce matin, vends 2
         ES": the comment's time). One pass over the words (every command goes through it)."""
-        if self._firsts.isdisjoint(tokens) and not any(t[:1].isdigit() and _CLOCK.fullmatch(t) for t in tokens):
-            return None  # (the cheap gate: no cue's first word, no clock time, as most commands)
+        if self._anchors.isdisjoint(tokens) and not any(t[:1].isdigit() and _CLOCK.fullmatch(t) for t in tokens):
+            return None  # (the cheap gate: no cue's longest word, no clock time, as most commands)
         found: set[str] = set()
         own: str | None = None
         words = self._command_words.get(intent or "", frozenset())
