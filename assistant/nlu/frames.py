@@ -1048,9 +1048,6 @@ class FrameMatcher:
         "close my gold") where none of its own is said (the "nq" of "micro nq" is MNQ): its words
         as said, else None. An index MIA trades through one of its markets ("achète 2 nasdaq") is
         `index_order`'s question, not this refusal."""
-        spaced = normalized + " "
-        if any(not isinstance(item, str) and item.kind == _SYMBOL for comp in comps for item in comp.scan_items(spaced)):
-            return None
         tokens = normalized.split()
         acted, other = False, None
         for i, cue in self._cue_spans(tokens):
@@ -1061,7 +1058,12 @@ class FrameMatcher:
                 if phrase in self._index_markets:
                     return None
                 other = other or " ".join(phrase)
-        return other if acted else None
+        if other is None or not acted:
+            return None
+        spaced = normalized + " "  # (scanned last: most refusals name no other asset)
+        if any(not isinstance(item, str) and item.kind == _SYMBOL for comp in comps for item in comp.scan_items(spaced)):
+            return None
+        return other
 
     def asks_quote(self, normalized: str) -> bool:
         """A market's price is asked (a `quotes` cue: "le cours du micro", "what's ES trading at")."""

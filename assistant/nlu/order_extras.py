@@ -198,7 +198,8 @@ class OrderExtras:
         said after a word of the command (a keyword of `intent`, a side for an order) is a "time" / a
         "condition" too ("buy 2 ES overnight", "sell 2 ES at the vwap"; "le marché est lourd ce matin, vends 2
         ES": the comment's time). One pass over the words (every command goes through it)."""
-        if self._anchors.isdisjoint(tokens) and not any(t[:1].isdigit() and _CLOCK.fullmatch(t) for t in tokens):
+        if self._anchors.isdisjoint(tokens) and not any(t[:1].isdigit() and not t.isdigit() and _CLOCK.fullmatch(t)
+                                                        for t in tokens):
             return None  # (the cheap gate: no cue's longest word, no clock time, as most commands)
         found: set[str] = set()
         own: str | None = None
