@@ -1029,41 +1029,40 @@ class FrameMatcher:
             yield i, cue
             i += len(cue.words)
 
-    def index_order(self, normalized: str) -> str | None:
-        """The market of an index named in an order with no market ("achète 2 nasdaq": NQ or the
-        micro, MNQ?), else None."""
-        tokens = normalized.split()
-        sided, market = False, None
+    def _assets_in_order(self, tokens: Sequence[str]) -> tuple[bool, bool, list[tuple[str, ...]]]:
+        """(a side cue said, a close cue said, the `other_assets` phrases said), as the analysis reads
+        the cues: what `index_order` and `other_market` decide on."""
+        sided, closed, assets = False, False, []
         for i, cue in self._cue_spans(tokens):
             if cue.category.startswith("side:"):
                 sided = True
+            elif cue.category == "close":
+                closed = True
             elif cue.category == "other_assets":
-                market = self._index_markets.get(tuple(tokens[i:i + len(cue.words)]))
-                if market is None:
-                    return None
-        return market if sided else None
+                assets.append(tuple(tokens[i:i + len(cue.words)]))
+        return sided, closed, assets
+
+    def index_order(self, normalized: str) -> str | None:
+        """The market of an index named in an order with no market ("achète 2 nasdaq": NQ or the
+        micro, MNQ?), else None."""
+        sided, _, assets = self._assets_in_order(normalized.split())
+        markets = [self._index_markets.get(phrase) for phrase in assets]
+        if not sided or not markets or None in markets:
+            return None
+        return markets[-1]
 
     def other_market(self, comps: Sequence[CompiledLanguage], normalized: str) -> str | None:
         """The market MIA does not trade named in an order or a close ("buy 2 CL", "vends 3 NQ",
         "close my gold") where none of its own is said (the "nq" of "micro nq" is MNQ): its words
         as said, else None. An index MIA trades through one of its markets ("achète 2 nasdaq") is
         `index_order`'s question, not this refusal."""
-        tokens = normalized.split()
-        acted, other = False, None
-        for i, cue in self._cue_spans(tokens):
-            if cue.category.startswith("side:") or cue.category == "close":
-                acted = True
-            elif cue.category == "other_assets":
-                phrase = tuple(tokens[i:i + len(cue.words)])
-                if phrase in self._index_markets:
-                    return None
-                other = other or " ".join(phrase)
-        if other is None or not acted:
+        sided, closed, assets = self._assets_in_order(normalized.split())
+        if not (sided or closed) or not assets or any(phrase in self._index_markets for phrase in assets):
             return None
         spaced = normalized + " "  # (scanned last: most refusals name no other asset)
         if any(not isinstance(item, str) and item.kind == _SYMBOL for comp in comps for item in comp.scan_items(spaced)):
             return None
-        return other
+        return " ".join(assets[0])
 
     def asks_quote(self, normalized: str) -> bool:
         """A market's price is asked (a `quotes` cue: "le cours du micro", "what's ES trading at")."""

@@ -23,9 +23,8 @@ ES non achète 2 ES") says which one stands, and is left to the stages that read
 """
 from __future__ import annotations
 
-from collections import Counter
-
 import re
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 

@@ -1183,13 +1183,13 @@ def _one_kind_changed(before: dict[str, object], after: dict[str, object]) -> bo
     return len(changed) == 1
 
 
-#: Why an order carrying more than MIA can do is refused (ParseResult.detail; the dialogue says it).
 #: Commands an order extra (a time, a condition; a stop or a target for an order) is looked for in once
 #: understood (`Parser._unhonoured`): orders, closes and the switches that let MIA trade more ("resume
 #: trading at the open", "l'autopilote en auto ce matin" are never flipped now). A halt or reduce-only said
 #: with a time is left to the stages (stopping now is never the dangerous way).
 _EXTRA_CHECKED = frozenset({"place_trade", "close_positions", "resume", "autopilot_mode", "set_risk"})
 
+#: Why an order carrying more than MIA can do is refused (ParseResult.detail; the dialogue says it).
 _UNSUPPORTED_DETAIL = {
     "stop": "an order with a stop-loss: MIA places market or limit orders only",
     "target": "an order with a take-profit: MIA places market or limit orders only",
