@@ -751,6 +751,8 @@ class FrameMatcher:
         marker_ends: set[int] = set()  # token index right after a price marker ("at", "limite")
         to_ends: set[int] = set()      # token index right after "to" / "à" (an absolute value)
         while i < n:
+            if i in values and self._starts_switch_cue(tokens, i, values[i][0]):
+                del values[i]  # "un-pause": the prefix of a resume cue, not the article "un"
             if i in values:
                 item, size = values[i]
                 if item.kind == _SYMBOL:
@@ -884,6 +886,14 @@ class FrameMatcher:
                 and all(d in self._forecast_days for d in out.days):
             del out.categories["elsewhen"]  # "la vol prévue pour demain": a forecast's day, not another day
         return out
+
+    def _starts_switch_cue(self, tokens: Sequence[str], i: int, item: ScannedValue) -> bool:
+        """An article word that opens a halt or resume cue of several words ("un pause", "un halt": the
+        prefix "un-" typed apart) belongs to the cue, not to the numbers (French reads "un" as one)."""
+        if item.kind != NUMBER_KIND or item.text not in self._article_words:
+            return False
+        cue = self._table.at(tokens, i, _PRIORITY)
+        return cue is not None and len(cue.words) > 1 and cue.category in ("halt", "resume")
 
     @staticmethod
     def _in_value(values: Mapping[int, tuple[ScannedValue, int]], index: int) -> bool:
