@@ -125,6 +125,12 @@ TEXTS: dict[str, tuple[str, str]] = {
         "Je ne sais pas passer un ordre conditionnel : j'agis tout de suite, sans condition. Rien n'a été fait ; "
         "redites l'ordre quand la condition est remplie, ou donnez un prix limite.",
     ),
+    "unsupported_indirect": (
+        "That sounds like an order to avoid, plan or be reminded of, not one to place now. Nothing was done; "
+        "to place it, say it plainly, for example “buy 2 ES”.",
+        "Cela ressemble à un ordre à éviter, à prévoir ou à me rappeler, pas à passer maintenant. Rien n'a été "
+        "fait ; pour le passer, dites-le simplement, par exemple « achète 2 ES ».",
+    ),
     "ambiguous_index": (
         "The Nasdaq: the full-size contract (NQ), which I don't trade, or the micro (MNQ)? Say for example "
         "“buy 2 MNQ”. Nothing was done.",

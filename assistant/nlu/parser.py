@@ -1195,6 +1195,7 @@ _UNSUPPORTED_DETAIL = {
     "target": "an order with a take-profit: MIA places market or limit orders only",
     "time": "an order for a later time: MIA places orders now only",
     "condition": "a conditional order: MIA places orders now, unconditionally",
+    "indirect": "an order talked about, not given (to avoid, plan, be reminded of): MIA acts on plain commands only",
     "two_orders": "two commands in one sentence: one at a time",
 }
 
