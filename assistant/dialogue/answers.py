@@ -131,6 +131,12 @@ TEXTS: dict[str, tuple[str, str]] = {
         "Cela ressemble à un ordre à éviter, à prévoir ou à me rappeler, pas à passer maintenant. Rien n'a été "
         "fait ; pour le passer, dites-le simplement, par exemple « achète 2 ES ».",
     ),
+    "paper_in_live": (
+        "I am trading live, for real: I can't place a paper trade from here, and I won't send it live. Nothing "
+        "was done. Start MIA in paper mode to practise, or say the command without “paper”.",
+        "Je suis en réel : je ne peux pas passer de trade papier d'ici, et je ne l'envoie pas en réel. Rien n'a "
+        "été fait. Lancez MIA en mode papier pour vous entraîner, ou redites la commande sans « papier ».",
+    ),
     "ambiguous_index": (
         "The Nasdaq: the full-size contract (NQ), which I don't trade, or the micro (MNQ)? Say for example "
         "“buy 2 MNQ”. Nothing was done.",
