@@ -125,6 +125,18 @@ TEXTS: dict[str, tuple[str, str]] = {
         "Je ne sais pas passer un ordre conditionnel : j'agis tout de suite, sans condition. Rien n'a été fait ; "
         "redites l'ordre quand la condition est remplie, ou donnez un prix limite.",
     ),
+    "unsupported_indirect": (
+        "That sounds like an order to avoid, plan or be reminded of, not one to place now. Nothing was done; "
+        "to place it, say it plainly, for example “buy 2 ES”.",
+        "Cela ressemble à un ordre à éviter, à prévoir ou à me rappeler, pas à passer maintenant. Rien n'a été "
+        "fait ; pour le passer, dites-le simplement, par exemple « achète 2 ES ».",
+    ),
+    "paper_in_live": (
+        "I am trading live, for real: I can't place a paper trade from here, and I won't send it live. Nothing "
+        "was done. Start MIA in paper mode to practise, or say the command without “paper”.",
+        "Je suis en réel : je ne peux pas passer de trade papier d'ici, et je ne l'envoie pas en réel. Rien n'a "
+        "été fait. Lancez MIA en mode papier pour vous entraîner, ou redites la commande sans « papier ».",
+    ),
     "ambiguous_index": (
         "The Nasdaq: the full-size contract (NQ), which I don't trade, or the micro (MNQ)? Say for example "
         "“buy 2 MNQ”. Nothing was done.",

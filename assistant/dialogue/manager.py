@@ -94,6 +94,10 @@ def _opens_with(text: str, what: str) -> bool:
     return bool(words) and text.casefold().startswith(" ".join(words))
 
 
+#: Commands a live session refuses when said as paper ones (`Parser.says_paper`): they would trade for real.
+_PAPER_CHECKED = frozenset({"place_trade", "close_positions", "resume", "autopilot_mode", "set_risk"})
+
+
 class Dialogue:
     """Dialogue state machine for one user. Safe to call from several tasks: calls are serialised."""
 
@@ -389,6 +393,12 @@ class Dialogue:
 
     async def _dispatch(self, parsed: ParseResult, intent: str | None, lang: str, now: float, src: str,
                         confidence: float | None = None) -> Reply:
+        asked = intent or (parsed.intent if parsed.missing else None)
+        if asked in _PAPER_CHECKED and self.engine.mode == "live" \
+                and self.parser.says_paper(parsed.text):
+            # "placer un trade papier long sur ES" in a live session: a simulated trade was asked; sending it
+            # for real would be another order than the one said.
+            return self._reply(A.text("paper_in_live", lang), lang, "not_understood", parsed, src)
         if intent is None:
             if parsed.matched:  # matched, but the confidence (or a typed-only word from speech) says no
                 return self._reply(A.text("not_understood", lang), lang, "not_understood", parsed, src)

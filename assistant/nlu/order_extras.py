@@ -2,8 +2,9 @@
 
 MIA places one market or limit order at a time, now. A trader says more: a stop-loss ("achète 2 ES
 avec un stop à 5950"), a take-profit ("buy 2 ES target 6000"), a time ("à l'ouverture", "tomorrow
-morning"), a condition ("si ça casse 5900", "when it hits 21000"), or two commands in one sentence
-("ferme l'ES et achète 2 MNQ"). Executing such an order without the part would be a different order,
+morning"), a condition ("si ça casse 5900", "when it hits 21000"), two commands in one sentence
+("ferme l'ES et achète 2 MNQ"), or talks of an order it does not give (`indirect`: "avoid buying 2 ES",
+"schedule a buy of 2 ES", "rappelle-moi d'acheter 2 ES"). Executing such an order without the part would be a different order,
 so every stage refuses it already; this module only names WHY, so the dialogue can say it
 ("MIA cannot attach a stop to an order…") instead of a bare "not understood".
 
@@ -38,7 +39,7 @@ __all__ = ["EXTRAS_KEYS", "EXTRA_KINDS", "OrderExtras", "chat_side_values"]
 EXTRAS_KEYS = frozenset({"order_extras", "order_joins", "market_order_words", "command_times", "command_levels"})
 
 #: The kinds, in the order they are looked for (the first found is named).
-EXTRA_KINDS = ("stop", "target", "time", "condition")
+EXTRA_KINDS = ("stop", "target", "time", "condition", "indirect")
 
 #: Commands that count as one of two orders said together.
 _COMMANDS = frozenset({"place_trade", "close_positions", "halt", "resume", "set_risk", "reduce_only",

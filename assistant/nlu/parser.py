@@ -121,6 +121,11 @@ class Parser:
                    words | frozenset(w for key in ("addressees", "polite") for g in frame_data[code].get(key, ())
                                      for w in normalize(str(g)).split()))
             for code, words in greetings.items()}
+        #: Words that make a command a paper (simulated) one ("placer un trade papier", "sim buy 2 ES"), as
+        #: phrases of normalised words (frames key `paper_words`): `says_paper`.
+        self._paper_phrases = frozenset(tuple(normalize(str(w)).split()) for section in frame_data.values()
+                                        for w in section.get("paper_words", ()) if normalize(str(w)))
+        self._paper_firsts = frozenset(p[0] for p in self._paper_phrases)
         self._frames: FrameMatcher | None = None
         if frames and frame_data:
             symbol_intents = [name for name in self.intents() if "symbol" in self.slot_names(name)]
@@ -338,6 +343,15 @@ class Parser:
                                result.alternatives, "invalid_quantity",
                                "a money amount is not a number of contracts", nearest=result.intent)
         return result
+
+    def says_paper(self, text: str) -> bool:
+        """The sentence asks for a paper (simulated) command ("placer un trade papier long sur ES", "sim
+        buy 2 ES"): understood as the command, which a live session must not send for real."""
+        tokens = normalize(text).split()
+        if self._paper_firsts.isdisjoint(tokens):
+            return False
+        return any(tuple(tokens[i:i + len(p)]) == p for i in range(len(tokens)) for p in self._paper_phrases
+                   if p[0] == tokens[i])
 
     def _slash(self, text: str, command: SlashCommand, lang: str, prefer: str | None) -> ParseResult:
         """A chat slash command (assistant/nlu/slash.py): exactly the intent it names, with the
@@ -1195,6 +1209,7 @@ _UNSUPPORTED_DETAIL = {
     "target": "an order with a take-profit: MIA places market or limit orders only",
     "time": "an order for a later time: MIA places orders now only",
     "condition": "a conditional order: MIA places orders now, unconditionally",
+    "indirect": "an order talked about, not given (to avoid, plan, be reminded of): MIA acts on plain commands only",
     "two_orders": "two commands in one sentence: one at a time",
 }
 

@@ -19,6 +19,10 @@ from assistant.nlu.parser import Parser
     ("vends des ES si ça casse 5900", "condition"),
     ("ferme l'ES et achète 2 MNQ", "two_orders"), ("buy 2 ES and sell 2 MNQ", "two_orders"),
     ("ferme tout puis achète 1 ES", "two_orders"), ("close everything and stop trading", "two_orders"),
+    # session 13: talked about, not given (main read each one as the command)
+    ("avoid buying 2 ES", "indirect"), ("schedule buy 2 ES", "indirect"), ("remind me to close ES", "indirect"),
+    ("évite d'acheter 2 ES", "indirect"), ("programme un achat de 2 ES", "indirect"),
+    ("rappelle-moi de reprendre le trading", "indirect"), ("prépare un achat de 2 ES", "indirect"),
 ])
 def test_the_part_mia_cannot_honour_is_named(parser: Parser, text: str, kind: str) -> None:
     result = parser.parse(text)
