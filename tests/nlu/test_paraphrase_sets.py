@@ -235,6 +235,10 @@ def test_heldout_paraphrases_keep_their_floor_with_nothing_wrong(parser: Parser,
 #: month, with a size word against its quantity, a doubt said after it ("I reckon"), a demonstrative before
 #: the quantity ("sell that one ES"), cut off after a join ("buy two ES and"), "es-tu long ?" (the verb),
 #: "stop asking me" (no halt).
+#: round 24b (helper nlu26, session 13: the switches, the status and the risk setting, their vocabulary swept as a
+#: thesaurus) - "un-pause" / "release the halt" / "annule la pause" (resume, never the halt), a pause said by
+#: "hold", "lock", "timeout", "plus de prise de position", "fermer boutique"; the paper / demo / live account asked;
+#: close-only mode; the exposure per trade; a prop firm's limit asked (refused: no answer reports it).
 #: round 25 (lead, session 13: money safety) - an order, a close or a switch wrapped in a word that avoids, defers,
 #: plans, pretends or reminds ("avoid buying 2 ES", "schedule buy 2 ES", "rappelle-moi de fermer le ES"): no
 #: unknown word in a command frame, `order_extras: indirect` at every stage; greetings and slang ways in kept.
@@ -243,7 +247,8 @@ ROUNDS = {"round4": (150, 40), "round5": (140, 40), "round6": (45, 12), "round7"
           "round14": (62, 28), "round15": (110, 27), "round16": (105, 30), "round17": (38, 17),
           "round18a": (60, 17), "round18b": (75, 20), "round18c": (80, 22), "round19": (31, 13),
           "round20a": (70, 22), "round20b": (47, 32), "round21": (33, 5), "round22a": (108, 32),
-          "round22b": (88, 20), "round22c": (80, 50), "round23": (18, 8), "round25": (24, 19)}
+          "round22b": (88, 20), "round22c": (80, 50), "round23": (18, 8), "round25": (24, 19),
+          "round24b": (100, 23)}
 
 
 #: Below the issue's target on purpose: round 13 EN's two misses are typos the typo rule refuses as
