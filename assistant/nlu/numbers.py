@@ -99,6 +99,13 @@ class NumberLanguage:
             return None
         return self.parse_tokens(normalized.split())
 
+    def multipliers(self) -> frozenset[str]:
+        """Words that are a number only after another one ("hundred", "thousand", "quarters", "vingts"): said
+        alone, they are what is left of a number misheard ("at *for* thousand", "twenty *won* thousand")."""
+        units = [w for w in self.words if self.parse(w) is not None]
+        return frozenset(w for w in self.words - _CONNECTORS
+                         if self.parse(w) is None and any(self.parse(f"{u} {w}") is not None for u in units))
+
     def to_words(self, value: Number) -> str:
         """Spoken form of a non-negative number ("5012.25" -> "five thousand twelve point two five")."""
         if self.spell_integer is None or self.decimal_word is None:
