@@ -132,12 +132,19 @@ def _digits_text(value: Number) -> str:
     return str(value)
 
 
+#: Figures grouped by dots as thousands are in French or German ("6.000", "21.500"), or decimals with three
+#: places? Neither is read: 6 or 6000 is the trader's to say ("6000", "6 000", "6,000", "6.0").
+_DOT_GROUPED = re.compile(r"[1-9]\d{0,2}(?:\.\d{3})+")
+
+
 def _parse_digits(tokens: list[str]) -> Number | None:
     if len(tokens) != 1:
         return None
     tok = tokens[0]
     if tok.isdigit():
         return int(tok)
+    if "." in tok and _DOT_GROUPED.fullmatch(tok):
+        return None
     try:
         return float(tok)
     except ValueError:
