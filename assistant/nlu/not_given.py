@@ -1,18 +1,22 @@
-"""Commands said but not given: another's order told, one kept for later, an example, an order asked again.
+"""Commands said but not given: another's order told, one kept for later or made a rule, an order asked again.
 
 A command's words can sit inside a sentence that does not give it: someone else's order told to MIA ("my
 coach says buy 2 ES", "le bot dit achète 2 ES", "selon le signal, vends 2 MNQ"), a reminder, a plan or a
 draft for later ("remind me to close ES", "rappelle-moi de reprendre le trading", "prépare un achat de 2
 ES"), an example, a pretence, a lesson or a command to type ("for example buy 2 ES", "fais semblant
-d'acheter 2 ES", "type close ES"). The stages read the command's words and pass over the rest (words a
-grammar knows for another purpose, or unknown words before the command); whatever stage read it, such a
-command is refused (`Parser._not_given`), never sent.
+d'acheter 2 ES", "type close ES"), a verb that drops or puts it off ("skip buying 2 ES", "oublie de fermer
+le ES"). The stages read the command's words and pass over the rest (words a grammar knows for another
+purpose, or unknown words before the command); whatever stage read it, such a command is refused
+(`Parser._not_given`), never sent.
 
-The cues are data: `not_given` in the grammars' `frames:` sections (every language's, merged: traders mix
-them); `own_speech` are phrases of the trader's own words that hold a cue ("comment on *dit*", "comme je
-t'ai *dit*": the trader's own order), where the cue does not count. `repeat_orders` are the words that make
-a repeat ("say that again") ask for an order again ("repeat the last order", "refais-le encore une fois"):
-MIA's repeat says its last answer again and no command re-sends an order, so that is refused too.
+The cues are data, in the grammars' `frames:` sections (every language's, merged: traders mix them):
+`not_given`; `not_given_except`, phrases that hold a cue without wrapping the command ("comment on *dit*",
+"comme je t'ai *dit*": the trader's own order; "meilleur que *prévu*": a comment), where the cue does not
+count; `standing_orders`, which make an order or a close a rule for the future ("from now on sell 2 MNQ",
+"désormais ferme le ES": one order now, or one each time? a switch or the risk said so is what they are for:
+"from now on only reduce"); `repeat_orders`, the words that make a repeat ("say that again") ask for an order
+again ("repeat the last order", "refais-le encore une fois": MIA's repeat says its last answer again, and no
+command re-sends an order).
 """
 from __future__ import annotations
 
@@ -24,7 +28,7 @@ from assistant.nlu.normalize import normalize
 __all__ = ["NOT_GIVEN_KEYS", "NotGiven"]
 
 #: The `frames:` keys this module reads (the frame matcher leaves them alone).
-NOT_GIVEN_KEYS = frozenset({"not_given", "own_speech", "repeat_orders"})
+NOT_GIVEN_KEYS = frozenset({"not_given", "not_given_except", "repeat_orders", "standing_orders"})
 
 
 def _phrases(frames: Mapping[str, Mapping[str, Any]], key: str) -> dict[str, list[tuple[str, ...]]]:
@@ -52,21 +56,28 @@ class NotGiven:
 
     def __init__(self, frames: Mapping[str, Mapping[str, Any]]) -> None:
         self._cues = _phrases(frames, "not_given")
-        self._own = _phrases(frames, "own_speech")
+        self._except = _phrases(frames, "not_given_except")
         self._repeats = _phrases(frames, "repeat_orders")
+        self._standing = _phrases(frames, "standing_orders")
         #: The gates: a cue's first word said (most commands hold none).
         self._firsts = frozenset(self._cues)
         self._repeat_firsts = frozenset(self._repeats)
+        self._standing_firsts = frozenset(self._standing)
 
     def __bool__(self) -> bool:
-        return bool(self._cues or self._repeats)
+        return bool(self._cues or self._repeats or self._standing)
 
     def wrapped(self, tokens: Sequence[str]) -> bool:
-        """A `not_given` cue is said outside the trader's own words (`own_speech`)."""
+        """A `not_given` cue is said outside its exceptions (`not_given_except`)."""
         if self._firsts.isdisjoint(tokens):
             return False
-        own = _spans(tokens, self._own)
-        return any(not any(s <= start and end <= e for s, e in own) for start, end in _spans(tokens, self._cues))
+        exceptions = _spans(tokens, self._except)
+        return any(not any(s <= start and end <= e for s, e in exceptions)
+                   for start, end in _spans(tokens, self._cues))
+
+    def standing(self, tokens: Sequence[str]) -> bool:
+        """A `standing_orders` phrase is said: a rule for the future, not one order now."""
+        return not self._standing_firsts.isdisjoint(tokens) and bool(_spans(tokens, self._standing))
 
     def order_again(self, tokens: Sequence[str]) -> bool:
         """A `repeat_orders` word is said: an order asked again, not MIA's last answer."""

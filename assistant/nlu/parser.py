@@ -468,16 +468,21 @@ class Parser:
     def _not_given(self, result: ParseResult) -> ParseResult:
         """`result` refused when the command it understood is said but not given (`NotGiven`: someone else's
         order told, one kept for later, an example, a command to type), whatever stage read it ("my coach says
-        buy 2 ES", "rappelle-moi de fermer le ES"), or when a repeat asks for an order again ("repeat the last
-        order": MIA's repeat says its last answer, nothing re-sends an order); as it was otherwise. On the
-        sentence as said (an aside dropped by a stage may be the one that tells)."""
+        buy 2 ES", "rappelle-moi de fermer le ES"), an order or a close said as a rule for the future ("from now on
+        sell 2 MNQ"), or a repeat that asks for an order again ("repeat the last order": MIA's repeat says its
+        last answer, nothing re-sends an order); as it was otherwise. On the sentence as said (an aside dropped
+        by a stage may be the one that tells)."""
         cues = self._not_given_cues
         if cues is None or not (result.matched or (result.reason or "").startswith("missing_")):
             return result
         if result.intent in _NOT_GIVEN_CHECKED:
-            if not cues.wrapped(normalize(result.text).split()):
+            said = normalize(result.text).split()
+            if cues.wrapped(said):
+                detail = "a command told, planned or shown, not given: say it as your own order"
+            elif result.intent in _STANDING_CHECKED and cues.standing(said):
+                detail = "an order or a close as a rule for the future: one now, or one each time?"
+            else:
                 return result
-            detail = "a command told, planned or shown, not given: say it as your own order"
         elif result.intent == "repeat" and result.matched:
             if not cues.order_again(normalize(result.text).split()):
                 return result
@@ -1217,6 +1222,8 @@ _EXTRA_CHECKED = frozenset({"place_trade", "close_positions", "resume", "autopil
 
 #: Commands refused when said inside a sentence that does not give them (`Parser._not_given`).
 _NOT_GIVEN_CHECKED = _EXTRA_CHECKED | {"halt", "reduce_only"}
+#: …and when said as a rule for the future (`NotGiven.standing`): a switch or the risk is one already.
+_STANDING_CHECKED = frozenset({"place_trade", "close_positions"})
 
 #: Why an order carrying more than MIA can do is refused (ParseResult.detail; the dialogue says it).
 _UNSUPPORTED_DETAIL = {

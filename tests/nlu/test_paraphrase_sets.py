@@ -239,13 +239,15 @@ def test_heldout_paraphrases_keep_their_floor_with_nothing_wrong(parser: Parser,
 #: (someone else's order told, a reminder, a plan or a draft for later, an example, a pretence, a command to type:
 #: frames `not_given`, parser `_not_given`), an order whose price was lost (a marker said last: `order_unfinished`;
 #: a "hundred" / "thousand" left over from a misheard number), "repeat the last order" (`repeat_orders`), a size
-#: bounded or approximated ("buy about 2 ES", "achète max 3 ES"), "you buying 2 ES?", "achète 2 ES je rigole".
+#: bounded or approximated ("buy about 2 ES", "achète max 3 ES"), "you buying 2 ES?", "achète 2 ES je rigole", a verb
+#: that drops or puts off the command ("skip buying 2 ES"), the model's view ("the model thinks buy 2 ES"), an order
+#: or a close as a rule for the future ("from now on sell 2 MNQ": `standing_orders`), figures grouped by dots.
 ROUNDS = {"round4": (150, 40), "round5": (140, 40), "round6": (45, 12), "round7": (80, 24), "round8": (170, 25),
           "round9": (60, 16), "round10": (66, 19), "round11": (75, 28), "round12": (85, 21), "round13": (95, 30),
           "round14": (62, 28), "round15": (110, 27), "round16": (105, 30), "round17": (38, 17),
           "round18a": (60, 17), "round18b": (75, 20), "round18c": (80, 22), "round19": (31, 13),
           "round20a": (70, 22), "round20b": (47, 32), "round21": (33, 5), "round22a": (108, 32),
-          "round22b": (88, 20), "round22c": (80, 50), "round23": (18, 8), "round24a": (108, 64)}
+          "round22b": (88, 20), "round22c": (80, 50), "round23": (18, 8), "round24a": (118, 70)}
 
 
 #: Below the issue's target on purpose: round 13 EN's two misses are typos the typo rule refuses as
