@@ -297,8 +297,10 @@ class _Analysis:
     unknown_words: int = 0
     """Words no grammar and no cue knows ("envoie un *mail* à *Jean*")."""
     unknown_after_slot: int = 0
-    """Of those, the ones after the first side, number or market: the way into an order may be
-    new ("balance un achat de…"), what follows its slots may not ("buy 2 ES *twice*")."""
+    """Of those, the ones after the first side, number or market ("buy 2 ES *twice*"). A command
+    holds none: "*avoid* buying 2 ES", "*schedule* buy 2 ES", "*évite* de mettre le risque à 1 %"
+    are no orders; the slang ways into one ("balance", "slam", "pose une vente") are cue words
+    (`neutral`)."""
     unknown_after_topic: int = 0
     """Unknown words after a topic cue: "show my positions *in the garden*" is not a question
     MIA can answer, while the way into one may be new ("identifie le régime")."""
@@ -431,6 +433,9 @@ class FrameMatcher:
         #: Side cues that are an order's side only before its quantity ("grab 2 ES", not "grab the
         #: pnl"): `counted_sides`.
         self._counted_sides: set[tuple[str, ...]] = set()
+        #: Words known without being cues: one-word greetings ("bonjour MIA, pourriez-vous acheter un
+        #: ES") and the chat abbreviations of a side ("b", "vd": `chat_sides`, read by order_extras).
+        self._plain_known: set[str] = set()
         self._change_verbs: set[str] = set()
         #: One-word joins of two commands (`order_joins`, also read by order_extras.py).
         self._joins: set[str] = set()
@@ -456,6 +461,10 @@ class FrameMatcher:
                 if key == "order_joins":
                     self._joins.update(w for w in (normalize(p) for p in _strings(value, f"frames ({code}) {key}"))
                                        if w and " " not in w)
+                if key == "chat_sides" and isinstance(value, dict):
+                    # "b 2 es short": order_extras reads the abbreviation against the side; known here
+                    for shorts in value.values():
+                        self._plain_known.update(normalize(w) for w in _strings(shorts, f"frames ({code}) {key}"))
                 if key in RESTATE_KEYS or key in SLOT_KEYS or key in TYPO_KEYS or key in EXTRAS_KEYS \
                         or key in NOT_GIVEN_KEYS or key == "negating_prefixes":
                     continue  # read by restate.py, slot_reader.py, typos.py, order_extras.py, not_given.py
@@ -516,7 +525,10 @@ class FrameMatcher:
                         for name in _strings(names, f"frames ({code}) index_markets.{market}"):
                             self._index_markets[tuple(normalize(name).split())] = str(market)
                 elif key == "greetings":
-                    continue  # read by the parser: a sentence of greetings only (`Parser._greeting`)
+                    # read by the parser too: a sentence of greetings only (`Parser._greeting`)
+                    # (one-word greetings only: "re" of "re bonjour" stays a fragment next to a side, "vend re")
+                    self._plain_known.update(w for w in (normalize(g) for g in _strings(
+                        value, f"frames ({code}) greetings")) if w and " " not in w)
                 elif key == "change_verbs":
                     self._change_verbs.update(normalize(w) for w in _strings(value, f"frames ({code}) {key}"))
                 elif key == "forecast_topics":
@@ -583,7 +595,7 @@ class FrameMatcher:
         if stems:
             alternatives.append("(?:" + "|".join(re.escape(w) for w in stems) + ")")
         self._money_re = re.compile(r"(?:^| )(?:" + "|".join(alternatives) + ")")
-        common = set(self._number_words) | self._article_words | self._table.words()
+        common = set(self._number_words) | self._article_words | self._table.words() | self._plain_known
         self._known = set(common)
         for comp in self._languages.values():
             self._known |= comp.vocabulary
@@ -910,7 +922,9 @@ class FrameMatcher:
             outcomes = [o for o in outcomes if o.status != "none"] or outcomes
         refusals = [o for o in outcomes if o.status == "refuse"]
         if refusals:
-            return refusals[0]
+            # A language that does not know a word refuses it as unknown ("b 2 es short" read in French);
+            # the reason of a language that read every word is the one to give (both sides: ambiguous).
+            return next((o for o in refusals if o.reason != "no_match"), refusals[0])
         first = outcomes[0]
         for other in outcomes[1:]:
             if (other.intent, other.slots, other.status) != (first.intent, first.slots, first.status):
@@ -1289,8 +1303,8 @@ class FrameMatcher:
             return FrameOutcome("accept", "autopilot_status")
         if stated or a.has("pronouns"):
             return _refuse("no_match", "a request about the autopilot's state (ask or switch?)", intent)
-        if a.unknown_words > (1 if a.modes else 0):
-            # One unknown word next to a mode said in words ("que l'autopilote me *fasse* des suggestions").
+        if a.unknown_words:
+            # "*avoid* putting the autopilot on auto": the way into a switch is a cue word (`neutral`)
             return _refuse("no_match", "words no grammar knows in a switch", intent)
         modes = set(a.modes)
         if a.has("switch_off", "close") or any(n == 1 for n in a.halt_lengths):
@@ -1443,6 +1457,9 @@ class FrameMatcher:
         if a.unknown_after_slot:
             return _refuse("no_match", "words no grammar knows after the order's side, quantity or market",
                            intent)
+        if a.unknown_words:
+            return _refuse("no_match", "a word no grammar knows before the order (avoid? schedule? simulate?)",
+                           intent)
         side_value, side_text = a.sides[0]
         slots: dict[str, Any] = {"side": side_value, "symbol": symbol[0]}
         texts = {"side": side_text, "symbol": symbol[1]}
@@ -1505,8 +1522,8 @@ class FrameMatcher:
         if a.has("relative") and not a.absolute_percent:
             # "raise the risk by 0.5 %", "augmente le risque de 0,5 %": a change, not the value.
             return _refuse("no_match", "a change of the risk, not its new value", intent)
-        if a.unknown_after_slot:
-            return _refuse("no_match", "words no grammar knows after the percentage or market", intent)
+        if a.unknown_words:
+            return _refuse("no_match", "words no grammar knows in a risk setting", intent)
         trouble, symbol = self._one_symbol(a)
         if trouble is not None:
             return trouble
