@@ -20,12 +20,19 @@ command re-sends an order).
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from assistant.nlu.normalize import normalize
 
 __all__ = ["NOT_GIVEN_KEYS", "NotGiven"]
+
+#: Words in quotes with other words outside them ('what does "buy 2 ES" do', 'say « achète 2 ES »'): a
+#: command mentioned, not given (a whole sentence in quotes is said as is). Single quotes only around words (an
+#: apostrophe is no quote: "l'ES", "don't").
+_QUOTED = re.compile(r"""["“”«»„]|(?:^|(?<=\s))'(?=\S)|(?<=\S)'(?=\s|$|[?!.,;:])""")
+_OUTSIDE = re.compile(r"\w")
 
 #: The `frames:` keys this module reads (the frame matcher leaves them alone).
 NOT_GIVEN_KEYS = frozenset({"not_given", "not_given_except", "repeat_orders", "standing_orders"})
@@ -74,6 +81,18 @@ class NotGiven:
         exceptions = _spans(tokens, self._except)
         return any(not any(s <= start and end <= e for s, e in exceptions)
                    for start, end in _spans(tokens, self._cues))
+
+    @staticmethod
+    def quoted(text: str) -> bool:
+        """Words in quotes and words outside them: a command mentioned ('is "buy 2 ES" a market order')."""
+        if not any(ch in text for ch in "\"“”«»„'"):
+            return False
+        parts = _QUOTED.split(text)
+        if len(parts) < 3:
+            return False
+        outside = "".join(parts[0::2])  # (the text between an even number of quote marks is outside)
+        inside = "".join(parts[1::2])
+        return bool(_OUTSIDE.search(inside)) and bool(_OUTSIDE.search(outside))
 
     def standing(self, tokens: Sequence[str]) -> bool:
         """A `standing_orders` phrase is said: a rule for the future, not one order now."""

@@ -477,8 +477,8 @@ class Parser:
             return result
         if result.intent in _NOT_GIVEN_CHECKED:
             said = normalize(result.text).split()
-            if cues.wrapped(said):
-                detail = "a command told, planned or shown, not given: say it as your own order"
+            if cues.wrapped(said) or cues.quoted(result.text):
+                detail = "a command told, planned, shown or quoted, not given: say it as your own order"
             elif result.intent in _STANDING_CHECKED and cues.standing(said):
                 detail = "an order or a close as a rule for the future: one now, or one each time?"
             else:
