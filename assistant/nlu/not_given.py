@@ -34,6 +34,9 @@ __all__ = ["NOT_GIVEN_KEYS", "NotGiven"]
 _QUOTED = re.compile(r"""["“”«»„]|(?:^|(?<=\s))'(?=\S)|(?<=\S)'(?=\s|$|[?!.,;:])""")
 _OUTSIDE = re.compile(r"\w")
 
+#: The quote marks `quoted` looks for (its cheap gate).
+_QUOTE_MARKS = frozenset("\"“”«»„'")
+
 #: The `frames:` keys this module reads (the frame matcher leaves them alone).
 NOT_GIVEN_KEYS = frozenset({"not_given", "not_given_except", "repeat_orders", "standing_orders"})
 
@@ -52,6 +55,12 @@ def _phrases(frames: Mapping[str, Mapping[str, Any]], key: str) -> dict[str, lis
     return by_first
 
 
+def _anchors(by_first: Mapping[str, list[tuple[str, ...]]]) -> frozenset[str]:
+    """The longest word of each phrase: a phrase is said only where each of its words is (the cheap gate; a first
+    word is often "the", "my", "le")."""
+    return frozenset(max(words, key=len) for entries in by_first.values() for words in entries)
+
+
 def _spans(tokens: Sequence[str], by_first: Mapping[str, list[tuple[str, ...]]]) -> list[tuple[int, int]]:
     """(start, end) of every phrase said in `tokens`."""
     return [(i, i + len(words)) for i, token in enumerate(tokens) for words in by_first.get(token, ())
@@ -66,17 +75,17 @@ class NotGiven:
         self._except = _phrases(frames, "not_given_except")
         self._repeats = _phrases(frames, "repeat_orders")
         self._standing = _phrases(frames, "standing_orders")
-        #: The gates: a cue's first word said (most commands hold none).
-        self._firsts = frozenset(self._cues)
-        self._repeat_firsts = frozenset(self._repeats)
-        self._standing_firsts = frozenset(self._standing)
+        #: The gates: a cue's longest word said (most commands hold none).
+        self._gate = _anchors(self._cues)
+        self._repeat_gate = _anchors(self._repeats)
+        self._standing_gate = _anchors(self._standing)
 
     def __bool__(self) -> bool:
         return bool(self._cues or self._repeats or self._standing)
 
     def wrapped(self, tokens: Sequence[str]) -> bool:
         """A `not_given` cue is said outside its exceptions (`not_given_except`)."""
-        if self._firsts.isdisjoint(tokens):
+        if self._gate.isdisjoint(tokens):
             return False
         exceptions = _spans(tokens, self._except)
         return any(not any(s <= start and end <= e for s, e in exceptions)
@@ -85,7 +94,7 @@ class NotGiven:
     @staticmethod
     def quoted(text: str) -> bool:
         """Words in quotes and words outside them: a command mentioned ('is "buy 2 ES" a market order')."""
-        if not any(ch in text for ch in "\"“”«»„'"):
+        if _QUOTE_MARKS.isdisjoint(text):
             return False
         parts = _QUOTED.split(text)
         if len(parts) < 3:
@@ -96,8 +105,8 @@ class NotGiven:
 
     def standing(self, tokens: Sequence[str]) -> bool:
         """A `standing_orders` phrase is said: a rule for the future, not one order now."""
-        return not self._standing_firsts.isdisjoint(tokens) and bool(_spans(tokens, self._standing))
+        return not self._standing_gate.isdisjoint(tokens) and bool(_spans(tokens, self._standing))
 
     def order_again(self, tokens: Sequence[str]) -> bool:
         """A `repeat_orders` word is said: an order asked again, not MIA's last answer."""
-        return not self._repeat_firsts.isdisjoint(tokens) and bool(_spans(tokens, self._repeats))
+        return not self._repeat_gate.isdisjoint(tokens) and bool(_spans(tokens, self._repeats))
