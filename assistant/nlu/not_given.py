@@ -26,7 +26,7 @@ from typing import Any
 
 from assistant.nlu.normalize import normalize
 
-__all__ = ["NOT_GIVEN_KEYS", "NotGiven"]
+__all__ = ["NOT_GIVEN_KEYS", "NotGiven", "QUOTE_MARKS"]
 
 #: Words in quotes with other words outside them ('what does "buy 2 ES" do', 'say « achète 2 ES »'): a
 #: command mentioned, not given (a whole sentence in quotes is said as is). Single quotes only around words (an
@@ -35,7 +35,7 @@ _QUOTED = re.compile(r"""["“”«»„]|(?:^|(?<=\s))'(?=\S)|(?<=\S)'(?=\s|$|[
 _OUTSIDE = re.compile(r"\w")
 
 #: The quote marks `quoted` looks for (its cheap gate).
-_QUOTE_MARKS = frozenset("\"“”«»„'")
+QUOTE_MARKS = frozenset("\"“”«»„'")
 
 #: The `frames:` keys this module reads (the frame matcher leaves them alone).
 NOT_GIVEN_KEYS = frozenset({"not_given", "not_given_except", "repeat_orders", "standing_orders"})
@@ -79,6 +79,8 @@ class NotGiven:
         self._gate = _anchors(self._cues)
         self._repeat_gate = _anchors(self._repeats)
         self._standing_gate = _anchors(self._standing)
+        #: Every cue's longest word, of every key: the one gate of a caller (most commands hold none).
+        self.gate = self._gate | self._repeat_gate | self._standing_gate
 
     def __bool__(self) -> bool:
         return bool(self._cues or self._repeats or self._standing)
@@ -94,7 +96,7 @@ class NotGiven:
     @staticmethod
     def quoted(text: str) -> bool:
         """Words in quotes and words outside them: a command mentioned ('is "buy 2 ES" a market order')."""
-        if _QUOTE_MARKS.isdisjoint(text):
+        if QUOTE_MARKS.isdisjoint(text):
             return False
         parts = _QUOTED.split(text)
         if len(parts) < 3:

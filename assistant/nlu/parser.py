@@ -54,7 +54,7 @@ from assistant.nlu.frames import HELD_CONTRACTS, STATE_INTENTS, SWITCH_QUESTION,
 from assistant.nlu.fuzzy import CarrierIndex, FuzzyOutcome
 from assistant.nlu.normalize import cached_normalize as normalize
 from assistant.nlu.numbers import number_language
-from assistant.nlu.not_given import NotGiven
+from assistant.nlu.not_given import QUOTE_MARKS, NotGiven
 from assistant.nlu.order_extras import OrderExtras
 from assistant.nlu.restate import Restatement, Restater
 from assistant.nlu.slash import ACTION_COMMANDS, RISK_COMMAND, SYMBOL_ARG, ActionCommand, SlashCommand, action_slots, slash_command
@@ -473,18 +473,21 @@ class Parser:
         last answer, nothing re-sends an order); as it was otherwise. On the sentence as said (an aside dropped
         by a stage may be the one that tells)."""
         cues = self._not_given_cues
-        if cues is None or not (result.matched or (result.reason or "").startswith("missing_")):
+        if cues is None or result.intent not in _NOT_GIVEN_INTENTS \
+                or not (result.matched or (result.reason or "").startswith("missing_")):
             return result
+        said = normalize(result.text).split()
+        if cues.gate.isdisjoint(said) and QUOTE_MARKS.isdisjoint(result.text):
+            return result  # (the cheap gate: no cue's longest word, no quote mark, as most commands)
         if result.intent in _NOT_GIVEN_CHECKED:
-            said = normalize(result.text).split()
             if cues.wrapped(said) or cues.quoted(result.text):
                 detail = "a command told, planned, shown or quoted, not given: say it as your own order"
             elif result.intent in _STANDING_CHECKED and cues.standing(said):
                 detail = "an order or a close as a rule for the future: one now, or one each time?"
             else:
                 return result
-        elif result.intent == "repeat" and result.matched:
-            if not cues.order_again(normalize(result.text).split()):
+        elif result.matched:  # (a repeat)
+            if not cues.order_again(said):
                 return result
             detail = "an order asked again: MIA re-sends none (say the order itself)"
         else:
@@ -1224,6 +1227,8 @@ _EXTRA_CHECKED = frozenset({"place_trade", "close_positions", "resume", "autopil
 _NOT_GIVEN_CHECKED = _EXTRA_CHECKED | {"halt", "reduce_only"}
 #: …and when said as a rule for the future (`NotGiven.standing`): a switch or the risk is one already.
 _STANDING_CHECKED = frozenset({"place_trade", "close_positions"})
+#: …and a repeat asking for an order again (`NotGiven.order_again`).
+_NOT_GIVEN_INTENTS = _NOT_GIVEN_CHECKED | {"repeat"}
 
 #: Why an order carrying more than MIA can do is refused (ParseResult.detail; the dialogue says it).
 _UNSUPPORTED_DETAIL = {
