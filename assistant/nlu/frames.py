@@ -26,6 +26,7 @@ from typing import Any, Literal
 
 from assistant.nlu.compiled import NUMBER_KIND, PERCENT_KIND, CompiledLanguage, ScannedValue
 from assistant.nlu.normalize import normalize
+from assistant.nlu.not_given import NOT_GIVEN_KEYS
 from assistant.nlu.order_extras import EXTRAS_KEYS
 from assistant.nlu.restate import RESTATE_KEYS
 from assistant.nlu.slot_reader import SLOT_KEYS
@@ -50,7 +51,7 @@ FRAME_KEYS = frozenset({
     "market_opinions", "index_markets", "counted_sides", "negated_mode_glue", "negated_mode_nouns",
     "number_alternatives", "period_nouns",
     "others_possessives", "paper_words",
-}) | RESTATE_KEYS | SLOT_KEYS | TYPO_KEYS | EXTRAS_KEYS | TOLD_KEYS
+}) | RESTATE_KEYS | SLOT_KEYS | TYPO_KEYS | EXTRAS_KEYS | TOLD_KEYS | NOT_GIVEN_KEYS
 
 
 
@@ -468,8 +469,8 @@ class FrameMatcher:
                     for shorts in value.values():
                         self._plain_known.update(normalize(w) for w in _strings(shorts, f"frames ({code}) {key}"))
                 if key in RESTATE_KEYS or key in SLOT_KEYS or key in TYPO_KEYS or key in EXTRAS_KEYS \
-                        or key == "negating_prefixes":
-                    continue  # read by restate.py, slot_reader.py, typos.py, order_extras.py
+                        or key in NOT_GIVEN_KEYS or key == "negating_prefixes":
+                    continue  # read by restate.py, slot_reader.py, typos.py, order_extras.py, not_given.py
                 if key in TOLD_KEYS:
                     self._told.add(code, key, _strings(value, f"frames ({code}) {key}"))
                     continue
@@ -587,6 +588,8 @@ class FrameMatcher:
                     self._table.add(neg, "negations")
             self._number_words.update(w for w in comp.numbers.words
                                       if comp.numbers.parse(w) is not None)
+            # ("hundred", "thousand" said outside a number: what is left of one misheard, never passed over)
+            self._number_words.update(comp.numbers.multipliers())
         self._number_words -= self._article_words
         self._answer_sizes = tuple(sorted({len(p) for p in self._answer_words_set}, reverse=True))
         money = self._table.cues("money")

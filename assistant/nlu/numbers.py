@@ -99,6 +99,13 @@ class NumberLanguage:
             return None
         return self.parse_tokens(normalized.split())
 
+    def multipliers(self) -> frozenset[str]:
+        """Words that are a number only after another one ("hundred", "thousand", "quarters", "vingts"): said
+        alone, they are what is left of a number misheard ("at *for* thousand", "twenty *won* thousand")."""
+        units = [w for w in self.words if self.parse(w) is not None]
+        return frozenset(w for w in self.words - _CONNECTORS
+                         if self.parse(w) is None and any(self.parse(f"{u} {w}") is not None for u in units))
+
     def to_words(self, value: Number) -> str:
         """Spoken form of a non-negative number ("5012.25" -> "five thousand twelve point two five")."""
         if self.spell_integer is None or self.decimal_word is None:
@@ -125,12 +132,19 @@ def _digits_text(value: Number) -> str:
     return str(value)
 
 
+#: Figures grouped by dots as thousands are in French or German ("6.000", "21.500"), or decimals with three
+#: places? Neither is read: 6 or 6000 is the trader's to say ("6000", "6 000", "6,000", "6.0").
+_DOT_GROUPED = re.compile(r"[1-9]\d{0,2}(?:\.\d{3})+")
+
+
 def _parse_digits(tokens: list[str]) -> Number | None:
     if len(tokens) != 1:
         return None
     tok = tokens[0]
     if tok.isdigit():
         return int(tok)
+    if "." in tok and _DOT_GROUPED.fullmatch(tok):
+        return None
     try:
         return float(tok)
     except ValueError:

@@ -36,7 +36,8 @@ from assistant.nlu.result import ParseResult
 __all__ = ["EXTRAS_KEYS", "EXTRA_KINDS", "OrderExtras", "chat_side_values"]
 
 #: The `frames:` keys this module reads (the frame matcher leaves them alone).
-EXTRAS_KEYS = frozenset({"order_extras", "order_joins", "market_order_words", "command_times", "command_levels"})
+EXTRAS_KEYS = frozenset({"order_extras", "order_joins", "market_order_words", "command_times", "command_levels",
+                         "order_unfinished"})
 
 #: The kinds, in the order they are looked for (the first found is named).
 EXTRA_KINDS = ("stop", "target", "time", "condition", "indirect")
@@ -47,6 +48,9 @@ _COMMANDS = frozenset({"place_trade", "close_positions", "halt", "resume", "set_
 
 #: A clock time typed as one token: "16h", "9h30", "4pm", "10am".
 _CLOCK = re.compile(r"\d{1,2}(?:h\d{0,2}|am|pm)")
+
+#: Commands cut off when said last a word that ties what follows (`order_unfinished`).
+_UNFINISHED_CHECKED = frozenset({"place_trade", "close_positions"})
 
 #: Kinds that belong to a new order only (a close has no stop); the others go with a close too.
 _ORDER_ONLY = frozenset({"stop", "target"})
@@ -151,8 +155,12 @@ class OrderExtras:
         cue_words = Counter(word for entries in self._tagged.values() for entry, _ in entries for word in entry)
         self._anchors = frozenset(max(entry, key=lambda w: (len(w), -cue_words[w]))
                                   for entries in self._tagged.values() for entry, _ in entries)
-        #: The last word of each join (`cut_off`'s gate).
-        self._join_lasts = frozenset(words[-1] for entries in self._joins._by_first.values() for words in entries)
+        #: Words a command never stops on (`order_unfinished`: "buy 2 ES *at*", "vends 2 ES *pour*"): cut off too.
+        self._unfinished = frozenset(normalize(w) for section in frames.values()
+                                     for w in _strings(section.get("order_unfinished")))
+        #: The last word of each join, and the unfinished words (`cut_off`'s gate).
+        self._join_lasts = frozenset(words[-1] for entries in self._joins._by_first.values()
+                                     for words in entries) | self._unfinished
         #: Every first word of a cue: the gate (most refused sentences hold none).
         self._firsts = frozenset(word for cues in (*self._kinds.values(), self._joins, self._command_times,
                                                    self._command_levels)
@@ -223,14 +231,18 @@ class OrderExtras:
         """`said` of a command as understood (see there)."""
         return self.said(tokens, order=intent == "place_trade", intent=intent)
 
-    def cut_off(self, text: str) -> bool:
-        """The sentence as said ends on a join (`order_joins`: "buy two ES and", "ferme tout et"): cut off
-        before what came next (a second order, a stop), never read without it."""
+    def cut_off(self, text: str, intent: str | None = None) -> bool:
+        """The sentence as said ends on a join (`order_joins`: "buy two ES and", "ferme tout et") or on a word
+        that ties what follows to it (`order_unfinished`: "buy 2 ES at", "achète 2 ES avec"): cut off before what
+        came next (a second order, a stop, a price), never read without it; the latter only for an order or a close
+        (`intent`: "set my risk to", "switch the autopilot to" ask their question)."""
         raw = text.rstrip(" .,;:!?…").rsplit(None, 1)[-1:]
         word = raw[0].lower() if raw else ""
         if word not in self._join_lasts and (word.isascii() or not self._join_lasts.intersection(normalize(word).split())):
             return False  # (the cheap gate: the last word ends no join; "ça", "après" folded only when not ASCII)
         tail = normalize(text).split()[-3:]  # (the longest join is three words)
+        if tail and tail[-1] in self._unfinished and intent in _UNFINISHED_CHECKED:
+            return True
         return any(start + size == len(tail) for start, size in self._joins.positions(tail))
 
     def contradiction(self, tokens: Sequence[str], slots: Mapping[str, Any]) -> str | None:

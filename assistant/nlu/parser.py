@@ -54,6 +54,7 @@ from assistant.nlu.frames import HELD_CONTRACTS, STATE_INTENTS, SWITCH_QUESTION,
 from assistant.nlu.fuzzy import CarrierIndex, FuzzyOutcome
 from assistant.nlu.normalize import cached_normalize as normalize
 from assistant.nlu.numbers import number_language
+from assistant.nlu.not_given import QUOTE_MARKS, NotGiven
 from assistant.nlu.order_extras import OrderExtras
 from assistant.nlu.restate import Restatement, Restater
 from assistant.nlu.slash import ACTION_COMMANDS, RISK_COMMAND, SYMBOL_ARG, ActionCommand, SlashCommand, action_slots, slash_command
@@ -145,6 +146,8 @@ class Parser:
         if self._frames is not None:
             extras = OrderExtras(self._compiled, frame_data)
             self._extras = extras if extras else None
+        not_given = NotGiven(frame_data) if self._frames is not None else None
+        self._not_given_cues = not_given if not_given else None
         self._typos = TypoFixer(self._compiled, frame_data, _TYPO_ACTIONS) if self._frames is not None else None
         self._read_only = (self._frames.topic_intents | STATE_INTENTS) if self._frames is not None else frozenset()
         # An order or a close said with a "?" last ("achète 2 ES ?", "buy 2 ES??", "out ES?") asks
@@ -324,7 +327,7 @@ class Parser:
             if greeted is not None:
                 return ParseResult(text, result.normalized, False, None, language=greeted, language_certain=True,
                                    score=1.0, reason="greeting", detail="a greeting, no request", nearest="help")
-        result = self._unhonoured(result)
+        result = self._not_given(self._unhonoured(result))
         if result.intent == "place_trade" and self._extras is not None \
                 and (result.matched or (result.reason or "").startswith("missing_")) \
                 and (clash := self._extras.contradiction((result.normalized or normalize(text)).split(),
@@ -461,7 +464,7 @@ class Parser:
         if self._extras is None or result.intent not in _EXTRA_CHECKED or not (
                 result.matched or (result.reason or "").startswith("missing_")):
             return result
-        if result.method != "exact" and self._extras.cut_off(result.text):
+        if result.method != "exact" and self._extras.cut_off(result.text, result.intent):
             # (an exact match is a path of the grammar, every word explained: "… do me a favor and")
             # "buy two ES and", "ferme tout et": the sentence as said stops on a join, a part lost
             return replace(result, matched=False, intent=None, slots={}, slot_text={}, reason="no_match",
@@ -475,6 +478,37 @@ class Parser:
         return ParseResult(result.text, result.normalized, False, None, language=result.language,
                            language_certain=result.language_certain, score=1.0, method=result.method,
                            reason=f"unsupported_{kind}", detail=_UNSUPPORTED_DETAIL[kind], nearest=result.intent)
+
+    def _not_given(self, result: ParseResult) -> ParseResult:
+        """`result` refused when the command it understood is said but not given (`NotGiven`: someone else's
+        order told, one kept for later, an example, a command to type), whatever stage read it ("my coach says
+        buy 2 ES", "rappelle-moi de fermer le ES"), an order or a close said as a rule for the future ("from now on
+        sell 2 MNQ"), or a repeat that asks for an order again ("repeat the last order": MIA's repeat says its
+        last answer, nothing re-sends an order); as it was otherwise. On the sentence as said (an aside dropped
+        by a stage may be the one that tells)."""
+        cues = self._not_given_cues
+        if cues is None or result.intent not in _NOT_GIVEN_INTENTS \
+                or not (result.matched or (result.reason or "").startswith("missing_")):
+            return result
+        said = normalize(result.text).split()
+        if cues.gate.isdisjoint(said) and QUOTE_MARKS.isdisjoint(result.text):
+            return result  # (the cheap gate: no cue's longest word, no quote mark, as most commands)
+        if result.intent in _NOT_GIVEN_CHECKED:
+            if cues.wrapped(said) or cues.quoted(result.text):
+                detail = "a command told, planned, shown or quoted, not given: say it as your own order"
+            elif result.intent in _STANDING_CHECKED and cues.standing(said):
+                detail = "an order or a close as a rule for the future: one now, or one each time?"
+            else:
+                return result
+        elif result.matched:  # (a repeat)
+            if not cues.order_again(said):
+                return result
+            detail = "an order asked again: MIA re-sends none (say the order itself)"
+        else:
+            return result
+        return ParseResult(result.text, result.normalized, False, None, language=result.language,
+                           language_certain=result.language_certain, score=1.0, method=result.method,
+                           reason="no_match", detail=detail, nearest=result.intent)
 
     def _greeting(self, normalized: str, lang: str) -> str | None:
         """The language of a sentence made of greetings only (and the assistant's name, "please"),
@@ -1202,6 +1236,13 @@ def _one_kind_changed(before: dict[str, object], after: dict[str, object]) -> bo
 #: trading at the open", "l'autopilote en auto ce matin" are never flipped now). A halt or reduce-only said
 #: with a time is left to the stages (stopping now is never the dangerous way).
 _EXTRA_CHECKED = frozenset({"place_trade", "close_positions", "resume", "autopilot_mode", "set_risk"})
+
+#: Commands refused when said inside a sentence that does not give them (`Parser._not_given`).
+_NOT_GIVEN_CHECKED = _EXTRA_CHECKED | {"halt", "reduce_only"}
+#: …and when said as a rule for the future (`NotGiven.standing`): a switch or the risk is one already.
+_STANDING_CHECKED = frozenset({"place_trade", "close_positions"})
+#: …and a repeat asking for an order again (`NotGiven.order_again`).
+_NOT_GIVEN_INTENTS = _NOT_GIVEN_CHECKED | {"repeat"}
 
 #: Why an order carrying more than MIA can do is refused (ParseResult.detail; the dialogue says it).
 _UNSUPPORTED_DETAIL = {

@@ -160,3 +160,22 @@ def test_a_scan_reads_decimals_said_digit_by_digit_as_one_number(text: str, valu
     items = [i for i in comp.scan_items(f"achete es a {text} ") if not isinstance(i, str) and i.kind == NUMBER_KIND]
     assert [i.text for i in items] == [text]
     assert parse_number(text, "fr") == value
+
+
+@pytest.mark.parametrize("text", ["6.000", "21.500", "1.000.000", "2.000"])
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_figures_grouped_by_dots_are_no_number(text: str, lang: str) -> None:
+    # six thousand (French, German grouping) or six with three decimals? The trader's to say (round 24a)
+    assert parse_number(text, lang) is None
+
+
+@pytest.mark.parametrize("text,lang,value", [("0.500", "en", 0.5), ("5962.500", "en", 5962.5), ("6,000", "en", 6000),
+                                             ("6 000,50", "fr", 6000.5)])
+def test_other_three_decimal_figures_stay_numbers(text: str, lang: str, value: float) -> None:
+    assert parse_number(text, lang) == value
+
+
+def test_multipliers_are_the_words_that_need_a_number_before_them() -> None:
+    # "hundred", "thousand" said alone are what is left of a number misheard ("at for thousand")
+    assert number_language("en").multipliers() == {"hundred", "thousand", "quarters"}
+    assert number_language("fr").multipliers() == {"vingts", "quarts"}

@@ -235,6 +235,13 @@ def test_heldout_paraphrases_keep_their_floor_with_nothing_wrong(parser: Parser,
 #: month, with a size word against its quantity, a doubt said after it ("I reckon"), a demonstrative before
 #: the quantity ("sell that one ES"), cut off after a join ("buy two ES and"), "es-tu long ?" (the verb),
 #: "stop asking me" (no halt).
+#: round 24a (helper nlu24, session 13: red team, money safety, second pass) - a command said but not given
+#: (someone else's order told, a reminder, a plan or a draft for later, an example, a pretence, a command to type:
+#: frames `not_given`, parser `_not_given`), an order whose price was lost (a marker said last: `order_unfinished`;
+#: a "hundred" / "thousand" left over from a misheard number), "repeat the last order" (`repeat_orders`), a size
+#: bounded or approximated ("buy about 2 ES", "achète max 3 ES"), "you buying 2 ES?", "achète 2 ES je rigole", a verb
+#: that drops or puts off the command ("skip buying 2 ES"), the model's view ("the model thinks buy 2 ES"), an order
+#: or a close as a rule for the future ("from now on sell 2 MNQ": `standing_orders`), figures grouped by dots.
 #: round 24b (helper nlu26, session 13: the switches, the status and the risk setting, their vocabulary swept as a
 #: thesaurus) - "un-pause" / "release the halt" / "annule la pause" (resume, never the halt), a pause said by
 #: "hold", "lock", "timeout", "plus de prise de position", "fermer boutique"; the paper / demo / live account asked;
@@ -254,7 +261,7 @@ ROUNDS = {"round4": (150, 40), "round5": (140, 40), "round6": (45, 12), "round7"
           "round18a": (60, 17), "round18b": (75, 20), "round18c": (80, 22), "round19": (31, 13),
           "round20a": (70, 22), "round20b": (47, 32), "round21": (33, 5), "round22a": (108, 32),
           "round22b": (88, 20), "round22c": (80, 50), "round23": (18, 8), "round25": (24, 19),
-          "round24b": (100, 23), "round24c": (80, 19)}
+          "round24a": (124, 73), "round24b": (100, 23), "round24c": (80, 19)}
 
 
 #: Below the issue's target on purpose: round 13 EN's two misses are typos the typo rule refuses as
