@@ -40,12 +40,9 @@ _SPACE_GROUPS = re.compile(r"(?<![\d.,])(\d{1,3})((?: \d{3})+)(?![\d])")
 # ("0,500") is a French decimal, not a thousands group.
 _COMMA_GROUPS = re.compile(r"(?<![\d.,])([1-9]\d{0,2})((?:,\d{3})+)(?![\d,])")
 _DECIMAL_COMMA = re.compile(r"(?<=\d),(?=\d)")
-# A Swiss apostrophe-grouped number ("6'000", "21'050.5") and a European dot-grouped one ("6.000", "21.050,5":
-# France, Belgium, Switzerland, Germany). Three digits after a dot are no price's decimals (ticks are 0.25):
-# read as thousands (a quantity or a risk so read is refused by validation, never taken as 2 or 1 %).
-# A first group starting with 0 ("0.500") stays a decimal.
+# A Swiss apostrophe-grouped number ("6'000", "21'050.5"): no other reading. A dot-grouped one ("6.000",
+# "21.500") is 6 or 6000, 21.5 or 21500 depending on the writer's country: never read (numbers.py refuses it).
 _APOSTROPHE_GROUPS = re.compile(r"(?<![\w.,'])(\d{1,3})((?:'\d{3})+)(?![\d'])")
-_DOT_GROUPS = re.compile(r"(?<![\w.,'])([1-9]\d{0,2})((?:\.\d{3})+)(?![\d.])")
 _LEADING_DOT = re.compile(r"(?<!\d)\.(?=\d)")
 _SYMBOLS = re.compile(r"[%&@]")
 _SYMBOL_WORDS = {"%": f" {PERCENT_WORD} ", "&": " and ", "@": " at "}
@@ -80,7 +77,7 @@ def fold_accents(text: str) -> str:
 
 
 def _join_groups(match: re.Match[str]) -> str:
-    return match.group(1) + match.group(2).replace(" ", "").replace(",", "").replace("'", "").replace(".", "")
+    return match.group(1) + match.group(2).replace(" ", "").replace(",", "").replace("'", "")
 
 
 def _fraction(match: re.Match[str]) -> str:
@@ -109,8 +106,6 @@ def normalize(text: str) -> str:
             text = _TIMES.sub("", text)
         if "'" in text:
             text = _APOSTROPHE_GROUPS.sub(_join_groups, text)
-        if "." in text:
-            text = _DOT_GROUPS.sub(_join_groups, text)
         if _GROUPED.search(text):
             text = _SPACE_GROUPS.sub(_join_groups, text)
             if "," in text:

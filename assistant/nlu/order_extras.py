@@ -37,7 +37,7 @@ __all__ = ["EXTRAS_KEYS", "EXTRA_KINDS", "OrderExtras", "chat_side_values"]
 
 #: The `frames:` keys this module reads (the frame matcher leaves them alone).
 EXTRAS_KEYS = frozenset({"order_extras", "order_joins", "market_order_words", "command_times", "command_levels",
-                         "order_unfinished"})
+                         "order_unfinished", "order_unfinished_except"})
 
 #: The kinds, in the order they are looked for (the first found is named).
 EXTRA_KINDS = ("stop", "target", "time", "condition", "indirect")
@@ -158,6 +158,9 @@ class OrderExtras:
         #: Words a command never stops on (`order_unfinished`: "buy 2 ES *at*", "vends 2 ES *pour*"): cut off too.
         self._unfinished = frozenset(normalize(w) for section in frames.values()
                                      for w in _strings(section.get("order_unfinished")))
+        #: Phrases said last that end on such a word and are whole ("buy one ES *to start with*").
+        self._finished = tuple(tuple(normalize(w).split()) for section in frames.values()
+                               for w in _strings(section.get("order_unfinished_except")) if normalize(w))
         #: The last word of each join, and the unfinished words (`cut_off`'s gate).
         self._join_lasts = frozenset(words[-1] for entries in self._joins._by_first.values()
                                      for words in entries) | self._unfinished
@@ -241,7 +244,8 @@ class OrderExtras:
         if word not in self._join_lasts and (word.isascii() or not self._join_lasts.intersection(normalize(word).split())):
             return False  # (the cheap gate: the last word ends no join; "ça", "après" folded only when not ASCII)
         tail = normalize(text).split()[-3:]  # (the longest join is three words)
-        if tail and tail[-1] in self._unfinished and intent in _UNFINISHED_CHECKED:
+        if tail and tail[-1] in self._unfinished and intent in _UNFINISHED_CHECKED \
+                and not any(tuple(tail[-len(p):]) == p for p in self._finished):
             return True
         return any(start + size == len(tail) for start, size in self._joins.positions(tail))
 

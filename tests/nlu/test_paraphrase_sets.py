@@ -252,7 +252,7 @@ def test_heldout_paraphrases_keep_their_floor_with_nothing_wrong(parser: Parser,
 #: round 24c (helper nlu25, session 13) - orders and closes said with every word a trader has for them: ways into an
 #: order ("smash", "punch in", "I request you to", "claque", "je désire"), addresses and thanks said last ("cheers pal",
 #: "bhai", "mon grand", "cimer"), buying and selling slang ("snag", "flog", "ramasse-moi"), market and contract
-#: spellings ("nq micros", "es futs", "contrats à terme"), prices grouped the Swiss or European way ("6'000", "6.000"),
+#: spellings ("nq micros", "es futs", "contrats à terme"), prices grouped the Swiss way ("6'000"; "6.000" is refused: 6 or 6000?),
 #: every way to close ("ditch", "nuke", "dénoue", "largue"); refusals: someone else's order ("for the lads"), a
 #: simulated, planned or reported one, a close of half.
 ROUNDS = {"round4": (150, 40), "round5": (140, 40), "round6": (45, 12), "round7": (80, 24), "round8": (170, 25),
