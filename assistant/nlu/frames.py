@@ -29,6 +29,7 @@ from assistant.nlu.normalize import normalize
 from assistant.nlu.order_extras import EXTRAS_KEYS
 from assistant.nlu.restate import RESTATE_KEYS
 from assistant.nlu.slot_reader import SLOT_KEYS
+from assistant.nlu.told import TOLD_KEYS, ToldPast
 from assistant.nlu.typos import TYPO_KEYS
 
 __all__ = ["ANSWER_OBJECT_KINDS", "FrameError", "FrameMatcher", "FrameOutcome", "FRAME_KEYS", "STATE_INTENTS",
@@ -49,7 +50,7 @@ FRAME_KEYS = frozenset({
     "market_opinions", "index_markets", "counted_sides", "negated_mode_glue", "negated_mode_nouns",
     "number_alternatives", "period_nouns",
     "others_possessives", "paper_words",
-}) | RESTATE_KEYS | SLOT_KEYS | TYPO_KEYS | EXTRAS_KEYS
+}) | RESTATE_KEYS | SLOT_KEYS | TYPO_KEYS | EXTRAS_KEYS | TOLD_KEYS
 
 
 
@@ -443,6 +444,8 @@ class FrameMatcher:
         self._market_lookalikes: dict[str, set[tuple[str, ...]]] = {}
         #: A market name that is a word before these words ("es-tu long ?": the verb, not the ES).
         self._market_lookalikes_next: dict[str, set[str]] = {}
+        #: A command told in the past tense ("I resumed trading", "j'ai levé la pause"): assistant/nlu/told.py.
+        self._told = ToldPast()
         #: The last analysis per language: code -> (spaced, raw, analysis) (see `analysis`).
         self._last: dict[str, tuple[str, str, _Analysis]] = {}
         #: (side and market words, words of a command's cues, their stems, stem sizes): `command_end`.
@@ -467,6 +470,9 @@ class FrameMatcher:
                 if key in RESTATE_KEYS or key in SLOT_KEYS or key in TYPO_KEYS or key in EXTRAS_KEYS \
                         or key == "negating_prefixes":
                     continue  # read by restate.py, slot_reader.py, typos.py, order_extras.py
+                if key in TOLD_KEYS:
+                    self._told.add(code, key, _strings(value, f"frames ({code}) {key}"))
+                    continue
                 if key in ("topics", "weak_topics"):
                     if not isinstance(value, dict):
                         raise FrameError(f"frames ({code}) {key}: expected intent: [cues]")
@@ -666,12 +672,14 @@ class FrameMatcher:
             return None
         return max(first, max((i + 1 for i, token in enumerate(tokens) if token in values), default=0))
 
-    def vetoes(self, normalized: str, intent: str | None, *, asked: str | None = None) -> str | None:
+    def vetoes(self, normalized: str, intent: str | None, *, asked: str | None = None,
+               language: str | None = None) -> str | None:
         """Why an approximate (fuzzy) match of `intent` must not stand, or None: small talk or a
         definition ("how's it going", "what is a"), an action told of someone else ("il a
         fermé tout"), or a switch asked about rather than requested (`asked`: the whole
         normalized sentence when a "?" was written; "l'autopilote est coupé ?" is close to
-        "coupe l'autopilote", "tu peux couper l'autopilote ?" is a request)."""
+        "coupe l'autopilote", "tu peux couper l'autopilote ?" is a request), or an action told in the past
+        tense in the matched `language` ("I switched the autopilot to auto")."""
         if asked is not None and intent in FLIP_INTENTS and not self._request_words.intersection(asked.split()):
             return SWITCH_QUESTION
         tokens = normalized.split()
@@ -685,6 +693,8 @@ class FrameMatcher:
                 for i in range(len(tokens))):
             return "the reverse of the switch"  # "sors du mode réduction seule" is close to the mode's name
         action = intent not in self._topic_intents
+        if action and self._told_past(tokens, language):
+            return "told of, not requested"  # "I switched the autopilot to auto" is close to "switch the autopilot…"
         named_only = intent == "autopilot_mode"  # nothing said but the autopilot's name (and politeness)
         i = 0
         while i < len(tokens):
@@ -765,6 +775,8 @@ class FrameMatcher:
         marker_ends: set[int] = set()  # token index right after a price marker ("at", "limite")
         to_ends: set[int] = set()      # token index right after "to" / "à" (an absolute value)
         while i < n:
+            if i in values and self._starts_switch_cue(tokens, i, values[i][0]):
+                del values[i]  # "un-pause": the prefix of a resume cue, not the article "un"
             if i in values:
                 item, size = values[i]
                 if item.kind == _SYMBOL:
@@ -871,6 +883,8 @@ class FrameMatcher:
                             len(tokens[j]) <= 2 or tokens[j] + said in known or said + tokens[j] in known):
                         out.unclear_side = True
             i += len(cue.words)
+        if self._told_past(tokens, comp.code):
+            out.categories["past"] = out.categories.get("past", 0) + 1  # "I resumed trading": told of
         # "un achat de deux ES": "un"/"a" before anything but a symbol or "contrats" is an article.
         kept: list[tuple[ScannedValue, int]] = []
         for item, end in out.numbers:
@@ -898,6 +912,22 @@ class FrameMatcher:
                 and all(d in self._forecast_days for d in out.days):
             del out.categories["elsewhen"]  # "la vol prévue pour demain": a forecast's day, not another day
         return out
+
+    def _told_past(self, tokens: Sequence[str], language: str | None) -> bool:
+        """A subject then a verb in the past ("I resumed trading", "on a relancé le trading"), in `language`'s
+        own words (French "on a" is no subject in "put on a long"; None: every language's): told."""
+        def category_at(i: int) -> str | None:
+            cue = self._table.at(tokens, i, _PRIORITY)
+            return None if cue is None else cue.category.partition(":")[0]
+        return self._told.told(tokens, category_at, language)
+
+    def _starts_switch_cue(self, tokens: Sequence[str], i: int, item: ScannedValue) -> bool:
+        """An article word that opens a halt or resume cue of several words ("un pause", "un halt": the
+        prefix "un-" typed apart) belongs to the cue, not to the numbers (French reads "un" as one)."""
+        if item.kind != NUMBER_KIND or item.text not in self._article_words:
+            return False
+        cue = self._table.at(tokens, i, _PRIORITY)
+        return cue is not None and len(cue.words) > 1 and cue.category in ("halt", "resume")
 
     @staticmethod
     def _in_value(values: Mapping[int, tuple[ScannedValue, int]], index: int) -> bool:

@@ -40,6 +40,12 @@ _SPACE_GROUPS = re.compile(r"(?<![\d.,])(\d{1,3})((?: \d{3})+)(?![\d])")
 # ("0,500") is a French decimal, not a thousands group.
 _COMMA_GROUPS = re.compile(r"(?<![\d.,])([1-9]\d{0,2})((?:,\d{3})+)(?![\d,])")
 _DECIMAL_COMMA = re.compile(r"(?<=\d),(?=\d)")
+# A Swiss apostrophe-grouped number ("6'000", "21'050.5") and a European dot-grouped one ("6.000", "21.050,5":
+# France, Belgium, Switzerland, Germany). Three digits after a dot are no price's decimals (ticks are 0.25):
+# read as thousands (a quantity or a risk so read is refused by validation, never taken as 2 or 1 %).
+# A first group starting with 0 ("0.500") stays a decimal.
+_APOSTROPHE_GROUPS = re.compile(r"(?<![\w.,'])(\d{1,3})((?:'\d{3})+)(?![\d'])")
+_DOT_GROUPS = re.compile(r"(?<![\w.,'])([1-9]\d{0,2})((?:\.\d{3})+)(?![\d.])")
 _LEADING_DOT = re.compile(r"(?<!\d)\.(?=\d)")
 _SYMBOLS = re.compile(r"[%&@]")
 _SYMBOL_WORDS = {"%": f" {PERCENT_WORD} ", "&": " and ", "@": " at "}
@@ -74,7 +80,7 @@ def fold_accents(text: str) -> str:
 
 
 def _join_groups(match: re.Match[str]) -> str:
-    return match.group(1) + match.group(2).replace(" ", "").replace(",", "")
+    return match.group(1) + match.group(2).replace(" ", "").replace(",", "").replace("'", "").replace(".", "")
 
 
 def _fraction(match: re.Match[str]) -> str:
@@ -101,6 +107,10 @@ def normalize(text: str) -> str:
             text = _NEGATIVE.sub(" minus ", text)
         if "x" in text:
             text = _TIMES.sub("", text)
+        if "'" in text:
+            text = _APOSTROPHE_GROUPS.sub(_join_groups, text)
+        if "." in text:
+            text = _DOT_GROUPS.sub(_join_groups, text)
         if _GROUPED.search(text):
             text = _SPACE_GROUPS.sub(_join_groups, text)
             if "," in text:

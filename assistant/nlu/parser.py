@@ -597,7 +597,7 @@ class Parser:
         # A switch whose value was not said (assistant/nlu/fuzzy.py `_value_unsaid`) is vetoed like
         # an accepted one: "autopilot" alone names the autopilot, it asks no switch.
         unsaid_value = out.status == "refuse" and not out.missing and (out.reason or "").startswith("missing_")
-        veto = self._frames.vetoes(stripped, out.intent, asked=norm if "?" in text else None) \
+        veto = self._frames.vetoes(stripped, out.intent, asked=norm if "?" in text else None, language=comp.code) \
             if (matched or unsaid_value) and self._frames is not None else None
         if veto is not None:
             # "hey how's it going" is close to "how is it going" (performance), "il a fermé tout"

@@ -37,6 +37,7 @@ __all__ = ["RESTATE_KEYS", "Restatement", "Restater"]
 
 #: The `frames:` keys this stage reads (the frame matcher leaves them alone).
 RESTATE_KEYS = frozenset({"corrections", "correction_tails", "correction_only", "hesitations", "trailers", "go_aheads",
+                          "trailer_objects",
                           "indirect_questions", "context_yes", "context_no", "chat_sides", "chat_limit",
                           "percent_labels", "percent_units", "preambles", "commentary_joins",
                           "correction_glue", "pauses", "contractions", "aside_markers", "aside_unfinished",
@@ -121,6 +122,10 @@ class Restater:
         self.hesitations = _phrases(frames, "hesitations")
         self.trailers = _Phrases(p for section in frames.values() for key in ("trailers", "go_aheads")
                                  for p in _strings(section.get(key, ())))
+        #: A word that makes the trailer after it the command's object ("buy 2 ES *for the* boss", "sell 2 ES
+        #: *to* the guys", "achète 2 ES *pour mon* gars": someone else's order), not an address said last.
+        self.trailer_objects = frozenset(normalize(w) for section in frames.values()
+                                         for w in _strings(section.get("trailer_objects", ())))
         #: Go-aheads ("do it", "fais-le"): trailers after a command, never after a yes or a no.
         self.go_aheads = _phrases(frames, "go_aheads")
         self.indirect = _phrases(frames, "indirect_questions")
@@ -591,12 +596,11 @@ class Restater:
             kept.append(tokens[i])
             i += 1
         while kept:
-            for size in range(min(_MAX_TRAILER, len(kept)), 0, -1):
-                if self.trailers.at(kept, len(kept) - size) == size:
-                    del kept[len(kept) - size:]
-                    break
-            else:
-                break
+            size = next((n for n in range(min(_MAX_TRAILER, len(kept)), 0, -1)
+                         if self.trailers.at(kept, len(kept) - n) == n), 0)
+            if not size or (len(kept) > size and kept[-size - 1] in self.trailer_objects):
+                break  # none left, or "for the boss": the order's object, kept (and refused)
+            del kept[len(kept) - size:]
         if not kept or len(kept) == len(tokens):
             return None
         return Restatement("hesitation", " ".join(kept))

@@ -235,15 +235,26 @@ def test_heldout_paraphrases_keep_their_floor_with_nothing_wrong(parser: Parser,
 #: month, with a size word against its quantity, a doubt said after it ("I reckon"), a demonstrative before
 #: the quantity ("sell that one ES"), cut off after a join ("buy two ES and"), "es-tu long ?" (the verb),
 #: "stop asking me" (no halt).
+#: round 24b (helper nlu26, session 13: the switches, the status and the risk setting, their vocabulary swept as a
+#: thesaurus) - "un-pause" / "release the halt" / "annule la pause" (resume, never the halt), a pause said by
+#: "hold", "lock", "timeout", "plus de prise de position", "fermer boutique"; the paper / demo / live account asked;
+#: close-only mode; the exposure per trade; a prop firm's limit asked (refused: no answer reports it).
 #: round 25 (lead, session 13: money safety) - an order, a close or a switch wrapped in a word that avoids, defers,
 #: plans, pretends or reminds ("avoid buying 2 ES", "schedule buy 2 ES", "rappelle-moi de fermer le ES"): no
 #: unknown word in a command frame, `order_extras: indirect` at every stage; greetings and slang ways in kept.
+#: round 24c (helper nlu25, session 13) - orders and closes said with every word a trader has for them: ways into an
+#: order ("smash", "punch in", "I request you to", "claque", "je désire"), addresses and thanks said last ("cheers pal",
+#: "bhai", "mon grand", "cimer"), buying and selling slang ("snag", "flog", "ramasse-moi"), market and contract
+#: spellings ("nq micros", "es futs", "contrats à terme"), prices grouped the Swiss or European way ("6'000", "6.000"),
+#: every way to close ("ditch", "nuke", "dénoue", "largue"); refusals: someone else's order ("for the lads"), a
+#: simulated, planned or reported one, a close of half.
 ROUNDS = {"round4": (150, 40), "round5": (140, 40), "round6": (45, 12), "round7": (80, 24), "round8": (170, 25),
           "round9": (60, 16), "round10": (66, 19), "round11": (75, 28), "round12": (85, 21), "round13": (95, 30),
           "round14": (62, 28), "round15": (110, 27), "round16": (105, 30), "round17": (38, 17),
           "round18a": (60, 17), "round18b": (75, 20), "round18c": (80, 22), "round19": (31, 13),
           "round20a": (70, 22), "round20b": (47, 32), "round21": (33, 5), "round22a": (108, 32),
-          "round22b": (88, 20), "round22c": (80, 50), "round23": (18, 8), "round25": (24, 19)}
+          "round22b": (88, 20), "round22c": (80, 50), "round23": (18, 8), "round25": (24, 19),
+          "round24b": (100, 23), "round24c": (80, 19)}
 
 
 #: Below the issue's target on purpose: round 13 EN's two misses are typos the typo rule refuses as
@@ -266,7 +277,14 @@ ROUNDS = {"round4": (150, 40), "round5": (140, 40), "round6": (45, 12), "round7"
 #: 0,5 %" are left refused: their templates moved the fuzzy matcher's sampled carriers of the intents after them
 #: (one random stream for every template) and a refused close lost its "you can say…" examples
 #: (tests/dialogue/test_followups.py).
-ROUND_TARGETS = {"round22a_fr": 0.94, "round13_en": 0.97, "round15_fr": 0.91, "round15_en": 0.9, "round18a_fr": 0.8, "round18a_en": 0.82,
+#: Round 24c (helper nlu25, session 13: orders and closes, the vocabulary swept as a thesaurus): EN 88/95, FR 77/87, none
+#: wrong (first draft measured before any change: 38.9 % / 41.0 %, 5 / 6 wrong). Left refused: an address that names
+#: someone else ("my friend", "mon ami", "mon frère": `others`), "we close only the micro" (told of, not asked), market
+#: spellings "mini sp", "emini s&p", "NQ micro", "micro NDX" (each moved the classifier's sampled sentences, and heldout9
+#: "montre-moi mes spoos" fell below its threshold, or the speech grammar: tests/audio/test_pocketsphinx.py), "sors du
+#: marché" x4 (a new French template moved the fuzzy matcher's samples: round23 "remonte le risque" lost its follow-up;
+#: no frame cue is both a close and "all"), "fais voir mes spoos".
+ROUND_TARGETS = {"round24c_en": 0.92, "round24c_fr": 0.88, "round22a_fr": 0.94, "round13_en": 0.97, "round15_fr": 0.91, "round15_en": 0.9, "round18a_fr": 0.8, "round18a_en": 0.82,
                  "round18b_en": 0.96}
 
 
