@@ -27,10 +27,11 @@ def make_config(tmp_path: Any, **overrides: Any) -> MiaConfig:
     return load_config(env={}, overrides={"data_dir": str(tmp_path), **overrides})
 
 
-def make_engine(config: MiaConfig) -> Engine:
+def make_engine(config: MiaConfig, mode: str = "paper") -> Engine:
+    """The engine on the paper broker; `mode="live"` labels it live (what a live session's dialogue sees)."""
     broker = PaperBroker(get_instrument, slippage_ticks=config.paper.slippage_ticks,
                          commission_per_contract=config.paper.commission_per_contract)
-    return Engine(config, broker, clock=MarketClock(), mode="paper")
+    return Engine(config, broker, clock=MarketClock(), mode=mode)
 
 
 class Ticker:
@@ -73,7 +74,13 @@ def config(tmp_path: Any) -> MiaConfig:
 
 @pytest.fixture
 async def engine(config: MiaConfig) -> AsyncIterator[Engine]:
-    eng = make_engine(config)
+    async for eng in running_engine(config):
+        yield eng
+
+
+async def running_engine(config: MiaConfig, mode: str = "paper") -> AsyncIterator[Engine]:
+    """A started engine with prices ticking (market orders fill), stopped and closed after use."""
+    eng = make_engine(config, mode)
     await eng.start(run_feed=False)
     for symbol, price in PRICES.items():
         eng.on_price(symbol, price, T0)

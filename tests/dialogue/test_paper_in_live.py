@@ -5,38 +5,22 @@ same sentence in a paper session is read back as usual."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Any
 
 import pytest
 
 from assistant.dialogue import Dialogue
 from assistant.nlu.parser import Parser
 from trading_core.api import Engine
-from trading_core.broker.paper import PaperBroker
-from trading_core.clock import MarketClock
 from trading_core.config import MiaConfig
-from trading_core.instruments import get_instrument
 
-from .conftest import PRICES, T0, Ticker, orders_of
+from .conftest import orders_of, running_engine
 
 
 @pytest.fixture
 async def live_engine(config: MiaConfig) -> AsyncIterator[Engine]:
     # The engine in live mode; its broker is the paper one (no TWS here): what matters is what reaches it.
-    broker = PaperBroker(get_instrument, slippage_ticks=config.paper.slippage_ticks,
-                         commission_per_contract=config.paper.commission_per_contract)
-    eng = Engine(config, broker, clock=MarketClock(), mode="live")
-    await eng.start(run_feed=False)
-    for symbol, price in PRICES.items():
-        eng.on_price(symbol, price, T0)
-    ticker = Ticker(eng)
-    ticker.start()
-    try:
+    async for eng in running_engine(config, mode="live"):
         yield eng
-    finally:
-        await ticker.stop()
-        await eng.stop()
-        eng.close()
 
 
 @pytest.mark.parametrize(("said", "words"), [
