@@ -126,10 +126,10 @@ TEXTS: dict[str, tuple[str, str]] = {
         "redites l'ordre quand la condition est remplie, ou donnez un prix limite.",
     ),
     "unsupported_indirect": (
-        "That sounds like an order to avoid, plan or be reminded of, not one to place now. Nothing was done; "
-        "to place it, say it plainly, for example “buy 2 ES”.",
-        "Cela ressemble à un ordre à éviter, à prévoir ou à me rappeler, pas à passer maintenant. Rien n'a été "
-        "fait ; pour le passer, dites-le simplement, par exemple « achète 2 ES ».",
+        "That sounds like an order talked about (someone else's, one to avoid, plan or remember), not one given "
+        "now. Nothing was done; to place it, say it plainly, for example “buy 2 ES”.",
+        "Cela ressemble à un ordre dont on parle (celui d'un autre, à éviter, à prévoir ou à me rappeler), pas à "
+        "passer maintenant. Rien n'a été fait ; pour le passer, dites-le simplement, par exemple « achète 2 ES ».",
     ),
     "paper_in_live": (
         "I am trading live, for real: I can't place a paper trade from here, and I won't send it live. Nothing "

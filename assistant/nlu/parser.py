@@ -486,6 +486,7 @@ class Parser:
         sell 2 MNQ"), or a repeat that asks for an order again ("repeat the last order": MIA's repeat says its
         last answer, nothing re-sends an order); as it was otherwise. On the sentence as said (an aside dropped
         by a stage may be the one that tells)."""
+        reason = "no_match"
         cues = self._not_given_cues
         if cues is None or result.intent not in _NOT_GIVEN_INTENTS \
                 or not (result.matched or (result.reason or "").startswith("missing_")):
@@ -495,6 +496,8 @@ class Parser:
             return result  # (the cheap gate: no cue's longest word, no quote mark, as most commands)
         if result.intent in _NOT_GIVEN_CHECKED:
             if cues.wrapped(said) or cues.quoted(result.text):
+                # (said as `unsupported_indirect`, the reason of the order_extras kind of the same family)
+                reason = "unsupported_indirect"
                 detail = "a command told, planned, shown or quoted, not given: say it as your own order"
             elif result.intent in _STANDING_CHECKED and cues.standing(said):
                 detail = "an order or a close as a rule for the future: one now, or one each time?"
@@ -508,7 +511,7 @@ class Parser:
             return result
         return ParseResult(result.text, result.normalized, False, None, language=result.language,
                            language_certain=result.language_certain, score=1.0, method=result.method,
-                           reason="no_match", detail=detail, nearest=result.intent)
+                           reason=reason, detail=detail, nearest=result.intent)
 
     def _greeting(self, normalized: str, lang: str) -> str | None:
         """The language of a sentence made of greetings only (and the assistant's name, "please"),

@@ -50,8 +50,10 @@ async def test_a_mood_clause_before_a_close_is_read_back_as_the_close(typed, eng
     ("buy 2 ES if it breaks 5900", "conditional"),
     ("ferme l'ES et achète 2 MNQ", "deux commandes"),
     ("close ES and buy 2 MNQ", "two commands"),
-    ("avoid buying 2 ES", "avoid, plan or be reminded of"),      # session 13: talked about, not given
-    ("rappelle-moi de fermer le ES", "à éviter, à prévoir ou à me rappeler"),
+    ("avoid buying 2 ES", "an order talked about"),      # session 13: talked about, not given
+    ("rappelle-moi de fermer le ES", "un ordre dont on parle"),
+    ("the signal says sell 2 MNQ", "someone else's"),
+    ("le bot dit achète 2 ES", "celui d'un autre"),
 ])
 async def test_an_order_mia_cannot_honour_is_refused_with_the_reason(typed, engine, said, words):
     reply = await typed.handle(said, 0.0)
