@@ -50,7 +50,7 @@ FRAME_KEYS = frozenset({
     "negating_prefixes", "hedges", "greetings", "why_words", "causatives", "quotes",
     "market_opinions", "index_markets", "counted_sides", "negated_mode_glue", "negated_mode_nouns",
     "number_alternatives", "period_nouns",
-    "others_possessives", "paper_words",
+    "others_possessives",
 }) | RESTATE_KEYS | SLOT_KEYS | TYPO_KEYS | EXTRAS_KEYS | TOLD_KEYS | NOT_GIVEN_KEYS
 
 
@@ -530,8 +530,6 @@ class FrameMatcher:
                     for market, names in value.items():
                         for name in _strings(names, f"frames ({code}) index_markets.{market}"):
                             self._index_markets[tuple(normalize(name).split())] = str(market)
-                elif key == "paper_words":
-                    continue  # read by the parser (`Parser.says_paper`): the dialogue refuses them in a live session
                 elif key == "greetings":
                     # read by the parser too: a sentence of greetings only (`Parser._greeting`)
                     # (one-word greetings only: "re" of "re bonjour" stays a fragment next to a side, "vend re")

@@ -10,7 +10,7 @@ purpose, or unknown words before the command); whatever stage read it, such a co
 (`Parser._not_given`), never sent.
 
 The cues are data, in the grammars' `frames:` sections (every language's, merged: traders mix them):
-`not_given`; `not_given_except`, phrases that hold a cue without wrapping the command ("comment on *dit*",
+`not_given`; `paper_words` (a paper command: the dialogue refuses it in a live session); `not_given_except`, phrases that hold a cue without wrapping the command ("comment on *dit*",
 "comme je t'ai *dit*": the trader's own order; "meilleur que *prévu*": a comment), where the cue does not
 count; `standing_orders`, which make an order or a close a rule for the future ("from now on sell 2 MNQ",
 "désormais ferme le ES": one order now, or one each time? a switch or the risk said so is what they are for:
@@ -38,7 +38,7 @@ _OUTSIDE = re.compile(r"\w")
 QUOTE_MARKS = frozenset("\"“”«»„'")
 
 #: The `frames:` keys this module reads (the frame matcher leaves them alone).
-NOT_GIVEN_KEYS = frozenset({"not_given", "not_given_except", "repeat_orders", "standing_orders"})
+NOT_GIVEN_KEYS = frozenset({"not_given", "not_given_except", "repeat_orders", "standing_orders", "paper_words"})
 
 
 def _phrases(frames: Mapping[str, Mapping[str, Any]], key: str) -> dict[str, list[tuple[str, ...]]]:
@@ -75,6 +75,10 @@ class NotGiven:
         self._except = _phrases(frames, "not_given_except")
         self._repeats = _phrases(frames, "repeat_orders")
         self._standing = _phrases(frames, "standing_orders")
+        #: A paper (simulated) command ("placer un trade papier", "sim buy 2 ES"): given, but for a paper session
+        #: only (the dialogue refuses it in a live one: `paper`).
+        self._paper = _phrases(frames, "paper_words")
+        self._paper_gate = _anchors(self._paper)
         #: The gates: a cue's longest word said (most commands hold none).
         self._gate = _anchors(self._cues)
         self._repeat_gate = _anchors(self._repeats)
@@ -108,6 +112,10 @@ class NotGiven:
     def standing(self, tokens: Sequence[str]) -> bool:
         """A `standing_orders` phrase is said: a rule for the future, not one order now."""
         return not self._standing_gate.isdisjoint(tokens) and bool(_spans(tokens, self._standing))
+
+    def paper(self, tokens: Sequence[str]) -> bool:
+        """A `paper_words` phrase is said: the command is asked as a paper (simulated) one."""
+        return not self._paper_gate.isdisjoint(tokens) and bool(_spans(tokens, self._paper))
 
     def order_again(self, tokens: Sequence[str]) -> bool:
         """A `repeat_orders` word is said: an order asked again, not MIA's last answer."""

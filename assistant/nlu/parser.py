@@ -122,11 +122,6 @@ class Parser:
                    words | frozenset(w for key in ("addressees", "polite") for g in frame_data[code].get(key, ())
                                      for w in normalize(str(g)).split()))
             for code, words in greetings.items()}
-        #: Words that make a command a paper (simulated) one ("placer un trade papier", "sim buy 2 ES"), as
-        #: phrases of normalised words (frames key `paper_words`): `says_paper`.
-        self._paper_phrases = frozenset(tuple(normalize(str(w)).split()) for section in frame_data.values()
-                                        for w in section.get("paper_words", ()) if normalize(str(w)))
-        self._paper_firsts = frozenset(p[0] for p in self._paper_phrases)
         self._frames: FrameMatcher | None = None
         if frames and frame_data:
             symbol_intents = [name for name in self.intents() if "symbol" in self.slot_names(name)]
@@ -146,8 +141,10 @@ class Parser:
         if self._frames is not None:
             extras = OrderExtras(self._compiled, frame_data)
             self._extras = extras if extras else None
-        not_given = NotGiven(frame_data) if self._frames is not None else None
-        self._not_given_cues = not_given if not_given else None
+        not_given = NotGiven(frame_data)
+        self._not_given_cues = not_given if not_given and self._frames is not None else None
+        #: Also read with the frames off: a live session's dialogue asks it of every command (`says_paper`).
+        self._paper_cues = not_given
         self._typos = TypoFixer(self._compiled, frame_data, _TYPO_ACTIONS) if self._frames is not None else None
         self._read_only = (self._frames.topic_intents | STATE_INTENTS) if self._frames is not None else frozenset()
         # An order or a close said with a "?" last ("achète 2 ES ?", "buy 2 ES??", "out ES?") asks
@@ -350,11 +347,7 @@ class Parser:
     def says_paper(self, text: str) -> bool:
         """The sentence asks for a paper (simulated) command ("placer un trade papier long sur ES", "sim
         buy 2 ES"): understood as the command, which a live session must not send for real."""
-        tokens = normalize(text).split()
-        if self._paper_firsts.isdisjoint(tokens):
-            return False
-        return any(tuple(tokens[i:i + len(p)]) == p for i in range(len(tokens)) for p in self._paper_phrases
-                   if p[0] == tokens[i])
+        return self._paper_cues.paper(normalize(text).split())
 
     def _slash(self, text: str, command: SlashCommand, lang: str, prefer: str | None) -> ParseResult:
         """A chat slash command (assistant/nlu/slash.py): exactly the intent it names, with the
@@ -486,7 +479,6 @@ class Parser:
         sell 2 MNQ"), or a repeat that asks for an order again ("repeat the last order": MIA's repeat says its
         last answer, nothing re-sends an order); as it was otherwise. On the sentence as said (an aside dropped
         by a stage may be the one that tells)."""
-        reason = "no_match"
         cues = self._not_given_cues
         if cues is None or result.intent not in _NOT_GIVEN_INTENTS \
                 or not (result.matched or (result.reason or "").startswith("missing_")):
@@ -494,6 +486,7 @@ class Parser:
         said = normalize(result.text).split()
         if cues.gate.isdisjoint(said) and QUOTE_MARKS.isdisjoint(result.text):
             return result  # (the cheap gate: no cue's longest word, no quote mark, as most commands)
+        reason = "no_match"
         if result.intent in _NOT_GIVEN_CHECKED:
             if cues.wrapped(said) or cues.quoted(result.text):
                 # (said as `unsupported_indirect`, the reason of the order_extras kind of the same family)
