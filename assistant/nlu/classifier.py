@@ -92,7 +92,7 @@ _EXPLAINED_ENDS = frozenset({"for", "work", "works", "function", "functions", "f
 _GATES = ("close", "halt", "resume", "yes", "yes_typed", "no", "cancel", "conditionals",
           "money", "other_assets", "others", "modifiers", "chit_chat", "all", "elsewhen", "quotes",
           # a mode switch ("only exits for the rest of the day"): the frames read it, or nobody
-          "reduce_only", "reduce_only_extras", "switch_on", "switch_off")
+          "reduce_only", "reduce_only_extras", "switch_on", "switch_off", "halt_extras")
 _RECHECK = frozenset({"others", "chit_chat", "elsewhen"})
 _MASKS = frozenset({"sym", "num", "pct"})
 _NOT_TODAY = "#not-today"  # a marker among the topics: another period than today was named

@@ -45,7 +45,7 @@ FRAME_KEYS = frozenset({
     "period", "period_topics", "numeric_topics", "pronouns", "risk", "relative", "to_markers", "price_markers", "limit_words",
     "requests", "question_starts", "explain_questions", "mechanism", "states", "opinions",
     "reduce_only", "reduce_only_extras", "autopilot", "autopilot_names", "autopilot_modes", "switch_on", "switch_off",
-    "forecast_days", "forecast_topics", "addressees", "polite", "lead_ins", "change_verbs", "change_auxiliaries", "no_new",
+    "halt_extras", "forecast_days", "forecast_topics", "addressees", "polite", "lead_ins", "change_verbs", "change_auxiliaries", "no_new",
     "market_lookalikes", "market_lookalikes_next", "stress_words", "name_only", "not_state_before", "answer_fillers", "answer_objects",
     "negating_prefixes", "hedges", "greetings", "why_words", "causatives", "quotes",
     "market_opinions", "index_markets", "counted_sides", "negated_mode_glue", "negated_mode_nouns",
@@ -237,7 +237,7 @@ class _CueTable:
 # When two cues of the same length start at the same word, the category listed first wins
 # (a cancel word over a plain negation, a topic over chit-chat).
 _PRIORITY = {name: rank for rank, name in enumerate((
-    "hedges", "neutral", "reduce_only", "reduce_only_extras", "autopilot", "autopilot_names", "mode", "switch_off",
+    "hedges", "neutral", "reduce_only", "reduce_only_extras", "halt_extras", "autopilot", "autopilot_names", "mode", "switch_off",
     "switch_on",
     "unclear", "no", "cancel", "yes_typed", "yes", "halt", "resume", "close", "all", "topic", "weak",
     "side", "contracts", "price_markers", "limit_words", "risk", "relative", "to_markers", "money", "other_assets",
@@ -1038,6 +1038,10 @@ class FrameMatcher:
             return _NONE
         if out.status == "none":
             return out
+        if out.status == "accept" and out.intent != "halt" and a.has("halt_extras"):
+            # "keep my positions", "garde ce que j'ai": what a halt leaves alone, said to anything else (a close,
+            # a switch, an answer) is doubt.
+            return _refuse("no_match", "the positions said to stay, next to no halt", out.intent)
         return FrameOutcome(out.status, out.intent, out.slots, out.slot_text, out.reason, out.detail,
                             out.missing, out.typed_only, code)
 
@@ -1159,7 +1163,7 @@ class FrameMatcher:
     #: (A price marker alone, "a", "to", is common in a comment and commits to nothing; a modifier
     #: said of the market, "rolling over", "tenu deux fois", is a `market_opinions` phrase.)
     _COMMITTING = ("close", "halt", "resume", "yes", "yes_typed", "no", "cancel", "conditionals", "others",
-                   "unclear", "negations", "reduce_only", "reduce_only_extras", "autopilot", "risk",
+                   "unclear", "negations", "reduce_only", "reduce_only_extras", "halt_extras", "autopilot", "risk",
                    "modifiers", "order_modifiers", "limit_words")
 
     #: Questions about the account or MIA before a command ("je suis short de combien, je vends deux

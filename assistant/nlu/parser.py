@@ -776,8 +776,9 @@ class Parser:
                         glued = unglued is not None or chat.kind == "chat_glued"
                         return replace(again, text=refused.text, typed_only=again.typed_only or glued), True
                     break
-        if said and said[-1][:1].isdigit():
-            # "risque par trade 0.8": after a label that only names a percentage, the figure is one.
+        if "?" not in refused.text and said:
+            # "risque par trade 0.8", "set risk 1.25": after a label that only names a percentage, the
+            # figure is one (a question is left alone: "risk 0.5?" asks, it sets nothing).
             labelled = self._restater.labelled_percent(said)
             if labelled is not None:
                 again = self._parse(labelled.text, lang, prefer)

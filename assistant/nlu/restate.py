@@ -39,7 +39,9 @@ __all__ = ["RESTATE_KEYS", "Restatement", "Restater"]
 RESTATE_KEYS = frozenset({"corrections", "correction_tails", "correction_only", "hesitations", "trailers", "go_aheads",
                           "trailer_objects",
                           "indirect_questions", "context_yes", "context_no", "chat_sides", "chat_limit",
-                          "percent_labels", "percent_units", "preambles", "commentary_joins",
+                          "percent_labels", "percent_words", "percent_label_leads", "percent_label_markers", "percent_label_tails", "percent_sizes",
+                          "percent_units",
+                          "preambles", "commentary_joins",
                           "correction_glue", "pauses", "contractions", "aside_markers", "aside_unfinished",
                           "aside_tied", "aside_objects", "aside_events", "aside_references", "aside_genitive_days",
                           "aside_impersonal", "aside_speakers", "story_words", "question_tags",
@@ -108,6 +110,8 @@ _GLUED_SIDE = re.compile(r"([a-z]+)(\d+)")
 
 #: A figure in digits ("0.8", "1,25", "2"), as normalised.
 _FIGURE = re.compile(r"\d+(?:[.,]\d+)?")
+#: "%" as normalisation writes it.
+_PERCENT = "percent"
 
 
 class Restater:
@@ -152,6 +156,20 @@ class Restater:
         # ES"): dropped only with words on both sides (said first or last, it is doubt).
         self.pauses = _phrases(frames, "pauses")
         self.percent_labels = _phrases(frames, "percent_labels")
+        # ("risk", "risque"): a label only before a fraction ("risk 0.5"; "risk 2" may be two contracts)
+        self._percent_words = _phrases(frames, "percent_words")
+        # "set risk *to* 1.25", "risque *à* 0,5": the one word that may tie a label to its figure; after
+        # the figure, only a word of `percent_label_tails` may follow ("risk 1 *on* ES", "risque 0,5 *stp*").
+        self._percent_markers = _words(frames, "percent_label_markers")
+        # ("*mets le* risque à 0,5", "*set my* risk 1"): the only words a label may follow, so a question ("quel
+        # risque à 0,5") or anything else said first leaves the figure alone.
+        self._percent_leads = _words(frames, "percent_label_leads")
+        self._percent_tails = _words(frames, "percent_label_tails")
+        # "size 0.75% on MNQ": a word of the order's size that, right before a percentage said with its
+        # "%", names the risk per trade (`percent_sizes` {the risk word said instead: [size words]}).
+        self._percent_sizes = {normalize(word): normalize(str(risk)) for section in frames.values()
+                               for risk, words in (section.get("percent_sizes") or {}).items()
+                               for word in _strings(words)}
         self.percent_units = {tuple(normalize(p).split()) for section in frames.values()
                               for p in _strings(section.get("percent_units", ()))}
         self._context = {" ".join(words): answer
@@ -371,16 +389,36 @@ class Restater:
 
     # ------------------------------------------------------------------ labelled percentages
     def labelled_percent(self, tokens: Sequence[str]) -> Restatement | None:
-        """"risque par trade 0.8" -> "risque par trade 0.8 %": a label that only ever names a
-        percentage (`percent_labels`), then one figure in digits and nothing else, is that
-        percentage. Any other shape (a word after the figure, a number in words, no label) is
-        left alone."""
-        if len(tokens) < 2 or not _FIGURE.fullmatch(tokens[-1]):
+        """"risque par trade 0.8" -> "risque par trade 0.8 %", "set risk to 1.25" -> "set risk to 1.25 %":
+        a label that only ever names a percentage (`percent_labels`: "risque par trade"; `percent_words`:
+        "risk", "risque", only before a fraction, which is never a number of contracts), then
+        at most one `percent_label_markers` word ("to", "à"), then the sentence's one figure in digits,
+        is that percentage. After the figure, nothing or a `percent_label_tails` word ("on", "sur",
+        "please"): "risk 2 ES" (two contracts?) is left alone, as any other shape (a number in words,
+        a second number, no label, a word before the label that is no `percent_label_leads` word: "quel
+        risque à 0,5"). A `percent_sizes` word before a figure said with its "%" is said as
+        the risk word it stands for ("size 0.75% on MNQ" -> "risk 0.75% on MNQ"; "size 2 on MNQ" is left
+        alone). The caller keeps the restatement only when it is a risk setting."""
+        figures = [i for i, token in enumerate(tokens) if token[:1].isdigit()]
+        if len(figures) != 1 or not _FIGURE.fullmatch(tokens[figures[0]]):
             return None
-        size = self.percent_labels.at(tokens, 0)
-        if not size or size != len(tokens) - 1:
+        at = figures[0]
+        ends = (at, at - 1) if at and tokens[at - 1] in self._percent_markers else (at,)
+        if at + 1 < len(tokens) and tokens[at + 1] == _PERCENT:
+            # "size 0.75% sur MNQ" -> "risk 0.75% sur MNQ": a percentage said in full after a size word
+            size = next((end - 1 for end in ends if end and tokens[end - 1] in self._percent_sizes
+                         and self._percent_leads.issuperset(tokens[:end - 1])), None)
+            if size is None:
+                return None
+            return Restatement("percent", " ".join((*tokens[:size], self._percent_sizes[tokens[size]],
+                                                    *tokens[size + 1:])))
+        if at + 1 < len(tokens) and tokens[at + 1] not in self._percent_tails:
             return None
-        return Restatement("percent", " ".join(tokens) + " %")
+        labels = (self.percent_labels, self._percent_words) if "." in tokens[at] else (self.percent_labels,)
+        if not any(table.at(tokens, start) == end - start and self._percent_leads.issuperset(tokens[:start])
+                   for table in labels for end in ends for start in range(end)):
+            return None
+        return Restatement("percent", " ".join((*tokens[:at + 1], "%", *tokens[at + 1:])))
 
     # ------------------------------------------------------------------ chat orders
     def may_be_chat_order(self, tokens: Sequence[str]) -> bool:

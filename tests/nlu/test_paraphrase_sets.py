@@ -261,13 +261,18 @@ def test_heldout_paraphrases_keep_their_floor_with_nothing_wrong(parser: Parser,
 #: spellings ("nq micros", "es futs", "contrats à terme"), prices grouped the Swiss way ("6'000"; "6.000" is refused: 6 or 6000?),
 #: every way to close ("ditch", "nuke", "dénoue", "largue"); refusals: someone else's order ("for the lads"), a
 #: simulated, planned or reported one, a close of half.
+#: round 27b (helper nlu28, session 14) - the settings and switches in their natural shapes: the risk without "%" when
+#: the word risk names a fraction ("risque 0.5", "set risk to 1.25"; "risk 2" stays refused: contracts?), a size said
+#: as a percentage ("size 0.75% sur MNQ"), "ro on", "block new orders but keep my positions" (a halt, the positions
+#: stay: `halt_extras`), "on ne passe plus rien", approval before execution (propose), "sors du marché complètement";
+#: refusals: a whole number after "risk", a span ("for the rest of the day"), a preference about the autopilot.
 ROUNDS = {"round4": (150, 40), "round5": (140, 40), "round6": (45, 12), "round7": (80, 24), "round8": (170, 25),
           "round9": (60, 16), "round10": (66, 19), "round11": (75, 28), "round12": (85, 21), "round13": (95, 30),
           "round14": (62, 28), "round15": (110, 27), "round16": (105, 30), "round17": (38, 17),
           "round18a": (60, 17), "round18b": (75, 20), "round18c": (80, 22), "round19": (31, 13),
           "round20a": (70, 22), "round20b": (47, 32), "round21": (33, 5), "round22a": (108, 32),
           "round22b": (88, 20), "round22c": (80, 50), "round23": (18, 8), "round25": (24, 19),
-          "round24a": (124, 73), "round24b": (100, 23), "round24c": (80, 19)}
+          "round24a": (124, 73), "round24b": (100, 23), "round24c": (80, 19), "round27b": (80, 22)}
 
 
 #: Below the issue's target on purpose: round 13 EN's two misses are typos the typo rule refuses as
@@ -297,7 +302,12 @@ ROUNDS = {"round4": (150, 40), "round5": (140, 40), "round6": (45, 12), "round7"
 #: "montre-moi mes spoos" fell below its threshold, or the speech grammar: tests/audio/test_pocketsphinx.py), "sors du
 #: marché" x4 (a new French template moved the fuzzy matcher's samples: round23 "remonte le risque" lost its follow-up;
 #: no frame cue is both a close and "all"), "fais voir mes spoos".
-ROUND_TARGETS = {"round24c_en": 0.92, "round24c_fr": 0.88, "round22a_fr": 0.94, "round13_en": 0.97, "round15_fr": 0.91, "round15_en": 0.9, "round18a_fr": 0.8, "round18a_en": 0.82,
+#: Round 27b EN (helper nlu28): 77/82, none wrong (65.9 % and 3 wrong labels of mine before: see the report). Left
+#: refused: "just" is a skip word, so "…, just reduce" / "just let me cut" lose the word that makes them reduce-only
+#: ("reduce", "cut" alone are a partial close); "nothing that adds risk" (the opinion word "risk" vetoes a switch);
+#: "close out everything on the account" (an account named is a modifier: which account?); "autopilot should
+#: suggest…" (the opinion word "should").
+ROUND_TARGETS = {"round27b_en": 0.93, "round24c_en": 0.92, "round24c_fr": 0.88, "round22a_fr": 0.94, "round13_en": 0.97, "round15_fr": 0.91, "round15_en": 0.9, "round18a_fr": 0.8, "round18a_en": 0.82,
                  "round18b_en": 0.96}
 
 
