@@ -302,7 +302,7 @@ ROUNDS = {"round4": (150, 40), "round5": (140, 40), "round6": (45, 12), "round7"
 #: "montre-moi mes spoos" fell below its threshold, or the speech grammar: tests/audio/test_pocketsphinx.py), "sors du
 #: marché" x4 (a new French template moved the fuzzy matcher's samples: round23 "remonte le risque" lost its follow-up;
 #: no frame cue is both a close and "all"), "fais voir mes spoos".
-#: Round 27b EN (helper nlu28): 77/82, none wrong (65.9 % and 3 wrong labels of mine before: see the report). Left
+#: Round 27b EN (helper nlu28): 81/86, none wrong (main: 73.2 % on the first 82 lines). Left
 #: refused: "just" is a skip word, so "…, just reduce" / "just let me cut" lose the word that makes them reduce-only
 #: ("reduce", "cut" alone are a partial close); "nothing that adds risk" (the opinion word "risk" vetoes a switch);
 #: "close out everything on the account" (an account named is a modifier: which account?); "autopilot should
