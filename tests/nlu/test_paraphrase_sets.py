@@ -261,13 +261,18 @@ def test_heldout_paraphrases_keep_their_floor_with_nothing_wrong(parser: Parser,
 #: spellings ("nq micros", "es futs", "contrats à terme"), prices grouped the Swiss way ("6'000"; "6.000" is refused: 6 or 6000?),
 #: every way to close ("ditch", "nuke", "dénoue", "largue"); refusals: someone else's order ("for the lads"), a
 #: simulated, planned or reported one, a close of half.
+#: round 27a (helper nlu27, session 14) - the shapes of an order: the price before the quantity, bids and offers, a
+#: ceiling on a buy, prices said the way traders say them ("sixty seventy", "six huit quatre zéro", "vingt-quatre huit
+#: cinquante": read only inside the market's own range, `price_ranges`), the risk said inside the order, franglais,
+#: typos on the market, words said around an order; refusals: a spoken price two ways or off its market, "ou plus".
 ROUNDS = {"round4": (150, 40), "round5": (140, 40), "round6": (45, 12), "round7": (80, 24), "round8": (170, 25),
           "round9": (60, 16), "round10": (66, 19), "round11": (75, 28), "round12": (85, 21), "round13": (95, 30),
           "round14": (62, 28), "round15": (110, 27), "round16": (105, 30), "round17": (38, 17),
           "round18a": (60, 17), "round18b": (75, 20), "round18c": (80, 22), "round19": (31, 13),
           "round20a": (70, 22), "round20b": (47, 32), "round21": (33, 5), "round22a": (108, 32),
           "round22b": (88, 20), "round22c": (80, 50), "round23": (18, 8), "round25": (24, 19),
-          "round24a": (124, 73), "round24b": (100, 23), "round24c": (80, 19)}
+          "round24a": (124, 73), "round24b": (100, 23), "round24c": (80, 19),
+          "round27a": (80, 20)}
 
 
 #: Below the issue's target on purpose: round 13 EN's two misses are typos the typo rule refuses as
@@ -297,7 +302,13 @@ ROUNDS = {"round4": (150, 40), "round5": (140, 40), "round6": (45, 12), "round7"
 #: "montre-moi mes spoos" fell below its threshold, or the speech grammar: tests/audio/test_pocketsphinx.py), "sors du
 #: marché" x4 (a new French template moved the fuzzy matcher's samples: round23 "remonte le risque" lost its follow-up;
 #: no frame cue is both a close and "all"), "fais voir mes spoos".
-ROUND_TARGETS = {"round24c_en": 0.92, "round24c_fr": 0.88, "round22a_fr": 0.94, "round13_en": 0.97, "round15_fr": 0.91, "round15_en": 0.9, "round18a_fr": 0.8, "round18a_en": 0.82,
+#: Round 27a (helper nlu27): EN 75/82, FR 74/82, none wrong (57.3 % / 58.5 % and 3 / 3 wrong before). Prices said as
+#: two numbers ("sixty seventy", "soixante-huit quarante") are labelled refused, as the project decided (README "Two
+#: numbers in a row"); `price_ranges` would read them. Left for later: "x2" quantities after a price ("limit buy @ 5890
+#: x2 ES"), the risk with "of the account" / "account risk", "right, buy 2 ES then", "alright mate, … then", "bid 1 ES à
+#: 6838" (an English side before a French "à"), "sell un ES au market", "prends-moi long 1 ES directement", "c'est
+#: l'heure, …" (a time?), "pour le compte famille" (someone else's account?).
+ROUND_TARGETS = {"round27a_en": 0.91, "round27a_fr": 0.9, "round24c_en": 0.92, "round24c_fr": 0.88, "round22a_fr": 0.94, "round13_en": 0.97, "round15_fr": 0.91, "round15_en": 0.9, "round18a_fr": 0.8, "round18a_en": 0.82,
                  "round18b_en": 0.96}
 
 
