@@ -31,7 +31,8 @@ def test_plain_orders_are_no_shape() -> None:
     assert SHAPES.reshaped("buy 2 es for the boss".split(), _number) is None
 
 
-@pytest.mark.parametrize(("text", "slots"), [
+#: Orders in these shapes, read (their slots) or refused (None).
+CASES: list[tuple[str, dict[str, object] | None]] = [
     ("limit buy at 5890 for 1 ES", {"side": "BUY", "quantity": 1, "symbol": "ES", "price": 5890.0}),
     ("un achat à 5890 sur 1 ES", {"side": "BUY", "quantity": 1, "symbol": "ES", "price": 5890.0}),
     ("achète 2 ES à 5910 au plus", {"side": "BUY", "quantity": 2, "symbol": "ES", "price": 5910.0}),
@@ -41,13 +42,8 @@ def test_plain_orders_are_no_shape() -> None:
     ("vends 1 mnqq", {"side": "SELL", "quantity": 1, "symbol": "MNQ"}),
     ("je buy 1 ES", {"side": "BUY", "quantity": 1, "symbol": "ES"}),
     ("un sell de 2 micros", {"side": "SELL", "quantity": 2, "symbol": "MNQ"}),
-])
-def test_read(parser: Parser, text: str, slots: dict[str, object]) -> None:
-    result = parser.parse(text)
-    assert result.matched and result.intent == "place_trade" and result.slots == slots
-
-
-@pytest.mark.parametrize("text", [
+    ("sell un ES au market", {"side": "SELL", "quantity": 1, "symbol": "ES"}),
+] + [(text, None) for text in [
     "sell 2 ES at 6840 at most",         # a sell limit is a floor
     "vends 2 ES à 5910 au plus",
     "achète 2 ES à 6840 ou plus",
@@ -58,7 +54,15 @@ def test_read(parser: Parser, text: str, slots: dict[str, object]) -> None:
     "buy 2 esm",
     "buy 2 mqn",                          # letters swapped: a market is never guessed
     "je buy et sell 1 ES",
+    "achète 2 ES au market à 6840",       # a market order and a price
     "buy 2 ES at sixty seventy",          # two numbers: ambiguous_price (README) while `price_ranges` is empty
-])
-def test_refused(parser: Parser, text: str) -> None:
-    assert not parser.parse(text).matched
+]]
+
+
+@pytest.mark.parametrize(("text", "slots"), CASES)
+def test_shapes_are_read_as_the_plain_order_or_refused(parser: Parser, text: str, slots: dict[str, object] | None) -> None:
+    result = parser.parse(text)
+    if slots is None:
+        assert not result.matched, result
+    else:
+        assert (result.matched, result.intent, result.slots) == (True, "place_trade", slots)
