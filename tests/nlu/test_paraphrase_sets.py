@@ -261,10 +261,10 @@ def test_heldout_paraphrases_keep_their_floor_with_nothing_wrong(parser: Parser,
 #: spellings ("nq micros", "es futs", "contrats à terme"), prices grouped the Swiss way ("6'000"; "6.000" is refused: 6 or 6000?),
 #: every way to close ("ditch", "nuke", "dénoue", "largue"); refusals: someone else's order ("for the lads"), a
 #: simulated, planned or reported one, a close of half.
-#: round 27a (helper nlu27, session 14) - the shapes of an order: the price before the quantity, bids and offers, a
-#: ceiling on a buy, prices said the way traders say them ("sixty seventy", "six huit quatre zéro", "vingt-quatre huit
-#: cinquante": read only inside the market's own range, `price_ranges`), the risk said inside the order, franglais,
-#: typos on the market, words said around an order; refusals: a spoken price two ways or off its market, "ou plus".
+#: round 27a (helper nlu27, session 14) - the shapes of an order: the price before the quantity ("un achat à 5890 sur
+#: 1 ES"), bids and offers, a ceiling on a buy / a floor on a sell ("at most", "au moins"), "at 6000 flat", the risk said
+#: inside the order, franglais ("je buy 1 ES", "sell un ES au market"), a market letter typed twice ("ESS"), words said
+#: around an order; refusals: prices said as two numbers (README), a bound on the wrong side, "ou plus", "then" last.
 ROUNDS = {"round4": (150, 40), "round5": (140, 40), "round6": (45, 12), "round7": (80, 24), "round8": (170, 25),
           "round9": (60, 16), "round10": (66, 19), "round11": (75, 28), "round12": (85, 21), "round13": (95, 30),
           "round14": (62, 28), "round15": (110, 27), "round16": (105, 30), "round17": (38, 17),
