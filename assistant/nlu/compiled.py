@@ -29,6 +29,7 @@ from assistant.nlu.frozen_init import fast_frozen_init
 from assistant.nlu.normalize import PERCENT_WORD, normalize
 from assistant.nlu.numbers import NumberLanguage, number_language
 from assistant.nlu.spoken import spoken_words
+from assistant.nlu.trader_price import PriceReader
 
 __all__ = ["CompiledLanguage", "ExactHit", "Scan", "ScannedValue", "NUMBER_KIND", "PERCENT_KIND"]
 
@@ -144,6 +145,8 @@ class CompiledLanguage:
         self._spoken_cache: dict[str, list[str] | None] = {}
         self._inflection_cache: dict[str, list[str]] = {}
         self._convert_cache: dict[tuple[str, str, str], tuple[Any, tuple[str, str] | None]] = {}
+        #: Prices said in a trader's shape ("sixty seventy"), set by the parser (assistant/nlu/trader_price.py).
+        self.price_reader: PriceReader | None = None
         self._last_scan: tuple[str, tuple[str | ScannedValue, ...]] | None = None
         self._build_skip()
         self._build_lists()
@@ -323,6 +326,9 @@ class CompiledLanguage:
             value = value + half
         if value is None:
             phrases = self._number_re.findall(" ".join(tokens) + " ")
+            if len(phrases) > 1 and slot == "price" and self.price_reader is not None \
+                    and (spoken := self.price_reader.read(tokens, self.numbers.parse)) is not None:
+                return spoken, None  # "sixty seventy": one price (its market checked by the parser)
             if len(phrases) > 1:
                 return None, (f"ambiguous_{slot}", f"several numbers heard for {slot}: '{text}'")
             return None, (f"invalid_{slot}", f"'{text}' is not a number")

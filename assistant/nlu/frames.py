@@ -31,6 +31,8 @@ from assistant.nlu.order_extras import EXTRAS_KEYS
 from assistant.nlu.restate import RESTATE_KEYS
 from assistant.nlu.slot_reader import SLOT_KEYS
 from assistant.nlu.told import TOLD_KEYS, ToldPast
+from assistant.nlu.order_shapes import SHAPE_KEYS
+from assistant.nlu.trader_price import PRICE_KEYS
 from assistant.nlu.typos import TYPO_KEYS
 
 __all__ = ["ANSWER_OBJECT_KINDS", "FrameError", "FrameMatcher", "FrameOutcome", "FRAME_KEYS", "STATE_INTENTS",
@@ -49,9 +51,9 @@ FRAME_KEYS = frozenset({
     "market_lookalikes", "market_lookalikes_next", "stress_words", "name_only", "not_state_before", "answer_fillers", "answer_objects",
     "negating_prefixes", "hedges", "greetings", "why_words", "causatives", "quotes",
     "market_opinions", "index_markets", "counted_sides", "negated_mode_glue", "negated_mode_nouns",
-    "number_alternatives", "period_nouns",
+    "number_alternatives", "period_nouns", "side_neighbours",
     "others_possessives",
-}) | RESTATE_KEYS | SLOT_KEYS | TYPO_KEYS | EXTRAS_KEYS | TOLD_KEYS | NOT_GIVEN_KEYS
+}) | RESTATE_KEYS | SLOT_KEYS | TYPO_KEYS | EXTRAS_KEYS | TOLD_KEYS | NOT_GIVEN_KEYS | PRICE_KEYS | SHAPE_KEYS
 
 
 
@@ -434,6 +436,7 @@ class FrameMatcher:
         #: Side cues that are an order's side only before its quantity ("grab 2 ES", not "grab the
         #: pnl"): `counted_sides`.
         self._counted_sides: set[tuple[str, ...]] = set()
+        self._side_neighbours: set[str] = set()
         #: Words known without being cues: one-word greetings ("bonjour MIA, pourriez-vous acheter un
         #: ES") and the chat abbreviations of a side ("b", "vd": `chat_sides`, read by order_extras).
         self._plain_known: set[str] = set()
@@ -469,8 +472,9 @@ class FrameMatcher:
                     for shorts in value.values():
                         self._plain_known.update(normalize(w) for w in _strings(shorts, f"frames ({code}) {key}"))
                 if key in RESTATE_KEYS or key in SLOT_KEYS or key in TYPO_KEYS or key in EXTRAS_KEYS \
-                        or key in NOT_GIVEN_KEYS or key == "negating_prefixes":
-                    continue  # read by restate.py, slot_reader.py, typos.py, order_extras.py, not_given.py
+                        or key in NOT_GIVEN_KEYS or key in PRICE_KEYS or key in SHAPE_KEYS or key == "negating_prefixes":
+                    continue  # read by restate.py, slot_reader.py, typos.py, order_extras.py, not_given.py,
+                    # trader_price.py, order_shapes.py
                 if key in TOLD_KEYS:
                     self._told.add(code, key, _strings(value, f"frames ({code}) {key}"))
                     continue
@@ -511,6 +515,9 @@ class FrameMatcher:
                     "market_opinions": self._market_opinions, "counted_sides": self._counted_sides}[key]
                     into.update(tuple(normalize(w).split()) for w in _strings(value, f"frames ({code}) {key}")
                                 if normalize(w))
+                elif key == "side_neighbours":
+                    # "je buy 1 ES", "un sell de 2 micros": a whole word next to a side word of another language
+                    self._side_neighbours.update(normalize(w) for w in _strings(value, f"frames ({code}) {key}"))
                 elif key == "number_alternatives":
                     self._alternatives.update(w for w in (normalize(p) for p in _strings(value, f"frames ({code}) {key}"))
                                               if w and " " not in w)
@@ -880,7 +887,8 @@ class FrameMatcher:
                     set().union(*(self._known_by_language[c] for c in owners if c in self._known_by_language))
                 said = "".join(tokens[i:i + len(cue.words)])
                 for j in (i - 1, i + len(cue.words)):
-                    if 0 <= j < n and tokens[j] not in known and not self._in_value(values, j) and (
+                    if 0 <= j < n and tokens[j] not in known and not self._in_value(values, j) \
+                            and tokens[j] not in self._side_neighbours and (
                             len(tokens[j]) <= 2 or tokens[j] + said in known or said + tokens[j] in known):
                         out.unclear_side = True
             i += len(cue.words)

@@ -59,6 +59,8 @@ from assistant.nlu.order_extras import OrderExtras
 from assistant.nlu.restate import Restatement, Restater
 from assistant.nlu.slash import ACTION_COMMANDS, RISK_COMMAND, SYMBOL_ARG, ActionCommand, SlashCommand, action_slots, slash_command
 from assistant.nlu.slot_reader import SlotReader
+from assistant.nlu.order_shapes import OrderShapes, Reshaped
+from assistant.nlu.trader_price import PriceReader
 from assistant.nlu.typos import TypoFixer
 from assistant.nlu.spoken import base_language
 from assistant.nlu.result import ParseResult
@@ -146,6 +148,10 @@ class Parser:
         #: Also read with the frames off: a live session's dialogue asks it of every command (`says_paper`).
         self._paper_cues = not_given
         self._typos = TypoFixer(self._compiled, frame_data, _TYPO_ACTIONS) if self._frames is not None else None
+        self._prices = PriceReader(frame_data)
+        self._shapes = OrderShapes(frame_data) if self._frames is not None else None
+        for comp in self._compiled.values():
+            comp.price_reader = self._prices if self._prices and self._frames is not None else None
         self._read_only = (self._frames.topic_intents | STATE_INTENTS) if self._frames is not None else frozenset()
         # An order or a close said with a "?" last ("achète 2 ES ?", "buy 2 ES??", "out ES?") asks
         # whether to ("j'achète ?": should I?), unless a polite or request word, or MIA addressed,
@@ -336,6 +342,11 @@ class Parser:
                                result.language, result.language_certain, result.score, result.method,
                                result.alternatives, _CONTRADICTION[clash][0], _CONTRADICTION[clash][1],
                                nearest=result.intent)
+        if result.matched and "price" in result.slots and not self._price_fits(result):
+            return replace(result, matched=False, reason="ambiguous_price", nearest=result.intent,
+                           slots={k: v for k, v in result.slots.items() if k != "price"},
+                           slot_text={k: v for k, v in result.slot_text.items() if k != "price"},
+                           detail="a price said in a trader's shape that is no price of this market: which one?")
         if result.matched and "quantity" in result.slots and self._frames is not None \
                 and self._frames.mentions_money(text, result.normalized):
             return ParseResult(text, result.normalized, False, result.intent, result.slots, result.slot_text,
@@ -343,6 +354,16 @@ class Parser:
                                result.alternatives, "invalid_quantity",
                                "a money amount is not a number of contracts", nearest=result.intent)
         return result
+
+    def _price_fits(self, result: ParseResult) -> bool:
+        """False when the order's price was said in a trader's shape ("sixty seventy") outside its market's
+        range ("buy 2 MNQ at sixty seventy": 6070 is no MNQ price). A price said as one number is as said."""
+        said = normalize(str(result.slot_text.get("price", "")))
+        comp = self._compiled.get(result.language or "")
+        if comp is None or not said or comp.numbers.parse(said) is not None \
+                or self._prices.read(said.split(), comp.numbers.parse) is None:
+            return True
+        return self._prices.fits(str(result.slots.get("symbol", "")), float(result.slots["price"]))
 
     def says_paper(self, text: str) -> bool:
         """The sentence asks for a paper (simulated) command ("placer un trade papier long sur ES", "sim
@@ -718,6 +739,8 @@ class Parser:
         else:
             corrected = unstretched or self._typos.correct(said)
         side_only = corrected is None and (corrected := self._typos.short_side(said)) is not None
+        if corrected is None and refused.reason == "ambiguous_symbol":
+            side_only = (corrected := self._typos.market_typo(said)) is not None  # "buy 2 ESS": whole orders only
         if corrected is None:
             return None
         again = self._parse_or_read(corrected, lang, prefer)
@@ -776,6 +799,11 @@ class Parser:
                         glued = unglued is not None or chat.kind == "chat_glued"
                         return replace(again, text=refused.text, typed_only=again.typed_only or glued), True
                     break
+        if said and self._shapes and (shaped := self._shapes.reshaped(said, self._is_number)) is not None:
+            # "limit buy at 5890 for 1 ES", "achète 2 ES à 5910 au plus": an order in a trader's shape, said plainly
+            again = self.parse(shaped.text + (" ?" if "?" in refused.text else ""), lang, prefer=prefer)
+            if _keeps_shape(again, shaped):
+                return self._restated(refused, again), True
         if "?" not in refused.text and said:
             # "risque par trade 0.8", "set risk 1.25": after a label that only names a percentage, the
             # figure is one (a question is left alone: "risk 0.5?" asks, it sets nothing).
@@ -1059,6 +1087,9 @@ class Parser:
         short of a complete command."""
         return self._frames is not None and self._frames.opens_with_answer(normalize(text))
 
+    def _is_number(self, word: str) -> bool:
+        return word.isdigit() or word in self._number_words
+
     @staticmethod
     def _restated(said: ParseResult, again: ParseResult) -> ParseResult:
         """The result of the restated sentence, for the sentence as said."""
@@ -1186,6 +1217,16 @@ _BARE_CORRECTABLE = frozenset({"close_positions", "autopilot_mode"})
 _RESTARTABLE = frozenset({"close_positions", "place_trade"})
 #: Slots that are one kind of value: a close names a market OR "all".
 _SLOT_KINDS = {"scope": "symbol"}
+
+
+def _keeps_shape(again: ParseResult, shaped: Reshaped) -> bool:
+    """The plain reading of an order said in a trader's shape keeps what the shape said: an order, with the price
+    and the quantity said, and the side a bound on its price belongs to (`OrderShapes.reshaped`)."""
+    slots = again.slots
+    return again.matched and again.intent == "place_trade" \
+        and (shaped.price is None or slots.get("price") == shaped.price) \
+        and (shaped.quantity is None or normalize(str(again.slot_text.get("quantity", ""))) == shaped.quantity) \
+        and (shaped.side is None or slots.get("side") == shaped.side)
 
 
 def _up_to_last(items: list[_T], test: Callable[[_T], bool]) -> list[_T]:

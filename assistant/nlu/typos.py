@@ -93,6 +93,12 @@ def _same_keys(typed: str, word: str) -> bool:
         word[i] == word[i - 1] and word[:i] + word[i + 1:] == typed for i in range(1, len(word)))
 
 
+def _typed_again(typed: str, word: str) -> bool:
+    """True when `typed` is `word` with one of its letters typed twice ("ess", "mnqq")."""
+    return len(typed) == len(word) + 1 and any(
+        typed[i] == typed[i - 1] and typed[:i] + typed[i + 1:] == word for i in range(1, len(typed)))
+
+
 def _one_edit(a: str, b: str) -> bool:
     """True when `a` and `b` are one edit apart (Damerau: a swap of neighbours counts as one)."""
     if a == b or abs(len(a) - len(b)) > 1:
@@ -167,6 +173,9 @@ class TypoFixer:
         self._sides = {w: frozenset(m) for w, m in meaning.items() if w in self._targets and all(v.startswith("side:") for v in m)}
         self._number_words = frozenset(w for comp in compiled.values() for w in comp.numbers.words)
         self._markets = frozenset(markets)
+        #: Each one-word market name's market ("mnq", "micro" -> "MNQ"): typos of two names of one market agree.
+        self._market_values = {form: str(value) for comp in compiled.values()
+                               for form, value in comp.text_values.get("symbol", {}).items() if form in markets}
         #: The one-word side words of every language ("buy", "long", "achete", "vends"): what a quantity
         #: may be typed glued to ("buy2 es", "achete2 es"; the chat abbreviations: restate.py).
         self._side_words = frozenset(form for comp in compiled.values() for form in comp.text_values.get("side", {})
@@ -248,6 +257,25 @@ class TypoFixer:
         if len({self._sides[side] for side in sides}) != 1:
             return None
         return " ".join([min(sides), *tokens[1:]])
+
+    def market_typo(self, tokens: Sequence[str]) -> str | None:
+        """"buy 2 ESS", "sell 1 mnqq": the word right after an order's quantity, the one place a market is
+        said, read as the market it spells with one of its letters typed again (`_typed_again`) when it is a
+        word MIA does not know (round 27a). Letters swapped ("MQN") are never read: a market is not guessed
+        (rounds 13, 15). The parser keeps it only as a whole order."""
+        fixed: list[str] = []
+        for i, word in enumerate(tokens):
+            if i == 0 or not word.isalpha() or word in self._known or len(word) < _MIN_TARGET \
+                    or not (tokens[i - 1].isdigit() or tokens[i - 1] in self._number_words):
+                continue
+            markets = {m for m in self._markets if _typed_again(word, m)}
+            if len({self._market_values[m] for m in markets}) != 1:
+                return None
+            fixed.append(min(markets))
+            if len(fixed) > 1:
+                return None
+            tokens = [*tokens[:i], fixed[0], *tokens[i + 1:]]
+        return " ".join(tokens) if fixed else None
 
     def correct(self, tokens: Sequence[str]) -> str | None:
         """The sentence with each correctable typo replaced, None when there is none or one of

@@ -266,13 +266,17 @@ def test_heldout_paraphrases_keep_their_floor_with_nothing_wrong(parser: Parser,
 #: as a percentage ("size 0.75% sur MNQ"), "ro on", "block new orders but keep my positions" (a halt, the positions
 #: stay: `halt_extras`), "on ne passe plus rien", approval before execution (propose), "sors du marché complètement";
 #: refusals: a whole number after "risk", a span ("for the rest of the day"), a preference about the autopilot.
+#: round 27a (helper nlu27, session 14) - the shapes of an order: the price before the quantity ("un achat à 5890 sur
+#: 1 ES"), bids and offers, a ceiling on a buy / a floor on a sell ("at most", "au moins"), "at 6000 flat", the risk said
+#: inside the order, franglais ("je buy 1 ES", "sell un ES au market"), a market letter typed twice ("ESS"), words said
+#: around an order; refusals: prices said as two numbers (README), a bound on the wrong side, "ou plus", "then" last.
 ROUNDS = {"round4": (150, 40), "round5": (140, 40), "round6": (45, 12), "round7": (80, 24), "round8": (170, 25),
           "round9": (60, 16), "round10": (66, 19), "round11": (75, 28), "round12": (85, 21), "round13": (95, 30),
           "round14": (62, 28), "round15": (110, 27), "round16": (105, 30), "round17": (38, 17),
           "round18a": (60, 17), "round18b": (75, 20), "round18c": (80, 22), "round19": (31, 13),
           "round20a": (70, 22), "round20b": (47, 32), "round21": (33, 5), "round22a": (108, 32),
           "round22b": (88, 20), "round22c": (80, 50), "round23": (18, 8), "round25": (24, 19),
-          "round24a": (124, 73), "round24b": (100, 23), "round24c": (80, 19), "round27b": (80, 22)}
+          "round24a": (124, 73), "round24b": (100, 23), "round24c": (80, 19), "round27a": (80, 20), "round27b": (80, 22)}
 
 
 #: Below the issue's target on purpose: round 13 EN's two misses are typos the typo rule refuses as
@@ -307,7 +311,13 @@ ROUNDS = {"round4": (150, 40), "round5": (140, 40), "round6": (45, 12), "round7"
 #: ("reduce", "cut" alone are a partial close); "nothing that adds risk" (the opinion word "risk" vetoes a switch);
 #: "close out everything on the account" (an account named is a modifier: which account?); "autopilot should
 #: suggest…" (the opinion word "should").
-ROUND_TARGETS = {"round27b_en": 0.93, "round24c_en": 0.92, "round24c_fr": 0.88, "round22a_fr": 0.94, "round13_en": 0.97, "round15_fr": 0.91, "round15_en": 0.9, "round18a_fr": 0.8, "round18a_en": 0.82,
+#: Round 27a (helper nlu27): EN 80/84, FR 77/84, none wrong (first draft measured before any change: 57.3 % / 58.5 %,
+#: 3 / 3 wrong). Labelled refused as the project decided: prices said as two numbers ("sixty seventy", "soixante-huit
+#: quarante": README "Two numbers in a row"; `price_ranges` would read them), market letters swapped ("mqn": rounds 13,
+#: 15), "then" said last (cut off: round 22c). Left for later: "x2" quantities after a price ("limit buy @ 5890 x2 ES"),
+#: "account risk", "place a buy order at … for twelve MNQ", "bid 1 ES à 6838" (an English bid before a French "à"),
+#: "prends-moi long 1 ES directement", "c'est l'heure, …" (a time?), "pour le compte famille" (another account?).
+ROUND_TARGETS = {"round27a_en": 0.95, "round27a_fr": 0.91, "round27b_en": 0.93, "round24c_en": 0.92, "round24c_fr": 0.88, "round22a_fr": 0.94, "round13_en": 0.97, "round15_fr": 0.91, "round15_en": 0.9, "round18a_fr": 0.8, "round18a_en": 0.82,
                  "round18b_en": 0.96}
 
 

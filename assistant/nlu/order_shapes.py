@@ -1,0 +1,98 @@
+"""Orders in the shapes traders give them, said again in the plain shape (round 27a, helper nlu27).
+
+"verb quantity market at price" is one shape. Traders also say:
+
+* the price before the quantity, joined by a `quantity_connectors` word: "limit buy at 5890 for 1 ES",
+  "mets un ordre d'achat à 6840 pour 2 ES", "un achat à 5890 sur 1 ES" (-> "limit buy 1 ES at 5890");
+* the quantity after such a word: "put in a limit buy for 2 ES at 6000" (-> "put in a limit buy 2 ES at 6000");
+* the price bounded, said last right after it: a ceiling on a buy (`price_ceilings`: "at 5910 at most",
+  "à 5910 au plus"), a floor on a sell (`price_floors`: "at 6900 at least", "à 6900 au moins"): that bound IS
+  the limit; a price said exactly (`price_exact`: "at 6000 flat").
+
+`OrderShapes.reshaped` gives the plain sentence and what it must keep; the parser reads it through every
+stage and keeps it only when it is an order with that price, that quantity and, for a bound, the side the
+bound belongs to ("sell 2 ES at 6840 at most": a sell limit is a floor, never read "at 6840").
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from assistant.nlu.restate import _phrases
+
+#: The keys this module reads (frames sections; `price_markers` is the frames' own too).
+SHAPE_KEYS = frozenset({"quantity_connectors", "price_ceilings", "price_floors", "price_exact"})
+
+#: A price typed in figures ("5890", "6838.25"), as normalised.
+_FIGURE = re.compile(r"\d+(?:[.,]\d+)?")
+
+
+@dataclass(frozen=True)
+class Reshaped:
+    """An order said again in the plain shape, and what its reading must keep."""
+    text: str
+    price: float | None = None      # the price said (the reading must have it)
+    quantity: str | None = None     # the words of the quantity said after a connector (the reading's quantity)
+    side: str | None = None         # the side a bound on the price belongs to ("BUY" for a ceiling)
+
+
+class OrderShapes:
+    """The shape cues of every loaded language (merged: traders mix)."""
+
+    def __init__(self, frames: Mapping[str, Mapping[str, Any]]) -> None:
+        self.markers = _phrases(frames, "price_markers")
+        self.connectors = _phrases(frames, "quantity_connectors")
+        self.bounds = ((_phrases(frames, "price_ceilings"), "BUY"), (_phrases(frames, "price_floors"), "SELL"),
+                       (_phrases(frames, "price_exact"), None))
+
+    def __bool__(self) -> bool:
+        return bool(self.connectors) or any(bool(phrases) for phrases, _ in self.bounds)
+
+    def reshaped(self, tokens: Sequence[str], is_number: Callable[[str], bool]) -> Reshaped | None:
+        """The order said in the plain shape, or None when it is in none of this module's shapes."""
+        words = list(tokens)
+        price: float | None = None
+        side: str | None = None
+        bounded = False
+        for phrases, bound_side in self.bounds:
+            for start in range(max(1, len(words) - 3), len(words)):
+                if phrases.at(words, start) == len(words) - start and _FIGURE.fullmatch(words[start - 1]):
+                    price, side, bounded = _figure(words[start - 1]), bound_side, True
+                    words = words[:start]
+                    break
+            if bounded:
+                break
+        quantity: str | None = None
+        for c in range(1, len(words) - 1):
+            n = self.connectors.at(words, c)
+            if not n or c + n >= len(words) or not is_number(words[c + n]):
+                continue
+            quantity = words[c + n]
+            head, rest = words[:c], words[c + n:]
+            m = _price_end(self.markers, head)
+            if m is not None:  # "at 5890 for 1 ES": the price goes last
+                if price is not None:
+                    return None  # two prices
+                price = _figure(head[-1])
+                rest, head = rest + head[m:], head[:m]
+            words = head + rest
+            break
+        if not bounded and quantity is None:
+            return None
+        return Reshaped(" ".join(words), price, quantity, side)
+
+
+def _figure(word: str) -> float:
+    return float(word.replace(",", "."))
+
+
+def _price_end(markers: Any, head: Sequence[str]) -> int | None:
+    """Where a price marker and a figure that end `head` start ("… at 5890"), or None."""
+    if not head or not _FIGURE.fullmatch(head[-1]):
+        return None
+    for start in range(max(0, len(head) - 5), len(head) - 1):
+        if markers.at(head, start) == len(head) - 1 - start:
+            return start
+    return None
