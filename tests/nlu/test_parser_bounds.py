@@ -12,21 +12,14 @@ import assistant.nlu.fuzzy as fuzzy
 from assistant.nlu.frames import _PRIORITY, _CueTable
 from assistant.nlu.normalize import normalize
 from assistant.nlu.parser import Parser
-from tests.nlu.test_parser_shortcuts import _corpus, _perturbed
+from tests.nlu.test_parser_shortcuts import _corpus, _perturbed, missing_slot_cases
 
 
 def test_missing_slot_aligns_only_candidates_that_can_win(parser: Parser, monkeypatch: pytest.MonkeyPatch) -> None:
     """`CarrierIndex._missing_slot` skips the word alignment of a candidate whose score bound
     (`_missing_bound`) cannot reach the floor or beat the best so far: never skipping, the same
     outcomes."""
-    rng = random.Random(41)
-    cases = []
-    for index in parser._carriers.values():
-        comp = index.comp
-        for line in rng.sample(_perturbed(_corpus(), rng), 2500):
-            spaced = comp.strip_skip(normalize(line) + " ")
-            if spaced.strip():
-                cases.append((index, comp.scan(spaced), rng.choice((0.0, 0.6, 0.8))))
+    cases = missing_slot_cases(parser, random.Random(41))
     skipped = 0
     cannot_win = fuzzy._cannot_win
 
