@@ -145,6 +145,8 @@ class _CueTable:
         # Candidate cues per first word, memoised per category order (the parser calls `at`
         # for every word of every sentence the frames read).
         self._cache: dict[int, dict[tuple[str, str | None], tuple[tuple[_Cue, ...], _Cue | None]]] = {}
+        # The first words and stems of each category's cues (`may_start`, memoised).
+        self._starts: dict[str, tuple[frozenset[str], tuple[str, ...]]] = {}
 
     def add(self, phrase: str, category: str) -> None:
         star = phrase.rstrip().endswith("*")
@@ -164,6 +166,7 @@ class _CueTable:
         self._seen.add(key)
         cue = _Cue(tuple(joined), category, not any(w.endswith("*") for w in joined))
         self._cache.clear()
+        self._starts.clear()
         first = joined[0]
         if first.endswith("*"):
             self._stems.setdefault(first[:-1], []).append(cue)
@@ -174,6 +177,19 @@ class _CueTable:
     def cues(self, category: str) -> list[_Cue]:
         return [cue for cues in list(self._exact.values()) + list(self._stems.values())
                 for cue in cues if cue.category == category]
+
+    def may_start(self, tokens: Sequence[str], category: str) -> bool:
+        """Some token may begin a cue of `category` (its first word, or a word its first stem
+        begins): False rules out `at` returning one of them anywhere in `tokens`."""
+        starts = self._starts.get(category)
+        if starts is None:
+            firsts = [cue.words[0] for cue in self.cues(category)]
+            starts = self._starts[category] = (frozenset(w for w in firsts if not w.endswith("*")),
+                                               tuple(w[:-1] for w in firsts if w.endswith("*")))
+        words, stems = starts
+        if not words.isdisjoint(tokens):
+            return True
+        return bool(stems) and any(token.startswith(stems) for token in tokens)
 
     def key_words(self, categories: Iterable[str]) -> tuple[frozenset[str], frozenset[str]]:
         """(words, stems): the longest word of each cue of `categories` (said whenever the cue is)."""
@@ -1104,7 +1120,10 @@ class FrameMatcher:
     def index_order(self, normalized: str) -> str | None:
         """The market of an index named in an order with no market ("achète 2 nasdaq": NQ or the
         micro, MNQ?), else None."""
-        sided, _, assets = self._assets_in_order(normalized.split())
+        tokens = normalized.split()
+        if not self._table.may_start(tokens, "other_assets"):
+            return None  # (the cheap gate: no asset named, as in most sentences)
+        sided, _, assets = self._assets_in_order(tokens)
         markets = [self._index_markets.get(phrase) for phrase in assets]
         if not sided or not markets or None in markets:
             return None
@@ -1115,7 +1134,10 @@ class FrameMatcher:
         "close my gold") where none of its own is said (the "nq" of "micro nq" is MNQ): its words
         as said, else None. An index MIA trades through one of its markets ("achète 2 nasdaq") is
         `index_order`'s question, not this refusal."""
-        sided, closed, assets = self._assets_in_order(normalized.split())
+        tokens = normalized.split()
+        if not self._table.may_start(tokens, "other_assets"):
+            return None  # (the cheap gate: no asset named, as in most sentences)
+        sided, closed, assets = self._assets_in_order(tokens)
         if not (sided or closed) or not assets or any(phrase in self._index_markets for phrase in assets):
             return None
         spaced = normalized + " "  # (scanned last: most refusals name no other asset)
@@ -1126,6 +1148,8 @@ class FrameMatcher:
     def asks_quote(self, normalized: str) -> bool:
         """A market's price is asked (a `quotes` cue: "le cours du micro", "what's ES trading at")."""
         tokens = normalized.split()
+        if not self._table.may_start(tokens, "quotes"):
+            return False  # (the cheap gate: no word may begin a cue of the quotes)
         return any((cue := self._table.at(tokens, i, _PRIORITY)) is not None and cue.category == "quotes"
                    for i in range(len(tokens)))
 

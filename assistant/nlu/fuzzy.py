@@ -139,27 +139,34 @@ class _SkeletonBags:
     holds at most min(count in a, count in b) of each character. A skeleton whose bound is under the
     cutoff cannot reach it: only the others are scored (the same matches, the same scores)."""
 
-    __slots__ = ("alphabet", "counts", "lengths", "texts", "positions", "zeros", "ones")
+    __slots__ = ("alphabet", "column", "by_letter", "lengths", "texts", "positions")
 
     def __init__(self, lengths: list[int], texts: list[str], positions: list[int]) -> None:
         self.alphabet = sorted({ch for text in texts for ch in text})
-        column = {ch: k for k, ch in enumerate(self.alphabet)}
-        self.counts = np.zeros((len(texts), len(self.alphabet)), dtype=np.float32)
+        self.column = {ch: k for k, ch in enumerate(self.alphabet)}
+        # One row per character (the skeletons along it): a query reads only the rows of its own
+        # characters (the others add min(count, 0) = 0), each a contiguous run.
+        self.by_letter = np.zeros((len(self.alphabet), len(texts)), dtype=np.float32)
         for row, text in enumerate(texts):
             for ch, n in Counter(text).items():
-                self.counts[row, column[ch]] = n
+                self.by_letter[self.column[ch], row] = n
         self.lengths = np.array(lengths, dtype=np.float32)
         self.texts = np.array(texts, dtype=object)
         self.positions = np.array(positions, dtype=np.int64)
-        self.zeros = [0] * len(self.alphabet)
-        self.ones = np.ones(len(self.alphabet), dtype=np.float32)
 
     def within(self, query: str, cutoff: float, start: int, end: int) -> tuple[list[str], list[int]]:
         """The skeletons `start`..`end` whose letters may reach `cutoff` against `query`, and
         their positions. (The bound is lowered by `_CUTOFF_MARGIN`: float rounding never drops
         a skeleton that reaches the cutoff.)"""
-        said = np.fromiter(map(Counter(query).get, self.alphabet, self.zeros), np.float32, len(self.alphabet))
-        common = np.minimum(self.counts[start:end], said) @ self.ones
+        rows: list[int] = []
+        said: list[int] = []
+        for ch, n in Counter(query).items():
+            k = self.column.get(ch)
+            if k is not None:
+                rows.append(k)
+                said.append(n)
+        # (small whole counts: their float sums are exact, in any order)
+        common = np.minimum(self.by_letter[rows, start:end], np.array(said, dtype=np.float32)[:, None]).sum(axis=0)
         keep = np.flatnonzero(common >= (self.lengths[start:end] + len(query)) * ((cutoff - _CUTOFF_MARGIN) / 200.0))
         keep += start
         return self.texts[keep].tolist(), self.positions[keep].tolist()
@@ -425,6 +432,31 @@ def _closest_word(word: str, choices: list[str]) -> int:
             if score == 100.0:
                 break
     return best
+
+
+def _f1_partners(said: list[str], template: list[str]) -> int:
+    """How many words of `said` could find a partner in `template` in `CarrierIndex._token_f1`
+    (the same word, or both long enough and `_TOKEN_MATCH` close): an upper bound of its count
+    of matched words, for any part of `said`."""
+    count = 0
+    for word in said:
+        if word in template or (len(word) >= _TOKEN_MATCH_MIN_LEN and any(
+                len(other) >= _TOKEN_MATCH_MIN_LEN for other in _close_words(word, template))):
+            count += 1
+    return count
+
+
+def _cannot_win(bound: float, floor: float, best: tuple[float, Any, bool] | None) -> bool:
+    """A candidate scoring at most `bound` stays under `floor` or does not beat `best`."""
+    return bound < floor or (best is not None and bound <= best[0])
+
+
+def _close_words(word: str, choices: list[str]) -> list[str]:
+    """The choices `_TOKEN_MATCH` close to `word` (fuzz.ratio, memoised in `_WORD_RATIOS`)."""
+    if _closest_word(word, choices) < 0:
+        return []
+    ratios = _WORD_RATIOS[word][0]
+    return [choice for choice in choices if ratios[choice] >= _TOKEN_MATCH]
 
 
 def _replaced_span(a: Seq[str], b: Seq[str], slot: int) -> tuple[int, int] | None:
@@ -1256,6 +1288,30 @@ class CarrierIndex:
                 [self._full_words(info.full)[1] for info in group.flat()[1] if info.missing is not None])
         return group._template_words
 
+    @staticmethod
+    def _missing_bound(said: list[str], template: list[str], carrier: str, full: str, full_ratio: float,
+                       slot_size: int, ratio: float) -> float:
+        """An upper bound of the score `_missing_slot` gives a candidate (`full` with its slot
+        `slot_size` characters long, `ratio` its wording so far), before the words standing in the
+        slot are aligned: a candidate under it cannot win and is not aligned.
+
+        * Content words: `_token_f1` matches m words of a part of `said`, m at most the words
+          that have a partner in `template` and at most len(template): F1 = 2m / (len(said part)
+          + len(template)) <= 2m / (m + len(template)) (1 without template words: no F1 then).
+        * Wording: the stand-in sentence is the carrier with a run of its characters replaced by
+          the slot's word, so what it shares with `full` (their longest common subsequence, which
+          fuzz.ratio is 2 * LCS / (sum of lengths) of) is at most LCS(carrier, full) + slot_size of
+          at most as many characters plus slot_size: at most 2 (L + p) / (L + p + len(full)).
+        (A margin for float rounding: only a clear loser is left out.)"""
+        if template:
+            matched = min(_f1_partners(said, template), len(template))
+            f1 = 2.0 * matched / (matched + len(template))
+        else:
+            f1 = 1.0
+        shared = full_ratio * (len(carrier) + len(full)) / 2.0 + slot_size
+        wording = max(ratio, min(1.0, 2.0 * shared / (shared + len(full))))
+        return 0.5 * f1 + 0.5 * wording + 1e-6
+
     def _missing_slot(self, scan: Scan, refuse: float, beaten: float) -> FuzzyOutcome | None:
         """A command with one required slot not said ("buy ES": no quantity) or replaced by
         something unclear ("by two ES": no clear side), with the slots it does hold."""
@@ -1283,15 +1339,20 @@ class CarrierIndex:
                         candidates.append((self._ratio(scan.carrier, fulls[idx]), infos[idx]))
         best: tuple[float, CarrierInfo, bool] | None = None
         floor = max(refuse, beaten)
+        said_content = [t for t in said if t not in self.common and t not in self._placeholders]
         for reduced_ratio, info in candidates:
             assert info.missing is not None
-            ratio = max(reduced_ratio, self._ratio(scan.carrier, info.full))
+            full_ratio = self._ratio(scan.carrier, info.full)
+            ratio = max(reduced_ratio, full_ratio)
             if 0.5 + 0.5 * ratio < floor or (best is not None and 0.5 + 0.5 * ratio <= best[0]):
                 continue  # cannot win, whatever the content words
-            # Was something else heard where the slot belongs, or nothing at all? Aligned word
-            # by word: the words said in the slot's place are the unclear value.
             full_tokens, template_words = self._full_words(info.full)
             slot_index = info.full.count(" ", 0, info.missing_at)
+            if _cannot_win(self._missing_bound(said_content, template_words, scan.carrier, info.full, full_ratio,
+                                               len(full_tokens[slot_index]), ratio), floor, best):
+                continue  # (no alignment needed: see `_missing_bound`)
+            # Was something else heard where the slot belongs, or nothing at all? Aligned word
+            # by word: the words said in the slot's place are the unclear value.
             replaced = _slot_stand_in(said, full_tokens, slot_index)
             words = list(said)
             if replaced is not None:
