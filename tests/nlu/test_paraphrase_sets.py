@@ -261,13 +261,20 @@ def test_heldout_paraphrases_keep_their_floor_with_nothing_wrong(parser: Parser,
 #: spellings ("nq micros", "es futs", "contrats à terme"), prices grouped the Swiss way ("6'000"; "6.000" is refused: 6 or 6000?),
 #: every way to close ("ditch", "nuke", "dénoue", "largue"); refusals: someone else's order ("for the lads"), a
 #: simulated, planned or reported one, a close of half.
+#: round 27c (helper nlu29, session 14) - the dialogue's small words: answers to a read-back ("stop, no", "no that's a
+#: mistake", "je préfère annuler", "c'est beau vas-y", "ouais balance"), a yes or a no joined to a command ("non et
+#: ferme tout", "no and close everything": that command; "yes and buy 2 micros too": two commands, refused),
+#: interjections and dialect words that change nothing ("yalla", "wakha", "tiguidou", "abeg", "oga", "och", "o",
+#: "itself"), questions about MIA (live or paper, repeat, help, the model asked loosely); refusals where such a word
+#: changes things ("une fois, …": once?, "I reckon", "a wee bit", "no stop": no stop-loss?).
 ROUNDS = {"round4": (150, 40), "round5": (140, 40), "round6": (45, 12), "round7": (80, 24), "round8": (170, 25),
           "round9": (60, 16), "round10": (66, 19), "round11": (75, 28), "round12": (85, 21), "round13": (95, 30),
           "round14": (62, 28), "round15": (110, 27), "round16": (105, 30), "round17": (38, 17),
           "round18a": (60, 17), "round18b": (75, 20), "round18c": (80, 22), "round19": (31, 13),
           "round20a": (70, 22), "round20b": (47, 32), "round21": (33, 5), "round22a": (108, 32),
           "round22b": (88, 20), "round22c": (80, 50), "round23": (18, 8), "round25": (24, 19),
-          "round24a": (124, 73), "round24b": (100, 23), "round24c": (80, 19)}
+          "round24a": (124, 73), "round24b": (100, 23), "round24c": (80, 19),
+          "round27c": (85, 20)}
 
 
 #: Below the issue's target on purpose: round 13 EN's two misses are typos the typo rule refuses as
