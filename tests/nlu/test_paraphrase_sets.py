@@ -274,7 +274,7 @@ ROUNDS = {"round4": (150, 40), "round5": (140, 40), "round6": (45, 12), "round7"
           "round20a": (70, 22), "round20b": (47, 32), "round21": (33, 5), "round22a": (108, 32),
           "round22b": (88, 20), "round22c": (80, 50), "round23": (18, 8), "round25": (24, 19),
           "round24a": (124, 73), "round24b": (100, 23), "round24c": (80, 19),
-          "round27c": (85, 20)}
+          "round27c": (85, 21)}
 
 
 #: Below the issue's target on purpose: round 13 EN's two misses are typos the typo rule refuses as
@@ -304,7 +304,10 @@ ROUNDS = {"round4": (150, 40), "round5": (140, 40), "round6": (45, 12), "round7"
 #: "montre-moi mes spoos" fell below its threshold, or the speech grammar: tests/audio/test_pocketsphinx.py), "sors du
 #: marché" x4 (a new French template moved the fuzzy matcher's samples: round23 "remonte le risque" lost its follow-up;
 #: no frame cue is both a close and "all"), "fais voir mes spoos".
-ROUND_TARGETS = {"round24c_en": 0.92, "round24c_fr": 0.88, "round22a_fr": 0.94, "round13_en": 0.97, "round15_fr": 0.91, "round15_en": 0.9, "round18a_fr": 0.8, "round18a_en": 0.82,
+#: Round 27c EN (helper nlu29): 82/85, none wrong (67.1 % before). Left refused: "aye" before a command that is not an
+#: order ("aye, flatten everything", "aye show me my positions": as a lead word "aye no" became a cancel), "mate, are we
+#: trading real money?" (the same question without "mate" is the status).
+ROUND_TARGETS = {"round27c_en": 0.96, "round24c_en": 0.92, "round24c_fr": 0.88, "round22a_fr": 0.94, "round13_en": 0.97, "round15_fr": 0.91, "round15_en": 0.9, "round18a_fr": 0.8, "round18a_en": 0.82,
                  "round18b_en": 0.96}
 
 
