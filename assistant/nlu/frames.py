@@ -31,6 +31,7 @@ from assistant.nlu.order_extras import EXTRAS_KEYS
 from assistant.nlu.restate import RESTATE_KEYS
 from assistant.nlu.slot_reader import SLOT_KEYS
 from assistant.nlu.told import TOLD_KEYS, ToldPast
+from assistant.nlu.answer_then import ANSWER_THEN_KEYS, AnswerThen
 from assistant.nlu.order_shapes import SHAPE_KEYS
 from assistant.nlu.trader_price import PRICE_KEYS
 from assistant.nlu.typos import TYPO_KEYS
@@ -53,7 +54,8 @@ FRAME_KEYS = frozenset({
     "market_opinions", "index_markets", "counted_sides", "negated_mode_glue", "negated_mode_nouns",
     "number_alternatives", "period_nouns", "side_neighbours",
     "others_possessives",
-}) | RESTATE_KEYS | SLOT_KEYS | TYPO_KEYS | EXTRAS_KEYS | TOLD_KEYS | NOT_GIVEN_KEYS | PRICE_KEYS | SHAPE_KEYS
+}) | RESTATE_KEYS | SLOT_KEYS | TYPO_KEYS | EXTRAS_KEYS | TOLD_KEYS | NOT_GIVEN_KEYS | PRICE_KEYS | SHAPE_KEYS \
+    | ANSWER_THEN_KEYS
 
 
 
@@ -466,6 +468,8 @@ class FrameMatcher:
         self._market_lookalikes_next: dict[str, set[str]] = {}
         #: A command told in the past tense ("I resumed trading", "j'ai levé la pause"): assistant/nlu/told.py.
         self._told = ToldPast()
+        #: A yes or a no joined to a command ("non et ferme tout"): assistant/nlu/answer_then.py.
+        self._answer_then = AnswerThen()
         #: The last analysis per language: code -> (spaced, raw, analysis) (see `analysis`).
         self._last: dict[str, tuple[str, str, _Analysis]] = {}
         #: (side and market words, words of a command's cues, their stems, stem sizes): `command_end`.
@@ -483,6 +487,9 @@ class FrameMatcher:
                 if key == "order_joins":
                     self._joins.update(w for w in (normalize(p) for p in _strings(value, f"frames ({code}) {key}"))
                                        if w and " " not in w)
+                if key in ANSWER_THEN_KEYS:
+                    self._answer_then.add(key, _strings(value, f"frames ({code}) {key}"))
+                    continue
                 if key == "chat_sides" and isinstance(value, dict):
                     # "b 2 es short": order_extras reads the abbreviation against the side; known here
                     for shorts in value.values():
@@ -1162,6 +1169,21 @@ class FrameMatcher:
             return None
         return " ".join(tokens[len(cue.words):])
 
+    def after_answer(self, normalized: str) -> tuple[str, bool] | None:
+        """"non et ferme tout", "yes and go reduce only": (the words after a yes or a no and a join, whether
+        they add a command to the read-back: assistant/nlu/answer_then.py), or None. An answer that says
+        both yes and no ("oui non et…") is doubt: None."""
+        tokens = normalized.split()
+        i = 0
+        said: set[str] = set()
+        while i < len(tokens) and (cue := self._table.at(tokens, i, _PRIORITY)) is not None \
+                and cue.category in ("yes", "yes_typed", "no"):
+            said.add("no" if cue.category == "no" else "yes")
+            i += len(cue.words)
+        if not i or len(said) > 1:
+            return None
+        return self._answer_then.rest(tokens, i, self._joins)
+
     def _opens_with_answer(self, a: _Analysis) -> bool:
         """The sentence's first word starts an answer cue ("yes, buy them", "non, vends")."""
         if not a.has("yes", "yes_typed", "no", "cancel") or not a.tokens:
@@ -1635,6 +1657,8 @@ class FrameMatcher:
         if a.has("halt") and a.has("resume"):
             return _refuse("ambiguous_intent", "both stop and resume")
         intent = "halt" if a.has("halt") else "resume"
+        if intent == "halt" and self._stop_then_no(a):
+            return FrameOutcome("accept", "cancel")  # "stop, non", "stop stop no": MIA stopped, not trading
         if a.has("yes", "yes_typed", "no", "cancel") or a.topics or a.symbols:
             return _refuse("ambiguous_intent", f"{intent} mixed with another request", intent)
         for kind in ("negations", "unclear", "conditionals", "questions", "past", "others", "modifiers",
@@ -1701,6 +1725,29 @@ class FrameMatcher:
         if soft_doubt and not a.has("yes", "yes_typed"):
             unclear, last_unclear = True, max(last_unclear, last_soft)
         return content, sides, kinds, unclear, last_unclear
+
+    def _stop_then_no(self, a: _Analysis) -> bool:
+        """"stop, non", "stop stop no, don't send it": a sentence that opens with an `answer_stops` word and
+        holds only those, no or cancel cues and answer fillers, with no yes (assistant/nlu/answer_then.py). Never
+        "no stop" / "non stop" (no stop-loss? nonstop?) nor "stop, no more orders" (a halt)."""
+        stops = self._answer_then.stops
+        if not a.has("no", "cancel") or a.has("yes", "yes_typed") or stops.isdisjoint(a.tokens) \
+                or a.tokens[0] not in stops:
+            return False
+        t, i = a.tokens, 0
+        while i < len(t):
+            cue = self._table.at(t, i, _PRIORITY)
+            size = next((k for k in self._answer_sizes
+                         if i + k <= len(t) and tuple(t[i:i + k]) in self._answer_words_set), 0)
+            if t[i] in stops:
+                i += 1
+            elif cue is not None and cue.category in ("no", "cancel"):
+                i += len(cue.words)
+            elif size:
+                i += size
+            else:
+                return False
+        return True
 
     def _answer(self, a: _Analysis) -> FrameOutcome:
         """Confirm, cancel, or doubt (`unclear_answer`: the dialogue asks again, nothing is done)."""

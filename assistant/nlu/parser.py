@@ -300,6 +300,9 @@ class Parser:
             again = self.parse(rest, lang, prefer=prefer)
             if again.matched and again.intent in _AFTER_LEAD_CLAUSE:
                 result = self._restated(result, again)
+        if self._frames is not None and (split := self._frames.after_answer(normalize(text))):
+            # "non et ferme tout", "yes and go reduce only": the command after a yes or a no and a join
+            result = self._answer_then(result, split, "?" in text, lang, prefer)
         if result.intent in _ASKABLE_ACTIONS and "?" in text and (
                 result.matched or (result.reason or "").startswith("missing_")) and self._order_asked(text):
             # (an incomplete one too: "u long ES?" asks about the position, not "how many?")
@@ -945,6 +948,24 @@ class Parser:
                 return self._restated(refused, again), True
             tokens = hesitant.text.split()
         return refused, False
+
+    def _answer_then(self, result: ParseResult, split: tuple[str, bool], asked: bool, lang: str,
+                     prefer: str | None) -> ParseResult:
+        """"non et ferme tout", "no and close everything", "oui et passe en reduce-only": a yes or a no joined
+        to a command (`FrameMatcher.after_answer`) is that command (read back in turn). With a word that adds
+        it to the read-back ("yes and buy 2 micros *too*") it is two commands: refused, MIA asks again."""
+        rest, adds = split
+        if adds:
+            if not (result.matched or (result.reason or "").startswith("missing_")):
+                return result
+            return replace(result, matched=False, intent=None, slots={}, slot_text={}, reason=UNCLEAR_ANSWER,
+                           detail="a yes or a no then another command as well: two commands", nearest=result.intent)
+        if result.matched or (self._extras is not None and self._extras.says_extra(rest.split())):
+            return result  # "oui et mets un stop", "yes and add a stop": the read-back's stop-loss, never a halt
+        again = self.parse(rest + (" ?" if asked else ""), lang, prefer=prefer)
+        if again.matched and again.intent not in _ANSWERS and again.intent != "followup_answer":
+            return self._restated(result, again)
+        return result
 
     def _preamble(self, refused: ParseResult, said: list[str], lang: str, prefer: str | None) -> ParseResult | None:
         """"i don't want anything on, close it all", "on arrête pour aujourd'hui, plus aucun ordre":

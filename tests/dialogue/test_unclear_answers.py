@@ -92,10 +92,33 @@ async def test_a_yes_said_before_a_whole_order_without_a_read_back_is_that_order
     assert [(f.side.value, f.quantity) for f in fills] == [("BUY", 2)]
 
 
-async def test_a_yes_then_a_whole_other_order_to_a_read_back_reads_the_new_one_back(typed, engine):
+@pytest.mark.parametrize("said", ["oui achète 3 MNQ", "non et achète 3 MNQ", "no, and buy 3 MNQ", "ouais et achète 3 MNQ"])
+async def test_a_yes_then_a_whole_other_order_to_a_read_back_reads_the_new_one_back(typed, engine, said):
+    """Also a no joined to it (round 27c: "non et ferme tout", "no and close everything"): the order read back is
+    dropped and the new one read back in turn, executed only on its own yes."""
     await typed.handle("vends deux contrats ES", 0.0)
-    reply = await typed.handle("oui achète 3 MNQ", 1.0)
+    reply = await typed.handle(said, 1.0)
     assert reply.kind == "readback" and not reply.executed and orders_of(engine) == [], reply.text
     assert typed.pending is not None and "3" in typed.pending.summary
     assert (await typed.handle("oui", 2.0)).executed
     assert [(f.side.value, f.quantity) for f in engine.ledger.fills()] == [("BUY", 3)]
+
+
+@pytest.mark.parametrize("doubt", ["yes and buy 2 micros too", "oui et achète aussi 2 micros", "oui et mets un stop"])
+async def test_a_yes_joined_to_a_second_order_or_a_stop_is_asked_again(typed, engine, doubt):
+    """Round 27c: a yes and another order on top ("too", "aussi"), or a stop-loss for the read-back: never one of
+    them, never a halt; the read-back is asked again and nothing is done."""
+    await typed.handle("vends deux contrats ES", 0.0)
+    pending = typed.pending
+    reply = await typed.handle(doubt, 1.0)
+    assert not reply.executed and orders_of(engine) == [], reply.text
+    assert typed.pending is pending
+
+
+@pytest.mark.parametrize("answer", ["stop, non", "stop stop no, don't send it", "je préfère annuler",
+                                    "no that's a mistake", "naw leave it", "kill it"])
+async def test_a_stop_with_a_no_or_a_mind_changed_cancels_the_read_back(typed, engine, answer):
+    """Round 27c: "stop, non" said to a read-back stops MIA, not trading: the read-back is cancelled."""
+    await typed.handle("buy two e s", 0.0)
+    reply = await typed.handle(answer, 1.0)
+    assert reply.kind == "cancelled" and typed.pending is None and orders_of(engine) == [], reply.text

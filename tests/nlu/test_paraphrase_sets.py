@@ -270,13 +270,20 @@ def test_heldout_paraphrases_keep_their_floor_with_nothing_wrong(parser: Parser,
 #: 1 ES"), bids and offers, a ceiling on a buy / a floor on a sell ("at most", "au moins"), "at 6000 flat", the risk said
 #: inside the order, franglais ("je buy 1 ES", "sell un ES au market"), a market letter typed twice ("ESS"), words said
 #: around an order; refusals: prices said as two numbers (README), a bound on the wrong side, "ou plus", "then" last.
+#: round 27c (helper nlu29, session 14) - the dialogue's small words: answers to a read-back ("stop, no", "no that's a
+#: mistake", "je préfère annuler", "c'est beau vas-y", "ouais balance"), a yes or a no joined to a command ("non et
+#: ferme tout", "no and close everything": that command; "yes and buy 2 micros too": two commands, refused),
+#: interjections and dialect words that change nothing ("yalla", "wakha", "tiguidou", "abeg", "oga", "och", "o",
+#: "itself"), questions about MIA (live or paper, repeat, help, the model asked loosely); refusals where such a word
+#: changes things ("une fois, …": once?, "I reckon", "a wee bit", "no stop": no stop-loss?).
 ROUNDS = {"round4": (150, 40), "round5": (140, 40), "round6": (45, 12), "round7": (80, 24), "round8": (170, 25),
           "round9": (60, 16), "round10": (66, 19), "round11": (75, 28), "round12": (85, 21), "round13": (95, 30),
           "round14": (62, 28), "round15": (110, 27), "round16": (105, 30), "round17": (38, 17),
           "round18a": (60, 17), "round18b": (75, 20), "round18c": (80, 22), "round19": (31, 13),
           "round20a": (70, 22), "round20b": (47, 32), "round21": (33, 5), "round22a": (108, 32),
           "round22b": (88, 20), "round22c": (80, 50), "round23": (18, 8), "round25": (24, 19),
-          "round24a": (124, 73), "round24b": (100, 23), "round24c": (80, 19), "round27a": (80, 20), "round27b": (80, 22)}
+          "round24a": (124, 73), "round24b": (100, 23), "round24c": (80, 19), "round27a": (80, 20), "round27b": (80, 22),
+          "round27c": (85, 21)}
 
 
 #: Below the issue's target on purpose: round 13 EN's two misses are typos the typo rule refuses as
@@ -317,7 +324,10 @@ ROUNDS = {"round4": (150, 40), "round5": (140, 40), "round6": (45, 12), "round7"
 #: 15), "then" said last (cut off: round 22c). Left for later: "x2" quantities after a price ("limit buy @ 5890 x2 ES"),
 #: "account risk", "place a buy order at … for twelve MNQ", "bid 1 ES à 6838" (an English bid before a French "à"),
 #: "prends-moi long 1 ES directement", "c'est l'heure, …" (a time?), "pour le compte famille" (another account?).
-ROUND_TARGETS = {"round27a_en": 0.95, "round27a_fr": 0.91, "round27b_en": 0.93, "round24c_en": 0.92, "round24c_fr": 0.88, "round22a_fr": 0.94, "round13_en": 0.97, "round15_fr": 0.91, "round15_en": 0.9, "round18a_fr": 0.8, "round18a_en": 0.82,
+#: Round 27c EN (helper nlu29): 82/85, none wrong (67.1 % before). Left refused: "aye" before a command that is not an
+#: order ("aye, flatten everything", "aye show me my positions": as a lead word "aye no" became a cancel), "mate, are we
+#: trading real money?" (the same question without "mate" is the status).
+ROUND_TARGETS = {"round27a_en": 0.95, "round27a_fr": 0.91, "round27b_en": 0.93, "round27c_en": 0.96, "round24c_en": 0.92, "round24c_fr": 0.88, "round22a_fr": 0.94, "round13_en": 0.97, "round15_fr": 0.91, "round15_en": 0.9, "round18a_fr": 0.8, "round18a_en": 0.82,
                  "round18b_en": 0.96}
 
 
