@@ -319,6 +319,10 @@ class AutopilotConfig(_Section):
 class MonitoringConfig(_Section):
     cpu_warning: float = Field(70, gt=0, le=100)
     cpu_critical: float = Field(90, gt=0, le=100)
+    # how long the CPU must stay over a limit before an alert, and under it before "back to normal": a load
+    # that comes and goes (a model training, a backtest) is one alert, not one every half-minute
+    cpu_sustain_s: float = Field(30.0, ge=0, le=3600)
+    cpu_clear_s: float = Field(60.0, ge=0, le=3600)
     memory_warning: float = Field(70, gt=0, le=100)
     memory_critical: float = Field(85, gt=0, le=100)
     latency_warning_s: float = Field(2.0, gt=0)

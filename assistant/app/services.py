@@ -175,10 +175,11 @@ def build_services(
 
 
 def _echo_alert(text: str, lang: str) -> None:
-    """A spoken alert as a terminal line, next to the conversation."""
+    """A spoken alert as a terminal line, next to the conversation (above a waiting typed-input prompt)."""
     from assistant.app.console import alert_line
+    from assistant.voice.loop import PROMPT
 
-    print(alert_line(text, lang), flush=True)
+    PROMPT.print_line(alert_line(text, lang))
 
 
 __all__ = ["DashboardOptions", "RunOptions", "Services", "build_services", "make_speaker"]

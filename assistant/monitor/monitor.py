@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
+import math
 import time
 from collections import deque
 from collections.abc import Callable
@@ -95,9 +96,12 @@ def transition_alert(tr: Transition, ts: datetime | None = None) -> "Alert":
 
 def thresholds_from_config(cfg: MonitoringConfig, stages: list[str]) -> dict[str, Threshold]:
     """The checked metrics. Margins: 5 points for CPU / memory, 20 % of the limit for latency, 5 points
-    of accuracy / confidence. CPU needs two readings in a row (a single busy sample is normal)."""
+    of accuracy / confidence. CPU must stay over a limit for `cpu_sustain_s` (at least two readings: a single
+    busy sample is normal) and under it for `cpu_clear_s` to step down."""
     out = {
-        "cpu": Threshold("cpu", cfg.cpu_warning, cfg.cpu_critical, "above", clear_margin=5.0, confirm=2),
+        "cpu": Threshold("cpu", cfg.cpu_warning, cfg.cpu_critical, "above", clear_margin=5.0,
+                         confirm=max(2, _readings(cfg.cpu_sustain_s, cfg.interval_s)),
+                         clear_confirm=_readings(cfg.cpu_clear_s, cfg.interval_s)),
         "memory": Threshold("memory", cfg.memory_warning, cfg.memory_critical, "above", clear_margin=5.0),
         "ml.accuracy": Threshold("ml.accuracy", cfg.ml_accuracy_min, None, "below", clear_margin=0.05),
         "ml.confidence": Threshold("ml.confidence", cfg.confidence_min, None, "below", clear_margin=0.05),
@@ -105,6 +109,11 @@ def thresholds_from_config(cfg: MonitoringConfig, stages: list[str]) -> dict[str
     for stage in stages:
         out[f"latency.{stage}"] = latency_threshold(cfg, stage)
     return out
+
+
+def _readings(seconds: float, interval_s: float) -> int:
+    """The readings, one every `interval_s`, that cover `seconds` (at least one)."""
+    return max(1, math.ceil(seconds / interval_s - 1e-9))
 
 
 def latency_threshold(cfg: MonitoringConfig, stage: str) -> Threshold:

@@ -4,8 +4,9 @@ A tracker is in one of three levels: ok, warning, critical.
 - It escalates when `confirm` consecutive readings are at or beyond a higher level's limit (one alert).
 - It stays where it is while the reading sits between the limit and the limit minus the `clear_margin`
   (the hysteresis band): no alert, whatever the noise.
-- It steps down only when a reading is clear of the current level's limit by `clear_margin`; reaching
-  ok again is reported once ("back to normal").
+- It steps down only when `clear_confirm` consecutive readings are clear of the current level's limit by
+  `clear_margin` (to the highest level any of them still holds); reaching ok again is reported once ("back to
+  normal"). A load that comes and goes (a model training in bursts) so stays ONE alert, not one a minute.
 Readings may be "above is bad" (CPU, memory, latency) or "below is bad" (ML accuracy, confidence).
 """
 from __future__ import annotations
@@ -30,6 +31,7 @@ class Threshold:
     direction: Literal["above", "below"] = "above"
     clear_margin: float = 0.0  # how far back past a limit a reading must come to step down
     confirm: int = 1  # consecutive readings needed to escalate
+    clear_confirm: int = 1  # consecutive clear readings needed to step down
 
     def __post_init__(self) -> None:
         if self.warning is None and self.critical is None:
@@ -43,8 +45,8 @@ class Threshold:
                     f"threshold {self.metric}: critical {self.critical} must be "
                     f"{'>=' if self.direction == 'above' else '<='} warning {self.warning}"
                 )
-        if self.clear_margin < 0 or self.confirm < 1:
-            raise ValueError(f"threshold {self.metric}: clear_margin must be >= 0 and confirm >= 1")
+        if self.clear_margin < 0 or self.confirm < 1 or self.clear_confirm < 1:
+            raise ValueError(f"threshold {self.metric}: clear_margin must be >= 0, confirm and clear_confirm >= 1")
 
     def _beyond(self, value: float, limit: float | None, margin: float = 0.0) -> bool:
         if limit is None:
@@ -96,6 +98,8 @@ class ThresholdTracker:
         self.level = Level.OK
         self._streak = 0  # consecutive readings beyond the current level
         self._streak_min: Level | None = None
+        self._clear = 0  # consecutive readings clear of the current level
+        self._clear_max = Level.OK  # the highest level one of them still holds
         self.last_value: float | None = None
 
     def update(self, value: float) -> Transition | None:
@@ -106,6 +110,7 @@ class ThresholdTracker:
         self.last_value = value
         raw = th.raw_level(value)
         if raw > self.level:
+            self._clear, self._clear_max = 0, Level.OK
             # escalate to the level sustained over the whole streak of `confirm` readings
             self._streak += 1
             self._streak_min = raw if self._streak_min is None else min(self._streak_min, raw)
@@ -117,12 +122,15 @@ class ThresholdTracker:
         self._streak, self._streak_min = 0, None
         if raw < self.level and not th.holds(value, self.level):
             prev = self.level
-            # step down to the highest level the value still holds (with the band)
-            new = Level.OK
-            for lvl in (Level.CRITICAL, Level.WARNING):
-                if lvl < prev and th.holds(value, lvl):
-                    new = lvl
-                    break
-            self.level = new
-            return Transition(th.metric, prev, new, value, th.limit(prev))
+            # the highest level below this one that the value still holds (with the band)
+            held = next((lvl for lvl in (Level.CRITICAL, Level.WARNING) if lvl < prev and th.holds(value, lvl)),
+                        Level.OK)
+            self._clear += 1
+            self._clear_max = max(self._clear_max, held)
+            if self._clear < th.clear_confirm:
+                return None
+            self.level = self._clear_max
+            self._clear, self._clear_max = 0, Level.OK
+            return Transition(th.metric, prev, self.level, value, th.limit(prev))
+        self._clear, self._clear_max = 0, Level.OK
         return None

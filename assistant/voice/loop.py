@@ -42,6 +42,43 @@ ClockMode = Literal["wall", "stream"]
 
 
 # ---------------------------------------------------------------------------- output
+class WaitingPrompt:
+    """The typed-input prompt ("> ") while it waits on a terminal. A line printed meanwhile (a spoken alert, an
+    autopilot proposal) clears the prompt, is printed, and puts the prompt back under it, so the terminal never
+    reads "> MIA (alert): …" with the trader's next command on the line below."""
+
+    def __init__(self) -> None:
+        self.text: str | None = None
+
+    def print_line(self, line: str, stream: TextIO | None = None) -> None:
+        out = stream if stream is not None else sys.stdout
+        if self.text and out.isatty():
+            out.write(f"\r\x1b[K{line}\n{self.text}")  # (carriage return, erase the line: the prompt's place)
+        else:
+            out.write(line + "\n")
+        out.flush()
+
+    def clear(self, stream: TextIO | None = None) -> bool:
+        """Erase the waiting prompt before a reply is printed in its place; whether it was erased."""
+        out = stream if stream is not None else sys.stdout
+        if self.text and out.isatty():
+            out.write("\r\x1b[K")
+            out.flush()
+            return True
+        return False
+
+    def redraw(self, stream: TextIO | None = None) -> None:
+        """Show the waiting prompt again (after `clear` and a reply)."""
+        out = stream if stream is not None else sys.stdout
+        if self.text:
+            out.write(self.text)
+            out.flush()
+
+
+#: The one terminal prompt of the process (`run_text_loop` sets it; alert echoes print above it).
+PROMPT = WaitingPrompt()
+
+
 class AnswerOutput:
     """Where replies go: printed (always, so a headless run can be followed) and spoken."""
 
@@ -368,6 +405,7 @@ async def run_text_loop(
         while True:
             if prompt and output.echo is not None:
                 print(prompt, end="", flush=True)
+                PROMPT.text = prompt
             while True:
                 deadline = dialogue.next_deadline()
                 timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
@@ -379,11 +417,17 @@ async def run_text_loop(
                 getter.cancel()
                 if stopper is not None and stopper in done:
                     return replies
-                show(await dialogue.expire())
+                expired = await dialogue.expire()
+                erased = expired is not None and PROMPT.clear()
+                show(expired)
+                if erased:
+                    PROMPT.redraw()
             line = getter.result()
-            if isinstance(line, tuple):
+            if isinstance(line, tuple):  # (not typed: the prompt still waits on screen)
+                PROMPT.clear()
                 show(await run_call(dialogue, line[1]))
                 continue
+            PROMPT.text = None
             if line is _END or (quit_words and is_quit_line(line)):
                 show(await dialogue.close_input())
                 if on_end is not None:  # "eof" (end of input, Ctrl-D) or "quit" (a quit word)
@@ -394,10 +438,11 @@ async def run_text_loop(
                 continue
             show(await dialogue.handle(text, source=source))
     finally:
+        PROMPT.text = None
         if feed is not None:
             feed.detach()
         if stopper is not None:
             stopper.cancel()
 
 
-__all__ = ["AnswerOutput", "LoopResult", "VoiceLoop", "choose_parse", "interpret", "run_text_loop"]
+__all__ = ["PROMPT", "AnswerOutput", "LoopResult", "WaitingPrompt", "VoiceLoop", "choose_parse", "interpret", "run_text_loop"]

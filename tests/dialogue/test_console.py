@@ -164,3 +164,39 @@ async def test_typed_input_waits_for_the_startup_line():
     summary.shown()
     await asyncio.wait_for(waiter, 1.0)
     await asyncio.wait_for(StartupSummary().until_shown(0.01), 1.0)  # a line that never comes does not block
+
+
+class _Terminal:
+    """A text stream that says it is a terminal (or not), recording what is written."""
+
+    def __init__(self, tty: bool) -> None:
+        self.tty, self.written = tty, ""
+
+    def isatty(self) -> bool:
+        return self.tty
+
+    def write(self, text: str) -> int:
+        self.written += text
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+
+def test_an_alert_printed_while_the_prompt_waits_goes_above_it():
+    from assistant.voice.loop import WaitingPrompt
+
+    prompt, term = WaitingPrompt(), _Terminal(tty=True)
+    prompt.print_line("MIA (alert): CPU usage critical.", term)  # no prompt waiting: a plain line
+    prompt.text = "> "
+    prompt.print_line("MIA (alerte) : Utilisation du processeur critique.", term)
+    # the waiting "> " erased (carriage return, erase line), the alert, the prompt again below it
+    assert term.written == ("MIA (alert): CPU usage critical.\n"
+                            "\r\x1b[KMIA (alerte) : Utilisation du processeur critique.\n> ")
+    assert prompt.clear(term) and term.written.endswith("> \r\x1b[K")
+    prompt.redraw(term)
+    assert term.written.endswith("\r\x1b[K> ")
+    # piped output (a log, a test) gets plain lines and no escape codes
+    piped = _Terminal(tty=False)
+    prompt.print_line("MIA (alert): CPU usage critical.", piped)
+    assert not prompt.clear(piped) and piped.written == "MIA (alert): CPU usage critical.\n"
