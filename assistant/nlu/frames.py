@@ -297,6 +297,9 @@ FLIP_INTENTS = frozenset({"autopilot_mode", "halt", "resume", "reduce_only"})
 GENERIC_SWITCH_WORDS = frozenset({"only", "seulement", "uniquement", "off"})
 #: The fuzzy veto of a switch asked about; the parser then lets the frames answer with its state.
 SWITCH_QUESTION = "a question about a switch, not a request"
+#: Approximate matches opened by a question word ("is", "what", "quel") that are a question, not a setting: the
+#: switches, and the risk ("quel risque à 0,5 %", "what risk at 0.5%" set the risk to 0.5 %, session 14).
+_ASKED_WHEN_OPENED_SO = frozenset(SWITCH_INTENTS) | {"set_risk"}
 #: What a switch asked about may be answered with (read-only).
 STATE_INTENTS = frozenset({"status", "autopilot_status"})
 #: Cue categories of the questions about a switch's state (`vetoes`).
@@ -714,9 +717,9 @@ class FrameMatcher:
         if asked is not None and intent in FLIP_INTENTS and not self._request_words.intersection(asked.split()):
             return SWITCH_QUESTION
         tokens = normalized.split()
-        if intent in SWITCH_INTENTS and tokens and tokens[0] in self._question_starts \
+        if intent in _ASKED_WHEN_OPENED_SO and tokens and tokens[0] in self._question_starts \
                 and not self._request_words.intersection(tokens):
-            return SWITCH_QUESTION  # "is reduce-only on right now": asked without a "?"
+            return SWITCH_QUESTION  # "is reduce-only on right now", "quel risque à 0,5 %": asked without a "?"
         if intent in FLIP_INTENTS and self._describes_state(tokens):
             return SWITCH_QUESTION  # "the autopilot is on auto", "le trading est arrêté": a state told
         if intent == "reduce_only" and any(
