@@ -1344,7 +1344,7 @@ class CarrierIndex:
             assert info.missing is not None
             full_ratio = self._ratio(scan.carrier, info.full)
             ratio = max(reduced_ratio, full_ratio)
-            if 0.5 + 0.5 * ratio < floor or (best is not None and 0.5 + 0.5 * ratio <= best[0]):
+            if _cannot_win(0.5 + 0.5 * ratio, floor, best):
                 continue  # cannot win, whatever the content words
             full_tokens, template_words = self._full_words(info.full)
             slot_index = info.full.count(" ", 0, info.missing_at)

@@ -361,6 +361,8 @@ class Parser:
     def _price_fits(self, result: ParseResult) -> bool:
         """False when the order's price was said in a trader's shape ("sixty seventy") outside its market's
         range ("buy 2 MNQ at sixty seventy": 6070 is no MNQ price). A price said as one number is as said."""
+        if not self._prices:
+            return True  # (no market's price range given: no trader-shaped price is ever read)
         said = normalize(str(result.slot_text.get("price", "")))
         comp = self._compiled.get(result.language or "")
         if comp is None or not said or comp.numbers.parse(said) is not None \
