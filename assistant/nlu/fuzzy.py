@@ -1344,8 +1344,8 @@ class CarrierIndex:
             assert info.missing is not None
             full_ratio = self._ratio(scan.carrier, info.full)
             ratio = max(reduced_ratio, full_ratio)
-            if _cannot_win(0.5 + 0.5 * ratio, floor, best):
-                continue  # cannot win, whatever the content words
+            if 0.5 + 0.5 * ratio < floor or (best is not None and 0.5 + 0.5 * ratio <= best[0]):
+                continue  # cannot win, whatever the content words (not `_cannot_win`: the tests switch that off alone)
             full_tokens, template_words = self._full_words(info.full)
             slot_index = info.full.count(" ", 0, info.missing_at)
             if _cannot_win(self._missing_bound(said_content, template_words, scan.carrier, info.full, full_ratio,
