@@ -125,6 +125,19 @@ TEXTS: dict[str, tuple[str, str]] = {
         "Je ne sais pas passer un ordre conditionnel : j'agis tout de suite, sans condition. Rien n'a été fait ; "
         "redites l'ordre quand la condition est remplie, ou donnez un prix limite.",
     ),
+    "unsupported_order_type": (
+        "I can't place that kind of order: I place plain market or limit orders only (no post-only, fill-or-kill, "
+        "iceberg, TWAP or split orders). Nothing was done; say the order without it.",
+        "Je ne sais pas passer ce type d'ordre : je ne passe que des ordres simples au marché ou à cours limité "
+        "(pas de post-only, tout-ou-rien, iceberg, TWAP ni d'ordre fractionné). Rien n'a été fait ; redites l'ordre "
+        "sans cette consigne.",
+    ),
+    "unsupported_object": (
+        "That names a chart or a window, not a position: I don't handle the screen. Nothing was done; to close a "
+        "position, say for example “close ES”.",
+        "Cela désigne un graphique ou une fenêtre, pas une position : je ne gère pas l'écran. Rien n'a été fait ; "
+        "pour fermer une position, dites par exemple « ferme l'ES ».",
+    ),
     "unsupported_indirect": (
         "That sounds like an order talked about (someone else's, one to avoid, plan or remember), not one given "
         "now. Nothing was done; to place it, say it plainly, for example “buy 2 ES”.",

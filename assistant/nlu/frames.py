@@ -717,8 +717,9 @@ class FrameMatcher:
         if asked is not None and intent in FLIP_INTENTS and not self._request_words.intersection(asked.split()):
             return SWITCH_QUESTION
         tokens = normalized.split()
-        if intent in _ASKED_WHEN_OPENED_SO and tokens and tokens[0] in self._question_starts \
-                and not self._request_words.intersection(tokens):
+        if intent in _ASKED_WHEN_OPENED_SO and tokens and (tokens[0] in self._question_starts or (
+                intent == "set_risk" and asked is not None)) and not self._request_words.intersection(tokens):
+            # (session 15: a risk setting approximated from a sentence with a "?" too: "je risque combien par trade ?")
             return SWITCH_QUESTION  # "is reduce-only on right now", "quel risque à 0,5 %": asked without a "?"
         if intent in FLIP_INTENTS and self._describes_state(tokens):
             return SWITCH_QUESTION  # "the autopilot is on auto", "le trading est arrêté": a state told

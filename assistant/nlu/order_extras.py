@@ -3,7 +3,9 @@
 MIA places one market or limit order at a time, now. A trader says more: a stop-loss ("achète 2 ES
 avec un stop à 5950"), a take-profit ("buy 2 ES target 6000"), a time ("à l'ouverture", "tomorrow
 morning"), a condition ("si ça casse 5900", "when it hits 21000"), two commands in one sentence
-("ferme l'ES et achète 2 MNQ"), or talks of an order it does not give (`indirect`: "avoid buying 2 ES",
+("ferme l'ES et achète 2 MNQ"), an order type or an execution instruction it does not have
+(`order_type`: "post only", "fill or kill", iceberg, TWAP, "en deux fois"), names a window as its object
+(`object`: "close the ES chart", "ferme l'onglet MNQ"), or talks of an order it does not give (`indirect`: "avoid buying 2 ES",
 "schedule a buy of 2 ES", "rappelle-moi d'acheter 2 ES"). Executing such an order without the part would be a different order,
 so every stage refuses it already; this module only names WHY, so the dialogue can say it
 ("MIA cannot attach a stop to an order…") instead of a bare "not understood".
@@ -40,7 +42,7 @@ EXTRAS_KEYS = frozenset({"order_extras", "order_joins", "market_order_words", "c
                          "order_unfinished", "order_unfinished_except"})
 
 #: The kinds, in the order they are looked for (the first found is named).
-EXTRA_KINDS = ("stop", "target", "time", "condition", "indirect")
+EXTRA_KINDS = ("stop", "target", "order_type", "time", "condition", "indirect", "object")
 
 #: Commands that count as one of two orders said together.
 _COMMANDS = frozenset({"place_trade", "close_positions", "halt", "resume", "set_risk", "reduce_only",
@@ -51,6 +53,9 @@ _CLOCK = re.compile(r"\d{1,2}(?:h\d{0,2}|am|pm)")
 
 #: Commands cut off when said last a word that ties what follows (`order_unfinished`).
 _UNFINISHED_CHECKED = frozenset({"place_trade", "close_positions"})
+
+#: Kinds said of the command's own object only: an aside may talk of them ("sell one ES, the chart looks heavy").
+_OF_COMMAND_ONLY = frozenset({"object"})
 
 #: Kinds that belong to a new order only (a close has no stop); the others go with a close too.
 _ORDER_ONLY = frozenset({"stop", "target"})
@@ -181,7 +186,7 @@ class OrderExtras:
         """A stop, a target, a time or a condition is said (a cue phrase or a clock time), with or
         without an order word: "on a eu un gros gap *à l'ouverture*" before an order. `of_command`: the
         words go with a command (an aside said after it), its `command_times` count too."""
-        return any(cues.positions(tokens) for cues in self._kinds.values()) \
+        return any(cues.positions(tokens) for kind, cues in self._kinds.items() if kind not in _OF_COMMAND_ONLY) \
             or ("time" in self._kinds and any(_CLOCK.fullmatch(t) for t in tokens)) \
             or (of_command and bool(self._command_times.positions(tokens)))
 

@@ -653,6 +653,9 @@ class Parser:
         # A switch whose value was not said (assistant/nlu/fuzzy.py `_value_unsaid`) is vetoed like
         # an accepted one: "autopilot" alone names the autopilot, it asks no switch.
         unsaid_value = out.status == "refuse" and not out.missing and (out.reason or "").startswith("missing_")
+        # ...and so is a risk setting with no value that is a question ("what's my risk on ES"): the setting is
+        # asked about, never a follow-up question for a new value (#13: `missing_risk_percent` only for a command).
+        unsaid_value = unsaid_value or (out.status == "refuse" and out.reason in _RISK_VALUE_UNCLEAR)
         veto = self._frames.vetoes(stripped, out.intent, asked=norm if "?" in text else None, language=comp.code) \
             if (matched or unsaid_value) and self._frames is not None else None
         if veto is not None:
@@ -1311,6 +1314,8 @@ _UNSUPPORTED_DETAIL = {
     "target": "an order with a take-profit: MIA places market or limit orders only",
     "time": "an order for a later time: MIA places orders now only",
     "condition": "a conditional order: MIA places orders now, unconditionally",
+    "order_type": "an order type or execution instruction MIA does not have: it places plain market or limit orders",
+    "object": "a chart or a window named, not a position: MIA closes positions only",
     "indirect": "an order talked about, not given (to avoid, plan, be reminded of): MIA acts on plain commands only",
     "two_orders": "two commands in one sentence: one at a time",
 }
@@ -1351,6 +1356,8 @@ _OTHER_MARKET_REASONS = frozenset({"no_match", "ambiguous_symbol", "missing_symb
 #: Refusals the classifier may overrule: nothing came close, or two intents tied. Never one
 #: about an unclear slot (two markets, no clear side, a missing quantity...).
 _CLASSIFIABLE = frozenset({"no_match", "ambiguous_intent"})
+#: A risk setting's value not said or unclear: vetoed as a question when asked ("quel est mon risque sur ES ?").
+_RISK_VALUE_UNCLEAR = frozenset({"missing_risk_percent", "ambiguous_risk_percent"})
 #: Refusals a sentence with the same words said twice in a row may get ("buy two ES two ES": two
 #: quantities, two markets), read again with them said once (`Restater.without_repeated_run`).
 _REPEATABLE = frozenset({"no_match", "ambiguous_quantity", "ambiguous_symbol", "ambiguous_side",

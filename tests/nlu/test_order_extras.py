@@ -23,6 +23,12 @@ from assistant.nlu.parser import Parser
     ("avoid buying 2 ES", "indirect"), ("schedule buy 2 ES", "indirect"), ("remind me to close ES", "indirect"),
     ("évite d'acheter 2 ES", "indirect"), ("programme un achat de 2 ES", "indirect"),
     ("rappelle-moi de reprendre le trading", "indirect"), ("prépare un achat de 2 ES", "indirect"),
+    # session 15: an order type MIA does not have is said as such (it was "a conditional order")
+    ("buy 2 ES post only", "order_type"), ("sell 3 MNQ fill or kill", "order_type"), ("buy 4 ES iceberg", "order_type"),
+    ("achète 4 ES en deux fois", "order_type"), ("vends 2 ES tout ou rien", "order_type"),
+    # session 15: a window named as the object (main closed the ES position)
+    ("close the ES chart", "object"), ("ferme le graphique ES", "object"), ("dump my ES chart", "object"),
+    ("ferme l'onglet MNQ", "object"),
 ])
 def test_the_part_mia_cannot_honour_is_named(parser: Parser, text: str, kind: str) -> None:
     result = parser.parse(text)

@@ -55,8 +55,11 @@ CASES: list[tuple[str, dict[str, object] | None]] = [
     "buy 2 mqn",                          # letters swapped: a market is never guessed
     "je buy et sell 1 ES",
     "achète 2 ES au market à 6840",       # a market order and a price
-    "buy 2 ES at sixty seventy",          # two numbers: ambiguous_price (README) while `price_ranges` is empty
-]]
+    "buy 2 MNQ at sixty seventy",         # 6070 is no MNQ price (`price_ranges`): a handle dropped? never guessed
+]] + [
+    # session 15: `price_ranges` is on, a price said the trader's way is read inside its market's range
+    ("buy 2 ES at sixty seventy", {"side": "BUY", "quantity": 2, "symbol": "ES", "price": 6070.0}),
+]
 
 
 @pytest.mark.parametrize(("text", "slots"), CASES)
