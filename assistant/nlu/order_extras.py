@@ -37,7 +37,7 @@ __all__ = ["EXTRAS_KEYS", "EXTRA_KINDS", "OrderExtras", "chat_side_values"]
 
 #: The `frames:` keys this module reads (the frame matcher leaves them alone).
 EXTRAS_KEYS = frozenset({"order_extras", "order_joins", "market_order_words", "command_times", "command_levels",
-                         "order_unfinished", "order_unfinished_except"})
+                         "order_unfinished", "order_unfinished_except", "order_spans"})
 
 #: The kinds, in the order they are looked for (the first found is named).
 EXTRA_KINDS = ("stop", "target", "time", "condition", "indirect")
@@ -119,6 +119,9 @@ class OrderExtras:
         #: Levels said of the command only (`command_levels`: "at the vwap", "au support"), a description in a
         #: comment or an aside ("…, c'est le support d'hier").
         self._command_levels = _Cues([p for section in frames.values() for p in _strings(section.get("command_levels"))])
+        #: Spans a new order is said to be "for" (`order_spans`: "buy 3 MNQ for the week": good for the week?): a
+        #: time of an order only; a close said so is one now ("close everything for the weekend").
+        self._order_spans = _Cues([p for section in frames.values() for p in _strings(section.get("order_spans"))])
         #: One-word sides by value (of every language): a side said, and which (`contradiction`).
         self._side_values = {form: value for comp in compiled.values()
                              for form, value in comp.text_values.get("side", {}).items() if " " not in form}
@@ -146,7 +149,8 @@ class OrderExtras:
         #: Every cue by its first word, with its kind ("stop"…) or, for a command's own, the kind it says
         #: ("time" for `command_times`, "condition" for `command_levels`, tagged apart): `said` in one pass.
         self._tagged: dict[str, list[tuple[tuple[str, ...], str]]] = {}
-        for tag, cues in [*self._kinds.items(), ("time+", self._command_times), ("condition+", self._command_levels)]:
+        for tag, cues in [*self._kinds.items(), ("time+", self._command_times), ("condition+", self._command_levels),
+                          ("span", self._order_spans)]:
             for first, entries in cues._by_first.items():
                 self._tagged.setdefault(first, []).extend((entry, tag) for entry in entries)
         #: One word of each cue `said` reads, its longest (long words are rare ones), of two as long the one
@@ -166,7 +170,7 @@ class OrderExtras:
                                      for words in entries) | self._unfinished
         #: Every first word of a cue: the gate (most refused sentences hold none).
         self._firsts = frozenset(word for cues in (*self._kinds.values(), self._joins, self._command_times,
-                                                   self._command_levels)
+                                                   self._command_levels, self._order_spans)
                                  for word in cues._by_first)
 
     def __bool__(self) -> bool:
@@ -204,7 +208,8 @@ class OrderExtras:
 
     def said(self, tokens: Sequence[str], *, order: bool, intent: str | None = None) -> str | None:
         """The first kind ("stop", "target", "time", "condition") whose cue (or a clock time) is said in
-        `tokens`, else None; a stop or a target only when `order` (a new order: a close has none). With the
+        `tokens`, else None; a stop, a target or an `order_spans` span ("time") only when `order` (a new order: a
+        close has none). With the
         command's `intent` (`tokens` are the command as understood), a `command_times` / `command_levels` cue
         said after a word of the command (a keyword of `intent`, a side for an order) is a "time" / a
         "condition" too ("buy 2 ES overnight", "sell 2 ES at the vwap"; "le marché est lourd ce matin, vends 2
@@ -223,6 +228,9 @@ class OrderExtras:
                     continue
                 if tag in EXTRA_KINDS:
                     found.add(tag)
+                elif tag == "span":
+                    if order:
+                        found.add("time")  # ("buy 3 MNQ for the week"; "close all for the weekend" is a close now)
                 elif own is None and intent is not None and not words.isdisjoint(tokens[:i]):
                     own = tag[:-1]  # ("time+": a command's own time)
         for kind in EXTRA_KINDS:

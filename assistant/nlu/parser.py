@@ -303,6 +303,10 @@ class Parser:
         if self._frames is not None and (split := self._frames.after_answer(normalize(text))):
             # "non et ferme tout", "yes and go reduce only": the command after a yes or a no and a join
             result = self._answer_then(result, split, "?" in text, lang, prefer)
+        elif not result.matched and self._frames is not None and "?" not in text \
+                and (instead := self._frames.after_no_instead(normalize(text))) is not None:
+            # "non, ferme tout plutôt", "no, just flatten everything": a way out said instead of the read-back
+            result = self._no_instead(result, instead, lang, prefer)
         if result.intent in _ASKABLE_ACTIONS and "?" in text and (
                 result.matched or (result.reason or "").startswith("missing_")) and self._order_asked(text):
             # (an incomplete one too: "u long ES?" asks about the position, not "how many?")
@@ -946,6 +950,8 @@ class Parser:
             again = self._parse(hesitant.text + asked, lang, prefer)
             if again.intent in _ANSWERS and self._restater.ends_with_go_ahead(tokens):
                 break  # "no... ok do it": an answer that corrects itself stays refused
+            if again.intent in _ANSWERS and refused.reason == UNCLEAR_ANSWER:
+                break  # "no, that's fine", "non ça ira": an answer found doubtful stays so, whatever ends it
             if again.matched or (again.reason or "").startswith("missing_"):
                 return self._restated(refused, again), True
             tokens = hesitant.text.split()
@@ -966,6 +972,15 @@ class Parser:
             return result  # "oui et mets un stop", "yes and add a stop": the read-back's stop-loss, never a halt
         again = self.parse(rest + (" ?" if asked else ""), lang, prefer=prefer)
         if again.matched and again.intent not in _ANSWERS and again.intent != "followup_answer":
+            return self._restated(result, again)
+        return result
+
+    def _no_instead(self, result: ParseResult, rest: str, lang: str, prefer: str | None) -> ParseResult:
+        """A no then a command with an `answer_instead` marker ("non, coupe tout plutôt", "no, just halt trading")
+        is that command when it is a way out (`_INSTEAD`: a close, a halt, reduce-only; read back in turn); a new
+        order said so ("no, just buy 2 ES instead": cancel and a new order?) stays refused as it was."""
+        again = self.parse(rest, lang, prefer=prefer)
+        if again.matched and again.intent in _INSTEAD:
             return self._restated(result, again)
         return result
 
@@ -1324,6 +1339,9 @@ _CONTRADICTION = {
 #: What a mood clause said first ("je veux plus rien en position, …", "we're done for the day, …")
 #: may announce: a way out, never an order or a switch back on.
 _AFTER_PREAMBLE = frozenset({"close_positions", "halt"})
+
+#: What a no then a command said "instead" may be (`Parser._no_instead`): a way out only.
+_INSTEAD = frozenset({"close_positions", "halt", "reduce_only"})
 
 #: What may follow a yes said first ("ok buy 2 ES là") or a comment on the market ("bears are in
 #: control imo, sell 5 MNQ"): a command read back, never an answer or a switch.
