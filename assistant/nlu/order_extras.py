@@ -238,6 +238,10 @@ class OrderExtras:
                 return kind
         return own
 
+    def says_span(self, tokens: Sequence[str]) -> bool:
+        """An `order_spans` span is said in `tokens` ("buy 2 ES for the weekend": a time of a new order)."""
+        return bool(self._order_spans.positions(tokens))
+
     def said_of_command(self, tokens: Sequence[str], intent: str) -> str | None:
         """`said` of a command as understood (see there)."""
         return self.said(tokens, order=intent == "place_trade", intent=intent)

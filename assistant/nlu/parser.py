@@ -493,9 +493,12 @@ class Parser:
             return replace(result, matched=False, intent=None, slots={}, slot_text={}, reason="no_match",
                            detail="a command cut off after a join: what came next?", nearest=result.intent)
         norm = result.normalized or normalize(result.text)
-        if self._extras.said_of_command(norm.split(), result.intent) is None:
+        if result.intent == "place_trade" and self._extras.says_span(normalize(result.text).split()):
+            kind: str | None = "time"  # "buy 2 ES for the weekend": said anywhere, a trailer dropped too
+        elif self._extras.said_of_command(norm.split(), result.intent) is None:
             return result  # (the cheap gate: no cue even with the skip words, as most commands)
-        kind = self._extras.said_of_command(self._unskipped(norm), result.intent)
+        else:
+            kind = self._extras.said_of_command(self._unskipped(norm), result.intent)
         if kind is None:
             return result
         return ParseResult(result.text, result.normalized, False, None, language=result.language,
@@ -702,10 +705,13 @@ class Parser:
         assert self._slot_reader is not None
         norm = normalize(refused.text)
         said = norm.split()
-        if not self._slot_reader.may_read(said):
-            return None
-        languages = [(comp, comp.strip_skip(norm + " ")) for comp in self._select(lang)]
-        languages = [(comp, stripped) for comp, stripped in languages if stripped]
+        if not self._slot_reader.may_read(said) and not any(
+                self._slot_reader.may_read(_without_lead(comp, norm + " ").split()) for comp in self._select(lang)):
+            return None  # (lead words aside: "yeah, buy a micro")
+        # (without its lead words, as the exact stage reads it: "ok buy a micro", "yo, buy a micro"; a stutter
+        # stays: "buy two two MNQ" may be twenty-two)
+        languages = [(comp, _without_lead(comp, comp.strip_skip(norm + " "))) for comp in self._select(lang)]
+        languages = [(comp, stripped) for comp, stripped in languages if stripped.strip()]
         if not languages:
             return None
         code, certain = self._pick_language((c.code for c, _ in languages), said, prefer or refused.language)
@@ -1255,6 +1261,11 @@ _BARE_CORRECTABLE = frozenset({"close_positions", "autopilot_mode"})
 _RESTARTABLE = frozenset({"close_positions", "place_trade"})
 #: Slots that are one kind of value: a close names a market OR "all".
 _SLOT_KINDS = {"scope": "symbol"}
+
+
+def _without_lead(comp: CompiledLanguage, spaced: str) -> str:
+    """`spaced` without its leading discourse words ("ok", "yeah", "yo": the language's lead words)."""
+    return spaced[len(comp.lead(spaced)):]
 
 
 def _keeps_shape(again: ParseResult, shaped: Reshaped) -> bool:
