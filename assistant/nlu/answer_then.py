@@ -10,7 +10,11 @@ no-close?) stays refused. Per language (a key of a `frames:` section, grammars/R
 * `answer_additions`: words that make the command a second one on top of the read-back ("oui et vends *aussi* le
   micro", "yes and buy 2 micros *too*"): two commands in one sentence, refused (MIA asks again), never one of them;
 * `answer_stops`: words that stop MIA, not trading, when said with a no or a cancel and nothing else ("stop, non",
-  "stop stop no, don't send it"): the cancel of a read-back (the frames, `FrameMatcher._stop_then_no`).
+  "stop stop no, don't send it"): the cancel of a read-back (the frames, `FrameMatcher._stop_then_no`);
+* `answer_instead` (round 29c, helper nlu32): one-word markers that make the command after a no replace the
+  read-back without a join ("non, ferme tout *plutôt*", "no, *just* flatten everything"): the command said instead,
+  kept only when it is a way out (a close, a halt, reduce-only: `Parser._no_instead`); a new order said so ("non,
+  achète plutôt 2 ES") stays refused, as does "non, ferme tout" without one (no, close it; or no-close?).
 """
 from __future__ import annotations
 
@@ -19,7 +23,7 @@ from collections.abc import Sequence, Set as AbstractSet
 from assistant.nlu.normalize import normalize
 
 #: The keys this module reads (each language's own; they are not cues of the analysis).
-ANSWER_THEN_KEYS = frozenset({"answer_additions", "answer_stops"})
+ANSWER_THEN_KEYS = frozenset({"answer_additions", "answer_stops", "answer_instead"})
 
 
 class AnswerThen:
@@ -29,13 +33,26 @@ class AnswerThen:
         self._additions: set[tuple[str, ...]] = set()
         #: One-word stops said with a no ("stop, non"): `answer_stops`.
         self.stops: set[str] = set()
+        #: One-word markers of a command said instead of the read-back ("plutôt", "just"): `answer_instead`.
+        self._instead: set[str] = set()
 
     def add(self, key: str, phrases: Sequence[str]) -> None:
         words = [w for w in (normalize(p) for p in phrases) if w]
         if key == "answer_stops":
             self.stops.update(w for w in words if " " not in w)
+        elif key == "answer_instead":
+            self._instead.update(w for w in words if " " not in w)
         else:
             self._additions.update(tuple(w.split()) for w in words)
+
+    def instead(self, tokens: Sequence[str], start: int) -> str | None:
+        """The command after a no that ends at `start`, said with an `answer_instead` marker ("non, ferme tout
+        *plutôt*"), without the marker; or None (no marker, nothing else said)."""
+        rest = tokens[start:]
+        if self._instead.isdisjoint(rest):
+            return None
+        kept = [t for t in rest if t not in self._instead]
+        return " ".join(kept) or None
 
     def rest(self, tokens: Sequence[str], start: int, joins: AbstractSet[str]) -> tuple[str, bool] | None:
         """(the command after the join at `start`, one of `joins`, and whether it says an addition), or None

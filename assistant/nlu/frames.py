@@ -1188,6 +1188,19 @@ class FrameMatcher:
             return None
         return self._answer_then.rest(tokens, i, self._joins)
 
+    def after_no_instead(self, normalized: str) -> str | None:
+        """"non, ferme tout plutôt", "no, just flatten everything": the command said instead after a no (the
+        words after it without their `answer_instead` marker: assistant/nlu/answer_then.py), or None. A yes said
+        with the no ("non oui plutôt…") is doubt: None."""
+        tokens = normalized.split()
+        i = 0
+        while i < len(tokens) and (cue := self._table.at(tokens, i, _PRIORITY)) is not None and cue.category == "no":
+            i += len(cue.words)
+        if not i or i >= len(tokens) or ((cue := self._table.at(tokens, i, _PRIORITY)) is not None
+                                          and cue.category in ("yes", "yes_typed")):
+            return None
+        return self._answer_then.instead(tokens, i)
+
     def _opens_with_answer(self, a: _Analysis) -> bool:
         """The sentence's first word starts an answer cue ("yes, buy them", "non, vends")."""
         if not a.has("yes", "yes_typed", "no", "cancel") or not a.tokens:

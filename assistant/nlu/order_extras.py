@@ -39,7 +39,7 @@ __all__ = ["EXTRAS_KEYS", "EXTRA_KINDS", "OrderExtras", "chat_side_values"]
 
 #: The `frames:` keys this module reads (the frame matcher leaves them alone).
 EXTRAS_KEYS = frozenset({"order_extras", "order_joins", "market_order_words", "command_times", "command_levels",
-                         "order_unfinished", "order_unfinished_except"})
+                         "order_unfinished", "order_unfinished_except", "order_spans", "clock_suffixes"})
 
 #: The kinds, in the order they are looked for (the first found is named).
 EXTRA_KINDS = ("stop", "target", "order_type", "time", "condition", "indirect", "object")
@@ -124,6 +124,15 @@ class OrderExtras:
         #: Levels said of the command only (`command_levels`: "at the vwap", "au support"), a description in a
         #: comment or an aside ("…, c'est le support d'hier").
         self._command_levels = _Cues([p for section in frames.values() for p in _strings(section.get("command_levels"))])
+        #: Spans a new order is said to be "for" (`order_spans`: "buy 3 MNQ for the week": good for the week?): a
+        #: time of an order only; a close said so is one now ("close everything for the weekend").
+        self._order_spans = _Cues([p for section in frames.values() for p in _strings(section.get("order_spans"))])
+        #: Words that make a clock time of the number said right before them (`clock_suffixes`: "at 10 am"; "I am
+        #: buying 2 ES" says none), and the number words they may follow.
+        self._clock_suffixes = frozenset(normalize(w) for section in frames.values()
+                                         for w in _strings(section.get("clock_suffixes")))
+        self._number_words = frozenset().union(*(comp.numbers.words for comp in compiled.values())) \
+            if self._clock_suffixes else frozenset()
         #: One-word sides by value (of every language): a side said, and which (`contradiction`).
         self._side_values = {form: value for comp in compiled.values()
                              for form, value in comp.text_values.get("side", {}).items() if " " not in form}
@@ -151,7 +160,8 @@ class OrderExtras:
         #: Every cue by its first word, with its kind ("stop"…) or, for a command's own, the kind it says
         #: ("time" for `command_times`, "condition" for `command_levels`, tagged apart): `said` in one pass.
         self._tagged: dict[str, list[tuple[tuple[str, ...], str]]] = {}
-        for tag, cues in [*self._kinds.items(), ("time+", self._command_times), ("condition+", self._command_levels)]:
+        for tag, cues in [*self._kinds.items(), ("time+", self._command_times), ("condition+", self._command_levels),
+                          ("span", self._order_spans)]:
             for first, entries in cues._by_first.items():
                 self._tagged.setdefault(first, []).extend((entry, tag) for entry in entries)
         #: One word of each cue `said` reads, its longest (long words are rare ones), of two as long the one
@@ -159,7 +169,7 @@ class OrderExtras:
         #: words is.
         cue_words = Counter(word for entries in self._tagged.values() for entry, _ in entries for word in entry)
         self._anchors = frozenset(max(entry, key=lambda w: (len(w), -cue_words[w]))
-                                  for entries in self._tagged.values() for entry, _ in entries)
+                                  for entries in self._tagged.values() for entry, _ in entries) | self._clock_suffixes
         #: Words a command never stops on (`order_unfinished`: "buy 2 ES *at*", "vends 2 ES *pour*"): cut off too.
         self._unfinished = frozenset(normalize(w) for section in frames.values()
                                      for w in _strings(section.get("order_unfinished")))
@@ -171,7 +181,7 @@ class OrderExtras:
                                      for words in entries) | self._unfinished
         #: Every first word of a cue: the gate (most refused sentences hold none).
         self._firsts = frozenset(word for cues in (*self._kinds.values(), self._joins, self._command_times,
-                                                   self._command_levels)
+                                                   self._command_levels, self._order_spans)
                                  for word in cues._by_first)
 
     def __bool__(self) -> bool:
@@ -180,20 +190,29 @@ class OrderExtras:
     def may_apply(self, tokens: Sequence[str]) -> bool:
         """The cheap gate: an order word and the first word of a cue (or a clock time) said."""
         return not ((self._sides.isdisjoint(tokens) and self._closes.isdisjoint(tokens))
-                    or (self._firsts.isdisjoint(tokens) and not any(_CLOCK.fullmatch(t) for t in tokens)))
+                    or (self._firsts.isdisjoint(tokens) and not self._clock(tokens)))
+
+    def _clock(self, tokens: Sequence[str]) -> bool:
+        """A clock time is said: one token ("16h", "10am"), or a number and a `clock_suffixes` word ("10 am")."""
+        return any(_CLOCK.fullmatch(t) or (i and t in self._clock_suffixes and self._number_before(tokens, i))
+                   for i, t in enumerate(tokens))
+
+    def _number_before(self, tokens: Sequence[str], i: int) -> bool:
+        """The token before `i` is a number ("10", "ten")."""
+        return tokens[i - 1][:1].isdigit() or tokens[i - 1] in self._number_words
 
     def says_extra(self, tokens: Sequence[str], *, of_command: bool = False) -> bool:
         """A stop, a target, a time or a condition is said (a cue phrase or a clock time), with or
         without an order word: "on a eu un gros gap *à l'ouverture*" before an order. `of_command`: the
         words go with a command (an aside said after it), its `command_times` count too."""
         return any(cues.positions(tokens) for kind, cues in self._kinds.items() if kind not in _OF_COMMAND_ONLY) \
-            or ("time" in self._kinds and any(_CLOCK.fullmatch(t) for t in tokens)) \
+            or ("time" in self._kinds and self._clock(tokens)) \
             or (of_command and bool(self._command_times.positions(tokens)))
 
     def kind(self, tokens: Sequence[str], parse: Callable[[str], ParseResult]) -> str | None:
         """"stop", "target", "time", "condition" or "two_orders" for an order that says such a part,
         else None. `tokens`: the normalised sentence; `parse` parses a part (for two orders)."""
-        if self._firsts.isdisjoint(tokens) and not any(_CLOCK.fullmatch(t) for t in tokens):
+        if self._firsts.isdisjoint(tokens) and not self._clock(tokens):
             return None
         side = not self._sides.isdisjoint(tokens)
         close = not self._closes.isdisjoint(tokens)
@@ -209,7 +228,8 @@ class OrderExtras:
 
     def said(self, tokens: Sequence[str], *, order: bool, intent: str | None = None) -> str | None:
         """The first kind ("stop", "target", "time", "condition") whose cue (or a clock time) is said in
-        `tokens`, else None; a stop or a target only when `order` (a new order: a close has none). With the
+        `tokens`, else None; a stop, a target or an `order_spans` span ("time") only when `order` (a new order: a
+        close has none). With the
         command's `intent` (`tokens` are the command as understood), a `command_times` / `command_levels` cue
         said after a word of the command (a keyword of `intent`, a side for an order) is a "time" / a
         "condition" too ("buy 2 ES overnight", "sell 2 ES at the vwap"; "le marché est lourd ce matin, vends 2
@@ -221,19 +241,27 @@ class OrderExtras:
         own: str | None = None
         words = self._command_words.get(intent or "", frozenset())
         for i, token in enumerate(tokens):
-            if token[:1].isdigit() and _CLOCK.fullmatch(token):
+            if (token[:1].isdigit() and _CLOCK.fullmatch(token)) or (
+                    i and token in self._clock_suffixes and self._number_before(tokens, i)):
                 found.add("time")
             for cue, tag in self._tagged.get(token, ()):
                 if tuple(tokens[i:i + len(cue)]) != cue:
                     continue
                 if tag in EXTRA_KINDS:
                     found.add(tag)
+                elif tag == "span":
+                    if order:
+                        found.add("time")  # ("buy 3 MNQ for the week"; "close all for the weekend" is a close now)
                 elif own is None and intent is not None and not words.isdisjoint(tokens[:i]):
                     own = tag[:-1]  # ("time+": a command's own time)
         for kind in EXTRA_KINDS:
             if kind in found and (order or kind not in _ORDER_ONLY):
                 return kind
         return own
+
+    def says_span(self, tokens: Sequence[str]) -> bool:
+        """An `order_spans` span is said in `tokens` ("buy 2 ES for the weekend": a time of a new order)."""
+        return bool(self._order_spans.positions(tokens))
 
     def said_of_command(self, tokens: Sequence[str], intent: str) -> str | None:
         """`said` of a command as understood (see there)."""

@@ -303,6 +303,10 @@ class Parser:
         if self._frames is not None and (split := self._frames.after_answer(normalize(text))):
             # "non et ferme tout", "yes and go reduce only": the command after a yes or a no and a join
             result = self._answer_then(result, split, "?" in text, lang, prefer)
+        elif not result.matched and self._frames is not None and "?" not in text \
+                and (instead := self._frames.after_no_instead(normalize(text))) is not None:
+            # "non, ferme tout plutôt", "no, just flatten everything": a way out said instead of the read-back
+            result = self._no_instead(result, instead, lang, prefer)
         if result.intent in _ASKABLE_ACTIONS and "?" in text and (
                 result.matched or (result.reason or "").startswith("missing_")) and self._order_asked(text):
             # (an incomplete one too: "u long ES?" asks about the position, not "how many?")
@@ -489,9 +493,12 @@ class Parser:
             return replace(result, matched=False, intent=None, slots={}, slot_text={}, reason="no_match",
                            detail="a command cut off after a join: what came next?", nearest=result.intent)
         norm = result.normalized or normalize(result.text)
-        if self._extras.said_of_command(norm.split(), result.intent) is None:
+        if result.intent == "place_trade" and self._extras.says_span(normalize(result.text).split()):
+            kind: str | None = "time"  # "buy 2 ES for the weekend": said anywhere, a trailer dropped too
+        elif self._extras.said_of_command(norm.split(), result.intent) is None:
             return result  # (the cheap gate: no cue even with the skip words, as most commands)
-        kind = self._extras.said_of_command(self._unskipped(norm), result.intent)
+        else:
+            kind = self._extras.said_of_command(self._unskipped(norm), result.intent)
         if kind is None:
             return result
         return ParseResult(result.text, result.normalized, False, None, language=result.language,
@@ -701,10 +708,13 @@ class Parser:
         assert self._slot_reader is not None
         norm = normalize(refused.text)
         said = norm.split()
-        if not self._slot_reader.may_read(said):
-            return None
-        languages = [(comp, comp.strip_skip(norm + " ")) for comp in self._select(lang)]
-        languages = [(comp, stripped) for comp, stripped in languages if stripped]
+        if not self._slot_reader.may_read(said) and not any(
+                self._slot_reader.may_read(_without_lead(comp, norm + " ").split()) for comp in self._select(lang)):
+            return None  # (lead words aside: "yeah, buy a micro")
+        # (without its lead words, as the exact stage reads it: "ok buy a micro", "yo, buy a micro"; a stutter
+        # stays: "buy two two MNQ" may be twenty-two)
+        languages = [(comp, _without_lead(comp, comp.strip_skip(norm + " "))) for comp in self._select(lang)]
+        languages = [(comp, stripped) for comp, stripped in languages if stripped.strip()]
         if not languages:
             return None
         code, certain = self._pick_language((c.code for c, _ in languages), said, prefer or refused.language)
@@ -949,6 +959,8 @@ class Parser:
             again = self._parse(hesitant.text + asked, lang, prefer)
             if again.intent in _ANSWERS and self._restater.ends_with_go_ahead(tokens):
                 break  # "no... ok do it": an answer that corrects itself stays refused
+            if again.intent in _ANSWERS and refused.reason == UNCLEAR_ANSWER:
+                break  # "no, that's fine", "non ça ira": an answer found doubtful stays so, whatever ends it
             if again.matched or (again.reason or "").startswith("missing_"):
                 return self._restated(refused, again), True
             tokens = hesitant.text.split()
@@ -969,6 +981,15 @@ class Parser:
             return result  # "oui et mets un stop", "yes and add a stop": the read-back's stop-loss, never a halt
         again = self.parse(rest + (" ?" if asked else ""), lang, prefer=prefer)
         if again.matched and again.intent not in _ANSWERS and again.intent != "followup_answer":
+            return self._restated(result, again)
+        return result
+
+    def _no_instead(self, result: ParseResult, rest: str, lang: str, prefer: str | None) -> ParseResult:
+        """A no then a command with an `answer_instead` marker ("non, coupe tout plutôt", "no, just halt trading")
+        is that command when it is a way out (`_INSTEAD`: a close, a halt, reduce-only; read back in turn); a new
+        order said so ("no, just buy 2 ES instead": cancel and a new order?) stays refused as it was."""
+        again = self.parse(rest, lang, prefer=prefer)
+        if again.matched and again.intent in _INSTEAD:
             return self._restated(result, again)
         return result
 
@@ -1245,6 +1266,11 @@ _RESTARTABLE = frozenset({"close_positions", "place_trade"})
 _SLOT_KINDS = {"scope": "symbol"}
 
 
+def _without_lead(comp: CompiledLanguage, spaced: str) -> str:
+    """`spaced` without its leading discourse words ("ok", "yeah", "yo": the language's lead words)."""
+    return spaced[len(comp.lead(spaced)):]
+
+
 def _keeps_shape(again: ParseResult, shaped: Reshaped) -> bool:
     """The plain reading of an order said in a trader's shape keeps what the shape said: an order, with the price
     and the quantity said, and the side a bound on its price belongs to (`OrderShapes.reshaped`)."""
@@ -1329,6 +1355,9 @@ _CONTRADICTION = {
 #: What a mood clause said first ("je veux plus rien en position, …", "we're done for the day, …")
 #: may announce: a way out, never an order or a switch back on.
 _AFTER_PREAMBLE = frozenset({"close_positions", "halt"})
+
+#: What a no then a command said "instead" may be (`Parser._no_instead`): a way out only.
+_INSTEAD = frozenset({"close_positions", "halt", "reduce_only"})
 
 #: What may follow a yes said first ("ok buy 2 ES là") or a comment on the market ("bears are in
 #: control imo, sell 5 MNQ"): a command read back, never an answer or a switch.
