@@ -1,6 +1,6 @@
 """Round 29a (issue #13, helper nlu30): the words that MAKE a command. A side verb said before a quantity though
 another category reads it first ("offload 3 micros": a close cue; "pick up 4 spoos": a harmless word), an article
-as an order's one contract ("buy me an ES"), a side word's typed homophone ("by one ES", "vent 2 ES"), a close
+as an order's one contract ("buy me an ES"), a side word's typed homophone ("cell 2 ES", "vent 2 ES"), a close
 that needs its side ("buy back my ES": refused), mode cues only the autopilot has ("go full auto")."""
 from __future__ import annotations
 
@@ -57,8 +57,6 @@ def test_a_command_word_in_another_meaning_is_refused(parser: Parser, text: str)
 
 
 @pytest.mark.parametrize(("text", "slots"), [
-    ("by one ES", {"side": B, "quantity": 1, "symbol": "ES"}),
-    ("by 1 es pls", {"side": B, "quantity": 1, "symbol": "ES"}),
     ("cell one micro nasdaq", {"side": S, "quantity": 1, "symbol": "MNQ"}),
     ("vent 2 ES", {"side": S, "quantity": 2, "symbol": "ES"}),
     ("achettes un ES", {"side": B, "quantity": 1, "symbol": "ES"}),
@@ -72,7 +70,7 @@ def test_a_side_words_homophone_opening_an_order_is_that_side_typed_only(parser:
 
 @pytest.mark.parametrize("text", [
     "by 2 ES short", "by 2 ES long", "vent 2 ES à la baisse", "vent 2 ES à la hausse",  # another side said
-    "bye 2 ES",  # refused by earlier rounds (13, heldout 10)
+    "by two ES", "bye 2 ES",  # refused since the first cases (cases_en, round 13, heldout 10)
     "by the close buy 2 ES", "sell by 6000", "by 2 ES or not", "cell phone", "vent", "vent 2 ES ou pas",
 ])
 def test_a_homophone_with_another_side_or_not_opening_an_order_is_refused(parser: Parser, text: str) -> None:
@@ -83,6 +81,8 @@ def test_a_homophone_with_another_side_or_not_opening_an_order_is_refused(parser
 def test_homophones_are_data_checked_against_the_side_words(parser: Parser) -> None:
     typos = parser._typos
     assert typos is not None
-    assert typos.homophone_side(["by", "2", "es"]) == "buy 2 es"
-    assert typos.homophone_side(["by", "2", "es", "short"]) is None
-    assert typos.homophone_side(["by", "the", "close"]) is None
+    assert typos.homophone_side(["cell", "2", "es"]) == "sell 2 es"
+    assert typos.homophone_side(["cell", "2", "es", "short"]) is None
+    assert typos.homophone_side(["cell", "phone"]) is None
+    assert typos.homophone_side(["by", "2", "es"]) is None  # unread: refused since the first cases
+    assert typos.opens_with_homophone(["by", "2", "es"])

@@ -290,7 +290,7 @@ def test_heldout_paraphrases_keep_their_floor_with_nothing_wrong(parser: Parser,
 #: changes things ("une fois, …": once?, "I reckon", "a wee bit", "no stop": no stop-loss?).
 #: round 29a (helper nlu30, session 15) - the words that MAKE a command: side verbs and jargon said before a quantity
 #: ("pick up 4 spoos", "offload 3 micros", "revends un ES", "rebuy one micro"), an article as one contract ("buy me an
-#: ES"), a side word's typed homophone opening an order ("by one ES", "cell 2 ES", "vent 2 ES"), switches worded
+#: ES"), a side word's typed homophone opening an order ("cell 2 ES", "vent 2 ES"; "by two ES" stays refused), switches worded
 #: loosely ("go full auto", "active le pilote automatique complet", "active le mode réduire seulement", "on arrête
 #: là, plus de nouveaux trades"); refusals sharing those words ("offload half", "buy back my ES", "by 2 ES short",
 #: "ramasse les gains", "go full auto?").
