@@ -969,11 +969,10 @@ class FrameMatcher:
         """`cue`, or the side it also is: a `counted_sides` word that another category reads first (a close
         cue "offload", "revends", "largue"; a harmless "pick up") is an order's side right before its quantity
         ("offload 3 micros", "revends 2 ES"; "offload half", "revends mon long" stay closes)."""
-        if cue is None or cue.category.startswith("side:"):
+        if cue is None or cue.category[:5] == "side:":
             return cue
         said = tuple(tokens[i:i + len(cue.words)])
-        side = self._side_of.get(said)
-        if side is None or said not in self._counted_sides:
+        if said not in self._counted_sides or (side := self._side_of.get(said)) is None:
             return cue
         return _Cue(said, f"side:{side}", True) if self._quantity_follows(tokens, values, i + len(said)) else cue
 

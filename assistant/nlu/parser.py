@@ -281,13 +281,13 @@ class Parser:
         if not result.matched and self._restater is not None and result.reason != "empty":
             result, final = self._restate(result, lang, prefer)
         if result.matched and result.intent == "place_trade" and self._typos is not None \
-                and self._typos.opens_with_homophone(normalize(text).split()):
+                and self._typos.opens_with_homophone((result.normalized or normalize(text)).split()):
             # "by 2 ES short": a side word's homophone opens the order and another side is read (buy? short?)
             return replace(result, matched=False, intent=None, slots={}, slot_text={}, reason="ambiguous_side",
                            detail="a side word's homophone opens an order whose side is read elsewhere",
                            nearest="place_trade")
         if result.matched and result.intent == "close_positions" and self._frames is not None \
-                and self._frames.side_bound_close(normalize(text).split()):
+                and self._frames.side_bound_close((result.normalized or normalize(text)).split()):
             # "buy back my ES", "rachète mon ES": close a short, or add to a long? ("…my ES short" says it)
             return replace(result, matched=False, intent=None, slots={}, slot_text={}, reason="ambiguous_intent",
                            detail="bought back with no side named: a close, or an order?", nearest="close_positions")
