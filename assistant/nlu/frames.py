@@ -985,7 +985,7 @@ class FrameMatcher:
         return at < len(tokens) and tokens[at] in self._article_words and market is not None and market[0].kind == _SYMBOL
 
     def side_bound_close(self, tokens: Sequence[str]) -> bool:
-        """A `side_bound_closes` phrase said ("buy back my ES", "rachète mon ES") and no side word besides it: buying
+        """A `side_bound_closes` phrase said ("buy back my ES") and no side word besides it: buying
         back closes a short, or adds to a long? ("buy back my ES short", "rachète mon short ES" say it)."""
         found = False
         i = 0

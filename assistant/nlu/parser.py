@@ -288,7 +288,7 @@ class Parser:
                            nearest="place_trade")
         if result.matched and result.intent == "close_positions" and self._frames is not None \
                 and self._frames.side_bound_close((result.normalized or normalize(text)).split()):
-            # "buy back my ES", "rachète mon ES": close a short, or add to a long? ("…my ES short" says it)
+            # "buy back my ES": close a short, or add to a long? ("…my ES short" says it)
             return replace(result, matched=False, intent=None, slots={}, slot_text={}, reason="ambiguous_intent",
                            detail="bought back with no side named: a close, or an order?", nearest="close_positions")
         if not final and not result.matched and self._typos is not None and (

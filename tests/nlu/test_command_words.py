@@ -47,7 +47,7 @@ def test_the_same_words_keep_their_other_commands(parser: Parser, text: str, int
 
 @pytest.mark.parametrize("text", [
     "offload half", "pick up where we left off", "load the chart", "largue 2 ES",
-    "buy back my ES", "rachète mon ES", "rachète 2 ES", "buy back 2 ES",  # close a short or buy? (rounds 24c, 27a)
+    "buy back my ES", "rachète 2 ES", "buy back 2 ES",  # close a short or buy? (rounds 24c, 27a)
     "buy an ES call", "vends à ES", "ramasse les gains",
     "go full auto?", "full auto", "let it run until noon", "on arrête là si ça baisse",
 ])

@@ -345,7 +345,7 @@ ROUNDS = {"round4": (150, 40), "round5": (140, 40), "round6": (45, 12), "round7"
 #: Round 27c EN (helper nlu29): 82/85, none wrong (67.1 % before). Left refused: "aye" before a command that is not an
 #: order ("aye, flatten everything", "aye show me my positions": as a lead word "aye no" became a cancel), "mate, are we
 #: trading real money?" (the same question without "mate" is the status).
-#: Round 29a (helper nlu30): EN 86/90, FR 82/86, none wrong. Left refused: "lift the offer, 2 ES" / "hit the bid, 1 ES"
+#: Round 29a (helper nlu30): EN 86/90, FR 81/85, none wrong (main: 73.3 % / 80.2 %, 2 / 2 wrong). Left refused: "lift the offer, 2 ES" / "hit the bid, 1 ES"
 #: (a word by the quantity keeps the fuzzy stage's refusal: "buy twenty to ES"), "rebuy a micro" (French reads the
 #: "a" as "à"), "autopilot should propose…" (the opinion word "should"), "autopilote : propose seulement, je valide"
 #: ("je valide" is a yes), "va chercher 2 ES", "envoie 3 micros" (follow-ups not read), "sors-moi 2 ES à la vente".
