@@ -53,7 +53,7 @@ FRAME_KEYS = frozenset({
     "negating_prefixes", "hedges", "greetings", "why_words", "causatives", "quotes",
     "market_opinions", "index_markets", "counted_sides", "negated_mode_glue", "negated_mode_nouns",
     "number_alternatives", "period_nouns", "side_neighbours",
-    "others_possessives",
+    "others_possessives", "autopilot_only_modes", "side_bound_closes",
 }) | RESTATE_KEYS | SLOT_KEYS | TYPO_KEYS | EXTRAS_KEYS | TOLD_KEYS | NOT_GIVEN_KEYS | PRICE_KEYS | SHAPE_KEYS \
     | ANSWER_THEN_KEYS
 
@@ -409,6 +409,8 @@ class FrameMatcher:
         self._symbol_intents = frozenset(symbol_intents)
         self._number_words: set[str] = set()
         self._article_words: set[str] = set()
+        #: Each language's own articles ("a", "an"; "un", "une"): French "à" is typed "a" (`_article_before_market`).
+        self._articles_by_language: dict[str, set[str]] = {}
         #: "ou", "or": between two numbers, an alternative ("un ou deux %"): the first is no article.
         self._alternatives: set[str] = set()
         self._period_topics: dict[str, str] = {}
@@ -457,6 +459,15 @@ class FrameMatcher:
         #: Side cues that are an order's side only before its quantity ("grab 2 ES", not "grab the
         #: pnl"): `counted_sides`.
         self._counted_sides: set[tuple[str, ...]] = set()
+        #: The side of each `sides` cue ("offload" -> SELL): a counted side that is also a close cue ("offload
+        #: my ES") or a harmless word ("pick up") is its side before a quantity (`_counted_side_cue`).
+        self._side_of: dict[tuple[str, ...], str] = {}
+        #: Mode cues only the autopilot has ("go full auto", "let it run by itself"): said as a request, they
+        #: name it (`autopilot_only_modes`, `_names_autopilot`).
+        self._autopilot_only_modes: set[tuple[str, ...]] = set()
+        #: Close words that say the side of the position they close ("buy back", "rachète": a short): a close only
+        #: with that position's side named (`side_bound_close`).
+        self._side_bound_closes: set[tuple[str, ...]] = set()
         self._side_neighbours: set[str] = set()
         #: Words known without being cues: one-word greetings ("bonjour MIA, pourriez-vous acheter un
         #: ES") and the chat abbreviations of a side ("b", "vd": `chat_sides`, read by order_extras).
@@ -534,11 +545,14 @@ class FrameMatcher:
                         for phrase in _strings(phrases, f"frames ({code}) {key}"):
                             if normalize(phrase):
                                 self._answer_words_set[tuple(normalize(phrase).split())] = str(action)
-                elif key in ("lead_ins", "no_new", "change_auxiliaries", "causatives", "market_opinions", "counted_sides"):
+                elif key in ("lead_ins", "no_new", "change_auxiliaries", "causatives", "market_opinions", "counted_sides",
+                             "autopilot_only_modes", "side_bound_closes"):
                     # Phrases compared as whole token runs, not cues of the analysis.
                     into = {"lead_ins": self._lead_ins, "no_new": self._no_new,
                             "change_auxiliaries": self._change_auxiliaries, "causatives": self._causatives,
-                    "market_opinions": self._market_opinions, "counted_sides": self._counted_sides}[key]
+                    "market_opinions": self._market_opinions, "counted_sides": self._counted_sides,
+                            "autopilot_only_modes": self._autopilot_only_modes,
+                            "side_bound_closes": self._side_bound_closes}[key]
                     into.update(tuple(normalize(w).split()) for w in _strings(value, f"frames ({code}) {key}")
                                 if normalize(w))
                 elif key == "side_neighbours":
@@ -603,12 +617,14 @@ class FrameMatcher:
                     for side, cues in value.items():
                         for cue in _strings(cues, f"frames ({code}) sides.{side}"):
                             self._table.add(cue, f"side:{side}")
+                            self._side_of[tuple(normalize(cue).split())] = str(side)
                             self._side_languages.setdefault(normalize(cue), set()).add(code)
                 else:
                     for cue in _strings(value, f"frames ({code}) {key}"):
                         self._table.add(cue, key)
                         if key == "articles":
                             self._article_words.update(normalize(cue).split())
+                            self._articles_by_language.setdefault(code, set()).update(normalize(cue).split())
         for comp in self._languages.values():
             for form, side in comp.text_values.get(_SIDE, {}).items():
                 self._table.add(form, f"side:{side}")
@@ -835,7 +851,7 @@ class FrameMatcher:
                     out.categories["value:" + item.kind] = 1
                 i += size
                 continue
-            cue = self._table.at(tokens, i, _PRIORITY)
+            cue = self._counted_side_cue(tokens, i, values, self._table.at(tokens, i, _PRIORITY))
             if cue is not None and len(cue.words) > 1 and any(j in values for j in range(i + 1, i + len(cue.words))):
                 # A cue may run over an article or a number it says literally ("c'est quoi *un*
                 # régime", "entre les *trois* modèles"), never over a market or a side.
@@ -891,8 +907,8 @@ class FrameMatcher:
                 out.topics.add(value)
             elif kind == "weak":
                 out.weak_topics.add(value)
-            elif kind == "side" and tuple(tokens[i:i + len(cue.words)]) in self._counted_sides and not (
-                    i + len(cue.words) in values and values[i + len(cue.words)][0].kind == NUMBER_KIND):
+            elif kind == "side" and tuple(tokens[i:i + len(cue.words)]) in self._counted_sides \
+                    and not self._quantity_follows(tokens, values, i + len(cue.words)):
                 # "grab the pnl", "lemme get my positions": a verb of getting, an order only when a
                 # quantity follows it ("grab 2 ES")
                 out.categories["side"] -= 1
@@ -948,6 +964,58 @@ class FrameMatcher:
                 and all(d in self._forecast_days for d in out.days):
             del out.categories["elsewhen"]  # "la vol prévue pour demain": a forecast's day, not another day
         return out
+
+    def _counted_side_cue(self, tokens: Sequence[str], i: int, values: Mapping[int, tuple[ScannedValue, int]],
+                          cue: _Cue | None) -> _Cue | None:
+        """`cue`, or the side it also is: a `counted_sides` word that another category reads first (a close
+        cue "offload", "revends", "largue"; a harmless "pick up") is an order's side right before its quantity
+        ("offload 3 micros", "revends 2 ES"; "offload half", "revends mon long" stay closes)."""
+        if cue is None or cue.category[:5] == "side:":
+            return cue
+        said = tuple(tokens[i:i + len(cue.words)])
+        if said not in self._counted_sides or (side := self._side_of.get(said)) is None:
+            return cue
+        return _Cue(said, f"side:{side}", True) if self._quantity_follows(tokens, values, i + len(said)) else cue
+
+    def _quantity_follows(self, tokens: Sequence[str], values: Mapping[int, tuple[ScannedValue, int]], at: int) -> bool:
+        """A quantity said at `at`: a number, or an article right before a market ("rebuy *a micro*")."""
+        after = values.get(at)
+        if after is not None:
+            return after[0].kind == NUMBER_KIND
+        market = values.get(at + 1)
+        return at < len(tokens) and tokens[at] in self._article_words and market is not None and market[0].kind == _SYMBOL
+
+    def side_bound_close(self, tokens: Sequence[str]) -> bool:
+        """A `side_bound_closes` phrase said ("buy back my ES") and no side word besides it: buying
+        back closes a short, or adds to a long? ("buy back my ES short", "rachète mon short ES" say it)."""
+        found = False
+        i = 0
+        while i < len(tokens):
+            size = next((len(p) for p in self._side_bound_closes if tuple(tokens[i:i + len(p)]) == p), 0)
+            if size:
+                found, i = True, i + size
+                continue
+            cue = self._table.at(tokens, i, _PRIORITY)
+            if cue is not None and cue.category.startswith("side:"):
+                return False
+            i += len(cue.words) if cue is not None else 1
+        return found
+
+    def is_article(self, word: str) -> bool:
+        """`word` is an article ("a", "an", "un"): an order's quantity read from it is one (`_article_before_market`)."""
+        return word in self._article_words
+
+    def _article_before_market(self, a: _Analysis, code: str) -> bool:
+        """One market said once, an article of the sentence's language ("a", "an") right before it and a side
+        word said before that article (round 29a: "buy me an ES", "get me long an ES"; "an ES, buy", "a buy on
+        ES" and "vends à ES" are not read so)."""
+        at = a.symbol_at - 1
+        if at < 1 or len(a.symbols) != 1 or a.tokens[at] not in self._articles_by_language.get(code, ()) \
+                or len(a.tokens) > at + 1 + len(a.symbols[0][1].split()):
+            # the market said last ("buy an ES call": an option; "a micro real quick" is left to the follow-up)
+            return False
+        side_words = {w for _, text in a.sides for w in text.split()}
+        return any(token in side_words for token in a.tokens[:at])
 
     def _told_past(self, tokens: Sequence[str], language: str | None) -> bool:
         """A subject then a verb in the past ("I resumed trading", "on a relancé le trading"), in `language`'s
@@ -1422,16 +1490,19 @@ class FrameMatcher:
             return _refuse("no_match", "which autopilot mode?" if not modes else "several autopilot modes", intent)
         return FrameOutcome("accept", intent, {"mode": next(iter(modes))})
 
-    @staticmethod
-    def _names_autopilot(a: _Analysis) -> bool:
+    def _names_autopilot(self, a: _Analysis) -> bool:
         """The autopilot meant without its own name, when nothing else is asked ("sur quoi se base l'algo" is
         SHAP, "stoppe l'algo, plus aucune entrée" a halt): a name that is its only then (`autopilot_names`:
         "coupe l'algo", "put the algo on full auto"), or one mode said twice ("propose trades but wait for my
-        ok", "you can trade automatically without asking me": only the autopilot has modes)."""
+        ok", "you can trade automatically without asking me": only the autopilot has modes), or a mode cue only
+        the autopilot has said as a request (`autopilot_only_modes`: "go full auto"; "go full auto?" asks)."""
         if a.has("autopilot", "reduce_only", "reduce_only_extras") \
                 or (a.topics | a.weak_topics) - {"autopilot_status", "status"} or any(n > 1 for n in a.halt_lengths):
             return False
-        return a.has("autopilot_names") or (len(a.modes) == 1 and len(a.mode_cues) > 1)
+        return a.has("autopilot_names") or (len(a.modes) == 1 and len(a.mode_cues) > 1) or (
+            len(a.mode_cues) == 1 and not a.question_mark and not a.has("questions")
+            and any(tuple(a.tokens[a.mode_cues[0][0]:a.mode_cues[0][0] + len(words)]) == words
+                    for words in self._autopilot_only_modes))
 
     def _without_negated_mode(self, a: _Analysis) -> _Analysis:
         """"autopilot just suggestions, not automatic", "en auto, pas en proposition": a mode
@@ -1568,6 +1639,10 @@ class FrameMatcher:
         side_value, side_text = a.sides[0]
         slots: dict[str, Any] = {"side": side_value, "symbol": symbol[0]}
         texts = {"side": side_text, "symbol": symbol[1]}
+        if not a.numbers and self._article_before_market(a, comp.code):
+            # "buy me an ES", "get me short a micro": the article right before the market, after the side, is one
+            return FrameOutcome("accept", intent, {**slots, "quantity": 1},
+                                {**texts, "quantity": a.tokens[a.symbol_at - 1]})
         if not a.numbers:
             return FrameOutcome("missing", intent, slots, texts, "missing_quantity",
                                 "an order without a number of contracts", ("quantity",))

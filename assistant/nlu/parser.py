@@ -280,6 +280,17 @@ class Parser:
                 result = closed
         if not result.matched and self._restater is not None and result.reason != "empty":
             result, final = self._restate(result, lang, prefer)
+        if result.matched and result.intent == "place_trade" and self._typos is not None \
+                and self._typos.opens_with_homophone((result.normalized or normalize(text)).split()):
+            # "by 2 ES short": a side word's homophone opens the order and another side is read (buy? short?)
+            return replace(result, matched=False, intent=None, slots={}, slot_text={}, reason="ambiguous_side",
+                           detail="a side word's homophone opens an order whose side is read elsewhere",
+                           nearest="place_trade")
+        if result.matched and result.intent == "close_positions" and self._frames is not None \
+                and self._frames.side_bound_close((result.normalized or normalize(text)).split()):
+            # "buy back my ES": close a short, or add to a long? ("…my ES short" says it)
+            return replace(result, matched=False, intent=None, slots={}, slot_text={}, reason="ambiguous_intent",
+                           detail="bought back with no side named: a close, or an order?", nearest="close_positions")
         if not final and not result.matched and self._typos is not None and (
                 result.reason in _SLOT_READABLE or result.reason == UNCLEAR_ANSWER):
             # ("yeeees send it": a stretched yes is read again as the yes it spells)
@@ -757,6 +768,10 @@ class Parser:
         else:
             corrected = unstretched or self._typos.correct(said)
         side_only = corrected is None and (corrected := self._typos.short_side(said)) is not None
+        homophone = corrected is None and (corrected := self._typos.homophone_side(said)) is not None
+        if homophone and "side" in self._parse_or_read(" ".join(said[1:]), lang, prefer).slots:
+            return None  # "by 2 ES at la hausse": the rest says a side of its own
+        side_only = side_only or homophone
         if corrected is None and refused.reason == "ambiguous_symbol":
             side_only = (corrected := self._typos.market_typo(said)) is not None  # "buy 2 ESS": whole orders only
         if corrected is None:
@@ -1185,6 +1200,8 @@ class Parser:
         close_all = out.status == "accept" and out.intent == "close_positions" and out.slots == {"scope": "all"}
         if fuzzy.reason == "ambiguous_quantity" and fuzzy.intent == "place_trade" and not (
                 out.status == "accept" and ((out.intent == "place_trade" and "price" in out.slots)
+                                            or (out.intent == "place_trade" and "quantity" not in fuzzy.slot_text
+                                                and self._frames.is_article(out.slot_text.get("quantity", "")))
                                             or out.intent in self._frames.topic_intents
                                             or (out.intent == "close_positions" and "side" not in fuzzy.slot_text))):
             # After an order's unclear quantity, only the same order whose other number the frames

@@ -46,7 +46,7 @@ from assistant.nlu.order_extras import chat_side_values
 __all__ = ["TYPO_KEYS", "TypoFixer"]
 
 #: The `frames:` keys this stage reads.
-TYPO_KEYS = frozenset({"typo_words"})
+TYPO_KEYS = frozenset({"typo_words", "side_homophones", "unread_homophones"})
 
 #: Shortest word this stage corrects (and shortest word it corrects to).
 _MIN_TYPO = 4
@@ -181,6 +181,13 @@ class TypoFixer:
         self._side_words = frozenset(form for comp in compiled.values() for form in comp.text_values.get("side", {})
                                      if form.isalpha())
         self._meaning = {word: frozenset(m) for word, m in meaning.items()}
+        #: A side word's typed homophones ("by", "bye", "cell"; "vent", "vant"): `side_homophones`, homophone -> the
+        #: side word it stands for (`homophone_side`).
+        self._homophones = _homophones(frames, self._side_words)
+        #: Homophones never read as the side ("by", "bye": refused since the first cases), whose order is never read
+        #: from other words either (`unread_homophones`, `opens_with_homophone`).
+        self._unread_homophones = frozenset(normalize(str(w)) for section in frames.values()
+                                            for w in section.get("unread_homophones", ()))
         self._known = frozenset(known)
         self._stems = tuple(sorted(s for s in stems if s))
         # Every known word under itself and under each of its one-letter deletions: the words one
@@ -258,6 +265,23 @@ class TypoFixer:
             return None
         return " ".join([min(sides), *tokens[1:]])
 
+    def homophone_side(self, tokens: Sequence[str]) -> str | None:
+        """"cell one micro", "cell 2 ES", "vent 2 ES": a phone's dictation typed a side word's homophone (the
+        `side_homophones` lists) first, right before the order's number — the one place only a side can be —
+        read as that side word. None when no homophone opens the sentence so, or when another side word or
+        homophone is said after it ("by 2 ES short"); the parser keeps it only as a whole order whose rest says
+        no side (`opens_with_homophone`)."""
+        if not self.opens_with_homophone(tokens) or tokens[0] not in self._homophones or any(
+                t in self._side_words or t in self._homophones or t in self._unread_homophones for t in tokens[1:]):
+            return None
+        return " ".join([self._homophones[tokens[0]], *tokens[1:]])
+
+    def opens_with_homophone(self, tokens: Sequence[str]) -> bool:
+        """A side word's homophone, read or not (`unread_homophones`), said first, right before a number ("cell 2
+        ES", "by 2 ES"): never an order read from other words ("by 2 ES short": buy, or short by 2?)."""
+        return len(tokens) >= 3 and (tokens[0] in self._homophones or tokens[0] in self._unread_homophones) and (
+            tokens[1].isdigit() or tokens[1] in self._number_words)
+
     def market_typo(self, tokens: Sequence[str]) -> str | None:
         """"buy 2 ESS", "sell 1 mnqq": the word right after an order's quantity, the one place a market is
         said, read as the market it spells with one of its letters typed again (`_typed_again`) when it is a
@@ -302,8 +326,26 @@ class TypoFixer:
         return " ".join(fixed.get(t, t) for t in tokens)
 
 
+def _homophones(frames: Mapping[str, Mapping[str, Any]], side_words: frozenset[str]) -> dict[str, str]:
+    """Each `side_homophones` word (every language's; written side word: [homophones]) -> the one-word side
+    word it stands for; a side that is no one-word side word of the grammars is a data error."""
+    out: dict[str, str] = {}
+    for code, section in frames.items():
+        for target, words in (section.get("side_homophones") or {}).items():
+            meant = normalize(str(target))
+            for word in ([words] if isinstance(words, str) else words):
+                said = normalize(str(word))
+                if meant not in side_words or said in side_words or " " in said:
+                    raise ValueError(f"frames ({code}) side_homophones: '{target}': ['{word}']: the side must be a "
+                                     "one-word side word, its homophone one word and no side word")
+                out[said] = meant
+    return out
+
+
 def _cues(section: Mapping[str, Any]) -> Iterable[str]:
-    for value in section.values():
+    for key, value in section.items():
+        if key in ("side_homophones", "unread_homophones"):
+            continue  # no word MIA knows: a homophone is read only where `homophone_side` reads it
         if isinstance(value, str):
             yield value
         elif isinstance(value, Mapping):

@@ -288,6 +288,12 @@ def test_heldout_paraphrases_keep_their_floor_with_nothing_wrong(parser: Parser,
 #: interjections and dialect words that change nothing ("yalla", "wakha", "tiguidou", "abeg", "oga", "och", "o",
 #: "itself"), questions about MIA (live or paper, repeat, help, the model asked loosely); refusals where such a word
 #: changes things ("une fois, …": once?, "I reckon", "a wee bit", "no stop": no stop-loss?).
+#: round 29a (helper nlu30, session 15) - the words that MAKE a command: side verbs and jargon said before a quantity
+#: ("pick up 4 spoos", "offload 3 micros", "revends un ES", "rebuy one micro"), an article as one contract ("buy me an
+#: ES"), a side word's typed homophone opening an order ("cell 2 ES", "vent 2 ES"; "by two ES" stays refused), switches worded
+#: loosely ("go full auto", "active le pilote automatique complet", "active le mode réduire seulement", "on arrête
+#: là, plus de nouveaux trades"); refusals sharing those words ("offload half", "buy back my ES", "by 2 ES short",
+#: "ramasse les gains", "go full auto?").
 ROUNDS = {"round4": (150, 40), "round5": (140, 40), "round6": (45, 12), "round7": (80, 24), "round8": (170, 25),
           "round9": (60, 16), "round10": (66, 19), "round11": (75, 28), "round12": (85, 21), "round13": (95, 30),
           "round14": (62, 28), "round15": (110, 27), "round16": (105, 30), "round17": (38, 17),
@@ -295,7 +301,7 @@ ROUNDS = {"round4": (150, 40), "round5": (140, 40), "round6": (45, 12), "round7"
           "round20a": (70, 22), "round20b": (47, 32), "round21": (33, 5), "round22a": (108, 29),
           "round22b": (88, 20), "round22c": (80, 50), "round23": (18, 8), "round25": (24, 19),
           "round24a": (124, 73), "round24b": (100, 23), "round24c": (80, 19), "round27a": (80, 20), "round27b": (80, 22),
-          "round27c": (85, 21), "round28": (29, 16), "round30": (26, 11),
+          "round27c": (85, 21), "round28": (29, 16), "round29a": (80, 25), "round30": (26, 11),
           # round 29c (helper nlu32, session 15): what surrounds a command without changing it (see its file header)
           "round29c": (80, 20)}
 
@@ -341,7 +347,11 @@ ROUNDS = {"round4": (150, 40), "round5": (140, 40), "round6": (45, 12), "round7"
 #: Round 27c EN (helper nlu29): 82/85, none wrong (67.1 % before). Left refused: "aye" before a command that is not an
 #: order ("aye, flatten everything", "aye show me my positions": as a lead word "aye no" became a cancel), "mate, are we
 #: trading real money?" (the same question without "mate" is the status).
-ROUND_TARGETS = {"round27a_en": 0.95, "round27a_fr": 0.91, "round27b_en": 0.93, "round27c_en": 0.96, "round24c_en": 0.92, "round24c_fr": 0.88, "round22a_fr": 0.94, "round13_en": 0.97, "round15_fr": 0.91, "round15_en": 0.9, "round18a_fr": 0.8, "round18a_en": 0.82,
+#: Round 29a (helper nlu30): EN 86/90, FR 81/85, none wrong (main: 73.3 % / 80.2 %, 2 / 2 wrong). Left refused: "lift the offer, 2 ES" / "hit the bid, 1 ES"
+#: (a word by the quantity keeps the fuzzy stage's refusal: "buy twenty to ES"), "rebuy a micro" (French reads the
+#: "a" as "à"), "autopilot should propose…" (the opinion word "should"), "autopilote : propose seulement, je valide"
+#: ("je valide" is a yes), "va chercher 2 ES", "envoie 3 micros" (follow-ups not read), "sors-moi 2 ES à la vente".
+ROUND_TARGETS = {"round29a_en": 0.95, "round29a_fr": 0.95, "round27a_en": 0.95, "round27a_fr": 0.91, "round27b_en": 0.93, "round27c_en": 0.96, "round24c_en": 0.92, "round24c_fr": 0.88, "round22a_fr": 0.94, "round13_en": 0.97, "round15_fr": 0.91, "round15_en": 0.9, "round18a_fr": 0.8, "round18a_en": 0.82,
                  "round18b_en": 0.96}
 
 

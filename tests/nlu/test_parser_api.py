@@ -91,6 +91,10 @@ _SIDE_WORDS = {"buy", "sell", "long", "short", "purchase", "achete", "acheter", 
 _QTY_WORDS = {"two", "three", "ten", "deux", "trois", "douze", "dix", "one", "un", "une", "2", "3"}
 _SIDE_LOOKALIKES = ["by", "bye", "sale", "shore", "lung", "achtung", "vent", "vend re", "a chat"]
 _QTY_LOOKALIKES = ["to", "too", "tree", "for", "de", "dans", "trop", "won"]
+#: Look-alikes a phone's dictation types for a side word (round 29a, frames `side_homophones`): read as that side
+#: TYPED ONLY, opening an order that says no other side (the dialogue never acts on a typed-only reading from
+#: speech: assistant/dialogue/manager.py); from a recogniser they stay refused.
+_TYPED_HOMOPHONES = {"vent": "SELL"}
 
 
 def _trade_cases() -> list[str]:
@@ -141,7 +145,8 @@ def test_unclear_side_or_quantity_is_never_guessed(parser: Parser) -> None:
                 noisy = list(tokens)
                 noisy[idx[0]] = lookalike
                 result = parser.parse(" ".join(noisy))
-                if result.matched and result.intent == "place_trade":
+                if result.matched and result.intent == "place_trade" and not (
+                        result.typed_only and idx[0] == 0 and result.slots.get("side") == _TYPED_HOMOPHONES.get(lookalike)):
                     wrong.append((" ".join(noisy), result.slots))
     assert not wrong, wrong
 
