@@ -15,7 +15,11 @@ Three independent safeguards keep "wrong" at zero:
    number that may be a quantity (a number next to a market or a contracts word, or any
    number when a market is named), a word only the grammar's commands use ("liquidate"), or a
    statement (no "?", no question word first) with a word no grammar knows ("wrap up my MNQ
-   position") leave the sentence refused without asking the model.
+   position") leave the sentence refused without asking the model; so does a wish or a thank-you
+   without a "?" ("bonne journée": lexicon.yaml `courtesies`). A few cues are harmless in a
+   sentence asked (`forgiven_asked`: "are we live?", "how has the account performed", a tag
+   "then"); a command word inside a name ("état du pilote *auto*", `names`) or asked with "?"
+   ("did the autopilot *propose* a trade?", `asked_actions`) is no sign of a command.
 2. **A domain cue**: at least one domain word (`classifier_data/domain_words.yaml`), a topic
    cue of the frames, or a market. "hey how's it going" never reaches the model.
 3. **A "none of these" class** trained on every refusal line of the labelled corpora, on the
@@ -88,12 +92,13 @@ _EXPLAINED_ENDS = frozenset({"for", "work", "works", "function", "functions", "f
 # Frame categories that make a sentence more than a question (see grammars/frames_*.yaml), as
 # in the frames' own rules for questions ("order_modifiers" such as "per", "each" are harmless
 # in a question; "all", "everything" are how a close is said: "wrap up all positions"). Negations are checked as whole phrases (see `_negation`), and a few cues of
-# "chit_chat" / "others" are forgiven (lexicon.yaml `forgiven`), then the gate is checked again.
+# "chit_chat", "others", "elsewhen", "modifiers", "reduce_only_extras" and "conditionals" are forgiven (lexicon.yaml
+# `forgiven`: "this week", "are we live?", "the account", a tag "then"), then the gate is checked again.
 _GATES = ("close", "halt", "resume", "yes", "yes_typed", "no", "cancel", "conditionals",
           "money", "other_assets", "others", "modifiers", "chit_chat", "all", "elsewhen", "quotes",
           # a mode switch ("only exits for the rest of the day"): the frames read it, or nobody
           "reduce_only", "reduce_only_extras", "switch_on", "switch_off", "halt_extras")
-_RECHECK = frozenset({"others", "chit_chat", "elsewhen"})
+_RECHECK = frozenset({"others", "chit_chat", "elsewhen", "modifiers", "reduce_only_extras", "conditionals"})
 _MASKS = frozenset({"sym", "num", "pct"})
 _NOT_TODAY = "#not-today"  # a marker among the topics: another period than today was named
 
@@ -394,6 +399,26 @@ def _phrases(entries: Iterable[str]) -> re.Pattern[str] | None:
     return re.compile(r"(?<![^ ])(?:" + "|".join(alternatives) + ")") if alternatives else None
 
 
+def _word_runs(entries: Iterable[str]) -> tuple[tuple[str, ...], ...]:
+    """Phrases as tuples of normalised words, longest first."""
+    runs = {tuple(normalize(entry).split()) for entry in entries}
+    return tuple(sorted((run for run in runs if run), key=len, reverse=True))
+
+
+def _covered(words: Sequence[str], runs: Sequence[tuple[str, ...]]) -> frozenset[int]:
+    """The positions of `words` inside one of the phrases `runs` ("pilote auto": "auto" there is
+    no command word)."""
+    if not runs:
+        return frozenset()
+    out: set[int] = set()
+    for run in runs:
+        size = len(run)
+        for i in range(len(words) - size + 1):
+            if tuple(words[i:i + size]) == run:
+                out.update(range(i, i + size))
+    return frozenset(out)
+
+
 class ReadOnlyClassifier:
     """The fourth stage of the parser (see the module docstring). Built with the parser."""
 
@@ -407,14 +432,22 @@ class ReadOnlyClassifier:
         lexicon = _yaml(DATA_DIR / "lexicon.yaml") or {}
         self._domain = _Lexicon(w for entries in (lexicon.get("domain") or {}).values() for w in entries)
         self._definitions = _phrases(w for entries in (lexicon.get("definitions") or {}).values() for w in entries)
+        self._courtesies = _phrases(w for entries in (lexicon.get("courtesies") or {}).values() for w in entries)
         self._opinions = _phrases(w for entries in (lexicon.get("opinions") or {}).values() for w in entries)
         self._not_today = _Lexicon(w for entries in (lexicon.get("not_today") or {}).values() for w in entries)
         generic = _Lexicon(w for entries in (lexicon.get("not_actions") or {}).values() for w in entries)
         self._actions = frozenset(w for w in action_words(grammar, self.targets)
                                   if w not in self._domain and w not in generic)
+        self._asked_actions = frozenset(normalize(w) for entries in (lexicon.get("asked_actions") or {}).values()
+                                        for w in entries)
+        self._names = _word_runs(w for entries in (lexicon.get("names") or {}).values() for w in entries)
+        self._not_domain = _word_runs(w for entries in (lexicon.get("not_domain") or {}).values() for w in entries)
         self._question_starts = _Lexicon(w for entries in (lexicon.get("question_starts") or {}).values()
                                          for w in entries)
-        self._forgiven = _phrases(w for entries in (lexicon.get("forgiven") or {}).values() for w in entries)
+        forgiven = [w for entries in (lexicon.get("forgiven") or {}).values() for w in entries]
+        self._forgiven = _phrases(forgiven)
+        self._forgiven_asked = _phrases(forgiven + [w for entries in (lexicon.get("forgiven_asked") or {}).values()
+                                                    for w in entries])
         # Negations as whole phrases of the grammars and the frames ("can't" is "can t": the
         # frames' table also holds the single tokens "can" and "t", which a question may say).
         self._negation = _phrases(sorted({
@@ -510,6 +543,8 @@ class ReadOnlyClassifier:
             return "a definition or an explanation"
         if self._opinions is not None and self._opinions.search(norm + " "):
             return "an opinion asked"
+        if "?" not in text and self._courtesies is not None and self._courtesies.search(norm + " "):
+            return "a courtesy (a wish, a thank-you), no question"
         spaced = comp.strip_skip(norm + " ")
         if not spaced.strip():
             return None
@@ -519,11 +554,12 @@ class ReadOnlyClassifier:
         if a.sides:
             return "an order word"
         recheck = None
+        forgiven = self._forgiven_asked if self._asked(text, spaced) else self._forgiven
         for kind in _GATES:
             if a.has(kind):
-                if kind in _RECHECK and self._forgiven is not None:
+                if kind in _RECHECK and forgiven is not None:
                     if recheck is None:
-                        kept = self._forgiven.sub("", spaced)
+                        kept = forgiven.sub("", spaced)
                         recheck = self._frames._analyse(comp, kept, text) if kept.strip() else a
                     if not recheck.has(kind):
                         continue
@@ -556,9 +592,14 @@ class ReadOnlyClassifier:
                 words.append("sym")
             else:
                 words.extend(item.text.split())
-        if not (a.topics or a.weak_topics or markets or any(w in self._domain for w in words)):
+        not_domain = _covered(words, self._not_domain)
+        if not (a.topics or a.weak_topics or markets
+                or any(w in self._domain for i, w in enumerate(words) if i not in not_domain)):
             return "no domain word"
-        action = next((w for w in words if w in self._actions), None)
+        named = _covered(words, self._names)
+        asked = self._asked_actions if "?" in text else frozenset()
+        action = next((w for i, w in enumerate(words) if w in self._actions and i not in named and w not in asked),
+                      None)
         if action is not None:
             return f"a word of commands only ('{action}')"
         if "?" not in text and a.has("unclear"):
@@ -573,6 +614,11 @@ class ReadOnlyClassifier:
         if any(w in self._not_today for w in words):
             topics |= {_NOT_TODAY}
         return " ".join(words), (a.symbols[0] if a.symbols else None), topics
+
+    def _asked(self, text: str, spaced: str) -> bool:
+        """A question by its mark or its first word ("are we live", "is this real money?")."""
+        first = spaced.split(None, 1)[:1]
+        return "?" in text or (bool(first) and first[0] in self._question_starts)
 
     def classify(self, text: str, language: str) -> Guess:
         """The read-only intent of `text` (in `language`), or a refusal with its reason."""

@@ -163,6 +163,13 @@ def test_out_of_domain_is_refused(parser: Parser, text: str) -> None:
     ("what can't the model see", "en", "negation"),
     ("wrap up my MNQ position", "en", "a statement with a word no grammar knows: maybe an action"),
     ("liquidate my ES position", "en", "a word only commands use"),
+    # session 15 (nlu31): a wish without "?" ("journée" is a word of today's P&L); "ai" of "j'ai" is no AI
+    ("bonne journée", "fr", "a courtesy"), ("have a good session", "en", "a courtesy"),
+    ("j'ai faim", "fr", "no domain word: 'ai' is the verb"),
+    # live, the account, "then", "propose" are forgiven only in a sentence asked
+    ("trade the real account", "en", "a switch to live, said"), ("use the live account", "en", "said"),
+    ("weights then", "en", "a conditional 'then' in a statement"), ("autopilot propose", "en", "a switch said"),
+    ("mode auto", "fr", "a switch: 'auto' is a name only in 'pilote auto'"),
 ])
 def test_gates_refuse_before_the_model(parser: Parser, text: str, lang: str, why: str) -> None:
     stage = parser._classifier
@@ -178,6 +185,10 @@ def test_gates_refuse_before_the_model(parser: Parser, text: str, lang: str, why
     # "per", a dislocated pronoun, "what does ... say"
     ("can you remind me what the agents weigh", "en"), ("how bad is the tail, per the model", "en"),
     ("le PPO, il a combien de poids ?", "fr"), ("what does the QR-DQN say", "en"),
+    # session 15 (nlu31): live or paper, the account, a tag "then", "et sinon", a mode word inside a name or asked
+    ("t'es en live là ?", "fr"), ("How has the account performed recently?", "en"), ("where we at on P&L then", "en"),
+    ("et sinon le sharpe ?", "fr"), ("état du pilote auto", "fr"), ("did the autopilot propose a trade?", "en"),
+    ("Que pouvez-vous faire ?", "fr"),
 ])
 def test_cues_harmless_in_a_question_do_not_gate(parser: Parser, text: str, lang: str) -> None:
     stage = parser._classifier

@@ -282,6 +282,13 @@ def test_heldout_paraphrases_keep_their_floor_with_nothing_wrong(parser: Parser,
 #: 1 ES"), bids and offers, a ceiling on a buy / a floor on a sell ("at most", "au moins"), "at 6000 flat", the risk said
 #: inside the order, franglais ("je buy 1 ES", "sell un ES au market"), a market letter typed twice ("ESS"), words said
 #: around an order; refusals: prices said as two numbers (README), a bound on the wrong side, "ou plus", "then" last.
+#: round 29b (helper nlu31, session 15) - read-only questions worded freely (the learned stage and the frames' question
+#: topics): P&L, positions, live or paper, the autopilot's state, the kind of day, the session's nerves, who weighs most in
+#: the ensemble, what MIA can do; refusals beside them (a past period, someone else's or another desk's book, a weight or a
+#: switch asked to change, a quantity by a market in a question, definitions, hypotheticals). Known misses (documented
+#: in ROUND_TARGETS): "c'est la cata aujourd'hui ou ça va ?", "sur une très mauvaise journée ça pourrait coûter
+#: combien" (no "?", an unknown verb: maybe an action), "qui mène la danse", "what's my day look like in dollars" (a
+#: money word), "everything running ok on your end?" ("ok" is a yes).
 #: round 27c (helper nlu29, session 14) - the dialogue's small words: answers to a read-back ("stop, no", "no that's a
 #: mistake", "je préfère annuler", "c'est beau vas-y", "ouais balance"), a yes or a no joined to a command ("non et
 #: ferme tout", "no and close everything": that command; "yes and buy 2 micros too": two commands, refused),
@@ -301,7 +308,7 @@ ROUNDS = {"round4": (150, 40), "round5": (140, 40), "round6": (45, 12), "round7"
           "round20a": (70, 22), "round20b": (47, 32), "round21": (33, 5), "round22a": (108, 29),
           "round22b": (88, 20), "round22c": (80, 50), "round23": (18, 8), "round25": (24, 19),
           "round24a": (124, 73), "round24b": (100, 23), "round24c": (80, 19), "round27a": (80, 20), "round27b": (80, 22),
-          "round27c": (85, 21), "round28": (29, 16), "round29a": (80, 25), "round30": (26, 11),
+          "round27c": (85, 21), "round28": (29, 16), "round29a": (80, 25), "round29b": (86, 21), "round30": (26, 11),
           # round 29c (helper nlu32, session 15): what surrounds a command without changing it (see its file header)
           "round29c": (80, 20)}
 
@@ -351,8 +358,11 @@ ROUNDS = {"round4": (150, 40), "round5": (140, 40), "round6": (45, 12), "round7"
 #: (a word by the quantity keeps the fuzzy stage's refusal: "buy twenty to ES"), "rebuy a micro" (French reads the
 #: "a" as "à"), "autopilot should propose…" (the opinion word "should"), "autopilote : propose seulement, je valide"
 #: ("je valide" is a yes), "va chercher 2 ES", "envoie 3 micros" (follow-ups not read), "sors-moi 2 ES à la vente".
+#: Round 29b (helper nlu31) FR: 0.95 after the merge of rounds 29a/29c/30 (its branch: 96.5 %): the classifier's
+#: probabilities moved with the merged training lines ("tu prévois une séance agitée ?" 0.60, "l'autopilote a un
+#: trade en tête ?" margin 0.53 under 0.55): refused, never wrong.
 ROUND_TARGETS = {"round29a_en": 0.95, "round29a_fr": 0.95, "round27a_en": 0.95, "round27a_fr": 0.91, "round27b_en": 0.93, "round27c_en": 0.96, "round24c_en": 0.92, "round24c_fr": 0.88, "round22a_fr": 0.94, "round13_en": 0.97, "round15_fr": 0.91, "round15_en": 0.9, "round18a_fr": 0.8, "round18a_en": 0.82,
-                 "round18b_en": 0.96}
+                 "round18b_en": 0.96, "round29b_fr": 0.95, "round29b_en": 0.97}
 
 
 @pytest.mark.parametrize("lang", ["fr", "en"])
