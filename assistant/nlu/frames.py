@@ -988,6 +988,8 @@ class FrameMatcher:
     def side_bound_close(self, tokens: Sequence[str]) -> bool:
         """A `side_bound_closes` phrase said ("buy back my ES") and no side word besides it: buying
         back closes a short, or adds to a long? ("buy back my ES short", "rachète mon short ES" say it)."""
+        if not any(p[0] in tokens for p in self._side_bound_closes):
+            return False  # (the cheap gate: no phrase's first word, as nearly every sentence)
         found = False
         i = 0
         while i < len(tokens):
