@@ -139,7 +139,14 @@ HELDOUT_FLOORS = {
     # 93.6 / 93.2 % after rounds 27a-c (still blind to them), 94.7 / 94.4 % and 0 wrong after the lead's round 28
     # and 3 relabels (a self-correction's final order: see the file's header). (In the repo the classifier trains on
     # the set itself, so it reads a little higher here.)
-    "heldout15_fr": 0.945, "heldout15_en": 0.945,
+    # Session 15 (fitted: the set was in the repo for the helpers): 97.3 / 98.7 %, 0 wrong.
+    "heldout15_fr": 0.97, "heldout15_en": 0.985,
+    # Held-out set 16 (session 15, written after the briefs: a Marseille day trader, a Parisian lawyer, a Dakar
+    # trader, a retired Québécois pilot, a Lyon prop scalper, a London City trader, a Singapore quant, a Chicago
+    # ex-pit trader, a Nigerian-born engineer in Houston, an Australian mother dictating; one line in five from a
+    # non-native speaker): 95.2 / 95.6 % first measured blind on 907500a (0 / 1 wrong), 95.6 / 96.2 % and 0 wrong
+    # after the lead's round 30 and rounds 29a-c (blind to them). No line relabelled.
+    "heldout16_fr": 0.955, "heldout16_en": 0.96,
 }
 
 
