@@ -194,12 +194,15 @@ class OrderExtras:
 
     def _clock(self, tokens: Sequence[str]) -> bool:
         """A clock time is said: one token ("16h", "10am"), or a number and a `clock_suffixes` word ("10 am")."""
-        return any(_CLOCK.fullmatch(t) or (i and t in self._clock_suffixes and self._number_before(tokens, i))
-                   for i, t in enumerate(tokens))
+        return any(self._clock_at(tokens, i) for i in range(len(tokens)))
 
-    def _number_before(self, tokens: Sequence[str], i: int) -> bool:
-        """The token before `i` is a number ("10", "ten")."""
-        return tokens[i - 1][:1].isdigit() or tokens[i - 1] in self._number_words
+    def _clock_at(self, tokens: Sequence[str], i: int) -> bool:
+        """Token `i` makes a clock time: "16h", "10am", or a `clock_suffixes` word after a number ("10 am", "ten pm")."""
+        token = tokens[i]
+        if token[:1].isdigit() and _CLOCK.fullmatch(token):
+            return True
+        return bool(i) and token in self._clock_suffixes and (
+            tokens[i - 1][:1].isdigit() or tokens[i - 1] in self._number_words)
 
     def says_extra(self, tokens: Sequence[str], *, of_command: bool = False) -> bool:
         """A stop, a target, a time or a condition is said (a cue phrase or a clock time), with or
@@ -241,8 +244,7 @@ class OrderExtras:
         own: str | None = None
         words = self._command_words.get(intent or "", frozenset())
         for i, token in enumerate(tokens):
-            if (token[:1].isdigit() and _CLOCK.fullmatch(token)) or (
-                    i and token in self._clock_suffixes and self._number_before(tokens, i)):
+            if self._clock_at(tokens, i):
                 found.add("time")
             for cue, tag in self._tagged.get(token, ()):
                 if tuple(tokens[i:i + len(cue)]) != cue:
