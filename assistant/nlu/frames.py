@@ -20,7 +20,7 @@ and what it accepts goes through the same read-back and confirmation as every co
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence, Set as AbstractSet
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
@@ -53,7 +53,7 @@ FRAME_KEYS = frozenset({
     "negating_prefixes", "hedges", "greetings", "why_words", "causatives", "quotes",
     "market_opinions", "index_markets", "counted_sides", "negated_mode_glue", "negated_mode_nouns",
     "number_alternatives", "period_nouns", "side_neighbours",
-    "others_possessives", "autopilot_only_modes", "side_bound_closes",
+    "others_possessives", "autopilot_only_modes", "side_bound_closes", "mode_asked", "mechanism_tails",
 }) | RESTATE_KEYS | SLOT_KEYS | TYPO_KEYS | EXTRAS_KEYS | TOLD_KEYS | NOT_GIVEN_KEYS | PRICE_KEYS | SHAPE_KEYS \
     | ANSWER_THEN_KEYS
 
@@ -423,6 +423,9 @@ class FrameMatcher:
         self._why_words: set[str] = set()
         self._period_nouns: set[str] = set()
         self._mechanism: set[str] = set()
+        #: Words that may end an explanation asked after its verb ("what are the quantiles for, anyway"):
+        #: `mechanism_tails` (session 16).
+        self._mechanism_tails: set[str] = set()
         #: Words before a market that make it someone else's ("ferme *son* MNQ"): `others_possessives`.
         self._others_possessives: set[str] = set()
         self._state_words: set[str] = set()
@@ -468,6 +471,9 @@ class FrameMatcher:
         #: Close words that say the side of the position they close ("buy back", "rachète": a short): a close only
         #: with that position's side named (`side_bound_close`).
         self._side_bound_closes: set[tuple[str, ...]] = set()
+        #: Words that make the autopilot mode verb after them a thing asked ("dis-moi ce que l'autopilote
+        #: propose", "tell me what the bot proposes"): its status, never a switch (`mode_asked`, session 16).
+        self._mode_asked: set[tuple[str, ...]] = set()
         self._side_neighbours: set[str] = set()
         #: Words known without being cues: one-word greetings ("bonjour MIA, pourriez-vous acheter un
         #: ES") and the chat abbreviations of a side ("b", "vd": `chat_sides`, read by order_extras).
@@ -546,13 +552,13 @@ class FrameMatcher:
                             if normalize(phrase):
                                 self._answer_words_set[tuple(normalize(phrase).split())] = str(action)
                 elif key in ("lead_ins", "no_new", "change_auxiliaries", "causatives", "market_opinions", "counted_sides",
-                             "autopilot_only_modes", "side_bound_closes"):
+                             "autopilot_only_modes", "side_bound_closes", "mode_asked"):
                     # Phrases compared as whole token runs, not cues of the analysis.
                     into = {"lead_ins": self._lead_ins, "no_new": self._no_new,
                             "change_auxiliaries": self._change_auxiliaries, "causatives": self._causatives,
                     "market_opinions": self._market_opinions, "counted_sides": self._counted_sides,
                             "autopilot_only_modes": self._autopilot_only_modes,
-                            "side_bound_closes": self._side_bound_closes}[key]
+                            "side_bound_closes": self._side_bound_closes, "mode_asked": self._mode_asked}[key]
                     into.update(tuple(normalize(w).split()) for w in _strings(value, f"frames ({code}) {key}")
                                 if normalize(w))
                 elif key == "side_neighbours":
@@ -590,10 +596,12 @@ class FrameMatcher:
                     self._numeric_topics.update(_strings(value, f"frames ({code}) numeric_topics"))
                 elif key in ("requests", "question_starts", "explain_questions", "mechanism", "states", "opinions",
                              "addressees", "polite", "stress_words", "name_only", "not_state_before", "why_words",
-                             "negated_mode_glue", "negated_mode_nouns", "others_possessives", "period_nouns"):
+                             "negated_mode_glue", "negated_mode_nouns", "others_possessives", "period_nouns",
+                             "mechanism_tails"):
                     # Words looked up one by one, not cues of the analysis.
                     target = {"requests": self._request_words, "question_starts": self._question_starts,
                               "explain_questions": self._explain_questions, "mechanism": self._mechanism,
+                              "mechanism_tails": self._mechanism_tails,
                               "why_words": self._why_words,
                               "states": self._state_words, "opinions": self._opinion_words,
                               "addressees": self._addressees, "polite": self._polite,
@@ -1413,9 +1421,17 @@ class FrameMatcher:
 
     def ends_on_mechanism(self, tokens: Sequence[str]) -> bool:
         """A question word, then the sentence ends on a verb of working or "for" ("what does
-        reduce only do", "what's the autopilot for")."""
+        reduce only do", "what's the autopilot for"), bar a `mechanism_tails` word ("…for, anyway")."""
+        tokens = self.without_mechanism_tails(tokens)
         return bool(tokens) and tokens[-1] in self._mechanism \
             and any(word in self._explain_questions for word in tokens[:-1])
+
+    def without_mechanism_tails(self, tokens: Sequence[str]) -> Sequence[str]:
+        """`tokens` without the `mechanism_tails` words that end them ("what are the quantiles for, *anyway*")."""
+        end = len(tokens)
+        while end > 1 and tokens[end - 1] in self._mechanism_tails:
+            end -= 1
+        return tokens[:end]
 
     def _asked(self, a: _Analysis) -> tuple[bool, bool, bool]:
         """(asked, stated, requested): a question ("?", a question word, a question's first word),
@@ -1458,6 +1474,8 @@ class FrameMatcher:
         status_question = (asked or (stated and len(a.modes) != 1)) and not requested
         if "autopilot_status" in a.topics:
             status_question = not requested  # "l'autopilote a des propositions ?", "any proposals from the autopilot"
+        if a.mode_cues and self._says_before(a.tokens, self._mode_asked, a.mode_cues[0][0]):
+            status_question = True  # "dis-moi ce que l'autopilote propose": what it proposes, asked
         if "status" in a.topics and not (a.modes or a.halt_lengths) \
                 and not a.has("switch_on", "switch_off", "close", "resume"):
             # "ap status", "statut de l'autopilote": its state named, nothing switched.
@@ -1491,6 +1509,11 @@ class FrameMatcher:
         if len(modes) != 1:
             return _refuse("no_match", "which autopilot mode?" if not modes else "several autopilot modes", intent)
         return FrameOutcome("accept", intent, {"mode": next(iter(modes))})
+
+    @staticmethod
+    def _says_before(tokens: Sequence[str], phrases: AbstractSet[tuple[str, ...]], end: int) -> bool:
+        """One of `phrases` said as whole words, starting before token `end`."""
+        return any(tuple(tokens[i:i + len(p)]) == p for p in phrases for i in range(min(end, len(tokens))))
 
     def _names_autopilot(self, a: _Analysis) -> bool:
         """The autopilot meant without its own name, when nothing else is asked ("sur quoi se base l'algo" is

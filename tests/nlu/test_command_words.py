@@ -33,6 +33,8 @@ def test_a_side_verb_before_its_quantity_is_the_order(parser: Parser, text: str,
     ("revends mon long MNQ", "close_positions", {"symbol": "MNQ"}),
     ("buy back my ES short", "close_positions", {"symbol": "ES"}),  # the side named: covering the short
     ("rachète mon short ES", "close_positions", {"symbol": "ES"}),
+    ("buy back 2 ES", "place_trade", {"side": "BUY", "quantity": 2, "symbol": "ES"}),  # session 16: BUY 2 either way
+    ("rachète 2 ES", "place_trade", {"side": "BUY", "quantity": 2, "symbol": "ES"}),
     ("go full auto", "autopilot_mode", {"mode": "auto"}),
     ("let it run by itself", "autopilot_mode", {"mode": "auto"}),
     ("active le pilote automatique complet", "autopilot_mode", {"mode": "auto"}),
@@ -47,7 +49,7 @@ def test_the_same_words_keep_their_other_commands(parser: Parser, text: str, int
 
 @pytest.mark.parametrize("text", [
     "offload half", "pick up where we left off", "load the chart", "largue 2 ES",
-    "buy back my ES", "rachète 2 ES", "buy back 2 ES",  # close a short or buy? (rounds 24c, 27a)
+    "buy back my ES",  # close a short or add? ("buy back 2 ES" is BUY 2 either way: session 16)
     "buy an ES call", "vends à ES", "ramasse les gains",
     "go full auto?", "full auto", "let it run until noon", "on arrête là si ça baisse",
 ])
@@ -60,6 +62,7 @@ def test_a_command_word_in_another_meaning_is_refused(parser: Parser, text: str)
     ("cell one micro nasdaq", {"side": S, "quantity": 1, "symbol": "MNQ"}),
     ("vent 2 ES", {"side": S, "quantity": 2, "symbol": "ES"}),
     ("achettes un ES", {"side": B, "quantity": 1, "symbol": "ES"}),
+    ("by two ES", {"side": B, "quantity": 2, "symbol": "ES"}),  # session 16 decision (held-out 6, 10, 12, 15, 16)
 ])
 def test_a_side_words_homophone_opening_an_order_is_that_side_typed_only(parser: Parser, text: str,
                                                                         slots: dict[str, Any]) -> None:
@@ -70,7 +73,7 @@ def test_a_side_words_homophone_opening_an_order_is_that_side_typed_only(parser:
 
 @pytest.mark.parametrize("text", [
     "by 2 ES short", "by 2 ES long", "vent 2 ES à la baisse", "vent 2 ES à la hausse",  # another side said
-    "by two ES", "bye 2 ES",  # refused since the first cases (cases_en, round 13, heldout 10)
+    "bye 2 ES",  # never read (round 13, heldout 10); "by two ES" is a buy since session 16
     "by the close buy 2 ES", "sell by 6000", "by 2 ES or not", "cell phone", "vent", "vent 2 ES ou pas",
 ])
 def test_a_homophone_with_another_side_or_not_opening_an_order_is_refused(parser: Parser, text: str) -> None:
@@ -84,5 +87,6 @@ def test_homophones_are_data_checked_against_the_side_words(parser: Parser) -> N
     assert typos.homophone_side(["cell", "2", "es"]) == "sell 2 es"
     assert typos.homophone_side(["cell", "2", "es", "short"]) is None
     assert typos.homophone_side(["cell", "phone"]) is None
-    assert typos.homophone_side(["by", "2", "es"]) is None  # unread: refused since the first cases
-    assert typos.opens_with_homophone(["by", "2", "es"])
+    assert typos.homophone_side(["by", "2", "es"]) == "buy 2 es"  # session 16 decision
+    assert typos.homophone_side(["bye", "2", "es"]) is None  # unread
+    assert typos.opens_with_homophone(["bye", "2", "es"])

@@ -304,7 +304,7 @@ def test_heldout_paraphrases_keep_their_floor_with_nothing_wrong(parser: Parser,
 #: changes things ("une fois, …": once?, "I reckon", "a wee bit", "no stop": no stop-loss?).
 #: round 29a (helper nlu30, session 15) - the words that MAKE a command: side verbs and jargon said before a quantity
 #: ("pick up 4 spoos", "offload 3 micros", "revends un ES", "rebuy one micro"), an article as one contract ("buy me an
-#: ES"), a side word's typed homophone opening an order ("cell 2 ES", "vent 2 ES"; "by two ES" stays refused), switches worded
+#: ES"), a side word's typed homophone opening an order ("cell 2 ES", "vent 2 ES"; "by two ES" refused then, read as a buy since session 16), switches worded
 #: loosely ("go full auto", "active le pilote automatique complet", "active le mode réduire seulement", "on arrête
 #: là, plus de nouveaux trades"); refusals sharing those words ("offload half", "buy back my ES", "by 2 ES short",
 #: "ramasse les gains", "go full auto?").
@@ -317,7 +317,11 @@ ROUNDS = {"round4": (150, 40), "round5": (140, 40), "round6": (45, 12), "round7"
           "round24a": (124, 73), "round24b": (100, 23), "round24c": (80, 19), "round27a": (80, 20), "round27b": (80, 22),
           "round27c": (85, 21), "round28": (29, 16), "round29a": (80, 25), "round29b": (86, 21), "round30": (26, 11),
           # round 29c (helper nlu32, session 15): what surrounds a command without changing it (see its file header)
-          "round29c": (80, 20)}
+          "round29c": (80, 20),
+          # round 32 (lead, session 16): four label decisions taken on the blind sets' evidence ("by 2 ES" = buy,
+          # reduce-only for the rest of the day, "buy back / rachète N ES" = buy N, "non, vends plutôt 2 ES" in a
+          # read-back = that order), each with its refusals; 59.1 / 60.0 % (1 wrong EN) on 01a50cf
+          "round32": (30, 13)}
 
 
 #: Below the issue's target on purpose: round 13 EN's two misses are typos the typo rule refuses as

@@ -94,7 +94,7 @@ _QTY_LOOKALIKES = ["to", "too", "tree", "for", "de", "dans", "trop", "won"]
 #: Look-alikes a phone's dictation types for a side word (round 29a, frames `side_homophones`): read as that side
 #: TYPED ONLY, opening an order that says no other side (the dialogue never acts on a typed-only reading from
 #: speech: assistant/dialogue/manager.py); from a recogniser they stay refused.
-_TYPED_HOMOPHONES = {"vent": "SELL"}
+_TYPED_HOMOPHONES = {"vent": "SELL", "by": "BUY"}  # "by": session 16 decision (held-out 6, 10, 12, 15, 16)
 
 
 def _trade_cases() -> list[str]:
