@@ -317,7 +317,13 @@ ROUNDS = {"round4": (150, 40), "round5": (140, 40), "round6": (45, 12), "round7"
           "round24a": (124, 73), "round24b": (100, 23), "round24c": (80, 19), "round27a": (80, 20), "round27b": (80, 22),
           "round27c": (85, 21), "round28": (29, 16), "round29a": (80, 25), "round29b": (86, 21), "round30": (26, 11),
           # round 29c (helper nlu32, session 15): what surrounds a command without changing it (see its file header)
-          "round29c": (80, 20)}
+          "round29c": (80, 20),
+          # round 31b (helper nlu34, session 16): the SHAPES of an order — side jargon ("lift the offer, 2 ES", "hit the
+          # bid 4 MNQ", "scalp long 2 mnq", "prends l'offre, 2 ES", "tape le bid"), prices with a tick said in words
+          # ("6007 and a quarter", "6010 et demi"), risk typed as a field or a unit ("r=0.75%", "1pct", "1 pc"), and
+          # the refusals beside each (a vague price "and change" / "et des poussières", a risk "about 1%", another
+          # market, a word of another request after a complete order: "buy 1 ES agents", "close ES candles").
+          "round31b": (80, 30)}
 
 
 #: Below the issue's target on purpose: round 13 EN's two misses are typos the typo rule refuses as
