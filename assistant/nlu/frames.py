@@ -1382,6 +1382,8 @@ class FrameMatcher:
             if aside and (a.symbols or a.numbers or a.stray_numbers or (a.topics | a.weak_topics) - {asked} or a.days
                           or a.modes or a.unclear_symbol
                           or a.has("all", "period", "questions", "elsewhen", "money", "other_assets")
+                          # (session 16, nlu34: a switch turned on or a chart named after a command: "buy 1 ES thanks activate")
+                          or (not lenient and a.has("switch_on", "quotes"))   # ("off" stays: "I m off to lunch")
                           or (not lenient and (a.has("others", "past", "pronouns")
                                                # ("le reduce only ça marche comment": a question, not an aside)
                                                or not self._explain_questions.isdisjoint(a.tokens)))
