@@ -1212,7 +1212,11 @@ class Parser:
             # read as its price ("à 21 010,75" after the market), or a read-only question.
             return None
         if fuzzy.reason == "ambiguous_risk_percent" and not (
-                out.status == "accept" and out.intent in _WITHOUT_FIGURES):
+                out.status == "accept" and (out.intent in _WITHOUT_FIGURES or (
+                    # "max risk 1% per trade": a word by the percentage the template did not place; the frames read
+                    # one percentage, no other figure, no relative change (session 16, helper nlu34)
+                    out.intent == "set_risk" and fuzzy.intent == "set_risk"
+                    and (fuzzy.detail or "").startswith("an unexpected word")))):
             return None
         if fuzzy.reason == "ambiguous_symbol" and not close_all and fuzzy.intent not in self._frames.topic_intents:
             return None  # two markets: only a close naming every market with "all", read as all

@@ -45,7 +45,7 @@ RESTATE_KEYS = frozenset({"corrections", "correction_tails", "correction_only", 
                           "correction_glue", "pauses", "contractions", "aside_markers", "aside_unfinished",
                           "aside_tied", "aside_objects", "aside_events", "aside_references", "aside_genitive_days",
                           "aside_impersonal", "aside_speakers", "story_words", "question_tags",
-                          "question_particles", "answer_emoji", "aside_after_figure"})
+                          "question_particles", "answer_emoji"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,9 +141,6 @@ class Restater:
         # A command then an aside with no mark between (round 18a, `word_splits`, `said_of_something_else`).
         self._unfinished = _words(frames, "aside_unfinished")
         self._tied = _words(frames, "aside_tied")
-        #: Words that go on with a figure said right before them ("at 6007 | *and* change", "à 6007 | *et* des
-        #: poussières": a price said vaguely, never an aside): `aside_after_figure` (session 16, helper nlu34).
-        self._after_figure = _words(frames, "aside_after_figure")
         self._objects = _words(frames, "aside_objects")
         self._events = _phrases(frames, "aside_events")
         self._references = _phrases(frames, "aside_references")
@@ -368,8 +365,7 @@ class Restater:
         is flagged: the parser reads it only after a value of the command."""
         return [(" ".join(tokens[:k]), " ".join(tokens[k:]), tokens[k] in self._objects)
                 for k in range(2, min(len(tokens) - 1, _MAX_ASIDE_HEAD + 1))
-                if tokens[k - 1] not in self._unfinished and tokens[k] not in self._tied
-                and not (tokens[k] in self._after_figure and tokens[k - 1][:1].isdigit())]
+                if tokens[k - 1] not in self._unfinished and tokens[k] not in self._tied]
 
     def said_of_something_else(self, tokens: Sequence[str]) -> list[str]:
         """The aside's words without the time or day it says of something else than the order: a clock

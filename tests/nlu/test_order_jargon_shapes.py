@@ -49,6 +49,7 @@ def test_order_shapes_normalised(text: str, expected: str) -> None:
     ("tape le bid, 1 ES", {"side": "SELL", "quantity": 1, "symbol": "ES"}),
     ("buy a spoo at 6007 and a quarter", {"side": "BUY", "quantity": 1, "symbol": "ES", "price": 6007.25}),
     ("short 2 mnq r=0.75%", {"side": "SELL", "quantity": 2, "symbol": "MNQ", "risk_percent": 0.75}),
+    ("sell another micro", {"side": "SELL", "quantity": 1, "symbol": "MNQ"}),
 ])
 def test_order_jargon_read(parser: Parser, text: str, slots: dict[str, object]) -> None:
     result = parser.parse(text)
@@ -59,11 +60,19 @@ def test_order_jargon_read(parser: Parser, text: str, slots: dict[str, object]) 
     "buy twenty to ES", "lift the offer two to ES", "hit the bid to 4 MNQ",     # a stray word by the quantity
     "buy 1 ES at 6007 and change", "achète 1 ES à 6007 et des poussières",      # a vague price
     "set risk to about 1%", "mets le risque à environ 1 %",                     # an approximate risk
+    "max risk 1% per trade and 2% per day", "max risk 1 to 2% per trade",       # two values
     "buy 1 ES agents", "buy one ES activate", "sell 2 ES candles", "buy 2 ES volatility",
     "achète 1 ES active", "vends 2 ES bougies",
 ])
 def test_order_shapes_refused(parser: Parser, text: str) -> None:
     assert not parser.parse(text).matched
+
+
+@pytest.mark.parametrize("text, percent", [("max risk 1% per trade", 1.0), ("per-trade risk 1pct", 1.0),
+                                           ("risque par trade 1 pct", 1.0)])
+def test_risk_shapes_read(parser: Parser, text: str, percent: float) -> None:
+    result = parser.parse(text)
+    assert result.matched and result.intent == "set_risk" and result.slots == {"risk_percent": percent}, result
 
 
 def test_command_cues_are_checked_per_intent() -> None:
