@@ -162,12 +162,12 @@ def _parse_frames(doc: _Doc, node: yaml.Node, frames: dict[str, Any]) -> None:
     """Merge a `frames:` section (see grammars/README.md) into `frames`: lists add up,
     `topics`, `weak_topics`, `sides`, `period_topics`, `autopilot_modes`, `chat_sides`,
     `chat_limit`, `market_lookalikes`, `market_lookalikes_next`, `answer_objects`, `order_extras`, `index_markets`, `contractions`,
-    `question_particles`, `answer_emoji`, `percent_sizes` and `side_homophones` merge per intent / side / mode /
+    `question_particles`, `answer_emoji`, `percent_sizes`, `side_homophones` and `command_cues` merge per intent / side / mode /
     word / kind / market / full form / opener / particle / answer / side word."""
     for key, value in _raw_mapping(doc, node, "frames"):
         if key in ("topics", "weak_topics", "sides", "period_topics", "autopilot_modes", "chat_sides", "chat_limit",
                    "market_lookalikes", "market_lookalikes_next", "answer_objects", "order_extras", "index_markets", "contractions",
-                   "question_particles", "answer_emoji", "percent_sizes", "side_homophones"):
+                   "question_particles", "answer_emoji", "percent_sizes", "side_homophones", "command_cues"):
             target = frames.setdefault(key, {})
             for name, cues in _raw_mapping(doc, value, f"frames {key}"):
                 target.setdefault(name, []).extend(_cue_phrases(doc, cues, f"frames {key}.{name}"))

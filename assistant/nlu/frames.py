@@ -33,6 +33,7 @@ from assistant.nlu.slot_reader import SLOT_KEYS
 from assistant.nlu.told import TOLD_KEYS, ToldPast
 from assistant.nlu.answer_then import ANSWER_THEN_KEYS, AnswerThen
 from assistant.nlu.order_shapes import SHAPE_KEYS
+from assistant.nlu.intent_words import INTENT_WORDS_KEYS, foreign_cue, intent_cues
 from assistant.nlu.trader_price import PRICE_KEYS
 from assistant.nlu.typos import TYPO_KEYS
 
@@ -53,9 +54,9 @@ FRAME_KEYS = frozenset({
     "negating_prefixes", "hedges", "greetings", "why_words", "causatives", "quotes",
     "market_opinions", "index_markets", "counted_sides", "negated_mode_glue", "negated_mode_nouns",
     "number_alternatives", "period_nouns", "side_neighbours",
-    "others_possessives", "autopilot_only_modes", "side_bound_closes", "mode_asked", "mechanism_tails",
+    "others_possessives", "autopilot_only_modes", "side_bound_closes", "mode_asked", "mechanism_tails", "approximate",
 }) | RESTATE_KEYS | SLOT_KEYS | TYPO_KEYS | EXTRAS_KEYS | TOLD_KEYS | NOT_GIVEN_KEYS | PRICE_KEYS | SHAPE_KEYS \
-    | ANSWER_THEN_KEYS
+    | ANSWER_THEN_KEYS | INTENT_WORDS_KEYS
 
 
 
@@ -325,6 +326,8 @@ class _Analysis:
     holds none: "*avoid* buying 2 ES", "*schedule* buy 2 ES", "*évite* de mettre le risque à 1 %"
     are no orders; the slang ways into one ("balance", "slam", "pose une vente") are cue words
     (`neutral`)."""
+    cue_categories: list[str] = field(default_factory=list)
+    """Every cue's category as said ("side:BUY", "weak:positions"): checked per command intent (`_foreign`)."""
     unknown_after_topic: int = 0
     """Unknown words after a topic cue: "show my positions *in the garden*" is not a question
     MIA can answer, while the way into one may be new ("identifie le régime")."""
@@ -479,6 +482,9 @@ class FrameMatcher:
         #: ES") and the chat abbreviations of a side ("b", "vd": `chat_sides`, read by order_extras).
         self._plain_known: set[str] = set()
         self._change_verbs: set[str] = set()
+        #: A value said approximately ("about 1%", "environ 1 %"): `approximate` phrases, refused in a risk setting
+        #: (an order already refuses them as `order_modifiers`; session 16, helper nlu34).
+        self._approximate: set[tuple[str, ...]] = set()
         #: One-word joins of two commands (`order_joins`, also read by order_extras.py).
         self._joins: set[str] = set()
         self._change_auxiliaries: set[tuple[str, ...]] = set()
@@ -515,7 +521,8 @@ class FrameMatcher:
                     for shorts in value.values():
                         self._plain_known.update(normalize(w) for w in _strings(shorts, f"frames ({code}) {key}"))
                 if key in RESTATE_KEYS or key in SLOT_KEYS or key in TYPO_KEYS or key in EXTRAS_KEYS \
-                        or key in NOT_GIVEN_KEYS or key in PRICE_KEYS or key in SHAPE_KEYS or key == "negating_prefixes":
+                        or key in NOT_GIVEN_KEYS or key in PRICE_KEYS or key in SHAPE_KEYS or key == "negating_prefixes" \
+                        or key in INTENT_WORDS_KEYS:
                     continue  # read by restate.py, slot_reader.py, typos.py, order_extras.py, not_given.py,
                     # trader_price.py, order_shapes.py
                 if key in TOLD_KEYS:
@@ -588,6 +595,8 @@ class FrameMatcher:
                     # (one-word greetings only: "re" of "re bonjour" stays a fragment next to a side, "vend re")
                     self._plain_known.update(w for w in (normalize(g) for g in _strings(
                         value, f"frames ({code}) greetings")) if w and " " not in w)
+                elif key == "approximate":
+                    self._approximate.update(tuple(normalize(w).split()) for w in _strings(value, f"frames ({code}) {key}"))
                 elif key == "change_verbs":
                     self._change_verbs.update(normalize(w) for w in _strings(value, f"frames ({code}) {key}"))
                 elif key == "forecast_topics":
@@ -668,6 +677,8 @@ class FrameMatcher:
         # Next to a side word, only the sentence's own language counts: "re" is English ("we're")
         # but in "vend re" it is a fragment of a misheard "vendre".
         self._known_by_language = {code: common | comp.vocabulary for code, comp in self._languages.items()}
+        #: intent -> the cue categories its command frame may hold (`command_cues`)
+        self._intent_cues = intent_cues(frames)
         self._topics_frozen = frozenset(self._topic_intents)
         for intent in self._topic_intents | set(self._period_topics.values()) | self._numeric_topics:
             for comp in self._languages.values():
@@ -883,6 +894,7 @@ class FrameMatcher:
                 continue
             kind, _, value = cue.category.partition(":")
             out.categories[kind] = out.categories.get(kind, 0) + 1
+            out.cue_categories.append(cue.category)
             if i == 0 and len(cue.words) > 1 and kind in _SWITCH_PHRASES:
                 out.opens_with_switch = True
             if kind == "elsewhen":
@@ -1378,6 +1390,8 @@ class FrameMatcher:
             if aside and (a.symbols or a.numbers or a.stray_numbers or (a.topics | a.weak_topics) - {asked} or a.days
                           or a.modes or a.unclear_symbol
                           or a.has("all", "period", "questions", "elsewhen", "money", "other_assets")
+                          # (session 16, nlu34: a switch turned on or a chart named after a command: "buy 1 ES thanks activate")
+                          or (not lenient and a.has("switch_on", "quotes"))   # ("off" stays: "I m off to lunch")
                           or (not lenient and (a.has("others", "past", "pronouns")
                                                # ("le reduce only ça marche comment": a question, not an aside)
                                                or not self._explain_questions.isdisjoint(a.tokens)))
@@ -1605,6 +1619,12 @@ class FrameMatcher:
         market = markets.pop() if len(markets) == 1 else None
         return (market, " ".join(a.other_asset_phrases[0])) if market is not None else None
 
+    def _foreign(self, a: _Analysis, intent: str) -> bool:
+        """A cue of a category `intent`'s command frame does not read ("buy 1 ES *agents*", "close ES *quotes*")."""
+        cues = self._intent_cues.get(intent)
+        bad_cue = foreign_cue(a.cue_categories, cues) if cues is not None else None
+        return bad_cue is not None
+
     def _order(self, comp: CompiledLanguage, a: _Analysis) -> FrameOutcome:
         intent = "place_trade"
         if a.has("close", "halt", "resume", "yes", "yes_typed", "no", "cancel") or a.topics:
@@ -1661,6 +1681,8 @@ class FrameMatcher:
         if a.unknown_words:
             return _refuse("no_match", "a word no grammar knows before the order (avoid? schedule? simulate?)",
                            intent)
+        if self._foreign(a, intent):
+            return _refuse("no_match", "a word of another request in an order ('buy one ES open')", intent)
         side_value, side_text = a.sides[0]
         slots: dict[str, Any] = {"side": side_value, "symbol": symbol[0]}
         texts = {"side": side_text, "symbol": symbol[1]}
@@ -1724,11 +1746,16 @@ class FrameMatcher:
             return _refuse("ambiguous_risk_percent", "several percentages", intent)
         if a.numbers or a.stray_numbers or a.prices:
             return _refuse("no_match", "a number the risk setting does not explain", intent)
+        if self._approximate and any(tuple(a.tokens[i:i + len(p)]) == p for p in self._approximate
+                                     for i in range(len(a.tokens))):
+            return _refuse("no_match", "a risk said approximately (about 1 %: which value?)", intent)
         if a.has("relative") and not a.absolute_percent:
             # "raise the risk by 0.5 %", "augmente le risque de 0,5 %": a change, not the value.
             return _refuse("no_match", "a change of the risk, not its new value", intent)
         if a.unknown_words:
             return _refuse("no_match", "words no grammar knows in a risk setting", intent)
+        if self._foreign(a, intent):
+            return _refuse("no_match", "a word of another request in a risk setting", intent)
         trouble, symbol = self._one_symbol(a)
         if trouble is not None:
             return trouble
@@ -1755,6 +1782,8 @@ class FrameMatcher:
             return _refuse("no_match", "a number in a close (partial closes are not read by frames)", intent)
         if a.unknown_words:
             return _refuse("no_match", "a close with words no grammar knows (close what?)", intent)
+        if self._foreign(a, intent):
+            return _refuse("no_match", "a word of another request in a close ('close ES sharpe')", intent)
         if len({value for value, _ in a.symbols}) > 1 and a.has("all") and self._every_market(a):
             # "ferme toutes les positions, ES et MNQ", "close both ES and MNQ": every market MIA
             # trades named, with "all" / "both", is all of them ("clôture de ES et de MNQ" alone

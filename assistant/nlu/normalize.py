@@ -57,7 +57,15 @@ _NEGATIVE = re.compile(r"(?:^|(?<=\s))-\s*(?=\d)")
 _GROUPED = re.compile(r"\d[ ,]\d")
 # "x3" (trader shorthand for "three of them": "long spoos x3") is the number itself.
 _TIMES = re.compile(r"(?<![\w.])x(?=\d+(?![\w.,]))")
-_PERCENT_PHRASE = re.compile(r"\b(?:pour ?cent|per ?cent|pct|pourcents?)\b")
+_PERCENT_PHRASE = re.compile(r"(?:\b|(?<=\d))(?:pour ?cent|per ?cent|pct|pourcents?)\b|(?<=\d)pc\b|(?<=\d )pc\b")
+# Session 16 (helper nlu34): a tick said in words after a figure ("6007 and a quarter", "6010 et demi",
+# "21420 and three quarters"): the written fraction, read below ("6007 1/4" -> 6007.25). Quarters only (the
+# ES / MNQ tick grid); "and a third", "et des poussières" stay words (refused).
+_SPOKEN_TICK = re.compile(r"(?<=\d) (?:and a quarter|and one quarter|et quart|et un quart)\b")
+_SPOKEN_HALF = re.compile(r"(?<=\d) (?:and a half|and one half|et demie?)\b")
+_SPOKEN_THREE = re.compile(r"(?<=\d) (?:and three quarters|and 3 quarters|et trois quarts|et 3 quarts)\b")
+# A risk typed as a field ("r=0.75%", "R: 1%"): the risk word, then the figure.
+_RISK_FIELD = re.compile(r"(?:^|(?<=\s))r ?[=:] ?(?=\.?\d)")
 # A written fraction: "1/2", "1 1/2", "3/4" (and "½", "¼", "¾"), read as its decimal value; other
 # figures around a slash ("12/15") are left alone.
 _WRITTEN_FRACTION = re.compile(r"(?<![\d/.,])(?:(\d+) )?([13])/([24])(?![\d/])")
@@ -85,7 +93,8 @@ def _fraction(match: re.Match[str]) -> str:
     if num >= den:
         return match.group(0)  # ("3/2" is no fraction said as such)
     value = int(match.group(1) or 0) + num / den
-    return f"{value:g}"
+    # (never "{:g}": six significant digits made "21420 3/4" 21420.8, another price)
+    return f"{value:.2f}".rstrip("0").rstrip(".")
 
 
 def normalize(text: str) -> str:
@@ -111,6 +120,10 @@ def normalize(text: str) -> str:
             if "," in text:
                 text = _COMMA_GROUPS.sub(_join_groups, text)
                 text = _DECIMAL_COMMA.sub(".", text)
+        if " and " in text or " et " in text:
+            text = _SPOKEN_TICK.sub(" 1/4", _SPOKEN_HALF.sub(" 1/2", _SPOKEN_THREE.sub(" 3/4", text)))
+        if "=" in text or ":" in text:
+            text = _RISK_FIELD.sub("risk ", text)
         if "/" in text:
             text = _WRITTEN_FRACTION.sub(_fraction, text)
         if "." in text:
@@ -119,8 +132,8 @@ def normalize(text: str) -> str:
         text = _PUNCT.sub(" ", text)
         if "." in text:
             text = _STRAY_DOT.sub(" ", text)
-    if "cent" in text or "pct" in text:
-        text = _PERCENT_PHRASE.sub(PERCENT_WORD, text)
+    if "cent" in text or "pc" in text:
+        text = _PERCENT_PHRASE.sub(" " + PERCENT_WORD, text)
     return " ".join(text.split())
 
 

@@ -1167,11 +1167,11 @@ class Parser:
             return True  # no side word of the templates at all: "joue la baisse", "bullish"
         if reason == "ambiguous_symbol":
             return True  # "close both ES and MNQ": the frames read every market named as all (see `_frame`)
-        if reason == "ambiguous_quantity" and out.intent == "place_trade" and out.slots.get("quantity") is None \
-                and not (out.detail or "").startswith("an unexpected word"):
+        if reason == "ambiguous_quantity" and out.intent == "place_trade" and out.slots.get("quantity") is None:
             # Two numbers or none: "achète 2 cts MNQ à 21 010,75 avec 1,5 % de risque" (the other
             # number may be the order's price), "je suis short de combien ?" (a question); see
-            # `_frame`. A stray word by the quantity ("buy twenty *to* ES") stays refused as is.
+            # `_frame`. A stray word by the quantity ("buy twenty *to* ES") stays refused, unless that word
+            # ends a side phrase of the frames said right before it ("hit the *bid* 4 MNQ": `_side_phrase_quantity`).
             return True
         if reason.startswith("ambiguous_") and self._frames is not None \
                 and out.intent in self._frames.topic_intents:
@@ -1198,7 +1198,11 @@ class Parser:
                                1.0 if out.reason == HELD_CONTRACTS else 0.0, "frame", [],
                                out.reason, out.detail, nearest=out.intent)
         close_all = out.status == "accept" and out.intent == "close_positions" and out.slots == {"scope": "all"}
-        if fuzzy.reason == "ambiguous_quantity" and fuzzy.intent == "place_trade" and not (
+        if fuzzy.reason == "ambiguous_quantity" and fuzzy.intent == "place_trade" \
+                and (fuzzy.detail or "").startswith("an unexpected word") and fuzzy.slots.get("quantity") is None:
+            if not _side_phrase_quantity(out, per_lang):
+                return None  # "buy twenty *to* ES": a stray word by the quantity stays refused
+        elif fuzzy.reason == "ambiguous_quantity" and fuzzy.intent == "place_trade" and not (
                 out.status == "accept" and ((out.intent == "place_trade" and "price" in out.slots)
                                             or (out.intent == "place_trade" and "quantity" not in fuzzy.slot_text
                                                 and self._frames.is_article(out.slot_text.get("quantity", "")))
@@ -1208,7 +1212,11 @@ class Parser:
             # read as its price ("à 21 010,75" after the market), or a read-only question.
             return None
         if fuzzy.reason == "ambiguous_risk_percent" and not (
-                out.status == "accept" and out.intent in _WITHOUT_FIGURES):
+                out.status == "accept" and (out.intent in _WITHOUT_FIGURES or (
+                    # "max risk 1% per trade": a word by the percentage the template did not place; the frames read
+                    # one percentage, no other figure, no relative change (session 16, helper nlu34)
+                    out.intent == "set_risk" and fuzzy.intent == "set_risk"
+                    and (fuzzy.detail or "").startswith("an unexpected word")))):
             return None
         if fuzzy.reason == "ambiguous_symbol" and not close_all and fuzzy.intent not in self._frames.topic_intents:
             return None  # two markets: only a close naming every market with "all", read as all
@@ -1257,6 +1265,22 @@ class Parser:
 #: Refusals the slot-filling reader may overrule: nothing matched, or the side, quantity or market
 #: was unclear to the templates ("qté 10 MNQ", "2x ES long"). A stray word by a number ("buy twenty
 #: *to* ES") is no word of the reader's: it still refuses.
+def _side_phrase_quantity(out: FrameOutcome, per_lang: list[tuple[CompiledLanguage, str]]) -> bool:
+    """An order the frames read whose side is a phrase of several words said right before its quantity ("lift the
+    offer, 2 ES", "hit the bid 4 MNQ", "prends l'offre, 2 ES"), its market right after it: the word the fuzzy stage
+    found by the quantity is the phrase's own (session 16, helper nlu34)."""
+    if out.status != "accept" or out.intent != "place_trade":
+        return False
+    side, quantity, symbol = (out.slot_text.get(k, "") for k in ("side", "quantity", "symbol"))
+    if len(side.split()) < 2 or not quantity or not symbol or "price" in out.slots or "risk_percent" in out.slots:
+        return False
+    code = out.language or (per_lang[0][0].code if per_lang else None)
+    stripped = next((s for c, s in per_lang if c.code == code), None)
+    if stripped is None:
+        return False
+    return f" {side} {quantity} {symbol} " in f" {stripped} "  # nothing between them ("… two *to* ES": refused)
+
+
 _SLOT_READABLE = frozenset({"no_match", "ambiguous_intent", "ambiguous_side", "ambiguous_quantity",
                             "ambiguous_symbol"})
 

@@ -321,7 +321,13 @@ ROUNDS = {"round4": (150, 40), "round5": (140, 40), "round6": (45, 12), "round7"
           # round 32 (lead, session 16): four label decisions taken on the blind sets' evidence ("by 2 ES" = buy,
           # reduce-only for the rest of the day, "buy back / rachète N ES" = buy N, "non, vends plutôt 2 ES" in a
           # read-back = that order), each with its refusals; 59.1 / 60.0 % (1 wrong EN) on 01a50cf
-          "round32": (30, 13)}
+          "round32": (30, 13),
+          # round 31b (helper nlu34, session 16): the SHAPES of an order — side jargon ("lift the offer, 2 ES", "hit the
+          # bid 4 MNQ", "scalp long 2 mnq", "prends l'offre, 2 ES", "tape le bid"), prices with a tick said in words
+          # ("6007 and a quarter", "6010 et demi"), risk typed as a field or a unit ("r=0.75%", "1pct", "1 pc"), and
+          # the refusals beside each (a vague price "and change" / "et des poussières", a risk "about 1%", another
+          # market, a word of another request after a complete order: "buy 1 ES agents", "close ES candles").
+          "round31b": (80, 30)}
 
 
 #: Below the issue's target on purpose: round 13 EN's two misses are typos the typo rule refuses as
@@ -372,7 +378,11 @@ ROUNDS = {"round4": (150, 40), "round5": (140, 40), "round6": (45, 12), "round7"
 #: Round 29b (helper nlu31) FR: 0.95 after the merge of rounds 29a/29c/30 (its branch: 96.5 %): the classifier's
 #: probabilities moved with the merged training lines ("tu prévois une séance agitée ?" 0.60, "l'autopilote a un
 #: trade en tête ?" margin 0.53 under 0.55): refused, never wrong.
-ROUND_TARGETS = {"round29a_en": 0.95, "round29a_fr": 0.95, "round27a_en": 0.95, "round27a_fr": 0.91, "round27b_en": 0.93, "round27c_en": 0.96, "round24c_en": 0.92, "round24c_fr": 0.88, "round22a_fr": 0.94, "round13_en": 0.97, "round15_fr": 0.91, "round15_en": 0.9, "round18a_fr": 0.8, "round18a_en": 0.82,
+#: Round 31b (helper nlu34): EN 88/89, FR 82/85, none wrong (first draft measured on main before any change: 78.3 % /
+#: 81.1 %, 4 / 4 wrong). Left refused: "buy two more ES, same as before" (a tail naming an earlier order), "bid 1 ES
+#: à 6001" (an English bid before a French "à": "bid" is an `order_modifiers` cue in French), "achetez 1 ES à le prix
+#: 6005" (the article not contracted), "mets un ordre à 21420 pour acheter 2 micros" (the price before the verb).
+ROUND_TARGETS = {"round31b_fr": 0.96, "round29a_en": 0.95, "round29a_fr": 0.95, "round27a_en": 0.95, "round27a_fr": 0.91, "round27b_en": 0.93, "round27c_en": 0.96, "round24c_en": 0.92, "round24c_fr": 0.88, "round22a_fr": 0.94, "round13_en": 0.97, "round15_fr": 0.91, "round15_en": 0.9, "round18a_fr": 0.8, "round18a_en": 0.82,
                  "round18b_en": 0.96, "round29b_fr": 0.95, "round29b_en": 0.97}
 
 
