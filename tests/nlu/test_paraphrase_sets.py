@@ -308,6 +308,13 @@ def test_heldout_paraphrases_keep_their_floor_with_nothing_wrong(parser: Parser,
 #: loosely ("go full auto", "active le pilote automatique complet", "active le mode réduire seulement", "on arrête
 #: là, plus de nouveaux trades"); refusals sharing those words ("offload half", "buy back my ES", "by 2 ES short",
 #: "ramasse les gains", "go full auto?").
+#: round 31c (helper nlu35, session 16) - read-only questions in any shape ("t'as combien de micros là", "on en est
+#: où sur le ES ?", "comment est réparti l'ensemble"), help and repeat ("que savez-vous faire", "je ne comprends pas,
+#: répéter svp"), and the protective switches said as a rule ("the autopilot should only propose", "l'autopilote doit
+#: juste proposer", "mode reduce only, on n'ouvre plus rien"); refusals beside them: the same rule towards auto, a
+#: modal said of oneself ("we should be in reduce only") or asked, a preference ("I'd rather…", "je préfère que…": the
+#: corpora disagree), how a figure is made ("how does the ensemble choose its weights"), the account's mode asked to
+#: change ("passe sur le compte réel"), someone else's book ("my cousin"), an opinion of the autopilot's trades.
 ROUNDS = {"round4": (150, 40), "round5": (140, 40), "round6": (45, 12), "round7": (80, 24), "round8": (170, 25),
           "round9": (60, 16), "round10": (66, 19), "round11": (75, 28), "round12": (85, 21), "round13": (95, 30),
           "round14": (62, 28), "round15": (110, 27), "round16": (105, 30), "round17": (38, 17),
@@ -317,7 +324,9 @@ ROUNDS = {"round4": (150, 40), "round5": (140, 40), "round6": (45, 12), "round7"
           "round24a": (124, 73), "round24b": (100, 23), "round24c": (80, 19), "round27a": (80, 20), "round27b": (80, 22),
           "round27c": (85, 21), "round28": (29, 16), "round29a": (80, 25), "round29b": (86, 21), "round30": (26, 11),
           # round 29c (helper nlu32, session 15): what surrounds a command without changing it (see its file header)
-          "round29c": (80, 20)}
+          "round29c": (80, 20),
+          # round 31c (helper nlu35, session 16): read-only questions, help/repeat, switches said as a rule (below)
+          "round31c": (85, 24)}
 
 
 #: Below the issue's target on purpose: round 13 EN's two misses are typos the typo rule refuses as
