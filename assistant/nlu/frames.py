@@ -598,8 +598,8 @@ class FrameMatcher:
                     self._plain_known.update(w for w in (normalize(g) for g in _strings(
                         value, f"frames ({code}) greetings")) if w and " " not in w)
                 elif key in ("how_words", "how_quantities"):
-                    into = self._how_words if key == "how_words" else self._how_quantities
-                    into.update(normalize(w) for w in _strings(value, f"frames ({code}) {key}"))
+                    (self._how_words if key == "how_words" else self._how_quantities).update(
+                        normalize(w) for w in _strings(value, f"frames ({code}) {key}"))
                 elif key == "mode_moves":
                     self._mode_moves.update(tuple(normalize(w).split()) for w in _strings(value, f"frames ({code}) {key}")
                                             if normalize(w))

@@ -30,7 +30,9 @@ Order of work for one utterance:
    command word one edit away, parsed again, typed only;
 6. only if everything refused for want of a match, the learned **classifier**
    (assistant/nlu/classifier.py) may answer with a READ-ONLY question intent (never an order,
-   a close, a halt...); method "classifier".
+   a close, a halt...); method "classifier". It also reads a read-only question whose market the
+   templates found out of place (`ambiguous_symbol`: "combien de micros j'ai en cours"), only as
+   that same question.
 
 Whatever the stage, a money amount ("$5,000 of MNQ", "5000 dollars") is never a number of
 contracts: such an order is refused as `invalid_quantity`.

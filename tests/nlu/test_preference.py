@@ -64,8 +64,8 @@ def test_round31c_families_are_understood(parser: Parser, text: str, intent: str
     "the autopilot should trade on its own", "l'autopilote devrait trader tout seul",  # auto: asked plainly only
     "the autopilot is supposed to trade alone", "l'autopilote est censé trader tout seul",
     "l'autopilote ne propose pas, il trade tout seul",
-    "should the autopilot only propose?", "l'autopilote doit-il proposer ?", "we should be in reduce only",
-    "on devrait passer en reduce only", "the autopilot should have proposed that trade",
+    "should the autopilot only propose?", "we should be in reduce only",
+    "on devrait passer en reduce only", "the autopilot should have proposed that trade", "l'autopilote doit-il passer en auto ?",
     "I'd rather the autopilot proposed than traded",  # a preference: the corpora disagree
     "how does the ensemble choose its weights", "comment l'ensemble décide ses poids",
     "passe sur le compte réel", "switch me to the live account", "what's my cousin holding on ES",
