@@ -377,8 +377,11 @@ ROUNDS = {"round4": (150, 40), "round5": (140, 40), "round6": (45, 12), "round7"
 #: Round 29b (helper nlu31) FR: 0.95 after the merge of rounds 29a/29c/30 (its branch: 96.5 %): the classifier's
 #: probabilities moved with the merged training lines ("tu prévois une séance agitée ?" 0.60, "l'autopilote a un
 #: trade en tête ?" margin 0.53 under 0.55): refused, never wrong.
+#: Round 31c FR (helper nlu35): 95/97, none wrong (89.4 % and 2 wrong before). "ils font quoi mes micros ?", "il donne
+#: quoi mon ES ?" (a market's doing asked: no cue, the classifier's probability 0.58-0.72 moves with every training
+#: line; they teach "what are my spoos doing" of round 15) are left to the classifier.
 ROUND_TARGETS = {"round29a_en": 0.95, "round29a_fr": 0.95, "round27a_en": 0.95, "round27a_fr": 0.91, "round27b_en": 0.93, "round27c_en": 0.96, "round24c_en": 0.92, "round24c_fr": 0.88, "round22a_fr": 0.94, "round13_en": 0.97, "round15_fr": 0.91, "round15_en": 0.9, "round18a_fr": 0.8, "round18a_en": 0.82,
-                 "round18b_en": 0.96, "round29b_fr": 0.95, "round29b_en": 0.97}
+                 "round18b_en": 0.96, "round29b_fr": 0.95, "round29b_en": 0.97, "round31c_fr": 0.97}
 
 
 @pytest.mark.parametrize("lang", ["fr", "en"])
