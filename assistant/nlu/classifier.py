@@ -569,6 +569,10 @@ class ReadOnlyClassifier:
                 return f"a {kind.replace('_', ' ')} word"
         if self._frames.asks_change(a):
             return "a change asked of a figure MIA only reports"
+        if self._frames.asks_method(a.tokens):
+            return "how a figure is made: an explanation"
+        if (not a.topics or "status" in a.topics) and self._frames.moves_mode(a):
+            return "the account's mode asked to change (a switch MIA does not have)"
         if self._frames.names_year(a):
             return "a year: another period than the figures cover"
         said = norm.split()
@@ -580,6 +584,8 @@ class ReadOnlyClassifier:
         markets = {value for value, _ in a.symbols}
         if len(markets) > 1:
             return "two markets"
+        if a.unclear_symbol:
+            return "a spelled market followed by another letter (misheard?)"
         numbered = bool(a.numbers or a.stray_numbers or a.percents)
         if numbered and (markets or a.has("contracts")):
             return "a number that may be a quantity"

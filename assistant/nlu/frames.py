@@ -34,6 +34,7 @@ from assistant.nlu.told import TOLD_KEYS, ToldPast
 from assistant.nlu.answer_then import ANSWER_THEN_KEYS, AnswerThen
 from assistant.nlu.order_shapes import SHAPE_KEYS
 from assistant.nlu.intent_words import INTENT_WORDS_KEYS, foreign_cue, intent_cues
+from assistant.nlu.preference import PREFERENCE_KEYS, Preference
 from assistant.nlu.trader_price import PRICE_KEYS
 from assistant.nlu.typos import TYPO_KEYS
 
@@ -55,8 +56,9 @@ FRAME_KEYS = frozenset({
     "market_opinions", "index_markets", "counted_sides", "negated_mode_glue", "negated_mode_nouns",
     "number_alternatives", "period_nouns", "side_neighbours",
     "others_possessives", "autopilot_only_modes", "side_bound_closes", "mode_asked", "mechanism_tails", "approximate",
+    "how_words", "how_quantities", "method_verbs", "mode_moves",
 }) | RESTATE_KEYS | SLOT_KEYS | TYPO_KEYS | EXTRAS_KEYS | TOLD_KEYS | NOT_GIVEN_KEYS | PRICE_KEYS | SHAPE_KEYS \
-    | ANSWER_THEN_KEYS | INTENT_WORDS_KEYS
+    | ANSWER_THEN_KEYS | INTENT_WORDS_KEYS | PREFERENCE_KEYS
 
 
 
@@ -485,6 +487,15 @@ class FrameMatcher:
         #: A value said approximately ("about 1%", "environ 1 %"): `approximate` phrases, refused in a risk setting
         #: (an order already refuses them as `order_modifiers`; session 16, helper nlu34).
         self._approximate: set[tuple[str, ...]] = set()
+        #: Round 31c: how a figure is made asked ("how does the ensemble *choose* its weights", "comment le modèle
+        #: *calcule* la CVaR"): a `how_words` word, then a `method_verbs` word (a stem when it ends with "*").
+        self._how_words: set[str] = set()
+        self._how_quantities: set[str] = set()  # "how *much* did I make": a figure, never a method
+        self._method_verbs: set[str] = set()
+        self._method_stems: tuple[str, ...] = ()
+        #: Round 31c: verbs that move the account to another mode ("passe sur le compte réel", "switch me to live"):
+        #: with the status topic in a statement, a switch MIA does not have (`mode_moves`).
+        self._mode_moves: set[tuple[str, ...]] = set()
         #: One-word joins of two commands (`order_joins`, also read by order_extras.py).
         self._joins: set[str] = set()
         self._change_auxiliaries: set[tuple[str, ...]] = set()
@@ -496,6 +507,8 @@ class FrameMatcher:
         self._told = ToldPast()
         #: A yes or a no joined to a command ("non et ferme tout"): assistant/nlu/answer_then.py.
         self._answer_then = AnswerThen()
+        #: A protective switch said as a preference ("the autopilot should only propose"): assistant/nlu/preference.py.
+        self._preference = Preference()
         #: The last analysis per language: code -> (spaced, raw, analysis) (see `analysis`).
         self._last: dict[str, tuple[str, str, _Analysis]] = {}
         #: (side and market words, words of a command's cues, their stems, stem sizes): `command_end`.
@@ -515,6 +528,9 @@ class FrameMatcher:
                                        if w and " " not in w)
                 if key in ANSWER_THEN_KEYS:
                     self._answer_then.add(key, _strings(value, f"frames ({code}) {key}"))
+                    continue
+                if key in PREFERENCE_KEYS:
+                    self._preference.add(key, _strings(value, f"frames ({code}) {key}"))
                     continue
                 if key == "chat_sides" and isinstance(value, dict):
                     # "b 2 es short": order_extras reads the abbreviation against the side; known here
@@ -597,6 +613,18 @@ class FrameMatcher:
                         value, f"frames ({code}) greetings")) if w and " " not in w)
                 elif key == "approximate":
                     self._approximate.update(tuple(normalize(w).split()) for w in _strings(value, f"frames ({code}) {key}"))
+                elif key in ("how_words", "how_quantities"):
+                    (self._how_words if key == "how_words" else self._how_quantities).update(
+                        normalize(w) for w in _strings(value, f"frames ({code}) {key}"))
+                elif key == "mode_moves":
+                    self._mode_moves.update(tuple(normalize(w).split()) for w in _strings(value, f"frames ({code}) {key}")
+                                            if normalize(w))
+                elif key == "method_verbs":
+                    for word in _strings(value, f"frames ({code}) {key}"):
+                        if word.endswith("*"):
+                            self._method_stems += (normalize(word[:-1]),)
+                        else:
+                            self._method_verbs.add(normalize(word))
                 elif key == "change_verbs":
                     self._change_verbs.update(normalize(w) for w in _strings(value, f"frames ({code}) {key}"))
                 elif key == "forecast_topics":
@@ -1127,8 +1155,12 @@ class FrameMatcher:
             a = replace(a, categories={**a.categories, "autopilot": 1})
         if a.has("autopilot"):
             out = self._autopilot(a)
+            if out.status != "accept":
+                out = self._preferred_switch(comp, a) or out
         elif a.has("reduce_only"):
             out = self._reduce_only(a)
+            if out.status != "accept":
+                out = self._preferred_switch(comp, a) or out
         elif a.switch_words and not a.sides and not (a.topics or a.weak_topics):
             # A word of the mode switches without a cue the frames read ("reduce my ES"): only
             # the templates understand these.
@@ -1431,7 +1463,27 @@ class FrameMatcher:
             return "shap_features" not in a.topics
         if any(t[i] in self._explain_questions and t[i + 1] in self._mechanism for i in range(len(t) - 1)):
             return True  # "comment marchent les quantiles"
+        if self.asks_method(t):
+            return True  # "how does the ensemble choose its weights"
         return self.ends_on_mechanism(t)
+
+    def moves_mode(self, a: _Analysis) -> bool:
+        """"passe sur le compte réel", "switch me to the live account": a `mode_moves` verb in a statement or a
+        request (not in a question: "on passe en réel quand ?" is none of MIA's, refused elsewhere)."""
+        t = a.tokens
+        if not any(tuple(t[i:i + len(run)]) == run for run in self._mode_moves for i in range(len(t))):
+            return False
+        asked, _, requested = self._asked(a)
+        return requested or not asked
+
+    def asks_method(self, tokens: Sequence[str]) -> bool:
+        """How a figure is made ("how does the ensemble *choose* its weights", "comment sont *choisis* les
+        poids", "how is the regime *decided*"): a `how_words` word, then a `method_verbs` word after it
+        ("how are the weights split" asks the figure: "split" is none)."""
+        first = next((i for i, word in enumerate(tokens) if word in self._how_words), None)
+        if first is None or (first + 1 < len(tokens) and tokens[first + 1] in self._how_quantities):
+            return False
+        return any(word in self._method_verbs or word.startswith(self._method_stems) for word in tokens[first + 1:])
 
     def ends_on_mechanism(self, tokens: Sequence[str]) -> bool:
         """A question word, then the sentence ends on a verb of working or "for" ("what does
@@ -1529,6 +1581,33 @@ class FrameMatcher:
         """One of `phrases` said as whole words, starting before token `end`."""
         return any(tuple(tokens[i:i + len(p)]) == p for p in phrases for i in range(min(end, len(tokens))))
 
+    #: The switches a preference may ask for: they take money out of the machine's hands.
+    _PROTECTIVE = frozenset({("autopilot_mode", "propose"), ("autopilot_mode", "off"), ("reduce_only", None)})
+
+    def _preferred_switch(self, comp: CompiledLanguage, a: _Analysis) -> FrameOutcome | None:
+        """A protective switch said as a preference ("the autopilot should only propose", "l'autopilote doit
+        juste proposer", "ideally we go reduce-only"): the sentence read without its
+        preference words (assistant/nlu/preference.py), when that reading is a switch to the autopilot's
+        proposals, off, or reduce-only. Never in a question; "the autopilot should trade on its own" stays
+        refused (letting it trade alone is asked plainly)."""
+        if a.question_mark:
+            return None
+        rest = self._preference.without(a.tokens)
+        if rest is None:
+            return None
+        again = self._analyse(comp, " ".join(rest) + " ", "")
+        if self._names_autopilot(again):
+            again = replace(again, categories={**again.categories, "autopilot": 1})
+        if again.has("autopilot"):
+            out = self._autopilot(again)
+        elif again.has("reduce_only"):
+            out = self._reduce_only(again)
+        else:
+            return None
+        if out.status != "accept" or (out.intent, out.slots.get("mode")) not in self._PROTECTIVE:
+            return None
+        return out
+
     def _names_autopilot(self, a: _Analysis) -> bool:
         """The autopilot meant without its own name, when nothing else is asked ("sur quoi se base l'algo" is
         SHAP, "stoppe l'algo, plus aucune entrée" a halt): a name that is its only then (`autopilot_names`:
@@ -1568,6 +1647,11 @@ class FrameMatcher:
             else:
                 plain.add(mode)
         ends = set(a.negation_ends) | set(a.no_ends)
+        if negated and used != ends and plain and not plain & {"auto"}:
+            # "ne pas trader tout seul", "ne trade pas tout seul, juste proposer": the two halves of one French
+            # negation (at most one word between them) negate one mode; only towards proposals or off, never
+            # "ne propose pas, il trade tout seul" (auto is asked plainly)
+            used |= {e for e in ends if any(0 < abs(u - e) <= 2 for u in used)}
         if not negated or used != ends or len(plain) != 1 or plain & negated:
             return a
         categories = {kind: n for kind, n in a.categories.items() if kind not in ("negations", "no")}
@@ -1965,6 +2049,8 @@ class FrameMatcher:
                 return _refuse("no_match", f"a question with {kind.replace('_', ' ')}", intent)
         if self.asks_change(a):
             return _refuse("no_match", "a change asked of a figure MIA only reports", intent)
+        if intent == "status" and self.moves_mode(a):
+            return _refuse("no_match", "the account's mode asked to change", intent)
         if (a.numbers or a.stray_numbers or a.percents or a.prices) and intent not in self._numeric_topics:
             # Figures belong to some questions only ("the top 10 features", "the worst 5 % of
             # cases"); elsewhere a number is something the question does not explain.

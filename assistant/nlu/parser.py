@@ -30,7 +30,9 @@ Order of work for one utterance:
    command word one edit away, parsed again, typed only;
 6. only if everything refused for want of a match, the learned **classifier**
    (assistant/nlu/classifier.py) may answer with a READ-ONLY question intent (never an order,
-   a close, a halt...); method "classifier".
+   a close, a halt...); method "classifier". It also reads a read-only question whose market the
+   templates found out of place (`ambiguous_symbol`: "combien de micros j'ai en cours"), only as
+   that same question.
 
 Whatever the stage, a money amount ("$5,000 of MNQ", "5000 dollars") is never a number of
 contracts: such an order is refused as `invalid_quantity`.
@@ -48,7 +50,7 @@ from typing import TypeVar
 from assistant.grammar.expand import possible_slot_refs
 from assistant.grammar.loader import GrammarPaths, load_grammar
 from assistant.grammar.model import Grammar
-from assistant.nlu.classifier import ClassifierOptions, ReadOnlyClassifier
+from assistant.nlu.classifier import READ_ONLY_INTENTS, ClassifierOptions, ReadOnlyClassifier
 from assistant.nlu.compiled import NUMBER_KIND, PERCENT_KIND, CompiledLanguage, ExactHit, ScannedValue
 from assistant.nlu.frames import HELD_CONTRACTS, STATE_INTENTS, SWITCH_QUESTION, UNCLEAR_ANSWER, FrameMatcher, FrameOutcome
 from assistant.nlu.fuzzy import CarrierIndex, FuzzyOutcome
@@ -298,7 +300,8 @@ class Parser:
         elif result.matched and result.method == "frame" and self._typos is not None \
                 and result.intent in self._read_only:
             result = self._typo_passed_over(result, lang, prefer)
-        if not final and self._classifier is not None and not result.matched and result.reason in _CLASSIFIABLE:
+        if not final and self._classifier is not None and not result.matched and (
+                result.reason in _CLASSIFIABLE or self._market_misplaced(result)):
             result = self._classify(result)
         if result.matched and result.intent == "confirm" and "?" in text:
             # "yes?", "ok?": a question is no answer (whatever stage read the yes)
@@ -1251,11 +1254,19 @@ class Parser:
                                    [name for name in self.intents() if "symbol" in self.slot_names(name)], options)
         return stage if stage.targets and stage.model is not None else None
 
+    def _market_misplaced(self, refused: ParseResult) -> bool:
+        """Round 31c: a read-only question whose market the templates found where none of theirs says it
+        ("combien de micros j'ai en cours": `ambiguous_symbol` on the positions); the classifier may read it,
+        only as that same question (`_classify`)."""
+        return refused.reason == "ambiguous_symbol" and refused.intent in READ_ONLY_INTENTS
+
     def _classify(self, refused: ParseResult) -> ParseResult:
         guess = self._classifier.classify(refused.text, refused.language or self.default_language) \
             if self._classifier is not None else None
         if guess is None or guess.intent is None:
             return refused
+        if self._market_misplaced(refused) and guess.intent != refused.intent:
+            return refused  # the templates' question and the model's must agree
         return ParseResult(refused.text, refused.normalized, True, guess.intent, dict(guess.slots),
                            dict(guess.slot_text), refused.language, refused.language_certain,
                            round(guess.probability, 4), "classifier",

@@ -308,6 +308,13 @@ def test_heldout_paraphrases_keep_their_floor_with_nothing_wrong(parser: Parser,
 #: loosely ("go full auto", "active le pilote automatique complet", "active le mode réduire seulement", "on arrête
 #: là, plus de nouveaux trades"); refusals sharing those words ("offload half", "buy back my ES", "by 2 ES short",
 #: "ramasse les gains", "go full auto?").
+#: round 31c (helper nlu35, session 16) - read-only questions in any shape ("t'as combien de micros là", "on en est
+#: où sur le ES ?", "comment est réparti l'ensemble"), help and repeat ("que savez-vous faire", "je ne comprends pas,
+#: répéter svp"), and the protective switches said as a rule ("the autopilot should only propose", "l'autopilote doit
+#: juste proposer", "mode reduce only, on n'ouvre plus rien"); refusals beside them: the same rule towards auto, a
+#: modal said of oneself ("we should be in reduce only") or asked, a preference ("I'd rather…", "je préfère que…": the
+#: corpora disagree), how a figure is made ("how does the ensemble choose its weights"), the account's mode asked to
+#: change ("passe sur le compte réel"), someone else's book ("my cousin"), an opinion of the autopilot's trades.
 ROUNDS = {"round4": (150, 40), "round5": (140, 40), "round6": (45, 12), "round7": (80, 24), "round8": (170, 25),
           "round9": (60, 16), "round10": (66, 19), "round11": (75, 28), "round12": (85, 21), "round13": (95, 30),
           "round14": (62, 28), "round15": (110, 27), "round16": (105, 30), "round17": (38, 17),
@@ -327,7 +334,9 @@ ROUNDS = {"round4": (150, 40), "round5": (140, 40), "round6": (45, 12), "round7"
           # ("6007 and a quarter", "6010 et demi"), risk typed as a field or a unit ("r=0.75%", "1pct", "1 pc"), and
           # the refusals beside each (a vague price "and change" / "et des poussières", a risk "about 1%", another
           # market, a word of another request after a complete order: "buy 1 ES agents", "close ES candles").
-          "round31b": (80, 30)}
+          "round31b": (80, 30),
+          # round 31c (helper nlu35, session 16): read-only questions, help/repeat, switches said as a rule (below)
+          "round31c": (95, 28)}
 
 
 #: Below the issue's target on purpose: round 13 EN's two misses are typos the typo rule refuses as
@@ -382,8 +391,11 @@ ROUNDS = {"round4": (150, 40), "round5": (140, 40), "round6": (45, 12), "round7"
 #: 81.1 %, 4 / 4 wrong). Left refused: "buy two more ES, same as before" (a tail naming an earlier order), "bid 1 ES
 #: à 6001" (an English bid before a French "à": "bid" is an `order_modifiers` cue in French), "achetez 1 ES à le prix
 #: 6005" (the article not contracted), "mets un ordre à 21420 pour acheter 2 micros" (the price before the verb).
+#: Round 31c FR (helper nlu35): 95/97, none wrong (89.4 % and 2 wrong before). "ils font quoi mes micros ?", "il donne
+#: quoi mon ES ?" (a market's doing asked: no cue, the classifier's probability 0.58-0.72 moves with every training
+#: line; they teach "what are my spoos doing" of round 15) are left to the classifier.
 ROUND_TARGETS = {"round31b_fr": 0.96, "round29a_en": 0.95, "round29a_fr": 0.95, "round27a_en": 0.95, "round27a_fr": 0.91, "round27b_en": 0.93, "round27c_en": 0.96, "round24c_en": 0.92, "round24c_fr": 0.88, "round22a_fr": 0.94, "round13_en": 0.97, "round15_fr": 0.91, "round15_en": 0.9, "round18a_fr": 0.8, "round18a_en": 0.82,
-                 "round18b_en": 0.96, "round29b_fr": 0.95, "round29b_en": 0.97}
+                 "round18b_en": 0.96, "round29b_fr": 0.95, "round29b_en": 0.97, "round31c_fr": 0.97}
 
 
 @pytest.mark.parametrize("lang", ["fr", "en"])
