@@ -140,10 +140,10 @@ class EdgeWords:
                    for word in _near(token, self._guarded, long_edits=2, swaps=False))
 
     def _interjection(self, token: str) -> bool:
-        """An unknown alphabetic word that is no typo of a word that means something (nor, from four letters, of
-        any known word)."""
-        if token in self._known or not token.isalpha() or len(token) < 2:
-            return False
+        """An unknown alphabetic word of three letters or more that is no typo of a word that means something (nor,
+        from four letters, of any known word)."""
+        if token in self._known or not token.isalpha() or len(token) < 3:
+            return False  # (two letters: a ticker as likely as a cry, "zn", "cl")
         if _near(token, self._edge, long_edits=2):
             return False
         return len(token) < 4 or not _near(token, self._known_alpha, long_edits=1)

@@ -86,6 +86,8 @@ def test_refused_answers(parser: Parser, text: str) -> None:
     "nver, buy 2 ES", "dnt, sell 1 MNQ", "tomorow, sell 1 MNQ", "buy 2 ES, tomorow", "buy 2 ES, tmrw",
     "jamai, achète 2 ES", "demin, vends 1 MNQ", "achète 2 ES, demin", "achète 2 ES, dmain", "pa, vends 1 ES",
     "theoretically, buy 2 ES", "en théorie, achète 2 ES", "nah, buy 2 ES", "crikey, buy 2 ES if it dips",
+    # a short clause holding a number, a market, a time or two answers
+    "3, sell 2 ES", "MNQ, crikey, sell 2 ES", "in 5 min, sell 2 ES", "tmrw, crikey, sell 2 ES",
 ])
 def test_meaningful_edges_refuse_the_order(parser: Parser, text: str) -> None:
     assert not parser.parse(text).matched
