@@ -177,6 +177,11 @@ class CompiledLanguage:
         self._lead_re = re.compile("(?:" + _token_alt(leads) + ")+") if leads else None
         self._lead_words = frozenset(t for lead in leads for t in lead.split())
 
+    @property
+    def slot_words(self) -> frozenset[str]:
+        """Words of slot values (sides, markets, numbers) as the templates' lists spell them."""
+        return self._slot_words
+
     def lead(self, spaced: str) -> str:
         """The leading discourse words of a sentence ("ok ", "alors "), "" when none (or when
         the sentence is nothing else)."""

@@ -714,6 +714,11 @@ class FrameMatcher:
                     raise FrameError(f"frames: topic '{intent}' is not an intent of language '{comp.code}'")
 
     @property
+    def known_words(self) -> frozenset[str]:
+        """Every word a grammar, a cue or a skip list of any language knows."""
+        return frozenset(self._known)
+
+    @property
     def topic_intents(self) -> frozenset[str]:
         """Read-only intents the frames answer (their `topics`)."""
         return self._topics_frozen

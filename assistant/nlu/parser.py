@@ -51,6 +51,7 @@ from assistant.grammar.expand import possible_slot_refs
 from assistant.grammar.loader import GrammarPaths, load_grammar
 from assistant.grammar.model import Grammar
 from assistant.nlu.classifier import READ_ONLY_INTENTS, ClassifierOptions, ReadOnlyClassifier
+from assistant.nlu.edge_words import EdgeWords
 from assistant.nlu.compiled import NUMBER_KIND, PERCENT_KIND, CompiledLanguage, ExactHit, ScannedValue
 from assistant.nlu.frames import HELD_CONTRACTS, STATE_INTENTS, SWITCH_QUESTION, UNCLEAR_ANSWER, FrameMatcher, FrameOutcome
 from assistant.nlu.fuzzy import CarrierIndex, FuzzyOutcome
@@ -151,6 +152,10 @@ class Parser:
         self._paper_cues = not_given
         self._typos = TypoFixer(self._compiled, frame_data, _TYPO_ACTIONS) if self._frames is not None else None
         self._prices = PriceReader(frame_data)
+        #: Unknown words at a sentence's edge: exclamations dropped, typos of a meaning word refused (edge_words.py).
+        self._edges = EdgeWords(frame_data, self._frames.known_words, self._number_words,
+                                frozenset().union(*(comp.slot_words for comp in self._compiled.values()))) \
+            if self._frames is not None else None
         self._shapes = OrderShapes(frame_data) if self._frames is not None else None
         for comp in self._compiled.values():
             comp.price_reader = self._prices if self._prices and self._frames is not None else None
@@ -321,6 +326,10 @@ class Parser:
                 and (instead := self._frames.after_no_instead(normalize(text))) is not None:
             # "non, ferme tout plutôt", "no, just flatten everything": a way out said instead of the read-back
             result = self._no_instead(result, instead, lang, prefer)
+        if not result.matched and self._edges is not None and result.reason in (UNCLEAR_ANSWER, "no_match") \
+                and "?" not in text:
+            # "zou, envoie", "déedéet, annule", "crikey, yes": an exclamation of no grammar, cut off by punctuation
+            result = self._without_edge(result, lang, prefer)
         if result.intent in _ASKABLE_ACTIONS and "?" in text and (
                 result.matched or (result.reason or "").startswith("missing_")) and self._order_asked(text):
             # (an incomplete one too: "u long ES?" asks about the position, not "how many?")
@@ -374,7 +383,29 @@ class Parser:
                                result.language, result.language_certain, result.score, result.method,
                                result.alternatives, "invalid_quantity",
                                "a money amount is not a number of contracts", nearest=result.intent)
+        return self._edge_typo(result)
+
+    def _without_edge(self, result: ParseResult, lang: str, prefer: str | None) -> ParseResult:
+        """The answer or whole command said after or before an exclamation no grammar knows, cut off by
+        punctuation (`EdgeWords.edge_rests`); the sentence as it was when there is none."""
+        assert self._edges is not None
+        for rest in self._edges.edge_rests(result.text):
+            again = self.parse(rest, lang, prefer=prefer)
+            if again.matched and (again.intent in _ANSWERS or again.intent in _AFTER_LEAD_CLAUSE):
+                return self._restated(result, again)
         return result
+
+    def _edge_typo(self, result: ParseResult) -> ParseResult:
+        """A command or a yes holding a typo of a negation, a time, a condition or a no ("nver, buy 2 ES",
+        "achète 2 ES, demin"): refused, whatever stage passed over the word."""
+        if not result.matched or result.intent in self._read_only or result.intent == "cancel" \
+                or self._edges is None:
+            return result
+        typo = self._edges.typo_of_meaning(normalize(result.text).split())
+        if typo is None:
+            return result
+        return replace(result, matched=False, intent=None, slots={}, slot_text={}, reason="no_match",
+                       detail=f"'{typo}' may be a negation, a time or a condition typed wrong", nearest=result.intent)
 
     def _price_fits(self, result: ParseResult) -> bool:
         """False when the order's price was said in a trader's shape ("sixty seventy") outside its market's
@@ -1058,6 +1089,7 @@ class Parser:
         said = head.split()
         told = self._restater.told(said)  # (a long story: its past times and joins are its own)
         return not ((self._extras is not None and self._extras.says_extra(told if told is not None else said))
+                    or (self._edges is not None and self._edges.says_a_value(head))
                     or self._restater.preambles.at(said, 0)
                     or not self._frames.plain_commentary(head if told is None else " ".join(told),
                                                          story=told is not None))

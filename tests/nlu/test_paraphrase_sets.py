@@ -336,7 +336,9 @@ ROUNDS = {"round4": (150, 40), "round5": (140, 40), "round6": (45, 12), "round7"
           # market, a word of another request after a complete order: "buy 1 ES agents", "close ES candles").
           "round31b": (80, 30),
           # round 31c (helper nlu35, session 16): read-only questions, help/repeat, switches said as a rule (below)
-          "round31c": (95, 28)}
+          "round31c": (95, 28),
+          # round 31a (helper nlu33, session 16): interjections and dialect words around commands and read-back answers
+          "round31a": (80, 20)}
 
 
 #: Below the issue's target on purpose: round 13 EN's two misses are typos the typo rule refuses as
