@@ -1253,8 +1253,14 @@ class Parser:
                     out.intent == "set_risk" and fuzzy.intent == "set_risk"
                     and (fuzzy.detail or "").startswith("an unexpected word")))):
             return None
-        if fuzzy.reason == "ambiguous_symbol" and not close_all and fuzzy.intent not in self._frames.topic_intents:
-            return None  # two markets: only a close naming every market with "all", read as all
+        if fuzzy.reason == "ambiguous_symbol" and not close_all and fuzzy.intent not in self._frames.topic_intents \
+                and not (fuzzy.intent == "place_trade" and (fuzzy.detail or "").startswith("an unexpected word")
+                         and out.status == "accept" and out.intent == "place_trade"
+                         and ("risk_percent" in out.slots or "price" in out.slots)):
+            # two markets: only a close naming every market with "all", read as all. A figure by the market the
+            # template did not place ("short 2 es 1% risk"), read by the frames as the order's risk or price, is
+            # that order (session 16: which template the fuzzy stage picked moved with every word a grammar gained)
+            return None
         if (fuzzy.reason or "").startswith("ambiguous_") and fuzzy.intent in self._frames.topic_intents \
                 and fuzzy.reason != "ambiguous_side" and not close_all and not (
                     out.status == "accept" and out.intent in self._frames.topic_intents):
