@@ -1368,6 +1368,10 @@ class FrameMatcher:
     #: ES"): a question and an order, not a comment on the market.
     _ACCOUNT_TOPICS = frozenset({"positions", "pnl_today", "status", "autopilot_status", "help", "repeat"})
 
+    def says_modal(self, tokens: Sequence[str]) -> bool:
+        """A modal of advice or obligation said (`preference_modals`: "should", "must", "doit")."""
+        return self._preference.says_modal(tokens)
+
     def plain_commentary(self, head: str, *, story: bool = False) -> bool:
         """The words before a command ("bon le marché tourne mal, | coupe tout", "honestly I think
         tech is toppy here, | short 2 MNQ") only comment: no side, price, percentage or cue of

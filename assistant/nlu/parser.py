@@ -1090,6 +1090,7 @@ class Parser:
         told = self._restater.told(said)  # (a long story: its past times and joins are its own)
         return not ((self._extras is not None and self._extras.says_extra(told if told is not None else said))
                     or (self._edges is not None and self._edges.says_a_value(head))
+                    or self._frames.says_modal(said)  # "I should, …": advice, never a comment (session 16)
                     or self._restater.preambles.at(said, 0)
                     or not self._frames.plain_commentary(head if told is None else " ".join(told),
                                                          story=told is not None))

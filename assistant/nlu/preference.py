@@ -76,6 +76,11 @@ class Preference:
             i += 1
         return out if found and out else None
 
+    def says_modal(self, tokens: Sequence[str]) -> bool:
+        """A modal of the preferences said anywhere ("I should", "on doit"): advice or an obligation, which a
+        comment before an order never is (parser `_plain_comment`: "I should, could you sell 3 micros")."""
+        return any(self._run_at(tokens, i, self._modals) for i in range(len(tokens)))
+
     @staticmethod
     def _run_at(tokens: Sequence[str], i: int, runs: set[tuple[str, ...]]) -> int:
         best = 0
