@@ -56,7 +56,7 @@ FRAME_KEYS = frozenset({
     "market_opinions", "index_markets", "counted_sides", "negated_mode_glue", "negated_mode_nouns",
     "number_alternatives", "period_nouns", "side_neighbours",
     "others_possessives", "autopilot_only_modes", "side_bound_closes", "mode_asked", "mechanism_tails", "approximate",
-    "how_words", "how_quantities", "method_verbs", "mode_moves",
+    "how_words", "how_quantities", "method_verbs", "mode_moves", "wish_openers",
 }) | RESTATE_KEYS | SLOT_KEYS | TYPO_KEYS | EXTRAS_KEYS | TOLD_KEYS | NOT_GIVEN_KEYS | PRICE_KEYS | SHAPE_KEYS \
     | ANSWER_THEN_KEYS | INTENT_WORDS_KEYS | PREFERENCE_KEYS
 
@@ -479,6 +479,9 @@ class FrameMatcher:
         #: Words that make the autopilot mode verb after them a thing asked ("dis-moi ce que l'autopilote
         #: propose", "tell me what the bot proposes"): its status, never a switch (`mode_asked`, session 16).
         self._mode_asked: set[tuple[str, ...]] = set()
+        #: A wish said as a subjunctive clause ("que l'autopilote me propose les trades"): a request, not the
+        #: question "que" opens elsewhere ("que propose l'autopilote"); `wish_openers`, session 16.
+        self._wish_openers: set[tuple[str, ...]] = set()
         self._side_neighbours: set[str] = set()
         #: Words known without being cues: one-word greetings ("bonjour MIA, pourriez-vous acheter un
         #: ES") and the chat abbreviations of a side ("b", "vd": `chat_sides`, read by order_extras).
@@ -575,13 +578,14 @@ class FrameMatcher:
                             if normalize(phrase):
                                 self._answer_words_set[tuple(normalize(phrase).split())] = str(action)
                 elif key in ("lead_ins", "no_new", "change_auxiliaries", "causatives", "market_opinions", "counted_sides",
-                             "autopilot_only_modes", "side_bound_closes", "mode_asked"):
+                             "autopilot_only_modes", "side_bound_closes", "mode_asked", "wish_openers"):
                     # Phrases compared as whole token runs, not cues of the analysis.
                     into = {"lead_ins": self._lead_ins, "no_new": self._no_new,
                             "change_auxiliaries": self._change_auxiliaries, "causatives": self._causatives,
                     "market_opinions": self._market_opinions, "counted_sides": self._counted_sides,
                             "autopilot_only_modes": self._autopilot_only_modes,
-                            "side_bound_closes": self._side_bound_closes, "mode_asked": self._mode_asked}[key]
+                            "side_bound_closes": self._side_bound_closes, "mode_asked": self._mode_asked,
+                            "wish_openers": self._wish_openers}[key]
                     into.update(tuple(normalize(w).split()) for w in _strings(value, f"frames ({code}) {key}")
                                 if normalize(w))
                 elif key == "side_neighbours":
@@ -1542,6 +1546,9 @@ class FrameMatcher:
             return _refuse("ambiguous_intent", "the autopilot mixed with another request", intent)
         a = self._without_negated_mode(a)
         asked, stated, requested = self._asked(a)
+        wished = not a.question_mark and any(tuple(a.tokens[:len(w)]) == w for w in self._wish_openers)
+        if wished:
+            asked, requested = False, True  # "que l'autopilote me propose les trades": I want it to
         # A state described is a question only without a mode named: "the autopilot is on auto,
         # switch it to proposals" is a command about a state (refused below).
         # Two modes with a state word ("l'autopilote est en auto ou en propose là") ask which one:
@@ -1583,6 +1590,9 @@ class FrameMatcher:
             modes.add("propose")  # switched on: proposals, every trade still needs the trader's word
         if len(modes) != 1:
             return _refuse("no_match", "which autopilot mode?" if not modes else "several autopilot modes", intent)
+        if wished and modes == {"auto"}:
+            # a wish read as a request only where it takes money out of the machine's hands (as preferences)
+            return _refuse("no_match", "trading alone wished, not asked", intent)
         return FrameOutcome("accept", intent, {"mode": next(iter(modes))})
 
     @staticmethod
