@@ -575,8 +575,8 @@ class ReadOnlyClassifier:
             return "the account's mode asked to change (a switch MIA does not have)"
         if self._frames.names_year(a):
             return "a year: another period than the figures cover"
-        said = norm.split()
-        if self._frames.without_mechanism_tails(said)[-1] in _EXPLAINED_ENDS and self._frames.ends_on_mechanism(said):
+        said = self._frames.without_mechanism_tails(norm.split())  # ("…for, anyway": its last word is "for")
+        if said[-1] in _EXPLAINED_ENDS and self._frames.ends_on_mechanism(said):
             # "what's SHAP for?", "how does the PPO DQN ensemble work": what a thing is for or how
             # it works, refused by the frames; a guess of the topic
             # would answer a question nobody asked

@@ -1546,7 +1546,7 @@ class FrameMatcher:
             return _refuse("ambiguous_intent", "the autopilot mixed with another request", intent)
         a = self._without_negated_mode(a)
         asked, stated, requested = self._asked(a)
-        wished = not a.question_mark and any(tuple(a.tokens[:len(w)]) == w for w in self._wish_openers)
+        wished = not a.question_mark and self._says_before(a.tokens, self._wish_openers, 1)
         if wished:
             asked, requested = False, True  # "que l'autopilote me propose les trades": I want it to
         # A state described is a question only without a mode named: "the autopilot is on auto,
