@@ -1090,6 +1090,7 @@ class Parser:
         told = self._restater.told(said)  # (a long story: its past times and joins are its own)
         return not ((self._extras is not None and self._extras.says_extra(told if told is not None else said))
                     or (self._edges is not None and self._edges.says_a_value(head))
+                    or self._prices.names_a_price(said)  # (a price said beside the order: maybe its limit)
                     or self._frames.says_modal(said)  # "I should, …": advice, never a comment (session 16)
                     or self._restater.preambles.at(said, 0)
                     or not self._frames.plain_commentary(head if told is None else " ".join(told),
@@ -1152,7 +1153,8 @@ class Parser:
         """The words after a command say no time, stop, target or condition of it (`OrderExtras`) and
         commit to nothing (`FrameMatcher.plain_aside`)."""
         assert self._frames is not None
-        return (self._extras is None or not self._extras.says_extra(aside, of_command=True)) and self._frames.plain_aside(
+        return (self._extras is None or not self._extras.says_extra(aside, of_command=True)) \
+            and not self._prices.names_a_price(aside) and self._frames.plain_aside(
             " ".join(aside), after_question=after_question, feeling=feeling)
 
     def _bare_correction(self, first: ParseResult, second: list[str], lang: str,

@@ -13,7 +13,8 @@ refused (a command frame refuses any word no grammar knows).
 Keys of a `frames:` section (each language's own; grammars/README.md "Frames"):
 
 * `preferences`: phrases that say a wish of the speaker's, anywhere but inside a question ("ideally",
-  "idéalement"; "I'd prefer…", "je préfère que…" are not listed: the corpora disagree on them, so they stay refused);
+  "idéalement", "I'd prefer…", "je préfère que…": listed since session 17, when three blind writers had read them
+  as requests; the protective direction only, as every preference);
 * `preference_modals`: modal verbs said of the switch's subject ("should", "must", "doit", "devrait"): never
   the sentence's first word ("should the autopilot…" asks) nor after `preference_not_after` ("I should…",
   "on devrait…": advice to oneself, not a rule for the machine), nor before `preference_not_before` ("should

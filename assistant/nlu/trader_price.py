@@ -48,6 +48,20 @@ class PriceReader:
         values = {v for v in _readings(tokens, parse) if any(lo <= v <= hi for lo, hi in self.ranges.values())}
         return float(values.pop()) if len(values) == 1 else None
 
+    def names_a_price(self, tokens: Sequence[str]) -> bool:
+        """A figure typed among `tokens` that lies in some market's range ("on mouille l'ancre à 6820"): said
+        beside an order, it may be the order's price (session 17: such a clause was passed over as a comment,
+        and the order read at market)."""
+        for token in tokens:
+            if token[:1].isdigit():
+                try:
+                    value = float(token.replace(",", "."))
+                except ValueError:
+                    continue
+                if any(lo <= value <= hi for lo, hi in self.ranges.values()):
+                    return True
+        return False
+
     def fits(self, symbol: str, price: float) -> bool:
         """True when `price` lies in `symbol`'s range (a market without one: never)."""
         bounds = self.ranges.get(symbol)

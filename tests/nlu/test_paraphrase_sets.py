@@ -328,7 +328,7 @@ ROUNDS = {"round4": (150, 40), "round5": (140, 40), "round6": (45, 12), "round7"
           "round18a": (60, 17), "round18b": (75, 20), "round18c": (80, 22), "round19": (31, 13),
           "round20a": (70, 22), "round20b": (47, 32), "round21": (33, 5), "round22a": (108, 29),
           "round22b": (88, 20), "round22c": (80, 50), "round23": (18, 8), "round25": (24, 19),
-          "round24a": (124, 73), "round24b": (100, 23), "round24c": (80, 19), "round27a": (80, 20), "round27b": (80, 22),
+          "round24a": (124, 73), "round24b": (100, 23), "round24c": (80, 19), "round27a": (80, 20), "round27b": (80, 21),
           "round27c": (85, 21), "round28": (29, 16), "round29a": (80, 25), "round29b": (86, 21), "round30": (26, 11),
           # round 29c (helper nlu32, session 15): what surrounds a command without changing it (see its file header)
           "round29c": (80, 20),
@@ -336,6 +336,11 @@ ROUNDS = {"round4": (150, 40), "round5": (140, 40), "round6": (45, 12), "round7"
           # reduce-only for the rest of the day, "buy back / rachète N ES" = buy N, "non, vends plutôt 2 ES" in a
           # read-back = that order), each with its refusals; 59.1 / 60.0 % (1 wrong EN) on 01a50cf
           "round32": (30, 13),
+          # round 33 (lead, session 17): label decisions and wrong answers of the eighteenth blind set's first measure
+          # (a preference for the autopilot's protective mode is a request, "who won the rugby" is no P&L question, a
+          # price said beside an order is never passed over as a comment, "then" said last is "in that case", no
+          # risk word no set-risk refusal, "prends tes bénéfices" no P&L question); 63.9 / 60.0 % (2 / 5 wrong) on b7283ab
+          "round33": (25, 10),
           # round 31b (helper nlu34, session 16): the SHAPES of an order — side jargon ("lift the offer, 2 ES", "hit the
           # bid 4 MNQ", "scalp long 2 mnq", "prends l'offre, 2 ES", "tape le bid"), prices with a tick said in words
           # ("6007 and a quarter", "6010 et demi"), risk typed as a field or a unit ("r=0.75%", "1pct", "1 pc"), and
@@ -343,7 +348,8 @@ ROUNDS = {"round4": (150, 40), "round5": (140, 40), "round6": (45, 12), "round7"
           # market, a word of another request after a complete order: "buy 1 ES agents", "close ES candles").
           "round31b": (80, 30),
           # round 31c (helper nlu35, session 16): read-only questions, help/repeat, switches said as a rule (below)
-          "round31c": (95, 28),
+          # (round 27b, 31c: a preference for the protective mode relabelled a request in session 17, one refusal fewer)
+          "round31c": (95, 27),
           # round 31a (helper nlu33, session 16): interjections and dialect words around commands and read-back answers
           "round31a": (80, 20)}
 
@@ -403,8 +409,8 @@ ROUNDS = {"round4": (150, 40), "round5": (140, 40), "round6": (45, 12), "round7"
 #: Round 31c FR (helper nlu35): 95/97, none wrong (89.4 % and 2 wrong before). "ils font quoi mes micros ?", "il donne
 #: quoi mon ES ?" (a market's doing asked: no cue, the classifier's probability 0.58-0.72 moves with every training
 #: line; they teach "what are my spoos doing" of round 15) are left to the classifier.
-ROUND_TARGETS = {"round31b_fr": 0.96, "round29a_en": 0.95, "round29a_fr": 0.95, "round27a_en": 0.95, "round27a_fr": 0.91, "round27b_en": 0.93, "round27c_en": 0.96, "round24c_en": 0.92, "round24c_fr": 0.88, "round22a_fr": 0.94, "round13_en": 0.97, "round15_fr": 0.91, "round15_en": 0.9, "round18a_fr": 0.8, "round18a_en": 0.82,
-                 "round18b_en": 0.96, "round29b_fr": 0.95, "round29b_en": 0.97, "round31c_fr": 0.97}
+ROUND_TARGETS = {"round33_en": 0.88, "round33_fr": 0.84, "round31b_fr": 0.96, "round29a_en": 0.95, "round29a_fr": 0.95, "round27a_en": 0.95, "round27a_fr": 0.91, "round27b_en": 0.93, "round27c_en": 0.96, "round24c_en": 0.92, "round24c_fr": 0.88, "round22a_fr": 0.94, "round13_en": 0.97, "round15_fr": 0.91, "round15_en": 0.9, "round18a_fr": 0.8, "round18a_en": 0.82,
+                 "round18b_en": 0.96, "round29b_fr": 0.95, "round29b_en": 0.97, "round31c_fr": 0.97, "round31c_en": 0.97}
 
 
 @pytest.mark.parametrize("lang", ["fr", "en"])
