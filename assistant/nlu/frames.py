@@ -270,6 +270,8 @@ _PRIORITY = {name: rank for rank, name in enumerate((
 ))}
 
 
+#: Cue categories of the answer `FrameMatcher.after_answer` reads before a join.
+_ANSWER_CUES = ("yes", "yes_typed", "no")
 #: Cue categories an answer is made of (see `FrameMatcher._answer_words`).
 _ANSWER_PARTS = frozenset({"yes", "yes_typed", "no", "cancel", "unclear", "negations"})
 #: What an answer may name as its object (`answer_objects`): the read-back kinds of the
@@ -712,6 +714,12 @@ class FrameMatcher:
         #: intent -> the cue categories its command frame may hold (`command_cues`)
         self._intent_cues = intent_cues(frames)
         self._topics_frozen = frozenset(self._topic_intents)
+        #: (a gate of `moves_mode`: a run can only start at its first word)
+        self._mode_move_firsts = frozenset(run[0] for run in self._mode_moves)
+        #: (a gate of `after_answer`: the first words and stems of the answer cues, see `_CueTable.may_start`)
+        firsts = [cue.words[0] for category in _ANSWER_CUES for cue in self._table.cues(category)]
+        self._answer_firsts = frozenset(w for w in firsts if not w.endswith("*"))
+        self._answer_stems = tuple(w[:-1] for w in firsts if w.endswith("*"))
         for intent in self._topic_intents | set(self._period_topics.values()) | self._numeric_topics:
             for comp in self._languages.values():
                 if intent not in comp.grammar.intents:
@@ -1309,10 +1317,13 @@ class FrameMatcher:
         they add a command to the read-back: assistant/nlu/answer_then.py), or None. An answer that says
         both yes and no ("oui non et…") is doubt: None."""
         tokens = normalized.split()
+        if not tokens or tokens[0] not in self._answer_firsts and not (
+                self._answer_stems and tokens[0].startswith(self._answer_stems)):
+            return None  # (the cheap gate, every sentence goes through here: the first word begins no answer)
         i = 0
         said: set[str] = set()
         while i < len(tokens) and (cue := self._table.at(tokens, i, _PRIORITY)) is not None \
-                and cue.category in ("yes", "yes_typed", "no"):
+                and cue.category in _ANSWER_CUES:
             said.add("no" if cue.category == "no" else "yes")
             i += len(cue.words)
         if not i or len(said) > 1:
@@ -1484,7 +1495,8 @@ class FrameMatcher:
         """"passe sur le compte réel", "switch me to the live account": a `mode_moves` verb in a statement or a
         request (not in a question: "on passe en réel quand ?" is none of MIA's, refused elsewhere)."""
         t = a.tokens
-        if not any(tuple(t[i:i + len(run)]) == run for run in self._mode_moves for i in range(len(t))):
+        if self._mode_move_firsts.isdisjoint(t) or \
+                not any(tuple(t[i:i + len(run)]) == run for run in self._mode_moves for i in range(len(t))):
             return False
         asked, _, requested = self._asked(a)
         return requested or not asked

@@ -146,10 +146,11 @@ class _SkeletonBags:
         self.column = {ch: k for k, ch in enumerate(self.alphabet)}
         # One row per character (the skeletons along it): a query reads only the rows of its own
         # characters (the others add min(count, 0) = 0), each a contiguous run.
-        self.by_letter = np.zeros((len(self.alphabet), len(texts)), dtype=np.float32)
+        # (uint8: a skeleton holds no letter 256 times; the sums are whole numbers, compared exactly)
+        self.by_letter = np.zeros((len(self.alphabet), len(texts)), dtype=np.uint8)
         for row, text in enumerate(texts):
             for ch, n in Counter(text).items():
-                self.by_letter[self.column[ch], row] = n
+                self.by_letter[self.column[ch], row] = min(n, 255)
         self.lengths = np.array(lengths, dtype=np.float32)
         self.texts = np.array(texts, dtype=object)
         self.positions = np.array(positions, dtype=np.int64)
@@ -160,13 +161,16 @@ class _SkeletonBags:
         a skeleton that reaches the cutoff.)"""
         rows: list[int] = []
         said: list[int] = []
-        for ch, n in Counter(query).items():
-            k = self.column.get(ch)
+        column = self.column
+        for ch in set(query):  # (set + count: cheaper than a Counter for a short query)
+            k = column.get(ch)
             if k is not None:
                 rows.append(k)
-                said.append(n)
-        # (small whole counts: their float sums are exact, in any order)
-        common = np.minimum(self.by_letter[rows, start:end], np.array(said, dtype=np.float32)[:, None]).sum(axis=0)
+                said.append(min(query.count(ch), 255))  # (clipped as the rows are: no text says a letter 255 times)
+        # Whole counts, summed exactly in int32; the fancy index is a copy, so the minimum is taken in place.
+        picked = self.by_letter[rows, start:end]
+        np.minimum(picked, np.array(said, dtype=np.uint8)[:, None], out=picked)
+        common = picked.sum(axis=0, dtype=np.int32)
         keep = np.flatnonzero(common >= (self.lengths[start:end] + len(query)) * ((cutoff - _CUTOFF_MARGIN) / 200.0))
         keep += start
         return self.texts[keep].tolist(), self.positions[keep].tolist()
