@@ -98,6 +98,11 @@ def _opens_with(text: str, what: str) -> bool:
 _PAPER_CHECKED = frozenset({"place_trade", "close_positions", "resume", "autopilot_mode", "set_risk"})
 
 
+
+#: Commands done at once, without a read-back of their own (a risk, a resume, the autopilot switched off): opened by a
+#: yes-word while a read-back waits, they are asked again (`Parser.opens_with_yes`).
+_SWITCHED_AT_ONCE = frozenset({"set_risk", "resume", "autopilot_mode"})
+
 class Dialogue:
     """Dialogue state machine for one user. Safe to call from several tasks: calls are serialised."""
 
@@ -374,6 +379,10 @@ class Dialogue:
                 await AP.decline(self, pending)
                 return self._reply(A.text("cancelled", lang, not_done=A.text(f"not_done.{pending.action}", lang)),
                                    lang, "cancelled", parsed, src, discarded=pending)
+            if intent in _SWITCHED_AT_ONCE and self.parser.opens_with_yes(parsed.text):
+                # "aye, start trading again", "ja, risk 1%" said to a read-back: a yes to it, or a switch? Nothing
+                # said without a read-back of its own is done on a yes-word's doubt (round 33a): asked again.
+                return self._ask_again(pending, parsed, src)
             if intent == "repeat":
                 # Hearing the question again takes time: the trader gets the full delay again.
                 rearmed = replace(pending, expires_at=now + pending.timeout_s)

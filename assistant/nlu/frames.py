@@ -56,7 +56,7 @@ FRAME_KEYS = frozenset({
     "market_opinions", "index_markets", "counted_sides", "negated_mode_glue", "negated_mode_nouns",
     "number_alternatives", "period_nouns", "side_neighbours",
     "others_possessives", "autopilot_only_modes", "side_bound_closes", "mode_asked", "mechanism_tails", "approximate",
-    "how_words", "how_quantities", "method_verbs", "mode_moves", "wish_openers",
+    "how_words", "how_quantities", "method_verbs", "mode_moves", "wish_openers", "value_hedges",
 }) | RESTATE_KEYS | SLOT_KEYS | TYPO_KEYS | EXTRAS_KEYS | TOLD_KEYS | NOT_GIVEN_KEYS | PRICE_KEYS | SHAPE_KEYS \
     | ANSWER_THEN_KEYS | INTENT_WORDS_KEYS | PREFERENCE_KEYS
 
@@ -411,6 +411,11 @@ class FrameMatcher:
                  frames: Mapping[str, Mapping[str, Any]],
                  symbol_intents: Iterable[str] = ()) -> None:
         self._languages = dict(languages)
+        #: Discourse phrases of the templates' `lead_words` ("no worries", "no problem"): whatever cue opens them, they
+        #: carry no answer ("ok no worries, buy 2 ES" is no yes and no; `opening_answers`).
+        self._lead_phrases = frozenset(
+            lead for comp in languages.values() for phrase in comp.grammar.lead_words
+            if len(lead := tuple(normalize(phrase).split())) > 1)
         self._table = _CueTable()
         self._topic_intents: set[str] = set()
         self._symbol_intents = frozenset(symbol_intents)
@@ -492,6 +497,9 @@ class FrameMatcher:
         #: A value said approximately ("about 1%", "environ 1 %"): `approximate` phrases, refused in a risk setting
         #: (an order already refuses them as `order_modifiers`; session 16, helper nlu34).
         self._approximate: set[tuple[str, ...]] = set()
+        #: Round 33a: fillers that, said right before an order's number, make it approximate ("achète *genre* 2 ES":
+        #: about two?); elsewhere they stay `neutral` ("genre, vends 2 micros").
+        self._value_hedges: set[str] = set()
         #: Round 31c: how a figure is made asked ("how does the ensemble *choose* its weights", "comment le modèle
         #: *calcule* la CVaR"): a `how_words` word, then a `method_verbs` word (a stem when it ends with "*").
         self._how_words: set[str] = set()
@@ -617,6 +625,8 @@ class FrameMatcher:
                     # (one-word greetings only: "re" of "re bonjour" stays a fragment next to a side, "vend re")
                     self._plain_known.update(w for w in (normalize(g) for g in _strings(
                         value, f"frames ({code}) greetings")) if w and " " not in w)
+                elif key == "value_hedges":
+                    self._value_hedges.update(normalize(w) for w in _strings(value, f"frames ({code}) {key}"))
                 elif key == "approximate":
                     self._approximate.update(tuple(normalize(w).split()) for w in _strings(value, f"frames ({code}) {key}"))
                 elif key in ("how_words", "how_quantities"):
@@ -1304,13 +1314,41 @@ class FrameMatcher:
                    for i in range(len(tokens)))
 
     def after_yes(self, normalized: str) -> str | None:
-        """The words after a yes said first ("ok buy 2 ES là", "ouais alors là on va acheter 4
-        micro"), or None: out of a read-back, the command that follows is the request."""
+        """The words after the yes-words said first ("ok buy 2 ES là", "ja ja, show me my positions", "och aye,
+        flatten me"), or None: out of a read-back, a yes opening a whole command is a filler (session 17 decision;
+        the command is read back anyway when it is one). A yes and a no together open no command (`opening_answers`)."""
         tokens = normalized.split()
-        cue = self._table.at(tokens, 0, _PRIORITY) if tokens else None
-        if cue is None or cue.category not in ("yes", "yes_typed") or len(tokens) <= len(cue.words):
+        kinds, end = self.opening_answers(tokens)
+        if kinds != {"yes"} or end >= len(tokens) or self._names_a_read_back(tokens[end:]):
             return None
-        return " ".join(tokens[len(cue.words):])
+        return " ".join(tokens[end:])
+
+    def _names_a_read_back(self, rest: Sequence[str]) -> bool:
+        """`rest` opens with a kind of read-back named (`answer_objects` of a kind: "l'arrêt", "the close"): "oui,
+        confirme *l'arrêt*" confirms something, it asks no halt."""
+        return any(self._answer_words_set.get(tuple(rest[:n])) not in (None, "", "any")
+                   for n in range(1, min(len(rest), 4) + 1))
+
+    def opening_answers(self, tokens: Sequence[str]) -> tuple[frozenset[str], int]:
+        """The answers a sentence opens with ({"yes"}, {"no"}, both) and where they end: a run of yes and no cues
+        ("yes no", "yeah nah", "oui non"), with the interjections of `neutral` between them ("och aye")."""
+        kinds: set[str] = set()
+        i = end = 0
+        while i < len(tokens) and (cue := self._table.at(tokens, i, _PRIORITY)) is not None:
+            if cue.category == "no" and (lead := next((n for n in range(len(tokens) - i, 1, -1)
+                                                       if tuple(tokens[i:i + n]) in self._lead_phrases), 0)):
+                i += lead  # ("no worries", "no problem": a discourse phrase, said like "ok")
+                continue
+            if cue.category in ("yes", "yes_typed"):
+                kinds.add("yes")
+            elif cue.category == "no":
+                kinds.add("no")
+            elif cue.category != "neutral":
+                break
+            i += len(cue.words)
+            if cue.category != "neutral":
+                end = i
+        return frozenset(kinds), end
 
     def after_answer(self, normalized: str) -> tuple[str, bool] | None:
         """"non et ferme tout", "yes and go reduce only": (the words after a yes or a no and a join, whether
@@ -1764,6 +1802,8 @@ class FrameMatcher:
             start = end - len(item.text.split())
             if start > 0 and a.tokens[start - 1] in _HELD:
                 return _refuse(HELD_CONTRACTS, "an order on contracts already held: a close, or a new order?", intent)
+            if start > 0 and a.tokens[start - 1] in self._value_hedges:
+                return _refuse("no_match", "a number said with a filler before it ('genre 2 ES'): about that many?", intent)
         if a.has("other_assets"):
             return _refuse("invalid_symbol", "a market MIA does not trade", intent)
         if a.percents > 1 or (a.percents and not a.has("risk")):

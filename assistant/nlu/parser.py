@@ -312,12 +312,14 @@ class Parser:
             # "yes?", "ok?": a question is no answer (whatever stage read the yes)
             return replace(result, matched=False, intent=None, slots={}, slot_text={}, reason=UNCLEAR_ANSWER,
                            detail="a question is not an answer", nearest="confirm")
-        if not result.matched and result.reason == UNCLEAR_ANSWER and self._frames is not None \
-                and (rest := self._frames.after_yes(result.normalized or normalize(text))) is not None:
-            # "ok buy 2 ES là", "let's go achète 2 ES !!!": a yes said before a whole command is the
-            # command (read back as any other); while a read-back waits, the dialogue asks again.
-            again = self.parse(rest, lang, prefer=prefer)
-            if again.matched and again.intent in _AFTER_LEAD_CLAUSE:
+        if not result.matched and result.reason in _YES_FILLED and self._frames is not None \
+                and (rest := self._frames.after_yes(normalize(text))) is not None:
+            # "ok buy 2 ES là", "aye, close the lot", "ja, what's my ES position": out of a read-back, a yes (of any
+            # region) said before a whole command is a filler; the command is read as said without it (an order is
+            # read back anyway). An incomplete one is asked for what it lacks ("yebo, buy ES").
+            again = self.parse(rest + (" ?" if "?" in text else ""), lang, prefer=prefer)
+            if again.intent not in _NOT_AFTER_YES and (
+                    again.matched or (again.reason or "").startswith("missing_")):
                 result = self._restated(result, again)
         if self._frames is not None and (split := self._frames.after_answer(normalize(text))):
             # "non et ferme tout", "yes and go reduce only": the command after a yes or a no and a join
@@ -383,6 +385,14 @@ class Parser:
                                result.language, result.language_certain, result.score, result.method,
                                result.alternatives, "invalid_quantity",
                                "a money amount is not a number of contracts", nearest=result.intent)
+        if self._frames is not None and result.intent not in _ANSWERS and result.intent != "followup_answer" \
+                and (result.matched or (result.reason or "").startswith("missing_")) \
+                and len(self._frames.opening_answers((result.text and normalize(result.text) or "").split())[0]) > 1:
+            # "yes no, sell 2 ES", "oui non vends 2 ES", "yeah nah, buy 1 ES": a yes and a no before a command
+            # contradict each other, whatever stage read the command (a self-correction, a lead word dropped)
+            return replace(result, matched=False, intent=None, slots={}, slot_text={}, reason="ambiguous_intent",
+                           detail="a yes and a no said before a command: a contradiction", nearest=result.intent,
+                           missing=())
         return self._edge_typo(result)
 
     def _without_edge(self, result: ParseResult, lang: str, prefer: str | None) -> ParseResult:
@@ -1187,6 +1197,15 @@ class Parser:
         short of a complete command."""
         return self._frames is not None and self._frames.opens_with_answer(normalize(text))
 
+    def opens_with_yes(self, text: str) -> bool:
+        """True when `text` opens with yes-words said before a command, not joined to it ("aye, start trading
+        again", "ja set reduce only"; not "yes and resume trading"): out of a read-back a filler, while one waits
+        the dialogue asks again before it switches anything the read-back never covered."""
+        if self._frames is None:
+            return False
+        norm = normalize(text)
+        return self._frames.after_yes(norm) is not None and not self._frames.after_answer(norm)
+
     def _is_number(self, word: str) -> bool:
         return word.isdigit() or word in self._number_words
 
@@ -1453,6 +1472,13 @@ _AFTER_PREAMBLE = frozenset({"close_positions", "halt"})
 #: 16 decision, held-out 15 and 16 writers: "non, vends plutôt 2 ES" replaces the order read back and is read back
 #: in turn; an order missing a slot, "no, buy micros instead", stays refused).
 _INSTEAD = frozenset({"close_positions", "halt", "reduce_only", "place_trade"})
+
+#: What a yes said first never opens as a filler: an answer, a bare value, a mode switch (a sentence about the
+#: autopilot is no yes to a read-back, and no switch after one: frames corpora, heldout-3 review).
+_NOT_AFTER_YES = frozenset({"confirm", "cancel", "followup_answer", "autopilot_mode"})
+
+#: Refusals a yes said first may explain ("ja close everything": the fuzzy stage found no template for the yes).
+_YES_FILLED = frozenset({UNCLEAR_ANSWER, "no_match", "ambiguous_intent"})
 
 #: What may follow a yes said first ("ok buy 2 ES là") or a comment on the market ("bears are in
 #: control imo, sell 5 MNQ"): a command read back, never an answer or a switch.

@@ -351,7 +351,14 @@ ROUNDS = {"round4": (150, 40), "round5": (140, 40), "round6": (45, 12), "round7"
           # (round 27b, 31c: a preference for the protective mode relabelled a request in session 17, one refusal fewer)
           "round31c": (95, 27),
           # round 31a (helper nlu33, session 16): interjections and dialect words around commands and read-back answers
-          "round31a": (80, 20)}
+          "round31a": (80, 20),
+          # round 33a (helper nlu37, session 17): yes-words of any region opening a whole command (a filler out of a
+          # read-back: "aye, close the lot", "ja set reduce only"; a yes and a no together refused: "yes no, sell 2 ES"),
+          # read-back answers built from parts ("Oui, je confirme, vous pouvez transmettre", "fausse manip, annule",
+          # "no, dinnae bother"), regional fillers at a command's edges ("y a pas drap, …", "…, innit") and never where
+          # a value stands ("achète genre 2 ES", "dinnae close my micro" refused); 76.0 % FR / 76.8 % EN on main (5 / 3
+          # wrong: "yes no, sell 2 ES", "oui non vends 2 ES", "achète genre 2 ES"), 96.1 / 100 % after, none wrong
+          "round33a": (120, 25)}
 
 
 #: Below the issue's target on purpose: round 13 EN's two misses are typos the typo rule refuses as
@@ -409,7 +416,10 @@ ROUNDS = {"round4": (150, 40), "round5": (140, 40), "round6": (45, 12), "round7"
 #: Round 31c FR (helper nlu35): 95/97, none wrong (89.4 % and 2 wrong before). "ils font quoi mes micros ?", "il donne
 #: quoi mon ES ?" (a market's doing asked: no cue, the classifier's probability 0.58-0.72 moves with every training
 #: line; they teach "what are my spoos doing" of round 15) are left to the classifier.
-ROUND_TARGETS = {"round33_en": 0.88, "round33_fr": 0.84, "round31b_fr": 0.96, "round29a_en": 0.95, "round29a_fr": 0.95, "round27a_en": 0.95, "round27a_fr": 0.91, "round27b_en": 0.93, "round27c_en": 0.96, "round24c_en": 0.92, "round24c_fr": 0.88, "round22a_fr": 0.94, "round13_en": 0.97, "round15_fr": 0.91, "round15_en": 0.9, "round18a_fr": 0.8, "round18a_en": 0.82,
+#: Round 33a FR (helper nlu37): 124/129, none wrong. Left refused: "wè" typed (accents dropped, it is the English
+#: "we": never a yes cue) alone or before a command or an answer, "pardon, annule ça" ("pardon" is a self-correction
+#: marker), "là, vends" (a follow-up not read after "là").
+ROUND_TARGETS = {"round33a_fr": 0.96, "round33_en": 0.88, "round33_fr": 0.84, "round31b_fr": 0.96, "round29a_en": 0.95, "round29a_fr": 0.95, "round27a_en": 0.95, "round27a_fr": 0.91, "round27b_en": 0.93, "round27c_en": 0.96, "round24c_en": 0.92, "round24c_fr": 0.88, "round22a_fr": 0.94, "round13_en": 0.97, "round15_fr": 0.91, "round15_en": 0.9, "round18a_fr": 0.8, "round18a_en": 0.82,
                  "round18b_en": 0.96, "round29b_fr": 0.95, "round29b_en": 0.97, "round31c_fr": 0.97, "round31c_en": 0.97}
 
 
