@@ -1089,6 +1089,14 @@ class FrameMatcher:
         side_words = {w for _, text in a.sides for w in text.split()}
         return any(token in side_words for token in a.tokens[:at])
 
+    def _joins_an_object(self, a: _Analysis) -> bool:
+        """A join (`order_joins`) then an article or a possessive after the command's market ("sell one micro *and
+        my* car", "close the ES *and the* fridge"): one more thing the command is given, not said of it."""
+        tokens = a.tokens
+        return a.symbol_at >= 0 and any(
+            tokens[i] in self._joins and (tokens[i + 1] in _POSSESSIVES or tokens[i + 1] in self._article_words)
+            for i in range(a.symbol_at + 1, len(tokens) - 1))
+
     def _one_contract(self, a: _Analysis) -> bool:
         """An article right before the market of a close, no position named after it ("close *an* ES", "flatten a
         micro contract"): one contract, a partial close, not the position ("close an ES position" is the position:
@@ -1834,6 +1842,8 @@ class FrameMatcher:
                            intent)
         if a.stray_letters:
             return _refuse("no_match", "a lone letter no word explains in an order (misheard? mistyped?)", intent)
+        if self._joins_an_object(a):
+            return _refuse("no_match", "something else joined to the order ('… and my car')", intent)
         if self._foreign(a, intent):
             return _refuse("no_match", "a word of another request in an order ('buy one ES open')", intent)
         side_value, side_text = a.sides[0]
@@ -1937,6 +1947,8 @@ class FrameMatcher:
             return _refuse("no_match", "a close with words no grammar knows (close what?)", intent)
         if a.stray_letters:
             return _refuse("no_match", "a lone letter no word explains in a close (misheard? mistyped?)", intent)
+        if self._joins_an_object(a):
+            return _refuse("no_match", "something else joined to the close ('… and the fridge')", intent)
         if self._foreign(a, intent):
             return _refuse("no_match", "a word of another request in a close ('close ES sharpe')", intent)
         if self._one_contract(a):

@@ -345,7 +345,12 @@ ROUNDS = {"round4": (150, 40), "round5": (140, 40), "round6": (45, 12), "round7"
           # round 31c (helper nlu35, session 16): read-only questions, help/repeat, switches said as a rule (below)
           "round31c": (95, 28),
           # round 31a (helper nlu33, session 16): interjections and dialect words around commands and read-back answers
-          "round31a": (80, 20)}
+          "round31a": (80, 20),
+          # round 33b (helper nlu38, session 17): money-safety holes (a stray letter, two markets, a thing joined, two
+          # quantities, one contract closed, a contingency) with the plain command beside each; nominal and formal
+          # orders ("Purchase of 2 ES", "Ordre : achat 2 ES"); formal requests for a read-only figure ("Kindly share
+          # the CVaR", "merci de me communiquer le régime") and the orders or other things asked so (refused)
+          "round33b": (120, 55)}
 
 
 #: Below the issue's target on purpose: round 13 EN's two misses are typos the typo rule refuses as
