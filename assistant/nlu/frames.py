@@ -1098,10 +1098,13 @@ class FrameMatcher:
             for i in range(a.symbol_at + 1, len(tokens) - 1))
 
     def _one_contract(self, a: _Analysis) -> bool:
-        """An article right before the market of a close, no position named after it ("close *an* ES", "flatten a
-        micro contract"): one contract, a partial close, not the position ("close an ES position" is the position:
+        """An article right before the market of a close, or one word before it ("close *a* single micro"), no
+        position named after it ("close *an* ES", "flatten a micro contract"): one contract, a partial close, not the position ("close an ES position" is the position:
         one net position per market)."""
         at = a.symbol_at - 1
+        if at > 0 and a.tokens[at] not in self._article_words and a.tokens[at - 1] in self._article_words \
+                and self._table.at(a.tokens, at, _PRIORITY) is None:
+            at -= 1  # ("close a single micro": one word no cue reads between the article and the market)
         if at < 0 or a.tokens[at] not in self._article_words or not a.symbols:
             return False
         after = a.symbol_at + len(a.symbols[0][1].split())

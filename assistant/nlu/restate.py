@@ -373,9 +373,9 @@ class Restater:
     def cut_by_mark(text: str, phrase: str) -> bool:
         """`phrase` (a value's words, normalised) is read across a clause mark of the sentence as typed: "buy three
         micros, NQ" reads "micros nq" (MNQ) where two markets were named, one after the comma."""
+        if " " not in phrase.strip() or not _CLAUSE_END.search(text):
+            return False  # (the cheap gates first: this runs on every command understood)
         words = normalize(phrase).split()
-        if len(words) < 2 or not _CLAUSE_END.search(text):
-            return False
         size = len(words)
         for piece in _CLAUSE_END.split(text):
             said = normalize(piece).split()
