@@ -503,6 +503,8 @@ class FrameMatcher:
         #: Round 31c: verbs that move the account to another mode ("passe sur le compte réel", "switch me to live"):
         #: with the status topic in a statement, a switch MIA does not have (`mode_moves`).
         self._mode_moves: set[tuple[str, ...]] = set()
+        #: Chat abbreviations of a side ("b", "s": `chat_sides`, read by order_extras.py): no stray letter.
+        self._chat_words: set[str] = set()
         #: One-word joins of two commands (`order_joins`, also read by order_extras.py).
         self._joins: set[str] = set()
         self._change_auxiliaries: set[tuple[str, ...]] = set()
@@ -543,6 +545,7 @@ class FrameMatcher:
                     # "b 2 es short": order_extras reads the abbreviation against the side; known here
                     for shorts in value.values():
                         self._plain_known.update(normalize(w) for w in _strings(shorts, f"frames ({code}) {key}"))
+                        self._chat_words.update(normalize(w) for w in _strings(shorts, f"frames ({code}) {key}"))
                 if key in RESTATE_KEYS or key in SLOT_KEYS or key in TYPO_KEYS or key in EXTRAS_KEYS \
                         or key in NOT_GIVEN_KEYS or key in PRICE_KEYS or key in SHAPE_KEYS or key == "negating_prefixes" \
                         or key in INTENT_WORDS_KEYS or key in REQUEST_KEYS:
@@ -933,7 +936,7 @@ class FrameMatcher:
                     if out.topics or out.weak_topics:
                         out.unknown_after_topic += 1
                 elif len(token) == 1 and token.isalpha() and token not in _WORD_LETTERS \
-                        and token not in self._addressees:
+                        and token not in self._addressees and token not in self._chat_words:
                     out.stray_letters += 1
                 i += 1
                 continue

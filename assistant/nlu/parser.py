@@ -381,7 +381,7 @@ class Parser:
                                result.language, result.language_certain, result.score, result.method,
                                result.alternatives, _CONTRADICTION[clash][0], _CONTRADICTION[clash][1],
                                nearest=result.intent)
-        if result.matched and self._restater is not None and (cut := next(
+        if result.matched and self._restater is not None and self._restater.marked(text) and (cut := next(
                 (slot for slot, said in result.slot_text.items()
                  if slot in _CUT_REASONS and self._restater.cut_by_mark(text, str(said))),
                 None)) is not None:

@@ -370,6 +370,11 @@ class Restater:
                 if tokens[k - 1] not in self._unfinished and tokens[k] not in self._tied]
 
     @staticmethod
+    def marked(text: str) -> bool:
+        """The sentence as typed holds a clause mark (a comma not inside a number, ";", ":", "!", a full stop…)."""
+        return _CLAUSE_END.search(text) is not None
+
+    @staticmethod
     def cut_by_mark(text: str, phrase: str) -> bool:
         """`phrase` (a value's words, normalised) is read across a clause mark of the sentence as typed: "buy three
         micros, NQ" reads "micros nq" (MNQ) where two markets were named, one after the comma."""
