@@ -36,6 +36,7 @@ from assistant.nlu.order_shapes import SHAPE_KEYS
 from assistant.nlu.intent_words import INTENT_WORDS_KEYS, foreign_cue, intent_cues
 from assistant.nlu.preference import PREFERENCE_KEYS, Preference
 from assistant.nlu.trader_price import PRICE_KEYS
+from assistant.nlu.request_verbs import REQUEST_KEYS
 from assistant.nlu.typos import TYPO_KEYS
 
 __all__ = ["ANSWER_OBJECT_KINDS", "FrameError", "FrameMatcher", "FrameOutcome", "FRAME_KEYS", "STATE_INTENTS",
@@ -58,7 +59,7 @@ FRAME_KEYS = frozenset({
     "others_possessives", "autopilot_only_modes", "side_bound_closes", "mode_asked", "mechanism_tails", "approximate",
     "how_words", "how_quantities", "method_verbs", "mode_moves", "wish_openers", "value_hedges",
 }) | RESTATE_KEYS | SLOT_KEYS | TYPO_KEYS | EXTRAS_KEYS | TOLD_KEYS | NOT_GIVEN_KEYS | PRICE_KEYS | SHAPE_KEYS \
-    | ANSWER_THEN_KEYS | INTENT_WORDS_KEYS | PREFERENCE_KEYS
+    | ANSWER_THEN_KEYS | INTENT_WORDS_KEYS | PREFERENCE_KEYS | REQUEST_KEYS
 
 
 
@@ -325,6 +326,9 @@ class _Analysis:
     question_mark: bool = False
     unknown_words: int = 0
     """Words no grammar and no cue knows ("envoie un *mail* à *Jean*")."""
+    stray_letters: int = 0
+    """Known lone letters no cue or value explains ("buy 2 ES *q*": known from a spelled name, "q r d q n"):
+    maybe a misheard or mistyped word, never passed over in an order or a close."""
     unknown_after_slot: int = 0
     """Of those, the ones after the first side, number or market ("buy 2 ES *twice*"). A command
     holds none: "*avoid* buying 2 ES", "*schedule* buy 2 ES", "*évite* de mettre le risque à 1 %"
@@ -509,6 +513,8 @@ class FrameMatcher:
         #: Round 31c: verbs that move the account to another mode ("passe sur le compte réel", "switch me to live"):
         #: with the status topic in a statement, a switch MIA does not have (`mode_moves`).
         self._mode_moves: set[tuple[str, ...]] = set()
+        #: Chat abbreviations of a side ("b", "s": `chat_sides`, read by order_extras.py): no stray letter.
+        self._chat_words: set[str] = set()
         #: One-word joins of two commands (`order_joins`, also read by order_extras.py).
         self._joins: set[str] = set()
         self._change_auxiliaries: set[tuple[str, ...]] = set()
@@ -549,11 +555,12 @@ class FrameMatcher:
                     # "b 2 es short": order_extras reads the abbreviation against the side; known here
                     for shorts in value.values():
                         self._plain_known.update(normalize(w) for w in _strings(shorts, f"frames ({code}) {key}"))
+                        self._chat_words.update(normalize(w) for w in _strings(shorts, f"frames ({code}) {key}"))
                 if key in RESTATE_KEYS or key in SLOT_KEYS or key in TYPO_KEYS or key in EXTRAS_KEYS \
                         or key in NOT_GIVEN_KEYS or key in PRICE_KEYS or key in SHAPE_KEYS or key == "negating_prefixes" \
-                        or key in INTENT_WORDS_KEYS:
+                        or key in INTENT_WORDS_KEYS or key in REQUEST_KEYS:
                     continue  # read by restate.py, slot_reader.py, typos.py, order_extras.py, not_given.py,
-                    # trader_price.py, order_shapes.py
+                    # trader_price.py, order_shapes.py, request_verbs.py
                 if key in TOLD_KEYS:
                     self._told.add(code, key, _strings(value, f"frames ({code}) {key}"))
                     continue
@@ -712,12 +719,13 @@ class FrameMatcher:
             alternatives.append("(?:" + "|".join(re.escape(w) for w in stems) + ")")
         self._money_re = re.compile(r"(?:^| )(?:" + "|".join(alternatives) + ")")
         common = set(self._number_words) | self._article_words | self._table.words() | self._plain_known
-        self._known = set(common)
+        known = set(common)
         for comp in self._languages.values():
-            self._known |= comp.vocabulary
+            known |= comp.vocabulary
             # A skip word of another language is a known word ("mode reduce only stp" read as English).
             for word in comp.grammar.skip_words:
-                self._known.update(normalize(word).split())
+                known.update(normalize(word).split())
+        self._known = frozenset(known)
         # Next to a side word, only the sentence's own language counts: "re" is English ("we're")
         # but in "vend re" it is a fragment of a misheard "vendre".
         self._known_by_language = {code: common | comp.vocabulary for code, comp in self._languages.items()}
@@ -738,7 +746,7 @@ class FrameMatcher:
     @property
     def known_words(self) -> frozenset[str]:
         """Every word a grammar, a cue or a skip list of any language knows."""
-        return frozenset(self._known)
+        return self._known
 
     @property
     def topic_intents(self) -> frozenset[str]:
@@ -945,6 +953,9 @@ class FrameMatcher:
                         out.unknown_after_slot += 1
                     if out.topics or out.weak_topics:
                         out.unknown_after_topic += 1
+                elif len(token) == 1 and token.isalpha() and token not in _WORD_LETTERS \
+                        and token not in self._addressees and token not in self._chat_words:
+                    out.stray_letters += 1
                 i += 1
                 continue
             kind, _, value = cue.category.partition(":")
@@ -1010,6 +1021,11 @@ class FrameMatcher:
                             len(tokens[j]) <= 2 or tokens[j] + said in known or said + tokens[j] in known):
                         out.unclear_side = True
             i += len(cue.words)
+        # "buy a or two ES", "buy an ES or two": two quantities offered, the article one of them (whatever cue
+        # it was read as)
+        out.stray_numbers += sum(1 for i in range(1, n - 1) if tokens[i] in self._alternatives
+                                 and i + 1 in values and values[i + 1][0].kind == NUMBER_KIND
+                                 and not self._article_words.isdisjoint(tokens[:i]))
         if self._told_past(tokens, comp.code):
             out.categories["past"] = out.categories.get("past", 0) + 1  # "I resumed trading": told of
         # "un achat de deux ES": "un"/"a" before anything but a symbol or "contrats" is an article.
@@ -1093,6 +1109,28 @@ class FrameMatcher:
             return False
         side_words = {w for _, text in a.sides for w in text.split()}
         return any(token in side_words for token in a.tokens[:at])
+
+    def _joins_an_object(self, a: _Analysis) -> bool:
+        """A join (`order_joins`) then an article or a possessive after the command's market ("sell one micro *and
+        my* car", "close the ES *and the* fridge"): one more thing the command is given, not said of it."""
+        tokens = a.tokens
+        return a.symbol_at >= 0 and any(
+            tokens[i] in self._joins and (tokens[i + 1] in _POSSESSIVES or tokens[i + 1] in self._article_words)
+            for i in range(a.symbol_at + 1, len(tokens) - 1))
+
+    def _one_contract(self, a: _Analysis) -> bool:
+        """An article right before the market of a close, or one word before it ("close *a* single micro"), no
+        position named after it ("close *an* ES", "flatten a micro contract"): one contract, a partial close, not the position ("close an ES position" is the position:
+        one net position per market)."""
+        at = a.symbol_at - 1
+        if at > 0 and a.tokens[at] not in self._article_words and a.tokens[at - 1] in self._article_words \
+                and self._table.at(a.tokens, at, _PRIORITY) is None:
+            at -= 1  # ("close a single micro": one word no cue reads between the article and the market)
+        if at < 0 or a.tokens[at] not in self._article_words or not a.symbols:
+            return False
+        after = a.symbol_at + len(a.symbols[0][1].split())
+        cue = self._table.at(a.tokens, after, _PRIORITY) if after < len(a.tokens) else None
+        return not (cue is not None and cue.category in ("topic:positions", "weak:positions"))
 
     def _told_past(self, tokens: Sequence[str], language: str | None) -> bool:
         """A subject then a verb in the past ("I resumed trading", "on a relancé le trading"), in `language`'s
@@ -1304,6 +1342,30 @@ class FrameMatcher:
         if any(not isinstance(item, str) and item.kind == _SYMBOL for comp in comps for item in comp.scan_items(spaced)):
             return None
         return " ".join(assets[0])
+
+    def names_other_market(self, normalized: str, symbol: object) -> bool:
+        """The words said before a command are only a market's name ("CL, buy 2 ES", "ES, sell 2 micros"), another
+        than the command's `symbol` (None: a close of everything): which market was meant? A comment about a market
+        ("bonds are dumping, short 4 MNQ") says more than a name; an index MIA trades through the command's market
+        ("nasdaq, short 2 micros") is that market."""
+        tokens = normalized.split()
+        named = [False] * len(tokens)
+        other = False
+        if self._table.may_start(tokens, "other_assets"):
+            for i, cue in self._cue_spans(tokens):
+                if cue.category == "other_assets":
+                    phrase = tuple(tokens[i:i + len(cue.words)])
+                    other = other or phrase not in self._index_markets or self._index_markets[phrase] != symbol
+                    named[i:i + len(cue.words)] = [True] * len(cue.words)
+        for comp in self._languages.values():
+            at = 0
+            for item in comp.scan_items(normalized + " "):
+                size = 1 if isinstance(item, str) else len(item.text.split())
+                if not isinstance(item, str) and item.kind == _SYMBOL:
+                    other = other or comp.text_values[_SYMBOL][item.text] != symbol
+                    named[at:at + size] = [True] * size
+                at += size
+        return other and all(said or token in self._name_only for token, said in zip(tokens, named))
 
     def asks_quote(self, normalized: str) -> bool:
         """A market's price is asked (a `quotes` cue: "le cours du micro", "what's ES trading at")."""
@@ -1836,6 +1898,10 @@ class FrameMatcher:
         if a.unknown_words:
             return _refuse("no_match", "a word no grammar knows before the order (avoid? schedule? simulate?)",
                            intent)
+        if a.stray_letters:
+            return _refuse("no_match", "a lone letter no word explains in an order (misheard? mistyped?)", intent)
+        if self._joins_an_object(a):
+            return _refuse("no_match", "something else joined to the order ('… and my car')", intent)
         if self._foreign(a, intent):
             return _refuse("no_match", "a word of another request in an order ('buy one ES open')", intent)
         side_value, side_text = a.sides[0]
@@ -1937,8 +2003,15 @@ class FrameMatcher:
             return _refuse("no_match", "a number in a close (partial closes are not read by frames)", intent)
         if a.unknown_words:
             return _refuse("no_match", "a close with words no grammar knows (close what?)", intent)
+        if a.stray_letters:
+            return _refuse("no_match", "a lone letter no word explains in a close (misheard? mistyped?)", intent)
+        if self._joins_an_object(a):
+            return _refuse("no_match", "something else joined to the close ('… and the fridge')", intent)
         if self._foreign(a, intent):
             return _refuse("no_match", "a word of another request in a close ('close ES sharpe')", intent)
+        if self._one_contract(a):
+            return _refuse("no_match", "one contract of a market closed ('close an ES'): partial closes are not "
+                           "supported", intent)
         if len({value for value, _ in a.symbols}) > 1 and a.has("all") and self._every_market(a):
             # "ferme toutes les positions, ES et MNQ", "close both ES and MNQ": every market MIA
             # trades named, with "all" / "both", is all of them ("clôture de ES et de MNQ" alone

@@ -63,6 +63,7 @@ from assistant.nlu.restate import Restatement, Restater
 from assistant.nlu.slash import ACTION_COMMANDS, RISK_COMMAND, SYMBOL_ARG, ActionCommand, SlashCommand, action_slots, slash_command
 from assistant.nlu.slot_reader import SlotReader
 from assistant.nlu.order_shapes import OrderShapes, Reshaped
+from assistant.nlu.request_verbs import RequestVerbs
 from assistant.nlu.trader_price import PriceReader
 from assistant.nlu.typos import TypoFixer
 from assistant.nlu.spoken import base_language
@@ -157,6 +158,7 @@ class Parser:
                                 frozenset().union(*(comp.slot_words for comp in self._compiled.values()))) \
             if self._frames is not None else None
         self._shapes = OrderShapes(frame_data) if self._frames is not None else None
+        self._requests = RequestVerbs(frame_data) if self._frames is not None else None
         for comp in self._compiled.values():
             comp.price_reader = self._prices if self._prices and self._frames is not None else None
         self._read_only = (self._frames.topic_intents | STATE_INTENTS) if self._frames is not None else frozenset()
@@ -305,6 +307,13 @@ class Parser:
         elif result.matched and result.method == "frame" and self._typos is not None \
                 and result.intent in self._read_only:
             result = self._typo_passed_over(result, lang, prefer)
+        if not final and not result.matched and self._requests and result.reason in ("no_match", UNCLEAR_ANSWER) \
+                and (requested := self._requests.after_request(normalize(text))) is not None:
+            # "kindly share the CVaR for MNQ", "could you send me my P&L": what a formal request asks for, only
+            # ever a read-only question ("send me 2 ES" stays refused)
+            again = self.parse(requested + (" ?" if "?" in text else ""), lang, prefer=prefer)
+            if again.matched and again.intent in self._read_only:
+                result = self._restated(result, again)
         if not final and self._classifier is not None and not result.matched and (
                 result.reason in _CLASSIFIABLE or self._market_misplaced(result)):
             result = self._classify(result)
@@ -374,6 +383,14 @@ class Parser:
                                result.language, result.language_certain, result.score, result.method,
                                result.alternatives, _CONTRADICTION[clash][0], _CONTRADICTION[clash][1],
                                nearest=result.intent)
+        if result.matched and self._restater is not None and self._restater.marked(text) and (cut := next(
+                (slot for slot, said in result.slot_text.items()
+                 if slot in _CUT_REASONS and self._restater.cut_by_mark(text, str(said))),
+                None)) is not None:
+            # "buy three micros, NQ": one value read across a comma, where two things were said
+            return replace(result, matched=False, intent=None, slots={}, slot_text={}, nearest=result.intent,
+                           reason=_CUT_REASONS[cut],
+                           detail=f"the {cut} read across a punctuation mark: two things said?")
         if result.matched and "price" in result.slots and not self._price_fits(result):
             return replace(result, matched=False, reason="ambiguous_price", nearest=result.intent,
                            slots={k: v for k, v in result.slots.items() if k != "price"},
@@ -1089,6 +1106,8 @@ class Parser:
             if not self._plain_comment(head):
                 # ("je veux plus rien en position, achète 2 ES": the mood contradicts the order)
                 return None
+            if self._frames.names_other_market(head, again.slots.get("symbol")):
+                return None  # ("CL, buy 2 ES": which market was meant?)
             return self._restated(refused, again)
         return None
 
@@ -1131,6 +1150,8 @@ class Parser:
             splits += [split for split in self._restater.word_splits(said) if split[0] not in marked and (
                 len(split[0].split()) >= end if end is not None else self._restater.speakers.at(split[1].split(), 0))]
         for n, (head, tail, object_like) in enumerate(splits):
+            if self._restater.joins_an_object(tail.split(), self._frames.known_words):
+                continue  # ("buy 2 ES and some apples": something else joined to the command, not said of it)
             aside = self._restater.said_of_something_else(tail.split())
             if n >= marks and not self._plain_aside(aside, feeling=True):
                 continue  # (the cheaper test first: most word boundaries leave a value in the aside)
@@ -1463,6 +1484,10 @@ _CONTRADICTION = {
     "price": ("ambiguous_order_type", "a market order with a price or a limit: which one?"),
     "side": ("ambiguous_side", "two sides said: buy or sell?"),
 }
+
+#: The refusal of a value read across a punctuation mark ("buy three micros, NQ"), by slot (`Restater.cut_by_mark`;
+#: a side's label is no value of its own: "sens : vente").
+_CUT_REASONS = {"symbol": "ambiguous_symbol", "quantity": "ambiguous_quantity", "price": "ambiguous_price"}
 
 #: What a mood clause said first ("je veux plus rien en position, …", "we're done for the day, …")
 #: may announce: a way out, never an order or a switch back on.

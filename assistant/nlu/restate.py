@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence, Set as AbstractSet
 from dataclasses import dataclass
 from typing import Any
 
@@ -142,6 +142,8 @@ class Restater:
         self._unfinished = _words(frames, "aside_unfinished")
         self._tied = _words(frames, "aside_tied")
         self._objects = _words(frames, "aside_objects")
+        # ("buy 2 ES | and some apples": a join then an object is one more thing the command is given)
+        self._joins = _phrases(frames, "order_joins")
         self._events = _phrases(frames, "aside_events")
         self._references = _phrases(frames, "aside_references")
         self._genitive_days = _phrases(frames, "aside_genitive_days")
@@ -366,6 +368,33 @@ class Restater:
         return [(" ".join(tokens[:k]), " ".join(tokens[k:]), tokens[k] in self._objects)
                 for k in range(2, min(len(tokens) - 1, _MAX_ASIDE_HEAD + 1))
                 if tokens[k - 1] not in self._unfinished and tokens[k] not in self._tied]
+
+    @staticmethod
+    def marked(text: str) -> bool:
+        """The sentence as typed holds a clause mark (a comma not inside a number, ";", ":", "!", a full stop…)."""
+        return _CLAUSE_END.search(text) is not None
+
+    @staticmethod
+    def cut_by_mark(text: str, phrase: str) -> bool:
+        """`phrase` (a value's words, normalised) is read across a clause mark of the sentence as typed: "buy three
+        micros, NQ" reads "micros nq" (MNQ) where two markets were named, one after the comma."""
+        if " " not in phrase.strip() or not _CLAUSE_END.search(text):
+            return False  # (the cheap gates first: this runs on every command understood)
+        words = normalize(phrase).split()
+        size = len(words)
+        for piece in _CLAUSE_END.split(text):
+            said = normalize(piece).split()
+            if any(said[i:i + size] == words for i in range(len(said) - size + 1)):
+                return False
+        return True
+
+    def joins_an_object(self, tokens: Sequence[str], known: AbstractSet[str]) -> bool:
+        """The aside opens with a join (`order_joins`) then an article or a possessive (`aside_objects`), or with a
+        join then one word no grammar knows (`known`): "buy 2 ES | and some apples", "achète 1 ES | et des pommes",
+        "buy 2 ES | and apples" give the command one more object, never a reason."""
+        size = self._joins.at(tokens, 0) if tokens else 0
+        return 0 < size < len(tokens) and (tokens[size] in self._objects
+                                           or (size + 1 == len(tokens) and tokens[size] not in known))
 
     def said_of_something_else(self, tokens: Sequence[str]) -> list[str]:
         """The aside's words without the time or day it says of something else than the order: a clock

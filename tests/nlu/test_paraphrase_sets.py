@@ -358,7 +358,12 @@ ROUNDS = {"round4": (150, 40), "round5": (140, 40), "round6": (45, 12), "round7"
           # "no, dinnae bother"), regional fillers at a command's edges ("y a pas drap, …", "…, innit") and never where
           # a value stands ("achète genre 2 ES", "dinnae close my micro" refused); 76.0 % FR / 76.8 % EN on main (5 / 3
           # wrong: "yes no, sell 2 ES", "oui non vends 2 ES", "achète genre 2 ES"), 96.1 / 100 % after, none wrong
-          "round33a": (120, 25)}
+          "round33a": (120, 25),
+          # round 33b (helper nlu38, session 17): money-safety holes (a stray letter, two markets, a thing joined, two
+          # quantities, one contract closed, a contingency) with the plain command beside each; nominal and formal
+          # orders ("Purchase of 2 ES", "Ordre : achat 2 ES"); formal requests for a read-only figure ("Kindly share
+          # the CVaR", "merci de me communiquer le régime") and the orders or other things asked so (refused)
+          "round33b": (120, 55)}
 
 
 #: Below the issue's target on purpose: round 13 EN's two misses are typos the typo rule refuses as
