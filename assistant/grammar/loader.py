@@ -162,12 +162,13 @@ def _parse_frames(doc: _Doc, node: yaml.Node, frames: dict[str, Any]) -> None:
     """Merge a `frames:` section (see grammars/README.md) into `frames`: lists add up,
     `topics`, `weak_topics`, `sides`, `period_topics`, `autopilot_modes`, `chat_sides`,
     `chat_limit`, `market_lookalikes`, `market_lookalikes_next`, `answer_objects`, `order_extras`, `index_markets`, `contractions`,
-    `question_particles`, `answer_emoji`, `percent_sizes`, `side_homophones` and `command_cues` merge per intent / side / mode /
-    word / kind / market / full form / opener / particle / answer / side word."""
+    `question_particles`, `answer_emoji`, `percent_sizes`, `side_homophones`, `command_cues` and `spoken_marks` merge per intent /
+    side / mode / word / kind / market / full form / opener / particle / answer / side word / mark."""
     for key, value in _raw_mapping(doc, node, "frames"):
         if key in ("topics", "weak_topics", "sides", "period_topics", "autopilot_modes", "chat_sides", "chat_limit",
                    "market_lookalikes", "market_lookalikes_next", "answer_objects", "order_extras", "index_markets", "contractions",
-                   "question_particles", "answer_emoji", "percent_sizes", "side_homophones", "command_cues"):
+                   "question_particles", "answer_emoji", "percent_sizes", "side_homophones", "command_cues",
+                   "spoken_marks"):
             target = frames.setdefault(key, {})
             for name, cues in _raw_mapping(doc, value, f"frames {key}"):
                 target.setdefault(name, []).extend(_cue_phrases(doc, cues, f"frames {key}.{name}"))

@@ -37,6 +37,7 @@ from assistant.nlu.intent_words import INTENT_WORDS_KEYS, foreign_cue, intent_cu
 from assistant.nlu.preference import PREFERENCE_KEYS, Preference
 from assistant.nlu.trader_price import PRICE_KEYS
 from assistant.nlu.request_verbs import REQUEST_KEYS
+from assistant.nlu.spoken_marks import SPOKEN_MARK_KEYS
 from assistant.nlu.typos import TYPO_KEYS
 
 __all__ = ["ANSWER_OBJECT_KINDS", "FrameError", "FrameMatcher", "FrameOutcome", "FRAME_KEYS", "STATE_INTENTS",
@@ -59,7 +60,7 @@ FRAME_KEYS = frozenset({
     "others_possessives", "autopilot_only_modes", "side_bound_closes", "mode_asked", "mechanism_tails", "approximate",
     "how_words", "how_quantities", "method_verbs", "mode_moves", "wish_openers", "value_hedges",
 }) | RESTATE_KEYS | SLOT_KEYS | TYPO_KEYS | EXTRAS_KEYS | TOLD_KEYS | NOT_GIVEN_KEYS | PRICE_KEYS | SHAPE_KEYS \
-    | ANSWER_THEN_KEYS | INTENT_WORDS_KEYS | PREFERENCE_KEYS | REQUEST_KEYS
+    | ANSWER_THEN_KEYS | INTENT_WORDS_KEYS | PREFERENCE_KEYS | REQUEST_KEYS | SPOKEN_MARK_KEYS
 
 
 
@@ -558,9 +559,9 @@ class FrameMatcher:
                         self._chat_words.update(normalize(w) for w in _strings(shorts, f"frames ({code}) {key}"))
                 if key in RESTATE_KEYS or key in SLOT_KEYS or key in TYPO_KEYS or key in EXTRAS_KEYS \
                         or key in NOT_GIVEN_KEYS or key in PRICE_KEYS or key in SHAPE_KEYS or key == "negating_prefixes" \
-                        or key in INTENT_WORDS_KEYS or key in REQUEST_KEYS:
+                        or key in INTENT_WORDS_KEYS or key in REQUEST_KEYS or key in SPOKEN_MARK_KEYS:
                     continue  # read by restate.py, slot_reader.py, typos.py, order_extras.py, not_given.py,
-                    # trader_price.py, order_shapes.py, request_verbs.py
+                    # trader_price.py, order_shapes.py, request_verbs.py, spoken_marks.py
                 if key in TOLD_KEYS:
                     self._told.add(code, key, _strings(value, f"frames ({code}) {key}"))
                     continue

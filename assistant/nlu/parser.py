@@ -65,6 +65,7 @@ from assistant.nlu.slot_reader import SlotReader
 from assistant.nlu.order_shapes import OrderShapes, Reshaped
 from assistant.nlu.request_verbs import RequestVerbs
 from assistant.nlu.trader_price import PriceReader
+from assistant.nlu.spoken_marks import SpokenMarks
 from assistant.nlu.typos import TypoFixer
 from assistant.nlu.spoken import base_language
 from assistant.nlu.result import ParseResult
@@ -153,6 +154,9 @@ class Parser:
         self._paper_cues = not_given
         self._typos = TypoFixer(self._compiled, frame_data, _TYPO_ACTIONS) if self._frames is not None else None
         self._prices = PriceReader(frame_data)
+        #: Punctuation said in words by a dictating trader ("oui virgule confirme"): written back (spoken_marks.py).
+        marks = SpokenMarks(frame_data, self._is_number)
+        self._marks = marks if marks else None
         #: Unknown words at a sentence's edge: exclamations dropped, typos of a meaning word refused (edge_words.py).
         self._edges = EdgeWords(frame_data, self._frames.known_words, self._number_words,
                                 frozenset().union(*(comp.slot_words for comp in self._compiled.values()))) \
@@ -265,6 +269,9 @@ class Parser:
             command = slash_command(text)
             if command is not None:
                 return self._slash(text, command, lang, prefer)
+        if self._marks is not None and (marked := self._marks.rewrite(text)) is not None:
+            # "positions ouvertes sur es point d'interrogation": read as the trader's phone should have written it
+            return replace(self.parse(marked, lang, prefer=prefer), text=text)
         if self._restater is not None and (asked := self._restater.particle_question(text)) is not None:
             # "j'ai-tu fait de l'argent", "c'est-tu arrêté le trading", "on est tu en live": a yes/no question
             # (Québec "-tu"), read as the question said in full ("est-ce que …?"); only a read-only answer

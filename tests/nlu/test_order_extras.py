@@ -103,7 +103,7 @@ def test_a_morning_described_or_asked_about_dates_no_order(parser: Parser, text:
     assert result.matched and result.intent == intent
 
 
-@pytest.mark.parametrize("text", ["buy two ES and", "achète deux ES et", "ferme tout et", "sell 1 MNQ then",
+@pytest.mark.parametrize("text", ["buy two ES and", "achète deux ES et", "ferme tout et", "buy 2 ES and then",
                                   "close everything and then"])
 def test_a_command_cut_off_after_a_join_is_refused(parser: Parser, text: str) -> None:
     result = parser.parse(text)

@@ -1,0 +1,78 @@
+"""Punctuation said in words by a dictating trader (session 17, held-out 18's voice-typing scalper).
+
+Phone dictation writes what was said: "positions ouvertes sur es point d'interrogation", "oui virgule
+confirme", "open quote sell two ES close quote". Read as words, "point d'interrogation" is no French a grammar
+knows, and the sentence is refused. `SpokenMarks.rewrite` puts the marks back ("positions ouvertes sur es ?"),
+and the parser reads the sentence so rewritten, as if it had been typed.
+
+A comma said between two numbers is the decimal mark ("un virgule cinq pour cent", "two comma five"): left as
+said, for the number reader. Frames key `spoken_marks` (each language's own): mark -> phrases said for it; the
+empty mark drops the phrase (quotes).
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from assistant.nlu.normalize import fold_accents
+
+#: The key this module reads (not a cue of the analysis).
+SPOKEN_MARK_KEYS = frozenset({"spoken_marks"})
+
+
+class SpokenMarks:
+    """Every loaded language's spoken punctuation."""
+
+    def __init__(self, frames: Mapping[str, Mapping[str, Any]], is_number: Callable[[str], bool]) -> None:
+        phrases: dict[str, str] = {}
+        for section in frames.values():
+            for mark, said in (section.get("spoken_marks") or {}).items():
+                for phrase in said:
+                    words = _WORD.findall(fold_accents(str(phrase)).lower())
+                    if words:
+                        phrases[" ".join(words)] = str(mark) if mark is not None else ""
+        self._is_number = is_number
+        # (longest first: "point d interrogation" before any shorter phrase of its words)
+        self._phrases = sorted(phrases.items(), key=lambda item: -len(item[0]))
+        self._firsts = frozenset(p.split()[0] for p in phrases)
+        #: A cheap look at the raw text first: most sentences say none of the phrases' first words.
+        self._gate = re.compile(r"\b(?:" + "|".join(sorted(map(re.escape, self._firsts))) + r")\b", re.IGNORECASE) \
+            if self._firsts else None
+
+    def __bool__(self) -> bool:
+        return bool(self._phrases)
+
+    def rewrite(self, text: str) -> str | None:
+        """`text` with its spoken marks written, or None when it says none."""
+        if self._gate is None or self._gate.search(text) is None:
+            return None
+        words = _WORD.findall(fold_accents(text).lower())
+        if self._firsts.isdisjoint(words):
+            return None
+        out: list[str] = []
+        found = False
+        i = 0
+        while i < len(words):
+            for phrase, mark in self._phrases:
+                size = phrase.count(" ") + 1
+                if " ".join(words[i:i + size]) != phrase:
+                    continue
+                if mark in (",", ".") and 0 < i and i + size < len(words) \
+                        and self._is_number(words[i - 1]) and self._is_number(words[i + size]):
+                    continue  # a decimal mark between two numbers ("un virgule cinq")
+                if mark:
+                    out.append(mark)
+                found = True
+                i += size
+                break
+            else:
+                out.append(words[i])
+                i += 1
+        if not found:
+            return None
+        return re.sub(r" ([,.?!:;])", r"\1", " ".join(out)).strip()
+
+
+#: Words and marks as the dictation gives them (figures whole: "6842,25"; apostrophes split: "d'interrogation").
+_WORD = re.compile(r"\d+(?:[.,]\d+)*|[\w&%@]+|[?!:,.;]")
