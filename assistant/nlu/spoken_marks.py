@@ -5,8 +5,8 @@ confirme", "open quote sell two ES close quote". Read as words, "point d'interro
 knows, and the sentence is refused. `SpokenMarks.rewrite` puts the marks back ("positions ouvertes sur es ?"),
 and the parser reads the sentence so rewritten, as if it had been typed.
 
-A comma said between two numbers is the decimal mark ("un virgule cinq pour cent", "two comma five"): left as
-said, for the number reader. Frames key `spoken_marks` (each language's own): mark -> phrases said for it; the
+A comma said before a number is the decimal mark ("un virgule cinq pour cent", "two comma five", "virgule six"):
+left as said, for the number reader. Frames key `spoken_marks` (each language's own): mark -> phrases said for it; the
 empty mark drops the phrase (quotes).
 """
 from __future__ import annotations
@@ -58,9 +58,8 @@ class SpokenMarks:
                 size = phrase.count(" ") + 1
                 if " ".join(words[i:i + size]) != phrase:
                     continue
-                if mark in (",", ".") and 0 < i and i + size < len(words) \
-                        and self._is_number(words[i - 1]) and self._is_number(words[i + size]):
-                    continue  # a decimal mark between two numbers ("un virgule cinq")
+                if mark in (",", ".") and i + size < len(words) and self._is_number(words[i + size]):
+                    continue  # a decimal mark before a number ("un virgule cinq", "virgule six": 0.6)
                 if mark:
                     out.append(mark)
                 found = True
