@@ -35,21 +35,21 @@ class SpokenMarks:
         self._is_number = is_number
         # (longest first: "point d interrogation" before any shorter phrase of its words)
         self._phrases = sorted(phrases.items(), key=lambda item: -len(item[0]))
-        self._firsts = frozenset(p.split()[0] for p in phrases)
-        #: A cheap look at the raw text first: most sentences say none of the phrases' first words.
-        self._gate = re.compile(r"\b(?:" + "|".join(sorted(map(re.escape, self._firsts))) + r")\b", re.IGNORECASE) \
-            if self._firsts else None
+        #: A cheap look at the text first, for whole phrases (every parse and re-parse goes through here; a gate on
+        #: first words alone opened on "a", "close", "open" in most sentences).
+        self._gate = re.compile(r"\b(?:" + "|".join(
+            r"\W+".join(map(re.escape, phrase.split())) for phrase, _ in self._phrases) + r")\b", re.IGNORECASE) \
+            if self._phrases else None
 
     def __bool__(self) -> bool:
         return bool(self._phrases)
 
     def rewrite(self, text: str) -> str | None:
         """`text` with its spoken marks written, or None when it says none."""
-        if self._gate is None or self._gate.search(text) is None:
+        folded = text if text.isascii() else fold_accents(text)
+        if self._gate is None or self._gate.search(folded) is None:
             return None
-        words = _WORD.findall(fold_accents(text).lower())
-        if self._firsts.isdisjoint(words):
-            return None
+        words = _WORD.findall(folded.lower())
         out: list[str] = []
         found = False
         i = 0
