@@ -87,6 +87,9 @@ Status = Literal["accept", "missing", "refuse", "none"]
 
 #: Words whose candidate cues are memoised before the memo is emptied.
 _CACHE_LIMIT = 20_000
+#: Signs that make a sentence's number money ("$5,000"): one C-level pass over the raw text's characters (a
+#: generator of four `in` tests cost as much as the rest of `mentions_money`, run on every order understood).
+_CURRENCY_SIGNS = frozenset("$€£¥")
 
 
 class FrameError(ValueError):
@@ -757,7 +760,7 @@ class FrameMatcher:
     def mentions_money(self, raw: str, normalized: str) -> bool:
         """True when the sentence states an amount of money ("$5,000", "5000 dollars", "5k"):
         whatever matched it, such a number is never a number of contracts."""
-        if any(ch in raw for ch in "$€£¥"):
+        if not _CURRENCY_SIGNS.isdisjoint(raw):
             return True
         if self._money_re.search(normalized) is None:
             return False
@@ -899,7 +902,7 @@ class FrameMatcher:
             if item.kind == _SYMBOL and start + size < len(tokens) \
                     and tokens[start + size] in self._market_lookalikes_next.get(item.text, ()):
                 del values[start]  # "es-tu long ?": a verb, not the market ES
-        if any(ch in raw for ch in "$€£¥"):
+        if not _CURRENCY_SIGNS.isdisjoint(raw):
             out.categories["money"] = 1
             out.currency = True
         out.question_mark = "?" in raw

@@ -40,6 +40,9 @@ class SpokenMarks:
         self._gate = re.compile(r"\b(?:" + "|".join(
             r"\W+".join(map(re.escape, phrase.split())) for phrase, _ in self._phrases) + r")\b", re.IGNORECASE) \
             if self._phrases else None
+        #: The longest word of each phrase: a phrase is found only among the words of the lower-cased text, so a text
+        #: that does not even hold one of these as a substring says none (a few `in` tests before the alternation).
+        self._keys = tuple(sorted({max(phrase.split(), key=len) for phrase, _ in self._phrases}))
 
     def __bool__(self) -> bool:
         return bool(self._phrases)
@@ -47,9 +50,10 @@ class SpokenMarks:
     def rewrite(self, text: str) -> str | None:
         """`text` with its spoken marks written, or None when it says none."""
         folded = text if text.isascii() else fold_accents(text)
-        if self._gate is None or self._gate.search(folded) is None:
+        lowered = folded.lower()
+        if self._gate is None or not any(key in lowered for key in self._keys) or self._gate.search(folded) is None:
             return None
-        words = _WORD.findall(folded.lower())
+        words = _WORD.findall(lowered)
         out: list[str] = []
         found = False
         i = 0
