@@ -277,6 +277,8 @@ _PRIORITY = {name: rank for rank, name in enumerate((
 
 #: Cue categories of the answer `FrameMatcher.after_answer` reads before a join.
 _ANSWER_CUES = ("yes", "yes_typed", "no")
+#: The cues a run of opening answers is made of (`FrameMatcher.opening_answers`).
+_OPENING_CUES = (*_ANSWER_CUES, "neutral")
 #: Cue categories an answer is made of (see `FrameMatcher._answer_words`).
 _ANSWER_PARTS = frozenset({"yes", "yes_typed", "no", "cancel", "unclear", "negations"})
 #: What an answer may name as its object (`answer_objects`): the read-back kinds of the
@@ -742,6 +744,11 @@ class FrameMatcher:
         firsts = [cue.words[0] for category in _ANSWER_CUES for cue in self._table.cues(category)]
         self._answer_firsts = frozenset(w for w in firsts if not w.endswith("*"))
         self._answer_stems = tuple(w[:-1] for w in firsts if w.endswith("*"))
+        #: (a gate of `opening_answers`: the same for the cues its run may hold, `neutral` too; a first word that
+        #: begins none of them gets another cue or none from `_CueTable.at`, which ends the run before it starts)
+        firsts = [cue.words[0] for category in _OPENING_CUES for cue in self._table.cues(category)]
+        self._opening_firsts = frozenset(w for w in firsts if not w.endswith("*"))
+        self._opening_stems = tuple(w[:-1] for w in firsts if w.endswith("*"))
         for intent in self._topic_intents | set(self._period_topics.values()) | self._numeric_topics:
             for comp in self._languages.values():
                 if intent not in comp.grammar.intents:
@@ -1398,6 +1405,9 @@ class FrameMatcher:
     def opening_answers(self, tokens: Sequence[str]) -> tuple[frozenset[str], int]:
         """The answers a sentence opens with ({"yes"}, {"no"}, both) and where they end: a run of yes and no cues
         ("yes no", "yeah nah", "oui non"), with the interjections of `neutral` between them ("och aye")."""
+        if not tokens or tokens[0] not in self._opening_firsts and not (
+                self._opening_stems and tokens[0].startswith(self._opening_stems)):
+            return frozenset(), 0  # (the cheap gate: asked of every command understood, most open on no answer)
         kinds: set[str] = set()
         i = end = 0
         while i < len(tokens) and (cue := self._table.at(tokens, i, _PRIORITY)) is not None:
