@@ -21,6 +21,7 @@ from collections.abc import Callable
 from typing import Any
 
 from rapidfuzz import fuzz, process
+from rapidfuzz.distance import OSA
 
 from assistant.grammar.expand import possible_slot_refs
 from assistant.grammar.model import LanguageGrammar, RangeList, Template, TextList
@@ -49,6 +50,9 @@ _CORRECTION_CUTOFF = 75.0
 #: …or to one of about the same length that starts with the same three letters
 #: ("region" -> "regime"; never "faudrait" -> "faut").
 _CORRECTION_NEAR_CUTOFF = 65.0
+#: A word of at most this many letters is corrected only by one edit (a letter added, dropped, changed or two
+#: swapped): the ratio allows two in a word of four ("reet" is 80 % "repeat"), a different word rather than a typo.
+_SHORT_WORD = 4
 _PLACEHOLDER_BASE = 0xE000
 
 
@@ -732,6 +736,8 @@ class CompiledLanguage:
                 continue  # below the usual cutoff, only a word that starts the same way
             if flips_prefix(tok, word):
                 continue
+            if len(tok) <= _SHORT_WORD and not word.startswith(tok) and OSA.distance(tok, word, score_cutoff=2) > 1:
+                continue  # ("aye, reet" is no "repeat"; a word cut short is: "i wan buy" wanna)
             out.append(word)
         return out[:3]
 

@@ -58,7 +58,8 @@ FRAME_KEYS = frozenset({
     "market_opinions", "index_markets", "counted_sides", "negated_mode_glue", "negated_mode_nouns",
     "number_alternatives", "period_nouns", "side_neighbours",
     "others_possessives", "autopilot_only_modes", "side_bound_closes", "mode_asked", "mechanism_tails", "approximate",
-    "how_words", "how_quantities", "method_verbs", "mode_moves", "wish_openers", "value_hedges",
+    "how_words", "how_quantities", "method_verbs", "mode_moves", "wish_openers", "value_hedges", "quote_nouns",
+    "check_tags", "help_requests",
 }) | RESTATE_KEYS | SLOT_KEYS | TYPO_KEYS | EXTRAS_KEYS | TOLD_KEYS | NOT_GIVEN_KEYS | PRICE_KEYS | SHAPE_KEYS \
     | ANSWER_THEN_KEYS | INTENT_WORDS_KEYS | PREFERENCE_KEYS | REQUEST_KEYS | SPOKEN_MARK_KEYS
 
@@ -484,6 +485,14 @@ class FrameMatcher:
         #: Side cues that are an order's side only before its quantity ("grab 2 ES", not "grab the
         #: pnl"): `counted_sides`.
         self._counted_sides: set[tuple[str, ...]] = set()
+        #: The quote sides said as nouns, an article first ("the bid", "l'offre": `quote_nouns`): the verb before
+        #: them gives the side ("hit the bid", "lift the offer"); a side cue that opens on the noun itself ("bid
+        #: for") gives none there ("whack the bid for two spoos": a verb no list knows, never a buy).
+        self._quote_nouns: set[tuple[str, ...]] = set()
+        #: A check said last after a command ("…, compris ?", "…, got it?"): `check_tags` (parser `_checked_command`).
+        self._check_tags: set[tuple[str, ...]] = set()
+        #: Help asked for something ("help me", "m'aider"): `help_requests` (parser `_help_outside`).
+        self._help_requests: set[tuple[str, ...]] = set()
         #: The side of each `sides` cue ("offload" -> SELL): a counted side that is also a close cue ("offload
         #: my ES") or a harmless word ("pick up") is its side before a quantity (`_counted_side_cue`).
         self._side_of: dict[tuple[str, ...], str] = {}
@@ -601,14 +610,16 @@ class FrameMatcher:
                             if normalize(phrase):
                                 self._answer_words_set[tuple(normalize(phrase).split())] = str(action)
                 elif key in ("lead_ins", "no_new", "change_auxiliaries", "causatives", "market_opinions", "counted_sides",
-                             "autopilot_only_modes", "side_bound_closes", "mode_asked", "wish_openers"):
+                             "autopilot_only_modes", "side_bound_closes", "mode_asked", "wish_openers", "quote_nouns",
+                             "check_tags", "help_requests"):
                     # Phrases compared as whole token runs, not cues of the analysis.
                     into = {"lead_ins": self._lead_ins, "no_new": self._no_new,
                             "change_auxiliaries": self._change_auxiliaries, "causatives": self._causatives,
                     "market_opinions": self._market_opinions, "counted_sides": self._counted_sides,
                             "autopilot_only_modes": self._autopilot_only_modes,
                             "side_bound_closes": self._side_bound_closes, "mode_asked": self._mode_asked,
-                            "wish_openers": self._wish_openers}[key]
+                            "wish_openers": self._wish_openers, "quote_nouns": self._quote_nouns,
+                            "check_tags": self._check_tags, "help_requests": self._help_requests}[key]
                     into.update(tuple(normalize(w).split()) for w in _strings(value, f"frames ({code}) {key}")
                                 if normalize(w))
                 elif key == "side_neighbours":
@@ -753,6 +764,19 @@ class FrameMatcher:
             for comp in self._languages.values():
                 if intent not in comp.grammar.intents:
                     raise FrameError(f"frames: topic '{intent}' is not an intent of language '{comp.code}'")
+
+    def help_asked_end(self, tokens: Sequence[str]) -> int | None:
+        """Where the first `help_requests` phrase said ends ("tu peux m aider | a faire…"), or None."""
+        for i in range(len(tokens)):
+            size = max((len(p) for p in self._help_requests if tuple(tokens[i:i + len(p)]) == p), default=0)
+            if size:
+                return i + size
+        return None
+
+    def check_tag_size(self, tokens: Sequence[str]) -> int:
+        """Words of the longest `check_tags` phrase the sentence ends with ("compris", "got it"), or 0."""
+        return max((len(p) for p in self._check_tags if len(p) < len(tokens) and tuple(tokens[-len(p):]) == p),
+                   default=0)
 
     @property
     def known_words(self) -> frozenset[str]:
@@ -945,6 +969,10 @@ class FrameMatcher:
                 i += size
                 continue
             cue = self._counted_side_cue(tokens, i, values, self._table.at(tokens, i, _PRIORITY))
+            if cue is not None and i and cue.category[:5] == "side:" and tuple(tokens[i - 1:i + 1]) in self._quote_nouns:
+                # ("whack the bid for 2 ES": the bid is the object of a verb no cue read; no side, and doubt)
+                cue = None
+                out.unknown_words += 1
             if cue is not None and len(cue.words) > 1 and any(j in values for j in range(i + 1, i + len(cue.words))):
                 # A cue may run over an article or a number it says literally ("c'est quoi *un*
                 # régime", "entre les *trois* modèles"), never over a market or a side.
@@ -1421,10 +1449,26 @@ class FrameMatcher:
                 kinds.add("no")
             elif cue.category != "neutral":
                 break
+            if cue.category != "neutral" and len(cue.words) > 1:
+                # ("yeah nah", "nah yeah": one answer, the last word's; its words still say a yes and a no before a
+                # command: "yeah nah, buy 2 ES" is no clean no nor yes)
+                kinds.update(self._answer_kind(word) for word in cue.words)
+                kinds.discard("")
             i += len(cue.words)
             if cue.category != "neutral":
                 end = i
         return frozenset(kinds), end
+
+    def one_answer(self, tokens: Sequence[str]) -> bool:
+        """The sentence is one yes or no cue of several words ("yeah nah", "nah yeah"): no yes against a no."""
+        cue = self._table.at(tokens, 0, _PRIORITY) if len(tokens) > 1 else None
+        return cue is not None and len(cue.words) == len(tokens) and cue.category in ("yes", "yes_typed", "no")
+
+    def _answer_kind(self, word: str) -> str:
+        """"yes" or "no" for a word that is a yes or a no cue by itself, else ""."""
+        cue = self._table.at((word,), 0, _PRIORITY)
+        category = cue.category if cue is not None and len(cue.words) == 1 else ""
+        return "yes" if category in ("yes", "yes_typed") else "no" if category == "no" else ""
 
     def after_answer(self, normalized: str) -> tuple[str, bool] | None:
         """"non et ferme tout", "yes and go reduce only": (the words after a yes or a no and a join, whether

@@ -171,14 +171,18 @@ class OrderExtras:
         self._anchors = frozenset(max(entry, key=lambda w: (len(w), -cue_words[w]))
                                   for entries in self._tagged.values() for entry, _ in entries) | self._clock_suffixes
         #: Words a command never stops on (`order_unfinished`: "buy 2 ES *at*", "vends 2 ES *pour*"): cut off too.
-        self._unfinished = frozenset(normalize(w) for section in frames.values()
-                                     for w in _strings(section.get("order_unfinished")))
+        #: A phrase there ("et alors", "and so") is an unfinished sentence too: something was to follow.
+        unfinished = [tuple(normalize(w).split()) for section in frames.values()
+                      for w in _strings(section.get("order_unfinished")) if normalize(w)]
+        self._unfinished = frozenset(words[0] for words in unfinished if len(words) == 1)
+        self._unfinished_phrases = tuple(words for words in unfinished if len(words) > 1)
         #: Phrases said last that end on such a word and are whole ("buy one ES *to start with*").
         self._finished = tuple(tuple(normalize(w).split()) for section in frames.values()
                                for w in _strings(section.get("order_unfinished_except")) if normalize(w))
         #: The last word of each join, and the unfinished words (`cut_off`'s gate).
         self._join_lasts = frozenset(words[-1] for entries in self._joins._by_first.values()
-                                     for words in entries) | self._unfinished
+                                     for words in entries) | self._unfinished \
+            | {words[-1] for words in self._unfinished_phrases}
         #: Every first word of a cue: the gate (most refused sentences hold none).
         self._firsts = frozenset(word for cues in (*self._kinds.values(), self._joins, self._command_times,
                                                    self._command_levels, self._order_spans)
@@ -279,8 +283,9 @@ class OrderExtras:
         if word not in self._join_lasts and (word.isascii() or not self._join_lasts.intersection(normalize(word).split())):
             return False  # (the cheap gate: the last word ends no join; "ça", "après" folded only when not ASCII)
         tail = normalize(text).split()[-3:]  # (the longest join is three words)
-        if tail and tail[-1] in self._unfinished and intent in _UNFINISHED_CHECKED \
-                and not any(tuple(tail[-len(p):]) == p for p in self._finished):
+        if tail and intent in _UNFINISHED_CHECKED and (
+                (tail[-1] in self._unfinished and not any(tuple(tail[-len(p):]) == p for p in self._finished))
+                or any(tuple(tail[-len(p):]) == p for p in self._unfinished_phrases)):
             return True
         return any(start + size == len(tail) for start, size in self._joins.positions(tail))
 

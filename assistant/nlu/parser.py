@@ -246,8 +246,8 @@ class Parser:
     def _contradicts(self, comp: CompiledLanguage, stripped: str, hit: ExactHit) -> bool:
         """"yes no", "oui non": the lead-in is itself an answer the rest contradicts; not when the
         rest ends on a cancel verb ("oui... non non annule": the final cancel stands)."""
-        if hit.intent not in comp.answer_like:
-            return False
+        if hit.intent not in comp.answer_like or (self._frames is not None and self._frames.one_answer(stripped.split())):
+            return False  # ("yeah nah": one answer, a no)
         lead = comp.lead(stripped)
         lead_hit = comp.match_exact(lead) if lead else None
         if lead_hit is None or lead_hit.intent not in comp.answer_like or lead_hit.intent == hit.intent:
@@ -411,13 +411,49 @@ class Parser:
                                "a money amount is not a number of contracts", nearest=result.intent)
         if self._frames is not None and result.intent not in _ANSWERS and result.intent != "followup_answer" \
                 and (result.matched or (result.reason or "").startswith("missing_")) \
-                and len(self._frames.opening_answers((result.text and normalize(result.text) or "").split())[0]) > 1:
+                and len(self._frames.opening_answers((result.text and normalize(result.text) or "").split())[0]) > 1 \
+                and not self._frames.after_answer(normalize(result.text)):
             # "yes no, sell 2 ES", "oui non vends 2 ES", "yeah nah, buy 1 ES": a yes and a no before a command
             # contradict each other, whatever stage read the command (a self-correction, a lead word dropped)
             return replace(result, matched=False, intent=None, slots={}, slot_text={}, reason="ambiguous_intent",
                            detail="a yes and a no said before a command: a contradiction", nearest=result.intent,
                            missing=())
-        return self._edge_typo(result)
+        return self._edge_typo(self._help_outside(self._checked_command(result, lang, prefer)))
+
+    def _checked_command(self, result: ParseResult, lang: str, prefer: str | None) -> ParseResult:
+        """A read-only answer to a command said with a check last ("on ne fait plus que réduire, compris ?", "sell 2
+        ES, got it?": `check_tags`): the "?" is the check's, the sentence no question; refused as an order said with a
+        "?" is ("ferme tout, ok ?"), never answered with a state or a figure."""
+        if not (result.matched and result.intent in self._read_only and "?" in result.text) or self._frames is None:
+            return result
+        tokens = normalize(result.text).split()
+        size = self._frames.check_tag_size(tokens)
+        if not size:
+            return result
+        again = self.parse(" ".join(tokens[:-size]), lang, prefer=prefer)
+        if again.intent is None or again.intent in self._read_only or not (
+                again.matched or (again.reason or "").startswith("missing_")):
+            return result  # ("the autopilot's off, right?": a state checked, asked)
+        return replace(result, matched=False, intent=None, slots={}, slot_text={}, reason="no_match",
+                       detail="a command said with a check last: no question", nearest=again.intent)
+
+    def _help_outside(self, result: ParseResult) -> ParseResult:
+        """A help that a frame, an approximation or the classifier read from a sentence where help is asked for
+        something (`help_requests`) named with a word no grammar nor cue list knows ("tu peux m'aider à faire mes
+        impôts", "can you help me do my taxes"): help with something outside trading, refused (an exact template explains every word: "aide-moi à trader" is read by a frame,
+        every word known)."""
+        if not (result.matched and result.intent == "help" and result.method != "exact") or self._frames is None:
+            return result
+        tokens = normalize(result.text).split()
+        end = self._frames.help_asked_end(tokens)
+        if end is None:
+            return result  # (no help asked for something: "any tips on what to say?")
+        known = self._frames.known_words
+        outside = next((w for w in tokens[end:] if w.isalpha() and w not in known), None)
+        if outside is None:
+            return result
+        return replace(result, matched=False, intent=None, slots={}, slot_text={}, reason="no_match",
+                       detail=f"help asked with '{outside}': something outside trading?", nearest="help")
 
     def _without_edge(self, result: ParseResult, lang: str, prefer: str | None) -> ParseResult:
         """The answer or whole command said after or before an exclamation no grammar knows, cut off by

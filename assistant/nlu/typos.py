@@ -99,6 +99,32 @@ def _typed_again(typed: str, word: str) -> bool:
         typed[i] == typed[i - 1] and typed[:i] + typed[i + 1:] == word for i in range(1, len(typed)))
 
 
+#: Keyboard rows (QWERTY, AZERTY): a letter struck for its neighbour on one of them is a slip of the finger.
+_KEY_ROWS = ("qwertyuiop", "asdfghjkl", "zxcvbnm", "azertyuiop", "qsdfghjklm", "wxcvbn")
+_VOWELS = frozenset("aeiouy")
+#: Shortest side word a consonant struck for its neighbour is read in ("sjort"; "vens": vends? viens? vend?).
+_MIN_STRUCK = 5
+
+
+def _slipped(typed: str, word: str) -> bool:
+    """True when `typed` is `word` slipped once on the keyboard: `_same_keys`, a letter typed twice ("buyy",
+    "lonng"), or, in a word of five letters or more, a consonant struck for its neighbour on the row ("sjort"); a
+    letter struck elsewhere ("lons"), a vowel changed ("shirt") or a letter dropped is not."""
+    if _same_keys(typed, word) or _typed_again(typed, word):
+        return True
+    if len(typed) != len(word):
+        return False
+    diff = [i for i in range(len(word)) if typed[i] != word[i]]
+    if len(diff) != 1 or len(word) < _MIN_STRUCK or typed[diff[0]] in _VOWELS or word[diff[0]] in _VOWELS:
+        return False  # (a vowel changed, or a short word, makes another word too easily: "shirt", "vens")
+    return any(typed[diff[0]] + word[diff[0]] in row or word[diff[0]] + typed[diff[0]] in row for row in _KEY_ROWS)
+
+
+def _strings_of(value: Any) -> list[str]:
+    """The strings of a cue list (anything else: none)."""
+    return [str(v) for v in value] if isinstance(value, list) else []
+
+
 def _one_edit(a: str, b: str) -> bool:
     """True when `a` and `b` are one edit apart (Damerau: a swap of neighbours counts as one)."""
     if a == b or abs(len(a) - len(b)) > 1:
@@ -171,6 +197,10 @@ class TypoFixer:
         self._targets = frozenset(targets)
         #: The side words by meaning ("sell" -> "side:SELL"): a short word first in an order (`short_side`).
         self._sides = {w: frozenset(m) for w, m in meaning.items() if w in self._targets and all(v.startswith("side:") for v in m)}
+        #: The past forms the `past` cues say after their auxiliary ("ai *vendu*"), side words left out: a typo one
+        #: edit from one of them ("vendd": vends? vendu?) is never read as a side.
+        self._past_forms = frozenset(words[-1] for section in frames.values() for cue in _strings_of(section.get("past"))
+                                     if len(words := normalize(cue).split()) > 1 and words[-1] not in self._sides)
         self._number_words = frozenset(w for comp in compiled.values() for w in comp.numbers.words)
         self._markets = frozenset(markets)
         #: Each one-word market name's market ("mnq", "micro" -> "MNQ"): typos of two names of one market agree.
@@ -254,15 +284,22 @@ class TypoFixer:
         the side word it types with the side's own keys (`_same_keys`: two letters swapped, a double
         letter typed once, a letter typed again for the next) when all such side words mean one side.
         A letter struck wrong or dropped ("biy", "lon": buy? long? lot?) and two letters or a word MIA
-        knows ("by", "bye") are never read so. The parser keeps it only as a whole order."""
+        knows ("by", "bye") are never read so. A word of four letters or more there is read as the side word
+        one edit from it ("buyy 2 ES", "sjort 2 MNQ", "shortt 2 MNQ") when those mean one side: the other words
+        one edit away ("buys", "sort") are no order's first word. The parser keeps it only as a whole order."""
         if len(tokens) < 3 or not (tokens[1].isdigit() or tokens[1] in self._number_words):
             return None
         word = tokens[0]
-        if len(word) != _MIN_TYPO - 1 or not word.isalpha() or word in self._known:
+        if len(word) < _MIN_TYPO - 1 or not word.isalpha() or word in self._known:
             return None
-        sides = {side for side in self._sides if _same_keys(word, side)}
+        # (round 39: a longer word there is read as the side one edit from it, whatever other word is: "buyy 2 ES" is
+        # no "buys 2 ES", "sjort 2 MNQ" no "sort 2 MNQ"; "shortt" is no word at all)
+        same = _same_keys if len(word) < _MIN_TYPO else _slipped
+        sides = {side for side in self._sides if same(word, side)}
         if len({self._sides[side] for side in sides}) != 1:
             return None
+        if len(word) >= _MIN_TYPO and any(_one_edit(word, past) for past in self._past_forms):
+            return None  # ("vendd 2 ES": vends, or vendu, told?)
         return " ".join([min(sides), *tokens[1:]])
 
     def homophone_side(self, tokens: Sequence[str]) -> str | None:

@@ -368,7 +368,15 @@ ROUNDS = {"round4": (150, 40), "round5": (140, 40), "round6": (45, 12), "round7"
           # quantities, one contract closed, a contingency) with the plain command beside each; nominal and formal
           # orders ("Purchase of 2 ES", "Ordre : achat 2 ES"); formal requests for a read-only figure ("Kindly share
           # the CVaR", "merci de me communiquer le régime") and the orders or other things asked so (refused)
-          "round33b": (120, 55)}
+          "round33b": (120, 55),
+          # round 39 (helper nlu39, session 17): money-safety holes and misreadings the lead saw — an unfinished
+          # sentence said last ("buy 2 ES and so", "achète 2 ES et alors"), a contingency ("worst case, flatten
+          # everything", "à la rigueur, …"), the bid and the offer as nouns ("whack the bid" = sell, an unknown verb
+          # gives no side), the assistant's wellbeing asked ("tu vas bien ?": no status), help with something outside
+          # trading, a shop shut then a close, a check said after a command ("…, compris ?"), a short word two edits
+          # from a command word ("reet"), "I should like to", "il faudrait + infinitive", "yeah nah" / "nah yeah",
+          # a side word typed with a key slipped ("buyy", "sjort") — each with the command beside it and refusals
+          "round39": (55, 35)}
 
 
 #: Below the issue's target on purpose: round 13 EN's two misses are typos the typo rule refuses as
