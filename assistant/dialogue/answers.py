@@ -364,6 +364,8 @@ TEXTS: dict[str, tuple[str, str]] = {
         " Action combinée {action}, position cible {target}.",
     ),
     "understood_as": ("About {what}: {answer}", "Voici {what_fr} : {answer}"),
+    # an order or a close worded freely, read by the parser's learned command reader: said as a guess
+    "learned_readback": ("If I understood you correctly: {readback}", "Si je vous ai bien compris : {readback}"),
     "query_failed": ("I could not get {what}: {error}", "Je n'ai pas pu obtenir {what_fr} : {error}"),
     "help": (
         "You can say, for example: {examples}. I read orders, closing and halting back: say yes to confirm, "

@@ -478,7 +478,11 @@ class Dialogue:
 
     def _readback_reply(self, pending: PendingConfirmation, parsed: ParseResult, src: str) -> Reply:
         question = A.text("confirm_question", pending.lang)
-        return self._reply(f"{pending.summary} {question}", pending.lang, "readback", parsed, src,
+        text = f"{pending.summary} {question}"
+        if parsed.method == "learned":
+            # worded freely and read by the parser's learned stage: said as the guess it is
+            text = A.text("learned_readback", pending.lang, readback=text)
+        return self._reply(text, pending.lang, "readback", parsed, src,
                            pending=pending, profile=self._profile_for(pending.action))
 
     async def _readback_order(self, parsed: ParseResult, lang: str, now: float, src: str) -> Reply:

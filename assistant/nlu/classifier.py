@@ -43,7 +43,7 @@ import os
 import random
 import re
 import tempfile
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -63,7 +63,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "READ_ONLY_INTENTS", "NONE", "MODEL_VERSION", "ClassifierOptions", "Example", "Guess", "LinearModel",
-    "ReadOnlyClassifier", "default_corpora", "train_model",
+    "ReadOnlyClassifier", "cached_model", "corpus_lines", "default_corpora", "fit_examples", "masked_words", "train_model",
 ]
 
 log = logging.getLogger("mia.nlu.classifier")
@@ -247,6 +247,63 @@ def train_model(docs: Sequence[str], labels: Sequence[str], regularisation: floa
                        np.asarray(model.intercept_, dtype=np.float64))
 
 
+def masked_words(comp: CompiledLanguage, spaced: str) -> list[str]:
+    """The words of a normalised sentence with its values masked, as the models see them: a market "sym", a
+    number in digits "num" (in words it keeps its word: "a", "un" are articles too), a percentage "pct"."""
+    words: list[str] = []
+    for item in comp.scan_items(spaced):
+        if isinstance(item, str):
+            words.append(item)
+        elif item.kind == PERCENT_KIND:
+            words.append("pct")
+        elif item.kind == NUMBER_KIND:
+            words.append("num" if any(ch.isdigit() for ch in item.text) else item.text)
+        elif item.kind == "symbol":
+            words.append("sym")
+        else:
+            words.extend(item.text.split())
+    return words
+
+
+def fit_examples(examples: Iterable[Example], featurise: Callable[[Example], str | None],
+                 regularisation: float) -> LinearModel | None:
+    """Featurise the examples (None or "": left out), drop repeated (document, label) pairs, fit."""
+    docs: list[str] = []
+    labels: list[str] = []
+    seen: set[tuple[str, str]] = set()
+    for ex in examples:
+        doc = featurise(ex)
+        if not doc or (doc, ex.label) in seen:
+            continue
+        seen.add((doc, ex.label))
+        docs.append(doc)
+        labels.append(ex.label)
+    return train_model(docs, labels, regularisation)
+
+
+def cached_model(path: Path, use_cache: bool, train: Callable[[], LinearModel | None], what: str) -> LinearModel | None:
+    """The model stored at `path` (a corrupt, truncated or older file is retrained silently), or trained
+    and stored there atomically (a read-only home: trained again next time, nothing lost)."""
+    import joblib
+
+    if use_cache and path.is_file():
+        try:
+            return LinearModel.from_dict(joblib.load(path))
+        except Exception as exc:  # corrupt, truncated, older format: rebuild it
+            log.info("%s: cache %s unreadable (%s); retraining", what, path, exc)
+    model = train()
+    if model is not None and use_cache:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+            os.close(fd)
+            joblib.dump(model.as_dict(), tmp)
+            os.replace(tmp, path)
+        except OSError as exc:
+            log.info("%s: cannot write cache %s (%s)", what, path, exc)
+    return model
+
+
 # ---------------------------------------------------------------------------- training data
 def _render(parts: Sequence[Part], lg: LanguageGrammar, rng: random.Random) -> str:
     words: list[str] = []
@@ -295,6 +352,15 @@ def corpus_examples(paths: Iterable[Path], targets: frozenset[str], default_lang
     """Labelled lines: a read-only command under its intent, everything else (refusals,
     incomplete commands, other intents) as "none". The language is the file name's suffix."""
     out: list[Example] = []
+    for line, code in corpus_lines(paths, default_language):
+        intent = line.get("i")
+        label = intent if isinstance(intent, str) and intent in targets and not line.get("reject") else NONE
+        out.append(Example(str(line["t"]), label, code))
+    return out
+
+
+def corpus_lines(paths: Iterable[Path], default_language: str) -> Iterable[tuple[dict[str, Any], str]]:
+    """Every labelled line ({t: ...}) of the corpora with its language, the file name's suffix."""
     for path in paths:
         stem = path.stem
         code = stem.rsplit("_", 1)[-1] if "_" in stem else default_language
@@ -302,12 +368,8 @@ def corpus_examples(paths: Iterable[Path], targets: frozenset[str], default_lang
         if not isinstance(lines, list):
             raise ValueError(f"{path}: expected a YAML list of labelled lines")
         for line in lines:
-            if not isinstance(line, dict) or "t" not in line:
-                continue
-            intent = line.get("i")
-            label = intent if isinstance(intent, str) and intent in targets and not line.get("reject") else NONE
-            out.append(Example(str(line["t"]), label, code))
-    return out
+            if isinstance(line, dict) and "t" in line:
+                yield line, code
 
 
 def out_of_domain_examples(languages: Iterable[str], per_template: int) -> list[Example]:
@@ -493,46 +555,18 @@ class ReadOnlyClassifier:
         return (self.options.cache_dir or default_cache_dir()) / f"nlu-classifier-{self.key}.joblib"
 
     def _load_or_train(self) -> LinearModel | None:
-        import joblib
-
-        path = self._cache_file()
-        if self.options.cache and path.is_file():
-            try:
-                return LinearModel.from_dict(joblib.load(path))
-            except Exception as exc:  # corrupt, truncated, older format: rebuild it
-                log.info("nlu classifier: cache %s unreadable (%s); retraining", path, exc)
-        model = self.train(self.training_examples())
-        if model is not None and self.options.cache:
-            try:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-                os.close(fd)
-                joblib.dump(model.as_dict(), tmp)
-                os.replace(tmp, path)
-            except OSError as exc:  # a read-only home: train again next time, nothing lost
-                log.info("nlu classifier: cannot write cache %s (%s)", path, exc)
-        return model
+        return cached_model(self._cache_file(), self.options.cache, lambda: self.train(self.training_examples()),
+                            "nlu classifier")
 
     def train(self, examples: Sequence[Example]) -> LinearModel | None:
         """Featurise and gate the examples as sentences are at prediction time, then fit.
         Examples the gates refuse never reach the model, so they are not learnt from."""
-        docs: list[str] = []
-        labels: list[str] = []
-        seen: set[tuple[str, str]] = set()
-        for ex in examples:
+        def featurise(ex: Example) -> str | None:
             comp = self._compiled.get(ex.language)
-            if comp is None:
-                continue
-            prepared = self._prepare(comp, ex.text)
-            if prepared is None or isinstance(prepared, str):
-                continue
-            doc = prepared[0]
-            if (doc, ex.label) in seen:
-                continue
-            seen.add((doc, ex.label))
-            docs.append(doc)
-            labels.append(ex.label)
-        return train_model(docs, labels, self.options.regularisation)
+            prepared = self._prepare(comp, ex.text) if comp is not None else None
+            return None if prepared is None or isinstance(prepared, str) else prepared[0]
+
+        return fit_examples(examples, featurise, self.options.regularisation)
 
     # ------------------------------------------------------------------ prediction
     def _prepare(self, comp: CompiledLanguage, text: str) -> tuple[str, tuple[str, str] | None, frozenset[str]] | str | None:
@@ -589,18 +623,7 @@ class ReadOnlyClassifier:
         numbered = bool(a.numbers or a.stray_numbers or a.percents)
         if numbered and (markets or a.has("contracts")):
             return "a number that may be a quantity"
-        words: list[str] = []
-        for item in comp.scan_items(spaced):
-            if isinstance(item, str):
-                words.append(item)
-            elif item.kind == PERCENT_KIND:
-                words.append("pct")
-            elif item.kind == NUMBER_KIND:
-                words.append("num" if any(ch.isdigit() for ch in item.text) else item.text)
-            elif item.kind == "symbol":
-                words.append("sym")
-            else:
-                words.extend(item.text.split())
+        words = masked_words(comp, spaced)
         not_domain = _covered(words, self._not_domain)
         if not (a.topics or a.weak_topics or markets
                 or any(w in self._domain for i, w in enumerate(words) if i not in not_domain)):

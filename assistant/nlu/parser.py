@@ -32,7 +32,12 @@ Order of work for one utterance:
    (assistant/nlu/classifier.py) may answer with a READ-ONLY question intent (never an order,
    a close, a halt...); method "classifier". It also reads a read-only question whose market the
    templates found out of place (`ambiguous_symbol`: "combien de micros j'ai en cours"), only as
-   that same question.
+   that same question;
+7. then, only for an order or a close every stage refused for want of a match or an unclear value, the
+   learned **command reader** (assistant/nlu/command_reader.py): the grammar's detectors read the values
+   and refuse every doubt (a negation, a condition, a price, another market, a word like a side word...),
+   a linear model says whether the whole sentence is such a command; method "learned", read back as
+   every order is.
 
 Whatever the stage, a money amount ("$5,000 of MNQ", "5000 dollars") is never a number of
 contracts: such an order is refused as `invalid_quantity`.
@@ -51,6 +56,7 @@ from assistant.grammar.expand import possible_slot_refs
 from assistant.grammar.loader import GrammarPaths, load_grammar
 from assistant.grammar.model import Grammar
 from assistant.nlu.classifier import READ_ONLY_INTENTS, ClassifierOptions, ReadOnlyClassifier
+from assistant.nlu.command_reader import CommandReader, CommandReaderOptions
 from assistant.nlu.edge_words import EdgeWords
 from assistant.nlu.compiled import NUMBER_KIND, PERCENT_KIND, CompiledLanguage, ExactHit, ScannedValue
 from assistant.nlu.frames import HELD_CONTRACTS, STATE_INTENTS, SWITCH_QUESTION, UNCLEAR_ANSWER, FrameMatcher, FrameOutcome
@@ -85,7 +91,8 @@ class Parser:
     def __init__(self, grammar: Grammar, *, default_language: str | None = None,
                  fuzzy: bool = True, accept: float = 0.80, margin: float = 0.05,
                  refuse: float = 0.72, frames: bool = True,
-                 classifier: bool | ClassifierOptions = True) -> None:
+                 classifier: bool | ClassifierOptions = True,
+                 commands: bool | CommandReaderOptions = True) -> None:
         if not 0.0 < accept <= 1.0 or not 0.0 < refuse <= 1.0 or not 0.0 <= margin < 1.0:
             raise ValueError("accept and refuse must be in (0, 1], margin in [0, 1)")
         self.grammar = grammar
@@ -173,6 +180,7 @@ class Parser:
                                      for key in ("polite", "requests", "addressees")
                                      for g in section.get(key, ()) for w in normalize(str(g)).split())
         self._classifier = self._build_classifier(classifier)
+        self._commands = self._build_command_reader(commands)
         self.warnings: list[str] = list(grammar.warnings)
         for comp in self._compiled.values():
             self.warnings.extend(comp.warnings)
@@ -324,6 +332,8 @@ class Parser:
         if not final and self._classifier is not None and not result.matched and (
                 result.reason in _CLASSIFIABLE or self._market_misplaced(result)):
             result = self._classify(result)
+        if not final and self._commands is not None and not result.matched and result.reason in _LEARNABLE:
+            result = self._read_command(result)
         if result.matched and result.intent == "confirm" and "?" in text:
             # "yes?", "ok?": a question is no answer (whatever stage read the yes)
             return replace(result, matched=False, intent=None, slots={}, slot_text={}, reason=UNCLEAR_ANSWER,
@@ -1209,7 +1219,7 @@ class Parser:
             # "today's P&L quick | I need to shut the laptop"; never "what | is a futures contract")
             asked = again.intent in self._read_only and (n < marks or (
                 bool(self._restater.speakers.at(tail.split(), 0)) and not self._frames.opens_question(head.split())))
-            if not (again.matched and again.method != "classifier" and (again.intent in _BEFORE_ASIDE or asked)):
+            if not (again.matched and again.method not in ("classifier", "learned") and (again.intent in _BEFORE_ASIDE or asked)):
                 continue
             if object_like and not _ends_on_value(again):
                 continue  # ("on arrête | les frais pour aujourd'hui": the object of the command, maybe)
@@ -1377,6 +1387,35 @@ class Parser:
         stage = ReadOnlyClassifier(self.grammar, self._compiled, self._frames,
                                    [name for name in self.intents() if "symbol" in self.slot_names(name)], options)
         return stage if stage.targets and stage.model is not None else None
+
+    def _build_command_reader(self, option: bool | CommandReaderOptions) -> CommandReader | None:
+        """The learned reader of orders and closes (assistant/nlu/command_reader.py), under the same
+        conditions as the classifier (frames on, fuzzy matching on)."""
+        if option is False or self._frames is None or not self.fuzzy_enabled:
+            return None
+        options = option if isinstance(option, CommandReaderOptions) else CommandReaderOptions()
+        stage = CommandReader(self.grammar, self._compiled, self._frames, options)
+        return stage if stage.model is not None else None
+
+    def _read_command(self, refused: ParseResult) -> ParseResult:
+        """An order or a close every earlier stage refused for want of a match or an unclear value, as the
+        learned reader reads it (always read back before anything is sent); the refusal stands otherwise."""
+        guess = self._commands.read(refused.text, refused.language or self.default_language) \
+            if self._commands is not None else None
+        if guess is None or guess.intent is None:
+            return refused
+        tokens = (refused.normalized or normalize(refused.text)).split()
+        if self._typos is not None and guess.intent == "place_trade" and self._typos.opens_with_homophone(tokens):
+            return refused  # "by 2 ES short": buy? short?
+        if self._frames is not None and guess.intent == "close_positions" and self._frames.side_bound_close(tokens):
+            return refused  # "buy back my ES": a close, or an order?
+        score = round(guess.probability, 4)
+        if guess.missing:
+            return replace(refused, intent=guess.intent, slots=dict(guess.slots), slot_text=dict(guess.slot_text),
+                           reason="missing_" + guess.missing[0], missing=guess.missing, score=score, method="learned",
+                           detail="an incomplete command read by the learned reader", nearest=guess.intent)
+        return ParseResult(refused.text, refused.normalized, True, guess.intent, dict(guess.slots),
+                           dict(guess.slot_text), refused.language, refused.language_certain, score, "learned")
 
     def _market_misplaced(self, refused: ParseResult) -> bool:
         """Round 31c: a read-only question whose market the templates found where none of theirs says it
@@ -1574,6 +1613,10 @@ _OTHER_MARKET_REASONS = frozenset({"no_match", "ambiguous_symbol", "missing_symb
 #: Refusals the classifier may overrule: nothing came close, or two intents tied. Never one
 #: about an unclear slot (two markets, no clear side, a missing quantity...).
 _CLASSIFIABLE = frozenset({"no_match", "ambiguous_intent"})
+#: Refusals the learned command reader may overrule: nothing matched, a value or the intent was unclear to
+#: the earlier stages, or an answer word was heard beside a command ("ja take 1 micro").
+_LEARNABLE = frozenset({"no_match", "ambiguous_side", "ambiguous_symbol", "ambiguous_intent", "ambiguous_quantity",
+                        UNCLEAR_ANSWER})
 #: A risk setting's value not said or unclear: vetoed as a question when asked ("quel est mon risque sur ES ?").
 _RISK_VALUE_UNCLEAR = frozenset({"missing_risk_percent", "ambiguous_risk_percent"})
 #: Refusals a sentence with the same words said twice in a row may get ("buy two ES two ES": two

@@ -8,7 +8,7 @@ from assistant.nlu.frozen_init import fast_frozen_init
 
 __all__ = ["ParseResult", "Method", "REASONS"]
 
-Method = Literal["exact", "fuzzy", "frame", "classifier", "none"]
+Method = Literal["exact", "fuzzy", "frame", "classifier", "learned", "none"]
 
 #: Reasons a result is not matched (`reason` may also be "<prefix><slot name>" for the
 #: slot-specific ones, e.g. "ambiguous_symbol", "missing_quantity", "invalid_quantity").
@@ -57,7 +57,8 @@ class ParseResult:
     as a recognisable command), "frame" (decided by the frame matcher after both failed: cue
     words and strict rules, see assistant/nlu/frames.py), "classifier" (a READ-ONLY question
     understood by the learned last stage, assistant/nlu/classifier.py; `score` is its
-    probability), "none" (nothing came close, or
+    probability), "learned" (an order or a close read by the learned command reader,
+    assistant/nlu/command_reader.py; `score` is its probability), "none" (nothing came close, or
     empty input)."""
     alternatives: list[tuple[str, float]] = field(default_factory=list)
     """Other intents considered, best first, as (intent, score); excludes `intent`."""
