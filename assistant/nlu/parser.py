@@ -47,6 +47,8 @@ The language is decided per utterance: the one that matched, and when several di
 """
 from __future__ import annotations
 
+import re
+
 from collections.abc import Callable, Iterable, Sequence
 from contextvars import ContextVar
 from dataclasses import replace
@@ -181,6 +183,10 @@ class Parser:
                                      for g in section.get(key, ()) for w in normalize(str(g)).split())
         self._classifier = self._build_classifier(classifier)
         self._commands = self._build_command_reader(commands)
+        #: One-word yes cues of every language ("oui", "yes", "yep"), for stretched ones ("ouiii").
+        yes_cues = (normalize(str(cue)) for section in frame_data.values() for key in ("yes", "yes_typed")
+                    for cue in section.get(key, ()))
+        self._yes_words = frozenset(cue for cue in yes_cues if cue and " " not in cue)
         self.warnings: list[str] = list(grammar.warnings)
         for comp in self._compiled.values():
             self.warnings.extend(comp.warnings)
@@ -1263,7 +1269,36 @@ class Parser:
         """"confirm" or "cancel" for a short answer that is one only while a read-back waits ("y",
         "n", "c'est bon": grammar data, `context_yes` / `context_no`), else None. `parse` refuses
         these; the dialogue asks this only with a read-back pending."""
-        return self._restater.context_answer(text) if self._restater is not None else None
+        answer = self._restater.context_answer(text) if self._restater is not None else None
+        return answer if answer is not None or "?" in text else self._refused_read_back(text)
+
+    #: Cue categories that say a read-back answer is more than a no: another command, a yes, doubt, a condition.
+    _NOT_JUST_NO = ("yes", "yes_typed", "close", "halt", "resume", "reduce_only", "autopilot", "switch_on",
+                    "switch_off", "risk", "conditionals", "elsewhen", "unclear", "topic", "weak", "corrections",
+                    "answer_instead", "answer_additions", "order_joins")
+
+    def _refused_read_back(self, text: str) -> str | None:
+        """"cancel" for an answer to a read-back that holds a no or a cancel word and nothing else that acts ("hell
+        no", "nah, second thoughts, cancel", "c'est pas bon, annule", "j'ai mal tapé, annule"), in every loaded
+        language. Cancelling sends nothing, so this safe direction needs no more certainty; a no negated ("don't
+        cancel", "n'annule pas"), a yes, a value or any other command word leaves the answer unclear."""
+        if self._frames is None:
+            return None
+        norm = normalize(text)
+        if any(re.sub(r"(.)\1+", r"\1", word) in self._yes_words for word in norm.split()):
+            return None  # "ouiii non": a stretched yes is a yes, and a yes and a no contradict
+        heard = False
+        for comp in self._compiled.values():
+            spaced = comp.strip_skip(norm + " ")
+            if not spaced.strip():
+                return None
+            a = self._frames.analysis(comp, spaced, text)
+            if a.has(*self._NOT_JUST_NO) or a.sides or a.symbols or a.numbers or a.percents or a.prices \
+                    or a.stray_numbers or a.switch_words or a.modes:
+                return None
+            if a.has("no", "cancel") and a.last_answer in ("no", "cancel") and a.last_answer_at not in a.negation_ends:
+                heard = True
+        return "cancel" if heard else None
 
     def opens_with_answer(self, text: str) -> bool:
         """True when `text` opens with a yes or a no and says more ("oui plus tard", "yes 3 MNQ"):
