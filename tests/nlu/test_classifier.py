@@ -136,7 +136,9 @@ def test_refusals_stay_refused(parser: Parser) -> None:
     "what does CVaR mean", "que veut dire shap",
     # judgements and comments said about MIA's own figures, other periods
     "my P&L is terrible today lol", "les agents se disputent encore", "is the regime detector reliable",
-    "show me last week's performance", "ça donne quoi les résultats depuis lundi ?",
+    "show me last week's performance",
+    # (not "ça donne quoi les résultats depuis lundi ?": the frames read it as the performance metrics, results over
+    # a period (`period_topics`), and since session 18 the classifier, retrained, agrees with them)
 ])
 def test_out_of_domain_is_refused(parser: Parser, text: str) -> None:
     result = parser.parse(text)
