@@ -205,9 +205,6 @@ class CommandReader:
         known = len(a.tokens) - a.unknown_words
         if a.unknown_words > self.options.max_unknown or a.unknown_words >= known:
             return CommandGuess(None, reason="too many unknown words")
-        doubt = self._doubt(a.tokens, text)
-        if doubt is not None:
-            return CommandGuess(None, reason=doubt)
         cued = self._cued_intent(a)
         if cued is None:
             return CommandGuess(None, reason="neither an order's nor a close's words")
@@ -218,6 +215,10 @@ class CommandReader:
         margin = p_best - (float(probs[order[1]]) if len(order) > 1 else 0.0)
         if best != cued or p_best < self.options.probability or margin < self.options.margin:
             return CommandGuess(None, probability=p_best, reason=f"the model is not sure ({best} {p_best:.2f})")
+        # the word-by-word doubts last: the dearest check, asked only of a sentence every other check let through
+        doubt = self._doubt(a.tokens, text)
+        if doubt is not None:
+            return CommandGuess(None, probability=p_best, reason=doubt)
         return self._values(comp, a, cued, p_best)
 
     def _doubt(self, tokens: Sequence[str], text: str) -> str | None:
