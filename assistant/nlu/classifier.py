@@ -63,7 +63,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "READ_ONLY_INTENTS", "NONE", "MODEL_VERSION", "ClassifierOptions", "Example", "Guess", "LinearModel",
-    "ReadOnlyClassifier", "cached_model", "corpus_lines", "default_corpora", "fit_examples", "masked_words", "train_model",
+    "ReadOnlyClassifier", "cached_model", "corpus_lines", "default_corpora", "fit_examples", "masked_words", "source_digest", "train_model",
 ]
 
 log = logging.getLogger("mia.nlu.classifier")
@@ -263,6 +263,26 @@ def masked_words(comp: CompiledLanguage, spaced: str) -> list[str]:
         else:
             words.extend(item.text.split())
     return words
+
+
+def source_digest(tag: str, options: ClassifierOptions, grammar: Grammar, corpora: Sequence[Path]) -> str | None:
+    """Cache key of a model (`tag` tells the models apart) from what its training data and features are made
+    of: the grammar files, the corpora (names: their suffix is the language), the classifier's data files and
+    the code that reads them (grammar loader, scanner, frames, these modules). Cheaper than generating the
+    examples on every start; None when a grammar was not read from files (then hash the examples)."""
+    files = [Path(p) for p in grammar.sources]
+    if not files:
+        return None
+    code = sorted(HERE.glob("*.py")) + sorted((HERE.parent / "grammar").glob("*.py"))
+    h = hashlib.sha256(f"{tag}{MODEL_VERSION}|{options.per_template}|{options.regularisation}".encode())
+    try:
+        for group in (sorted(files), list(corpora), sorted(DATA_DIR.glob("*.yaml")), code):
+            for path in group:
+                h.update(f"\n{path.name}\n".encode())
+                h.update(path.read_bytes())
+    except OSError:
+        return None
+    return h.hexdigest()[:24]
 
 
 def fit_examples(examples: Iterable[Example], featurise: Callable[[Example], str | None],
@@ -520,7 +540,8 @@ class ReadOnlyClassifier:
             for phrase in list(lg.negations) + [str(c) for c in (lg.frames or {}).get("negations", ())]}))
         self._grammar = grammar
         self._corpora = self.options.corpora if self.options.corpora is not None else default_corpora()
-        self.key = self._source_digest() or _digest(self.training_examples(), self.options)
+        self.key = source_digest("", self.options, self._grammar, self._corpora) \
+            or _digest(self.training_examples(), self.options)
         self.model = self._load_or_train()
 
     def training_examples(self) -> list[Example]:
@@ -529,26 +550,6 @@ class ReadOnlyClassifier:
         return (grammar_examples(self._grammar, self.targets, self.options.per_template)
                 + corpus_examples(self._corpora, self.targets, default)
                 + out_of_domain_examples(self._compiled, self.options.per_template))
-
-    def _source_digest(self) -> str | None:
-        """Cache key from what the training data and the features are made of: the grammar
-        files, the corpora (names: their suffix is the language), the classifier's data files
-        and the code that reads them (grammar loader, scanner, frames, this module). Cheaper
-        than generating the examples on every start; None when a grammar was not read from
-        files (then the examples themselves are hashed)."""
-        files = [Path(p) for p in self._grammar.sources]
-        if not files:
-            return None
-        code = sorted(HERE.glob("*.py")) + sorted((HERE.parent / "grammar").glob("*.py"))
-        h = hashlib.sha256(f"{MODEL_VERSION}|{self.options.per_template}|{self.options.regularisation}".encode())
-        try:
-            for group in (sorted(files), list(self._corpora), sorted(DATA_DIR.glob("*.yaml")), code):
-                for path in group:
-                    h.update(f"\n{path.name}\n".encode())
-                    h.update(path.read_bytes())
-        except OSError:
-            return None
-        return h.hexdigest()[:24]
 
     # ------------------------------------------------------------------ model
     def _cache_file(self) -> Path:

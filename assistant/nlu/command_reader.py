@@ -28,7 +28,6 @@ a sentence it reads wrongly costs a "no", never a trade. Its results carry metho
 """
 from __future__ import annotations
 
-import hashlib
 import logging
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -37,11 +36,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from rapidfuzz.distance import OSA  # a swap of two letters is one edit ("jamias")
 
 from assistant.grammar.model import Grammar
 from assistant.nlu.classifier import (
-    ClassifierOptions, DATA_DIR, HERE, MODEL_VERSION, NONE, Example, LinearModel, cached_model, corpus_lines, default_cache_dir, default_corpora,
-    fit_examples, grammar_examples, masked_words, out_of_domain_examples,
+    ClassifierOptions, NONE, Example, LinearModel, _digest, cached_model, corpus_lines, default_cache_dir, default_corpora,
+    fit_examples, grammar_examples, masked_words, out_of_domain_examples, source_digest,
 )
 from assistant.nlu.compiled import CompiledLanguage
 from assistant.nlu.normalize import cached_normalize, normalize
@@ -153,18 +153,10 @@ class CommandReader:
                 + corpus_commands(self._corpora, self.targets, default)
                 + out_of_domain_examples(self._compiled, self.options.per_template))
 
-    def _key(self) -> str:
-        opts = self.options
-        h = hashlib.sha256(f"cmd|{MODEL_VERSION}|{opts.per_template}|{opts.regularisation}".encode())
-        files = [Path(p) for p in self._grammar.sources]
-        code = sorted(HERE.glob("*.py")) + sorted((HERE.parent / "grammar").glob("*.py"))
-        for path in (*sorted(files), *self._corpora, *sorted(DATA_DIR.glob("*.yaml")), *code):
-            h.update(f"\n{path.name}\n".encode())
-            h.update(path.read_bytes())
-        return h.hexdigest()[:24]
-
     def _load_or_train(self) -> LinearModel | None:
-        path = (self.options.cache_dir or default_cache_dir()) / f"nlu-commands-{self._key()}.joblib"
+        key = source_digest("cmd|", self.options, self._grammar, self._corpora) \
+            or _digest(self.training_examples(), self.options)
+        path = (self.options.cache_dir or default_cache_dir()) / f"nlu-commands-{key}.joblib"
         return cached_model(path, self.options.cache, lambda: self.train(self.training_examples()), "command reader")
 
     def train(self, examples: Sequence[Example]) -> LinearModel | None:
@@ -353,5 +345,4 @@ def _near(token: str, word: str) -> bool:
         it = iter(word)
         if all(ch in it for ch in token):
             return True
-    from rapidfuzz.distance import OSA  # a swap of two letters is one edit ("jamias")
     return abs(len(token) - len(word)) <= 1 and OSA.distance(token, word, score_cutoff=1) <= 1

@@ -47,8 +47,6 @@ The language is decided per utterance: the one that matched, and when several di
 """
 from __future__ import annotations
 
-import re
-
 from collections.abc import Callable, Iterable, Sequence
 from contextvars import ContextVar
 from dataclasses import replace
@@ -183,10 +181,6 @@ class Parser:
                                      for g in section.get(key, ()) for w in normalize(str(g)).split())
         self._classifier = self._build_classifier(classifier)
         self._commands = self._build_command_reader(commands)
-        #: One-word yes cues of every language ("oui", "yes", "yep"), for stretched ones ("ouiii").
-        yes_cues = (normalize(str(cue)) for section in frame_data.values() for key in ("yes", "yes_typed")
-                    for cue in section.get(key, ()))
-        self._yes_words = frozenset(cue for cue in yes_cues if cue and " " not in cue)
         self.warnings: list[str] = list(grammar.warnings)
         for comp in self._compiled.values():
             self.warnings.extend(comp.warnings)
@@ -1285,8 +1279,9 @@ class Parser:
         if self._frames is None:
             return None
         norm = normalize(text)
-        if any(re.sub(r"(.)\1+", r"\1", word) in self._yes_words for word in norm.split()):
-            return None  # "ouiii non": a stretched yes is a yes, and a yes and a no contradict
+        if self._typos is not None:
+            # "ouiii non": read as the words its stretched words spell ("oui non": a yes and a no contradict)
+            norm = self._typos.unstretched(norm.split()) or norm
         heard = False
         for comp in self._compiled.values():
             spaced = comp.strip_skip(norm + " ")
