@@ -269,6 +269,11 @@ TEXTS: dict[str, tuple[str, str]] = {
         "Hello! Say for example “buy two ES contracts” or “what is the market regime?”; say “help” for more.",
         "Bonjour ! Dites par exemple « achète deux contrats ES » ou « quel est le régime de marché ? » ; dites « aide » pour en savoir plus.",
     ),
+    # small talk alone ("how are you?", the weather, sport): nothing MIA answers
+    "small_talk": (
+        "I can only help with your trading. Say for example “buy two ES contracts” or “what is the market regime?”; say “help” for more.",
+        "Je ne peux vous aider que pour votre trading. Dites par exemple « achète deux contrats ES » ou « quel est le régime de marché ? » ; dites « aide » pour en savoir plus.",
+    ),
     # refusals with examples of the nearest command
     "not_understood_for": (
         "I did not understand. For {topic}, you can say: “{first}” or “{second}”.",

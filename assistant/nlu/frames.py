@@ -363,6 +363,8 @@ class _Analysis:
     """Side words said as a position ("my ES *short*", "mon *long*"): with a close cue, the
     position to close, not a side."""
     last_answer_at: int = -1
+    last_answer_end: int = -1
+    """Token index right after the last answer cue ("annule | pas")."""
     last_unclear_at: int = -1
     last_answer: str = ""
     """Category of the last answer cue (yes, yes_typed, no, cancel): "wait, no, cancel"."""
@@ -1009,6 +1011,7 @@ class FrameMatcher:
             if kind in ("yes", "yes_typed", "no", "cancel"):
                 out.last_answer = kind
                 out.last_answer_at = i
+                out.last_answer_end = i + len(cue.words)
                 if kind == "no":
                     out.no_ends.append(i + len(cue.words))
                     out.no_after_yes = True

@@ -388,6 +388,12 @@ class Parser:
             if greeted is not None:
                 return ParseResult(text, result.normalized, False, None, language=greeted, language_certain=True,
                                    score=1.0, reason="greeting", detail="a greeting, no request", nearest="help")
+            chatted = self._small_talk(text, lang)
+            if chatted is not None:
+                # "how are you?", "tu vas bien ?": said to be outside trading, not answered with examples of the
+                # command whose words it happened to come closest to
+                return replace(result, language=chatted, reason="small_talk", nearest=None, score=1.0,
+                               detail="small talk, no trading request")
         result = self._not_given(self._unhonoured(result))
         if result.intent == "place_trade" and self._extras is not None \
                 and (result.matched or (result.reason or "").startswith("missing_")) \
@@ -674,6 +680,29 @@ class Parser:
             if tokens and own.intersection(tokens) and allowed.issuperset(tokens):
                 return code  # at least one greeting only this language says ("mia" alone says none)
         return None
+
+    #: Cue categories that make a refused sentence about trading, whatever small talk it also holds.
+    _TRADING_CUES = ("yes", "yes_typed", "no", "cancel", "close", "halt", "resume", "reduce_only",
+                                         "autopilot", "switch_on", "switch_off", "risk", "topic", "weak", "side")
+
+    def _small_talk(self, text: str, lang: str) -> str | None:
+        """The language of a refused sentence that holds small talk (`chit_chat` cues: "how are you", the weather,
+        sport) and no word of trading (no command, topic, market, number or answer), or None."""
+        if self._frames is None:
+            return None
+        norm = normalize(text)
+        codes = []
+        for comp in self._select(lang):
+            spaced = comp.strip_skip(norm + " ")
+            if not spaced.strip():
+                continue
+            a = self._frames.analysis(comp, spaced, text)
+            if a.has("chit_chat") and not (a.has(*self._TRADING_CUES) or a.sides or a.symbols or a.numbers
+                                           or a.percents or a.prices or a.switch_words or a.modes):
+                codes.append(comp.code)
+        # (the sentence's language when several read small talk in it: "tu vas bien" holds no English cue,
+        # but the cue tables share words)
+        return self._pick_language(codes, norm.split(), None)[0] if codes else None
 
     def _parse(self, text: str, lang: str, prefer: str | None) -> ParseResult:
         if not isinstance(text, str):
@@ -1291,7 +1320,11 @@ class Parser:
             if a.has(*self._NOT_JUST_NO) or a.sides or a.symbols or a.numbers or a.percents or a.prices \
                     or a.stray_numbers or a.switch_words or a.modes:
                 return None
-            if a.has("no", "cancel") and a.last_answer in ("no", "cancel") and a.last_answer_at not in a.negation_ends:
+            # a negation said before the no or cancel ("n'annule pas", "don't cancel"), or right after a cancel
+            # verb, as spoken French drops its "ne" ("annule pas"; "non, pas ça" still refuses)
+            negated = a.last_answer_at in a.negation_ends or (
+                a.last_answer == "cancel" and a.last_answer_end + 1 in a.negation_ends)
+            if a.has("no", "cancel") and a.last_answer in ("no", "cancel") and not negated:
                 heard = True
         return "cancel" if heard else None
 

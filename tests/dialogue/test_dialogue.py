@@ -153,7 +153,7 @@ async def test_not_understood_while_pending_discards(dialogue, engine):
     await dialogue.handle("buy two e s", 0.0)
     reply = await dialogue.handle("the weather in paris is lovely", 1.0)
     assert reply.kind == "not_understood" and reply.discarded is not None
-    assert reply.text == "Previous request cancelled: the order was not sent. I did not understand, can you repeat?"
+    assert reply.text.startswith("Previous request cancelled: the order was not sent. I can only help with your trading.")
     assert orders_of(engine) == []
 
 
@@ -303,11 +303,24 @@ async def test_risk_setting_out_of_range_is_refused_and_in_range_is_applied(dial
 
 
 # ---------------------------------------------------------------------------- not understood / ambiguous
-@pytest.mark.parametrize("utterance", ["", "   ", "uh um", "i need a coffee with milk", "i need coffee"])
+@pytest.mark.parametrize("utterance", ["", "   ", "uh um", "purple elephant sandwich"])
 async def test_no_match_is_not_understood(dialogue, engine, utterance):
     reply = await dialogue.handle(utterance, 0.0)
     assert reply.kind == "not_understood"
     assert reply.text in ("I did not understand, can you repeat?", "Je n'ai pas compris, pouvez-vous répéter ?")
+    assert orders_of(engine) == []
+
+
+@pytest.mark.parametrize(("utterance", "start"), [
+    ("i need a coffee with milk", "I can only help"), ("how are you?", "I can only help"),
+    ("who won the rugby?", "I can only help"), ("tu vas bien ?", "Je ne peux vous aider"),
+    ("il va pleuvoir demain ?", "Je ne peux vous aider")])
+async def test_small_talk_is_said_to_be_outside_trading_in_its_language(dialogue, engine, utterance, start):
+    # Small talk alone is refused as such, with examples of what MIA does; not with examples of whichever
+    # command its words came closest to ("how are you?" once got examples of the performance metrics).
+    reply = await dialogue.handle(utterance, 0.0)
+    assert reply.kind == "not_understood" and reply.pending is None
+    assert reply.text.startswith(start) and "ES" in reply.text
     assert orders_of(engine) == []
 
 

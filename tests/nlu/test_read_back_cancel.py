@@ -21,6 +21,8 @@ NOT_CANCELS = [
     "non, à 6850", "no, halt everything",
     # the cancel negated, doubt, a question
     "don't cancel", "ne pas annuler", "non ça ira", "cancel?", "non ?",
+    # spoken French drops the "ne": the negation right after the cancel ("annule pas" = "don't cancel")
+    "annule pas", "non, annule pas", "n'annule pas",
 ]
 
 
