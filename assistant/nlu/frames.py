@@ -319,6 +319,11 @@ STATE_INTENTS = frozenset({"status", "autopilot_status"})
 _STATE_TOPICS = frozenset(f"topic:{intent}" for intent in STATE_INTENTS)
 
 
+def _punctuated(raw: str, first: str, second: str) -> bool:
+    """True when the raw text says `first` then `second` with a punctuation mark between them ("l'ES, tu")."""
+    return re.search(rf"(?i)(?<![\w]){re.escape(first)}\s*[,;:.!?…]+\s*{re.escape(second)}(?![\w])", raw) is not None
+
+
 @dataclass(slots=True)
 class _Analysis:
     categories: dict[str, int] = field(default_factory=dict)
@@ -933,8 +938,9 @@ class FrameMatcher:
                 tokens.extend(item.text.split())
         for start, (item, size) in list(values.items()):
             if item.kind == _SYMBOL and start + size < len(tokens) \
-                    and tokens[start + size] in self._market_lookalikes_next.get(item.text, ()):
-                del values[start]  # "es-tu long ?": a verb, not the market ES
+                    and tokens[start + size] in self._market_lookalikes_next.get(item.text, ()) \
+                    and not _punctuated(raw, item.text, tokens[start + size]):
+                del values[start]  # "es-tu long ?": a verb, not the market ES ("sur l'ES, tu…" names it)
         if not _CURRENCY_SIGNS.isdisjoint(raw):
             out.categories["money"] = 1
             out.currency = True

@@ -466,6 +466,12 @@ class Parser:
             return result  # (no help asked for something: "any tips on what to say?")
         known = self._frames.known_words
         outside = next((w for w in tokens[end:] if w.isalpha() and w not in known), None)
+        if outside is None and end < len(tokens):
+            # or named with small talk's words ("m'aider à faire mes impôts": `chit_chat`)
+            rest = " ".join(tokens[end:]) + " "
+            comp = self._compiled.get(result.language or "")
+            if comp is not None and self._frames.analysis(comp, rest, rest).has("chit_chat"):
+                outside = rest.strip()
         if outside is None:
             return result
         return replace(result, matched=False, intent=None, slots={}, slot_text={}, reason="no_match",
