@@ -51,6 +51,8 @@ STAGES: dict[str, tuple[type, tuple[str, ...]]] = {
     "restatement": (Parser, ("_restate",)),
     "typos": (Parser, ("_fix_typos", "_typo_passed_over")),
     "classifier": (Parser, ("_classify",)),
+    # (charged to the glue before: the exact path's p99 regression of session 18 was invisible in this split)
+    "command reader": (Parser, ("_read_command",)),
     "edge words": (Parser, ("_without_edge", "_edge_typo")),
     "extras (unsupported)": (Parser, ("_unsupported", "_unhonoured")),
     "not given": (Parser, ("_not_given",)),

@@ -31,7 +31,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -200,6 +200,11 @@ class CommandReader:
         cued = self._cued_intent(a)
         if cued is None:
             return CommandGuess(None, reason="neither an order's nor a close's words")
+        # the values before the model and the doubts: "buy two three ES" (two numbers) is refused by a cheap
+        # look at the analysis, not after the model and the word-by-word checks (the same refusal either way)
+        guess = self._values(comp, a, cued, 0.0)
+        if guess.intent is None:
+            return guess
         probs = self.model.probabilities(self.featurise(comp, text))
         order = np.argsort(-probs)
         best = self.model.classes[int(order[0])]
@@ -211,7 +216,7 @@ class CommandReader:
         doubt = self._doubt(a.tokens, text)
         if doubt is not None:
             return CommandGuess(None, probability=p_best, reason=doubt)
-        return self._values(comp, a, cued, p_best)
+        return replace(guess, probability=p_best)
 
     def _doubt(self, tokens: Sequence[str], text: str) -> str | None:
         """Why the words around the order leave it in doubt, or None."""

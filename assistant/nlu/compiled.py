@@ -42,7 +42,6 @@ _PERCENT_HALF = "|".join(" ".join(t) + " " for t in _PERCENT_HALF_TOKENS)
 #: Words a number or percentage slot can hold besides number words and digits (see
 #: `NumberLanguage.loose_pattern` and `_build_lists`).
 _RANGE_EXTRA_WORDS = frozenset({PERCENT_WORD, "de", "a", "of"} | {w for t in _PERCENT_HALF_TOKENS for w in t})
-_HAS_DIGIT = re.compile(r"\d")
 #: A word said twice in a row, in token+space text ("ferme ferme tout ").
 _REPEATED_WORD = re.compile(r"(?:^| )([^ ]+) \1 ")
 #: Minimum similarity (0-100) for correcting an unknown word to a template word…
@@ -462,6 +461,17 @@ class CompiledLanguage:
                 by_word.setdefault(key, []).append(bucket)
         self._dispatch: dict[str, tuple[_Bucket, ...]] = {k: tuple(v) for k, v in by_word.items()}
         self._empty_buckets = self._dispatch.get("", ())
+        # Per word, the templates that can say it (bit i: branch i), and per bucket its templates: a
+        # sentence's words (digits aside) leave as candidates only the templates that can say every
+        # one of them, and a bucket holding none of those cannot match, so its regex need not run.
+        # (Finer than a bucket's whole vocabulary; the same guarantee: `_regex_words` follows `_regex`.)
+        says: dict[str, int] = {}
+        for idx, (_, _, _, words) in enumerate(branches):
+            for word in words:
+                says[word] = says.get(word, 0) | 1 << idx
+        self._templates_saying = says
+        self._bucket_templates = {number: sum(1 << idx for _, _, idx, _ in table.values())
+                                  for buckets in self._dispatch.values() for number, _, table, _ in buckets}
 
     def _compile_branches(self, members: list[int], number: int) -> "_Bucket":
         parts: list[str] = []
@@ -482,27 +492,32 @@ class CompiledLanguage:
         """Exact grammar match of token+space text, or None.
 
         Every group of templates filed under a word of the utterance is tried; when two
-        templates match, the one earlier in the grammar's order wins (complete commands first)."""
+        templates match, the one earlier in the grammar's order wins (complete commands first).
+        Only groups holding a template that can say every word of the utterance run their regex
+        (`likely_miss` is kept for callers: that check is now made for every sentence)."""
         if not spaced:
             return None
+        says = self._templates_saying
+        candidates = -1  # every template
+        tokens = spaced.split()
+        for tok in tokens:
+            if not tok[0].isdigit():
+                candidates &= says.get(tok, 0)
+                if not candidates:
+                    return None  # a word no template can say
         dispatch = self._dispatch
+        holds = self._bucket_templates
         tried: set[int] = set()
         best: tuple[int, re.Match[str], ExactTemplate, int] | None = None
-        tokens = spaced.split()
-        # The words to check buckets against: after a first miss, or from the start when a miss
-        # is likely (a bucket whose words do not cover them cannot match).
-        said: set[str] | None = self._plain_words(spaced, tokens) if likely_miss else None
         for tok in tokens:
-            for number, fullmatch, table, vocabulary in dispatch.get("#digit" if tok[0].isdigit() else tok, ()):
+            for number, fullmatch, table, _ in dispatch.get("#digit" if tok[0].isdigit() else tok, ()):
                 if number in tried:
                     continue
                 tried.add(number)
-                if said is not None and not said <= vocabulary:
-                    continue  # a word none of these templates can say: no regex needed
+                if not holds[number] & candidates:
+                    continue  # no template of this group can say every word: no regex needed
                 m = fullmatch(spaced)
                 if m is None:
-                    if said is None:
-                        said = self._plain_words(spaced, tokens)
                     continue
                 meta, wrapper, order, complete = table[m.lastindex]  # type: ignore[index]
                 if complete:
@@ -510,8 +525,8 @@ class CompiledLanguage:
                     return self._hit(meta, wrapper, m)
                 if best is None or order < best[0]:
                     best = (order, m, meta, wrapper)
-        for _, fullmatch, table, vocabulary in self._empty_buckets:
-            if said is not None and not said <= vocabulary:
+        for number, fullmatch, table, _ in self._empty_buckets:
+            if not holds[number] & candidates:
                 continue
             m = fullmatch(spaced)
             if m is not None:
@@ -521,13 +536,6 @@ class CompiledLanguage:
         if best is None:
             return None
         return self._hit(best[2], best[3], best[1])
-
-    @staticmethod
-    def _plain_words(spaced: str, tokens: list[str]) -> set[str]:
-        """The distinct words of a sentence, digits aside."""
-        if _HAS_DIGIT.search(spaced) is None:
-            return set(tokens)
-        return {tok for tok in tokens if not tok[0].isdigit()}
 
     def _hit(self, meta: ExactTemplate, wrapper: int, m: re.Match[str]) -> ExactHit:
         """Typed slots of a template match (or why a value is unusable)."""
