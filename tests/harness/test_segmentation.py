@@ -39,6 +39,7 @@ def _noise(natural: Path, name: str, snr: float) -> Condition:
     return Condition(load_noise(natural / "noise" / f"{name}.wav"), snr)
 
 
+@pytest.mark.slow
 def test_every_short_answer_on_every_voice_is_heard(natural: Path) -> None:
     shorts = _items(natural, lambda lang, lb: lb.file.split("/")[1].startswith("short_"))
     assert len(shorts) == 6 * 6 + 6 * 8  # yes/no/confirm/cancel... said by every natural voice
