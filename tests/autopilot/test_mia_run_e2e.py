@@ -110,6 +110,26 @@ def mia_started(cfg: Path, *args: str) -> subprocess.Popen[str]:
                             stderr=subprocess.PIPE, text=True, env=dict(os.environ, PYTHONPATH=str(ROOT)))
 
 
+PROPOSAL = r"Signal du pilote automatique : (long|short) \d+ ES .*Confirmez-vous \?"
+TAKEN = r"Signal confirmé\. Pilote automatique : (achat|vente) de \d+ ES au marché"
+TOO_LATE = r"Ce signal est .* ; rien n'a été envoyé"
+
+
+def confirm_the_proposal(run: Run, data: Path) -> str:
+    """Say "oui" to the proposal just read back; returns MIA's "Signal confirmé" line. The autopilot decides at
+    once while the conversation answers in turn: a proposal replaced between its read-back and the "oui" (new
+    proposals can come every few bars; under load the answer waits) is refused, nothing sent, and the next
+    proposal is answered the same way. A yes never goes to another proposal than the one it answers."""
+    for _ in range(5):
+        run.type("oui")
+        line = run.wait_line(f"{TAKEN}|{TOO_LATE}")
+        if re.search(TAKEN, line):
+            return line
+        assert parent_orders(data) == []  # the refused "oui" sent nothing
+        run.wait_line(PROPOSAL)
+    raise AssertionError("five proposals in a row were replaced before their 'oui' was read:\n" + "\n".join(run.seen[-40:]))
+
+
 @pytest.mark.slow
 def test_propose_confirm_kill9_restart_halt_through_mia_run(tmp_path, bundle):
     data = tmp_path / "data"
@@ -120,14 +140,13 @@ def test_propose_confirm_kill9_restart_halt_through_mia_run(tmp_path, bundle):
     run = Run(cfg, "--autopilot", "propose")
     try:
         run.wait_line(r"^MIA: Pilote automatique en mode proposition\.")
-        first = run.wait_line(r"Signal du pilote automatique : (long|short) \d+ ES .*Confirmez-vous \?")
+        first = run.wait_line(PROPOSAL)
         assert "objectif" in first and "confiance" in first
         assert parent_orders(data) == []  # nothing before the trader's word
         # The status command starts a Python process (seconds under load): it runs beside the answer, which
-        # is typed at once, while the proposal is fresh (a newer one would replace it; "oui" then takes that).
+        # is typed at once, while the proposal is fresh.
         status = mia_started(cfg, "autopilot", "status")
-        run.type("oui")
-        run.wait_line(r"Signal confirmé\. Pilote automatique : (achat|vente) de \d+ ES au marché")
+        confirm_the_proposal(run, data)
         status_out, _ = status.communicate(timeout=60)
         assert status.returncode == 0 and "Pilote automatique en mode proposition sur ES" in status_out
         (parent,) = parent_orders(data)
