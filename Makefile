@@ -13,8 +13,10 @@ SYSTEM_PKGS := espeak-ng libespeak-ng1 sox libsox-fmt-all flac libportaudio2 pul
                alsa-utils libasound2-plugins chromium chromium-driver
 STAMP      := $(VENV)/.mia-installed
 PYTEST_ARGS ?=
-# `make test` runs the suite on this many processes, one test file per process at a time (pytest-xdist);
-# TEST_WORKERS=0 runs it in one process.
+# `make test` runs the suite on this many processes, one test file per process at a time (pytest-xdist),
+# in collection order: tests/conftest.py puts the files with `slow` tests first, so that the long files do
+# not come last and leave one process working alone (xdist's default order is by number of tests, which
+# put them last); TEST_WORKERS=0 runs it in one process.
 TEST_WORKERS ?= 2
 
 .PHONY: help run test setup system-deps test-voices fixtures bench clean
@@ -65,7 +67,7 @@ run: setup
 	$(VENV)/bin/mia run --paper --market ES
 
 test: setup test-voices fixtures
-	$(VENV)/bin/pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
+	$(VENV)/bin/pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder $(PYTEST_ARGS)
 
 bench: setup fixtures
 	@for b in bench/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done

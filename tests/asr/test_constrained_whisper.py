@@ -59,6 +59,7 @@ def _check_safety(outcomes: list[Any]) -> None:
             assert h.backend == "whisper-grammar" and h.latency_s > 0
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("lang", ["fr", "en"])
 def test_ci_subset_clean_and_in_noise(natural: Path, grammar_pipeline: Any, tmp_path: Path, lang: str) -> None:
     from assistant.harness.noise import load_noise
@@ -84,6 +85,7 @@ def test_ci_subset_clean_and_in_noise(natural: Path, grammar_pipeline: Any, tmp_
     assert noisy_rate >= MIN_NOISY[lang]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("lang", ["fr", "en"])
 def test_short_answers_are_never_confused(natural: Path, grammar_pipeline: Any, tmp_path: Path, lang: str) -> None:
     """The answers to a read-back ("oui", "non", "confirme", "yes", "no", "cancel"...), said by a
@@ -139,6 +141,7 @@ def test_model_folder_problems_are_explained(tmp_path: Path, grammar: Any) -> No
         ConstrainedWhisperRecognizer(tmp_path, grammar)
 
 
+@pytest.mark.slow
 def test_long_commands_are_not_cut_short(natural: Path, recognizer: Any) -> None:
     """Long natural-voice commands ("go long fifteen contracts of micro nasdaq", "placer un trade
     long sur ES avec 2 contrats"): a best sentence that is the command cut short (the labelled
@@ -180,6 +183,7 @@ def test_long_commands_are_not_cut_short(natural: Path, recognizer: Any) -> None
     assert right >= 6
 
 
+@pytest.mark.slow
 def test_the_prompt_leaves_the_free_decoding_unprompted(natural: Path, model_dir: Path, grammar: Any,
                                                         recognizer: Any) -> None:
     """The domain prompt (the default) conditions the grammar's rows only: the garbage row, the

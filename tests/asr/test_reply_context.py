@@ -94,6 +94,7 @@ def test_the_gate_is_stricter_for_confirm() -> None:
     assert g.confirm_free >= g.cancel_free
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("lang", ["fr", "en"])
 def test_answers_in_a_confirmation_context(natural: Path, in_confirmation: Any, tmp_path: Path, lang: str) -> None:
     from assistant.harness.runner import conditions_for, run

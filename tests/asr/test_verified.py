@@ -62,6 +62,7 @@ def _subset(natural: Path, tmp_path: Path, lang: str, names: list[str]) -> Any:
     return load_dataset([natural / lang], [path])
 
 
+@pytest.mark.slow
 def test_ci_subset_clean_and_in_babble(natural: Path, verified_pipeline: Any, tmp_path: Path) -> None:
     from assistant.harness.noise import load_noise
     from assistant.harness.report import summarise

@@ -34,6 +34,7 @@ def whisper_fr(whisper_model_path: Path) -> WhisperRecognizer:
     return WhisperRecognizer(whisper_model_path, lang="fr", hotwords=HOTWORDS)
 
 
+@pytest.mark.slow
 @requires_espeak
 def test_french_commands_as_a_set(whisper_fr: WhisperRecognizer, speak, parser) -> None:
     understood, wrong, total = 0, [], 0

@@ -15,6 +15,7 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
 import yaml
 
 from trading_core.autopilot.models import bundle_dir
@@ -103,6 +104,33 @@ def mia(cfg: Path, *args: str) -> subprocess.CompletedProcess[str]:
                           text=True, timeout=60, env=dict(os.environ, PYTHONPATH=str(ROOT)))
 
 
+def mia_started(cfg: Path, *args: str) -> subprocess.Popen[str]:
+    """`mia(...)` started, not waited for: its answer is read later with `.communicate(timeout=60)`."""
+    return subprocess.Popen([*MIA, "--config", str(cfg), "--lang", "fr", *args], cwd=ROOT, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=dict(os.environ, PYTHONPATH=str(ROOT)))
+
+
+PROPOSAL = r"Signal du pilote automatique : (long|short) \d+ ES .*Confirmez-vous \?"
+TAKEN = r"Signal confirmé\. Pilote automatique : (achat|vente) de \d+ ES au marché"
+TOO_LATE = r"Ce signal est .* ; rien n'a été envoyé"
+
+
+def confirm_the_proposal(run: Run, data: Path) -> str:
+    """Say "oui" to the proposal just read back; returns MIA's "Signal confirmé" line. The autopilot decides at
+    once while the conversation answers in turn: a proposal replaced between its read-back and the "oui" (new
+    proposals can come every few bars; under load the answer waits) is refused, nothing sent, and the next
+    proposal is answered the same way. A yes never goes to another proposal than the one it answers."""
+    for _ in range(5):
+        run.type("oui")
+        line = run.wait_line(f"{TAKEN}|{TOO_LATE}")
+        if re.search(TAKEN, line):
+            return line
+        assert parent_orders(data) == []  # the refused "oui" sent nothing
+        run.wait_line(PROPOSAL)
+    raise AssertionError("five proposals in a row were replaced before their 'oui' was read:\n" + "\n".join(run.seen[-40:]))
+
+
+@pytest.mark.slow
 def test_propose_confirm_kill9_restart_halt_through_mia_run(tmp_path, bundle):
     data = tmp_path / "data"
     bundle.save(bundle_dir(data, "ES"))
@@ -112,25 +140,29 @@ def test_propose_confirm_kill9_restart_halt_through_mia_run(tmp_path, bundle):
     run = Run(cfg, "--autopilot", "propose")
     try:
         run.wait_line(r"^MIA: Pilote automatique en mode proposition\.")
-        first = run.wait_line(r"Signal du pilote automatique : (long|short) \d+ ES .*Confirmez-vous \?")
+        first = run.wait_line(PROPOSAL)
         assert "objectif" in first and "confiance" in first
         assert parent_orders(data) == []  # nothing before the trader's word
-        status = mia(cfg, "autopilot", "status")
-        assert status.returncode == 0 and "Pilote automatique en mode proposition sur ES" in status.stdout
-        run.type("oui")
-        run.wait_line(r"Signal confirmé\. Pilote automatique : (achat|vente) de \d+ ES au marché")
+        # The status command starts a Python process (seconds under load): it runs beside the answer, which
+        # is typed at once, while the proposal is fresh.
+        status = mia_started(cfg, "autopilot", "status")
+        confirm_the_proposal(run, data)
+        status_out, _ = status.communicate(timeout=60)
+        assert status.returncode == 0 and "Pilote automatique en mode proposition sur ES" in status_out
         (parent,) = parent_orders(data)
         assert parent.client_order_id.startswith("ap-") and parent.source == "autopilot"
         executed = [s for s in ledger_signals(data) if s.decision is SignalDecision.EXECUTED]
         assert [f"ap-{s.signal_id}" for s in executed] == [parent.client_order_id]
         # the next proposal is left waiting, and MIA is killed
         run.wait_line(r"Signal du pilote automatique : .*Confirmez-vous \?")
-        waiting = [s.signal_id for s in ledger_signals(data) if s.decision is SignalDecision.PROPOSED]
-        assert len(waiting) == 1
         run.proc.kill()
         run.proc.wait(10)
     finally:
         run.stop()
+    # Read after the kill: the ledger as the restart finds it (read before, a newer proposal could replace the
+    # one read between the read and the kill, and the restart would rightly not expire it).
+    waiting = [s.signal_id for s in ledger_signals(data) if s.decision is SignalDecision.PROPOSED]
+    assert len(waiting) == 1
 
     run = Run(cfg)  # no --autopilot: the last mode comes back
     try:
@@ -140,7 +172,8 @@ def test_propose_confirm_kill9_restart_halt_through_mia_run(tmp_path, bundle):
         assert len(parent_orders(data)) <= 2  # the first bracket, and maybe its closing exit; nothing from `waiting`
         assert all(o.client_order_id != f"ap-{waiting[0]}" for o in parent_orders(data))
         run.type("arrête tout")
-        run.wait_line(r"Confirmez-vous \?")
+        # the halt's read-back, not a proposal's question (a proposal may come in first after the restart)
+        run.wait_line(r"Arrêter le trading : .*Confirmez-vous \?")
         run.type("oui")
         run.wait_line(r"Pilote automatique désactivé : le trading a été arrêté")
         assert "désactivé" in mia(cfg, "autopilot", "status").stdout

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from assistant.dialogue import shared_parser
 from assistant.telegram_bot import TelegramChatBot
 from tests.fakes.telegram_api import FakeTelegramAPI
@@ -18,6 +20,7 @@ from .test_autopilot_engine import drive, new_engine, pilot_on
 OWNER, GROUP, MEMBER = 555, -1001, 999
 
 
+@pytest.mark.slow
 async def test_a_proposal_is_confirmed_by_its_owner_with_a_button(tmp_path, bundle, no_model, es_2025):
     parser = await asyncio.to_thread(shared_parser)
     async with FakeTelegramAPI(TOKEN) as tg:

@@ -7,6 +7,8 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime, timezone
 
+import pytest
+
 from assistant.dialogue import Dialogue, shared_parser
 from trading_core.api import Engine
 from trading_core.broker.paper import PaperBroker
@@ -18,6 +20,7 @@ from trading_core.marketdata.synthetic import SyntheticFeed
 WEDNESDAY = datetime(2026, 11, 18, 15, 0, tzinfo=timezone.utc)
 
 
+@pytest.mark.slow
 async def test_prices_keep_flowing_while_the_first_regime_query_trains(tmp_path):
     parser = await asyncio.to_thread(shared_parser)
     cfg = load_config(env={}, overrides={"data_dir": str(tmp_path)})

@@ -56,6 +56,7 @@ def _run(natural: Path, mia_config, tmp_path: Path, lang: str, names: list[str],
     return result, summarise(result.outcomes)
 
 
+@pytest.mark.slow
 def test_english_pocketsphinx_clean_and_in_noise(natural: Path, mia_config, tmp_path: Path) -> None:
     names = generate.ci_subset("en")
     result, summary = _run(natural, mia_config, tmp_path, "en", names, "pocketsphinx",
@@ -81,6 +82,7 @@ def test_english_pocketsphinx_clean_and_in_noise(natural: Path, mia_config, tmp_
             assert h.latency_s > 0 and h.backend == "pocketsphinx"
 
 
+@pytest.mark.slow
 def test_french_through_whisper(natural: Path, mia_config, whisper_model: Path, tmp_path: Path) -> None:
     result, summary = _run(natural, mia_config, tmp_path, "fr", FR_CI, "whisper", [])
     fr = summary.by_language["fr"]

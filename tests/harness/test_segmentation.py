@@ -39,6 +39,7 @@ def _noise(natural: Path, name: str, snr: float) -> Condition:
     return Condition(load_noise(natural / "noise" / f"{name}.wav"), snr)
 
 
+@pytest.mark.slow
 def test_every_short_answer_on_every_voice_is_heard(natural: Path) -> None:
     shorts = _items(natural, lambda lang, lb: lb.file.split("/")[1].startswith("short_"))
     assert len(shorts) == 6 * 6 + 6 * 8  # yes/no/confirm/cancel... said by every natural voice
@@ -60,15 +61,17 @@ def test_every_short_answer_on_every_voice_is_heard(natural: Path) -> None:
     assert new.split == in_noise.split == 0
 
 
+@pytest.mark.slow
 def test_commands_are_not_split_and_noise_rarely_makes_an_utterance(natural: Path) -> None:
     subset = {lang: set(generate.ci_subset(lang)) for lang in generate.LANGS}
     items = _items(natural, lambda lang, lb: lb.file in subset[lang])
     reference = reference_speech_power(items)
     new = {n: summarise_segmentation(run_segmentation(Endpointer(EndpointerConfig()), items, [_noise(natural, n, 6.0)],
                                                       reference_power=reference)) for n in NOISES}
+    # The energy endpointer only where an assertion compares it (clatter); bench/endpointer.py prints the rest.
     old = {n: summarise_segmentation(run_segmentation(Endpointer(EndpointerConfig(vad="energy")), items,
                                                       [_noise(natural, n, 6.0)], reference_power=reference))
-           for n in ("music", "clatter")}
+           for n in ("clatter",)}
     for vad, table in (("silero", new), ("energy", old)):
         print(f"\n{vad} @ 6 dB: " + "; ".join(f"{n}: missed {s.missed}/{s.speech_files}, split {s.split}, "
                                               f"spurious {s.spurious} in {s.spurious_files} files"

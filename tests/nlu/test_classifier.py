@@ -104,25 +104,33 @@ def test_it_answers_freely_worded_read_only_questions(parser: Parser) -> None:
     assert right >= len(questions) - 2, right
 
 
-def test_it_never_returns_anything_but_a_read_only_intent(parser: Parser) -> None:
-    for path in default_corpora():
-        for case in _lines(path):
-            result = parser.parse(str(case["t"]))
-            if result.method == "classifier":
-                assert result.matched and result.intent in READ_ONLY_INTENTS, case["t"]
-                assert set(result.slots) <= {"symbol"} and result.reason is None
+CorpusParses = list[tuple[Path, dict[str, Any], Any]]  # (corpus file, its line, the parse)
 
 
-def test_refusals_stay_refused(parser: Parser) -> None:
+@pytest.fixture(scope="module")
+def corpus_parses(parser: Parser) -> CorpusParses:
+    """Every line of every corpus parsed once by the session's parser, read by the two tests below (the
+    refusals are a part of all the lines; `Parser.parse` does not mutate the parser: same results)."""
+    return [(path, case, parser.parse(str(case["t"]))) for path in default_corpora() for case in _lines(path)]
+
+
+@pytest.mark.slow
+def test_it_never_returns_anything_but_a_read_only_intent(corpus_parses: CorpusParses) -> None:
+    for _, case, result in corpus_parses:
+        if result.method == "classifier":
+            assert result.matched and result.intent in READ_ONLY_INTENTS, case["t"]
+            assert set(result.slots) <= {"symbol"} and result.reason is None
+
+
+@pytest.mark.slow
+def test_refusals_stay_refused(corpus_parses: CorpusParses) -> None:
     # Every line a corpus labels as a refusal or an incomplete command: whatever the other
     # stages do with it, the classifier never accepts it.
     checked = 0
-    for path in default_corpora():
-        for case in _lines(path):
-            if case.get("reject") or "followup" in case:
-                checked += 1
-                result = parser.parse(str(case["t"]))
-                assert result.method != "classifier", (path.name, case["t"], result.intent)
+    for path, case, result in corpus_parses:
+        if case.get("reject") or "followup" in case:
+            checked += 1
+            assert result.method != "classifier", (path.name, case["t"], result.intent)
     assert checked > 400
 
 
@@ -224,6 +232,7 @@ def cross_set(parser: Parser, tmp_path_factory: pytest.TempPathFactory) -> dict[
         p for p in default_corpora() if p not in held))) for name, held in HELD_OUT.items()}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(HELD_OUT))
 def test_cross_set_generalisation(parser: Parser, cross_set: dict[str, Parser], name: str) -> None:
     """Each blind held-out set, scored by a classifier that never saw it: above its floor, and
@@ -243,6 +252,7 @@ def test_cross_set_generalisation(parser: Parser, cross_set: dict[str, Parser], 
     assert len(wrong_by_classifier) <= 1, wrong_by_classifier
 
 
+@pytest.mark.slow
 def test_training_is_deterministic_cached_and_survives_a_corrupt_cache(parser: Parser, tmp_path: Path) -> None:
     first = _stage(parser, cache_dir=tmp_path)
     files = list(tmp_path.glob("nlu-classifier-*.joblib"))

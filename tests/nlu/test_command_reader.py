@@ -74,6 +74,7 @@ def test_doubts_leave_the_reader_silent(parser: Parser, text: str) -> None:
     assert result.method != "learned", (text, result)
 
 
+@pytest.mark.slow
 def test_it_reads_only_orders_and_closes_on_every_corpus_line(parser: Parser) -> None:
     from assistant.nlu.classifier import default_corpora
     import yaml
@@ -101,12 +102,14 @@ def test_an_incomplete_order_is_a_follow_up_with_what_was_said(parser: Parser) -
         assert set(result.missing) == {"quantity", "symbol"}
 
 
+@pytest.mark.slow
 def test_the_stage_can_be_switched_off() -> None:
     off = Parser.from_paths(None, commands=False)
     assert off._commands is None
     assert off.parse("damn it, sell 2 ES").method != "learned"
 
 
+@pytest.mark.slow
 def test_training_is_cached_and_a_corrupt_cache_is_rebuilt(parser: Parser, tmp_path) -> None:
     options = CommandReaderOptions(cache_dir=tmp_path)
     first = CommandReader(parser.grammar, parser._compiled, parser._frames, options)

@@ -56,6 +56,7 @@ def test_coffee_grammar_fuzzy_carrier_and_rejections(coffee: Parser) -> None:
         assert not refused.matched and refused.reason in ("command_usage", "unknown_command")
 
 
+@pytest.mark.slow
 def test_directory_and_extension_files(tmp_path: Path) -> None:
     """A user adds phrasings in a file of their own; intents of the same language merge."""
     extra = write(tmp_path, "my_phrases.yaml", """

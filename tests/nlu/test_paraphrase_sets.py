@@ -173,6 +173,7 @@ HELDOUT_FLOORS = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(HELDOUT_FLOORS))
 def test_heldout_paraphrases_keep_their_floor_with_nothing_wrong(parser: Parser, name: str) -> None:
     bench = _bench()

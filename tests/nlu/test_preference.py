@@ -118,6 +118,7 @@ def _accepted_orders(parser: Parser, lang: str, count: int) -> list[str]:
     ("en", ("the autopilot should", "I should", "we must", "ideally the autopilot must")),
     ("fr", ("l'autopilote doit", "je devrais", "tu devrais", "idéalement l'autopilote devrait")),
 ])
+@pytest.mark.slow
 def test_a_modal_before_an_accepted_order_never_leaves_an_order(parser: Parser, lang: str, heads: tuple[str, ...]) -> None:
     """A preference word is taken away only to read a protective switch: said before an order ("the
     autopilot should buy 2 ES", "je devrais vendre 3 MNQ") it leaves no order behind. ("on doit vendre 3 MNQ" is

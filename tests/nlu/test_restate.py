@@ -112,6 +112,7 @@ def test_a_sentence_understood_as_said_never_reaches_the_stage(parser: Parser, m
     assert calls == ["buy two ES, sorry, three"]
 
 
+@pytest.mark.slow
 def test_the_phrases_are_grammar_data(tmp_path: Path) -> None:
     """Another grammar's own markers drive the stage; without them there is no stage at all."""
     root = Path(__file__).resolve().parents[2] / "grammars"
