@@ -64,7 +64,8 @@ class _Doc:
         except OSError as exc:
             raise GrammarError(Origin(self.path), "", f"cannot read file: {exc.strerror}") from None
         try:
-            self.root = yaml.compose(text, Loader=yaml.SafeLoader)
+            # (libyaml's parser when PyYAML has it: the same nodes and marks, a few times faster than Python's)
+            self.root = yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             line = mark.line + 1 if mark is not None else 0

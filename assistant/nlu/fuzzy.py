@@ -28,8 +28,13 @@ parts, see `assistant.grammar.expand.representative_expansions`).
 from __future__ import annotations
 
 import bisect
+import hashlib
 import heapq
+import os
+import pickle
 import random
+import tempfile
+from pathlib import Path
 from operator import itemgetter
 from collections import Counter
 from dataclasses import dataclass, field
@@ -537,6 +542,56 @@ def _slot_stand_in(said: tuple[str, ...] | list[str], full: list[str], slot: int
     return _replaced_span(said, full, slot)
 
 
+#: Bump when the carriers a grammar gives change for a reason the cache key cannot see.
+_CARRIERS_VERSION = 1
+_Built = list[tuple[str, list[str], tuple["CarrierSlot", ...], dict[str, Any], frozenset[str], int]]
+
+
+def _carriers_cache(comp: CompiledLanguage, per_template: int) -> Path | None:
+    """Where the carrier phrases of `comp` are kept between runs: choosing them (expansions of every template,
+    at random with a fixed seed) is about half of a parser's build, seconds on every start. The key is made of
+    what they come from: the grammar files and the code that reads them. None for a grammar not read from files."""
+    files = sorted(Path(p) for p in comp.grammar.sources)
+    if not files:
+        return None
+    from assistant.nlu.classifier import default_cache_dir  # (lazy: the classifier imports this module's users)
+
+    here = Path(__file__).resolve().parent
+    code = sorted(here.glob("*.py")) + sorted((here.parent / "grammar").glob("*.py"))
+    h = hashlib.sha256(f"carriers|{_CARRIERS_VERSION}|{comp.code}|{per_template}".encode())
+    try:
+        for path in files + code:
+            h.update(f"\n{path.name}\n".encode())
+            h.update(path.read_bytes())
+    except OSError:
+        return None
+    return default_cache_dir() / f"nlu-carriers-{comp.code}-{h.hexdigest()[:24]}.pickle"
+
+
+def _load_carriers(path: Path | None) -> tuple[int, _Built] | None:
+    """(the number of templates, their carriers) kept at `path`; None when absent or unreadable (then rebuilt)."""
+    if path is None or not path.is_file():
+        return None
+    try:
+        with path.open("rb") as f:
+            count, built = pickle.load(f)
+        return int(count), built
+    except Exception:  # (a truncated or older file: rebuilt and rewritten)
+        return None
+
+
+def _store_carriers(path: Path, count: int, built: _Built) -> None:
+    """Keep the carriers for the next start, written whole or not at all (a run stopped mid-write leaves none)."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+        with os.fdopen(fd, "wb") as f:
+            pickle.dump((count, built), f, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, path)
+    except OSError:
+        pass  # (a read-only cache: built again next time)
+
+
 class CarrierIndex:
     """Carrier phrases of one compiled language, grouped by slot sequence."""
 
@@ -553,7 +608,7 @@ class CarrierIndex:
         self.words: frozenset[str] = comp.vocabulary
         self._opposites: dict[str, frozenset[str]] = {}  # word -> its opposites (memo)
         self._placeholders = frozenset(comp.placeholder.values())
-        built: list[tuple[str, list[str], tuple[CarrierSlot, ...], dict[str, Any], frozenset[str], int]] = []
+        built: _Built = []
         self.templates: list[Template] = []
         self._adjacent: dict[int, tuple[dict[str, set[str]], dict[str, set[str]]]] = {}
         self._rule_adjacency: dict[str, _Adjacency] = {}
@@ -573,11 +628,15 @@ class CarrierIndex:
         self._full_cache: dict[str, tuple[list[str], list[str]]] = {}
         self._vocab: dict[int, frozenset[str]] = {}
         rng = random.Random(0)
+        cache = _carriers_cache(comp, per_template)
+        cached = _load_carriers(cache)
         for intent in comp.grammar.intents.values():
             required = frozenset(intent.required)
             for tpl in intent.templates:
                 self.templates.append(tpl)
                 tpl_id = len(self.templates) - 1
+                if cached is not None:
+                    continue
                 # The plain cores, each core with one optional content word added, content
                 # variety at random, then phrasings with their function words.
                 chosen: dict[tuple[Part, ...], None] = dict.fromkeys(
@@ -600,6 +659,10 @@ class CarrierIndex:
                 carriers.sort(key=lambda c: len(c[0]))
                 for tokens, positions in carriers:
                     built.append((intent.name, tokens, positions, tpl.fixed_slots, required, tpl_id))
+        if cached is not None and cached[0] == len(self.templates):
+            built = cached[1]
+        elif cache is not None:
+            _store_carriers(cache, len(self.templates), built)
         self._value_words = self._fixed_value_words(comp)
         self._index: dict[tuple[str, ...], _Group] = {}
         self._minus: dict[tuple[str, ...], _Group] = {}
