@@ -388,11 +388,13 @@ class Parser:
             if greeted is not None:
                 return ParseResult(text, result.normalized, False, None, language=greeted, language_certain=True,
                                    score=1.0, reason="greeting", detail="a greeting, no request", nearest="help")
+        if not result.matched and result.reason in ("no_match", "ambiguous_intent"):
+            # ("comment vas-tu ?" came as near to the status as to help: two guesses, neither asked)
             chatted = self._small_talk(text, lang)
             if chatted is not None:
                 # "how are you?", "tu vas bien ?": said to be outside trading, not answered with examples of the
                 # command whose words it happened to come closest to
-                return replace(result, language=chatted, reason="small_talk", nearest=None, score=1.0,
+                return replace(result, intent=None, slots={}, language=chatted, reason="small_talk", nearest=None, score=1.0,
                                detail="small talk, no trading request")
         result = self._not_given(self._unhonoured(result))
         if result.intent == "place_trade" and self._extras is not None \

@@ -314,7 +314,7 @@ async def test_no_match_is_not_understood(dialogue, engine, utterance):
 @pytest.mark.parametrize(("utterance", "start"), [
     ("i need a coffee with milk", "I can only help"), ("how are you?", "I can only help"),
     ("who won the rugby?", "I can only help"), ("tu vas bien ?", "Je ne peux vous aider"),
-    ("il va pleuvoir demain ?", "Je ne peux vous aider")])
+    ("il va pleuvoir demain ?", "Je ne peux vous aider"), ("comment vas-tu ?", "Je ne peux vous aider")])
 async def test_small_talk_is_said_to_be_outside_trading_in_its_language(dialogue, engine, utterance, start):
     # Small talk alone is refused as such, with examples of what MIA does; not with examples of whichever
     # command its words came closest to ("how are you?" once got examples of the performance metrics).
