@@ -39,10 +39,8 @@ from __future__ import annotations
 import hashlib
 import logging
 import math
-import os
 import random
 import re
-import tempfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -52,6 +50,7 @@ import numpy as np
 import yaml
 
 from assistant.grammar.expand import Part, sample_expansions
+from assistant.nlu.build_cache import code_files, default_cache_dir, files_digest, write_atomically
 from assistant.grammar.model import Grammar, LanguageGrammar, RangeList, TextList
 from assistant.grammar.template import Alternative, Expr, RuleRef, SlotRef, Words, parse_template
 from assistant.grammar.template import Sequence as Seq
@@ -109,11 +108,6 @@ def default_corpora() -> tuple[Path, ...]:
     for pattern in CORPUS_PATTERNS:
         found.update(CORPUS_DIR.glob(pattern))
     return tuple(sorted(found))
-
-
-def default_cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "mia"
 
 
 @dataclass(frozen=True, slots=True)
@@ -273,16 +267,8 @@ def source_digest(tag: str, options: ClassifierOptions, grammar: Grammar, corpor
     files = [Path(p) for p in grammar.sources]
     if not files:
         return None
-    code = sorted(HERE.glob("*.py")) + sorted((HERE.parent / "grammar").glob("*.py"))
-    h = hashlib.sha256(f"{tag}{MODEL_VERSION}|{options.per_template}|{options.regularisation}".encode())
-    try:
-        for group in (sorted(files), list(corpora), sorted(DATA_DIR.glob("*.yaml")), code):
-            for path in group:
-                h.update(f"\n{path.name}\n".encode())
-                h.update(path.read_bytes())
-    except OSError:
-        return None
-    return h.hexdigest()[:24]
+    return files_digest(f"{tag}{MODEL_VERSION}|{options.per_template}|{options.regularisation}",
+                        (sorted(files), list(corpora), sorted(DATA_DIR.glob("*.yaml")), code_files()))
 
 
 def fit_examples(examples: Iterable[Example], featurise: Callable[[Example], str | None],
@@ -314,11 +300,7 @@ def cached_model(path: Path, use_cache: bool, train: Callable[[], LinearModel | 
     model = train()
     if model is not None and use_cache:
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-            os.close(fd)
-            joblib.dump(model.as_dict(), tmp)
-            os.replace(tmp, path)
+            write_atomically(path, lambda tmp: joblib.dump(model.as_dict(), tmp))
         except OSError as exc:
             log.info("%s: cannot write cache %s (%s)", what, path, exc)
     return model

@@ -39,8 +39,9 @@ import numpy as np
 from rapidfuzz.distance import OSA  # a swap of two letters is one edit ("jamias")
 
 from assistant.grammar.model import Grammar
+from assistant.nlu.build_cache import default_cache_dir
 from assistant.nlu.classifier import (
-    ClassifierOptions, NONE, Example, LinearModel, _digest, cached_model, corpus_lines, default_cache_dir, default_corpora,
+    ClassifierOptions, NONE, Example, LinearModel, _digest, cached_model, corpus_lines, default_corpora,
     fit_examples, grammar_examples, masked_words, out_of_domain_examples, source_digest,
 )
 from assistant.nlu.compiled import CompiledLanguage

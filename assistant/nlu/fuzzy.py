@@ -28,12 +28,9 @@ parts, see `assistant.grammar.expand.representative_expansions`).
 from __future__ import annotations
 
 import bisect
-import hashlib
 import heapq
-import os
 import pickle
 import random
-import tempfile
 from pathlib import Path
 from operator import itemgetter
 from collections import Counter
@@ -47,6 +44,7 @@ from rapidfuzz import fuzz, process
 from assistant.grammar.expand import Part, core_expansions, representative_expansions
 from assistant.grammar.model import Template
 from assistant.grammar.template import Alternative, Expr, RuleRef, Sequence, SlotRef, Words
+from assistant.nlu.build_cache import code_files, default_cache_dir, files_digest, write_atomically
 from assistant.nlu.compiled import CompiledLanguage, Scan, ScannedValue
 
 __all__ = ["CarrierIndex", "FuzzyOutcome", "MAX_CARRIERS_PER_TEMPLATE", "COMMON_WORD_INTENTS"]
@@ -552,20 +550,9 @@ def _carriers_cache(comp: CompiledLanguage, per_template: int) -> Path | None:
     at random with a fixed seed) is about half of a parser's build, seconds on every start. The key is made of
     what they come from: the grammar files and the code that reads them. None for a grammar not read from files."""
     files = sorted(Path(p) for p in comp.grammar.sources)
-    if not files:
-        return None
-    from assistant.nlu.classifier import default_cache_dir  # (lazy: the classifier imports this module's users)
-
-    here = Path(__file__).resolve().parent
-    code = sorted(here.glob("*.py")) + sorted((here.parent / "grammar").glob("*.py"))
-    h = hashlib.sha256(f"carriers|{_CARRIERS_VERSION}|{comp.code}|{per_template}".encode())
-    try:
-        for path in files + code:
-            h.update(f"\n{path.name}\n".encode())
-            h.update(path.read_bytes())
-    except OSError:
-        return None
-    return default_cache_dir() / f"nlu-carriers-{comp.code}-{h.hexdigest()[:24]}.pickle"
+    key = files_digest(f"carriers|{_CARRIERS_VERSION}|{comp.code}|{per_template}", (files, code_files())) \
+        if files else None
+    return default_cache_dir() / f"nlu-carriers-{comp.code}-{key}.pickle" if key else None
 
 
 def _load_carriers(path: Path | None) -> tuple[int, _Built] | None:
@@ -581,15 +568,15 @@ def _load_carriers(path: Path | None) -> tuple[int, _Built] | None:
 
 
 def _store_carriers(path: Path, count: int, built: _Built) -> None:
-    """Keep the carriers for the next start, written whole or not at all (a run stopped mid-write leaves none)."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-        with os.fdopen(fd, "wb") as f:
+    """Keep the carriers for the next start (a read-only cache: built again next time)."""
+    def dump(tmp: str) -> None:
+        with open(tmp, "wb") as f:
             pickle.dump((count, built), f, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, path)
+
+    try:
+        write_atomically(path, dump)
     except OSError:
-        pass  # (a read-only cache: built again next time)
+        pass
 
 
 class CarrierIndex:

@@ -394,8 +394,8 @@ class Parser:
             if chatted is not None:
                 # "how are you?", "tu vas bien ?": said to be outside trading, not answered with examples of the
                 # command whose words it happened to come closest to
-                return replace(result, intent=None, slots={}, language=chatted, reason="small_talk", nearest=None, score=1.0,
-                               detail="small talk, no trading request")
+                return replace(result, intent=None, slots={}, language=chatted, reason="small_talk", nearest=None,
+                               score=1.0, detail="small talk, no trading request")
         result = self._not_given(self._unhonoured(result))
         if result.intent == "place_trade" and self._extras is not None \
                 and (result.matched or (result.reason or "").startswith("missing_")) \
@@ -690,8 +690,8 @@ class Parser:
         return None
 
     #: Cue categories that make a refused sentence about trading, whatever small talk it also holds.
-    _TRADING_CUES = ("yes", "yes_typed", "no", "cancel", "close", "halt", "resume", "reduce_only",
-                                         "autopilot", "switch_on", "switch_off", "risk", "topic", "weak", "side")
+    _TRADING_CUES = ("yes", "yes_typed", "no", "cancel", "close", "halt", "resume", "reduce_only", "autopilot",
+                     "switch_on", "switch_off", "risk", "topic", "weak", "side")
 
     def _small_talk(self, text: str, lang: str) -> str | None:
         """The language of a refused sentence that holds small talk (`chit_chat` cues: "how are you", the weather,
