@@ -488,13 +488,12 @@ class CompiledLanguage:
             group += len(meta.slot_groups)
         return number, re.compile("|".join(parts)).fullmatch, table, frozenset(vocabulary)
 
-    def match_exact(self, spaced: str, *, likely_miss: bool = False) -> ExactHit | None:
+    def match_exact(self, spaced: str) -> ExactHit | None:
         """Exact grammar match of token+space text, or None.
 
         Every group of templates filed under a word of the utterance is tried; when two
         templates match, the one earlier in the grammar's order wins (complete commands first).
-        Only groups holding a template that can say every word of the utterance run their regex
-        (`likely_miss` is kept for callers: that check is now made for every sentence)."""
+        Only groups holding a template that can say every word of the utterance run their regex."""
         if not spaced:
             return None
         says = self._templates_saying

@@ -1153,7 +1153,7 @@ class CarrierIndex:
         for corrected in readings:
             if not comp.could_match_exactly(corrected.split()):
                 continue
-            hit = comp.match_exact(corrected, likely_miss=True)
+            hit = comp.match_exact(corrected)
             if hit is None:
                 continue
             original_tokens, corrected_tokens = spaced.split(), corrected.split()
