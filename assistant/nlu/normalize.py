@@ -97,11 +97,33 @@ def _fraction(match: re.Match[str]) -> str:
     return f"{value:.2f}".rstrip("0").rstrip(".")
 
 
+# A number written out and then in figures, the way contracts write it: "two (2) ES contracts",
+# "deux (2) contrats". Up to four words before the figures in brackets.
+_RESTATED = re.compile(r"((?:[a-z]+[ -]){0,3}[a-z]+) ?\((\d{1,4})\)")
+
+
+def _said_once(match: re.Match[str]) -> str:
+    """The words alone when they say the bracketed figure (in English or French); otherwise the
+    text as written, both numbers left for the parser to refuse ("two (3)": which one?)."""
+    from assistant.nlu.numbers import parse_number  # (numbers imports this module)
+
+    words, figure = match.group(1).replace("-", " ").split(), int(match.group(2))
+    for lang in ("en", "fr"):
+        # The whole number the words end on, not a tail of it ("vingt-deux (2)" is 22 and 2: refused).
+        said = next((value for k in range(len(words), 0, -1)
+                     if (value := parse_number(" ".join(words[-k:]), lang)) is not None), None)
+        if said == figure:
+            return match.group(1) + " "
+    return match.group(0)
+
+
 def normalize(text: str) -> str:
     """Return the canonical, space-separated token string for `text` (may be empty)."""
     if not text.isascii() and any(ch in text for ch in _VULGAR):
         text = "".join(_VULGAR.get(ch, ch) for ch in text)
     text = fold_accents(text)
+    if "(" in text and _RESTATED.search(text):
+        text = _RESTATED.sub(_said_once, text)
     bare = text.replace(" ", "")
     # Plain ASCII words, figures and spaces (most of what is typed or recognised): no symbol, dot
     # or punctuation to rewrite, and with letters only no number either.

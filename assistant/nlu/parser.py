@@ -955,6 +955,11 @@ class Parser:
             return answer
         corrected = self._typos.correct(said)
         if corrected is None:
+            if self._typos.near_command(said):
+                # "ferm tout mé positions": "ferm" is one edit from a close (and from "term"): not
+                # corrected, and not answered as if it were not there either
+                return replace(answer, matched=False, intent=None, slots={}, slot_text={}, reason="no_match",
+                               detail="a word that may be a command's, mistyped", nearest=answer.intent)
             return answer
         fixed = self._fix_typos(answer, lang, prefer)
         if fixed is not None:

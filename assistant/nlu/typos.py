@@ -338,6 +338,18 @@ class TypoFixer:
             tokens = [*tokens[:i], fixed[0], *tokens[i + 1:]]
         return " ".join(tokens) if fixed else None
 
+    def near_command(self, tokens: Sequence[str]) -> bool:
+        """Whether an unknown word is one edit from a word that carries a command, even when other
+        known words are as near ("ferm": ferme, or the English "term"?): such a word may be the
+        command, so a question's answer given over it would guess that it is not."""
+        for word in self.unknown(tokens):
+            near: set[str] = set()
+            for key in _deletes(word) | {word}:
+                near |= self._index.get(key, set())
+            if any(c in self._targets and _one_edit(word, c) for c in near):
+                return True
+        return False
+
     def correct(self, tokens: Sequence[str]) -> str | None:
         """The sentence with each correctable typo replaced, None when there is none or one of
         them is not one unique grammar word away (then nothing is guessed)."""

@@ -1,0 +1,47 @@
+"""Session 20 (held-out 21): a number written out then in figures, and a question answered over
+a word that may be a mistyped command."""
+from __future__ import annotations
+
+import pytest
+
+from assistant.nlu.normalize import normalize
+from assistant.nlu.parser import Parser
+
+
+@pytest.mark.parametrize(("text", "slots"), [
+    ("buy two (2) ES", {"side": "BUY", "quantity": 2, "symbol": "ES"}),
+    ("I hereby sell one (1) MNQ", {"side": "SELL", "quantity": 1, "symbol": "MNQ"}),
+    ("vends vingt-deux (22) micros", {"side": "SELL", "quantity": 22, "symbol": "MNQ"}),
+    ("Kindly enter a limit order to sell two (2) ES contracts at a price of 6,910.",
+     {"side": "SELL", "quantity": 2, "symbol": "ES", "price": 6910.0}),
+])
+def test_a_number_written_out_then_in_figures_is_one_number(parser: Parser, text: str,
+                                                            slots: dict[str, object]) -> None:
+    result = parser.parse(text)
+    assert result.matched and result.intent == "place_trade" and result.slots == slots
+
+
+@pytest.mark.parametrize("text", ["buy two (3) ES", "vends vingt deux (2) ES", "buy twenty two (2) ES",
+                                  "buy 2 (two) ES"])
+def test_figures_that_say_another_number_are_refused(parser: Parser, text: str) -> None:
+    assert not parser.parse(text).matched
+
+
+def test_the_bracket_rewrite_only_drops_figures_the_words_say() -> None:
+    assert normalize("two (2) ES") == "two es"
+    assert normalize("vingt deux (2) ES") == "vingt deux 2 es"
+    assert normalize("achète (en limite) 2 ES") == "achete en limite 2 es"
+
+
+@pytest.mark.parametrize("text", ["ferm tout mé positions", "ferm toutes mes positions"])
+def test_a_question_is_not_answered_over_a_possible_command_typo(parser: Parser, text: str) -> None:
+    """"ferm" is one edit from a close and from "term": not corrected (two words near), and not
+    answered as the positions either: refused."""
+    result = parser.parse(text)
+    assert not result.matched and result.intent is None
+
+
+@pytest.mark.parametrize(("text", "intent"), [("mes positons", "positions"), ("shwo my positions", "positions")])
+def test_a_typo_near_no_command_word_still_gets_its_answer(parser: Parser, text: str, intent: str) -> None:
+    result = parser.parse(text)
+    assert result.matched and result.intent == intent
