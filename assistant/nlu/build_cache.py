@@ -4,11 +4,19 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+
+#: Files of one kind kept (the most recently used): every edit of a grammar or of the code makes a new key,
+#: and the files of the old keys (up to ~5 MB each) would otherwise pile up; several checkouts share the cache.
+KEEP_PER_KIND = 8
+
+#: A kept file's name: "<kind>-<24 hex digits of key>.<ext>" ("nlu-carriers-fr-0a1b….pickle").
+_KEYED = re.compile(r"^(?P<kind>.+)-[0-9a-f]{24}$")
 
 
 def default_cache_dir() -> Path:
@@ -47,3 +55,37 @@ def write_atomically(path: Path, write: Callable[[str], None]) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    prune(path)
+
+
+def note_use(path: Path) -> None:
+    """Mark a kept file as just used (its modification time), so that pruning keeps it."""
+    try:
+        os.utime(path)
+    except OSError:
+        pass
+
+
+def prune(path: Path, keep: int = KEEP_PER_KIND) -> list[Path]:
+    """Remove the files of `path`'s kind beyond the `keep` most recently used (`path` always stays); returns
+    what was removed. Best effort: a file another process removes first, or a read-only cache, is no error."""
+    match = _KEYED.match(path.stem)
+    if match is None:
+        return []
+    prefix = match.group("kind") + "-"
+    aged: list[tuple[float, Path]] = []
+    try:
+        for other in path.parent.iterdir():
+            if other != path and other.suffix == path.suffix and other.name.startswith(prefix) \
+                    and (m := _KEYED.match(other.stem)) is not None and m.group("kind") == match.group("kind"):
+                aged.append((other.stat().st_mtime, other))
+    except OSError:
+        return []
+    removed = []
+    for _, other in sorted(aged, key=lambda item: item[0], reverse=True)[max(keep - 1, 0):]:
+        try:
+            other.unlink()
+            removed.append(other)
+        except OSError:
+            pass
+    return removed

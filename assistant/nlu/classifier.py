@@ -50,7 +50,7 @@ import numpy as np
 import yaml
 
 from assistant.grammar.expand import Part, sample_expansions
-from assistant.nlu.build_cache import code_files, default_cache_dir, files_digest, write_atomically
+from assistant.nlu.build_cache import code_files, default_cache_dir, files_digest, note_use, write_atomically
 from assistant.grammar.model import Grammar, LanguageGrammar, RangeList, TextList
 from assistant.grammar.template import Alternative, Expr, RuleRef, SlotRef, Words, parse_template
 from assistant.grammar.template import Sequence as Seq
@@ -294,7 +294,9 @@ def cached_model(path: Path, use_cache: bool, train: Callable[[], LinearModel | 
 
     if use_cache and path.is_file():
         try:
-            return LinearModel.from_dict(joblib.load(path))
+            kept = LinearModel.from_dict(joblib.load(path))
+            note_use(path)
+            return kept
         except Exception as exc:  # corrupt, truncated, older format: rebuild it
             log.info("%s: cache %s unreadable (%s); retraining", what, path, exc)
     model = train()

@@ -44,7 +44,7 @@ from rapidfuzz import fuzz, process
 from assistant.grammar.expand import Part, core_expansions, representative_expansions
 from assistant.grammar.model import Template
 from assistant.grammar.template import Alternative, Expr, RuleRef, Sequence, SlotRef, Words
-from assistant.nlu.build_cache import code_files, default_cache_dir, files_digest, write_atomically
+from assistant.nlu.build_cache import code_files, default_cache_dir, files_digest, note_use, write_atomically
 from assistant.nlu.compiled import CompiledLanguage, Scan, ScannedValue
 
 __all__ = ["CarrierIndex", "FuzzyOutcome", "MAX_CARRIERS_PER_TEMPLATE", "COMMON_WORD_INTENTS"]
@@ -562,6 +562,7 @@ def _load_carriers(path: Path | None) -> tuple[int, _Built] | None:
     try:
         with path.open("rb") as f:
             count, built = pickle.load(f)
+        note_use(path)
         return int(count), built
     except Exception:  # (a truncated or older file: rebuilt and rewritten)
         return None
