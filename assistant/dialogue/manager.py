@@ -366,14 +366,14 @@ class Dialogue:
             prefix.append(self._expired_text(pending, lang))
         elif pending is not None:
             if intent == "confirm" and not self._answer_fits(pending, parsed):
-                return self._ask_again(pending, parsed, src)  # "yes, buy them" to a sell read back
+                return self._ask_again(pending, parsed, src, now)  # "yes, buy them" to a sell read back
             if intent == "confirm":
                 return await self._execute(pending, lang, parsed, src)
             if intent in (None, "followup_answer") and (
                     parsed.reason == UNCLEAR_ANSWER or self.parser.opens_with_answer(parsed.text)):
                 # "ok mets le en route", "oui plus tard": a yes or a no with more in it is doubt. The
-                # read-back stays as it is (same deadline) and the question is asked again.
-                return self._ask_again(pending, parsed, src)
+                # read-back stays as it is and the question is asked again (`_ask_again`: its delay).
+                return self._ask_again(pending, parsed, src, now)
             if intent == "cancel":
                 self._end_pending(expired=False)
                 await AP.decline(self, pending)
@@ -382,7 +382,7 @@ class Dialogue:
             if intent in _SWITCHED_AT_ONCE and self.parser.opens_with_yes(parsed.text):
                 # "aye, start trading again", "ja, risk 1%" said to a read-back: a yes to it, or a switch? Nothing
                 # said without a read-back of its own is done on a yes-word's doubt (round 33a): asked again.
-                return self._ask_again(pending, parsed, src)
+                return self._ask_again(pending, parsed, src, now)
             if intent == "repeat":
                 # Hearing the question again takes time: the trader gets the full delay again.
                 rearmed = replace(pending, expires_at=now + pending.timeout_s)
@@ -717,9 +717,18 @@ class Dialogue:
             return pending.request is not None and pending.request.side.value == side
         return True
 
-    def _ask_again(self, pending: PendingConfirmation, parsed: ParseResult, src: str) -> Reply:
-        return self._reply(A.text("answer_unclear", pending.lang, summary=pending.summary), pending.lang, "info",
-                           parsed, src)
+    def _ask_again(self, pending: PendingConfirmation, parsed: ParseResult, src: str, now: float) -> Reply:
+        """The read-back said again, nothing done. The first time, the trader gets the full delay again to
+        answer the question asked again (the reply carries the read-back: a voice front restarts it once
+        heard, a chat sends its buttons again); later, the deadline stays, so that background speech heard
+        as doubt cannot keep an order waiting for a yes."""
+        text = A.text("answer_unclear", pending.lang, summary=pending.summary)
+        if pending.asked_again:
+            return self._reply(text, pending.lang, "info", parsed, src)
+        rearmed = replace(pending, expires_at=max(pending.expires_at, now + pending.timeout_s), asked_again=True)
+        self._pending = rearmed
+        return self._reply(text, pending.lang, "info", parsed, src, pending=rearmed,
+                           profile=self._profile_for(rearmed.action))
 
     async def _execute(self, pending: PendingConfirmation, lang: str, parsed: ParseResult, src: str) -> Reply:
         # The pending action is consumed before the engine call: whatever happens, it runs once.

@@ -54,6 +54,9 @@ class PendingConfirmation:
     estimated_risk: Any = None  # Decimal USD for an order, when known
     mode: str | None = None  # action "autopilot_mode": the mode to switch to
     signal_id: str | None = None  # action "autopilot_signal": the proposal to take (Engine.confirm_signal)
+    # The read-back was asked again after an unclear answer, with the full delay once more: only once, so that
+    # background speech heard as doubt cannot keep an order waiting for a yes.
+    asked_again: bool = False
 
     def remaining(self, now: float) -> float:
         return max(0.0, self.expires_at - now)

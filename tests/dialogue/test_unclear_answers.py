@@ -16,7 +16,7 @@ async def test_a_yes_with_other_words_is_asked_again_then_a_plain_yes_executes(t
     pending = typed.pending
     again = await typed.handle(doubt, 1.0)
     assert again.kind == "info" and not again.executed, again.text
-    assert typed.pending is pending  # the same read-back, same deadline
+    assert typed.pending is not None and typed.pending.id == pending.id  # the same read-back
     assert orders_of(engine) == []
     assert "rien n'est fait" in again.text or "nothing is done" in again.text
     assert pending.summary in again.text  # the read-back said again
@@ -47,7 +47,7 @@ async def test_a_yes_naming_another_thing_than_the_read_back_is_asked_again(type
     await typed.handle("sell two e s", 0.0)
     pending = typed.pending
     reply = await typed.handle(answer, 1.0)
-    assert not reply.executed and typed.pending is pending and orders_of(engine) == [], reply.text
+    assert not reply.executed and typed.pending.id == pending.id and orders_of(engine) == [], reply.text
     assert (await typed.handle("yes", 2.0)).executed
     assert [f.side.value for f in engine.ledger.fills()] == ["SELL"]
 
@@ -112,7 +112,7 @@ async def test_a_yes_joined_to_a_second_order_or_a_stop_is_asked_again(typed, en
     pending = typed.pending
     reply = await typed.handle(doubt, 1.0)
     assert not reply.executed and orders_of(engine) == [], reply.text
-    assert typed.pending is pending
+    assert typed.pending is not None and typed.pending.id == pending.id  # the same read-back
 
 
 @pytest.mark.parametrize("answer", ["stop, non", "stop stop no, don't send it", "je préfère annuler",
@@ -122,3 +122,27 @@ async def test_a_stop_with_a_no_or_a_mind_changed_cancels_the_read_back(typed, e
     await typed.handle("buy two e s", 0.0)
     reply = await typed.handle(answer, 1.0)
     assert reply.kind == "cancelled" and typed.pending is None and orders_of(engine) == [], reply.text
+
+
+async def test_the_question_asked_again_gets_the_full_delay_once(typed, engine):
+    """Asked again after an unclear answer, the trader has the whole delay to answer it (a yes 12 s after
+    the first read-back, 8 s after the question asked again, executes); asked again a second time, the
+    deadline stays, so speech heard as doubt cannot keep an order waiting."""
+    first = await typed.handle("achète deux contrats ES", 0.0)
+    timeout = first.pending.timeout_s
+    again = await typed.handle("oui plus tard", 4.0)
+    assert again.pending is not None and again.pending.id == first.pending.id  # (fronts restart it once heard)
+    assert typed.pending.expires_at == 4.0 + timeout
+    third = await typed.handle("ok mets le en route", 5.0)
+    assert third.pending is None and typed.pending.expires_at == 4.0 + timeout
+    done = await typed.handle("oui", 4.0 + timeout - 0.5)
+    assert done.executed and len(engine.ledger.fills()) == 1
+
+
+async def test_asked_again_twice_the_deadline_of_the_first_extension_holds(typed, engine):
+    first = await typed.handle("sell two e s", 0.0)
+    timeout = first.pending.timeout_s
+    await typed.handle("yes, but later", 1.0)
+    await typed.handle("yes go back", timeout)  # asked again: no new delay
+    late = await typed.handle("yes", 1.0 + timeout + 0.1)
+    assert not late.executed and typed.pending is None and orders_of(engine) == []

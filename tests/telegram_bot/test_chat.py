@@ -170,3 +170,18 @@ async def test_follow_up_question_expires_in_the_chat(tg, engine, start_bot):
     assert "No question is pending" in late["text"] and not buttons(late)
     await asyncio.sleep(0.2)
     assert orders(engine) == []
+
+
+async def test_an_unclear_answer_in_the_chat_asks_again_with_the_buttons(tg, engine, start_bot):
+    """"oui plus tard" typed to a read-back: asked again with the read-back and its buttons (the old
+    message loses its keyboard); nothing is placed until a button is pressed."""
+    await start_bot()
+    msg = await readback(tg, ALLOWED, "achète deux ES", 0)
+    again = await readback(tg, ALLOWED, "oui plus tard", 1)
+    assert "rien n'est fait" in again["text"] and "2 contrats ES" in again["text"]
+    (_, ok_data), _ = buttons(again)
+    await wait_for(lambda: "reply_markup" not in tg.message(ALLOWED, msg["message_id"]))
+    assert orders(engine) == []
+    tg.push_callback_query(ALLOWED, again["message_id"], ok_data)
+    await wait_for(lambda: len(orders(engine)) == 1)
+    assert orders(engine)[0].quantity == 2
