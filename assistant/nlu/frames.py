@@ -281,6 +281,8 @@ _ANSWER_CUES = ("yes", "yes_typed", "no")
 #: The cues a run of opening answers is made of (`FrameMatcher.opening_answers`).
 _OPENING_CUES = (*_ANSWER_CUES, "neutral")
 #: Cue categories an answer is made of (see `FrameMatcher._answer_words`).
+#: Words of a `no` cue that negate the verb said right before it ("annule *surtout pas*": spoken French drops "ne").
+_VERB_NEGATIONS = frozenset({"pas", "jamais"})
 _ANSWER_PARTS = frozenset({"yes", "yes_typed", "no", "cancel", "unclear", "negations"})
 #: What an answer may name as its object (`answer_objects`): the read-back kinds of the
 #: dialogue ("" or `any`: whatever is read back).
@@ -2190,6 +2192,22 @@ class FrameMatcher:
                 return False
         return True
 
+    def no_right_after_cancel(self, a: _Analysis) -> bool:
+        """A `no` cue that opens with a negation word said right after a cancel cue ("annule | surtout pas")."""
+        t, i = a.tokens, 0
+        while i < len(t):
+            cue = self._table.at(t, i, _PRIORITY)
+            if cue is None:
+                i += 1
+                continue
+            end = i + len(cue.words)
+            if cue.category == "cancel" and end < len(t):
+                after = self._table.at(t, end, _PRIORITY)
+                if after is not None and after.category == "no" and not _VERB_NEGATIONS.isdisjoint(after.words):
+                    return True
+            i = end
+        return False
+
     def _answer(self, a: _Analysis) -> FrameOutcome:
         """Confirm, cancel, or doubt (`unclear_answer`: the dialogue asks again, nothing is done)."""
         if a.question_mark:
@@ -2220,6 +2238,10 @@ class FrameMatcher:
             if yes or refusal:
                 return FrameOutcome("accept", "cancel")  # "je ne valide pas": the safe side
             return _refuse("no_match", "a negation without an answer")
+        if refusal and cancel_verb and self.no_right_after_cancel(a):
+            # "annule surtout pas": "n'annule surtout pas" with the "ne" dropped (keep it), or "annule, surtout
+            # pas" (cancel, don't send)? Asked again.
+            return _refuse(UNCLEAR_ANSWER, "a cancel verb followed by a no (keep or cancel?)")
         if refusal or cancel_verb:
             if yes and a.last_answer == "cancel" and a.no_after_yes and not (sides or kinds):
                 # "oui... non non annule", "yep, no no, scrap that": a no then a cancel verb said last

@@ -1337,7 +1337,8 @@ class Parser:
             # verb, as spoken French drops its "ne" ("annule pas"; "non, pas ça" still refuses)
             negated = a.last_answer_at in a.negation_ends or (
                 a.last_answer == "cancel" and a.last_answer_end + 1 in a.negation_ends)
-            if a.has("no", "cancel") and a.last_answer in ("no", "cancel") and not negated:
+            if a.has("no", "cancel") and a.last_answer in ("no", "cancel") and not negated \
+                    and not self._frames.no_right_after_cancel(a):  # ("annule surtout pas": keep or cancel?)
                 heard = True
         return "cancel" if heard else None
 

@@ -45,3 +45,18 @@ def test_a_question_is_not_answered_over_a_possible_command_typo(parser: Parser,
 def test_a_typo_near_no_command_word_still_gets_its_answer(parser: Parser, text: str, intent: str) -> None:
     result = parser.parse(text)
     assert result.matched and result.intent == intent
+
+
+@pytest.mark.parametrize("text", ["annule surtout pas", "annule, surtout pas", "annule pas ça"])
+def test_a_cancel_verb_then_a_negating_no_is_no_cancel(parser: Parser, text: str) -> None:
+    """"annule surtout pas": "n'annule surtout pas" with its "ne" dropped (keep it), or "annule, surtout pas"
+    (cancel, don't send)? Said to a read-back, asked again: neither parsed nor read in context as a cancel."""
+    result = parser.parse(text)
+    assert not result.matched and result.reason == "unclear_answer"
+    assert parser.context_answer(text) is None
+
+
+@pytest.mark.parametrize("text", ["non surtout pas", "surtout pas", "annule, non", "non, pas ça", "nan annule"])
+def test_plain_refusals_still_cancel(parser: Parser, text: str) -> None:
+    result = parser.parse(text)
+    assert result.matched and result.intent == "cancel"
