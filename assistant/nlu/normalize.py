@@ -36,9 +36,9 @@ del _src, _dst, _ch
 
 # A space-grouped number: "5 012", "10 000", "1 234 567" (French and SI style).
 _SPACE_GROUPS = re.compile(r"(?<![\d.,])(\d{1,3})((?: \d{3})+)(?![\d])")
-# An English comma-grouped number: "5,012", "1,234,567.5". A first group starting with 0
-# ("0,500") is a French decimal, not a thousands group.
-_COMMA_GROUPS = re.compile(r"(?<![\d.,])([1-9]\d{0,2})((?:,\d{3})+)(?![\d,])")
+# An English comma-grouped number: "5,012", "1,234,567.5", also before a comma of the sentence ("at 6,820,
+# please"). A first group starting with 0 ("0,500") is a French decimal, not a thousands group.
+_COMMA_GROUPS = re.compile(r"(?<![\d.,])([1-9]\d{0,2})((?:,\d{3})+)(?!\d|,\d)")
 _DECIMAL_COMMA = re.compile(r"(?<=\d),(?=\d)")
 # A Swiss apostrophe-grouped number ("6'000", "21'050.5"): no other reading. A dot-grouped one ("6.000",
 # "21.500") is 6 or 6000, 21.5 or 21500 depending on the writer's country: never read (numbers.py refuses it).

@@ -60,3 +60,15 @@ def test_a_cancel_verb_then_a_negating_no_is_no_cancel(parser: Parser, text: str
 def test_plain_refusals_still_cancel(parser: Parser, text: str) -> None:
     result = parser.parse(text)
     assert result.matched and result.intent == "cancel"
+
+
+@pytest.mark.parametrize(("text", "normalized"), [
+    ("at 6,820, please", "at 6820 please"), ("sell at 25,300, now", "sell at 25300 now"), ("1,000,", "1000"),
+    ("achète à 6,5, merci", "achete a 6.5 merci"), ("0,500, oui", "0.500 oui")])
+def test_a_comma_grouped_figure_before_a_comma_of_the_sentence(text: str, normalized: str) -> None:
+    assert normalize(text) == normalized
+
+
+def test_a_limit_price_with_thousands_commas_then_please(parser: Parser) -> None:
+    result = parser.parse("Could you put in a buy limit for one ES at 6,820, please?")
+    assert result.matched and result.slots == {"side": "BUY", "quantity": 1, "symbol": "ES", "price": 6820.0}
