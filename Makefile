@@ -16,7 +16,8 @@ PYTEST_ARGS ?=
 # `make test` runs the suite on this many processes, one test file per process at a time (pytest-xdist),
 # in collection order: tests/conftest.py puts the files with `slow` tests first, so that the long files do
 # not come last and leave one process working alone (xdist's default order is by number of tests, which
-# put them last); TEST_WORKERS=0 runs it in one process.
+# put them last); the files that share the session's grammar-constrained Whisper go to one process as one
+# unit (tests/conftest.py, SAME_PROCESS); TEST_WORKERS=0 runs it in one process.
 TEST_WORKERS ?= 2
 
 .PHONY: help run test setup system-deps test-voices fixtures bench clean

@@ -2,8 +2,9 @@
 
 Through the live path (the harness: WAV source -> endpointer -> one `whisper-grammar` recogniser for
 both languages -> project parser -> confidence gate), on the CI subset of `audio_fixtures/`
-(`generate.ci_subset`: 32 files per language spread over every group and voice, rejection items
-included), clean and, for every other file, in babble at 15 dB and kitchen clatter at 6 dB. No test
+(`generate.ci_subset` with `CI_LIGHT_PER_GROUP`: 22 files per language spread over every group and both
+voice kinds, rejection items included), clean and each file once more in noise: babble at 15 dB for
+one half, kitchen clatter at 6 dB for the other. No test
 looks at the transcript of one clip: acceptance is scored on the set against thresholds just
 under what was measured here (comments), and the safety properties hold item by item: no wrong
 action (never a different intent or slot value), every rejection item refused, the short answers
@@ -21,18 +22,20 @@ from assistant.asr.base import BackendUnavailable
 from tests.asr.support import run_once
 
 WRONG = {"wrong_intent", "wrong_value", "missing_slot", "extra_slot", "several_inferences"}
-# Measured here on the CI subset (docs/asr.md), with the domain prompt and its gate (branch asr4):
-# clean fr 14/32, en 23/32 (rejection items included); babble 15 dB + clatter 6 dB fr 13/32, en
-# 17/32; short answers fr 8/18, en 15/18 (before, without the prompt: 10/32, 16/32, 8/32, 11/32,
-# 7/18, 15/18). The thresholds sit a little under, for other CPUs' rounding. They are far from the
-# issue's targets (97 %): the confidence gate is set for zero wrong actions and refuses many right
-# sentences, and Whisper base's best sentence is wrong for many MBROLA commands (docs/asr.md).
-MIN_CLEAN = {"fr": 0.4, "en": 0.65}
-# French in noise: at least 12 of 32 understood on earlier machines, 11/32 on the 2026-12-06 machine with
-# main's code unchanged and fixtures regenerated there (cause not traced: the machine, not the code); the
-# floor keeps one utterance of margin below the lowest seen. What never moves is zero wrong actions
-# (`_check_safety`).
-MIN_NOISY = {"fr": 0.31, "en": 0.48}
+# Measured here on the 22-file CI subset (2026-12-07, branch suite41): clean fr 8/22, en 13/22 (rejection
+# items included); in noise (babble 15 dB on one half, clatter 6 dB on the other) fr 8/22, en 12/22.
+# Floors one item under clean, two in noise (French in noise moved by one utterance between machines
+# with the code unchanged, 2026-12-06); the 32-file subset before: 14/32, 23/32, 13/32, 17/32. The whole
+# set, commands only (bench/asr_compare.py --systems whisper-grammar, docs/asr.md "Test subsets"): clean
+# fr 114/483, en 253/449, every rejection item refused; every 4th file in babble 15 dB fr 17/121, en
+# 70/113, in clatter 6 dB fr 5/121, en 51/113 (4 wrong actions there, none in the subsets: docs/asr.md).
+# They are far from the issue's targets (97 %): the confidence gate is set for zero wrong actions and
+# refuses many right sentences, and Whisper base's best sentence is wrong for many MBROLA commands
+# (docs/asr.md). What never moves here is zero wrong actions and every rejection item refused
+# (`_check_safety`, on every file and condition).
+MIN_CLEAN = {"fr": 0.31, "en": 0.54}
+MIN_NOISY = {"fr": 0.27, "en": 0.45}
+# Short answers (this test's 18 files per language, unchanged): fr 8/18, en 15/18.
 MIN_SHORT = {"fr": 0.4, "en": 0.75}
 
 
@@ -67,15 +70,17 @@ def test_ci_subset_clean_and_in_noise(natural: Path, grammar_pipeline: Any, tmp_
     from assistant.harness.runner import conditions_for
     from audio_fixtures import generate
 
-    names = generate.ci_subset(lang)
+    names = generate.ci_subset(lang, generate.CI_LIGHT_PER_GROUP)
     dataset = _subset(natural, tmp_path, lang, names)
     assert grammar_pipeline.backends == {"fr": "whisper-grammar", "en": "whisper-grammar"}
     outcomes = run_once(grammar_pipeline, dataset.items, conditions_for([], []))
     clean = summarise(outcomes).by_snr["clean"]
     noisy = []
-    for name, snr in (("babble", 15.0), ("clatter", 6.0)):
+    # Each file in one noise (babble for the even ones, clatter for the odd ones): both noises still
+    # meet commands and rejection items.
+    for start, (name, snr) in enumerate((("babble", 15.0), ("clatter", 6.0))):
         cond = conditions_for([load_noise(natural / "noise" / f"{name}.wav")], [snr], include_clean=False)
-        noisy += run_once(grammar_pipeline, dataset.items[::2], cond)
+        noisy += run_once(grammar_pipeline, dataset.items[start::2], cond)
     noisy_rate = summarise(noisy).overall.rate
     print(f"\n{lang} whisper-grammar: clean {clean.accepted}/{clean.n}, noisy {summarise(noisy).overall.accepted}/"
           f"{len(noisy)}, errors {summarise(outcomes + noisy).errors}")
@@ -116,16 +121,19 @@ def test_silence_and_noise_are_not_commands(recognizer: Any) -> None:
 
 
 def test_one_recogniser_serves_both_languages(model_dir: Path, grammar: Any) -> None:
+    from assistant.asr.constrained_whisper import ConstrainedWhisperRecognizer
     from assistant.asr.select import build_recognizers, select_backends
     from trading_core.config import load_config
 
     config = load_config(None, env={}, overrides={"asr": {"whisper_model": str(model_dir)}})
     choices = select_backends(config)
     recs = build_recognizers(choices, grammar)
-    assert recs["fr"] is recs["en"] and recs["fr"].backend == "whisper-grammar"
-    assert set(recs["fr"].langs) == {"fr", "en"}
+    rec = recs["fr"]
+    assert rec is recs["en"] and rec.backend == "whisper-grammar"
+    assert isinstance(rec, ConstrainedWhisperRecognizer)  # what the backend name says (and mypy's type)
+    assert set(rec.langs) == {"fr", "en"}
     # CPU time, not wall time: on the shared 2-core machine the wall time reached 5.3 s under load.
-    assert recs["fr"].compile_cpu_s < 5.0
+    assert rec.compile_cpu_s < 5.0
 
 
 def test_model_folder_problems_are_explained(tmp_path: Path, grammar: Any) -> None:

@@ -1,7 +1,8 @@
 """`pocketsphinx-verified` (PocketSphinx proposes, Whisper verifies) on natural-voice sets.
 
 Through the live path (the harness: WAV -> endpointer -> recogniser -> project parser) on the
-English CI subset of `audio_fixtures/` (`generate.ci_subset`), clean and, for every fourth file, in
+English CI subset of `audio_fixtures/` (`generate.ci_subset`, `CI_LIGHT_PER_GROUP`: 22 files), clean and,
+for every fourth file, in
 babble at 6 dB. Clean acceptance is scored on the set against a threshold just under what was
 measured here; the safety properties hold item by item: no wrong action, every rejection item
 refused, a wrong PocketSphinx proposal (one slot word changed) vetoed by Whisper, French speech
@@ -21,10 +22,13 @@ from assistant.asr.base import BackendUnavailable
 from tests.asr.support import live_pipeline
 
 WRONG = {"wrong_intent", "wrong_value", "missing_slot", "extra_slot", "several_inferences"}
-# Measured here on the CI subset (32 files, rejection items included): clean 27/32; babble 6 dB
-# 1/8 (PocketSphinx's proposals are wrong there and Whisper refuses them: in babble only the safety
-# properties are asserted). The threshold sits under the measure, for other CPUs' rounding.
-MIN_CLEAN = 0.7
+# Measured here on the 22-file CI subset (2026-12-07, branch suite41; rejection items included): clean
+# 16/22; babble 6 dB 1/6 (PocketSphinx's proposals are wrong there and Whisper refuses them: in babble
+# only the safety properties are asserted). The floor sits two items under, for other CPUs' rounding
+# (the 32-file subset before: 27/32, floor 0.7). The whole English set, commands only (bench/asr_compare.py
+# --systems verified, docs/asr.md "Test subsets"): clean 285/449 with 1 wrong action (none in the
+# subsets), 33/33 rejection items refused; every 4th file in babble 6 dB 0/113.
+MIN_CLEAN = 0.63
 
 
 def _wav(path: Path) -> np.ndarray:
@@ -71,7 +75,7 @@ def test_ci_subset_clean_and_in_babble(natural: Path, verified_pipeline: Any, tm
 
     assert verified_pipeline.backends == {"en": "pocketsphinx-verified"}
     assert any("pocketsphinx-verified" in line for line in verified_pipeline.startup)
-    names = generate.ci_subset("en")
+    names = generate.ci_subset("en", generate.CI_LIGHT_PER_GROUP)
     dataset = _subset(natural, tmp_path, "en", names)
     clean_out = run(verified_pipeline, dataset.items, conditions_for([], []), progress=False).outcomes
     cond = conditions_for([load_noise(natural / "noise" / "babble.wav")], [6.0], include_clean=False)

@@ -74,7 +74,7 @@ async def test_propose_executes_nothing_without_confirmation_and_one_bracket_aft
     body = event_body(ev)  # the fronts' sentence, rendered from the signal's data
     assert body is not None and "Confirm?" in render(body, "en") and "Confirmez-vous ?" in render(body, "fr")
     res = await pilot.confirm(prop.signal_id)
-    assert res.ok and res.signal.decision is SignalDecision.EXECUTED
+    assert res.ok and res.signal is not None and res.signal.decision is SignalDecision.EXECUTED
     orders = engine.ledger.orders(limit=None)
     assert len(orders) == 3  # the entry and its stop loss / take profit
     parent = [o for o in orders if o.parent_id is None][0]
@@ -129,7 +129,7 @@ async def test_auto_goes_through_the_risk_gate_and_refusals_are_logged(tmp_path,
     await drive(engine, es_2025.iloc[:2500], until=lambda: any(s.reason_code == "REDUCING_ONLY" for s in sigs()))
     refused = [s for s in sigs() if s.reason_code == "REDUCING_ONLY"]
     assert refused and refused[0].decision is SignalDecision.REFUSED and "reduce" in reason_text(refused[0].reason, "en")
-    assert [o.reason.code for o in engine.ledger.orders(limit=None)] == ["REDUCING_ONLY"] * len(refused)
+    assert [o.reason and o.reason.code for o in engine.ledger.orders(limit=None)] == ["REDUCING_ONLY"] * len(refused)
     await engine.resume("test")
     start = len(engine.ledger.orders(limit=None))
     await drive(engine, es_2025.iloc[2500:6000], until=lambda: any(s.decision is SignalDecision.EXECUTED for s in sigs()))
@@ -154,6 +154,7 @@ async def test_halt_and_kill_switch_turn_the_autopilot_off_and_say_so(tmp_path, 
     await engine.halt("test")
     assert pilot.mode is AutopilotMode.OFF
     ev = [e for e in engine.events_since(0, limit=None) if e.kind is EventKind.AUTOPILOT_MODE][-1]
+    assert ev.mode_change is not None
     assert ev.mode_change.current is AutopilotMode.OFF and ev.mode_change.reason == "halt"
     body = event_body(ev)
     assert ev.severity is Severity.WARNING and body is not None
@@ -165,7 +166,8 @@ async def test_halt_and_kill_switch_turn_the_autopilot_off_and_say_so(tmp_path, 
     await engine.kill_switch("test")
     assert pilot.mode is AutopilotMode.OFF
     assert engine.ledger.get_state("autopilot_mode") == "off"
-    assert [e.mode_change.reason for e in engine.events_since(0, limit=None) if e.kind is EventKind.AUTOPILOT_MODE][-1] \
+    assert [e.mode_change and e.mode_change.reason for e in engine.events_since(0, limit=None)
+            if e.kind is EventKind.AUTOPILOT_MODE][-1] \
         == "kill_switch"
     await pilot.stop()
     await engine.stop()
@@ -189,7 +191,7 @@ async def test_auto_on_a_live_engine_needs_the_acknowledgement(tmp_path, bundle,
     pilot = await pilot_on(engine, bundle, no_model)
     assert pilot.mode is AutopilotMode.OFF
     ev = [e for e in engine.events_since(0, limit=None) if e.kind is EventKind.AUTOPILOT_MODE][-1]
-    assert ev.mode_change.reason == "live_ack"
+    assert ev.mode_change is not None and ev.mode_change.reason == "live_ack"
     await pilot.stop()
     await engine.stop()
     engine.close()
@@ -251,14 +253,15 @@ async def test_models_trained_once_from_the_bootstrap_history_then_loaded(tmp_pa
 
 async def test_the_loop_on_the_synthetic_feed_emits_signals(tmp_path, bundle, no_model):
     """The real feed task: Engine.from_config with the synthetic market (its history at full speed, then
-    25 bars a second), the autopilot in auto. The subject is the feed plumbing, not the P&L: the
+    50 bars a second: the first signal waits for the features' 390-bar warm-up on live bars, 16 s at
+    25 a second), the autopilot in auto. The subject is the feed plumbing, not the P&L: the
     catastrophe levels and the daily-loss limit are out of the way, or one losing trade on a given clock
     halts the autopilot before it has emitted three signals (that path has its own tests)."""
     cfg = config(
         tmp_path,
         autopilot={**ACTIVE, "catastrophe": {"enabled": False}},
         risk={"daily_loss_limit": 1_000_000},
-        feed={"kind": "synthetic", "seed": 5, "speed": 1500},
+        feed={"kind": "synthetic", "seed": 5, "speed": 3000},
     )
     engine = Engine.from_config(cfg, realtime=True)
     engine.symbols = ("ES",)
@@ -293,7 +296,7 @@ async def test_events_keep_their_typed_data_in_the_ledger(tmp_path, bundle, no_m
     assert any(e.mode_change is not None and e.mode_change.current is AutopilotMode.AUTO for e in evs)
     with_signal = [e for e in evs if e.signal is not None]
     stored = {s.signal_id: s for s in led.autopilot_signals(limit=None)}
-    assert with_signal and all(e.signal == stored[e.signal.signal_id] for e in with_signal)
+    assert with_signal and all(e.signal is not None and e.signal == stored[e.signal.signal_id] for e in with_signal)
     led.close()
 
 

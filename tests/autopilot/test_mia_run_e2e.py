@@ -27,7 +27,11 @@ MIA = [sys.executable, "-m", "assistant.cli"]
 # Thresholds that make the pipeline propose within seconds on the simulated market (the behaviour under
 # test is the fronts, not the edge); market hours off so that the run trades whatever the clock says.
 SETTINGS = {
-    "feed": {"speed": 600},
+    # 20 one-minute bars a second: the autopilot's first proposal waits for its features' 390-bar warm-up
+    # on live bars (the replayed history does not count), 39 s of the test at 600, 20 s at 1200; the
+    # next proposal a few seconds later. A "oui" overtaken by a newer proposal is retried
+    # (`confirm_the_proposal`).
+    "feed": {"speed": 1200},
     # one contract per signal and no loss limit in the way: a gap through a stop must not halt this run
     "risk": {"enforce_trading_hours": False, "max_order_size": 1, "daily_loss_limit": 1_000_000},
     "dialogue": {"confirm_timeout_s": 90},
