@@ -104,6 +104,9 @@ _MAX_TRAILER = 6
 #: The end of a clause as typed: a comma not inside a number ("5 970,25"), ";", ":", "!", "…", a
 #: full stop before a space, a dash between spaces.
 _CLAUSE_END = re.compile(r",(?!\d)|[;:!…]+|\.(?=\s)|\s[-–—]\s")
+#: A character each of `_CLAUSE_END`'s alternatives starts with or holds: without one, no clause mark (a charset
+#: search is a fast scan; the alternation tries four branches at every position).
+_CLAUSE_CHARS = re.compile(r"[,;:!….\-–—]")
 
 #: A side's chat abbreviation with its quantity glued ("s1", "ach2"): letters, then digits.
 _GLUED_SIDE = re.compile(r"([a-z]+)(\d+)")
@@ -372,7 +375,7 @@ class Restater:
     @staticmethod
     def marked(text: str) -> bool:
         """The sentence as typed holds a clause mark (a comma not inside a number, ";", ":", "!", a full stop…)."""
-        return _CLAUSE_END.search(text) is not None
+        return _CLAUSE_CHARS.search(text) is not None and _CLAUSE_END.search(text) is not None
 
     @staticmethod
     def cut_by_mark(text: str, phrase: str) -> bool:
