@@ -1427,6 +1427,11 @@ class FrameMatcher:
                 at += size
         return other and all(said or token in self._name_only for token, said in zip(tokens, named))
 
+    def may_hold(self, tokens: Sequence[str], category: str) -> bool:
+        """Some word of `tokens` may begin a cue of `category` (a plain category, no "kind:value"): False says no
+        analysis of these words, or of any of them (skip words dropped), finds one (`_CueTable.may_start`)."""
+        return self._table.may_start(tokens, category)
+
     def asks_quote(self, normalized: str) -> bool:
         """A market's price is asked (a `quotes` cue: "le cours du micro", "what's ES trading at")."""
         tokens = normalized.split()

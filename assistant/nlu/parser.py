@@ -704,6 +704,8 @@ class Parser:
         if self._frames is None:
             return None
         norm = normalize(text)
+        if not self._frames.may_hold(norm.split(), "chit_chat"):
+            return None  # (the cheap gate: no word may begin a small-talk cue, so no analysis below finds one)
         codes = []
         for comp in self._select(lang):
             spaced = comp.strip_skip(norm + " ")
