@@ -552,7 +552,7 @@ class FrameMatcher:
         self._preference = Preference()
         #: The last analysis per language: code -> (spaced, raw, analysis) (see `analysis`).
         self._last: dict[str, tuple[str, str, _Analysis]] = {}
-        #: (side and market words, words of a command's cues, their stems, stem sizes): `command_end`.
+        #: (side and market words, words of a command's cues, their stems as a tuple): `command_end`.
         self._command_gate: tuple[frozenset[str], frozenset[str], tuple[str, ...]] | None = None
         self._switch_words = frozenset(
             word for comp in self._languages.values()
