@@ -399,8 +399,9 @@ class Parser:
                 return replace(result, intent=None, slots={}, language=chatted, reason="small_talk", nearest=None,
                                score=1.0, detail="small talk, no trading request")
         # The words as said, read by most of the checks below (every stage keeps the text as said: `said` holds for
-        # each result up to the end; normalised and split once, not once a check).
-        said = normalize(result.text).split()
+        # each result up to the end; normalised and split once, not once a check). They read only a command understood
+        # or incomplete, and no check below makes a refusal one: a refusal (most nested parses) needs none.
+        said = normalize(result.text).split() if result.matched or (result.reason or "").startswith("missing_") else []
         result = self._not_given(self._unhonoured(result, said), said)
         if result.intent == "place_trade" and self._extras is not None \
                 and (result.matched or (result.reason or "").startswith("missing_")) \
