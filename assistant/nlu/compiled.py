@@ -151,6 +151,7 @@ class CompiledLanguage:
         #: Prices said in a trader's shape ("sixty seventy"), set by the parser (assistant/nlu/trader_price.py).
         self.price_reader: PriceReader | None = None
         self._last_scan: tuple[str, tuple[str | ScannedValue, ...]] | None = None
+        self._last_strip: tuple[str, str] | None = None
         self._build_skip()
         self._build_lists()
         self._build_exact()
@@ -226,10 +227,18 @@ class CompiledLanguage:
         return True
 
     def strip_skip(self, spaced: str) -> str:
-        """Remove skip words from token+space text ("please buy 2 es " -> "buy 2 es ")."""
+        """Remove skip words from token+space text ("please buy 2 es " -> "buy 2 es "). The last text's
+        result is kept: a refused sentence is stripped again by most later stages (a pure function of the
+        fixed skip list; one entry, replaced as a whole)."""
+        last = self._last_strip
+        if last is not None and last[0] == spaced:
+            return last[1]
         if self._skip_re is None or self._skip_firsts.isdisjoint(spaced.split()):
-            return spaced  # no word that begins a skip phrase: nothing to remove
-        return self._skip_re.sub("", spaced)
+            out = spaced  # no word that begins a skip phrase: nothing to remove
+        else:
+            out = self._skip_re.sub("", spaced)
+        self._last_strip = (spaced, out)
+        return out
 
     def literal_tokens(self, text: str) -> list[str]:
         """Normalised words of a literal template chunk, skip words removed (cached)."""

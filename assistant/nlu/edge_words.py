@@ -20,7 +20,7 @@ Read from every language's `frames` section (grammars/README.md "Frames"); the g
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -148,8 +148,10 @@ class EdgeWords:
             return False
         return len(token) < 4 or not _near(token, self._known_alpha, long_edits=1)
 
-    def typo_of_meaning(self, tokens: Iterable[str]) -> str | None:
+    def typo_of_meaning(self, tokens: Sequence[str]) -> str | None:
         """The first unknown word of `tokens` that is a typo of a word that means something, or None."""
+        if self._known.issuperset(tokens):
+            return None  # (the cheap gate, in C: every word known, as in every command understood)
         for token in tokens:
             if token not in self._known and self.typo(token):
                 return token

@@ -168,7 +168,9 @@ class Parser:
         self._edges = EdgeWords(frame_data, self._frames.known_words, self._number_words,
                                 frozenset().union(*(comp.slot_words for comp in self._compiled.values()))) \
             if self._frames is not None else None
-        self._shapes = OrderShapes(frame_data) if self._frames is not None else None
+        shapes = OrderShapes(frame_data) if self._frames is not None else None
+        #: None when it reads no shape: its truth is asked of every restated sentence (fixed data, decided once).
+        self._shapes = shapes if shapes else None
         self._requests = RequestVerbs(frame_data) if self._frames is not None else None
         for comp in self._compiled.values():
             comp.price_reader = self._prices if self._prices and self._frames is not None else None
@@ -396,7 +398,11 @@ class Parser:
                 # command whose words it happened to come closest to
                 return replace(result, intent=None, slots={}, language=chatted, reason="small_talk", nearest=None,
                                score=1.0, detail="small talk, no trading request")
-        result = self._not_given(self._unhonoured(result))
+        # The words as said, read by most of the checks below (every stage keeps the text as said: `said` holds for
+        # each result up to the end; normalised and split once, not once a check). They read only a command understood
+        # or incomplete, and no check below makes a refusal one: a refusal (most nested parses) needs none.
+        said = normalize(result.text).split() if result.matched or (result.reason or "").startswith("missing_") else []
+        result = self._not_given(self._unhonoured(result, said), said)
         if result.intent == "place_trade" and self._extras is not None \
                 and (result.matched or (result.reason or "").startswith("missing_")) \
                 and (clash := self._extras.contradiction((result.normalized or normalize(text)).split(),
@@ -409,8 +415,8 @@ class Parser:
                                result.alternatives, _CONTRADICTION[clash][0], _CONTRADICTION[clash][1],
                                nearest=result.intent)
         if result.matched and self._restater is not None and self._restater.marked(text) and (cut := next(
-                (slot for slot, said in result.slot_text.items()
-                 if slot in _CUT_REASONS and self._restater.cut_by_mark(text, str(said))),
+                (slot for slot, value in result.slot_text.items()
+                 if slot in _CUT_REASONS and self._restater.cut_by_mark(text, str(value))),
                 None)) is not None:
             # "buy three micros, NQ": one value read across a comma, where two things were said
             return replace(result, matched=False, intent=None, slots={}, slot_text={}, nearest=result.intent,
@@ -429,14 +435,14 @@ class Parser:
                                "a money amount is not a number of contracts", nearest=result.intent)
         if self._frames is not None and result.intent not in _ANSWERS and result.intent != "followup_answer" \
                 and (result.matched or (result.reason or "").startswith("missing_")) \
-                and len(self._frames.opening_answers((result.text and normalize(result.text) or "").split())[0]) > 1 \
+                and len(self._frames.opening_answers(said)[0]) > 1 \
                 and not self._frames.after_answer(normalize(result.text)):
             # "yes no, sell 2 ES", "oui non vends 2 ES", "yeah nah, buy 1 ES": a yes and a no before a command
             # contradict each other, whatever stage read the command (a self-correction, a lead word dropped)
             return replace(result, matched=False, intent=None, slots={}, slot_text={}, reason="ambiguous_intent",
                            detail="a yes and a no said before a command: a contradiction", nearest=result.intent,
                            missing=())
-        return self._edge_typo(self._help_outside(self._checked_command(result, lang, prefer)))
+        return self._edge_typo(self._help_outside(self._checked_command(result, lang, prefer)), said)
 
     def _checked_command(self, result: ParseResult, lang: str, prefer: str | None) -> ParseResult:
         """A read-only answer to a command said with a check last ("on ne fait plus que réduire, compris ?", "sell 2
@@ -489,13 +495,13 @@ class Parser:
                 return self._restated(result, again)
         return result
 
-    def _edge_typo(self, result: ParseResult) -> ParseResult:
+    def _edge_typo(self, result: ParseResult, said: list[str]) -> ParseResult:
         """A command or a yes holding a typo of a negation, a time, a condition or a no ("nver, buy 2 ES",
-        "achète 2 ES, demin"): refused, whatever stage passed over the word."""
+        "achète 2 ES, demin"): refused, whatever stage passed over the word. `said`: the words of `result.text`."""
         if not result.matched or result.intent in self._read_only or result.intent == "cancel" \
                 or self._edges is None:
             return result
-        typo = self._edges.typo_of_meaning(normalize(result.text).split())
+        typo = self._edges.typo_of_meaning(said)
         if typo is None:
             return result
         return replace(result, matched=False, intent=None, slots={}, slot_text={}, reason="no_match",
@@ -617,12 +623,13 @@ class Parser:
             spaced = comp.strip_skip(spaced) or " "
         return spaced.split()
 
-    def _unhonoured(self, result: ParseResult) -> ParseResult:
+    def _unhonoured(self, result: ParseResult, said: list[str]) -> ParseResult:
         """`result` refused as `unsupported_<kind>` when the order or close it understood says what MIA
         cannot honour (`OrderExtras.said`: a time, a session, a condition; a stop or a target for an order),
         whatever stage read it ("buy 2 ES in the morning", "close ES market open": never sent now); as it
         was otherwise (on the sentence as understood: an aside dropped was vetted by its stage); refused too
-        when the sentence as said stops on a join (`OrderExtras.cut_off`: "buy two ES and")."""
+        when the sentence as said stops on a join (`OrderExtras.cut_off`: "buy two ES and"). `said`: the words
+        of `result.text`."""
         if self._extras is None or result.intent not in _EXTRA_CHECKED or not (
                 result.matched or (result.reason or "").startswith("missing_")):
             return result
@@ -632,7 +639,7 @@ class Parser:
             return replace(result, matched=False, intent=None, slots={}, slot_text={}, reason="no_match",
                            detail="a command cut off after a join: what came next?", nearest=result.intent)
         norm = result.normalized or normalize(result.text)
-        if result.intent == "place_trade" and self._extras.says_span(normalize(result.text).split()):
+        if result.intent == "place_trade" and self._extras.says_span(said):
             kind: str | None = "time"  # "buy 2 ES for the weekend": said anywhere, a trailer dropped too
         elif self._extras.said_of_command(norm.split(), result.intent) is None:
             return result  # (the cheap gate: no cue even with the skip words, as most commands)
@@ -644,18 +651,17 @@ class Parser:
                            language_certain=result.language_certain, score=1.0, method=result.method,
                            reason=f"unsupported_{kind}", detail=_UNSUPPORTED_DETAIL[kind], nearest=result.intent)
 
-    def _not_given(self, result: ParseResult) -> ParseResult:
+    def _not_given(self, result: ParseResult, said: list[str]) -> ParseResult:
         """`result` refused when the command it understood is said but not given (`NotGiven`: someone else's
         order told, one kept for later, an example, a command to type), whatever stage read it ("my coach says
         buy 2 ES", "rappelle-moi de fermer le ES"), an order or a close said as a rule for the future ("from now on
         sell 2 MNQ"), or a repeat that asks for an order again ("repeat the last order": MIA's repeat says its
         last answer, nothing re-sends an order); as it was otherwise. On the sentence as said (an aside dropped
-        by a stage may be the one that tells)."""
+        by a stage may be the one that tells). `said`: the words of `result.text`."""
         cues = self._not_given_cues
         if cues is None or result.intent not in _NOT_GIVEN_INTENTS \
                 or not (result.matched or (result.reason or "").startswith("missing_")):
             return result
-        said = normalize(result.text).split()
         if cues.gate.isdisjoint(said) and QUOTE_MARKS.isdisjoint(result.text):
             return result  # (the cheap gate: no cue's longest word, no quote mark, as most commands)
         reason = "no_match"
@@ -699,6 +705,8 @@ class Parser:
         if self._frames is None:
             return None
         norm = normalize(text)
+        if not self._frames.may_hold(norm.split(), "chit_chat"):
+            return None  # (the cheap gate: no word may begin a small-talk cue, so no analysis below finds one)
         codes = []
         for comp in self._select(lang):
             spaced = comp.strip_skip(norm + " ")

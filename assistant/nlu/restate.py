@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from assistant.nlu.compiled import CompiledLanguage, ScannedValue
-from assistant.nlu.normalize import normalize
+from assistant.nlu.normalize import cached_normalize, normalize
 
 __all__ = ["RESTATE_KEYS", "Restatement", "Restater"]
 
@@ -104,6 +104,9 @@ _MAX_TRAILER = 6
 #: The end of a clause as typed: a comma not inside a number ("5 970,25"), ";", ":", "!", "…", a
 #: full stop before a space, a dash between spaces.
 _CLAUSE_END = re.compile(r",(?!\d)|[;:!…]+|\.(?=\s)|\s[-–—]\s")
+#: A character each of `_CLAUSE_END`'s alternatives starts with or holds: without one, no clause mark (a charset
+#: search is a fast scan; the alternation tries four branches at every position).
+_CLAUSE_CHARS = re.compile(r"[,;:!….\-–—]")
 
 #: A side's chat abbreviation with its quantity glued ("s1", "ach2"): letters, then digits.
 _GLUED_SIDE = re.compile(r"([a-z]+)(\d+)")
@@ -331,11 +334,12 @@ class Restater:
         a split only when the part after is a whole command and the part before commits to
         nothing (`FrameMatcher.plain_commentary`)."""
         splits: dict[str, str] = {}
-        for mark in _CLAUSE_END.finditer(text):
+        for mark in _CLAUSE_END.finditer(text) if _CLAUSE_CHARS.search(text) is not None else ():
             head, tail = normalize(text[:mark.start()]), normalize(text[mark.end():])
             if head and tail:
                 splits.setdefault(tail, head)
-        for head, tail in _joined(normalize(text).split(), self.commentary_joins):
+        # (the whole sentence, as the parser normalised it already: its memo answers)
+        for head, tail in _joined(cached_normalize(text).split(), self.commentary_joins):
             splits.setdefault(tail, head)
         return sorted(((head, tail) for tail, head in splits.items()), key=lambda split: len(split[1]))
 
@@ -349,11 +353,11 @@ class Restater:
         command is given as typed when a mark ends it (it may hold a comment of its own: "le
         marché est lourd, vends 2 ES, je pars déjeuner")."""
         splits: dict[str, str] = {}
-        for mark in _CLAUSE_END.finditer(text):
+        for mark in _CLAUSE_END.finditer(text) if _CLAUSE_CHARS.search(text) is not None else ():
             head, tail = text[:mark.start()], normalize(text[mark.end():])
             if normalize(head) and tail:
                 splits.setdefault(head, tail)
-        for head, tail in _joined(normalize(text).split(), self.aside_markers):
+        for head, tail in _joined(cached_normalize(text).split(), self.aside_markers):
             splits.setdefault(head, tail)
         return sorted(splits.items(), key=lambda split: len(split[0]))
 
@@ -372,7 +376,7 @@ class Restater:
     @staticmethod
     def marked(text: str) -> bool:
         """The sentence as typed holds a clause mark (a comma not inside a number, ";", ":", "!", a full stop…)."""
-        return _CLAUSE_END.search(text) is not None
+        return _CLAUSE_CHARS.search(text) is not None and _CLAUSE_END.search(text) is not None
 
     @staticmethod
     def cut_by_mark(text: str, phrase: str) -> bool:

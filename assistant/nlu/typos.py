@@ -251,8 +251,8 @@ class TypoFixer:
         """The sentence with each stretched word ("ouiii", "yesss") read as the one word MIA knows
         among its shrunk forms; None when no word is stretched or one of them is not exactly one
         known word once shrunk."""
-        if not any(_STRETCH.search(t) for t in tokens):
-            return None
+        if _STRETCH.search(" ".join(tokens)) is None:
+            return None  # (one search: a run of one letter never crosses the space between two words)
         out: list[str] = []
         for token in tokens:
             if token in self._known or not _STRETCH.search(token):
