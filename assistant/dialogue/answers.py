@@ -48,6 +48,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "not_done.close": ("no position was closed", "aucune position n'a été fermée"),
     "not_done.halt": ("trading was not halted", "le trading n'a pas été arrêté"),
     "not_done.reduce_only": ("reduce-only mode was not turned on", "le mode réduction seule n'a pas été activé"),
+    "not_done.resume": ("trading was not resumed", "le trading n'a pas repris"),
     "not_done.autopilot_mode": ("the autopilot was not switched", "le pilote automatique n'a pas été changé"),
     "not_done.autopilot_signal": ("the autopilot's signal was not traded", "le signal du pilote automatique n'a pas été tradé"),
     # follow-up questions: what an unanswered question leaves undone, per intent

@@ -441,7 +441,7 @@ class Dialogue:
             if intent == "set_risk":
                 return await self._set_risk(parsed, lang, src)
             if intent == "resume":
-                return await self._resume(parsed, lang, src)
+                return await self._resume(parsed, lang, now, src, spoken=confidence is not None or src == "voice")
             if intent == "confirm":
                 late = self._last_ended
                 if late is not None and self._last is not None and self._last.discarded is late:
@@ -741,6 +741,12 @@ class Dialogue:
                 return await self._execute_close(pending, lang, parsed, src)
             if pending.action in AP.ACTIONS:
                 return await AP.execute(self, pending, lang, parsed, src)
+            if pending.action == "resume":
+                if self.engine.state is TradingState.ACTIVE:
+                    return self._reply(A.text("already_active", lang), lang, "info", parsed, src)
+                resumed = await self.engine.resume(f"{src}: {pending.transcript}".strip())
+                return self._reply(A.text("resumed", lang), lang, "executed", parsed, src, result=resumed,
+                                   executed=True)
             if pending.action == "reduce_only":
                 change = await self.engine.reduce_only(f"{src}: {pending.transcript}".strip())
                 return self._reply(A.text("reduce_only_on", lang), lang, "executed", parsed, src, result=change,
@@ -836,9 +842,14 @@ class Dialogue:
         sentence = A.text("risk_set", lang, pct=format_percent(res.risk_percent, lang), where=where)
         return self._reply(sentence, lang, "executed", parsed, src, result=res, executed=True)
 
-    async def _resume(self, parsed: ParseResult, lang: str, src: str) -> Reply:
+    async def _resume(self, parsed: ParseResult, lang: str, now: float, src: str, *, spoken: bool) -> Reply:
         if self.engine.state is TradingState.ACTIVE:
             return self._reply(A.text("already_active", lang), lang, "info", parsed, src)
+        if spoken:
+            # Heard, not typed: "start trading" is one sound from "stop trading" (seen in babble at 15 dB), so a
+            # resume heard is read back and waits for a yes; typed, it is done at once.
+            pending = self._arm("resume", render(R.resume_readback(), lang), lang, now, parsed)
+            return self._readback_reply(pending, parsed, src)
         change = await self.engine.resume(src)
         return self._reply(A.text("resumed", lang), lang, "executed", parsed, src, result=change, executed=True)
 

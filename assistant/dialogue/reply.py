@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from trading_core.types import ClosePreview, HaltPreview, OrderRequest
 
-ActionKind = Literal["order", "close", "halt", "reduce_only", "autopilot_mode", "autopilot_signal"]
+ActionKind = Literal["order", "close", "halt", "reduce_only", "resume", "autopilot_mode", "autopilot_signal"]
 ReplyKind = Literal[
     "readback",  # asks for confirmation (see `pending`)
     "question",  # a follow-up question for a missing or unclear part of a command (see `followup`)

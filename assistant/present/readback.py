@@ -117,6 +117,13 @@ def reduce_readback() -> Msg:
                "vos ordres en attente restent.")
 
 
+def resume_readback() -> Msg:
+    """What resuming does, read back when it was heard (not typed): "stop trading" and "start trading" differ by
+    one sound, and a resume heard for a stop would let trading start again."""
+    return msg("Resume trading: new orders will be accepted again.",
+               "Reprise du trading : les nouveaux ordres seront de nouveau acceptés.")
+
+
 def already_reducing() -> Msg:
     return msg("Reduce-only mode is already on.", "Le mode réduction seule est déjà actif.")
 

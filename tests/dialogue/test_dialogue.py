@@ -255,8 +255,26 @@ async def test_confirm_halt_halts_and_orders_are_then_refused(dialogue, engine):
     assert refused.text == ("Ordre refusé : le trading est suspendu. Seuls les ordres qui ferment ou réduisent "
                             "une position sont acceptés.")
     assert (await dialogue.handle("stop trading", 3.0)).kind == "info"  # already halted: nothing to confirm
-    resumed = await dialogue.handle("resume trading", 4.0)
+    # By voice a resume is read back ("start" and "stop trading" differ by one sound), then done on a yes.
+    heard = await dialogue.handle("resume trading", 4.0)
+    assert heard.kind == "readback" and heard.pending.action == "resume" and engine.state is TradingState.HALTED
+    resumed = await dialogue.handle("yes", 5.0)
     assert resumed.kind == "executed" and engine.state is TradingState.ACTIVE
+
+
+async def test_a_resume_heard_waits_for_a_yes_and_a_no_keeps_trading_halted(dialogue, typed, engine):
+    await dialogue.handle("arrête tout", 0.0)
+    await dialogue.handle("oui", 1.0)
+    heard = await dialogue.handle("start trading", 2.0)  # (what "stop trading" was heard as in babble at 15 dB)
+    assert heard.kind == "readback" and "Do you confirm?" in heard.text and engine.state is TradingState.HALTED
+    dropped = await dialogue.handle("no", 3.0)
+    assert dropped.kind == "cancelled" and "not resumed" in dropped.text and engine.state is TradingState.HALTED
+    late = await dialogue.handle("resume trading", 4.0)
+    assert (await dialogue.handle("yes", 4.0 + late.pending.timeout_s + 0.1)).kind == "expired"
+    assert engine.state is TradingState.HALTED
+    # Typed, it is done at once (nothing is misheard in a keyboard).
+    typed_reply = await typed.handle("resume trading", 20.0)
+    assert typed_reply.kind == "executed" and engine.state is TradingState.ACTIVE
 
 
 # ---------------------------------------------------------------------------- refusals
