@@ -1145,8 +1145,12 @@ class Engine:
         return self._state
 
     # ------------------------------------------------------------------ controls
-    async def set_risk(self, percent: Decimal | float | str, symbol: str | None = None) -> SetRiskResult:
-        """Change the per-trade risk (% of equity), for one symbol or as the default; range-checked."""
+    async def preview_set_risk(self, percent: Decimal | float | str, symbol: str | None = None) -> SetRiskResult:
+        """What `set_risk` would apply, checked the same way, with nothing changed (a setting heard by voice is
+        read back before it is applied)."""
+        return self._checked_risk(percent, symbol)
+
+    def _checked_risk(self, percent: Decimal | float | str, symbol: str | None) -> SetRiskResult:
         if symbol is not None:
             try:
                 symbol = get_instrument(symbol).symbol
@@ -1157,6 +1161,14 @@ class Engine:
             return SetRiskResult(False, symbol, None, bad)
         pct = sizing.parse_risk_percent(percent)
         assert pct is not None  # validated above
+        return SetRiskResult(True, symbol, pct)
+
+    async def set_risk(self, percent: Decimal | float | str, symbol: str | None = None) -> SetRiskResult:
+        """Change the per-trade risk (% of equity), for one symbol or as the default; range-checked."""
+        checked = self._checked_risk(percent, symbol)
+        if not checked.ok or checked.risk_percent is None:
+            return checked
+        pct, symbol = checked.risk_percent, checked.symbol
         if symbol is None:
             self._risk_percent = pct
         else:

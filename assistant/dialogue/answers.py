@@ -49,6 +49,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "not_done.halt": ("trading was not halted", "le trading n'a pas été arrêté"),
     "not_done.reduce_only": ("reduce-only mode was not turned on", "le mode réduction seule n'a pas été activé"),
     "not_done.resume": ("trading was not resumed", "le trading n'a pas repris"),
+    "not_done.set_risk": ("the risk per trade was not changed", "le risque par trade n'a pas été changé"),
     "not_done.autopilot_mode": ("the autopilot was not switched", "le pilote automatique n'a pas été changé"),
     "not_done.autopilot_signal": ("the autopilot's signal was not traded", "le signal du pilote automatique n'a pas été tradé"),
     # follow-up questions: what an unanswered question leaves undone, per intent
@@ -315,6 +316,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "default_market": (" on {symbol} (the default market)", " sur {symbol} (marché par défaut)"),
     "already_active": ("Trading is already active.", "Le trading est déjà actif."),
     "risk_set": ("Risk per trade set to {pct}{where}.", "Risque par trade fixé à {pct}{where}."),
+    "risk_readback": ("Risk per trade: {pct}{where}.", "Risque par trade : {pct}{where}."),
     "engine_error": (
         "Something went wrong while {doing}: {error}. Nothing else was done.",
         "Une erreur est survenue pendant {doing_fr} : {error}. Rien d'autre n'a été fait.",

@@ -439,7 +439,7 @@ class Dialogue:
                 # "deux", "ES", "tout": an answer, but no question was asked. Never acted on.
                 return self._reply(A.text("no_question", lang), lang, "info", parsed, src)
             if intent == "set_risk":
-                return await self._set_risk(parsed, lang, src)
+                return await self._set_risk(parsed, lang, now, src, spoken=confidence is not None or src == "voice")
             if intent == "resume":
                 return await self._resume(parsed, lang, now, src, spoken=confidence is not None or src == "voice")
             if intent == "confirm":
@@ -741,6 +741,14 @@ class Dialogue:
                 return await self._execute_close(pending, lang, parsed, src)
             if pending.action in AP.ACTIONS:
                 return await AP.execute(self, pending, lang, parsed, src)
+            if pending.action == "set_risk":
+                res = await self.engine.set_risk(pending.risk_percent, pending.symbol)
+                if not res.ok or res.risk_percent is None:
+                    sentence = reason_text(res.rejection, lang) if res.rejection else A.text("not_understood", lang)
+                    return self._reply(sentence, lang, "refused", parsed, src, result=res)
+                sentence = A.text("risk_set", lang, pct=format_percent(res.risk_percent, lang),
+                                  where=self._risk_where(res.symbol, lang))
+                return self._reply(sentence, lang, "executed", parsed, src, result=res, executed=True)
             if pending.action == "resume":
                 if self.engine.state is TradingState.ACTIVE:
                     return self._reply(A.text("already_active", lang), lang, "info", parsed, src)
@@ -826,21 +834,34 @@ class Dialogue:
             await asyncio.sleep(0.05)
 
     # ------------------------------------------------------------------ immediate actions
-    async def _set_risk(self, parsed: ParseResult, lang: str, src: str) -> Reply:
+    async def _set_risk(self, parsed: ParseResult, lang: str, now: float, src: str, *, spoken: bool) -> Reply:
         pct = parsed.slots["risk_percent"]
         symbol = parsed.slots.get("symbol")
         by_default = symbol is None and self.default_market is not None
         if by_default:
             symbol = self.default_market  # no market said: the default one, and the answer says so
-        res = await self.engine.set_risk(Decimal(str(pct)), symbol)
+        if spoken:
+            # Heard, not typed: a percentage misheard within the allowed range would change every order's size,
+            # so it is read back and applied on a yes (checked first: an out-of-range value is refused now).
+            res = await self.engine.preview_set_risk(Decimal(str(pct)), symbol)
+        else:
+            res = await self.engine.set_risk(Decimal(str(pct)), symbol)
         if not res.ok or res.risk_percent is None:
             sentence = reason_text(res.rejection, lang) if res.rejection else A.text("not_understood", lang)
             return self._reply(sentence, lang, "refused", parsed, src, result=res)
-        where = (f" sur {res.symbol}" if lang == "fr" else f" on {res.symbol}") if res.symbol else ""
+        where = self._risk_where(res.symbol, lang)
         if by_default and res.symbol:
             where = A.text("default_market", lang, symbol=res.symbol)
+        if spoken:
+            summary = A.text("risk_readback", lang, pct=format_percent(res.risk_percent, lang), where=where)
+            pending = self._arm("set_risk", summary, lang, now, parsed, symbol=res.symbol, risk_percent=res.risk_percent)
+            return self._readback_reply(pending, parsed, src)
         sentence = A.text("risk_set", lang, pct=format_percent(res.risk_percent, lang), where=where)
         return self._reply(sentence, lang, "executed", parsed, src, result=res, executed=True)
+
+    @staticmethod
+    def _risk_where(symbol: str | None, lang: str) -> str:
+        return (f" sur {symbol}" if lang == "fr" else f" on {symbol}") if symbol else ""
 
     async def _resume(self, parsed: ParseResult, lang: str, now: float, src: str, *, spoken: bool) -> Reply:
         if self.engine.state is TradingState.ACTIVE:

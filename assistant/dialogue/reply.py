@@ -12,7 +12,8 @@ from typing import Any, Literal
 
 from trading_core.types import ClosePreview, HaltPreview, OrderRequest
 
-ActionKind = Literal["order", "close", "halt", "reduce_only", "resume", "autopilot_mode", "autopilot_signal"]
+ActionKind = Literal["order", "close", "halt", "reduce_only", "resume", "set_risk", "autopilot_mode",
+                     "autopilot_signal"]
 ReplyKind = Literal[
     "readback",  # asks for confirmation (see `pending`)
     "question",  # a follow-up question for a missing or unclear part of a command (see `followup`)
@@ -53,6 +54,7 @@ class PendingConfirmation:
     preview: ClosePreview | HaltPreview | None = None
     estimated_risk: Any = None  # Decimal USD for an order, when known
     mode: str | None = None  # action "autopilot_mode": the mode to switch to
+    risk_percent: Any = None  # action "set_risk": the checked percentage (Decimal) for `symbol` (None: the default)
     signal_id: str | None = None  # action "autopilot_signal": the proposal to take (Engine.confirm_signal)
     # The read-back was asked again after an unclear answer, with the full delay once more: only once, so that
     # background speech heard as doubt cannot keep an order waiting for a yes.

@@ -314,10 +314,25 @@ async def test_rejection_at_execution_time_is_spoken(dialogue, engine):
 
 async def test_risk_setting_out_of_range_is_refused_and_in_range_is_applied(dialogue, engine):
     bad = await dialogue.handle("set risk to 20 percent", 0.0)
-    assert bad.kind == "refused" and "at most 5%" in bad.text
-    ok = await dialogue.handle("définir la taille de position à 2,5 % de risque sur ES", 1.0)
+    assert bad.kind == "refused" and "at most 5%" in bad.text and bad.pending is None
+    # Heard by voice, a setting in range is read back (a misheard figure would size every order) and applied on a yes.
+    heard = await dialogue.handle("définir la taille de position à 2,5 % de risque sur ES", 1.0)
+    assert heard.kind == "readback" and plain(heard.text) == "Risque par trade : 2,5 % sur ES. Confirmez-vous ?"
+    assert engine.risk_percent_for("ES") != Decimal("2.5")
+    ok = await dialogue.handle("oui", 2.0)
     assert ok.kind == "executed" and plain(ok.text) == "Risque par trade fixé à 2,5 % sur ES."
     assert engine.risk_percent_for("ES") == Decimal("2.5")
+
+
+async def test_a_risk_setting_heard_and_refused_changes_nothing_and_typed_it_is_applied_at_once(dialogue, typed, engine):
+    before = engine.risk_percent_for("ES")
+    heard = await dialogue.handle("set risk to two percent", 0.0)
+    assert heard.kind == "readback" and "(the default market)" in heard.text and "Do you confirm?" in heard.text
+    dropped = await dialogue.handle("no", 1.0)
+    assert dropped.kind == "cancelled" and "risk per trade was not changed" in dropped.text
+    assert engine.risk_percent_for("ES") == before
+    typed_reply = await typed.handle("set risk to two percent", 2.0)
+    assert typed_reply.kind == "executed" and engine.risk_percent_for("ES") == Decimal("2")
 
 
 # ---------------------------------------------------------------------------- not understood / ambiguous
