@@ -634,8 +634,14 @@ _STATE_WORDS = {
 }
 
 
-def render_status(s: EngineStatus, lang: str) -> str:
+def render_status(s: EngineStatus, lang: str, market_risk: tuple[str, Decimal] | None = None) -> str:
+    """`market_risk`: the trader's market and its own risk per trade, said when it differs from the default one
+    ("set risk to 2 percent" applies to the default market: the status must not then say 1 %)."""
     fr = lang == "fr"
+    risk = format_percent(s.risk_percent, lang)
+    if market_risk is not None and market_risk[1] != s.risk_percent:
+        own = format_percent(market_risk[1], lang)
+        risk = f"{own} sur {market_risk[0]} ({risk} par défaut)" if fr else f"{own} on {market_risk[0]} ({risk} by default)"
     state_en, state_fr = _STATE_WORDS.get(s.state, (s.state.value.lower(), s.state.value.lower()))
     mode = {"paper": ("paper", "papier"), "live": ("live", "réel")}.get(s.mode, (s.mode, s.mode))
     return text(
@@ -647,7 +653,7 @@ def render_status(s: EngineStatus, lang: str) -> str:
         pnl=signed_money(s.pnl_today, lang),
         positions=count(s.open_positions, lang, "open position", "open positions", "position ouverte", "positions ouvertes"),
         orders=working_orders(s.working_orders, lang),
-        risk=format_percent(s.risk_percent, lang),
+        risk=risk,
         broker=("connecté" if s.broker_connected else "DÉCONNECTÉ") if fr else ("connected" if s.broker_connected else "DISCONNECTED"),
     )
 

@@ -924,7 +924,8 @@ class Dialogue:
                 sentence = A.render_pnl(result, lang)
             elif intent == "status":
                 result = await self.engine.status()
-                sentence = A.render_status(result, lang)
+                market = self.default_market
+                sentence = A.render_status(result, lang, (market, self.engine.risk_percent_for(market)) if market else None)
             elif intent == "performance_metrics":
                 result = await self.engine.performance_metrics()
                 sentence = A.render_metrics(result, lang)

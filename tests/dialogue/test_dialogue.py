@@ -575,3 +575,12 @@ async def test_weak_words_never_confirm_an_order(dialogue, engine):
         reply = await dialogue.handle(word, 1.0 + i)
         assert reply.kind != "executed"
     assert engine.ledger.order_count() == 0
+
+
+async def test_the_status_says_the_default_markets_own_risk_once_set(typed, engine):
+    """"set risk to 2 percent" applies to the default market (ES): the status then says 2 % on ES, not the
+    global 1 % alone (seen in the try-out of session 20)."""
+    assert "risk per trade 1%." in plain((await typed.handle("status", 0.0)).text)
+    await typed.handle("set risk to 2 percent", 1.0)
+    assert "risk per trade 2% on ES (1% by default)." in plain((await typed.handle("status", 2.0)).text)
+    assert "risque par trade 2 % sur ES (1 % par défaut)." in plain((await typed.handle("statut", 3.0)).text)
