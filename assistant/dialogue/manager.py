@@ -48,6 +48,7 @@ from trading_core.types import (
     OrderRequest,
     OrderResult,
     OrderType,
+    SetRiskResult,
     Side,
     TradingState,
 )
@@ -102,6 +103,11 @@ _PAPER_CHECKED = frozenset({"place_trade", "close_positions", "resume", "autopil
 #: Commands done at once, without a read-back of their own (a risk, a resume, the autopilot switched off): opened by a
 #: yes-word while a read-back waits, they are asked again (`Parser.opens_with_yes`).
 _SWITCHED_AT_ONCE = frozenset({"set_risk", "resume", "autopilot_mode"})
+
+
+def _heard(confidence: float | None, src: str) -> bool:
+    """The input came from speech (a recogniser's confidence, or the voice front), not typed."""
+    return confidence is not None or src == "voice"
 
 class Dialogue:
     """Dialogue state machine for one user. Safe to call from several tasks: calls are serialised."""
@@ -320,7 +326,7 @@ class Dialogue:
         understood = self._understood(parsed, confidence)
         # Words such as "ok" or "go" are understood when typed, never acted on from speech (a
         # recogniser makes them out of "no" or of noise).
-        spoken = confidence is not None or src == "voice"
+        spoken = _heard(confidence, src)
         typed_only_spoken = understood and parsed.typed_only and spoken
         if typed_only_spoken:
             understood = False
@@ -439,9 +445,9 @@ class Dialogue:
                 # "deux", "ES", "tout": an answer, but no question was asked. Never acted on.
                 return self._reply(A.text("no_question", lang), lang, "info", parsed, src)
             if intent == "set_risk":
-                return await self._set_risk(parsed, lang, now, src, spoken=confidence is not None or src == "voice")
+                return await self._set_risk(parsed, lang, now, src, spoken=_heard(confidence, src))
             if intent == "resume":
-                return await self._resume(parsed, lang, now, src, spoken=confidence is not None or src == "voice")
+                return await self._resume(parsed, lang, now, src, spoken=_heard(confidence, src))
             if intent == "confirm":
                 late = self._last_ended
                 if late is not None and self._last is not None and self._last.discarded is late:
@@ -743,12 +749,7 @@ class Dialogue:
                 return await AP.execute(self, pending, lang, parsed, src)
             if pending.action == "set_risk":
                 res = await self.engine.set_risk(pending.risk_percent, pending.symbol)
-                if not res.ok or res.risk_percent is None:
-                    sentence = reason_text(res.rejection, lang) if res.rejection else A.text("not_understood", lang)
-                    return self._reply(sentence, lang, "refused", parsed, src, result=res)
-                sentence = A.text("risk_set", lang, pct=format_percent(res.risk_percent, lang),
-                                  where=self._risk_where(res.symbol, lang))
-                return self._reply(sentence, lang, "executed", parsed, src, result=res, executed=True)
+                return self._risk_reply(res, self._risk_where(res.symbol, lang), lang, parsed, src)
             if pending.action == "resume":
                 if self.engine.state is TradingState.ACTIVE:
                     return self._reply(A.text("already_active", lang), lang, "info", parsed, src)
@@ -846,16 +847,20 @@ class Dialogue:
             res = await self.engine.preview_set_risk(Decimal(str(pct)), symbol)
         else:
             res = await self.engine.set_risk(Decimal(str(pct)), symbol)
-        if not res.ok or res.risk_percent is None:
-            sentence = reason_text(res.rejection, lang) if res.rejection else A.text("not_understood", lang)
-            return self._reply(sentence, lang, "refused", parsed, src, result=res)
         where = self._risk_where(res.symbol, lang)
         if by_default and res.symbol:
             where = A.text("default_market", lang, symbol=res.symbol)
-        if spoken:
+        if spoken and res.ok and res.risk_percent is not None:
             summary = A.text("risk_readback", lang, pct=format_percent(res.risk_percent, lang), where=where)
             pending = self._arm("set_risk", summary, lang, now, parsed, symbol=res.symbol, risk_percent=res.risk_percent)
             return self._readback_reply(pending, parsed, src)
+        return self._risk_reply(res, where, lang, parsed, src)
+
+    def _risk_reply(self, res: SetRiskResult, where: str, lang: str, parsed: ParseResult, src: str) -> Reply:
+        """A risk setting applied ("Risque par trade fixé à 2,5 % sur ES."), or refused with its reason."""
+        if not res.ok or res.risk_percent is None:
+            sentence = reason_text(res.rejection, lang) if res.rejection else A.text("not_understood", lang)
+            return self._reply(sentence, lang, "refused", parsed, src, result=res)
         sentence = A.text("risk_set", lang, pct=format_percent(res.risk_percent, lang), where=where)
         return self._reply(sentence, lang, "executed", parsed, src, result=res, executed=True)
 

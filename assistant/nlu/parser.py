@@ -961,17 +961,13 @@ class Parser:
         said = (answer.normalized or normalize(answer.text)).split()
         if not self._typos.unknown(said):  # (the cheap gate: one set look-up a word)
             return answer
-        corrected = self._typos.correct(said)
-        if corrected is None:
-            if self._typos.near_command(said):
-                # "ferm tout mé positions": "ferm" is one edit from a close (and from "term"): not
-                # corrected, and not answered as if it were not there either
-                return replace(answer, matched=False, intent=None, slots={}, slot_text={}, reason="no_match",
-                               detail="a word that may be a command's, mistyped", nearest=answer.intent)
+        if self._typos.correct(said) is not None:
+            fixed = self._fix_typos(answer, lang, prefer)
+            if fixed is not None:
+                return fixed
+        elif not self._typos.near_command(said):
             return answer
-        fixed = self._fix_typos(answer, lang, prefer)
-        if fixed is not None:
-            return fixed
+        # (not corrected, yet one edit from a command word: "ferm tout mé positions", ferme or "term"?)
         return replace(answer, matched=False, intent=None, slots={}, slot_text={}, reason="no_match",
                        detail="a word that may be a command's, mistyped", nearest=answer.intent)
 

@@ -342,13 +342,14 @@ class TypoFixer:
         """Whether an unknown word is one edit from a word that carries a command, even when other
         known words are as near ("ferm": ferme, or the English "term"?): such a word may be the
         command, so a question's answer given over it would guess that it is not."""
-        for word in self.unknown(tokens):
-            near: set[str] = set()
-            for key in _deletes(word) | {word}:
-                near |= self._index.get(key, set())
-            if any(c in self._targets and _one_edit(word, c) for c in near):
-                return True
-        return False
+        return any(c in self._targets for word in self.unknown(tokens) for c in self._one_edit_from(word))
+
+    def _one_edit_from(self, word: str) -> list[str]:
+        """The words MIA knows one edit away from `word`, sorted."""
+        near: set[str] = set()
+        for key in _deletes(word) | {word}:
+            near |= self._index.get(key, set())
+        return sorted(c for c in near if _one_edit(word, c))
 
     def correct(self, tokens: Sequence[str]) -> str | None:
         """The sentence with each correctable typo replaced, None when there is none or one of
@@ -360,10 +361,7 @@ class TypoFixer:
         for word in todo:
             # Every word MIA knows one edit away competes ("lons": long or lots?); the one
             # candidate must also be a word that carries a command.
-            near: set[str] = set()
-            for key in _deletes(word) | {word}:
-                near |= self._index.get(key, set())
-            candidates = sorted(c for c in near if _one_edit(word, c))
+            candidates = self._one_edit_from(word)
             if len(candidates) > 1 and len({self._meaning.get(c) for c in candidates}) == 1 \
                     and len(self._meaning.get(candidates[0]) or ()) == 1:
                 # "fermr" (ferme? fermer?), "achetr" (achete? acheter?): forms of one command word.
