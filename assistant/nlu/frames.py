@@ -1405,6 +1405,15 @@ class FrameMatcher:
             return None
         return " ".join(assets[0])
 
+    def names_a_market(self, normalized: str) -> bool:
+        """A market MIA trades is named in these words ("get rid of my ES bags"): said before a close of
+        everything ("…, go flat"), which close was meant, that market's or all?"""
+        for comp in self._languages.values():
+            for item in comp.scan_items(normalized + " "):
+                if not isinstance(item, str) and item.kind == _SYMBOL:
+                    return True
+        return False
+
     def names_other_market(self, normalized: str, symbol: object) -> bool:
         """The words said before a command are only a market's name ("CL, buy 2 ES", "ES, sell 2 micros"), another
         than the command's `symbol` (None: a close of everything): which market was meant? A comment about a market

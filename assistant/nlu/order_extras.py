@@ -39,7 +39,7 @@ __all__ = ["EXTRAS_KEYS", "EXTRA_KINDS", "OrderExtras", "chat_side_values"]
 
 #: The `frames:` keys this module reads (the frame matcher leaves them alone).
 EXTRAS_KEYS = frozenset({"order_extras", "order_joins", "market_order_words", "command_times", "command_levels",
-                         "order_unfinished", "order_unfinished_except", "order_spans", "clock_suffixes"})
+                         "order_unfinished", "order_unfinished_except", "order_spans", "clock_suffixes", "skip_times"})
 
 #: The kinds, in the order they are looked for (the first found is named).
 EXTRA_KINDS = ("stop", "target", "order_type", "time", "condition", "indirect", "object")
@@ -123,6 +123,9 @@ class OrderExtras:
         #: Times said of the command only (`command_times`: "ce matin", "overnight"), a description in a comment
         #: said before it ("le marché est lourd ce matin, vends 2 ES").
         self._command_times = _Cues([p for section in frames.values() for p in _strings(section.get("command_times"))])
+        #: Times made only of skip words (`skip_times`: South African "just now", in a while): the skip words are
+        #: dropped before the cues are read, so these are looked for in the words as said.
+        self._skip_times = _Cues([p for section in frames.values() for p in _strings(section.get("skip_times"))])
         #: Levels said of the command only (`command_levels`: "at the vwap", "au support"), a description in a
         #: comment or an aside ("…, c'est le support d'hier").
         self._command_levels = _Cues([p for section in frames.values() for p in _strings(section.get("command_levels"))])
@@ -192,6 +195,10 @@ class OrderExtras:
 
     def __bool__(self) -> bool:
         return bool(self._kinds or self._joins)
+
+    def says_skip_time(self, tokens: Sequence[str]) -> bool:
+        """A time made of skip words only is said ("buy 2 ES just now, boet": later, not now)."""
+        return bool(self._skip_times) and bool(self._skip_times.positions(tokens))
 
     def may_apply(self, tokens: Sequence[str]) -> bool:
         """The cheap gate: an order word and the first word of a cue (or a clock time) said."""

@@ -46,6 +46,10 @@ class OrderShapes:
         self.connectors = _phrases(frames, "quantity_connectors")
         self.bounds = ((_phrases(frames, "price_ceilings"), "BUY"), (_phrases(frames, "price_floors"), "SELL"),
                        (_phrases(frames, "price_exact"), None))
+        #: One-word limit words ("limit", "lmt") that may stand between the price and its bound ("at 18050 limit,
+        #: no higher": the bound is that limit).
+        self.limit_words = frozenset(str(w).lower() for section in frames.values()
+                                     for w in section.get("limit_words") or () if " " not in str(w))
 
     def __bool__(self) -> bool:
         return bool(self.connectors) or any(bool(phrases) for phrases, _ in self.bounds)
@@ -57,9 +61,12 @@ class OrderShapes:
         side: str | None = None
         bounded = False
         for phrases, bound_side in self.bounds:
-            for start in range(max(1, len(words) - 3), len(words)):
-                if phrases.at(words, start) == len(words) - start and _FIGURE.fullmatch(words[start - 1]):
-                    price, side, bounded = _figure(words[start - 1]), bound_side, True
+            for start in range(max(1, len(words) - 7), len(words)):
+                if phrases.at(words, start) != len(words) - start:
+                    continue
+                figure = start - 2 if start >= 2 and words[start - 1] in self.limit_words else start - 1
+                if _FIGURE.fullmatch(words[figure]):
+                    price, side, bounded = _figure(words[figure]), bound_side, True
                     words = words[:start]
                     break
             if bounded:

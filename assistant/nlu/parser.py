@@ -321,9 +321,11 @@ class Parser:
                 result.reason in _SLOT_READABLE or result.reason == UNCLEAR_ANSWER):
             # ("yeeees send it": a stretched yes is read again as the yes it spells)
             result = self._fix_typos(result, lang, prefer) or result
-        elif result.matched and result.method == "frame" and self._typos is not None \
-                and result.intent in self._read_only:
-            result = self._typo_passed_over(result, lang, prefer)
+        elif result.matched and result.method == "frame" and result.intent in self._read_only:
+            if self._restater is not None:
+                result = self._contraction_passed_over(result, lang, prefer)
+            if result.matched and self._typos is not None:
+                result = self._typo_passed_over(result, lang, prefer)
         if not final and not result.matched and self._requests and result.reason in ("no_match", UNCLEAR_ANSWER) \
                 and (requested := self._requests.after_request(normalize(text))) is not None:
             # "kindly share the CVaR for MNQ", "could you send me my P&L": what a formal request asks for, only
@@ -641,6 +643,8 @@ class Parser:
         norm = result.normalized or normalize(result.text)
         if result.intent == "place_trade" and self._extras.says_span(said):
             kind: str | None = "time"  # "buy 2 ES for the weekend": said anywhere, a trailer dropped too
+        elif self._extras.says_skip_time(normalize(result.text).split()):
+            kind = "time"  # "buy 2 ES just now, boet": in a while (South Africa), its words all skip words
         elif self._extras.said_of_command(norm.split(), result.intent) is None:
             return result  # (the cheap gate: no cue even with the skip words, as most commands)
         else:
@@ -952,6 +956,22 @@ class Parser:
         return bool(self._requesting) and text.rstrip().endswith("?") \
             and self._requesting.isdisjoint(normalize(text).split())
 
+    def _contraction_passed_over(self, answer: ParseResult, lang: str, prefer: str | None) -> ParseResult:
+        """A question the frames answered over a contracted word ("ferm tout bann position": the positions) is
+        what the words said in full mean ("ferme toutes les positions": a close, read back); when that is not
+        understood, or is another question, the sentence is refused, never answered without those words."""
+        assert self._restater is not None
+        full = self._restater.expanded((answer.normalized or normalize(answer.text)).split(), answer.text)
+        if full is None:
+            return answer
+        again = self.parse(full.text + (" ?" if "?" in answer.text else ""), lang, prefer=prefer)
+        if again.matched and again.intent == answer.intent:
+            return answer
+        if again.matched:
+            return self._restated(answer, again)
+        return replace(answer, matched=False, intent=None, slots={}, slot_text={}, reason="no_match",
+                       detail="a contracted word that changes what is asked", nearest=answer.intent)
+
     def _typo_passed_over(self, answer: ParseResult, lang: str, prefer: str | None) -> ParseResult:
         """A question the frames answered over an unknown word ("cloturre ma position ES": the
         positions) is no answer when that word is a typo of a command word: the corrected sentence
@@ -1025,7 +1045,7 @@ class Parser:
                     if again.matched or (again.reason or "").startswith("missing_"):
                         return self._restated(refused, again), True
                     break
-        if said and (full := self._restater.expanded(said)) is not None:
+        if said and (full := self._restater.expanded(said, refused.text)) is not None:
             # "chui long combien d'ES": said again in full words, through every stage.
             # What the full words make of it is final, refusal included ("chais pas, achète 2 ES": doubt).
             again = self.parse(full.text + (" ?" if "?" in refused.text else ""), lang, prefer=prefer)
@@ -1207,6 +1227,8 @@ class Parser:
                 return None
             if self._frames.names_other_market(head, again.slots.get("symbol")):
                 return None  # ("CL, buy 2 ES": which market was meant?)
+            if again.slots.get("scope") == "all" and self._frames.names_a_market(normalize(head)):
+                return None  # ("get rid of my ES bags, go flat": that market's close, or all?)
             return self._restated(refused, again)
         return None
 

@@ -195,11 +195,18 @@ class Restater:
         # Words run together as people say or type them ("chui", "chu", "jsuis": "je suis"), each with
         # the words it stands for (`contractions`: full form -> [contracted forms]).
         self._contracted: dict[str, str] = {}
+        #: Forms of several words ("mi ve", "eu quero", "what all"), by first word: (form, full), longest first.
+        self._contracted_runs: dict[str, list[tuple[tuple[str, ...], str]]] = {}
         for section in frames.values():
             for full, forms in (section.get("contractions") or {}).items():
                 for form in _strings(forms):
-                    if normalize(form):
-                        self._contracted[normalize(form)] = normalize(str(full))
+                    words = tuple(normalize(form).split())
+                    if len(words) == 1:
+                        self._contracted[words[0]] = normalize(str(full))
+                    elif words:
+                        self._contracted_runs.setdefault(words[0], []).append((words, normalize(str(full))))
+        for runs in self._contracted_runs.values():
+            runs.sort(key=lambda run: len(run[0]), reverse=True)
         # A particle that only marks a yes/no question after a verb, its subject said or not (Québec
         # "j'ai-tu fait de l'argent", "c'est-tu arrêté", "le trading est-tu en pause"): `question_particles`
         # {opener: [subject verb particle | verb particle]}, by particle: (opener, the heads it may follow,
@@ -234,14 +241,34 @@ class Restater:
                                        if words)
 
     def __bool__(self) -> bool:
-        return bool(self._gate or self._trailer_ends or self._context or self._chat or self._contracted)
+        return bool(self._gate or self._trailer_ends or self._context or self._chat or self._contracted
+                    or self._contracted_runs)
 
-    def expanded(self, tokens: Sequence[str]) -> Restatement | None:
+    def expanded(self, tokens: Sequence[str], text: str = "") -> Restatement | None:
         """The sentence with its contracted words said in full ("chui long ?" -> "je suis long ?"),
-        or None when it holds none (one set look-up a word)."""
-        if not self._contracted or self._contracted.keys().isdisjoint(tokens):
+        or None when it holds none (one set look-up a word). With the sentence as typed (`text`), its
+        commas stay where they were ("j'suis chaud, achète 3 spoos": a comment, then the order)."""
+        single = not self._contracted.keys().isdisjoint(tokens)
+        if not single and self._contracted_runs.keys().isdisjoint(tokens):
             return None
-        return Restatement("contraction", " ".join(self._contracted.get(t, t) for t in tokens))
+        marks = _marks_after(tokens, text)
+        out: list[str] = []
+        changed = False
+        i = 0
+        while i < len(tokens):
+            for words, full in self._contracted_runs.get(tokens[i], ()):
+                if tuple(tokens[i:i + len(words)]) == words:
+                    out.append(full)
+                    i += len(words)
+                    changed = True
+                    break
+            else:
+                full = self._contracted.get(tokens[i], tokens[i])
+                changed = changed or full != tokens[i]
+                out.append(full)
+                i += 1
+            out[-1] += marks.get(i - 1, "")
+        return Restatement("contraction", " ".join(out)) if changed else None
 
     def particle_question(self, text: str) -> Restatement | None:
         """The yes/no question a question particle marks, said with its opener instead ("j'ai-tu fait
@@ -700,6 +727,29 @@ class Restater:
             if self.tags.at(tokens, start) == len(tokens) - start:
                 return Restatement("tagged", " ".join(tokens[:start]))
         return None
+
+
+#: A word or a clause mark as typed ("j'suis chaud, achète": j, suis, chaud, ",", achète).
+_WORD_OR_MARK = re.compile(r"[^\W_]+|[,;:]")
+
+
+def _marks_after(tokens: Sequence[str], text: str) -> dict[int, str]:
+    """Which of the normalised `tokens` the typed `text` follows with a clause mark (index -> ","), when
+    the two line up word for word; else none (the words are said again without marks)."""
+    if not text or not any(mark in text for mark in ",;:"):
+        return {}
+    marks: dict[int, str] = {}
+    at = 0
+    for piece in _WORD_OR_MARK.findall(text):
+        if piece in ",;:":
+            if at:
+                marks[at - 1] = ","
+            continue
+        for word in normalize(piece).split():
+            if at >= len(tokens) or tokens[at] != word:
+                return {}
+            at += 1
+    return marks if at == len(tokens) else {}
 
 
 def _joined(tokens: Sequence[str], joins: _Phrases) -> Iterator[tuple[str, str]]:

@@ -186,6 +186,18 @@ class TypoFixer:
         # A side's chat abbreviation means its side ("vnds": vends or vds, one sell).
         for short, values in chat_side_values(frames, compiled).items():
             meaning.setdefault(short, set()).update(f"side:{value}" for value in values)
+        # A contracted command word means what its full form means ("ferm": ferme, "achte": achete): a typo one
+        # edit from both ("fermr", "achèt") is one command word whichever was meant.
+        contracted: dict[str, str] = {}
+        for section in frames.values():
+            for full, forms in (section.get("contractions") or {}).items():
+                for form in _strings_of(forms):
+                    if normalize(str(full)) in meaning and " " not in normalize(form):
+                        contracted[normalize(form)] = normalize(str(full))
+                        meaning.setdefault(normalize(form), set()).update(meaning[normalize(str(full))])
+        targets.update(contracted)
+        #: (a typo is corrected to the full form, never to a contracted one: "fermr" -> ferme, "fern" -> ferme)
+        self._contracted = contracted
         targets = {w for w in targets if len(w) >= _MIN_TARGET and w.isalpha()}
         for section in frames.values():
             for cue in _cues(section):
@@ -365,11 +377,12 @@ class TypoFixer:
             if len(candidates) > 1 and len({self._meaning.get(c) for c in candidates}) == 1 \
                     and len(self._meaning.get(candidates[0]) or ()) == 1:
                 # "fermr" (ferme? fermer?), "achetr" (achete? acheter?): forms of one command word.
-                candidates = [c for c in candidates if c in self._targets][:1] or candidates[:1]
+                candidates = ([c for c in candidates if c in self._targets and c not in self._contracted][:1]
+                              or [c for c in candidates if c in self._targets][:1] or candidates[:1])
             if len(candidates) != 1 or candidates[0] not in self._targets \
                     or any(flips_prefix(word, c) for c in candidates):
                 return None
-            fixed[word] = candidates[0]
+            fixed[word] = self._contracted.get(candidates[0], candidates[0])
         return " ".join(fixed.get(t, t) for t in tokens)
 
 
