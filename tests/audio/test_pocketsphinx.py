@@ -30,16 +30,22 @@ def test_commands_are_recognised_as_a_set(ps_recognizer, speak) -> None:
             tr = ps_recognizer.recognize(with_silence(speak(text, voice)))
             assert tr.backend == "pocketsphinx" and tr.lang == "en"
             assert tr.audio_s > 0.5 and tr.rtf > 0  # speed is measured by bench/asr_latency.py
+            if not tr.out_of_grammar:
+                # Standalone acceptance (session 21): a sure utterance whose number words are each sure.
+                assert tr.confidence >= ps_recognizer.settings.accept_confidence
+                assert tr.detail["least_sure_number_word"] >= ps_recognizer.settings.min_number_word
             if tr.text == text and not tr.out_of_grammar:
                 exact += 1
-                assert tr.confidence > 0.5
                 assert [w.text for w in tr.words] == text.split()
                 starts = [w.start_s for w in tr.words]
                 assert starts == sorted(starts)
             else:
                 # Never a different command: a miss is a refusal.
                 assert tr.out_of_grammar or tr.text == text, (text, voice, tr.text)
-    assert exact >= 11  # measured 12 of 12 (espeak-ng voices; 9 of 12 with the opt-in all-senone fit at -118)
+    # Measured 8 of 12 with the project grammar since session 21's standalone gate (12 of 12 before): on two of the
+    # three robotic espeak-ng voices "two" in "buy two e s" is unsure (word confidence 0.07-0.29), and "sell three
+    # m n q" lies under 0.7 on two; the natural-voice set is the measure (docs/asr.md, "PocketSphinx alone").
+    assert exact >= 7
 
 
 @pytest.mark.parametrize("text", OUT_OF_GRAMMAR)
