@@ -451,8 +451,16 @@ class Engine:
                 self._emit(EventKind.SYSTEM, Severity.WARNING, SystemNotice(Notice.FEED_RESUMED))
 
     def on_history_bar(self, bar: Bar) -> None:
-        """A bar from before the live session (warm-up): bar buffers and intelligence only. It never
-        moves the clock, a price, a mark, a fill, the P&L or a risk check: its prices are old."""
+        """A bar from before the live session (warm-up): bar buffers, intelligence and the autopilot's
+        history window only. It never moves the clock, a price, a mark, a fill, the P&L or a risk check,
+        and the autopilot decides nothing on it: its prices are old."""
+        self._buffer_bar(bar)
+        if self.autopilot is not None:
+            # (the warm-up replays while the fronts start: an autopilot attached meanwhile still gets it whole,
+            # so its first decision needs no live history of its own)
+            self.autopilot.on_history_bar(bar)
+
+    def _buffer_bar(self, bar: Bar) -> None:
         if bar.symbol in self._bars:
             self._bars[bar.symbol].append(bar)
         else:
@@ -465,7 +473,7 @@ class Engine:
 
     def on_bar(self, bar: Bar) -> None:
         """Feed a completed live bar (also used by replays): buffers, then its close as a price."""
-        self.on_history_bar(bar)
+        self._buffer_bar(bar)
         self.on_price(bar.symbol, bar.close, bar.ts + timedelta(minutes=1))
         if self.autopilot is not None:
             # after the close was processed: the autopilot decides on this bar in its worker (settle() waits)

@@ -253,8 +253,8 @@ async def test_models_trained_once_from_the_bootstrap_history_then_loaded(tmp_pa
 
 async def test_the_loop_on_the_synthetic_feed_emits_signals(tmp_path, bundle, no_model):
     """The real feed task: Engine.from_config with the synthetic market (its history at full speed, then
-    50 bars a second: the first signal waits for the features' 390-bar warm-up on live bars, 16 s at
-    25 a second), the autopilot in auto. The subject is the feed plumbing, not the P&L: the
+    50 bars a second; the history replayed fills the features' 390-bar window, since session 21), the
+    autopilot in auto. The subject is the feed plumbing, not the P&L: the
     catastrophe levels and the daily-loss limit are out of the way, or one losing trade on a given clock
     halts the autopilot before it has emitted three signals (that path has its own tests)."""
     cfg = config(
@@ -346,4 +346,57 @@ async def test_a_run_started_off_loads_its_models_when_switched_on(tmp_path, bun
     assert pilot.ready and pilot.status().model_type == "none"
     await pilot.stop()
     await engine.stop()
+    engine.close()
+
+
+def _bar(bars: pd.DataFrame, i: int) -> Bar:
+    row = bars.iloc[i]
+    return Bar("ES", bars.index[i].to_pydatetime(), row["open"], row["high"], row["low"], row["close"], int(row["volume"]))
+
+
+async def test_warm_up_history_fills_the_window_and_is_never_decided_on(tmp_path, bundle, no_model, es_2025):
+    """The feed's warm-up replays while the fronts start: bars the engine buffered before the autopilot was
+    attached come from `start()`, the later ones from `Engine.on_history_bar`; one already held is passed over
+    in silence; none is decided on (no signal, no order)."""
+    cfg = config(tmp_path, autopilot=ACTIVE)
+    engine = await new_engine(cfg)
+    for i in range(100):
+        engine.on_history_bar(_bar(es_2025, i))
+    pilot = await pilot_on(engine, bundle, no_model, AutopilotMode.AUTO)
+    for i in range(95, 500):  # (95-99 again: already held)
+        engine.on_history_bar(_bar(es_2025, i))
+    await engine.settle()
+    await pilot.settle()
+    assert pilot.status().bars_seen["ES"] == 500
+    assert engine.ledger.autopilot_signals(limit=None) == [] and engine.ledger.orders(limit=None) == []
+    await pilot.stop()
+    engine.close()
+
+
+async def test_the_first_decision_needs_no_live_history_after_a_warm_up(tmp_path, bundle, no_model, es_2025):
+    """Live from the first bar: where a session fed only live bars decides first at bar N (its window full), a
+    session whose warm-up replayed the bars before N - 5 as history decides the same bar after 5 live bars,
+    not after a live warm-up of its own (`min_history_bars`, 390 bars: 6.5 minutes of a real market)."""
+    cfg = config(tmp_path / "a", autopilot=ACTIVE)
+    engine = await new_engine(cfg)
+    pilot = await pilot_on(engine, bundle, no_model, AutopilotMode.AUTO)
+    first = await drive(engine, es_2025.iloc[:3000], until=lambda: bool(engine.ledger.autopilot_signals(limit=1)))
+    await pilot.settle()
+    (signal,) = engine.ledger.autopilot_signals(limit=None)
+    await pilot.stop()
+    engine.close()
+    assert first >= cfg.autopilot.min_history_bars
+
+    cfg = config(tmp_path / "b", autopilot=ACTIVE)
+    engine = await new_engine(cfg)
+    pilot = await pilot_on(engine, bundle, no_model, AutopilotMode.AUTO)
+    warm = first - 5
+    for i in range(warm):
+        engine.on_history_bar(_bar(es_2025, i))
+    live = await drive(engine, es_2025.iloc[warm:3000], until=lambda: bool(engine.ledger.autopilot_signals(limit=1)))
+    await pilot.settle()
+    (again,) = engine.ledger.autopilot_signals(limit=None)
+    assert live == 5 < cfg.autopilot.min_history_bars
+    assert (again.ts, again.side, again.quantity) == (signal.ts, signal.side, signal.quantity)
+    await pilot.stop()
     engine.close()

@@ -208,6 +208,13 @@ class Autopilot:
             log.warning("%s", exc.message_en)
             return False
 
+    def on_history_bar(self, bar: Bar) -> None:
+        """A warm-up bar from before the live session (Engine.on_history_bar): kept in the history window,
+        never decided on. One `start()` already took from the engine's buffer is passed over in silence."""
+        pipe = self._pipes.get(bar.symbol)
+        if pipe is not None and pipe.is_after_last(bar):
+            self._append(pipe, bar)
+
     def on_bar(self, bar: Bar) -> None:
         """A completed bar (called by Engine.on_bar after the close price was processed)."""
         pipe = self._pipes.get(bar.symbol)

@@ -156,6 +156,11 @@ class SymbolPipeline:
         self._regime_model: object | None = None
 
     # ------------------------------------------------------------------ history (event loop)
+    def is_after_last(self, bar: Bar) -> bool:
+        """The bar begins after the last one held (or none is held)."""
+        with self._lock:
+            return not self._len or int(pd.Timestamp(bar.ts).value) > self._ts[self._len - 1]
+
     def append(self, bar: Bar) -> None:
         prices = (bar.open, bar.high, bar.low, bar.close)
         if not all(isinstance(p, (int, float)) and math.isfinite(p) and p > 0 for p in prices) \
