@@ -142,7 +142,7 @@ class _SkeletonBags:
     holds at most min(count in a, count in b) of each character. A skeleton whose bound is under the
     cutoff cannot reach it: only the others are scored (the same matches, the same scores)."""
 
-    __slots__ = ("alphabet", "column", "by_letter", "lengths", "texts", "positions")
+    __slots__ = ("alphabet", "column", "capped", "top", "lengths", "texts", "positions", "_floors")
 
     def __init__(self, lengths: list[int], texts: list[str], positions: list[int]) -> None:
         self.alphabet = sorted({ch for text in texts for ch in text})
@@ -150,33 +150,55 @@ class _SkeletonBags:
         # One row per character (the skeletons along it): a query reads only the rows of its own
         # characters (the others add min(count, 0) = 0), each a contiguous run.
         # (uint8: a skeleton holds no letter 256 times; the sums are whole numbers, compared exactly)
-        self.by_letter = np.zeros((len(self.alphabet), len(texts)), dtype=np.uint8)
+        by_letter = np.zeros((len(self.alphabet), len(texts)), dtype=np.uint8)
         for row, text in enumerate(texts):
             for ch, n in Counter(text).items():
-                self.by_letter[self.column[ch], row] = min(n, 255)
+                by_letter[self.column[ch], row] = min(n, 255)
+        # The minimum a query's count takes with each row, made once per count: row `q * letters + k`
+        # is min(row k, q), for q up to the highest count of any skeleton (a query saying a letter more
+        # often takes min(row, top) = the row). A query then reads its rows in one fancy index, with
+        # no per-call array of counts nor `np.minimum` (numpy's per-call overhead is most of the cost).
+        self.top = int(by_letter.max()) if by_letter.size else 0
+        self.capped = np.concatenate([np.minimum(by_letter, q) for q in range(self.top + 1)]) \
+            if by_letter.size else by_letter
         self.lengths = np.array(lengths, dtype=np.float32)
         self.texts = np.array(texts, dtype=object)
         self.positions = np.array(positions, dtype=np.int64)
+        #: (query length, cutoff) -> the common letters each skeleton needs (`_needed`).
+        self._floors: dict[tuple[int, float], np.ndarray] = {}
+
+    def _needed(self, size: int, cutoff: float) -> np.ndarray:
+        """The whole number of common letters each skeleton needs to reach `cutoff` against a query
+        of `size` characters: the ceiling of the bound's float32 threshold `(length + size) * (cutoff
+        - _CUTOFF_MARGIN) / 200` (a whole count reaches a threshold iff it reaches its ceiling).
+        Memoised by (size, cutoff): a few query lengths and one cutoff per parser, not sentences."""
+        key = (size, cutoff)
+        need = self._floors.get(key)
+        if need is None:
+            if len(self._floors) > _MEMO_LIMIT:
+                self._floors.clear()
+            # (float32 as the lengths, the same operations in the same order as the comparison made before)
+            threshold = (self.lengths + size) * ((cutoff - _CUTOFF_MARGIN) / 200.0)
+            need = self._floors[key] = np.ceil(threshold.astype(np.float64)).astype(np.int64)
+        return need
 
     def within(self, query: str, cutoff: float, start: int, end: int) -> tuple[list[str], list[int]]:
         """The skeletons `start`..`end` whose letters may reach `cutoff` against `query`, and
         their positions. (The bound is lowered by `_CUTOFF_MARGIN`: float rounding never drops
         a skeleton that reaches the cutoff.)"""
         rows: list[int] = []
-        said: list[int] = []
         column = self.column
+        top = self.top
+        letters = len(self.alphabet)
         for ch in set(query):  # (set + count: cheaper than a Counter for a short query)
             k = column.get(ch)
             if k is not None:
-                rows.append(k)
-                said.append(min(query.count(ch), 255))  # (clipped as the rows are: no text says a letter 255 times)
-        # Whole counts, summed exactly in int32; the fancy index is a copy, so the minimum is taken in place.
-        # (`np.add.reduce` and `.nonzero()` are what `ndarray.sum` and `np.flatnonzero` call, without their Python
-        # wrappers: about a microsecond a call)
-        picked = self.by_letter[rows, start:end]
-        np.minimum(picked, np.array(said, dtype=np.uint8)[:, None], out=picked)
-        common = np.add.reduce(picked, axis=0, dtype=np.int32)
-        keep = (common >= (self.lengths[start:end] + len(query)) * ((cutoff - _CUTOFF_MARGIN) / 200.0)).nonzero()[0]
+                said = query.count(ch)
+                rows.append((said if said < top else top) * letters + k)
+        # Whole counts, summed exactly in int64. (`np.add.reduce` and `.nonzero()` are what `ndarray.sum` and
+        # `np.flatnonzero` call, without their Python wrappers: about a microsecond a call)
+        common = np.add.reduce(self.capped[rows, start:end], axis=0, dtype=np.int64)
+        keep = (common >= self._needed(len(query), cutoff)[start:end]).nonzero()[0]
         keep += start
         return self.texts[keep].tolist(), self.positions[keep].tolist()
 

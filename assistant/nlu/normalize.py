@@ -77,11 +77,30 @@ def fold_accents(text: str) -> str:
     text = text.lower()
     if text.isascii():
         return text
-    text = text.translate(_FOLD)
-    if not text.isascii():
-        decomposed = unicodedata.normalize("NFKD", text)
-        text = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return text
+    # Word by word, each word folded once (`_folded_word`): `str.translate` with a dict raises and catches a
+    # KeyError inside for every character it does not map, after the first non-ASCII one (a French sentence
+    # cost tens of thousands of instructions), and the same words come back sentence after sentence. The same
+    # result: the translation is character by character, and the decomposition too, its reordering of
+    # combining marks never crossing a space (a starter); a space maps to itself.
+    folded = _FOLDED_WORDS
+    return " ".join([folded.get(word) or _folded_word(word) for word in text.split(" ")])
+
+
+#: Lower-cased words -> `_folded_word` of them (a memo of words, not sentences; bounded).
+_FOLDED_WORDS: dict[str, str] = {}
+_FOLDED_LIMIT = 20_000
+
+
+def _folded_word(word: str) -> str:
+    """One lower-cased word (no space in it) without diacritics, remembered."""
+    out = word.translate(_FOLD)
+    if not out.isascii():
+        decomposed = unicodedata.normalize("NFKD", out)
+        out = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    if len(_FOLDED_WORDS) > _FOLDED_LIMIT:
+        _FOLDED_WORDS.clear()  # typed text may hold any word: keep the memo bounded
+    _FOLDED_WORDS[word] = out
+    return out
 
 
 def _join_groups(match: re.Match[str]) -> str:
