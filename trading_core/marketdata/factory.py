@@ -8,11 +8,18 @@ from trading_core import calendar as cme
 from trading_core.config import ConfigError, MiaConfig
 
 
-def simulated_start(now: datetime | None = None) -> datetime:
+def simulated_start(now: datetime | None = None, *, accelerated: bool = False) -> datetime:
     """Start the simulated market at the current minute when CME is open, else at the last
-    minute it was open, so a session started on a weekend still trades (on simulated time)."""
+    minute it was open, so a session started on a weekend still trades (on simulated time).
+    `accelerated` (simulated time runs faster than the wall clock): at the open of the current
+    session, so its whole day lies ahead (started at 16:55 New York time at 600x, the current
+    minute would close the market within a second)."""
     ts = (now or datetime.now(timezone.utc)).replace(second=0, microsecond=0)
     if cme.is_market_open(ts):
+        if not accelerated:
+            return ts
+        while cme.is_market_open(ts - timedelta(hours=1)):
+            ts -= timedelta(hours=1)
         return ts
     probe = ts
     for _ in range(7 * 24 * 60):  # at most a week back, minute by minute over closed time
@@ -39,7 +46,7 @@ def build_feed(config: MiaConfig, realtime: bool = True):
     if feed_cfg.kind == "synthetic":
         from trading_core.marketdata.synthetic import SyntheticFeed
 
-        live_from = simulated_start()
+        live_from = simulated_start(accelerated=realtime and feed_cfg.speed > 1)
         return SyntheticFeed(
             symbols, seed=feed_cfg.seed, speed=feed_cfg.speed, realtime=realtime, live_from=live_from,
             warmup=WARMUP if realtime else timedelta(0),
