@@ -166,14 +166,18 @@ def test_the_cli_says_a_core_error_and_a_timeout_in_words(capsys):
 
 def test_an_accelerated_simulated_market_starts_with_its_session_ahead():
     """Ten minutes before the 17:00 New York close: in real time the market starts now (and closes as the
-    real one does); faster than real time it starts at the session's open, its whole day ahead."""
+    real one does); faster than real time it starts ten hours after the session's open: those ten hours are
+    its warm-up history, and twelve hours lie ahead."""
     from trading_core import calendar as cme
-    from trading_core.marketdata.factory import simulated_start
+    from trading_core.marketdata.factory import WARMUP, simulated_start
 
     now = datetime(2026, 12, 7, 21, 50, tzinfo=timezone.utc)  # Monday, 16:50 in New York
     assert simulated_start(now) == now
     start = simulated_start(now, accelerated=True)
-    assert start < now - timedelta(hours=20) and cme.is_market_open(start)
-    assert all(cme.is_market_open(start + timedelta(minutes=m)) for m in range(0, 20 * 60, 15))
+    assert start <= now - timedelta(hours=12) and cme.is_market_open(start)
+    assert all(cme.is_market_open(start + timedelta(minutes=m)) for m in range(0, 12 * 60, 15))
+    assert all(cme.is_market_open(start - WARMUP + timedelta(minutes=m)) for m in range(0, 10 * 60, 15))
+    early = datetime(2026, 12, 8, 0, 30, tzinfo=timezone.utc)  # Monday 19:30: an hour and a half in, as it is
+    assert simulated_start(early, accelerated=True) == early
     weekend = datetime(2026, 12, 5, 12, 0, tzinfo=timezone.utc)  # Saturday: the last session, both ways
     assert simulated_start(weekend) == simulated_start(weekend, accelerated=True)

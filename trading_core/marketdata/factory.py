@@ -11,16 +11,18 @@ from trading_core.config import ConfigError, MiaConfig
 def simulated_start(now: datetime | None = None, *, accelerated: bool = False) -> datetime:
     """Start the simulated market at the current minute when CME is open, else at the last
     minute it was open, so a session started on a weekend still trades (on simulated time).
-    `accelerated` (simulated time runs faster than the wall clock): at the open of the current
-    session, so its whole day lies ahead (started at 16:55 New York time at 600x, the current
-    minute would close the market within a second)."""
+    `accelerated` (simulated time runs faster than the wall clock): no later than `WARMUP` after the
+    current session's open, so most of its day lies ahead and the warm-up history is still this
+    session's (started at 16:55 New York time at 600x, the current minute would close the market
+    within a second)."""
     ts = (now or datetime.now(timezone.utc)).replace(second=0, microsecond=0)
     if cme.is_market_open(ts):
         if not accelerated:
             return ts
-        while cme.is_market_open(ts - timedelta(hours=1)):
-            ts -= timedelta(hours=1)
-        return ts
+        opened = ts
+        while cme.is_market_open(opened - timedelta(hours=1)):
+            opened -= timedelta(hours=1)
+        return min(ts, opened + WARMUP)
     probe = ts
     for _ in range(7 * 24 * 60):  # at most a week back, minute by minute over closed time
         probe -= timedelta(minutes=60 if not cme.is_market_open(probe - timedelta(minutes=60)) else 1)
