@@ -643,7 +643,7 @@ class Parser:
         norm = result.normalized or normalize(result.text)
         if result.intent == "place_trade" and self._extras.says_span(said):
             kind: str | None = "time"  # "buy 2 ES for the weekend": said anywhere, a trailer dropped too
-        elif self._extras.says_skip_time(normalize(result.text).split()):
+        elif self._extras.says_skip_time(said):
             kind = "time"  # "buy 2 ES just now, boet": in a while (South Africa), its words all skip words
         elif self._extras.said_of_command(norm.split(), result.intent) is None:
             return result  # (the cheap gate: no cue even with the skip words, as most commands)
@@ -1227,7 +1227,7 @@ class Parser:
                 return None
             if self._frames.names_other_market(head, again.slots.get("symbol")):
                 return None  # ("CL, buy 2 ES": which market was meant?)
-            if again.slots.get("scope") == "all" and self._frames.names_a_market(normalize(head)):
+            if again.slots.get("scope") == "all" and self._frames.names_a_market(head):
                 return None  # ("get rid of my ES bags, go flat": that market's close, or all?)
             return self._restated(refused, again)
         return None
