@@ -326,6 +326,10 @@ def _punctuated(raw: str, first: str, second: str) -> bool:
     return re.search(rf"(?i)(?<![\w]){re.escape(first)}\s*[,;:.!?…]+\s*{re.escape(second)}(?![\w])", raw) is not None
 
 
+#: One word, then a punctuation mark that cuts it off ("ne, …", "not! …").
+_FIRST_WORD_CUT = re.compile(r"^\s*\w+\s*[,;!:…]")
+
+
 @dataclass(slots=True)
 class _Analysis:
     categories: dict[str, int] = field(default_factory=dict)
@@ -338,6 +342,9 @@ class _Analysis:
     percents: int = 0
     stray_numbers: int = 0
     question_mark: bool = False
+    negation_alone_first: bool = False
+    """The sentence opens with one word cut off by punctuation ("ne, yes please"): Korean "ne" is a yes; a
+    negation says nothing alone, so the answer after it is doubt, not its negation."""
     unknown_words: int = 0
     """Words no grammar and no cue knows ("envoie un *mail* à *Jean*")."""
     stray_letters: int = 0
@@ -950,6 +957,7 @@ class FrameMatcher:
             out.categories["money"] = 1
             out.currency = True
         out.question_mark = "?" in raw
+        out.negation_alone_first = _FIRST_WORD_CUT.match(raw) is not None
         out.switch_words = sum(1 for token in tokens if token in self._switch_words)
         i = 0
         n = len(tokens)
@@ -1404,6 +1412,27 @@ class FrameMatcher:
         if any(not isinstance(item, str) and item.kind == _SYMBOL for comp in comps for item in comp.scan_items(spaced)):
             return None
         return " ".join(assets[0])
+
+    def acts_on_all(self, tokens: Sequence[str]) -> str | None:
+        """A word no list knows said right before an "all" cue ("zap all my positions", "tu me dégommes toutes les
+        positions"): a verb done to every position (a close in words MIA does not know?), never a question about
+        them. The word, or None."""
+        known = self.known_words
+        for i, token in enumerate(tokens[:-1]):
+            if not token.isalpha() or token in known:
+                continue
+            for end in range(i + 2, min(i + 5, len(tokens) + 1)):
+                # (the shortest run after the word that says "all", and says it from its first word on)
+                if self._says_all(tokens[i + 1:end]):
+                    if not self._says_all(tokens[i + 2:end]):
+                        return token
+                    break
+        return None
+
+    def _says_all(self, tokens: Sequence[str]) -> bool:
+        words = " ".join(tokens) + " "
+        return bool(tokens) and any(self._analyse(comp, comp.strip_skip(words), words).has("all")
+                                    for comp in self._languages.values())
 
     def names_a_market(self, normalized: str) -> bool:
         """A market MIA trades is named in these words ("get rid of my ES bags"): said before a close of
@@ -2255,6 +2284,8 @@ class FrameMatcher:
                 return FrameOutcome("accept", "cancel")
             return _refuse(UNCLEAR_ANSWER, "an answer with doubt")
         if negated:
+            if yes and not refusal and not cancel_verb and a.negation_alone_first and 1 in a.negation_ends:
+                return _refuse(UNCLEAR_ANSWER, "a negation said alone before a yes (Korean 'ne': yes?)")
             if cancel_verb and yes and not refusal:
                 # "je confirme pas, annule", "don't confirm, cancel": a refused yes and a cancel
                 # say the same (and "I don't cancel, confirm" lands on the safe side).

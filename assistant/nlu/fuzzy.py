@@ -31,6 +31,7 @@ import bisect
 import heapq
 import pickle
 import random
+import zlib
 from pathlib import Path
 from operator import itemgetter
 from collections import Counter
@@ -639,7 +640,6 @@ class CarrierIndex:
         self._function_only: dict[int, bool] = {}
         self._full_cache: dict[str, tuple[list[str], list[str]]] = {}
         self._vocab: dict[int, frozenset[str]] = {}
-        rng = random.Random(0)
         cache = _carriers_cache(comp, per_template)
         cached = _load_carriers(cache)
         for intent in comp.grammar.intents.values():
@@ -651,6 +651,10 @@ class CarrierIndex:
                     continue
                 # The plain cores, each core with one optional content word added, content
                 # variety at random, then phrasings with their function words.
+                # Seeded by the template's own words: a template added or removed elsewhere in the grammar must not
+                # change which sentences stand for this one (one shared generator did: every word a grammar
+                # gained moved approximate matches of unrelated commands).
+                rng = random.Random(zlib.crc32(f"{intent.name}|{tpl.text}".encode()))
                 chosen: dict[tuple[Part, ...], None] = dict.fromkeys(
                     core_expansions(tpl.expr, comp.grammar.rules, per_template // 4))
                 for parts in self._one_additions(tpl.expr):

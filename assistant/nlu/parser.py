@@ -342,8 +342,10 @@ class Parser:
             # "yes?", "ok?": a question is no answer (whatever stage read the yes)
             return replace(result, matched=False, intent=None, slots={}, slot_text={}, reason=UNCLEAR_ANSWER,
                            detail="a question is not an answer", nearest="confirm")
-        if not result.matched and result.reason in _YES_FILLED and self._frames is not None \
-                and (rest := self._frames.after_yes(normalize(text))) is not None:
+        if not result.matched and (result.reason in _YES_FILLED or result.method == "learned") \
+                and self._frames is not None and (rest := self._frames.after_yes(normalize(text))) is not None:
+            # (an incomplete command the learned reader guessed too: the words after the yes, read by the rules,
+            # come first: which way it guesses moves with every phrase the lists gain)
             # "ok buy 2 ES là", "aye, close the lot", "ja, what's my ES position": out of a read-back, a yes (of any
             # region) said before a whole command is a filler; the command is read as said without it (an order is
             # read back anyway). An incomplete one is asked for what it lacks ("yebo, buy ES").
@@ -444,7 +446,8 @@ class Parser:
             return replace(result, matched=False, intent=None, slots={}, slot_text={}, reason="ambiguous_intent",
                            detail="a yes and a no said before a command: a contradiction", nearest=result.intent,
                            missing=())
-        return self._edge_typo(self._help_outside(self._checked_command(result, lang, prefer)), said)
+        return self._edge_typo(self._acted_on_all(self._help_outside(self._checked_command(result, lang, prefer))),
+                               said)
 
     def _checked_command(self, result: ParseResult, lang: str, prefer: str | None) -> ParseResult:
         """A read-only answer to a command said with a check last ("on ne fait plus que réduire, compris ?", "sell 2
@@ -462,6 +465,20 @@ class Parser:
             return result  # ("the autopilot's off, right?": a state checked, asked)
         return replace(result, matched=False, intent=None, slots={}, slot_text={}, reason="no_match",
                        detail="a command said with a check last: no question", nearest=again.intent)
+
+    def _acted_on_all(self, result: ParseResult) -> ParseResult:
+        """A read-only answer the frames read from a sentence where a word no list knows is said of every position
+        ("zap all my positions", "tu me poutzes toutes les positions": `FrameMatcher.acts_on_all`): something was
+        asked to be DONE to them (a close?), refused with the close's examples, never answered with the list."""
+        if not (result.matched and result.method == "frame" and result.intent in self._read_only) \
+                or "?" in result.text or self._frames is None:
+            return result
+        verb = self._frames.acts_on_all(normalize(result.text).split())
+        if verb is None:
+            return result
+        return replace(result, matched=False, intent=None, slots={}, slot_text={}, reason="no_match",
+                       detail=f"'{verb}' said of every position: an action MIA does not know?",
+                       nearest="close_positions")
 
     def _help_outside(self, result: ParseResult) -> ParseResult:
         """A help that a frame, an approximation or the classifier read from a sentence where help is asked for
@@ -1220,6 +1237,8 @@ class Parser:
             again = self._parse_or_read(tail, lang, prefer)
             if not again.matched and (then := self._aside(again, tail.split(), lang, prefer)) is not None:
                 again = then  # "… so buy me two ES at market please | and we'll see"
+            if not again.matched and (bare := self._restater.without_hesitations(tail.split())) is not None:
+                again = self._parse_or_read(bare.text, lang, prefer)  # "I'm done waiting, buy 2 ES | and that's it"
             if not (again.matched and again.intent in _AFTER_LEAD_CLAUSE):
                 continue
             if not self._plain_comment(head):

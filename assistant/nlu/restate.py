@@ -294,11 +294,18 @@ class Restater:
                 for head in heads:  # ("*": any one word, the verb: "j * tu" is "j'achète-tu")
                     start = i - len(head)
                     if start >= 0 and all(h == "*" or h == t for h, t in zip(head, clause[start:i])):
+                        if self._contracted_run_at(clause, start, i + 1):
+                            continue  # (Québec "tu peux-tu vendre…": a request, `contractions` says it in full)
                         at, start = offset + i, offset + start
                         return Restatement("particle", " ".join([*tokens[:start], opener, *tokens[start:at],
                                                                  *tokens[at + 1:]]))
             offset += len(clause)
         return None
+
+    def _contracted_run_at(self, words: Sequence[str], start: int, end: int) -> bool:
+        """`words[start:end]` is a contracted form of several words (`contractions`)."""
+        run = tuple(words[start:end])
+        return any(form == run for form, _ in self._contracted_runs.get(words[start], ()))
 
     def emoji_answer(self, text: str) -> str | None:
         """"confirm" / "cancel" for a text of answer emoji only ("👍", "👍🏽 !", "👎👎"), None for anything
@@ -361,13 +368,14 @@ class Restater:
         a split only when the part after is a whole command and the part before commits to
         nothing (`FrameMatcher.plain_commentary`)."""
         splits: dict[str, str] = {}
+        # (the whole sentence, as the parser normalised it already: its memo answers; first, so that a join said
+        # right before a mark is no word of the comment: "I'm nervous but... | buy a single MNQ")
+        for head, tail in _joined(cached_normalize(text).split(), self.commentary_joins):
+            splits.setdefault(tail, head)
         for mark in _CLAUSE_END.finditer(text) if _CLAUSE_CHARS.search(text) is not None else ():
             head, tail = normalize(text[:mark.start()]), normalize(text[mark.end():])
             if head and tail:
                 splits.setdefault(tail, head)
-        # (the whole sentence, as the parser normalised it already: its memo answers)
-        for head, tail in _joined(cached_normalize(text).split(), self.commentary_joins):
-            splits.setdefault(tail, head)
         return sorted(((head, tail) for tail, head in splits.items()), key=lambda split: len(split[1]))
 
     # ------------------------------------------------------------------ a command, then an aside
