@@ -277,9 +277,11 @@ class CommandReader:
     def _cued_intent(self, a: "_Analysis") -> str | None:
         directions = {side for side, _ in a.sides}
         if a.has("close"):
-            if directions or a.numbers or a.has("articles", "contracts", "relative", "switch_off") \
+            if directions or a.numbers or a.has("articles", "contracts", "relative", "switch_off", "price_markers") \
                     or (a.symbols and a.has("all")):
-                return None  # "close *an* ES" (a part?), "shut it all *down*" (a halt?), "close ES, everything"
+                # "close *an* ES", "close *a* single micro" (a part?), "shut it all *down*" (a halt?), "close ES,
+                # everything"
+                return None
             return "close_positions"
         if len(directions) == 1 and not a.has("all"):
             return "place_trade"

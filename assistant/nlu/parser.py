@@ -1046,7 +1046,7 @@ class Parser:
             # "sell thirteen, uh, thirteen e-mini": one number said twice.
             for comp in self._select(lang):
                 stripped = comp.strip_skip(norm + " ")
-                once = self._restater.without_repeat(comp, stripped, norm + " ") if stripped else None
+                once = self._restater.without_repeat(comp, stripped, norm + " ", refused.text) if stripped else None
                 if once is not None:
                     again = self._parse(once.text, lang, prefer)
                     if again.matched or (again.reason or "").startswith("missing_"):

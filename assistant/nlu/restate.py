@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from assistant.nlu.compiled import CompiledLanguage, ScannedValue
-from assistant.nlu.normalize import cached_normalize, normalize
+from assistant.nlu.normalize import cached_normalize, fold_accents, normalize
 
 __all__ = ["RESTATE_KEYS", "Restatement", "Restater"]
 
@@ -84,6 +84,17 @@ class _Phrases:
 
 def _strings(value: Any) -> list[str]:
     return [value] if isinstance(value, str) else list(value)
+
+
+def _paused_between(typed: str, word: str) -> bool:
+    """`word` typed twice with a pause mark between ("three... three", "trois… trois", "3, 3")."""
+    return bool(typed) and re.search(rf"(?<!\w){re.escape(word)}\s*(?:…|\.{{2,}}|,|-{{1,2}}|—)\s*{re.escape(word)}(?!\w)",
+                                     _folded(typed)) is not None
+
+
+def _folded(text: str) -> str:
+    """Lower case, accents folded, punctuation kept (pause marks are read in it)."""
+    return fold_accents(text.lower())
 
 
 def _phrases(frames: Mapping[str, Mapping[str, Any]], key: str) -> _Phrases:
@@ -532,11 +543,12 @@ class Restater:
 
     # ------------------------------------------------------------------ a value said twice
     @staticmethod
-    def without_repeat(comp: CompiledLanguage, spaced: str, said: str) -> Restatement | None:
+    def without_repeat(comp: CompiledLanguage, spaced: str, said: str, typed: str = "") -> Restatement | None:
         """"vends treize, euh, treize e-mini" -> "vends treize e-mini": the same number said
         twice with a filler between (`spaced`: fillers already dropped; `said`: the sentence as
         said) is one value; two different ones ("deux douze") stay ambiguous, and so does the
-        same number side by side ("3 3" may be a mistyped 33, "two two" a misheard number)."""
+        same number side by side ("3 3" may be a mistyped 33, "two two" a misheard number) unless the
+        sentence as typed (`typed`) puts a pause mark between them ("sell three... three MNQ")."""
         units = list(comp.scan_items(spaced))
         padded = " " + said
         kept: list[Unit] = []
@@ -544,7 +556,7 @@ class Restater:
             previous = kept[-1] if kept else None
             if isinstance(unit, ScannedValue) and isinstance(previous, ScannedValue) \
                     and unit.kind == previous.kind == "#number" and unit.text == previous.text:
-                if f" {unit.text} {unit.text} " in padded:
+                if f" {unit.text} {unit.text} " in padded and not _paused_between(typed, unit.text):
                     return None  # side by side, nothing between: a stutter or a mistyped 33, not a pause
                 continue
             kept.append(unit)

@@ -182,3 +182,34 @@ def test_removing_templates_does_not_move_other_intents_carriers(tmp_path: Path,
     fr.write_text(text[:start] + text[end:], encoding="utf-8")
     after = other_carriers()
     assert before and after == before
+
+
+# --- a number said again after a typed pause; a go-ahead after an order; a market's position "one" -------------------
+@pytest.mark.parametrize(("text", "quantity"), [("Sell three... three MNQ", 3), ("Vends trois… trois MNQ", 3),
+                                                ("sell 3, 3 MNQ", 3)])
+def test_a_number_said_again_after_a_typed_pause_is_one(parser: Parser, text: str, quantity: int) -> None:
+    assert (_order(parser, text) or {}).get("quantity") == quantity
+
+
+@pytest.mark.parametrize("text", ["sell three three MNQ", "sell 3 3 MNQ", "sell three... four MNQ"])
+def test_numbers_side_by_side_or_different_stay_ambiguous(parser: Parser, text: str) -> None:
+    assert parser.parse(text).reason == "ambiguous_quantity"
+
+
+@pytest.mark.parametrize(("text", "intent"), [
+    ("Eh brah, buy two ES, shoots", "place_trade"), ("Feeling good about this one, buy 3 S&P", "place_trade"),
+    ("Close the MNQ one", "close_positions"), ("Lift the trading halt", "resume"),
+    ("Fin de la pause, on retourne trader", "resume"), ("What are my risk settings?", "status"),
+    ("Quels sont mes réglages de risque ?", "status"),
+])
+def test_session22_phrasings(parser: Parser, text: str, intent: str) -> None:
+    result = parser.parse(text)
+    assert result.matched and result.intent == intent
+
+
+@pytest.mark.parametrize(("text", "answer"), [("Ship it", "confirm"), ("Ça joue", "confirm"), ("Evet, oui", "confirm"),
+                                              ("Muck it", "cancel"), ("Je me couche", "cancel"),
+                                              ("Non, ça joue pas, annule", "cancel")])
+def test_session22_read_back_answers(parser: Parser, text: str, answer: str) -> None:
+    result = parser.parse(text)
+    assert result.intent == answer or parser.context_answer(text) == answer
