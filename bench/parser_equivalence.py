@@ -238,7 +238,9 @@ def main() -> int:
         sys.path.insert(0, str(args.root))
         t0 = time.perf_counter()
         n, digest = dump(args.root, args.dump, args.variants, args.seed)
-        print(f"{args.root}: {n} parses in {time.perf_counter() - t0:.1f} s, sha256 {digest}")
+        build = sys.modules.get("assistant.nlu.native")  # (a baseline older than the compiled build has none)
+        which = f" ({build.state().line()})" if build is not None else ""
+        print(f"{args.root}: {n} parses in {time.perf_counter() - t0:.1f} s, sha256 {digest}{which}")
         return 0
 
     rev = args.baseline or _git("merge-base", "HEAD", "main").strip()

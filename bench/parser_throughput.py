@@ -12,6 +12,10 @@ number ranges cannot hold 5012.25, so its accuracy on this corpus is expected to
 the comparison is about speed first, accuracy second.
 
 Targets (issue 3): >= 20 000 utterances/s on one core, p99 <= 1 ms.
+
+Which build of the parser is measured is printed first: its modules compiled with mypyc (`make setup` compiles
+them; assistant/nlu/native.py) or pure Python (no current build, or MIA_PURE_PYTHON=1). Compare the two by
+running this script alternately with and without MIA_PURE_PYTHON=1.
 """
 from __future__ import annotations
 
@@ -34,6 +38,7 @@ sys.path.insert(0, str(ROOT))
 
 from assistant.grammar import Grammar, load_grammar  # noqa: E402
 from assistant.grammar.model import TextList  # noqa: E402
+from assistant.nlu import native  # noqa: E402
 from assistant.nlu.parser import Parser  # noqa: E402
 
 CORPUS = [ROOT / "tests" / "nlu" / "cases_en.yaml", ROOT / "tests" / "nlu" / "cases_fr.yaml"]
@@ -197,6 +202,8 @@ def main() -> int:
     sentences = [c["t"] for c in cases]
     print(f"corpus: {len(sentences)} sentences ({', '.join(p.name for p in CORPUS)})")
     print(f"python {platform.python_version()} on {platform.machine()}, one process, one thread")
+    build = native.state()
+    print(build.line())
 
     t0 = time.perf_counter()
     parser = Parser.from_paths()
@@ -261,7 +268,7 @@ def main() -> int:
     for note in notes:
         print(f"  - {note}")
     if args.json:
-        args.json.write_text(json.dumps({"rows": rows, "build_s": {"mia": build_s, "hassil": hassil_build_s},
+        args.json.write_text(json.dumps({"parser_build": "compiled" if build.compiled else "pure", "rows": rows, "build_s": {"mia": build_s, "hassil": hassil_build_s},
                                          "accuracy": {"mia": mia_ok, "hassil": hassil_ok, "total": len(cases)},
                                          "not_converted": notes}, indent=2), encoding="utf-8")
     return 0

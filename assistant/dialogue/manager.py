@@ -74,6 +74,9 @@ def is_understood(parsed: ParseResult, confidence: float | None, min_confidence:
 def shared_parser() -> Parser:
     """The project grammars compiled once per process (compiling takes about two seconds) and shared
     by every dialogue: `Parser.parse` does not mutate the parser."""
+    from assistant.nlu import native
+
+    log.info(native.state().line())  # compiled with mypyc or pure Python (assistant/nlu/native.py)
     return Parser.from_paths(None)
 
 

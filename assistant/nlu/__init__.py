@@ -8,6 +8,12 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from assistant.nlu import native
+
+# The modules compiled with mypyc, when a current build of them is there (native.py): decided here, before any
+# other module of the package is imported.
+native.install()
+
 __all__ = ["Parser", "ParseResult", "REASONS", "normalize", "parse_number", "number_to_words"]
 
 _WHERE = {

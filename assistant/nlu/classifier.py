@@ -50,7 +50,7 @@ import numpy as np
 import yaml
 
 from assistant.grammar.expand import Part, sample_expansions
-from assistant.nlu.build_cache import code_files, default_cache_dir, files_digest, note_use, write_atomically
+from assistant.nlu.build_cache import HERE, code_files, default_cache_dir, files_digest, note_use, write_atomically
 from assistant.grammar.model import Grammar, LanguageGrammar, RangeList, TextList
 from assistant.grammar.template import Alternative, Expr, RuleRef, SlotRef, Words, parse_template
 from assistant.grammar.template import Sequence as Seq
@@ -78,7 +78,8 @@ NONE = "none"
 #: Bump when the features, the training or the stored format change: old cache files are ignored.
 MODEL_VERSION = "2"
 
-HERE = Path(__file__).resolve().parent
+#: (`HERE`, the package's folder, comes from build_cache: compiled with mypyc, this module's own `__file__` is the
+#: compiled build's, outside the package.)
 DATA_DIR = HERE / "classifier_data"
 ROOT = HERE.parents[1]
 CORPUS_DIR = ROOT / "tests" / "nlu"

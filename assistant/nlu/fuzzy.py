@@ -108,6 +108,11 @@ class CarrierSlot:
     list_name: str | None
     literal_value: Any = None
 
+    def __reduce__(self) -> tuple[type[CarrierSlot], tuple[str, str | None, str | None, Any]]:
+        """Pickled by its fields, so that the carriers' cache (`_carriers_cache`) reads the same in pure Python
+        and compiled with mypyc (a compiled class has no slot state for pickle's default protocol to set)."""
+        return (CarrierSlot, (self.kind, self.slot, self.list_name, self.literal_value))
+
 
 @dataclass(frozen=True, slots=True)
 class CarrierInfo:

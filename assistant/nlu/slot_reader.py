@@ -284,12 +284,13 @@ class SlotReader:
                     continue
                 return None  # a word the reader does not know: never guess around it
             if unit.kind == "side":
-                value = comp.text_values["side"].get(unit.text)
-                if value is None or pending not in (None, "side") or not reading.put("side", value, unit.text):
+                # (not `value`: that one holds quantities, typed int | None, which mypyc checks at run time)
+                listed = comp.text_values["side"].get(unit.text)
+                if listed is None or pending not in (None, "side") or not reading.put("side", listed, unit.text):
                     return None
             elif unit.kind == "symbol":
-                value = comp.text_values["symbol"].get(unit.text)
-                if value is None or pending not in (None, "symbol") or not reading.put("symbol", value, unit.text):
+                listed = comp.text_values["symbol"].get(unit.text)
+                if listed is None or pending not in (None, "symbol") or not reading.put("symbol", listed, unit.text):
                     return None
                 reading.symbol_at = i
             elif unit.kind == NUMBER_KIND:

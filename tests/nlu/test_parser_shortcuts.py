@@ -6,6 +6,7 @@ import random
 from difflib import SequenceMatcher
 from pathlib import Path
 
+import pytest
 import yaml
 from rapidfuzz import fuzz, process
 
@@ -16,6 +17,7 @@ from assistant.nlu.compiled import Scan
 from assistant.nlu.fuzzy import _TOKEN_MATCH, CarrierIndex, _TemplateWords, _closest_word, _replaced_span
 from assistant.nlu.normalize import normalize
 from assistant.nlu.parser import Parser
+from tests.nlu.conftest import ran_in_pure_python
 
 HERE = Path(__file__).parent
 
@@ -240,9 +242,12 @@ def missing_slot_cases(parser: Parser, rng: random.Random) -> list[tuple[Carrier
     return cases
 
 
-def test_missing_slot_ruled_out_only_when_no_candidate_can_win(parser: Parser, monkeypatch) -> None:
+def test_missing_slot_ruled_out_only_when_no_candidate_can_win(parser: Parser, monkeypatch,
+                                                                request: pytest.FixtureRequest) -> None:
     """`CarrierIndex._missing_slot` returns early when no content word said can be a candidate's
     (`_TemplateWords.may_share`): with that test always passed, the outcome is the same."""
+    if ran_in_pure_python(request):  # (patches a fuzzy class)
+        return
     cases = missing_slot_cases(parser, random.Random(31))
     gated = [index._missing_slot(scan, 0.72, beaten) for index, scan, beaten in cases]
     ruled_out = sum(1 for index, scan, _ in cases if (group := index._minus.get(scan.seq)) is not None
