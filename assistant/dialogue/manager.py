@@ -213,8 +213,14 @@ class Dialogue:
             return await self._finish(reply)
 
     def parse(self, text: str) -> ParseResult:
-        """Parse with both languages active, ties broken towards the conversation's language."""
-        return self.parser.parse(text, "auto", prefer=self.forced_lang or self._lang)
+        """Parse with both languages active, ties broken towards the conversation's language. A parser that fails
+        on a sentence (a bug; compiled code checks its types at run time) makes it "not understood", logged with its
+        trace: the conversation goes on and nothing is acted on."""
+        try:
+            return self.parser.parse(text, "auto", prefer=self.forced_lang or self._lang)
+        except Exception:  # noqa: BLE001 - any failure of the parser is a sentence not understood, never a crash
+            log.exception("the parser failed on %r: answered as not understood", text)
+            return ParseResult(text, "", False, None, reason="no_match", detail="the parser failed on this sentence")
 
     async def not_understood(self, now: float | None = None, *, transcript: str = "", source: str | None = None) -> Reply:
         """For a front end that heard something it could not turn into text (out of grammar, too long,
