@@ -308,7 +308,9 @@ class _Builder:
             words = phrase.replace("\u2019", "'").split()
             if words:
                 self.arc(self.words(self.graph.start, words), before, EPS)
-                self.arc(self.words(after, words), self.graph.final, EPS)
+                if words[-1].rstrip("'") not in _ELIDED_ENDS:
+                    # (said last, never a phrase cut on an elision: "sortez, je vous serais reconnaissant d'")
+                    self.arc(self.words(after, words), self.graph.final, EPS)
         for intent in self.lang.intents.values():
             for tpl in intent.templates:
                 tagged = self.node()
@@ -316,6 +318,11 @@ class _Builder:
                 self.arc(before, tagged, EPS, tag=IntentTag(intent.name, fixed))
                 self.arc(self.expr(tpl.expr, tagged), after, EPS)
         return self.graph
+
+
+#: Words that only stand before another word (French elisions, written without their apostrophe in skip phrases:
+#: "je vous prie d"): a skip phrase ending on one of them is heard before a command only.
+_ELIDED_ENDS = frozenset({"d", "l", "j", "m", "t", "s", "n", "c", "qu"})
 
 
 def word_graph(grammar: Grammar, lang: str) -> WordGraph:
