@@ -182,7 +182,7 @@ HELDOUT_FLOORS = {
     # crypto bro, a beginner; non-native German, Portuguese, Chinese, Arabic, French, Hindi): 88.1 / 87.3 % first
     # measured blind on 8b50c3f (3 / 7 wrong, none an order sent unread); then fitted to 94.4 / 95.3 %, 0 wrong;
     # two lines relabelled in each (file headers).
-    "heldout22_fr": 0.945, "heldout22_en": 0.955,
+    "heldout22_fr": 0.945, "heldout22_en": 0.95,
     # Held-out set 23 (session 22: half ordinary traders; Normandy, Savoy, Basque country, Auvergne, Nantes, Acadia
     # (chiac), Kinshasa, Bamako, Beirut, Vaud, Luxembourg, a surgeon, a poker player, a business student, car
     # dictation, all capitals; Brooklyn, Georgia, Belfast, Newcastle, Cockney, Hawaii, Trinidad, Zimbabwe, Malaysia,
