@@ -342,7 +342,7 @@ class _Analysis:
     percents: int = 0
     stray_numbers: int = 0
     question_mark: bool = False
-    negation_alone_first: bool = False
+    first_word_cut: bool = False
     """The sentence opens with one word cut off by punctuation ("ne, yes please"): Korean "ne" is a yes; a
     negation says nothing alone, so the answer after it is doubt, not its negation."""
     unknown_words: int = 0
@@ -957,7 +957,7 @@ class FrameMatcher:
             out.categories["money"] = 1
             out.currency = True
         out.question_mark = "?" in raw
-        out.negation_alone_first = _FIRST_WORD_CUT.match(raw) is not None
+        out.first_word_cut = _FIRST_WORD_CUT.match(raw) is not None
         out.switch_words = sum(1 for token in tokens if token in self._switch_words)
         i = 0
         n = len(tokens)
@@ -2284,7 +2284,7 @@ class FrameMatcher:
                 return FrameOutcome("accept", "cancel")
             return _refuse(UNCLEAR_ANSWER, "an answer with doubt")
         if negated:
-            if yes and not refusal and not cancel_verb and a.negation_alone_first and 1 in a.negation_ends:
+            if yes and not refusal and not cancel_verb and a.first_word_cut and 1 in a.negation_ends:
                 return _refuse(UNCLEAR_ANSWER, "a negation said alone before a yes (Korean 'ne': yes?)")
             if cancel_verb and yes and not refusal:
                 # "je confirme pas, annule", "don't confirm, cancel": a refused yes and a cancel

@@ -126,7 +126,6 @@ class OrderShapes:
             return None
         return Reshaped(" ".join(words), price, quantity, side)
 
-
     def _bound_before(self, words: Sequence[str]) -> tuple[int, str, str] | None:
         """Where a bound said right before the last word (a figure) starts, its side and its language's price
         marker, or None."""
